@@ -1,0 +1,36 @@
+// container: the command-line interface. Parsing and rendering only; the
+// work happens in the libraries (and, with the API server, in the daemon).
+#include "base/log.hpp"
+#include "build_config.hpp"
+#include "cli/app.hpp"
+#include "cli/output.hpp"
+
+#include <cstdio>
+
+int main(int argc, char** argv) {
+    using namespace ctr::cli;
+    Globals g;
+    CLI::App app{"container: run OCI images as containers on Linux", "container"};
+    app.set_version_flag("--version", std::string("container version ") + CTR_VERSION);
+    app.add_flag("--debug", g.debug, "log debug messages")->envname("CONTAINER_DEBUG");
+    app.add_option("--root", g.root, "root of all state (default $CONTAINER_ROOT, else /)");
+    app.require_subcommand(1);
+    app.fallthrough();
+
+    add_system_commands(app, g);
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForAllHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForVersion& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        // Usage errors are engine errors (125), as Docker's are.
+        std::fprintf(stderr, "container: %s\nRun 'container --help' for usage.\n", e.what());
+        return kExitEngine;
+    }
+    return g.exit_code;
+}

@@ -1,0 +1,28 @@
+// Where everything lives. Every path derives from one root (`--root` or
+// CONTAINER_ROOT, default "/"), so that tests run on throwaway roots in
+// parallel and never touch the machine's real state.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+namespace ctr {
+
+class Paths {
+public:
+    // root "" means: $CONTAINER_ROOT if set, else "/".
+    explicit Paths(std::string root = "");
+
+    const std::filesystem::path& root() const { return root_; }
+    std::filesystem::path etc_dir() const { return root_ / "etc/container"; }      // system config, plugins
+    std::filesystem::path lib_dir() const { return root_ / "var/lib/container"; }  // state db, content
+    std::filesystem::path run_dir() const { return root_ / "run/container"; }      // sockets, volatile state
+    std::filesystem::path plugin_state_dir(const std::string& plugin) const {
+        return lib_dir() / "plugins" / plugin;
+    }
+
+private:
+    std::filesystem::path root_;
+};
+
+}  // namespace ctr

@@ -1,0 +1,51 @@
+#include "plugins/host_env.hpp"
+
+#include "build_config.hpp"
+
+#include <cstdlib>
+#include <sstream>
+
+namespace ctr::plugins {
+
+std::filesystem::path self_exe() {
+    std::error_code ec;
+    auto p = std::filesystem::read_symlink("/proc/self/exe", ec);
+    return ec ? std::filesystem::path() : p;
+}
+
+bool running_from_build_tree() {
+    std::string exe = self_exe().string();
+    std::string root = std::string(CTR_BUILD_ROOT) + "/";
+    return exe.compare(0, root.size(), root) == 0;
+}
+
+std::filesystem::path helper_path(const std::string& name) {
+    if (running_from_build_tree()) return std::filesystem::path(CTR_BUILD_ROOT) / "host" / name;
+    auto beside = self_exe().parent_path() / name;
+    std::error_code ec;
+    if (std::filesystem::exists(beside, ec)) return beside;
+    return std::filesystem::path(CTR_LIBEXEC_DIR) / name;
+}
+
+RegistryOptions default_registry_options(const Paths& paths) {
+    SearchPathInputs in;
+    std::stringstream ss(CTR_BUILD_PLUGIN_DIRS);
+    std::string d;
+    while (std::getline(ss, d, ':'))
+        if (!d.empty()) in.build_dirs.emplace_back(d);
+    in.running_from_build_tree = running_from_build_tree();
+    in.install_dir = CTR_PLUGIN_INSTALL_DIR;
+    in.etc_dir = paths.etc_dir() / "plugins";
+    const char* env = std::getenv("CONTAINER_PLUGIN_PATH");
+    in.env_path = env ? env : "";
+
+    RegistryOptions opt;
+    opt.dirs = search_path(in);
+    opt.host_version = CTR_VERSION;
+    opt.state_root = paths.lib_dir() / "plugins";
+    opt.probe_exe = helper_path("container-plugin-probe");
+    opt.probe_cache = paths.run_dir() / "plugin-probe.json";
+    return opt;
+}
+
+}  // namespace ctr::plugins

@@ -1,0 +1,158 @@
+// container-plugin-conformance --plugin DIR [--rule ID]... [--list]
+//
+// Runs the numbered rules of docs/plugin-requirements.md that apply to the
+// plugin's kind, each in a forked child with its own temporary directory, and
+// prints one line per rule and then "N passed, N failed".
+#include "harness.hpp"
+
+#include "plugins/manifest.hpp"
+
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <csignal>
+#include <cstring>
+#include <poll.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace {
+
+using namespace ctr;
+using namespace ctr::conformance;
+
+struct Verdict {
+    bool passed = false;
+    std::string detail;
+};
+
+// Runs one rule in a child process. The child reports "ok" or a reason
+// through a pipe; a crash or a timeout is a failure with that as the reason.
+Verdict run_isolated(const Rule& rule, const plugins::Manifest& manifest, int timeout_s) {
+    int fds[2];
+    if (pipe(fds) != 0) return {false, std::string("pipe: ") + std::strerror(errno)};
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid < 0) return {false, std::string("fork: ") + std::strerror(errno)};
+    if (pid == 0) {
+        close(fds[0]);
+        setpgid(0, 0);  // the parent kills the whole group on a timeout
+        spdlog::set_level(spdlog::level::off);
+        char tmpl[] = "/tmp/ctr-conformance-XXXXXX";
+        std::string message = "ok";
+        bool passed = false;
+        if (!mkdtemp(tmpl)) {
+            message = std::string("mkdtemp: ") + std::strerror(errno);
+        } else {
+            Context ctx{manifest, tmpl, std::filesystem::path(tmpl) / "state"};
+            std::filesystem::create_directories(ctx.state_dir);
+            Status st = rule.check(ctx);
+            passed = static_cast<bool>(st);
+            if (!st) message = st.error().message;
+            std::error_code ec;
+            std::filesystem::remove_all(tmpl, ec);
+        }
+        if (write(fds[1], message.data(), message.size()) < 0) passed = false;
+        close(fds[1]);
+        _exit(passed ? 0 : 1);
+    }
+    close(fds[1]);
+    std::string message;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+    bool timed_out = false;
+    for (;;) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+        if (left <= 0) {
+            timed_out = true;
+            break;
+        }
+        pollfd p{fds[0], POLLIN, 0};
+        int n = poll(&p, 1, static_cast<int>(left));
+        if (n <= 0) continue;
+        char buf[4096];
+        ssize_t got = read(fds[0], buf, sizeof buf);
+        if (got <= 0) break;
+        message.append(buf, static_cast<size_t>(got));
+    }
+    close(fds[0]);
+    if (timed_out) kill(-pid, SIGKILL);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (timed_out) return {false, "timed out after " + std::to_string(timeout_s) + " s"};
+    if (WIFSIGNALED(status))
+        return {false, std::string("crashed: killed by signal ") + std::to_string(WTERMSIG(status)) + " (" +
+                           strsignal(WTERMSIG(status)) + ")"};
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return {true, ""};
+    return {false, message.empty() ? "failed without a reason" : message};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"Checks a plugin against the numbered rules of docs/plugin-requirements.md"};
+    std::string plugin_dir;
+    std::vector<std::string> only;
+    bool list = false;
+    int timeout_s = 60;
+    app.add_option("--plugin", plugin_dir, "the plugin's folder (holding config.toml)");
+    app.add_option("--rule", only, "run only this rule (repeatable)");
+    app.add_flag("--list", list, "list the rules and exit");
+    app.add_option("--timeout", timeout_s, "seconds each rule may take")->check(CLI::PositiveNumber);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e);
+    }
+
+    auto rules = all_rules();
+    std::sort(rules.begin(), rules.end(), [](const Rule& a, const Rule& b) { return a.id < b.id; });
+    if (list) {
+        for (const auto& r : rules) std::printf("%-8s %-8s %s\n", r.id.c_str(), r.kind ? plugins::kind_name(r.kind) : "any", r.title.c_str());
+        return 0;
+    }
+    if (plugin_dir.empty()) {
+        std::fprintf(stderr, "container-plugin-conformance: --plugin DIR is required\n");
+        return 2;
+    }
+    for (const auto& id : only)
+        if (std::none_of(rules.begin(), rules.end(), [&](const Rule& r) { return r.id == id; })) {
+            std::fprintf(stderr, "container-plugin-conformance: unknown rule \"%s\" (see --list)\n", id.c_str());
+            return 2;
+        }
+
+    auto manifest = plugins::parse_manifest(std::filesystem::path(plugin_dir) / "config.toml");
+    if (!manifest) {
+        std::fprintf(stderr, "container-plugin-conformance: %s\n", manifest.error().message.c_str());
+        return 2;
+    }
+    std::printf("plugin %s (%s, %s) at %s\n", manifest->name.c_str(), plugins::kind_name(manifest->kind),
+                manifest->version.c_str(), manifest->file.parent_path().c_str());
+
+    int passed = 0, failed = 0, skipped = 0;
+    bool root = geteuid() == 0;
+    for (const auto& rule : rules) {
+        if (rule.kind != 0 && rule.kind != manifest->kind) continue;
+        if (!only.empty() && std::find(only.begin(), only.end(), rule.id) == only.end()) continue;
+        if (rule.needs_root && !root) {
+            std::printf("SKIP %s %s (needs root)\n", rule.id.c_str(), rule.title.c_str());
+            ++skipped;
+            continue;
+        }
+        Verdict v = run_isolated(rule, *manifest, timeout_s);
+        if (v.passed) {
+            std::printf("PASS %s %s\n", rule.id.c_str(), rule.title.c_str());
+            ++passed;
+        } else {
+            std::printf("FAIL %s %s: %s\n", rule.id.c_str(), rule.title.c_str(), v.detail.c_str());
+            ++failed;
+        }
+        std::fflush(stdout);
+    }
+    if (skipped) std::printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped);
+    else std::printf("%d passed, %d failed\n", passed, failed);
+    return failed == 0 ? 0 : 1;
+}
