@@ -45,6 +45,8 @@ RegistryOptions default_registry_options(const Paths& paths) {
     opt.state_root = paths.lib_dir() / "plugins";
     opt.probe_exe = helper_path("container-plugin-probe");
     opt.probe_cache = paths.run_dir() / "plugin-probe.json";
+    if (const char* t = std::getenv("CONTAINER_PLUGIN_PROBE_TIMEOUT_MS"); t && std::atoi(t) > 0)
+        opt.probe_timeout_ms = std::atoi(t);
     return opt;
 }
 

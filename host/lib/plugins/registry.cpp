@@ -56,7 +56,7 @@ std::unique_ptr<Registry> Registry::scan(const RegistryOptions& opt) {
         if (outcome.state == PluginState::loaded && !opt.probe_exe.empty()) {
             std::string key = fingerprint(m);
             if (!cache.find(key, &outcome)) {
-                outcome = run_probe(opt.probe_exe, m, offer);
+                outcome = run_probe(opt.probe_exe, m, offer, opt.probe_timeout_ms);
                 cache.put(key, outcome);
             }
         }

@@ -36,6 +36,7 @@ struct RegistryOptions {
     std::filesystem::path state_root;          // plugin state dirs: <state_root>/<name>
     std::filesystem::path probe_exe;           // empty: load without probing first
     std::filesystem::path probe_cache;         // empty: no cache
+    int probe_timeout_ms = 10000;              // an init slower than this is "hung"
     bool load = true;                          // false: discover and probe only
 };
 

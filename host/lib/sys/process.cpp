@@ -38,17 +38,37 @@ int wait_child(pid_t pid) {
 }
 }  // namespace
 
-Result<Captured> run_capture(const std::vector<std::string>& argv, int timeout_ms) {
+namespace {
+// Our environment with `extra` ("K=V") added, replacing same-named entries.
+std::vector<std::string> merged_env(const std::vector<std::string>& extra) {
+    std::vector<std::string> out;
+    for (char** e = environ; *e; ++e) {
+        std::string entry = *e;
+        std::string key = entry.substr(0, entry.find('='));
+        bool replaced = false;
+        for (const auto& x : extra) replaced = replaced || x.substr(0, x.find('=')) == key;
+        if (!replaced) out.push_back(entry);
+    }
+    out.insert(out.end(), extra.begin(), extra.end());
+    return out;
+}
+}  // namespace
+
+Result<Captured> run_capture(const std::vector<std::string>& argv, const RunOptions& options) {
     if (argv.empty()) return make_error(CTR_E_INVALID_ARGUMENT, "run: empty command");
-    int fds[2];
+    const int timeout_ms = options.timeout_ms;
+    int fds[2], efds[2] = {-1, -1};
     if (::pipe2(fds, O_CLOEXEC) != 0) return errno_error("pipe", argv[0], errno);
     UniqueFd rd(fds[0]), wr(fds[1]);
+    if (options.capture_stderr && ::pipe2(efds, O_CLOEXEC) != 0) return errno_error("pipe", argv[0], errno);
+    UniqueFd erd(efds[0]), ewr(efds[1]);
 
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_adddup2(&fa, wr.get(), STDOUT_FILENO);
-    posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+    if (options.capture_stderr) posix_spawn_file_actions_adddup2(&fa, ewr.get(), STDERR_FILENO);
+    else posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
     posix_spawnattr_t attr;
     posix_spawnattr_init(&attr);
     sigset_t none;
@@ -59,12 +79,17 @@ Result<Captured> run_capture(const std::vector<std::string>& argv, int timeout_m
     std::vector<char*> cargv;
     for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
     cargv.push_back(nullptr);
+    std::vector<std::string> env = merged_env(options.env);
+    std::vector<char*> cenv;
+    for (const auto& e : env) cenv.push_back(const_cast<char*>(e.c_str()));
+    cenv.push_back(nullptr);
     pid_t pid = -1;
-    int rc = ::posix_spawn(&pid, argv[0].c_str(), &fa, &attr, cargv.data(), environ);
+    int rc = ::posix_spawn(&pid, argv[0].c_str(), &fa, &attr, cargv.data(), cenv.data());
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&attr);
     if (rc != 0) return errno_error("spawn", argv[0], rc);
     wr.reset();
+    ewr.reset();
 
     Captured result;
     auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
@@ -77,14 +102,27 @@ Result<Captured> run_capture(const std::vector<std::string>& argv, int timeout_m
             result.status.timed_out = true;
             return result;
         }
-        pollfd p{rd.get(), POLLIN, 0};
-        int n = ::poll(&p, 1, static_cast<int>(left));
+        pollfd p[2] = {{rd.get(), POLLIN, 0}, {erd.get(), POLLIN, 0}};
+        nfds_t count = erd.valid() ? 2 : 1;
+        if (!rd.valid()) {  // stdout closed: watch stderr alone
+            p[0] = p[1];
+            count = 1;
+        }
+        int n = ::poll(p, count, static_cast<int>(left));
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) continue;
-        ssize_t got = ::read(rd.get(), buf, sizeof buf);
-        if (got < 0 && errno == EINTR) continue;
-        if (got <= 0) break;
-        result.out.append(buf, static_cast<size_t>(got));
+        for (nfds_t i = 0; i < count; ++i) {
+            if (!(p[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+            bool is_out = p[i].fd == rd.get();
+            ssize_t got = ::read(p[i].fd, buf, sizeof buf);
+            if (got < 0 && errno == EINTR) continue;
+            if (got <= 0) {
+                (is_out ? rd : erd).reset();
+                continue;
+            }
+            (is_out ? result.out : result.err).append(buf, static_cast<size_t>(got));
+        }
+        if (!rd.valid() && !erd.valid()) break;
     }
     result.status = decode(wait_child(pid));
     return result;

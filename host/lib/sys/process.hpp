@@ -21,11 +21,23 @@ struct ExitStatus {
 
 struct Captured {
     ExitStatus status;
-    std::string out;  // what the child wrote to stdout (stderr goes to /dev/null)
+    std::string out;  // what the child wrote to stdout
+    std::string err;  // and to stderr, when asked for (else stderr is /dev/null)
 };
 
-// Runs argv[0] (an absolute path) with stdin and stderr on /dev/null, and
-// collects stdout. After timeout_ms the child is killed with SIGKILL.
-Result<Captured> run_capture(const std::vector<std::string>& argv, int timeout_ms);
+struct RunOptions {
+    int timeout_ms = 10000;
+    bool capture_stderr = false;
+    std::vector<std::string> env;  // "K=V" entries added to (or replacing in) our environment
+};
+
+// Runs argv[0] (an absolute path) with stdin on /dev/null and collects its
+// output. After the timeout the child is killed with SIGKILL.
+Result<Captured> run_capture(const std::vector<std::string>& argv, const RunOptions& options);
+inline Result<Captured> run_capture(const std::vector<std::string>& argv, int timeout_ms) {
+    RunOptions o;
+    o.timeout_ms = timeout_ms;
+    return run_capture(argv, o);
+}
 
 }  // namespace ctr::sys

@@ -1,0 +1,119 @@
+// plugin-bench: how long the host takes to discover and load every plugin,
+// and what one call through the ABI costs next to a direct C++ call.
+// Prints `metric NAME VALUE UNIT` lines (the format of ../shared bench peers).
+#include "base/paths.hpp"
+#include "plugins/call.hpp"
+#include "plugins/host_env.hpp"
+#include "plugins/manifest.hpp"
+#include "plugins/registry.hpp"
+#include "sys/process.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <vector>
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+}
+
+double p95(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[std::min(v.size() - 1, v.size() * 95 / 100)];
+}
+
+// The direct call the ABI call is compared with: the same do-nothing work,
+// a C++ function the compiler may not inline away.
+[[gnu::noinline]] int32_t direct_noop(std::string& out, const char*, size_t) {
+    out.append("{}", 2);
+    return CTR_OK;
+}
+
+}  // namespace
+
+// --scan-once ROOT: one scan in this fresh process; prints its time in ms.
+int scan_once(const char* root) {
+    auto options = ctr::plugins::default_registry_options(ctr::Paths(root));
+    auto s = Clock::now();
+    auto reg = ctr::plugins::Registry::scan(options);
+    std::printf("%.4f\n", std::chrono::duration<double, std::milli>(Clock::now() - s).count());
+    return 0;
+}
+
+int main(int argc, char** argv) {
+    spdlog::set_level(spdlog::level::off);
+    if (argc == 3 && std::string(argv[1]) == "--scan-once") return scan_once(argv[2]);
+    int runs = argc > 1 ? std::atoi(argv[1]) : 50;
+    char tmpl[] = "/tmp/ctr-bench-XXXXXX";
+    if (!mkdtemp(tmpl)) return 1;
+    ctr::Paths paths(tmpl);
+    auto options = ctr::plugins::default_registry_options(paths);
+
+    // Cold: the first scan probes every plugin in a child process.
+    auto t0 = Clock::now();
+    auto first = ctr::plugins::Registry::scan(options);
+    double cold_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+    size_t loaded = std::count_if(first->entries().begin(), first->entries().end(),
+                                  [](const auto& e) { return e.state == ctr::plugins::PluginState::loaded; });
+    first.reset();
+
+    // Warm: discovery, manifests, cache lookup, dlopen, entry, negotiation,
+    // each in a fresh process (as the CLI, the daemon and each shim do), so
+    // that no library is already mapped.
+    std::vector<double> warm;
+    for (int i = 0; i < runs; ++i) {
+        auto r = ctr::sys::run_capture({ctr::plugins::self_exe().string(), "--scan-once", tmpl}, 10000);
+        if (!r || !r->status.success()) return 1;
+        warm.push_back(std::atof(r->out.c_str()));
+    }
+
+    // One ABI call against one direct call, on a plugin that does nothing.
+    auto manifest = ctr::plugins::parse_manifest(std::filesystem::path(BENCH_NOOP_DIR) / "config.toml");
+    if (!manifest) {
+        std::fprintf(stderr, "plugin-bench: %s\n", manifest.error().message.c_str());
+        return 1;
+    }
+    ctr::plugins::HostOffer offer;
+    offer.state_dir = tmpl;
+    auto noop = ctr::plugins::LoadedPlugin::load(*manifest, offer);
+    if (!noop) return 1;
+    const ctr_runtime_v1& rt = *(*noop)->runtime();
+    const std::string request = R"({"id":"c1"})";
+    constexpr int kCalls = 2'000'000;
+    std::vector<double> abi_ns, direct_ns;
+    for (int round = 0; round < 15; ++round) {
+        auto a = Clock::now();
+        for (int i = 0; i < kCalls; ++i) {
+            auto r = ctr::plugins::invoke_raw(rt.state, (*noop)->instance(), request, "state");
+            if (!r) return 1;
+        }
+        abi_ns.push_back(std::chrono::duration<double, std::nano>(Clock::now() - a).count() / kCalls);
+        auto d = Clock::now();
+        for (int i = 0; i < kCalls; ++i) {
+            std::string out;
+            if (direct_noop(out, request.data(), request.size()) != CTR_OK) return 1;
+        }
+        direct_ns.push_back(std::chrono::duration<double, std::nano>(Clock::now() - d).count() / kCalls);
+    }
+    std::filesystem::remove_all(tmpl);
+
+    std::printf("metric plugins.loaded %zu count\n", loaded);
+    std::printf("metric plugins.scan_cold %.3f ms\n", cold_ms);
+    std::printf("metric plugins.scan_warm.median %.3f ms\n", median(warm));
+    std::printf("metric plugins.scan_warm.p95 %.3f ms\n", p95(warm));
+    std::printf("metric abi.call.median %.1f ns\n", median(abi_ns));
+    std::printf("metric direct.call.median %.1f ns\n", median(direct_ns));
+    std::printf("metric abi.call.overhead %.1f ns\n", median(abi_ns) - median(direct_ns));
+    std::printf("target plugins.scan_warm.median < 5 ms: %s\n", median(warm) < 5 ? "met" : "missed");
+    std::printf("target abi.call.overhead < 50 ns: %s\n", median(abi_ns) - median(direct_ns) < 50 ? "met" : "missed");
+    return 0;
+}

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Runs the whole test suite: configures and builds when needed, runs every
+# test through `meson test`, and ends with the totals as "N passed, N failed"
+# (doctest cases counted one by one; any other test counts as one).
+#
+#   scripts/test.sh            # uses ./build
+#   BUILD_DIR=out scripts/test.sh
+set -uo pipefail
+cd "$(dirname "$0")/.."
+build=${BUILD_DIR:-build}
+
+setup_args=()
+# CI treats warnings as errors; so may anyone who sets WERROR=1.
+if [ "${CI:-}" = "true" ] || [ "${WERROR:-}" = "1" ]; then setup_args+=(-Dwerror=true); fi
+if [ ! -f "$build/build.ninja" ]; then
+  meson setup "$build" "${setup_args[@]}" || { echo "0 passed, 1 failed"; exit 1; }
+elif [ ${#setup_args[@]} -gt 0 ]; then
+  meson configure "$build" "${setup_args[@]}" >/dev/null
+fi
+if ! meson compile -C "$build"; then
+  echo "build failed"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+
+meson test -C "$build" --print-errorlogs --num-processes 2 "$@"
+rc=$?
+
+# Totals from the test log: a doctest binary reports its own case counts;
+# any other test is one case, passed when it exited 0.
+awk '
+  function flush() {
+    if (!open) return
+    if (!doctest) { if (ok) passed++; else failed++ }
+    open = 0
+  }
+  /^test:/            { flush(); open = 1; doctest = 0; ok = 0 }
+  /^result:/          { ok = ($0 ~ /exit status 0$/) }
+  /^\[doctest\] test cases:/ {
+    doctest = 1
+    n = split($0, parts, "|")
+    for (i = 1; i <= n; i++) {
+      if (parts[i] ~ /passed/) { gsub(/[^0-9]/, "", parts[i]); passed += parts[i] }
+      if (parts[i] ~ /failed/) { gsub(/[^0-9]/, "", parts[i]); failed += parts[i] }
+    }
+  }
+  END { flush(); printf "%d passed, %d failed\n", passed, failed }
+' "$build/meson-logs/testlog.txt"
+exit $rc

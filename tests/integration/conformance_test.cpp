@@ -1,0 +1,63 @@
+// The conformance suite passes the example runtime and fails a broken one
+// rule by rule, with a crash counted as a failed rule.
+#include "tests/support/run.hpp"
+
+#include <doctest/doctest.h>
+
+#include <unistd.h>
+
+using ctr::test::run;
+
+namespace {
+bool line_starts(const std::string& out, const std::string& prefix) {
+    return out.find("\n" + prefix) != std::string::npos || out.rfind(prefix, 0) == 0;
+}
+}  // namespace
+
+TEST_CASE("the example runtime passes every rule") {
+    if (geteuid() != 0) {
+        MESSAGE("runtime rules need root; skipped");
+        return;
+    }
+    auto r = run("plugin-sdk/conformance/container-plugin-conformance",
+                 {"--plugin", ctr::test::env_or_empty("CTR_EXAMPLE_PLUGIN")});
+    INFO(r.out);
+    CHECK(r.code == 0);
+    CHECK(r.out.find("\n23 passed, 0 failed\n") != std::string::npos);
+    CHECK(r.out.find("FAIL") == std::string::npos);
+}
+
+TEST_CASE("a broken runtime fails rule by rule, and a crash is one failed rule") {
+    auto r = run("plugin-sdk/conformance/container-plugin-conformance",
+                 {"--plugin", ctr::test::env_or_empty("CTR_BROKEN_RUNTIME")});
+    INFO(r.out);
+    CHECK(r.code == 1);
+    CHECK(line_starts(r.out, "PASS GEN-001"));
+    CHECK(line_starts(r.out, "FAIL GEN-002"));
+    CHECK(line_starts(r.out, "FAIL GEN-004"));
+    CHECK(line_starts(r.out, "FAIL GEN-006"));
+    CHECK(line_starts(r.out, "FAIL GEN-007"));
+    if (geteuid() == 0) {
+        CHECK(line_starts(r.out, "FAIL RT-001"));
+        CHECK(line_starts(r.out, "FAIL RT-004"));
+        CHECK(r.out.find("crashed: killed by signal 11") != std::string::npos);
+    }
+    CHECK(r.out.find(" passed, ") != std::string::npos);
+}
+
+TEST_CASE("--rule runs one rule; an unknown rule is a usage error") {
+    auto one = run("plugin-sdk/conformance/container-plugin-conformance",
+                   {"--plugin", ctr::test::env_or_empty("CTR_EXAMPLE_PLUGIN"), "--rule", "GEN-004"});
+    CHECK(one.code == 0);
+    CHECK(one.out.find("PASS GEN-004") != std::string::npos);
+    CHECK(one.out.find("\n1 passed, 0 failed\n") != std::string::npos);
+
+    auto bad = run("plugin-sdk/conformance/container-plugin-conformance",
+                   {"--plugin", ctr::test::env_or_empty("CTR_EXAMPLE_PLUGIN"), "--rule", "XX-999"});
+    CHECK(bad.code == 2);
+    CHECK(bad.err.find("unknown rule \"XX-999\"") != std::string::npos);
+
+    auto list = run("plugin-sdk/conformance/container-plugin-conformance", {"--list"});
+    CHECK(list.code == 0);
+    CHECK(list.out.find("RT-004") != std::string::npos);
+}

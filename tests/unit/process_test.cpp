@@ -1,0 +1,42 @@
+#include "sys/process.hpp"
+
+#include <doctest/doctest.h>
+
+using ctr::sys::run_capture;
+
+TEST_CASE("run_capture collects stdout and the exit code") {
+    auto r = run_capture({"/bin/sh", "-c", "echo out; echo err >&2; exit 3"}, 5000);
+    REQUIRE(r.has_value());
+    CHECK(r->out == "out\n");
+    CHECK(r->err.empty());  // stderr goes to /dev/null unless asked for
+    CHECK(r->status.code == 3);
+    CHECK_FALSE(r->status.success());
+    CHECK(r->status.describe() == "exited with code 3");
+}
+
+TEST_CASE("run_capture can capture stderr and add environment") {
+    ctr::sys::RunOptions o;
+    o.capture_stderr = true;
+    o.env = {"CTR_TEST_VALUE=forty-two"};
+    auto r = run_capture({"/bin/sh", "-c", "echo $CTR_TEST_VALUE; echo oops >&2"}, o);
+    REQUIRE(r.has_value());
+    CHECK(r->out == "forty-two\n");
+    CHECK(r->err == "oops\n");
+    CHECK(r->status.success());
+}
+
+TEST_CASE("run_capture reports signals and kills at the deadline") {
+    auto killed = run_capture({"/bin/sh", "-c", "kill -SEGV $$"}, 5000);
+    REQUIRE(killed.has_value());
+    CHECK(killed->status.signal == 11);
+    CHECK(killed->status.describe().find("killed by signal 11") == 0);
+
+    auto slow = run_capture({"/bin/sleep", "10"}, 200);
+    REQUIRE(slow.has_value());
+    CHECK(slow->status.timed_out);
+    CHECK(slow->status.describe(200) == "timed out after 200 ms");
+
+    auto missing = run_capture({"/no/such/binary"}, 1000);
+    REQUIRE_FALSE(missing.has_value());
+    CHECK(missing.error().status == CTR_E_NOT_FOUND);
+}

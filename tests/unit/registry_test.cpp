@@ -1,0 +1,119 @@
+// The registry over the build's plugins and the bad fixtures: every bad
+// plugin gets its state and one-line reason, and the good ones still load.
+#include "plugins/host_env.hpp"
+#include "plugins/registry.hpp"
+
+#include "tests/support/tempdir.hpp"
+
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+#include <map>
+
+using namespace ctr::plugins;
+
+namespace {
+
+std::string env(const char* name) {
+    const char* v = std::getenv(name);
+    return v ? v : "";
+}
+
+RegistryOptions options(const ctr::test::ScratchDir& root) {
+    RegistryOptions o;
+    o.dirs = {std::filesystem::path(env("CTR_BUILD_ROOT")) / "plugins",
+              std::filesystem::path(env("CTR_BUILD_ROOT")) / "plugin-sdk/examples", env("CTR_FIXTURE_PLUGINS")};
+    o.host_version = "test";
+    o.state_root = root.path() / "state";
+    o.probe_exe = std::filesystem::path(env("CTR_BUILD_ROOT")) / "host/container-plugin-probe";
+    o.probe_cache = root.path() / "run/plugin-probe.json";
+    o.probe_timeout_ms = 2000;
+    return o;
+}
+
+}  // namespace
+
+TEST_CASE("every bad plugin is reported with a reason, and the good ones load") {
+    ctr::test::ScratchDir root;
+    auto reg = Registry::scan(options(root));
+    std::map<std::string, const PluginEntry*> by_path;
+    for (const auto& e : reg->entries()) by_path[e.path.filename().string()] = &e;
+
+    struct Want {
+        std::string folder, state, reason;
+    };
+    std::vector<Want> wants = {
+        {"runtime-linux", "loaded", ""},
+        {"network-vmnet", "loaded", ""},
+        {"image-oci", "loaded", ""},
+        {"runtime-example", "loaded", ""},
+        {"bad-toml", "failed", "config.toml:4:"},
+        {"unknown-key", "failed", "unknown key \"colour\""},
+        {"wrong-type", "failed", "key \"version\" must be a string"},
+        {"missing-library", "failed", "library not found"},
+        {"not-elf", "failed", "not an ELF shared object"},
+        {"wrong-abi", "skipped", "abi 2.0 not supported"},
+        {"no-entry", "failed", "missing entry symbol ctr_plugin_entry_v1"},
+        {"declines", "skipped", "declined: needs a frobnicator"},
+        {"crashes", "failed", "init crashed: killed by signal 11"},
+        {"hangs", "failed", "init hung"},
+        {"kind-mismatch", "failed", "plugin says it is a runtime plugin, manifest says network"},
+        {"twin-a", "loaded", ""},
+        {"twin-b", "duplicate", "a plugin named \"twin\" was already found"},
+    };
+    for (const auto& w : wants) {
+        CAPTURE(w.folder);
+        REQUIRE(by_path.count(w.folder) == 1);
+        const PluginEntry& e = *by_path[w.folder];
+        CHECK(std::string(state_name(e.state)) == w.state);
+        CHECK(e.reason.find(w.reason) != std::string::npos);
+        CHECK(e.reason.find('\n') == std::string::npos);
+        CHECK((e.plugin != nullptr) == (w.state == "loaded"));
+    }
+}
+
+TEST_CASE("probe verdicts are cached: a second scan runs no probe and agrees") {
+    ctr::test::ScratchDir root;
+    auto first = Registry::scan(options(root));
+    REQUIRE(std::filesystem::exists(root.path() / "run/plugin-probe.json"));
+    // With the probe gone, only the cache can give the same verdicts.
+    auto o = options(root);
+    o.probe_exe = root.path() / "no-such-probe";
+    auto second = Registry::scan(o);
+    REQUIRE(first->entries().size() == second->entries().size());
+    for (size_t i = 0; i < first->entries().size(); ++i) {
+        CAPTURE(first->entries()[i].name);
+        CHECK(first->entries()[i].state == second->entries()[i].state);
+        CHECK(first->entries()[i].reason == second->entries()[i].reason);
+    }
+    // And without the cache, the missing probe is what every plugin reports.
+    o.probe_cache = root.path() / "other-cache.json";
+    auto third = Registry::scan(o);
+    const PluginEntry* e = third->find("example");
+    REQUIRE(e != nullptr);
+    CHECK(e->state == PluginState::failed);
+    CHECK(e->reason.find("cannot run the plugin probe") != std::string::npos);
+}
+
+TEST_CASE("get() finds a loaded plugin by name and kind, and lists the others when it cannot") {
+    ctr::test::ScratchDir root;
+    auto reg = Registry::scan(options(root));
+    auto rt = reg->get("example", CTR_KIND_RUNTIME);
+    REQUIRE(rt.has_value());
+    CHECK((*rt)->runtime() != nullptr);
+    CHECK((*rt)->network() == nullptr);
+
+    auto missing = reg->get("no-such-runtime", CTR_KIND_RUNTIME);
+    REQUIRE_FALSE(missing);
+    CHECK(missing.error().status == CTR_E_NOT_FOUND);
+    CHECK(missing.error().message.find("available: ") != std::string::npos);
+    CHECK(missing.error().message.find("example") != std::string::npos);
+    CHECK(missing.error().message.find("runtime-linux") != std::string::npos);
+
+    auto wrong_kind = reg->get("image-oci", CTR_KIND_RUNTIME);
+    CHECK_FALSE(wrong_kind);
+
+    auto declined = reg->get("declines", CTR_KIND_RUNTIME);
+    REQUIRE_FALSE(declined);
+    CHECK(declined.error().message.find("skipped") != std::string::npos);
+}
