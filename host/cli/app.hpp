@@ -2,6 +2,7 @@
 #pragma once
 
 #include "base/log.hpp"
+#include "api/client.hpp"
 #include "base/paths.hpp"
 
 #include <CLI/CLI.hpp>
@@ -28,6 +29,25 @@ inline void on_run(CLI::App* cmd, Globals& g, std::function<int()> body) {
     });
 }
 
+// A client for the daemon of g's root, started first when none answers
+// ("container: started the API server ..." on stderr).
+Result<api::Client> daemon_client(const Globals& g);
+// The daemon of g's root if one answers; never starts one.
+api::Client existing_daemon(const Globals& g);
+
+// Listing flags every `ls` has: --format table|json and -q.
+struct ListFlags {
+    std::string format = "table";
+    bool quiet = false;
+};
+void add_list_flags(CLI::App* cmd, ListFlags& flags);
+
+// Prints `error` as "container: message" and returns the engine exit code.
+int fail(const Error& error);
+
 void add_system_commands(CLI::App& app, Globals& g);
+void add_volume_commands(CLI::App& app, Globals& g);
+void add_container_commands(CLI::App& app, Globals& g);
+void add_image_network_commands(CLI::App& app, Globals& g);
 
 }  // namespace ctr::cli

@@ -1,12 +1,16 @@
 // `container system ...`: plugin ls/inspect and version. (start, stop,
 // status, logs, df, property arrive with the API server.)
+#include "base/units.hpp"
 #include "build_config.hpp"
+#include "config/system_config.hpp"
+#include "sys/files.hpp"
 #include "cli/app.hpp"
 #include "cli/output.hpp"
 #include "plugins/host_env.hpp"
 #include "plugins/registry.hpp"
 
 #include <cstdio>
+#include <unistd.h>
 
 namespace ctr::cli {
 
@@ -59,20 +63,160 @@ int plugin_inspect(const Globals& g, const std::vector<std::string>& names) {
     return rc;
 }
 
+int system_start(const Globals& g) {
+    Paths paths = g.paths();
+    auto started = api::ensure_daemon(paths, g.debug);
+    if (!started) return fail(started.error());
+    if (*started) std::printf("started the API server for root %s\n", paths.root().c_str());
+    else std::printf("the API server is already running for root %s\n", paths.root().c_str());
+    return 0;
+}
+
+int system_stop(const Globals& g, bool all) {
+    Paths paths = g.paths();
+    api::Client client = existing_daemon(g);
+    if (!client.ping()) {
+        std::fprintf(stderr, "container: no API server is running for root %s\n", paths.root().c_str());
+        return 0;
+    }
+    auto r = client.call("POST", all ? "/v1/system/stop?all=1" : "/v1/system/stop");
+    if (!r) return fail(r.error());
+    // Done when the socket is gone: the server removes it as its last act.
+    auto socket = api::socket_path(paths);
+    for (int i = 0; i < 1000; ++i) {
+        std::error_code ec;
+        if (!std::filesystem::exists(socket, ec)) {
+            std::printf("stopped the API server for root %s\n", paths.root().c_str());
+            return 0;
+        }
+        usleep(10000);
+    }
+    return error("the API server did not stop within 10 s");
+}
+
+int system_status(const Globals& g, const std::string& format) {
+    Paths paths = g.paths();
+    auto r = existing_daemon(g).call("GET", "/v1/system/status");
+    if (format == "json") {
+        print_json(r ? *r : nlohmann::json{{"running", false}, {"root", paths.root().string()}});
+    } else if (r) {
+        std::printf("apiserver is running\nroot: %s\nversion: %s\npid: %lld\nlog: %s\n", paths.root().c_str(),
+                    (*r)["version"].get<std::string>().c_str(), static_cast<long long>((*r)["pid"].get<int64_t>()),
+                    (*r)["log"].get<std::string>().c_str());
+    } else {
+        std::printf("apiserver is not running\nroot: %s\n", paths.root().c_str());
+    }
+    return r ? 0 : 1;
+}
+
+int system_version(const Globals& g, const std::string& format) {
+    auto server = existing_daemon(g).call("GET", "/v1/system/version");
+    if (format == "json") {
+        nlohmann::json j = {{"cli", {{"version", CTR_VERSION}}}};
+        j["server"] = server ? *server : nlohmann::json();
+        print_json(j);
+        return 0;
+    }
+    std::vector<std::vector<std::string>> rows = {{"cli", CTR_VERSION, "v1"}};
+    if (server) rows.push_back({"apiserver", (*server)["version"], (*server)["api_version"]});
+    else rows.push_back({"apiserver", "not running", ""});
+    std::fputs(render_table({"COMPONENT", "VERSION", "API"}, rows).c_str(), stdout);
+    return 0;
+}
+
+int system_logs(const Globals& g, bool follow, long tail) {
+    Paths paths = g.paths();
+    api::Client client = existing_daemon(g);
+    std::string target = "/v1/system/logs?tail=" + std::to_string(tail) + (follow ? "&follow=1" : "");
+    if (client.ping()) {
+        auto st = client.stream(target, [](std::string_view data) {
+            std::fwrite(data.data(), 1, data.size(), stdout);
+            std::fflush(stdout);
+            return true;
+        });
+        return st ? 0 : fail(st.error());
+    }
+    // No daemon: its log file still tells what happened.
+    auto text = sys::read_file(paths.log_dir() / "apiserver.log");
+    if (!text) return error("no API server is running for root " + paths.root().string() + ", and it has no log yet");
+    if (follow) std::fprintf(stderr, "container: no API server is running; showing its log without following\n");
+    std::fputs(text->c_str(), stdout);
+    return 0;
+}
+
+int system_df(const Globals& g, const std::string& format) {
+    auto client = daemon_client(g);
+    if (!client) return fail(client.error());
+    auto r = client->call("GET", "/v1/system/df");
+    if (!r) return fail(r.error());
+    if (format == "json") {
+        print_json(*r);
+        return 0;
+    }
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& row : *r)
+        rows.push_back({row["type"], std::to_string(row["total"].get<int64_t>()), std::to_string(row["active"].get<int64_t>()),
+                        human_size(row["size"].get<int64_t>()), human_size(row["reclaimable"].get<int64_t>())});
+    std::fputs(render_table({"TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE"}, rows).c_str(), stdout);
+    return 0;
+}
+
+int property_ls(const Globals& g, const std::string& format) {
+    auto file = g.paths().etc_dir() / "config.toml";
+    auto cfg = config::load(file);
+    if (!cfg) return fail(cfg.error());
+    auto props = cfg->properties();
+    if (format == "json") {
+        print_json(props);
+        return 0;
+    }
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& [k, v] : props.items()) rows.push_back({k, v.is_string() ? v.get<std::string>() : v.dump()});
+    std::fputs(render_table({"KEY", "VALUE"}, rows).c_str(), stdout);
+    return 0;
+}
+
 }  // namespace
 
 void add_system_commands(CLI::App& app, Globals& g) {
     auto* system = app.add_subcommand("system", "manage the container system")->alias("s");
     system->require_subcommand(1);
 
-    auto* version = system->add_subcommand("version", "show the version");
+    on_run(system->add_subcommand("start", "start the API server"), g, [&g] { return system_start(g); });
+
+    auto* stop = system->add_subcommand("stop", "stop the API server");
+    static bool stop_all = false;
+    stop->add_flag("-a,--all", stop_all, "stop every container too");
+    on_run(stop, g, [&g] { return system_stop(g, stop_all); });
+
+    auto* status = system->add_subcommand("status", "say whether the API server runs (exit 1 when not)");
+    static std::string status_format = "table";
+    status->add_option("--format", status_format, "table or json")->check(CLI::IsMember({"table", "json"}));
+    on_run(status, g, [&g] { return system_status(g, status_format); });
+
+    auto* version = system->add_subcommand("version", "show the versions of the CLI and the API server");
     static std::string version_format = "table";
     version->add_option("--format", version_format, "table or json")->check(CLI::IsMember({"table", "json"}));
-    on_run(version, g, [] {
-        if (version_format == "json") print_json({{"cli", {{"version", CTR_VERSION}}}});
-        else std::printf("COMPONENT   VERSION\ncli         %s\n", CTR_VERSION);
-        return 0;
-    });
+    on_run(version, g, [&g] { return system_version(g, version_format); });
+
+    auto* logs = system->add_subcommand("logs", "show the API server's log");
+    static bool follow = false;
+    static long tail = -1;
+    logs->add_flag("-f,--follow", follow, "keep showing new lines");
+    logs->add_option("-n,--tail", tail, "show only the last N lines");
+    on_run(logs, g, [&g] { return system_logs(g, follow, tail); });
+
+    auto* df = system->add_subcommand("df", "show disk use of images, containers and volumes");
+    static std::string df_format = "table";
+    df->add_option("--format", df_format, "table or json")->check(CLI::IsMember({"table", "json"}));
+    on_run(df, g, [&g] { return system_df(g, df_format); });
+
+    auto* property = system->add_subcommand("property", "show the system configuration");
+    property->require_subcommand(1);
+    auto* pls = property->add_subcommand("ls", "list every key with its value (defaults merged with config.toml)")->alias("list");
+    static std::string prop_format = "table";
+    pls->add_option("--format", prop_format, "table or json")->check(CLI::IsMember({"table", "json"}));
+    on_run(pls, g, [&g] { return property_ls(g, prop_format); });
 
     auto* plugin = system->add_subcommand("plugin", "list and inspect plugins");
     plugin->require_subcommand(1);

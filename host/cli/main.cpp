@@ -17,6 +17,9 @@ int main(int argc, char** argv) {
     app.require_subcommand(1);
     app.fallthrough();
 
+    add_container_commands(app, g);
+    add_image_network_commands(app, g);
+    add_volume_commands(app, g);
     add_system_commands(app, g);
 
     try {

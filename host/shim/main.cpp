@@ -51,6 +51,7 @@ int main(int argc, char** argv) {
     using namespace ctr::plugins;
     ctr::Paths paths(root);
     auto options = default_registry_options(paths);
+    options.only_name = runtime;  // the shim needs its one runtime plugin and nothing else
     auto registry = Registry::scan(options);
     auto plugin = registry->get(runtime, CTR_KIND_RUNTIME);
     if (!plugin) return fail(plugin.error().message);

@@ -33,3 +33,48 @@ Run run(const std::string& binary, const std::vector<std::string>& args, const s
 }
 
 }  // namespace ctr::test
+
+#include <csignal>
+#include <fstream>
+#include <thread>
+
+namespace ctr::test {
+
+DaemonRoot::DaemonRoot() = default;
+
+DaemonRoot::~DaemonRoot() {
+    if (daemon_pid() > 0) (void)cli({"system", "stop"});
+    int pid = daemon_pid();
+    if (pid > 0 && ::kill(pid, 0) == 0) {
+        ::kill(pid, SIGKILL);
+        for (int i = 0; i < 200 && ::kill(pid, 0) == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+}
+
+Run DaemonRoot::cli(const std::vector<std::string>& args, const std::vector<std::string>& env) const {
+    std::vector<std::string> full = {"--root", root()};
+    full.insert(full.end(), args.begin(), args.end());
+    return run("host/container", full, env);
+}
+
+int DaemonRoot::daemon_pid() const {
+    std::ifstream in(path() / "run/container/apiserver.pid");
+    int pid = 0;
+    in >> pid;
+    return pid;
+}
+
+void DaemonRoot::start(const std::vector<std::string>& env) {
+    auto r = cli({"system", "start"}, env);
+    REQUIRE_MESSAGE(r.code == 0, r.err);
+}
+
+void DaemonRoot::kill9() {
+    int pid = daemon_pid();
+    REQUIRE(pid > 0);
+    ::kill(pid, SIGKILL);
+    for (int i = 0; i < 500 && ::kill(pid, 0) == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    REQUIRE(::kill(pid, 0) != 0);
+}
+
+}  // namespace ctr::test

@@ -25,3 +25,28 @@ Run run(const std::string& binary, const std::vector<std::string>& args,
         const std::vector<std::string>& env = {}, int timeout_ms = 120000);
 
 }  // namespace ctr::test
+
+namespace ctr::test {
+
+// A throwaway root with a daemon started by the CLI; stopped (and, if it
+// will not stop, killed by the pid it wrote) when the object dies.
+class DaemonRoot {
+public:
+    DaemonRoot();
+    ~DaemonRoot();
+    DaemonRoot(const DaemonRoot&) = delete;
+    DaemonRoot& operator=(const DaemonRoot&) = delete;
+
+    std::string root() const { return dir_.path().string(); }
+    const std::filesystem::path& path() const { return dir_.path(); }
+    // `container --root ROOT args...`
+    Run cli(const std::vector<std::string>& args, const std::vector<std::string>& env = {}) const;
+    int daemon_pid() const;  // from the pid file; 0 when none
+    void start(const std::vector<std::string>& env = {});
+    void kill9();            // SIGKILL to the daemon, then wait for it to be gone
+
+private:
+    ScratchDir dir_;
+};
+
+}  // namespace ctr::test

@@ -31,6 +31,8 @@ void add_file(const std::string& file) {
     auto sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(file);
     sink->set_pattern("%Y-%m-%dT%H:%M:%S.%e %n %l: %v");
     spdlog::default_logger()->sinks().push_back(sink);
+    // Every line reaches the file at once: `system logs` and a crash both need it there.
+    spdlog::default_logger()->flush_on(spdlog::level::trace);
 }
 
 }  // namespace ctr::log

@@ -17,6 +17,7 @@ public:
     std::filesystem::path etc_dir() const { return root_ / "etc/container"; }      // system config, plugins
     std::filesystem::path lib_dir() const { return root_ / "var/lib/container"; }  // state db, content
     std::filesystem::path run_dir() const { return root_ / "run/container"; }      // sockets, volatile state
+    std::filesystem::path log_dir() const { return root_ / "var/log/container"; }  // the daemon's log
     std::filesystem::path plugin_state_dir(const std::string& plugin) const {
         return lib_dir() / "plugins" / plugin;
     }

@@ -4,9 +4,15 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <map>
 
 namespace ctr::plugins {
+
+namespace {
+// The reason given to plugins a process was told not to load (only_name).
+const char* const kNotNeeded = "not needed by this process";
+}  // namespace
 
 nlohmann::json PluginEntry::to_json() const {
     return {{"name", name}, {"kind", kind},   {"version", version},          {"abi", abi},
@@ -44,6 +50,12 @@ std::unique_ptr<Registry> Registry::scan(const RegistryOptions& opt) {
             continue;
         }
 
+        if (!opt.only_name.empty() && m.name != opt.only_name) {
+            e.state = PluginState::skipped;
+            e.reason = kNotNeeded;
+            reg->entries_.push_back(std::move(e));
+            continue;
+        }
         HostOffer offer;
         offer.host_version = opt.host_version;
         offer.state_dir = (opt.state_root / m.name).string();
@@ -60,7 +72,9 @@ std::unique_ptr<Registry> Registry::scan(const RegistryOptions& opt) {
                 cache.put(key, outcome);
             }
         }
-        if (outcome.state == PluginState::loaded && opt.load) {
+        bool load_kind = opt.load_kinds.empty() ||
+                         std::find(opt.load_kinds.begin(), opt.load_kinds.end(), static_cast<int>(m.kind)) != opt.load_kinds.end();
+        if (outcome.state == PluginState::loaded && opt.load && load_kind) {
             auto loaded = LoadedPlugin::load(m, offer);
             outcome = outcome_of(loaded ? ok() : Status(loaded.error()));
             if (loaded) {
@@ -87,8 +101,10 @@ Result<LoadedPlugin*> Registry::get(const std::string& name, ctr_kind kind) cons
     const PluginEntry* e = find(name);
     if (e && e->plugin && e->plugin->kind() == kind) return e->plugin.get();
     std::string available;
-    for (const auto& x : entries_)
-        if (x.plugin && x.plugin->kind() == kind) available += (available.empty() ? "" : ", ") + x.name;
+    for (const auto& x : entries_) {
+        bool usable = x.state == PluginState::loaded || x.reason == kNotNeeded;
+        if (usable && x.kind == kind_name(kind)) available += (available.empty() ? "" : ", ") + x.name;
+    }
     if (available.empty()) available = "none";
     std::string what = std::string(kind_name(kind)) + " plugin \"" + name + "\"";
     if (e && e->state != PluginState::loaded)

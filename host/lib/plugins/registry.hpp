@@ -38,6 +38,8 @@ struct RegistryOptions {
     std::filesystem::path probe_cache;         // empty: no cache
     int probe_timeout_ms = 10000;              // an init slower than this is "hung"
     bool load = true;                          // false: discover and probe only
+    std::vector<int> load_kinds;               // kinds to load in-process; empty: all
+    std::string only_name;                     // set: probe and load only this plugin
 };
 
 class Registry {

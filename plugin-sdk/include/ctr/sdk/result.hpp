@@ -96,17 +96,23 @@ inline Status ok() { return {}; }
 
 // Propagates an error: `auto x = CTR_TRY(f());` returns f()'s error from the
 // enclosing function, else yields the value. GNU statement expression (GCC,
-// Clang); __extension__ keeps -Wpedantic quiet about it.
-#define CTR_TRY(expr)                                   \
-    __extension__({                                     \
-        auto ctr_try_result_ = (expr);                  \
-        if (!ctr_try_result_) return ctr_try_result_.error(); \
-        std::move(ctr_try_result_).value();             \
+// Clang); __extension__ keeps -Wpedantic quiet about it. Each use gets its own
+// variable name, so that uses may nest (a lambda inside a CTR_TRY_STATUS).
+#define CTR_DETAIL_CAT2(a, b) a##b
+#define CTR_DETAIL_CAT(a, b) CTR_DETAIL_CAT2(a, b)
+
+#define CTR_DETAIL_TRY(expr, var)              \
+    __extension__({                            \
+        auto var = (expr);                     \
+        if (!var) return var.error();          \
+        std::move(var).value();                \
     })
+#define CTR_TRY(expr) CTR_DETAIL_TRY(expr, CTR_DETAIL_CAT(ctr_try_result_, __COUNTER__))
 
 // The same for Status-returning expressions.
-#define CTR_TRY_STATUS(expr)                            \
-    do {                                                \
-        auto ctr_try_status_ = (expr);                  \
-        if (!ctr_try_status_) return ctr_try_status_.error(); \
+#define CTR_DETAIL_TRY_STATUS(expr, var)       \
+    do {                                       \
+        auto var = (expr);                     \
+        if (!var) return var.error();          \
     } while (0)
+#define CTR_TRY_STATUS(expr) CTR_DETAIL_TRY_STATUS(expr, CTR_DETAIL_CAT(ctr_try_status_, __COUNTER__))

@@ -1,0 +1,38 @@
+// Everything the API server's handlers share: paths, configuration, the
+// state store (one connection, serialised by store_mu), the plugins, and the
+// way to ask the server to stop.
+#pragma once
+
+#include "apiserver/router.hpp"
+#include "base/paths.hpp"
+#include "config/system_config.hpp"
+#include "plugins/registry.hpp"
+#include "services/volumes.hpp"
+#include "store/store.hpp"
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+
+namespace ctr::apiserver {
+
+struct Daemon {
+    Paths paths;
+    config::SystemConfig config;
+    std::unique_ptr<store::Store> store;
+    std::mutex store_mu;
+    std::unique_ptr<plugins::Registry> plugins;
+    std::unique_ptr<services::Volumes> volumes;
+    int64_t started_at = 0;
+    std::atomic<bool> stopping{false};
+    std::function<void()> request_stop;
+
+    explicit Daemon(Paths p) : paths(std::move(p)) {}
+    std::filesystem::path log_file() const { return paths.log_dir() / "apiserver.log"; }
+};
+
+void add_system_routes(Router& router, Daemon& daemon);
+void add_object_routes(Router& router, Daemon& daemon);
+
+}  // namespace ctr::apiserver

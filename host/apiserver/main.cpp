@@ -1,0 +1,117 @@
+// container-apiserver: the daemon. It owns the state (SQLite), loads the
+// image and network plugins, and serves the API on a unix socket under the
+// root's run directory. One per root, enforced by a lock file.
+//
+//   container-apiserver [--root DIR] [--debug]
+#include "api/client.hpp"
+#include "apiserver/daemon.hpp"
+#include "apiserver/server.hpp"
+#include "base/log.hpp"
+#include "build_config.hpp"
+#include "plugins/host_env.hpp"
+#include "sys/files.hpp"
+#include "sys/unique_fd.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+namespace {
+
+using namespace ctr;
+
+int fail(const std::string& message) {
+    // One line on stderr: the CLI that started us shows it to the user.
+    std::fprintf(stderr, "container-apiserver: %s\n", message.c_str());
+    spdlog::error("{}", message);
+    return 1;
+}
+
+// Tells systemd we are ready, when it started us with Type=notify.
+void sd_notify_ready() {
+    const char* path = std::getenv("NOTIFY_SOCKET");
+    if (!path || !*path) return;
+    sys::UniqueFd fd(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    if (!fd.valid()) return;
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::strncpy(addr.sun_path, path, sizeof addr.sun_path - 1);
+    if (addr.sun_path[0] == '@') addr.sun_path[0] = '\0';  // abstract namespace
+    const char msg[] = "READY=1";
+    ::sendto(fd.get(), msg, sizeof msg - 1, 0, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"container-apiserver: the container daemon", "container-apiserver"};
+    std::string root;
+    bool debug = false, background = false;
+    app.add_option("--root", root, "root of all state (default $CONTAINER_ROOT, else /)");
+    app.add_flag("--background", background, "started by the CLI: once serving, log to the log file only");
+    app.add_flag("--debug", debug, "log debug messages");
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e);
+    }
+    log::init("container-apiserver", debug);
+
+    auto daemon = std::make_unique<apiserver::Daemon>(Paths(root));
+    const Paths& paths = daemon->paths;
+    for (const auto& [dir, mode] : {std::pair{paths.run_dir(), 0700}, {paths.lib_dir(), 0700}, {paths.log_dir(), 0700}})
+        if (auto st = sys::make_dirs(dir, mode); !st) return fail(st.error().message);
+
+    // One daemon per root: the lock is held for the life of the process.
+    auto lock_file = paths.run_dir() / "apiserver.lock";
+    sys::UniqueFd lock(::open(lock_file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    if (!lock.valid()) return fail(sys::errno_error("open", lock_file, errno).message);
+    if (::flock(lock.get(), LOCK_EX | LOCK_NB) != 0)
+        return fail("another container-apiserver is running for root " + paths.root().string());
+
+    auto cfg = config::load(paths.etc_dir() / "config.toml");
+    if (!cfg) return fail(cfg.error().message);
+    daemon->config = *cfg;
+    log::add_file(daemon->log_file().string());
+    if (!debug) spdlog::set_level(spdlog::level::from_str(cfg->log_level));
+
+    auto store = store::Store::open(paths.lib_dir() / "state.db");
+    if (!store) return fail(store.error().message);
+    daemon->store = std::move(*store);
+    daemon->volumes = std::make_unique<services::Volumes>(paths, *daemon->store, daemon->store_mu);
+    auto reconciled = daemon->volumes->reconcile();
+    if (!reconciled) return fail("reconcile volumes: " + reconciled.error().message);
+    for (const auto& line : *reconciled) spdlog::warn("after a crash: {}", line);
+
+    // Image and network plugins live in the daemon; runtime plugins live in
+    // the shims, so the daemon only probes them.
+    auto options = plugins::default_registry_options(paths);
+    options.load_kinds = {CTR_KIND_IMAGE, CTR_KIND_NETWORK};
+    daemon->plugins = plugins::Registry::scan(options);
+
+    apiserver::Router router;
+    apiserver::add_system_routes(router, *daemon);
+    apiserver::add_object_routes(router, *daemon);
+    apiserver::Server server(*daemon, router);
+    if (auto st = server.listen(api::socket_path(paths)); !st) return fail(st.error().message);
+    auto pid_file = paths.run_dir() / "apiserver.pid";
+    (void)sys::write_file_atomic(pid_file, std::to_string(::getpid()) + "\n", 0600);
+    daemon->started_at = store::now_unix();
+    spdlog::info("container-apiserver {} serving root {} (pid {})", CTR_VERSION, paths.root().string(), ::getpid());
+    sd_notify_ready();
+    if (background) {  // whoever started us has stopped reading our stderr
+        sys::UniqueFd devnull(::open("/dev/null", O_WRONLY | O_CLOEXEC));
+        if (devnull.valid()) ::dup2(devnull.get(), STDERR_FILENO);
+    }
+
+    server.run();
+    std::error_code ec;
+    std::filesystem::remove(pid_file, ec);
+    spdlog::info("container-apiserver stopped");
+    return 0;
+}

@@ -1,0 +1,100 @@
+#include "apiserver/router.hpp"
+
+#include <sstream>
+
+namespace ctr::apiserver {
+
+namespace {
+
+std::vector<std::string> split_path(std::string_view path) {
+    std::vector<std::string> out;
+    std::string cur;
+    for (char c : path) {
+        if (c == '/') {
+            if (!cur.empty()) out.push_back(cur);
+            cur.clear();
+        } else {
+            cur += c;
+        }
+    }
+    if (!cur.empty()) out.push_back(cur);
+    return out;
+}
+
+std::string decode(std::string_view s) {
+    std::string out;
+    for (size_t i = 0; i < s.size(); ++i) {
+        if (s[i] == '+') {
+            out += ' ';
+        } else if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+                   std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
+            out += static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
+            i += 2;
+        } else {
+            out += s[i];
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+bool Request::flag(const std::string& key) const {
+    auto it = query.find(key);
+    return it != query.end() && (it->second == "1" || it->second == "true");
+}
+
+std::string Request::param(const std::string& key) const {
+    auto it = params.find(key);
+    return it == params.end() ? "" : it->second;
+}
+
+std::map<std::string, std::string> parse_query(std::string_view query) {
+    std::map<std::string, std::string> out;
+    size_t start = 0;
+    while (start <= query.size()) {
+        size_t amp = query.find('&', start);
+        std::string_view part = query.substr(start, amp == std::string_view::npos ? std::string_view::npos : amp - start);
+        if (!part.empty()) {
+            size_t eq = part.find('=');
+            out[decode(part.substr(0, eq))] = eq == std::string_view::npos ? "" : decode(part.substr(eq + 1));
+        }
+        if (amp == std::string_view::npos) break;
+        start = amp + 1;
+    }
+    return out;
+}
+
+void Router::add(const std::string& method, const std::string& pattern, Handler handler) {
+    routes_.push_back(Route{method, split_path(pattern), std::move(handler), pattern});
+}
+
+Result<Reply> Router::dispatch(Request& req) const {
+    auto segs = split_path(req.path);
+    bool path_matched = false;
+    for (const auto& r : routes_) {
+        if (r.segments.size() != segs.size()) continue;
+        std::map<std::string, std::string> params;
+        bool match = true;
+        for (size_t i = 0; i < segs.size() && match; ++i) {
+            const auto& want = r.segments[i];
+            if (want.size() > 2 && want.front() == '{' && want.back() == '}') params[want.substr(1, want.size() - 2)] = decode(segs[i]);
+            else match = want == segs[i];
+        }
+        if (!match) continue;
+        path_matched = true;
+        if (r.method != req.method) continue;
+        req.params = std::move(params);
+        return r.handler(req);
+    }
+    if (path_matched) return make_error(CTR_E_UNIMPLEMENTED, "method " + req.method + " is not allowed on " + req.path);
+    return make_error(CTR_E_NOT_FOUND, "no route " + req.method + " " + req.path);
+}
+
+std::vector<std::string> Router::routes() const {
+    std::vector<std::string> out;
+    for (const auto& r : routes_) out.push_back(r.method + " " + r.pattern);
+    return out;
+}
+
+}  // namespace ctr::apiserver

@@ -1,0 +1,133 @@
+// /v1/ping, /v1/system/..., /v1/plugins
+#include "apiserver/daemon.hpp"
+
+#include "base/units.hpp"
+#include "build_config.hpp"
+#include "sys/files.hpp"
+
+#include <chrono>
+#include <fstream>
+#include <thread>
+#include <unistd.h>
+
+namespace ctr::apiserver {
+
+namespace {
+
+using nlohmann::json;
+
+// The last `tail` lines of `text` (all when tail < 0).
+std::string last_lines(const std::string& text, long tail) {
+    if (tail < 0) return text;
+    size_t pos = text.size();
+    if (pos > 0 && text[pos - 1] == '\n') --pos;
+    for (long n = 0; n < tail && pos > 0; ++n) {
+        size_t nl = text.rfind('\n', pos - 1);
+        if (nl == std::string::npos) return text;
+        pos = nl;
+    }
+    return tail == 0 ? "" : text.substr(pos == 0 ? 0 : pos + 1);
+}
+
+Result<json> disk_usage(Daemon& d) {
+    std::lock_guard<std::mutex> lock(d.store_mu);
+    auto images = CTR_TRY(d.store->images());
+    auto containers = CTR_TRY(d.store->containers());
+    auto volumes = CTR_TRY(d.store->volumes());
+    int64_t image_size = 0;
+    for (const auto& i : images) image_size += i.size;
+    int64_t running = 0;
+    for (const auto& c : containers) running += c.state == "running";
+    int64_t vol_size = 0, vol_active = 0, vol_reclaimable = 0, vol_total = 0;
+    for (const auto& v : volumes) {
+        if (v.state != "ready") continue;
+        ++vol_total;
+        int64_t size = services::disk_usage(d.volumes->dir_of(v.name));
+        vol_size += size;
+        auto users = CTR_TRY(d.store->volume_users(v.name));
+        if (users.empty()) vol_reclaimable += size;
+        else ++vol_active;
+    }
+    auto row = [](const char* type, int64_t total, int64_t active, int64_t size, int64_t reclaimable) {
+        return json{{"type", type}, {"total", total}, {"active", active}, {"size", size}, {"reclaimable", reclaimable}};
+    };
+    return json::array({row("images", static_cast<int64_t>(images.size()), 0, image_size, 0),
+                        row("containers", static_cast<int64_t>(containers.size()), running, 0, 0),
+                        row("volumes", vol_total, vol_active, vol_size, vol_reclaimable)});
+}
+
+}  // namespace
+
+void add_system_routes(Router& r, Daemon& d) {
+    r.add("GET", "/v1/ping", [](const Request&) { return json_reply(json{{"ok", true}}); });
+
+    r.add("GET", "/v1/system/version", [](const Request&) {
+        return json_reply(json{{"version", CTR_VERSION}, {"api_version", "v1"}, {"abi", std::to_string(CTR_ABI_MAJOR) + "." + std::to_string(CTR_ABI_MINOR)}});
+    });
+
+    r.add("GET", "/v1/system/status", [&d](const Request&) {
+        return json_reply(json{{"running", true},
+                               {"root", d.paths.root().string()},
+                               {"version", CTR_VERSION},
+                               {"pid", static_cast<int64_t>(getpid())},
+                               {"started_at", d.started_at},
+                               {"log", d.log_file().string()}});
+    });
+
+    r.add("POST", "/v1/system/stop", [&d](const Request&) -> Result<Reply> {
+        Reply reply;
+        reply.body = json{{"stopping", true}};
+        reply.after = [&d] {
+            if (d.request_stop) d.request_stop();
+        };
+        return reply;
+    });
+
+    r.add("GET", "/v1/system/logs", [&d](const Request& req) -> Result<Reply> {
+        long tail = -1;
+        if (auto it = req.query.find("tail"); it != req.query.end() && !it->second.empty()) {
+            try {
+                tail = std::stol(it->second);
+            } catch (...) {
+                return make_error(CTR_E_INVALID_ARGUMENT, "tail must be a number, not \"" + it->second + "\"");
+            }
+        }
+        bool follow = req.flag("follow");
+        Reply reply;
+        reply.stream = [&d, tail, follow](const Writer& write) {
+            std::ifstream in(d.log_file(), std::ios::binary);
+            std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+            if (!write(last_lines(text, tail))) return;
+            std::streamoff offset = static_cast<std::streamoff>(text.size());
+            while (follow && !d.stopping) {
+                std::this_thread::sleep_for(std::chrono::milliseconds(100));
+                std::ifstream more(d.log_file(), std::ios::binary);
+                more.seekg(offset);
+                std::string chunk((std::istreambuf_iterator<char>(more)), std::istreambuf_iterator<char>());
+                offset += static_cast<std::streamoff>(chunk.size());
+                if (!chunk.empty() && !write(chunk)) return;  // the client went away
+            }
+        };
+        return reply;
+    });
+
+    r.add("GET", "/v1/system/df", [&d](const Request&) { return json_reply(disk_usage(d)); });
+
+    r.add("GET", "/v1/system/properties", [&d](const Request&) { return json_reply(d.config.properties()); });
+
+    r.add("GET", "/v1/plugins", [&d](const Request&) {
+        json arr = json::array();
+        for (const auto& e : d.plugins->entries()) arr.push_back(e.to_json());
+        return json_reply(arr);
+    });
+
+    r.add("GET", "/v1/plugins/{name}", [&d](const Request& req) -> Result<Reply> {
+        const auto* e = d.plugins->find(req.param("name"));
+        if (!e) return make_error(CTR_E_NOT_FOUND, "no plugin named \"" + req.param("name") + "\"");
+        json j = e->to_json();
+        j["description"] = e->description;
+        return json_reply(j);
+    });
+}
+
+}  // namespace ctr::apiserver

@@ -1,0 +1,147 @@
+// Container commands that work on the daemon's records: ls, inspect, rm,
+// prune. (run, create, start, stop, kill, exec, logs, stats, cp, export
+// arrive with the runtime.)
+#include "cli/app.hpp"
+#include "cli/output.hpp"
+
+#include <cstdio>
+#include <ctime>
+
+namespace ctr::cli {
+
+namespace {
+
+std::string ago(int64_t unix_time) {
+    int64_t d = static_cast<int64_t>(std::time(nullptr)) - unix_time;
+    if (d < 60) return std::to_string(d) + " seconds ago";
+    if (d < 3600) return std::to_string(d / 60) + " minutes ago";
+    if (d < 86400) return std::to_string(d / 3600) + " hours ago";
+    return std::to_string(d / 86400) + " days ago";
+}
+
+}  // namespace
+
+void add_container_commands(CLI::App& app, Globals& g) {
+    auto* ls = app.add_subcommand("ls", "list containers")->alias("list");
+    static ListFlags lf;
+    static bool all = false;
+    add_list_flags(ls, lf);
+    ls->add_flag("-a,--all", all, "include containers that are not running");
+    on_run(ls, g, [&g] {
+        auto client = daemon_client(g);
+        if (!client) return fail(client.error());
+        auto r = client->call("GET", all ? "/v1/containers?all=1" : "/v1/containers");
+        if (!r) return fail(r.error());
+        if (lf.quiet) {
+            for (const auto& c : *r) std::printf("%s\n", c["id"].get<std::string>().substr(0, 12).c_str());
+        } else if (lf.format == "json") {
+            print_json(*r);
+        } else {
+            std::vector<std::vector<std::string>> rows;
+            for (const auto& c : *r)
+                rows.push_back({c["id"].get<std::string>().substr(0, 12), c["name"], c["image"], c["state"], c["runtime"],
+                                ago(c["created_at"].get<int64_t>())});
+            std::fputs(render_table({"ID", "NAME", "IMAGE", "STATE", "RUNTIME", "CREATED"}, rows).c_str(), stdout);
+        }
+        return 0;
+    });
+
+    auto* inspect = app.add_subcommand("inspect", "show containers in detail, as json");
+    static std::vector<std::string> ids;
+    inspect->add_option("container", ids, "container ids or names")->required();
+    on_run(inspect, g, [&g] {
+        auto client = daemon_client(g);
+        if (!client) return fail(client.error());
+        nlohmann::json arr = nlohmann::json::array();
+        int rc = 0;
+        for (const auto& id : ids) {
+            auto r = client->call("GET", "/v1/containers/" + id);
+            if (!r) rc = fail(r.error());
+            else arr.push_back(*r);
+        }
+        if (!arr.empty()) print_json(arr);
+        return rc;
+    });
+
+    auto* rm = app.add_subcommand("rm", "remove containers")->alias("delete");
+    static std::vector<std::string> rm_ids;
+    static bool force = false, rm_all = false;
+    rm->add_option("container", rm_ids, "container ids or names");
+    rm->add_flag("-f,--force", force, "remove running containers too");
+    rm->add_flag("-a,--all", rm_all, "remove every container");
+    on_run(rm, g, [&g] {
+        if (rm_all == !rm_ids.empty()) return error("rm: give container ids or --all, not both or neither");
+        auto client = daemon_client(g);
+        if (!client) return fail(client.error());
+        if (rm_all) {
+            auto list = client->call("GET", "/v1/containers?all=1");
+            if (!list) return fail(list.error());
+            for (const auto& c : *list) rm_ids.push_back(c["id"]);
+        }
+        int rc = 0;
+        for (const auto& id : rm_ids) {
+            auto r = client->call("DELETE", "/v1/containers/" + id + (force ? "?force=1" : ""));
+            if (!r) rc = fail(r.error());
+            else std::printf("%s\n", id.c_str());
+        }
+        return rc;
+    });
+
+    auto* prune = app.add_subcommand("prune", "remove every stopped container");
+    on_run(prune, g, [&g] {
+        auto client = daemon_client(g);
+        if (!client) return fail(client.error());
+        auto r = client->call("POST", "/v1/containers/prune");
+        if (!r) return fail(r.error());
+        for (const auto& id : (*r)["removed"]) std::printf("%s\n", id.get<std::string>().c_str());
+        return 0;
+    });
+}
+
+void add_image_network_commands(CLI::App& app, Globals& g) {
+    auto* image = app.add_subcommand("image", "manage images")->alias("i");
+    image->require_subcommand(1);
+    auto* ils = image->add_subcommand("ls", "list images")->alias("list");
+    static ListFlags ilf;
+    add_list_flags(ils, ilf);
+    on_run(ils, g, [&g] {
+        auto client = daemon_client(g);
+        if (!client) return fail(client.error());
+        auto r = client->call("GET", "/v1/images");
+        if (!r) return fail(r.error());
+        if (ilf.quiet) {
+            for (const auto& i : *r) std::printf("%s\n", i["reference"].get<std::string>().c_str());
+        } else if (ilf.format == "json") {
+            print_json(*r);
+        } else {
+            std::vector<std::vector<std::string>> rows;
+            for (const auto& i : *r) rows.push_back({i["reference"], i["digest"].get<std::string>().substr(0, 19)});
+            std::fputs(render_table({"REFERENCE", "DIGEST"}, rows).c_str(), stdout);
+        }
+        return 0;
+    });
+
+    auto* network = app.add_subcommand("network", "manage networks")->alias("n");
+    network->require_subcommand(1);
+    auto* nls = network->add_subcommand("ls", "list networks")->alias("list");
+    static ListFlags nlf;
+    add_list_flags(nls, nlf);
+    on_run(nls, g, [&g] {
+        auto client = daemon_client(g);
+        if (!client) return fail(client.error());
+        auto r = client->call("GET", "/v1/networks");
+        if (!r) return fail(r.error());
+        if (nlf.quiet) {
+            for (const auto& n : *r) std::printf("%s\n", n["name"].get<std::string>().c_str());
+        } else if (nlf.format == "json") {
+            print_json(*r);
+        } else {
+            std::vector<std::vector<std::string>> rows;
+            for (const auto& n : *r) rows.push_back({n["name"], n["subnet"], n["gateway"]});
+            std::fputs(render_table({"NETWORK", "SUBNET", "GATEWAY"}, rows).c_str(), stdout);
+        }
+        return 0;
+    });
+}
+
+}  // namespace ctr::cli

@@ -1,0 +1,118 @@
+// `container volume create|ls|rm|inspect|prune` (alias `v`).
+#include "base/units.hpp"
+#include "cli/app.hpp"
+#include "cli/output.hpp"
+
+#include <cstdio>
+
+namespace ctr::cli {
+
+namespace {
+
+// "k=v" strings into an object; the field name goes into the error.
+Result<nlohmann::json> key_values(const std::vector<std::string>& items, const std::string& what) {
+    nlohmann::json out = nlohmann::json::object();
+    for (const auto& item : items) {
+        auto eq = item.find('=');
+        if (eq == std::string::npos || eq == 0)
+            return make_error(CTR_E_INVALID_ARGUMENT, what + ": \"" + item + "\" is not key=value");
+        out[item.substr(0, eq)] = item.substr(eq + 1);
+    }
+    return out;
+}
+
+}  // namespace
+
+void add_volume_commands(CLI::App& app, Globals& g) {
+    auto* volume = app.add_subcommand("volume", "manage volumes")->alias("v");
+    volume->require_subcommand(1);
+
+    auto* create = volume->add_subcommand("create", "create a named volume (or an anonymous one without a name)");
+    static std::string name;
+    static std::vector<std::string> labels, opts;
+    create->add_option("name", name, "volume name");
+    create->add_option("-l,--label", labels, "label key=value (repeatable)");
+    create->add_option("--opt", opts, "driver option key=value (repeatable)");
+    on_run(create, g, [&g] {
+        auto l = key_values(labels, "--label");
+        if (!l) return fail(l.error());
+        auto o = key_values(opts, "--opt");
+        if (!o) return fail(o.error());
+        auto client = daemon_client(g);
+        if (!client) return fail(client.error());
+        nlohmann::json body = {{"labels", *l}, {"options", *o}};
+        if (!name.empty()) body["name"] = name;
+        auto r = client->call("POST", "/v1/volumes", body);
+        if (!r) return fail(r.error());
+        std::printf("%s\n", (*r)["name"].get<std::string>().c_str());
+        return 0;
+    });
+
+    auto* ls = volume->add_subcommand("ls", "list volumes")->alias("list");
+    static ListFlags lf;
+    add_list_flags(ls, lf);
+    on_run(ls, g, [&g] {
+        auto client = daemon_client(g);
+        if (!client) return fail(client.error());
+        auto r = client->call("GET", "/v1/volumes");
+        if (!r) return fail(r.error());
+        if (lf.quiet) {
+            for (const auto& v : *r) std::printf("%s\n", v["name"].get<std::string>().c_str());
+        } else if (lf.format == "json") {
+            print_json(*r);
+        } else {
+            std::vector<std::vector<std::string>> rows;
+            for (const auto& v : *r)
+                rows.push_back({v["name"], v["driver"], v["anonymous"].get<bool>() ? "anonymous" : "named", v["mountpoint"]});
+            std::fputs(render_table({"NAME", "DRIVER", "TYPE", "MOUNTPOINT"}, rows).c_str(), stdout);
+        }
+        return 0;
+    });
+
+    auto* rm = volume->add_subcommand("rm", "remove volumes")->alias("delete");
+    static std::vector<std::string> rm_names;
+    static bool rm_force = false;
+    rm->add_option("name", rm_names, "volume names")->required();
+    rm->add_flag("-f,--force", rm_force, "do not fail on volumes that do not exist");
+    on_run(rm, g, [&g] {
+        auto client = daemon_client(g);
+        if (!client) return fail(client.error());
+        int rc = 0;
+        for (const auto& n : rm_names) {
+            auto r = client->call("DELETE", "/v1/volumes/" + n + (rm_force ? "?force=1" : ""));
+            if (!r) rc = fail(r.error());
+            else std::printf("%s\n", n.c_str());
+        }
+        return rc;
+    });
+
+    auto* inspect = volume->add_subcommand("inspect", "show volumes in detail, as json");
+    static std::vector<std::string> inspect_names;
+    inspect->add_option("name", inspect_names, "volume names")->required();
+    on_run(inspect, g, [&g] {
+        auto client = daemon_client(g);
+        if (!client) return fail(client.error());
+        nlohmann::json arr = nlohmann::json::array();
+        int rc = 0;
+        for (const auto& n : inspect_names) {
+            auto r = client->call("GET", "/v1/volumes/" + n);
+            if (!r) rc = fail(r.error());
+            else arr.push_back(*r);
+        }
+        if (!arr.empty()) print_json(arr);
+        return rc;
+    });
+
+    auto* prune = volume->add_subcommand("prune", "remove every volume no container uses");
+    on_run(prune, g, [&g] {
+        auto client = daemon_client(g);
+        if (!client) return fail(client.error());
+        auto r = client->call("POST", "/v1/volumes/prune");
+        if (!r) return fail(r.error());
+        for (const auto& n : (*r)["removed"]) std::printf("%s\n", n.get<std::string>().c_str());
+        std::printf("Total reclaimed space: %s\n", human_size((*r)["reclaimed"].get<int64_t>()).c_str());
+        return 0;
+    });
+}
+
+}  // namespace ctr::cli

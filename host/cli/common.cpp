@@ -1,0 +1,24 @@
+#include "cli/app.hpp"
+#include "cli/output.hpp"
+
+#include <cstdio>
+
+namespace ctr::cli {
+
+Result<api::Client> daemon_client(const Globals& g) {
+    Paths paths = g.paths();
+    bool started = CTR_TRY(api::ensure_daemon(paths, g.debug));
+    if (started) std::fprintf(stderr, "container: started the API server for root %s\n", paths.root().c_str());
+    return api::Client(api::socket_path(paths));
+}
+
+api::Client existing_daemon(const Globals& g) { return api::Client(api::socket_path(g.paths())); }
+
+void add_list_flags(CLI::App* cmd, ListFlags& flags) {
+    cmd->add_option("--format", flags.format, "table or json")->check(CLI::IsMember({"table", "json"}));
+    cmd->add_flag("-q,--quiet", flags.quiet, "print names or ids only");
+}
+
+int fail(const Error& e) { return error(e.message); }
+
+}  // namespace ctr::cli

@@ -1,0 +1,168 @@
+#include "api/client.hpp"
+
+#include "api/http_status.hpp"
+#include "plugins/host_env.hpp"
+#include "sys/files.hpp"
+
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+
+#include <chrono>
+#include <limits>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <thread>
+
+extern char** environ;
+
+namespace ctr::api {
+
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+using Socket = asio::local::stream_protocol::socket;
+
+std::filesystem::path socket_path(const Paths& paths) { return paths.run_dir() / "api.sock"; }
+
+namespace {
+
+Result<Socket> connect(asio::io_context& ioc, const std::filesystem::path& path) {
+    Socket sock(ioc);
+    boost::system::error_code ec;
+    sock.connect(asio::local::stream_protocol::endpoint(path.string()), ec);
+    if (ec)
+        return make_error(CTR_E_UNAVAILABLE, "no API server answers at " + path.string() + ": " + ec.message());
+    return sock;
+}
+
+http::request<http::string_body> make_request(const std::string& method, const std::string& target,
+                                              const nlohmann::json& body) {
+    http::request<http::string_body> req(http::string_to_verb(method), target, 11);
+    req.set(http::field::host, "container");
+    req.set(http::field::user_agent, "container-cli");
+    if (!body.is_null()) {
+        req.set(http::field::content_type, "application/json");
+        req.body() = body.dump();
+    }
+    req.prepare_payload();
+    return req;
+}
+
+}  // namespace
+
+Result<nlohmann::json> Client::call(const std::string& method, const std::string& target,
+                                    const nlohmann::json& body) const {
+    asio::io_context ioc;
+    auto sock = CTR_TRY(connect(ioc, socket_));
+    boost::system::error_code ec;
+    http::write(sock, make_request(method, target, body), ec);
+    if (ec) return make_error(CTR_E_UNAVAILABLE, "send to API server: " + ec.message());
+    boost::beast::flat_buffer buf;
+    http::response<http::string_body> res;
+    http::read(sock, buf, res, ec);
+    if (ec) return make_error(CTR_E_UNAVAILABLE, "read from API server: " + ec.message());
+    auto j = res.body().empty() ? nlohmann::json() : nlohmann::json::parse(res.body(), nullptr, false);
+    if (j.is_discarded()) return make_error(CTR_E_INTERNAL, "API server sent a body that is not json");
+    int code = res.result_int();
+    if (code < 200 || code > 299) return error_from_body(code, j);
+    return j;
+}
+
+Status Client::stream(const std::string& target, const std::function<bool(std::string_view)>& on_data) const {
+    asio::io_context ioc;
+    auto sock = CTR_TRY(connect(ioc, socket_));
+    boost::system::error_code ec;
+    http::write(sock, make_request("GET", target, nullptr), ec);
+    if (ec) return make_error(CTR_E_UNAVAILABLE, "send to API server: " + ec.message());
+    boost::beast::flat_buffer buf;
+    http::response_parser<http::buffer_body> parser;
+    parser.body_limit(std::numeric_limits<std::uint64_t>::max());  // streams have no fixed size
+    http::read_header(sock, buf, parser, ec);
+    if (ec) return make_error(CTR_E_UNAVAILABLE, "read from API server: " + ec.message());
+    int code = parser.get().result_int();
+    std::string error_text;
+    while (!parser.is_done()) {
+        char tmp[16384];
+        parser.get().body().data = tmp;
+        parser.get().body().size = sizeof tmp;
+        http::read(sock, buf, parser, ec);
+        if (ec == http::error::need_buffer) ec = {};
+        if (ec) return make_error(CTR_E_UNAVAILABLE, "read from API server: " + ec.message());
+        size_t n = sizeof tmp - parser.get().body().size;
+        if (n == 0) continue;
+        if (code >= 300) error_text.append(tmp, n);
+        else if (!on_data(std::string_view(tmp, n))) return ok();
+    }
+    if (code >= 300) return error_from_body(code, nlohmann::json::parse(error_text, nullptr, false));
+    return ok();
+}
+
+bool Client::ping() const {
+    auto r = call("GET", "/v1/ping");
+    return r.has_value();
+}
+
+Result<bool> ensure_daemon(const Paths& paths, bool debug) {
+    Client client(socket_path(paths));
+    if (client.ping()) return false;
+
+    CTR_TRY_STATUS(sys::make_dirs(paths.run_dir(), 0700));
+    // One start log per starting CLI: several may race to start the daemon.
+    auto start_log = paths.run_dir() / ("apiserver.start." + std::to_string(::getpid()) + ".log");
+    auto exe = plugins::helper_path("container-apiserver");
+    std::vector<std::string> args = {exe.string(), "--root", paths.root().string(), "--background"};
+    if (debug) args.push_back("--debug");
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 2, start_log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK);
+    sigset_t none;
+    sigemptyset(&none);
+    posix_spawnattr_setsigmask(&attr, &none);
+    pid_t pid = -1;
+    int rc = posix_spawn(&pid, exe.c_str(), &fa, &attr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&attr);
+    if (rc != 0) return sys::errno_error("start the API server", exe, rc);
+
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+    bool ours_running = true;
+    auto remove_log = [&] {
+        std::error_code ec;
+        std::filesystem::remove(start_log, ec);
+    };
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (client.ping()) {
+            remove_log();
+            return ours_running;
+        }
+        int status = 0;
+        if (ours_running && waitpid(pid, &status, WNOHANG) == pid) {
+            ours_running = false;
+            auto text = sys::read_file(start_log);
+            std::string why = text && !text->empty() ? *text : "it exited without a message";
+            while (!why.empty() && why.back() == '\n') why.pop_back();
+            if (auto nl = why.rfind('\n'); nl != std::string::npos) why = why.substr(nl + 1);
+            // Another CLI started one first: wait for that one to answer.
+            if (why.find("another container-apiserver is running") == std::string::npos) {
+                remove_log();
+                return make_error(CTR_E_UNAVAILABLE, "the API server did not start: " + why);
+            }
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    remove_log();
+    return make_error(CTR_E_DEADLINE_EXCEEDED, "the API server did not answer within 15 s");
+}
+
+}  // namespace ctr::api

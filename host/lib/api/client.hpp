@@ -1,0 +1,43 @@
+// The CLI's side of the API: HTTP/1.1 over the daemon's unix socket, with
+// Boost.Beast. One connection per call; streaming calls deliver chunks as
+// they arrive.
+#pragma once
+
+#include "base/paths.hpp"
+
+#include <ctr/sdk/result.hpp>
+#include <nlohmann/json.hpp>
+
+#include <functional>
+#include <string>
+#include <string_view>
+
+namespace ctr::api {
+
+std::filesystem::path socket_path(const Paths& paths);
+
+class Client {
+public:
+    explicit Client(std::filesystem::path socket) : socket_(std::move(socket)) {}
+
+    // `target` is e.g. "/v1/volumes?all=1". A non-2xx answer becomes the
+    // Error the daemon sent. CTR_E_UNAVAILABLE means no daemon answered.
+    Result<nlohmann::json> call(const std::string& method, const std::string& target,
+                                const nlohmann::json& body = nullptr) const;
+
+    // A streaming GET: `on_data` receives the body as it arrives; returning
+    // false stops reading.
+    Status stream(const std::string& target, const std::function<bool(std::string_view)>& on_data) const;
+
+    bool ping() const;
+
+private:
+    std::filesystem::path socket_;
+};
+
+// Starts container-apiserver for `paths` in the background when none
+// answers, waits until it does (or it exits, whose error is returned).
+// Returns true when it started one.
+Result<bool> ensure_daemon(const Paths& paths, bool debug);
+
+}  // namespace ctr::api

@@ -1,0 +1,53 @@
+#include "base/units.hpp"
+
+#include <cctype>
+#include <cmath>
+#include <cstdio>
+
+namespace ctr {
+
+Result<int64_t> parse_size(const std::string& text, const std::string& what) {
+    auto bad = [&] {
+        return make_error(CTR_E_INVALID_ARGUMENT, what + ": invalid size \"" + text + "\" (want e.g. 512m, 1g)");
+    };
+    size_t i = 0;
+    while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) ++i;
+    if (i == 0) return bad();
+    double number = 0;
+    try {
+        size_t used = 0;
+        number = std::stod(text.substr(0, i), &used);
+        if (used != i) return bad();
+    } catch (...) {
+        return bad();
+    }
+    std::string unit;
+    for (size_t k = i; k < text.size(); ++k) unit += static_cast<char>(std::tolower(static_cast<unsigned char>(text[k])));
+    double mult = 1;
+    if (unit.empty() || unit == "b") mult = 1;
+    else if (unit == "k" || unit == "kb" || unit == "kib") mult = 1024.0;
+    else if (unit == "m" || unit == "mb" || unit == "mib") mult = 1024.0 * 1024;
+    else if (unit == "g" || unit == "gb" || unit == "gib") mult = 1024.0 * 1024 * 1024;
+    else if (unit == "t" || unit == "tb" || unit == "tib") mult = 1024.0 * 1024 * 1024 * 1024;
+    else return bad();
+    double bytes = number * mult;
+    if (!std::isfinite(bytes) || bytes > 9.0e18)
+        return make_error(CTR_E_INVALID_ARGUMENT, what + ": size \"" + text + "\" is too large");
+    return static_cast<int64_t>(bytes);
+}
+
+std::string human_size(int64_t bytes) {
+    const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    double v = static_cast<double>(bytes);
+    int u = 0;
+    while (v >= 1024 && u < 4) {
+        v /= 1024;
+        ++u;
+    }
+    char buf[32];
+    if (u == 0) std::snprintf(buf, sizeof buf, "%lld B", static_cast<long long>(bytes));
+    else std::snprintf(buf, sizeof buf, "%.1f %s", v, units[u]);
+    return buf;
+}
+
+}  // namespace ctr

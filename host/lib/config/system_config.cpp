@@ -1,0 +1,158 @@
+#include "config/system_config.hpp"
+
+#include "base/units.hpp"
+#include "plugins/manifest.hpp"
+
+#include <arpa/inet.h>
+#include <toml++/toml.h>
+
+#include <map>
+
+namespace ctr::config {
+
+namespace {
+
+std::string where(const std::filesystem::path& file, const toml::node& n) {
+    return file.string() + ":" + std::to_string(n.source().begin.line);
+}
+
+Error bad(const std::filesystem::path& file, const toml::node& n, const std::string& key, const std::string& what) {
+    return make_error(CTR_E_INVALID_ARGUMENT, where(file, n) + ": key \"" + key + "\": " + what);
+}
+
+}  // namespace
+
+Status check_cidr(const std::string& cidr, const std::string& what) {
+    auto bad_cidr = [&] { return make_error(CTR_E_INVALID_ARGUMENT, what + ": invalid subnet \"" + cidr + "\""); };
+    auto slash = cidr.find('/');
+    if (slash == std::string::npos) return bad_cidr();
+    in_addr addr{};
+    if (inet_pton(AF_INET, cidr.substr(0, slash).c_str(), &addr) != 1) return bad_cidr();
+    std::string len = cidr.substr(slash + 1);
+    if (len.empty() || len.size() > 2 || len.find_first_not_of("0123456789") != std::string::npos) return bad_cidr();
+    int prefix = std::stoi(len);
+    if (prefix > 32) return bad_cidr();
+    uint32_t a = ntohl(addr.s_addr);
+    uint32_t mask = prefix == 0 ? 0 : ~uint32_t{0} << (32 - prefix);
+    if (a & ~mask)
+        return make_error(CTR_E_INVALID_ARGUMENT, what + ": subnet \"" + cidr + "\" has host bits set");
+    return ok();
+}
+
+nlohmann::json SystemConfig::properties() const {
+    return {{"container.cpus", container_cpus},
+            {"container.memory", container_memory},
+            {"container.runtime", container_runtime},
+            {"network.subnet_pool", network_subnet_pool},
+            {"network.prefix_length", network_prefix_length},
+            {"network.default", network_default},
+            {"registry.domain", registry_domain},
+            {"registry.insecure", registry_insecure},
+            {"registry.max_concurrent_downloads", registry_max_concurrent_downloads},
+            {"log.level", log_level}};
+}
+
+Result<SystemConfig> load(const std::filesystem::path& file) {
+    SystemConfig c;
+    std::error_code ec;
+    if (!std::filesystem::exists(file, ec)) return c;
+    toml::table root;
+    try {  // toml++ reports syntax errors by exception; turned into a value here
+        root = toml::parse_file(file.string());
+    } catch (const toml::parse_error& e) {
+        return make_error(CTR_E_INVALID_ARGUMENT, file.string() + ":" + std::to_string(e.source().begin.line) + ":" +
+                                                      std::to_string(e.source().begin.column) + ": " +
+                                                      std::string(e.description()));
+    }
+
+    // Each known key and how to read it.
+    using Reader = std::function<Status(const toml::node&, const std::string&)>;
+    auto string_into = [&](std::string& out) -> Reader {
+        return [&out, &file](const toml::node& n, const std::string& key) -> Status {
+            if (!n.is_string()) return bad(file, n, key, "must be a string");
+            out = n.as_string()->get();
+            return ok();
+        };
+    };
+    auto int_into = [&](int& out, int lo, int hi) -> Reader {
+        return [&out, lo, hi, &file](const toml::node& n, const std::string& key) -> Status {
+            if (!n.is_integer()) return bad(file, n, key, "must be an integer");
+            int64_t v = n.as_integer()->get();
+            if (v < lo || v > hi)
+                return bad(file, n, key, "must be from " + std::to_string(lo) + " to " + std::to_string(hi));
+            out = static_cast<int>(v);
+            return ok();
+        };
+    };
+    std::map<std::string, Reader> schema = {
+        {"container.cpus",
+         [&](const toml::node& n, const std::string& key) -> Status {
+             if (!n.is_number()) return bad(file, n, key, "must be a number");
+             double v = n.is_integer() ? static_cast<double>(n.as_integer()->get()) : n.as_floating_point()->get();
+             if (v < 0) return bad(file, n, key, "must not be negative");
+             c.container_cpus = v;
+             return ok();
+         }},
+        {"container.memory",
+         [&](const toml::node& n, const std::string& key) -> Status {
+             if (!n.is_string()) return bad(file, n, key, "must be a string such as \"1g\"");
+             auto bytes = parse_size(n.as_string()->get(), "container.memory");
+             if (!bytes) return bad(file, n, key, bytes.error().message);
+             c.container_memory = *bytes;
+             return ok();
+         }},
+        {"container.runtime",
+         [&](const toml::node& n, const std::string& key) -> Status {
+             CTR_TRY_STATUS(string_into(c.container_runtime)(n, key));
+             if (!plugins::valid_plugin_name(c.container_runtime))
+                 return bad(file, n, key, "\"" + c.container_runtime + "\" is not a plugin name");
+             return ok();
+         }},
+        {"network.subnet_pool",
+         [&](const toml::node& n, const std::string& key) -> Status {
+             CTR_TRY_STATUS(string_into(c.network_subnet_pool)(n, key));
+             if (auto st = check_cidr(c.network_subnet_pool, key); !st) return bad(file, n, key, st.error().message);
+             return ok();
+         }},
+        {"network.prefix_length", int_into(c.network_prefix_length, 8, 30)},
+        {"network.default", string_into(c.network_default)},
+        {"registry.domain", string_into(c.registry_domain)},
+        {"registry.insecure",
+         [&](const toml::node& n, const std::string& key) -> Status {
+             if (!n.is_array()) return bad(file, n, key, "must be an array of strings");
+             c.registry_insecure.clear();
+             for (const auto& item : *n.as_array()) {
+                 if (!item.is_string()) return bad(file, item, key, "must be an array of strings");
+                 c.registry_insecure.push_back(item.as_string()->get());
+             }
+             return ok();
+         }},
+        {"registry.max_concurrent_downloads", int_into(c.registry_max_concurrent_downloads, 1, 32)},
+        {"log.level",
+         [&](const toml::node& n, const std::string& key) -> Status {
+             CTR_TRY_STATUS(string_into(c.log_level)(n, key));
+             for (const char* l : {"trace", "debug", "info", "warn", "error"})
+                 if (c.log_level == l) return ok();
+             return bad(file, n, key, "must be trace, debug, info, warn or error, not \"" + c.log_level + "\"");
+         }},
+    };
+
+    for (const auto& [section, node] : root) {
+        std::string s(section.str());
+        const toml::table* t = node.as_table();
+        if (!t) return bad(file, node, s, "unknown key (the file holds only tables: container, network, registry, log)");
+        for (const auto& [key, value] : *t) {
+            std::string full = s + "." + std::string(key.str());
+            auto it = schema.find(full);
+            if (it == schema.end()) return bad(file, value, full, "unknown key");
+            CTR_TRY_STATUS(it->second(value, full));
+        }
+    }
+    if (c.network_prefix_length < std::stoi(c.network_subnet_pool.substr(c.network_subnet_pool.find('/') + 1)))
+        return make_error(CTR_E_INVALID_ARGUMENT, file.string() + ": key \"network.prefix_length\": /" +
+                                                      std::to_string(c.network_prefix_length) +
+                                                      " networks do not fit in the pool " + c.network_subnet_pool);
+    return c;
+}
+
+}  // namespace ctr::config

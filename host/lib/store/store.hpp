@@ -1,0 +1,45 @@
+// Typed access to the state database. Every method is one statement or one
+// transaction; callers that need several in one transaction use db().
+#pragma once
+
+#include "store/db.hpp"
+#include "store/records.hpp"
+
+#include <memory>
+#include <mutex>
+#include <vector>
+
+namespace ctr::store {
+
+class Store {
+public:
+    static Result<std::unique_ptr<Store>> open(const std::filesystem::path& file);
+
+    Db& db() { return *db_; }
+
+    // Volumes.
+    Status insert_volume(const VolumeRecord& v);
+    Status set_volume_state(const std::string& name, const std::string& state);
+    Status delete_volume(const std::string& name);
+    Result<std::optional<VolumeRecord>> volume(const std::string& name);
+    Result<std::vector<VolumeRecord>> volumes();
+    Result<std::vector<std::string>> volume_users(const std::string& name);  // container ids
+
+    // Containers.
+    Status insert_container(const ContainerRecord& c);
+    Status delete_container(const std::string& id);
+    // By full id, unique id prefix, or name.
+    Result<std::optional<ContainerRecord>> container(const std::string& id_or_name);
+    Result<std::vector<ContainerRecord>> containers();
+
+    Result<std::vector<ImageRecord>> images();
+    Result<std::vector<NetworkRecord>> networks();
+
+private:
+    explicit Store(std::unique_ptr<Db> db) : db_(std::move(db)) {}
+    std::unique_ptr<Db> db_;
+};
+
+int64_t now_unix();
+
+}  // namespace ctr::store

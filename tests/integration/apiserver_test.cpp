@@ -1,0 +1,204 @@
+// The API server as a user meets it through the CLI: started on demand,
+// stopped, versioned, crash-safe, one per root, and strict about its config.
+#include "tests/support/run.hpp"
+
+#include "sys/files.hpp"
+
+#include <doctest/doctest.h>
+
+#include <future>
+#include <thread>
+
+using ctr::test::DaemonRoot;
+using nlohmann::json;
+
+TEST_CASE("a fresh root has no daemon; `container ls` starts one; `system stop` stops it and its socket goes") {
+    DaemonRoot r;
+    auto status = r.cli({"system", "status"});
+    CHECK(status.code == 1);
+    CHECK(status.out.find("apiserver is not running") != std::string::npos);
+    CHECK(status.out.find(r.root()) != std::string::npos);
+
+    auto ls = r.cli({"ls"});
+    CHECK(ls.code == 0);
+    CHECK(ls.err.find("started the API server for root " + r.root()) != std::string::npos);
+    CHECK(ls.out.rfind("ID", 0) == 0);
+    auto socket = r.path() / "run/container/api.sock";
+    CHECK(std::filesystem::is_socket(socket));
+    const auto want = std::filesystem::perms::owner_read | std::filesystem::perms::owner_write;
+    CHECK((std::filesystem::status(socket).permissions() & std::filesystem::perms::all) == want);
+
+    auto again = r.cli({"ls"});
+    CHECK(again.err.empty());  // already running: nothing started
+
+    auto running = r.cli({"system", "status", "--format", "json"});
+    CHECK(running.code == 0);
+    auto j = json::parse(running.out);
+    CHECK(j["running"] == true);
+    CHECK(j["root"] == r.root());
+    CHECK(j["pid"] == r.daemon_pid());
+
+    auto stop = r.cli({"system", "stop"});
+    CHECK(stop.code == 0);
+    CHECK_FALSE(std::filesystem::exists(socket));
+    CHECK(r.cli({"system", "status"}).code == 1);
+    auto stop_again = r.cli({"system", "stop"});  // idempotent
+    CHECK(stop_again.code == 0);
+    CHECK(stop_again.err.find("no API server is running") != std::string::npos);
+}
+
+TEST_CASE("system version shows the CLI and the server") {
+    DaemonRoot r;
+    auto off = r.cli({"system", "version", "--format", "json"});
+    CHECK(off.code == 0);
+    CHECK(json::parse(off.out)["server"].is_null());
+    r.start();
+    auto v = r.cli({"system", "version"});
+    CHECK(v.code == 0);
+    CHECK(v.out.find("cli ") != std::string::npos);
+    CHECK(v.out.find("apiserver   0.1.0") != std::string::npos);
+    auto j = json::parse(r.cli({"system", "version", "--format", "json"}).out);
+    CHECK(j["cli"]["version"] == j["server"]["version"]);
+    CHECK(j["server"]["api_version"] == "v1");
+}
+
+TEST_CASE("one daemon per root: a second one refuses to start") {
+    DaemonRoot r;
+    r.start();
+    auto second = ctr::test::run("host/container-apiserver", {"--root", r.root()});
+    CHECK(second.code == 1);
+    CHECK(second.err.find("another container-apiserver is running for root " + r.root()) != std::string::npos);
+    CHECK(r.cli({"ls"}).code == 0);  // the first still serves
+}
+
+TEST_CASE("20 CLI calls in parallel on a root with no daemon all succeed, with one daemon") {
+    DaemonRoot r;
+    std::vector<std::future<ctr::test::Run>> calls;
+    for (int i = 0; i < 20; ++i)
+        calls.push_back(std::async(std::launch::async, [&r, i] {
+            return r.cli({"volume", "create", "par-" + std::to_string(i)});
+        }));
+    for (int i = 0; i < 20; ++i) {
+        auto res = calls[i].get();
+        CAPTURE(i);
+        CHECK_MESSAGE(res.code == 0, res.err);
+        CHECK(res.out == "par-" + std::to_string(i) + "\n");
+    }
+    auto ls = r.cli({"volume", "ls", "-q"});
+    CHECK(std::count(ls.out.begin(), ls.out.end(), '\n') == 20);
+}
+
+TEST_CASE("a malformed config names file, line and key, and the daemon does not start") {
+    DaemonRoot r;
+    auto etc = r.path() / "etc/container";
+    REQUIRE(ctr::sys::make_dirs(etc));
+    REQUIRE(ctr::sys::write_file_atomic(etc / "config.toml", "[container]\ncpus = 2\n\n[network]\nsubnet_poool = \"10.1.0.0/16\"\n"));
+    auto ls = r.cli({"ls"});
+    CHECK(ls.code == 125);
+    CHECK(ls.err.find((etc / "config.toml").string() + ":5: key \"network.subnet_poool\": unknown key") != std::string::npos);
+    CHECK_FALSE(std::filesystem::exists(r.path() / "run/container/api.sock"));
+    CHECK(r.cli({"system", "status"}).code == 1);
+
+    REQUIRE(ctr::sys::write_file_atomic(etc / "config.toml", "[container]\nmemory = 12\n"));
+    auto wrong = r.cli({"system", "start"});
+    CHECK(wrong.code == 125);
+    CHECK(wrong.err.find("config.toml:2: key \"container.memory\": must be a string") != std::string::npos);
+
+    REQUIRE(ctr::sys::write_file_atomic(etc / "config.toml", "[container]\ncpus = 1.5\nmemory = \"512m\"\n"));
+    r.start();
+    auto props = json::parse(r.cli({"system", "property", "ls", "--format", "json"}).out);
+    CHECK(props["container.cpus"] == 1.5);
+    CHECK(props["container.memory"] == 512 * 1024 * 1024);
+    CHECK(props["network.subnet_pool"] == "10.88.0.0/16");
+}
+
+TEST_CASE("kill -9 in the middle of a change: a restart rolls back or finishes it") {
+    struct Case {
+        const char* failpoint;
+        std::vector<std::string> args;
+        bool volume_exists_after;
+    };
+    std::vector<Case> cases = {
+        {"volume-create-after-insert", {"volume", "create", "v1"}, false},
+        {"volume-create-after-mkdir", {"volume", "create", "v1"}, false},
+        {"volume-remove-after-mark", {"volume", "rm", "v1"}, false},
+    };
+    for (const auto& c : cases) {
+        CAPTURE(c.failpoint);
+        DaemonRoot r;
+        r.start();
+        if (std::string(c.failpoint).find("remove") != std::string::npos) {
+            REQUIRE(r.cli({"volume", "create", "v1"}).code == 0);
+        }
+        REQUIRE(r.cli({"volume", "create", "keep"}).code == 0);
+        // Restart the daemon with the failpoint armed: it dies there, as by SIGKILL.
+        REQUIRE(r.cli({"system", "stop"}).code == 0);
+        r.start({"CONTAINER_FAILPOINT=" + std::string(c.failpoint)});
+        auto died = r.cli(c.args);
+        CHECK(died.code == 125);
+        CHECK(r.cli({"system", "status"}).code == 1);
+
+        auto ls = r.cli({"volume", "ls", "--format", "json"});  // restarts the daemon, which reconciles
+        REQUIRE(ls.code == 0);
+        auto vols = json::parse(ls.out);
+        std::vector<std::string> names;
+        for (const auto& v : vols) names.push_back(v["name"]);
+        CHECK(names == std::vector<std::string>(c.volume_exists_after ? std::vector<std::string>{"keep", "v1"}
+                                                                      : std::vector<std::string>{"keep"}));
+        CHECK_FALSE(std::filesystem::exists(r.path() / "var/lib/container/volumes/v1"));
+        CHECK(std::filesystem::exists(r.path() / "var/lib/container/volumes/keep/_data"));
+        auto log = r.cli({"system", "logs"});
+        CHECK(log.out.find("after a crash:") != std::string::npos);
+        // And the name is usable again.
+        CHECK(r.cli({"volume", "create", "v1"}).code == 0);
+    }
+}
+
+TEST_CASE("kill -9 of an idle daemon loses nothing committed") {
+    DaemonRoot r;
+    r.start();
+    for (int i = 0; i < 5; ++i) REQUIRE(r.cli({"volume", "create", "k" + std::to_string(i)}).code == 0);
+    r.kill9();
+    auto ls = r.cli({"volume", "ls", "-q"});
+    CHECK(ls.out == "k0\nk1\nk2\nk3\nk4\n");
+}
+
+TEST_CASE("system logs shows the daemon's log; -f follows it") {
+    DaemonRoot r;
+    r.start();
+    auto logs = r.cli({"system", "logs"});
+    CHECK(logs.code == 0);
+    CHECK(logs.out.find("serving root " + r.root()) != std::string::npos);
+    auto tail = r.cli({"system", "logs", "-n", "1"});
+    CHECK(std::count(tail.out.begin(), tail.out.end(), '\n') == 1);
+
+    // Follow: start following, make the daemon log a new line, see it arrive.
+    std::promise<ctr::test::Run> followed;
+    std::thread follower([&] {
+        auto res = ctr::test::run("host/container", {"--root", r.root(), "system", "logs", "-f"}, {}, 3000);
+        followed.set_value(res);
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    REQUIRE(r.cli({"volume", "create", "logged"}).code == 0);  // the daemon logs it
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    REQUIRE(r.cli({"system", "stop"}).code == 0);  // ends the stream
+    follower.join();
+    auto f = followed.get_future().get();
+    CHECK(f.code == 0);
+    CHECK(f.out.find("created volume logged") != std::string::npos);
+}
+
+TEST_CASE("system df counts volumes and what could be reclaimed") {
+    DaemonRoot r;
+    r.start();
+    REQUIRE(r.cli({"volume", "create", "d1"}).code == 0);
+    REQUIRE(ctr::sys::write_file_atomic(r.path() / "var/lib/container/volumes/d1/_data/blob", std::string(100000, 'x')));
+    auto df = json::parse(r.cli({"system", "df", "--format", "json"}).out);
+    REQUIRE(df.size() == 3);
+    CHECK(df[2]["type"] == "volumes");
+    CHECK(df[2]["total"] == 1);
+    CHECK(df[2]["size"].get<int64_t>() >= 100000);
+    CHECK(df[2]["reclaimable"] == df[2]["size"]);
+    auto table = r.cli({"system", "df"});
+    CHECK(table.out.find("RECLAIMABLE") != std::string::npos);
+}

@@ -1,0 +1,20 @@
+#include "base/units.hpp"
+
+#include <doctest/doctest.h>
+
+TEST_CASE("sizes") {
+    CHECK(*ctr::parse_size("512", "m") == 512);
+    CHECK(*ctr::parse_size("64k", "m") == 65536);
+    CHECK(*ctr::parse_size("1.5g", "m") == 1610612736);
+    CHECK(*ctr::parse_size("2GiB", "m") == 2147483648);
+    CHECK(*ctr::parse_size("0", "m") == 0);
+    for (const char* bad : {"", "-1", "12XB", "g", "1e30", "1..5m", "10 m"}) {
+        CAPTURE(bad);
+        auto r = ctr::parse_size(bad, "--memory");
+        REQUIRE_FALSE(r);
+        CHECK(r.error().message.find("--memory: ") == 0);
+    }
+    CHECK_FALSE(ctr::parse_size("99999999999t", "m"));
+    CHECK(ctr::human_size(512) == "512 B");
+    CHECK(ctr::human_size(1536) == "1.5 KiB");
+}
