@@ -31,6 +31,17 @@ struct Verdict {
 // Runs one rule in a child process. The child reports "ok" or a reason
 // through a pipe; a crash or a timeout is a failure with that as the reason.
 Verdict run_isolated(const Rule& rule, const plugins::Manifest& manifest, int timeout_s) {
+    // The parent owns the rule's directory, so that it is removed even when
+    // the child crashes.
+    char tmpl[] = "/tmp/ctr-conformance-XXXXXX";
+    if (!mkdtemp(tmpl)) return {false, std::string("mkdtemp: ") + std::strerror(errno)};
+    struct RemoveDir {
+        std::string path;
+        ~RemoveDir() {
+            std::error_code ec;
+            std::filesystem::remove_all(path, ec);
+        }
+    } remove_dir{tmpl};
     int fds[2];
     if (pipe(fds) != 0) return {false, std::string("pipe: ") + std::strerror(errno)};
     fflush(stdout);
@@ -41,20 +52,12 @@ Verdict run_isolated(const Rule& rule, const plugins::Manifest& manifest, int ti
         close(fds[0]);
         setpgid(0, 0);  // the parent kills the whole group on a timeout
         spdlog::set_level(spdlog::level::off);
-        char tmpl[] = "/tmp/ctr-conformance-XXXXXX";
         std::string message = "ok";
-        bool passed = false;
-        if (!mkdtemp(tmpl)) {
-            message = std::string("mkdtemp: ") + std::strerror(errno);
-        } else {
-            Context ctx{manifest, tmpl, std::filesystem::path(tmpl) / "state"};
-            std::filesystem::create_directories(ctx.state_dir);
-            Status st = rule.check(ctx);
-            passed = static_cast<bool>(st);
-            if (!st) message = st.error().message;
-            std::error_code ec;
-            std::filesystem::remove_all(tmpl, ec);
-        }
+        Context ctx{manifest, tmpl, std::filesystem::path(tmpl) / "state"};
+        std::filesystem::create_directories(ctx.state_dir);
+        Status st = rule.check(ctx);
+        bool passed = static_cast<bool>(st);
+        if (!st) message = st.error().message;
         if (write(fds[1], message.data(), message.size()) < 0) passed = false;
         close(fds[1]);
         _exit(passed ? 0 : 1);
