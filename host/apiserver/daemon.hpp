@@ -34,5 +34,6 @@ struct Daemon {
 
 void add_system_routes(Router& router, Daemon& daemon);
 void add_object_routes(Router& router, Daemon& daemon);
+void add_image_routes(Router& router, Daemon& daemon);
 
 }  // namespace ctr::apiserver

@@ -97,6 +97,7 @@ int main(int argc, char** argv) {
     apiserver::Router router;
     apiserver::add_system_routes(router, *daemon);
     apiserver::add_object_routes(router, *daemon);
+    apiserver::add_image_routes(router, *daemon);
     apiserver::Server server(*daemon, router);
     if (auto st = server.listen(api::socket_path(paths)); !st) return fail(st.error().message);
     auto pid_file = paths.run_dir() / "apiserver.pid";

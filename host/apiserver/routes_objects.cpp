@@ -63,11 +63,7 @@ void add_object_routes(Router& r, Daemon& d) {
         return json_reply(json{{"removed", removed}, {"reclaimed", 0}});
     });
 
-    // ---- images and networks (filled by their plugins' issues) ----
-    r.add("GET", "/v1/images", [&d](const Request&) -> Result<Reply> {
-        std::lock_guard<std::mutex> lock(d.store_mu);
-        return json_reply(to_array(CTR_TRY(d.store->images())));
-    });
+    // ---- networks (filled by the network plugin's issue) ----
     r.add("GET", "/v1/networks", [&d](const Request&) -> Result<Reply> {
         std::lock_guard<std::mutex> lock(d.store_mu);
         return json_reply(to_array(CTR_TRY(d.store->networks())));

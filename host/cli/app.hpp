@@ -48,6 +48,11 @@ int fail(const Error& error);
 void add_system_commands(CLI::App& app, Globals& g);
 void add_volume_commands(CLI::App& app, Globals& g);
 void add_container_commands(CLI::App& app, Globals& g);
-void add_image_network_commands(CLI::App& app, Globals& g);
+void add_image_commands(CLI::App& app, Globals& g);
+void add_network_commands(CLI::App& app, Globals& g);
+
+// Pulls through the daemon with progress on stderr (image pull, run, create).
+Result<nlohmann::json> pull_image(api::Client& client, const std::string& reference, const std::string& platform,
+                                  int max_downloads, const std::string& progress_mode);
 
 }  // namespace ctr::cli

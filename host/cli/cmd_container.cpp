@@ -98,29 +98,7 @@ void add_container_commands(CLI::App& app, Globals& g) {
     });
 }
 
-void add_image_network_commands(CLI::App& app, Globals& g) {
-    auto* image = app.add_subcommand("image", "manage images")->alias("i");
-    image->require_subcommand(1);
-    auto* ils = image->add_subcommand("ls", "list images")->alias("list");
-    static ListFlags ilf;
-    add_list_flags(ils, ilf);
-    on_run(ils, g, [&g] {
-        auto client = daemon_client(g);
-        if (!client) return fail(client.error());
-        auto r = client->call("GET", "/v1/images");
-        if (!r) return fail(r.error());
-        if (ilf.quiet) {
-            for (const auto& i : *r) std::printf("%s\n", i["reference"].get<std::string>().c_str());
-        } else if (ilf.format == "json") {
-            print_json(*r);
-        } else {
-            std::vector<std::vector<std::string>> rows;
-            for (const auto& i : *r) rows.push_back({i["reference"], i["digest"].get<std::string>().substr(0, 19)});
-            std::fputs(render_table({"REFERENCE", "DIGEST"}, rows).c_str(), stdout);
-        }
-        return 0;
-    });
-
+void add_network_commands(CLI::App& app, Globals& g) {
     auto* network = app.add_subcommand("network", "manage networks")->alias("n");
     network->require_subcommand(1);
     auto* nls = network->add_subcommand("ls", "list networks")->alias("list");

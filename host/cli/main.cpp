@@ -18,7 +18,8 @@ int main(int argc, char** argv) {
     app.fallthrough();
 
     add_container_commands(app, g);
-    add_image_network_commands(app, g);
+    add_image_commands(app, g);
+    add_network_commands(app, g);
     add_volume_commands(app, g);
     add_system_commands(app, g);
 

@@ -71,10 +71,20 @@ Result<nlohmann::json> Client::call(const std::string& method, const std::string
 }
 
 Status Client::stream(const std::string& target, const std::function<bool(std::string_view)>& on_data) const {
+    return stream_post_impl("GET", target, nullptr, on_data);
+}
+
+Status Client::stream_post(const std::string& target, const nlohmann::json& body,
+                           const std::function<bool(std::string_view)>& on_data) const {
+    return stream_post_impl("POST", target, body, on_data);
+}
+
+Status Client::stream_post_impl(const std::string& method, const std::string& target, const nlohmann::json& body,
+                                const std::function<bool(std::string_view)>& on_data) const {
     asio::io_context ioc;
     auto sock = CTR_TRY(connect(ioc, socket_));
     boost::system::error_code ec;
-    http::write(sock, make_request("GET", target, nullptr), ec);
+    http::write(sock, make_request(method, target, body), ec);
     if (ec) return make_error(CTR_E_UNAVAILABLE, "send to API server: " + ec.message());
     boost::beast::flat_buffer buf;
     http::response_parser<http::buffer_body> parser;

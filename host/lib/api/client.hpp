@@ -28,10 +28,15 @@ public:
     // A streaming GET: `on_data` receives the body as it arrives; returning
     // false stops reading.
     Status stream(const std::string& target, const std::function<bool(std::string_view)>& on_data) const;
+    // The same for a POST with a JSON body (image pull).
+    Status stream_post(const std::string& target, const nlohmann::json& body,
+                       const std::function<bool(std::string_view)>& on_data) const;
 
     bool ping() const;
 
 private:
+    Status stream_post_impl(const std::string& method, const std::string& target, const nlohmann::json& body,
+                            const std::function<bool(std::string_view)>& on_data) const;
     std::filesystem::path socket_;
 };
 

@@ -1,13 +1,52 @@
-// image-oci: ABI wiring. The registry client, content store and unpacker
-// arrive with the image issue; until then the plugin loads and negotiates,
-// and every operation answers CTR_E_UNIMPLEMENTED with a message saying so.
+// image-oci: ABI wiring. The work is in ImageStore (pull, store, snapshots,
+// root filesystems); this file only maps requests onto it.
+#include "image_store.hpp"
+
 #include <ctr/sdk/plugin.hpp>
 
 namespace {
 
+using ctr::sdk::json;
+
 class ImageOci : public ctr::sdk::Image {
 public:
     using Image::Image;
+
+    ctr::Status init() override {
+        json settings = host().settings();
+        image_oci::StoreOptions o;
+        o.state_dir = host().state_dir();
+        o.default_domain = settings.value("default_domain", "docker.io");
+        if (settings.contains("insecure") && settings["insecure"].is_array())
+            for (const auto& h : settings["insecure"])
+                if (h.is_string()) o.insecure.push_back(h);
+        store_ = std::make_unique<image_oci::ImageStore>(o);
+        return store_->init();
+    }
+
+    ctr::Result<json> pull(const json& req, const ctr::sdk::Progress& progress) override {
+        return store_->pull(req, progress);
+    }
+    ctr::Result<json> resolve(const json& req) override {
+        return store_->resolve(CTR_TRY(ctr::sdk::get_string(req, "reference")));
+    }
+    ctr::Result<json> list(const json&) override { return store_->list(); }
+    ctr::Result<json> remove(const json& req) override {
+        return store_->remove(CTR_TRY(ctr::sdk::get_string(req, "reference")));
+    }
+    ctr::Result<json> prepare_rootfs(const json& req) override {
+        return store_->prepare_rootfs(CTR_TRY(ctr::sdk::get_string(req, "reference")),
+                                      CTR_TRY(ctr::sdk::get_string(req, "container_id")),
+                                      CTR_TRY(ctr::sdk::get_string(req, "target")));
+    }
+    ctr::Result<json> release_rootfs(const json& req) override {
+        auto target = CTR_TRY(ctr::sdk::get_opt_string(req, "target"));
+        CTR_TRY_STATUS(store_->release_rootfs(CTR_TRY(ctr::sdk::get_string(req, "container_id")), target.value_or("")));
+        return json();
+    }
+
+private:
+    std::unique_ptr<image_oci::ImageStore> store_;
 };
 
 }  // namespace

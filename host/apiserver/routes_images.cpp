@@ -1,0 +1,65 @@
+// /v1/images: through the image plugin (image-oci by default).
+#include "apiserver/daemon.hpp"
+
+#include "plugins/call.hpp"
+
+#include <atomic>
+
+namespace ctr::apiserver {
+
+namespace {
+
+using nlohmann::json;
+
+Result<plugins::LoadedPlugin*> image_plugin(Daemon& d) { return d.plugins->get("image-oci", CTR_KIND_IMAGE); }
+
+Result<std::string> reference_param(const Request& req) {
+    auto it = req.query.find("reference");
+    if (it == req.query.end() || it->second.empty())
+        return make_error(CTR_E_INVALID_ARGUMENT, "missing query parameter \"reference\"");
+    return it->second;
+}
+
+}  // namespace
+
+void add_image_routes(Router& r, Daemon& d) {
+    r.add("GET", "/v1/images", [&d](const Request&) -> Result<Reply> {
+        auto* p = CTR_TRY(image_plugin(d));
+        return json_reply(plugins::invoke(p->image()->list, p->instance(), json::object(), "list"));
+    });
+    r.add("GET", "/v1/images/inspect", [&d](const Request& req) -> Result<Reply> {
+        auto* p = CTR_TRY(image_plugin(d));
+        return json_reply(plugins::invoke(p->image()->resolve, p->instance(), {{"reference", CTR_TRY(reference_param(req))}}, "resolve"));
+    });
+    r.add("DELETE", "/v1/images", [&d](const Request& req) -> Result<Reply> {
+        auto* p = CTR_TRY(image_plugin(d));
+        return json_reply(plugins::invoke(p->image()->remove, p->instance(), {{"reference", CTR_TRY(reference_param(req))}}, "remove"));
+    });
+
+    // Pull streams JSON lines: progress events, then {"result": ...} or {"error": ...}.
+    r.add("POST", "/v1/images/pull", [&d](const Request& req) -> Result<Reply> {
+        auto* p = CTR_TRY(image_plugin(d));
+        if (!req.body.is_object() || !req.body.contains("reference"))
+            return make_error(CTR_E_INVALID_ARGUMENT, "pull needs a body {\"reference\": ...}");
+        json pull = req.body;
+        if (!pull.contains("max_concurrent_downloads"))
+            pull["max_concurrent_downloads"] = d.config.registry_max_concurrent_downloads;
+        Reply reply;
+        reply.stream = [&d, p, pull](const Writer& write) {
+            std::atomic<bool> gone{false};
+            std::mutex mu;  // layer downloads report from several threads
+            auto line = [&](const json& j) {
+                std::lock_guard<std::mutex> lock(mu);
+                if (!gone && !write(j.dump() + "\n")) gone = true;
+            };
+            auto result = plugins::invoke_pull(
+                *p->image(), p->instance(), pull, [&](const json& event) { line(event); },
+                [&] { return gone.load() || d.stopping.load(); });
+            if (result) line({{"result", *result}});
+            else line({{"error", {{"message", result.error().message}, {"code", result.error().status}}}});
+        };
+        return reply;
+    });
+}
+
+}  // namespace ctr::apiserver

@@ -1,0 +1,341 @@
+#include "image_store.hpp"
+
+#include "unpack.hpp"
+
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <thread>
+
+namespace image_oci {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr int64_t kMaxConfig = 8 * 1024 * 1024;
+
+int64_t now_unix() {
+    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+std::string short_id(const std::string& digest) { return digest.size() > 19 ? digest.substr(7, 12) : digest; }
+
+ctr::Status check_container_id(const std::string& id) {
+    static const std::regex re("[A-Za-z0-9][A-Za-z0-9_.-]{0,127}");
+    if (!std::regex_match(id, re)) return ctr::make_error(CTR_E_INVALID_ARGUMENT, "invalid container id \"" + id + "\"");
+    return ctr::ok();
+}
+
+ctr::Status write_atomic(const fs::path& path, const std::string& content) {
+    fs::path tmp = path;
+    tmp += ".tmp";
+    {
+        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+        out << content;
+        out.flush();
+        if (!out) return ctr::make_error(CTR_E_INTERNAL, "write \"" + tmp.string() + "\" failed");
+    }
+    int fd = ::open(tmp.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        ::fsync(fd);
+        ::close(fd);
+    }
+    std::error_code ec;
+    fs::rename(tmp, path, ec);
+    if (ec) return ctr::make_error(CTR_E_INTERNAL, "rename \"" + path.string() + "\": " + ec.message());
+    return ctr::ok();
+}
+
+}  // namespace
+
+std::vector<std::string> chain_ids(const std::vector<std::string>& diff_ids) {
+    std::vector<std::string> out;
+    for (const auto& d : diff_ids) out.push_back(out.empty() ? d : sha256_of(out.back() + " " + d));
+    return out;
+}
+
+ImageStore::ImageStore(StoreOptions options) : opt_(std::move(options)), content_(opt_.state_dir / "content") {}
+
+ctr::Status ImageStore::init() {
+    CTR_TRY_STATUS(content_.init());
+    std::error_code ec;
+    fs::create_directories(opt_.state_dir / "snapshots", ec);
+    if (!ec) fs::create_directories(opt_.state_dir / "containers", ec);
+    if (ec) return ctr::make_error(CTR_E_INTERNAL, "create image store: " + ec.message());
+    return ctr::ok();
+}
+
+fs::path ImageStore::snapshot_dir(const std::string& chain_id) const {
+    return opt_.state_dir / "snapshots" / digest_hex(chain_id);
+}
+
+ctr::Result<json> ImageStore::read_index() const {
+    std::ifstream in(opt_.state_dir / "images.json", std::ios::binary);
+    if (!in) return json{{"images", json::object()}};
+    json j = json::parse(in, nullptr, false);
+    if (j.is_discarded() || !j.is_object() || !j.contains("images"))
+        return ctr::make_error(CTR_E_INTERNAL, "image index \"" + (opt_.state_dir / "images.json").string() + "\" is corrupt");
+    return j;
+}
+
+ctr::Status ImageStore::write_index(const json& index) const { return write_atomic(opt_.state_dir / "images.json", index.dump(2)); }
+
+ctr::Result<std::string> ImageStore::key_of(const std::string& reference) const {
+    auto ref = CTR_TRY(parse_reference(reference, opt_.default_domain));
+    return ref.str();
+}
+
+ctr::Status ImageStore::ensure_snapshot(const Descriptor& layer, const std::string& diff_id, const std::string& chain_id,
+                                        const ctr::sdk::Progress& progress) {
+    fs::path final_dir = snapshot_dir(chain_id);
+    std::error_code ec;
+    if (fs::exists(final_dir, ec)) return ctr::ok();  // shared with an image we already have
+    auto compression = CTR_TRY(layer_compression(layer.media_type));
+    fs::path tmp = final_dir;
+    tmp += ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(std::hash<std::thread::id>()(std::this_thread::get_id()));
+    fs::remove_all(tmp, ec);
+    fs::create_directories(tmp / "fs", ec);
+    if (ec) return ctr::make_error(CTR_E_INTERNAL, "create snapshot: " + ec.message());
+    progress.event({{"id", short_id(layer.digest)}, {"action", "unpack"}, {"current", 0}, {"total", layer.size}});
+    auto result = unpack_layer(content_.blob_path(layer.digest), compression, tmp / "fs");
+    if (!result) {
+        fs::remove_all(tmp, ec);
+        return result.error().wrap("layer " + short_id(layer.digest));
+    }
+    if (result->diff_id != diff_id) {
+        fs::remove_all(tmp, ec);
+        return ctr::make_error(CTR_E_INVALID_ARGUMENT, "layer " + short_id(layer.digest) + ": uncompressed digest " +
+                                                           result->diff_id + " does not match the config's diff_id " + diff_id);
+    }
+    fs::rename(tmp, final_dir, ec);
+    if (ec) fs::remove_all(tmp, ec);  // another pull made it first: theirs is the same
+    return ctr::ok();
+}
+
+ctr::Result<json> ImageStore::pull(const json& req, const ctr::sdk::Progress& progress) {
+    std::string text = CTR_TRY(ctr::sdk::get_string(req, "reference"));
+    Reference ref = CTR_TRY(parse_reference(text, opt_.default_domain));
+    Platform want = host_platform();
+    if (auto p = CTR_TRY(ctr::sdk::get_opt_string(req, "platform")); p) want = CTR_TRY(parse_platform(*p));
+    int64_t concurrency = CTR_TRY(ctr::sdk::get_int(req, "max_concurrent_downloads", opt_.max_concurrent_downloads));
+    if (concurrency < 1 || concurrency > 32)
+        return ctr::make_error(CTR_E_INVALID_ARGUMENT, "max_concurrent_downloads must be from 1 to 32");
+    Credentials creds;
+    if (req.contains("auth") && req["auth"].is_object()) {
+        creds.username = req["auth"].value("username", "");
+        creds.password = req["auth"].value("password", "");
+    }
+    RegistryClient client(ref.domain, ref.path, creds, opt_.insecure, [&progress] { return progress.cancelled(); });
+
+    // Manifest, through an index if the reference names one.
+    auto top = CTR_TRY(client.manifest(ref.ref()));
+    if (!ref.digest.empty() && top.digest != ref.digest)
+        return ctr::make_error(CTR_E_INVALID_ARGUMENT, "digest mismatch: asked for " + ref.digest + ", registry sent " + top.digest);
+    std::string media = top.content_type;
+    if (media.empty() || media == "application/json") {
+        auto j = json::parse(top.body, nullptr, false);
+        media = j.is_object() ? j.value("mediaType", "") : "";
+    }
+    Fetched manifest_doc = top;
+    std::string index_digest;
+    if (is_index_type(media)) {
+        Index index = CTR_TRY(parse_index(top.body, top.content_type));
+        CTR_TRY_STATUS(content_.put(top.digest, top.body));
+        index_digest = top.digest;
+        Descriptor chosen = CTR_TRY(select_platform(index, want));
+        manifest_doc = CTR_TRY(client.manifest(chosen.digest));
+        if (manifest_doc.digest != chosen.digest)
+            return ctr::make_error(CTR_E_INVALID_ARGUMENT, "digest mismatch: index names " + chosen.digest + ", registry sent " + manifest_doc.digest);
+    } else if (!is_manifest_type(media)) {
+        return ctr::make_error(CTR_E_INVALID_ARGUMENT, "unsupported manifest media type \"" + media + "\" for " + ref.str());
+    }
+    Manifest manifest = CTR_TRY(parse_manifest(manifest_doc.body, manifest_doc.content_type));
+    for (const auto& l : manifest.layers) {  // refuse unknown layer types before downloading anything
+        auto c = layer_compression(l.media_type);
+        if (!c) return c.error();
+    }
+
+    // Config.
+    if (manifest.config.size > kMaxConfig) return ctr::make_error(CTR_E_INVALID_ARGUMENT, "image config is larger than 8 MiB");
+    CTR_TRY_STATUS(client.blob(manifest.config.digest, manifest.config.size, content_, nullptr));
+    std::string config_text = CTR_TRY(content_.read(manifest.config.digest, kMaxConfig));
+    ImageConfig config = CTR_TRY(parse_config(config_text));
+    if (config.diff_ids.size() != manifest.layers.size())
+        return ctr::make_error(CTR_E_INVALID_ARGUMENT, "image config lists " + std::to_string(config.diff_ids.size()) +
+                                                           " layers, the manifest " + std::to_string(manifest.layers.size()));
+
+    // Layers: downloaded in parallel, then unpacked in order.
+    std::atomic<size_t> next{0};
+    std::mutex err_mu;
+    ctr::Status first_error;
+    auto worker = [&] {
+        for (size_t i = next++; i < manifest.layers.size(); i = next++) {
+            const Descriptor& l = manifest.layers[i];
+            std::string id = short_id(l.digest);
+            if (content_.has(l.digest)) {
+                progress.event({{"id", id}, {"action", "exists"}, {"current", l.size}, {"total", l.size}});
+                continue;
+            }
+            auto last = std::chrono::steady_clock::now() - std::chrono::seconds(1);
+            auto st = client.blob(l.digest, l.size, content_, [&](int64_t cur, int64_t total) {
+                auto now = std::chrono::steady_clock::now();
+                if (cur != total && now - last < std::chrono::milliseconds(100)) return;
+                last = now;
+                progress.event({{"id", id}, {"action", "download"}, {"current", cur}, {"total", total}});
+            });
+            if (!st) {
+                std::lock_guard<std::mutex> lock(err_mu);
+                if (first_error) first_error = st.error().wrap("layer " + id);
+                next = manifest.layers.size();  // stop the others from starting more
+                return;
+            }
+        }
+    };
+    std::vector<std::thread> workers;
+    for (int64_t t = 0; t < std::min<int64_t>(concurrency, static_cast<int64_t>(manifest.layers.size())); ++t)
+        workers.emplace_back(worker);
+    for (auto& w : workers) w.join();
+    if (!first_error) return first_error.error();
+
+    auto chains = chain_ids(config.diff_ids);
+    for (size_t i = 0; i < manifest.layers.size(); ++i) {
+        CTR_TRY_STATUS(ensure_snapshot(manifest.layers[i], config.diff_ids[i], chains[i], progress));
+        progress.event({{"id", short_id(manifest.layers[i].digest)}, {"action", "done"}, {"current", manifest.layers[i].size}, {"total", manifest.layers[i].size}});
+    }
+    // Only now, with every part verified and in place, is the image recorded.
+    CTR_TRY_STATUS(content_.put(manifest_doc.digest, manifest_doc.body));
+    json layers = json::array();
+    int64_t size = manifest.config.size;
+    for (size_t i = 0; i < manifest.layers.size(); ++i) {
+        const auto& l = manifest.layers[i];
+        size += l.size;
+        layers.push_back({{"digest", l.digest}, {"media_type", l.media_type}, {"size", l.size}, {"diff_id", config.diff_ids[i]}, {"chain_id", chains[i]}});
+    }
+    json record = {{"digest", manifest_doc.digest}, {"index_digest", index_digest}, {"config_digest", manifest.config.digest},
+                   {"layers", layers}, {"size", size}, {"platform", want.str()}, {"created", now_unix()}};
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        json index = CTR_TRY(read_index());
+        index["images"][ref.str()] = record;
+        CTR_TRY_STATUS(write_index(index));
+    }
+    return json{{"reference", ref.str()}, {"digest", manifest_doc.digest}, {"platform", want.str()}, {"size", size}, {"config", config.raw}};
+}
+
+ctr::Result<json> ImageStore::resolve(const std::string& reference) {
+    std::string key = CTR_TRY(key_of(reference));
+    std::lock_guard<std::mutex> lock(mu_);
+    json index = CTR_TRY(read_index());
+    if (!index["images"].contains(key)) return ctr::make_error(CTR_E_NOT_FOUND, "no image " + key + " in the store");
+    const json& rec = index["images"][key];
+    std::string config = CTR_TRY(content_.read(rec["config_digest"], kMaxConfig));
+    return json{{"reference", key}, {"digest", rec["digest"]}, {"platform", rec["platform"]}, {"size", rec["size"]},
+                {"config", json::parse(config, nullptr, false)}};
+}
+
+ctr::Result<json> ImageStore::list() {
+    std::lock_guard<std::mutex> lock(mu_);
+    json index = CTR_TRY(read_index());
+    json out = json::array();
+    for (const auto& [key, rec] : index["images"].items())
+        out.push_back({{"reference", key}, {"digest", rec["digest"]}, {"size", rec["size"]}, {"created", rec["created"]}, {"platform", rec["platform"]}});
+    return out;
+}
+
+ctr::Status ImageStore::collect_garbage(const json& index) {
+    // Roots: every image, and every container's prepared root filesystem.
+    std::set<std::string> blobs, chains;
+    for (const auto& [key, rec] : index["images"].items()) {
+        blobs.insert(rec["digest"].get<std::string>());
+        blobs.insert(rec["config_digest"].get<std::string>());
+        if (!rec["index_digest"].get<std::string>().empty()) blobs.insert(rec["index_digest"].get<std::string>());
+        for (const auto& l : rec["layers"]) {
+            blobs.insert(l["digest"].get<std::string>());
+            chains.insert(digest_hex(l["chain_id"].get<std::string>()));
+        }
+    }
+    std::error_code ec;
+    for (const auto& c : fs::directory_iterator(opt_.state_dir / "containers", ec)) {
+        std::ifstream in(c.path() / "layers.json");
+        json layers = json::parse(in, nullptr, false);
+        if (layers.is_array())
+            for (const auto& l : layers) chains.insert(digest_hex(l.get<std::string>()));
+    }
+    for (const auto& b : fs::directory_iterator(content_.root() / "blobs/sha256", ec))
+        if (!blobs.count("sha256:" + b.path().filename().string())) fs::remove(b.path(), ec);
+    for (const auto& s : fs::directory_iterator(opt_.state_dir / "snapshots", ec))
+        if (!chains.count(s.path().filename().string())) fs::remove_all(s.path(), ec);
+    return ctr::ok();
+}
+
+ctr::Result<json> ImageStore::remove(const std::string& reference) {
+    std::string key = CTR_TRY(key_of(reference));
+    std::lock_guard<std::mutex> lock(mu_);
+    json index = CTR_TRY(read_index());
+    if (!index["images"].contains(key)) return ctr::make_error(CTR_E_NOT_FOUND, "no image " + key + " in the store");
+    std::string digest = index["images"][key]["digest"];
+    index["images"].erase(key);
+    CTR_TRY_STATUS(write_index(index));
+    CTR_TRY_STATUS(collect_garbage(index));
+    return json{{"reference", key}, {"digest", digest}};
+}
+
+ctr::Result<json> ImageStore::prepare_rootfs(const std::string& reference, const std::string& container_id,
+                                             const fs::path& target) {
+    CTR_TRY_STATUS(check_container_id(container_id));
+    if (!target.is_absolute()) return ctr::make_error(CTR_E_INVALID_ARGUMENT, "target must be an absolute path");
+    json image = CTR_TRY(resolve(reference));
+    json layers = json::array();
+    std::string lower;
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        json index = CTR_TRY(read_index());
+        const json& rec = index["images"][image["reference"].get<std::string>()];
+        for (const auto& l : rec["layers"]) {
+            layers.push_back(l["chain_id"]);
+            // overlay wants the top layer first
+            lower = (snapshot_dir(l["chain_id"]) / "fs").string() + (lower.empty() ? "" : ":" + lower);
+        }
+    }
+    fs::path dir = opt_.state_dir / "containers" / container_id;
+    std::error_code ec;
+    if (fs::exists(dir, ec)) return ctr::make_error(CTR_E_ALREADY_EXISTS, "container \"" + container_id + "\" already has a root filesystem");
+    fs::create_directories(dir / "upper", ec);
+    if (!ec) fs::create_directories(dir / "work", ec);
+    if (!ec) fs::create_directories(target, ec);
+    if (ec) return ctr::make_error(CTR_E_INTERNAL, "prepare root filesystem: " + ec.message());
+    CTR_TRY_STATUS(write_atomic(dir / "layers.json", layers.dump()));
+    if (layers.empty()) {  // an image without layers: an empty lower layer
+        lower = (dir / "empty").string();
+        fs::create_directories(dir / "empty", ec);
+    }
+    std::string opts = "lowerdir=" + lower + ",upperdir=" + (dir / "upper").string() + ",workdir=" + (dir / "work").string();
+    if (opts.size() > 4000)
+        return ctr::make_error(CTR_E_UNSUPPORTED, "image has too many layers for one overlay mount (" + std::to_string(layers.size()) + ")");
+    if (::mount("overlay", target.c_str(), "overlay", 0, opts.c_str()) != 0) {
+        int e = errno;
+        fs::remove_all(dir, ec);
+        return ctr::make_error(e == EPERM ? CTR_E_PERMISSION_DENIED : CTR_E_INTERNAL,
+                               "mount overlay on \"" + target.string() + "\": " + std::strerror(e));
+    }
+    return json{{"rootfs", target.string()}, {"config", image["config"]}, {"reference", image["reference"]}, {"digest", image["digest"]}};
+}
+
+ctr::Status ImageStore::release_rootfs(const std::string& container_id, const fs::path& target) {
+    CTR_TRY_STATUS(check_container_id(container_id));
+    if (!target.empty() && ::umount2(target.c_str(), MNT_DETACH) != 0 && errno != EINVAL && errno != ENOENT)
+        return ctr::make_error(CTR_E_INTERNAL, "unmount \"" + target.string() + "\": " + std::strerror(errno));
+    std::error_code ec;
+    fs::remove_all(opt_.state_dir / "containers" / container_id, ec);
+    if (ec) return ctr::make_error(CTR_E_INTERNAL, "remove container layer: " + ec.message());
+    return ctr::ok();
+}
+
+}  // namespace image_oci

@@ -1,0 +1,60 @@
+// The image store: what was pulled (images.json), the content it needs
+// (ContentStore), and one unpacked snapshot per layer, named by its chain ID
+// and shared by every image that has the layer. A container's root
+// filesystem is an overlay of its image's snapshots plus its own upper layer.
+#pragma once
+
+#include "content_store.hpp"
+#include "oci_types.hpp"
+#include "reference.hpp"
+#include "registry_client.hpp"
+
+#include <ctr/sdk/plugin.hpp>
+
+#include <filesystem>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace image_oci {
+
+using ctr::sdk::json;
+
+struct StoreOptions {
+    std::filesystem::path state_dir;
+    std::string default_domain = "docker.io";
+    std::vector<std::string> insecure;
+    int max_concurrent_downloads = 3;
+};
+
+class ImageStore {
+public:
+    explicit ImageStore(StoreOptions options);
+    ctr::Status init();
+
+    ctr::Result<json> pull(const json& request, const ctr::sdk::Progress& progress);
+    ctr::Result<json> resolve(const std::string& reference);
+    ctr::Result<json> list();
+    ctr::Result<json> remove(const std::string& reference);
+    ctr::Result<json> prepare_rootfs(const std::string& reference, const std::string& container_id,
+                                     const std::filesystem::path& target);
+    ctr::Status release_rootfs(const std::string& container_id, const std::filesystem::path& target);
+
+private:
+    ctr::Result<json> read_index() const;               // images.json, under mu_
+    ctr::Status write_index(const json& index) const;   // atomically, under mu_
+    ctr::Result<std::string> key_of(const std::string& reference) const;
+    std::filesystem::path snapshot_dir(const std::string& chain_id) const;
+    ctr::Status ensure_snapshot(const Descriptor& layer, const std::string& diff_id, const std::string& chain_id,
+                                const ctr::sdk::Progress& progress);
+    ctr::Status collect_garbage(const json& index);
+
+    StoreOptions opt_;
+    ContentStore content_;
+    mutable std::mutex mu_;
+};
+
+// chain[0] = diff[0]; chain[i] = sha256(chain[i-1] + " " + diff[i]).
+std::vector<std::string> chain_ids(const std::vector<std::string>& diff_ids);
+
+}  // namespace image_oci

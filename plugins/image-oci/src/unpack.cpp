@@ -1,0 +1,315 @@
+#include "unpack.hpp"
+
+#include "digest.hpp"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+namespace image_oci {
+
+namespace {
+
+using ctr::Error;
+using ctr::Result;
+using ctr::Status;
+
+// ---- fd helpers ---------------------------------------------------------------
+
+class Fd {
+public:
+    explicit Fd(int fd = -1) : fd_(fd) {}
+    ~Fd() {
+        if (fd_ >= 0) ::close(fd_);
+    }
+    Fd(Fd&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
+    Fd& operator=(Fd&& o) noexcept {
+        std::swap(fd_, o.fd_);
+        return *this;
+    }
+    int get() const { return fd_; }
+    bool valid() const { return fd_ >= 0; }
+
+private:
+    int fd_;
+};
+
+Error sys_error(const std::string& op, const std::string& path) {
+    return ctr::make_error(errno == ENOSPC ? CTR_E_RESOURCE_EXHAUSTED : CTR_E_INTERNAL,
+                           op + " \"" + path + "\": " + std::strerror(errno));
+}
+
+// Opens `path` beneath `root` as if `root` were "/": "..", absolute symlinks
+// and symlinked parents all stay inside (openat2 RESOLVE_IN_ROOT).
+int open_in_root(int root, const std::string& path, int flags) {
+    open_how how{};
+    how.flags = static_cast<uint64_t>(flags | O_CLOEXEC);
+    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+    return static_cast<int>(::syscall(SYS_openat2, root, path.empty() ? "." : path.c_str(), &how, sizeof how));
+}
+
+// ---- paths from the tar -------------------------------------------------------------
+
+// "./a//b/" -> {"a","b"}; refuses ".." so that no entry names a place above the root.
+Result<std::vector<std::string>> split_entry(const std::string& raw) {
+    std::vector<std::string> parts;
+    std::string cur;
+    for (size_t i = 0; i <= raw.size(); ++i) {
+        if (i == raw.size() || raw[i] == '/') {
+            if (cur == "..")
+                return ctr::make_error(CTR_E_INVALID_ARGUMENT, "layer entry \"" + raw + "\" leaves the root (\"..\")");
+            if (!cur.empty() && cur != ".") parts.push_back(cur);
+            cur.clear();
+        } else {
+            cur += raw[i];
+        }
+    }
+    return parts;
+}
+
+std::string join(const std::vector<std::string>& parts, size_t n) {
+    std::string s;
+    for (size_t i = 0; i < n; ++i) s += (i ? "/" : "") + parts[i];
+    return s;
+}
+
+// The parent directory of an entry, made if missing (mode 0755, root-owned,
+// as tar does for implied directories), opened inside the root.
+Result<Fd> parent_dir(int root, const std::vector<std::string>& parts, const std::string& raw) {
+    for (size_t depth = 1; depth < parts.size(); ++depth) {
+        std::string sub = join(parts, depth);
+        Fd fd(open_in_root(root, sub, O_PATH | O_DIRECTORY));
+        if (fd.valid()) continue;
+        if (errno != ENOENT) return sys_error("open parent of", raw);
+        Fd up(open_in_root(root, join(parts, depth - 1), O_PATH | O_DIRECTORY));
+        if (!up.valid()) return sys_error("open parent of", raw);
+        if (::mkdirat(up.get(), parts[depth - 1].c_str(), 0755) != 0 && errno != EEXIST)
+            return sys_error("mkdir", sub);
+    }
+    Fd fd(open_in_root(root, join(parts, parts.size() - 1), O_PATH | O_DIRECTORY));
+    if (!fd.valid()) return sys_error("open parent of", raw);
+    return fd;
+}
+
+// Removes what is at parent/name unless both it and the new entry are
+// directories (a directory entry then only updates metadata).
+Status clear_place(int parent, const std::string& name, bool new_is_dir, const std::string& raw) {
+    struct stat st {};
+    if (::fstatat(parent, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+        if (errno == ENOENT) return ctr::ok();
+        return sys_error("stat", raw);
+    }
+    if (S_ISDIR(st.st_mode)) {
+        if (new_is_dir) return ctr::ok();
+        if (::unlinkat(parent, name.c_str(), AT_REMOVEDIR) != 0) return sys_error("replace directory", raw);
+        return ctr::ok();
+    }
+    if (::unlinkat(parent, name.c_str(), 0) != 0) return sys_error("replace", raw);
+    return ctr::ok();
+}
+
+Status apply_xattrs(int fd, archive_entry* e, const std::string& raw) {
+    archive_entry_xattr_reset(e);
+    const char* name;
+    const void* value;
+    size_t size;
+    while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK) {
+        // overlay's own attributes from an image would forge whiteouts: ignore them.
+        if (std::strncmp(name, "trusted.overlay.", 16) == 0) continue;
+        if (::fsetxattr(fd, name, value, size, 0) != 0 && errno != ENOTSUP) return sys_error("set xattr on", raw);
+    }
+    return ctr::ok();
+}
+
+struct DirTime {
+    std::string path;
+    timespec times[2];
+};
+
+// ---- the two-stage reader: decompress (and hash), then read tar -------------------------
+
+struct Stage {
+    archive* decompressed = nullptr;  // raw format over the compressed blob
+    Sha256 hash;
+    int64_t bytes = 0;
+};
+
+struct Blocks {
+    Stage* stage;
+    std::vector<char> buf = std::vector<char>(1 << 17);
+};
+
+la_ssize_t read_block(archive*, void* ctx, const void** out) {
+    auto* b = static_cast<Blocks*>(ctx);
+    la_ssize_t n = archive_read_data(b->stage->decompressed, b->buf.data(), b->buf.size());
+    if (n < 0) return -1;
+    b->stage->hash.update(b->buf.data(), static_cast<size_t>(n));
+    b->stage->bytes += n;
+    *out = b->buf.data();
+    return n;
+}
+
+}  // namespace
+
+Result<UnpackResult> unpack_layer(const std::filesystem::path& blob, Compression compression,
+                                  const std::filesystem::path& target) {
+    Fd root(::open(target.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!root.valid()) return sys_error("open", target.string());
+
+    // Stage 1: the blob, decompressed, as one raw stream.
+    Stage stage;
+    std::unique_ptr<archive, int (*)(archive*)> a1(archive_read_new(), archive_read_free);
+    stage.decompressed = a1.get();
+    switch (compression) {
+    case Compression::gzip: archive_read_support_filter_gzip(a1.get()); break;
+    case Compression::zstd: archive_read_support_filter_zstd(a1.get()); break;
+    case Compression::none: break;
+    }
+    archive_read_support_format_raw(a1.get());
+    if (archive_read_open_filename(a1.get(), blob.c_str(), 1 << 17) != ARCHIVE_OK)
+        return ctr::make_error(CTR_E_INVALID_ARGUMENT, "open layer " + blob.filename().string() + ": " + archive_error_string(a1.get()));
+    archive_entry* raw_entry = nullptr;
+    if (archive_read_next_header(a1.get(), &raw_entry) != ARCHIVE_OK)
+        return ctr::make_error(CTR_E_INVALID_ARGUMENT, "layer " + blob.filename().string() + " is not " +
+                                                           (compression == Compression::none ? "a tar" : "compressed as its media type says") +
+                                                           ": " + archive_error_string(a1.get()));
+
+    // Stage 2: tar over those bytes.
+    Blocks blocks{&stage};
+    std::unique_ptr<archive, int (*)(archive*)> a2(archive_read_new(), archive_read_free);
+    archive_read_support_format_tar(a2.get());
+    if (archive_read_open(a2.get(), &blocks, nullptr, read_block, nullptr) != ARCHIVE_OK)
+        return ctr::make_error(CTR_E_INVALID_ARGUMENT, std::string("read layer: ") + archive_error_string(a2.get()));
+
+    std::vector<DirTime> dir_times;
+    archive_entry* e = nullptr;
+    for (;;) {
+        int r = archive_read_next_header(a2.get(), &e);
+        if (r == ARCHIVE_EOF) break;
+        if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
+            return ctr::make_error(CTR_E_INVALID_ARGUMENT, std::string("read layer: ") + archive_error_string(a2.get()));
+        std::string raw = archive_entry_pathname(e) ? archive_entry_pathname(e) : "";
+        auto parts = CTR_TRY(split_entry(raw));
+        if (parts.empty()) continue;  // the root itself
+        Fd parent = CTR_TRY(parent_dir(root.get(), parts, raw));
+        const std::string& name = parts.back();
+
+        // Whiteouts become overlayfs whiteouts: an opaque directory or a 0/0 char device.
+        if (name == ".wh..wh..opq") {
+            Fd dir(open_in_root(root.get(), join(parts, parts.size() - 1), O_RDONLY | O_DIRECTORY));
+            if (!dir.valid()) return sys_error("open opaque directory", raw);
+            if (::fsetxattr(dir.get(), "trusted.overlay.opaque", "y", 1, 0) != 0) return sys_error("mark opaque", raw);
+            continue;
+        }
+        if (name.rfind(".wh.", 0) == 0) {
+            std::string hidden = name.substr(4);
+            if (hidden.empty() || hidden == "." || hidden == ".." || hidden.find('/') != std::string::npos)
+                return ctr::make_error(CTR_E_INVALID_ARGUMENT, "invalid whiteout \"" + raw + "\"");
+            CTR_TRY_STATUS(clear_place(parent.get(), hidden, false, raw));
+            if (::mknodat(parent.get(), hidden.c_str(), S_IFCHR | 0, makedev(0, 0)) != 0) return sys_error("whiteout", raw);
+            continue;
+        }
+
+        mode_t type = archive_entry_filetype(e);
+        mode_t perm = archive_entry_perm(e);
+        uid_t uid = static_cast<uid_t>(archive_entry_uid(e));
+        gid_t gid = static_cast<gid_t>(archive_entry_gid(e));
+        timespec times[2] = {{archive_entry_mtime(e), archive_entry_mtime_nsec(e)},
+                             {archive_entry_mtime(e), archive_entry_mtime_nsec(e)}};
+        const char* hardlink = archive_entry_hardlink(e);
+        CTR_TRY_STATUS(clear_place(parent.get(), name, type == AE_IFDIR && !hardlink, raw));
+
+        if (hardlink) {
+            auto tparts = CTR_TRY(split_entry(hardlink));
+            if (tparts.empty()) return ctr::make_error(CTR_E_INVALID_ARGUMENT, "hard link \"" + raw + "\" to the root");
+            Fd tparent(open_in_root(root.get(), join(tparts, tparts.size() - 1), O_PATH | O_DIRECTORY));
+            if (!tparent.valid()) return sys_error("open hard link target of", raw);
+            if (::linkat(tparent.get(), tparts.back().c_str(), parent.get(), name.c_str(), 0) != 0)
+                return sys_error("hard link", raw);
+            continue;
+        }
+
+        switch (type) {
+        case AE_IFDIR: {
+            if (::mkdirat(parent.get(), name.c_str(), 0700) != 0 && errno != EEXIST) return sys_error("mkdir", raw);
+            Fd dir(::openat(parent.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+            if (!dir.valid()) return sys_error("open directory", raw);
+            if (::fchown(dir.get(), uid, gid) != 0) return sys_error("chown", raw);
+            if (::fchmod(dir.get(), perm) != 0) return sys_error("chmod", raw);
+            CTR_TRY_STATUS(apply_xattrs(dir.get(), e, raw));
+            dir_times.push_back({join(parts, parts.size()), {times[0], times[1]}});
+            break;
+        }
+        case AE_IFREG: {
+            Fd f(::openat(parent.get(), name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+            if (!f.valid()) return sys_error("create", raw);
+            const void* buf;
+            size_t size;
+            la_int64_t offset;
+            int rr;
+            while ((rr = archive_read_data_block(a2.get(), &buf, &size, &offset)) == ARCHIVE_OK) {
+                const char* p = static_cast<const char*>(buf);
+                size_t done = 0;
+                while (done < size) {  // pwrite keeps sparse holes as holes
+                    ssize_t n = ::pwrite(f.get(), p + done, size - done, offset + static_cast<off_t>(done));
+                    if (n < 0 && errno == EINTR) continue;
+                    if (n < 0) return sys_error("write", raw);
+                    done += static_cast<size_t>(n);
+                }
+            }
+            if (rr != ARCHIVE_EOF)
+                return ctr::make_error(CTR_E_INVALID_ARGUMENT, "read layer entry \"" + raw + "\": " + archive_error_string(a2.get()));
+            if (::ftruncate(f.get(), archive_entry_size(e)) != 0) return sys_error("size", raw);
+            if (::fchown(f.get(), uid, gid) != 0) return sys_error("chown", raw);
+            if (::fchmod(f.get(), perm) != 0) return sys_error("chmod", raw);
+            CTR_TRY_STATUS(apply_xattrs(f.get(), e, raw));
+            if (::futimens(f.get(), times) != 0) return sys_error("set times of", raw);
+            break;
+        }
+        case AE_IFLNK: {
+            const char* to = archive_entry_symlink(e);
+            if (::symlinkat(to ? to : "", parent.get(), name.c_str()) != 0) return sys_error("symlink", raw);
+            if (::fchownat(parent.get(), name.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW) != 0) return sys_error("chown", raw);
+            if (::utimensat(parent.get(), name.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0) return sys_error("set times of", raw);
+            break;
+        }
+        case AE_IFCHR: case AE_IFBLK: case AE_IFIFO: {
+            dev_t dev = makedev(archive_entry_rdevmajor(e), archive_entry_rdevminor(e));
+            if (::mknodat(parent.get(), name.c_str(), type | perm, dev) != 0) return sys_error("mknod", raw);
+            if (::fchownat(parent.get(), name.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW) != 0) return sys_error("chown", raw);
+            if (::fchmodat(parent.get(), name.c_str(), perm, 0) != 0) return sys_error("chmod", raw);
+            if (::utimensat(parent.get(), name.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0) return sys_error("set times of", raw);
+            break;
+        }
+        default:
+            return ctr::make_error(CTR_E_INVALID_ARGUMENT, "layer entry \"" + raw + "\" has an unsupported type");
+        }
+    }
+
+    // Directory times last: creating their children changed them.
+    for (auto it = dir_times.rbegin(); it != dir_times.rend(); ++it) {
+        Fd dir(open_in_root(root.get(), it->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW));
+        if (dir.valid()) ::futimens(dir.get(), it->times);
+    }
+    // The tar reader may stop before the end-of-archive padding: hash the rest too.
+    const void* rest;
+    while (true) {
+        la_ssize_t n = read_block(nullptr, &blocks, &rest);
+        if (n < 0) return ctr::make_error(CTR_E_INVALID_ARGUMENT, std::string("read layer: ") + archive_error_string(a1.get()));
+        if (n == 0) break;
+    }
+    return UnpackResult{stage.hash.digest(), stage.bytes};
+}
+
+}  // namespace image_oci

@@ -1,0 +1,26 @@
+// Unpacking one layer into its own, empty snapshot directory. The layer is
+// hostile input: every entry is created relative to a directory fd resolved
+// inside the target (openat2 RESOLVE_IN_ROOT), never by following a path, so
+// no entry can write outside the target ("..", absolute paths, symlinked
+// parents, hard links pointing out, chmod through a link). Whiteouts become
+// overlayfs whiteouts, so that snapshots stack as overlay lower layers.
+#pragma once
+
+#include "oci_types.hpp"
+
+#include <ctr/sdk/result.hpp>
+
+#include <filesystem>
+#include <string>
+
+namespace image_oci {
+
+struct UnpackResult {
+    std::string diff_id;  // sha256 of the uncompressed tar, to check against the config
+    int64_t bytes = 0;    // uncompressed size
+};
+
+ctr::Result<UnpackResult> unpack_layer(const std::filesystem::path& blob, Compression compression,
+                                       const std::filesystem::path& target);
+
+}  // namespace image_oci
