@@ -132,6 +132,12 @@ Status apply_xattrs(int fd, archive_entry* e, const std::string& raw) {
     return ctr::ok();
 }
 
+// libarchive's message, which may be missing.
+std::string errstr(archive* a) {
+    const char* e = a ? archive_error_string(a) : nullptr;
+    return e ? e : "unexpected end or corrupt data";
+}
+
 struct DirTime {
     std::string path;
     timespec times[2];
@@ -167,6 +173,19 @@ Result<UnpackResult> unpack_layer(const std::filesystem::path& blob, Compression
     Fd root(::open(target.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (!root.valid()) return sys_error("open", target.string());
 
+    // libarchive would pass data that is not compressed through unchanged: the
+    // media type must be the truth, so check the magic bytes first.
+    if (compression != Compression::none) {
+        unsigned char magic[4] = {};
+        Fd f(::open(blob.c_str(), O_RDONLY | O_CLOEXEC));
+        if (!f.valid() || ::read(f.get(), magic, 4) != 4 ||
+            (compression == Compression::gzip && !(magic[0] == 0x1f && magic[1] == 0x8b)) ||
+            (compression == Compression::zstd && !(magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f && magic[3] == 0xfd)))
+            return ctr::make_error(CTR_E_INVALID_ARGUMENT, "layer " + blob.filename().string() + " is not " +
+                                                               (compression == Compression::gzip ? "gzip" : "zstd") +
+                                                               "-compressed as its media type says");
+    }
+
     // Stage 1: the blob, decompressed, as one raw stream.
     Stage stage;
     std::unique_ptr<archive, int (*)(archive*)> a1(archive_read_new(), archive_read_free);
@@ -178,19 +197,19 @@ Result<UnpackResult> unpack_layer(const std::filesystem::path& blob, Compression
     }
     archive_read_support_format_raw(a1.get());
     if (archive_read_open_filename(a1.get(), blob.c_str(), 1 << 17) != ARCHIVE_OK)
-        return ctr::make_error(CTR_E_INVALID_ARGUMENT, "open layer " + blob.filename().string() + ": " + archive_error_string(a1.get()));
+        return ctr::make_error(CTR_E_INVALID_ARGUMENT, "open layer " + blob.filename().string() + ": " + errstr(a1.get()));
     archive_entry* raw_entry = nullptr;
     if (archive_read_next_header(a1.get(), &raw_entry) != ARCHIVE_OK)
         return ctr::make_error(CTR_E_INVALID_ARGUMENT, "layer " + blob.filename().string() + " is not " +
                                                            (compression == Compression::none ? "a tar" : "compressed as its media type says") +
-                                                           ": " + archive_error_string(a1.get()));
+                                                           ": " + errstr(a1.get()));
 
     // Stage 2: tar over those bytes.
     Blocks blocks{&stage};
     std::unique_ptr<archive, int (*)(archive*)> a2(archive_read_new(), archive_read_free);
     archive_read_support_format_tar(a2.get());
     if (archive_read_open(a2.get(), &blocks, nullptr, read_block, nullptr) != ARCHIVE_OK)
-        return ctr::make_error(CTR_E_INVALID_ARGUMENT, std::string("read layer: ") + archive_error_string(a2.get()));
+        return ctr::make_error(CTR_E_INVALID_ARGUMENT, std::string("read layer: ") + errstr(a2.get()));
 
     std::vector<DirTime> dir_times;
     archive_entry* e = nullptr;
@@ -198,7 +217,7 @@ Result<UnpackResult> unpack_layer(const std::filesystem::path& blob, Compression
         int r = archive_read_next_header(a2.get(), &e);
         if (r == ARCHIVE_EOF) break;
         if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
-            return ctr::make_error(CTR_E_INVALID_ARGUMENT, std::string("read layer: ") + archive_error_string(a2.get()));
+            return ctr::make_error(CTR_E_INVALID_ARGUMENT, std::string("read layer: ") + errstr(a2.get()));
         std::string raw = archive_entry_pathname(e) ? archive_entry_pathname(e) : "";
         auto parts = CTR_TRY(split_entry(raw));
         if (parts.empty()) continue;  // the root itself
@@ -269,7 +288,7 @@ Result<UnpackResult> unpack_layer(const std::filesystem::path& blob, Compression
                 }
             }
             if (rr != ARCHIVE_EOF)
-                return ctr::make_error(CTR_E_INVALID_ARGUMENT, "read layer entry \"" + raw + "\": " + archive_error_string(a2.get()));
+                return ctr::make_error(CTR_E_INVALID_ARGUMENT, "read layer entry \"" + raw + "\": " + errstr(a2.get()));
             if (::ftruncate(f.get(), archive_entry_size(e)) != 0) return sys_error("size", raw);
             if (::fchown(f.get(), uid, gid) != 0) return sys_error("chown", raw);
             if (::fchmod(f.get(), perm) != 0) return sys_error("chmod", raw);
@@ -306,7 +325,7 @@ Result<UnpackResult> unpack_layer(const std::filesystem::path& blob, Compression
     const void* rest;
     while (true) {
         la_ssize_t n = read_block(nullptr, &blocks, &rest);
-        if (n < 0) return ctr::make_error(CTR_E_INVALID_ARGUMENT, std::string("read layer: ") + archive_error_string(a1.get()));
+        if (n < 0) return ctr::make_error(CTR_E_INVALID_ARGUMENT, std::string("read layer: ") + errstr(a1.get()));
         if (n == 0) break;
     }
     return UnpackResult{stage.hash.digest(), stage.bytes};
