@@ -14,7 +14,7 @@ packages=(
   # runtime parts: OCI runtimes, a static busybox for test and demo images
   runc crun busybox-static
   # test helpers: a real registry, reference image tools, a pty driver
-  docker-registry umoci skopeo util-linux iproute2 procps
+  docker-registry umoci skopeo apache2-utils jq util-linux iproute2 procps
 )
 
 export DEBIAN_FRONTEND=noninteractive

@@ -132,6 +132,12 @@ Status apply_xattrs(int fd, archive_entry* e, const std::string& raw) {
     return ctr::ok();
 }
 
+bool is_zero(const char* p, size_t n) {
+    if (n == 0) return true;
+    if (p[0] != 0) return false;
+    return std::memcmp(p, p + 1, n - 1) == 0;
+}
+
 // libarchive's message, which may be missing.
 std::string errstr(archive* a) {
     const char* e = a ? archive_error_string(a) : nullptr;
@@ -279,6 +285,9 @@ Result<UnpackResult> unpack_layer(const std::filesystem::path& blob, Compression
             int rr;
             while ((rr = archive_read_data_block(a2.get(), &buf, &size, &offset)) == ARCHIVE_OK) {
                 const char* p = static_cast<const char*>(buf);
+                // Runs of zeros are left as holes (ftruncate below sets the size):
+                // layers carry sparse files as plain zeros, and disk is not free.
+                if (is_zero(p, size)) continue;
                 size_t done = 0;
                 while (done < size) {  // pwrite keeps sparse holes as holes
                     ssize_t n = ::pwrite(f.get(), p + done, size - done, offset + static_cast<off_t>(done));

@@ -1,0 +1,265 @@
+// image-oci against a real registry (Debian's docker-registry on loopback),
+// with images built by umoci and pushed by skopeo.
+#include "tests/support/registry.hpp"
+#include "tests/support/run.hpp"
+
+#include "plugins/call.hpp"
+#include "plugins/loader.hpp"
+#include "plugins/manifest.hpp"
+#include "sys/files.hpp"
+
+#include <doctest/doctest.h>
+#include <openssl/evp.h>
+
+#include <future>
+#include <map>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+using ctr::test::DaemonRoot;
+using ctr::test::Registry;
+using ctr::test::ScratchDir;
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+// Layers that exercise what unpacking must get right.
+const std::vector<std::string> kRichImage = {
+    // 1: busybox, files, a hard link, symlinks, a directory to replace, files to delete
+    "mkdir -p bin etc opt/old var/empty && cp /bin/busybox bin/ && for a in sh echo cat ls; do ln -s busybox bin/$a; done"
+    " && echo a > etc/a && ln etc/a etc/a-hard && echo gone > etc/gone && echo x > opt/old/x && ln -s /etc/a etc/abs-link"
+    " && chmod 0640 etc/a && chown 1000:1000 etc/gone && mkfifo var/fifo",
+    // 2: whiteouts (a deleted file) and an opaque directory (replaced contents)
+    "rm etc/gone && rm -rf opt && mkdir opt && echo new > opt/new && echo changed > etc/a",
+    // 3: a large sparse file and a nested tree
+    "truncate -s 64M var/sparse && mkdir -p deep/a/b/c && echo leaf > deep/a/b/c/leaf",
+};
+
+std::string file_digest(const fs::path& p) {
+    auto text = ctr::sys::read_file(p);
+    REQUIRE(text.has_value());
+    unsigned char md[32];
+    unsigned int n = 0;
+    EVP_Digest(text->data(), text->size(), md, &n, EVP_sha256(), nullptr);
+    char hex[65];
+    for (unsigned i = 0; i < n; ++i) std::snprintf(hex + 2 * i, 3, "%02x", md[i]);
+    return hex;
+}
+
+// path -> "type mode uid:gid size content-or-target", for every entry under root.
+std::map<std::string, std::string> describe_tree(const fs::path& root) {
+    std::map<std::string, std::string> out;
+    for (auto it = fs::recursive_directory_iterator(root); it != fs::recursive_directory_iterator(); ++it) {
+        struct stat st {};
+        REQUIRE(::lstat(it->path().c_str(), &st) == 0);
+        std::string rel = fs::relative(it->path(), root).string();
+        std::string what;
+        if (S_ISREG(st.st_mode)) what = "file " + std::to_string(st.st_size) + " " + file_digest(it->path());
+        else if (S_ISDIR(st.st_mode)) what = "dir";
+        else if (S_ISLNK(st.st_mode)) what = "link " + fs::read_symlink(it->path()).string();
+        else if (S_ISFIFO(st.st_mode)) what = "fifo";
+        else what = "other";
+        out[rel] = what + " mode=" + std::to_string(st.st_mode & 07777) + " owner=" + std::to_string(st.st_uid) + ":" +
+                   std::to_string(st.st_gid);
+    }
+    return out;
+}
+
+std::unique_ptr<ctr::plugins::LoadedPlugin> load_image_plugin(const fs::path& state) {
+    auto m = ctr::plugins::parse_manifest(ctr::test::build_root() / "plugins/image-oci/config.toml");
+    REQUIRE(m.has_value());
+    ctr::plugins::HostOffer offer;
+    offer.state_dir = state.string();
+    fs::create_directories(state);
+    auto p = ctr::plugins::LoadedPlugin::load(*m, offer);
+    REQUIRE_MESSAGE(p.has_value(), (p ? "" : p.error().message));
+    return std::move(*p);
+}
+
+ctr::Result<json> pull(ctr::plugins::LoadedPlugin& p, const json& req) {
+    return ctr::plugins::invoke_pull(*p.image(), p.instance(), req, nullptr, nullptr);
+}
+
+}  // namespace
+
+TEST_CASE("a pulled image's root filesystem is identical to umoci's unpack of it (gzip, zstd, uncompressed)") {
+    if (geteuid() != 0) return;
+    Registry reg;
+    for (const std::string compress : {"gzip", "zstd"}) {
+        CAPTURE(compress);
+        ScratchDir work;
+        std::string ref = reg.host() + "/test/rich:" + compress;
+        ctr::test::build_and_push(work, kRichImage, "docker://" + ref, compress);
+        ctr::test::sh("cd " + work.path().string() + " && umoci unpack --image L:t ref >/dev/null");
+
+        auto plugin = load_image_plugin(work.path() / "state");
+        auto r = pull(*plugin, {{"reference", ref}});
+        REQUIRE_MESSAGE(r.has_value(), (r ? "" : r.error().message));
+        CHECK((*r)["config"]["rootfs"]["diff_ids"].size() == 3);
+
+        auto target = work.path() / "mnt";
+        auto prep = ctr::plugins::invoke(plugin->image()->prepare_rootfs, plugin->instance(),
+                                         {{"reference", ref}, {"container_id", "c1"}, {"target", target.string()}}, "prepare_rootfs");
+        REQUIRE_MESSAGE(prep.has_value(), (prep ? "" : prep.error().message));
+        auto ours = describe_tree(target);
+        auto theirs = describe_tree(work.path() / "ref/rootfs");
+        CHECK(ours.size() == theirs.size());
+        for (const auto& [path, what] : theirs) {
+            CAPTURE(path);
+            CHECK(ours[path] == what);
+        }
+        CHECK_FALSE(fs::exists(target / "etc/gone"));
+        CHECK_FALSE(fs::exists(target / "opt/old"));
+        CHECK(*ctr::sys::read_file(target / "etc/a") == "changed\n");
+        struct stat st {};
+        REQUIRE(::stat((target / "var/sparse").c_str(), &st) == 0);
+        CHECK(st.st_size == 64 << 20);
+        CHECK(st.st_blocks * 512 < (1 << 20));  // still sparse
+
+        // Writes go to the container's own upper layer, not the shared snapshots.
+        REQUIRE(ctr::sys::write_file_atomic(target / "etc/a", "container's own\n"));
+        REQUIRE(ctr::plugins::invoke(plugin->image()->release_rootfs, plugin->instance(),
+                                     {{"container_id", "c1"}, {"target", target.string()}}, "release_rootfs"));
+        auto again = ctr::plugins::invoke(plugin->image()->prepare_rootfs, plugin->instance(),
+                                          {{"reference", ref}, {"container_id", "c2"}, {"target", target.string()}}, "prepare_rootfs");
+        REQUIRE(again.has_value());
+        CHECK(*ctr::sys::read_file(target / "etc/a") == "changed\n");
+        REQUIRE(ctr::plugins::invoke(plugin->image()->release_rootfs, plugin->instance(),
+                                     {{"container_id", "c2"}, {"target", target.string()}}, "release_rootfs"));
+    }
+}
+
+TEST_CASE("image pull, ls, inspect, rm through the CLI; rm collects what no image uses") {
+    if (geteuid() != 0) return;
+    Registry reg;
+    ScratchDir work;
+    std::string a = reg.host() + "/test/app:1";
+    std::string b = reg.host() + "/test/app:2";  // shares the first layer with a
+    ctr::test::build_and_push(work, {"mkdir bin && cp /bin/busybox bin/"}, "docker://" + reg.host() + "/test/app:base");
+    for (const auto& [tag, ref] : {std::pair{"1", a}, {"2", b}})
+        ctr::test::sh("cd " + work.path().string() + " && rm -rf B && umoci unpack --image L:t B >/dev/null && echo v" + tag +
+                      " > B/rootfs/version && umoci repack --image L:v" + tag + " B >/dev/null && skopeo copy --quiet "
+                      "--dest-tls-verify=false oci:L:v" + tag + " docker://" + ref);
+
+    DaemonRoot r;
+    auto p1 = r.cli({"image", "pull", "--progress", "plain", a});
+    REQUIRE_MESSAGE(p1.code == 0, p1.err);
+    CHECK(p1.out.find(a + "\nsha256:") == 0);
+    CHECK(p1.err.find(": download") != std::string::npos);
+    CHECK(p1.err.find(": done") != std::string::npos);
+    auto p2 = r.cli({"image", "pull", "--progress", "none", b});
+    REQUIRE_MESSAGE(p2.code == 0, p2.err);
+    CHECK(p2.err.find("download") == std::string::npos);
+
+    auto ls = json::parse(r.cli({"image", "ls", "--format", "json"}).out);
+    CHECK(ls.size() == 2);
+    auto table = r.cli({"image", "ls"});
+    CHECK(table.out.find(reg.host() + "/test/app   1") != std::string::npos);
+    auto inspect = json::parse(r.cli({"image", "inspect", a}).out);
+    CHECK(inspect[0]["config"]["config"]["Cmd"][0] == "/bin/sh");
+
+    auto state = r.path() / "var/lib/container/plugins/image-oci";
+    auto count = [](const fs::path& dir) { return std::distance(fs::directory_iterator(dir), fs::directory_iterator()); };
+    CHECK(count(state / "snapshots") == 3);  // the shared layer is unpacked once
+    REQUIRE(r.cli({"image", "rm", a}).code == 0);
+    CHECK(count(state / "snapshots") == 2);
+    auto blobs_left = count(state / "content/blobs/sha256");
+    REQUIRE(r.cli({"image", "rm", b}).code == 0);
+    CHECK(count(state / "snapshots") == 0);
+    CHECK(count(state / "content/blobs/sha256") == 0);
+    CHECK(blobs_left > 0);
+    auto gone = r.cli({"image", "rm", b});
+    CHECK(gone.code == 125);
+    CHECK(gone.err.find("no image " + b) != std::string::npos);
+}
+
+TEST_CASE("registry errors are clear, store nothing, and leave the daemon serving") {
+    if (geteuid() != 0) return;
+    Registry reg;
+    DaemonRoot r;
+    auto missing = r.cli({"image", "pull", reg.host() + "/test/absent:1"});
+    CHECK(missing.code == 125);
+    CHECK(missing.err.find("not found: " + reg.host() + "/test/absent:1") != std::string::npos);
+    auto bad = r.cli({"image", "pull", "Bad/Name"});
+    CHECK(bad.code == 125);
+    CHECK(bad.err.find("must be lowercase") != std::string::npos);
+    auto digest = r.cli({"image", "pull", reg.host() + "/x@sha256:../../etc/passwd"});
+    CHECK(digest.code == 125);
+    CHECK(digest.err.find("invalid digest") != std::string::npos);
+    auto closed = r.cli({"image", "pull", "127.0.0.1:1/nothing:1"});
+    CHECK(closed.code == 125);
+    CHECK(closed.err.find("cannot reach registry 127.0.0.1:1") != std::string::npos);
+    CHECK(json::parse(r.cli({"image", "ls", "--format", "json"}).out).empty());
+    CHECK(r.cli({"system", "status"}).code == 0);
+}
+
+TEST_CASE("a two-platform index: the host's platform by default, --platform to choose, a clear error for none") {
+    if (geteuid() != 0) return;
+    Registry reg;
+    ScratchDir work;
+    std::string w = work.path().string();
+    ctr::test::build_and_push(work, {"echo amd > arch"}, "docker://" + reg.host() + "/test/multi:amd64");
+    // A second image for arm64, then an index over both, written by hand into the layout.
+    ctr::test::sh("cd " + w + " && rm -rf B && umoci unpack --image L:t B >/dev/null && echo arm > B/rootfs/arch && "
+                  "umoci repack --image L:arm B >/dev/null && umoci config --image L:arm --architecture arm64 --tag arm >/dev/null && "
+                  "m1=$(jq -c '.manifests[] | select(.annotations[\"org.opencontainers.image.ref.name\"]==\"t\") | del(.annotations)' L/index.json) && "
+                  "m2=$(jq -c '.manifests[] | select(.annotations[\"org.opencontainers.image.ref.name\"]==\"arm\") | del(.annotations)' L/index.json) && "
+                  "idx=$(jq -cn --argjson a \"$m1\" --argjson b \"$m2\" '{schemaVersion:2, mediaType:\"application/vnd.oci.image.index.v1+json\", "
+                  "manifests:[($a + {platform:{os:\"linux\",architecture:\"amd64\"}}), ($b + {platform:{os:\"linux\",architecture:\"arm64\"}})]}') && "
+                  "printf '%s' \"$idx\" > idx.json && h=$(sha256sum idx.json | cut -d' ' -f1) && cp idx.json L/blobs/sha256/$h && "
+                  "jq --arg h $h --argjson s $(stat -c %s idx.json) '.manifests += [{mediaType:\"application/vnd.oci.image.index.v1+json\", "
+                  "digest:(\"sha256:\"+$h), size:$s, annotations:{\"org.opencontainers.image.ref.name\":\"multi\"}}]' L/index.json > i2 && mv i2 L/index.json && "
+                  "skopeo copy --quiet --all --dest-tls-verify=false oci:L:multi docker://" + reg.host() + "/test/multi:1");
+    auto plugin = load_image_plugin(work.path() / "state");
+    std::string ref = reg.host() + "/test/multi:1";
+    auto host = pull(*plugin, {{"reference", ref}});
+    REQUIRE_MESSAGE(host.has_value(), (host ? "" : host.error().message));
+    CHECK((*host)["platform"] == "linux/amd64");
+    CHECK((*host)["config"]["architecture"] == "amd64");
+    auto arm = pull(*plugin, {{"reference", ref}, {"platform", "linux/arm64"}});
+    REQUIRE_MESSAGE(arm.has_value(), (arm ? "" : arm.error().message));
+    CHECK((*arm)["config"]["architecture"] == "arm64");
+    auto none = pull(*plugin, {{"reference", ref}, {"platform", "linux/riscv64"}});
+    REQUIRE_FALSE(none);
+    CHECK(none.error().message == "no image for platform linux/riscv64 (available: linux/amd64, linux/arm64)");
+}
+
+TEST_CASE("basic auth: refused without credentials or with wrong ones, pulled with the right ones") {
+    if (geteuid() != 0) return;
+    Registry reg({"alice:s3cret"});
+    ScratchDir work;
+    std::string ref = reg.host() + "/private/app:1";
+    ctr::test::build_and_push(work, {"echo hi > hello"}, "docker://" + ref, "gzip", "alice:s3cret");
+    auto plugin = load_image_plugin(work.path() / "state");
+    auto anon = pull(*plugin, {{"reference", ref}});
+    REQUIRE_FALSE(anon);
+    CHECK(anon.error().status == CTR_E_PERMISSION_DENIED);
+    CHECK(anon.error().message == "authentication required for " + reg.host());
+    auto wrong = pull(*plugin, {{"reference", ref}, {"auth", {{"username", "alice"}, {"password", "nope"}}}});
+    REQUIRE_FALSE(wrong);
+    CHECK(wrong.error().status == CTR_E_PERMISSION_DENIED);
+    auto ok = pull(*plugin, {{"reference", ref}, {"auth", {{"username", "alice"}, {"password", "s3cret"}}}});
+    REQUIRE_MESSAGE(ok.has_value(), (ok ? "" : ok.error().message));
+}
+
+TEST_CASE("two concurrent pulls of one image both succeed and store each blob once") {
+    if (geteuid() != 0) return;
+    Registry reg;
+    ScratchDir work;
+    std::string ref = reg.host() + "/test/big:1";
+    ctr::test::build_and_push(work, {"head -c 20000000 /dev/urandom > blob1", "head -c 20000000 /dev/urandom > blob2"},
+                              "docker://" + ref);
+    auto plugin = load_image_plugin(work.path() / "state");
+    auto f1 = std::async(std::launch::async, [&] { return pull(*plugin, {{"reference", ref}}); });
+    auto f2 = std::async(std::launch::async, [&] { return pull(*plugin, {{"reference", ref}}); });
+    auto r1 = f1.get();
+    auto r2 = f2.get();
+    REQUIRE_MESSAGE(r1.has_value(), (r1 ? "" : r1.error().message));
+    REQUIRE_MESSAGE(r2.has_value(), (r2 ? "" : r2.error().message));
+    CHECK((*r1)["digest"] == (*r2)["digest"]);
+    auto blobs = std::distance(fs::directory_iterator(work.path() / "state/content/blobs/sha256"), fs::directory_iterator());
+    CHECK(blobs == 4);  // manifest, config, two layers
+    CHECK(fs::is_empty(work.path() / "state/content/ingest"));
+}

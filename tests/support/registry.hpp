@@ -1,0 +1,36 @@
+// A real registry for tests: Debian's docker-registry on a free loopback
+// port with a throwaway storage directory, optionally behind htpasswd basic
+// auth; and images built for it with umoci and pushed with skopeo.
+#pragma once
+
+#include "sys/child.hpp"
+#include "tempdir.hpp"
+
+#include <string>
+#include <vector>
+
+namespace ctr::test {
+
+class Registry {
+public:
+    // users: "name:password" pairs for htpasswd basic auth (none: anonymous).
+    explicit Registry(const std::vector<std::string>& users = {});
+    ~Registry();
+    const std::string& host() const { return host_; }  // "127.0.0.1:PORT"
+
+private:
+    ScratchDir dir_;
+    sys::Child child_;
+    std::string host_;
+};
+
+// Runs a shell script (bash -euo pipefail); REQUIREs success.
+std::string sh(const std::string& script);
+
+// Builds an image in an OCI layout from a list of shell steps, each run in
+// the bundle's rootfs ($R) and committed as one layer, then pushes it to
+// `dest` (docker://... reference) with skopeo. `compress` is gzip or zstd.
+void build_and_push(const ScratchDir& work, const std::vector<std::string>& layer_scripts, const std::string& dest,
+                    const std::string& compress = "gzip", const std::string& creds = "");
+
+}  // namespace ctr::test
