@@ -4,6 +4,8 @@
 
 #include <doctest/doctest.h>
 
+#include "sys/files.hpp"
+
 #include <unistd.h>
 
 using ctr::test::run;
@@ -60,4 +62,36 @@ TEST_CASE("--rule runs one rule; an unknown rule is a usage error") {
     auto list = run("plugin-sdk/conformance/container-plugin-conformance", {"--list"});
     CHECK(list.code == 0);
     CHECK(list.out.find("RT-004") != std::string::npos);
+}
+
+TEST_CASE("runtime-linux passes every rule, with crun and with runc") {
+    if (geteuid() != 0) {
+        MESSAGE("runtime rules need root; skipped");
+        return;
+    }
+    auto crun = run("plugin-sdk/conformance/container-plugin-conformance",
+                    {"--plugin", (ctr::test::build_root() / "plugins/runtime-linux").string()});
+    INFO(crun.out);
+    CHECK(crun.code == 0);
+    CHECK(crun.out.find("\n23 passed, 0 failed\n") != std::string::npos);
+
+    // The same library, with a manifest that picks runc.
+    ctr::test::ScratchDir dir;
+    auto src = ctr::test::build_root() / "plugins/runtime-linux";
+    std::filesystem::copy_file(src / "libruntime-linux.so", dir.path() / "libruntime-linux.so");
+    auto manifest = *ctr::sys::read_file(src / "config.toml");
+    manifest.replace(manifest.find("oci_runtime = \"crun\""), 20, "oci_runtime = \"runc\"");
+    REQUIRE(ctr::sys::write_file_atomic(dir.path() / "config.toml", manifest));
+    auto runc = run("plugin-sdk/conformance/container-plugin-conformance", {"--plugin", dir.path().string()});
+    INFO(runc.out);
+    CHECK(runc.code == 0);
+    CHECK(runc.out.find("\n23 passed, 0 failed\n") != std::string::npos);
+}
+
+TEST_CASE("image-oci passes every rule") {
+    auto r = run("plugin-sdk/conformance/container-plugin-conformance",
+                 {"--plugin", (ctr::test::build_root() / "plugins/image-oci").string()});
+    INFO(r.out);
+    CHECK(r.code == 0);
+    CHECK(r.out.find("\n12 passed, 0 failed\n") != std::string::npos);
 }

@@ -1,0 +1,110 @@
+#include "oci_cli.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <fstream>
+#include <poll.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <linux/magic.h>
+
+extern char** environ;
+
+namespace runtime_linux {
+
+namespace {
+
+// The last non-empty line of the runtime's log, without JSON wrapping.
+std::string last_message(const std::string& log_path) {
+    std::ifstream in(log_path);
+    std::string line, last;
+    while (std::getline(in, line))
+        if (!line.empty()) last = line;
+    // crun and runc write JSON lines with --log-format json; we use text,
+    // where a line may still be "level=error msg=\"...\"" (runc).
+    if (auto p = last.find("msg=\""); p != std::string::npos) {
+        last = last.substr(p + 5);
+        if (auto q = last.rfind('"'); q != std::string::npos) last = last.substr(0, q);
+    }
+    return last;
+}
+
+}  // namespace
+
+bool hybrid_cgroups() {
+    struct statfs root {}, unified {};
+    if (::statfs("/sys/fs/cgroup", &root) != 0 || root.f_type != TMPFS_MAGIC) return false;
+    if (::statfs("/sys/fs/cgroup/unified", &unified) != 0 || unified.f_type != CGROUP2_SUPER_MAGIC) return false;
+    std::ifstream controllers("/sys/fs/cgroup/unified/cgroup.controllers");
+    std::string any;
+    return static_cast<bool>(controllers >> any);
+}
+
+ctr::Result<OciRun> run_oci(const OciBinary& binary, const std::vector<std::string>& args, const Stdio& stdio) {
+    char log_tmpl[] = "/tmp/ctr-oci-log-XXXXXX";
+    int log_fd = ::mkstemp(log_tmpl);
+    if (log_fd < 0) return ctr::make_error(CTR_E_RESOURCE_EXHAUSTED, std::string("make a log file: ") + std::strerror(errno));
+    ::close(log_fd);
+    std::string log_path = log_tmpl;
+
+    std::vector<std::string> argv = {binary.path, "--root", binary.state_root, "--log", log_path};
+    argv.insert(argv.end(), args.begin(), args.end());
+    std::vector<char*> cargv;
+    for (auto& a : argv) cargv.push_back(a.data());
+    cargv.push_back(nullptr);
+
+    int out_pipe[2] = {-1, -1};
+    if (stdio.out < 0 && ::pipe2(out_pipe, O_CLOEXEC) != 0)
+        return ctr::make_error(CTR_E_RESOURCE_EXHAUSTED, std::string("pipe: ") + std::strerror(errno));
+    int devnull = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+
+    // fork, then only system calls until exec: this process may have threads.
+    pid_t pid = ::fork();
+    if (pid < 0) {
+        int e = errno;
+        ::unlink(log_path.c_str());
+        return ctr::make_error(CTR_E_RESOURCE_EXHAUSTED, std::string("fork: ") + std::strerror(e));
+    }
+    if (pid == 0) {
+        if (binary.hide_unified) {
+            if (::unshare(CLONE_NEWNS) != 0) ::_exit(126);
+            if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) ::_exit(126);
+            ::umount2("/sys/fs/cgroup/unified", MNT_DETACH);
+        }
+        ::dup2(stdio.in >= 0 ? stdio.in : devnull, 0);
+        ::dup2(stdio.out >= 0 ? stdio.out : out_pipe[1], 1);
+        ::dup2(stdio.err >= 0 ? stdio.err : devnull, 2);
+        ::execve(cargv[0], cargv.data(), environ);
+        ::_exit(127);
+    }
+    ::close(devnull);
+    OciRun run;
+    if (out_pipe[1] >= 0) {
+        ::close(out_pipe[1]);
+        char buf[8192];
+        ssize_t n;
+        while ((n = ::read(out_pipe[0], buf, sizeof buf)) != 0) {
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0) break;
+            run.out.append(buf, static_cast<size_t>(n));
+        }
+        ::close(out_pipe[0]);
+    }
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    if (run.exit_code != 0) run.error = last_message(log_path);
+    ::unlink(log_path.c_str());
+    if (run.exit_code == 127 && run.error.empty())
+        return ctr::make_error(CTR_E_UNAVAILABLE, "cannot run " + binary.path);
+    return run;
+}
+
+}  // namespace runtime_linux

@@ -1,0 +1,41 @@
+// Driving an OCI runtime binary (crun or runc) through its command line.
+//
+// crun refuses to run on hosts with "hybrid" cgroups (v1 controllers plus a
+// cgroup2 mount that still offers a controller). Such hosts are fixed per
+// call, without touching global state: the runtime runs in a private mount
+// namespace in which /sys/fs/cgroup/unified is unmounted, so that it sees a
+// plain cgroup v1 host.
+#pragma once
+
+#include <ctr/sdk/result.hpp>
+
+#include <string>
+#include <vector>
+
+namespace runtime_linux {
+
+struct OciBinary {
+    std::string path;        // absolute
+    std::string state_root;  // --root: where the binary keeps its container state
+    bool hide_unified = false;
+    std::string name() const { return path.substr(path.rfind('/') + 1); }
+};
+
+struct OciRun {
+    int exit_code = -1;
+    std::string out;    // stdout, when captured
+    std::string error;  // the runtime's own error message (its --log), one line
+};
+
+struct Stdio {
+    int in = -1, out = -1, err = -1;  // -1: /dev/null for stdin, captured for stdout, log for stderr
+};
+
+// Runs `binary --root R --log L <args...>` and waits for it. With `stdio`
+// set, those fds become its (and, for create/exec, the container's) stdio.
+ctr::Result<OciRun> run_oci(const OciBinary& binary, const std::vector<std::string>& args, const Stdio& stdio = {});
+
+// True when crun would refuse this host's cgroup layout.
+bool hybrid_cgroups();
+
+}  // namespace runtime_linux

@@ -1,0 +1,316 @@
+#include "runtime.hpp"
+
+#include <cerrno>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <filesystem>
+#include <fstream>
+#include <poll.h>
+#include <regex>
+#include <sstream>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace runtime_linux {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string find_binary(const std::string& name) {
+    if (name.empty()) return {};
+    if (name.front() == '/') return fs::exists(name) ? name : std::string();
+    const char* path = std::getenv("PATH");
+    std::stringstream ss(path && *path ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+    std::string dir;
+    while (std::getline(ss, dir, ':')) {
+        std::error_code ec;
+        if (!dir.empty() && fs::exists(fs::path(dir) / name, ec)) return (fs::path(dir) / name).string();
+    }
+    return {};
+}
+
+bool not_found_message(std::string m) {
+    for (auto& c : m) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return m.find("does not exist") != std::string::npos || m.find("not found") != std::string::npos ||
+           m.find("no such file") != std::string::npos;
+}
+
+// Opens the stdio paths of a request; absent stdin is /dev/null, absent
+// stdout/stderr are /dev/null too (the shim always passes its own).
+struct OpenStdio {
+    int fds[3] = {-1, -1, -1};
+    ~OpenStdio() {
+        for (int fd : fds)
+            if (fd >= 0) ::close(fd);
+    }
+    ctr::Status open(const json& req) {
+        const char* keys[3] = {"stdin", "stdout", "stderr"};
+        for (int i = 0; i < 3; ++i) {
+            std::string path = req.value(keys[i], std::string("/dev/null"));
+            fds[i] = ::open(path.c_str(), (i == 0 ? O_RDONLY : O_WRONLY | O_APPEND | O_CREAT) | O_CLOEXEC, 0600);
+            if (fds[i] < 0)
+                return ctr::make_error(CTR_E_INVALID_ARGUMENT, std::string("open ") + keys[i] + " \"" + path + "\": " + std::strerror(errno));
+        }
+        return ctr::ok();
+    }
+    Stdio stdio() const { return Stdio{fds[0], fds[1], fds[2]}; }
+};
+
+ctr::Error oci_error(const OciRun& run, const std::string& what) {
+    std::string msg = run.error.empty() ? what + " failed with exit code " + std::to_string(run.exit_code) : what + ": " + run.error;
+    int32_t status = not_found_message(run.error) ? CTR_E_NOT_FOUND : CTR_E_INTERNAL;
+    if (run.error.find("Permission denied") != std::string::npos) status = CTR_E_PERMISSION_DENIED;
+    return ctr::make_error(static_cast<ctr_status>(status), msg);
+}
+
+}  // namespace
+
+ctr::Status Runtime::init() {
+    json settings = host().settings();
+    std::string wanted = settings.value("oci_runtime", "crun");
+    binary_.path = find_binary(wanted);
+    if (binary_.path.empty()) return ctr::make_error(CTR_E_UNAVAILABLE, "oci runtime \"" + wanted + "\" not found on PATH");
+    binary_.state_root = (fs::path(host().state_dir()) / "oci" / binary_.name()).string();
+    std::error_code ec;
+    fs::create_directories(binary_.state_root, ec);
+    if (ec) return ctr::make_error(CTR_E_UNAVAILABLE, "create " + binary_.state_root + ": " + ec.message());
+    binary_.hide_unified = binary_.name() == "crun" && hybrid_cgroups();
+    // Orphaned container processes come to us, so that we can wait for them.
+    ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+    host().debug("using " + binary_.path + (binary_.hide_unified ? " (hybrid cgroups: private mount namespace)" : ""));
+    return ctr::ok();
+}
+
+ctr::Status Runtime::check_id(const std::string& id) const {
+    static const std::regex re("[A-Za-z0-9][A-Za-z0-9_.+-]{0,127}");
+    if (!std::regex_match(id, re)) return ctr::make_error(CTR_E_INVALID_ARGUMENT, "invalid container id \"" + id + "\"");
+    return ctr::ok();
+}
+
+ctr::Result<json> Runtime::oci_state(const std::string& id) {
+    auto run = CTR_TRY(run_oci(binary_, {"state", id}));
+    if (run.exit_code != 0) {
+        if (not_found_message(run.error) || run.error.empty())
+            return ctr::make_error(CTR_E_NOT_FOUND, "no container \"" + id + "\"");
+        return oci_error(run, "state");
+    }
+    auto j = json::parse(run.out, nullptr, false);
+    if (!j.is_object()) return ctr::make_error(CTR_E_INTERNAL, binary_.name() + " state printed no json");
+    return j;
+}
+
+void Runtime::reap(Process& p, bool block) {
+    if (p.exited || p.pid <= 0) return;
+    int status = 0;
+    pid_t r = ::waitpid(p.pid, &status, block ? 0 : WNOHANG);
+    if (r == p.pid) {
+        p.exited = true;
+        if (WIFEXITED(status)) p.exit_code = WEXITSTATUS(status);
+        if (WIFSIGNALED(status)) {
+            p.signal = WTERMSIG(status);
+            p.exit_code = 128 + p.signal;
+        }
+    } else if (r < 0 && errno == ECHILD) {  // not ours (e.g. created by another shim): cannot know
+        p.exited = true;
+        p.exit_code = 255;
+    }
+}
+
+ctr::Result<json> Runtime::create(const json& req) {
+    std::string id = CTR_TRY(ctr::sdk::get_string(req, "id"));
+    CTR_TRY_STATUS(check_id(id));
+    std::string bundle = CTR_TRY(ctr::sdk::get_string(req, "bundle"));
+    if (CTR_TRY(ctr::sdk::get_bool(req, "terminal", false)))
+        return ctr::make_error(CTR_E_UNIMPLEMENTED, "terminals are not supported yet by runtime-linux");
+    std::error_code ec;
+    if (!fs::exists(fs::path(bundle) / "config.json", ec))
+        return ctr::make_error(CTR_E_NOT_FOUND, "no config.json in bundle \"" + bundle + "\"");
+    if (oci_state(id)) return ctr::make_error(CTR_E_ALREADY_EXISTS, "container \"" + id + "\" already exists");
+    OpenStdio io;
+    CTR_TRY_STATUS(io.open(req));
+    auto pid_file = fs::path(binary_.state_root) / (id + ".pid");
+    auto run = CTR_TRY(run_oci(binary_, {"create", "--bundle", bundle, "--pid-file", pid_file.string(), id}, io.stdio()));
+    if (run.exit_code != 0) {
+        (void)run_oci(binary_, {"delete", "--force", id});  // nothing half-made stays
+        return oci_error(run, "create");
+    }
+    std::ifstream in(pid_file);
+    pid_t pid = 0;
+    in >> pid;
+    fs::remove(pid_file, ec);
+    std::lock_guard<std::mutex> lock(mu_);
+    inits_[id] = Process{pid};
+    execs_.erase(id);
+    return json{{"id", id}, {"pid", pid}};
+}
+
+ctr::Result<json> Runtime::start(const json& req) {
+    std::string id = CTR_TRY(ctr::sdk::get_string(req, "id"));
+    json st = CTR_TRY(oci_state(id));
+    if (st.value("status", "") != "created")
+        return ctr::make_error(CTR_E_FAILED_PRECONDITION, "container \"" + id + "\" is " + st.value("status", "unknown") + ", not created");
+    auto run = CTR_TRY(run_oci(binary_, {"start", id}));
+    if (run.exit_code != 0) return oci_error(run, "start");
+    return json();
+}
+
+ctr::Result<json> Runtime::kill(const json& req) {
+    std::string id = CTR_TRY(ctr::sdk::get_string(req, "id"));
+    int64_t sig = CTR_TRY(ctr::sdk::get_int(req, "signal", SIGTERM));
+    if (sig < 1 || sig > 64) return ctr::make_error(CTR_E_INVALID_ARGUMENT, "field \"signal\" must be a signal number from 1 to 64");
+    bool all = CTR_TRY(ctr::sdk::get_bool(req, "all", false));
+    json st = CTR_TRY(oci_state(id));
+    if (st.value("status", "") == "stopped")
+        return ctr::make_error(CTR_E_FAILED_PRECONDITION, "container \"" + id + "\" is not running");
+    std::vector<std::string> args = {"kill"};
+    if (all) args.push_back("--all");
+    args.push_back(id);
+    args.push_back(std::to_string(sig));
+    auto run = CTR_TRY(run_oci(binary_, args));
+    if (run.exit_code != 0) return oci_error(run, "kill");
+    return json();
+}
+
+ctr::Result<json> Runtime::state(const json& req) {
+    std::string id = CTR_TRY(ctr::sdk::get_string(req, "id"));
+    json st = CTR_TRY(oci_state(id));
+    return json{{"ociVersion", st.value("ociVersion", "1.0.2")}, {"id", id}, {"status", st.value("status", "unknown")},
+                {"pid", st.value("pid", 0)}, {"bundle", st.value("bundle", "")}};
+}
+
+ctr::Result<json> Runtime::wait(const json& req) {
+    std::string id = CTR_TRY(ctr::sdk::get_string(req, "id"));
+    std::string exec_id = CTR_TRY(ctr::sdk::get_opt_string(req, "exec_id")).value_or("");
+    int64_t timeout = CTR_TRY(ctr::sdk::get_int(req, "timeout_ms", -1));
+    Process* p = nullptr;
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (exec_id.empty()) {
+            auto it = inits_.find(id);
+            if (it != inits_.end()) p = &it->second;
+        } else if (auto c = execs_.find(id); c != execs_.end()) {
+            auto e = c->second.find(exec_id);
+            if (e != c->second.end()) p = &e->second;
+        }
+    }
+    if (!p) {
+        if (!oci_state(id)) return ctr::make_error(CTR_E_NOT_FOUND, "no container \"" + id + "\"");
+        return ctr::make_error(CTR_E_NOT_FOUND, "no process to wait for in \"" + id + "\"" + (exec_id.empty() ? "" : " (exec " + exec_id + ")"));
+    }
+    if (!p->exited && timeout >= 0) {
+        int fd = static_cast<int>(::syscall(SYS_pidfd_open, p->pid, 0));
+        if (fd >= 0) {
+            pollfd pfd{fd, POLLIN, 0};
+            int n;
+            do n = ::poll(&pfd, 1, static_cast<int>(std::min<int64_t>(timeout, INT32_MAX))); while (n < 0 && errno == EINTR);
+            ::close(fd);
+            if (n == 0) return ctr::make_error(CTR_E_DEADLINE_EXCEEDED, "container \"" + id + "\" still running after " + std::to_string(timeout) + " ms");
+        }
+    }
+    reap(*p, true);
+    json out = {{"exit_code", p->exit_code}};
+    if (p->signal) out["signal"] = p->signal;
+    return out;
+}
+
+ctr::Result<json> Runtime::remove(const json& req) {
+    std::string id = CTR_TRY(ctr::sdk::get_string(req, "id"));
+    bool force = CTR_TRY(ctr::sdk::get_bool(req, "force", false));
+    auto st = oci_state(id);
+    if (!st) {
+        if (st.error().status == CTR_E_NOT_FOUND) return json();  // idempotent
+        return st.error();
+    }
+    if ((*st).value("status", "") == "running" && !force)
+        return ctr::make_error(CTR_E_FAILED_PRECONDITION, "container \"" + id + "\" is running (use force)");
+    std::vector<std::string> args = {"delete"};
+    if (force) args.push_back("--force");
+    args.push_back(id);
+    auto run = CTR_TRY(run_oci(binary_, args));
+    if (run.exit_code != 0 && !not_found_message(run.error)) return oci_error(run, "delete");
+    std::lock_guard<std::mutex> lock(mu_);
+    if (auto it = inits_.find(id); it != inits_.end()) {
+        reap(it->second, false);
+        inits_.erase(it);
+    }
+    if (auto it = execs_.find(id); it != execs_.end()) {
+        for (auto& [eid, p] : it->second) reap(p, false);
+        execs_.erase(it);
+    }
+    return json();
+}
+
+ctr::Result<json> Runtime::exec(const json& req) {
+    std::string id = CTR_TRY(ctr::sdk::get_string(req, "id"));
+    std::string exec_id = CTR_TRY(ctr::sdk::get_string(req, "exec_id"));
+    CTR_TRY_STATUS(check_id(exec_id));
+    if (!req.contains("process") || !req["process"].is_object())
+        return ctr::make_error(CTR_E_INVALID_ARGUMENT, "field \"process\" must be an object");
+    json st = CTR_TRY(oci_state(id));
+    if (st.value("status", "") != "running") return ctr::make_error(CTR_E_FAILED_PRECONDITION, "container \"" + id + "\" is not running");
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (execs_[id].count(exec_id)) return ctr::make_error(CTR_E_ALREADY_EXISTS, "exec id \"" + exec_id + "\" already used in \"" + id + "\"");
+    }
+    auto dir = fs::path(binary_.state_root) / "exec";
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    auto process_file = dir / (id + "." + exec_id + ".json");
+    auto pid_file = dir / (id + "." + exec_id + ".pid");
+    {
+        std::ofstream out(process_file);
+        out << req["process"].dump();
+    }
+    OpenStdio io;
+    CTR_TRY_STATUS(io.open(req));
+    auto run = CTR_TRY(run_oci(binary_, {"exec", "--detach", "--process", process_file.string(), "--pid-file", pid_file.string(), id}, io.stdio()));
+    fs::remove(process_file, ec);
+    if (run.exit_code != 0) {
+        fs::remove(pid_file, ec);
+        return oci_error(run, "exec");
+    }
+    std::ifstream in(pid_file);
+    pid_t pid = 0;
+    in >> pid;
+    fs::remove(pid_file, ec);
+    std::lock_guard<std::mutex> lock(mu_);
+    execs_[id][exec_id] = Process{pid};
+    return json{{"exec_id", exec_id}, {"pid", pid}};
+}
+
+ctr::Result<json> Runtime::stats(const json& req) {
+    std::string id = CTR_TRY(ctr::sdk::get_string(req, "id"));
+    json st = CTR_TRY(oci_state(id));
+    int pid = st.value("pid", 0);
+    json out = json::object();
+    // The cgroup v1 memory and pids controllers of the container's first process.
+    std::ifstream cg("/proc/" + std::to_string(pid) + "/cgroup");
+    std::string line;
+    while (std::getline(cg, line)) {
+        auto a = line.find(':'), b = line.find(':', a + 1);
+        if (a == std::string::npos || b == std::string::npos) continue;
+        std::string ctrl = line.substr(a + 1, b - a - 1), path = line.substr(b + 1);
+        auto read_num = [](const std::string& f) -> std::optional<int64_t> {
+            std::ifstream in(f);
+            int64_t v = 0;
+            if (in >> v) return v;
+            return std::nullopt;
+        };
+        if (ctrl == "memory") {
+            if (auto v = read_num("/sys/fs/cgroup/memory" + path + "/memory.usage_in_bytes")) out["memory"]["usage"] = *v;
+            if (auto v = read_num("/sys/fs/cgroup/memory" + path + "/memory.limit_in_bytes")) out["memory"]["limit"] = *v;
+        } else if (ctrl == "pids") {
+            if (auto v = read_num("/sys/fs/cgroup/pids" + path + "/pids.current")) out["pids"]["current"] = *v;
+        } else if (ctrl.find("cpuacct") != std::string::npos) {
+            if (auto v = read_num("/sys/fs/cgroup/cpuacct" + path + "/cpuacct.usage")) out["cpu"]["usage_ns"] = *v;
+        }
+    }
+    return out;
+}
+
+}  // namespace runtime_linux
