@@ -4,6 +4,7 @@
 //
 //   container-apiserver [--root DIR] [--debug]
 #include "api/client.hpp"
+#include "apiserver/containers.hpp"
 #include "apiserver/daemon.hpp"
 #include "apiserver/server.hpp"
 #include "base/log.hpp"
@@ -94,10 +95,16 @@ int main(int argc, char** argv) {
     options.load_kinds = {CTR_KIND_IMAGE, CTR_KIND_NETWORK};
     daemon->plugins = plugins::Registry::scan(options);
 
+    auto containers = std::make_unique<apiserver::Containers>(*daemon);
+    auto rolled = containers->reconcile();
+    if (!rolled) return fail("reconcile containers: " + rolled.error().message);
+    for (const auto& line : *rolled) spdlog::warn("after a crash: {}", line);
+
     apiserver::Router router;
     apiserver::add_system_routes(router, *daemon);
     apiserver::add_object_routes(router, *daemon);
     apiserver::add_image_routes(router, *daemon);
+    apiserver::add_container_routes(router, *daemon, *containers);
     apiserver::Server server(*daemon, router);
     if (auto st = server.listen(api::socket_path(paths)); !st) return fail(st.error().message);
     auto pid_file = paths.run_dir() / "apiserver.pid";
@@ -110,7 +117,9 @@ int main(int argc, char** argv) {
         if (devnull.valid()) ::dup2(devnull.get(), STDERR_FILENO);
     }
 
+    containers->start_watcher();
     server.run();
+    containers.reset();  // stops the watcher before the store goes
     std::error_code ec;
     std::filesystem::remove(pid_file, ec);
     spdlog::info("container-apiserver stopped");

@@ -1,4 +1,4 @@
-// /v1/containers, /v1/images, /v1/networks, /v1/volumes
+// /v1/networks, /v1/volumes
 #include "apiserver/daemon.hpp"
 
 namespace ctr::apiserver {
@@ -14,12 +14,6 @@ json to_array(const Records& records) {
     return arr;
 }
 
-Result<store::ContainerRecord> find_container(Daemon& d, const std::string& key) {
-    auto c = CTR_TRY(d.store->container(key));
-    if (!c) return make_error(CTR_E_NOT_FOUND, "no such container: " + key);
-    return *c;
-}
-
 Result<json> labels_of(const json& body) {
     if (!body.contains("labels") || body["labels"].is_null()) return json::object();
     if (!body["labels"].is_object()) return make_error(CTR_E_INVALID_ARGUMENT, "labels must be an object");
@@ -29,40 +23,6 @@ Result<json> labels_of(const json& body) {
 }  // namespace
 
 void add_object_routes(Router& r, Daemon& d) {
-    // ---- containers (records; running them arrives with the runtime) ----
-    r.add("GET", "/v1/containers", [&d](const Request& req) -> Result<Reply> {
-        std::lock_guard<std::mutex> lock(d.store_mu);
-        auto all = CTR_TRY(d.store->containers());
-        json arr = json::array();
-        for (const auto& c : all)
-            if (req.flag("all") || c.state == "running") arr.push_back(c.to_json());
-        return json_reply(arr);
-    });
-    r.add("GET", "/v1/containers/{id}", [&d](const Request& req) -> Result<Reply> {
-        std::lock_guard<std::mutex> lock(d.store_mu);
-        return json_reply(CTR_TRY(find_container(d, req.param("id"))).to_json());
-    });
-    r.add("DELETE", "/v1/containers/{id}", [&d](const Request& req) -> Result<Reply> {
-        std::lock_guard<std::mutex> lock(d.store_mu);
-        auto c = CTR_TRY(find_container(d, req.param("id")));
-        if (c.state == "running" && !req.flag("force"))
-            return make_error(CTR_E_FAILED_PRECONDITION,
-                              "container " + c.name + " is running: stop it first or use --force");
-        CTR_TRY_STATUS(d.store->delete_container(c.id));
-        return json_reply(json{{"id", c.id}, {"name", c.name}});
-    });
-    r.add("POST", "/v1/containers/prune", [&d](const Request&) -> Result<Reply> {
-        std::lock_guard<std::mutex> lock(d.store_mu);
-        auto all = CTR_TRY(d.store->containers());
-        json removed = json::array();
-        for (const auto& c : all) {
-            if (c.state == "running") continue;
-            CTR_TRY_STATUS(d.store->delete_container(c.id));
-            removed.push_back(c.id);
-        }
-        return json_reply(json{{"removed", removed}, {"reclaimed", 0}});
-    });
-
     // ---- networks (filled by the network plugin's issue) ----
     r.add("GET", "/v1/networks", [&d](const Request&) -> Result<Reply> {
         std::lock_guard<std::mutex> lock(d.store_mu);

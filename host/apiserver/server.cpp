@@ -7,6 +7,7 @@
 #include <boost/beast/http.hpp>
 #include <spdlog/spdlog.h>
 
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <thread>
@@ -26,6 +27,7 @@ Status Server::listen(const std::filesystem::path& socket) {
     acceptor_->open(asio::local::stream_protocol(), ec);
     if (!ec) acceptor_->bind(asio::local::stream_protocol::endpoint(socket.string()), ec);
     if (!ec) ::chmod(socket.c_str(), 0600);
+    if (!ec) ::fcntl(acceptor_->native_handle(), F_SETFD, FD_CLOEXEC);
     if (!ec) acceptor_->listen(128, ec);
     if (ec) return make_error(CTR_E_UNAVAILABLE, "listen on \"" + socket.string() + "\": " + ec.message());
     return ok();
@@ -34,6 +36,7 @@ Status Server::listen(const std::filesystem::path& socket) {
 void Server::accept() {
     acceptor_->async_accept([this](boost::system::error_code ec, Socket sock) {
         if (ec) return;  // closed by stop()
+        ::fcntl(sock.native_handle(), F_SETFD, FD_CLOEXEC);
         {
             std::lock_guard<std::mutex> lock(mu_);
             ++active_;

@@ -31,8 +31,8 @@ void add_volume_commands(CLI::App& app, Globals& g) {
     static std::string name;
     static std::vector<std::string> labels, opts;
     create->add_option("name", name, "volume name");
-    create->add_option("-l,--label", labels, "label key=value (repeatable)");
-    create->add_option("--opt", opts, "driver option key=value (repeatable)");
+    create->add_option("-l,--label", labels, "label key=value (repeatable)")->allow_extra_args(false);
+    create->add_option("--opt", opts, "driver option key=value (repeatable)")->allow_extra_args(false);
     on_run(create, g, [&g] {
         auto l = key_values(labels, "--label");
         if (!l) return fail(l.error());

@@ -5,6 +5,7 @@
 #include "cli/app.hpp"
 #include "cli/output.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 int main(int argc, char** argv) {
@@ -17,14 +18,19 @@ int main(int argc, char** argv) {
     app.require_subcommand(1);
     app.fallthrough();
 
+    add_run_commands(app, g);
     add_container_commands(app, g);
     add_image_commands(app, g);
     add_network_commands(app, g);
     add_volume_commands(app, g);
     add_system_commands(app, g);
 
+    std::vector<std::string> args(argv, argv + argc);
+    args = end_options_after_image(app, args);
+    std::reverse(args.begin(), args.end());
+    args.pop_back();  // CLI11 takes the arguments reversed, without the program name
     try {
-        app.parse(argc, argv);
+        app.parse(args);
     } catch (const CLI::CallForHelp& e) {
         return app.exit(e);
     } catch (const CLI::CallForAllHelp& e) {

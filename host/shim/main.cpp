@@ -1,23 +1,31 @@
 // container-shim: one small process per container. It loads the runtime
 // plugin the container was created with, creates and starts the container,
-// holds its stdio, waits for it and reports its exit.
+// holds its stdio, waits for it and records its exit.
 //
-// This first version runs in the foreground: stdio is the shim's own, and the
-// shim exits with the container's exit code. Detached operation (log file,
-// pty, attach socket, surviving the daemon) comes with the runtime issue.
+// Foreground (no --state-dir): stdio is the shim's own, and the shim exits
+// with the container's exit code.
+//
+// Detached (--state-dir DIR --sync-fd N, as the daemon starts it, in a
+// session of its own so that it outlives the daemon): the container writes
+// DIR/stdout.log and DIR/stderr.log; once it runs, the shim writes
+// {"ok":true,"pid":P} (or {"ok":false,"message","code"}) to fd N; when it
+// exits, DIR/exit.json gets {"exit_code","signal","finished_at"}.
 //
 //   container-shim --runtime NAME --id ID --bundle DIR [--root DIR] [-i]
+//                  [--state-dir DIR --sync-fd N]
 #include "base/log.hpp"
 #include "base/paths.hpp"
 #include "plugins/call.hpp"
 #include "plugins/host_env.hpp"
 #include "plugins/registry.hpp"
+#include "sys/files.hpp"
 
 #include <CLI/CLI.hpp>
 
-#include <csignal>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <unistd.h>
 
 namespace {
 
@@ -28,16 +36,26 @@ int fail(const std::string& message, int code = kExitEngine) {
     return code;
 }
 
+void report(int fd, const nlohmann::json& j) {
+    if (fd < 0) return;
+    std::string s = j.dump();
+    if (::write(fd, s.data(), s.size()) < 0) { /* the daemon went away: nothing to tell */ }
+    ::close(fd);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     CLI::App app{"container-shim: runs one container through a runtime plugin", "container-shim"};
-    std::string runtime = "runtime-linux", id, bundle, root;
+    std::string runtime = "runtime-linux", id, bundle, root, state_dir;
+    int sync_fd = -1;
     bool interactive = false, debug = false;
     app.add_option("--runtime", runtime, "runtime plugin name");
     app.add_option("--id", id, "container id")->required();
     app.add_option("--bundle", bundle, "OCI bundle directory")->required()->check(CLI::ExistingDirectory);
     app.add_option("--root", root, "root of all state");
+    app.add_option("--state-dir", state_dir, "detached: where logs and the exit record go");
+    app.add_option("--sync-fd", sync_fd, "detached: fd that gets the start result");
     app.add_flag("-i,--interactive", interactive, "connect stdin");
     app.add_flag("--debug", debug, "log debug messages");
     try {
@@ -47,6 +65,17 @@ int main(int argc, char** argv) {
         return rc == 0 ? 0 : kExitEngine;
     }
     ctr::log::init("container-shim", debug);
+    const bool detached = !state_dir.empty();
+    // `process`: the error is about running the container's process, where
+    // not found is 127 and permission denied 126; otherwise it is ours, 125.
+    auto tell_failure = [&](const ctr::Error& e, bool process) {
+        report(sync_fd, {{"ok", false}, {"message", e.message}, {"code", process ? e.status : int32_t{CTR_E_UNAVAILABLE}}});
+        int code = !process ? kExitEngine
+                   : e.status == CTR_E_NOT_FOUND ? kExitNotFound
+                   : e.status == CTR_E_PERMISSION_DENIED ? kExitCannotInvoke
+                                                         : kExitEngine;
+        return fail(e.message, code);
+    };
 
     using namespace ctr::plugins;
     ctr::Paths paths(root);
@@ -54,28 +83,39 @@ int main(int argc, char** argv) {
     options.only_name = runtime;  // the shim needs its one runtime plugin and nothing else
     auto registry = Registry::scan(options);
     auto plugin = registry->get(runtime, CTR_KIND_RUNTIME);
-    if (!plugin) return fail(plugin.error().message);
+    if (!plugin) return tell_failure(plugin.error(), false);
     const ctr_runtime_v1& rt = *(*plugin)->runtime();
     ctr_plugin* inst = (*plugin)->instance();
 
-    nlohmann::json create = {{"id", id},
-                             {"bundle", std::filesystem::absolute(bundle).lexically_normal().string()},
-                             {"stdout", "/dev/stdout"},
-                             {"stderr", "/dev/stderr"}};
-    if (interactive) create["stdin"] = "/dev/stdin";
-    if (auto r = invoke(rt.create, inst, create, "create"); !r) return fail(r.error().message);
+    nlohmann::json create = {{"id", id}, {"bundle", std::filesystem::absolute(bundle).lexically_normal().string()}};
+    if (detached) {
+        create["stdout"] = (std::filesystem::path(state_dir) / "stdout.log").string();
+        create["stderr"] = (std::filesystem::path(state_dir) / "stderr.log").string();
+    } else {
+        create["stdout"] = "/dev/stdout";
+        create["stderr"] = "/dev/stderr";
+        if (interactive) create["stdin"] = "/dev/stdin";
+    }
+    auto created = invoke(rt.create, inst, create, "create");
+    if (!created) return tell_failure(created.error(), true);
 
     // From here the container exists: whatever happens, delete it before exiting.
     auto remove = [&] { (void)invoke(rt.delete_container, inst, {{"id", id}, {"force", true}}, "delete"); };
     if (auto r = invoke(rt.start, inst, {{"id", id}}, "start"); !r) {
         remove();
-        int code = r.error().status == CTR_E_NOT_FOUND           ? kExitNotFound
-                   : r.error().status == CTR_E_PERMISSION_DENIED ? kExitCannotInvoke
-                                                                 : kExitEngine;
-        return fail(r.error().message, code);
+        return tell_failure(r.error(), true);
     }
+    report(sync_fd, {{"ok", true}, {"pid", created->value("pid", 0)}});
     auto waited = invoke(rt.wait, inst, {{"id", id}}, "wait");
     remove();
     if (!waited) return fail(waited.error().message);
-    return waited->value("exit_code", kExitEngine);
+    int code = waited->value("exit_code", kExitEngine);
+    if (detached) {
+        auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+        nlohmann::json exit = {{"exit_code", code}, {"signal", waited->value("signal", 0)}, {"finished_at", now}};
+        if (auto st = ctr::sys::write_file_atomic(std::filesystem::path(state_dir) / "exit.json", exit.dump()); !st)
+            return fail(st.error().message);
+        return 0;
+    }
+    return code;
 }

@@ -79,30 +79,39 @@ TEST_CASE("GET /v1/plugins and /v1/plugins/{name}") {
     CHECK(missing.error().status == CTR_E_NOT_FOUND);
 }
 
-TEST_CASE("containers: GET list (all), GET one by name or id prefix, DELETE (force), POST prune") {
+TEST_CASE("containers found at start: a running one with no shim is stopped, a half-created one is rolled back") {
     DaemonRoot r;
-    seed_containers(r);
+    seed_containers(r);  // "web" running (but no shim exists), "job" stopped
+    {
+        auto store = ctr::store::Store::open(r.path() / "var/lib/container/state.db");
+        ctr::store::ContainerRecord c;
+        c.id = "eeee5555ffff6666";
+        c.name = "half";
+        c.image = c.runtime = "x";
+        c.state = "creating";
+        REQUIRE((*store)->insert_container(c));
+    }
     r.start();
     auto c = client_of(r);
-    CHECK(c.call("GET", "/v1/containers")->size() == 1);          // running only
-    CHECK(c.call("GET", "/v1/containers?all=1")->size() == 2);
-    CHECK((*c.call("GET", "/v1/containers/web"))["id"] == "aaaa1111bbbb2222");
-    CHECK((*c.call("GET", "/v1/containers/cccc"))["name"] == "job");
+    CHECK(c.call("GET", "/v1/containers")->empty());  // nothing runs
+    auto all = *c.call("GET", "/v1/containers?all=1");
+    REQUIRE(all.size() == 2);
+    auto web = *c.call("GET", "/v1/containers/web");
+    CHECK(web["state"] == "stopped");
+    CHECK(web["exit_code"] == 255);
+    CHECK((*c.call("GET", "/v1/containers/cccc"))["name"] == "job");  // a unique id prefix
+    CHECK_FALSE(c.call("GET", "/v1/containers/half"));
     auto missing = c.call("GET", "/v1/containers/zzzz");
     REQUIRE_FALSE(missing);
     CHECK(missing.error().message == "no such container: zzzz");
+    CHECK(r.cli({"system", "logs"}).out.find("rolled back the creation of container half") != std::string::npos);
 
-    auto running = c.call("DELETE", "/v1/containers/web");
-    REQUIRE_FALSE(running);
-    CHECK(running.error().status == CTR_E_FAILED_PRECONDITION);
     auto pruned = *c.call("POST", "/v1/containers/prune");
-    CHECK(pruned["removed"] == json::array({"cccc3333dddd4444"}));
-    CHECK(c.call("DELETE", "/v1/containers/web?force=1").has_value());
+    CHECK(pruned["removed"].size() == 2);
     CHECK(c.call("GET", "/v1/containers?all=1")->empty());
-
-    // The CLI over the same routes.
-    auto ls = r.cli({"ls", "-a", "-q"});
-    CHECK(ls.out.empty());
+    auto gone = c.call("DELETE", "/v1/containers/web");
+    REQUIRE_FALSE(gone);
+    CHECK(gone.error().status == CTR_E_NOT_FOUND);
 }
 
 TEST_CASE("GET /v1/images and /v1/networks answer arrays") {

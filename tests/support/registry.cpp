@@ -92,3 +92,13 @@ void build_and_push(const ScratchDir& work, const std::vector<std::string>& laye
 }
 
 }  // namespace ctr::test
+
+namespace ctr::test {
+
+const std::vector<std::string> kBusyboxImage = {
+    "mkdir -p bin etc tmp work && cp /bin/busybox bin/ && "
+    "for a in sh echo cat ls id hostname sleep env pwd true false kill ps; do ln -s busybox bin/$a; done && "
+    "printf 'root:x:0:0:root:/root:/bin/sh\\napp:x:1000:1000:app:/work:/bin/sh\\n' > etc/passwd && "
+    "printf 'root:x:0:\\napp:x:1000:\\nstaff:x:50:\\n' > etc/group && chown 1000:1000 work"};
+
+}  // namespace ctr::test

@@ -34,3 +34,11 @@ void build_and_push(const ScratchDir& work, const std::vector<std::string>& laye
                     const std::string& compress = "gzip", const std::string& creds = "");
 
 }  // namespace ctr::test
+
+namespace ctr::test {
+
+// Layer scripts for a small busybox image: applets, /etc/passwd and /etc/group
+// with a user "app" (1000:1000), /work owned by it.
+extern const std::vector<std::string> kBusyboxImage;
+
+}  // namespace ctr::test

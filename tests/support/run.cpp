@@ -40,14 +40,18 @@ Run run(const std::string& binary, const std::vector<std::string>& args, const s
 
 namespace ctr::test {
 
+namespace {
+bool gone(int pid);
+}  // namespace
+
 DaemonRoot::DaemonRoot() = default;
 
 DaemonRoot::~DaemonRoot() {
     if (daemon_pid() > 0) (void)cli({"system", "stop"});
     int pid = daemon_pid();
-    if (pid > 0 && ::kill(pid, 0) == 0) {
+    if (pid > 0 && !gone(pid)) {
         ::kill(pid, SIGKILL);
-        for (int i = 0; i < 200 && ::kill(pid, 0) == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        for (int i = 0; i < 200 && !gone(pid); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
 }
 
@@ -69,12 +73,23 @@ void DaemonRoot::start(const std::vector<std::string>& env) {
     REQUIRE_MESSAGE(r.code == 0, r.err);
 }
 
+namespace {
+// Gone: no such process, or a zombie nobody reaped yet.
+bool gone(int pid) {
+    if (::kill(pid, 0) != 0) return true;
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto close = stat.rfind(')');
+    return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] == 'Z';
+}
+}  // namespace
+
 void DaemonRoot::kill9() {
     int pid = daemon_pid();
     REQUIRE(pid > 0);
     ::kill(pid, SIGKILL);
-    for (int i = 0; i < 500 && ::kill(pid, 0) == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    REQUIRE(::kill(pid, 0) != 0);
+    for (int i = 0; i < 500 && !gone(pid); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    REQUIRE(gone(pid));
 }
 
 }  // namespace ctr::test

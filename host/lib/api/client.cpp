@@ -9,6 +9,8 @@
 #include <boost/beast/http.hpp>
 
 #include <chrono>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <limits>
 #include <fcntl.h>
 #include <signal.h>
@@ -28,12 +30,18 @@ std::filesystem::path socket_path(const Paths& paths) { return paths.run_dir() /
 
 namespace {
 
-Result<Socket> connect(asio::io_context& ioc, const std::filesystem::path& path) {
+// `timeout_s` > 0 bounds every read and write on the connection.
+Result<Socket> connect(asio::io_context& ioc, const std::filesystem::path& path, int timeout_s = 0) {
     Socket sock(ioc);
     boost::system::error_code ec;
     sock.connect(asio::local::stream_protocol::endpoint(path.string()), ec);
     if (ec)
         return make_error(CTR_E_UNAVAILABLE, "no API server answers at " + path.string() + ": " + ec.message());
+    if (timeout_s > 0) {
+        timeval tv{timeout_s, 0};
+        ::setsockopt(sock.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        ::setsockopt(sock.native_handle(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    }
     return sock;
 }
 
@@ -54,8 +62,13 @@ http::request<http::string_body> make_request(const std::string& method, const s
 
 Result<nlohmann::json> Client::call(const std::string& method, const std::string& target,
                                     const nlohmann::json& body) const {
+    return call_with_timeout(method, target, body, 0);
+}
+
+Result<nlohmann::json> Client::call_with_timeout(const std::string& method, const std::string& target,
+                                                 const nlohmann::json& body, int timeout_s) const {
     asio::io_context ioc;
-    auto sock = CTR_TRY(connect(ioc, socket_));
+    auto sock = CTR_TRY(connect(ioc, socket_, timeout_s));
     boost::system::error_code ec;
     http::write(sock, make_request(method, target, body), ec);
     if (ec) return make_error(CTR_E_UNAVAILABLE, "send to API server: " + ec.message());
@@ -110,7 +123,7 @@ Status Client::stream_post_impl(const std::string& method, const std::string& ta
 }
 
 bool Client::ping() const {
-    auto r = call("GET", "/v1/ping");
+    auto r = call_with_timeout("GET", "/v1/ping", nullptr, 5);
     return r.has_value();
 }
 
@@ -133,6 +146,8 @@ Result<bool> ensure_daemon(const Paths& paths, bool debug) {
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
     posix_spawn_file_actions_addopen(&fa, 2, start_log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    // Nothing of ours leaks into the child: no sockets, locks or pipes it would hold open.
+    posix_spawn_file_actions_addclosefrom_np(&fa, 3);
     posix_spawnattr_t attr;
     posix_spawnattr_init(&attr);
     posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK);

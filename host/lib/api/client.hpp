@@ -32,6 +32,10 @@ public:
     Status stream_post(const std::string& target, const nlohmann::json& body,
                        const std::function<bool(std::string_view)>& on_data) const;
 
+    // The same, with every read and write bounded by `timeout_s` (0: none).
+    Result<nlohmann::json> call_with_timeout(const std::string& method, const std::string& target,
+                                             const nlohmann::json& body, int timeout_s) const;
+
     bool ping() const;
 
 private:

@@ -25,12 +25,12 @@ inline int http_status_of(int32_t status) {
 }
 
 inline nlohmann::json error_body(const Error& e) {
-    return {{"message", e.message}, {"status", status_name(e.status)}, {"code", e.status}};
+    return {{"message", e.message}, {"status", status_name(e.status)}, {"code", e.status}, {"detail", e.detail_code}};
 }
 
 inline Error error_from_body(int http_status, const nlohmann::json& body) {
     if (body.is_object() && body.contains("code") && body["code"].is_number_integer() && body.contains("message"))
-        return Error{body["code"].get<int32_t>(), body["message"].get<std::string>(), 0};
+        return Error{body["code"].get<int32_t>(), body["message"].get<std::string>(), body.value("detail", int32_t{0})};
     return make_error(CTR_E_INTERNAL, "api server answered HTTP " + std::to_string(http_status));
 }
 

@@ -142,6 +142,13 @@ Status Store::insert_container(const ContainerRecord& c) {
     return st;
 }
 
+Status Store::update_container(const ContainerRecord& c) {
+    auto s = CTR_TRY(db_->prepare(
+        "UPDATE containers SET state = ?, started_at = ?, finished_at = ?, exit_code = ?, pid = ? WHERE id = ?"));
+    s.bind(1, c.state).bind(2, c.started_at).bind(3, c.finished_at).bind(4, c.exit_code).bind(5, c.pid).bind(6, c.id);
+    return s.run();
+}
+
 Status Store::delete_container(const std::string& id) {
     auto s = CTR_TRY(db_->prepare("DELETE FROM containers WHERE id = ?"));
     return s.bind(1, id).run();

@@ -28,6 +28,8 @@ public:
     // Containers.
     Status insert_container(const ContainerRecord& c);
     Status delete_container(const std::string& id);
+    // Writes state, pid, times and exit code of an existing record.
+    Status update_container(const ContainerRecord& c);
     // By full id, unique id prefix, or name.
     Result<std::optional<ContainerRecord>> container(const std::string& id_or_name);
     Result<std::vector<ContainerRecord>> containers();

@@ -22,6 +22,8 @@ Result<Child> Child::spawn(const std::vector<std::string>& argv, const std::stri
     const char* out = log.empty() ? "/dev/null" : log.c_str();
     posix_spawn_file_actions_addopen(&fa, 1, out, O_WRONLY | O_CREAT | O_APPEND, 0600);
     posix_spawn_file_actions_adddup2(&fa, 1, 2);
+    // Nothing of ours leaks into the child: no sockets, locks or pipes it would hold open.
+    posix_spawn_file_actions_addclosefrom_np(&fa, 3);
     posix_spawnattr_t attr;
     posix_spawnattr_init(&attr);
     sigset_t none;

@@ -69,6 +69,8 @@ Result<Captured> run_capture(const std::vector<std::string>& argv, const RunOpti
     posix_spawn_file_actions_adddup2(&fa, wr.get(), STDOUT_FILENO);
     if (options.capture_stderr) posix_spawn_file_actions_adddup2(&fa, ewr.get(), STDERR_FILENO);
     else posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+    // Nothing of ours leaks into the child: no sockets, locks or pipes it would hold open.
+    posix_spawn_file_actions_addclosefrom_np(&fa, 3);
     posix_spawnattr_t attr;
     posix_spawnattr_init(&attr);
     sigset_t none;

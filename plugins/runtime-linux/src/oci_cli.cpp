@@ -80,6 +80,7 @@ ctr::Result<OciRun> run_oci(const OciBinary& binary, const std::vector<std::stri
         ::dup2(stdio.in >= 0 ? stdio.in : devnull, 0);
         ::dup2(stdio.out >= 0 ? stdio.out : out_pipe[1], 1);
         ::dup2(stdio.err >= 0 ? stdio.err : devnull, 2);
+        ::close_range(3, ~0U, 0);  // no fd of the shim reaches the runtime or the container
         ::execve(cargv[0], cargv.data(), environ);
         ::_exit(127);
     }

@@ -107,7 +107,8 @@ ctr::Result<json> Runtime::oci_state(const std::string& id) {
 void Runtime::reap(Process& p, bool block) {
     if (p.exited || p.pid <= 0) return;
     int status = 0;
-    pid_t r = ::waitpid(p.pid, &status, block ? 0 : WNOHANG);
+    pid_t r;
+    do r = ::waitpid(p.pid, &status, block ? 0 : WNOHANG); while (r < 0 && errno == EINTR);
     if (r == p.pid) {
         p.exited = true;
         if (WIFEXITED(status)) p.exit_code = WEXITSTATUS(status);

@@ -1,0 +1,503 @@
+#include "apiserver/containers.hpp"
+
+#include "base/failpoint.hpp"
+#include "plugins/call.hpp"
+#include "plugins/host_env.hpp"
+#include "sys/files.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <csignal>
+#include <fcntl.h>
+#include <fstream>
+#include <map>
+#include <poll.h>
+#include <random>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+extern char** environ;
+
+namespace ctr::apiserver {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+std::string random_id() {
+    std::random_device rd;
+    std::string s;
+    const char* hex = "0123456789abcdef";
+    for (int i = 0; i < 64; ++i) s += hex[rd() % 16];
+    return s;
+}
+
+// Each root gets its own cgroup parent, so parallel roots never collide.
+std::string cgroup_parent(const Paths& paths) {
+    return "/container-" + std::to_string(std::hash<std::string>()(paths.root().string()) % 1000000007ULL);
+}
+
+Result<plugins::LoadedPlugin*> image_plugin(Daemon& d) { return d.plugins->get("image-oci", CTR_KIND_IMAGE); }
+
+std::optional<json> read_exit(const fs::path& dir) {
+    auto text = sys::read_file(dir / "exit.json");
+    if (!text) return std::nullopt;
+    auto j = json::parse(*text, nullptr, false);
+    if (!j.is_object()) return std::nullopt;
+    return j;
+}
+
+// A process that exists and is not a zombie (this host's PID 1 may be slow to reap).
+bool alive(std::optional<int64_t> pid) {
+    if (!pid || *pid <= 0 || ::kill(static_cast<pid_t>(*pid), 0) != 0) return false;
+    auto stat = sys::read_file("/proc/" + std::to_string(*pid) + "/stat");
+    if (!stat) return false;
+    auto close = stat->rfind(')');
+    return close == std::string::npos || close + 2 >= stat->size() || (*stat)[close + 2] != 'Z';
+}
+
+}  // namespace
+
+Containers::~Containers() {
+    {
+        std::lock_guard<std::mutex> lock(stop_mu_);
+        stop_ = true;
+    }
+    stop_cv_.notify_all();
+    if (watcher_.joinable()) watcher_.join();
+}
+
+Result<store::ContainerRecord> Containers::find(const std::string& key) {
+    std::lock_guard<std::mutex> lock(d_.store_mu);
+    auto c = CTR_TRY(d_.store->container(key));
+    if (!c) return make_error(CTR_E_NOT_FOUND, "no such container: " + key);
+    return *c;
+}
+
+Status Containers::refresh(store::ContainerRecord& c) {
+    if (c.state != "running") return ok();
+    auto exit = read_exit(dir_of(c.id));
+    if (!exit) {
+        auto shim_pid = sys::read_file(dir_of(c.id) / "shim.pid");
+        if (shim_pid) {
+            int64_t sp = std::atoll(shim_pid->c_str());
+            if (alive(sp) || alive(c.pid)) return ok();
+        } else if (alive(c.pid)) {
+            return ok();
+        }
+        // Neither the shim nor the process is there, and no exit was written:
+        // the shim died. The exit code is unknown.
+        exit = json{{"exit_code", 255}, {"finished_at", store::now_unix()}};
+        spdlog::warn("container {}: its shim is gone without an exit record", c.name);
+    }
+    c.state = "stopped";
+    c.exit_code = (*exit).value("exit_code", 255);
+    c.finished_at = (*exit).value("finished_at", store::now_unix());
+    c.pid.reset();
+    {
+        std::lock_guard<std::mutex> lock(d_.store_mu);
+        CTR_TRY_STATUS(d_.store->update_container(c));
+    }
+    spdlog::info("container {} exited with code {}", c.name, *c.exit_code);
+    if (c.config.value("rm", false)) {
+        {
+            std::lock_guard<std::mutex> lock(mu_);  // for a `wait` that comes after the removal
+            removed_exits_[c.id] = *c.exit_code;
+        }
+        return destroy(c);
+    }
+    return ok();
+}
+
+Result<store::ContainerRecord> Containers::get(const std::string& key) {
+    auto c = CTR_TRY(find(key));
+    CTR_TRY_STATUS(refresh(c));
+    return c;
+}
+
+Result<std::vector<store::ContainerRecord>> Containers::list() {
+    std::vector<store::ContainerRecord> all;
+    {
+        std::lock_guard<std::mutex> lock(d_.store_mu);
+        all = CTR_TRY(d_.store->containers());
+    }
+    std::vector<store::ContainerRecord> out;
+    for (auto& c : all) {
+        CTR_TRY_STATUS(refresh(c));
+        std::error_code ec;
+        if (c.config.value("rm", false) && c.state == "stopped") continue;  // just removed
+        out.push_back(c);
+    }
+    return out;
+}
+
+Result<store::ContainerRecord> Containers::create(const json& body) {
+    auto req = CTR_TRY(services::RunRequest::from_json(body));
+    if (req.runtime.empty()) req.runtime = d_.config.container_runtime;
+    if (req.memory == 0) req.memory = d_.config.container_memory;
+    if (req.cpus == 0) req.cpus = d_.config.container_cpus;
+    // The runtime must be one the host found; the shim will load it.
+    const auto* rt = d_.plugins->find(req.runtime);
+    if (!rt || rt->kind != "runtime" || rt->state != plugins::PluginState::loaded) {
+        std::string available;
+        for (const auto& e : d_.plugins->entries())
+            if (e.kind == "runtime" && e.state == plugins::PluginState::loaded) available += (available.empty() ? "" : ", ") + e.name;
+        return make_error(CTR_E_NOT_FOUND, "unknown runtime \"" + req.runtime + "\" (available: " + (available.empty() ? "none" : available) + ")");
+    }
+    auto* images = CTR_TRY(image_plugin(d_));
+    auto image = plugins::invoke(images->image()->resolve, images->instance(), {{"reference", req.image}}, "resolve");
+    if (!image) {
+        if (image.error().status == CTR_E_NOT_FOUND) return make_error(CTR_E_NOT_FOUND, "no such image: " + req.image);
+        return image.error();
+    }
+
+    store::ContainerRecord c;
+    c.id = random_id();
+    c.name = req.name.empty() ? "c-" + c.id.substr(0, 12) : req.name;
+    c.image = (*image)["reference"];
+    c.runtime = req.runtime;
+    c.state = "creating";
+    c.config = req.to_json();
+    c.config["image_digest"] = (*image)["digest"];
+    c.labels = req.labels;
+    c.created_at = store::now_unix();
+    {
+        std::lock_guard<std::mutex> lock(d_.store_mu);
+        CTR_TRY_STATUS(d_.store->insert_container(c));  // the intent, committed
+    }
+    failpoint("container-create-after-insert");
+    auto undo = [&](const Error& e) -> Error {
+        (void)destroy(c);
+        return e;
+    };
+    fs::path dir = dir_of(c.id);
+    if (auto st = sys::make_dirs(dir, 0700); !st) return undo(st.error());
+    auto prepared = plugins::invoke(images->image()->prepare_rootfs, images->instance(),
+                                    {{"reference", c.image}, {"container_id", c.id}, {"target", (dir / "rootfs").string()}},
+                                    "prepare_rootfs");
+    if (!prepared) return undo(prepared.error());
+    auto spec = services::make_spec(req, (*image)["config"], dir / "rootfs", c.id, cgroup_parent(d_.paths));
+    if (!spec) return undo(spec.error());
+    if (auto st = sys::write_file_atomic(dir / "config.json", spec->dump(2)); !st) return undo(st.error());
+    c.state = "created";
+    {
+        std::lock_guard<std::mutex> lock(d_.store_mu);
+        if (auto st = d_.store->update_container(c); !st) return undo(st.error());
+    }
+    spdlog::info("created container {} ({}) from {}", c.name, c.id.substr(0, 12), c.image);
+    return c;
+}
+
+Result<store::ContainerRecord> Containers::start(const std::string& key) {
+    auto c = CTR_TRY(get(key));
+    if (c.state == "running") return make_error(CTR_E_FAILED_PRECONDITION, "container " + c.name + " is already running");
+    if (c.state != "created" && c.state != "stopped")
+        return make_error(CTR_E_FAILED_PRECONDITION, "container " + c.name + " is " + c.state);
+    fs::path dir = dir_of(c.id);
+    std::error_code ec;
+    fs::remove(dir / "exit.json", ec);
+
+    int sync[2];
+    if (::pipe2(sync, O_CLOEXEC) != 0) return sys::errno_error("pipe", dir, errno);
+    auto shim = plugins::helper_path("container-shim");
+    std::vector<std::string> args = {shim.string(), "--runtime", c.runtime, "--id", c.id, "--bundle", dir.string(),
+                                     "--root", d_.paths.root().string(), "--state-dir", dir.string(), "--sync-fd", "3"};
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 1, (dir / "shim.log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+    posix_spawn_file_actions_adddup2(&fa, 1, 2);
+    posix_spawn_file_actions_adddup2(&fa, sync[1], 3);  // dup2 clears close-on-exec on fd 3
+    // Nothing of ours leaks into the child: no sockets, locks or pipes it would hold open.
+    posix_spawn_file_actions_addclosefrom_np(&fa, 4);
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    sigset_t none;
+    sigemptyset(&none);
+    posix_spawnattr_setsigmask(&attr, &none);
+    // Its own session: the shim and its container outlive the daemon.
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK);
+    pid_t pid = -1;
+    int rc = ::posix_spawn(&pid, shim.c_str(), &fa, &attr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&fa);
+    posix_spawnattr_destroy(&attr);
+    ::close(sync[1]);
+    if (rc != 0) {
+        ::close(sync[0]);
+        return sys::errno_error("start the shim", shim, rc);
+    }
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        shims_.insert(pid);
+    }
+    (void)sys::write_file_atomic(dir / "shim.pid", std::to_string(pid), 0600);
+
+    // The shim tells us once the container runs (or why it does not).
+    std::string answer;
+    char buf[4096];
+    pollfd p{sync[0], POLLIN, 0};
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (std::chrono::steady_clock::now() < deadline) {
+        int n = ::poll(&p, 1, 100);
+        if (n <= 0) continue;
+        ssize_t got = ::read(sync[0], buf, sizeof buf);
+        if (got <= 0) break;
+        answer.append(buf, static_cast<size_t>(got));
+    }
+    ::close(sync[0]);
+    auto j = json::parse(answer, nullptr, false);
+    if (!j.is_object() || !j.value("ok", false)) {
+        std::string msg = j.is_object() ? j.value("message", "the shim failed") : "the shim ended without a word (see " + (dir / "shim.log").string() + ")";
+        int32_t code = j.is_object() ? j.value("code", int32_t{CTR_E_INTERNAL}) : CTR_E_INTERNAL;
+        Error e{code, msg, 0};
+        if (code == CTR_E_NOT_FOUND) e.detail_code = kDetailExecNotFound;
+        if (code == CTR_E_PERMISSION_DENIED) e.detail_code = kDetailExecDenied;
+        // A process that could not run still ran and ended, as Docker reports it.
+        c.state = "stopped";
+        c.exit_code = code == CTR_E_NOT_FOUND ? 127 : code == CTR_E_PERMISSION_DENIED ? 126 : 125;
+        c.finished_at = store::now_unix();
+        {
+            std::lock_guard<std::mutex> lock(d_.store_mu);
+            (void)d_.store->update_container(c);
+        }
+        return e;
+    }
+    c.state = "running";
+    c.pid = j.value("pid", int64_t{0});
+    c.started_at = store::now_unix();
+    c.finished_at.reset();
+    c.exit_code.reset();
+    {
+        std::lock_guard<std::mutex> lock(d_.store_mu);
+        CTR_TRY_STATUS(d_.store->update_container(c));
+    }
+    spdlog::info("started container {} (pid {})", c.name, *c.pid);
+    return c;
+}
+
+Status Containers::kill(const std::string& key, int signal) {
+    auto c = CTR_TRY(get(key));
+    if (c.state != "running") return make_error(CTR_E_FAILED_PRECONDITION, "container " + c.name + " is not running");
+    if (!alive(c.pid) || ::kill(static_cast<pid_t>(*c.pid), signal) != 0)
+        return make_error(CTR_E_FAILED_PRECONDITION, "container " + c.name + " is not running");
+    return ok();
+}
+
+Result<json> Containers::wait(const std::string& key, const std::atomic<bool>& cancelled) {
+    auto first = get(key);
+    if (!first) {
+        std::lock_guard<std::mutex> lock(mu_);
+        for (const auto& [id, code] : removed_exits_)
+            if (id == key || id.rfind(key, 0) == 0) return json{{"exit_code", code}};
+        return first.error();
+    }
+    auto c = *first;
+    std::string id = c.id;
+    while (c.state == "running" || c.state == "creating") {
+        if (cancelled || d_.stopping) return make_error(CTR_E_CANCELLED, "wait cancelled");
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        auto again = get(id);
+        if (!again) {  // removed meanwhile (--rm)
+            std::lock_guard<std::mutex> lock(mu_);
+            auto it = removed_exits_.find(id);
+            return json{{"exit_code", it == removed_exits_.end() ? 255 : it->second}};
+        }
+        c = *again;
+    }
+    return json{{"exit_code", c.exit_code.value_or(0)}};
+}
+
+Result<store::ContainerRecord> Containers::stop(const std::string& key, int timeout_s, int signal) {
+    auto c = CTR_TRY(get(key));
+    if (c.state != "running") return c;  // idempotent
+    if (alive(c.pid)) ::kill(static_cast<pid_t>(*c.pid), signal);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+    while (std::chrono::steady_clock::now() < deadline && c.state == "running") {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        c = CTR_TRY(get(c.id));
+    }
+    if (c.state == "running") {
+        if (alive(c.pid)) ::kill(static_cast<pid_t>(*c.pid), SIGKILL);
+        for (int i = 0; i < 200 && c.state == "running"; ++i) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            c = CTR_TRY(get(c.id));
+        }
+    }
+    return c;
+}
+
+Status Containers::destroy(const store::ContainerRecord& c) {
+    fs::path dir = dir_of(c.id);
+    if (auto images = image_plugin(d_); images) {
+        auto st = plugins::invoke((*images)->image()->release_rootfs, (*images)->instance(),
+                                  {{"container_id", c.id}, {"target", (dir / "rootfs").string()}}, "release_rootfs");
+        if (!st) spdlog::warn("container {}: release root filesystem: {}", c.name, st.error().message);
+    }
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+    std::lock_guard<std::mutex> lock(d_.store_mu);
+    return d_.store->delete_container(c.id);
+}
+
+Status Containers::remove(const std::string& key, bool force) {
+    auto c = CTR_TRY(get(key));
+    if (c.state == "running") {
+        if (!force) return make_error(CTR_E_FAILED_PRECONDITION, "container " + c.name + " is running: stop it first or use --force");
+        c = CTR_TRY(stop(c.id, 0, SIGKILL));
+    }
+    CTR_TRY_STATUS(destroy(c));
+    spdlog::info("removed container {}", c.name);
+    return ok();
+}
+
+Result<std::vector<std::string>> Containers::reconcile() {
+    std::vector<store::ContainerRecord> all;
+    {
+        std::lock_guard<std::mutex> lock(d_.store_mu);
+        all = CTR_TRY(d_.store->containers());
+    }
+    std::vector<std::string> done;
+    for (auto& c : all) {
+        if (c.state == "creating") {
+            CTR_TRY_STATUS(destroy(c));
+            done.push_back("rolled back the creation of container " + c.name);
+        } else if (c.state == "running") {
+            CTR_TRY_STATUS(refresh(c));
+            if (c.state != "running") done.push_back("container " + c.name + " exited while no daemon ran");
+        }
+    }
+    return done;
+}
+
+void Containers::start_watcher() {
+    watcher_ = std::thread([this] { watch(); });
+}
+
+void Containers::watch() {
+    for (;;) {
+        {
+            std::unique_lock<std::mutex> lock(stop_mu_);
+            if (stop_cv_.wait_for(lock, std::chrono::milliseconds(200), [this] { return stop_; })) return;
+        }
+        {
+            std::lock_guard<std::mutex> lock(mu_);  // reap the shims we started
+            for (auto it = shims_.begin(); it != shims_.end();) {
+                if (::waitpid(*it, nullptr, WNOHANG) != 0) it = shims_.erase(it);
+                else ++it;
+            }
+        }
+        auto all = list();  // refreshes every running container: exits, --rm
+        if (!all) spdlog::warn("container watcher: {}", all.error().message);
+    }
+}
+
+// ---- routes --------------------------------------------------------------------
+
+namespace {
+
+int signal_of(const Request& req, int fallback) {
+    auto it = req.query.find("signal");
+    if (it == req.query.end() || it->second.empty()) return fallback;
+    static const std::map<std::string, int> names = {{"HUP", SIGHUP}, {"INT", SIGINT}, {"QUIT", SIGQUIT}, {"KILL", SIGKILL},
+                                                     {"USR1", SIGUSR1}, {"USR2", SIGUSR2}, {"TERM", SIGTERM}, {"STOP", SIGSTOP},
+                                                     {"CONT", SIGCONT}, {"WINCH", SIGWINCH}};
+    std::string s = it->second;
+    if (s.rfind("SIG", 0) == 0) s = s.substr(3);
+    if (auto n = names.find(s); n != names.end()) return n->second;
+    if (!s.empty() && s.find_first_not_of("0123456789") == std::string::npos) {
+        int v = std::atoi(s.c_str());
+        if (v >= 1 && v <= 64) return v;
+    }
+    return -1;
+}
+
+}  // namespace
+
+void add_container_routes(Router& r, Daemon& d, Containers& cs) {
+    r.add("POST", "/v1/containers", [&cs](const Request& req) -> Result<Reply> {
+        return json_reply(CTR_TRY(cs.create(req.body)).to_json(), 201);
+    });
+    r.add("GET", "/v1/containers", [&cs](const Request& req) -> Result<Reply> {
+        json arr = json::array();
+        for (const auto& c : CTR_TRY(cs.list()))
+            if (req.flag("all") || c.state == "running") arr.push_back(c.to_json());
+        return json_reply(arr);
+    });
+    r.add("GET", "/v1/containers/{id}", [&cs](const Request& req) -> Result<Reply> {
+        return json_reply(CTR_TRY(cs.get(req.param("id"))).to_json());
+    });
+    r.add("POST", "/v1/containers/{id}/start", [&cs](const Request& req) -> Result<Reply> {
+        return json_reply(CTR_TRY(cs.start(req.param("id"))).to_json());
+    });
+    r.add("POST", "/v1/containers/{id}/stop", [&cs](const Request& req) -> Result<Reply> {
+        int sig = signal_of(req, SIGTERM);
+        if (sig < 0) return make_error(CTR_E_INVALID_ARGUMENT, "invalid signal \"" + req.query.at("signal") + "\"");
+        int t = 10;
+        if (auto it = req.query.find("t"); it != req.query.end()) t = std::max(0, std::atoi(it->second.c_str()));
+        return json_reply(CTR_TRY(cs.stop(req.param("id"), t, sig)).to_json());
+    });
+    r.add("POST", "/v1/containers/{id}/kill", [&cs](const Request& req) -> Result<Reply> {
+        int sig = signal_of(req, SIGKILL);
+        if (sig < 0) return make_error(CTR_E_INVALID_ARGUMENT, "invalid signal \"" + req.query.at("signal") + "\"");
+        CTR_TRY_STATUS(cs.kill(req.param("id"), sig));
+        return json_reply(json{{"signal", sig}});
+    });
+    r.add("POST", "/v1/containers/{id}/wait", [&cs](const Request& req) -> Result<Reply> {
+        std::atomic<bool> cancelled{false};
+        return json_reply(cs.wait(req.param("id"), cancelled));
+    });
+    r.add("GET", "/v1/containers/{id}/logs", [&cs, &d](const Request& req) -> Result<Reply> {
+        auto c = CTR_TRY(cs.get(req.param("id")));
+        std::string stream = req.query.count("stream") ? req.query.at("stream") : "stdout";
+        if (stream != "stdout" && stream != "stderr") return make_error(CTR_E_INVALID_ARGUMENT, "stream must be stdout or stderr");
+        bool follow = req.flag("follow");
+        fs::path file = cs.dir_of(c.id) / (stream + ".log");
+        std::string id = c.id;
+        Reply reply;
+        reply.stream = [&cs, &d, file, follow, id](const Writer& write) {
+            std::streamoff offset = 0;
+            for (;;) {
+                std::ifstream in(file, std::ios::binary);
+                in.seekg(offset);
+                std::string chunk((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+                offset += static_cast<std::streamoff>(chunk.size());
+                if (!chunk.empty() && !write(chunk)) return;
+                if (!follow || d.stopping) return;
+                auto now = cs.get(id);
+                if (!now || now->state != "running") {
+                    // One last read: what was written before the exit.
+                    std::ifstream last(file, std::ios::binary);
+                    last.seekg(offset);
+                    std::string rest((std::istreambuf_iterator<char>(last)), std::istreambuf_iterator<char>());
+                    if (!rest.empty()) write(rest);
+                    return;
+                }
+                std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            }
+        };
+        return reply;
+    });
+    r.add("DELETE", "/v1/containers/{id}", [&cs](const Request& req) -> Result<Reply> {
+        auto c = CTR_TRY(cs.get(req.param("id")));
+        CTR_TRY_STATUS(cs.remove(c.id, req.flag("force")));
+        return json_reply(json{{"id", c.id}, {"name", c.name}});
+    });
+    r.add("POST", "/v1/containers/prune", [&cs](const Request&) -> Result<Reply> {
+        json removed = json::array();
+        for (const auto& c : CTR_TRY(cs.list())) {
+            if (c.state == "running") continue;
+            CTR_TRY_STATUS(cs.remove(c.id, false));
+            removed.push_back(c.id);
+        }
+        return json_reply(json{{"removed", removed}, {"reclaimed", 0}});
+    });
+}
+
+}  // namespace ctr::apiserver

@@ -1,0 +1,63 @@
+// Containers: create (image -> root filesystem -> OCI bundle), start (a
+// detached shim per container), stop, kill, wait, logs, remove, and the
+// watcher that notices exits (and carries out --rm).
+//
+// A container's files live in <root>/var/lib/container/containers/<id>/:
+// config.json and rootfs/ (the bundle), stdout.log and stderr.log, exit.json
+// (written by the shim when the process ends), shim.log.
+#pragma once
+
+#include "apiserver/daemon.hpp"
+#include "services/spec.hpp"
+
+#include <condition_variable>
+#include <set>
+#include <thread>
+
+namespace ctr::apiserver {
+
+// Detail codes on API errors, so that the CLI can exit 127 / 126 as Docker does.
+inline constexpr int32_t kDetailExecNotFound = 1001;
+inline constexpr int32_t kDetailExecDenied = 1002;
+
+class Containers {
+public:
+    explicit Containers(Daemon& d) : d_(d) {}
+    ~Containers();
+
+    Result<store::ContainerRecord> create(const nlohmann::json& body);
+    Result<store::ContainerRecord> start(const std::string& key);
+    Result<store::ContainerRecord> stop(const std::string& key, int timeout_s, int signal);
+    Status kill(const std::string& key, int signal);
+    Result<nlohmann::json> wait(const std::string& key, const std::atomic<bool>& cancelled);
+    Status remove(const std::string& key, bool force);
+    Result<store::ContainerRecord> get(const std::string& key);  // refreshed
+    Result<std::vector<store::ContainerRecord>> list();          // refreshed
+
+    std::filesystem::path dir_of(const std::string& id) const { return d_.paths.lib_dir() / "containers" / id; }
+
+    // Rolls back containers caught "creating" by a crash; notes exits that
+    // happened while no daemon ran. Then starts the watcher.
+    Result<std::vector<std::string>> reconcile();
+    void start_watcher();
+
+private:
+    // Brings a record up to date with its exit file; carries out --rm.
+    Status refresh(store::ContainerRecord& c);
+    Status destroy(const store::ContainerRecord& c);  // rootfs, files, record
+    Result<store::ContainerRecord> find(const std::string& key);
+    void watch();
+
+    Daemon& d_;
+    std::mutex mu_;                 // spawned shims; exit codes of containers removed by --rm
+    std::set<pid_t> shims_;
+    std::map<std::string, int64_t> removed_exits_;
+    std::thread watcher_;
+    std::mutex stop_mu_;
+    std::condition_variable stop_cv_;
+    bool stop_ = false;
+};
+
+void add_container_routes(Router& router, Daemon& daemon, Containers& containers);
+
+}  // namespace ctr::apiserver

@@ -1,0 +1,304 @@
+// `container run|create|start|stop|kill|logs|wait`.
+#include "base/units.hpp"
+#include "cli/app.hpp"
+#include "cli/output.hpp"
+#include "sys/files.hpp"
+
+#include <cstdio>
+#include <fstream>
+#include <thread>
+
+namespace ctr::cli {
+
+namespace {
+
+// Detail codes the daemon puts on errors of a process that could not run.
+constexpr int32_t kDetailExecNotFound = 1001;
+constexpr int32_t kDetailExecDenied = 1002;
+
+struct RunFlags {
+    std::string name, workdir, user, hostname, runtime, platform, memory, entrypoint, progress = "auto";
+    std::vector<std::string> env, env_files, labels;
+    double cpus = 0;
+    bool detach = false, remove = false;
+    int max_downloads = 0;
+    std::string image;
+    std::vector<std::string> command;
+};
+
+void add_run_flags(CLI::App* cmd, RunFlags& f) {
+    cmd->add_option("--name", f.name, "container name");
+    // Repeatable options take one value per use, as Docker's do (CLI11 would
+    // otherwise let `-e A=1 IMAGE` swallow IMAGE too).
+    cmd->add_option("-e,--env", f.env, "environment variable KEY=VALUE (or KEY: the caller's value)")->allow_extra_args(false);
+    cmd->add_option("--env-file", f.env_files, "file of KEY=VALUE lines")->allow_extra_args(false);
+    cmd->add_option("-w,--workdir,--cwd", f.workdir, "working directory inside the container");
+    cmd->add_option("-u,--user", f.user, "user: name|uid[:group|gid]");
+    cmd->add_option("--entrypoint", f.entrypoint, "replaces the image's entrypoint");
+    cmd->add_option("--hostname", f.hostname, "hostname inside the container");
+    cmd->add_option("-l,--label", f.labels, "label key=value")->allow_extra_args(false);
+    cmd->add_option("--runtime", f.runtime, "runtime plugin (default from the system config)");
+    cmd->add_option("--platform", f.platform, "os/arch[/variant] to pull");
+    cmd->add_option("-m,--memory", f.memory, "memory limit, e.g. 512m");
+    cmd->add_option("-c,--cpus", f.cpus, "CPU limit, e.g. 1.5");
+    cmd->add_flag("--rm,--remove", f.remove, "remove the container when it exits");
+    cmd->add_option("--progress", f.progress, "pull progress: auto, plain or none")->check(CLI::IsMember({"auto", "plain", "none"}));
+    cmd->add_option("--max-concurrent-downloads", f.max_downloads, "layers downloaded at once")->check(CLI::Range(1, 32));
+    cmd->add_option("image", f.image, "image reference")->required();
+    // Everything after IMAGE belongs to the container, flags included:
+    // main() puts a "--" after IMAGE before parsing (see end_options_after_image).
+    cmd->add_option("command", f.command, "command and arguments (default: the image's)");
+}
+
+Result<nlohmann::json> request_of(const RunFlags& f) {
+    nlohmann::json env = nlohmann::json::array();
+    for (const auto& file : f.env_files) {
+        auto text = sys::read_file(file);
+        if (!text) return text.error().wrap("--env-file");
+        std::istringstream in(*text);
+        std::string line;
+        while (std::getline(in, line)) {
+            if (line.empty() || line[0] == '#') continue;
+            env.push_back(line);
+        }
+    }
+    for (const auto& e : f.env) env.push_back(e);
+    nlohmann::json labels = nlohmann::json::object();
+    for (const auto& l : f.labels) {
+        auto eq = l.find('=');
+        if (eq == std::string::npos || eq == 0) return make_error(CTR_E_INVALID_ARGUMENT, "--label: \"" + l + "\" is not key=value");
+        labels[l.substr(0, eq)] = l.substr(eq + 1);
+    }
+    nlohmann::json body = {{"image", f.image}, {"cmd", f.command}, {"env", env}, {"labels", labels}, {"rm", f.remove}};
+    if (!f.name.empty()) body["name"] = f.name;
+    if (!f.workdir.empty()) body["workdir"] = f.workdir;
+    if (!f.user.empty()) body["user"] = f.user;
+    if (!f.hostname.empty()) body["hostname"] = f.hostname;
+    if (!f.runtime.empty()) body["runtime"] = f.runtime;
+    if (!f.entrypoint.empty()) body["entrypoint"] = nlohmann::json::array({f.entrypoint});
+    if (!f.memory.empty()) body["memory"] = CTR_TRY(parse_size(f.memory, "--memory"));
+    if (f.cpus < 0) return make_error(CTR_E_INVALID_ARGUMENT, "--cpus: must not be negative");
+    if (f.cpus > 0) body["cpus"] = f.cpus;
+    return body;
+}
+
+// Creates the container, pulling its image first when the daemon has none.
+Result<nlohmann::json> create_container(api::Client& client, const RunFlags& f) {
+    auto body = CTR_TRY(request_of(f));
+    auto created = client.call("POST", "/v1/containers", body);
+    if (!created && created.error().status == CTR_E_NOT_FOUND && created.error().message.rfind("no such image", 0) == 0) {
+        std::fprintf(stderr, "Unable to find image '%s' locally\n", f.image.c_str());
+        auto pulled = pull_image(client, f.image, f.platform, f.max_downloads, f.progress);
+        if (!pulled) return pulled.error();
+        body["image"] = (*pulled)["reference"];
+        created = client.call("POST", "/v1/containers", body);
+    }
+    return created;
+}
+
+int exit_code_of(const Error& e) {
+    if (e.detail_code == kDetailExecNotFound) return kExitNotFound;
+    if (e.detail_code == kDetailExecDenied) return kExitCannotInvoke;
+    return kExitEngine;
+}
+
+// Copies a container's stdout or stderr to ours until it ends.
+std::thread follow(const api::Client& client, const std::string& id, const char* stream, std::FILE* out, bool follow_it) {
+    return std::thread([&client, id, stream, out, follow_it] {
+        std::string target = "/v1/containers/" + id + "/logs?stream=" + stream + (follow_it ? "&follow=1" : "");
+        (void)client.stream(target, [out](std::string_view data) {
+            std::fwrite(data.data(), 1, data.size(), out);
+            std::fflush(out);
+            return true;
+        });
+    });
+}
+
+}  // namespace
+
+void add_run_commands(CLI::App& app, Globals& g) {
+    auto* run = app.add_subcommand("run", "run a command in a new container");
+    static RunFlags rf;
+    add_run_flags(run, rf);
+    run->add_flag("-d,--detach", rf.detach, "run in the background and print the container id");
+    on_run(run, g, [&g] {
+        auto client = daemon_client(g);
+        if (!client) return fail(client.error());
+        // In the foreground this CLI removes the container itself, after it
+        // has read all its output; detached, the daemon does it at exit.
+        RunFlags flags = rf;
+        const bool remove_here = rf.remove && !rf.detach;
+        if (remove_here) flags.remove = false;
+        auto created = create_container(*client, flags);
+        if (!created) return fail(created.error());
+        std::string id = (*created)["id"];
+        auto started = client->call("POST", "/v1/containers/" + id + "/start");
+        if (!started) {
+            int code = exit_code_of(started.error());
+            fail(started.error());
+            if (rf.remove) (void)client->call("DELETE", "/v1/containers/" + id + "?force=1");
+            return code;
+        }
+        if (rf.detach) {
+            std::printf("%s\n", id.c_str());
+            return 0;
+        }
+        auto out = follow(*client, id, "stdout", stdout, true);
+        auto err = follow(*client, id, "stderr", stderr, true);
+        auto waited = client->call("POST", "/v1/containers/" + id + "/wait");
+        out.join();
+        err.join();
+        if (remove_here) {
+            if (auto rm = client->call("DELETE", "/v1/containers/" + id + "?force=1"); !rm) fail(rm.error());
+        }
+        if (!waited) return fail(waited.error());
+        return (*waited)["exit_code"].get<int>();
+    });
+
+    auto* create = app.add_subcommand("create", "create a container without starting it");
+    static RunFlags cf;
+    add_run_flags(create, cf);
+    on_run(create, g, [&g] {
+        auto client = daemon_client(g);
+        if (!client) return fail(client.error());
+        auto created = create_container(*client, cf);
+        if (!created) return fail(created.error());
+        std::printf("%s\n", (*created)["id"].get<std::string>().c_str());
+        return 0;
+    });
+
+    auto* start = app.add_subcommand("start", "start containers");
+    static std::vector<std::string> start_ids;
+    start->add_option("container", start_ids, "containers")->required();
+    on_run(start, g, [&g] {
+        auto client = daemon_client(g);
+        if (!client) return fail(client.error());
+        int rc = 0;
+        for (const auto& id : start_ids) {
+            auto r = client->call("POST", "/v1/containers/" + id + "/start");
+            if (!r) {
+                fail(r.error());
+                rc = exit_code_of(r.error());
+            } else {
+                std::printf("%s\n", id.c_str());
+            }
+        }
+        return rc;
+    });
+
+    auto* stop = app.add_subcommand("stop", "stop containers: a signal, a grace period, then SIGKILL");
+    static std::vector<std::string> stop_ids;
+    static int stop_time = 10;
+    static std::string stop_signal = "TERM";
+    static bool stop_all = false;
+    stop->add_option("container", stop_ids, "containers");
+    stop->add_option("-t,--time", stop_time, "seconds to wait before SIGKILL")->check(CLI::NonNegativeNumber);
+    stop->add_option("-s,--signal", stop_signal, "signal to send first");
+    stop->add_flag("-a,--all", stop_all, "stop every running container");
+    on_run(stop, g, [&g] {
+        auto client = daemon_client(g);
+        if (!client) return fail(client.error());
+        if (stop_all) {
+            auto list = client->call("GET", "/v1/containers");
+            if (!list) return fail(list.error());
+            for (const auto& c : *list) stop_ids.push_back(c["id"]);
+        }
+        int rc = 0;
+        for (const auto& id : stop_ids) {
+            auto r = client->call("POST", "/v1/containers/" + id + "/stop?t=" + std::to_string(stop_time) + "&signal=" + stop_signal);
+            if (!r) rc = fail(r.error());
+            else std::printf("%s\n", id.c_str());
+        }
+        return rc;
+    });
+
+    auto* kill = app.add_subcommand("kill", "send a signal to containers");
+    static std::vector<std::string> kill_ids;
+    static std::string kill_signal = "KILL";
+    kill->add_option("container", kill_ids, "containers")->required();
+    kill->add_option("-s,--signal", kill_signal, "signal (name or number)");
+    on_run(kill, g, [&g] {
+        auto client = daemon_client(g);
+        if (!client) return fail(client.error());
+        int rc = 0;
+        for (const auto& id : kill_ids) {
+            auto r = client->call("POST", "/v1/containers/" + id + "/kill?signal=" + kill_signal);
+            if (!r) rc = fail(r.error());
+            else std::printf("%s\n", id.c_str());
+        }
+        return rc;
+    });
+
+    auto* logs = app.add_subcommand("logs", "show a container's output");
+    static std::string logs_id;
+    static bool logs_follow = false;
+    logs->add_option("container", logs_id, "container")->required();
+    logs->add_flag("-f,--follow", logs_follow, "keep following");
+    on_run(logs, g, [&g] {
+        auto client = daemon_client(g);
+        if (!client) return fail(client.error());
+        auto c = client->call("GET", "/v1/containers/" + logs_id);
+        if (!c) return fail(c.error());
+        std::string id = (*c)["id"];
+        auto out = follow(*client, id, "stdout", stdout, logs_follow);
+        auto err = follow(*client, id, "stderr", stderr, logs_follow);
+        out.join();
+        err.join();
+        return 0;
+    });
+
+    auto* wait = app.add_subcommand("wait", "wait for containers to exit and print their exit codes");
+    static std::vector<std::string> wait_ids;
+    wait->add_option("container", wait_ids, "containers")->required();
+    on_run(wait, g, [&g] {
+        auto client = daemon_client(g);
+        if (!client) return fail(client.error());
+        int rc = 0;
+        for (const auto& id : wait_ids) {
+            auto r = client->call("POST", "/v1/containers/" + id + "/wait");
+            if (!r) rc = fail(r.error());
+            else std::printf("%d\n", (*r)["exit_code"].get<int>());
+        }
+        return rc;
+    });
+}
+
+}  // namespace ctr::cli
+
+namespace ctr::cli {
+
+std::vector<std::string> end_options_after_image(const CLI::App& app, std::vector<std::string> args) {
+    // args[0] is the program. Find the subcommand, past global flags.
+    size_t i = 1;
+    const CLI::App* cmd = nullptr;
+    for (; i < args.size(); ++i) {
+        const std::string& a = args[i];
+        if (a == "run" || a == "create") {
+            cmd = app.get_subcommand(a);
+            ++i;
+            break;
+        }
+        if (a == "--root") ++i;  // the one global option with a value
+        else if (a.empty() || a[0] != '-') return args;  // another command
+    }
+    if (!cmd) return args;
+    for (; i < args.size(); ++i) {
+        const std::string& a = args[i];
+        if (a == "--") return args;
+        if (a.size() > 1 && a[0] == '-') {
+            std::string name = a.substr(0, a.find('='));
+            if (a[1] != '-') name = a.substr(0, 2);
+            const CLI::Option* opt = cmd->get_option_no_throw(name);
+            bool takes_value = opt && opt->get_items_expected_max() > 0;  // flags expect none
+            bool inline_value = a.find('=') != std::string::npos || (a[1] != '-' && a.size() > 2);
+            if (takes_value && !inline_value) ++i;
+            continue;
+        }
+        // args[i] is IMAGE; the user may have put a "--" after it already.
+        if (i + 1 >= args.size() || args[i + 1] != "--") args.insert(args.begin() + static_cast<long>(i) + 1, "--");
+        return args;
+    }
+    return args;
+}
+
+}  // namespace ctr::cli

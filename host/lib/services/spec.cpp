@@ -1,0 +1,235 @@
+#include "services/spec.hpp"
+
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <regex>
+#include <sstream>
+
+namespace ctr::services {
+
+using nlohmann::json;
+
+namespace {
+
+const char* const kCaps[] = {"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD",
+                             "CAP_NET_RAW", "CAP_SETGID", "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP",
+                             "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE"};
+
+Result<std::vector<std::string>> strings(const json& body, const char* key) {
+    std::vector<std::string> out;
+    if (!body.contains(key) || body[key].is_null()) return out;
+    if (!body[key].is_array()) return make_error(CTR_E_INVALID_ARGUMENT, std::string(key) + " must be an array of strings");
+    for (const auto& v : body[key]) {
+        if (!v.is_string()) return make_error(CTR_E_INVALID_ARGUMENT, std::string(key) + " must be an array of strings");
+        out.push_back(v);
+    }
+    return out;
+}
+
+std::string env_key(const std::string& kv) { return kv.substr(0, kv.find('=')); }
+
+// uid:gid for `user` ("1000", "1000:1000", "name", "name:group"), from the
+// image's /etc/passwd and /etc/group when names are used.
+Result<std::pair<int64_t, int64_t>> resolve_user(const std::string& user, const std::filesystem::path& rootfs) {
+    if (user.empty()) return std::pair<int64_t, int64_t>{0, 0};
+    std::string u = user.substr(0, user.find(':'));
+    std::string g = user.find(':') == std::string::npos ? "" : user.substr(user.find(':') + 1);
+    auto numeric = [](const std::string& s) { return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos; };
+    int64_t uid = -1, gid = -1;
+    if (numeric(u)) uid = std::stoll(u);
+    if (!g.empty() && numeric(g)) gid = std::stoll(g);
+    if (uid < 0 || (gid < 0)) {
+        auto passwd = read_in_root(rootfs, "/etc/passwd");
+        std::istringstream in(passwd ? *passwd : "");
+        std::string line;
+        while (std::getline(in, line)) {
+            std::vector<std::string> f;
+            std::stringstream ls(line);
+            std::string part;
+            while (std::getline(ls, part, ':')) f.push_back(part);
+            if (f.size() < 4) continue;
+            if ((uid < 0 && f[0] == u) || (uid >= 0 && numeric(f[2]) && std::stoll(f[2]) == uid)) {
+                if (uid < 0) uid = std::stoll(f[2]);
+                if (gid < 0 && g.empty() && numeric(f[3])) gid = std::stoll(f[3]);
+                break;
+            }
+        }
+        if (uid < 0) return make_error(CTR_E_INVALID_ARGUMENT, "user \"" + u + "\" not found in the image's /etc/passwd");
+    }
+    if (gid < 0 && !g.empty()) {
+        auto group = read_in_root(rootfs, "/etc/group");
+        std::istringstream in(group ? *group : "");
+        std::string line;
+        while (std::getline(in, line)) {
+            auto a = line.find(':'), b = line.find(':', a + 1), c = line.find(':', b + 1);
+            if (a != std::string::npos && c != std::string::npos && line.substr(0, a) == g && numeric(line.substr(b + 1, c - b - 1)))
+                gid = std::stoll(line.substr(b + 1, c - b - 1));
+        }
+        if (gid < 0) return make_error(CTR_E_INVALID_ARGUMENT, "group \"" + g + "\" not found in the image's /etc/group");
+    }
+    return std::pair<int64_t, int64_t>{uid, gid < 0 ? 0 : gid};
+}
+
+}  // namespace
+
+Result<std::string> read_in_root(const std::filesystem::path& root, const std::string& path) {
+    int rootfd = ::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (rootfd < 0) return make_error(CTR_E_NOT_FOUND, "open \"" + root.string() + "\": " + std::strerror(errno));
+    open_how how{};
+    how.flags = O_RDONLY | O_CLOEXEC;
+    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+    std::string rel = path;
+    while (!rel.empty() && rel.front() == '/') rel.erase(0, 1);
+    int fd = static_cast<int>(::syscall(SYS_openat2, rootfd, rel.c_str(), &how, sizeof how));
+    ::close(rootfd);
+    if (fd < 0) return make_error(CTR_E_NOT_FOUND, "open \"" + path + "\" in the container: " + std::strerror(errno));
+    std::string out;
+    char buf[8192];
+    ssize_t n;
+    while ((n = ::read(fd, buf, sizeof buf)) > 0 && out.size() < (1 << 20)) out.append(buf, static_cast<size_t>(n));
+    ::close(fd);
+    return out;
+}
+
+Result<RunRequest> RunRequest::from_json(const json& b) {
+    if (!b.is_object()) return make_error(CTR_E_INVALID_ARGUMENT, "request body must be an object");
+    static const char* const known[] = {"image", "name", "cmd", "entrypoint", "env", "workdir", "user", "hostname",
+                                        "runtime", "labels", "memory", "cpus", "rm"};
+    for (const auto& [k, v] : b.items()) {
+        bool ok = false;
+        for (const char* x : known) ok = ok || k == x;
+        if (!ok) return make_error(CTR_E_INVALID_ARGUMENT, "unknown field \"" + k + "\"");
+    }
+    RunRequest r;
+    if (!b.contains("image") || !b["image"].is_string() || b["image"].get<std::string>().empty())
+        return make_error(CTR_E_INVALID_ARGUMENT, "image must be a non-empty string");
+    r.image = b["image"];
+    r.name = b.value("name", "");
+    if (!r.name.empty()) {
+        static const std::regex re("[A-Za-z0-9][A-Za-z0-9_.-]{0,62}");
+        if (!std::regex_match(r.name, re))
+            return make_error(CTR_E_INVALID_ARGUMENT, "invalid container name \"" + r.name + "\": want [A-Za-z0-9][A-Za-z0-9_.-]*, at most 63 characters");
+    }
+    r.cmd = CTR_TRY(strings(b, "cmd"));
+    if (b.contains("entrypoint") && !b["entrypoint"].is_null()) r.entrypoint = CTR_TRY(strings(b, "entrypoint"));
+    r.env = CTR_TRY(strings(b, "env"));
+    for (const auto& e : r.env)
+        if (e.empty() || e.front() == '=') return make_error(CTR_E_INVALID_ARGUMENT, "invalid environment variable \"" + e + "\"");
+    r.workdir = b.value("workdir", "");
+    if (!r.workdir.empty() && r.workdir.front() != '/')
+        return make_error(CTR_E_INVALID_ARGUMENT, "workdir must be an absolute path, not \"" + r.workdir + "\"");
+    r.user = b.value("user", "");
+    r.hostname = b.value("hostname", "");
+    if (r.hostname.size() > 63) return make_error(CTR_E_INVALID_ARGUMENT, "hostname longer than 63 characters");
+    r.runtime = b.value("runtime", "");
+    if (b.contains("labels")) {
+        if (!b["labels"].is_object()) return make_error(CTR_E_INVALID_ARGUMENT, "labels must be an object");
+        r.labels = b["labels"];
+    }
+    if (b.contains("memory")) {
+        if (!b["memory"].is_number_integer() || b["memory"].get<int64_t>() < 0)
+            return make_error(CTR_E_INVALID_ARGUMENT, "memory must be a byte count");
+        r.memory = b["memory"];
+        if (r.memory != 0 && r.memory < 6 * 1024 * 1024)
+            return make_error(CTR_E_INVALID_ARGUMENT, "memory: minimum is 6 MiB, not " + std::to_string(r.memory) + " bytes");
+    }
+    if (b.contains("cpus")) {
+        if (!b["cpus"].is_number() || b["cpus"].get<double>() < 0) return make_error(CTR_E_INVALID_ARGUMENT, "cpus must be a positive number");
+        r.cpus = b["cpus"];
+    }
+    r.remove = b.value("rm", false);
+    return r;
+}
+
+json RunRequest::to_json() const {
+    json j = {{"image", image}, {"name", name}, {"cmd", cmd}, {"env", env}, {"workdir", workdir}, {"user", user},
+              {"hostname", hostname}, {"runtime", runtime}, {"labels", labels}, {"memory", memory}, {"cpus", cpus}, {"rm", remove}};
+    if (entrypoint) j["entrypoint"] = *entrypoint;
+    return j;
+}
+
+Result<json> make_spec(const RunRequest& req, const json& image_config, const std::filesystem::path& rootfs,
+                       const std::string& id, const std::string& cgroup_parent) {
+    json cfg = image_config.value("config", json::object());
+    if (cfg.is_null()) cfg = json::object();
+    auto list = [](const json& j, const char* key) {
+        std::vector<std::string> out;
+        if (j.contains(key) && j[key].is_array())
+            for (const auto& v : j[key])
+                if (v.is_string()) out.push_back(v);
+        return out;
+    };
+    std::vector<std::string> entry = req.entrypoint ? *req.entrypoint : list(cfg, "Entrypoint");
+    std::vector<std::string> cmd = !req.cmd.empty() ? req.cmd : (req.entrypoint ? std::vector<std::string>{} : list(cfg, "Cmd"));
+    std::vector<std::string> args = entry;
+    args.insert(args.end(), cmd.begin(), cmd.end());
+    if (args.empty()) return make_error(CTR_E_INVALID_ARGUMENT, "no command: the image has none and none was given");
+
+    std::vector<std::string> env = list(cfg, "Env");
+    for (const auto& e : req.env) {
+        std::string key = env_key(e);
+        std::string value = e;
+        if (e.find('=') == std::string::npos) {  // KEY alone: the caller's value
+            const char* v = std::getenv(key.c_str());
+            if (!v) continue;
+            value = key + "=" + v;
+        }
+        env.erase(std::remove_if(env.begin(), env.end(), [&](const std::string& x) { return env_key(x) == key; }), env.end());
+        env.push_back(value);
+    }
+    if (std::none_of(env.begin(), env.end(), [](const std::string& x) { return env_key(x) == "PATH"; }))
+        env.push_back("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+    std::string hostname = req.hostname.empty() ? id.substr(0, 12) : req.hostname;
+    env.push_back("HOSTNAME=" + hostname);
+
+    std::string cwd = !req.workdir.empty() ? req.workdir : cfg.value("WorkingDir", std::string());
+    if (cwd.empty()) cwd = "/";
+    std::string user = !req.user.empty() ? req.user : cfg.value("User", std::string());
+    auto [uid, gid] = CTR_TRY(resolve_user(user, rootfs));
+
+    json caps = json::array();
+    for (const char* c : kCaps) caps.push_back(c);
+    json resources = json::object();
+    if (req.memory > 0) resources["memory"] = {{"limit", req.memory}};
+    if (req.cpus > 0) resources["cpu"] = {{"quota", static_cast<int64_t>(req.cpus * 100000)}, {"period", 100000}};
+
+    return json{
+        {"ociVersion", "1.0.2"},
+        {"process",
+         {{"terminal", false},
+          {"user", {{"uid", uid}, {"gid", gid}}},
+          {"args", args},
+          {"env", env},
+          {"cwd", cwd},
+          // Inheritable and ambient stay empty (CVE-2022-24769); a non-root
+          // user gets no effective capabilities.
+          {"capabilities", {{"bounding", caps}, {"permitted", uid == 0 ? caps : json::array()},
+                            {"effective", uid == 0 ? caps : json::array()}}},
+          {"noNewPrivileges", true}}},
+        {"root", {{"path", rootfs.string()}, {"readonly", false}}},
+        {"hostname", hostname},
+        {"mounts",
+         {{{"destination", "/proc"}, {"type", "proc"}, {"source", "proc"}, {"options", {"nosuid", "noexec", "nodev"}}},
+          {{"destination", "/dev"}, {"type", "tmpfs"}, {"source", "tmpfs"}, {"options", {"nosuid", "strictatime", "mode=755", "size=65536k"}}},
+          {{"destination", "/dev/pts"}, {"type", "devpts"}, {"source", "devpts"},
+           {"options", {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"}}},
+          {{"destination", "/dev/shm"}, {"type", "tmpfs"}, {"source", "shm"}, {"options", {"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}}},
+          {{"destination", "/dev/mqueue"}, {"type", "mqueue"}, {"source", "mqueue"}, {"options", {"nosuid", "noexec", "nodev"}}},
+          {{"destination", "/sys"}, {"type", "sysfs"}, {"source", "sysfs"}, {"options", {"nosuid", "noexec", "nodev", "ro"}}}}},
+        {"linux",
+         {{"namespaces", {{{"type", "pid"}}, {{"type", "ipc"}}, {{"type", "uts"}}, {{"type", "mount"}}, {{"type", "network"}}}},
+          {"cgroupsPath", cgroup_parent + "/" + id},
+          {"resources", resources},
+          {"maskedPaths", {"/proc/acpi", "/proc/asound", "/proc/interrupts", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
+                           "/proc/sched_debug", "/proc/scsi", "/proc/timer_list", "/proc/timer_stats",
+                           "/sys/devices/virtual/powercap", "/sys/firmware"}},
+          {"readonlyPaths", {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}}}},
+    };
+}
+
+}  // namespace ctr::services

@@ -1,0 +1,44 @@
+// From an image's config and what the user asked for, to an OCI runtime
+// spec (config.json, ociVersion 1.0.2: what Debian's crun and runc speak),
+// with secure defaults: Docker's capability set with empty inheritable and
+// ambient sets, no_new_privileges, masked and read-only /proc and /sys paths.
+#pragma once
+
+#include <ctr/sdk/result.hpp>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace ctr::services {
+
+struct RunRequest {
+    std::string image;
+    std::string name;
+    std::vector<std::string> cmd;                    // replaces the image's Cmd when not empty
+    std::optional<std::vector<std::string>> entrypoint;  // replaces the image's Entrypoint (and drops its Cmd)
+    std::vector<std::string> env;                    // KEY=VALUE, over the image's
+    std::string workdir;                             // absolute; default the image's, else /
+    std::string user;                                // uid[:gid] or a name from the image's /etc/passwd
+    std::string hostname;
+    std::string runtime;
+    nlohmann::json labels = nlohmann::json::object();
+    int64_t memory = 0;                              // bytes; 0: no limit
+    double cpus = 0;                                 // 0: no limit
+    bool remove = false;                             // --rm
+
+    static Result<RunRequest> from_json(const nlohmann::json& body);
+    nlohmann::json to_json() const;
+};
+
+// `rootfs` is the container's mounted root filesystem (for /etc/passwd).
+Result<nlohmann::json> make_spec(const RunRequest& req, const nlohmann::json& image_config,
+                                 const std::filesystem::path& rootfs, const std::string& id,
+                                 const std::string& cgroup_parent);
+
+// Reads a file of the container's root filesystem without following any
+// symlink out of it (openat2 RESOLVE_IN_ROOT).
+Result<std::string> read_in_root(const std::filesystem::path& root, const std::string& path);
+
+}  // namespace ctr::services

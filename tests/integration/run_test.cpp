@@ -1,0 +1,200 @@
+// `container run` and the container lifecycle, end to end: a real registry,
+// the daemon, a shim per container, runtime-linux on crun (and the example
+// runtime), on throwaway roots.
+#include "tests/support/registry.hpp"
+#include "tests/support/run.hpp"
+
+#include "sys/files.hpp"
+
+#include <doctest/doctest.h>
+
+#include <future>
+#include <unistd.h>
+
+using ctr::test::DaemonRoot;
+using ctr::test::Registry;
+using ctr::test::ScratchDir;
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+// One registry and one busybox image for every test in this file.
+struct Shared {
+    Registry registry;
+    ScratchDir work;
+    std::string image;
+    Shared() {
+        image = registry.host() + "/test/busybox:1";
+        ctr::test::build_and_push(work, ctr::test::kBusyboxImage, "docker://" + image);
+    }
+};
+
+Shared& shared() {
+    static Shared s;
+    return s;
+}
+
+bool mounted_under(const fs::path& root) {
+    auto mounts = ctr::sys::read_file("/proc/self/mountinfo");
+    return mounts && mounts->find(root.string() + "/") != std::string::npos;
+}
+
+}  // namespace
+
+TEST_CASE("run pulls a missing image, shows stdout and stderr apart, and exits with the container's code") {
+    if (geteuid() != 0) return;
+    DaemonRoot r;
+    auto res = r.cli({"run", "--rm", "--progress", "plain", shared().image, "sh", "-c", "echo out; echo err >&2; exit 3"});
+    CHECK(res.code == 3);
+    CHECK(res.out == "out\n");
+    CHECK(res.err.find("err\n") != std::string::npos);
+    CHECK(res.err.find("Unable to find image") != std::string::npos);
+    CHECK(res.err.find(": done") != std::string::npos);
+    // --rm left nothing: no record, no directory, no mount.
+    CHECK(r.cli({"ls", "-a", "-q"}).out.empty());
+    CHECK(fs::is_empty(r.path() / "var/lib/container/containers"));
+    CHECK_FALSE(mounted_under(r.path()));
+}
+
+TEST_CASE("run applies the image config and the flags: env, workdir, user, hostname, entrypoint") {
+    if (geteuid() != 0) return;
+    DaemonRoot r;
+    auto env = r.cli({"run", "--rm", "-e", "GREETING=hi", "-e", "PATH=/bin", shared().image, "sh", "-c", "echo $GREETING $PATH"});
+    CHECK(env.out == "hi /bin\n");
+    CHECK(r.cli({"run", "--rm", "-w", "/tmp", shared().image, "pwd"}).out == "/tmp\n");
+    CHECK(r.cli({"run", "--rm", "-u", "app", shared().image, "id"}).out.find("uid=1000(app) gid=1000") == 0);
+    CHECK(r.cli({"run", "--rm", "-u", "1000:50", shared().image, "id"}).out.find("uid=1000(app) gid=50(staff)") == 0);
+    CHECK(r.cli({"run", "--rm", "--hostname", "box", shared().image, "hostname"}).out == "box\n");
+    CHECK(r.cli({"run", "--rm", "--entrypoint", "echo", shared().image, "from", "entrypoint"}).out == "from entrypoint\n");
+    CHECK(r.cli({"run", "--rm", shared().image, "sh", "-c", "echo $$"}).out == "1\n");  // its own PID namespace
+    // The image's own command (/bin/sh) runs when none is given: with no stdin it exits 0.
+    CHECK(r.cli({"run", "--rm", shared().image}).code == 0);
+    auto bad_user = r.cli({"run", "--rm", "-u", "nobody-here", shared().image, "id"});
+    CHECK(bad_user.code == 125);
+    CHECK(bad_user.err.find("user \"nobody-here\" not found in the image's /etc/passwd") != std::string::npos);
+}
+
+TEST_CASE("secure defaults: no inheritable or ambient capabilities, no new privileges, masked paths") {
+    if (geteuid() != 0) return;
+    DaemonRoot r;
+    auto status = r.cli({"run", "--rm", shared().image, "cat", "/proc/self/status"});
+    REQUIRE(status.code == 0);
+    CHECK(status.out.find("CapInh:\t0000000000000000") != std::string::npos);
+    CHECK(status.out.find("CapAmb:\t0000000000000000") != std::string::npos);
+    CHECK(status.out.find("NoNewPrivs:\t1") != std::string::npos);
+    auto keys = r.cli({"run", "--rm", shared().image, "cat", "/proc/keys"});
+    CHECK(keys.out.empty());  // masked by /dev/null
+    auto sys_rq = r.cli({"run", "--rm", shared().image, "sh", "-c", "echo x > /proc/sysrq-trigger"});
+    CHECK(sys_rq.code != 0);  // read-only
+}
+
+TEST_CASE("run -d, ls, logs, stop, start again, rm; rm of a running container needs -f") {
+    if (geteuid() != 0) return;
+    DaemonRoot r;
+    auto d = r.cli({"run", "-d", "--name", "web", shared().image, "sh", "-c", "echo started; sleep 60"});
+    REQUIRE_MESSAGE(d.code == 0, d.err);
+    CHECK(d.out.size() == 65);
+    auto ls = json::parse(r.cli({"ls", "--format", "json"}).out);
+    REQUIRE(ls.size() == 1);
+    CHECK(ls[0]["name"] == "web");
+    CHECK(ls[0]["state"] == "running");
+    CHECK(r.cli({"logs", "web"}).out == "started\n");
+
+    auto rm = r.cli({"rm", "web"});
+    CHECK(rm.code == 125);
+    CHECK(rm.err.find("is running") != std::string::npos);
+
+    auto stop = r.cli({"stop", "-t", "1", "web"});
+    CHECK(stop.code == 0);
+    auto stopped = json::parse(r.cli({"inspect", "web"}).out)[0];
+    CHECK(stopped["state"] == "stopped");
+    CHECK(stopped["exit_code"] == 137);  // sh ignores TERM as PID 1: killed after the grace period
+    CHECK(r.cli({"ls", "-q"}).out.empty());
+
+    CHECK(r.cli({"start", "web"}).code == 0);
+    CHECK(json::parse(r.cli({"inspect", "web"}).out)[0]["state"] == "running");
+    CHECK(r.cli({"kill", "-s", "TERM", "web"}).code == 0);  // ignored by sh as PID 1
+    CHECK(r.cli({"kill", "web"}).code == 0);                // SIGKILL
+    CHECK(r.cli({"wait", "web"}).out == "137\n");
+    CHECK(r.cli({"kill", "web"}).code == 125);               // not running
+    CHECK(r.cli({"rm", "web"}).code == 0);
+    CHECK_FALSE(mounted_under(r.path()));
+}
+
+TEST_CASE("errors: missing program 127, name in use, unknown runtime, unknown image; nothing left behind") {
+    if (geteuid() != 0) return;
+    DaemonRoot r;
+    auto missing = r.cli({"run", "--rm", shared().image, "/no/such/program"});
+    CHECK(missing.code == 127);
+    CHECK(missing.err.find("/no/such/program") != std::string::npos);
+
+    REQUIRE(r.cli({"create", "--name", "taken", shared().image, "true"}).code == 0);
+    auto dup = r.cli({"run", "--name", "taken", shared().image, "true"});
+    CHECK(dup.code == 125);
+    CHECK(dup.err.find("the container name \"taken\" is already in use") != std::string::npos);
+
+    auto rt = r.cli({"run", "--runtime", "nope", shared().image, "true"});
+    CHECK(rt.code == 125);
+    CHECK(rt.err.find("unknown runtime \"nope\" (available: runtime-linux, example)") != std::string::npos);
+
+    auto img = r.cli({"run", shared().registry.host() + "/test/absent:1", "true"});
+    CHECK(img.code == 125);
+    CHECK(img.err.find("not found") != std::string::npos);
+
+    auto mem = r.cli({"run", "--memory", "12XB", shared().image, "true"});
+    CHECK(mem.code == 125);
+    CHECK(mem.err.find("--memory: invalid size \"12XB\"") != std::string::npos);
+
+    auto ls = json::parse(r.cli({"ls", "-a", "--format", "json"}).out);
+    CHECK(ls.size() == 1);  // only "taken"; the failed ones left no record
+}
+
+TEST_CASE("--runtime example runs a container end to end, with no change to the host") {
+    if (geteuid() != 0) return;
+    DaemonRoot r;
+    auto res = r.cli({"run", "--rm", "--runtime", "example", shared().image, "sh", "-c", "echo hello from the example runtime; exit 4"});
+    CHECK(res.code == 4);
+    CHECK(res.out == "hello from the example runtime\n");
+}
+
+TEST_CASE("a daemon killed with SIGKILL leaves containers running; the new one finds them, stops them, reads their logs") {
+    if (geteuid() != 0) return;
+    DaemonRoot r;
+    REQUIRE(r.cli({"run", "-d", "--name", "survivor", shared().image, "sh", "-c", "echo before; sleep 60"}).code == 0);
+    REQUIRE(r.cli({"run", "-d", "--name", "short", shared().image, "sh", "-c", "sleep 1; exit 7"}).code == 0);
+    r.kill9();
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // "short" exits while no daemon runs
+    auto ls = json::parse(r.cli({"ls", "-a", "--format", "json"}).out);  // starts a new daemon
+    INFO(ls.dump());
+    INFO(r.cli({"system", "logs"}).out);
+    std::map<std::string, json> by_name;
+    for (const auto& c : ls) by_name[c["name"]] = c;
+    CHECK(by_name["survivor"]["state"] == "running");
+    CHECK(by_name["short"]["state"] == "stopped");
+    CHECK(by_name["short"]["exit_code"] == 7);
+    CHECK(r.cli({"logs", "survivor"}).out == "before\n");
+    CHECK(r.cli({"stop", "-t", "0", "survivor"}).code == 0);
+    CHECK(json::parse(r.cli({"inspect", "survivor"}).out)[0]["state"] == "stopped");
+    CHECK(r.cli({"rm", "survivor", "short"}).code == 0);
+}
+
+TEST_CASE("20 containers started in parallel all run and report their own exit codes") {
+    if (geteuid() != 0) return;
+    DaemonRoot r;
+    r.start();
+    REQUIRE(r.cli({"image", "pull", "--progress", "none", shared().image}).code == 0);
+    std::vector<std::future<ctr::test::Run>> runs;
+    for (int i = 0; i < 20; ++i)
+        runs.push_back(std::async(std::launch::async, [&r, i] {
+            return r.cli({"run", "--rm", shared().image, "sh", "-c", "echo n" + std::to_string(i) + "; exit " + std::to_string(i)});
+        }));
+    for (int i = 0; i < 20; ++i) {
+        auto res = runs[i].get();
+        CAPTURE(i);
+        CHECK_MESSAGE(res.code == i, res.err);
+        CHECK(res.out == "n" + std::to_string(i) + "\n");
+    }
+    CHECK(r.cli({"ls", "-a", "-q"}).out.empty());
+    CHECK_FALSE(mounted_under(r.path()));
+}
