@@ -2,6 +2,7 @@
 # Runs the benchmarks on demand (never part of the test suite).
 #   bench/run.sh plugins      discovery and loading; ABI call cost
 #   bench/run.sh ls           `container ls` against `podman ps`, 0 and 100 containers
+#   bench/run.sh start        `container run --rm IMAGE true` against podman and raw crun
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${BUILD_DIR:-build}
@@ -9,5 +10,6 @@ meson compile -C "$build" >/dev/null
 case "${1:-plugins}" in
   plugins) "$build/bench/plugin-bench" "${2:-50}" ;;
   ls) bench/ls.sh ;;
-  *) echo "bench/run.sh: unknown suite \"$1\" (plugins, ls)" >&2; exit 2 ;;
+  start) bench/start.sh ;;
+  *) echo "bench/run.sh: unknown suite \"$1\" (plugins, ls, start)" >&2; exit 2 ;;
 esac

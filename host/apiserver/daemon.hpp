@@ -27,6 +27,7 @@ struct Daemon {
     int64_t started_at = 0;
     std::atomic<bool> stopping{false};
     std::function<void()> request_stop;
+    std::function<Status()> stop_all_containers;  // for `system stop --all`
 
     explicit Daemon(Paths p) : paths(std::move(p)) {}
     std::filesystem::path log_file() const { return paths.log_dir() / "apiserver.log"; }

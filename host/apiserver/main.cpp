@@ -15,6 +15,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <csignal>
 #include <cstdio>
 #include <fcntl.h>
 #include <sys/file.h>
@@ -99,6 +100,17 @@ int main(int argc, char** argv) {
     auto rolled = containers->reconcile();
     if (!rolled) return fail("reconcile containers: " + rolled.error().message);
     for (const auto& line : *rolled) spdlog::warn("after a crash: {}", line);
+
+    daemon->stop_all_containers = [&containers]() -> Status {
+        auto all = containers->list();
+        if (!all) return all.error();
+        for (const auto& c : *all) {
+            if (c.state != "running") continue;
+            auto stopped = containers->stop(c.id, 10, SIGTERM);
+            if (!stopped) return stopped.error();
+        }
+        return ok();
+    };
 
     apiserver::Router router;
     apiserver::add_system_routes(router, *daemon);

@@ -2,6 +2,7 @@
 #include "apiserver/daemon.hpp"
 
 #include "base/units.hpp"
+#include "plugins/call.hpp"
 #include "build_config.hpp"
 #include "sys/files.hpp"
 
@@ -30,12 +31,14 @@ std::string last_lines(const std::string& text, long tail) {
 }
 
 Result<json> disk_usage(Daemon& d) {
+    json images = json::array();
+    if (auto p = d.plugins->get("image-oci", CTR_KIND_IMAGE); p)
+        images = CTR_TRY(plugins::invoke((*p)->image()->list, (*p)->instance(), json::object(), "list"));
     std::lock_guard<std::mutex> lock(d.store_mu);
-    auto images = CTR_TRY(d.store->images());
     auto containers = CTR_TRY(d.store->containers());
     auto volumes = CTR_TRY(d.store->volumes());
     int64_t image_size = 0;
-    for (const auto& i : images) image_size += i.size;
+    for (const auto& i : images) image_size += i.value("size", int64_t{0});
     int64_t running = 0;
     for (const auto& c : containers) running += c.state == "running";
     int64_t vol_size = 0, vol_active = 0, vol_reclaimable = 0, vol_total = 0;
@@ -74,7 +77,8 @@ void add_system_routes(Router& r, Daemon& d) {
                                {"log", d.log_file().string()}});
     });
 
-    r.add("POST", "/v1/system/stop", [&d](const Request&) -> Result<Reply> {
+    r.add("POST", "/v1/system/stop", [&d](const Request& req) -> Result<Reply> {
+        if (req.flag("all") && d.stop_all_containers) CTR_TRY_STATUS(d.stop_all_containers());
         Reply reply;
         reply.body = json{{"stopping", true}};
         reply.after = [&d] {

@@ -198,3 +198,18 @@ TEST_CASE("20 containers started in parallel all run and report their own exit c
     CHECK(r.cli({"ls", "-a", "-q"}).out.empty());
     CHECK_FALSE(mounted_under(r.path()));
 }
+
+TEST_CASE("system stop --all stops every container, then the daemon") {
+    if (geteuid() != 0) return;
+    DaemonRoot r;
+    REQUIRE(r.cli({"run", "-d", "--name", "a", shared().image, "sleep", "60"}).code == 0);
+    REQUIRE(r.cli({"run", "-d", "--name", "b", shared().image, "sleep", "60"}).code == 0);
+    CHECK(r.cli({"system", "stop", "--all"}).code == 0);
+    CHECK(r.cli({"system", "status"}).code == 1);
+    auto ls = json::parse(r.cli({"ls", "-a", "--format", "json"}).out);
+    REQUIRE(ls.size() == 2);
+    for (const auto& c : ls) CHECK(c["state"] == "stopped");
+    auto df = json::parse(r.cli({"system", "df", "--format", "json"}).out);
+    CHECK(df[0]["total"] == 1);  // the image
+    CHECK(df[1]["total"] == 2);
+}
