@@ -4,6 +4,7 @@
 #include "plugins/call.hpp"
 #include "plugins/host_env.hpp"
 #include "sys/files.hpp"
+#include "sys/spawn.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -14,12 +15,10 @@
 #include <map>
 #include <poll.h>
 #include <random>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
 
-extern char** environ;
 
 namespace ctr::apiserver {
 
@@ -206,33 +205,18 @@ Result<store::ContainerRecord> Containers::start(const std::string& key) {
     auto shim = plugins::helper_path("container-shim");
     std::vector<std::string> args = {shim.string(), "--runtime", c.runtime, "--id", c.id, "--bundle", dir.string(),
                                      "--root", d_.paths.root().string(), "--state-dir", dir.string(), "--sync-fd", "3"};
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, (dir / "shim.log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-    posix_spawn_file_actions_adddup2(&fa, 1, 2);
-    posix_spawn_file_actions_adddup2(&fa, sync[1], 3);  // dup2 clears close-on-exec on fd 3
-    // Nothing of ours leaks into the child: no sockets, locks or pipes it would hold open.
-    posix_spawn_file_actions_addclosefrom_np(&fa, 4);
-    posix_spawnattr_t attr;
-    posix_spawnattr_init(&attr);
-    sigset_t none;
-    sigemptyset(&none);
-    posix_spawnattr_setsigmask(&attr, &none);
-    // Its own session: the shim and its container outlive the daemon.
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK);
-    pid_t pid = -1;
-    int rc = ::posix_spawn(&pid, shim.c_str(), &fa, &attr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&attr);
+    sys::SpawnOptions so;
+    so.stdout_path = (dir / "shim.log").string();
+    so.stderr_path.clear();             // with stdout
+    so.pass_fds = {{sync[1], 3}};
+    so.new_session = true;              // the shim and its container outlive the daemon
+    auto spawned = sys::spawn(args, so);
     ::close(sync[1]);
-    if (rc != 0) {
+    if (!spawned) {
         ::close(sync[0]);
-        return sys::errno_error("start the shim", shim, rc);
+        return spawned.error().wrap("start the shim");
     }
+    pid_t pid = *spawned;
     {
         std::lock_guard<std::mutex> lock(mu_);
         shims_.insert(pid);

@@ -3,6 +3,7 @@
 #include "api/http_status.hpp"
 #include "plugins/host_env.hpp"
 #include "sys/files.hpp"
+#include "sys/spawn.hpp"
 
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -14,11 +15,9 @@
 #include <limits>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <thread>
 
-extern char** environ;
 
 namespace ctr::api {
 
@@ -137,28 +136,11 @@ Result<bool> ensure_daemon(const Paths& paths, bool debug) {
     auto exe = plugins::helper_path("container-apiserver");
     std::vector<std::string> args = {exe.string(), "--root", paths.root().string(), "--background"};
     if (debug) args.push_back("--debug");
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 2, start_log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    // Nothing of ours leaks into the child: no sockets, locks or pipes it would hold open.
-    posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-    posix_spawnattr_t attr;
-    posix_spawnattr_init(&attr);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK);
-    sigset_t none;
-    sigemptyset(&none);
-    posix_spawnattr_setsigmask(&attr, &none);
-    pid_t pid = -1;
-    int rc = posix_spawn(&pid, exe.c_str(), &fa, &attr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&attr);
-    if (rc != 0) return sys::errno_error("start the API server", exe, rc);
+    sys::SpawnOptions so;
+    so.stderr_path = start_log.string();  // its one line of error, if it cannot start
+    so.truncate = true;
+    so.new_session = true;                // not in our session: it outlives us
+    pid_t pid = CTR_TRY(sys::spawn(args, so));
 
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
     bool ours_running = true;

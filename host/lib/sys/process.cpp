@@ -1,6 +1,7 @@
 #include "sys/process.hpp"
 
 #include "sys/files.hpp"
+#include "sys/spawn.hpp"
 #include "sys/unique_fd.hpp"
 
 #include <chrono>
@@ -8,11 +9,9 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-extern char** environ;
 
 namespace ctr::sys {
 
@@ -38,22 +37,6 @@ int wait_child(pid_t pid) {
 }
 }  // namespace
 
-namespace {
-// Our environment with `extra` ("K=V") added, replacing same-named entries.
-std::vector<std::string> merged_env(const std::vector<std::string>& extra) {
-    std::vector<std::string> out;
-    for (char** e = environ; *e; ++e) {
-        std::string entry = *e;
-        std::string key = entry.substr(0, entry.find('='));
-        bool replaced = false;
-        for (const auto& x : extra) replaced = replaced || x.substr(0, x.find('=')) == key;
-        if (!replaced) out.push_back(entry);
-    }
-    out.insert(out.end(), extra.begin(), extra.end());
-    return out;
-}
-}  // namespace
-
 Result<Captured> run_capture(const std::vector<std::string>& argv, const RunOptions& options) {
     if (argv.empty()) return make_error(CTR_E_INVALID_ARGUMENT, "run: empty command");
     const int timeout_ms = options.timeout_ms;
@@ -63,33 +46,11 @@ Result<Captured> run_capture(const std::vector<std::string>& argv, const RunOpti
     if (options.capture_stderr && ::pipe2(efds, O_CLOEXEC) != 0) return errno_error("pipe", argv[0], errno);
     UniqueFd erd(efds[0]), ewr(efds[1]);
 
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&fa, wr.get(), STDOUT_FILENO);
-    if (options.capture_stderr) posix_spawn_file_actions_adddup2(&fa, ewr.get(), STDERR_FILENO);
-    else posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
-    // Nothing of ours leaks into the child: no sockets, locks or pipes it would hold open.
-    posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-    posix_spawnattr_t attr;
-    posix_spawnattr_init(&attr);
-    sigset_t none;
-    sigemptyset(&none);
-    posix_spawnattr_setsigmask(&attr, &none);  // the child starts with no blocked signals
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
-
-    std::vector<char*> cargv;
-    for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
-    cargv.push_back(nullptr);
-    std::vector<std::string> env = merged_env(options.env);
-    std::vector<char*> cenv;
-    for (const auto& e : env) cenv.push_back(const_cast<char*>(e.c_str()));
-    cenv.push_back(nullptr);
-    pid_t pid = -1;
-    int rc = ::posix_spawn(&pid, argv[0].c_str(), &fa, &attr, cargv.data(), cenv.data());
-    posix_spawn_file_actions_destroy(&fa);
-    posix_spawnattr_destroy(&attr);
-    if (rc != 0) return errno_error("spawn", argv[0], rc);
+    SpawnOptions so;
+    so.stdout_fd = wr.get();
+    so.stderr_fd = options.capture_stderr ? ewr.get() : -1;
+    so.env = options.env;
+    pid_t pid = CTR_TRY(spawn(argv, so));
     wr.reset();
     ewr.reset();
 
