@@ -107,7 +107,7 @@ Status Containers::refresh(store::ContainerRecord& c) {
             std::lock_guard<std::mutex> lock(mu_);  // for a `wait` that comes after the removal
             removed_exits_[c.id] = *c.exit_code;
         }
-        return destroy(c);
+        return destroy(c, true);
     }
     return ok();
 }
@@ -170,7 +170,7 @@ Result<store::ContainerRecord> Containers::create(const json& body) {
     }
     failpoint("container-create-after-insert");
     auto undo = [&](const Error& e) -> Error {
-        (void)destroy(c);
+        (void)destroy(c, true);
         return e;
     };
     fs::path dir = dir_of(c.id);
@@ -179,7 +179,9 @@ Result<store::ContainerRecord> Containers::create(const json& body) {
                                     {{"reference", c.image}, {"container_id", c.id}, {"target", (dir / "rootfs").string()}},
                                     "prepare_rootfs");
     if (!prepared) return undo(prepared.error());
-    auto spec = services::make_spec(req, (*image)["config"], dir / "rootfs", c.id, cgroup_parent(d_.paths));
+    auto mounts = resolve_volumes(c, req);
+    if (!mounts) return undo(mounts.error());
+    auto spec = services::make_spec(req, (*image)["config"], dir / "rootfs", c.id, cgroup_parent(d_.paths), *mounts);
     if (!spec) return undo(spec.error());
     if (auto st = sys::write_file_atomic(dir / "config.json", spec->dump(2)); !st) return undo(st.error());
     c.state = "created";
@@ -317,8 +319,47 @@ Result<store::ContainerRecord> Containers::stop(const std::string& key, int time
     return c;
 }
 
-Status Containers::destroy(const store::ContainerRecord& c) {
+Result<std::vector<services::ResolvedMount>> Containers::resolve_volumes(const store::ContainerRecord& c,
+                                                                         const services::RunRequest& req) {
+    std::vector<services::ResolvedMount> out;
+    for (const auto& v : req.volumes) {
+        services::ResolvedMount m;
+        m.destination = v.destination;
+        m.read_only = v.read_only;
+        if (v.kind == services::VolumeSpec::Kind::bind) {
+            std::error_code ec;
+            if (!fs::exists(v.source, ec))
+                return make_error(CTR_E_INVALID_ARGUMENT, "bind source \"" + v.source + "\" does not exist");
+            m.source = v.source;
+            out.push_back(m);
+            continue;
+        }
+        store::VolumeRecord vol;
+        if (v.kind == services::VolumeSpec::Kind::named) {
+            auto found = d_.volumes->inspect(v.source);
+            if (found) vol = *found;
+            else if (found.error().status == CTR_E_NOT_FOUND) vol = CTR_TRY(d_.volumes->create({v.source}));
+            else return found.error();
+        } else {
+            vol = CTR_TRY(d_.volumes->create({}));
+        }
+        {
+            std::lock_guard<std::mutex> lock(d_.store_mu);
+            CTR_TRY_STATUS(d_.store->link_volume(c.id, vol.name));
+        }
+        m.source = vol.mountpoint;
+        out.push_back(m);
+    }
+    return out;
+}
+
+Status Containers::destroy(const store::ContainerRecord& c, bool volumes) {
     fs::path dir = dir_of(c.id);
+    std::vector<std::string> linked;
+    {
+        std::lock_guard<std::mutex> lock(d_.store_mu);
+        if (auto l = d_.store->container_volumes(c.id); l) linked = *l;
+    }
     if (auto images = image_plugin(d_); images) {
         auto st = plugins::invoke((*images)->image()->release_rootfs, (*images)->instance(),
                                   {{"container_id", c.id}, {"target", (dir / "rootfs").string()}}, "release_rootfs");
@@ -326,17 +367,23 @@ Status Containers::destroy(const store::ContainerRecord& c) {
     }
     std::error_code ec;
     fs::remove_all(dir, ec);
-    std::lock_guard<std::mutex> lock(d_.store_mu);
-    return d_.store->delete_container(c.id);
+    {
+        std::lock_guard<std::mutex> lock(d_.store_mu);
+        CTR_TRY_STATUS(d_.store->delete_container(c.id));  // and, by cascade, its volume links
+    }
+    if (volumes)
+        for (const auto& name : linked)
+            if (auto v = d_.volumes->inspect(name); v && v->anonymous) (void)d_.volumes->remove(name, true);
+    return ok();
 }
 
-Status Containers::remove(const std::string& key, bool force) {
+Status Containers::remove(const std::string& key, bool force, bool volumes) {
     auto c = CTR_TRY(get(key));
     if (c.state == "running") {
         if (!force) return make_error(CTR_E_FAILED_PRECONDITION, "container " + c.name + " is running: stop it first or use --force");
         c = CTR_TRY(stop(c.id, 0, SIGKILL));
     }
-    CTR_TRY_STATUS(destroy(c));
+    CTR_TRY_STATUS(destroy(c, volumes));
     spdlog::info("removed container {}", c.name);
     return ok();
 }
@@ -350,7 +397,7 @@ Result<std::vector<std::string>> Containers::reconcile() {
     std::vector<std::string> done;
     for (auto& c : all) {
         if (c.state == "creating") {
-            CTR_TRY_STATUS(destroy(c));
+            CTR_TRY_STATUS(destroy(c, true));
             done.push_back("rolled back the creation of container " + c.name);
         } else if (c.state == "running") {
             CTR_TRY_STATUS(refresh(c));
@@ -470,7 +517,7 @@ void add_container_routes(Router& r, Daemon& d, Containers& cs) {
     });
     r.add("DELETE", "/v1/containers/{id}", [&cs](const Request& req) -> Result<Reply> {
         auto c = CTR_TRY(cs.get(req.param("id")));
-        CTR_TRY_STATUS(cs.remove(c.id, req.flag("force")));
+        CTR_TRY_STATUS(cs.remove(c.id, req.flag("force"), req.flag("volumes")));
         return json_reply(json{{"id", c.id}, {"name", c.name}});
     });
     r.add("POST", "/v1/containers/prune", [&cs](const Request&) -> Result<Reply> {

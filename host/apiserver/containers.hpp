@@ -30,7 +30,8 @@ public:
     Result<store::ContainerRecord> stop(const std::string& key, int timeout_s, int signal);
     Status kill(const std::string& key, int signal);
     Result<nlohmann::json> wait(const std::string& key, const std::atomic<bool>& cancelled);
-    Status remove(const std::string& key, bool force);
+    // `volumes`: also remove its anonymous volumes (rm -v; run --rm does this).
+    Status remove(const std::string& key, bool force, bool volumes = false);
     Result<store::ContainerRecord> get(const std::string& key);  // refreshed
     Result<std::vector<store::ContainerRecord>> list();          // refreshed
 
@@ -44,7 +45,11 @@ public:
 private:
     // Brings a record up to date with its exit file; carries out --rm.
     Status refresh(store::ContainerRecord& c);
-    Status destroy(const store::ContainerRecord& c);  // rootfs, files, record
+    Status destroy(const store::ContainerRecord& c, bool volumes);  // rootfs, files, record
+    // The mounts of -v: named volumes made when missing, anonymous ones made,
+    // bind sources checked; each volume linked to the container.
+    Result<std::vector<services::ResolvedMount>> resolve_volumes(const store::ContainerRecord& c,
+                                                                 const services::RunRequest& req);
     Result<store::ContainerRecord> find(const std::string& key);
     void watch();
 

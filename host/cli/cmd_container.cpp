@@ -65,10 +65,11 @@ void add_container_commands(CLI::App& app, Globals& g) {
 
     auto* rm = app.add_subcommand("rm", "remove containers")->alias("delete");
     static std::vector<std::string> rm_ids;
-    static bool force = false, rm_all = false;
+    static bool force = false, rm_all = false, rm_volumes = false;
     rm->add_option("container", rm_ids, "container ids or names");
     rm->add_flag("-f,--force", force, "remove running containers too");
     rm->add_flag("-a,--all", rm_all, "remove every container");
+    rm->add_flag("-v,--volumes", rm_volumes, "remove their anonymous volumes too");
     on_run(rm, g, [&g] {
         if (rm_all == !rm_ids.empty()) return error("rm: give container ids or --all, not both or neither");
         auto client = daemon_client(g);
@@ -80,7 +81,7 @@ void add_container_commands(CLI::App& app, Globals& g) {
         }
         int rc = 0;
         for (const auto& id : rm_ids) {
-            auto r = client->call("DELETE", "/v1/containers/" + id + (force ? "?force=1" : ""));
+            auto r = client->call("DELETE", "/v1/containers/" + id + "?force=" + (force ? "1" : "0") + "&volumes=" + (rm_volumes ? "1" : "0"));
             if (!r) rc = fail(r.error());
             else std::printf("%s\n", id.c_str());
         }

@@ -18,7 +18,7 @@ constexpr int32_t kDetailExecDenied = 1002;
 
 struct RunFlags {
     std::string name, workdir, user, hostname, runtime, platform, memory, entrypoint, progress = "auto";
-    std::vector<std::string> env, env_files, labels;
+    std::vector<std::string> env, env_files, labels, volumes;
     double cpus = 0;
     bool detach = false, remove = false;
     int max_downloads = 0;
@@ -37,6 +37,7 @@ void add_run_flags(CLI::App* cmd, RunFlags& f) {
     cmd->add_option("--entrypoint", f.entrypoint, "replaces the image's entrypoint");
     cmd->add_option("--hostname", f.hostname, "hostname inside the container");
     cmd->add_option("-l,--label", f.labels, "label key=value")->allow_extra_args(false);
+    cmd->add_option("-v,--volume", f.volumes, "NAME:/dst[:ro], /host/path:/dst[:ro], or /dst (anonymous)")->allow_extra_args(false);
     cmd->add_option("--runtime", f.runtime, "runtime plugin (default from the system config)");
     cmd->add_option("--platform", f.platform, "os/arch[/variant] to pull");
     cmd->add_option("-m,--memory", f.memory, "memory limit, e.g. 512m");
@@ -69,7 +70,8 @@ Result<nlohmann::json> request_of(const RunFlags& f) {
         if (eq == std::string::npos || eq == 0) return make_error(CTR_E_INVALID_ARGUMENT, "--label: \"" + l + "\" is not key=value");
         labels[l.substr(0, eq)] = l.substr(eq + 1);
     }
-    nlohmann::json body = {{"image", f.image}, {"cmd", f.command}, {"env", env}, {"labels", labels}, {"rm", f.remove}};
+    nlohmann::json body = {{"image", f.image}, {"cmd", f.command}, {"env", env}, {"labels", labels}, {"rm", f.remove},
+                           {"volumes", f.volumes}};
     if (!f.name.empty()) body["name"] = f.name;
     if (!f.workdir.empty()) body["workdir"] = f.workdir;
     if (!f.user.empty()) body["user"] = f.user;
@@ -136,7 +138,7 @@ void add_run_commands(CLI::App& app, Globals& g) {
         if (!started) {
             int code = exit_code_of(started.error());
             fail(started.error());
-            if (rf.remove) (void)client->call("DELETE", "/v1/containers/" + id + "?force=1");
+            if (rf.remove) (void)client->call("DELETE", "/v1/containers/" + id + "?force=1&volumes=1");
             return code;
         }
         if (rf.detach) {
@@ -149,7 +151,7 @@ void add_run_commands(CLI::App& app, Globals& g) {
         out.join();
         err.join();
         if (remove_here) {
-            if (auto rm = client->call("DELETE", "/v1/containers/" + id + "?force=1"); !rm) fail(rm.error());
+            if (auto rm = client->call("DELETE", "/v1/containers/" + id + "?force=1&volumes=1"); !rm) fail(rm.error());
         }
         if (!waited) return fail(waited.error());
         return (*waited)["exit_code"].get<int>();

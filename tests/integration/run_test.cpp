@@ -213,3 +213,40 @@ TEST_CASE("system stop --all stops every container, then the daemon") {
     CHECK(df[0]["total"] == 1);  // the image
     CHECK(df[1]["total"] == 2);
 }
+
+TEST_CASE("volumes: a named volume shared by two running containers, read-only mounts, binds, anonymous ones removed with --rm") {
+    if (geteuid() != 0) return;
+    DaemonRoot r;
+    REQUIRE(r.cli({"run", "-d", "--name", "writer", "-v", "shared:/data", shared().image, "sh", "-c", "echo hello > /data/msg; sleep 60"}).code == 0);
+    std::string got;
+    for (int i = 0; i < 50 && got.empty(); ++i) {  // the writer runs concurrently
+        got = r.cli({"run", "--rm", "-v", "shared:/data:ro", shared().image, "cat", "/data/msg"}).out;
+        if (got.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    CHECK(got == "hello\n");
+    auto ro = r.cli({"run", "--rm", "-v", "shared:/data:ro", shared().image, "sh", "-c", "echo x > /data/other"});
+    CHECK(ro.code != 0);
+    CHECK(ro.err.find("Read-only file system") != std::string::npos);
+    auto in_use = r.cli({"volume", "rm", "shared"});
+    CHECK(in_use.code == 125);
+    CHECK(in_use.err.find("is in use by container(s)") != std::string::npos);
+
+    ScratchDir host;
+    REQUIRE(ctr::sys::write_file_atomic(host.path() / "f", "from the host\n"));
+    CHECK(r.cli({"run", "--rm", "-v", host.path().string() + ":/h", shared().image, "cat", "/h/f"}).out == "from the host\n");
+
+    CHECK(r.cli({"run", "--rm", "-v", "/scratch", shared().image, "sh", "-c", "echo ok > /scratch/x && cat /scratch/x"}).out == "ok\n");
+    CHECK(r.cli({"volume", "ls", "-q"}).out == "shared\n");  // the anonymous one went with --rm
+
+    for (auto [spec, why] : {std::pair{"/no/such/dir:/x", "bind source \"/no/such/dir\" does not exist"},
+                             {"v:/proc", "cannot mount over /proc"}, {"v:relative", "must be an absolute path"},
+                             {"v:/a:rx", "options must be ro or rw"}}) {
+        CAPTURE(spec);
+        auto bad = r.cli({"run", "--rm", "-v", spec, shared().image, "true"});
+        CHECK(bad.code == 125);
+        CHECK(bad.err.find(why) != std::string::npos);
+    }
+    CHECK(r.cli({"rm", "-f", "writer"}).code == 0);
+    CHECK(r.cli({"volume", "rm", "shared"}).code == 0);
+    CHECK_FALSE(mounted_under(r.path()));
+}

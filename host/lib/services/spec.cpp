@@ -96,10 +96,50 @@ Result<std::string> read_in_root(const std::filesystem::path& root, const std::s
     return out;
 }
 
+Result<VolumeSpec> VolumeSpec::parse(const std::string& text) {
+    auto bad = [&](const std::string& why) {
+        return make_error(CTR_E_INVALID_ARGUMENT, "invalid volume \"" + text + "\": " + why);
+    };
+    std::vector<std::string> parts;
+    std::stringstream ss(text);
+    std::string part;
+    while (std::getline(ss, part, ':')) parts.push_back(part);
+    if (parts.empty() || parts.size() > 3) return bad("want [SOURCE:]DESTINATION[:ro|rw]");
+    VolumeSpec v;
+    if (parts.size() == 3 || (parts.size() == 2 && (parts[1] == "ro" || parts[1] == "rw"))) {
+        std::string mode = parts.back();
+        if (mode != "ro" && mode != "rw") return bad("options must be ro or rw, not \"" + mode + "\"");
+        v.read_only = mode == "ro";
+        parts.pop_back();
+    }
+    if (parts.size() == 1) {
+        v.kind = Kind::anonymous;
+        v.destination = parts[0];
+    } else {
+        v.source = parts[0];
+        v.destination = parts[1];
+        v.kind = v.source.front() == '/' || v.source.front() == '.' ? Kind::bind : Kind::named;
+        if (v.kind == Kind::bind && v.source.front() != '/') return bad("a host path must be absolute");
+    }
+    if (v.destination.empty() || v.destination.front() != '/') return bad("the destination must be an absolute path");
+    std::filesystem::path dst = std::filesystem::path(v.destination).lexically_normal();
+    if (dst == "/" || dst.string().find("..") != std::string::npos) return bad("the destination must not be / or hold ..");
+    for (const char* forbidden : {"/proc", "/sys", "/dev"})
+        if (dst == forbidden || dst.string().rfind(std::string(forbidden) + "/", 0) == 0)
+            return bad(std::string("cannot mount over ") + forbidden);
+    v.destination = dst.string();
+    return v;
+}
+
+std::string VolumeSpec::str() const {
+    std::string s = kind == Kind::anonymous ? destination : source + ":" + destination;
+    return read_only ? s + ":ro" : s;
+}
+
 Result<RunRequest> RunRequest::from_json(const json& b) {
     if (!b.is_object()) return make_error(CTR_E_INVALID_ARGUMENT, "request body must be an object");
     static const char* const known[] = {"image", "name", "cmd", "entrypoint", "env", "workdir", "user", "hostname",
-                                        "runtime", "labels", "memory", "cpus", "rm"};
+                                        "runtime", "labels", "memory", "cpus", "rm", "volumes"};
     for (const auto& [k, v] : b.items()) {
         bool ok = false;
         for (const char* x : known) ok = ok || k == x;
@@ -143,6 +183,11 @@ Result<RunRequest> RunRequest::from_json(const json& b) {
         r.cpus = b["cpus"];
     }
     r.remove = b.value("rm", false);
+    for (const auto& v : CTR_TRY(strings(b, "volumes"))) r.volumes.push_back(CTR_TRY(VolumeSpec::parse(v)));
+    for (size_t i = 0; i < r.volumes.size(); ++i)
+        for (size_t k = i + 1; k < r.volumes.size(); ++k)
+            if (r.volumes[i].destination == r.volumes[k].destination)
+                return make_error(CTR_E_INVALID_ARGUMENT, "two volumes at " + r.volumes[i].destination);
     return r;
 }
 
@@ -150,11 +195,14 @@ json RunRequest::to_json() const {
     json j = {{"image", image}, {"name", name}, {"cmd", cmd}, {"env", env}, {"workdir", workdir}, {"user", user},
               {"hostname", hostname}, {"runtime", runtime}, {"labels", labels}, {"memory", memory}, {"cpus", cpus}, {"rm", remove}};
     if (entrypoint) j["entrypoint"] = *entrypoint;
+    json vols = json::array();
+    for (const auto& v : volumes) vols.push_back(v.str());
+    j["volumes"] = vols;
     return j;
 }
 
 Result<json> make_spec(const RunRequest& req, const json& image_config, const std::filesystem::path& rootfs,
-                       const std::string& id, const std::string& cgroup_parent) {
+                       const std::string& id, const std::string& cgroup_parent, const std::vector<ResolvedMount>& extra) {
     json cfg = image_config.value("config", json::object());
     if (cfg.is_null()) cfg = json::object();
     auto list = [](const json& j, const char* key) {
@@ -198,7 +246,7 @@ Result<json> make_spec(const RunRequest& req, const json& image_config, const st
     if (req.memory > 0) resources["memory"] = {{"limit", req.memory}};
     if (req.cpus > 0) resources["cpu"] = {{"quota", static_cast<int64_t>(req.cpus * 100000)}, {"period", 100000}};
 
-    return json{
+    json spec = {
         {"ociVersion", "1.0.2"},
         {"process",
          {{"terminal", false},
@@ -230,6 +278,12 @@ Result<json> make_spec(const RunRequest& req, const json& image_config, const st
                            "/sys/devices/virtual/powercap", "/sys/firmware"}},
           {"readonlyPaths", {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}}}},
     };
+    for (const auto& m : extra) {
+        json options = {"rbind", "rprivate", "nosuid", "nodev"};
+        if (m.read_only) options.push_back("ro");
+        spec["mounts"].push_back({{"destination", m.destination}, {"type", "bind"}, {"source", m.source}, {"options", options}});
+    }
+    return spec;
 }
 
 }  // namespace ctr::services

@@ -13,6 +13,19 @@
 
 namespace ctr::services {
 
+// One -v/--volume: "NAME:/dst[:ro]" (a named volume, made when missing),
+// "/host/path:/dst[:ro]" (a bind mount of a path that must exist), or
+// "/dst" (an anonymous volume, removed with the container when --rm).
+struct VolumeSpec {
+    enum class Kind { named, bind, anonymous } kind = Kind::named;
+    std::string source;       // volume name or host path; empty for anonymous
+    std::string destination;  // absolute, inside the container
+    bool read_only = false;
+
+    static Result<VolumeSpec> parse(const std::string& text);
+    std::string str() const;
+};
+
 struct RunRequest {
     std::string image;
     std::string name;
@@ -27,15 +40,22 @@ struct RunRequest {
     int64_t memory = 0;                              // bytes; 0: no limit
     double cpus = 0;                                 // 0: no limit
     bool remove = false;                             // --rm
+    std::vector<VolumeSpec> volumes;                 // -v
 
     static Result<RunRequest> from_json(const nlohmann::json& body);
     nlohmann::json to_json() const;
 };
 
+// A mount the spec gets: the source on the host, already resolved.
+struct ResolvedMount {
+    std::string source, destination;
+    bool read_only = false;
+};
+
 // `rootfs` is the container's mounted root filesystem (for /etc/passwd).
 Result<nlohmann::json> make_spec(const RunRequest& req, const nlohmann::json& image_config,
                                  const std::filesystem::path& rootfs, const std::string& id,
-                                 const std::string& cgroup_parent);
+                                 const std::string& cgroup_parent, const std::vector<ResolvedMount>& mounts = {});
 
 // Reads a file of the container's root filesystem without following any
 // symlink out of it (openat2 RESOLVE_IN_ROOT).

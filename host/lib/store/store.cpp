@@ -130,6 +130,19 @@ Result<std::vector<std::string>> Store::volume_users(const std::string& name) {
     return out;
 }
 
+Status Store::link_volume(const std::string& container_id, const std::string& volume) {
+    auto s = CTR_TRY(db_->prepare("INSERT OR IGNORE INTO container_volumes (container_id, volume) VALUES (?, ?)"));
+    return s.bind(1, container_id).bind(2, volume).run();
+}
+
+Result<std::vector<std::string>> Store::container_volumes(const std::string& container_id) {
+    auto s = CTR_TRY(db_->prepare("SELECT volume FROM container_volumes WHERE container_id = ? ORDER BY volume"));
+    s.bind(1, container_id);
+    std::vector<std::string> out;
+    while (CTR_TRY(s.step())) out.push_back(s.text(0));
+    return out;
+}
+
 Status Store::insert_container(const ContainerRecord& c) {
     auto s = CTR_TRY(db_->prepare("INSERT INTO containers (" + std::string(kContainerCols) +
                                   ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"));

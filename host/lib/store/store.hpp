@@ -24,6 +24,8 @@ public:
     Result<std::optional<VolumeRecord>> volume(const std::string& name);
     Result<std::vector<VolumeRecord>> volumes();
     Result<std::vector<std::string>> volume_users(const std::string& name);  // container ids
+    Status link_volume(const std::string& container_id, const std::string& volume);
+    Result<std::vector<std::string>> container_volumes(const std::string& container_id);
 
     // Containers.
     Status insert_container(const ContainerRecord& c);
