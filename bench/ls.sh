@@ -23,7 +23,7 @@ cleanup() {
 trap cleanup EXIT
 
 median_ms() {  # hyperfine CSV -> median in ms
-  awk -F, 'NR==2 {printf "%.2f", $5 * 1000}' "$1"
+  awk -F, 'NR==2 {printf "%.2f", $4 * 1000}' "$1"
 }
 measure() {  # NAME COMMAND
   hyperfine -N --warmup 3 --runs "$runs" --export-csv "$work/$1.csv" "$2" >/dev/null 2>&1

@@ -51,10 +51,10 @@ crun_legacy="unshare -m --propagation private sh -c 'umount /sys/fs/cgroup/unifi
 hyperfine -N --warmup 3 --runs "$runs" --export-csv "$work/start.csv" \
   -n ours "$ours run --rm $image true" \
   -n podman-runc-none "$piso --runtime runc run --rm --network none --ulimit nofile=1024:1024 --ulimit nproc=4096:4096 $image true" \
-  -n raw-crun "sh -c \"$crun_legacy\"" >/dev/null 2>&1
-awk -F, 'NR>1 {printf "metric start.%s.median %.1f ms\n", $1, $5*1000}' "$work/start.csv"
-ours_ms=$(awk -F, '$1=="ours" {print $5}' "$work/start.csv")
-pod_ms=$(awk -F, '$1=="podman-runc-none" {print $5}' "$work/start.csv")
-crun_ms=$(awk -F, '$1=="raw-crun" {print $5}' "$work/start.csv")
+  -n raw-crun "sh -c \"$crun_legacy\"" > "$work/hyperfine.log" 2>&1 || { cat "$work/hyperfine.log" >&2; exit 1; }
+awk -F, 'NR>1 {printf "metric start.%s.median %.1f ms\n", $1, $4*1000}' "$work/start.csv"
+ours_ms=$(awk -F, '$1=="ours" {print $4}' "$work/start.csv")
+pod_ms=$(awk -F, '$1=="podman-runc-none" {print $4}' "$work/start.csv")
+crun_ms=$(awk -F, '$1=="raw-crun" {print $4}' "$work/start.csv")
 awk -v a="$ours_ms" -v b="$pod_ms" 'BEGIN {printf "metric start.ratio-podman %.3f ours/podman (target <= 0.3)\n", a/b}'
 awk -v a="$ours_ms" -v b="$crun_ms" 'BEGIN {printf "metric start.ratio-raw-crun %.2f ours/crun (target <= 2.5)\n", a/b}'

@@ -15,6 +15,7 @@
 #include <map>
 #include <poll.h>
 #include <random>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -276,6 +277,20 @@ Status Containers::kill(const std::string& key, int signal) {
     return ok();
 }
 
+void Containers::wait_for_shim(const std::string& id, int timeout_ms) {
+    auto text = sys::read_file(dir_of(id) / "shim.pid");
+    int pid = text ? std::atoi(text->c_str()) : 0;
+    int fd = pid > 0 ? static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)) : -1;
+    if (fd < 0) {  // gone already, or no shim: nothing to wait for
+        std::this_thread::sleep_for(std::chrono::milliseconds(std::min(timeout_ms, 10)));
+        return;
+    }
+    pollfd p{fd, POLLIN, 0};
+    while (::poll(&p, 1, timeout_ms) < 0 && errno == EINTR) {
+    }
+    ::close(fd);
+}
+
 Result<json> Containers::wait(const std::string& key, const std::atomic<bool>& cancelled) {
     auto first = get(key);
     if (!first) {
@@ -288,7 +303,7 @@ Result<json> Containers::wait(const std::string& key, const std::atomic<bool>& c
     std::string id = c.id;
     while (c.state == "running" || c.state == "creating") {
         if (cancelled || d_.stopping) return make_error(CTR_E_CANCELLED, "wait cancelled");
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        wait_for_shim(id, 1000);
         auto again = get(id);
         if (!again) {  // removed meanwhile (--rm)
             std::lock_guard<std::mutex> lock(mu_);
@@ -510,7 +525,7 @@ void add_container_routes(Router& r, Daemon& d, Containers& cs) {
                     if (!rest.empty()) write(rest);
                     return;
                 }
-                std::this_thread::sleep_for(std::chrono::milliseconds(50));
+                cs.wait_for_shim(id, 50);  // new output shows within 50 ms; the end at once
             }
         };
         return reply;

@@ -36,6 +36,9 @@ public:
     Result<std::vector<store::ContainerRecord>> list();          // refreshed
 
     std::filesystem::path dir_of(const std::string& id) const { return d_.paths.lib_dir() / "containers" / id; }
+    // Sleeps until the container's shim exits or `timeout_ms` passes,
+    // whichever is first (a pidfd: no polling of files).
+    void wait_for_shim(const std::string& id, int timeout_ms);
 
     // Rolls back containers caught "creating" by a crash; notes exits that
     // happened while no daemon ran. Then starts the watcher.

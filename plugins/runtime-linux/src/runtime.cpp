@@ -131,12 +131,13 @@ ctr::Result<json> Runtime::create(const json& req) {
     std::error_code ec;
     if (!fs::exists(fs::path(bundle) / "config.json", ec))
         return ctr::make_error(CTR_E_NOT_FOUND, "no config.json in bundle \"" + bundle + "\"");
-    if (oci_state(id)) return ctr::make_error(CTR_E_ALREADY_EXISTS, "container \"" + id + "\" already exists");
     OpenStdio io;
     CTR_TRY_STATUS(io.open(req));
     auto pid_file = fs::path(binary_.state_root) / (id + ".pid");
     auto run = CTR_TRY(run_oci(binary_, {"create", "--bundle", bundle, "--pid-file", pid_file.string(), id}, io.stdio()));
     if (run.exit_code != 0) {
+        if (run.error.find("already exists") != std::string::npos)  // and it is not ours to delete
+            return ctr::make_error(CTR_E_ALREADY_EXISTS, "container \"" + id + "\" already exists");
         (void)run_oci(binary_, {"delete", "--force", id});  // nothing half-made stays
         return oci_error(run, "create");
     }
@@ -152,12 +153,15 @@ ctr::Result<json> Runtime::create(const json& req) {
 
 ctr::Result<json> Runtime::start(const json& req) {
     std::string id = CTR_TRY(ctr::sdk::get_string(req, "id"));
-    json st = CTR_TRY(oci_state(id));
-    if (st.value("status", "") != "created")
-        return ctr::make_error(CTR_E_FAILED_PRECONDITION, "container \"" + id + "\" is " + st.value("status", "unknown") + ", not created");
+    // No state query first: every runtime call costs a process, and start is
+    // on the path of every `run`. The runtime refuses a wrong state itself.
     auto run = CTR_TRY(run_oci(binary_, {"start", id}));
-    if (run.exit_code != 0) return oci_error(run, "start");
-    return json();
+    if (run.exit_code == 0) return json();
+    auto st = oci_state(id);
+    if (!st) return st.error();
+    if (st->value("status", "") != "created")
+        return ctr::make_error(CTR_E_FAILED_PRECONDITION, "container \"" + id + "\" is " + st->value("status", "unknown") + ", not created");
+    return oci_error(run, "start");
 }
 
 ctr::Result<json> Runtime::kill(const json& req) {
@@ -222,18 +226,20 @@ ctr::Result<json> Runtime::wait(const json& req) {
 ctr::Result<json> Runtime::remove(const json& req) {
     std::string id = CTR_TRY(ctr::sdk::get_string(req, "id"));
     bool force = CTR_TRY(ctr::sdk::get_bool(req, "force", false));
-    auto st = oci_state(id);
-    if (!st) {
-        if (st.error().status == CTR_E_NOT_FOUND) return json();  // idempotent
-        return st.error();
+    if (!force) {  // only a careful delete needs to know the state first
+        auto st = oci_state(id);
+        if (!st) {
+            if (st.error().status == CTR_E_NOT_FOUND) return json();  // idempotent
+            return st.error();
+        }
+        if ((*st).value("status", "") == "running")
+            return ctr::make_error(CTR_E_FAILED_PRECONDITION, "container \"" + id + "\" is running (use force)");
     }
-    if ((*st).value("status", "") == "running" && !force)
-        return ctr::make_error(CTR_E_FAILED_PRECONDITION, "container \"" + id + "\" is running (use force)");
     std::vector<std::string> args = {"delete"};
     if (force) args.push_back("--force");
     args.push_back(id);
     auto run = CTR_TRY(run_oci(binary_, args));
-    if (run.exit_code != 0 && !not_found_message(run.error)) return oci_error(run, "delete");
+    if (run.exit_code != 0 && !not_found_message(run.error)) return oci_error(run, "delete");  // gone already: fine
     std::lock_guard<std::mutex> lock(mu_);
     if (auto it = inits_.find(id); it != inits_.end()) {
         reap(it->second, false);
