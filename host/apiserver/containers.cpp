@@ -269,6 +269,102 @@ Result<store::ContainerRecord> Containers::start(const std::string& key) {
     return c;
 }
 
+namespace {
+
+// Docker's multiplexed framing: [stream, 0, 0, 0, size (big endian)] + data;
+// stream 1 stdout, 2 stderr, 3 the exit record.
+std::string frame(uint8_t stream, std::string_view data) {
+    std::string f(8, '\0');
+    f[0] = static_cast<char>(stream);
+    uint32_t n = static_cast<uint32_t>(data.size());
+    f[4] = static_cast<char>(n >> 24);
+    f[5] = static_cast<char>(n >> 16);
+    f[6] = static_cast<char>(n >> 8);
+    f[7] = static_cast<char>(n);
+    return f + std::string(data);
+}
+
+}  // namespace
+
+Status Containers::exec(const std::string& key, const json& body, const Writer& write) {
+    auto c = CTR_TRY(get(key));
+    if (c.state != "running") return make_error(CTR_E_FAILED_PRECONDITION, "container " + c.name + " is not running");
+    if (!body.is_object() || !body.contains("cmd") || !body["cmd"].is_array() || body["cmd"].empty())
+        return make_error(CTR_E_INVALID_ARGUMENT, "exec needs a non-empty \"cmd\" array");
+    for (const auto& [k, v] : body.items())
+        if (k != "cmd" && k != "env" && k != "workdir" && k != "user") return make_error(CTR_E_INVALID_ARGUMENT, "unknown field \"" + k + "\"");
+    // The container's own process settings, with the command and overrides.
+    fs::path dir = dir_of(c.id);
+    auto spec = json::parse(CTR_TRY(sys::read_file(dir / "config.json")), nullptr, false);
+    if (!spec.is_object()) return make_error(CTR_E_INTERNAL, "config.json of " + c.name + " is not json");
+    json process = spec["process"];
+    process["args"] = body["cmd"];
+    for (const auto& e : body.value("env", json::array())) process["env"].push_back(e);
+    if (body.contains("workdir")) process["cwd"] = body["workdir"];
+    if (body.contains("user")) {
+        std::string u = body["user"];
+        auto colon = u.find(':');
+        try {
+            process["user"] = {{"uid", std::stoll(u.substr(0, colon))},
+                               {"gid", colon == std::string::npos ? 0 : std::stoll(u.substr(colon + 1))}};
+        } catch (...) {
+            return make_error(CTR_E_INVALID_ARGUMENT, "exec --user takes uid[:gid], not \"" + u + "\"");
+        }
+    }
+    std::string exec_id = "e" + random_id().substr(0, 16);
+    fs::path process_file = dir / ("exec-" + exec_id + ".json");
+    CTR_TRY_STATUS(sys::write_file_atomic(process_file, process.dump(), 0600));
+
+    int out[2], err[2];
+    if (::pipe2(out, O_CLOEXEC) != 0) return sys::errno_error("pipe", dir, errno);
+    if (::pipe2(err, O_CLOEXEC) != 0) {
+        ::close(out[0]);
+        ::close(out[1]);
+        return sys::errno_error("pipe", dir, errno);
+    }
+    sys::SpawnOptions so;
+    so.stdout_fd = out[1];
+    so.stderr_fd = err[1];
+    auto spawned = sys::spawn({plugins::helper_path("container-shim").string(), "--runtime", c.runtime, "--id", c.id,
+                               "--bundle", dir.string(), "--root", d_.paths.root().string(), "--exec-id", exec_id,
+                               "--process-file", process_file.string()},
+                              so);
+    ::close(out[1]);
+    ::close(err[1]);
+    if (!spawned) {
+        ::close(out[0]);
+        ::close(err[0]);
+        return spawned.error();
+    }
+    pollfd p[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
+    bool client_gone = false;
+    int open_count = 2;
+    char buf[16384];
+    while (open_count > 0) {
+        if (::poll(p, 2, -1) < 0 && errno != EINTR) break;
+        for (int i = 0; i < 2; ++i) {
+            if (p[i].fd < 0 || !(p[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+            ssize_t n = ::read(p[i].fd, buf, sizeof buf);
+            if (n <= 0) {
+                ::close(p[i].fd);
+                p[i].fd = -1;
+                --open_count;
+                continue;
+            }
+            if (!client_gone && !write(frame(static_cast<uint8_t>(i + 1), std::string_view(buf, static_cast<size_t>(n)))))
+                client_gone = true;  // keep draining so the process is not blocked on a full pipe
+        }
+    }
+    int status = 0;
+    while (::waitpid(*spawned, &status, 0) < 0 && errno == EINTR) {
+    }
+    std::error_code ec;
+    fs::remove(process_file, ec);
+    int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    if (!client_gone) write(frame(3, json{{"exit_code", code}}.dump()));
+    return ok();
+}
+
 Status Containers::kill(const std::string& key, int signal) {
     auto c = CTR_TRY(get(key));
     if (c.state != "running") return make_error(CTR_E_FAILED_PRECONDITION, "container " + c.name + " is not running");
@@ -494,6 +590,18 @@ void add_container_routes(Router& r, Daemon& d, Containers& cs) {
         if (sig < 0) return make_error(CTR_E_INVALID_ARGUMENT, "invalid signal \"" + req.query.at("signal") + "\"");
         CTR_TRY_STATUS(cs.kill(req.param("id"), sig));
         return json_reply(json{{"signal", sig}});
+    });
+    r.add("POST", "/v1/containers/{id}/exec", [&cs](const Request& req) -> Result<Reply> {
+        auto c = CTR_TRY(cs.get(req.param("id")));  // errors before the stream starts are plain errors
+        if (c.state != "running") return make_error(CTR_E_FAILED_PRECONDITION, "container " + c.name + " is not running");
+        Reply reply;
+        std::string id = c.id;
+        json body = req.body;
+        reply.stream = [&cs, id, body](const Writer& write) {
+            if (auto st = cs.exec(id, body, write); !st)
+                write(frame(3, json{{"error", {{"message", st.error().message}, {"code", st.error().status}}}}.dump()));
+        };
+        return reply;
     });
     r.add("POST", "/v1/containers/{id}/wait", [&cs](const Request& req) -> Result<Reply> {
         std::atomic<bool> cancelled{false};

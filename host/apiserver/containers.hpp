@@ -29,6 +29,9 @@ public:
     Result<store::ContainerRecord> start(const std::string& key);
     Result<store::ContainerRecord> stop(const std::string& key, int timeout_s, int signal);
     Status kill(const std::string& key, int signal);
+    // Runs `body` {"cmd", "env"?, "workdir"?, "user"?} in the running container
+    // through an exec shim; its output goes to `write` as frames (see docs/api.md).
+    Status exec(const std::string& key, const nlohmann::json& body, const Writer& write);
     Result<nlohmann::json> wait(const std::string& key, const std::atomic<bool>& cancelled);
     // `volumes`: also remove its anonymous volumes (rm -v; run --rm does this).
     Status remove(const std::string& key, bool force, bool volumes = false);

@@ -249,6 +249,51 @@ void add_run_commands(CLI::App& app, Globals& g) {
         return 0;
     });
 
+    auto* exec = app.add_subcommand("exec", "run a command in a running container");
+    static std::string exec_id, exec_workdir, exec_user;
+    static std::vector<std::string> exec_env, exec_cmd;
+    exec->add_option("-e,--env", exec_env, "environment variable KEY=VALUE")->allow_extra_args(false);
+    exec->add_option("-w,--workdir", exec_workdir, "working directory");
+    exec->add_option("-u,--user", exec_user, "uid[:gid]");
+    exec->add_option("container", exec_id, "container")->required();
+    exec->add_option("command", exec_cmd, "command and arguments")->required();
+    on_run(exec, g, [&g] {
+        auto client = daemon_client(g);
+        if (!client) return fail(client.error());
+        nlohmann::json body = {{"cmd", exec_cmd}};
+        if (!exec_env.empty()) body["env"] = exec_env;
+        if (!exec_workdir.empty()) body["workdir"] = exec_workdir;
+        if (!exec_user.empty()) body["user"] = exec_user;
+        // Frames: 8-byte header [stream, 0, 0, 0, size] then data (docs/api.md).
+        std::string pending;
+        int code = kExitEngine;
+        auto st = client->stream_post("/v1/containers/" + exec_id + "/exec", body, [&](std::string_view data) {
+            pending.append(data);
+            while (pending.size() >= 8) {
+                auto size = (static_cast<uint32_t>(static_cast<unsigned char>(pending[4])) << 24) |
+                            (static_cast<uint32_t>(static_cast<unsigned char>(pending[5])) << 16) |
+                            (static_cast<uint32_t>(static_cast<unsigned char>(pending[6])) << 8) |
+                            static_cast<uint32_t>(static_cast<unsigned char>(pending[7]));
+                if (pending.size() < 8 + size) break;
+                std::string payload = pending.substr(8, size);
+                int stream = pending[0];
+                pending.erase(0, 8 + size);
+                if (stream == 1 || stream == 2) {
+                    std::FILE* out = stream == 1 ? stdout : stderr;
+                    std::fwrite(payload.data(), 1, payload.size(), out);
+                    std::fflush(out);
+                } else if (stream == 3) {
+                    auto j = nlohmann::json::parse(payload, nullptr, false);
+                    if (j.contains("exit_code")) code = j["exit_code"];
+                    else if (j.contains("error")) code = error(j["error"].value("message", "exec failed"));
+                }
+            }
+            return true;
+        });
+        if (!st) return fail(st.error());
+        return code;
+    });
+
     auto* wait = app.add_subcommand("wait", "wait for containers to exit and print their exit codes");
     static std::vector<std::string> wait_ids;
     wait->add_option("container", wait_ids, "containers")->required();
@@ -275,7 +320,7 @@ std::vector<std::string> end_options_after_image(const CLI::App& app, std::vecto
     const CLI::App* cmd = nullptr;
     for (; i < args.size(); ++i) {
         const std::string& a = args[i];
-        if (a == "run" || a == "create") {
+        if (a == "run" || a == "create" || a == "exec") {
             cmd = app.get_subcommand(a);
             ++i;
             break;

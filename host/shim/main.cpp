@@ -13,6 +13,9 @@
 //
 //   container-shim --runtime NAME --id ID --bundle DIR [--root DIR] [-i]
 //                  [--state-dir DIR --sync-fd N]
+//
+// Exec mode (--exec-id E --process-file F): runs another process in the
+// running container, with the shim's stdio, and exits with its exit code.
 #include "base/log.hpp"
 #include "base/paths.hpp"
 #include "plugins/call.hpp"
@@ -47,7 +50,7 @@ void report(int fd, const nlohmann::json& j) {
 
 int main(int argc, char** argv) {
     CLI::App app{"container-shim: runs one container through a runtime plugin", "container-shim"};
-    std::string runtime = "runtime-linux", id, bundle, root, state_dir;
+    std::string runtime = "runtime-linux", id, bundle, root, state_dir, exec_id, process_file;
     int sync_fd = -1;
     bool interactive = false, debug = false;
     app.add_option("--runtime", runtime, "runtime plugin name");
@@ -56,6 +59,8 @@ int main(int argc, char** argv) {
     app.add_option("--root", root, "root of all state");
     app.add_option("--state-dir", state_dir, "detached: where logs and the exit record go");
     app.add_option("--sync-fd", sync_fd, "detached: fd that gets the start result");
+    app.add_option("--exec-id", exec_id, "exec mode: run the process of --process-file in the running container");
+    app.add_option("--process-file", process_file, "exec mode: an OCI process object (JSON)");
     app.add_flag("-i,--interactive", interactive, "connect stdin");
     app.add_flag("--debug", debug, "log debug messages");
     try {
@@ -86,6 +91,25 @@ int main(int argc, char** argv) {
     if (!plugin) return tell_failure(plugin.error(), false);
     const ctr_runtime_v1& rt = *(*plugin)->runtime();
     ctr_plugin* inst = (*plugin)->instance();
+
+    if (!exec_id.empty()) {
+        // Exec mode: another process in a running container, its stdio ours,
+        // its exit code ours too.
+        auto text = ctr::sys::read_file(process_file);
+        if (!text) return fail(text.error().message);
+        auto process = nlohmann::json::parse(*text, nullptr, false);
+        if (!process.is_object()) return fail("--process-file is not a json object");
+        nlohmann::json req = {{"id", id}, {"exec_id", exec_id}, {"process", process}, {"stdout", "/dev/stdout"}, {"stderr", "/dev/stderr"}};
+        if (interactive) req["stdin"] = "/dev/stdin";
+        if (auto r = invoke(rt.exec, inst, req, "exec"); !r) {
+            int code = r.error().status == CTR_E_NOT_FOUND ? kExitNotFound
+                       : r.error().status == CTR_E_PERMISSION_DENIED ? kExitCannotInvoke : kExitEngine;
+            return fail(r.error().message, code);
+        }
+        auto waited = invoke(rt.wait, inst, {{"id", id}, {"exec_id", exec_id}}, "wait");
+        if (!waited) return fail(waited.error().message);
+        return waited->value("exit_code", kExitEngine);
+    }
 
     nlohmann::json create = {{"id", id}, {"bundle", std::filesystem::absolute(bundle).lexically_normal().string()}};
     if (detached) {

@@ -250,3 +250,24 @@ TEST_CASE("volumes: a named volume shared by two running containers, read-only m
     CHECK(r.cli({"volume", "rm", "shared"}).code == 0);
     CHECK_FALSE(mounted_under(r.path()));
 }
+
+TEST_CASE("exec runs another process in a running container, with its own output and exit code") {
+    if (geteuid() != 0) return;
+    DaemonRoot r;
+    REQUIRE(r.cli({"run", "-d", "--name", "box", "-e", "BASE=1", shared().image, "sleep", "60"}).code == 0);
+    auto e = r.cli({"exec", "box", "sh", "-c", "echo out $BASE; echo err >&2; exit 5"});
+    CHECK(e.code == 5);
+    CHECK(e.out == "out 1\n");
+    CHECK(e.err == "err\n");
+    CHECK(r.cli({"exec", "-e", "X=2", "-w", "/work", "-u", "1000", "box", "sh", "-c", "echo $X $(pwd) $(id -u)"}).out == "2 /work 1000\n");
+    CHECK(r.cli({"exec", "box", "ps"}).out.find("sleep 60") != std::string::npos);  // the same PID namespace
+    auto missing = r.cli({"exec", "box", "/no/such/program"});
+    CHECK(missing.code == 127);
+    auto none = r.cli({"exec", "nosuch", "true"});
+    CHECK(none.code == 125);
+    CHECK(none.err.find("no such container: nosuch") != std::string::npos);
+    REQUIRE(r.cli({"stop", "-t", "0", "box"}).code == 0);
+    auto stopped = r.cli({"exec", "box", "true"});
+    CHECK(stopped.code == 125);
+    CHECK(stopped.err.find("is not running") != std::string::npos);
+}
