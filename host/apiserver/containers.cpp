@@ -163,6 +163,12 @@ Result<store::ContainerRecord> Containers::create(const json& body) {
     c.state = "creating";
     c.config = req.to_json();
     c.config["image_digest"] = (*image)["digest"];
+    if (req.stop_signal.empty()) {  // the image's StopSignal, when it has one
+        const auto& ic = (*image)["config"];
+        if (ic.contains("config") && ic["config"].is_object() && ic["config"].contains("StopSignal") &&
+            ic["config"]["StopSignal"].is_string())
+            c.config["stop_signal"] = ic["config"]["StopSignal"];
+    }
     c.labels = req.labels;
     c.created_at = store::now_unix();
     {
@@ -579,9 +585,16 @@ void add_container_routes(Router& r, Daemon& d, Containers& cs) {
         return json_reply(CTR_TRY(cs.start(req.param("id"))).to_json());
     });
     r.add("POST", "/v1/containers/{id}/stop", [&cs](const Request& req) -> Result<Reply> {
-        int sig = signal_of(req, SIGTERM);
-        if (sig < 0) return make_error(CTR_E_INVALID_ARGUMENT, "invalid signal \"" + req.query.at("signal") + "\"");
-        int t = 10;
+        auto c = CTR_TRY(cs.get(req.param("id")));
+        // Defaults: the container's --stop-signal (or its image's StopSignal), else TERM;
+        // its --stop-timeout, else 10 seconds.
+        Request with_default = req;
+        std::string own = c.config.value("stop_signal", "");
+        if (!with_default.query.count("signal") && !own.empty()) with_default.query["signal"] = own;
+        int sig = signal_of(with_default, SIGTERM);
+        if (sig < 0) return make_error(CTR_E_INVALID_ARGUMENT, "invalid signal \"" + with_default.query.at("signal") + "\"");
+        int t = static_cast<int>(c.config.value("stop_timeout", int64_t{-1}));
+        if (t < 0) t = 10;
         if (auto it = req.query.find("t"); it != req.query.end()) t = std::max(0, std::atoi(it->second.c_str()));
         return json_reply(CTR_TRY(cs.stop(req.param("id"), t, sig)).to_json());
     });

@@ -5,6 +5,7 @@
 #include "sys/files.hpp"
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <thread>
 
@@ -18,10 +19,12 @@ constexpr int32_t kDetailExecDenied = 1002;
 
 struct RunFlags {
     std::string name, workdir, user, hostname, runtime, platform, memory, entrypoint, progress = "auto";
-    std::vector<std::string> env, env_files, labels, volumes;
+    std::string shm_size, stop_signal, cidfile;
+    std::vector<std::string> env, env_files, labels, volumes, tmpfs, cap_add, cap_drop, ulimits;
     double cpus = 0;
-    bool detach = false, remove = false;
+    bool detach = false, remove = false, read_only = false;
     int max_downloads = 0;
+    int64_t pids_limit = 0, stop_timeout = -1;
     std::string image;
     std::vector<std::string> command;
 };
@@ -38,6 +41,16 @@ void add_run_flags(CLI::App* cmd, RunFlags& f) {
     cmd->add_option("--hostname", f.hostname, "hostname inside the container");
     cmd->add_option("-l,--label", f.labels, "label key=value")->allow_extra_args(false);
     cmd->add_option("-v,--volume", f.volumes, "NAME:/dst[:ro], /host/path:/dst[:ro], or /dst (anonymous)")->allow_extra_args(false);
+    cmd->add_option("--tmpfs", f.tmpfs, "a tmpfs at /dst[:size=64m,mode=1777]")->allow_extra_args(false);
+    cmd->add_flag("--read-only", f.read_only, "mount the root filesystem read-only");
+    cmd->add_option("--cap-add", f.cap_add, "add a capability (or ALL)")->allow_extra_args(false);
+    cmd->add_option("--cap-drop", f.cap_drop, "drop a capability (or ALL)")->allow_extra_args(false);
+    cmd->add_option("--pids-limit", f.pids_limit, "most processes at once (-1: unlimited)");
+    cmd->add_option("--ulimit", f.ulimits, "type=soft[:hard], e.g. nofile=1024:2048")->allow_extra_args(false);
+    cmd->add_option("--shm-size", f.shm_size, "size of /dev/shm, e.g. 128m");
+    cmd->add_option("--stop-signal", f.stop_signal, "signal that stop sends first");
+    cmd->add_option("--stop-timeout", f.stop_timeout, "seconds stop waits before SIGKILL");
+    cmd->add_option("--cidfile", f.cidfile, "write the container id to this file");
     cmd->add_option("--runtime", f.runtime, "runtime plugin (default from the system config)");
     cmd->add_option("--platform", f.platform, "os/arch[/variant] to pull");
     cmd->add_option("-m,--memory", f.memory, "memory limit, e.g. 512m");
@@ -80,6 +93,15 @@ Result<nlohmann::json> request_of(const RunFlags& f) {
     if (!f.entrypoint.empty()) body["entrypoint"] = nlohmann::json::array({f.entrypoint});
     if (!f.memory.empty()) body["memory"] = CTR_TRY(parse_size(f.memory, "--memory"));
     if (f.cpus < 0) return make_error(CTR_E_INVALID_ARGUMENT, "--cpus: must not be negative");
+    body["read_only"] = f.read_only;
+    body["tmpfs"] = f.tmpfs;
+    body["cap_add"] = f.cap_add;
+    body["cap_drop"] = f.cap_drop;
+    body["ulimits"] = f.ulimits;
+    if (f.pids_limit != 0) body["pids_limit"] = f.pids_limit;
+    if (!f.shm_size.empty()) body["shm_size"] = CTR_TRY(parse_size(f.shm_size, "--shm-size"));
+    if (!f.stop_signal.empty()) body["stop_signal"] = f.stop_signal;
+    if (f.stop_timeout >= 0) body["stop_timeout"] = f.stop_timeout;
     if (f.cpus > 0) body["cpus"] = f.cpus;
     return body;
 }
@@ -87,6 +109,9 @@ Result<nlohmann::json> request_of(const RunFlags& f) {
 // Creates the container, pulling its image first when the daemon has none.
 Result<nlohmann::json> create_container(api::Client& client, const RunFlags& f) {
     auto body = CTR_TRY(request_of(f));
+    std::error_code ec;
+    if (!f.cidfile.empty() && std::filesystem::exists(f.cidfile, ec))
+        return make_error(CTR_E_ALREADY_EXISTS, "--cidfile: \"" + f.cidfile + "\" already exists");
     auto created = client.call("POST", "/v1/containers", body);
     if (!created && created.error().status == CTR_E_NOT_FOUND && created.error().message.rfind("no such image", 0) == 0) {
         std::fprintf(stderr, "Unable to find image '%s' locally\n", f.image.c_str());
@@ -94,6 +119,10 @@ Result<nlohmann::json> create_container(api::Client& client, const RunFlags& f) 
         if (!pulled) return pulled.error();
         body["image"] = (*pulled)["reference"];
         created = client.call("POST", "/v1/containers", body);
+    }
+    if (created && !f.cidfile.empty()) {
+        auto st = sys::write_file_atomic(f.cidfile, (*created)["id"].get<std::string>() + "\n", 0644);
+        if (!st) return st.error().wrap("--cidfile");
     }
     return created;
 }
@@ -190,12 +219,12 @@ void add_run_commands(CLI::App& app, Globals& g) {
 
     auto* stop = app.add_subcommand("stop", "stop containers: a signal, a grace period, then SIGKILL");
     static std::vector<std::string> stop_ids;
-    static int stop_time = 10;
-    static std::string stop_signal = "TERM";
+    static int stop_time = -1;
+    static std::string stop_signal;
     static bool stop_all = false;
     stop->add_option("container", stop_ids, "containers");
-    stop->add_option("-t,--time", stop_time, "seconds to wait before SIGKILL")->check(CLI::NonNegativeNumber);
-    stop->add_option("-s,--signal", stop_signal, "signal to send first");
+    stop->add_option("-t,--time", stop_time, "seconds to wait before SIGKILL (default: the container's, else 10)")->check(CLI::NonNegativeNumber);
+    stop->add_option("-s,--signal", stop_signal, "signal to send first (default: the container's, else TERM)");
     stop->add_flag("-a,--all", stop_all, "stop every running container");
     on_run(stop, g, [&g] {
         auto client = daemon_client(g);
@@ -207,7 +236,10 @@ void add_run_commands(CLI::App& app, Globals& g) {
         }
         int rc = 0;
         for (const auto& id : stop_ids) {
-            auto r = client->call("POST", "/v1/containers/" + id + "/stop?t=" + std::to_string(stop_time) + "&signal=" + stop_signal);
+            std::string q;
+            if (stop_time >= 0) q += "t=" + std::to_string(stop_time);
+            if (!stop_signal.empty()) q += std::string(q.empty() ? "" : "&") + "signal=" + stop_signal;
+            auto r = client->call("POST", "/v1/containers/" + id + "/stop" + (q.empty() ? "" : "?" + q));
             if (!r) rc = fail(r.error());
             else std::printf("%s\n", id.c_str());
         }

@@ -9,6 +9,7 @@
 #include <doctest/doctest.h>
 
 #include <future>
+#include <sys/resource.h>
 #include <unistd.h>
 
 using ctr::test::DaemonRoot;
@@ -270,4 +271,40 @@ TEST_CASE("exec runs another process in a running container, with its own output
     auto stopped = r.cli({"exec", "box", "true"});
     CHECK(stopped.code == 125);
     CHECK(stopped.err.find("is not running") != std::string::npos);
+}
+
+TEST_CASE("run flags: --read-only, --tmpfs, --cap-add/--cap-drop, --ulimit (clamped), --pids-limit, --shm-size, --cidfile, --stop-signal") {
+    if (geteuid() != 0) return;
+    DaemonRoot r;
+    const std::string& img = shared().image;
+    auto ro = r.cli({"run", "--rm", "--read-only", img, "sh", "-c", "echo x > /f"});
+    CHECK(ro.code != 0);
+    CHECK(ro.err.find("Read-only file system") != std::string::npos);
+    CHECK(r.cli({"run", "--rm", "--read-only", "--tmpfs", "/scratch:size=1m", img, "sh", "-c", "echo x > /scratch/f && cat /scratch/f"}).out == "x\n");
+    CHECK(r.cli({"run", "--rm", "--cap-drop", "ALL", img, "grep", "CapEff", "/proc/self/status"}).out == "CapEff:\t0000000000000000\n");
+    auto added = r.cli({"run", "--rm", "--cap-add", "net_admin", img, "grep", "CapEff", "/proc/self/status"}).out;
+    CHECK(added.find("a80435fb") != std::string::npos);  // Docker's 14 plus NET_ADMIN (bit 12)
+    auto bogus = r.cli({"run", "--rm", "--cap-add", "bogus", img, "true"});
+    CHECK(bogus.code == 125);
+    CHECK(bogus.err.find("--cap-add: unknown capability \"bogus\"") != std::string::npos);
+    CHECK(r.cli({"run", "--rm", "--ulimit", "nofile=100:200", img, "sh", "-c", "ulimit -n; ulimit -Hn"}).out == "100\n200\n");
+    // Above our own hard limit: clamped to it, never refused by the runtime.
+    rlimit ours{};
+    ::getrlimit(RLIMIT_NOFILE, &ours);
+    CHECK(r.cli({"run", "--rm", "--ulimit", "nofile=999999999", img, "sh", "-c", "ulimit -Hn"}).out ==
+          std::to_string(ours.rlim_max) + "\n");
+    auto soft_above = r.cli({"run", "--rm", "--ulimit", "nofile=10:5", img, "true"});
+    CHECK(soft_above.code == 125);
+    CHECK(soft_above.err.find("the soft limit is above the hard limit") != std::string::npos);
+    auto pids = r.cli({"run", "--rm", "--pids-limit", "5", img, "sh", "-c", "for i in 1 2 3 4 5 6 7 8; do sleep 5 & done"});
+    CHECK(pids.err.find("can't fork") != std::string::npos);
+    CHECK(r.cli({"run", "--rm", "--shm-size", "1m", img, "grep", "/dev/shm", "/proc/mounts"}).out.find("size=1024k") != std::string::npos);
+    ScratchDir d;
+    auto cid = d.path() / "cid";
+    REQUIRE(r.cli({"run", "--rm", "--cidfile", cid.string(), img, "sh", "-c", "true"}).code == 0);
+    CHECK(ctr::sys::read_file(cid)->size() == 65);
+    CHECK(r.cli({"run", "--rm", "--cidfile", cid.string(), img, "sh", "-c", "true"}).code == 125);  // exists already
+    REQUIRE(r.cli({"run", "-d", "--name", "k", "--stop-signal", "KILL", "--stop-timeout", "30", img, "sleep", "60"}).code == 0);
+    CHECK(r.cli({"stop", "k"}).code == 0);  // KILL first: no 30 s grace period spent
+    CHECK(json::parse(r.cli({"inspect", "k"}).out)[0]["exit_code"] == 137);
 }

@@ -7,6 +7,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <map>
+#include <sys/resource.h>
 #include <regex>
 #include <sstream>
 
@@ -16,6 +18,17 @@ using nlohmann::json;
 
 namespace {
 
+// Every capability of Linux 6.x, for --cap-add ALL and for checking names.
+const char* const kAllCaps[] = {
+    "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL", "CAP_SETGID",
+    "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN",
+    "CAP_NET_RAW", "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE",
+    "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE", "CAP_SYS_RESOURCE", "CAP_SYS_TIME",
+    "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE", "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP",
+    "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ",
+    "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE"};
+
+// The default set: Docker's 14.
 const char* const kCaps[] = {"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD",
                              "CAP_NET_RAW", "CAP_SETGID", "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP",
                              "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE"};
@@ -96,6 +109,48 @@ Result<std::string> read_in_root(const std::filesystem::path& root, const std::s
     return out;
 }
 
+// "net_admin", "CAP_NET_ADMIN", "all" -> "CAP_NET_ADMIN" / "ALL"; unknown: error.
+Result<std::string> cap_name(const std::string& text, const char* flag) {
+    std::string up;
+    for (char ch : text) up += static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    if (up == "ALL") return up;
+    if (up.rfind("CAP_", 0) != 0) up = "CAP_" + up;
+    for (const char* c : kAllCaps)
+        if (up == c) return up;
+    return make_error(CTR_E_INVALID_ARGUMENT, std::string(flag) + ": unknown capability \"" + text + "\"");
+}
+
+struct Rlimit {
+    std::string type;
+    uint64_t soft, hard;
+};
+
+// "nofile=1024:2048" -> RLIMIT_NOFILE; values "unlimited" or numbers; soft <= hard.
+Result<Rlimit> parse_ulimit(const std::string& text) {
+    static const std::map<std::string, std::string> names = {
+        {"core", "RLIMIT_CORE"}, {"cpu", "RLIMIT_CPU"}, {"data", "RLIMIT_DATA"}, {"fsize", "RLIMIT_FSIZE"},
+        {"locks", "RLIMIT_LOCKS"}, {"memlock", "RLIMIT_MEMLOCK"}, {"msgqueue", "RLIMIT_MSGQUEUE"}, {"nice", "RLIMIT_NICE"},
+        {"nofile", "RLIMIT_NOFILE"}, {"nproc", "RLIMIT_NPROC"}, {"rss", "RLIMIT_RSS"}, {"rtprio", "RLIMIT_RTPRIO"},
+        {"rttime", "RLIMIT_RTTIME"}, {"sigpending", "RLIMIT_SIGPENDING"}, {"stack", "RLIMIT_STACK"}, {"as", "RLIMIT_AS"}};
+    auto bad = [&](const std::string& why) { return make_error(CTR_E_INVALID_ARGUMENT, "--ulimit \"" + text + "\": " + why); };
+    auto eq = text.find('=');
+    if (eq == std::string::npos) return bad("want type=soft[:hard]");
+    auto it = names.find(text.substr(0, eq));
+    if (it == names.end()) return bad("unknown type \"" + text.substr(0, eq) + "\"");
+    std::string values = text.substr(eq + 1);
+    auto colon = values.find(':');
+    auto number = [&](const std::string& v) -> Result<uint64_t> {
+        if (v == "unlimited" || v == "-1") return ~uint64_t{0};
+        if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos) return bad("\"" + v + "\" is not a number");
+        return static_cast<uint64_t>(std::stoull(v));
+    };
+    Rlimit r{it->second, 0, 0};
+    r.soft = CTR_TRY(number(values.substr(0, colon)));
+    r.hard = colon == std::string::npos ? r.soft : CTR_TRY(number(values.substr(colon + 1)));
+    if (r.soft > r.hard) return bad("the soft limit is above the hard limit");
+    return r;
+}
+
 Result<VolumeSpec> VolumeSpec::parse(const std::string& text) {
     auto bad = [&](const std::string& why) {
         return make_error(CTR_E_INVALID_ARGUMENT, "invalid volume \"" + text + "\": " + why);
@@ -139,7 +194,9 @@ std::string VolumeSpec::str() const {
 Result<RunRequest> RunRequest::from_json(const json& b) {
     if (!b.is_object()) return make_error(CTR_E_INVALID_ARGUMENT, "request body must be an object");
     static const char* const known[] = {"image", "name", "cmd", "entrypoint", "env", "workdir", "user", "hostname",
-                                        "runtime", "labels", "memory", "cpus", "rm", "volumes"};
+                                        "runtime", "labels", "memory", "cpus", "rm", "volumes", "read_only", "tmpfs",
+                                        "cap_add", "cap_drop", "pids_limit", "ulimits", "shm_size", "stop_signal",
+                                        "stop_timeout"};
     for (const auto& [k, v] : b.items()) {
         bool ok = false;
         for (const char* x : known) ok = ok || k == x;
@@ -184,6 +241,29 @@ Result<RunRequest> RunRequest::from_json(const json& b) {
     }
     r.remove = b.value("rm", false);
     for (const auto& v : CTR_TRY(strings(b, "volumes"))) r.volumes.push_back(CTR_TRY(VolumeSpec::parse(v)));
+    r.read_only = b.value("read_only", false);
+    r.tmpfs = CTR_TRY(strings(b, "tmpfs"));
+    for (const auto& t : r.tmpfs)
+        if (t.empty() || t.front() != '/') return make_error(CTR_E_INVALID_ARGUMENT, "--tmpfs \"" + t + "\": the destination must be absolute");
+    for (const auto& c : CTR_TRY(strings(b, "cap_add"))) r.cap_add.push_back(CTR_TRY(cap_name(c, "--cap-add")));
+    for (const auto& c : CTR_TRY(strings(b, "cap_drop"))) r.cap_drop.push_back(CTR_TRY(cap_name(c, "--cap-drop")));
+    if (b.contains("pids_limit")) {
+        if (!b["pids_limit"].is_number_integer() || b["pids_limit"].get<int64_t>() < -1)
+            return make_error(CTR_E_INVALID_ARGUMENT, "--pids-limit must be -1 (unlimited), 0 (none) or a positive number");
+        r.pids_limit = b["pids_limit"];
+    }
+    r.ulimits = CTR_TRY(strings(b, "ulimits"));
+    for (const auto& u : r.ulimits) {
+        auto limit = parse_ulimit(u);
+        if (!limit) return limit.error();
+    }
+    if (b.contains("shm_size")) {
+        if (!b["shm_size"].is_number_integer() || b["shm_size"].get<int64_t>() < 0)
+            return make_error(CTR_E_INVALID_ARGUMENT, "--shm-size must be a byte count");
+        r.shm_size = b["shm_size"];
+    }
+    r.stop_signal = b.value("stop_signal", "");
+    r.stop_timeout = b.value("stop_timeout", int64_t{-1});
     for (size_t i = 0; i < r.volumes.size(); ++i)
         for (size_t k = i + 1; k < r.volumes.size(); ++k)
             if (r.volumes[i].destination == r.volumes[k].destination)
@@ -198,6 +278,15 @@ json RunRequest::to_json() const {
     json vols = json::array();
     for (const auto& v : volumes) vols.push_back(v.str());
     j["volumes"] = vols;
+    j["read_only"] = read_only;
+    j["tmpfs"] = tmpfs;
+    j["cap_add"] = cap_add;
+    j["cap_drop"] = cap_drop;
+    j["pids_limit"] = pids_limit;
+    j["ulimits"] = ulimits;
+    j["shm_size"] = shm_size;
+    j["stop_signal"] = stop_signal;
+    j["stop_timeout"] = stop_timeout;
     return j;
 }
 
@@ -240,11 +329,39 @@ Result<json> make_spec(const RunRequest& req, const json& image_config, const st
     std::string user = !req.user.empty() ? req.user : cfg.value("User", std::string());
     auto [uid, gid] = CTR_TRY(resolve_user(user, rootfs));
 
-    json caps = json::array();
-    for (const char* c : kCaps) caps.push_back(c);
+    // Capabilities: drop ALL empties the default set; add ALL grants every one;
+    // then single additions, then single drops (Apple's and Docker's order).
+    std::vector<std::string> capset(std::begin(kCaps), std::end(kCaps));
+    auto has = [](const std::vector<std::string>& v, const std::string& x) { return std::find(v.begin(), v.end(), x) != v.end(); };
+    if (has(req.cap_drop, "ALL")) capset.clear();
+    if (has(req.cap_add, "ALL")) capset.assign(std::begin(kAllCaps), std::end(kAllCaps));
+    for (const auto& c : req.cap_add)
+        if (c != "ALL" && !has(capset, c)) capset.push_back(c);
+    for (const auto& c : req.cap_drop) capset.erase(std::remove(capset.begin(), capset.end(), c), capset.end());
+    json caps = capset;
     json resources = json::object();
     if (req.memory > 0) resources["memory"] = {{"limit", req.memory}};
     if (req.cpus > 0) resources["cpu"] = {{"quota", static_cast<int64_t>(req.cpus * 100000)}, {"period", 100000}};
+    if (req.pids_limit != 0) resources["pids"] = {{"limit", req.pids_limit}};
+
+    // rlimits: never above what we may set ourselves (root may lack
+    // CAP_SYS_RESOURCE): a request above our hard limit is clamped to it.
+    json rlimits = json::array();
+    for (const auto& text : req.ulimits) {
+        Rlimit r = CTR_TRY(parse_ulimit(text));
+        static const std::map<std::string, int> ids = {
+            {"RLIMIT_CORE", RLIMIT_CORE}, {"RLIMIT_CPU", RLIMIT_CPU}, {"RLIMIT_DATA", RLIMIT_DATA}, {"RLIMIT_FSIZE", RLIMIT_FSIZE},
+            {"RLIMIT_LOCKS", RLIMIT_LOCKS}, {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK}, {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
+            {"RLIMIT_NICE", RLIMIT_NICE}, {"RLIMIT_NOFILE", RLIMIT_NOFILE}, {"RLIMIT_NPROC", RLIMIT_NPROC},
+            {"RLIMIT_RSS", RLIMIT_RSS}, {"RLIMIT_RTPRIO", RLIMIT_RTPRIO}, {"RLIMIT_RTTIME", RLIMIT_RTTIME},
+            {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING}, {"RLIMIT_STACK", RLIMIT_STACK}, {"RLIMIT_AS", RLIMIT_AS}};
+        rlimit ours{};
+        if (::getrlimit(ids.at(r.type), &ours) == 0 && ours.rlim_max != RLIM_INFINITY) {
+            r.hard = std::min<uint64_t>(r.hard, ours.rlim_max);
+            r.soft = std::min(r.soft, r.hard);
+        }
+        rlimits.push_back({{"type", r.type}, {"soft", r.soft}, {"hard", r.hard}});
+    }
 
     json spec = {
         {"ociVersion", "1.0.2"},
@@ -258,15 +375,17 @@ Result<json> make_spec(const RunRequest& req, const json& image_config, const st
           // user gets no effective capabilities.
           {"capabilities", {{"bounding", caps}, {"permitted", uid == 0 ? caps : json::array()},
                             {"effective", uid == 0 ? caps : json::array()}}},
+          {"rlimits", rlimits},
           {"noNewPrivileges", true}}},
-        {"root", {{"path", rootfs.string()}, {"readonly", false}}},
+        {"root", {{"path", rootfs.string()}, {"readonly", req.read_only}}},
         {"hostname", hostname},
         {"mounts",
          {{{"destination", "/proc"}, {"type", "proc"}, {"source", "proc"}, {"options", {"nosuid", "noexec", "nodev"}}},
           {{"destination", "/dev"}, {"type", "tmpfs"}, {"source", "tmpfs"}, {"options", {"nosuid", "strictatime", "mode=755", "size=65536k"}}},
           {{"destination", "/dev/pts"}, {"type", "devpts"}, {"source", "devpts"},
            {"options", {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"}}},
-          {{"destination", "/dev/shm"}, {"type", "tmpfs"}, {"source", "shm"}, {"options", {"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}}},
+          {{"destination", "/dev/shm"}, {"type", "tmpfs"}, {"source", "shm"},
+           {"options", {"nosuid", "noexec", "nodev", "mode=1777", "size=" + std::to_string(req.shm_size > 0 ? req.shm_size : 64 << 20)}}},
           {{"destination", "/dev/mqueue"}, {"type", "mqueue"}, {"source", "mqueue"}, {"options", {"nosuid", "noexec", "nodev"}}},
           {{"destination", "/sys"}, {"type", "sysfs"}, {"source", "sysfs"}, {"options", {"nosuid", "noexec", "nodev", "ro"}}}}},
         {"linux",
@@ -278,6 +397,16 @@ Result<json> make_spec(const RunRequest& req, const json& image_config, const st
                            "/sys/devices/virtual/powercap", "/sys/firmware"}},
           {"readonlyPaths", {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}}}},
     };
+    for (const auto& t : req.tmpfs) {
+        auto colon = t.find(':');
+        json options = {"nosuid", "nodev"};
+        if (colon != std::string::npos) {
+            std::stringstream opts(t.substr(colon + 1));
+            std::string o;
+            while (std::getline(opts, o, ',')) options.push_back(o);
+        }
+        spec["mounts"].push_back({{"destination", t.substr(0, colon)}, {"type", "tmpfs"}, {"source", "tmpfs"}, {"options", options}});
+    }
     for (const auto& m : extra) {
         json options = {"rbind", "rprivate", "nosuid", "nodev"};
         if (m.read_only) options.push_back("ro");

@@ -41,6 +41,14 @@ struct RunRequest {
     double cpus = 0;                                 // 0: no limit
     bool remove = false;                             // --rm
     std::vector<VolumeSpec> volumes;                 // -v
+    bool read_only = false;                          // --read-only: the root filesystem
+    std::vector<std::string> tmpfs;                  // --tmpfs /dst[:size=64m,mode=1777]
+    std::vector<std::string> cap_add, cap_drop;      // CAP_X, X or ALL
+    int64_t pids_limit = 0;                          // 0: none; -1: unlimited
+    std::vector<std::string> ulimits;                // nofile=SOFT[:HARD], ...
+    int64_t shm_size = 0;                            // bytes of /dev/shm; 0: 64 MiB
+    std::string stop_signal;                         // for stop; default the image's, else TERM
+    int64_t stop_timeout = -1;                       // seconds; -1: 10
 
     static Result<RunRequest> from_json(const nlohmann::json& body);
     nlohmann::json to_json() const;
