@@ -28,6 +28,8 @@ struct Daemon {
     std::atomic<bool> stopping{false};
     std::function<void()> request_stop;
     std::function<Status()> stop_all_containers;  // for `system stop --all`
+    // The login for a reference's registry, as {"username","password"}, or null.
+    std::function<nlohmann::json(const std::string& reference)> auth_for;
 
     explicit Daemon(Paths p) : paths(std::move(p)) {}
     std::filesystem::path log_file() const { return paths.log_dir() / "apiserver.log"; }

@@ -6,6 +6,7 @@
 #include "api/client.hpp"
 #include "apiserver/containers.hpp"
 #include "apiserver/daemon.hpp"
+#include "apiserver/registry_auth.hpp"
 #include "apiserver/server.hpp"
 #include "base/log.hpp"
 #include "build_config.hpp"
@@ -112,11 +113,19 @@ int main(int argc, char** argv) {
         return ok();
     };
 
+    apiserver::RegistryAuth auth(paths.lib_dir() / "auth.json");
+    daemon->auth_for = [&auth](const std::string& reference) -> nlohmann::json {
+        auto l = auth.for_reference(reference);
+        if (!l || !*l) return nullptr;
+        return {{"username", (*l)->username}, {"password", (*l)->password}};
+    };
+
     apiserver::Router router;
     apiserver::add_system_routes(router, *daemon);
     apiserver::add_object_routes(router, *daemon);
     apiserver::add_image_routes(router, *daemon);
     apiserver::add_container_routes(router, *daemon, *containers);
+    apiserver::add_registry_routes(router, auth);
     apiserver::Server server(*daemon, router);
     if (auto st = server.listen(api::socket_path(paths)); !st) return fail(st.error().message);
     auto pid_file = paths.run_dir() / "apiserver.pid";

@@ -44,6 +44,9 @@ void add_image_routes(Router& r, Daemon& d) {
         json pull = req.body;
         if (!pull.contains("max_concurrent_downloads"))
             pull["max_concurrent_downloads"] = d.config.registry_max_concurrent_downloads;
+        pull.erase("auth");  // only the daemon's own logins are ever sent
+        if (d.auth_for && pull["reference"].is_string())
+            if (auto a = d.auth_for(pull["reference"]); !a.is_null()) pull["auth"] = a;
         Reply reply;
         reply.stream = [&d, p, pull](const Writer& write) {
             std::atomic<bool> gone{false};

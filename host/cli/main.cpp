@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
     add_image_commands(app, g);
     add_network_commands(app, g);
     add_volume_commands(app, g);
+    add_registry_commands(app, g);
     add_system_commands(app, g);
 
     std::vector<std::string> args(argv, argv + argc);

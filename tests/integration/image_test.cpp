@@ -263,3 +263,41 @@ TEST_CASE("two concurrent pulls of one image both succeed and store each blob on
     CHECK(blobs == 4);  // manifest, config, two layers
     CHECK(fs::is_empty(work.path() / "state/content/ingest"));
 }
+
+TEST_CASE("registry login: pulls from that registry use it, no other registry ever gets it; logout forgets it") {
+    if (geteuid() != 0) return;
+    Registry a({"alice:s3cret"}), b({"alice:s3cret"});
+    ScratchDir work;
+    ctr::test::build_and_push(work, {"echo hi > hello"}, "docker://" + a.host() + "/private/app:1", "gzip", "alice:s3cret");
+    ctr::test::build_and_push(work, {"echo hi > hello"}, "docker://" + b.host() + "/private/app:1", "gzip", "alice:s3cret");
+    DaemonRoot r;
+    auto anon = r.cli({"image", "pull", a.host() + "/private/app:1"});
+    CHECK(anon.code == 125);
+    CHECK(anon.err.find("authentication required for " + a.host()) != std::string::npos);
+
+    auto login = r.cli({"registry", "login", "-u", "alice", "-p", "s3cret", "http://" + a.host() + "/"});
+    REQUIRE_MESSAGE(login.code == 0, login.err);
+    CHECK(login.out == "Login stored for " + a.host() + "\n");
+    auto file = r.path() / "var/lib/container/auth.json";
+    CHECK((fs::status(file).permissions() & fs::perms::all) == (fs::perms::owner_read | fs::perms::owner_write));
+    auto auths = json::parse(*ctr::sys::read_file(file));
+    CHECK(auths["auths"].contains(a.host()));
+    auto ls = json::parse(r.cli({"registry", "ls", "--format", "json"}).out);
+    REQUIRE(ls.size() == 1);
+    CHECK(ls[0]["username"] == "alice");
+    CHECK_FALSE(ls[0].contains("password"));
+
+    CHECK(r.cli({"image", "pull", "--progress", "none", a.host() + "/private/app:1"}).code == 0);
+    // The same user exists on b, but the login is a's: b never receives it.
+    auto other = r.cli({"image", "pull", "--progress", "none", b.host() + "/private/app:1"});
+    CHECK(other.code == 125);
+    CHECK(other.err.find("authentication required for " + b.host()) != std::string::npos);
+
+    CHECK(r.cli({"registry", "logout", a.host()}).code == 0);
+    CHECK(r.cli({"registry", "ls", "-q"}).out.empty());
+    CHECK(r.cli({"image", "rm", a.host() + "/private/app:1"}).code == 0);
+    CHECK(r.cli({"image", "pull", a.host() + "/private/app:1"}).code == 125);
+    auto again = r.cli({"registry", "logout", a.host()});
+    CHECK(again.code == 125);
+    CHECK(again.err.find("not logged in to " + a.host()) != std::string::npos);
+}
