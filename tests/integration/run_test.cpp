@@ -76,7 +76,7 @@ TEST_CASE("run applies the image config and the flags: env, workdir, user, hostn
     CHECK(bad_user.err.find("user \"nobody-here\" not found in the image's /etc/passwd") != std::string::npos);
 }
 
-TEST_CASE("secure defaults: no inheritable or ambient capabilities, no new privileges, masked paths") {
+TEST_CASE("secure defaults: no inheritable or ambient capabilities, no new privileges, masked paths, seccomp") {
     if (geteuid() != 0) return;
     DaemonRoot r;
     auto status = r.cli({"run", "--rm", shared().image, "cat", "/proc/self/status"});
@@ -88,6 +88,10 @@ TEST_CASE("secure defaults: no inheritable or ambient capabilities, no new privi
     CHECK(keys.out.empty());  // masked by /dev/null
     auto sys_rq = r.cli({"run", "--rm", shared().image, "sh", "-c", "echo x > /proc/sysrq-trigger"});
     CHECK(sys_rq.code != 0);  // read-only
+    CHECK(status.out.find("Seccomp:\t2") != std::string::npos);  // a filter is on
+    // swapoff is refused by seccomp even with CAP_SYS_ADMIN (EPERM, not ENOENT).
+    auto swap = r.cli({"run", "--rm", "--cap-add", "SYS_ADMIN", shared().image, "sh", "-c", "swapoff /nonexistent"});
+    CHECK(swap.err.find("Operation not permitted") != std::string::npos);
 }
 
 TEST_CASE("run -d, ls, logs, stop, start again, rm; rm of a running container needs -f") {

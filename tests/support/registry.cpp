@@ -97,7 +97,7 @@ namespace ctr::test {
 
 const std::vector<std::string> kBusyboxImage = {
     "mkdir -p bin etc tmp work && cp /bin/busybox bin/ && "
-    "for a in sh echo cat ls id hostname sleep env pwd true false kill ps grep; do ln -s busybox bin/$a; done && "
+    "for a in sh echo cat ls id hostname sleep env pwd true false kill ps grep swapoff mount; do ln -s busybox bin/$a; done && "
     "printf 'root:x:0:0:root:/root:/bin/sh\\napp:x:1000:1000:app:/work:/bin/sh\\n' > etc/passwd && "
     "printf 'root:x:0:\\napp:x:1000:\\nstaff:x:50:\\n' > etc/group && chown 1000:1000 work"};
 
