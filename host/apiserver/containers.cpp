@@ -12,6 +12,7 @@
 #include <csignal>
 #include <fcntl.h>
 #include <fstream>
+#include <sstream>
 #include <map>
 #include <poll.h>
 #include <random>
@@ -371,6 +372,83 @@ Status Containers::exec(const std::string& key, const json& body, const Writer& 
     return ok();
 }
 
+namespace {
+
+std::optional<int64_t> read_number(const fs::path& file) {
+    auto text = sys::read_file(file);
+    if (!text || text->empty()) return std::nullopt;
+    if (text->rfind("max", 0) == 0) return -1;
+    try {
+        return std::stoll(*text);
+    } catch (...) {
+        return std::nullopt;
+    }
+}
+
+}  // namespace
+
+Result<json> Containers::stats(const std::string& key) {
+    auto c = CTR_TRY(get(key));
+    if (c.state != "running" || !alive(c.pid)) return make_error(CTR_E_FAILED_PRECONDITION, "container " + c.name + " is not running");
+    std::string pid = std::to_string(*c.pid);
+    json out = {{"id", c.id}, {"name", c.name}};
+    // Each controller's path comes from /proc/PID/cgroup: runtimes place them differently.
+    auto cgroups = CTR_TRY(sys::read_file("/proc/" + pid + "/cgroup"));
+    std::istringstream lines(cgroups);
+    std::string line;
+    while (std::getline(lines, line)) {
+        auto a = line.find(':'), b = line.find(':', a + 1);
+        if (a == std::string::npos || b == std::string::npos) continue;
+        std::string controllers = line.substr(a + 1, b - a - 1), path = line.substr(b + 1);
+        auto has = [&](const char* name) { return ("," + controllers + ",").find(std::string(",") + name + ",") != std::string::npos; };
+        if (has("memory")) {
+            fs::path dir = fs::path("/sys/fs/cgroup/memory") / path.substr(1);
+            out["memory"]["usage"] = read_number(dir / "memory.usage_in_bytes").value_or(0);
+            int64_t limit = read_number(dir / "memory.limit_in_bytes").value_or(-1);
+            out["memory"]["limit"] = limit >= (int64_t{1} << 62) ? -1 : limit;  // v1 says "no limit" with a huge number
+        }
+        if (has("pids")) {
+            fs::path dir = fs::path("/sys/fs/cgroup/pids") / path.substr(1);
+            out["pids"]["current"] = read_number(dir / "pids.current").value_or(0);
+            out["pids"]["limit"] = read_number(dir / "pids.max").value_or(-1);
+        }
+        if (has("cpuacct")) {
+            std::string mount = fs::exists("/sys/fs/cgroup/cpuacct") ? "/sys/fs/cgroup/cpuacct" : "/sys/fs/cgroup/cpu,cpuacct";
+            out["cpu_ns"] = read_number(fs::path(mount) / path.substr(1) / "cpuacct.usage").value_or(0);
+        }
+        if (has("blkio")) {
+            auto io = sys::read_file(fs::path("/sys/fs/cgroup/blkio") / path.substr(1) / "blkio.throttle.io_service_bytes");
+            int64_t rd = 0, wr = 0;
+            std::istringstream il(io ? *io : "");
+            std::string dev, op;
+            int64_t n = 0;
+            while (il >> dev >> op >> n) {
+                if (op == "Read") rd += n;
+                if (op == "Write") wr += n;
+            }
+            out["blkio"] = {{"read_bytes", rd}, {"write_bytes", wr}};
+        }
+    }
+    // The network namespace's interfaces, as the container sees them.
+    auto dev = sys::read_file("/proc/" + pid + "/net/dev");
+    int64_t rx = 0, tx = 0;
+    std::istringstream dl(dev ? *dev : "");
+    while (std::getline(dl, line)) {
+        auto colon = line.find(':');
+        if (colon == std::string::npos) continue;
+        std::istringstream f(line.substr(colon + 1));
+        std::vector<int64_t> v;
+        int64_t x;
+        while (f >> x) v.push_back(x);
+        if (v.size() >= 9) {
+            rx += v[0];
+            tx += v[8];
+        }
+    }
+    out["net"] = {{"rx_bytes", rx}, {"tx_bytes", tx}};
+    return out;
+}
+
 Status Containers::kill(const std::string& key, int signal) {
     auto c = CTR_TRY(get(key));
     if (c.state != "running") return make_error(CTR_E_FAILED_PRECONDITION, "container " + c.name + " is not running");
@@ -615,6 +693,9 @@ void add_container_routes(Router& r, Daemon& d, Containers& cs) {
                 write(frame(3, json{{"error", {{"message", st.error().message}, {"code", st.error().status}}}}.dump()));
         };
         return reply;
+    });
+    r.add("GET", "/v1/containers/{id}/stats", [&cs](const Request& req) -> Result<Reply> {
+        return json_reply(cs.stats(req.param("id")));
     });
     r.add("POST", "/v1/containers/{id}/wait", [&cs](const Request& req) -> Result<Reply> {
         std::atomic<bool> cancelled{false};

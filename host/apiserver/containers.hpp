@@ -29,6 +29,10 @@ public:
     Result<store::ContainerRecord> start(const std::string& key);
     Result<store::ContainerRecord> stop(const std::string& key, int timeout_s, int signal);
     Status kill(const std::string& key, int signal);
+    // Resource use of a running container, from its cgroups and /proc:
+    // {"cpu_ns", "memory": {"usage", "limit"}, "pids": {"current", "limit"},
+    //  "net": {"rx_bytes", "tx_bytes"}, "blkio": {"read_bytes", "write_bytes"}}.
+    Result<nlohmann::json> stats(const std::string& key);
     // Runs `body` {"cmd", "env"?, "workdir"?, "user"?} in the running container
     // through an exec shim; its output goes to `write` as frames (see docs/api.md).
     Status exec(const std::string& key, const nlohmann::json& body, const Writer& write);

@@ -6,6 +6,12 @@
 
 #include <cstdio>
 #include <ctime>
+#include <map>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "base/units.hpp"
 
 namespace ctr::cli {
 
@@ -120,6 +126,72 @@ void add_network_commands(CLI::App& app, Globals& g) {
             std::fputs(render_table({"NETWORK", "SUBNET", "GATEWAY"}, rows).c_str(), stdout);
         }
         return 0;
+    });
+}
+
+}  // namespace ctr::cli
+
+namespace ctr::cli {
+
+void add_stats_command(CLI::App& app, Globals& g) {
+    auto* stats = app.add_subcommand("stats", "show containers' resource use");
+    static std::vector<std::string> ids;
+    static bool no_stream = false;
+    static std::string format = "table";
+    stats->add_option("container", ids, "containers (default: every running one)");
+    stats->add_flag("--no-stream", no_stream, "one sample, then exit");
+    stats->add_option("--format", format, "table or json")->check(CLI::IsMember({"table", "json"}));
+    on_run(stats, g, [&g] {
+        auto client = daemon_client(g);
+        if (!client) return fail(client.error());
+        std::vector<std::string> targets = ids;
+        if (targets.empty()) {
+            auto list = client->call("GET", "/v1/containers");
+            if (!list) return fail(list.error());
+            for (const auto& c : *list) targets.push_back(c["id"]);
+        }
+        auto sample = [&](std::map<std::string, nlohmann::json>& into) -> int {
+            for (const auto& id : targets) {
+                auto r = client->call("GET", "/v1/containers/" + id + "/stats");
+                if (!r) return fail(r.error());
+                into[id] = *r;
+            }
+            return 0;
+        };
+        // CPU % needs two samples: 0.5 s apart.
+        std::map<std::string, nlohmann::json> before, after;
+        if (int rc = sample(before); rc) return rc;
+        for (;;) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(500));
+            after.clear();
+            if (int rc = sample(after); rc) return rc;
+            nlohmann::json arr = nlohmann::json::array();
+            std::vector<std::vector<std::string>> rows;
+            for (const auto& id : targets) {
+                const auto& a = after[id];
+                double cpu = (a.value("cpu_ns", 0.0) - before[id].value("cpu_ns", 0.0)) / 5e6;  // % of one CPU over 0.5 s
+                nlohmann::json row = a;
+                row["cpu_percent"] = cpu;
+                arr.push_back(row);
+                int64_t limit = a.contains("memory") ? a["memory"].value("limit", int64_t{-1}) : -1;
+                rows.push_back({a["id"].get<std::string>().substr(0, 12), a["name"], fmt::format("{:.2f}%", cpu),
+                                human_size(a.contains("memory") ? a["memory"].value("usage", int64_t{0}) : 0) + " / " +
+                                    (limit < 0 ? std::string("unlimited") : human_size(limit)),
+                                human_size(a["net"]["rx_bytes"].get<int64_t>()) + " / " + human_size(a["net"]["tx_bytes"].get<int64_t>()),
+                                a.contains("blkio") ? human_size(a["blkio"]["read_bytes"].get<int64_t>()) + " / " +
+                                                          human_size(a["blkio"]["write_bytes"].get<int64_t>())
+                                                    : "-",
+                                a.contains("pids") ? std::to_string(a["pids"].value("current", int64_t{0})) : "-"});
+            }
+            if (format == "json") print_json(arr);
+            else {
+                if (!no_stream) std::printf("\033[2J\033[H");  // redraw in place, as top does
+                std::fputs(render_table({"ID", "NAME", "CPU %", "MEM USAGE / LIMIT", "NET I/O", "BLOCK I/O", "PIDS"}, rows).c_str(), stdout);
+            }
+            std::fflush(stdout);
+            if (no_stream) return 0;
+            before = after;
+        }
     });
 }
 

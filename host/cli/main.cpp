@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
     add_network_commands(app, g);
     add_volume_commands(app, g);
     add_registry_commands(app, g);
+    add_stats_command(app, g);
     add_system_commands(app, g);
 
     std::vector<std::string> args(argv, argv + argc);

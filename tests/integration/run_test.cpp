@@ -312,3 +312,21 @@ TEST_CASE("run flags: --read-only, --tmpfs, --cap-add/--cap-drop, --ulimit (clam
     CHECK(r.cli({"stop", "k"}).code == 0);  // KILL first: no 30 s grace period spent
     CHECK(json::parse(r.cli({"inspect", "k"}).out)[0]["exit_code"] == 137);
 }
+
+TEST_CASE("stats: cpu, memory against its limit, pids against its limit, from the container's cgroups") {
+    if (geteuid() != 0) return;
+    DaemonRoot r;
+    REQUIRE(r.cli({"run", "-d", "--name", "busy", "--memory", "64m", "--pids-limit", "50", shared().image, "sh", "-c", "while :; do :; done"}).code == 0);
+    auto s = json::parse(r.cli({"stats", "--no-stream", "--format", "json", "busy"}).out);
+    REQUIRE(s.size() == 1);
+    CHECK(s[0]["memory"]["limit"] == 64 << 20);
+    CHECK(s[0]["memory"]["usage"].get<int64_t>() > 0);
+    CHECK(s[0]["pids"]["limit"] == 50);
+    CHECK(s[0]["pids"]["current"] == 1);
+    CHECK(s[0]["cpu_percent"].get<double>() > 20);  // a busy loop, on a shared 2-CPU machine
+    auto table = r.cli({"stats", "--no-stream"});
+    CHECK(table.out.find("64.0 MiB") != std::string::npos);
+    CHECK(r.cli({"rm", "-f", "busy"}).code == 0);
+    auto stopped = r.cli({"stats", "--no-stream", "busy"});
+    CHECK(stopped.code == 125);
+}
