@@ -209,6 +209,7 @@ Result<store::ContainerRecord> Containers::start(const std::string& key) {
     fs::path dir = dir_of(c.id);
     std::error_code ec;
     fs::remove(dir / "exit.json", ec);
+    fs::remove(dir / "user_stopped", ec);
 
     int sync[2];
     if (::pipe2(sync, O_CLOEXEC) != 0) return sys::errno_error("pipe", dir, errno);
@@ -452,6 +453,7 @@ Result<json> Containers::stats(const std::string& key) {
 Status Containers::kill(const std::string& key, int signal) {
     auto c = CTR_TRY(get(key));
     if (c.state != "running") return make_error(CTR_E_FAILED_PRECONDITION, "container " + c.name + " is not running");
+    if (signal == SIGKILL || signal == SIGTERM) (void)sys::write_file_atomic(dir_of(c.id) / "user_stopped", "", 0600);
     if (!alive(c.pid) || ::kill(static_cast<pid_t>(*c.pid), signal) != 0)
         return make_error(CTR_E_FAILED_PRECONDITION, "container " + c.name + " is not running");
     return ok();
@@ -497,6 +499,8 @@ Result<json> Containers::wait(const std::string& key, const std::atomic<bool>& c
 
 Result<store::ContainerRecord> Containers::stop(const std::string& key, int timeout_s, int signal) {
     auto c = CTR_TRY(get(key));
+    // A container the user stopped stays stopped, whatever its --restart says.
+    (void)sys::write_file_atomic(dir_of(c.id) / "user_stopped", "", 0600);
     if (c.state != "running") return c;  // idempotent
     if (alive(c.pid)) ::kill(static_cast<pid_t>(*c.pid), signal);
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
@@ -602,6 +606,29 @@ Result<std::vector<std::string>> Containers::reconcile() {
     return done;
 }
 
+void Containers::maybe_restart(const store::ContainerRecord& c) {
+    std::string policy = c.config.value("restart", std::string("no"));
+    if (policy == "no" || d_.stopping) return;
+    fs::path dir = dir_of(c.id);
+    std::error_code ec;
+    if (fs::exists(dir / "user_stopped", ec)) return;
+    auto count_text = sys::read_file(dir / "restarts");
+    int64_t restarts = count_text ? std::atoll(count_text->c_str()) : 0;
+    if (policy.rfind("on-failure", 0) == 0) {
+        if (c.exit_code.value_or(0) == 0) return;
+        auto colon = policy.find(':');
+        int64_t max = colon == std::string::npos ? 0 : std::atoll(policy.c_str() + colon + 1);
+        if (max > 0 && restarts >= max) return;
+    }
+    // Back off: at once, then 1, 2, 4, 8, at most 10 seconds after the exit.
+    int64_t delay = restarts == 0 ? 0 : std::min<int64_t>(int64_t{1} << std::min<int64_t>(restarts - 1, 4), 10);
+    if (store::now_unix() - c.finished_at.value_or(0) < delay) return;
+    (void)sys::write_file_atomic(dir / "restarts", std::to_string(restarts + 1), 0600);
+    auto st = start(c.id);
+    if (st) spdlog::info("restarted container {} (restart {}, policy {})", c.name, restarts + 1, policy);
+    else spdlog::warn("restart of container {} failed: {}", c.name, st.error().message);
+}
+
 void Containers::start_watcher() {
     watcher_ = std::thread([this] { watch(); });
 }
@@ -620,7 +647,12 @@ void Containers::watch() {
             }
         }
         auto all = list();  // refreshes every running container: exits, --rm
-        if (!all) spdlog::warn("container watcher: {}", all.error().message);
+        if (!all) {
+            spdlog::warn("container watcher: {}", all.error().message);
+            continue;
+        }
+        for (const auto& c : *all)
+            if (c.state == "stopped") maybe_restart(c);
     }
 }
 

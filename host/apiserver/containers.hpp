@@ -62,6 +62,8 @@ private:
                                                                  const services::RunRequest& req);
     Result<store::ContainerRecord> find(const std::string& key);
     void watch();
+    // Carries out a stopped container's --restart policy (from the watcher).
+    void maybe_restart(const store::ContainerRecord& c);
 
     Daemon& d_;
     std::mutex mu_;                 // spawned shims; exit codes of containers removed by --rm

@@ -19,7 +19,7 @@ constexpr int32_t kDetailExecDenied = 1002;
 
 struct RunFlags {
     std::string name, workdir, user, hostname, runtime, platform, memory, entrypoint, progress = "auto";
-    std::string shm_size, stop_signal, cidfile;
+    std::string shm_size, stop_signal, cidfile, restart;
     std::vector<std::string> env, env_files, labels, volumes, tmpfs, cap_add, cap_drop, ulimits;
     double cpus = 0;
     bool detach = false, remove = false, read_only = false;
@@ -51,6 +51,7 @@ void add_run_flags(CLI::App* cmd, RunFlags& f) {
     cmd->add_option("--stop-signal", f.stop_signal, "signal that stop sends first");
     cmd->add_option("--stop-timeout", f.stop_timeout, "seconds stop waits before SIGKILL");
     cmd->add_option("--cidfile", f.cidfile, "write the container id to this file");
+    cmd->add_option("--restart", f.restart, "no, on-failure[:N], always or unless-stopped");
     cmd->add_option("--runtime", f.runtime, "runtime plugin (default from the system config)");
     cmd->add_option("--platform", f.platform, "os/arch[/variant] to pull");
     cmd->add_option("-m,--memory", f.memory, "memory limit, e.g. 512m");
@@ -102,6 +103,9 @@ Result<nlohmann::json> request_of(const RunFlags& f) {
     if (!f.shm_size.empty()) body["shm_size"] = CTR_TRY(parse_size(f.shm_size, "--shm-size"));
     if (!f.stop_signal.empty()) body["stop_signal"] = f.stop_signal;
     if (f.stop_timeout >= 0) body["stop_timeout"] = f.stop_timeout;
+    if (!f.restart.empty()) body["restart"] = f.restart;
+    if (!f.restart.empty() && f.restart != "no" && f.remove)  // the CLI may carry out --rm itself: say it here
+        return make_error(CTR_E_INVALID_ARGUMENT, "--restart and --rm cannot go together");
     if (f.cpus > 0) body["cpus"] = f.cpus;
     return body;
 }

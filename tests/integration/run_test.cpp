@@ -330,3 +330,37 @@ TEST_CASE("stats: cpu, memory against its limit, pids against its limit, from th
     auto stopped = r.cli({"stats", "--no-stream", "busy"});
     CHECK(stopped.code == 125);
 }
+
+TEST_CASE("--restart: on-failure:N restarts a failing container N times; always restarts until the user stops it") {
+    if (geteuid() != 0) return;
+    DaemonRoot r;
+    REQUIRE(r.cli({"run", "-d", "--name", "flaky", "--restart", "on-failure:2", shared().image, "sh", "-c", "echo run; exit 3"}).code == 0);
+    std::string out;
+    for (int i = 0; i < 100 && out != "run\nrun\nrun\n"; ++i) {  // the first run and two restarts, 0 + 1 s apart
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        out = r.cli({"logs", "flaky"}).out;
+    }
+    CHECK(out == "run\nrun\nrun\n");
+    std::this_thread::sleep_for(std::chrono::milliseconds(2500));  // and no more
+    CHECK(r.cli({"logs", "flaky"}).out == "run\nrun\nrun\n");
+    CHECK(json::parse(r.cli({"inspect", "flaky"}).out)[0]["exit_code"] == 3);
+
+    REQUIRE(r.cli({"run", "-d", "--name", "always", "--restart", "always", shared().image, "sh", "-c", "echo up; sleep 0.2"}).code == 0);
+    for (int i = 0; i < 100 && std::count(out.begin(), out.end(), '\n') < 2; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        out = r.cli({"logs", "always"}).out;
+    }
+    CHECK(std::count(out.begin(), out.end(), '\n') >= 2);  // restarted after a clean exit
+    CHECK(r.cli({"stop", "-t", "0", "always"}).code == 0);
+    auto after = r.cli({"logs", "always"}).out;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    CHECK(r.cli({"logs", "always"}).out == after);  // stopped by the user: stays stopped
+    CHECK(json::parse(r.cli({"inspect", "always"}).out)[0]["state"] == "stopped");
+
+    auto both = r.cli({"run", "--rm", "--restart", "always", shared().image, "true"});
+    CHECK(both.code == 125);
+    CHECK(both.err.find("--restart and --rm cannot go together") != std::string::npos);
+    auto bad = r.cli({"run", "--restart", "sometimes", shared().image, "true"});
+    CHECK(bad.code == 125);
+    CHECK(bad.err.find("want no, on-failure[:N], always or unless-stopped") != std::string::npos);
+}

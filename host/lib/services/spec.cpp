@@ -225,7 +225,7 @@ Result<RunRequest> RunRequest::from_json(const json& b) {
     static const char* const known[] = {"image", "name", "cmd", "entrypoint", "env", "workdir", "user", "hostname",
                                         "runtime", "labels", "memory", "cpus", "rm", "volumes", "read_only", "tmpfs",
                                         "cap_add", "cap_drop", "pids_limit", "ulimits", "shm_size", "stop_signal",
-                                        "stop_timeout"};
+                                        "stop_timeout", "restart"};
     for (const auto& [k, v] : b.items()) {
         bool ok = false;
         for (const char* x : known) ok = ok || k == x;
@@ -293,6 +293,11 @@ Result<RunRequest> RunRequest::from_json(const json& b) {
     }
     r.stop_signal = b.value("stop_signal", "");
     r.stop_timeout = b.value("stop_timeout", int64_t{-1});
+    r.restart = b.value("restart", std::string("no"));
+    static const std::regex restart_re("no|always|unless-stopped|on-failure(:[0-9]{1,6})?");
+    if (!std::regex_match(r.restart, restart_re))
+        return make_error(CTR_E_INVALID_ARGUMENT, "--restart \"" + r.restart + "\": want no, on-failure[:N], always or unless-stopped");
+    if (r.restart != "no" && r.remove) return make_error(CTR_E_INVALID_ARGUMENT, "--restart and --rm cannot go together");
     for (size_t i = 0; i < r.volumes.size(); ++i)
         for (size_t k = i + 1; k < r.volumes.size(); ++k)
             if (r.volumes[i].destination == r.volumes[k].destination)
@@ -316,6 +321,7 @@ json RunRequest::to_json() const {
     j["shm_size"] = shm_size;
     j["stop_signal"] = stop_signal;
     j["stop_timeout"] = stop_timeout;
+    j["restart"] = restart;
     return j;
 }
 

@@ -49,6 +49,7 @@ struct RunRequest {
     int64_t shm_size = 0;                            // bytes of /dev/shm; 0: 64 MiB
     std::string stop_signal;                         // for stop; default the image's, else TERM
     int64_t stop_timeout = -1;                       // seconds; -1: 10
+    std::string restart = "no";                      // no | on-failure[:N] | always | unless-stopped
 
     static Result<RunRequest> from_json(const nlohmann::json& body);
     nlohmann::json to_json() const;
