@@ -161,6 +161,8 @@ void add_run_commands(CLI::App& app, Globals& g) {
         if (!client) return fail(client.error());
         // In the foreground this CLI removes the container itself, after it
         // has read all its output; detached, the daemon does it at exit.
+        if (rf.remove && !rf.restart.empty() && rf.restart != "no")
+            return error("--restart and --rm cannot go together");
         RunFlags flags = rf;
         const bool remove_here = rf.remove && !rf.detach;
         if (remove_here) flags.remove = false;
