@@ -12,6 +12,10 @@
 #include <csignal>
 #include <fcntl.h>
 #include <fstream>
+#include <regex>
+
+#include <archive.h>
+#include <archive_entry.h>
 #include <sstream>
 #include <map>
 #include <poll.h>
@@ -450,6 +454,102 @@ Result<json> Containers::stats(const std::string& key) {
     return out;
 }
 
+Status Containers::rename(const std::string& key, const std::string& name) {
+    static const std::regex re("[A-Za-z0-9][A-Za-z0-9_.-]{0,62}");
+    if (!std::regex_match(name, re))
+        return make_error(CTR_E_INVALID_ARGUMENT, "invalid container name \"" + name + "\": want [A-Za-z0-9][A-Za-z0-9_.-]*, at most 63 characters");
+    auto c = CTR_TRY(get(key));
+    std::lock_guard<std::mutex> lock(d_.store_mu);
+    return d_.store->rename_container(c.id, name);
+}
+
+Result<json> Containers::top(const std::string& key) {
+    auto c = CTR_TRY(get(key));
+    if (c.state != "running" || !alive(c.pid)) return make_error(CTR_E_FAILED_PRECONDITION, "container " + c.name + " is not running");
+    // Every process in the container's PID namespace, seen from the host.
+    std::string ns;
+    std::error_code ec;
+    ns = fs::read_symlink("/proc/" + std::to_string(*c.pid) + "/ns/pid", ec).string();
+    json out = json::array();
+    for (const auto& e : fs::directory_iterator("/proc", ec)) {
+        std::string name = e.path().filename().string();
+        if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+        std::error_code ec2;
+        if (fs::read_symlink(e.path() / "ns/pid", ec2).string() != ns || ec2) continue;
+        auto stat = sys::read_file(e.path() / "stat");
+        auto cmd = sys::read_file(e.path() / "cmdline");
+        if (!stat || !cmd) continue;
+        auto close = stat->rfind(')');
+        int64_t ppid = 0;
+        if (close != std::string::npos) std::sscanf(stat->c_str() + close + 2, "%*c %lld", reinterpret_cast<long long*>(&ppid));
+        std::replace(cmd->begin(), cmd->end(), '\0', ' ');
+        while (!cmd->empty() && cmd->back() == ' ') cmd->pop_back();
+        out.push_back({{"pid", std::stoll(name)}, {"ppid", ppid}, {"command", *cmd}});
+    }
+    return out;
+}
+
+Status Containers::export_rootfs(const std::string& key, const Writer& write) {
+    auto c = CTR_TRY(get(key));
+    fs::path rootfs = dir_of(c.id) / "rootfs";
+    // libarchive reads the tree physically: symlinks are stored, never followed,
+    // so a container's links cannot make us read host files.
+    archive* disk = archive_read_disk_new();
+    archive_read_disk_set_behavior(disk, ARCHIVE_READDISK_NO_TRAVERSE_MOUNTS | ARCHIVE_READDISK_NO_XATTR);
+    archive_read_disk_set_symlink_physical(disk);
+    archive_read_disk_set_standard_lookup(disk);
+    archive* tar = archive_write_new();
+    archive_write_set_format_pax_restricted(tar);
+    archive_write_set_bytes_in_last_block(tar, 1);
+    struct Out {
+        const Writer* write;
+        bool ok = true;
+    } out{&write};
+    archive_write_open(
+        tar, &out, nullptr,
+        [](archive*, void* ctx, const void* buf, size_t n) -> la_ssize_t {
+            auto* o = static_cast<Out*>(ctx);
+            if (!o->ok || !(*o->write)(std::string_view(static_cast<const char*>(buf), n))) {
+                o->ok = false;
+                return -1;
+            }
+            return static_cast<la_ssize_t>(n);
+        },
+        nullptr);
+    Status result = ok();
+    if (archive_read_disk_open(disk, rootfs.c_str()) != ARCHIVE_OK) {
+        result = make_error(CTR_E_INTERNAL, std::string("export: ") + archive_error_string(disk));
+    }
+    archive_entry* e = archive_entry_new();
+    while (result && out.ok) {
+        archive_entry_clear(e);
+        int r = archive_read_next_header2(disk, e);
+        if (r == ARCHIVE_EOF) break;
+        if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
+            result = make_error(CTR_E_INTERNAL, std::string("export: ") + archive_error_string(disk));
+            break;
+        }
+        archive_read_disk_descend(disk);
+        std::string path = archive_entry_pathname(e);
+        std::string rel = path.size() > rootfs.string().size() ? path.substr(rootfs.string().size() + 1) : ".";
+        archive_entry_set_pathname(e, rel.c_str());
+        if (archive_write_header(tar, e) != ARCHIVE_OK) break;
+        if (archive_entry_filetype(e) == AE_IFREG && archive_entry_size(e) > 0) {
+            int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+            if (fd < 0) continue;
+            char buf[65536];
+            ssize_t n;
+            while ((n = ::read(fd, buf, sizeof buf)) > 0 && out.ok) archive_write_data(tar, buf, static_cast<size_t>(n));
+            ::close(fd);
+        }
+    }
+    archive_entry_free(e);
+    archive_read_free(disk);
+    archive_write_close(tar);
+    archive_write_free(tar);
+    return result;
+}
+
 Status Containers::kill(const std::string& key, int signal) {
     auto c = CTR_TRY(get(key));
     if (c.state != "running") return make_error(CTR_E_FAILED_PRECONDITION, "container " + c.name + " is not running");
@@ -724,6 +824,22 @@ void add_container_routes(Router& r, Daemon& d, Containers& cs) {
             if (auto st = cs.exec(id, body, write); !st)
                 write(frame(3, json{{"error", {{"message", st.error().message}, {"code", st.error().status}}}}.dump()));
         };
+        return reply;
+    });
+    r.add("POST", "/v1/containers/{id}/rename", [&cs](const Request& req) -> Result<Reply> {
+        auto it = req.query.find("name");
+        if (it == req.query.end()) return make_error(CTR_E_INVALID_ARGUMENT, "rename needs ?name=NEW");
+        CTR_TRY_STATUS(cs.rename(req.param("id"), it->second));
+        return json_reply(json{{"name", it->second}});
+    });
+    r.add("GET", "/v1/containers/{id}/top", [&cs](const Request& req) -> Result<Reply> {
+        return json_reply(cs.top(req.param("id")));
+    });
+    r.add("GET", "/v1/containers/{id}/export", [&cs](const Request& req) -> Result<Reply> {
+        auto c = CTR_TRY(cs.get(req.param("id")));
+        Reply reply;
+        std::string id = c.id;
+        reply.stream = [&cs, id](const Writer& write) { (void)cs.export_rootfs(id, write); };
         return reply;
     });
     r.add("GET", "/v1/containers/{id}/stats", [&cs](const Request& req) -> Result<Reply> {

@@ -52,6 +52,7 @@ void add_image_commands(CLI::App& app, Globals& g);
 void add_run_commands(CLI::App& app, Globals& g);
 void add_registry_commands(CLI::App& app, Globals& g);
 void add_stats_command(CLI::App& app, Globals& g);
+void add_rename_top_export(CLI::App& app, Globals& g);
 // For `run`/`create`: inserts "--" after IMAGE so that the container's
 // command keeps its own flags (`run busybox ls -l`).
 std::vector<std::string> end_options_after_image(const CLI::App& app, std::vector<std::string> args);

@@ -5,7 +5,10 @@
 #include "cli/output.hpp"
 
 #include <cstdio>
+#include <cerrno>
+#include <cstring>
 #include <ctime>
+#include <unistd.h>
 #include <map>
 #include <thread>
 
@@ -192,6 +195,62 @@ void add_stats_command(CLI::App& app, Globals& g) {
             if (no_stream) return 0;
             before = after;
         }
+    });
+}
+
+}  // namespace ctr::cli
+
+namespace ctr::cli {
+
+void add_rename_top_export(CLI::App& app, Globals& g) {
+    auto* rename = app.add_subcommand("rename", "rename a container");
+    static std::string old_name, new_name;
+    rename->add_option("container", old_name, "container")->required();
+    rename->add_option("name", new_name, "new name")->required();
+    on_run(rename, g, [&g] {
+        auto client = daemon_client(g);
+        if (!client) return fail(client.error());
+        std::string q = new_name;
+        auto r = client->call("POST", "/v1/containers/" + old_name + "/rename?name=" + q);
+        return r ? 0 : fail(r.error());
+    });
+
+    auto* top = app.add_subcommand("top", "show a container's processes");
+    static std::string top_id;
+    static std::string top_format = "table";
+    top->add_option("container", top_id, "container")->required();
+    top->add_option("--format", top_format, "table or json")->check(CLI::IsMember({"table", "json"}));
+    on_run(top, g, [&g] {
+        auto client = daemon_client(g);
+        if (!client) return fail(client.error());
+        auto r = client->call("GET", "/v1/containers/" + top_id + "/top");
+        if (!r) return fail(r.error());
+        if (top_format == "json") {
+            print_json(*r);
+            return 0;
+        }
+        std::vector<std::vector<std::string>> rows;
+        for (const auto& p : *r)
+            rows.push_back({std::to_string(p["pid"].get<int64_t>()), std::to_string(p["ppid"].get<int64_t>()), p["command"]});
+        std::fputs(render_table({"PID", "PPID", "COMMAND"}, rows).c_str(), stdout);
+        return 0;
+    });
+
+    auto* exp = app.add_subcommand("export", "write a container's root filesystem as a tar");
+    static std::string exp_id, exp_out;
+    exp->add_option("container", exp_id, "container")->required();
+    exp->add_option("-o,--output", exp_out, "file to write (default: stdout)");
+    on_run(exp, g, [&g] {
+        auto client = daemon_client(g);
+        if (!client) return fail(client.error());
+        if (exp_out.empty() && isatty(STDOUT_FILENO)) return error("export: refusing to write a tar to a terminal (use -o FILE)");
+        std::FILE* out = exp_out.empty() ? stdout : std::fopen(exp_out.c_str(), "wb");
+        if (!out) return error("export: cannot open \"" + exp_out + "\": " + std::strerror(errno));
+        auto st = client->stream("/v1/containers/" + exp_id + "/export", [out](std::string_view d) {
+            return std::fwrite(d.data(), 1, d.size(), out) == d.size();
+        });
+        if (out != stdout) std::fclose(out);
+        return st ? 0 : fail(st.error());
     });
 }
 

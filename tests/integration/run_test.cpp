@@ -364,3 +364,28 @@ TEST_CASE("--restart: on-failure:N restarts a failing container N times; always 
     CHECK(bad.code == 125);
     CHECK(bad.err.find("want no, on-failure[:N], always or unless-stopped") != std::string::npos);
 }
+
+TEST_CASE("rename, top and export") {
+    if (geteuid() != 0) return;
+    DaemonRoot r;
+    REQUIRE(r.cli({"run", "-d", "--name", "first", shared().image, "sh", "-c", "echo data > /work/file; sleep 60 & sleep 61"}).code == 0);
+    CHECK(r.cli({"rename", "first", "second"}).code == 0);
+    CHECK(json::parse(r.cli({"inspect", "second"}).out)[0]["name"] == "second");
+    CHECK(r.cli({"inspect", "first"}).code == 125);
+    CHECK(r.cli({"rename", "second", "bad/name"}).code == 125);
+
+    auto top = json::parse(r.cli({"top", "--format", "json", "second"}).out);
+    std::vector<std::string> commands;
+    for (const auto& p : top) commands.push_back(p["command"]);
+    CHECK(std::find(commands.begin(), commands.end(), "sleep 60") != commands.end());
+    CHECK(std::find(commands.begin(), commands.end(), "sleep 61") != commands.end());
+
+    ScratchDir out;
+    auto tarball = out.path() / "rootfs.tar";
+    REQUIRE(r.cli({"export", "-o", tarball.string(), "second"}).code == 0);
+    auto listing = ctr::test::sh("tar -tvf " + tarball.string());
+    CHECK(listing.find("bin/busybox") != std::string::npos);
+    CHECK(listing.find("work/file") != std::string::npos);  // the container's own changes are in it
+    CHECK(listing.find("bin/sh -> busybox") != std::string::npos);  // links stay links
+    CHECK(r.cli({"rm", "-f", "second"}).code == 0);
+}

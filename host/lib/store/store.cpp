@@ -155,6 +155,14 @@ Status Store::insert_container(const ContainerRecord& c) {
     return st;
 }
 
+Status Store::rename_container(const std::string& id, const std::string& name) {
+    auto s = CTR_TRY(db_->prepare("UPDATE containers SET name = ? WHERE id = ?"));
+    auto st = s.bind(1, name).bind(2, id).run();
+    if (!st && st.error().status == CTR_E_ALREADY_EXISTS)
+        return make_error(CTR_E_ALREADY_EXISTS, "the container name \"" + name + "\" is already in use");
+    return st;
+}
+
 Status Store::update_container(const ContainerRecord& c) {
     auto s = CTR_TRY(db_->prepare(
         "UPDATE containers SET state = ?, started_at = ?, finished_at = ?, exit_code = ?, pid = ? WHERE id = ?"));

@@ -30,6 +30,7 @@ public:
     // Containers.
     Status insert_container(const ContainerRecord& c);
     Status delete_container(const std::string& id);
+    Status rename_container(const std::string& id, const std::string& name);
     // Writes state, pid, times and exit code of an existing record.
     Status update_container(const ContainerRecord& c);
     // By full id, unique id prefix, or name.
