@@ -3,28 +3,13 @@
 #include "cli/output.hpp"
 #include "cli/progress.hpp"
 
+#include "base/strings.hpp"
 #include "base/units.hpp"
 
 #include <cstdio>
 
 namespace ctr::cli {
 
-namespace {
-
-std::string query_escape(const std::string& s) {
-    std::string out;
-    for (unsigned char c : s) {
-        if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') out += static_cast<char>(c);
-        else {
-            char buf[4];
-            std::snprintf(buf, sizeof buf, "%%%02X", c);
-            out += buf;
-        }
-    }
-    return out;
-}
-
-}  // namespace
 
 // Pulls through the daemon, rendering progress; shared with run/create.
 Result<nlohmann::json> pull_image(api::Client& client, const std::string& reference, const std::string& platform,
@@ -114,7 +99,7 @@ void add_image_commands(CLI::App& app, Globals& g) {
         nlohmann::json arr = nlohmann::json::array();
         int rc = 0;
         for (const auto& r : refs) {
-            auto res = client->call("GET", "/v1/images/inspect?reference=" + query_escape(r));
+            auto res = client->call("GET", "/v1/images/inspect?reference=" + url_escape(r));
             if (!res) rc = fail(res.error());
             else arr.push_back(*res);
         }
@@ -130,7 +115,7 @@ void add_image_commands(CLI::App& app, Globals& g) {
         if (!client) return fail(client.error());
         int rc = 0;
         for (const auto& r : rm_refs) {
-            auto res = client->call("DELETE", "/v1/images?reference=" + query_escape(r));
+            auto res = client->call("DELETE", "/v1/images?reference=" + url_escape(r));
             if (!res) rc = fail(res.error());
             else std::printf("%s\n", (*res)["reference"].get<std::string>().c_str());
         }

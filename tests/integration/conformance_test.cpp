@@ -6,6 +6,7 @@
 
 #include "sys/files.hpp"
 
+#include <sstream>
 #include <unistd.h>
 
 using ctr::test::run;
@@ -94,4 +95,19 @@ TEST_CASE("image-oci passes every rule") {
     INFO(r.out);
     CHECK(r.code == 0);
     CHECK(r.out.find("\n12 passed, 0 failed\n") != std::string::npos);
+}
+
+TEST_CASE("every plugin exports exactly one symbol: ctr_plugin_entry_v1") {
+    for (const char* lib : {"plugins/runtime-linux/libruntime-linux.so", "plugins/image-oci/libimage-oci.so",
+                            "plugins/network-vmnet/libnetwork-vmnet.so", "plugin-sdk/examples/runtime-example/libruntime-example.so"}) {
+        CAPTURE(lib);
+        auto r = ctr::sys::run_capture({"/usr/bin/nm", "-D", "--defined-only", (ctr::test::build_root() / lib).string()}, 10000);
+        REQUIRE(r.has_value());
+        std::string exported;
+        std::istringstream lines(r->out);
+        std::string addr, type, name;
+        while (lines >> addr >> type >> name)
+            if (type == "T") exported += name + " ";
+        CHECK(exported == "ctr_plugin_entry_v1 ");
+    }
 }

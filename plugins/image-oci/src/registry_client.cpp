@@ -1,5 +1,7 @@
 #include "registry_client.hpp"
 
+#include "base/strings.hpp"
+
 #include <curl/curl.h>
 #include <nlohmann/json.hpp>
 
@@ -66,19 +68,6 @@ std::map<std::string, std::string> challenge_params(const std::string& value) {
             i = end;
         }
         out[key] = v;
-    }
-    return out;
-}
-
-std::string url_escape(const std::string& s) {
-    std::string out;
-    for (unsigned char c : s) {
-        if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') out += static_cast<char>(c);
-        else {
-            char buf[4];
-            std::snprintf(buf, sizeof buf, "%%%02X", c);
-            out += buf;
-        }
     }
     return out;
 }
@@ -218,8 +207,8 @@ ctr::Status RegistryClient::authorize(const std::string& challenge) {
     auto params = challenge_params(challenge);
     if (params["realm"].empty()) return ctr::make_error(CTR_E_PERMISSION_DENIED, "registry " + host_ + " sent a bearer challenge without a realm");
     std::string url = params["realm"] + (params["realm"].find('?') == std::string::npos ? "?" : "&");
-    url += "service=" + url_escape(params["service"]);
-    url += "&scope=" + url_escape(params.count("scope") ? params["scope"] : "repository:" + repository_ + ":pull");
+    url += "service=" + ctr::url_escape(params["service"]);
+    url += "&scope=" + ctr::url_escape(params.count("scope") ? params["scope"] : "repository:" + repository_ + ":pull");
     std::string basic = creds_.empty() ? "" : "Basic " + base64(creds_.username + ":" + creds_.password);
     std::string body;
     WriteFn collect = [&body](long, const char* d, size_t n) {
