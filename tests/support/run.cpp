@@ -47,7 +47,14 @@ bool gone(int pid);
 DaemonRoot::DaemonRoot() = default;
 
 DaemonRoot::~DaemonRoot() {
-    if (daemon_pid() > 0) (void)cli({"system", "stop"});
+    if (daemon_pid() > 0) {
+        // Every container goes: its processes, its shim, its mounts. Then a
+        // test that leaked a mount fails here, before the safety net of
+        // ScratchDir cleans up after it.
+        (void)cli({"rm", "-a", "-f", "-v"});
+        CHECK_MESSAGE(ScratchDir::mounts_below(path()).empty(), (std::string("mounts left under ") + root()));
+        (void)cli({"system", "stop"});
+    }
     int pid = daemon_pid();
     if (pid > 0 && !gone(pid)) {
         ::kill(pid, SIGKILL);
