@@ -3,6 +3,7 @@
 #   bench/run.sh plugins      discovery and loading; ABI call cost
 #   bench/run.sh ls           `container ls` against `podman ps`, 0 and 100 containers
 #   bench/run.sh start        `container run --rm IMAGE true` against podman and raw crun
+#   bench/run.sh pull         a ~100 MiB pull against podman, skopeo+umoci and the untar floor
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${BUILD_DIR:-build}
@@ -11,5 +12,6 @@ case "${1:-plugins}" in
   plugins) "$build/bench/plugin-bench" "${2:-50}" ;;
   ls) bench/ls.sh ;;
   start) bench/start.sh ;;
-  *) echo "bench/run.sh: unknown suite \"$1\" (plugins, ls, start)" >&2; exit 2 ;;
+  pull) bench/pull.sh ;;
+  *) echo "bench/run.sh: unknown suite \"$1\" (plugins, ls, start, pull)" >&2; exit 2 ;;
 esac

@@ -171,7 +171,10 @@ ctr::Result<json> ImageStore::pull(const json& req, const ctr::sdk::Progress& pr
         return ctr::make_error(CTR_E_INVALID_ARGUMENT, "image config lists " + std::to_string(config.diff_ids.size()) +
                                                            " layers, the manifest " + std::to_string(manifest.layers.size()));
 
-    // Layers: downloaded in parallel, then unpacked in order.
+    // Layers: each worker downloads a layer and unpacks it at once into its
+    // own snapshot (snapshots do not stack on disk, so layers unpack in any
+    // order): downloads, inflation and writes of different layers overlap.
+    auto chains = chain_ids(config.diff_ids);
     std::atomic<size_t> next{0};
     std::mutex err_mu;
     ctr::Status first_error;
@@ -179,17 +182,21 @@ ctr::Result<json> ImageStore::pull(const json& req, const ctr::sdk::Progress& pr
         for (size_t i = next++; i < manifest.layers.size(); i = next++) {
             const Descriptor& l = manifest.layers[i];
             std::string id = short_id(l.digest);
-            if (content_.has(l.digest)) {
+            ctr::Status st;
+            std::error_code ec;
+            if (content_.has(l.digest) || fs::exists(snapshot_dir(chains[i]), ec)) {
                 progress.event({{"id", id}, {"action", "exists"}, {"current", l.size}, {"total", l.size}});
-                continue;
+            } else {
+                auto last = std::chrono::steady_clock::now() - std::chrono::seconds(1);
+                st = client.blob(l.digest, l.size, content_, [&](int64_t cur, int64_t total) {
+                    auto now = std::chrono::steady_clock::now();
+                    if (cur != total && now - last < std::chrono::milliseconds(100)) return;
+                    last = now;
+                    progress.event({{"id", id}, {"action", "download"}, {"current", cur}, {"total", total}});
+                });
             }
-            auto last = std::chrono::steady_clock::now() - std::chrono::seconds(1);
-            auto st = client.blob(l.digest, l.size, content_, [&](int64_t cur, int64_t total) {
-                auto now = std::chrono::steady_clock::now();
-                if (cur != total && now - last < std::chrono::milliseconds(100)) return;
-                last = now;
-                progress.event({{"id", id}, {"action", "download"}, {"current", cur}, {"total", total}});
-            });
+            if (st) st = ensure_snapshot(l, config.diff_ids[i], chains[i], progress);
+            if (st) progress.event({{"id", id}, {"action", "done"}, {"current", l.size}, {"total", l.size}});
             if (!st) {
                 std::lock_guard<std::mutex> lock(err_mu);
                 if (first_error) first_error = st.error().wrap("layer " + id);
@@ -204,11 +211,6 @@ ctr::Result<json> ImageStore::pull(const json& req, const ctr::sdk::Progress& pr
     for (auto& w : workers) w.join();
     if (!first_error) return first_error.error();
 
-    auto chains = chain_ids(config.diff_ids);
-    for (size_t i = 0; i < manifest.layers.size(); ++i) {
-        CTR_TRY_STATUS(ensure_snapshot(manifest.layers[i], config.diff_ids[i], chains[i], progress));
-        progress.event({{"id", short_id(manifest.layers[i].digest)}, {"action", "done"}, {"current", manifest.layers[i].size}, {"total", manifest.layers[i].size}});
-    }
     // Only now, with every part verified and in place, is the image recorded.
     CTR_TRY_STATUS(content_.put(manifest_doc.digest, manifest_doc.body));
     json layers = json::array();
