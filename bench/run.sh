@@ -4,6 +4,7 @@
 #   bench/run.sh ls           `container ls` against `podman ps`, 0 and 100 containers
 #   bench/run.sh start        `container run --rm IMAGE true` against podman and raw crun
 #   bench/run.sh pull         a ~100 MiB pull against podman, skopeo+umoci and the untar floor
+#   bench/run.sh density      50 idle containers: memory each; 50 parallel starts
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${BUILD_DIR:-build}
@@ -13,5 +14,6 @@ case "${1:-plugins}" in
   ls) bench/ls.sh ;;
   start) bench/start.sh ;;
   pull) bench/pull.sh ;;
-  *) echo "bench/run.sh: unknown suite \"$1\" (plugins, ls, start, pull)" >&2; exit 2 ;;
+  density) bench/density.sh ;;
+  *) echo "bench/run.sh: unknown suite \"$1\" (plugins, ls, start, pull, density)" >&2; exit 2 ;;
 esac
