@@ -4,6 +4,7 @@
 #include "plugins/call.hpp"
 
 #include <atomic>
+#include <set>
 
 namespace ctr::apiserver {
 
@@ -34,6 +35,27 @@ void add_image_routes(Router& r, Daemon& d) {
     r.add("DELETE", "/v1/images", [&d](const Request& req) -> Result<Reply> {
         auto* p = CTR_TRY(image_plugin(d));
         return json_reply(plugins::invoke(p->image()->remove, p->instance(), {{"reference", CTR_TRY(reference_param(req))}}, "remove"));
+    });
+
+    // Prune: without all, nothing is dangling in this store (every image has a
+    // name), so only `all` removes: every image no container was made from.
+    r.add("POST", "/v1/images/prune", [&d](const Request& req) -> Result<Reply> {
+        auto* p = CTR_TRY(image_plugin(d));
+        json removed = json::array();
+        if (!req.flag("all")) return json_reply(json{{"removed", removed}});
+        std::set<std::string> used;
+        {
+            std::lock_guard<std::mutex> lock(d.store_mu);
+            for (const auto& c : CTR_TRY(d.store->containers())) used.insert(c.image);
+        }
+        json images = CTR_TRY(plugins::invoke(p->image()->list, p->instance(), json::object(), "list"));
+        for (const auto& i : images) {
+            std::string ref = i.value("reference", "");
+            if (used.count(ref)) continue;
+            CTR_TRY(plugins::invoke(p->image()->remove, p->instance(), {{"reference", ref}}, "remove"));
+            removed.push_back(ref);
+        }
+        return json_reply(json{{"removed", removed}});
     });
 
     // Pull streams JSON lines: progress events, then {"result": ...} or {"error": ...}.

@@ -107,6 +107,18 @@ void add_image_commands(CLI::App& app, Globals& g) {
         return rc;
     });
 
+    auto* prune = image->add_subcommand("prune", "remove images; -a: every image no container uses");
+    static bool prune_all = false;
+    prune->add_flag("-a,--all", prune_all, "remove every image no container was made from");
+    on_run(prune, g, [&g] {
+        auto client = daemon_client(g);
+        if (!client) return fail(client.error());
+        auto r = client->call("POST", std::string("/v1/images/prune") + (prune_all ? "?all=1" : ""));
+        if (!r) return fail(r.error());
+        for (const auto& name : (*r)["removed"]) std::printf("%s\n", name.get<std::string>().c_str());
+        return 0;
+    });
+
     auto* rm = image->add_subcommand("rm", "remove images (and the content only they used)")->alias("delete");
     static std::vector<std::string> rm_refs;
     rm->add_option("reference", rm_refs, "image references")->required();

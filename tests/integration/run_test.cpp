@@ -389,3 +389,14 @@ TEST_CASE("rename, top and export") {
     CHECK(listing.find("bin/sh -> busybox") != std::string::npos);  // links stay links
     CHECK(r.cli({"rm", "-f", "second"}).code == 0);
 }
+
+TEST_CASE("image prune -a removes every image no container was made from") {
+    if (geteuid() != 0) return;
+    DaemonRoot r;
+    REQUIRE(r.cli({"create", "--name", "keep", shared().image, "true"}).code == 0);
+    CHECK(r.cli({"image", "prune", "-a"}).out.empty());  // in use
+    CHECK(r.cli({"image", "ls", "-q"}).out == shared().image + "\n");
+    CHECK(r.cli({"rm", "keep"}).code == 0);
+    CHECK(r.cli({"image", "prune", "-a"}).out == shared().image + "\n");
+    CHECK(r.cli({"image", "ls", "-q"}).out.empty());
+}
