@@ -24,13 +24,16 @@ pss() {  # sum of PSS (KiB) of the given pids
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
 # 50 started in parallel.
+# (wait on these jobs only: a bare `wait` would wait for the registry too)
 t0=$(now_ms)
-for i in $(seq "$n"); do "$ctr" --root "$work/ours" run -d --name "d$i" "$image" sleep 3600 >/dev/null & done
-wait
+jobs_=()
+for i in $(seq "$n"); do timeout 120 "$ctr" --root "$work/ours" run -d --name "d$i" "$image" sleep 3600 >/dev/null & jobs_+=($!); done
+wait "${jobs_[@]}"
 ours_ms=$(( $(now_ms) - t0 ))
 t0=$(now_ms)
-for i in $(seq "$n"); do $prun --name "d$i" "$image" sleep 3600 >/dev/null & done
-wait
+jobs_=()
+for i in $(seq "$n"); do timeout 120 $prun --name "d$i" "$image" sleep 3600 >/dev/null 2>&1 & jobs_+=($!); done
+wait "${jobs_[@]}"
 podman_ms=$(( $(now_ms) - t0 ))
 sleep 3
 
