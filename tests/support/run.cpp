@@ -53,7 +53,12 @@ DaemonRoot::~DaemonRoot() {
         // ScratchDir cleans up after it.
         (void)cli({"rm", "-a", "-f", "-v"});
         CHECK_MESSAGE(ScratchDir::mounts_below(path()).empty(), (std::string("mounts left under ") + root()));
+        int stopping = daemon_pid();
         (void)cli({"system", "stop"});
+        // The daemon closes its database after its socket is gone: wait for it
+        // to end, or removing the directory would race with its last writes.
+        for (int i = 0; i < 500 && stopping > 0 && !gone(stopping); ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     int pid = daemon_pid();
     if (pid > 0 && !gone(pid)) {
