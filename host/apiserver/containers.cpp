@@ -133,7 +133,6 @@ Result<std::vector<store::ContainerRecord>> Containers::list() {
     std::vector<store::ContainerRecord> out;
     for (auto& c : all) {
         CTR_TRY_STATUS(refresh(c));
-        std::error_code ec;
         if (c.config.value("rm", false) && c.state == "stopped") continue;  // just removed
         out.push_back(c);
     }

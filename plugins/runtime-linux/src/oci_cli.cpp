@@ -47,11 +47,12 @@ bool hybrid_cgroups() {
 }
 
 ctr::Result<OciRun> run_oci(const OciBinary& binary, const std::vector<std::string>& args, const Stdio& stdio) {
-    char log_tmpl[] = "/tmp/ctr-oci-log-XXXXXX";
-    int log_fd = ::mkstemp(log_tmpl);
+    // The runtime's own messages go to a file of ours (its --log), in our state
+    // directory like everything else of this root.
+    std::string log_path = binary.state_root + ".log-XXXXXX";  // beside, not inside, its state
+    int log_fd = ::mkstemp(log_path.data());
     if (log_fd < 0) return ctr::make_error(CTR_E_RESOURCE_EXHAUSTED, std::string("make a log file: ") + std::strerror(errno));
     ::close(log_fd);
-    std::string log_path = log_tmpl;
 
     std::vector<std::string> argv = {binary.path, "--root", binary.state_root, "--log", log_path};
     argv.insert(argv.end(), args.begin(), args.end());
