@@ -11,8 +11,13 @@ ctr="$PWD/$build/host/container"
 work=$(mktemp -d /tmp/container-demo-XXXXXX)
 registry_pid=""
 cleanup() {
+  local daemon
+  daemon=$(cat "$work/root/run/container/apiserver.pid" 2>/dev/null || true)
   "$ctr" --root "$work/root" system stop >/dev/null 2>&1 || true
-  [ -n "$registry_pid" ] && kill "$registry_pid" 2>/dev/null && wait "$registry_pid" 2>/dev/null
+  # It closes its database after its socket goes: let it finish before the rm.
+  for _ in $(seq 100); do [ -n "$daemon" ] && [ -e "/proc/$daemon" ] && ! grep -q '^State:.*Z' "/proc/$daemon/status" 2>/dev/null || break; sleep 0.05; done
+  # wait reports the kill (143); under set -e that would skip the rm below.
+  if [ -n "$registry_pid" ]; then kill "$registry_pid" 2>/dev/null; wait "$registry_pid" 2>/dev/null || true; fi
   rm -rf "$work"
 }
 trap cleanup EXIT
