@@ -36,11 +36,6 @@ Shared& shared() {
     return s;
 }
 
-bool mounted_under(const fs::path& root) {
-    auto mounts = ctr::sys::read_file("/proc/self/mountinfo");
-    return mounts && mounts->find(root.string() + "/") != std::string::npos;
-}
-
 }  // namespace
 
 TEST_CASE("run pulls a missing image, shows stdout and stderr apart, and exits with the container's code") {
@@ -55,7 +50,7 @@ TEST_CASE("run pulls a missing image, shows stdout and stderr apart, and exits w
     // --rm left nothing: no record, no directory, no mount.
     CHECK(r.cli({"ls", "-a", "-q"}).out.empty());
     CHECK(fs::is_empty(r.path() / "var/lib/container/containers"));
-    CHECK_FALSE(mounted_under(r.path()));
+    CHECK(ScratchDir::mounts_below(r.path()).empty());
 }
 
 TEST_CASE("run applies the image config and the flags: env, workdir, user, hostname, entrypoint") {
@@ -124,7 +119,7 @@ TEST_CASE("run -d, ls, logs, stop, start again, rm; rm of a running container ne
     CHECK(r.cli({"wait", "web"}).out == "137\n");
     CHECK(r.cli({"kill", "web"}).code == 125);               // not running
     CHECK(r.cli({"rm", "web"}).code == 0);
-    CHECK_FALSE(mounted_under(r.path()));
+    CHECK(ScratchDir::mounts_below(r.path()).empty());
 }
 
 TEST_CASE("errors: missing program 127, name in use, unknown runtime, unknown image; nothing left behind") {
@@ -201,7 +196,7 @@ TEST_CASE("20 containers started in parallel all run and report their own exit c
         CHECK(res.out == "n" + std::to_string(i) + "\n");
     }
     CHECK(r.cli({"ls", "-a", "-q"}).out.empty());
-    CHECK_FALSE(mounted_under(r.path()));
+    CHECK(ScratchDir::mounts_below(r.path()).empty());
 }
 
 TEST_CASE("system stop --all stops every container, then the daemon") {
@@ -253,7 +248,7 @@ TEST_CASE("volumes: a named volume shared by two running containers, read-only m
     }
     CHECK(r.cli({"rm", "-f", "writer"}).code == 0);
     CHECK(r.cli({"volume", "rm", "shared"}).code == 0);
-    CHECK_FALSE(mounted_under(r.path()));
+    CHECK(ScratchDir::mounts_below(r.path()).empty());
 }
 
 TEST_CASE("exec runs another process in a running container, with its own output and exit code") {
