@@ -7,10 +7,7 @@ source "$(dirname "$0")/lib.sh"
 need podman umoci skopeo docker-registry
 n=${DENSITY_N:-50}
 start_registry
-push_image tiny 'mkdir -p bin && cp /bin/busybox bin/ && ln -s busybox bin/sleep && ln -s busybox bin/sh'
-image="$registry/bench/tiny:1"
-"$ctr" --root "$work/ours" image pull --progress none "$image" >/dev/null
-$piso pull -q --tls-verify=false "$image" >/dev/null
+tiny_image sleep sh
 prun="$piso --runtime runc run -d --network none --ulimit nofile=1024:1024 --ulimit nproc=4096:4096"
 
 pss() {  # sum of PSS (KiB) of the given pids

@@ -56,6 +56,17 @@ push_image() {
   skopeo copy --quiet --dest-tls-verify=false "oci:$work/L-$name:t" "docker://$registry/bench/$name:1"
 }
 
+# tiny_image APPLET...: busybox with these applets, pushed, then pulled by us and
+# by podman, so that a run measures starting and not pulling. Sets $image.
+tiny_image() {
+  local links="" a
+  for a in "$@"; do links+=" && ln -s busybox bin/$a"; done
+  push_image tiny "mkdir -p bin && cp /bin/busybox bin/$links"
+  image="$registry/bench/tiny:1"
+  "$ctr" --root "$work/ours" image pull --progress none "$image" >/dev/null
+  $piso pull -q --tls-verify=false "$image" >/dev/null
+}
+
 # median_ms CSV NAME: hyperfine's median (column 4), in ms.
 median_ms() { awk -F, -v n="$2" '$1==n {printf "%.1f", $4 * 1000}' "$1"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", a / b}'; }

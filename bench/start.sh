@@ -11,10 +11,7 @@ source "$(dirname "$0")/lib.sh"
 need podman hyperfine umoci skopeo docker-registry crun
 runs=${RUNS:-20}
 start_registry
-push_image tiny 'mkdir -p bin && cp /bin/busybox bin/ && ln -s busybox bin/true && ln -s busybox bin/sh'
-image="$registry/bench/tiny:1"
-"$ctr" --root "$work/ours" image pull --progress none "$image" >/dev/null
-$piso pull -q --tls-verify=false "$image" >/dev/null
+tiny_image true sh
 
 # A raw crun bundle: the same root filesystem, crun's default spec running true.
 mkdir -p "$work/bundle/rootfs/bin" && cp /bin/busybox "$work/bundle/rootfs/bin/" && ln -s busybox "$work/bundle/rootfs/bin/true"
