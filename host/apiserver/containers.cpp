@@ -192,8 +192,16 @@ Result<store::ContainerRecord> Containers::create(const json& body) {
     if (!prepared) return undo(prepared.error());
     auto mounts = resolve_volumes(c, req);
     if (!mounts) return undo(mounts.error());
-    auto spec = services::make_spec(req, (*image)["config"], dir / "rootfs", c.id, cgroup_parent(d_.paths), *mounts);
+    auto wired = networks_.wire(c, req, dir);
+    if (!wired) return undo(wired.error());
+    failpoint("container-create-after-network");
+    // The user's own -v on /etc/hosts or /etc/resolv.conf wins over ours.
+    for (const auto& m : wired->mounts)
+        if (std::none_of(mounts->begin(), mounts->end(), [&](const services::ResolvedMount& x) { return x.destination == m.destination; }))
+            mounts->push_back(m);
+    auto spec = services::make_spec(req, (*image)["config"], dir / "rootfs", c.id, cgroup_parent(d_.paths), *mounts, wired->spec);
     if (!spec) return undo(spec.error());
+    c.config["network_attachments"] = wired->attachments;
     if (auto st = sys::write_file_atomic(dir / "config.json", spec->dump(2)); !st) return undo(st.error());
     c.state = "created";
     {
@@ -663,6 +671,9 @@ Status Containers::destroy(const store::ContainerRecord& c, bool volumes) {
                                   {{"container_id", c.id}, {"target", (dir / "rootfs").string()}}, "release_rootfs");
         if (!st) spdlog::warn("container {}: release root filesystem: {}", c.name, st.error().message);
     }
+    // Addresses and links go before the record: until the record is gone, a
+    // crash leaves it to say what to release.
+    if (auto st = networks_.unwire(c); !st) spdlog::warn("container {}: release its network: {}", c.name, st.error().message);
     std::error_code ec;
     fs::remove_all(dir, ec);
     {

@@ -8,6 +8,7 @@
 #pragma once
 
 #include "apiserver/daemon.hpp"
+#include "apiserver/networks.hpp"
 #include "services/spec.hpp"
 
 #include <condition_variable>
@@ -22,7 +23,7 @@ inline constexpr int32_t kDetailExecDenied = 1002;
 
 class Containers {
 public:
-    explicit Containers(Daemon& d) : d_(d) {}
+    Containers(Daemon& d, Networks& networks) : d_(d), networks_(networks) {}
     ~Containers();
 
     Result<store::ContainerRecord> create(const nlohmann::json& body);
@@ -71,6 +72,7 @@ private:
     void maybe_restart(const store::ContainerRecord& c);
 
     Daemon& d_;
+    Networks& networks_;
     std::mutex mu_;                 // spawned shims; exit codes of containers removed by --rm
     std::set<pid_t> shims_;
     std::map<std::string, int64_t> removed_exits_;

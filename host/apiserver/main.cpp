@@ -17,6 +17,7 @@
 #include <CLI/CLI.hpp>
 
 #include <csignal>
+#include <set>
 #include <cstdio>
 #include <fcntl.h>
 #include <sys/file.h>
@@ -97,12 +98,25 @@ int main(int argc, char** argv) {
     options.load_kinds = {CTR_KIND_IMAGE, CTR_KIND_NETWORK};
     daemon->plugins = plugins::Registry::scan(options);
 
-    auto containers = std::make_unique<apiserver::Containers>(*daemon);
+    apiserver::Networks networks(*daemon);
+    auto containers = std::make_unique<apiserver::Containers>(*daemon, networks);
     auto rolled = containers->reconcile();
     if (!rolled) return fail("reconcile containers: " + rolled.error().message);
     for (const auto& line : *rolled) spdlog::warn("after a crash: {}", line);
+    // Then the network: addresses and namespaces of containers that are gone.
+    {
+        std::set<std::string> ids;
+        std::lock_guard<std::mutex> store_lock(daemon->store_mu);
+        auto all = daemon->store->containers();
+        if (!all) return fail("reconcile networks: " + all.error().message);
+        for (const auto& c : *all) ids.insert(c.id);
+        auto released = networks.reconcile(ids);
+        if (!released) spdlog::warn("reconcile networks: {}", released.error().message);
+        else
+            for (const auto& line : *released) spdlog::warn("after a crash: {}", line);
+    }
 
-    daemon->stop_all_containers = [&containers]() -> Status {
+    daemon->stop_all_containers = [&containers, &networks]() -> Status {
         auto all = containers->list();
         if (!all) return all.error();
         for (const auto& c : *all) {
@@ -110,6 +124,7 @@ int main(int argc, char** argv) {
             auto stopped = containers->stop(c.id, 10, SIGTERM);
             if (!stopped) return stopped.error();
         }
+        networks.remove_default_if_unused();
         return ok();
     };
 
@@ -125,6 +140,7 @@ int main(int argc, char** argv) {
     apiserver::add_object_routes(router, *daemon);
     apiserver::add_image_routes(router, *daemon);
     apiserver::add_container_routes(router, *daemon, *containers);
+    apiserver::add_network_routes(router, *daemon, networks);
     apiserver::add_registry_routes(router, auth);
     apiserver::Server server(*daemon, router);
     if (auto st = server.listen(api::socket_path(paths)); !st) return fail(st.error().message);

@@ -1,4 +1,4 @@
-// /v1/networks, /v1/volumes
+// /v1/volumes (networks: apiserver/networks.cpp)
 #include "apiserver/daemon.hpp"
 
 namespace ctr::apiserver {
@@ -23,12 +23,6 @@ Result<json> labels_of(const json& body) {
 }  // namespace
 
 void add_object_routes(Router& r, Daemon& d) {
-    // ---- networks (filled by the network plugin's issue) ----
-    r.add("GET", "/v1/networks", [&d](const Request&) -> Result<Reply> {
-        std::lock_guard<std::mutex> lock(d.store_mu);
-        return json_reply(to_array(CTR_TRY(d.store->networks())));
-    });
-
     // ---- volumes ----
     r.add("POST", "/v1/volumes", [&d](const Request& req) -> Result<Reply> {
         const json& b = req.body.is_null() ? json::object() : req.body;

@@ -45,6 +45,9 @@ void add_list_flags(CLI::App* cmd, ListFlags& flags);
 // Prints `error` as "container: message" and returns the engine exit code.
 int fail(const Error& error);
 
+// "k=v" strings into an object; `what` (the flag) goes into the error.
+Result<nlohmann::json> key_values(const std::vector<std::string>& items, const std::string& what);
+
 void add_system_commands(CLI::App& app, Globals& g);
 void add_volume_commands(CLI::App& app, Globals& g);
 void add_container_commands(CLI::App& app, Globals& g);

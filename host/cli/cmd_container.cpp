@@ -108,30 +108,6 @@ void add_container_commands(CLI::App& app, Globals& g) {
     });
 }
 
-void add_network_commands(CLI::App& app, Globals& g) {
-    auto* network = app.add_subcommand("network", "manage networks")->alias("n");
-    network->require_subcommand(1);
-    auto* nls = network->add_subcommand("ls", "list networks")->alias("list");
-    static ListFlags nlf;
-    add_list_flags(nls, nlf);
-    on_run(nls, g, [&g] {
-        auto client = daemon_client(g);
-        if (!client) return fail(client.error());
-        auto r = client->call("GET", "/v1/networks");
-        if (!r) return fail(r.error());
-        if (nlf.quiet) {
-            for (const auto& n : *r) std::printf("%s\n", n["name"].get<std::string>().c_str());
-        } else if (nlf.format == "json") {
-            print_json(*r);
-        } else {
-            std::vector<std::vector<std::string>> rows;
-            for (const auto& n : *r) rows.push_back({n["name"], n["subnet"], n["gateway"]});
-            std::fputs(render_table({"NETWORK", "SUBNET", "GATEWAY"}, rows).c_str(), stdout);
-        }
-        return 0;
-    });
-}
-
 }  // namespace ctr::cli
 
 namespace ctr::cli {

@@ -7,22 +7,6 @@
 
 namespace ctr::cli {
 
-namespace {
-
-// "k=v" strings into an object; the field name goes into the error.
-Result<nlohmann::json> key_values(const std::vector<std::string>& items, const std::string& what) {
-    nlohmann::json out = nlohmann::json::object();
-    for (const auto& item : items) {
-        auto eq = item.find('=');
-        if (eq == std::string::npos || eq == 0)
-            return make_error(CTR_E_INVALID_ARGUMENT, what + ": \"" + item + "\" is not key=value");
-        out[item.substr(0, eq)] = item.substr(eq + 1);
-    }
-    return out;
-}
-
-}  // namespace
-
 void add_volume_commands(CLI::App& app, Globals& g) {
     auto* volume = app.add_subcommand("volume", "manage volumes")->alias("v");
     volume->require_subcommand(1);

@@ -21,4 +21,15 @@ void add_list_flags(CLI::App* cmd, ListFlags& flags) {
 
 int fail(const Error& e) { return error(e.message); }
 
+Result<nlohmann::json> key_values(const std::vector<std::string>& items, const std::string& what) {
+    nlohmann::json out = nlohmann::json::object();
+    for (const auto& item : items) {
+        auto eq = item.find('=');
+        if (eq == std::string::npos || eq == 0)
+            return make_error(CTR_E_INVALID_ARGUMENT, what + ": \"" + item + "\" is not key=value");
+        out[item.substr(0, eq)] = item.substr(eq + 1);
+    }
+    return out;
+}
+
 }  // namespace ctr::cli

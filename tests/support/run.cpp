@@ -34,8 +34,12 @@ Run run(const std::string& binary, const std::vector<std::string>& args, const s
 
 }  // namespace ctr::test
 
+#include "sys/files.hpp"
+
 #include <csignal>
+#include <cstdio>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 namespace ctr::test {
@@ -53,6 +57,11 @@ DaemonRoot::~DaemonRoot() {
         // ScratchDir cleans up after it.
         (void)cli({"rm", "-a", "-f", "-v"});
         CHECK_MESSAGE(ScratchDir::mounts_below(path()).empty(), (std::string("mounts left under ") + root()));
+        // With no container left, every network can go, and must.
+        std::istringstream nets(cli({"network", "ls", "-q"}).out);
+        for (std::string name; std::getline(nets, name);)
+            if (!name.empty()) CHECK(cli({"network", "rm", name}).code == 0);
+        CHECK_MESSAGE(release_network_leftovers() == 0, (std::string("network state left under ") + root()));
         int stopping = daemon_pid();
         (void)cli({"system", "stop"});
         // The daemon closes its database after its socket is gone: wait for it
@@ -65,6 +74,36 @@ DaemonRoot::~DaemonRoot() {
         ::kill(pid, SIGKILL);
         for (int i = 0; i < 200 && !gone(pid); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
+    release_network_leftovers();  // after a test that killed its daemon for good
+}
+
+int DaemonRoot::release_network_leftovers() const {
+    // network-vmnet's state names every bridge and veth it made, and its
+    // table is named after its state directory (plugins/network-vmnet).
+    auto dir = path() / "var/lib/container/plugins/network-vmnet";
+    int left = 0;
+    std::error_code ec;
+    for (const auto& f : std::filesystem::directory_iterator(dir / "networks", ec)) {
+        auto text = sys::read_file(f.path());
+        if (!text) continue;
+        auto j = nlohmann::json::parse(*text, nullptr, false);
+        if (!j.is_object()) continue;
+        ++left;
+        for (const auto& e : j.value("endpoints", nlohmann::json::array()))
+            (void)sys::run_capture({"/usr/sbin/ip", "link", "del", e.value("host_link", "none")}, 10000);
+        (void)sys::run_capture({"/usr/sbin/ip", "link", "del", j.value("bridge", "none")}, 10000);
+        std::filesystem::remove(f.path(), ec);
+    }
+    uint32_t h = 2166136261u;
+    for (unsigned char c : dir.string()) h = (h ^ c) * 16777619u;
+    char table[32];
+    std::snprintf(table, sizeof table, "container_%08x", h);
+    auto listed = sys::run_capture({"/usr/sbin/nft", "list", "table", "ip", table}, 10000);
+    if (listed && listed->status.code == 0 && !listed->status.signal) {
+        ++left;
+        (void)sys::run_capture({"/usr/sbin/nft", "delete", "table", "ip", table}, 10000);
+    }
+    return left;
 }
 
 Run DaemonRoot::cli(const std::vector<std::string>& args, const std::vector<std::string>& env) const {

@@ -229,6 +229,7 @@ Result<RunRequest> RunRequest::from_json(const json& b) {
     for (const auto& [k, v] : b.items()) {
         bool ok = false;
         for (const char* x : known) ok = ok || k == x;
+        ok = ok || NetworkOptions::is_field(k);
         if (!ok) return make_error(CTR_E_INVALID_ARGUMENT, "unknown field \"" + k + "\"");
     }
     RunRequest r;
@@ -302,6 +303,7 @@ Result<RunRequest> RunRequest::from_json(const json& b) {
         for (size_t k = i + 1; k < r.volumes.size(); ++k)
             if (r.volumes[i].destination == r.volumes[k].destination)
                 return make_error(CTR_E_INVALID_ARGUMENT, "two volumes at " + r.volumes[i].destination);
+    r.network = CTR_TRY(NetworkOptions::from_json(b));
     return r;
 }
 
@@ -322,11 +324,13 @@ json RunRequest::to_json() const {
     j["stop_signal"] = stop_signal;
     j["stop_timeout"] = stop_timeout;
     j["restart"] = restart;
+    network.to_json(j);
     return j;
 }
 
 Result<json> make_spec(const RunRequest& req, const json& image_config, const std::filesystem::path& rootfs,
-                       const std::string& id, const std::string& cgroup_parent, const std::vector<ResolvedMount>& extra) {
+                       const std::string& id, const std::string& cgroup_parent, const std::vector<ResolvedMount>& extra,
+                       const SpecNetwork& network) {
     json cfg = image_config.value("config", json::object());
     if (cfg.is_null()) cfg = json::object();
     auto list = [](const json& j, const char* key) {
@@ -433,6 +437,12 @@ Result<json> make_spec(const RunRequest& req, const json& image_config, const st
                            "/sys/devices/virtual/powercap", "/sys/firmware"}},
           {"readonlyPaths", {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}}}},
     };
+    auto& namespaces = spec["linux"]["namespaces"];
+    for (auto& ns : namespaces)
+        if (ns["type"] == "network" && network.kind == SpecNetwork::Kind::path) ns["path"] = network.path;
+    if (network.kind == SpecNetwork::Kind::host)
+        namespaces.erase(std::remove_if(namespaces.begin(), namespaces.end(), [](const json& ns) { return ns["type"] == "network"; }),
+                         namespaces.end());
     for (const auto& t : req.tmpfs) {
         auto colon = t.find(':');
         json options = {"nosuid", "nodev"};

@@ -4,6 +4,8 @@
 // ambient sets, no_new_privileges, masked and read-only /proc and /sys paths.
 #pragma once
 
+#include "services/network_options.hpp"
+
 #include <ctr/sdk/result.hpp>
 #include <nlohmann/json.hpp>
 
@@ -50,6 +52,7 @@ struct RunRequest {
     std::string stop_signal;                         // for stop; default the image's, else TERM
     int64_t stop_timeout = -1;                       // seconds; -1: 10
     std::string restart = "no";                      // no | on-failure[:N] | always | unless-stopped
+    NetworkOptions network;                          // --network, -p, --dns ...
 
     static Result<RunRequest> from_json(const nlohmann::json& body);
     nlohmann::json to_json() const;
@@ -61,10 +64,18 @@ struct ResolvedMount {
     bool read_only = false;
 };
 
+// The container's network namespace: its own empty one (--network none),
+// the host's (--network host), or one made and wired beforehand.
+struct SpecNetwork {
+    enum class Kind { own, host, path } kind = Kind::own;
+    std::string path;
+};
+
 // `rootfs` is the container's mounted root filesystem (for /etc/passwd).
 Result<nlohmann::json> make_spec(const RunRequest& req, const nlohmann::json& image_config,
                                  const std::filesystem::path& rootfs, const std::string& id,
-                                 const std::string& cgroup_parent, const std::vector<ResolvedMount>& mounts = {});
+                                 const std::string& cgroup_parent, const std::vector<ResolvedMount>& mounts = {},
+                                 const SpecNetwork& network = {});
 
 // Reads a file of the container's root filesystem without following any
 // symlink out of it (openat2 RESOLVE_IN_ROOT).

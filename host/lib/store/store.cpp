@@ -165,8 +165,8 @@ Status Store::rename_container(const std::string& id, const std::string& name) {
 
 Status Store::update_container(const ContainerRecord& c) {
     auto s = CTR_TRY(db_->prepare(
-        "UPDATE containers SET state = ?, started_at = ?, finished_at = ?, exit_code = ?, pid = ? WHERE id = ?"));
-    s.bind(1, c.state).bind(2, c.started_at).bind(3, c.finished_at).bind(4, c.exit_code).bind(5, c.pid).bind(6, c.id);
+        "UPDATE containers SET state = ?, started_at = ?, finished_at = ?, exit_code = ?, pid = ?, config = ? WHERE id = ?"));
+    s.bind(1, c.state).bind(2, c.started_at).bind(3, c.finished_at).bind(4, c.exit_code).bind(5, c.pid).bind(6, c.config.dump()).bind(7, c.id);
     return s.run();
 }
 

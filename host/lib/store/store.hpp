@@ -31,7 +31,7 @@ public:
     Status insert_container(const ContainerRecord& c);
     Status delete_container(const std::string& id);
     Status rename_container(const std::string& id, const std::string& name);
-    // Writes state, pid, times and exit code of an existing record.
+    // Writes state, pid, times, exit code and config of an existing record.
     Status update_container(const ContainerRecord& c);
     // By full id, unique id prefix, or name.
     Result<std::optional<ContainerRecord>> container(const std::string& id_or_name);

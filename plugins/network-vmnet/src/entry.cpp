@@ -1,13 +1,30 @@
-// network-vmnet: ABI wiring. Networks, endpoints, NAT and DNS arrive with the
-// network issue; until then the plugin loads and negotiates, and every
-// operation answers CTR_E_UNIMPLEMENTED with a message saying so.
+// network-vmnet: the ABI face of Networks (networks.hpp), which does the work.
+#include "networks.hpp"
+
 #include <ctr/sdk/plugin.hpp>
 
 namespace {
 
+using ctr::sdk::json;
+
 class NetworkVmnet : public ctr::sdk::Network {
 public:
     using Network::Network;
+
+    ctr::Status init() override {
+        if (host().state_dir().empty()) return ctr::make_error(CTR_E_UNAVAILABLE, "the host gave no state directory");
+        const auto& h = host();
+        networks_ = std::make_unique<ctr::net::Networks>(h.state_dir(), [h](const std::string& m) { h.warn(m); });
+        return ctr::ok();
+    }
+    ctr::Result<json> create_network(const json& req) override { return networks_->create(req); }
+    ctr::Result<json> remove_network(const json& req) override { return networks_->remove(req); }
+    ctr::Result<json> attach(const json& req) override { return networks_->attach(req); }
+    ctr::Result<json> detach(const json& req) override { return networks_->detach(req); }
+    ctr::Result<json> list(const json&) override { return networks_->list(); }
+
+private:
+    std::unique_ptr<ctr::net::Networks> networks_;
 };
 
 }  // namespace

@@ -271,9 +271,9 @@ inline const ctr_runtime_v1 kRuntimeTable = {
 
 inline const ctr_network_v1 kNetworkTable = {
     sizeof(ctr_network_v1), 0,
-    CTR_SDK_DETAIL_OP(Network, create_network, "name", "subnet", "gateway", "internal", "labels", "options"),
+    CTR_SDK_DETAIL_OP(Network, create_network, "name", "subnet", "gateway", "internal", "labels", "options", "pool"),
     CTR_SDK_DETAIL_OP(Network, remove_network, "name"),
-    CTR_SDK_DETAIL_OP(Network, attach, "network", "container_id", "netns", "tap", "ifname", "ip", "mac", "aliases"),
+    CTR_SDK_DETAIL_OP(Network, attach, "network", "container_id", "netns", "tap", "ifname", "ip", "mac", "aliases", "ports"),
     CTR_SDK_DETAIL_OP(Network, detach, "network", "container_id"),
     CTR_SDK_DETAIL_OP(Network, list, ""),
 };

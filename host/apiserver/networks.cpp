@@ -1,0 +1,242 @@
+#include "apiserver/networks.hpp"
+
+#include "plugins/call.hpp"
+#include "sys/files.hpp"
+#include "sys/netns.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <fstream>
+#include <sstream>
+
+namespace ctr::apiserver {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+Result<plugins::LoadedPlugin*> Networks::plugin() {
+    auto p = d_.plugins->get("network-vmnet", CTR_KIND_NETWORK);
+    if (p) return p;
+    for (const auto& e : d_.plugins->entries())  // a third-party network plugin, when it is the only one
+        if (e.kind == "network" && e.state == plugins::PluginState::loaded) return d_.plugins->get(e.name, CTR_KIND_NETWORK);
+    return p.error();
+}
+
+Result<json> Networks::list() {
+    auto* p = CTR_TRY(plugin());
+    return plugins::invoke(p->network()->list, p->instance(), json::object(), "list");
+}
+
+Result<json> Networks::inspect(const std::string& name) {
+    for (const auto& n : CTR_TRY(list()))
+        if (n.value("name", "") == name) return n;
+    return make_error(CTR_E_NOT_FOUND, "network \"" + name + "\" not found");
+}
+
+Result<json> Networks::create(const json& body) {
+    if (!body.is_object()) return make_error(CTR_E_INVALID_ARGUMENT, "request body must be an object");
+    json req = json::object();
+    for (const auto& [k, v] : body.items()) {
+        if (k != "name" && k != "subnet" && k != "gateway" && k != "internal" && k != "labels" && k != "options")
+            return make_error(CTR_E_INVALID_ARGUMENT, "unknown field \"" + k + "\"");
+        req[k] = v;
+    }
+    std::string name = body.value("name", "");
+    if (name == "none" || name == "host")
+        return make_error(CTR_E_INVALID_ARGUMENT, "name: \"" + name + "\" is reserved (--network " + name + " means no network of ours)");
+    req["pool"] = {{"subnet", d_.config.network_subnet_pool}, {"prefix_length", d_.config.network_prefix_length}};
+    auto* p = CTR_TRY(plugin());
+    auto made = CTR_TRY(plugins::invoke(p->network()->create_network, p->instance(), req, "create_network"));
+    spdlog::info("created network {} ({})", name, made.value("subnet", ""));
+    return made;
+}
+
+Status Networks::remove(const std::string& name) {
+    auto* p = CTR_TRY(plugin());
+    CTR_TRY(plugins::invoke(p->network()->remove_network, p->instance(), {{"name", name}}, "remove_network"));
+    spdlog::info("removed network {}", name);
+    return ok();
+}
+
+Result<std::vector<std::string>> Networks::prune() {
+    std::vector<std::string> removed;
+    for (const auto& n : CTR_TRY(list())) {
+        std::string name = n.value("name", "");
+        if (name == d_.config.network_default || !n.value("endpoints", json::array()).empty()) continue;
+        if (remove(name)) removed.push_back(name);
+    }
+    return removed;
+}
+
+Status Networks::ensure(const std::string& name) {
+    std::lock_guard lock(mu_);
+    auto found = inspect(name);
+    if (found) return ok();
+    if (found.error().status != CTR_E_NOT_FOUND) return found.error();
+    if (name != d_.config.network_default) return found.error();
+    auto made = create({{"name", name}});
+    if (!made && made.error().status != CTR_E_ALREADY_EXISTS) return made.error().wrap("make the default network");
+    return ok();
+}
+
+namespace {
+
+std::vector<std::string> host_resolv_nameservers() {
+    std::vector<std::string> out;
+    std::ifstream in("/etc/resolv.conf");
+    std::string line;
+    while (std::getline(in, line)) {
+        std::istringstream words(line);
+        std::string key, value;
+        if (words >> key >> value && key == "nameserver") out.push_back(value);
+    }
+    return out;
+}
+
+}  // namespace
+
+Result<Networks::Wiring> Networks::wire(const store::ContainerRecord& c, const services::RunRequest& req, const fs::path& dir) {
+    using Mode = services::NetworkOptions::Mode;
+    const auto& opt = req.network;
+    Wiring w;
+    std::string hostname = req.hostname.empty() ? c.id.substr(0, 12) : req.hostname;
+    std::string my_ip, gateway;
+    std::vector<std::string> nameservers = opt.dns;
+
+    if (opt.mode == Mode::host) {
+        w.spec.kind = services::SpecNetwork::Kind::host;
+        if (nameservers.empty()) nameservers = host_resolv_nameservers();
+    } else if (opt.mode == Mode::none) {
+        w.spec.kind = services::SpecNetwork::Kind::own;
+    } else {
+        std::vector<std::string> names = opt.networks;
+        if (names.empty()) names.push_back(d_.config.network_default);
+        for (const auto& n : names) CTR_TRY_STATUS(ensure(n));
+        std::vector<services::PortMapping> ports;
+        for (const auto& text : opt.publish) {
+            auto more = CTR_TRY(services::parse_publish(text));
+            ports.insert(ports.end(), more.begin(), more.end());
+        }
+        fs::path ns = netns_of(c.id);
+        CTR_TRY_STATUS(sys::make_dirs(ns.parent_path(), 0700));
+        CTR_TRY_STATUS(sys::make_netns(ns));
+        w.spec.kind = services::SpecNetwork::Kind::path;
+        w.spec.path = ns.string();
+        auto* p = CTR_TRY(plugin());
+        for (size_t i = 0; i < names.size(); ++i) {
+            json aliases = {c.name, c.id.substr(0, 12)};
+            if (!req.hostname.empty() && req.hostname != c.name) aliases.push_back(req.hostname);
+            for (const auto& a : opt.aliases) aliases.push_back(a);
+            json attach = {{"network", names[i]}, {"container_id", c.id}, {"netns", ns.string()},
+                           {"ifname", "eth" + std::to_string(i)}, {"aliases", aliases}};
+            if (i == 0) {  // --ip, --mac-address and -p belong to the first network
+                if (!opt.ip.empty()) attach["ip"] = opt.ip;
+                if (!opt.mac.empty()) attach["mac"] = opt.mac;
+                json pj = json::array();
+                for (const auto& m : ports) pj.push_back(m.to_json());
+                if (!pj.empty()) attach["ports"] = pj;
+            }
+            auto r = plugins::invoke(p->network()->attach, p->instance(), attach, "attach");
+            if (!r) return r.error().wrap("network \"" + names[i] + "\"");
+            std::string cidr = (*r)["ips"][0].value("address", "");
+            std::string ip = cidr.substr(0, cidr.find('/'));
+            std::string gw = (*r)["ips"][0].value("gateway", "");
+            std::string mac;
+            for (const auto& itf : (*r)["interfaces"])
+                if (itf.contains("sandbox")) mac = itf.value("mac", "");
+            w.attachments.push_back({{"network", names[i]}, {"ip", ip}, {"prefix", std::stoi(cidr.substr(cidr.find('/') + 1))},
+                                     {"gateway", gw}, {"mac", mac}, {"ifname", "eth" + std::to_string(i)}});
+            if (i == 0) {
+                my_ip = ip;
+                gateway = gw;
+            }
+        }
+        // The first network's DNS server answers names on that network and
+        // passes the rest to the host's resolvers.
+        if (nameservers.empty()) nameservers.push_back(gateway);
+    }
+
+    std::vector<services::HostEntry> extra;
+    for (const auto& h : opt.add_hosts) {
+        auto e = CTR_TRY(services::parse_add_host(h));
+        if (e.ip == "host-gateway") {
+            if (gateway.empty()) return make_error(CTR_E_INVALID_ARGUMENT, "--add-host " + h + ": host-gateway needs a network");
+            e.ip = gateway;
+        }
+        extra.push_back(e);
+    }
+    if (opt.mode == Mode::none && nameservers.empty() && extra.empty()) return w;  // the image's own files
+    CTR_TRY_STATUS(sys::write_file_atomic(dir / "hosts", services::render_hosts(hostname, c.name, my_ip, extra)));
+    CTR_TRY_STATUS(sys::write_file_atomic(dir / "resolv.conf", services::render_resolv_conf(nameservers, opt.dns_search, opt.dns_options)));
+    w.mounts.push_back({(dir / "hosts").string(), "/etc/hosts", false});
+    w.mounts.push_back({(dir / "resolv.conf").string(), "/etc/resolv.conf", false});
+    return w;
+}
+
+Status Networks::unwire(const store::ContainerRecord& c) {
+    Status result = ok();
+    const json& nets = c.config.value("networks", json::array());
+    std::vector<std::string> names;
+    for (const auto& n : nets)
+        if (n.is_string() && n != "none" && n != "host") names.push_back(n);
+    if (names.empty() && nets.empty()) names.push_back(d_.config.network_default);
+    if (!names.empty()) {
+        if (auto p = plugin(); p) {
+            for (const auto& n : names) {
+                auto r = plugins::invoke((*p)->network()->detach, (*p)->instance(), {{"network", n}, {"container_id", c.id}}, "detach");
+                if (!r && r.error().status != CTR_E_NOT_FOUND) {
+                    spdlog::warn("container {}: detach from network {}: {}", c.name, n, r.error().message);
+                    result = r.error();
+                }
+            }
+        }
+    }
+    if (auto st = sys::remove_netns(netns_of(c.id)); !st) {
+        spdlog::warn("container {}: {}", c.name, st.error().message);
+        result = st;
+    }
+    return result;
+}
+
+Result<std::vector<std::string>> Networks::reconcile(const std::set<std::string>& ids) {
+    std::vector<std::string> done;
+    auto* p = CTR_TRY(plugin());
+    for (const auto& n : CTR_TRY(list())) {
+        for (const auto& e : n.value("endpoints", json::array())) {
+            std::string id = e.value("container_id", "");
+            if (ids.count(id)) continue;
+            CTR_TRY(plugins::invoke(p->network()->detach, p->instance(), {{"network", n["name"]}, {"container_id", id}}, "detach"));
+            done.push_back("released the address " + e.value("ip", "") + " of container " + id.substr(0, 12) + " on network " +
+                           n.value("name", ""));
+        }
+    }
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(d_.paths.run_dir() / "netns", ec)) {
+        if (ids.count(entry.path().filename().string())) continue;
+        CTR_TRY_STATUS(sys::remove_netns(entry.path()));
+        done.push_back("removed the network namespace of container " + entry.path().filename().string().substr(0, 12));
+    }
+    return done;
+}
+
+void Networks::remove_default_if_unused() {
+    auto n = inspect(d_.config.network_default);
+    if (n && n->value("endpoints", json::array()).empty()) (void)remove(d_.config.network_default);
+}
+
+void add_network_routes(Router& r, Daemon&, Networks& nets) {
+    r.add("GET", "/v1/networks", [&nets](const Request&) -> Result<Reply> { return json_reply(nets.list()); });
+    r.add("POST", "/v1/networks", [&nets](const Request& req) -> Result<Reply> {
+        return json_reply(nets.create(req.body.is_null() ? json::object() : req.body), 201);
+    });
+    r.add("GET", "/v1/networks/{name}", [&nets](const Request& req) -> Result<Reply> { return json_reply(nets.inspect(req.param("name"))); });
+    r.add("DELETE", "/v1/networks/{name}", [&nets](const Request& req) -> Result<Reply> {
+        CTR_TRY_STATUS(nets.remove(req.param("name")));
+        return json_reply(json{{"name", req.param("name")}});
+    });
+    r.add("POST", "/v1/networks/prune", [&nets](const Request&) -> Result<Reply> {
+        return json_reply(json{{"removed", CTR_TRY(nets.prune())}});
+    });
+}
+
+}  // namespace ctr::apiserver

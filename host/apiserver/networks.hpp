@@ -1,0 +1,59 @@
+// Networks as the daemon sees them: the network plugin (network-vmnet by
+// default) owns networks and addresses; the daemon makes each container's
+// network namespace, asks the plugin to wire it into the networks `run`
+// named, and writes the container's /etc/hosts and /etc/resolv.conf.
+//
+// A container's namespace is pinned at <run>/netns/<id> from create to rm,
+// so its address, links and names live exactly as long as the container.
+#pragma once
+
+#include "apiserver/daemon.hpp"
+#include "services/spec.hpp"
+
+#include <set>
+
+namespace ctr::apiserver {
+
+class Networks {
+public:
+    explicit Networks(Daemon& d) : d_(d) {}
+
+    Result<nlohmann::json> list();
+    Result<nlohmann::json> inspect(const std::string& name);
+    // {"name","subnet"?,"gateway"?,"internal"?,"labels"?,"options"?}
+    Result<nlohmann::json> create(const nlohmann::json& body);
+    Status remove(const std::string& name);
+    Result<std::vector<std::string>> prune();  // removes networks no container uses, but the default
+
+    struct Wiring {
+        services::SpecNetwork spec;
+        std::vector<services::ResolvedMount> mounts;  // /etc/hosts, /etc/resolv.conf
+        nlohmann::json attachments = nlohmann::json::array();  // [{network, ip, prefix, gateway, mac, ifname}]
+    };
+    // Makes the container's namespace and attaches it, in `dir` (the
+    // container's directory). On failure nothing is left: unwire() is safe
+    // to call on anything half made.
+    Result<Wiring> wire(const store::ContainerRecord& c, const services::RunRequest& req, const std::filesystem::path& dir);
+    // Detaches the container from every network it asked for and removes its
+    // namespace. Idempotent.
+    Status unwire(const store::ContainerRecord& c);
+
+    // After a crash: detaches endpoints of containers that no longer exist
+    // and removes their namespaces.
+    Result<std::vector<std::string>> reconcile(const std::set<std::string>& container_ids);
+    // For `system stop --all`: the default network goes when no one uses it
+    // (it is made again on first use).
+    void remove_default_if_unused();
+
+    std::filesystem::path netns_of(const std::string& id) const { return d_.paths.run_dir() / "netns" / id; }
+
+private:
+    Result<plugins::LoadedPlugin*> plugin();
+    Status ensure(const std::string& name);  // the default network is made on first use
+    Daemon& d_;
+    std::mutex mu_;  // ensure(): one default network, even when two runs race
+};
+
+void add_network_routes(Router& router, Daemon& daemon, Networks& networks);
+
+}  // namespace ctr::apiserver

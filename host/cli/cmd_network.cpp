@@ -1,0 +1,106 @@
+// `container network create|ls|rm|inspect|prune` (alias `n`).
+#include "cli/app.hpp"
+#include "cli/output.hpp"
+
+#include <cstdio>
+
+namespace ctr::cli {
+
+void add_network_commands(CLI::App& app, Globals& g) {
+    auto* network = app.add_subcommand("network", "manage networks")->alias("n");
+    network->require_subcommand(1);
+
+    auto* create = network->add_subcommand("create", "create a network");
+    static std::string name, subnet, gateway;
+    static bool internal = false;
+    static std::vector<std::string> labels, opts;
+    create->add_option("name", name, "network name")->required();
+    create->add_option("--subnet", subnet, "IPv4 subnet in CIDR form (default: the next free one from the pool)");
+    create->add_option("--gateway", gateway, "gateway address (default: the subnet's first)");
+    create->add_flag("--internal", internal, "no way out of the network");
+    create->add_option("-l,--label", labels, "label key=value (repeatable)")->allow_extra_args(false);
+    create->add_option("-o,--option,--opt", opts, "driver option key=value, e.g. mtu=1400 (repeatable)")->allow_extra_args(false);
+    on_run(create, g, [&g] {
+        auto l = key_values(labels, "--label");
+        if (!l) return fail(l.error());
+        auto o = key_values(opts, "--option");
+        if (!o) return fail(o.error());
+        auto client = daemon_client(g);
+        if (!client) return fail(client.error());
+        nlohmann::json body = {{"name", name}, {"internal", internal}, {"labels", *l}, {"options", *o}};
+        if (!subnet.empty()) body["subnet"] = subnet;
+        if (!gateway.empty()) body["gateway"] = gateway;
+        auto r = client->call("POST", "/v1/networks", body);
+        if (!r) return fail(r.error());
+        std::printf("%s\n", (*r)["name"].get<std::string>().c_str());
+        return 0;
+    });
+
+    auto* ls = network->add_subcommand("ls", "list networks")->alias("list");
+    static ListFlags lf;
+    add_list_flags(ls, lf);
+    on_run(ls, g, [&g] {
+        auto client = daemon_client(g);
+        if (!client) return fail(client.error());
+        auto r = client->call("GET", "/v1/networks");
+        if (!r) return fail(r.error());
+        if (lf.quiet) {
+            for (const auto& n : *r) std::printf("%s\n", n["name"].get<std::string>().c_str());
+        } else if (lf.format == "json") {
+            print_json(*r);
+        } else {
+            std::vector<std::vector<std::string>> rows;
+            for (const auto& n : *r)
+                rows.push_back({n["name"], n["subnet"], n["gateway"], n.value("internal", false) ? "yes" : "no",
+                                std::to_string(n.value("endpoints", nlohmann::json::array()).size())});
+            std::fputs(render_table({"NETWORK", "SUBNET", "GATEWAY", "INTERNAL", "CONTAINERS"}, rows).c_str(), stdout);
+        }
+        return 0;
+    });
+
+    auto* inspect = network->add_subcommand("inspect", "show networks as json");
+    static std::vector<std::string> inspect_names;
+    inspect->add_option("name", inspect_names, "networks")->required();
+    on_run(inspect, g, [&g] {
+        auto client = daemon_client(g);
+        if (!client) return fail(client.error());
+        nlohmann::json out = nlohmann::json::array();
+        for (const auto& n : inspect_names) {
+            auto r = client->call("GET", "/v1/networks/" + n);
+            if (!r) return fail(r.error());
+            out.push_back(*r);
+        }
+        print_json(out);
+        return 0;
+    });
+
+    auto* rm = network->add_subcommand("rm", "remove networks")->alias("delete");
+    static std::vector<std::string> rm_names;
+    rm->add_option("name", rm_names, "networks")->required();
+    on_run(rm, g, [&g] {
+        auto client = daemon_client(g);
+        if (!client) return fail(client.error());
+        int rc = 0;
+        for (const auto& n : rm_names) {
+            auto r = client->call("DELETE", "/v1/networks/" + n);
+            if (!r) {
+                rc = fail(r.error());
+                continue;
+            }
+            std::printf("%s\n", n.c_str());
+        }
+        return rc;
+    });
+
+    auto* prune = network->add_subcommand("prune", "remove every network no container uses (but the default)");
+    on_run(prune, g, [&g] {
+        auto client = daemon_client(g);
+        if (!client) return fail(client.error());
+        auto r = client->call("POST", "/v1/networks/prune");
+        if (!r) return fail(r.error());
+        for (const auto& n : (*r)["removed"]) std::printf("%s\n", n.get<std::string>().c_str());
+        return 0;
+    });
+}
+
+}  // namespace ctr::cli
