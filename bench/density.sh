@@ -24,7 +24,7 @@ now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 # (wait on these jobs only: a bare `wait` would wait for the registry too)
 t0=$(now_ms)
 jobs_=()
-for i in $(seq "$n"); do timeout 120 "$ctr" --root "$work/ours" run -d --name "d$i" "$image" sleep 3600 >/dev/null & jobs_+=($!); done
+for i in $(seq "$n"); do timeout 120 "$ctr" --root "$work/ours" run -d --network none --name "d$i" "$image" sleep 3600 >/dev/null & jobs_+=($!); done
 wait "${jobs_[@]}"
 ours_ms=$(( $(now_ms) - t0 ))
 t0=$(now_ms)

@@ -5,6 +5,7 @@
 #   bench/run.sh start        `container run --rm IMAGE true` against podman and raw crun
 #   bench/run.sh pull         a ~100 MiB pull against podman, skopeo+umoci and the untar floor
 #   bench/run.sh density      50 idle containers: memory each; 50 parallel starts
+#   bench/run.sh net          run on the default network, TCP between containers, 50 networks (against podman)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${BUILD_DIR:-build}
@@ -15,5 +16,6 @@ case "${1:-plugins}" in
   start) bench/start.sh ;;
   pull) bench/pull.sh ;;
   density) bench/density.sh ;;
-  *) echo "bench/run.sh: unknown suite \"$1\" (plugins, ls, start, pull, density)" >&2; exit 2 ;;
+  net) bench/net.sh ;;
+  *) echo "bench/run.sh: unknown suite \"$1\" (plugins, ls, start, pull, density, net)" >&2; exit 2 ;;
 esac

@@ -19,7 +19,7 @@ mkdir -p "$work/bundle/rootfs/bin" && cp /bin/busybox "$work/bundle/rootfs/bin/"
 crun_legacy="unshare -m --propagation private sh -c 'umount /sys/fs/cgroup/unified 2>/dev/null; exec crun --root $work/crun run --bundle $work/bundle bench-\$\$'"
 
 hyperfine -N --warmup 3 --runs "$runs" --export-csv "$work/start.csv" \
-  -n ours "$ctr --root $work/ours run --rm $image true" \
+  -n ours "$ctr --root $work/ours run --rm --network none $image true" \
   -n podman-runc-none "$piso --runtime runc run --rm --network none --ulimit nofile=1024:1024 --ulimit nproc=4096:4096 $image true" \
   -n raw-crun "sh -c \"$crun_legacy\"" >/dev/null
 for n in ours podman-runc-none raw-crun; do echo "metric start.$n.median $(median_ms "$work/start.csv" $n) ms"; done

@@ -97,7 +97,7 @@ std::string http_get(const std::string& ip, int port) {
 // Waits until a container's web server answers from inside the network.
 bool serving(const DaemonRoot& r, const std::string& network, const std::string& host) {
     for (int i = 0; i < 50; ++i) {
-        if (r.cli({"run", "--rm", "--network", network, shared().image, "timeout", "2", "wget", "-q", "-O", "-", "http://" + host + "/"}).code == 0)
+        if (r.cli({"run", "--rm", "--network", network, shared().image, "sh", "-c", "timeout 2 wget -q -O - http://" + host + "/"}).code == 0)
             return true;
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
@@ -172,9 +172,13 @@ TEST_CASE("containers on one network reach each other by address, name and alias
     REQUIRE(serving(r, "front", ip));
     for (const std::string& host : {ip, std::string("web"), std::string("www")}) {
         CAPTURE(host);
-        auto got = r.cli({"run", "--rm", "--network", "front", shared().image, "timeout", "3", "wget", "-q", "-O", "-", "http://" + host + "/"});
+        auto got = r.cli({"run", "--rm", "--network", "front", shared().image, "sh", "-c", "timeout 3 wget -q -O - http://" + host + "/"});
         CHECK(got.out == "hello-web\n");
     }
+    // A third-party runtime joins the namespace the host wired, unchanged.
+    auto example = r.cli({"run", "--rm", "--runtime", "example", "--network", "front", shared().image, "sh", "-c",
+                          "timeout 3 wget -q -O - http://" + ip + "/"});
+    CHECK_MESSAGE(example.out == "hello-web\n", example.err);
     auto resolv = r.cli({"run", "--rm", "--network", "front", "--dns-search", "example.test", shared().image, "cat", "/etc/resolv.conf"});
     CHECK(resolv.out == "nameserver " + gateway + "\nsearch example.test\n");
     auto hosts = r.cli({"run", "--rm", "--network", "front", "--hostname", "box", "--add-host", "db.test:10.1.2.3", "--add-host",
@@ -207,7 +211,7 @@ TEST_CASE("containers on different networks cannot reach each other; one on both
     std::string red_ip = inspect_network(r, "red")["endpoints"][0]["ip"];
     REQUIRE(serving(r, "red", red_ip));
     // From blue: no route through the host to red, and no name either.
-    auto across = r.cli({"run", "--rm", "--network", "blue", shared().image, "timeout", "2", "wget", "-q", "-O", "-", "http://" + red_ip + "/"});
+    auto across = r.cli({"run", "--rm", "--network", "blue", shared().image, "sh", "-c", "timeout 2 wget -q -O - http://" + red_ip + "/"});
     CHECK(across.code != 0);
     CHECK(across.out.empty());
     CHECK(r.cli({"run", "--rm", "--network", "blue", shared().image, "nslookup", "red-web"}).code != 0);
@@ -278,9 +282,9 @@ TEST_CASE("outbound traffic is masqueraded; an internal network has no way out")
     Outside outside;
     REQUIRE(r.cli({"network", "create", "open"}).code == 0);
     REQUIRE(r.cli({"network", "create", "--internal", "closed"}).code == 0);
-    auto out = r.cli({"run", "--rm", "--network", "open", shared().image, "timeout", "3", "wget", "-q", "-O", "-", "http://" + outside.ip + "/"});
+    auto out = r.cli({"run", "--rm", "--network", "open", shared().image, "sh", "-c", "timeout 3 wget -q -O - http://" + outside.ip + "/"});
     CHECK_MESSAGE(out.out == "outside\n", out.err);
-    auto in = r.cli({"run", "--rm", "--network", "closed", shared().image, "timeout", "2", "wget", "-q", "-O", "-", "http://" + outside.ip + "/"});
+    auto in = r.cli({"run", "--rm", "--network", "closed", shared().image, "sh", "-c", "timeout 2 wget -q -O - http://" + outside.ip + "/"});
     CHECK(in.code != 0);
     CHECK(in.out.empty());
     // Inside the internal network, containers still talk.

@@ -6,7 +6,8 @@
  *
  * A container here is the bundle's process, run chrooted into the bundle's
  * rootfs in new PID, mount, UTS and IPC namespaces, with /proc mounted inside.
- * No cgroups, no network namespace, no seccomp, no terminal: those are what
+ * It joins a network namespace the spec names by path (the host wires it);
+ * no cgroups, no seccomp, no terminal: those are what
  * runtime-linux adds. The plugin passes the runtime rules of the conformance
  * suite (docs/plugin-requirements.md).
  */
@@ -187,7 +188,8 @@ typedef struct launch {
     int err_wr;               /* exec error pipe */
     int stdio[3];             /* fds to install as 0, 1, 2 */
     int root_fd;              /* exec: the container's root directory, or -1 */
-    int ns_fds[3];            /* exec: ipc, uts, mnt namespaces to join, or -1 */
+    int ns_fds[4];            /* exec: ipc, uts, mnt, net namespaces to join, or -1 */
+    int net_fd;               /* create: the network namespace the spec names, or -1 */
 } launch;
 
 static void child_fail(int err_wr, int e) {
@@ -231,6 +233,8 @@ static int init_main(void *arg) {
     close(l->start_wr);
     /* Wait for start(); EOF means the container was deleted before it ran. */
     if (read(l->start_rd, &go, 1) != 1) _exit(0);
+    /* The host made and wired this namespace (its network plugin did). */
+    if (l->net_fd >= 0 && setns(l->net_fd, CLONE_NEWNET) != 0) child_fail(l->err_wr, errno);
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) child_fail(l->err_wr, errno);
     if (l->hostname[0] && sethostname(l->hostname, strlen(l->hostname)) != 0) child_fail(l->err_wr, errno);
     struct stat st;
@@ -247,7 +251,7 @@ static int init_main(void *arg) {
 
 static int exec_main(void *arg) {
     const launch *l = arg;
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 4; i++)
         if (l->ns_fds[i] >= 0 && setns(l->ns_fds[i], 0) != 0) child_fail(l->err_wr, errno);
     install_stdio(l);
     if (fchdir(l->root_fd) != 0 || chroot(".") != 0 || chdir(l->cwd) != 0) child_fail(l->err_wr, errno);
@@ -384,6 +388,15 @@ static int32_t op_create(ctr_plugin *p, const char *req, size_t len, const ctr_s
     snprintf(l->proc_dir, sizeof l->proc_dir, "%s/proc", l->rootfs);
     const char *hostname = json_get_string(spec, "hostname");
     snprintf(l->hostname, sizeof l->hostname, "%s", hostname ? hostname : "");
+    /* A network namespace with a path is joined; without one, this example
+     * stays in the caller's (it makes no network of its own). */
+    l->net_fd = -1;
+    const json_node *nss = json_get(json_get(spec, "linux"), "namespaces");
+    for (const json_node *n = nss && nss->type == JSON_ARRAY ? nss->child : NULL; n; n = n->next) {
+        const char *type = json_get_string(n, "type"), *nspath = json_get_string(n, "path");
+        if (!type || strcmp(type, "network") != 0 || !nspath) continue;
+        if ((l->net_fd = open(nspath, O_RDONLY | O_CLOEXEC)) < 0) { rc = fail(err, CTR_E_NOT_FOUND, "network namespace \"%s\": %s", nspath, strerror(errno)); goto out; }
+    }
 
     if ((rc = open_stdio(r, fds, err)) != CTR_OK) goto out;
     if (pipe2(start_pipe, O_CLOEXEC) != 0 || pipe2(err_pipe, O_CLOEXEC) != 0) { rc = fail(err, CTR_E_RESOURCE_EXHAUSTED, "pipe: %s", strerror(errno)); goto out; }
@@ -423,6 +436,7 @@ out:
     if (err_pipe[0] >= 0) close(err_pipe[0]);
     if (err_pipe[1] >= 0) close(err_pipe[1]);
     free(c);
+    if (l && l->net_fd >= 0) close(l->net_fd);
     free(l);
     json_free(spec);
     json_free(r);
@@ -626,7 +640,7 @@ static int32_t op_exec(ctr_plugin *p, const char *req, size_t len, const ctr_sin
     char path[128];
     const char *id = required_id(r, err), *exec_id = json_get_string(r, "exec_id");
     if (!l || !pr) { rc = fail(err, CTR_E_RESOURCE_EXHAUSTED, "out of memory"); goto out; }
-    for (int i = 0; i < 3; i++) l->ns_fds[i] = -1;
+    for (int i = 0; i < 4; i++) l->ns_fds[i] = -1;
     l->root_fd = -1;
     if (!id) { rc = err->status; goto out; }
     if (!exec_id || !*exec_id || strlen(exec_id) >= sizeof pr->exec_id) { rc = fail(err, CTR_E_INVALID_ARGUMENT, "field \"exec_id\" must be a non-empty string"); goto out; }
@@ -646,8 +660,8 @@ static int32_t op_exec(ctr_plugin *p, const char *req, size_t len, const ctr_sin
     if (!running) { rc = fail(err, CTR_E_FAILED_PRECONDITION, "container \"%s\" is not running", id); goto out; }
     if (dup_id) { rc = fail(err, CTR_E_ALREADY_EXISTS, "exec id \"%s\" already used in \"%s\"", exec_id, id); goto out; }
 
-    static const char *const ns[3] = {"ipc", "uts", "mnt"};
-    for (int i = 0; i < 3; i++) {
+    static const char *const ns[4] = {"ipc", "uts", "mnt", "net"};
+    for (int i = 0; i < 4; i++) {
         snprintf(path, sizeof path, "/proc/%d/ns/%s", (int)init_pid, ns[i]);
         if ((l->ns_fds[i] = open(path, O_RDONLY | O_CLOEXEC)) < 0) { rc = fail(err, CTR_E_INTERNAL, "open %s: %s", path, strerror(errno)); goto out; }
     }
@@ -689,7 +703,7 @@ static int32_t op_exec(ctr_plugin *p, const char *req, size_t len, const ctr_sin
     pr = NULL;
 out:
     close_stdio(fds);
-    for (int i = 0; l && i < 3; i++) if (l->ns_fds[i] >= 0) close(l->ns_fds[i]);
+    for (int i = 0; l && i < 4; i++) if (l->ns_fds[i] >= 0) close(l->ns_fds[i]);
     if (l && l->root_fd >= 0) close(l->root_fd);
     if (pidns >= 0) close(pidns);
     if (own_pidns >= 0) close(own_pidns);

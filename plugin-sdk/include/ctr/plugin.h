@@ -195,13 +195,16 @@ typedef struct ctr_runtime_v1 {
 typedef struct ctr_network_v1 {
     uint32_t struct_size;
     uint32_t reserved;
-    /* [per-object] {"name","subnet"?,"gateway"?,"internal"?,"labels"?,"options"?}
+    /* [per-object] {"name","subnet"?,"gateway"?,"internal"?,"labels"?,"options"?,
+     * "pool"?:{"subnet","prefix_length"}} (pool: where to carve a subnet when none is given).
      * Result: the network document (as list returns it). */
     ctr_op create_network;
     /* [per-object] {"name"}: removes a network with no endpoints.
      * Unknown name: CTR_E_NOT_FOUND. Endpoints attached: CTR_E_FAILED_PRECONDITION. */
     ctr_op remove_network;
-    /* [per-object] {"network","container_id","netns"|"tap","ifname"?,"ip"?,"mac"?,"aliases"?}
+    /* [per-object] {"network","container_id","netns"|"tap","ifname"?,"ip"?,"mac"?,"aliases"?,
+     * "ports"?:[{"host_ip","host_port","container_port","protocol"}]} (aliases: DNS names;
+     * ports: published on the host). Out of addresses: CTR_E_RESOURCE_EXHAUSTED.
      * Result (CNI-like): {"interfaces":[...],"ips":[{"address","gateway"}],"routes":[...],"dns":{...}}. */
     ctr_op attach;
     /* [per-object] {"network","container_id"}: idempotent, like delete. */

@@ -11,6 +11,10 @@ namespace {
 
 std::string quoted(const std::string& s) { return "\"" + s + "\""; }
 
+// Refused at once (rather than dropped) so that a client fails fast instead
+// of waiting out its connect timeout.
+constexpr const char* kReject = " reject with icmp type admin-prohibited\n";
+
 }  // namespace
 
 std::string render_ruleset(const std::string& table, const std::map<std::string, NetworkState>& networks) {
@@ -46,14 +50,14 @@ std::string render_ruleset(const std::string& table, const std::map<std::string,
     s << "  chain forward {\n    type filter hook forward priority filter; policy accept;\n";
     for (const auto& [name, n] : networks) {
         if (n.internal) {
-            s << "    iifname " << quoted(n.bridge) << " oifname != " << quoted(n.bridge) << " drop\n";
-            s << "    oifname " << quoted(n.bridge) << " iifname != " << quoted(n.bridge) << " drop\n";
+            s << "    iifname " << quoted(n.bridge) << " oifname != " << quoted(n.bridge) << kReject;
+            s << "    oifname " << quoted(n.bridge) << " iifname != " << quoted(n.bridge) << kReject;
             continue;
         }
         std::string others;
         for (const auto& [other_name, o] : networks)
             if (other_name != name) others += (others.empty() ? "" : ", ") + quoted(o.bridge);
-        if (!others.empty()) s << "    iifname " << quoted(n.bridge) << " oifname { " << others << " } drop\n";
+        if (!others.empty()) s << "    iifname " << quoted(n.bridge) << " oifname { " << others << " }" << kReject;
     }
     s << "  }\n";
     s << "}\n";

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Networking, ours against podman in the same run. Prints `metric NAME VALUE
+# UNIT` lines and the ratios.
+#  - start: `container run --rm IMAGE true` on the default network against
+#    `podman run --rm` on its default (CNI bridge) network;
+#  - throughput: one TCP stream between two containers on one network
+#    (busybox nc, 1 GiB), ours against podman's;
+#  - networks: time to create 50 networks and remove them.
+# podman's default network makes the bridge cni-podman0 (and its rules); the
+# script removes the bridge after the run when it did not exist before.
+source "$(dirname "$0")/lib.sh"
+need podman hyperfine umoci skopeo docker-registry
+runs=${RUNS:-20}
+start_registry
+tiny_image true sh nc dd sleep
+bridge_existed=0
+ip link show cni-podman0 >/dev/null 2>&1 && bridge_existed=1
+net_cleanup() {
+  [ "$bridge_existed" = 0 ] && ip link del cni-podman0 2>/dev/null
+  bench_cleanup
+}
+trap net_cleanup EXIT
+ulim="--ulimit nofile=1024:1024 --ulimit nproc=4096:4096"
+
+# Both make their default network once, outside the timing.
+"$ctr" --root "$work/ours" run --rm "$image" true
+$piso --runtime runc run --rm $ulim "$image" true
+
+hyperfine -N --warmup 3 --runs "$runs" --export-csv "$work/net-start.csv" \
+  -n ours-default "$ctr --root $work/ours run --rm $image true" \
+  -n ours-none "$ctr --root $work/ours run --rm --network none $image true" \
+  -n podman-runc-bridge "$piso --runtime runc run --rm $ulim $image true" >/dev/null
+for n in ours-default ours-none podman-runc-bridge; do echo "metric net.start.$n.median $(median_ms "$work/net-start.csv" $n) ms"; done
+ours=$(median_ms "$work/net-start.csv" ours-default)
+echo "metric net.start.ratio-podman $(ratio "$ours" "$(median_ms "$work/net-start.csv" podman-runc-bridge)") ours/podman (target <= 0.25)"
+echo "metric net.start.bridge-cost $(awk -v a="$ours" -v b="$(median_ms "$work/net-start.csv" ours-none)" 'BEGIN {printf "%.1f", a - b}') ms (default network over none)"
+
+# Throughput: a sink listens, a source sends 1 GiB; the source's wall time.
+mib=${MIB:-1024}
+gbit() { awk -v s="$1" -v m="$mib" 'BEGIN {printf "%.2f", m * 8 / 1024 / s}'; }
+seconds() { local t0 t1; t0=$(date +%s.%N); "$@" >/dev/null; t1=$(date +%s.%N); awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f", b - a}'; }
+"$ctr" --root "$work/ours" network create benchnet >/dev/null
+"$ctr" --root "$work/ours" run -d --name sink --network benchnet "$image" sh -c 'while true; do nc -l -p 5001 > /dev/null; done' >/dev/null
+sink_ip=$("$ctr" --root "$work/ours" network inspect benchnet | jq -r '.[0].endpoints[0].ip')
+sleep 0.5
+ours_s=$(seconds "$ctr" --root "$work/ours" run --rm --network benchnet "$image" sh -c "dd if=/dev/zero bs=1M count=$mib 2>/dev/null | nc $sink_ip 5001")
+$piso network create benchnet >/dev/null
+$piso --runtime runc run -d $ulim --name sink --network benchnet "$image" sh -c 'while true; do nc -l -p 5001 > /dev/null; done' >/dev/null
+psink_ip=$($piso inspect sink --format '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}')
+sleep 0.5
+podman_s=$(seconds $piso --runtime runc run --rm $ulim --network benchnet "$image" sh -c "dd if=/dev/zero bs=1M count=$mib 2>/dev/null | nc $psink_ip 5001")
+$piso rm -f sink >/dev/null; $piso network rm benchnet >/dev/null
+echo "metric net.tcp.ours $(gbit "$ours_s") Gbit/s (${mib} MiB in ${ours_s} s, container start included)"
+echo "metric net.tcp.podman $(gbit "$podman_s") Gbit/s (${mib} MiB in ${podman_s} s, container start included)"
+echo "metric net.tcp.ratio-podman $(ratio "$podman_s" "$ours_s") ours/podman throughput (target >= 0.9)"
+"$ctr" --root "$work/ours" rm -f sink >/dev/null; "$ctr" --root "$work/ours" network rm benchnet >/dev/null
+
+# 50 networks made and removed.
+t0=$(date +%s.%N)
+for i in $(seq 50); do "$ctr" --root "$work/ours" network create "n$i" >/dev/null; done
+t1=$(date +%s.%N)
+for i in $(seq 50); do "$ctr" --root "$work/ours" network rm "n$i" >/dev/null; done
+t2=$(date +%s.%N)
+echo "metric net.networks50.create $(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.0f", (b - a) * 1000}') ms"
+echo "metric net.networks50.remove $(awk -v a="$t1" -v b="$t2" 'BEGIN {printf "%.0f", (b - a) * 1000}') ms"
+"$ctr" --root "$work/ours" network rm default >/dev/null 2>&1 || true
