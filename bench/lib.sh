@@ -17,6 +17,7 @@ need() {
 
 bench_cleanup() {
   "$ctr" --root "$work/ours" rm -a -f >/dev/null 2>&1 || true
+  for n in $("$ctr" --root "$work/ours" network ls -q 2>/dev/null); do "$ctr" --root "$work/ours" network rm "$n" >/dev/null 2>&1 || true; done
   "$ctr" --root "$work/ours" system stop >/dev/null 2>&1 || true
   $piso rm -af >/dev/null 2>&1 || true
   $piso rmi -af >/dev/null 2>&1 || true

@@ -11,13 +11,23 @@
 source "$(dirname "$0")/lib.sh"
 need podman hyperfine umoci skopeo docker-registry
 runs=${RUNS:-20}
+mkdir -p "$work/ours/etc/container"
+printf '[network]\nsubnet_pool = "10.199.0.0/16"\n' > "$work/ours/etc/container/config.toml"
 start_registry
 tiny_image true sh nc dd sleep
-bridge_existed=0
+# podman's CNI makes a bridge and iptables-nft tables: undone after the run
+# when they were not there before. Ours use their own pool, away from
+# podman's 10.88.0.0/16.
+bridge_existed=0 nat_existed=0 filter_existed=0
 ip link show cni-podman0 >/dev/null 2>&1 && bridge_existed=1
+nft list table ip nat >/dev/null 2>&1 && nat_existed=1
+nft list table ip filter >/dev/null 2>&1 && filter_existed=1
 net_cleanup() {
-  [ "$bridge_existed" = 0 ] && ip link del cni-podman0 2>/dev/null
   bench_cleanup
+  [ "$bridge_existed" = 0 ] && ip link del cni-podman0 2>/dev/null
+  [ "$nat_existed" = 0 ] && nft delete table ip nat 2>/dev/null
+  [ "$filter_existed" = 0 ] && nft delete table ip filter 2>/dev/null
+  true
 }
 trap net_cleanup EXIT
 ulim="--ulimit nofile=1024:1024 --ulimit nproc=4096:4096"

@@ -109,7 +109,7 @@ TEST_CASE("a malformed config names file, line and key, and the daemon does not 
     auto props = json::parse(r.cli({"system", "property", "ls", "--format", "json"}).out);
     CHECK(props["container.cpus"] == 1.5);
     CHECK(props["container.memory"] == 512 * 1024 * 1024);
-    CHECK(props["network.subnet_pool"] == "10.88.0.0/16");
+    CHECK(props["network.subnet_pool"] == "10.213.0.0/16");
 }
 
 TEST_CASE("kill -9 in the middle of a change: a restart rolls back or finishes it") {

@@ -21,7 +21,7 @@ TEST_CASE("no file: the defaults") {
     auto c = load("/nonexistent/config.toml");
     REQUIRE(c.has_value());
     CHECK(c->container_runtime == "runtime-linux");
-    CHECK(c->network_subnet_pool == "10.88.0.0/16");
+    CHECK(c->network_subnet_pool == "10.213.0.0/16");
 }
 
 TEST_CASE("the shipped configs/config.toml parses to the defaults and documents every key") {

@@ -16,7 +16,7 @@ struct SystemConfig {
     double container_cpus = 0;          // 0: no limit
     int64_t container_memory = 0;       // bytes; 0: no limit
     std::string container_runtime = "runtime-linux";
-    std::string network_subnet_pool = "10.88.0.0/16";
+    std::string network_subnet_pool = "10.213.0.0/16";
     int network_prefix_length = 24;
     std::string network_default = "default";
     std::string registry_domain = "docker.io";

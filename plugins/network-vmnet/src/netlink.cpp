@@ -1,6 +1,11 @@
 #include "netlink.hpp"
 
+#include "sys/unique_fd.hpp"
+
 #include <arpa/inet.h>
+#include <fcntl.h>
+#include <linux/if_tun.h>
+#include <sys/ioctl.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <netlink/errno.h>
@@ -65,6 +70,18 @@ Result<nl_sock*> connect_socket() {
     return s;
 }
 
+Status change_link(nl_sock* sk, const std::string& name, const std::function<void(rtnl_link*)>& edit) {
+    rtnl_link* raw = nullptr;
+    if (int err = rtnl_link_get_kernel(sk, 0, name.c_str(), &raw); err < 0) return nl_error("link \"" + name + "\"", err);
+    LinkPtr orig(raw);
+    LinkPtr change(rtnl_link_alloc());
+    if (!change) return make_error(CTR_E_INTERNAL, "netlink: out of memory");
+    edit(change.get());
+    if (int err = rtnl_link_change(sk, orig.get(), change.get(), 0); err < 0) return nl_error("change link \"" + name + "\"", err);
+    return ok();
+}
+
+
 }  // namespace
 
 void Netlink::SockFree::operator()(nl_sock* s) const { nl_socket_free(s); }
@@ -128,6 +145,22 @@ Status Netlink::add_veth(const std::string& host_name, const std::string& peer_n
     return ok();
 }
 
+Status Netlink::add_tap(const std::string& name, int mtu) {
+    if (name.empty() || name.size() >= IFNAMSIZ) return make_error(CTR_E_INVALID_ARGUMENT, "tap: invalid interface name \"" + name + "\"");
+    if (link_exists(name)) return make_error(CTR_E_ALREADY_EXISTS, "tap: a link named \"" + name + "\" exists");
+    sys::UniqueFd tun(::open("/dev/net/tun", O_RDWR | O_CLOEXEC));
+    if (!tun.valid()) return make_error(CTR_E_UNAVAILABLE, std::string("tap: open /dev/net/tun: ") + strerror(errno));
+    ifreq ifr{};
+    std::memcpy(ifr.ifr_name, name.c_str(), name.size());
+    ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR;
+    if (::ioctl(tun.get(), TUNSETIFF, &ifr) != 0) return make_error(CTR_E_INTERNAL, "tap \"" + name + "\": " + strerror(errno));
+    // Persistent: the device outlives this fd, until delete_link.
+    if (::ioctl(tun.get(), TUNSETPERSIST, 1) != 0) return make_error(CTR_E_INTERNAL, "tap \"" + name + "\": persist: " + strerror(errno));
+    if (mtu > 0)
+        return change_link(sock_.get(), name, [mtu](rtnl_link* c) { rtnl_link_set_mtu(c, static_cast<unsigned>(mtu)); });
+    return ok();
+}
+
 Status Netlink::delete_link(const std::string& name) {
     LinkPtr link(rtnl_link_alloc());
     if (!link) return make_error(CTR_E_INTERNAL, "netlink: out of memory");
@@ -137,20 +170,6 @@ Status Netlink::delete_link(const std::string& name) {
     return ok();
 }
 
-namespace {
-
-Status change_link(nl_sock* sk, const std::string& name, const std::function<void(rtnl_link*)>& edit) {
-    rtnl_link* raw = nullptr;
-    if (int err = rtnl_link_get_kernel(sk, 0, name.c_str(), &raw); err < 0) return nl_error("link \"" + name + "\"", err);
-    LinkPtr orig(raw);
-    LinkPtr change(rtnl_link_alloc());
-    if (!change) return make_error(CTR_E_INTERNAL, "netlink: out of memory");
-    edit(change.get());
-    if (int err = rtnl_link_change(sk, orig.get(), change.get(), 0); err < 0) return nl_error("change link \"" + name + "\"", err);
-    return ok();
-}
-
-}  // namespace
 
 Status Netlink::set_master_and_up(const std::string& name, const std::string& master) {
     int m = CTR_TRY(ifindex(master));

@@ -31,6 +31,9 @@ public:
     // Links. Deleting a link that does not exist is not an error.
     Status add_bridge(const std::string& name, int mtu);
     Status add_veth(const std::string& host_name, const std::string& peer_name, int peer_netns_fd, int mtu);
+    // A persistent tap device (no packet info, with a virtio-net header), for
+    // a VM's network card; the VMM opens it by name.
+    Status add_tap(const std::string& name, int mtu);
     Status delete_link(const std::string& name);
     bool link_exists(const std::string& name);
     Status set_master_and_up(const std::string& name, const std::string& master);
@@ -38,7 +41,7 @@ public:
     Status set_mac(const std::string& name, const std::string& mac);
     Result<std::string> mac_of(const std::string& name);
 
-    // "address" is host/prefix, e.g. 10.88.0.1/24.
+    // "address" is host/prefix, e.g. 10.213.0.1/24.
     Status add_address(const std::string& link, Ipv4 address, int prefix);
     // A default route through `gateway`; an existing default route is kept
     // (a container on two networks routes out through the first).

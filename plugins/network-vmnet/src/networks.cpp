@@ -186,7 +186,7 @@ Result<Subnet> Networks::pick_subnet(const json& req) {
     }
     json pool = req.value("pool", json::object());
     if (!pool.is_object()) return make_error(CTR_E_INVALID_ARGUMENT, "pool: must be an object {\"subnet\", \"prefix_length\"}");
-    Subnet from = CTR_TRY(parse_subnet(pool.value("subnet", std::string("10.88.0.0/16")), "pool.subnet"));
+    Subnet from = CTR_TRY(parse_subnet(pool.value("subnet", std::string("10.213.0.0/16")), "pool.subnet"));
     int prefix = pool.value("prefix_length", 24);
     if (prefix < from.prefix || prefix > 30) return make_error(CTR_E_INVALID_ARGUMENT, "pool.prefix_length: /" + std::to_string(prefix) + " does not fit in " + from.str());
     uint64_t step = uint64_t{1} << (32 - prefix);
@@ -194,7 +194,9 @@ Result<Subnet> Networks::pick_subnet(const json& req) {
         Subnet s{{static_cast<uint32_t>(at)}, prefix};
         if (check_subnet_free(s)) return s;
     }
-    return make_error(CTR_E_RESOURCE_EXHAUSTED, "no free /" + std::to_string(prefix) + " subnet left in the pool " + from.str());
+    return make_error(CTR_E_RESOURCE_EXHAUSTED, "no free /" + std::to_string(prefix) + " subnet left in the pool " + from.str() +
+                                                    " (each overlaps a network or a route or address of the host: give --subnet, "
+                                                    "or another [network] subnet_pool)");
 }
 
 Result<json> Networks::create(const json& req) {
@@ -358,13 +360,17 @@ Result<json> Networks::attach(const json& req) {
     auto it = networks_.find(network);
     if (it == networks_.end()) return make_error(CTR_E_NOT_FOUND, "network \"" + network + "\" not found");
     NetworkState& n = it->second;
-    if (req.contains("tap")) return make_error(CTR_E_UNIMPLEMENTED, "tap endpoints (for VMs) are not implemented yet: give \"netns\"");
-    std::string netns = CTR_TRY(sdk::get_string(req, "netns"));
+    // A namespaced container ("netns") gets a veth pair; a VM ("tap") gets a
+    // tap device on the bridge, which its VMM opens by name.
+    auto tap = CTR_TRY(sdk::get_opt_string(req, "tap"));
+    std::string netns;
+    if (!tap) netns = CTR_TRY(sdk::get_string(req, "netns"));
+    else if (req.contains("netns")) return make_error(CTR_E_INVALID_ARGUMENT, "give \"netns\" or \"tap\", not both");
     if (n.endpoint(id)) return make_error(CTR_E_ALREADY_EXISTS, "container " + id.substr(0, 12) + " is already on network \"" + network + "\"");
 
     Endpoint e;
     e.container_id = id;
-    e.ifname = CTR_TRY(sdk::get_opt_string(req, "ifname")).value_or("eth0");
+    e.ifname = CTR_TRY(sdk::get_opt_string(req, "ifname")).value_or(tap ? *tap : "eth0");
     if (e.ifname.empty() || e.ifname.size() > 15 || e.ifname.find_first_of("/ :") != std::string::npos)
         return make_error(CTR_E_INVALID_ARGUMENT, "ifname: invalid interface name \"" + e.ifname + "\"");
     e.ip = CTR_TRY(choose_ip(req, n));
@@ -373,11 +379,23 @@ Result<json> Networks::attach(const json& req) {
         return make_error(CTR_E_INVALID_ARGUMENT, "mac: invalid unicast MAC address \"" + e.mac + "\"");
     e.aliases = CTR_TRY(string_list(req, "aliases"));
     e.ports = CTR_TRY(parse_ports(req, n));
-    sys::UniqueFd nsfd(::open(netns.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!nsfd.valid()) return make_error(CTR_E_INVALID_ARGUMENT, "netns: cannot open \"" + netns + "\": " + strerror(errno));
+    sys::UniqueFd nsfd;
     auto nl = CTR_TRY(Netlink::host());
-    do e.host_link = "ctrv" + random_hex(4);
-    while (nl.link_exists(e.host_link));
+    if (tap) {
+        if (nl.link_exists(*tap)) return make_error(CTR_E_ALREADY_EXISTS, "tap: a link named \"" + *tap + "\" exists");
+        e.host_link = *tap;
+        // The guest's card: a locally administered unicast address.
+        if (e.mac.empty()) {
+            std::string hex = random_hex(5);
+            e.mac = "02";
+            for (size_t i = 0; i < hex.size(); i += 2) e.mac += ":" + hex.substr(i, 2);
+        }
+    } else {
+        nsfd.reset(::open(netns.c_str(), O_RDONLY | O_CLOEXEC));
+        if (!nsfd.valid()) return make_error(CTR_E_INVALID_ARGUMENT, "netns: cannot open \"" + netns + "\": " + strerror(errno));
+        do e.host_link = "ctrv" + random_hex(4);
+        while (nl.link_exists(e.host_link));
+    }
 
     // State first (it names the veth), then the links.
     n.endpoints.push_back(e);
@@ -386,6 +404,12 @@ Result<json> Networks::attach(const json& req) {
         return st.error();
     }
     auto made = [&]() -> Status {
+        if (tap) {
+            CTR_TRY_STATUS(nl.add_tap(e.host_link, n.mtu));
+            CTR_TRY_STATUS(nl.set_master_and_up(e.host_link, n.bridge));
+            CTR_TRY_STATUS(files_.save(n));
+            return e.ports.empty() ? ok() : apply_rules();
+        }
         CTR_TRY_STATUS(nl.add_veth(e.host_link, e.ifname, nsfd.get(), n.mtu));
         CTR_TRY_STATUS(nl.set_master_and_up(e.host_link, n.bridge));
         auto inside = CTR_TRY(Netlink::in_netns(nsfd.get()));
@@ -406,8 +430,10 @@ Result<json> Networks::attach(const json& req) {
     }
     refresh_dns();
     json routes = n.internal ? json::array() : json::array({{{"dst", "0.0.0.0/0"}, {"gw", n.gateway.str()}}});
-    return json{{"interfaces", {{{"name", e.host_link}}, {{"name", e.ifname}, {"mac", e.mac}, {"sandbox", netns}}}},
-                {"ips", {{{"address", e.ip.str() + "/" + std::to_string(n.subnet.prefix)}, {"gateway", n.gateway.str()}, {"interface", 1}}}},
+    json interfaces = tap ? json::array({{{"name", e.host_link}, {"mac", e.mac}, {"tap", true}}})
+                          : json::array({{{"name", e.host_link}}, {{"name", e.ifname}, {"mac", e.mac}, {"sandbox", netns}}});
+    return json{{"interfaces", interfaces},
+                {"ips", {{{"address", e.ip.str() + "/" + std::to_string(n.subnet.prefix)}, {"gateway", n.gateway.str()}, {"interface", tap ? 0 : 1}}}},
                 {"routes", routes},
                 {"dns", {{"nameservers", {n.gateway.str()}}}}};
 }
