@@ -221,6 +221,7 @@ Result<store::ContainerRecord> Containers::start(const std::string& key) {
     std::error_code ec;
     fs::remove(dir / "exit.json", ec);
     fs::remove(dir / "user_stopped", ec);
+    CTR_TRY_STATUS(networks_.rewire_if_lost(c));
 
     int sync[2];
     if (::pipe2(sync, O_CLOEXEC) != 0) return sys::errno_error("pipe", dir, errno);

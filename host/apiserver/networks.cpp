@@ -138,14 +138,18 @@ Result<Networks::Wiring> Networks::wire(const store::ContainerRecord& c, const s
             }
             auto r = plugins::invoke(p->network()->attach, p->instance(), attach, "attach");
             if (!r) return r.error().wrap("network \"" + names[i] + "\"");
+            attach.erase("netns");
+            attach.erase("container_id");
             std::string cidr = (*r)["ips"][0].value("address", "");
             std::string ip = cidr.substr(0, cidr.find('/'));
             std::string gw = (*r)["ips"][0].value("gateway", "");
             std::string mac;
             for (const auto& itf : (*r)["interfaces"])
                 if (itf.contains("sandbox")) mac = itf.value("mac", "");
+            attach["ip"] = ip;
+            attach["mac"] = mac;
             w.attachments.push_back({{"network", names[i]}, {"ip", ip}, {"prefix", std::stoi(cidr.substr(cidr.find('/') + 1))},
-                                     {"gateway", gw}, {"mac", mac}, {"ifname", "eth" + std::to_string(i)}});
+                                     {"gateway", gw}, {"mac", mac}, {"ifname", "eth" + std::to_string(i)}, {"request", attach}});
             if (i == 0) {
                 my_ip = ip;
                 gateway = gw;
@@ -171,6 +175,32 @@ Result<Networks::Wiring> Networks::wire(const store::ContainerRecord& c, const s
     w.mounts.push_back({(dir / "hosts").string(), "/etc/hosts", false});
     w.mounts.push_back({(dir / "resolv.conf").string(), "/etc/resolv.conf", false});
     return w;
+}
+
+Status Networks::rewire_if_lost(const store::ContainerRecord& c) {
+    const json& attachments = c.config.value("network_attachments", json::array());
+    fs::path ns = netns_of(c.id);
+    std::error_code ec;
+    if (attachments.empty() || fs::exists(ns, ec)) return ok();
+    spdlog::warn("container {}: its network namespace is gone (a reboot?): wiring a new one", c.name);
+    CTR_TRY_STATUS(sys::make_dirs(ns.parent_path(), 0700));
+    CTR_TRY_STATUS(sys::make_netns(ns));
+    auto* p = CTR_TRY(plugin());
+    for (const auto& a : attachments) {
+        json req = a.value("request", json::object());
+        if (!req.is_object() || req.empty()) continue;  // made before requests were kept
+        // The old endpoint's links went with the old namespace; its address
+        // is taken again, as it was.
+        (void)plugins::invoke(p->network()->detach, p->instance(), {{"network", req["network"]}, {"container_id", c.id}}, "detach");
+        req["container_id"] = c.id;
+        req["netns"] = ns.string();
+        auto r = plugins::invoke(p->network()->attach, p->instance(), req, "attach");
+        if (!r) {
+            (void)unwire(c);
+            return r.error().wrap("network \"" + req.value("network", "") + "\"");
+        }
+    }
+    return ok();
 }
 
 Status Networks::unwire(const store::ContainerRecord& c) {

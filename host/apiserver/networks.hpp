@@ -34,6 +34,10 @@ public:
     // container's directory). On failure nothing is left: unwire() is safe
     // to call on anything half made.
     Result<Wiring> wire(const store::ContainerRecord& c, const services::RunRequest& req, const std::filesystem::path& dir);
+    // Before a start: when the container's pinned namespace is gone (the
+    // host rebooted: <run> is a tmpfs), makes it again and attaches it anew
+    // with the addresses it had.
+    Status rewire_if_lost(const store::ContainerRecord& c);
     // Detaches the container from every network it asked for and removes its
     // namespace. Idempotent.
     Status unwire(const store::ContainerRecord& c);

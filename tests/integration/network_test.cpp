@@ -428,3 +428,25 @@ TEST_CASE("teardown: after rm, network rm and system stop --all nothing of ours 
     CHECK(fs::is_empty(r.path() / "run/container/netns"));
     CHECK(r.release_network_leftovers() == 0);  // no state, no table
 }
+
+TEST_CASE("a container whose namespace was lost (a reboot empties /run) gets it back at start, with its address") {
+    if (geteuid() != 0) return;
+    DaemonRoot r;
+    REQUIRE(r.cli({"network", "create", "boot"}).code == 0);
+    REQUIRE(r.cli({"create", "--name", "later", "--network", "boot", shared().image, "sh", "-c", "ip -o -4 addr show eth0"}).code == 0);
+    auto before = inspect_network(r, "boot")["endpoints"][0];
+    std::string id = json::parse(r.cli({"inspect", "later"}).out)[0]["id"];
+    REQUIRE(ctr::sys::remove_netns(r.path() / "run/container/netns" / id));
+    // The kernel dismantles a namespace in the background: its veth goes soon after.
+    for (int i = 0; i < 100 && link_exists(before["host_link"]); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    CHECK(!link_exists(before["host_link"]));
+    auto started = r.cli({"start", "later"});
+    CHECK_MESSAGE(started.code == 0, started.err);
+    CHECK(r.cli({"wait", "later"}).code == 0);
+    CHECK(r.cli({"logs", "later"}).out.find("inet " + before["ip"].get<std::string>() + "/24") != std::string::npos);
+    auto after = inspect_network(r, "boot")["endpoints"];
+    REQUIRE(after.size() == 1);
+    CHECK(after[0]["ip"] == before["ip"]);
+    CHECK(after[0]["host_link"] != before["host_link"]);
+    CHECK(r.cli({"rm", "later"}).code == 0);
+}
