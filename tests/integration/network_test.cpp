@@ -287,6 +287,22 @@ TEST_CASE("outbound traffic is masqueraded; an internal network has no way out")
     auto in = r.cli({"run", "--rm", "--network", "closed", shared().image, "sh", "-c", "timeout 2 wget -q -O - http://" + outside.ip + "/"});
     CHECK(in.code != 0);
     CHECK(in.out.empty());
+    // A port published on every address is reachable from outside too
+    // (prerouting DNAT), and answers back through the host.
+    int port = random_port();
+    auto pweb = web_server("from-outside");
+    std::vector<std::string> pargs = {"run", "-d", "--name", "pweb", "--network", "open", "-p", std::to_string(port) + ":80", shared().image};
+    pargs.insert(pargs.end(), pweb.begin(), pweb.end());
+    REQUIRE(r.cli(pargs).code == 0);
+    std::string fetched;
+    for (int i = 0; i < 50 && fetched.empty(); ++i) {
+        auto got = ctr::sys::run_capture({"/usr/bin/nsenter", "--net=" + outside.ns.string(), "/bin/busybox", "wget", "-q", "-O", "-",
+                                          "http://" + outside.host_ip + ":" + std::to_string(port) + "/"}, 10000);
+        if (got && got->status.code == 0) fetched = got->out;
+        else std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    CHECK(fetched == "from-outside\n");
+    CHECK(r.cli({"rm", "-f", "pweb"}).code == 0);
     // Inside the internal network, containers still talk.
     auto web = web_server("inside");
     std::vector<std::string> args = {"run", "-d", "--name", "iweb", "--network", "closed", shared().image};
