@@ -19,6 +19,8 @@
 #include <sstream>
 #include <map>
 #include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <random>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -212,7 +214,7 @@ Result<store::ContainerRecord> Containers::create(const json& body) {
     return c;
 }
 
-Result<store::ContainerRecord> Containers::start(const std::string& key) {
+Result<store::ContainerRecord> Containers::start(const std::string& key, bool wait_attach) {
     auto c = CTR_TRY(get(key));
     if (c.state == "running") return make_error(CTR_E_FAILED_PRECONDITION, "container " + c.name + " is already running");
     if (c.state != "created" && c.state != "stopped")
@@ -228,6 +230,14 @@ Result<store::ContainerRecord> Containers::start(const std::string& key) {
     auto shim = plugins::helper_path("container-shim");
     std::vector<std::string> args = {shim.string(), "--runtime", c.runtime, "--id", c.id, "--bundle", dir.string(),
                                      "--root", d_.paths.root().string(), "--state-dir", dir.string(), "--sync-fd", "3"};
+    bool tty = c.config.value("tty", false), interactive = c.config.value("interactive", false);
+    if (tty || interactive) {
+        CTR_TRY_STATUS(sys::make_dirs(attach_socket_of(c.id).parent_path(), 0700));
+        args.insert(args.end(), {"--attach-socket", attach_socket_of(c.id).string()});
+        if (tty) args.push_back("--tty");
+        if (interactive) args.push_back("--interactive");
+        if (wait_attach) args.push_back("--wait-attach");
+    }
     sys::SpawnOptions so;
     so.stdout_path = (dir / "shim.log").string();
     so.stderr_path.clear();             // with stdout
@@ -289,7 +299,55 @@ Result<store::ContainerRecord> Containers::start(const std::string& key) {
     return c;
 }
 
+Result<sys::UniqueFd> Containers::connect_attach(const std::string& key) {
+    auto c = CTR_TRY(get(key));
+    if (!c.config.value("tty", false) && !c.config.value("interactive", false))
+        return make_error(CTR_E_FAILED_PRECONDITION, "container " + c.name + " was made without -i or -t: there is nothing to attach to (use logs -f)");
+    if (c.state != "running") return make_error(CTR_E_FAILED_PRECONDITION, "container " + c.name + " is " + c.state + ", not running");
+    std::string path = attach_socket_of(c.id).string();
+    sys::UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    if (!fd.valid() || path.size() >= sizeof a.sun_path) return make_error(CTR_E_INTERNAL, "attach socket \"" + path + "\" unusable");
+    std::memcpy(a.sun_path, path.c_str(), path.size());
+    if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0)
+        return make_error(CTR_E_FAILED_PRECONDITION, "container " + c.name + " takes no attach now: " + std::strerror(errno));
+    return fd;
+}
+
 namespace {
+
+// Copies bytes both ways between an attached client and the shim until one
+// side ends; the framing is theirs (api/attach_protocol.hpp).
+void relay(int client, int shim, const std::string& leftover) {
+    auto put = [](int fd, const char* p, size_t n) {
+        while (n > 0) {
+            ssize_t w = ::send(fd, p, n, MSG_NOSIGNAL);
+            if (w < 0 && errno == EINTR) continue;
+            if (w <= 0) return false;
+            p += w;
+            n -= static_cast<size_t>(w);
+        }
+        return true;
+    };
+    if (!put(shim, leftover.data(), leftover.size())) return;
+    char buf[65536];
+    for (;;) {
+        pollfd fds[2] = {{client, POLLIN, 0}, {shim, POLLIN, 0}};
+        if (::poll(fds, 2, -1) < 0) {
+            if (errno == EINTR) continue;
+            return;
+        }
+        for (int i = 0; i < 2; ++i) {
+            if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+            ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
+            if (n <= 0 || !put(fds[1 - i].fd, buf, static_cast<size_t>(n))) {
+                ::shutdown(client, SHUT_RDWR);
+                return;
+            }
+        }
+    }
+}
 
 // Docker's multiplexed framing: [stream, 0, 0, 0, size (big endian)] + data;
 // stream 1 stdout, 2 stderr, 3 the exit record.
@@ -803,7 +861,14 @@ void add_container_routes(Router& r, Daemon& d, Containers& cs) {
         return json_reply(CTR_TRY(cs.get(req.param("id"))).to_json());
     });
     r.add("POST", "/v1/containers/{id}/start", [&cs](const Request& req) -> Result<Reply> {
-        return json_reply(CTR_TRY(cs.start(req.param("id"))).to_json());
+        return json_reply(CTR_TRY(cs.start(req.param("id"), req.flag("attach"))).to_json());
+    });
+    r.add("POST", "/v1/containers/{id}/attach", [&cs](const Request& req) -> Result<Reply> {
+        auto shim = std::make_shared<sys::UniqueFd>(CTR_TRY(cs.connect_attach(req.param("id"))));
+        Reply reply;
+        reply.status = 101;
+        reply.upgrade = [shim](int client, std::string leftover) { relay(client, shim->get(), leftover); };
+        return reply;
     });
     r.add("POST", "/v1/containers/{id}/stop", [&cs](const Request& req) -> Result<Reply> {
         auto c = CTR_TRY(cs.get(req.param("id")));

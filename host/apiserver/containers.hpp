@@ -11,6 +11,8 @@
 #include "apiserver/networks.hpp"
 #include "services/spec.hpp"
 
+#include "sys/unique_fd.hpp"
+
 #include <condition_variable>
 #include <set>
 #include <thread>
@@ -27,7 +29,14 @@ public:
     ~Containers();
 
     Result<store::ContainerRecord> create(const nlohmann::json& body);
-    Result<store::ContainerRecord> start(const std::string& key);
+    // `wait_attach`: the process starts once a client attached (run -i/-t).
+    Result<store::ContainerRecord> start(const std::string& key, bool wait_attach = false);
+    // Connects to the shim's attach socket of a running container made with
+    // -i or -t; the caller relays the stream (api/attach_protocol.hpp).
+    Result<sys::UniqueFd> connect_attach(const std::string& key);
+    std::filesystem::path attach_socket_of(const std::string& id) const {
+        return d_.paths.run_dir() / "attach" / (id.substr(0, 12) + ".sock");
+    }
     Result<store::ContainerRecord> stop(const std::string& key, int timeout_s, int signal);
     Status kill(const std::string& key, int signal);
     // Resource use of a running container, from its cgroups and /proc:

@@ -32,6 +32,9 @@ struct Reply {
     nlohmann::json body;
     std::function<void(const Writer&)> stream;  // set: a chunked streaming reply
     std::function<void()> after;                // run after the reply was written
+    // set: the server answers 101 Switching Protocols and hands over the
+    // connection's fd, with the bytes the client sent after its request.
+    std::function<void(int fd, std::string leftover)> upgrade;
 };
 
 using Handler = std::function<Result<Reply>(const Request&)>;

@@ -105,6 +105,16 @@ void Server::session(Socket sock) {
         }
         spdlog::debug("{} {} -> {}", req.method, target, reply ? reply->status : api::http_status_of(reply.error().status));
 
+        if (reply && reply->upgrade) {
+            static const std::string kSwitch =
+                "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: ctr-attach\r\n\r\n";
+            asio::write(sock, asio::buffer(kSwitch), ec);
+            if (ec) break;
+            auto pending = buf.data();
+            std::string leftover(static_cast<const char*>(pending.data()), pending.size());
+            reply->upgrade(sock.native_handle(), std::move(leftover));
+            break;  // the connection was the attach stream's
+        }
         if (reply && reply->stream) {
             http::response<http::empty_body> res(http::status::ok, 11);
             res.set(http::field::content_type, "application/octet-stream");

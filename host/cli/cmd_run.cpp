@@ -1,12 +1,14 @@
 // `container run|create|start|stop|kill|logs|wait`.
 #include "base/units.hpp"
 #include "cli/app.hpp"
+#include "cli/attach.hpp"
 #include "cli/output.hpp"
 #include "sys/files.hpp"
 
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <thread>
 
 namespace ctr::cli {
@@ -24,7 +26,7 @@ struct RunFlags {
     std::vector<std::string> networks, aliases, dns, dns_search, dns_options, add_hosts, publish;
     std::string ip, mac;
     double cpus = 0;
-    bool detach = false, remove = false, read_only = false;
+    bool detach = false, remove = false, read_only = false, interactive = false, tty = false, sig_proxy = true;
     int max_downloads = 0;
     int64_t pids_limit = 0, stop_timeout = -1;
     std::string image;
@@ -68,6 +70,8 @@ void add_run_flags(CLI::App* cmd, RunFlags& f) {
     cmd->add_option("-m,--memory", f.memory, "memory limit, e.g. 512m");
     cmd->add_option("-c,--cpus", f.cpus, "CPU limit, e.g. 1.5");
     cmd->add_flag("--rm,--remove", f.remove, "remove the container when it exits");
+    cmd->add_flag("-i,--interactive", f.interactive, "keep stdin open and connected to the container");
+    cmd->add_flag("-t,--tty", f.tty, "give the container a terminal");
     cmd->add_option("--progress", f.progress, "pull progress: auto, plain or none")->check(CLI::IsMember({"auto", "plain", "none"}));
     cmd->add_option("--max-concurrent-downloads", f.max_downloads, "layers downloaded at once")->check(CLI::Range(1, 32));
     cmd->add_option("image", f.image, "image reference")->required();
@@ -110,6 +114,8 @@ Result<nlohmann::json> request_of(const RunFlags& f) {
     body["cap_add"] = f.cap_add;
     body["cap_drop"] = f.cap_drop;
     body["ulimits"] = f.ulimits;
+    body["tty"] = f.tty;
+    body["interactive"] = f.interactive;
     body["networks"] = f.networks;
     if (!f.ip.empty()) body["ip"] = f.ip;
     if (!f.mac.empty()) body["mac_address"] = f.mac;
@@ -176,6 +182,7 @@ void add_run_commands(CLI::App& app, Globals& g) {
     static RunFlags rf;
     add_run_flags(run, rf);
     run->add_flag("-d,--detach", rf.detach, "run in the background and print the container id");
+    run->add_option("--sig-proxy", rf.sig_proxy, "pass the signals this CLI gets to the container (without -t)")->default_val(true);
     on_run(run, g, [&g] {
         auto client = daemon_client(g);
         if (!client) return fail(client.error());
@@ -189,7 +196,8 @@ void add_run_commands(CLI::App& app, Globals& g) {
         auto created = create_container(*client, flags);
         if (!created) return fail(created.error());
         std::string id = (*created)["id"];
-        auto started = client->call("POST", "/v1/containers/" + id + "/start");
+        const bool attach = !rf.detach && (rf.interactive || rf.tty);
+        auto started = client->call("POST", "/v1/containers/" + id + "/start" + (attach ? "?attach=1" : ""));
         if (!started) {
             int code = exit_code_of(started.error());
             fail(started.error());
@@ -200,14 +208,45 @@ void add_run_commands(CLI::App& app, Globals& g) {
             std::printf("%s\n", id.c_str());
             return 0;
         }
-        auto out = follow(*client, id, "stdout", stdout, true);
-        auto err = follow(*client, id, "stderr", stderr, true);
+        // A terminal's output comes through the attach stream; without one,
+        // stdout and stderr come apart, from the logs.
+        std::optional<SignalProxy> proxy;
+        if (rf.sig_proxy && !rf.tty) proxy.emplace(*client, id);
+        std::thread out, err;
+        if (!rf.tty) {
+            out = follow(*client, id, "stdout", stdout, true);
+            err = follow(*client, id, "stderr", stderr, true);
+        }
+        if (attach)
+            if (auto st = attach_session(*client, id, rf.interactive, rf.tty); !st) fail(st.error());
         auto waited = client->call("POST", "/v1/containers/" + id + "/wait");
-        out.join();
-        err.join();
+        if (out.joinable()) out.join();
+        if (err.joinable()) err.join();
+        proxy.reset();
         if (remove_here) {
             if (auto rm = client->call("DELETE", "/v1/containers/" + id + "?force=1&volumes=1"); !rm) fail(rm.error());
         }
+        if (!waited) return fail(waited.error());
+        return (*waited)["exit_code"].get<int>();
+    });
+
+    auto* att = app.add_subcommand("attach", "attach to a running container made with -i or -t; exit with its code");
+    static std::string attach_id;
+    static bool attach_no_stdin = false;
+    att->add_option("container", attach_id, "container")->required();
+    att->add_flag("--no-stdin", attach_no_stdin, "do not pass our stdin on");
+    on_run(att, g, [&g] {
+        auto client = daemon_client(g);
+        if (!client) return fail(client.error());
+        auto c = client->call("GET", "/v1/containers/" + attach_id);
+        if (!c) return fail(c.error());
+        std::string id = (*c)["id"];
+        bool tty = (*c)["config"].value("tty", false);
+        bool interactive = (*c)["config"].value("interactive", false) && !attach_no_stdin;
+        std::optional<SignalProxy> proxy;
+        if (!tty) proxy.emplace(*client, id);
+        if (auto st = attach_session(*client, id, interactive, tty); !st) return fail(st.error());
+        auto waited = client->call("POST", "/v1/containers/" + id + "/wait");
         if (!waited) return fail(waited.error());
         return (*waited)["exit_code"].get<int>();
     });
@@ -226,10 +265,40 @@ void add_run_commands(CLI::App& app, Globals& g) {
 
     auto* start = app.add_subcommand("start", "start containers");
     static std::vector<std::string> start_ids;
+    static bool start_attach = false, start_interactive = false;
     start->add_option("container", start_ids, "containers")->required();
+    start->add_flag("-a,--attach", start_attach, "attach to its output (and with -i its input); exit with its code");
+    start->add_flag("-i,--interactive", start_interactive, "attach stdin");
     on_run(start, g, [&g] {
         auto client = daemon_client(g);
         if (!client) return fail(client.error());
+        if (start_attach || start_interactive) {
+            if (start_ids.size() != 1) return error("start -a or -i takes one container");
+            auto c = client->call("GET", "/v1/containers/" + start_ids[0]);
+            if (!c) return fail(c.error());
+            std::string id = (*c)["id"];
+            bool tty = (*c)["config"].value("tty", false), stdin_too = start_interactive && (*c)["config"].value("interactive", false);
+            bool attachable = tty || (*c)["config"].value("interactive", false);
+            auto r = client->call("POST", "/v1/containers/" + id + "/start" + (attachable ? "?attach=1" : ""));
+            if (!r) {
+                fail(r.error());
+                return exit_code_of(r.error());
+            }
+            std::optional<SignalProxy> proxy;
+            if (!tty) proxy.emplace(*client, id);
+            std::thread out, err;
+            if (!tty) {
+                out = follow(*client, id, "stdout", stdout, true);
+                err = follow(*client, id, "stderr", stderr, true);
+            }
+            if (attachable)
+                if (auto st = attach_session(*client, id, stdin_too, tty); !st) fail(st.error());
+            auto waited = client->call("POST", "/v1/containers/" + id + "/wait");
+            if (out.joinable()) out.join();
+            if (err.joinable()) err.join();
+            if (!waited) return fail(waited.error());
+            return (*waited)["exit_code"].get<int>();
+        }
         int rc = 0;
         for (const auto& id : start_ids) {
             auto r = client->call("POST", "/v1/containers/" + id + "/start");

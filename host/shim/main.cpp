@@ -11,12 +11,20 @@
 // {"ok":true,"pid":P} (or {"ok":false,"message","code"}) to fd N; when it
 // exits, DIR/exit.json gets {"exit_code","signal","finished_at"}.
 //
-//   container-shim --runtime NAME --id ID --bundle DIR [--root DIR] [-i]
-//                  [--state-dir DIR --sync-fd N]
+//   container-shim --runtime NAME --id ID --bundle DIR [--root DIR] [-i] [-t]
+//                  [--state-dir DIR --sync-fd N] [--attach-socket PATH [--wait-attach]]
+//
+// With -i or -t (detached), clients attach through --attach-socket (see
+// shim/attach_server.hpp): stdin comes from them through a pipe, and with -t
+// the container gets a terminal whose output goes to them and to stdout.log.
+// --wait-attach: report once the container is created, and start its
+// process when the first client has come (or after 30 s), so that an
+// attached `run` sees everything from the first byte.
 //
 // Exec mode (--exec-id E --process-file F): runs another process in the
 // running container, with the shim's stdio, and exits with its exit code.
 #include "base/log.hpp"
+#include "shim/attach_server.hpp"
 #include "base/paths.hpp"
 #include "plugins/call.hpp"
 #include "plugins/host_env.hpp"
@@ -26,9 +34,14 @@
 #include <CLI/CLI.hpp>
 
 #include <chrono>
+#include <cstring>
 #include <cstdio>
 #include <filesystem>
+#include <fcntl.h>
 #include <malloc.h>
+#include <optional>
+#include <sys/eventfd.h>
+#include <thread>
 #include <unistd.h>
 
 namespace {
@@ -51,9 +64,9 @@ void report(int fd, const nlohmann::json& j) {
 
 int main(int argc, char** argv) {
     CLI::App app{"container-shim: runs one container through a runtime plugin", "container-shim"};
-    std::string runtime = "runtime-linux", id, bundle, root, state_dir, exec_id, process_file;
+    std::string runtime = "runtime-linux", id, bundle, root, state_dir, exec_id, process_file, attach_socket;
     int sync_fd = -1;
-    bool interactive = false, debug = false;
+    bool interactive = false, tty = false, wait_attach = false, debug = false;
     app.add_option("--runtime", runtime, "runtime plugin name");
     app.add_option("--id", id, "container id")->required();
     app.add_option("--bundle", bundle, "OCI bundle directory")->required()->check(CLI::ExistingDirectory);
@@ -63,6 +76,9 @@ int main(int argc, char** argv) {
     app.add_option("--exec-id", exec_id, "exec mode: run the process of --process-file in the running container");
     app.add_option("--process-file", process_file, "exec mode: an OCI process object (JSON)");
     app.add_flag("-i,--interactive", interactive, "connect stdin");
+    app.add_flag("-t,--tty", tty, "give the container a terminal");
+    app.add_option("--attach-socket", attach_socket, "detached: where clients attach (with -i or -t)");
+    app.add_flag("--wait-attach", wait_attach, "detached: start the process once the first client attached");
     app.add_flag("--debug", debug, "log debug messages");
     try {
         app.parse(argc, argv);
@@ -113,9 +129,31 @@ int main(int argc, char** argv) {
     }
 
     nlohmann::json create = {{"id", id}, {"bundle", std::filesystem::absolute(bundle).lexically_normal().string()}};
+    const bool attachable = detached && !attach_socket.empty() && (interactive || tty);
+    ctr::sys::UniqueFd listener, console_listener, stdin_read, stdin_write;
+    std::string console_path = attach_socket + ".tty";
+    if (attachable) {
+        auto l = ctr::shim::listen_unix(attach_socket);
+        if (!l) return tell_failure(l.error(), false);
+        listener = std::move(*l);
+    }
     if (detached) {
         create["stdout"] = (std::filesystem::path(state_dir) / "stdout.log").string();
         create["stderr"] = (std::filesystem::path(state_dir) / "stderr.log").string();
+        if (attachable && tty) {
+            // The runtime hands the terminal's master to this socket.
+            auto l = ctr::shim::listen_unix(console_path);
+            if (!l) return tell_failure(l.error(), false);
+            console_listener = std::move(*l);
+            create["terminal"] = true;
+            create["console_socket"] = console_path;
+        } else if (attachable) {
+            int p[2];
+            if (::pipe2(p, O_CLOEXEC) != 0) return fail(std::string("pipe: ") + std::strerror(errno));
+            stdin_read.reset(p[0]);
+            stdin_write.reset(p[1]);
+            create["stdin"] = "/proc/self/fd/" + std::to_string(p[0]);
+        }
     } else {
         create["stdout"] = "/dev/stdout";
         create["stderr"] = "/dev/stderr";
@@ -123,27 +161,73 @@ int main(int argc, char** argv) {
     }
     auto created = invoke(rt.create, inst, create, "create");
     if (!created) return tell_failure(created.error(), true);
+    stdin_read.reset();  // the container has its own copy
 
     // From here the container exists: whatever happens, delete it before exiting.
     auto remove = [&] { (void)invoke(rt.delete_container, inst, {{"id", id}, {"force", true}}, "delete"); };
-    if (auto r = invoke(rt.start, inst, {{"id", id}}, "start"); !r) {
-        remove();
-        return tell_failure(r.error(), true);
-    }
-    report(sync_fd, {{"ok", true}, {"pid", created->value("pid", 0)}});
-    // From here the shim only waits, once per container for as long as it
-    // runs: give back the heap that loading and starting used.
-    ::malloc_trim(0);
-    auto waited = invoke(rt.wait, inst, {{"id", id}}, "wait");
-    remove();
-    if (!waited) return fail(waited.error().message);
-    int code = waited->value("exit_code", kExitEngine);
-    if (detached) {
+    auto record_exit = [&](int code, int signal) -> int {
         auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-        nlohmann::json exit = {{"exit_code", code}, {"signal", waited->value("signal", 0)}, {"finished_at", now}};
+        nlohmann::json exit = {{"exit_code", code}, {"signal", signal}, {"finished_at", now}};
         if (auto st = ctr::sys::write_file_atomic(std::filesystem::path(state_dir) / "exit.json", exit.dump()); !st)
             return fail(st.error().message);
         return 0;
+    };
+    ctr::sys::UniqueFd master;
+    if (console_listener.valid()) {
+        auto m = ctr::shim::receive_console(console_listener.get(), 10000);
+        console_listener.reset();
+        ::unlink(console_path.c_str());
+        if (!m) {
+            remove();
+            return tell_failure(m.error(), false);
+        }
+        master = std::move(*m);
     }
+    const bool waiting = attachable && wait_attach;
+    std::optional<ctr::shim::AttachServer> server;
+    if (attachable)
+        server.emplace(std::move(listener), ctr::shim::AttachIo{master.release(), stdin_write.release(),
+                                                                (std::filesystem::path(state_dir) / "stdout.log").string()});
+    if (waiting) {
+        // Reported as running now; the process starts when its client is here.
+        report(sync_fd, {{"ok", true}, {"pid", created->value("pid", 0)}});
+        server->accept_first(30000);
+    }
+    if (auto r = invoke(rt.start, inst, {{"id", id}}, "start"); !r) {
+        remove();
+        if (!waiting) return tell_failure(r.error(), true);
+        // Too late to tell the daemon: the process ends as Docker's would.
+        int code = r.error().status == CTR_E_NOT_FOUND ? kExitNotFound
+                   : r.error().status == CTR_E_PERMISSION_DENIED ? kExitCannotInvoke : kExitEngine;
+        std::FILE* err = std::fopen((std::filesystem::path(state_dir) / "stderr.log").c_str(), "a");
+        if (err) {
+            std::fprintf(err, "container: %s\n", r.error().message.c_str());
+            std::fclose(err);
+        }
+        return record_exit(code, 0);
+    }
+    if (!waiting) report(sync_fd, {{"ok", true}, {"pid", created->value("pid", 0)}});
+    // From here the shim only waits, once per container for as long as it
+    // runs: give back the heap that loading and starting used.
+    ::malloc_trim(0);
+    ctr::Result<nlohmann::json> waited = ctr::make_error(CTR_E_INTERNAL, "not waited");
+    if (attachable) {
+        // Clients are served on this thread while another waits for the exit.
+        ctr::sys::UniqueFd exited(::eventfd(0, EFD_CLOEXEC));
+        std::thread waiter([&] {
+            waited = invoke(rt.wait, inst, {{"id", id}}, "wait");
+            uint64_t one = 1;
+            [[maybe_unused]] auto w = ::write(exited.get(), &one, sizeof one);
+        });
+        server->run(exited.get());
+        waiter.join();
+        ::unlink(attach_socket.c_str());
+    } else {
+        waited = invoke(rt.wait, inst, {{"id", id}}, "wait");
+    }
+    remove();
+    if (!waited) return fail(waited.error().message);
+    int code = waited->value("exit_code", kExitEngine);
+    if (detached) return record_exit(code, waited->value("signal", 0));
     return code;
 }

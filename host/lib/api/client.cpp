@@ -12,6 +12,10 @@
 #include <chrono>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstring>
 #include <limits>
 #include <fcntl.h>
 #include <signal.h>
@@ -170,6 +174,55 @@ Result<bool> ensure_daemon(const Paths& paths, bool debug) {
     }
     remove_log();
     return make_error(CTR_E_DEADLINE_EXCEEDED, "the API server did not answer within 15 s");
+}
+
+Result<Client::Upgraded> Client::upgrade(const std::string& target) const {
+    // Plain socket calls: after the 101 the connection is no longer HTTP,
+    // and the caller polls it together with its terminal.
+    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    std::string path = socket_.string();
+    if (fd < 0 || path.size() >= sizeof a.sun_path) return make_error(CTR_E_UNAVAILABLE, "cannot reach the API server at " + path);
+    std::memcpy(a.sun_path, path.c_str(), path.size());
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+        ::close(fd);
+        return make_error(CTR_E_UNAVAILABLE, "cannot reach the API server at " + path);
+    }
+    std::string req = "POST " + target + " HTTP/1.1\r\nHost: container\r\nConnection: Upgrade\r\nUpgrade: ctr-attach\r\nContent-Length: 0\r\n\r\n";
+    if (::send(fd, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size())) {
+        ::close(fd);
+        return make_error(CTR_E_UNAVAILABLE, "the API server closed the connection");
+    }
+    std::string got;
+    char buf[4096];
+    size_t end;
+    while ((end = got.find("\r\n\r\n")) == std::string::npos) {
+        ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n <= 0) {
+            ::close(fd);
+            return make_error(CTR_E_UNAVAILABLE, "the API server closed the connection");
+        }
+        got.append(buf, static_cast<size_t>(n));
+    }
+    std::string head = got.substr(0, end);
+    std::string rest = got.substr(end + 4);
+    if (head.rfind("HTTP/1.1 101", 0) == 0) return Upgraded{fd, rest};
+    // An error answer: its JSON body says what.
+    size_t length = 0;
+    auto cl = head.find("Content-Length: ");
+    if (cl == std::string::npos) cl = head.find("content-length: ");
+    if (cl != std::string::npos) length = std::stoul(head.substr(cl + 16));
+    while (rest.size() < length) {
+        ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n <= 0) break;
+        rest.append(buf, static_cast<size_t>(n));
+    }
+    ::close(fd);
+    auto j = nlohmann::json::parse(rest, nullptr, false);
+    if (j.is_object() && j.contains("message"))
+        return Error{j.value("code", int32_t{CTR_E_INTERNAL}), j.value("message", std::string()), j.value("detail", int32_t{0})};
+    return make_error(CTR_E_INTERNAL, "attach: unexpected answer: " + head.substr(0, head.find('\r')));
 }
 
 }  // namespace ctr::api

@@ -38,6 +38,14 @@ public:
 
     bool ping() const;
 
+    // POST `target` asking to switch protocols (attach): on 101, the raw
+    // connection, and any bytes that came after the answer's header.
+    struct Upgraded {
+        int fd = -1;  // the caller owns it
+        std::string leftover;
+    };
+    Result<Upgraded> upgrade(const std::string& target) const;
+
 private:
     Status stream_post_impl(const std::string& method, const std::string& target, const nlohmann::json& body,
                             const std::function<bool(std::string_view)>& on_data) const;

@@ -225,7 +225,7 @@ Result<RunRequest> RunRequest::from_json(const json& b) {
     static const char* const known[] = {"image", "name", "cmd", "entrypoint", "env", "workdir", "user", "hostname",
                                         "runtime", "labels", "memory", "cpus", "rm", "volumes", "read_only", "tmpfs",
                                         "cap_add", "cap_drop", "pids_limit", "ulimits", "shm_size", "stop_signal",
-                                        "stop_timeout", "restart"};
+                                        "stop_timeout", "restart", "tty", "interactive"};
     for (const auto& [k, v] : b.items()) {
         bool ok = false;
         for (const char* x : known) ok = ok || k == x;
@@ -270,6 +270,8 @@ Result<RunRequest> RunRequest::from_json(const json& b) {
         r.cpus = b["cpus"];
     }
     r.remove = b.value("rm", false);
+    r.tty = b.value("tty", false);
+    r.interactive = b.value("interactive", false);
     for (const auto& v : CTR_TRY(strings(b, "volumes"))) r.volumes.push_back(CTR_TRY(VolumeSpec::parse(v)));
     r.read_only = b.value("read_only", false);
     r.tmpfs = CTR_TRY(strings(b, "tmpfs"));
@@ -324,6 +326,8 @@ json RunRequest::to_json() const {
     j["stop_signal"] = stop_signal;
     j["stop_timeout"] = stop_timeout;
     j["restart"] = restart;
+    j["tty"] = tty;
+    j["interactive"] = interactive;
     network.to_json(j);
     return j;
 }
@@ -362,6 +366,8 @@ Result<json> make_spec(const RunRequest& req, const json& image_config, const st
         env.push_back("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
     std::string hostname = req.hostname.empty() ? id.substr(0, 12) : req.hostname;
     env.push_back("HOSTNAME=" + hostname);
+    if (req.tty && std::none_of(env.begin(), env.end(), [](const std::string& x) { return env_key(x) == "TERM"; }))
+        env.push_back("TERM=xterm");
 
     std::string cwd = !req.workdir.empty() ? req.workdir : cfg.value("WorkingDir", std::string());
     if (cwd.empty()) cwd = "/";
@@ -405,7 +411,7 @@ Result<json> make_spec(const RunRequest& req, const json& image_config, const st
     json spec = {
         {"ociVersion", "1.0.2"},
         {"process",
-         {{"terminal", false},
+         {{"terminal", req.tty},
           {"user", {{"uid", uid}, {"gid", gid}}},
           {"args", args},
           {"env", env},

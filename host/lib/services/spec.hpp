@@ -42,6 +42,8 @@ struct RunRequest {
     int64_t memory = 0;                              // bytes; 0: no limit
     double cpus = 0;                                 // 0: no limit
     bool remove = false;                             // --rm
+    bool tty = false;                                // -t: a terminal
+    bool interactive = false;                        // -i: stdin from an attached client
     std::vector<VolumeSpec> volumes;                 // -v
     bool read_only = false;                          // --read-only: the root filesystem
     std::vector<std::string> tmpfs;                  // --tmpfs /dst[:size=64m,mode=1777]

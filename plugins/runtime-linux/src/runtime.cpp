@@ -126,15 +126,24 @@ ctr::Result<json> Runtime::create(const json& req) {
     std::string id = CTR_TRY(ctr::sdk::get_string(req, "id"));
     CTR_TRY_STATUS(check_id(id));
     std::string bundle = CTR_TRY(ctr::sdk::get_string(req, "bundle"));
-    if (CTR_TRY(ctr::sdk::get_bool(req, "terminal", false)))
-        return ctr::make_error(CTR_E_UNIMPLEMENTED, "terminals are not supported yet by runtime-linux");
+    // A terminal: the OCI runtime makes the pty and sends its master to the
+    // caller's console socket; the bundle's process.terminal must say so too.
+    bool terminal = CTR_TRY(ctr::sdk::get_bool(req, "terminal", false));
+    auto console = CTR_TRY(ctr::sdk::get_opt_string(req, "console_socket"));
+    if (terminal && !console) return ctr::make_error(CTR_E_INVALID_ARGUMENT, "a terminal needs \"console_socket\"");
     std::error_code ec;
     if (!fs::exists(fs::path(bundle) / "config.json", ec))
         return ctr::make_error(CTR_E_NOT_FOUND, "no config.json in bundle \"" + bundle + "\"");
     OpenStdio io;
     CTR_TRY_STATUS(io.open(req));
     auto pid_file = fs::path(binary_.state_root) / (id + ".pid");
-    auto run = CTR_TRY(run_oci(binary_, {"create", "--bundle", bundle, "--pid-file", pid_file.string(), id}, io.stdio()));
+    std::vector<std::string> args = {"create", "--bundle", bundle, "--pid-file", pid_file.string()};
+    if (terminal) {
+        args.push_back("--console-socket");
+        args.push_back(*console);
+    }
+    args.push_back(id);
+    auto run = CTR_TRY(run_oci(binary_, args, io.stdio()));
     if (run.exit_code != 0) {
         if (run.error.find("already exists") != std::string::npos)  // and it is not ours to delete
             return ctr::make_error(CTR_E_ALREADY_EXISTS, "container \"" + id + "\" already exists");

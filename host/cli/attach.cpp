@@ -1,0 +1,168 @@
+#include "cli/attach.hpp"
+
+#include "api/attach_protocol.hpp"
+#include "sys/unique_fd.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+
+namespace ctr::cli {
+
+namespace attach = ctr::api::attach;
+
+namespace {
+
+// Raw mode on our terminal while a container's terminal is attached.
+class RawTerminal {
+public:
+    explicit RawTerminal(int fd) : fd_(fd) {
+        if (!::isatty(fd_) || ::tcgetattr(fd_, &saved_) != 0) return;
+        termios raw = saved_;
+        ::cfmakeraw(&raw);
+        active_ = ::tcsetattr(fd_, TCSANOW, &raw) == 0;
+    }
+    ~RawTerminal() {
+        if (active_) ::tcsetattr(fd_, TCSANOW, &saved_);
+    }
+    RawTerminal(const RawTerminal&) = delete;
+    RawTerminal& operator=(const RawTerminal&) = delete;
+
+private:
+    int fd_;
+    termios saved_{};
+    bool active_ = false;
+};
+
+// SIGWINCH into a pipe that the session polls.
+int g_winch_pipe = -1;
+void on_winch(int) {
+    char c = 'w';
+    [[maybe_unused]] auto w = ::write(g_winch_pipe, &c, 1);
+}
+
+int g_signal_pipe = -1;
+void on_signal(int sig) {
+    auto c = static_cast<unsigned char>(sig);
+    [[maybe_unused]] auto w = ::write(g_signal_pipe, &c, 1);
+}
+
+bool send_all(int fd, const std::string& data) {
+    size_t off = 0;
+    while (off < data.size()) {
+        ssize_t n = ::send(fd, data.data() + off, data.size() - off, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return false;
+        off += static_cast<size_t>(n);
+    }
+    return true;
+}
+
+void write_out(const std::string& data) {
+    size_t off = 0;
+    while (off < data.size()) {
+        ssize_t n = ::write(STDOUT_FILENO, data.data() + off, data.size() - off);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return;
+        off += static_cast<size_t>(n);
+    }
+}
+
+std::string our_size() {
+    winsize ws{};
+    for (int fd : {STDIN_FILENO, STDOUT_FILENO})
+        if (::ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0) return attach::resize_frame(ws.ws_row, ws.ws_col);
+    return "";
+}
+
+}  // namespace
+
+Status attach_session(const api::Client& client, const std::string& id, bool interactive, bool tty) {
+    auto up = CTR_TRY(client.upgrade("/v1/containers/" + id + "/attach"));
+    sys::UniqueFd conn(up.fd);
+    std::string in = std::move(up.leftover);
+
+    int winch[2] = {-1, -1};
+    struct sigaction old_winch {};
+    if (tty && ::pipe2(winch, O_CLOEXEC | O_NONBLOCK) == 0) {
+        g_winch_pipe = winch[1];
+        struct sigaction sa {};
+        sa.sa_handler = on_winch;
+        ::sigaction(SIGWINCH, &sa, &old_winch);
+        if (auto size = our_size(); !size.empty()) send_all(conn.get(), size);
+    }
+    sys::UniqueFd winch_read(winch[0]), winch_write(winch[1]);
+    RawTerminal raw(tty && interactive ? STDIN_FILENO : -1);
+
+    bool stdin_open = interactive;
+    char buf[65536];
+    for (;;) {
+        pollfd fds[3] = {{conn.get(), POLLIN, 0}, {stdin_open ? STDIN_FILENO : -1, POLLIN, 0}, {winch_read.get(), POLLIN, 0}};
+        if (::poll(fds, 3, -1) < 0) {
+            if (errno == EINTR) continue;
+            break;
+        }
+        if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+            ssize_t n = ::read(conn.get(), buf, sizeof buf);
+            if (n <= 0) break;  // the container ended
+            in.append(buf, static_cast<size_t>(n));
+            bool broken = false;
+            while (auto f = attach::take_frame(in, broken))
+                if (f->type == attach::Frame::output) write_out(f->payload);
+            if (broken) break;
+        }
+        if (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+            ssize_t n = ::read(STDIN_FILENO, buf, sizeof buf);
+            if (n > 0) {
+                send_all(conn.get(), attach::frame(attach::Frame::stdin_data, std::string_view(buf, static_cast<size_t>(n))));
+            } else if (n == 0 || errno != EINTR) {
+                stdin_open = false;
+                send_all(conn.get(), attach::frame(attach::Frame::stdin_close, ""));
+            }
+        }
+        if (fds[2].revents & POLLIN) {
+            while (::read(winch_read.get(), buf, sizeof buf) > 0) {
+            }
+            if (auto size = our_size(); !size.empty()) send_all(conn.get(), size);
+        }
+    }
+    if (winch[1] >= 0) {
+        ::sigaction(SIGWINCH, &old_winch, nullptr);
+        g_winch_pipe = -1;
+    }
+    return ok();
+}
+
+SignalProxy::SignalProxy(const api::Client& client, std::string id) : client_(client), id_(std::move(id)) {
+    if (::pipe2(pipe_, O_CLOEXEC) != 0) return;
+    g_signal_pipe = pipe_[1];
+    struct sigaction sa {};
+    sa.sa_handler = on_signal;
+    for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2}) ::sigaction(sig, &sa, nullptr);
+    thread_ = std::thread([this] {
+        unsigned char sig;
+        while (::read(pipe_[0], &sig, 1) == 1 && sig != 0)
+            (void)client_.call("POST", "/v1/containers/" + id_ + "/kill?signal=" + std::to_string(sig));
+    });
+}
+
+SignalProxy::~SignalProxy() {
+    if (pipe_[1] < 0) return;
+    struct sigaction sa {};
+    sa.sa_handler = SIG_DFL;
+    for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2}) ::sigaction(sig, &sa, nullptr);
+    g_signal_pipe = -1;
+    unsigned char stop = 0;
+    [[maybe_unused]] auto w = ::write(pipe_[1], &stop, 1);
+    thread_.join();
+    ::close(pipe_[0]);
+    ::close(pipe_[1]);
+}
+
+}  // namespace ctr::cli

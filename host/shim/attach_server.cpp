@@ -1,0 +1,229 @@
+#include "shim/attach_server.hpp"
+
+#include "api/attach_protocol.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace ctr::shim {
+
+namespace attach = ctr::api::attach;
+
+namespace {
+
+constexpr size_t kEarlyMax = 1 << 20;
+
+void set_nonblocking(int fd) {
+    if (fd >= 0) ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+}
+
+// Best effort: a client that cannot keep up loses output, the container
+// never waits for it.
+void send_to(int fd, const std::string& data) {
+    size_t off = 0;
+    while (off < data.size()) {
+        ssize_t n = ::send(fd, data.data() + off, data.size() - off, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            if (errno == EAGAIN) {
+                pollfd p{fd, POLLOUT, 0};
+                if (::poll(&p, 1, 1000) > 0) continue;
+            }
+            return;
+        }
+        off += static_cast<size_t>(n);
+    }
+}
+
+}  // namespace
+
+Result<sys::UniqueFd> listen_unix(const std::string& path) {
+    sockaddr_un a{};
+    if (path.size() >= sizeof a.sun_path) return make_error(CTR_E_INVALID_ARGUMENT, "socket path too long: " + path);
+    sys::UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (!fd.valid()) return make_error(CTR_E_INTERNAL, std::string("socket: ") + std::strerror(errno));
+    a.sun_family = AF_UNIX;
+    std::memcpy(a.sun_path, path.c_str(), path.size());
+    ::unlink(path.c_str());
+    if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::chmod(path.c_str(), 0600) != 0 ||
+        ::listen(fd.get(), 16) != 0)
+        return make_error(CTR_E_INTERNAL, "listen on \"" + path + "\": " + std::strerror(errno));
+    return fd;
+}
+
+Result<sys::UniqueFd> receive_console(int listener, int timeout_ms) {
+    pollfd p{listener, POLLIN, 0};
+    if (::poll(&p, 1, timeout_ms) <= 0) return make_error(CTR_E_DEADLINE_EXCEEDED, "the runtime sent no terminal");
+    sys::UniqueFd conn(::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC));
+    if (!conn.valid()) return make_error(CTR_E_INTERNAL, std::string("accept the terminal: ") + std::strerror(errno));
+    char data[256];
+    iovec iov{data, sizeof data};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    if (::recvmsg(conn.get(), &msg, MSG_CMSG_CLOEXEC) < 0)
+        return make_error(CTR_E_INTERNAL, std::string("receive the terminal: ") + std::strerror(errno));
+    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+            int fd;
+            std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
+            return sys::UniqueFd(fd);
+        }
+    return make_error(CTR_E_INTERNAL, "the runtime's message carried no terminal");
+}
+
+AttachServer::AttachServer(sys::UniqueFd listener, AttachIo io)
+    : listener_(std::move(listener)), master_(io.master), stdin_(io.stdin_write) {
+    set_nonblocking(master_.get());
+    set_nonblocking(stdin_.get());
+    set_nonblocking(listener_.get());
+    if (master_.valid() && !io.log_path.empty())
+        log_.reset(::open(io.log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
+}
+
+void AttachServer::send_all(const std::string& f) {
+    for (auto& c : clients_) send_to(c.fd.get(), f);
+}
+
+void AttachServer::on_output(const char* data, size_t n) {
+    if (log_.valid()) [[maybe_unused]] auto w = ::write(log_.get(), data, n);
+    if (!had_client_) {
+        if (early_.size() + n <= kEarlyMax) early_.append(data, n);
+        return;
+    }
+    send_all(attach::frame(attach::Frame::output, std::string_view(data, n)));
+}
+
+void AttachServer::write_stdin(const std::string& data) {
+    if (!stdin_.valid() && !master_.valid()) return;
+    stdin_pending_ += data;
+    flush_stdin();
+}
+
+void AttachServer::flush_stdin() {
+    int fd = master_.valid() ? master_.get() : stdin_.get();
+    while (fd >= 0 && !stdin_pending_.empty()) {
+        ssize_t n = ::write(fd, stdin_pending_.data(), stdin_pending_.size());
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            if (errno != EAGAIN) stdin_pending_.clear();  // the reader is gone
+            return;
+        }
+        stdin_pending_.erase(0, static_cast<size_t>(n));
+    }
+}
+
+void AttachServer::close_stdin() {
+    // A terminal has no end of input of its own: the line discipline's EOF
+    // character stands for it. A pipe is closed once what is pending is in.
+    if (master_.valid()) {
+        write_stdin("\x04");  // Ctrl-D, the usual VEOF (the master's own termios does not say the slave's)
+        return;
+    }
+    if (stdin_pending_.empty()) stdin_.reset();
+}
+
+void AttachServer::on_client_data(Client& c, bool& drop) {
+    char buf[65536];
+    ssize_t n = ::read(c.fd.get(), buf, sizeof buf);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+        // A client that leaves without closing stdin ends it (Docker's
+        // stdin-once): the container must not wait on a reader that is gone.
+        if (!master_.valid()) close_stdin();
+        drop = true;
+        return;
+    }
+    if (n < 0) return;
+    c.in.append(buf, static_cast<size_t>(n));
+    bool broken = false;
+    while (auto f = attach::take_frame(c.in, broken)) {
+        switch (f->type) {
+            case attach::Frame::stdin_data: write_stdin(f->payload); break;
+            case attach::Frame::stdin_close: close_stdin(); break;
+            case attach::Frame::resize:
+                if (master_.valid() && f->payload.size() == 4) {
+                    winsize ws{};
+                    ws.ws_row = static_cast<unsigned short>((static_cast<uint8_t>(f->payload[0]) << 8) | static_cast<uint8_t>(f->payload[1]));
+                    ws.ws_col = static_cast<unsigned short>((static_cast<uint8_t>(f->payload[2]) << 8) | static_cast<uint8_t>(f->payload[3]));
+                    ::ioctl(master_.get(), TIOCSWINSZ, &ws);
+                }
+                break;
+            default: break;  // frames of newer clients
+        }
+    }
+    if (broken) drop = true;
+}
+
+void AttachServer::accept_first(int timeout_ms) {
+    pollfd p{listener_.get(), POLLIN, 0};
+    if (::poll(&p, 1, timeout_ms) <= 0) return;
+    sys::UniqueFd c(::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK));
+    if (!c.valid()) return;
+    had_client_ = true;
+    clients_.push_back({std::move(c), {}});
+    // A client sends its size first thing; the relay may take a moment.
+    pollfd q{clients_.back().fd.get(), POLLIN, 0};
+    if (::poll(&q, 1, 200) > 0) {
+        bool drop = false;
+        on_client_data(clients_.back(), drop);
+        if (drop) clients_.pop_back();
+    }
+}
+
+void AttachServer::run(int exited) {
+    char buf[65536];
+    bool done = false;
+    while (!done) {
+        std::vector<pollfd> fds = {{exited, POLLIN, 0}, {listener_.get(), POLLIN, 0}, {master_.get(), POLLIN, 0}};
+        int in_fd = master_.valid() ? master_.get() : stdin_.get();
+        fds.push_back({stdin_pending_.empty() ? -1 : in_fd, POLLOUT, 0});
+        for (auto& c : clients_) fds.push_back({c.fd.get(), POLLIN, 0});
+        if (::poll(fds.data(), fds.size(), -1) < 0 && errno != EINTR) break;
+        if (fds[0].revents & POLLIN) done = true;
+        if (fds[1].revents & POLLIN) {
+            sys::UniqueFd c(::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK));
+            if (c.valid()) {
+                if (!had_client_ && !early_.empty()) send_to(c.get(), attach::frame(attach::Frame::output, early_));
+                had_client_ = true;
+                early_.clear();
+                clients_.push_back({std::move(c), {}});
+            }
+        }
+        if (fds[2].revents & (POLLIN | POLLHUP | POLLERR)) {
+            ssize_t n = ::read(master_.get(), buf, sizeof buf);
+            if (n > 0) on_output(buf, static_cast<size_t>(n));
+            else if (n == 0 || (errno != EAGAIN && errno != EINTR)) master_.reset();  // EIO: the last writer is gone
+        }
+        if (fds[3].revents & (POLLOUT | POLLERR | POLLHUP)) {
+            flush_stdin();
+            if (stdin_pending_.empty() && !master_.valid() && (fds[3].revents & (POLLERR | POLLHUP))) stdin_.reset();
+        }
+        for (size_t i = 0; i < clients_.size(); ++i) {
+            if (!(fds[4 + i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+            bool drop = false;
+            on_client_data(clients_[i], drop);
+            if (drop) clients_[i].fd.reset();
+        }
+        std::erase_if(clients_, [](const Client& c) { return !c.fd.valid(); });
+    }
+    // The process ended: what the terminal still holds, then goodbye.
+    while (master_.valid()) {
+        ssize_t n = ::read(master_.get(), buf, sizeof buf);
+        if (n <= 0) break;
+        on_output(buf, static_cast<size_t>(n));
+    }
+    clients_.clear();
+}
+
+}  // namespace ctr::shim
