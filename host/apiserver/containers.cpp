@@ -299,20 +299,100 @@ Result<store::ContainerRecord> Containers::start(const std::string& key, bool wa
     return c;
 }
 
-Result<sys::UniqueFd> Containers::connect_attach(const std::string& key) {
+Result<json> Containers::exec_attached(const std::string& key, const json& body) {
     auto c = CTR_TRY(get(key));
-    if (!c.config.value("tty", false) && !c.config.value("interactive", false))
-        return make_error(CTR_E_FAILED_PRECONDITION, "container " + c.name + " was made without -i or -t: there is nothing to attach to (use logs -f)");
-    if (c.state != "running") return make_error(CTR_E_FAILED_PRECONDITION, "container " + c.name + " is " + c.state + ", not running");
-    std::string path = attach_socket_of(c.id).string();
+    json process = CTR_TRY(exec_process(c, body));
+    fs::path dir = dir_of(c.id);
+    std::string exec_id = "e" + random_id().substr(0, 16);
+    fs::path process_file = dir / ("exec-" + exec_id + ".json");
+    fs::path exit_file = dir / ("exec-" + exec_id + ".exit.json");
+    CTR_TRY_STATUS(sys::write_file_atomic(process_file, process.dump(), 0600));
+    CTR_TRY_STATUS(sys::make_dirs(attach_socket_of(exec_id).parent_path(), 0700));
+    std::vector<std::string> args = {plugins::helper_path("container-shim").string(), "--runtime", c.runtime, "--id", c.id,
+                                     "--bundle", dir.string(), "--root", d_.paths.root().string(), "--exec-id", exec_id,
+                                     "--process-file", process_file.string(), "--attach-socket", attach_socket_of(exec_id).string(),
+                                     "--exit-file", exit_file.string(), "--sync-fd", "3"};
+    if (body.value("tty", false)) args.push_back("--tty");
+    if (body.value("interactive", false)) args.push_back("--interactive");
+    int sync[2];
+    if (::pipe2(sync, O_CLOEXEC) != 0) return sys::errno_error("pipe", dir, errno);
+    sys::SpawnOptions so;
+    so.stdout_path = (dir / "shim.log").string();
+    so.stderr_path.clear();
+    so.pass_fds = {{sync[1], 3}};
+    so.new_session = true;
+    auto spawned = sys::spawn(args, so);
+    ::close(sync[1]);
+    sys::UniqueFd sync_read(sync[0]);
+    if (!spawned) return spawned.error().wrap("start the exec shim");
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        shims_.insert(*spawned);
+        execs_[exec_id] = {c.id, *spawned, exit_file, process_file};
+    }
+    // The shim answers once its socket listens; the process runs when the client attached.
+    std::string answer;
+    char buf[1024];
+    pollfd p{sync_read.get(), POLLIN, 0};
+    while (::poll(&p, 1, 10000) > 0) {
+        ssize_t n = ::read(sync_read.get(), buf, sizeof buf);
+        if (n <= 0) break;
+        answer.append(buf, static_cast<size_t>(n));
+    }
+    auto j = json::parse(answer, nullptr, false);
+    if (!j.is_object() || !j.value("ok", false))
+        return make_error(CTR_E_INTERNAL, j.is_object() ? j.value("message", "the exec shim failed") : "the exec shim ended without a word");
+    return json{{"exec_id", exec_id}};
+}
+
+Result<json> Containers::exec_wait(const std::string& exec_id) {
+    ExecRecord e;
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        auto it = execs_.find(exec_id);
+        if (it == execs_.end()) return make_error(CTR_E_NOT_FOUND, "no exec \"" + exec_id + "\"");
+        e = it->second;
+    }
+    for (;;) {
+        std::error_code ec;
+        if (fs::exists(e.exit_file, ec)) {
+            auto j = json::parse(CTR_TRY(sys::read_file(e.exit_file)), nullptr, false);
+            std::lock_guard<std::mutex> lock(mu_);
+            execs_.erase(exec_id);
+            fs::remove(e.exit_file, ec);
+            fs::remove(e.process_file, ec);
+            return json{{"exit_code", j.is_object() ? j.value("exit_code", 125) : 125}};
+        }
+        if (::kill(e.pid, 0) != 0 && errno == ESRCH) return make_error(CTR_E_INTERNAL, "the exec shim ended without an exit code");
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+}
+
+Result<sys::UniqueFd> Containers::connect_exec(const std::string& exec_id) {
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (!execs_.count(exec_id)) return make_error(CTR_E_NOT_FOUND, "no exec \"" + exec_id + "\"");
+    }
+    return connect_socket(attach_socket_of(exec_id).string(), "exec " + exec_id);
+}
+
+Result<sys::UniqueFd> Containers::connect_socket(const std::string& path, const std::string& what) {
     sys::UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
     sockaddr_un a{};
     a.sun_family = AF_UNIX;
     if (!fd.valid() || path.size() >= sizeof a.sun_path) return make_error(CTR_E_INTERNAL, "attach socket \"" + path + "\" unusable");
     std::memcpy(a.sun_path, path.c_str(), path.size());
     if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0)
-        return make_error(CTR_E_FAILED_PRECONDITION, "container " + c.name + " takes no attach now: " + std::strerror(errno));
+        return make_error(CTR_E_FAILED_PRECONDITION, what + " takes no attach now: " + std::strerror(errno));
     return fd;
+}
+
+Result<sys::UniqueFd> Containers::connect_attach(const std::string& key) {
+    auto c = CTR_TRY(get(key));
+    if (!c.config.value("tty", false) && !c.config.value("interactive", false))
+        return make_error(CTR_E_FAILED_PRECONDITION, "container " + c.name + " was made without -i or -t: there is nothing to attach to (use logs -f)");
+    if (c.state != "running") return make_error(CTR_E_FAILED_PRECONDITION, "container " + c.name + " is " + c.state + ", not running");
+    return connect_socket(attach_socket_of(c.id).string(), "container " + c.name);
 }
 
 namespace {
@@ -364,13 +444,13 @@ std::string frame(uint8_t stream, std::string_view data) {
 
 }  // namespace
 
-Status Containers::exec(const std::string& key, const json& body, const Writer& write) {
-    auto c = CTR_TRY(get(key));
+Result<json> Containers::exec_process(const store::ContainerRecord& c, const json& body) {
     if (c.state != "running") return make_error(CTR_E_FAILED_PRECONDITION, "container " + c.name + " is not running");
     if (!body.is_object() || !body.contains("cmd") || !body["cmd"].is_array() || body["cmd"].empty())
         return make_error(CTR_E_INVALID_ARGUMENT, "exec needs a non-empty \"cmd\" array");
     for (const auto& [k, v] : body.items())
-        if (k != "cmd" && k != "env" && k != "workdir" && k != "user") return make_error(CTR_E_INVALID_ARGUMENT, "unknown field \"" + k + "\"");
+        if (k != "cmd" && k != "env" && k != "workdir" && k != "user" && k != "tty" && k != "interactive")
+            return make_error(CTR_E_INVALID_ARGUMENT, "unknown field \"" + k + "\"");
     // The container's own process settings, with the command and overrides.
     fs::path dir = dir_of(c.id);
     auto spec = json::parse(CTR_TRY(sys::read_file(dir / "config.json")), nullptr, false);
@@ -389,6 +469,19 @@ Status Containers::exec(const std::string& key, const json& body, const Writer& 
             return make_error(CTR_E_INVALID_ARGUMENT, "exec --user takes uid[:gid], not \"" + u + "\"");
         }
     }
+    process["terminal"] = body.value("tty", false);
+    if (body.value("tty", false)) {
+        bool has_term = false;
+        for (const auto& e : process["env"]) has_term = has_term || e.get<std::string>().rfind("TERM=", 0) == 0;
+        if (!has_term) process["env"].push_back("TERM=xterm");
+    }
+    return process;
+}
+
+Status Containers::exec(const std::string& key, const json& body, const Writer& write) {
+    auto c = CTR_TRY(get(key));
+    json process = CTR_TRY(exec_process(c, body));
+    fs::path dir = dir_of(c.id);
     std::string exec_id = "e" + random_id().substr(0, 16);
     fs::path process_file = dir / ("exec-" + exec_id + ".json");
     CTR_TRY_STATUS(sys::write_file_atomic(process_file, process.dump(), 0600));
@@ -863,6 +956,14 @@ void add_container_routes(Router& r, Daemon& d, Containers& cs) {
     r.add("POST", "/v1/containers/{id}/start", [&cs](const Request& req) -> Result<Reply> {
         return json_reply(CTR_TRY(cs.start(req.param("id"), req.flag("attach"))).to_json());
     });
+    r.add("POST", "/v1/exec/{exec}/attach", [&cs](const Request& req) -> Result<Reply> {
+        auto shim = std::make_shared<sys::UniqueFd>(CTR_TRY(cs.connect_exec(req.param("exec"))));
+        Reply reply;
+        reply.status = 101;
+        reply.upgrade = [shim](int client, std::string leftover) { relay(client, shim->get(), leftover); };
+        return reply;
+    });
+    r.add("POST", "/v1/exec/{exec}/wait", [&cs](const Request& req) -> Result<Reply> { return json_reply(cs.exec_wait(req.param("exec"))); });
     r.add("POST", "/v1/containers/{id}/attach", [&cs](const Request& req) -> Result<Reply> {
         auto shim = std::make_shared<sys::UniqueFd>(CTR_TRY(cs.connect_attach(req.param("id"))));
         Reply reply;
@@ -893,6 +994,9 @@ void add_container_routes(Router& r, Daemon& d, Containers& cs) {
     r.add("POST", "/v1/containers/{id}/exec", [&cs](const Request& req) -> Result<Reply> {
         auto c = CTR_TRY(cs.get(req.param("id")));  // errors before the stream starts are plain errors
         if (c.state != "running") return make_error(CTR_E_FAILED_PRECONDITION, "container " + c.name + " is not running");
+        // -i or -t: the client attaches to the exec next (/v1/exec/ID/attach).
+        if (req.body.is_object() && (req.body.value("tty", false) || req.body.value("interactive", false)))
+            return json_reply(cs.exec_attached(c.id, req.body), 201);
         Reply reply;
         std::string id = c.id;
         json body = req.body;

@@ -34,6 +34,11 @@ public:
     // Connects to the shim's attach socket of a running container made with
     // -i or -t; the caller relays the stream (api/attach_protocol.hpp).
     Result<sys::UniqueFd> connect_attach(const std::string& key);
+    // exec -i/-t: an exec shim listening for its client; {"exec_id"}. The
+    // process runs once the client attached (/v1/exec/ID/attach).
+    Result<nlohmann::json> exec_attached(const std::string& key, const nlohmann::json& body);
+    Result<sys::UniqueFd> connect_exec(const std::string& exec_id);
+    Result<nlohmann::json> exec_wait(const std::string& exec_id);  // {"exit_code"}
     std::filesystem::path attach_socket_of(const std::string& id) const {
         return d_.paths.run_dir() / "attach" / (id.substr(0, 12) + ".sock");
     }
@@ -76,6 +81,14 @@ private:
     Result<std::vector<services::ResolvedMount>> resolve_volumes(const store::ContainerRecord& c,
                                                                  const services::RunRequest& req);
     Result<store::ContainerRecord> find(const std::string& key);
+    // The exec's process: the container's own, with the body's command and overrides.
+    Result<nlohmann::json> exec_process(const store::ContainerRecord& c, const nlohmann::json& body);
+    Result<sys::UniqueFd> connect_socket(const std::string& path, const std::string& what);
+    struct ExecRecord {
+        std::string container_id;
+        pid_t pid = -1;
+        std::filesystem::path exit_file, process_file;
+    };
     void watch();
     // Carries out a stopped container's --restart policy (from the watcher).
     void maybe_restart(const store::ContainerRecord& c);
@@ -85,6 +98,7 @@ private:
     std::mutex mu_;                 // spawned shims; exit codes of containers removed by --rm
     std::set<pid_t> shims_;
     std::map<std::string, int64_t> removed_exits_;
+    std::map<std::string, ExecRecord> execs_;  // attached execs, by exec id
     std::thread watcher_;
     std::mutex stop_mu_;
     std::condition_variable stop_cv_;

@@ -83,8 +83,8 @@ std::string our_size() {
 
 }  // namespace
 
-Status attach_session(const api::Client& client, const std::string& id, bool interactive, bool tty) {
-    auto up = CTR_TRY(client.upgrade("/v1/containers/" + id + "/attach"));
+Status attach_session(const api::Client& client, const std::string& id, bool interactive, bool tty, const std::string& target) {
+    auto up = CTR_TRY(client.upgrade(target.empty() ? "/v1/containers/" + id + "/attach" : target));
     sys::UniqueFd conn(up.fd);
     std::string in = std::move(up.leftover);
 
@@ -94,6 +94,7 @@ Status attach_session(const api::Client& client, const std::string& id, bool int
         g_winch_pipe = winch[1];
         struct sigaction sa {};
         sa.sa_handler = on_winch;
+        sa.sa_flags = SA_RESTART;  // the API calls around us are not to see EINTR
         ::sigaction(SIGWINCH, &sa, &old_winch);
         if (auto size = our_size(); !size.empty()) send_all(conn.get(), size);
     }
@@ -113,8 +114,13 @@ Status attach_session(const api::Client& client, const std::string& id, bool int
             if (n <= 0) break;  // the container ended
             in.append(buf, static_cast<size_t>(n));
             bool broken = false;
-            while (auto f = attach::take_frame(in, broken))
+            while (auto f = attach::take_frame(in, broken)) {
                 if (f->type == attach::Frame::output) write_out(f->payload);
+                if (f->type == attach::Frame::stderr_output) {
+                    std::fwrite(f->payload.data(), 1, f->payload.size(), stderr);
+                    std::fflush(stderr);
+                }
+            }
             if (broken) break;
         }
         if (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) {
@@ -144,6 +150,7 @@ SignalProxy::SignalProxy(const api::Client& client, std::string id) : client_(cl
     g_signal_pipe = pipe_[1];
     struct sigaction sa {};
     sa.sa_handler = on_signal;
+    sa.sa_flags = SA_RESTART;  // the wait call in flight is not to see EINTR
     for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2}) ::sigaction(sig, &sa, nullptr);
     thread_ = std::thread([this] {
         unsigned char sig;

@@ -16,7 +16,8 @@ namespace ctr::cli {
 
 // Relays stdin and a terminal's output over the container's attach stream
 // until the container ends (the stream closes).
-Status attach_session(const api::Client& client, const std::string& id, bool interactive, bool tty);
+// `target`: the attach route; default the container's.
+Status attach_session(const api::Client& client, const std::string& id, bool interactive, bool tty, const std::string& target = "");
 
 // While alive, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 sent to
 // this process are sent on to the container instead.

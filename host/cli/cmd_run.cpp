@@ -382,6 +382,9 @@ void add_run_commands(CLI::App& app, Globals& g) {
     exec->add_option("-e,--env", exec_env, "environment variable KEY=VALUE")->allow_extra_args(false);
     exec->add_option("-w,--workdir", exec_workdir, "working directory");
     exec->add_option("-u,--user", exec_user, "uid[:gid]");
+    static bool exec_interactive = false, exec_tty = false;
+    exec->add_flag("-i,--interactive", exec_interactive, "pass our stdin on");
+    exec->add_flag("-t,--tty", exec_tty, "give the process a terminal");
     exec->add_option("container", exec_id, "container")->required();
     exec->add_option("command", exec_cmd, "command and arguments")->required();
     on_run(exec, g, [&g] {
@@ -391,6 +394,18 @@ void add_run_commands(CLI::App& app, Globals& g) {
         if (!exec_env.empty()) body["env"] = exec_env;
         if (!exec_workdir.empty()) body["workdir"] = exec_workdir;
         if (!exec_user.empty()) body["user"] = exec_user;
+        if (exec_interactive || exec_tty) {
+            body["interactive"] = exec_interactive;
+            body["tty"] = exec_tty;
+            auto made = client->call("POST", "/v1/containers/" + exec_id + "/exec", body);
+            if (!made) return fail(made.error());
+            std::string eid = (*made)["exec_id"];
+            if (auto st = attach_session(*client, eid, exec_interactive, exec_tty, "/v1/exec/" + eid + "/attach"); !st)
+                return fail(st.error());
+            auto waited = client->call("POST", "/v1/exec/" + eid + "/wait");
+            if (!waited) return fail(waited.error());
+            return (*waited)["exit_code"].get<int>();
+        }
         // Frames: 8-byte header [stream, 0, 0, 0, size] then data (docs/api.md).
         std::string pending;
         int code = kExitEngine;

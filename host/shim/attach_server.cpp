@@ -15,8 +15,6 @@
 
 namespace ctr::shim {
 
-namespace attach = ctr::api::attach;
-
 namespace {
 
 constexpr size_t kEarlyMax = 1 << 20;
@@ -84,7 +82,9 @@ Result<sys::UniqueFd> receive_console(int listener, int timeout_ms) {
 }
 
 AttachServer::AttachServer(sys::UniqueFd listener, AttachIo io)
-    : listener_(std::move(listener)), master_(io.master), stdin_(io.stdin_write) {
+    : listener_(std::move(listener)), master_(io.master), stdin_(io.stdin_write), out_(io.out), err_(io.err) {
+    set_nonblocking(out_.get());
+    set_nonblocking(err_.get());
     set_nonblocking(master_.get());
     set_nonblocking(stdin_.get());
     set_nonblocking(listener_.get());
@@ -92,22 +92,47 @@ AttachServer::AttachServer(sys::UniqueFd listener, AttachIo io)
         log_.reset(::open(io.log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
 }
 
+void AttachServer::apply_size() {
+    if (!master_.valid() || rows_ == 0) return;
+    winsize ws{};
+    ws.ws_row = rows_;
+    ws.ws_col = cols_;
+    ::ioctl(master_.get(), TIOCSWINSZ, &ws);
+}
+
+void AttachServer::set_io(AttachIo io) {
+    master_.reset(io.master);
+    stdin_.reset(io.stdin_write);
+    out_.reset(io.out);
+    err_.reset(io.err);
+    for (int fd : {master_.get(), stdin_.get(), out_.get(), err_.get()}) set_nonblocking(fd);
+    // What the client said before the process existed: its size, its input.
+    apply_size();
+    flush_stdin();
+    if (stdin_closed_ && stdin_pending_.empty()) stdin_.reset();
+}
+
+void AttachServer::send_error(const std::string& message) {
+    send_all(attach::frame(attach::Frame::stderr_output, "container: " + message + "\n"));
+}
+
 void AttachServer::send_all(const std::string& f) {
     for (auto& c : clients_) send_to(c.fd.get(), f);
 }
 
-void AttachServer::on_output(const char* data, size_t n) {
-    if (log_.valid()) [[maybe_unused]] auto w = ::write(log_.get(), data, n);
+void AttachServer::on_output(const char* data, size_t n, attach::Frame type) {
+    if (log_.valid() && type == attach::Frame::output) [[maybe_unused]] auto w = ::write(log_.get(), data, n);
+    std::string f = attach::frame(type, std::string_view(data, n));
     if (!had_client_) {
-        if (early_.size() + n <= kEarlyMax) early_.append(data, n);
+        if (early_.size() + f.size() <= kEarlyMax) early_ += f;
         return;
     }
-    send_all(attach::frame(attach::Frame::output, std::string_view(data, n)));
+    send_all(f);
 }
 
 void AttachServer::write_stdin(const std::string& data) {
-    if (!stdin_.valid() && !master_.valid()) return;
-    stdin_pending_ += data;
+    if (stdin_closed_) return;
+    stdin_pending_ += data;  // kept until the process's end exists (exec: after accept_first)
     flush_stdin();
 }
 
@@ -122,15 +147,18 @@ void AttachServer::flush_stdin() {
         }
         stdin_pending_.erase(0, static_cast<size_t>(n));
     }
+    if (stdin_closed_ && stdin_pending_.empty() && !master_.valid()) stdin_.reset();
 }
 
 void AttachServer::close_stdin() {
     // A terminal has no end of input of its own: the line discipline's EOF
     // character stands for it. A pipe is closed once what is pending is in.
+    if (stdin_closed_) return;
     if (master_.valid()) {
         write_stdin("\x04");  // Ctrl-D, the usual VEOF (the master's own termios does not say the slave's)
         return;
     }
+    stdin_closed_ = true;
     if (stdin_pending_.empty()) stdin_.reset();
 }
 
@@ -152,11 +180,10 @@ void AttachServer::on_client_data(Client& c, bool& drop) {
             case attach::Frame::stdin_data: write_stdin(f->payload); break;
             case attach::Frame::stdin_close: close_stdin(); break;
             case attach::Frame::resize:
-                if (master_.valid() && f->payload.size() == 4) {
-                    winsize ws{};
-                    ws.ws_row = static_cast<unsigned short>((static_cast<uint8_t>(f->payload[0]) << 8) | static_cast<uint8_t>(f->payload[1]));
-                    ws.ws_col = static_cast<unsigned short>((static_cast<uint8_t>(f->payload[2]) << 8) | static_cast<uint8_t>(f->payload[3]));
-                    ::ioctl(master_.get(), TIOCSWINSZ, &ws);
+                if (f->payload.size() == 4) {
+                    rows_ = static_cast<unsigned short>((static_cast<uint8_t>(f->payload[0]) << 8) | static_cast<uint8_t>(f->payload[1]));
+                    cols_ = static_cast<unsigned short>((static_cast<uint8_t>(f->payload[2]) << 8) | static_cast<uint8_t>(f->payload[3]));
+                    apply_size();
                 }
                 break;
             default: break;  // frames of newer clients
@@ -188,13 +215,15 @@ void AttachServer::run(int exited) {
         std::vector<pollfd> fds = {{exited, POLLIN, 0}, {listener_.get(), POLLIN, 0}, {master_.get(), POLLIN, 0}};
         int in_fd = master_.valid() ? master_.get() : stdin_.get();
         fds.push_back({stdin_pending_.empty() ? -1 : in_fd, POLLOUT, 0});
+        fds.push_back({out_.get(), POLLIN, 0});
+        fds.push_back({err_.get(), POLLIN, 0});
         for (auto& c : clients_) fds.push_back({c.fd.get(), POLLIN, 0});
         if (::poll(fds.data(), fds.size(), -1) < 0 && errno != EINTR) break;
         if (fds[0].revents & POLLIN) done = true;
         if (fds[1].revents & POLLIN) {
             sys::UniqueFd c(::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK));
             if (c.valid()) {
-                if (!had_client_ && !early_.empty()) send_to(c.get(), attach::frame(attach::Frame::output, early_));
+                if (!had_client_ && !early_.empty()) send_to(c.get(), early_);
                 had_client_ = true;
                 early_.clear();
                 clients_.push_back({std::move(c), {}});
@@ -202,15 +231,22 @@ void AttachServer::run(int exited) {
         }
         if (fds[2].revents & (POLLIN | POLLHUP | POLLERR)) {
             ssize_t n = ::read(master_.get(), buf, sizeof buf);
-            if (n > 0) on_output(buf, static_cast<size_t>(n));
+            if (n > 0) on_output(buf, static_cast<size_t>(n), attach::Frame::output);
             else if (n == 0 || (errno != EAGAIN && errno != EINTR)) master_.reset();  // EIO: the last writer is gone
+        }
+        for (int k = 0; k < 2; ++k) {
+            auto& pipe = k == 0 ? out_ : err_;
+            if (!(fds[4 + k].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+            ssize_t n = ::read(pipe.get(), buf, sizeof buf);
+            if (n > 0) on_output(buf, static_cast<size_t>(n), k == 0 ? attach::Frame::output : attach::Frame::stderr_output);
+            else if (n == 0 || (errno != EAGAIN && errno != EINTR)) pipe.reset();
         }
         if (fds[3].revents & (POLLOUT | POLLERR | POLLHUP)) {
             flush_stdin();
             if (stdin_pending_.empty() && !master_.valid() && (fds[3].revents & (POLLERR | POLLHUP))) stdin_.reset();
         }
         for (size_t i = 0; i < clients_.size(); ++i) {
-            if (!(fds[4 + i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+            if (!(fds[6 + i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
             bool drop = false;
             on_client_data(clients_[i], drop);
             if (drop) clients_[i].fd.reset();
@@ -221,7 +257,20 @@ void AttachServer::run(int exited) {
     while (master_.valid()) {
         ssize_t n = ::read(master_.get(), buf, sizeof buf);
         if (n <= 0) break;
-        on_output(buf, static_cast<size_t>(n));
+        on_output(buf, static_cast<size_t>(n), attach::Frame::output);
+    }
+    // An exec's pipes: their writers are gone, so they end.
+    for (int k = 0; k < 2; ++k) {
+        auto& pipe = k == 0 ? out_ : err_;
+        if (!pipe.valid()) continue;
+        // A child the process left behind may hold them open: wait a little, not forever.
+        for (;;) {
+            pollfd p{pipe.get(), POLLIN, 0};
+            if (::poll(&p, 1, 100) <= 0) break;
+            ssize_t n = ::read(pipe.get(), buf, sizeof buf);
+            if (n <= 0) break;
+            on_output(buf, static_cast<size_t>(n), k == 0 ? attach::Frame::output : attach::Frame::stderr_output);
+        }
     }
     clients_.clear();
 }

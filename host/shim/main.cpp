@@ -60,11 +60,89 @@ void report(int fd, const nlohmann::json& j) {
     ::close(fd);
 }
 
+int exit_code_of(const ctr::Error& e) {
+    return e.status == CTR_E_NOT_FOUND ? kExitNotFound : e.status == CTR_E_PERMISSION_DENIED ? kExitCannotInvoke : kExitEngine;
+}
+
+// Exec mode with clients (exec -i/-t): listens on `socket`, tells the daemon
+// on `sync_fd`, runs the process once the first client is here, serves it
+// until the process ends and writes {"exit_code"} to `exit_file`.
+int exec_attached(const ctr_runtime_v1& rt, ctr_plugin* inst, const std::string& id, const std::string& exec_id,
+                  nlohmann::json process, const std::string& socket, bool tty, bool interactive, int sync_fd,
+                  const std::string& exit_file) {
+    using ctr::sys::UniqueFd;
+    auto record = [&](int code) {
+        (void)ctr::sys::write_file_atomic(exit_file, nlohmann::json{{"exit_code", code}}.dump(), 0600);
+        ::unlink(socket.c_str());
+        return 0;
+    };
+    auto listener = ctr::shim::listen_unix(socket);
+    if (!listener) {
+        report(sync_fd, {{"ok", false}, {"message", listener.error().message}, {"code", listener.error().status}});
+        return fail(listener.error().message);
+    }
+    UniqueFd console, stdin_read, stdin_write, out_read, out_write, err_read, err_write;
+    std::string console_path = socket + ".tty";
+    nlohmann::json req = {{"id", id}, {"exec_id", exec_id}};
+    auto pipe = [](UniqueFd& r, UniqueFd& w) {
+        int p[2];
+        if (::pipe2(p, O_CLOEXEC) != 0) return false;
+        r.reset(p[0]);
+        w.reset(p[1]);
+        return true;
+    };
+    if (tty) {
+        auto l = ctr::shim::listen_unix(console_path);
+        if (!l) return fail(l.error().message);
+        console = std::move(*l);
+        process["terminal"] = true;
+        req["console_socket"] = console_path;
+    } else {
+        if (!pipe(out_read, out_write) || !pipe(err_read, err_write)) return fail("pipe failed");
+        req["stdout"] = "/proc/self/fd/" + std::to_string(out_write.get());
+        req["stderr"] = "/proc/self/fd/" + std::to_string(err_write.get());
+        if (interactive) {
+            if (!pipe(stdin_read, stdin_write)) return fail("pipe failed");
+            req["stdin"] = "/proc/self/fd/" + std::to_string(stdin_read.get());
+        }
+    }
+    req["process"] = process;
+    report(sync_fd, {{"ok", true}});
+    ctr::shim::AttachServer server(std::move(*listener), {});
+    server.accept_first(30000);
+    auto started = ctr::plugins::invoke(rt.exec, inst, req, "exec");
+    stdin_read.reset();
+    out_write.reset();
+    err_write.reset();
+    if (!started) {
+        server.send_error(started.error().message);
+        return record(exit_code_of(started.error()));
+    }
+    UniqueFd master;
+    if (console.valid()) {
+        auto m = ctr::shim::receive_console(console.get(), 10000);
+        ::unlink(console_path.c_str());
+        if (!m) return record(kExitEngine);
+        master = std::move(*m);
+    }
+    server.set_io({master.release(), stdin_write.release(), "", out_read.release(), err_read.release()});
+    ctr::Result<nlohmann::json> waited = ctr::make_error(CTR_E_INTERNAL, "not waited");
+    UniqueFd exited(::eventfd(0, EFD_CLOEXEC));
+    std::thread waiter([&] {
+        waited = ctr::plugins::invoke(rt.wait, inst, {{"id", id}, {"exec_id", exec_id}}, "wait");
+        uint64_t one = 1;
+        [[maybe_unused]] auto w = ::write(exited.get(), &one, sizeof one);
+    });
+    server.run(exited.get());
+    waiter.join();
+    return record(waited ? waited->value("exit_code", kExitEngine) : kExitEngine);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     CLI::App app{"container-shim: runs one container through a runtime plugin", "container-shim"};
-    std::string runtime = "runtime-linux", id, bundle, root, state_dir, exec_id, process_file, attach_socket;
+    std::string runtime = "runtime-linux", id, bundle, root, state_dir, exec_id, process_file, attach_socket, exit_file;
     int sync_fd = -1;
     bool interactive = false, tty = false, wait_attach = false, debug = false;
     app.add_option("--runtime", runtime, "runtime plugin name");
@@ -79,6 +157,7 @@ int main(int argc, char** argv) {
     app.add_flag("-t,--tty", tty, "give the container a terminal");
     app.add_option("--attach-socket", attach_socket, "detached: where clients attach (with -i or -t)");
     app.add_flag("--wait-attach", wait_attach, "detached: start the process once the first client attached");
+    app.add_option("--exit-file", exit_file, "exec with --attach-socket: where its exit code goes");
     app.add_flag("--debug", debug, "log debug messages");
     try {
         app.parse(argc, argv);
@@ -116,6 +195,7 @@ int main(int argc, char** argv) {
         if (!text) return fail(text.error().message);
         auto process = nlohmann::json::parse(*text, nullptr, false);
         if (!process.is_object()) return fail("--process-file is not a json object");
+        if (!attach_socket.empty()) return exec_attached(rt, inst, id, exec_id, process, attach_socket, tty, interactive, sync_fd, exit_file);
         nlohmann::json req = {{"id", id}, {"exec_id", exec_id}, {"process", process}, {"stdout", "/dev/stdout"}, {"stderr", "/dev/stderr"}};
         if (interactive) req["stdin"] = "/dev/stdin";
         if (auto r = invoke(rt.exec, inst, req, "exec"); !r) {

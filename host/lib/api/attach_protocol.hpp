@@ -3,8 +3,10 @@
 // [type: 1 byte][length: 4 bytes, big endian][payload].
 //
 //   client -> shim: stdin (data), stdin_close, resize (rows, cols: 2 bytes each, big endian)
-//   shim -> client: output (a terminal's output; without a terminal the
-//                   client reads the logs, and the shim sends none)
+//   shim -> client: output (a terminal's output, or an exec's stdout),
+//                   stderr_output (an exec's stderr, without a terminal); a
+//                   container without a terminal sends none: its client
+//                   reads the logs
 //
 // The shim closes the stream when the container's process has ended.
 #pragma once
@@ -16,7 +18,7 @@
 
 namespace ctr::api::attach {
 
-enum class Frame : uint8_t { stdin_data = 0, stdin_close = 1, resize = 2, output = 10 };
+enum class Frame : uint8_t { stdin_data = 0, stdin_close = 1, resize = 2, output = 10, stderr_output = 11 };
 
 inline std::string frame(Frame type, std::string_view payload) {
     std::string f(5, '\0');

@@ -284,7 +284,14 @@ ctr::Result<json> Runtime::exec(const json& req) {
     }
     OpenStdio io;
     CTR_TRY_STATUS(io.open(req));
-    auto run = CTR_TRY(run_oci(binary_, {"exec", "--detach", "--process", process_file.string(), "--pid-file", pid_file.string(), id}, io.stdio()));
+    std::vector<std::string> args = {"exec", "--detach", "--process", process_file.string(), "--pid-file", pid_file.string()};
+    // A terminal (process.terminal): its master goes to the caller's socket.
+    if (auto console = CTR_TRY(ctr::sdk::get_opt_string(req, "console_socket"))) {
+        args.push_back("--console-socket");
+        args.push_back(*console);
+    }
+    args.push_back(id);
+    auto run = CTR_TRY(run_oci(binary_, args, io.stdio()));
     fs::remove(process_file, ec);
     if (run.exit_code != 0) {
         fs::remove(pid_file, ec);

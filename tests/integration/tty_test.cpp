@@ -1,0 +1,168 @@
+// Terminals and stdin end to end: `run -i` and `run -it`, `attach`,
+// `start -a -i`, with a real pty on our side (util-linux's `script`) and
+// runtime-linux's pty in the container.
+#include "tests/support/registry.hpp"
+#include "tests/support/run.hpp"
+
+#include "sys/process.hpp"
+
+#include <doctest/doctest.h>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <thread>
+
+using ctr::test::DaemonRoot;
+using ctr::test::Registry;
+using ctr::test::ScratchDir;
+using nlohmann::json;
+
+namespace {
+
+struct Shared {
+    Registry registry;
+    ScratchDir work;
+    std::string image;
+    Shared() {
+        image = registry.host() + "/test/busybox:1";
+        auto steps = ctr::test::kBusyboxImage;
+        steps.push_back("for a in tty stty read trap wc tr; do ln -sf busybox bin/$a; done");
+        ctr::test::build_and_push(work, steps, "docker://" + image);
+    }
+};
+
+Shared& shared() {
+    static Shared s;
+    return s;
+}
+
+std::string quote(const std::string& s) {
+    std::string q = "'";
+    for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return q + "'";
+}
+
+// `sh -c SCRIPT`, where SCRIPT may use $CTR for the CLI with this root.
+ctr::test::Run shell(const DaemonRoot& r, const std::string& script) {
+    std::string ctr = (ctr::test::build_root() / "host/container").string() + " --root " + r.root();
+    auto res = ctr::sys::run_capture({"/bin/sh", "-c", "export CTR=" + quote(ctr) + "; " + script}, [] {
+        ctr::sys::RunOptions o;
+        o.timeout_ms = 60000;
+        o.capture_stderr = true;
+        return o;
+    }());
+    REQUIRE(res);
+    ctr::test::Run out;
+    out.out = res->out;
+    out.err = res->err;
+    out.code = res->status.signal ? 128 + res->status.signal : res->status.code;
+    return out;
+}
+
+// The same inside a pty of `script`, whose size is ROWSxCOLS.
+ctr::test::Run in_terminal(const DaemonRoot& r, const std::string& command, const std::string& input_script = "") {
+    std::string inner = "stty rows 33 cols 101; " + command;
+    std::string feed = input_script.empty() ? "" : "(" + input_script + ") | ";
+    return shell(r, feed + "script -qec " + quote(inner) + " /dev/null");
+}
+
+std::string without_cr(std::string s) {
+    s.erase(std::remove(s.begin(), s.end(), '\r'), s.end());
+    return s;
+}
+
+}  // namespace
+
+TEST_CASE("run -i passes stdin to the container, keeps stdout and stderr apart, and closes stdin at our EOF") {
+    if (geteuid() != 0) return;
+    DaemonRoot r;
+    auto res = shell(r, "printf 'line one\\nline two\\n' | $CTR run --rm -i " + shared().image + " sh -c 'cat; echo to-stderr >&2; exit 4'");
+    CHECK(res.code == 4);
+    CHECK(res.out == "line one\nline two\n");
+    CHECK(res.err.find("to-stderr\n") != std::string::npos);
+    // Without -i the container's stdin is empty.
+    auto no_i = shell(r, "echo ignored | $CTR run --rm " + shared().image + " cat");
+    CHECK(no_i.code == 0);
+    CHECK(no_i.out.empty());
+}
+
+TEST_CASE("run -it gives a terminal of our size, takes what we type, and exits with the container's code") {
+    if (geteuid() != 0) return;
+    DaemonRoot r;
+    REQUIRE(r.cli({"image", "pull", "--progress", "none", shared().image}).code == 0);
+    auto res = in_terminal(r, "$CTR run --rm -t " + shared().image + " sh -c 'tty; stty size; echo TERM=$TERM; exit 3'");
+    INFO(res.err);
+    INFO(res.out);
+    CHECK(res.code == 3);
+    std::string out = without_cr(res.out);
+    CHECK(out.find("/dev/pts/0\n") != std::string::npos);
+    CHECK(out.find("33 101\n") != std::string::npos);
+    CHECK(out.find("TERM=xterm\n") != std::string::npos);
+    // A shell reading what we type.
+    auto typed = in_terminal(r, "$CTR run --rm -it " + shared().image + " sh", "sleep 1; printf 'echo from-typing; exit 6\\n'; sleep 5");
+    CHECK(typed.code == 6);
+    CHECK(without_cr(typed.out).find("\nfrom-typing\n") != std::string::npos);
+    // Ctrl-C goes through the terminal to the process, not to us.
+    auto interrupted = in_terminal(r, "$CTR run --rm -it " + shared().image + " sh -c 'trap \"echo got-int; exit 7\" INT; sleep 30 & wait'",
+                                   "sleep 1.5; printf '\\003'; sleep 5");
+    CHECK(interrupted.code == 7);
+    CHECK(interrupted.out.find("got-int") != std::string::npos);
+    CHECK(r.cli({"ls", "-a", "-q"}).out.empty());
+}
+
+TEST_CASE("without -t, a signal to the CLI reaches the container (sig-proxy)") {
+    if (geteuid() != 0) return;
+    DaemonRoot r;
+    REQUIRE(r.cli({"image", "pull", "--progress", "none", shared().image}).code == 0);
+    auto res = shell(r, "$CTR run --rm --name proxied " + shared().image +
+                            " sh -c 'trap \"echo got-term; exit 9\" TERM; echo ready; sleep 30 & wait' & pid=$!; "
+                            "for i in $(seq 100); do $CTR logs proxied 2>/dev/null | grep -q ready && break; sleep 0.1; done; "
+                            "kill -TERM $pid; wait $pid");
+    INFO(res.err);
+    CHECK(res.code == 9);
+    CHECK(res.out.find("got-term\n") != std::string::npos);
+}
+
+TEST_CASE("attach feeds a detached -i container; start -a -i runs a created one attached") {
+    if (geteuid() != 0) return;
+    DaemonRoot r;
+    REQUIRE(r.cli({"run", "-d", "-i", "--name", "reader", shared().image, "sh", "-c", "read line; echo got:$line; exit 2"}).code == 0);
+    auto attached = shell(r, "echo hello | $CTR attach reader");
+    CHECK(attached.code == 2);
+    CHECK(r.cli({"logs", "reader"}).out == "got:hello\n");
+    // Nothing to attach to: made without -i or -t, or not running.
+    REQUIRE(r.cli({"run", "-d", "--name", "plain", shared().image, "sleep", "30"}).code == 0);
+    auto plain = r.cli({"attach", "plain"});
+    CHECK(plain.code == 125);
+    CHECK(plain.err.find("without -i or -t") != std::string::npos);
+    auto stopped = r.cli({"attach", "reader"});
+    CHECK(stopped.code == 125);
+    CHECK(stopped.err.find("not running") != std::string::npos);
+
+    REQUIRE(r.cli({"create", "-i", "--name", "later", shared().image, "sh", "-c", "cat; exit 5"}).code == 0);
+    auto started = shell(r, "printf 'via start\\n' | $CTR start -a -i later");
+    CHECK(started.code == 5);
+    CHECK(started.out == "via start\n");
+    CHECK(r.cli({"rm", "-f", "reader", "plain", "later"}).code == 0);
+}
+
+TEST_CASE("exec -i, exec -t and exec -it: stdin, a terminal of our size, the process's exit code") {
+    if (geteuid() != 0) return;
+    DaemonRoot r;
+    REQUIRE(r.cli({"run", "-d", "--name", "box", shared().image, "sleep", "300"}).code == 0);
+    auto piped = shell(r, "printf 'piped in\\n' | $CTR exec -i box sh -c 'cat; echo to-stderr >&2; exit 4'");
+    CHECK(piped.code == 4);
+    CHECK(piped.out == "piped in\n");
+    CHECK(piped.err.find("to-stderr\n") != std::string::npos);
+    auto sized = in_terminal(r, "$CTR exec -t box sh -c 'tty; stty size; exit 6'");
+    CHECK(sized.code == 6);
+    CHECK(without_cr(sized.out).find("33 101\n") != std::string::npos);
+    auto typed = in_terminal(r, "$CTR exec -it box sh", "sleep 1; printf 'echo typed-in; exit 8\\n'; sleep 5");
+    CHECK(typed.code == 8);
+    CHECK(without_cr(typed.out).find("\ntyped-in\n") != std::string::npos);
+    auto missing = shell(r, "$CTR exec -i box no-such-command < /dev/null");
+    CHECK(missing.code == 127);
+    CHECK(missing.err.find("not found") != std::string::npos);
+    CHECK(r.cli({"rm", "-f", "box"}).code == 0);
+}
