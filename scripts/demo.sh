@@ -13,7 +13,8 @@ registry_pid=""
 cleanup() {
   local daemon
   daemon=$(cat "$work/root/run/container/apiserver.pid" 2>/dev/null || true)
-  "$ctr" --root "$work/root" system stop >/dev/null 2>&1 || true
+  # --all: its containers stop and the default network (bridge, rules) goes.
+  "$ctr" --root "$work/root" system stop --all >/dev/null 2>&1 || true
   # It closes its database after its socket goes: let it finish before the rm.
   for _ in $(seq 100); do [ -n "$daemon" ] && [ -e "/proc/$daemon" ] && ! grep -q '^State:.*Z' "/proc/$daemon/status" 2>/dev/null || break; sleep 0.05; done
   # wait reports the kill (143); under set -e that would skip the rm below.
