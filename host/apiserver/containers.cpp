@@ -397,6 +397,29 @@ Result<sys::UniqueFd> Containers::connect_attach(const std::string& key) {
 
 namespace {
 
+// Where the last `lines` lines of `file` begin (a last line without its
+// newline counts as one). Reads backwards, a block at a time.
+std::streamoff tail_offset(const fs::path& file, int64_t lines) {
+    std::ifstream in(file, std::ios::binary | std::ios::ate);
+    if (!in) return 0;
+    std::streamoff end = in.tellg(), pos = end;
+    if (lines == 0) return end;
+    int64_t seen = 0;
+    char buf[8192];
+    bool last_byte = true;
+    while (pos > 0) {
+        std::streamoff n = std::min<std::streamoff>(pos, sizeof buf);
+        pos -= n;
+        in.seekg(pos);
+        in.read(buf, n);
+        for (std::streamoff i = n - 1; i >= 0; --i) {
+            if (buf[i] == '\n' && !(last_byte && pos + i == end - 1) && ++seen == lines) return pos + i + 1;
+            last_byte = false;
+        }
+    }
+    return 0;
+}
+
 // Copies bytes both ways between an attached client and the shim until one
 // side ends; the framing is theirs (api/attach_protocol.hpp).
 void relay(int client, int shim, const std::string& leftover) {
@@ -1034,11 +1057,18 @@ void add_container_routes(Router& r, Daemon& d, Containers& cs) {
         std::string stream = req.query.count("stream") ? req.query.at("stream") : "stdout";
         if (stream != "stdout" && stream != "stderr") return make_error(CTR_E_INVALID_ARGUMENT, "stream must be stdout or stderr");
         bool follow = req.flag("follow");
+        int64_t tail = -1;  // -1: all
+        if (req.query.count("tail") && req.query.at("tail") != "all") {
+            const std::string& t = req.query.at("tail");
+            if (t.empty() || t.size() > 9 || t.find_first_not_of("0123456789") != std::string::npos)
+                return make_error(CTR_E_INVALID_ARGUMENT, "--tail \"" + t + "\": want a number of lines or all");
+            tail = std::stoll(t);
+        }
         fs::path file = cs.dir_of(c.id) / (stream + ".log");
         std::string id = c.id;
         Reply reply;
-        reply.stream = [&cs, &d, file, follow, id](const Writer& write) {
-            std::streamoff offset = 0;
+        reply.stream = [&cs, &d, file, follow, id, tail](const Writer& write) {
+            std::streamoff offset = tail < 0 ? 0 : tail_offset(file, tail);
             for (;;) {
                 std::ifstream in(file, std::ios::binary);
                 in.seekg(offset);

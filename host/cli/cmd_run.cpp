@@ -164,9 +164,10 @@ int exit_code_of(const Error& e) {
 }
 
 // Copies a container's stdout or stderr to ours until it ends.
-std::thread follow(const api::Client& client, const std::string& id, const char* stream, std::FILE* out, bool follow_it) {
-    return std::thread([&client, id, stream, out, follow_it] {
-        std::string target = "/v1/containers/" + id + "/logs?stream=" + stream + (follow_it ? "&follow=1" : "");
+std::thread follow(const api::Client& client, const std::string& id, const char* stream, std::FILE* out, bool follow_it,
+                   const std::string& tail = "all") {
+    return std::thread([&client, id, stream, out, follow_it, tail] {
+        std::string target = "/v1/containers/" + id + "/logs?stream=" + stream + (follow_it ? "&follow=1" : "") + "&tail=" + tail;
         (void)client.stream(target, [out](std::string_view data) {
             std::fwrite(data.data(), 1, data.size(), out);
             std::fflush(out);
@@ -363,14 +364,18 @@ void add_run_commands(CLI::App& app, Globals& g) {
     static bool logs_follow = false;
     logs->add_option("container", logs_id, "container")->required();
     logs->add_flag("-f,--follow", logs_follow, "keep following");
+    static std::string logs_tail = "all";
+    logs->add_option("-n,--tail", logs_tail, "only the last N lines of each stream (or all)");
     on_run(logs, g, [&g] {
         auto client = daemon_client(g);
         if (!client) return fail(client.error());
         auto c = client->call("GET", "/v1/containers/" + logs_id);
         if (!c) return fail(c.error());
+        if (logs_tail != "all" && (logs_tail.empty() || logs_tail.find_first_not_of("0123456789") != std::string::npos))
+            return error("--tail \"" + logs_tail + "\": want a number of lines or all");
         std::string id = (*c)["id"];
-        auto out = follow(*client, id, "stdout", stdout, logs_follow);
-        auto err = follow(*client, id, "stderr", stderr, logs_follow);
+        auto out = follow(*client, id, "stdout", stdout, logs_follow, logs_tail);
+        auto err = follow(*client, id, "stderr", stderr, logs_follow, logs_tail);
         out.join();
         err.join();
         return 0;

@@ -395,3 +395,19 @@ TEST_CASE("image prune -a removes every image no container was made from") {
     CHECK(r.cli({"image", "prune", "-a"}).out == shared().image + "\n");
     CHECK(r.cli({"image", "ls", "-q"}).out.empty());
 }
+
+TEST_CASE("logs -n shows the last lines of each stream") {
+    if (geteuid() != 0) return;
+    DaemonRoot r;
+    REQUIRE(r.cli({"run", "--name", "counter", shared().image, "sh", "-c", "for i in 1 2 3 4 5; do echo $i; done; printf 'e1\\ne2\\ne3'  >&2"}).code == 0);
+    auto two = r.cli({"logs", "-n", "2", "counter"});
+    CHECK(two.out == "4\n5\n");
+    CHECK(two.err == "e2\ne3");  // a last line without its newline counts
+    CHECK(r.cli({"logs", "-n", "0", "counter"}).out.empty());
+    CHECK(r.cli({"logs", "--tail", "99", "counter"}).out == "1\n2\n3\n4\n5\n");
+    CHECK(r.cli({"logs", "--tail", "all", "counter"}).out == "1\n2\n3\n4\n5\n");
+    auto bad = r.cli({"logs", "-n", "many", "counter"});
+    CHECK(bad.code == 125);
+    CHECK(bad.err.find("--tail \"many\"") != std::string::npos);
+    CHECK(r.cli({"rm", "counter"}).code == 0);
+}
