@@ -345,6 +345,34 @@ Result<json> Containers::exec_attached(const std::string& key, const json& body)
     return json{{"exec_id", exec_id}};
 }
 
+Result<json> Containers::exec_detached(const std::string& key, const json& body) {
+    auto c = CTR_TRY(get(key));
+    json process = CTR_TRY(exec_process(c, body));
+    fs::path dir = dir_of(c.id);
+    std::string exec_id = "e" + random_id().substr(0, 16);
+    fs::path process_file = dir / ("exec-" + exec_id + ".json");
+    CTR_TRY_STATUS(sys::write_file_atomic(process_file, process.dump(), 0600));
+    sys::SpawnOptions so;  // output is nobody's, as Docker's exec -d
+    so.new_session = true;
+    auto spawned = sys::spawn({plugins::helper_path("container-shim").string(), "--runtime", c.runtime, "--id", c.id, "--bundle",
+                               dir.string(), "--root", d_.paths.root().string(), "--exec-id", exec_id, "--process-file",
+                               process_file.string()},
+                              so);
+    if (!spawned) {
+        std::error_code ec;
+        fs::remove(process_file, ec);
+        return spawned.error().wrap("start the exec shim");
+    }
+    // A thread of its own reaps it and removes its process file.
+    std::thread([pid = *spawned, process_file] {
+        while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+        }
+        std::error_code ec;
+        fs::remove(process_file, ec);
+    }).detach();
+    return json{{"exec_id", exec_id}};
+}
+
 Result<json> Containers::exec_wait(const std::string& exec_id) {
     ExecRecord e;
     {
@@ -472,7 +500,7 @@ Result<json> Containers::exec_process(const store::ContainerRecord& c, const jso
     if (!body.is_object() || !body.contains("cmd") || !body["cmd"].is_array() || body["cmd"].empty())
         return make_error(CTR_E_INVALID_ARGUMENT, "exec needs a non-empty \"cmd\" array");
     for (const auto& [k, v] : body.items())
-        if (k != "cmd" && k != "env" && k != "workdir" && k != "user" && k != "tty" && k != "interactive")
+        if (k != "cmd" && k != "env" && k != "workdir" && k != "user" && k != "tty" && k != "interactive" && k != "detach")
             return make_error(CTR_E_INVALID_ARGUMENT, "unknown field \"" + k + "\"");
     // The container's own process settings, with the command and overrides.
     fs::path dir = dir_of(c.id);
@@ -1018,6 +1046,7 @@ void add_container_routes(Router& r, Daemon& d, Containers& cs) {
         auto c = CTR_TRY(cs.get(req.param("id")));  // errors before the stream starts are plain errors
         if (c.state != "running") return make_error(CTR_E_FAILED_PRECONDITION, "container " + c.name + " is not running");
         // -i or -t: the client attaches to the exec next (/v1/exec/ID/attach).
+        if (req.body.is_object() && req.body.value("detach", false)) return json_reply(cs.exec_detached(c.id, req.body), 201);
         if (req.body.is_object() && (req.body.value("tty", false) || req.body.value("interactive", false)))
             return json_reply(cs.exec_attached(c.id, req.body), 201);
         Reply reply;

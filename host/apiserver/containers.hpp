@@ -39,6 +39,8 @@ public:
     Result<nlohmann::json> exec_attached(const std::string& key, const nlohmann::json& body);
     Result<sys::UniqueFd> connect_exec(const std::string& exec_id);
     Result<nlohmann::json> exec_wait(const std::string& exec_id);  // {"exit_code"}
+    // exec -d: the process runs on its own, its output discarded; {"exec_id"}.
+    Result<nlohmann::json> exec_detached(const std::string& key, const nlohmann::json& body);
     std::filesystem::path attach_socket_of(const std::string& id) const {
         return d_.paths.run_dir() / "attach" / (id.substr(0, 12) + ".sock");
     }

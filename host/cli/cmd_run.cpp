@@ -387,7 +387,8 @@ void add_run_commands(CLI::App& app, Globals& g) {
     exec->add_option("-e,--env", exec_env, "environment variable KEY=VALUE")->allow_extra_args(false);
     exec->add_option("-w,--workdir", exec_workdir, "working directory");
     exec->add_option("-u,--user", exec_user, "uid[:gid]");
-    static bool exec_interactive = false, exec_tty = false;
+    static bool exec_interactive = false, exec_tty = false, exec_detach = false;
+    exec->add_flag("-d,--detach", exec_detach, "run it in the background (its output is discarded)");
     exec->add_flag("-i,--interactive", exec_interactive, "pass our stdin on");
     exec->add_flag("-t,--tty", exec_tty, "give the process a terminal");
     exec->add_option("container", exec_id, "container")->required();
@@ -399,6 +400,13 @@ void add_run_commands(CLI::App& app, Globals& g) {
         if (!exec_env.empty()) body["env"] = exec_env;
         if (!exec_workdir.empty()) body["workdir"] = exec_workdir;
         if (!exec_user.empty()) body["user"] = exec_user;
+        if (exec_detach) {
+            if (exec_interactive || exec_tty) return error("exec -d cannot go with -i or -t");
+            body["detach"] = true;
+            auto made = client->call("POST", "/v1/containers/" + exec_id + "/exec", body);
+            if (!made) return fail(made.error());
+            return 0;
+        }
         if (exec_interactive || exec_tty) {
             body["interactive"] = exec_interactive;
             body["tty"] = exec_tty;

@@ -166,3 +166,19 @@ TEST_CASE("exec -i, exec -t and exec -it: stdin, a terminal of our size, the pro
     CHECK(missing.err.find("not found") != std::string::npos);
     CHECK(r.cli({"rm", "-f", "box"}).code == 0);
 }
+
+TEST_CASE("exec -d runs a process in the background") {
+    if (geteuid() != 0) return;
+    DaemonRoot r;
+    REQUIRE(r.cli({"run", "-d", "--name", "box", shared().image, "sleep", "300"}).code == 0);
+    CHECK(r.cli({"exec", "-d", "box", "sh", "-c", "sleep 1; echo done > /tmp/marker"}).code == 0);
+    CHECK(r.cli({"exec", "box", "cat", "/tmp/marker"}).code != 0);  // not yet: exec -d did not wait
+    std::string got;
+    for (int i = 0; i < 50 && got.empty(); ++i) {
+        got = r.cli({"exec", "box", "cat", "/tmp/marker"}).out;
+        if (got.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    CHECK(got == "done\n");
+    CHECK(r.cli({"exec", "-d", "-i", "box", "true"}).code == 125);
+    CHECK(r.cli({"rm", "-f", "box"}).code == 0);
+}
