@@ -4,6 +4,9 @@
 #include "plugins/call.hpp"
 
 #include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <unistd.h>
 #include <set>
 
 namespace ctr::apiserver {
@@ -21,9 +24,53 @@ Result<std::string> reference_param(const Request& req) {
     return it->second;
 }
 
+// A 1.1 slot: a plugin built for 1.0 leaves it empty.
+Status slot_11(ctr_op op, const char* what) {
+    if (!op) return make_error(CTR_E_UNIMPLEMENTED, std::string("the image plugin has no ") + what + " (it speaks ABI 1.0; " + what + " came in 1.1)");
+    return ok();
+}
+
 }  // namespace
 
 void add_image_routes(Router& r, Daemon& d) {
+    r.add("POST", "/v1/images/tag", [&d](const Request& req) -> Result<Reply> {
+        auto* p = CTR_TRY(image_plugin(d));
+        ctr_op op = p->image()->tag;
+        CTR_TRY_STATUS(slot_11(op, "tag"));
+        if (!req.body.is_object() || !req.body.contains("source") || !req.body.contains("target"))
+            return make_error(CTR_E_INVALID_ARGUMENT, "tag needs a body {\"source\", \"target\"}");
+        return json_reply(plugins::invoke(op, p->instance(), {{"source", req.body["source"]}, {"target", req.body["target"]}}, "tag"), 201);
+    });
+    // Save: the plugin writes an archive under our run directory, which is
+    // then streamed to the client and removed.
+    r.add("POST", "/v1/images/save", [&d](const Request& req) -> Result<Reply> {
+        auto* p = CTR_TRY(image_plugin(d));
+        ctr_op op = p->image()->save;
+        CTR_TRY_STATUS(slot_11(op, "save"));
+        if (!req.body.is_object() || !req.body.contains("references") || !req.body["references"].is_array())
+            return make_error(CTR_E_INVALID_ARGUMENT, "save needs a body {\"references\": [...]}");
+        static std::atomic<int> counter{0};
+        auto file = d.paths.run_dir() / ("save-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + ".tar");
+        CTR_TRY(plugins::invoke(op, p->instance(), {{"references", req.body["references"]}, {"output", file.string()}}, "save"));
+        Reply reply;
+        reply.stream = [file](const Writer& write) {
+            std::ifstream in(file, std::ios::binary);
+            char buf[1 << 16];
+            while (in.read(buf, sizeof buf) || in.gcount() > 0)
+                if (!write(std::string_view(buf, static_cast<size_t>(in.gcount())))) break;
+            std::error_code ec;
+            std::filesystem::remove(file, ec);
+        };
+        return reply;
+    });
+    r.add("POST", "/v1/images/load", [&d](const Request& req) -> Result<Reply> {
+        auto* p = CTR_TRY(image_plugin(d));
+        ctr_op op = p->image()->load;
+        CTR_TRY_STATUS(slot_11(op, "load"));
+        if (!req.body.is_object() || !req.body.contains("input") || !req.body["input"].is_string())
+            return make_error(CTR_E_INVALID_ARGUMENT, "load needs a body {\"input\": \"/absolute/path.tar\"}");
+        return json_reply(plugins::invoke(op, p->instance(), {{"input", req.body["input"]}}, "load"));
+    });
     r.add("GET", "/v1/images", [&d](const Request&) -> Result<Reply> {
         auto* p = CTR_TRY(image_plugin(d));
         return json_reply(plugins::invoke(p->image()->list, p->instance(), json::object(), "list"));

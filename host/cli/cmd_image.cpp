@@ -6,7 +6,11 @@
 #include "base/strings.hpp"
 #include "base/units.hpp"
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <unistd.h>
 
 namespace ctr::cli {
 
@@ -132,6 +136,80 @@ void add_image_commands(CLI::App& app, Globals& g) {
             else std::printf("%s\n", (*res)["reference"].get<std::string>().c_str());
         }
         return rc;
+    });
+
+    auto* tag = image->add_subcommand("tag", "give an image another name");
+    static std::string tag_source, tag_target;
+    tag->add_option("source", tag_source, "an image in the store")->required();
+    tag->add_option("target", tag_target, "the new name")->required();
+    on_run(tag, g, [&g] {
+        auto client = daemon_client(g);
+        if (!client) return fail(client.error());
+        auto r = client->call("POST", "/v1/images/tag", {{"source", tag_source}, {"target", tag_target}});
+        if (!r) return fail(r.error());
+        std::printf("%s\n", (*r)["reference"].get<std::string>().c_str());
+        return 0;
+    });
+
+    auto* save = image->add_subcommand("save", "write images as an OCI archive (a tar), to a file or stdout");
+    static std::vector<std::string> save_refs;
+    static std::string save_output;
+    save->add_option("reference", save_refs, "image references")->required();
+    save->add_option("-o,--output", save_output, "the file to write (default: stdout)");
+    on_run(save, g, [&g] {
+        if (save_output.empty() && ::isatty(STDOUT_FILENO)) return error("refusing to write an archive to a terminal: give -o FILE or redirect stdout");
+        auto client = daemon_client(g);
+        if (!client) return fail(client.error());
+        std::string tmp = save_output.empty() ? "" : save_output + ".tmp-" + std::to_string(::getpid());
+        std::FILE* out = save_output.empty() ? stdout : std::fopen(tmp.c_str(), "wb");
+        if (!out) return error("-o \"" + save_output + "\": " + std::strerror(errno));
+        bool write_failed = false;
+        auto st = client->stream_post("/v1/images/save", {{"references", save_refs}}, [&](std::string_view data) {
+            if (std::fwrite(data.data(), 1, data.size(), out) != data.size()) write_failed = true;
+            return !write_failed;
+        });
+        if (out != stdout && std::fclose(out) != 0) write_failed = true;
+        if (!st || write_failed) {
+            if (!tmp.empty()) std::remove(tmp.c_str());
+            return st ? error("write \"" + (save_output.empty() ? std::string("stdout") : save_output) + "\" failed") : fail(st.error());
+        }
+        if (!tmp.empty() && std::rename(tmp.c_str(), save_output.c_str()) != 0) return error("-o \"" + save_output + "\": " + std::strerror(errno));
+        return 0;
+    });
+
+    auto* load = image->add_subcommand("load", "read images from an OCI archive or a docker save archive");
+    static std::string load_input;
+    load->add_option("-i,--input", load_input, "the archive (default: stdin)");
+    on_run(load, g, [&g] {
+        auto client = daemon_client(g);
+        if (!client) return fail(client.error());
+        // The daemon reads a file on this machine (its socket is local and
+        // root's): stdin goes to a temporary file first.
+        std::string path = load_input;
+        std::string tmp;
+        if (path.empty()) {
+            if (::isatty(STDIN_FILENO)) return error("give -i FILE, or an archive on stdin");
+            tmp = (std::filesystem::temp_directory_path() / "container-load-XXXXXX").string();
+            int fd = ::mkstemp(tmp.data());
+            if (fd < 0) return error(std::string("temporary file: ") + std::strerror(errno));
+            char buf[1 << 16];
+            ssize_t n;
+            while ((n = ::read(STDIN_FILENO, buf, sizeof buf)) > 0)
+                if (::write(fd, buf, static_cast<size_t>(n)) != n) {
+                    ::close(fd);
+                    std::remove(tmp.c_str());
+                    return error("temporary file: write failed");
+                }
+            ::close(fd);
+            path = tmp;
+        }
+        std::error_code ec;
+        auto abs = std::filesystem::absolute(path, ec);
+        auto r = client->call("POST", "/v1/images/load", {{"input", abs.string()}});
+        if (!tmp.empty()) std::remove(tmp.c_str());
+        if (!r) return fail(r.error());
+        for (const auto& name : (*r)["loaded"]) std::printf("Loaded image: %s\n", name.get<std::string>().c_str());
+        return 0;
     });
 }
 

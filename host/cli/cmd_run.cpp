@@ -198,6 +198,10 @@ void add_run_commands(CLI::App& app, Globals& g) {
         if (!created) return fail(created.error());
         std::string id = (*created)["id"];
         const bool attach = !rf.detach && (rf.interactive || rf.tty);
+        // Signals are passed on from before the start: the container must
+        // not be running while one could still end this CLI instead.
+        std::optional<SignalProxy> proxy;
+        if (rf.sig_proxy && !rf.tty && !rf.detach) proxy.emplace(*client, id);
         auto started = client->call("POST", "/v1/containers/" + id + "/start" + (attach ? "?attach=1" : ""));
         if (!started) {
             int code = exit_code_of(started.error());
@@ -211,8 +215,6 @@ void add_run_commands(CLI::App& app, Globals& g) {
         }
         // A terminal's output comes through the attach stream; without one,
         // stdout and stderr come apart, from the logs.
-        std::optional<SignalProxy> proxy;
-        if (rf.sig_proxy && !rf.tty) proxy.emplace(*client, id);
         std::thread out, err;
         if (!rf.tty) {
             out = follow(*client, id, "stdout", stdout, true);
@@ -280,13 +282,13 @@ void add_run_commands(CLI::App& app, Globals& g) {
             std::string id = (*c)["id"];
             bool tty = (*c)["config"].value("tty", false), stdin_too = start_interactive && (*c)["config"].value("interactive", false);
             bool attachable = tty || (*c)["config"].value("interactive", false);
+            std::optional<SignalProxy> proxy;
+            if (!tty) proxy.emplace(*client, id);
             auto r = client->call("POST", "/v1/containers/" + id + "/start" + (attachable ? "?attach=1" : ""));
             if (!r) {
                 fail(r.error());
                 return exit_code_of(r.error());
             }
-            std::optional<SignalProxy> proxy;
-            if (!tty) proxy.emplace(*client, id);
             std::thread out, err;
             if (!tty) {
                 out = follow(*client, id, "stdout", stdout, true);

@@ -82,13 +82,20 @@ TEST_CASE("ctr_network_v1 layout 1.0") {
 }
 
 TEST_CASE("ctr_image_v1 layout 1.0") {
-    CHECK(sizeof(ctr_image_v1) == 56);
+    CHECK(CTR_IMAGE_V1_MIN_SIZE == 56);
     FIELD(ctr_image_v1, pull, 8);
     FIELD(ctr_image_v1, resolve, 16);
     FIELD(ctr_image_v1, list, 24);
     FIELD(ctr_image_v1, remove, 32);
     FIELD(ctr_image_v1, prepare_rootfs, 40);
     FIELD(ctr_image_v1, release_rootfs, 48);
+}
+
+TEST_CASE("ctr_image_v1 layout 1.1: tag, save, load after the 1.0 slots") {
+    CHECK(sizeof(ctr_image_v1) == 80);
+    FIELD(ctr_image_v1, tag, 56);
+    FIELD(ctr_image_v1, save, 64);
+    FIELD(ctr_image_v1, load, 72);
 }
 
 #endif

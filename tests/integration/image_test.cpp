@@ -301,3 +301,61 @@ TEST_CASE("registry login: pulls from that registry use it, no other registry ev
     CHECK(again.code == 125);
     CHECK(again.err.find("not logged in to " + a.host()) != std::string::npos);
 }
+
+TEST_CASE("image tag, save and load: an OCI archive others can read, docker save archives, clear errors") {
+    if (geteuid() != 0) return;
+    Registry reg;
+    ScratchDir work;
+    std::string ref = reg.host() + "/test/saved:1";
+    ctr::test::build_and_push(work, ctr::test::kBusyboxImage, "docker://" + ref);
+    DaemonRoot r;
+    REQUIRE(r.cli({"image", "pull", "--progress", "none", ref}).code == 0);
+    auto tagged = r.cli({"image", "tag", ref, "local/renamed:2"});
+    CHECK(tagged.code == 0);
+    CHECK(tagged.out == "docker.io/local/renamed:2\n");
+    CHECK(r.cli({"run", "--rm", "--network", "none", "local/renamed:2", "echo", "by-tag"}).out == "by-tag\n");
+    CHECK(r.cli({"image", "tag", "no/such:1", "x/y:1"}).code == 125);
+
+    auto archive = work.path() / "images.tar";
+    auto saved = r.cli({"image", "save", "-o", archive.string(), "local/renamed:2", ref});
+    REQUIRE_MESSAGE(saved.code == 0, saved.err);
+    // skopeo reads it as an OCI archive, by tag.
+    auto inspected = ctr::test::sh("skopeo inspect oci-archive:" + archive.string() + ":2");
+    CHECK(inspected.find("\"Layers\"") != std::string::npos);
+
+    // Into a fresh root: the images come back and run.
+    DaemonRoot fresh;
+    auto loaded = fresh.cli({"image", "load", "-i", archive.string()});
+    REQUIRE_MESSAGE(loaded.code == 0, loaded.err);
+    CHECK(loaded.out.find("Loaded image: docker.io/local/renamed:2\n") != std::string::npos);
+    CHECK(loaded.out.find("Loaded image: " + ref + "\n") != std::string::npos);
+    CHECK(fresh.cli({"run", "--rm", "--network", "none", ref, "echo", "from-archive"}).out == "from-archive\n");
+
+    // A `docker save` archive (made by skopeo) loads too.
+    auto docker_tar = work.path() / "docker.tar";
+    ctr::test::sh("skopeo copy --quiet --src-tls-verify=false docker://" + ref + " docker-archive:" + docker_tar.string() + ":dock/er:3");
+    auto dl = fresh.cli({"image", "load", "-i", docker_tar.string()});
+    REQUIRE_MESSAGE(dl.code == 0, dl.err);
+    CHECK(dl.out == "Loaded image: docker.io/dock/er:3\n");
+    CHECK(fresh.cli({"run", "--rm", "--network", "none", "dock/er:3", "echo", "from-docker"}).out == "from-docker\n");
+
+    // Bad archives: clear errors, nothing stored.
+    REQUIRE(ctr::sys::write_file_atomic(work.path() / "junk.tar", "not a tar at all"));
+    auto junk = fresh.cli({"image", "load", "-i", (work.path() / "junk.tar").string()});
+    CHECK(junk.code == 125);
+    ctr::test::sh("cd " + work.path().string() + " && mkdir -p e && echo '{}' > e/other.json && tar cf empty.tar -C e other.json");
+    auto empty = fresh.cli({"image", "load", "-i", (work.path() / "empty.tar").string()});
+    CHECK(empty.code == 125);
+    CHECK(empty.err.find("neither an OCI layout") != std::string::npos);
+    // A blob whose content does not match its name is refused (in a root
+    // that does not have it yet: one that has it keeps its own copy).
+    ctr::test::sh("cd " + work.path().string() + " && rm -rf t && mkdir t && tar xf images.tar -C t && "
+                  "for f in t/blobs/sha256/*; do if [ $(stat -c %s $f) -gt 100000 ]; then echo tampered >> $f; fi; done && "
+                  "tar cf tampered.tar -C t .");
+    DaemonRoot third;
+    auto tampered = third.cli({"image", "load", "-i", (work.path() / "tampered.tar").string()});
+    CHECK(tampered.code == 125);
+    CHECK(tampered.err.find("digest") != std::string::npos);
+    CHECK(json::parse(third.cli({"image", "ls", "--format", "json"}).out).empty());
+    CHECK(json::parse(fresh.cli({"image", "ls", "--format", "json"}).out).size() == 3);
+}

@@ -42,7 +42,7 @@ extern "C" {
 /* The major is part of the entry symbol's name; a new major is a new symbol. */
 #define CTR_ABI_MAJOR 1
 /* Minors only add: new fields at the end of structs, new table slots. */
-#define CTR_ABI_MINOR 0
+#define CTR_ABI_MINOR 1
 
 #if defined(_WIN32)
 #define CTR_EXPORT __declspec(dllexport)
@@ -233,6 +233,17 @@ typedef struct ctr_image_v1 {
     ctr_op prepare_rootfs;
     /* [per-object] {"container_id","target"}: undoes prepare_rootfs. Idempotent. */
     ctr_op release_rootfs;
+    /* ---- 1.1: a host reads these only when the plugin chose minor >= 1 (and
+     * a plugin built for 1.0 leaves them NULL). ---- */
+    /* [per-object] {"source","target"}: another name for a stored image.
+     * Result {"reference","digest"}. Unknown source: CTR_E_NOT_FOUND. */
+    ctr_op tag;
+    /* [any-thread] {"references":[...],"output"}: writes the images as an OCI
+     * image layout in a tar file at output (an absolute path). Result {"size"}. */
+    ctr_op save;
+    /* [main] {"input"}: reads an OCI layout tar, or a `docker save` tar, at input
+     * (an absolute path) and stores its images. Result {"loaded":[references]}. */
+    ctr_op load;
 } ctr_image_v1;
 
 /* ---- the entry point ---------------------------------------------------- */

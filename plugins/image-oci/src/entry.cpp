@@ -45,6 +45,21 @@ public:
         return json();
     }
 
+    ctr::Result<json> tag(const json& req) override {
+        return store_->tag(CTR_TRY(ctr::sdk::get_string(req, "source")), CTR_TRY(ctr::sdk::get_string(req, "target")));
+    }
+    ctr::Result<json> save(const json& req) override {
+        std::vector<std::string> refs;
+        auto it = req.find("references");
+        if (it == req.end() || !it->is_array()) return ctr::make_error(CTR_E_INVALID_ARGUMENT, "field \"references\" must be a list");
+        for (const auto& r : *it) {
+            if (!r.is_string()) return ctr::make_error(CTR_E_INVALID_ARGUMENT, "field \"references\" must hold strings");
+            refs.push_back(r);
+        }
+        return store_->save(refs, CTR_TRY(ctr::sdk::get_string(req, "output")));
+    }
+    ctr::Result<json> load(const json& req) override { return store_->load(CTR_TRY(ctr::sdk::get_string(req, "input"))); }
+
 private:
     std::unique_ptr<image_oci::ImageStore> store_;
 };

@@ -40,6 +40,11 @@ public:
                                      const std::filesystem::path& target);
     ctr::Status release_rootfs(const std::string& container_id, const std::filesystem::path& target);
 
+    // image_archive.cpp: names and archives.
+    ctr::Result<json> tag(const std::string& source, const std::string& target);
+    ctr::Result<json> save(const std::vector<std::string>& references, const std::filesystem::path& output);
+    ctr::Result<json> load(const std::filesystem::path& input);
+
 private:
     ctr::Result<json> read_index() const;               // images.json, under mu_
     ctr::Status write_index(const json& index) const;   // atomically, under mu_
@@ -48,6 +53,11 @@ private:
     ctr::Status ensure_snapshot(const Descriptor& layer, const std::string& diff_id, const std::string& chain_id,
                                 const ctr::sdk::Progress& progress);
     ctr::Status collect_garbage(const json& index);
+    // Records `name` for the manifest `manifest_digest`, whose blobs are all
+    // in the content store: unpacks its layers, then writes the index.
+    ctr::Result<json> record_image(const std::string& name, const std::string& manifest_digest);
+    // A blob from a file, its digest computed (or checked against `digest`).
+    ctr::Result<std::string> ingest_file(const std::filesystem::path& file, const std::string& digest = "");
 
     StoreOptions opt_;
     ContentStore content_;

@@ -189,6 +189,10 @@ public:
     virtual Result<json> remove(const json&) { return unimplemented("remove"); }
     virtual Result<json> prepare_rootfs(const json&) { return unimplemented("prepare_rootfs"); }
     virtual Result<json> release_rootfs(const json&) { return unimplemented("release_rootfs"); }
+    // 1.1
+    virtual Result<json> tag(const json&) { return unimplemented("tag"); }
+    virtual Result<json> save(const json&) { return unimplemented("save"); }
+    virtual Result<json> load(const json&) { return unimplemented("load"); }
 };
 
 // ---- the machinery behind the macro ------------------------------------------
@@ -299,6 +303,9 @@ inline const ctr_image_v1 kImageTable = {
     CTR_SDK_DETAIL_OP(Image, remove, "reference"),
     CTR_SDK_DETAIL_OP(Image, prepare_rootfs, "reference", "container_id", "target"),
     CTR_SDK_DETAIL_OP(Image, release_rootfs, "container_id", "target"),
+    CTR_SDK_DETAIL_OP(Image, tag, "source", "target"),
+    CTR_SDK_DETAIL_OP(Image, save, "references", "output"),
+    CTR_SDK_DETAIL_OP(Image, load, "input"),
 };
 
 #undef CTR_SDK_DETAIL_OP
