@@ -25,10 +25,12 @@ Result<std::string> reference_param(const Request& req) {
 }
 
 // A 1.1 slot: a plugin built for 1.0 leaves it empty.
-Status slot_11(ctr_op op, const char* what) {
-    if (!op) return make_error(CTR_E_UNIMPLEMENTED, std::string("the image plugin has no ") + what + " (it speaks ABI 1.0; " + what + " came in 1.1)");
+Status slot_11(bool present, const char* what) {
+    if (!present) return make_error(CTR_E_UNIMPLEMENTED, std::string("the image plugin has no ") + what + " (it speaks ABI 1.0; " + what + " came in 1.1)");
     return ok();
 }
+
+Result<Reply> progress_reply(Daemon& d, ctr_progress_op op, const char* name, plugins::LoadedPlugin* p, json request);
 
 }  // namespace
 
@@ -36,7 +38,7 @@ void add_image_routes(Router& r, Daemon& d) {
     r.add("POST", "/v1/images/tag", [&d](const Request& req) -> Result<Reply> {
         auto* p = CTR_TRY(image_plugin(d));
         ctr_op op = p->image()->tag;
-        CTR_TRY_STATUS(slot_11(op, "tag"));
+        CTR_TRY_STATUS(slot_11(op != nullptr, "tag"));
         if (!req.body.is_object() || !req.body.contains("source") || !req.body.contains("target"))
             return make_error(CTR_E_INVALID_ARGUMENT, "tag needs a body {\"source\", \"target\"}");
         return json_reply(plugins::invoke(op, p->instance(), {{"source", req.body["source"]}, {"target", req.body["target"]}}, "tag"), 201);
@@ -46,7 +48,7 @@ void add_image_routes(Router& r, Daemon& d) {
     r.add("POST", "/v1/images/save", [&d](const Request& req) -> Result<Reply> {
         auto* p = CTR_TRY(image_plugin(d));
         ctr_op op = p->image()->save;
-        CTR_TRY_STATUS(slot_11(op, "save"));
+        CTR_TRY_STATUS(slot_11(op != nullptr, "save"));
         if (!req.body.is_object() || !req.body.contains("references") || !req.body["references"].is_array())
             return make_error(CTR_E_INVALID_ARGUMENT, "save needs a body {\"references\": [...]}");
         static std::atomic<int> counter{0};
@@ -66,7 +68,7 @@ void add_image_routes(Router& r, Daemon& d) {
     r.add("POST", "/v1/images/load", [&d](const Request& req) -> Result<Reply> {
         auto* p = CTR_TRY(image_plugin(d));
         ctr_op op = p->image()->load;
-        CTR_TRY_STATUS(slot_11(op, "load"));
+        CTR_TRY_STATUS(slot_11(op != nullptr, "load"));
         if (!req.body.is_object() || !req.body.contains("input") || !req.body["input"].is_string())
             return make_error(CTR_E_INVALID_ARGUMENT, "load needs a body {\"input\": \"/absolute/path.tar\"}");
         return json_reply(plugins::invoke(op, p->instance(), {{"input", req.body["input"]}}, "load"));
@@ -113,25 +115,43 @@ void add_image_routes(Router& r, Daemon& d) {
         json pull = req.body;
         if (!pull.contains("max_concurrent_downloads"))
             pull["max_concurrent_downloads"] = d.config.registry_max_concurrent_downloads;
+        return progress_reply(d, p->image()->pull, "pull", p, pull);
+    });
+    r.add("POST", "/v1/images/push", [&d](const Request& req) -> Result<Reply> {
+        auto* p = CTR_TRY(image_plugin(d));
+        CTR_TRY_STATUS(slot_11(p->image()->push != nullptr, "push"));
+        if (!req.body.is_object() || !req.body.contains("reference") || !req.body["reference"].is_string())
+            return make_error(CTR_E_INVALID_ARGUMENT, "push needs a body {\"reference\": ...}");
+        return progress_reply(d, p->image()->push, "push", p, {{"reference", req.body["reference"]}});
+    });
+}
+
+namespace {
+
+// Pull and push: JSON lines of progress, then {"result"} or {"error"}; the
+// daemon's own login for the reference's registry goes with the request.
+Result<Reply> progress_reply(Daemon& d, ctr_progress_op op, const char* name, plugins::LoadedPlugin* p, json request) {
+        json pull = std::move(request);
         pull.erase("auth");  // only the daemon's own logins are ever sent
         if (d.auth_for && pull["reference"].is_string())
             if (auto a = d.auth_for(pull["reference"]); !a.is_null()) pull["auth"] = a;
         Reply reply;
-        reply.stream = [&d, p, pull](const Writer& write) {
+        reply.stream = [&d, p, pull, op, name](const Writer& write) {
             std::atomic<bool> gone{false};
             std::mutex mu;  // layer downloads report from several threads
             auto line = [&](const json& j) {
                 std::lock_guard<std::mutex> lock(mu);
                 if (!gone && !write(j.dump() + "\n")) gone = true;
             };
-            auto result = plugins::invoke_pull(
-                *p->image(), p->instance(), pull, [&](const json& event) { line(event); },
+            auto result = plugins::invoke_with_progress(
+                op, name, p->instance(), pull, [&](const json& event) { line(event); },
                 [&] { return gone.load() || d.stopping.load(); });
             if (result) line({{"result", *result}});
             else line({{"error", {{"message", result.error().message}, {"code", result.error().status}}}});
         };
         return reply;
-    });
 }
+
+}  // namespace
 
 }  // namespace ctr::apiserver

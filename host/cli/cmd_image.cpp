@@ -16,18 +16,18 @@ namespace ctr::cli {
 
 
 // Pulls through the daemon, rendering progress; shared with run/create.
-Result<nlohmann::json> pull_image(api::Client& client, const std::string& reference, const std::string& platform,
-                                  int max_downloads, const std::string& progress_mode) {
-    nlohmann::json body = {{"reference", reference}};
-    if (!platform.empty()) body["platform"] = platform;
-    if (max_downloads > 0) body["max_concurrent_downloads"] = max_downloads;
-    // The stream is JSON lines; this client sends the body with the request.
+namespace {
+
+// Pull and push answer a stream of JSON lines: progress events, then
+// {"result"} or {"error"}.
+Result<nlohmann::json> with_progress(api::Client& client, const std::string& route, const nlohmann::json& body,
+                                     const std::string& progress_mode, const char* what) {
     Progress progress(progress_mode);
     std::string pending;
     nlohmann::json result;
     Error failure;
     bool failed = false;
-    auto st = client.stream_post("/v1/images/pull", body, [&](std::string_view data) {
+    auto st = client.stream_post(route, body, [&](std::string_view data) {
         pending.append(data);
         size_t nl;
         while ((nl = pending.find('\n')) != std::string::npos) {
@@ -37,7 +37,7 @@ Result<nlohmann::json> pull_image(api::Client& client, const std::string& refere
             if (j.contains("result")) result = j["result"];
             else if (j.contains("error")) {
                 failed = true;
-                failure = Error{j["error"].value("code", int32_t{CTR_E_INTERNAL}), j["error"].value("message", "pull failed"), 0};
+                failure = Error{j["error"].value("code", int32_t{CTR_E_INTERNAL}), j["error"].value("message", std::string(what) + " failed"), 0};
             } else progress.event(j);
         }
         return true;
@@ -45,8 +45,18 @@ Result<nlohmann::json> pull_image(api::Client& client, const std::string& refere
     progress.finish();
     if (!st) return st.error();
     if (failed) return failure;
-    if (result.is_null()) return make_error(CTR_E_UNAVAILABLE, "the API server ended the pull without a result");
+    if (result.is_null()) return make_error(CTR_E_UNAVAILABLE, std::string("the API server ended the ") + what + " without a result");
     return result;
+}
+
+}  // namespace
+
+Result<nlohmann::json> pull_image(api::Client& client, const std::string& reference, const std::string& platform,
+                                  int max_downloads, const std::string& progress_mode) {
+    nlohmann::json body = {{"reference", reference}};
+    if (!platform.empty()) body["platform"] = platform;
+    if (max_downloads > 0) body["max_concurrent_downloads"] = max_downloads;
+    return with_progress(client, "/v1/images/pull", body, progress_mode, "pull");
 }
 
 void add_image_commands(CLI::App& app, Globals& g) {
@@ -136,6 +146,19 @@ void add_image_commands(CLI::App& app, Globals& g) {
             else std::printf("%s\n", (*res)["reference"].get<std::string>().c_str());
         }
         return rc;
+    });
+
+    auto* push = image->add_subcommand("push", "upload an image to the registry its name points at");
+    static std::string push_ref, push_progress = "auto";
+    push->add_option("reference", push_ref, "an image in the store, named for its registry (see image tag)")->required();
+    push->add_option("--progress", push_progress, "auto, plain or none")->check(CLI::IsMember({"auto", "plain", "none"}));
+    on_run(push, g, [&g] {
+        auto client = daemon_client(g);
+        if (!client) return fail(client.error());
+        auto r = with_progress(*client, "/v1/images/push", {{"reference", push_ref}}, push_progress, "push");
+        if (!r) return fail(r.error());
+        std::printf("%s\n%s\n", (*r)["reference"].get<std::string>().c_str(), (*r)["digest"].get<std::string>().c_str());
+        return 0;
     });
 
     auto* tag = image->add_subcommand("tag", "give an image another name");

@@ -359,3 +359,36 @@ TEST_CASE("image tag, save and load: an OCI archive others can read, docker save
     CHECK(json::parse(third.cli({"image", "ls", "--format", "json"}).out).empty());
     CHECK(json::parse(fresh.cli({"image", "ls", "--format", "json"}).out).size() == 3);
 }
+
+TEST_CASE("image push: blobs the registry lacks, then the manifest; with the stored login; progress per blob") {
+    if (geteuid() != 0) return;
+    Registry source;
+    Registry secured({"bob:pushpw"});
+    ScratchDir work;
+    std::string ref = source.host() + "/test/orig:1";
+    ctr::test::build_and_push(work, ctr::test::kBusyboxImage, "docker://" + ref);
+    DaemonRoot r;
+    REQUIRE(r.cli({"image", "pull", "--progress", "none", ref}).code == 0);
+    std::string target = secured.host() + "/team/copy:5";
+    REQUIRE(r.cli({"image", "tag", ref, target}).code == 0);
+    // Without a login the registry says no, and the error says so.
+    auto denied = r.cli({"image", "push", "--progress", "none", target});
+    CHECK(denied.code == 125);
+    CHECK(denied.err.find("authentication") != std::string::npos);
+    REQUIRE(r.cli({"registry", "login", "-u", "bob", "-p", "pushpw", secured.host()}).code == 0);
+    auto pushed = r.cli({"image", "push", "--progress", "plain", target});
+    REQUIRE_MESSAGE(pushed.code == 0, pushed.err);
+    CHECK(pushed.err.find(": upload") != std::string::npos);
+    CHECK(pushed.err.find(": done") != std::string::npos);
+    // Again: the registry has every blob, nothing is uploaded.
+    auto again = r.cli({"image", "push", "--progress", "plain", target});
+    REQUIRE(again.code == 0);
+    CHECK(again.err.find(": upload") == std::string::npos);
+    CHECK(again.err.find(": exists") != std::string::npos);
+    // Another root pulls it back (with the login) and runs it.
+    DaemonRoot other;
+    REQUIRE(other.cli({"registry", "login", "-u", "bob", "-p", "pushpw", secured.host()}).code == 0);
+    REQUIRE(other.cli({"image", "pull", "--progress", "none", target}).code == 0);
+    CHECK(other.cli({"run", "--rm", "--network", "none", target, "echo", "pushed-and-pulled"}).out == "pushed-and-pulled\n");
+    CHECK(r.cli({"image", "push", "no.such/image:1"}).code == 125);
+}

@@ -81,7 +81,13 @@ Result<nlohmann::json> invoke(ctr_op op, ctr_plugin* instance, const nlohmann::j
 
 Result<nlohmann::json> invoke_pull(const ctr_image_v1& image, ctr_plugin* instance, const nlohmann::json& request,
                                    const ProgressFn& on_progress, const CancelledFn& cancelled) {
-    if (!image.pull) return make_error(CTR_E_UNIMPLEMENTED, "pull is not provided by this plugin");
+    return invoke_with_progress(image.pull, "pull", instance, request, on_progress, cancelled);
+}
+
+Result<nlohmann::json> invoke_with_progress(ctr_progress_op op, const char* op_name, ctr_plugin* instance,
+                                            const nlohmann::json& request, const ProgressFn& on_progress,
+                                            const CancelledFn& cancelled) {
+    if (!op) return make_error(CTR_E_UNIMPLEMENTED, std::string(op_name) + " is not provided by this plugin");
     SinkState state;
     ctr_sink sink{sizeof(ctr_sink), 0, &state, &sink_write};
     ProgressState ps{&on_progress, &cancelled};
@@ -89,9 +95,9 @@ Result<nlohmann::json> invoke_pull(const ctr_image_v1& image, ctr_plugin* instan
     char msg[1024] = {};
     ctr_error err{sizeof(ctr_error), CTR_OK, 0, sizeof msg, msg};
     std::string req = request.dump();
-    int32_t rc = image.pull(instance, req.data(), req.size(), &progress, &sink, &err);
-    if (rc != CTR_OK) return call_error(rc, msg, "pull");
-    return parse_result(state.data, "pull");
+    int32_t rc = op(instance, req.data(), req.size(), &progress, &sink, &err);
+    if (rc != CTR_OK) return call_error(rc, msg, op_name);
+    return parse_result(state.data, op_name);
 }
 
 }  // namespace ctr::plugins

@@ -23,7 +23,10 @@ Result<nlohmann::json> invoke(ctr_op op, ctr_plugin* instance, const nlohmann::j
 using ProgressFn = std::function<void(const nlohmann::json&)>;
 using CancelledFn = std::function<bool()>;
 
-// Image pull, the one operation with progress.
+// An operation with progress (image pull and push); a null op is unimplemented.
+Result<nlohmann::json> invoke_with_progress(ctr_progress_op op, const char* op_name, ctr_plugin* instance,
+                                            const nlohmann::json& request, const ProgressFn& on_progress,
+                                            const CancelledFn& cancelled);
 Result<nlohmann::json> invoke_pull(const ctr_image_v1& image, ctr_plugin* instance, const nlohmann::json& request,
                                    const ProgressFn& on_progress, const CancelledFn& cancelled);
 

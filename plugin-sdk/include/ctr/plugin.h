@@ -213,6 +213,11 @@ typedef struct ctr_network_v1 {
     ctr_op list;
 } ctr_network_v1;
 
+/* An operation that reports progress (pull, push): like ctr_op, with a
+ * progress channel that may be NULL. */
+typedef int32_t (*ctr_progress_op)(ctr_plugin *plugin, const char *request, size_t request_len,
+                                   const ctr_progress *progress, const ctr_sink *result, ctr_error *err);
+
 /* An image store: pulls images and prepares container root filesystems. */
 typedef struct ctr_image_v1 {
     uint32_t struct_size;
@@ -220,8 +225,7 @@ typedef struct ctr_image_v1 {
     /* [per-object] {"reference","platform"?,"max_concurrent_downloads"?,"auth"?}
      * Result {"reference","digest","config":{OCI image config}}. Progress through `progress`
      * (which may be NULL). */
-    int32_t (*pull)(ctr_plugin *plugin, const char *request, size_t request_len,
-                    const ctr_progress *progress, const ctr_sink *result, ctr_error *err);
+    ctr_progress_op pull;
     /* [any-thread] {"reference"}: result {"reference","digest","config"}; CTR_E_NOT_FOUND if absent. */
     ctr_op resolve;
     /* [any-thread] {}: result [{"reference","digest","size","created"}]. */
@@ -244,6 +248,10 @@ typedef struct ctr_image_v1 {
     /* [main] {"input"}: reads an OCI layout tar, or a `docker save` tar, at input
      * (an absolute path) and stores its images. Result {"loaded":[references]}. */
     ctr_op load;
+    /* [per-object] {"reference","auth"?}: uploads a stored image to the registry its
+     * name points at: blobs the registry lacks, then the manifest under its tag.
+     * Result {"reference","digest"}. Progress as for pull, with action "upload". */
+    ctr_progress_op push;
 } ctr_image_v1;
 
 /* ---- the entry point ---------------------------------------------------- */

@@ -59,6 +59,7 @@ public:
         return store_->save(refs, CTR_TRY(ctr::sdk::get_string(req, "output")));
     }
     ctr::Result<json> load(const json& req) override { return store_->load(CTR_TRY(ctr::sdk::get_string(req, "input"))); }
+    ctr::Result<json> push(const json& req, const ctr::sdk::Progress& progress) override { return store_->push(req, progress); }
 
 private:
     std::unique_ptr<image_oci::ImageStore> store_;

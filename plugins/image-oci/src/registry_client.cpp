@@ -115,6 +115,29 @@ size_t on_body(char* data, size_t size, size_t n, void* ctx) {
     return len;
 }
 
+// The body of an upload, from a file or a string.
+struct Upload {
+    std::FILE* file = nullptr;
+    const std::string* data = nullptr;
+    int64_t sent = 0;
+    const ProgressFn* progress = nullptr;
+    int64_t total = 0;
+};
+
+size_t on_read(char* buf, size_t size, size_t n, void* ctx) {
+    auto* u = static_cast<Upload*>(ctx);
+    size_t got = 0;
+    if (u->file) {
+        got = std::fread(buf, 1, size * n, u->file);
+    } else if (u->data) {
+        got = std::min(size * n, u->data->size() - static_cast<size_t>(u->sent));
+        std::memcpy(buf, u->data->data() + u->sent, got);
+    }
+    u->sent += static_cast<int64_t>(got);
+    if (u->progress && *u->progress) (*u->progress)(u->sent, u->total);
+    return got;
+}
+
 int on_progress(void* ctx, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
     auto* cancelled = static_cast<CancelledFn*>(ctx);
     return (*cancelled && (*cancelled)()) ? 1 : 0;
@@ -150,7 +173,8 @@ RegistryClient::RegistryClient(const std::string& domain, const std::string& rep
 
 ctr::Result<RegistryClient::Response> RegistryClient::send_once(const std::string& url,
                                                                 const std::vector<std::string>& headers,
-                                                                const WriteFn& write, const std::string& authorization) {
+                                                                const WriteFn& write, const std::string& authorization,
+                                                                const Body* body) {
     CURL* curl = curl_easy_init();
     if (!curl) return ctr::make_error(CTR_E_RESOURCE_EXHAUSTED, "cannot make a curl handle");
     Response res;
@@ -182,6 +206,33 @@ ctr::Result<RegistryClient::Response> RegistryClient::send_once(const std::strin
     curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
     curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, 60L);
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    Upload up;
+    std::unique_ptr<std::FILE, decltype(&std::fclose)> file(nullptr, &std::fclose);
+    if (body) {
+        // Uploads go where they were sent: a redirect would resend the body.
+        curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+        if (body->method == "HEAD") {
+            curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+        } else if (body->method == "POST" && body->data.empty()) {
+            curl_easy_setopt(curl, CURLOPT_POST, 1L);
+            curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, 0L);
+        } else {
+            if (!body->file.empty()) {
+                file.reset(std::fopen(body->file.c_str(), "rb"));
+                if (!file) {
+                    curl_slist_free_all(list);
+                    curl_easy_cleanup(curl);
+                    return ctr::make_error(CTR_E_NOT_FOUND, "blob file " + body->file + " is missing");
+                }
+            }
+            up = Upload{file.get(), &body->data, 0, body->progress, body->file.empty() ? static_cast<int64_t>(body->data.size()) : body->size};
+            curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
+            curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, body->method.c_str());
+            curl_easy_setopt(curl, CURLOPT_READFUNCTION, on_read);
+            curl_easy_setopt(curl, CURLOPT_READDATA, &up);
+            curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(up.total));
+        }
+    }
     CURLcode rc = curl_easy_perform(curl);
     curl_slist_free_all(list);
     curl_easy_cleanup(curl);
@@ -229,7 +280,7 @@ ctr::Status RegistryClient::authorize(const std::string& challenge) {
 }
 
 ctr::Result<RegistryClient::Response> RegistryClient::send(const std::string& url, const std::vector<std::string>& headers,
-                                                           const WriteFn& write) {
+                                                           const WriteFn& write, const Body* body) {
     bool authorized_once = false;
     int delay_ms = 200;
     for (int attempt = 1;; ++attempt) {
@@ -238,7 +289,7 @@ ctr::Result<RegistryClient::Response> RegistryClient::send(const std::string& ur
             std::lock_guard<std::mutex> lock(mu_);
             auth = authorization_;
         }
-        auto res = send_once(url, headers, write, auth);
+        auto res = send_once(url, headers, write, auth, body);
         int wait_ms = delay_ms;
         if (!res) {
             if (res.error().status != CTR_E_UNAVAILABLE) return res.error();  // transient: retried below
@@ -355,6 +406,52 @@ ctr::Status RegistryClient::blob(const std::string& digest, int64_t size, const 
         if (res->status == 404) return ctr::make_error(CTR_E_NOT_FOUND, "blob " + digest + " not found in " + host_ + "/" + repository_);
         return ctr::make_error(CTR_E_UNAVAILABLE, "registry " + host_ + " answered HTTP " + std::to_string(res->status) + " for blob " + digest);
     }
+}
+
+namespace {
+
+ctr::Error push_failure(const std::string& what, const std::string& host, long status, const std::string& body) {
+    ctr_status code = status == 401 || status == 403 ? CTR_E_PERMISSION_DENIED : CTR_E_UNAVAILABLE;
+    std::string why = registry_error_text(body);
+    return ctr::make_error(code, what + ": registry " + host + " answered HTTP " + std::to_string(status) + (why.empty() ? "" : ": " + why));
+}
+
+}  // namespace
+
+ctr::Result<bool> RegistryClient::has_blob(const std::string& digest) {
+    CTR_TRY_STATUS(check_digest(digest));
+    Body head{"HEAD", "", "", 0, nullptr};
+    WriteFn ignore = [](long, const char*, size_t) { return true; };
+    auto res = CTR_TRY(send(scheme_ + "://" + api_host_ + "/v2/" + repository_ + "/blobs/" + digest, {}, ignore, &head));
+    if (res.status == 200) return true;
+    if (res.status == 404) return false;
+    return push_failure("check blob " + digest, host_, res.status, res.body);
+}
+
+ctr::Status RegistryClient::upload_blob(const std::string& digest, const std::string& file, int64_t size,
+                                        const ProgressFn& progress) {
+    CTR_TRY_STATUS(check_digest(digest));
+    WriteFn ignore = [](long, const char*, size_t) { return true; };
+    Body post{"POST", "", "", 0, nullptr};
+    auto started = CTR_TRY(send(scheme_ + "://" + api_host_ + "/v2/" + repository_ + "/blobs/uploads/", {}, ignore, &post));
+    if (started.status != 202) return push_failure("start an upload", host_, started.status, started.body);
+    std::string location = started.header("location");
+    if (location.empty()) return ctr::make_error(CTR_E_UNAVAILABLE, "registry " + host_ + " gave no upload location");
+    if (location.rfind("http", 0) != 0) location = scheme_ + "://" + api_host_ + location;  // a path on the same host
+    location += (location.find('?') == std::string::npos ? "?" : "&") + std::string("digest=") + ctr::url_escape(digest);
+    Body put{"PUT", "", file, size, &progress};
+    auto done = CTR_TRY(send(location, {"Content-Type: application/octet-stream"}, ignore, &put));
+    if (done.status != 201) return push_failure("upload blob " + digest, host_, done.status, done.body);
+    return ctr::ok();
+}
+
+ctr::Status RegistryClient::put_manifest(const std::string& tag, const std::string& media_type, const std::string& body) {
+    WriteFn ignore = [](long, const char*, size_t) { return true; };
+    Body put{"PUT", body, "", static_cast<int64_t>(body.size()), nullptr};
+    auto res = CTR_TRY(send(scheme_ + "://" + api_host_ + "/v2/" + repository_ + "/manifests/" + tag, {"Content-Type: " + media_type},
+                            ignore, &put));
+    if (res.status != 201 && res.status != 200) return push_failure("put the manifest", host_, res.status, res.body);
+    return ctr::ok();
 }
 
 }  // namespace image_oci

@@ -40,6 +40,12 @@ public:
     // Downloads a blob into the store (verifying it), resuming a partial one.
     ctr::Status blob(const std::string& digest, int64_t size, const ContentStore& store, const ProgressFn& progress);
 
+    // Push: is the blob there (HEAD)? Uploads it from a file (a monolithic
+    // upload: POST for a location, then PUT with the digest). Puts a manifest.
+    ctr::Result<bool> has_blob(const std::string& digest);
+    ctr::Status upload_blob(const std::string& digest, const std::string& file, int64_t size, const ProgressFn& progress);
+    ctr::Status put_manifest(const std::string& tag, const std::string& media_type, const std::string& body);
+
     const std::string& host() const { return host_; }
 
 private:
@@ -52,10 +58,19 @@ private:
     // Receives a 2xx body as it arrives, with the response's status.
     using WriteFn = std::function<bool(long status, const char*, size_t)>;
 
+    // What a request sends besides GET's nothing.
+    struct Body {
+        std::string method;  // HEAD, POST, PUT
+        std::string data;    // sent when `file` is empty
+        std::string file;
+        int64_t size = 0;
+        const ProgressFn* progress = nullptr;
+    };
     // One request with auth and retries. `write` receives a 2xx body.
-    ctr::Result<Response> send(const std::string& url, const std::vector<std::string>& headers, const WriteFn& write);
+    ctr::Result<Response> send(const std::string& url, const std::vector<std::string>& headers, const WriteFn& write,
+                               const Body* body = nullptr);
     ctr::Result<Response> send_once(const std::string& url, const std::vector<std::string>& headers,
-                                    const WriteFn& write, const std::string& authorization);
+                                    const WriteFn& write, const std::string& authorization, const Body* body = nullptr);
     ctr::Status authorize(const std::string& challenge);
 
     std::string host_;        // as in the reference, e.g. "127.0.0.1:5000"

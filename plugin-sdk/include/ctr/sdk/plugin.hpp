@@ -193,6 +193,7 @@ public:
     virtual Result<json> tag(const json&) { return unimplemented("tag"); }
     virtual Result<json> save(const json&) { return unimplemented("save"); }
     virtual Result<json> load(const json&) { return unimplemented("load"); }
+    virtual Result<json> push(const json&, const Progress&) { return unimplemented("push"); }
 };
 
 // ---- the machinery behind the macro ------------------------------------------
@@ -295,6 +296,19 @@ inline int32_t image_pull(ctr_plugin* p, const char* req, size_t len, const ctr_
     });
 }
 
+inline int32_t image_push(ctr_plugin* p, const char* req, size_t len, const ctr_progress* progress,
+                          const ctr_sink* out, ctr_error* err) noexcept {
+    return guarded(err, [&]() -> int32_t {
+        if (!p) return fail(err, make_error(CTR_E_INVALID_ARGUMENT, "plugin instance is null"));
+        auto parsed = parse_request(req, len, {"reference", "auth"});
+        if (!parsed) return fail(err, parsed.error());
+        Progress prog(progress);
+        auto r = self<Image>(p).push(*parsed, prog);
+        if (!r) return fail(err, r.error());
+        return emit(out, *r, err);
+    });
+}
+
 inline const ctr_image_v1 kImageTable = {
     sizeof(ctr_image_v1), 0,
     image_pull,
@@ -306,6 +320,7 @@ inline const ctr_image_v1 kImageTable = {
     CTR_SDK_DETAIL_OP(Image, tag, "source", "target"),
     CTR_SDK_DETAIL_OP(Image, save, "references", "output"),
     CTR_SDK_DETAIL_OP(Image, load, "input"),
+    image_push,
 };
 
 #undef CTR_SDK_DETAIL_OP
