@@ -35,6 +35,9 @@ using nlohmann::json;
 
 namespace {
 
+// Where --init puts tini inside the container.
+constexpr const char* kInitPath = "/sbin/container-init";
+
 std::string random_id() {
     std::random_device rd;
     std::string s;
@@ -201,8 +204,27 @@ Result<store::ContainerRecord> Containers::create(const json& body) {
     for (const auto& m : wired->mounts)
         if (std::none_of(mounts->begin(), mounts->end(), [&](const services::ResolvedMount& x) { return x.destination == m.destination; }))
             mounts->push_back(m);
+    if (req.init) {
+        // tini, static, from the host (Debian's tini package), read-only.
+        static const char* const candidates[] = {"/usr/bin/tini-static", "/usr/bin/docker-init", "/usr/libexec/docker/docker-init"};
+        std::string found;
+        for (const char* c2 : candidates)
+            if (::access(c2, X_OK) == 0) {
+                found = c2;
+                break;
+            }
+        if (found.empty())
+            return undo(make_error(CTR_E_UNAVAILABLE, "--init needs a static tini on the host (apt-get install tini): /usr/bin/tini-static not found"));
+        mounts->push_back({found, kInitPath, true});
+    }
     auto spec = services::make_spec(req, (*image)["config"], dir / "rootfs", c.id, cgroup_parent(d_.paths), *mounts, wired->spec);
     if (!spec) return undo(spec.error());
+    if (req.init) {
+        // It runs the command as its child, reaps orphans, passes signals on,
+        // and exits with the command's code.
+        auto& args = (*spec)["process"]["args"];
+        args.insert(args.begin(), {kInitPath, "--"});
+    }
     c.config["network_attachments"] = wired->attachments;
     if (auto st = sys::write_file_atomic(dir / "config.json", spec->dump(2)); !st) return undo(st.error());
     c.state = "created";

@@ -26,7 +26,7 @@ struct RunFlags {
     std::vector<std::string> networks, aliases, dns, dns_search, dns_options, add_hosts, publish;
     std::string ip, mac;
     double cpus = 0;
-    bool detach = false, remove = false, read_only = false, interactive = false, tty = false, sig_proxy = true;
+    bool detach = false, remove = false, read_only = false, interactive = false, tty = false, sig_proxy = true, init = false;
     int max_downloads = 0;
     int64_t pids_limit = 0, stop_timeout = -1;
     std::string image;
@@ -72,6 +72,7 @@ void add_run_flags(CLI::App* cmd, RunFlags& f) {
     cmd->add_flag("--rm,--remove", f.remove, "remove the container when it exits");
     cmd->add_flag("-i,--interactive", f.interactive, "keep stdin open and connected to the container");
     cmd->add_flag("-t,--tty", f.tty, "give the container a terminal");
+    cmd->add_flag("--init", f.init, "run a small init (tini) as PID 1: it reaps orphans and passes signals on");
     cmd->add_option("--progress", f.progress, "pull progress: auto, plain or none")->check(CLI::IsMember({"auto", "plain", "none"}));
     cmd->add_option("--max-concurrent-downloads", f.max_downloads, "layers downloaded at once")->check(CLI::Range(1, 32));
     cmd->add_option("image", f.image, "image reference")->required();
@@ -116,6 +117,7 @@ Result<nlohmann::json> request_of(const RunFlags& f) {
     body["ulimits"] = f.ulimits;
     body["tty"] = f.tty;
     body["interactive"] = f.interactive;
+    body["init"] = f.init;
     body["networks"] = f.networks;
     if (!f.ip.empty()) body["ip"] = f.ip;
     if (!f.mac.empty()) body["mac_address"] = f.mac;

@@ -411,3 +411,17 @@ TEST_CASE("logs -n shows the last lines of each stream") {
     CHECK(bad.err.find("--tail \"many\"") != std::string::npos);
     CHECK(r.cli({"rm", "counter"}).code == 0);
 }
+
+TEST_CASE("--init runs tini as PID 1: the command is its child, signals reach it, its exit code comes out") {
+    if (geteuid() != 0) return;
+    DaemonRoot r;
+    auto res = r.cli({"run", "--rm", "--init", shared().image, "sh", "-c", "cat /proc/1/cmdline; echo; echo pid=$$; exit 3"});
+    CHECK(res.code == 3);
+    CHECK(res.out.find("/sbin/container-init") == 0);
+    CHECK(res.out.find("pid=1\n") == std::string::npos);
+    // A sleep as PID 1 ignores SIGTERM and is killed (137); under tini it gets it (143).
+    REQUIRE(r.cli({"run", "-d", "--init", "--name", "inited", shared().image, "sleep", "60"}).code == 0);
+    CHECK(r.cli({"stop", "-t", "20", "inited"}).code == 0);
+    CHECK(json::parse(r.cli({"inspect", "inited"}).out)[0]["exit_code"] == 143);
+    CHECK(r.cli({"rm", "inited"}).code == 0);
+}

@@ -225,7 +225,7 @@ Result<RunRequest> RunRequest::from_json(const json& b) {
     static const char* const known[] = {"image", "name", "cmd", "entrypoint", "env", "workdir", "user", "hostname",
                                         "runtime", "labels", "memory", "cpus", "rm", "volumes", "read_only", "tmpfs",
                                         "cap_add", "cap_drop", "pids_limit", "ulimits", "shm_size", "stop_signal",
-                                        "stop_timeout", "restart", "tty", "interactive"};
+                                        "stop_timeout", "restart", "tty", "interactive", "init"};
     for (const auto& [k, v] : b.items()) {
         bool ok = false;
         for (const char* x : known) ok = ok || k == x;
@@ -272,6 +272,7 @@ Result<RunRequest> RunRequest::from_json(const json& b) {
     r.remove = b.value("rm", false);
     r.tty = b.value("tty", false);
     r.interactive = b.value("interactive", false);
+    r.init = b.value("init", false);
     for (const auto& v : CTR_TRY(strings(b, "volumes"))) r.volumes.push_back(CTR_TRY(VolumeSpec::parse(v)));
     r.read_only = b.value("read_only", false);
     r.tmpfs = CTR_TRY(strings(b, "tmpfs"));
@@ -328,6 +329,7 @@ json RunRequest::to_json() const {
     j["restart"] = restart;
     j["tty"] = tty;
     j["interactive"] = interactive;
+    j["init"] = init;
     network.to_json(j);
     return j;
 }

@@ -44,6 +44,7 @@ struct RunRequest {
     bool remove = false;                             // --rm
     bool tty = false;                                // -t: a terminal
     bool interactive = false;                        // -i: stdin from an attached client
+    bool init = false;                               // --init: a small init (tini) as PID 1, reaping and passing signals
     std::vector<VolumeSpec> volumes;                 // -v
     bool read_only = false;                          // --read-only: the root filesystem
     std::vector<std::string> tmpfs;                  // --tmpfs /dst[:size=64m,mode=1777]
