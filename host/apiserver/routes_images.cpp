@@ -65,6 +65,14 @@ void add_image_routes(Router& r, Daemon& d) {
         };
         return reply;
     });
+    r.add("POST", "/v1/images/import", [&d](const Request& req) -> Result<Reply> {
+        auto* p = CTR_TRY(image_plugin(d));
+        ctr_op op = p->image()->import_rootfs;
+        CTR_TRY_STATUS(slot_11(op != nullptr, "import"));
+        if (!req.body.is_object() || !req.body.contains("input") || !req.body.contains("reference"))
+            return make_error(CTR_E_INVALID_ARGUMENT, "import needs a body {\"input\": \"/absolute/path.tar\", \"reference\"}");
+        return json_reply(plugins::invoke(op, p->instance(), {{"input", req.body["input"]}, {"reference", req.body["reference"]}}, "import_rootfs"), 201);
+    });
     r.add("POST", "/v1/images/load", [&d](const Request& req) -> Result<Reply> {
         auto* p = CTR_TRY(image_plugin(d));
         ctr_op op = p->image()->load;

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <utility>
 #include <unistd.h>
 
 namespace ctr::cli {
@@ -17,6 +18,41 @@ namespace ctr::cli {
 
 // Pulls through the daemon, rendering progress; shared with run/create.
 namespace {
+
+// The daemon reads files on this machine (its socket is local and root's):
+// a path becomes absolute; stdin ("-") goes to a temporary file first,
+// removed when this goes.
+struct LocalInput {
+    std::string path;
+    bool temporary = false;
+    LocalInput() = default;
+    LocalInput(LocalInput&& o) noexcept : path(std::move(o.path)), temporary(std::exchange(o.temporary, false)) {}
+    ~LocalInput() {
+        if (temporary) std::remove(path.c_str());
+    }
+};
+
+Result<LocalInput> local_input(const std::string& given) {
+    LocalInput in;
+    if (given != "-") {
+        std::error_code ec;
+        in.path = std::filesystem::absolute(given, ec).string();
+        return in;
+    }
+    in.path = (std::filesystem::temp_directory_path() / "container-input-XXXXXX").string();
+    int fd = ::mkstemp(in.path.data());
+    if (fd < 0) return make_error(CTR_E_INTERNAL, std::string("temporary file: ") + std::strerror(errno));
+    in.temporary = true;
+    char buf[1 << 16];
+    ssize_t n;
+    while ((n = ::read(STDIN_FILENO, buf, sizeof buf)) > 0)
+        if (::write(fd, buf, static_cast<size_t>(n)) != n) {
+            ::close(fd);
+            return make_error(CTR_E_INTERNAL, "temporary file: write failed");
+        }
+    ::close(fd);
+    return in;
+}
 
 // Pull and push answer a stream of JSON lines: progress events, then
 // {"result"} or {"error"}.
@@ -161,6 +197,21 @@ void add_image_commands(CLI::App& app, Globals& g) {
         return 0;
     });
 
+    auto* import = image->add_subcommand("import", "make a one-layer image from a root filesystem tarball (- for stdin)");
+    static std::string import_file, import_ref;
+    import->add_option("file", import_file, "a tar, tar.gz or tar.zst of a root filesystem, or - for stdin")->required();
+    import->add_option("reference", import_ref, "the new image's name")->required();
+    on_run(import, g, [&g] {
+        auto client = daemon_client(g);
+        if (!client) return fail(client.error());
+        auto input = local_input(import_file);
+        if (!input) return fail(input.error());
+        auto r = client->call("POST", "/v1/images/import", {{"input", input->path}, {"reference", import_ref}});
+        if (!r) return fail(r.error());
+        std::printf("%s\n%s\n", (*r)["reference"].get<std::string>().c_str(), (*r)["digest"].get<std::string>().c_str());
+        return 0;
+    });
+
     auto* tag = image->add_subcommand("tag", "give an image another name");
     static std::string tag_source, tag_target;
     tag->add_option("source", tag_source, "an image in the store")->required();
@@ -206,30 +257,10 @@ void add_image_commands(CLI::App& app, Globals& g) {
     on_run(load, g, [&g] {
         auto client = daemon_client(g);
         if (!client) return fail(client.error());
-        // The daemon reads a file on this machine (its socket is local and
-        // root's): stdin goes to a temporary file first.
-        std::string path = load_input;
-        std::string tmp;
-        if (path.empty()) {
-            if (::isatty(STDIN_FILENO)) return error("give -i FILE, or an archive on stdin");
-            tmp = (std::filesystem::temp_directory_path() / "container-load-XXXXXX").string();
-            int fd = ::mkstemp(tmp.data());
-            if (fd < 0) return error(std::string("temporary file: ") + std::strerror(errno));
-            char buf[1 << 16];
-            ssize_t n;
-            while ((n = ::read(STDIN_FILENO, buf, sizeof buf)) > 0)
-                if (::write(fd, buf, static_cast<size_t>(n)) != n) {
-                    ::close(fd);
-                    std::remove(tmp.c_str());
-                    return error("temporary file: write failed");
-                }
-            ::close(fd);
-            path = tmp;
-        }
-        std::error_code ec;
-        auto abs = std::filesystem::absolute(path, ec);
-        auto r = client->call("POST", "/v1/images/load", {{"input", abs.string()}});
-        if (!tmp.empty()) std::remove(tmp.c_str());
+        if (load_input.empty() && ::isatty(STDIN_FILENO)) return error("give -i FILE, or an archive on stdin");
+        auto input = local_input(load_input.empty() ? "-" : load_input);
+        if (!input) return fail(input.error());
+        auto r = client->call("POST", "/v1/images/load", {{"input", input->path}});
         if (!r) return fail(r.error());
         for (const auto& name : (*r)["loaded"]) std::printf("Loaded image: %s\n", name.get<std::string>().c_str());
         return 0;

@@ -91,12 +91,13 @@ TEST_CASE("ctr_image_v1 layout 1.0") {
     FIELD(ctr_image_v1, release_rootfs, 48);
 }
 
-TEST_CASE("ctr_image_v1 layout 1.1: tag, save, load, push after the 1.0 slots") {
-    CHECK(sizeof(ctr_image_v1) == 88);
+TEST_CASE("ctr_image_v1 layout 1.1: tag, save, load, push, import_rootfs after the 1.0 slots") {
+    CHECK(sizeof(ctr_image_v1) == 96);
     FIELD(ctr_image_v1, tag, 56);
     FIELD(ctr_image_v1, save, 64);
     FIELD(ctr_image_v1, load, 72);
     FIELD(ctr_image_v1, push, 80);
+    FIELD(ctr_image_v1, import_rootfs, 88);
 }
 
 #endif

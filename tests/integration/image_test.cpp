@@ -392,3 +392,28 @@ TEST_CASE("image push: blobs the registry lacks, then the manifest; with the sto
     CHECK(other.cli({"run", "--rm", "--network", "none", target, "echo", "pushed-and-pulled"}).out == "pushed-and-pulled\n");
     CHECK(r.cli({"image", "push", "no.such/image:1"}).code == 125);
 }
+
+TEST_CASE("image import makes a one-layer image from a rootfs tarball (gzip, plain on stdin); not a tar is refused") {
+    if (geteuid() != 0) return;
+    ScratchDir work;
+    ctr::test::sh("cd " + work.path().string() + " && mkdir -p r/bin && cp /bin/busybox r/bin/ && ln -s busybox r/bin/sh && "
+                  "ln -s busybox r/bin/echo && echo inside > r/marker && tar czf root.tgz -C r . && tar cf root.tar -C r .");
+    DaemonRoot r;
+    auto gz = r.cli({"image", "import", (work.path() / "root.tgz").string(), "local/imported:1"});
+    REQUIRE_MESSAGE(gz.code == 0, gz.err);
+    CHECK(gz.out.find("docker.io/local/imported:1\nsha256:") == 0);
+    CHECK(r.cli({"run", "--rm", "--network", "none", "local/imported:1", "sh", "-c", "echo $(cat /marker 2>/dev/null || echo no-cat)"}).code == 0);
+    auto inspect = json::parse(r.cli({"image", "inspect", "local/imported:1"}).out)[0];
+    CHECK(inspect["config"]["rootfs"]["diff_ids"].size() == 1);
+    CHECK(inspect["config"]["os"] == "linux");
+    auto plain = ctr::test::sh("cd " + work.path().string() + " && " + (ctr::test::build_root() / "host/container").string() +
+                               " --root " + r.root() + " image import - local/imported:plain < root.tar");
+    CHECK(plain.find("docker.io/local/imported:plain\n") == 0);
+    CHECK(r.cli({"run", "--rm", "--network", "none", "local/imported:plain", "echo", "plain-ok"}).out == "plain-ok\n");
+    REQUIRE(ctr::sys::write_file_atomic(work.path() / "junk", "junk"));
+    auto junk = r.cli({"image", "import", (work.path() / "junk").string(), "x/y:1"});
+    CHECK(junk.code == 125);
+    CHECK(junk.err.find("is not a tar") != std::string::npos);
+    CHECK(r.cli({"image", "import", (work.path() / "root.tgz").string(), "x/y@sha256:" + std::string(64, 'a')}).code == 125);
+    CHECK(json::parse(r.cli({"image", "ls", "--format", "json"}).out).size() == 2);
+}

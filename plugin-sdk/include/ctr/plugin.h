@@ -252,6 +252,9 @@ typedef struct ctr_image_v1 {
      * name points at: blobs the registry lacks, then the manifest under its tag.
      * Result {"reference","digest"}. Progress as for pull, with action "upload". */
     ctr_progress_op push;
+    /* [per-object] {"input","reference"}: makes a one-layer image named reference from a
+     * root filesystem tarball at input (tar, gzip or zstd). Result {"reference","digest"}. */
+    ctr_op import_rootfs;
 } ctr_image_v1;
 
 /* ---- the entry point ---------------------------------------------------- */

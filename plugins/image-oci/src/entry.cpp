@@ -60,6 +60,9 @@ public:
     }
     ctr::Result<json> load(const json& req) override { return store_->load(CTR_TRY(ctr::sdk::get_string(req, "input"))); }
     ctr::Result<json> push(const json& req, const ctr::sdk::Progress& progress) override { return store_->push(req, progress); }
+    ctr::Result<json> import_rootfs(const json& req) override {
+        return store_->import_rootfs(CTR_TRY(ctr::sdk::get_string(req, "input")), CTR_TRY(ctr::sdk::get_string(req, "reference")));
+    }
 
 private:
     std::unique_ptr<image_oci::ImageStore> store_;

@@ -10,6 +10,7 @@
 #include <archive_entry.h>
 
 #include <chrono>
+#include <ctime>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -280,6 +281,72 @@ ctr::Result<json> ImageStore::load(const fs::path& input) {
         return ctr::make_error(CTR_E_INVALID_ARGUMENT, "input \"" + input.string() + "\" is neither an OCI layout (index.json, oci-layout) nor a docker save archive (manifest.json)");
     }
     return json{{"loaded", loaded}};
+}
+
+ctr::Result<json> ImageStore::import_rootfs(const fs::path& input, const std::string& reference) {
+    if (!input.is_absolute()) return ctr::make_error(CTR_E_INVALID_ARGUMENT, "input must be an absolute path");
+    Reference ref = CTR_TRY(parse_reference(reference, opt_.default_domain));
+    if (!ref.digest.empty()) return ctr::make_error(CTR_E_INVALID_ARGUMENT, "reference \"" + reference + "\": name it with a tag, not a digest");
+    // The layer is the file as given; its media type from its first bytes.
+    std::ifstream in(input, std::ios::binary);
+    if (!in) return ctr::make_error(CTR_E_NOT_FOUND, "input \"" + input.string() + "\" cannot be read");
+    unsigned char magic[4] = {};
+    in.read(reinterpret_cast<char*>(magic), 4);
+    std::string media = "application/vnd.oci.image.layer.v1.tar";
+    if (magic[0] == 0x1f && magic[1] == 0x8b) media += "+gzip";
+    else if (magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f && magic[3] == 0xfd) media += "+zstd";
+    // diff_id: the digest of the uncompressed tar, which must be one.
+    std::string diff_id;
+    {
+        std::unique_ptr<archive, ReadFree> a(archive_read_new());
+        archive_read_support_filter_gzip(a.get());
+        archive_read_support_filter_zstd(a.get());
+        archive_read_support_format_raw(a.get());
+        if (archive_read_open_filename(a.get(), input.c_str(), 1 << 16) != ARCHIVE_OK)
+            return ctr::make_error(CTR_E_INVALID_ARGUMENT, "input \"" + input.string() + "\": " + archive_error_string(a.get()));
+        archive_entry* e = nullptr;
+        if (archive_read_next_header(a.get(), &e) != ARCHIVE_OK)
+            return ctr::make_error(CTR_E_INVALID_ARGUMENT, "input \"" + input.string() + "\" is empty");
+        Sha256 h;
+        const void* buf;
+        size_t size;
+        la_int64_t off;
+        int r;
+        std::string head;
+        while ((r = archive_read_data_block(a.get(), &buf, &size, &off)) == ARCHIVE_OK) {
+            if (head.size() < 512) head.append(static_cast<const char*>(buf), std::min<size_t>(size, 512 - head.size()));
+            h.update(buf, size);
+        }
+        if (r != ARCHIVE_EOF) return ctr::make_error(CTR_E_INVALID_ARGUMENT, "input \"" + input.string() + "\": " + archive_error_string(a.get()));
+        // A tar's first header says "ustar" at offset 257 (or is all zeros for an empty one).
+        if (head.size() < 512 || (head.compare(257, 5, "ustar") != 0 && head.find_first_not_of('\0') != std::string::npos))
+            return ctr::make_error(CTR_E_INVALID_ARGUMENT, "input \"" + input.string() + "\" is not a tar (plain, gzip or zstd)");
+        diff_id = h.digest();
+    }
+    std::string layer_digest = CTR_TRY(ingest_file(input));
+    std::error_code ec;
+    int64_t layer_size = static_cast<int64_t>(fs::file_size(input, ec));
+    Platform p = host_platform();
+    auto created = unix_now();
+    char when[32];
+    std::tm tm{};
+    std::time_t t = created;
+    gmtime_r(&t, &tm);
+    std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    json config = {{"architecture", p.architecture}, {"os", p.os}, {"created", when}, {"config", json::object()},
+                   {"rootfs", {{"type", "layers"}, {"diff_ids", {diff_id}}}},
+                   {"history", {{{"created", when}, {"created_by", "container image import"}}}}};
+    std::string config_text = config.dump();
+    std::string config_digest = sha256_of(config_text);
+    CTR_TRY_STATUS(content_.put(config_digest, config_text));
+    json manifest = {{"schemaVersion", 2}, {"mediaType", kOciManifest},
+                     {"config", {{"mediaType", kOciConfig}, {"digest", config_digest}, {"size", config_text.size()}}},
+                     {"layers", {{{"mediaType", media}, {"digest", layer_digest}, {"size", layer_size}}}}};
+    std::string manifest_text = manifest.dump();
+    std::string manifest_digest = sha256_of(manifest_text);
+    CTR_TRY_STATUS(content_.put(manifest_digest, manifest_text));
+    std::string name = CTR_TRY(record_image(ref.str(), manifest_digest)).get<std::string>();
+    return json{{"reference", name}, {"digest", manifest_digest}};
 }
 
 }  // namespace image_oci

@@ -44,6 +44,7 @@ public:
     ctr::Result<json> tag(const std::string& source, const std::string& target);
     ctr::Result<json> save(const std::vector<std::string>& references, const std::filesystem::path& output);
     ctr::Result<json> load(const std::filesystem::path& input);
+    ctr::Result<json> import_rootfs(const std::filesystem::path& input, const std::string& reference);
     // image_push.cpp: uploads what the registry lacks, then the manifest.
     ctr::Result<json> push(const json& request, const ctr::sdk::Progress& progress);
 

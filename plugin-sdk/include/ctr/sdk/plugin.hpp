@@ -194,6 +194,7 @@ public:
     virtual Result<json> save(const json&) { return unimplemented("save"); }
     virtual Result<json> load(const json&) { return unimplemented("load"); }
     virtual Result<json> push(const json&, const Progress&) { return unimplemented("push"); }
+    virtual Result<json> import_rootfs(const json&) { return unimplemented("import_rootfs"); }
 };
 
 // ---- the machinery behind the macro ------------------------------------------
@@ -321,6 +322,7 @@ inline const ctr_image_v1 kImageTable = {
     CTR_SDK_DETAIL_OP(Image, save, "references", "output"),
     CTR_SDK_DETAIL_OP(Image, load, "input"),
     image_push,
+    CTR_SDK_DETAIL_OP(Image, import_rootfs, "input", "reference"),
 };
 
 #undef CTR_SDK_DETAIL_OP
