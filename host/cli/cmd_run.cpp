@@ -23,7 +23,7 @@ struct RunFlags {
     std::string name, workdir, user, hostname, runtime, platform, memory, entrypoint, progress = "auto";
     std::string shm_size, stop_signal, cidfile, restart;
     std::vector<std::string> env, env_files, labels, volumes, tmpfs, cap_add, cap_drop, ulimits;
-    std::vector<std::string> networks, aliases, dns, dns_search, dns_options, add_hosts, publish;
+    std::vector<std::string> networks, aliases, dns, dns_search, dns_options, add_hosts, publish, mounts;
     std::string ip, mac;
     double cpus = 0;
     bool detach = false, remove = false, read_only = false, interactive = false, tty = false, sig_proxy = true, init = false;
@@ -45,6 +45,7 @@ void add_run_flags(CLI::App* cmd, RunFlags& f) {
     cmd->add_option("--hostname", f.hostname, "hostname inside the container");
     cmd->add_option("-l,--label", f.labels, "label key=value")->allow_extra_args(false);
     cmd->add_option("-v,--volume", f.volumes, "NAME:/dst[:ro], /host/path:/dst[:ro], or /dst (anonymous)")->allow_extra_args(false);
+    cmd->add_option("--mount", f.mounts, "type=bind|volume|tmpfs,source=...,target=...[,readonly]")->allow_extra_args(false);
     cmd->add_option("--tmpfs", f.tmpfs, "a tmpfs at /dst[:size=64m,mode=1777]")->allow_extra_args(false);
     cmd->add_flag("--read-only", f.read_only, "mount the root filesystem read-only");
     cmd->add_option("--cap-add", f.cap_add, "add a capability (or ALL)")->allow_extra_args(false);
@@ -112,6 +113,7 @@ Result<nlohmann::json> request_of(const RunFlags& f) {
     if (f.cpus < 0) return make_error(CTR_E_INVALID_ARGUMENT, "--cpus: must not be negative");
     body["read_only"] = f.read_only;
     body["tmpfs"] = f.tmpfs;
+    body["mounts"] = f.mounts;
     body["cap_add"] = f.cap_add;
     body["cap_drop"] = f.cap_drop;
     body["ulimits"] = f.ulimits;

@@ -425,3 +425,20 @@ TEST_CASE("--init runs tini as PID 1: the command is its child, signals reach it
     CHECK(json::parse(r.cli({"inspect", "inited"}).out)[0]["exit_code"] == 143);
     CHECK(r.cli({"rm", "inited"}).code == 0);
 }
+
+TEST_CASE("--mount binds host paths, mounts named volumes and tmpfs, read-only when asked") {
+    if (geteuid() != 0) return;
+    DaemonRoot r;
+    ScratchDir host;
+    REQUIRE(ctr::sys::write_file_atomic(host.path() / "file", "from-host\n"));
+    auto res = r.cli({"run", "--rm", "--mount", "type=bind,source=" + host.path().string() + ",target=/h,readonly", "--mount",
+                      "type=volume,source=shared,target=/v", "--mount", "type=tmpfs,target=/t,tmpfs-size=1048576", shared().image, "sh",
+                      "-c", "cat /h/file; echo x > /h/no 2>/dev/null || echo ro-ok; echo kept > /v/f; grep ' /t ' /proc/mounts | grep -c tmpfs"});
+    CHECK_MESSAGE(res.code == 0, res.err);
+    CHECK(res.out == "from-host\nro-ok\n1\n");
+    // The named volume outlives the container.
+    CHECK(r.cli({"run", "--rm", "--mount", "source=shared,target=/again", shared().image, "cat", "/again/f"}).out == "kept\n");
+    auto bad = r.cli({"run", "--rm", "--mount", "type=bind,target=/x", shared().image, "true"});
+    CHECK(bad.code == 125);
+    CHECK(bad.err.find("--mount \"type=bind,target=/x\"") != std::string::npos);
+}

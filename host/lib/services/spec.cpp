@@ -215,6 +215,55 @@ Result<VolumeSpec> VolumeSpec::parse(const std::string& text) {
     return v;
 }
 
+Result<std::variant<VolumeSpec, std::string>> parse_mount(const std::string& text) {
+    auto bad = [&](const std::string& why) { return make_error(CTR_E_INVALID_ARGUMENT, "--mount \"" + text + "\": " + why); };
+    std::string type = "volume", source, target, size, mode;
+    bool read_only = false;
+    std::stringstream ss(text);
+    std::string item;
+    while (std::getline(ss, item, ',')) {
+        auto eq = item.find('=');
+        std::string key = item.substr(0, eq), value = eq == std::string::npos ? "" : item.substr(eq + 1);
+        if (key == "type") type = value;
+        else if (key == "source" || key == "src") source = value;
+        else if (key == "target" || key == "destination" || key == "dst") target = value;
+        else if (key == "readonly" || key == "ro") {
+            if (eq == std::string::npos || value == "true" || value == "1") read_only = true;
+            else if (value == "false" || value == "0") read_only = false;
+            else return bad(key + " takes true or false, not \"" + value + "\"");
+        } else if (key == "tmpfs-size") size = value;
+        else if (key == "tmpfs-mode") mode = value;
+        else return bad("unknown key \"" + key + "\" (known: type, source, target, readonly, tmpfs-size, tmpfs-mode)");
+    }
+    if (target.empty()) return bad("target is required");
+    if (type == "tmpfs") {
+        if (!source.empty()) return bad("a tmpfs has no source");
+        if (!size.empty() && size.find_first_not_of("0123456789") != std::string::npos) return bad("tmpfs-size is a number of bytes");
+        if (!mode.empty() && mode.find_first_not_of("01234567") != std::string::npos) return bad("tmpfs-mode is an octal mode");
+        std::string spec = target;
+        std::string opts = (size.empty() ? "" : "size=" + size) + (mode.empty() ? "" : std::string(size.empty() ? "" : ",") + "mode=" + mode);
+        if (read_only) opts += std::string(opts.empty() ? "" : ",") + "ro";
+        if (!opts.empty()) spec += ":" + opts;
+        if (target.front() != '/') return bad("target must be an absolute path");
+        return std::variant<VolumeSpec, std::string>(spec);
+    }
+    if (!size.empty() || !mode.empty()) return bad("tmpfs-size and tmpfs-mode are for type=tmpfs");
+    std::string as_volume;
+    if (type == "bind") {
+        if (source.empty() || source.front() != '/') return bad("a bind needs an absolute source");
+        as_volume = source + ":" + target;
+    } else if (type == "volume") {
+        if (!source.empty() && source.front() == '/') return bad("a volume's source is a volume name (type=bind for a host path)");
+        as_volume = source.empty() ? target : source + ":" + target;
+    } else {
+        return bad("type must be bind, volume or tmpfs, not \"" + type + "\"");
+    }
+    if (read_only) as_volume += ":ro";
+    auto v = VolumeSpec::parse(as_volume);
+    if (!v) return bad(v.error().message);
+    return std::variant<VolumeSpec, std::string>(*v);
+}
+
 std::string VolumeSpec::str() const {
     std::string s = kind == Kind::anonymous ? destination : source + ":" + destination;
     return read_only ? s + ":ro" : s;
@@ -225,7 +274,7 @@ Result<RunRequest> RunRequest::from_json(const json& b) {
     static const char* const known[] = {"image", "name", "cmd", "entrypoint", "env", "workdir", "user", "hostname",
                                         "runtime", "labels", "memory", "cpus", "rm", "volumes", "read_only", "tmpfs",
                                         "cap_add", "cap_drop", "pids_limit", "ulimits", "shm_size", "stop_signal",
-                                        "stop_timeout", "restart", "tty", "interactive", "init"};
+                                        "stop_timeout", "restart", "tty", "interactive", "init", "mounts"};
     for (const auto& [k, v] : b.items()) {
         bool ok = false;
         for (const char* x : known) ok = ok || k == x;
@@ -276,6 +325,12 @@ Result<RunRequest> RunRequest::from_json(const json& b) {
     for (const auto& v : CTR_TRY(strings(b, "volumes"))) r.volumes.push_back(CTR_TRY(VolumeSpec::parse(v)));
     r.read_only = b.value("read_only", false);
     r.tmpfs = CTR_TRY(strings(b, "tmpfs"));
+    // --mount: into the same lists as -v and --tmpfs (to_json writes those).
+    for (const auto& m : CTR_TRY(strings(b, "mounts"))) {
+        auto parsed = CTR_TRY(parse_mount(m));
+        if (auto* v = std::get_if<VolumeSpec>(&parsed)) r.volumes.push_back(*v);
+        else r.tmpfs.push_back(std::get<std::string>(parsed));
+    }
     for (const auto& t : r.tmpfs)
         if (t.empty() || t.front() != '/') return make_error(CTR_E_INVALID_ARGUMENT, "--tmpfs \"" + t + "\": the destination must be absolute");
     for (const auto& c : CTR_TRY(strings(b, "cap_add"))) r.cap_add.push_back(CTR_TRY(cap_name(c, "--cap-add")));

@@ -11,6 +11,7 @@
 
 #include <filesystem>
 #include <string>
+#include <variant>
 #include <vector>
 
 namespace ctr::services {
@@ -27,6 +28,13 @@ struct VolumeSpec {
     static Result<VolumeSpec> parse(const std::string& text);
     std::string str() const;
 };
+
+// One --mount, Docker's syntax: comma-separated key=value pairs.
+//   type=bind,source=/host,target=/dst[,readonly]
+//   type=volume[,source=NAME],target=/dst[,readonly]   (no source: anonymous)
+//   type=tmpfs,target=/dst[,tmpfs-size=BYTES][,tmpfs-mode=OCTAL]
+// Becomes a VolumeSpec, or a --tmpfs spec in `tmpfs`.
+Result<std::variant<VolumeSpec, std::string>> parse_mount(const std::string& text);
 
 struct RunRequest {
     std::string image;
