@@ -148,8 +148,11 @@ Result<Networks::Wiring> Networks::wire(const store::ContainerRecord& c, const s
                 if (itf.contains("sandbox")) mac = itf.value("mac", "");
             attach["ip"] = ip;
             attach["mac"] = mac;
+            // Host ports as chosen (a free one for "-p 80"): kept as they are.
+            if (r->contains("ports") && !(*r)["ports"].empty()) attach["ports"] = (*r)["ports"];
             w.attachments.push_back({{"network", names[i]}, {"ip", ip}, {"prefix", std::stoi(cidr.substr(cidr.find('/') + 1))},
-                                     {"gateway", gw}, {"mac", mac}, {"ifname", "eth" + std::to_string(i)}, {"request", attach}});
+                                     {"gateway", gw}, {"mac", mac}, {"ifname", "eth" + std::to_string(i)},
+                                     {"ports", attach.value("ports", json::array())}, {"request", attach}});
             if (i == 0) {
                 my_ip = ip;
                 gateway = gw;

@@ -274,6 +274,23 @@ TEST_CASE("published ports answer on 127.0.0.1; a port already taken is refused 
     }
     CHECK(r.cli({"rm", "-f", "pub"}).code == 0);
     CHECK(http_get("127.0.0.1", port).empty());
+
+    // No host port: a free one is chosen, and inspect says which.
+    auto any_web = web_server("any-port");
+    std::vector<std::string> any_args = {"run", "-d", "--name", "anyport", "-p", "127.0.0.1::80", shared().image};
+    any_args.insert(any_args.end(), any_web.begin(), any_web.end());
+    REQUIRE(r.cli(any_args).code == 0);
+    auto chosen = json::parse(r.cli({"inspect", "anyport"}).out)[0]["config"]["network_attachments"][0]["ports"];
+    REQUIRE(chosen.size() == 1);
+    int any_port = chosen[0]["host_port"];
+    CHECK(any_port > 0);
+    std::string got;
+    for (int i = 0; i < 50 && got.empty(); ++i) {
+        got = http_get("127.0.0.1", any_port);
+        if (got.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    CHECK(got == "any-port\n");
+    CHECK(r.cli({"rm", "-f", "anyport"}).code == 0);
 }
 
 TEST_CASE("outbound traffic is masqueraded; an internal network has no way out") {

@@ -22,7 +22,14 @@ TEST_CASE("publish specs expand ranges and reject bad ports with the spec in the
     CHECK((*range)[2].protocol == "udp");
     CHECK((*range)[0].host_ip.empty());
     CHECK(parse_publish("0.0.0.0:80:80")->front().host_ip.empty());
-    for (const char* bad : {"0:80", "65536:80", "80", "8000-8001:80", "80:80/sctp", "x:80", "10.0.0.300:80:80", "90-80:90-80"}) {
+    auto any = parse_publish("127.0.0.1::8080-8081/udp");
+    REQUIRE(any);
+    REQUIRE(any->size() == 2);
+    CHECK((*any)[0].host_port == 0);  // the plugin picks a free one
+    CHECK((*any)[1].container_port == 8081);
+    CHECK((*any)[0].host_ip == "127.0.0.1");
+    CHECK(parse_publish("80")->front().host_port == 0);
+    for (const char* bad : {"0:80", "65536:80", "8000-8001:80", "80:80/sctp", "x:80", "10.0.0.300:80:80", "90-80:90-80"}) {
         CAPTURE(bad);
         auto r = parse_publish(bad);
         REQUIRE(!r);

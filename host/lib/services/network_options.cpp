@@ -60,10 +60,9 @@ Result<std::vector<PortMapping>> parse_publish(const std::string& text) {
     }
     std::string host_ip;
     auto last = rest.rfind(':');
-    if (last == std::string::npos)
-        return make_error(CTR_E_INVALID_ARGUMENT, "--publish \"" + text + "\": want [ip:]hostPort:containerPort[/tcp|udp]");
-    std::string container_part = rest.substr(last + 1);
-    std::string host_part = rest.substr(0, last);
+    // "containerPort" alone (or "ip::containerPort"): a free host port each.
+    std::string container_part = last == std::string::npos ? rest : rest.substr(last + 1);
+    std::string host_part = last == std::string::npos ? "" : rest.substr(0, last);
     if (auto colon = host_part.rfind(':'); colon != std::string::npos) {
         host_ip = host_part.substr(0, colon);
         host_part = host_part.substr(colon + 1);
@@ -71,8 +70,13 @@ Result<std::vector<PortMapping>> parse_publish(const std::string& text) {
             return make_error(CTR_E_INVALID_ARGUMENT, "--publish \"" + text + "\": \"" + host_ip + "\" is not an IPv4 address");
         if (host_ip == "0.0.0.0") host_ip.clear();
     }
-    auto [hlo, hhi] = CTR_TRY(port_range(host_part, text));
     auto [clo, chi] = CTR_TRY(port_range(container_part, text));
+    if (host_part.empty()) {
+        std::vector<PortMapping> any;
+        for (int p = clo; p <= chi; ++p) any.push_back({host_ip, 0, p, protocol});
+        return any;
+    }
+    auto [hlo, hhi] = CTR_TRY(port_range(host_part, text));
     if (hhi - hlo != chi - clo)
         return make_error(CTR_E_INVALID_ARGUMENT, "--publish \"" + text + "\": the host range and the container range differ in size");
     std::vector<PortMapping> out;

@@ -22,7 +22,8 @@ struct PortMapping {
     nlohmann::json to_json() const;
 };
 
-// "[ip:]hostPort[-end]:containerPort[-end][/tcp|udp]".
+// "[ip:]hostPort[-end]:containerPort[-end][/tcp|udp]"; without a host port
+// ("80", "127.0.0.1::80"), host_port is 0: the network plugin picks a free one.
 Result<std::vector<PortMapping>> parse_publish(const std::string& text);
 
 // "name:ip" or "name=ip"; ip may be "host-gateway".

@@ -95,6 +95,19 @@ Status port_free_on_host(const PortMapping& p) {
     return ok();
 }
 
+// A port the kernel would give a socket now (and nobody of ours publishes).
+Result<int> free_port(const PortMapping& p) {
+    sys::UniqueFd fd(::socket(AF_INET, (p.protocol == "udp" ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0));
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = p.host_ip.empty() ? INADDR_ANY : htonl(CTR_TRY(parse_ipv4(p.host_ip, "publish")).value);
+    socklen_t len = sizeof a;
+    if (!fd.valid() || ::bind(fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+        ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&a), &len) != 0)
+        return make_error(CTR_E_RESOURCE_EXHAUSTED, std::string("publish: no free host port: ") + strerror(errno));
+    return static_cast<int>(ntohs(a.sin_port));
+}
+
 bool valid_mac(const std::string& mac) {
     static const std::regex re("[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}");
     if (!std::regex_match(mac, re)) return false;
@@ -298,12 +311,14 @@ Result<std::vector<PortMapping>> Networks::parse_ports(const json& req, const Ne
         m.protocol = p.value("protocol", std::string("tcp"));
         m.host_port = p.value("host_port", 0);
         m.container_port = p.value("container_port", 0);
-        for (int port : {m.host_port, m.container_port})
-            if (port < 1 || port > 65535)
-                return make_error(CTR_E_INVALID_ARGUMENT, "ports: port " + std::to_string(port) + " is out of range 1-65535");
+        if (m.host_port < 0 || m.host_port > 65535)  // 0: any free one
+            return make_error(CTR_E_INVALID_ARGUMENT, "ports: port " + std::to_string(m.host_port) + " is out of range 1-65535");
+        if (m.container_port < 1 || m.container_port > 65535)
+            return make_error(CTR_E_INVALID_ARGUMENT, "ports: port " + std::to_string(m.container_port) + " is out of range 1-65535");
         if (m.protocol != "tcp" && m.protocol != "udp")
             return make_error(CTR_E_INVALID_ARGUMENT, "ports: protocol \"" + m.protocol + "\" is not tcp or udp");
         if (!m.host_ip.empty()) (void)CTR_TRY(parse_ipv4(m.host_ip, "ports: host_ip"));
+        if (m.host_port == 0) m.host_port = CTR_TRY(free_port(m));
         auto clash = [&](const PortMapping& o) {
             return o.protocol == m.protocol && o.host_port == m.host_port &&
                    (o.host_ip.empty() || m.host_ip.empty() || o.host_ip == m.host_ip);
@@ -432,7 +447,10 @@ Result<json> Networks::attach(const json& req) {
     json routes = n.internal ? json::array() : json::array({{{"dst", "0.0.0.0/0"}, {"gw", n.gateway.str()}}});
     json interfaces = tap ? json::array({{{"name", e.host_link}, {"mac", e.mac}, {"tap", true}}})
                           : json::array({{{"name", e.host_link}}, {{"name", e.ifname}, {"mac", e.mac}, {"sandbox", netns}}});
-    return json{{"interfaces", interfaces},
+    json ports = json::array();
+    for (const auto& p : e.ports)
+        ports.push_back({{"host_ip", p.host_ip}, {"host_port", p.host_port}, {"container_port", p.container_port}, {"protocol", p.protocol}});
+    return json{{"interfaces", interfaces}, {"ports", ports},
                 {"ips", {{{"address", e.ip.str() + "/" + std::to_string(n.subnet.prefix)}, {"gateway", n.gateway.str()}, {"interface", tap ? 0 : 1}}}},
                 {"routes", routes},
                 {"dns", {{"nameservers", {n.gateway.str()}}}}};
