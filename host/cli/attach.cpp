@@ -84,7 +84,12 @@ std::string our_size() {
 }  // namespace
 
 Status attach_session(const api::Client& client, const std::string& id, bool interactive, bool tty, const std::string& target) {
-    auto up = CTR_TRY(client.upgrade(target.empty() ? "/v1/containers/" + id + "/attach" : target));
+    // Our size travels with the request: the process starts with it. Without
+    // one (no terminal here), a size of 0x0, which the shim ignores: either
+    // way the shim hears from us at once and need not wait.
+    std::string first = our_size();
+    if (first.empty()) first = attach::resize_frame(0, 0);
+    auto up = CTR_TRY(client.upgrade(target.empty() ? "/v1/containers/" + id + "/attach" : target, first));
     sys::UniqueFd conn(up.fd);
     std::string in = std::move(up.leftover);
 
@@ -96,6 +101,7 @@ Status attach_session(const api::Client& client, const std::string& id, bool int
         sa.sa_handler = on_winch;
         sa.sa_flags = SA_RESTART;  // the API calls around us are not to see EINTR
         ::sigaction(SIGWINCH, &sa, &old_winch);
+        // A change between the request and now.
         if (auto size = our_size(); !size.empty()) send_all(conn.get(), size);
     }
     sys::UniqueFd winch_read(winch[0]), winch_write(winch[1]);

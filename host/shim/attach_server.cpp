@@ -199,9 +199,11 @@ void AttachServer::accept_first(int timeout_ms) {
     if (!c.valid()) return;
     had_client_ = true;
     clients_.push_back({std::move(c), {}});
-    // A client sends its size first thing; the relay may take a moment.
+    // Our CLI sends its size (or 0x0) with its request, so this returns at
+    // once; a client that says nothing costs two seconds, on a loaded host
+    // the relay may take a moment.
     pollfd q{clients_.back().fd.get(), POLLIN, 0};
-    if (::poll(&q, 1, 200) > 0) {
+    if (::poll(&q, 1, 2000) > 0) {
         bool drop = false;
         on_client_data(clients_.back(), drop);
         if (drop) clients_.pop_back();

@@ -41,6 +41,9 @@ public:
     void accept_first(int timeout_ms);
     // The process's ends, when they exist only after accept_first (exec).
     void set_io(AttachIo io);
+    // The first client's terminal size, once it said it (0x0 until then).
+    unsigned short rows() const { return rows_; }
+    unsigned short cols() const { return cols_; }
     // Tells the clients why the process could not run (as its stderr).
     void send_error(const std::string& message);
     // Serves clients until `exited` (an eventfd or pipe) becomes readable,

@@ -110,6 +110,9 @@ int exec_attached(const ctr_runtime_v1& rt, ctr_plugin* inst, const std::string&
     report(sync_fd, {{"ok", true}});
     ctr::shim::AttachServer server(std::move(*listener), {});
     server.accept_first(30000);
+    // An exec's process starts at once, before we hold its terminal: the
+    // runtime sizes it from the process spec, so that it is right from the start.
+    if (tty && server.rows() > 0) req["process"]["consoleSize"] = {{"height", server.rows()}, {"width", server.cols()}};
     auto started = ctr::plugins::invoke(rt.exec, inst, req, "exec");
     stdin_read.reset();
     out_write.reset();

@@ -157,6 +157,8 @@ TEST_CASE("exec -i, exec -t and exec -it: stdin, a terminal of our size, the pro
     CHECK(piped.err.find("to-stderr\n") != std::string::npos);
     auto sized = in_terminal(r, "$CTR exec -t box sh -c 'tty; stty size; exit 6'");
     CHECK(sized.code == 6);
+    INFO(sized.out);
+    INFO(sized.err);
     CHECK(without_cr(sized.out).find("33 101\n") != std::string::npos);
     auto typed = in_terminal(r, "$CTR exec -it box sh", "sleep 1; printf 'echo typed-in; exit 8\\n'; sleep 5");
     CHECK(typed.code == 8);

@@ -176,7 +176,7 @@ Result<bool> ensure_daemon(const Paths& paths, bool debug) {
     return make_error(CTR_E_DEADLINE_EXCEEDED, "the API server did not answer within 15 s");
 }
 
-Result<Client::Upgraded> Client::upgrade(const std::string& target) const {
+Result<Client::Upgraded> Client::upgrade(const std::string& target, const std::string& first) const {
     // Plain socket calls: after the 101 the connection is no longer HTTP,
     // and the caller polls it together with its terminal.
     int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -189,7 +189,7 @@ Result<Client::Upgraded> Client::upgrade(const std::string& target) const {
         ::close(fd);
         return make_error(CTR_E_UNAVAILABLE, "cannot reach the API server at " + path);
     }
-    std::string req = "POST " + target + " HTTP/1.1\r\nHost: container\r\nConnection: Upgrade\r\nUpgrade: ctr-attach\r\nContent-Length: 0\r\n\r\n";
+    std::string req = "POST " + target + " HTTP/1.1\r\nHost: container\r\nConnection: Upgrade\r\nUpgrade: ctr-attach\r\nContent-Length: 0\r\n\r\n" + first;
     if (::send(fd, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size())) {
         ::close(fd);
         return make_error(CTR_E_UNAVAILABLE, "the API server closed the connection");

@@ -44,7 +44,9 @@ public:
         int fd = -1;  // the caller owns it
         std::string leftover;
     };
-    Result<Upgraded> upgrade(const std::string& target) const;
+    // `first`: bytes sent right behind the request (they reach the other end
+    // as soon as the connection is switched: a terminal's size, say).
+    Result<Upgraded> upgrade(const std::string& target, const std::string& first = "") const;
 
 private:
     Status stream_post_impl(const std::string& method, const std::string& target, const nlohmann::json& body,
