@@ -32,22 +32,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Shared {
-    Registry registry;
-    ScratchDir work;
-    std::string image;
-    Shared() {
-        image = registry.host() + "/test/busybox:1";
-        // The test image, plus what networking needs. busybox's wget -T
-        // crashes (Debian 1.35): timeouts come from `timeout` instead.
-        auto steps = ctr::test::kBusyboxImage;
-        steps.push_back("for a in httpd wget nslookup ip mkdir wc timeout; do ln -s busybox bin/$a; done");
-        ctr::test::build_and_push(work, steps, "docker://" + image);
-    }
-};
-
-Shared& shared() {
-    static Shared s;
+ctr::test::BusyboxRegistry& shared() {
+    static ctr::test::BusyboxRegistry s(
+        // busybox's wget -T crashes (Debian 1.35): timeouts come from `timeout` instead.
+        "for a in httpd wget nslookup ip mkdir wc timeout; do ln -s busybox bin/$a; done");
     return s;
 }
 

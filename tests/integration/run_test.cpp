@@ -21,18 +21,8 @@ namespace fs = std::filesystem;
 namespace {
 
 // One registry and one busybox image for every test in this file.
-struct Shared {
-    Registry registry;
-    ScratchDir work;
-    std::string image;
-    Shared() {
-        image = registry.host() + "/test/busybox:1";
-        ctr::test::build_and_push(work, ctr::test::kBusyboxImage, "docker://" + image);
-    }
-};
-
-Shared& shared() {
-    static Shared s;
+ctr::test::BusyboxRegistry& shared() {
+    static ctr::test::BusyboxRegistry s;
     return s;
 }
 

@@ -20,20 +20,8 @@ using nlohmann::json;
 
 namespace {
 
-struct Shared {
-    Registry registry;
-    ScratchDir work;
-    std::string image;
-    Shared() {
-        image = registry.host() + "/test/busybox:1";
-        auto steps = ctr::test::kBusyboxImage;
-        steps.push_back("for a in tty stty read trap wc tr; do ln -sf busybox bin/$a; done");
-        ctr::test::build_and_push(work, steps, "docker://" + image);
-    }
-};
-
-Shared& shared() {
-    static Shared s;
+ctr::test::BusyboxRegistry& shared() {
+    static ctr::test::BusyboxRegistry s("for a in tty stty read trap wc tr; do ln -sf busybox bin/$a; done");
     return s;
 }
 

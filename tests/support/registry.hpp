@@ -41,4 +41,18 @@ namespace ctr::test {
 // with a user "app" (1000:1000), /work owned by it.
 extern const std::vector<std::string> kBusyboxImage;
 
+// A registry holding one busybox image (kBusyboxImage plus `extra` steps in
+// one more layer), for a test file to share: REGISTRY/test/busybox:1.
+struct BusyboxRegistry {
+    Registry registry;
+    ScratchDir work;
+    std::string image;
+    explicit BusyboxRegistry(const std::string& extra = "") {
+        image = registry.host() + "/test/busybox:1";
+        auto steps = kBusyboxImage;
+        if (!extra.empty()) steps.push_back(extra);
+        build_and_push(work, steps, "docker://" + image);
+    }
+};
+
 }  // namespace ctr::test
