@@ -38,6 +38,22 @@ namespace {
 // Where --init puts tini inside the container.
 constexpr const char* kInitPath = "/sbin/container-init";
 
+// What a shim writes on its sync fd before closing it: {"ok", ...}, read
+// until it closes or `timeout_ms` passes (then: whatever came, maybe nothing).
+json read_sync_answer(int fd, int timeout_ms) {
+    std::string answer;
+    char buf[4096];
+    pollfd p{fd, POLLIN, 0};
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (::poll(&p, 1, 100) <= 0) continue;
+        ssize_t got = ::read(fd, buf, sizeof buf);
+        if (got <= 0) break;
+        answer.append(buf, static_cast<size_t>(got));
+    }
+    return json::parse(answer, nullptr, false);
+}
+
 std::string random_id() {
     std::random_device rd;
     std::string s;
@@ -279,19 +295,8 @@ Result<store::ContainerRecord> Containers::start(const std::string& key, bool wa
     (void)sys::write_file_atomic(dir / "shim.pid", std::to_string(pid), 0600);
 
     // The shim tells us once the container runs (or why it does not).
-    std::string answer;
-    char buf[4096];
-    pollfd p{sync[0], POLLIN, 0};
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-    while (std::chrono::steady_clock::now() < deadline) {
-        int n = ::poll(&p, 1, 100);
-        if (n <= 0) continue;
-        ssize_t got = ::read(sync[0], buf, sizeof buf);
-        if (got <= 0) break;
-        answer.append(buf, static_cast<size_t>(got));
-    }
+    auto j = read_sync_answer(sync[0], 60000);
     ::close(sync[0]);
-    auto j = json::parse(answer, nullptr, false);
     if (!j.is_object() || !j.value("ok", false)) {
         std::string msg = j.is_object() ? j.value("message", "the shim failed") : "the shim ended without a word (see " + (dir / "shim.log").string() + ")";
         int32_t code = j.is_object() ? j.value("code", int32_t{CTR_E_INTERNAL}) : CTR_E_INTERNAL;
@@ -321,19 +326,28 @@ Result<store::ContainerRecord> Containers::start(const std::string& key, bool wa
     return c;
 }
 
-Result<json> Containers::exec_attached(const std::string& key, const json& body) {
+Result<Containers::ExecPlan> Containers::plan_exec(const std::string& key, const json& body) {
+    ExecPlan plan;
     auto c = CTR_TRY(get(key));
     json process = CTR_TRY(exec_process(c, body));
-    fs::path dir = dir_of(c.id);
-    std::string exec_id = "e" + random_id().substr(0, 16);
-    fs::path process_file = dir / ("exec-" + exec_id + ".json");
+    plan.container_id = c.id;
+    plan.dir = dir_of(c.id);
+    plan.exec_id = "e" + random_id().substr(0, 16);
+    plan.process_file = plan.dir / ("exec-" + plan.exec_id + ".json");
+    CTR_TRY_STATUS(sys::write_file_atomic(plan.process_file, process.dump(), 0600));
+    plan.args = {plugins::helper_path("container-shim").string(), "--runtime", c.runtime, "--id", c.id, "--bundle", plan.dir.string(),
+                 "--root", d_.paths.root().string(), "--exec-id", plan.exec_id, "--process-file", plan.process_file.string()};
+    return plan;
+}
+
+Result<json> Containers::exec_attached(const std::string& key, const json& body) {
+    ExecPlan plan = CTR_TRY(plan_exec(key, body));
+    const fs::path& dir = plan.dir;
+    const std::string& exec_id = plan.exec_id;
     fs::path exit_file = dir / ("exec-" + exec_id + ".exit.json");
-    CTR_TRY_STATUS(sys::write_file_atomic(process_file, process.dump(), 0600));
     CTR_TRY_STATUS(sys::make_dirs(attach_socket_of(exec_id).parent_path(), 0700));
-    std::vector<std::string> args = {plugins::helper_path("container-shim").string(), "--runtime", c.runtime, "--id", c.id,
-                                     "--bundle", dir.string(), "--root", d_.paths.root().string(), "--exec-id", exec_id,
-                                     "--process-file", process_file.string(), "--attach-socket", attach_socket_of(exec_id).string(),
-                                     "--exit-file", exit_file.string(), "--sync-fd", "3"};
+    std::vector<std::string> args = plan.args;
+    args.insert(args.end(), {"--attach-socket", attach_socket_of(exec_id).string(), "--exit-file", exit_file.string(), "--sync-fd", "3"});
     if (body.value("tty", false)) args.push_back("--tty");
     if (body.value("interactive", false)) args.push_back("--interactive");
     int sync[2];
@@ -350,36 +364,21 @@ Result<json> Containers::exec_attached(const std::string& key, const json& body)
     {
         std::lock_guard<std::mutex> lock(mu_);
         shims_.insert(*spawned);
-        execs_[exec_id] = {c.id, *spawned, exit_file, process_file};
+        execs_[exec_id] = {plan.container_id, *spawned, exit_file, plan.process_file};
     }
     // The shim answers once its socket listens; the process runs when the client attached.
-    std::string answer;
-    char buf[1024];
-    pollfd p{sync_read.get(), POLLIN, 0};
-    while (::poll(&p, 1, 10000) > 0) {
-        ssize_t n = ::read(sync_read.get(), buf, sizeof buf);
-        if (n <= 0) break;
-        answer.append(buf, static_cast<size_t>(n));
-    }
-    auto j = json::parse(answer, nullptr, false);
+    auto j = read_sync_answer(sync_read.get(), 10000);
     if (!j.is_object() || !j.value("ok", false))
         return make_error(CTR_E_INTERNAL, j.is_object() ? j.value("message", "the exec shim failed") : "the exec shim ended without a word");
     return json{{"exec_id", exec_id}};
 }
 
 Result<json> Containers::exec_detached(const std::string& key, const json& body) {
-    auto c = CTR_TRY(get(key));
-    json process = CTR_TRY(exec_process(c, body));
-    fs::path dir = dir_of(c.id);
-    std::string exec_id = "e" + random_id().substr(0, 16);
-    fs::path process_file = dir / ("exec-" + exec_id + ".json");
-    CTR_TRY_STATUS(sys::write_file_atomic(process_file, process.dump(), 0600));
+    ExecPlan plan = CTR_TRY(plan_exec(key, body));
+    fs::path process_file = plan.process_file;
     sys::SpawnOptions so;  // output is nobody's, as Docker's exec -d
     so.new_session = true;
-    auto spawned = sys::spawn({plugins::helper_path("container-shim").string(), "--runtime", c.runtime, "--id", c.id, "--bundle",
-                               dir.string(), "--root", d_.paths.root().string(), "--exec-id", exec_id, "--process-file",
-                               process_file.string()},
-                              so);
+    auto spawned = sys::spawn(plan.args, so);
     if (!spawned) {
         std::error_code ec;
         fs::remove(process_file, ec);
@@ -392,7 +391,7 @@ Result<json> Containers::exec_detached(const std::string& key, const json& body)
         std::error_code ec;
         fs::remove(process_file, ec);
     }).detach();
-    return json{{"exec_id", exec_id}};
+    return json{{"exec_id", plan.exec_id}};
 }
 
 Result<json> Containers::exec_wait(const std::string& exec_id) {
@@ -552,12 +551,9 @@ Result<json> Containers::exec_process(const store::ContainerRecord& c, const jso
 }
 
 Status Containers::exec(const std::string& key, const json& body, const Writer& write) {
-    auto c = CTR_TRY(get(key));
-    json process = CTR_TRY(exec_process(c, body));
-    fs::path dir = dir_of(c.id);
-    std::string exec_id = "e" + random_id().substr(0, 16);
-    fs::path process_file = dir / ("exec-" + exec_id + ".json");
-    CTR_TRY_STATUS(sys::write_file_atomic(process_file, process.dump(), 0600));
+    ExecPlan plan = CTR_TRY(plan_exec(key, body));
+    const fs::path& dir = plan.dir;
+    const fs::path& process_file = plan.process_file;
 
     int out[2], err[2];
     if (::pipe2(out, O_CLOEXEC) != 0) return sys::errno_error("pipe", dir, errno);
@@ -569,10 +565,7 @@ Status Containers::exec(const std::string& key, const json& body, const Writer& 
     sys::SpawnOptions so;
     so.stdout_fd = out[1];
     so.stderr_fd = err[1];
-    auto spawned = sys::spawn({plugins::helper_path("container-shim").string(), "--runtime", c.runtime, "--id", c.id,
-                               "--bundle", dir.string(), "--root", d_.paths.root().string(), "--exec-id", exec_id,
-                               "--process-file", process_file.string()},
-                              so);
+    auto spawned = sys::spawn(plan.args, so);
     ::close(out[1]);
     ::close(err[1]);
     if (!spawned) {

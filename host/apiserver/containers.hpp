@@ -86,6 +86,14 @@ private:
     // The exec's process: the container's own, with the body's command and overrides.
     Result<nlohmann::json> exec_process(const store::ContainerRecord& c, const nlohmann::json& body);
     Result<sys::UniqueFd> connect_socket(const std::string& path, const std::string& what);
+    // An exec about to start: its process file written, the shim's arguments
+    // common to every kind of exec.
+    struct ExecPlan {
+        std::string container_id, exec_id;
+        std::filesystem::path dir, process_file;
+        std::vector<std::string> args;
+    };
+    Result<ExecPlan> plan_exec(const std::string& key, const nlohmann::json& body);
     struct ExecRecord {
         std::string container_id;
         pid_t pid = -1;

@@ -356,6 +356,12 @@ Result<Ipv4> Networks::choose_ip(const json& req, const NetworkState& n) {
     return ip;
 }
 
+Result<NetworkState*> Networks::named(const std::string& name) {
+    auto it = networks_.find(name);
+    if (it == networks_.end()) return make_error(CTR_E_NOT_FOUND, "network \"" + name + "\" not found");
+    return &it->second;
+}
+
 Status Networks::undo_endpoint(NetworkState& n, const std::string& container_id) {
     Endpoint* e = n.endpoint(container_id);
     if (!e) return ok();
@@ -370,18 +376,15 @@ Status Networks::undo_endpoint(NetworkState& n, const std::string& container_id)
 Result<json> Networks::attach(const json& req) {
     std::lock_guard lock(mu_);
     CTR_TRY_STATUS(ready());
-    std::string network = CTR_TRY(sdk::get_string(req, "network"));
+    NetworkState& n = *CTR_TRY(named(CTR_TRY(sdk::get_string(req, "network"))));
     std::string id = CTR_TRY(sdk::get_string(req, "container_id"));
-    auto it = networks_.find(network);
-    if (it == networks_.end()) return make_error(CTR_E_NOT_FOUND, "network \"" + network + "\" not found");
-    NetworkState& n = it->second;
     // A namespaced container ("netns") gets a veth pair; a VM ("tap") gets a
     // tap device on the bridge, which its VMM opens by name.
     auto tap = CTR_TRY(sdk::get_opt_string(req, "tap"));
     std::string netns;
     if (!tap) netns = CTR_TRY(sdk::get_string(req, "netns"));
     else if (req.contains("netns")) return make_error(CTR_E_INVALID_ARGUMENT, "give \"netns\" or \"tap\", not both");
-    if (n.endpoint(id)) return make_error(CTR_E_ALREADY_EXISTS, "container " + id.substr(0, 12) + " is already on network \"" + network + "\"");
+    if (n.endpoint(id)) return make_error(CTR_E_ALREADY_EXISTS, "container " + id.substr(0, 12) + " is already on network \"" + n.name + "\"");
 
     Endpoint e;
     e.container_id = id;
@@ -459,12 +462,10 @@ Result<json> Networks::attach(const json& req) {
 Result<json> Networks::detach(const json& req) {
     std::lock_guard lock(mu_);
     CTR_TRY_STATUS(ready());
-    std::string network = CTR_TRY(sdk::get_string(req, "network"));
+    NetworkState& n = *CTR_TRY(named(CTR_TRY(sdk::get_string(req, "network"))));
     std::string id = CTR_TRY(sdk::get_string(req, "container_id"));
-    auto it = networks_.find(network);
-    if (it == networks_.end()) return make_error(CTR_E_NOT_FOUND, "network \"" + network + "\" not found");
-    bool had_ports = it->second.endpoint(id) && !it->second.endpoint(id)->ports.empty();
-    CTR_TRY_STATUS(undo_endpoint(it->second, id));
+    bool had_ports = n.endpoint(id) && !n.endpoint(id)->ports.empty();
+    CTR_TRY_STATUS(undo_endpoint(n, id));
     if (had_ports) CTR_TRY_STATUS(apply_rules());
     refresh_dns();
     return json::object();

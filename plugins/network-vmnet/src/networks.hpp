@@ -44,6 +44,7 @@ private:
     Result<std::vector<PortMapping>> parse_ports(const nlohmann::json& req, const NetworkState& n);
     Result<Ipv4> choose_ip(const nlohmann::json& req, const NetworkState& n);
     Status undo_endpoint(NetworkState& n, const std::string& container_id);
+    Result<NetworkState*> named(const std::string& name);  // not found: an error naming it
 
     std::mutex mu_;
     StateFiles files_;
