@@ -1,6 +1,7 @@
 #include "apiserver/containers.hpp"
 
 #include "base/failpoint.hpp"
+#include "copy/tar_tree.hpp"
 #include "plugins/call.hpp"
 #include "plugins/host_env.hpp"
 #include "sys/files.hpp"
@@ -14,8 +15,6 @@
 #include <fstream>
 #include <regex>
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <sstream>
 #include <map>
 #include <poll.h>
@@ -716,63 +715,11 @@ Result<json> Containers::top(const std::string& key) {
 
 Status Containers::export_rootfs(const std::string& key, const Writer& write) {
     auto c = CTR_TRY(get(key));
-    fs::path rootfs = dir_of(c.id) / "rootfs";
-    // libarchive reads the tree physically: symlinks are stored, never followed,
-    // so a container's links cannot make us read host files.
-    archive* disk = archive_read_disk_new();
-    archive_read_disk_set_behavior(disk, ARCHIVE_READDISK_NO_TRAVERSE_MOUNTS | ARCHIVE_READDISK_NO_XATTR);
-    archive_read_disk_set_symlink_physical(disk);
-    archive_read_disk_set_standard_lookup(disk);
-    archive* tar = archive_write_new();
-    archive_write_set_format_pax_restricted(tar);
-    archive_write_set_bytes_in_last_block(tar, 1);
-    struct Out {
-        const Writer* write;
-        bool ok = true;
-    } out{&write};
-    archive_write_open(
-        tar, &out, nullptr,
-        [](archive*, void* ctx, const void* buf, size_t n) -> la_ssize_t {
-            auto* o = static_cast<Out*>(ctx);
-            if (!o->ok || !(*o->write)(std::string_view(static_cast<const char*>(buf), n))) {
-                o->ok = false;
-                return -1;
-            }
-            return static_cast<la_ssize_t>(n);
-        },
-        nullptr);
-    Status result = ok();
-    if (archive_read_disk_open(disk, rootfs.c_str()) != ARCHIVE_OK) {
-        result = make_error(CTR_E_INTERNAL, std::string("export: ") + archive_error_string(disk));
-    }
-    archive_entry* e = archive_entry_new();
-    while (result && out.ok) {
-        archive_entry_clear(e);
-        int r = archive_read_next_header2(disk, e);
-        if (r == ARCHIVE_EOF) break;
-        if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
-            result = make_error(CTR_E_INTERNAL, std::string("export: ") + archive_error_string(disk));
-            break;
-        }
-        archive_read_disk_descend(disk);
-        std::string path = archive_entry_pathname(e);
-        std::string rel = path.size() > rootfs.string().size() ? path.substr(rootfs.string().size() + 1) : ".";
-        archive_entry_set_pathname(e, rel.c_str());
-        if (archive_write_header(tar, e) != ARCHIVE_OK) break;
-        if (archive_entry_filetype(e) == AE_IFREG && archive_entry_size(e) > 0) {
-            int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-            if (fd < 0) continue;
-            char buf[65536];
-            ssize_t n;
-            while ((n = ::read(fd, buf, sizeof buf)) > 0 && out.ok) archive_write_data(tar, buf, static_cast<size_t>(n));
-            ::close(fd);
-        }
-    }
-    archive_entry_free(e);
-    archive_read_free(disk);
-    archive_write_close(tar);
-    archive_write_free(tar);
-    return result;
+    // The tree as it is on disk: the rootfs mount only (no volume, no /proc),
+    // entries named from the root ("etc/hostname").
+    copy::WriteOptions o;
+    o.cross_mounts = false;
+    return copy::write_tree(dir_of(c.id) / "rootfs", o, write);
 }
 
 Status Containers::kill(const std::string& key, int signal) {

@@ -5,6 +5,7 @@
 //   container-apiserver [--root DIR] [--debug]
 #include "api/client.hpp"
 #include "apiserver/containers.hpp"
+#include "apiserver/copy_routes.hpp"
 #include "apiserver/daemon.hpp"
 #include "apiserver/registry_auth.hpp"
 #include "apiserver/server.hpp"
@@ -140,6 +141,7 @@ int main(int argc, char** argv) {
     apiserver::add_object_routes(router, *daemon);
     apiserver::add_image_routes(router, *daemon);
     apiserver::add_container_routes(router, *daemon, *containers);
+    apiserver::add_copy_routes(router, *containers);
     apiserver::add_network_routes(router, *daemon, networks);
     apiserver::add_registry_routes(router, auth);
     apiserver::Server server(*daemon, router);

@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
     add_registry_commands(app, g);
     add_stats_command(app, g);
     add_rename_top_export(app, g);
+    add_cp_command(app, g);
     add_system_commands(app, g);
 
     std::vector<std::string> args(argv, argv + argc);

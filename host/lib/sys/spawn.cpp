@@ -34,7 +34,8 @@ Result<pid_t> spawn(const std::vector<std::string>& argv, const SpawnOptions& o)
     const int out_flags = O_WRONLY | O_CREAT | (o.truncate ? O_TRUNC : O_APPEND);
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 0, o.stdin_path.c_str(), O_RDONLY, 0);
+    if (o.stdin_fd >= 0) posix_spawn_file_actions_adddup2(&fa, o.stdin_fd, 0);
+    else posix_spawn_file_actions_addopen(&fa, 0, o.stdin_path.c_str(), O_RDONLY, 0);
     if (o.stdout_fd >= 0) posix_spawn_file_actions_adddup2(&fa, o.stdout_fd, 1);
     else posix_spawn_file_actions_addopen(&fa, 1, o.stdout_path.c_str(), out_flags, 0600);
     if (o.stderr_fd >= 0) posix_spawn_file_actions_adddup2(&fa, o.stderr_fd, 2);

@@ -13,6 +13,7 @@
 namespace ctr::sys {
 
 struct SpawnOptions {
+    int stdin_fd = -1;                     // else stdin_path
     std::string stdin_path = "/dev/null";
     int stdout_fd = -1;                    // else stdout_path
     std::string stdout_path = "/dev/null";

@@ -1,0 +1,227 @@
+// `cp` routes. The file work is done by the container-cp helper from inside
+// the container's root (see host/cp/main.cpp); the daemon only moves bytes
+// between the client and the helper.
+#include "apiserver/copy_routes.hpp"
+
+#include "plugins/host_env.hpp"
+#include "sys/files.hpp"
+#include "sys/process.hpp"
+#include "sys/spawn.hpp"
+#include "sys/unique_fd.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace ctr::apiserver {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+// Container paths are taken from the container's root, with or without a
+// leading "/" (as Docker takes them).
+Result<std::string> container_path(const Request& req, const std::string& key) {
+    auto it = req.query.find(key);
+    if (it == req.query.end() || it->second.empty())
+        return make_error(CTR_E_INVALID_ARGUMENT, "cp needs a path in the container (?" + key + "=)");
+    if (it->second.find('\0') != std::string::npos) return make_error(CTR_E_INVALID_ARGUMENT, "invalid path in the container");
+    return it->second.front() == '/' ? it->second : "/" + it->second;
+}
+
+// The helper's first arguments: where the container's root is.
+std::vector<std::string> helper_for(Containers& cs, const store::ContainerRecord& c) {
+    std::vector<std::string> args = {plugins::helper_path("container-cp").string()};
+    if (c.state == "running" && c.pid) args.insert(args.end(), {"--pid", std::to_string(*c.pid)});
+    else args.insert(args.end(), {"--rootfs", (cs.dir_of(c.id) / "rootfs").string()});
+    return args;
+}
+
+std::string first_line(std::string s) {
+    while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+    auto nl = s.find('\n');
+    return nl == std::string::npos ? s : s.substr(0, nl);
+}
+
+Result<json> stat_in(Containers& cs, const store::ContainerRecord& c, const std::string& path, bool follow) {
+    auto args = helper_for(cs, c);
+    args.insert(args.end(), {"stat", path});
+    if (follow) args.push_back("--follow");
+    sys::RunOptions o;
+    o.capture_stderr = true;
+    auto r = CTR_TRY(sys::run_capture(args, o));
+    if (!r.status.success()) return make_error(CTR_E_INTERNAL, "cp: " + first_line(r.err.empty() ? r.status.describe() : r.err));
+    auto j = json::parse(r.out, nullptr, false);
+    if (!j.is_object()) return make_error(CTR_E_INTERNAL, "cp: the helper's answer is not json");
+    return j;
+}
+
+Result<json> existing(Containers& cs, const store::ContainerRecord& c, const std::string& path, bool follow) {
+    auto j = CTR_TRY(stat_in(cs, c, path, follow));
+    if (j.value("kind", "") == "missing")
+        return make_error(CTR_E_NOT_FOUND, "no such file or directory in container " + c.name + ": " + path);
+    return j;
+}
+
+int wait_exit(pid_t pid) {
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+std::string read_all(int fd) {
+    std::string s;
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::read(fd, buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))
+        if (n > 0) s.append(buf, static_cast<size_t>(n));
+    return s;
+}
+
+bool send_all(int fd, const char* p, size_t n) {
+    while (n > 0) {
+        ssize_t w = ::send(fd, p, n, MSG_NOSIGNAL);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return false;
+        p += w;
+        n -= static_cast<size_t>(w);
+    }
+    return true;
+}
+
+// The helper's tar, from its stdout to the reply; what it says on stderr goes to our log.
+void stream_out(const std::vector<std::string>& args, const Writer& write) {
+    int out[2], err[2];
+    if (::pipe2(out, O_CLOEXEC) != 0) return;
+    if (::pipe2(err, O_CLOEXEC) != 0) {
+        ::close(out[0]);
+        ::close(out[1]);
+        return;
+    }
+    sys::UniqueFd out_r(out[0]), err_r(err[0]);
+    sys::SpawnOptions so;
+    so.stdout_fd = out[1];
+    so.stderr_fd = err[1];
+    auto spawned = sys::spawn(args, so);
+    ::close(out[1]);
+    ::close(err[1]);
+    if (!spawned) {
+        spdlog::warn("cp: {}", spawned.error().message);
+        return;
+    }
+    pollfd p[2] = {{out_r.get(), POLLIN, 0}, {err_r.get(), POLLIN, 0}};
+    std::string said;
+    bool gone = false;
+    char buf[65536];
+    for (int open_count = 2; open_count > 0;) {
+        if (::poll(p, 2, -1) < 0 && errno != EINTR) break;
+        for (int i = 0; i < 2; ++i) {
+            if (p[i].fd < 0 || !(p[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+            ssize_t n = ::read(p[i].fd, buf, sizeof buf);
+            if (n <= 0) {
+                p[i].fd = -1;
+                --open_count;
+                continue;
+            }
+            if (i == 1) said.append(buf, static_cast<size_t>(n));
+            else if (!gone && !write(std::string_view(buf, static_cast<size_t>(n)))) gone = true;
+        }
+        // A client that left stops the copy: the helper's next write fails.
+        if (gone && p[0].fd >= 0) {
+            out_r.reset();
+            p[0].fd = -1;
+            --open_count;
+        }
+    }
+    int code = wait_exit(*spawned);
+    if (code != 0 && !gone) spdlog::warn("cp out of a container: {}", first_line(said));
+}
+
+// The client's tar (everything after the upgrade, until it shuts its side)
+// goes to the helper's stdin; then one line of json tells how it ended.
+void stream_in(int client, std::string leftover, const std::vector<std::string>& args) {
+    auto answer = [client](const json& j) {
+        std::string line = j.dump() + "\n";
+        send_all(client, line.data(), line.size());
+        ::shutdown(client, SHUT_RDWR);
+    };
+    auto fail = [&](const Error& e) { answer({{"error", {{"message", e.message}, {"code", e.status}}}}); };
+    // A socket, not a pipe: a helper that quit early gives us EPIPE from
+    // send(MSG_NOSIGNAL), never a SIGPIPE.
+    int in[2], err[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in) != 0) return fail(sys::errno_error("socketpair", "cp", errno));
+    if (::pipe2(err, O_CLOEXEC) != 0) {
+        ::close(in[0]);
+        ::close(in[1]);
+        return fail(sys::errno_error("pipe", "cp", errno));
+    }
+    sys::UniqueFd to_helper(in[0]), err_r(err[0]);
+    sys::SpawnOptions so;
+    so.stdin_fd = in[1];
+    so.stderr_fd = err[1];
+    auto spawned = sys::spawn(args, so);
+    ::close(in[1]);
+    ::close(err[1]);
+    if (!spawned) return fail(spawned.error());
+
+    bool flowing = send_all(to_helper.get(), leftover.data(), leftover.size());
+    char buf[65536];
+    while (flowing) {
+        ssize_t n = ::read(client, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;  // the client shut its side: the whole tar is here
+        flowing = send_all(to_helper.get(), buf, static_cast<size_t>(n));
+    }
+    ::shutdown(to_helper.get(), SHUT_WR);
+    std::string said = read_all(err_r.get());
+    int code = wait_exit(*spawned);
+    if (code == 0) return answer({{"ok", true}});
+    std::string message = first_line(said);
+    if (message.empty()) message = "the copy helper exited with code " + std::to_string(code);
+    fail(make_error(code == 2 ? CTR_E_NOT_FOUND : CTR_E_INVALID_ARGUMENT, message));
+}
+
+}  // namespace
+
+void add_copy_routes(Router& r, Containers& cs) {
+    r.add("GET", "/v1/containers/{id}/archive/stat", [&cs](const Request& req) -> Result<Reply> {
+        auto c = CTR_TRY(cs.get(req.param("id")));
+        auto path = CTR_TRY(container_path(req, "path"));
+        return json_reply(stat_in(cs, c, path, req.flag("follow")));
+    });
+    r.add("GET", "/v1/containers/{id}/archive", [&cs](const Request& req) -> Result<Reply> {
+        auto c = CTR_TRY(cs.get(req.param("id")));
+        auto path = CTR_TRY(container_path(req, "path"));
+        bool follow = req.flag("follow");
+        (void)CTR_TRY(existing(cs, c, path, follow));  // a missing path is an error, not an empty stream
+        auto args = helper_for(cs, c);
+        args.insert(args.end(), {"out", path});
+        if (follow) args.push_back("--follow");
+        if (auto it = req.query.find("prefix"); it != req.query.end() && !it->second.empty()) args.push_back("--prefix=" + it->second);
+        Reply reply;
+        reply.stream = [args](const Writer& write) { stream_out(args, write); };
+        return reply;
+    });
+    r.add("POST", "/v1/containers/{id}/archive", [&cs](const Request& req) -> Result<Reply> {
+        auto c = CTR_TRY(cs.get(req.param("id")));
+        auto dest = CTR_TRY(container_path(req, "dest"));
+        auto args = helper_for(cs, c);
+        args.insert(args.end(), {"in", "--dest=" + dest});
+        if (req.flag("raw")) args.push_back("--raw");
+        else if (auto it = req.query.find("src"); it != req.query.end() && !it->second.empty()) args.push_back("--src=" + it->second);
+        else return make_error(CTR_E_INVALID_ARGUMENT, "cp into a container needs ?src= (the source as named) or ?raw=1");
+        if (req.flag("archive")) args.push_back("--archive");
+        Reply reply;
+        reply.status = 101;
+        reply.upgrade = [args](int client, std::string leftover) { stream_in(client, std::move(leftover), args); };
+        return reply;
+    });
+}
+
+}  // namespace ctr::apiserver
