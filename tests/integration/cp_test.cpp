@@ -4,6 +4,7 @@
 #include "tests/support/registry.hpp"
 #include "tests/support/run.hpp"
 
+#include "api/client.hpp"
 #include "sys/files.hpp"
 
 #include <doctest/doctest.h>
@@ -52,6 +53,21 @@ TEST_CASE("cp out of a container follows Docker's rules for files and directorie
                    "chown 1000:50 /data/a && sleep 1000"})
                 .code == 0);
     for (int i = 0; i < 100 && r.cli({"exec", "src", "sh", "-c", "test -L /data/link"}).code != 0; ++i) usleep(50000);
+
+    // The routes underneath: stat, with and without following links; bad requests.
+    ctr::api::Client api(r.path() / "run/container/api.sock");
+    auto link = api.call("GET", "/v1/containers/src/archive/stat?path=/data/link");
+    REQUIRE(link);
+    CHECK((*link)["kind"] == "symlink");
+    CHECK((*link)["link_target"] == "a");
+    CHECK((*api.call("GET", "/v1/containers/src/archive/stat?path=data/link&follow=1"))["kind"] == "file");
+    CHECK((*api.call("GET", "/v1/containers/src/archive/stat?path=/none"))["kind"] == "missing");
+    auto no_path = api.call("GET", "/v1/containers/src/archive/stat");
+    REQUIRE_FALSE(no_path);
+    CHECK(no_path.error().status == CTR_E_INVALID_ARGUMENT);
+    auto no_src = api.upgrade("/v1/containers/src/archive?dest=/tmp");
+    REQUIRE_FALSE(no_src);
+    CHECK(no_src.error().message.find("src=") != std::string::npos);
 
     // A file into an existing directory keeps its name; to a new name takes it.
     auto into = r.cli({"cp", "src:/data/a", here.path().string()});
