@@ -1,4 +1,5 @@
 #include "apiserver/containers.hpp"
+#include "apiserver/health.hpp"
 
 #include "base/failpoint.hpp"
 #include "copy/tar_tree.hpp"
@@ -260,6 +261,7 @@ Result<store::ContainerRecord> Containers::start(const std::string& key, bool wa
     std::error_code ec;
     fs::remove(dir / "exit.json", ec);
     fs::remove(dir / "user_stopped", ec);
+    fs::remove(dir / "health.json", ec);  // a new run starts "starting"
     CTR_TRY_STATUS(networks_.rewire_if_lost(c));
 
     int sync[2];
@@ -935,6 +937,13 @@ void Containers::watch() {
 
 namespace {
 
+json with_health(Containers& cs, const store::ContainerRecord& c) {
+    json j = c.to_json();
+    json h = Health::of(c, cs.dir_of(c.id));
+    if (!h.is_null()) j["health"] = h;
+    return j;
+}
+
 int signal_of(const Request& req, int fallback) {
     auto it = req.query.find("signal");
     if (it == req.query.end() || it->second.empty()) return fallback;
@@ -960,11 +969,11 @@ void add_container_routes(Router& r, Daemon& d, Containers& cs) {
     r.add("GET", "/v1/containers", [&cs](const Request& req) -> Result<Reply> {
         json arr = json::array();
         for (const auto& c : CTR_TRY(cs.list()))
-            if (req.flag("all") || c.state == "running") arr.push_back(c.to_json());
+            if (req.flag("all") || c.state == "running") arr.push_back(with_health(cs, c));
         return json_reply(arr);
     });
     r.add("GET", "/v1/containers/{id}", [&cs](const Request& req) -> Result<Reply> {
-        return json_reply(CTR_TRY(cs.get(req.param("id"))).to_json());
+        return json_reply(with_health(cs, CTR_TRY(cs.get(req.param("id")))));
     });
     r.add("POST", "/v1/containers/{id}/start", [&cs](const Request& req) -> Result<Reply> {
         return json_reply(CTR_TRY(cs.start(req.param("id"), req.flag("attach"))).to_json());

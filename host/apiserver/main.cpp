@@ -7,6 +7,7 @@
 #include "apiserver/containers.hpp"
 #include "apiserver/copy_routes.hpp"
 #include "apiserver/daemon.hpp"
+#include "apiserver/health.hpp"
 #include "apiserver/registry_auth.hpp"
 #include "apiserver/server.hpp"
 #include "base/log.hpp"
@@ -157,7 +158,10 @@ int main(int argc, char** argv) {
     }
 
     containers->start_watcher();
+    auto health = std::make_unique<apiserver::Health>(*containers);
+    health->start();
     server.run();
+    health.reset();      // its checks are execs of the containers
     containers.reset();  // stops the watcher before the store goes
     std::error_code ec;
     std::filesystem::remove(pid_file, ec);

@@ -47,9 +47,13 @@ void add_container_commands(CLI::App& app, Globals& g) {
             print_json(*r);
         } else {
             std::vector<std::vector<std::string>> rows;
-            for (const auto& c : *r)
-                rows.push_back({c["id"].get<std::string>().substr(0, 12), c["name"], c["image"], c["state"], c["runtime"],
+            for (const auto& c : *r) {
+                std::string state = c["state"];
+                if (c.contains("health") && c["health"].is_object() && state == "running")
+                    state += " (" + c["health"].value("status", "?") + ")";
+                rows.push_back({c["id"].get<std::string>().substr(0, 12), c["name"], c["image"], state, c["runtime"],
                                 ago(c["created_at"].get<int64_t>())});
+            }
             std::fputs(render_table({"ID", "NAME", "IMAGE", "STATE", "RUNTIME", "CREATED"}, rows).c_str(), stdout);
         }
         return 0;

@@ -25,6 +25,9 @@ struct RunFlags {
     std::vector<std::string> env, env_files, labels, volumes, tmpfs, cap_add, cap_drop, ulimits;
     std::vector<std::string> networks, aliases, dns, dns_search, dns_options, add_hosts, publish, mounts;
     std::string ip, mac;
+    std::string health_cmd, health_interval, health_timeout, health_start_period;
+    int64_t health_retries = 0;
+    bool no_healthcheck = false;
     double cpus = 0;
     bool detach = false, remove = false, read_only = false, interactive = false, tty = false, sig_proxy = true, init = false;
     int max_downloads = 0;
@@ -66,6 +69,12 @@ void add_run_flags(CLI::App* cmd, RunFlags& f) {
     cmd->add_option("--dns-search", f.dns_search, "search domain for /etc/resolv.conf")->allow_extra_args(false);
     cmd->add_option("--dns-option", f.dns_options, "option for /etc/resolv.conf")->allow_extra_args(false);
     cmd->add_option("--add-host", f.add_hosts, "an /etc/hosts entry NAME:IP (IP may be host-gateway)")->allow_extra_args(false);
+    cmd->add_option("--health-cmd", f.health_cmd, "a check run inside the container by /bin/sh -c (exit 0: healthy)");
+    cmd->add_option("--health-interval", f.health_interval, "time between checks (default 30s)");
+    cmd->add_option("--health-timeout", f.health_timeout, "a check that takes longer fails (default 30s)");
+    cmd->add_option("--health-retries", f.health_retries, "failures in a row that make it unhealthy (default 3)");
+    cmd->add_option("--health-start-period", f.health_start_period, "failures in this time after start do not count");
+    cmd->add_flag("--no-healthcheck", f.no_healthcheck, "no health check");
     cmd->add_option("--runtime", f.runtime, "runtime plugin (default from the system config)");
     cmd->add_option("--platform", f.platform, "os/arch[/variant] to pull");
     cmd->add_option("-m,--memory", f.memory, "memory limit, e.g. 512m");
@@ -137,6 +146,17 @@ Result<nlohmann::json> request_of(const RunFlags& f) {
     if (!f.restart.empty() && f.restart != "no" && f.remove)  // the CLI may carry out --rm itself: say it here
         return make_error(CTR_E_INVALID_ARGUMENT, "--restart and --rm cannot go together");
     if (f.cpus > 0) body["cpus"] = f.cpus;
+    if (!f.health_cmd.empty() && !f.no_healthcheck) {
+        nlohmann::json hc = {{"test", nlohmann::json::array({"CMD-SHELL", f.health_cmd})}};
+        for (auto [flag, text, key] : {std::tuple{"--health-interval", &f.health_interval, "interval"},
+                                       {"--health-timeout", &f.health_timeout, "timeout"},
+                                       {"--health-start-period", &f.health_start_period, "start_period"}})
+            if (!text->empty()) hc[key] = CTR_TRY(parse_duration(*text, flag));
+        if (f.health_retries != 0) hc["retries"] = f.health_retries;
+        body["healthcheck"] = hc;
+    } else if (!f.no_healthcheck && (!f.health_interval.empty() || !f.health_timeout.empty() || f.health_retries != 0)) {
+        return make_error(CTR_E_INVALID_ARGUMENT, "--health-interval, --health-timeout and --health-retries need --health-cmd");
+    }
     return body;
 }
 

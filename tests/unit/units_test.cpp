@@ -18,3 +18,18 @@ TEST_CASE("sizes") {
     CHECK(ctr::human_size(512) == "512 B");
     CHECK(ctr::human_size(1536) == "1.5 KiB");
 }
+
+TEST_CASE("durations") {
+    CHECK(*ctr::parse_duration("30s", "x") == doctest::Approx(30));
+    CHECK(*ctr::parse_duration("1m30s", "x") == doctest::Approx(90));
+    CHECK(*ctr::parse_duration("500ms", "x") == doctest::Approx(0.5));
+    CHECK(*ctr::parse_duration("1h", "x") == doctest::Approx(3600));
+    CHECK(*ctr::parse_duration("2.5s", "x") == doctest::Approx(2.5));
+    CHECK(*ctr::parse_duration("10", "x") == doctest::Approx(10));
+    for (const char* bad : {"", "s", "10x", "1m30", "-1s", "1.2.3s"}) {
+        CAPTURE(bad);
+        auto r = ctr::parse_duration(bad, "interval");
+        REQUIRE_FALSE(r);
+        CHECK(r.error().message.find("interval: invalid duration") == 0);
+    }
+}

@@ -6,6 +6,43 @@
 
 namespace ctr {
 
+Result<double> parse_duration(const std::string& text, const std::string& what) {
+    auto bad = [&] {
+        return make_error(CTR_E_INVALID_ARGUMENT, what + ": invalid duration \"" + text + "\" (want e.g. 30s, 1m30s, 500ms)");
+    };
+    if (text.empty()) return bad();
+    double total = 0;
+    size_t i = 0;
+    bool bare = true;
+    while (i < text.size()) {
+        size_t start = i;
+        while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.')) ++i;
+        if (i == start) return bad();
+        double number = 0;
+        try {
+            size_t used = 0;
+            number = std::stod(text.substr(start, i - start), &used);
+            if (used != i - start) return bad();
+        } catch (...) {
+            return bad();
+        }
+        size_t unit_start = i;
+        while (i < text.size() && std::isalpha(static_cast<unsigned char>(text[i]))) ++i;
+        std::string unit = text.substr(unit_start, i - unit_start);
+        double mult = 0;
+        if (unit.empty()) mult = bare && i == text.size() ? 1 : 0;
+        else if (unit == "h") mult = 3600;
+        else if (unit == "m") mult = 60;
+        else if (unit == "s") mult = 1;
+        else if (unit == "ms") mult = 0.001;
+        else if (unit == "us") mult = 0.000001;
+        if (mult == 0) return bad();
+        bare = false;
+        total += number * mult;
+    }
+    return total;
+}
+
 Result<int64_t> parse_size(const std::string& text, const std::string& what) {
     auto bad = [&] {
         return make_error(CTR_E_INVALID_ARGUMENT, what + ": invalid size \"" + text + "\" (want e.g. 512m, 1g)");

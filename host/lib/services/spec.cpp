@@ -269,12 +269,55 @@ std::string VolumeSpec::str() const {
     return read_only ? s + ":ro" : s;
 }
 
+Result<json> normalize_healthcheck(const json& j) {
+    auto bad = [](const std::string& m) { return make_error(CTR_E_INVALID_ARGUMENT, "healthcheck: " + m); };
+    if (!j.is_object()) return bad("must be an object");
+    for (const auto& [k, v] : j.items())
+        if (k != "test" && k != "interval" && k != "timeout" && k != "start_period" && k != "retries")
+            return bad("unknown field \"" + k + "\"");
+    if (!j.contains("test")) return bad("test is required");
+    const json& t = j["test"];
+    std::vector<std::string> argv;
+    if (t.is_string()) {
+        if (t.get<std::string>().empty()) return bad("test must not be empty");
+        argv = {"/bin/sh", "-c", t.get<std::string>()};
+    } else if (t.is_array() && !t.empty() && std::all_of(t.begin(), t.end(), [](const json& x) { return x.is_string(); })) {
+        std::string kind = t[0];
+        if (kind == "NONE") return json(nullptr);
+        if (kind == "CMD-SHELL") {
+            if (t.size() != 2) return bad("CMD-SHELL takes one script");
+            argv = {"/bin/sh", "-c", t[1].get<std::string>()};
+        } else if (kind == "CMD") {
+            if (t.size() < 2) return bad("CMD needs a command");
+            for (size_t i = 1; i < t.size(); ++i) argv.push_back(t[i]);
+        } else {
+            return bad("test must start with CMD, CMD-SHELL or NONE, not \"" + kind + "\"");
+        }
+    } else {
+        return bad("test must be a string or a list of strings");
+    }
+    json out = {{"test", argv}, {"interval", 30.0}, {"timeout", 30.0}, {"start_period", 0.0}, {"retries", 3}};
+    for (const char* k : {"interval", "timeout", "start_period"}) {
+        if (!j.contains(k)) continue;
+        if (!j[k].is_number() || j[k].get<double>() < 0 || (std::string(k) != "start_period" && j[k].get<double>() <= 0))
+            return bad(std::string(k) + " must be a positive number of seconds");
+        out[k] = j[k].get<double>();
+    }
+    if (j.contains("retries")) {
+        if (!j["retries"].is_number_integer() || j["retries"].get<int64_t>() < 1 || j["retries"].get<int64_t>() > 1000)
+            return bad("retries must be a whole number from 1 to 1000");
+        out["retries"] = j["retries"];
+    }
+    return out;
+}
+
 Result<RunRequest> RunRequest::from_json(const json& b) {
     if (!b.is_object()) return make_error(CTR_E_INVALID_ARGUMENT, "request body must be an object");
     static const char* const known[] = {"image", "name", "cmd", "entrypoint", "env", "workdir", "user", "hostname",
                                         "runtime", "labels", "memory", "cpus", "rm", "volumes", "read_only", "tmpfs",
                                         "cap_add", "cap_drop", "pids_limit", "ulimits", "shm_size", "stop_signal",
-                                        "stop_timeout", "restart", "tty", "interactive", "init", "mounts"};
+                                        "stop_timeout", "restart", "tty", "interactive", "init", "mounts",
+                                        "healthcheck"};
     for (const auto& [k, v] : b.items()) {
         bool ok = false;
         for (const char* x : known) ok = ok || k == x;
@@ -322,6 +365,7 @@ Result<RunRequest> RunRequest::from_json(const json& b) {
     r.tty = b.value("tty", false);
     r.interactive = b.value("interactive", false);
     r.init = b.value("init", false);
+    if (b.contains("healthcheck") && !b["healthcheck"].is_null()) r.healthcheck = CTR_TRY(normalize_healthcheck(b["healthcheck"]));
     for (const auto& v : CTR_TRY(strings(b, "volumes"))) r.volumes.push_back(CTR_TRY(VolumeSpec::parse(v)));
     r.read_only = b.value("read_only", false);
     r.tmpfs = CTR_TRY(strings(b, "tmpfs"));
@@ -385,6 +429,7 @@ json RunRequest::to_json() const {
     j["tty"] = tty;
     j["interactive"] = interactive;
     j["init"] = init;
+    if (!healthcheck.is_null()) j["healthcheck"] = healthcheck;
     network.to_json(j);
     return j;
 }

@@ -36,6 +36,13 @@ struct VolumeSpec {
 // Becomes a VolumeSpec, or a --tmpfs spec in `tmpfs`.
 Result<std::variant<VolumeSpec, std::string>> parse_mount(const std::string& text);
 
+// A health check as the API takes it: {"test": ["CMD", arg...] | ["CMD-SHELL",
+// "script"] | "script" | ["NONE"], "interval"?, "timeout"?, "start_period"?
+// (seconds; defaults 30, 30, 0), "retries"? (default 3)}. Answers the
+// normalized form ("test" the argv to run; CMD-SHELL through /bin/sh -c), or
+// null for NONE.
+Result<nlohmann::json> normalize_healthcheck(const nlohmann::json& j);
+
 struct RunRequest {
     std::string image;
     std::string name;
@@ -64,6 +71,9 @@ struct RunRequest {
     int64_t stop_timeout = -1;                       // seconds; -1: 10
     std::string restart = "no";                      // no | on-failure[:N] | always | unless-stopped
     NetworkOptions network;                          // --network, -p, --dns ...
+    // null: none; else {"test": [argv], "interval", "timeout", "start_period"
+    // (seconds), "retries"}, run by the daemon (see normalize_healthcheck).
+    nlohmann::json healthcheck;
 
     static Result<RunRequest> from_json(const nlohmann::json& body);
     nlohmann::json to_json() const;
