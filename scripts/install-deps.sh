@@ -10,7 +10,7 @@ packages=(
   libtomlplusplus-dev libboost1.74-dev libboost-filesystem1.74-dev
   libspdlog-dev libfmt-dev nlohmann-json3-dev doctest-dev libcli11-dev
   libsqlite3-dev libssl-dev libcurl4-openssl-dev libarchive-dev zlib1g-dev libzstd-dev
-  libcap-dev libseccomp-dev libnl-route-3-dev libnftables-dev
+  libcap-dev libseccomp-dev libnl-route-3-dev libnftables-dev libyaml-cpp-dev
   # runtime parts: OCI runtimes, a static busybox for test and demo images, tini for --init
   runc crun busybox-static tini
   # test helpers: a real registry, reference image tools, a pty driver

@@ -61,6 +61,7 @@ void add_rename_top_export(CLI::App& app, Globals& g);
 std::vector<std::string> end_options_after_image(const CLI::App& app, std::vector<std::string> args);
 void add_network_commands(CLI::App& app, Globals& g);
 void add_cp_command(CLI::App& app, Globals& g);
+void add_compose_commands(CLI::App& app, Globals& g);
 
 // Pulls through the daemon with progress on stderr (image pull, run, create).
 Result<nlohmann::json> pull_image(api::Client& client, const std::string& reference, const std::string& platform,

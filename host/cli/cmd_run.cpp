@@ -2,6 +2,7 @@
 #include "base/units.hpp"
 #include "cli/app.hpp"
 #include "cli/attach.hpp"
+#include "cli/exec.hpp"
 #include "cli/output.hpp"
 #include "sys/files.hpp"
 
@@ -422,57 +423,15 @@ void add_run_commands(CLI::App& app, Globals& g) {
     on_run(exec, g, [&g] {
         auto client = daemon_client(g);
         if (!client) return fail(client.error());
-        nlohmann::json body = {{"cmd", exec_cmd}};
-        if (!exec_env.empty()) body["env"] = exec_env;
-        if (!exec_workdir.empty()) body["workdir"] = exec_workdir;
-        if (!exec_user.empty()) body["user"] = exec_user;
-        if (exec_detach) {
-            if (exec_interactive || exec_tty) return error("exec -d cannot go with -i or -t");
-            body["detach"] = true;
-            auto made = client->call("POST", "/v1/containers/" + exec_id + "/exec", body);
-            if (!made) return fail(made.error());
-            return 0;
-        }
-        if (exec_interactive || exec_tty) {
-            body["interactive"] = exec_interactive;
-            body["tty"] = exec_tty;
-            auto made = client->call("POST", "/v1/containers/" + exec_id + "/exec", body);
-            if (!made) return fail(made.error());
-            std::string eid = (*made)["exec_id"];
-            if (auto st = attach_session(*client, eid, exec_interactive, exec_tty, "/v1/exec/" + eid + "/attach"); !st)
-                return fail(st.error());
-            auto waited = client->call("POST", "/v1/exec/" + eid + "/wait");
-            if (!waited) return fail(waited.error());
-            return (*waited)["exit_code"].get<int>();
-        }
-        // Frames: 8-byte header [stream, 0, 0, 0, size] then data (docs/api.md).
-        std::string pending;
-        int code = kExitEngine;
-        auto st = client->stream_post("/v1/containers/" + exec_id + "/exec", body, [&](std::string_view data) {
-            pending.append(data);
-            while (pending.size() >= 8) {
-                auto size = (static_cast<uint32_t>(static_cast<unsigned char>(pending[4])) << 24) |
-                            (static_cast<uint32_t>(static_cast<unsigned char>(pending[5])) << 16) |
-                            (static_cast<uint32_t>(static_cast<unsigned char>(pending[6])) << 8) |
-                            static_cast<uint32_t>(static_cast<unsigned char>(pending[7]));
-                if (pending.size() < 8 + size) break;
-                std::string payload = pending.substr(8, size);
-                int stream = pending[0];
-                pending.erase(0, 8 + size);
-                if (stream == 1 || stream == 2) {
-                    std::FILE* out = stream == 1 ? stdout : stderr;
-                    std::fwrite(payload.data(), 1, payload.size(), out);
-                    std::fflush(out);
-                } else if (stream == 3) {
-                    auto j = nlohmann::json::parse(payload, nullptr, false);
-                    if (j.contains("exit_code")) code = j["exit_code"];
-                    else if (j.contains("error")) code = error(j["error"].value("message", "exec failed"));
-                }
-            }
-            return true;
-        });
-        if (!st) return fail(st.error());
-        return code;
+        ExecOptions o;
+        o.cmd = exec_cmd;
+        o.env = exec_env;
+        o.workdir = exec_workdir;
+        o.user = exec_user;
+        o.interactive = exec_interactive;
+        o.tty = exec_tty;
+        o.detach = exec_detach;
+        return exec_in(*client, exec_id, o);
     });
 
     auto* wait = app.add_subcommand("wait", "wait for containers to exit and print their exit codes");
@@ -496,18 +455,33 @@ void add_run_commands(CLI::App& app, Globals& g) {
 namespace ctr::cli {
 
 std::vector<std::string> end_options_after_image(const CLI::App& app, std::vector<std::string> args) {
-    // args[0] is the program. Find the subcommand, past global flags.
+    // args[0] is the program. Find the subcommand (run, create, exec, or
+    // compose's exec, whose "image" is the service), past the flags before it.
     size_t i = 1;
+    const CLI::App* scope = &app;
     const CLI::App* cmd = nullptr;
     for (; i < args.size(); ++i) {
         const std::string& a = args[i];
-        if (a == "run" || a == "create" || a == "exec") {
-            cmd = app.get_subcommand(a);
+        bool top = scope == &app;
+        if ((top && (a == "run" || a == "create")) || a == "exec") {
+            cmd = scope->get_subcommand(a);
             ++i;
             break;
         }
-        if (a == "--root") ++i;  // the one global option with a value
-        else if (a.empty() || a[0] != '-') return args;  // another command
+        if (top && a == "compose") {
+            scope = app.get_subcommand(a);
+            continue;
+        }
+        if (a.size() > 1 && a[0] == '-') {
+            std::string name = a.substr(0, a.find('='));
+            if (a[1] != '-') name = a.substr(0, 2);
+            const CLI::Option* opt = scope->get_option_no_throw(name);
+            bool takes_value = opt && opt->get_items_expected_max() > 0;
+            bool inline_value = a.find('=') != std::string::npos || (a[1] != '-' && a.size() > 2);
+            if (takes_value && !inline_value) ++i;
+            continue;
+        }
+        return args;  // another command
     }
     if (!cmd) return args;
     for (; i < args.size(); ++i) {

@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
     add_stats_command(app, g);
     add_rename_top_export(app, g);
     add_cp_command(app, g);
+    add_compose_commands(app, g);
     add_system_commands(app, g);
 
     std::vector<std::string> args(argv, argv + argc);
