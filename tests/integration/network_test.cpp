@@ -25,6 +25,7 @@
 #include <thread>
 
 using ctr::test::DaemonRoot;
+using ctr::test::http_get;
 using ctr::test::Registry;
 using ctr::test::ScratchDir;
 using nlohmann::json;
@@ -63,25 +64,6 @@ void sh(const std::vector<std::string>& argv) {
 }
 
 // An HTTP GET from the host; the body, or empty.
-std::string http_get(const std::string& ip, int port) {
-    ctr::sys::UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    timeval tv{5, 0};
-    ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    ::setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<uint16_t>(port));
-    ::inet_pton(AF_INET, ip.c_str(), &a.sin_addr);
-    if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) return "";
-    std::string req = "GET / HTTP/1.0\r\nHost: x\r\n\r\n";
-    if (::write(fd.get(), req.data(), req.size()) < 0) return "";
-    std::string resp;
-    char buf[4096];
-    for (ssize_t n; (n = ::read(fd.get(), buf, sizeof buf)) > 0;) resp.append(buf, static_cast<size_t>(n));
-    auto body = resp.find("\r\n\r\n");
-    return body == std::string::npos ? "" : resp.substr(body + 4);
-}
-
 // Waits until a container's web server answers from inside the network.
 bool serving(const DaemonRoot& r, const std::string& network, const std::string& host) {
     for (int i = 0; i < 50; ++i) {

@@ -35,6 +35,11 @@ Run run(const std::string& binary, const std::vector<std::string>& args, const s
 }  // namespace ctr::test
 
 #include "sys/files.hpp"
+#include "sys/unique_fd.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <csignal>
 #include <cstdio>
@@ -141,6 +146,25 @@ void DaemonRoot::kill9() {
     ::kill(pid, SIGKILL);
     for (int i = 0; i < 500 && !gone(pid); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
     REQUIRE(gone(pid));
+}
+
+std::string http_get(const std::string& ip, int port) {
+    sys::UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    timeval tv{5, 0};
+    ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ::setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    ::inet_pton(AF_INET, ip.c_str(), &a.sin_addr);
+    if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) return "";
+    std::string req = "GET / HTTP/1.0\r\nHost: x\r\n\r\n";
+    if (::write(fd.get(), req.data(), req.size()) < 0) return "";
+    std::string resp;
+    char buf[4096];
+    for (ssize_t n; (n = ::read(fd.get(), buf, sizeof buf)) > 0;) resp.append(buf, static_cast<size_t>(n));
+    auto body = resp.find("\r\n\r\n");
+    return body == std::string::npos ? "" : resp.substr(body + 4);
 }
 
 }  // namespace ctr::test

@@ -20,6 +20,9 @@ struct Run {
     std::string out, err;
 };
 
+// GET http://ip:port/ (HTTP/1.0, 5 s timeouts): the body, or "" when nothing answered.
+std::string http_get(const std::string& ip, int port);
+
 // Runs a binary from the build tree (path relative to it) with args and extra env.
 Run run(const std::string& binary, const std::vector<std::string>& args,
         const std::vector<std::string>& env = {}, int timeout_ms = 120000);

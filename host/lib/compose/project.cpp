@@ -232,6 +232,35 @@ Status check_file(const json& doc, const Origins& o, std::vector<std::string>& w
 
 // ---- merging ----------------------------------------------------------------
 
+// environment and labels may be lists ("K=V") or mappings; as mappings they
+// merge key by key across files. A bare "K" stays null (the caller's value).
+void lists_to_maps(json& doc) {
+    if (!doc.contains("services") || !doc["services"].is_object()) return;
+    for (auto& [name, svc] : doc["services"].items()) {
+        if (!svc.is_object()) continue;
+        for (const char* key : {"environment", "labels"}) {
+            if (!svc.contains(key) || !svc[key].is_array()) continue;
+            json m = json::object();
+            bool all_strings = true;
+            for (const auto& item : svc[key]) {
+                if (!item.is_string()) {
+                    all_strings = false;
+                    break;
+                }
+                std::string s = item;
+                auto eq = s.find('=');
+                if (eq == 0 || s.empty()) {
+                    all_strings = false;  // left for map_of to report, with its line
+                    break;
+                }
+                if (eq == std::string::npos) m[s] = nullptr;
+                else m[s.substr(0, eq)] = s.substr(eq + 1);
+            }
+            if (all_strings) svc[key] = m;
+        }
+    }
+}
+
 // Lists that later files add to (ports by their text, volumes by target);
 // every other list is replaced, every mapping merged key by key.
 void merge_into(json& base, const json& over, const std::string& key = "") {
@@ -777,6 +806,7 @@ Result<Project> load(const LoadOptions& opt) {
         if (j.is_null()) j = json::object();
         CTR_TRY_STATUS(check_file(j, mine, project.warnings));
         for (const auto& [p, w] : mine) origins[p] = w;  // the last file to set a value owns it
+        lists_to_maps(j);
         merge_into(merged, j);
     }
 

@@ -1,0 +1,209 @@
+// `container compose` end to end: a three-service application from a
+// Compose file (a web server, a client that reaches it by name, a service
+// with a health check the client waits for), reached from the host through a
+// published port, changed and brought up again, brought down with nothing
+// left; and bad files that change nothing.
+#include "tests/support/registry.hpp"
+#include "tests/support/run.hpp"
+
+#include "sys/files.hpp"
+#include "sys/unique_fd.hpp"
+
+#include <doctest/doctest.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <random>
+#include <thread>
+
+using ctr::test::DaemonRoot;
+using ctr::test::ScratchDir;
+using nlohmann::json;
+
+namespace {
+
+ctr::test::BusyboxRegistry& shared() {
+    static ctr::test::BusyboxRegistry s("for a in httpd wget mkdir touch test timeout; do ln -s busybox bin/$a; done");
+    return s;
+}
+
+int random_port() {
+    std::random_device rd;
+    return 20000 + static_cast<int>(rd() % 20000);
+}
+
+// web: serves $GREETING; ready: healthy after a second; client: fetches
+// http://web/ by name once ready is healthy, every 300 ms.
+std::string app_file(const std::string& image) {
+    return R"(name: shop
+services:
+  web:
+    image: )" + image + R"(
+    command: ["sh", "-c", "mkdir -p /www && echo $${GREETING} > /www/index.html && exec httpd -f -p 80 -h /www"]
+    environment:
+      GREETING: ${GREETING:-hello}
+    ports:
+      - "127.0.0.1:${WEB_PORT}:80"
+    volumes:
+      - state:/state
+    networks: [front]
+  ready:
+    image: )" + image + R"(
+    command: sh -c 'sleep 1; touch /tmp/ok; exec sleep 1000'
+    healthcheck:
+      test: ["CMD", "test", "-f", "/tmp/ok"]
+      interval: 500ms
+      retries: 5
+    networks: [front]
+  client:
+    image: )" + image + R"(
+    depends_on:
+      web: {condition: service_started}
+      ready: {condition: service_healthy}
+    command: ["sh", "-c", "while true; do timeout 2 wget -q -O - http://web/; sleep 0.3; done"]
+    networks: [front]
+    stop_signal: KILL
+networks:
+  front: {}
+volumes:
+  state: {}
+)";
+}
+
+std::map<std::string, json> by_service(const DaemonRoot& r, const std::string& file) {
+    auto ps = r.cli({"compose", "-f", file, "ps", "--format", "json"});
+    REQUIRE(ps.code == 0);
+    std::map<std::string, json> out;
+    for (const auto& c : json::parse(ps.out)) out[c["service"]] = c;
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("compose up runs a three-service application; up again changes only what changed; down leaves nothing") {
+    if (geteuid() != 0) return;
+    DaemonRoot r;
+    ScratchDir dir;
+    const std::string file = (dir.path() / "compose.yaml").string();
+    REQUIRE(ctr::sys::write_file_atomic(file, app_file(shared().image)));
+    const int port = random_port();
+    const std::vector<std::string> env = {"WEB_PORT=" + std::to_string(port)};
+
+    auto up = r.cli({"compose", "-f", file, "up", "-d"}, env);
+    REQUIRE(up.code == 0);
+    CHECK(up.err.find("Created    network shop_front") != std::string::npos);
+    CHECK(up.err.find("Waiting    shop-ready-1 (healthy)") != std::string::npos);
+    auto first = by_service(r, file);
+    REQUIRE(first.size() == 3);
+    for (const auto& [svc, c] : first) CHECK(c["state"] == "running");
+    CHECK(first["ready"]["health"] == "healthy");  // client started only after that
+    CHECK(first["web"]["ports"] == "127.0.0.1:" + std::to_string(port) + "->80/tcp");
+
+    // From the host, through the published port; between services, by name.
+    std::string body;
+    for (int i = 0; i < 50 && body.empty(); ++i) {
+        body = ctr::test::http_get("127.0.0.1", port);
+        if (body.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    CHECK(body == "hello\n");
+    std::string logs;
+    for (int i = 0; i < 50 && logs.find("hello") == std::string::npos; ++i) {
+        logs = r.cli({"compose", "-f", file, "logs", "client"}).out;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    CHECK(logs.find("shop-client-1 | hello") != std::string::npos);
+    CHECK(r.cli({"compose", "-f", file, "exec", "web", "cat", "/www/index.html"}).out == "hello\n");
+    auto cfg = r.cli({"compose", "-f", file, "config", "--services"}, env);
+    CHECK(cfg.out == "client\nready\nweb\n");
+
+    // Unchanged: up keeps every container. A changed variable: only web is recreated.
+    auto again = r.cli({"compose", "-f", file, "up", "-d"}, env);
+    CHECK(again.code == 0);
+    CHECK(by_service(r, file)["web"]["id"] == first["web"]["id"]);
+    auto env2 = env;
+    env2.push_back("GREETING=changed");
+    auto changed = r.cli({"compose", "-f", file, "up", "-d"}, env2);
+    REQUIRE(changed.code == 0);
+    CHECK(changed.err.find("Recreated  shop-web-1") != std::string::npos);
+    auto second = by_service(r, file);
+    CHECK(second["web"]["id"] != first["web"]["id"]);
+    CHECK(second["client"]["id"] == first["client"]["id"]);
+    CHECK(second["ready"]["id"] == first["ready"]["id"]);
+    body.clear();
+    for (int i = 0; i < 50 && body != "changed\n"; ++i) {
+        body = ctr::test::http_get("127.0.0.1", port);
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    CHECK(body == "changed\n");
+
+    // stop, start: the same containers.
+    CHECK(r.cli({"compose", "-f", file, "stop", "client"}).code == 0);
+    CHECK(by_service(r, file)["client"]["state"] == "stopped");
+    CHECK(r.cli({"compose", "-f", file, "start"}).code == 0);
+    CHECK(by_service(r, file)["client"]["state"] == "running");
+
+    // down -v: containers, the network and the volume go; nothing else was made.
+    auto down = r.cli({"compose", "-f", file, "down", "-v"}, env);
+    CHECK(down.code == 0);
+    CHECK(r.cli({"ls", "-a", "-q"}).out.empty());
+    CHECK(r.cli({"network", "ls", "-q"}).out.find("shop_front") == std::string::npos);
+    CHECK(r.cli({"volume", "ls", "-q"}).out.empty());
+    CHECK(by_service(r, file).empty());
+}
+
+TEST_CASE("compose: bad files and a taken port give clear errors and change nothing") {
+    if (geteuid() != 0) return;
+    DaemonRoot r;
+    ScratchDir dir;
+    auto write = [&](const std::string& text) {
+        REQUIRE(ctr::sys::write_file_atomic(dir.path() / "compose.yaml", text));
+        return (dir.path() / "compose.yaml").string();
+    };
+    auto nothing_made = [&] {
+        CHECK(r.cli({"ls", "-a", "-q"}).out.empty());
+        CHECK(r.cli({"network", "ls", "-q"}).out.find("bad_") == std::string::npos);
+        CHECK(r.cli({"volume", "ls", "-q"}).out.empty());
+    };
+    std::string f = write("name: bad\nservices:\n  a:\n    image: x\n    command: [unclosed\n");
+    auto syntax = r.cli({"compose", "-f", f, "up", "-d"});
+    CHECK(syntax.code == 125);
+    CHECK(syntax.err.find(f + ":6:") != std::string::npos);
+    CHECK(syntax.err.find("YAML") != std::string::npos);
+
+    f = write("name: bad\nservices:\n  a:\n    image: " + shared().image + "\n    depends_on: [db]\n");
+    auto unknown = r.cli({"compose", "-f", f, "up", "-d"});
+    CHECK(unknown.code == 125);
+    CHECK(unknown.err == "container: " + f + ":5: service a: depends_on names an unknown service \"db\"\n");
+
+    f = write("name: bad\nservices:\n  a:\n    image: x\n    depends_on: [b]\n  b:\n    image: x\n    depends_on: [a]\n");
+    auto cycle = r.cli({"compose", "-f", f, "up", "-d"});
+    CHECK(cycle.code == 125);
+    CHECK(cycle.err.find("dependency cycle") != std::string::npos);
+
+    f = write("name: bad\nservices:\n  a:\n    image: x\n    privileged: true\n");
+    auto unsupported = r.cli({"compose", "-f", f, "config"});
+    CHECK(unsupported.code == 125);
+    CHECK(unsupported.err.find(f + ":5: services.a.privileged: not supported") != std::string::npos);
+
+    // A port a host process listens on: refused before anything is made.
+    ctr::sys::UniqueFd taken(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(taken.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    REQUIRE(::listen(taken.get(), 1) == 0);
+    socklen_t len = sizeof a;
+    REQUIRE(::getsockname(taken.get(), reinterpret_cast<sockaddr*>(&a), &len) == 0);
+    int port = ntohs(a.sin_port);
+    f = write("name: bad\nservices:\n  a:\n    image: " + shared().image + "\n    command: [sleep, '100']\n    volumes: [v:/v]\n  b:\n    image: " +
+              shared().image + "\n    ports: ['127.0.0.1:" + std::to_string(port) + ":80']\nvolumes:\n  v:\n");
+    auto clash = r.cli({"compose", "-f", f, "up", "-d"});
+    CHECK(clash.code == 125);
+    CHECK(clash.err.find("service b: port 127.0.0.1:" + std::to_string(port) + "/tcp is already in use on the host") != std::string::npos);
+    nothing_made();
+    // down of a project that has nothing is not an error.
+    CHECK(r.cli({"compose", "-p", "bad", "down"}).code == 0);
+}
