@@ -6,6 +6,7 @@
 #   bench/run.sh pull         a ~100 MiB pull against podman, skopeo+umoci and the untar floor
 #   bench/run.sh density      50 idle containers: memory each; 50 parallel starts
 #   bench/run.sh net          run on the default network, TCP between containers, 50 networks (against podman)
+#   bench/run.sh compose      up -d then down of a five-service file (against podman-compose)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${BUILD_DIR:-build}
@@ -17,5 +18,6 @@ case "${1:-plugins}" in
   pull) bench/pull.sh ;;
   density) bench/density.sh ;;
   net) bench/net.sh ;;
-  *) echo "bench/run.sh: unknown suite \"$1\" (plugins, ls, start, pull, density, net)" >&2; exit 2 ;;
+  compose) bench/compose.sh ;;
+  *) echo "bench/run.sh: unknown suite \"$1\" (plugins, ls, start, pull, density, net, compose)" >&2; exit 2 ;;
 esac
