@@ -181,6 +181,7 @@ void add_compose_commands(CLI::App& app, Globals& g) {
         sigemptyset(&set);
         sigaddset(&set, SIGINT);
         sigaddset(&set, SIGTERM);
+        sigaddset(&set, SIGUSR1);  // ours: wakes the stopper when everything ended by itself
         if (!up_detach) pthread_sigmask(SIG_BLOCK, &set, nullptr);
         if (auto st = compose_up(*client, *project, uo); !st) return fail(st.error());
         if (up_detach) return 0;
@@ -190,13 +191,11 @@ void add_compose_commands(CLI::App& app, Globals& g) {
         std::thread stopper([&] {
             int sig = 0;
             sigwait(&set, &sig);
-            if (sig == SIGUSR1) return;  // our own wake-up: everything ended by itself
+            if (sig == SIGUSR1) return;
             std::fprintf(stderr, "Stopping...\n");
             for (const auto& c : *cs) (void)client->call("POST", "/v1/containers/" + c["id"].get<std::string>() + "/stop");
         });
         print_logs(*client, *cs, true, "all");
-        sigaddset(&set, SIGUSR1);
-        pthread_sigmask(SIG_BLOCK, &set, nullptr);
         pthread_kill(stopper.native_handle(), SIGUSR1);
         stopper.join();
         return 0;

@@ -43,6 +43,7 @@ services:
   web:
     image: )" + image + R"(
     command: ["sh", "-c", "mkdir -p /www && echo $${GREETING} > /www/index.html && exec httpd -f -p 80 -h /www"]
+    init: true
     environment:
       GREETING: ${GREETING:-hello}
     ports:
@@ -53,6 +54,7 @@ services:
   ready:
     image: )" + image + R"(
     command: sh -c 'sleep 1; touch /tmp/ok; exec sleep 1000'
+    init: true
     healthcheck:
       test: ["CMD", "test", "-f", "/tmp/ok"]
       interval: 500ms
@@ -132,10 +134,13 @@ TEST_CASE("compose up runs a three-service application; up again changes only wh
     CHECK(second["web"]["id"] != first["web"]["id"]);
     CHECK(second["client"]["id"] == first["client"]["id"]);
     CHECK(second["ready"]["id"] == first["ready"]["id"]);
+    // The new web is reached at once through the same port (10 s at most: a
+    // stale ARP entry for a reused address would take half a minute to expire).
     body.clear();
-    for (int i = 0; i < 50 && body != "changed\n"; ++i) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (body != "changed\n" && std::chrono::steady_clock::now() < deadline) {
         body = ctr::test::http_get("127.0.0.1", port);
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        if (body != "changed\n") std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     CHECK(body == "changed\n");
 
@@ -188,6 +193,13 @@ TEST_CASE("compose: bad files and a taken port give clear errors and change noth
     CHECK(unsupported.code == 125);
     CHECK(unsupported.err.find(f + ":5: services.a.privileged: not supported") != std::string::npos);
 
+    // An external network must exist; nothing is made when it does not.
+    f = write("name: bad\nservices:\n  a:\n    image: " + shared().image + "\n    networks: [outer]\n    volumes: [v:/v]\nnetworks:\n  outer:\n    external: true\nvolumes:\n  v:\n");
+    auto external = r.cli({"compose", "-f", f, "up", "-d"});
+    CHECK(external.code == 125);
+    CHECK(external.err.find("network outer is declared external, but could not be found") != std::string::npos);
+    nothing_made();
+
     // A port a host process listens on: refused before anything is made.
     ctr::sys::UniqueFd taken(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
     sockaddr_in a{};
@@ -206,4 +218,23 @@ TEST_CASE("compose: bad files and a taken port give clear errors and change noth
     nothing_made();
     // down of a project that has nothing is not an error.
     CHECK(r.cli({"compose", "-p", "bad", "down"}).code == 0);
+}
+
+TEST_CASE("compose up in the foreground follows every service's output until they end") {
+    if (geteuid() != 0) return;
+    DaemonRoot r;
+    ScratchDir dir;
+    const std::string file = (dir.path() / "compose.yaml").string();
+    REQUIRE(ctr::sys::write_file_atomic(file, "name: fg\nservices:\n  a:\n    image: " + shared().image +
+                                                   "\n    command: [sh, -c, 'echo one; sleep 0.5; echo two']\n  b:\n    image: " +
+                                                   shared().image + "\n    command: [sh, -c, 'echo oops >&2; exit 3']\n"));
+    auto up = r.cli({"compose", "-f", file, "up"});
+    CHECK(up.code == 0);
+    CHECK(up.out.find("fg-a-1 | one\nfg-a-1 | two\n") != std::string::npos);
+    CHECK(up.err.find("fg-b-1 | oops") != std::string::npos);
+    auto ps = json::parse(r.cli({"compose", "-f", file, "ps", "--format", "json"}).out);
+    REQUIRE(ps.size() == 2);
+    for (const auto& c : ps) CHECK(c["exit_code"] == (c["service"] == "a" ? 0 : 3));
+    CHECK(r.cli({"compose", "-f", file, "down"}).code == 0);
+    CHECK(r.cli({"ls", "-a", "-q"}).out.empty());
 }

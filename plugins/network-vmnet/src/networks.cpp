@@ -108,6 +108,18 @@ Result<int> free_port(const PortMapping& p) {
     return static_cast<int>(ntohs(a.sin_port));
 }
 
+// Docker's rule: 02:42 and the address's four bytes (locally administered,
+// unicast). An address used again, by a container recreated under the same
+// name, comes back with the same MAC: the host's and the other containers'
+// ARP caches stay right. A random MAC would leave them pointing at a card
+// that is gone until their entries expire, half a minute later.
+std::string mac_for(Ipv4 ip) {
+    char buf[18];
+    std::snprintf(buf, sizeof buf, "02:42:%02x:%02x:%02x:%02x", (ip.value >> 24) & 0xff, (ip.value >> 16) & 0xff, (ip.value >> 8) & 0xff,
+                  ip.value & 0xff);
+    return buf;
+}
+
 bool valid_mac(const std::string& mac) {
     static const std::regex re("[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}");
     if (!std::regex_match(mac, re)) return false;
@@ -395,6 +407,7 @@ Result<json> Networks::attach(const json& req) {
     e.mac = CTR_TRY(sdk::get_opt_string(req, "mac")).value_or("");
     if (!e.mac.empty() && !valid_mac(e.mac))
         return make_error(CTR_E_INVALID_ARGUMENT, "mac: invalid unicast MAC address \"" + e.mac + "\"");
+    if (e.mac.empty()) e.mac = mac_for(e.ip);
     e.aliases = CTR_TRY(string_list(req, "aliases"));
     e.ports = CTR_TRY(parse_ports(req, n));
     sys::UniqueFd nsfd;
@@ -402,12 +415,6 @@ Result<json> Networks::attach(const json& req) {
     if (tap) {
         if (nl.link_exists(*tap)) return make_error(CTR_E_ALREADY_EXISTS, "tap: a link named \"" + *tap + "\" exists");
         e.host_link = *tap;
-        // The guest's card: a locally administered unicast address.
-        if (e.mac.empty()) {
-            std::string hex = random_hex(5);
-            e.mac = "02";
-            for (size_t i = 0; i < hex.size(); i += 2) e.mac += ":" + hex.substr(i, 2);
-        }
     } else {
         nsfd.reset(::open(netns.c_str(), O_RDONLY | O_CLOEXEC));
         if (!nsfd.valid()) return make_error(CTR_E_INVALID_ARGUMENT, "netns: cannot open \"" + netns + "\": " + strerror(errno));
@@ -432,7 +439,7 @@ Result<json> Networks::attach(const json& req) {
         CTR_TRY_STATUS(nl.set_master_and_up(e.host_link, n.bridge));
         auto inside = CTR_TRY(Netlink::in_netns(nsfd.get()));
         CTR_TRY_STATUS(inside.set_up("lo"));
-        if (!e.mac.empty()) CTR_TRY_STATUS(inside.set_mac(e.ifname, e.mac));
+        CTR_TRY_STATUS(inside.set_mac(e.ifname, e.mac));
         CTR_TRY_STATUS(inside.add_address(e.ifname, e.ip, n.subnet.prefix));
         CTR_TRY_STATUS(inside.set_up(e.ifname));
         if (!n.internal) CTR_TRY_STATUS(inside.add_default_route(e.ifname, n.gateway));
