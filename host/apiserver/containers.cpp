@@ -6,6 +6,7 @@
 #include "plugins/call.hpp"
 #include "plugins/host_env.hpp"
 #include "sys/files.hpp"
+#include "sys/log_index.hpp"
 #include "sys/spawn.hpp"
 
 #include <spdlog/spdlog.h>
@@ -1064,17 +1065,53 @@ void add_container_routes(Router& r, Daemon& d, Containers& cs) {
                 return make_error(CTR_E_INVALID_ARGUMENT, "--tail \"" + t + "\": want a number of lines or all");
             tail = std::stoll(t);
         }
+        // since: seconds since the epoch (fractions allowed): only output written from then on.
+        int64_t since_ns = 0;
+        if (auto it = req.query.find("since"); it != req.query.end()) {
+            char* end = nullptr;
+            double secs = std::strtod(it->second.c_str(), &end);
+            if (it->second.empty() || *end != '\0' || secs < 0)
+                return make_error(CTR_E_INVALID_ARGUMENT, "since \"" + it->second + "\": want seconds since the epoch");
+            since_ns = static_cast<int64_t>(secs * 1e9);
+        }
+        const bool timestamps = req.flag("timestamps");
+        // Output from before marks were kept shows the container's start time.
+        const int64_t fallback_ns = c.started_at.value_or(c.created_at) * int64_t{1000000000};
         fs::path file = cs.dir_of(c.id) / (stream + ".log");
         std::string id = c.id;
         Reply reply;
-        reply.stream = [&cs, &d, file, follow, id, tail](const Writer& write) {
+        reply.stream = [&cs, &d, file, follow, id, tail, since_ns, timestamps, fallback_ns](const Writer& write) {
             std::streamoff offset = tail < 0 ? 0 : tail_offset(file, tail);
+            if (since_ns > 0) {
+                int64_t from = sys::LogIndex::read(file).first_offset_since(since_ns);
+                std::error_code ec;
+                if (from < 0) from = static_cast<int64_t>(fs::file_size(file, ec));  // nothing yet: only what comes
+                offset = std::max<std::streamoff>(offset, from);
+            }
+            bool line_start = true;
+            // With timestamps each line gets the time its first byte was written.
+            auto emit = [&](const std::string& chunk, std::streamoff at) {
+                if (!timestamps) return write(chunk);
+                auto index = sys::LogIndex::read(file);
+                std::string out;
+                for (size_t i = 0; i < chunk.size(); ++i) {
+                    if (line_start) {
+                        int64_t t = index.time_at(at + static_cast<std::streamoff>(i));
+                        out += sys::rfc3339_nano(t ? t : fallback_ns) + " ";
+                        line_start = false;
+                    }
+                    out += chunk[i];
+                    if (chunk[i] == '\n') line_start = true;
+                }
+                return write(out);
+            };
             for (;;) {
                 std::ifstream in(file, std::ios::binary);
                 in.seekg(offset);
                 std::string chunk((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+                std::streamoff at = offset;
                 offset += static_cast<std::streamoff>(chunk.size());
-                if (!chunk.empty() && !write(chunk)) return;
+                if (!chunk.empty() && !emit(chunk, at)) return;
                 if (!follow || d.stopping) return;
                 auto now = cs.get(id);
                 if (!now || now->state != "running") {
@@ -1082,7 +1119,7 @@ void add_container_routes(Router& r, Daemon& d, Containers& cs) {
                     std::ifstream last(file, std::ios::binary);
                     last.seekg(offset);
                     std::string rest((std::istreambuf_iterator<char>(last)), std::istreambuf_iterator<char>());
-                    if (!rest.empty()) write(rest);
+                    if (!rest.empty()) emit(rest, offset);
                     return;
                 }
                 cs.wait_for_shim(id, 50);  // new output shows within 50 ms; the end at once

@@ -6,6 +6,7 @@
 #include "cli/output.hpp"
 #include "sys/files.hpp"
 
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -189,10 +190,11 @@ int exit_code_of(const Error& e) {
 }
 
 // Copies a container's stdout or stderr to ours until it ends.
+// `extra`: more of the query ("&timestamps=1&since=...").
 std::thread follow(const api::Client& client, const std::string& id, const char* stream, std::FILE* out, bool follow_it,
-                   const std::string& tail = "all") {
-    return std::thread([&client, id, stream, out, follow_it, tail] {
-        std::string target = "/v1/containers/" + id + "/logs?stream=" + stream + (follow_it ? "&follow=1" : "") + "&tail=" + tail;
+                   const std::string& tail = "all", const std::string& extra = "") {
+    return std::thread([&client, id, stream, out, follow_it, tail, extra] {
+        std::string target = "/v1/containers/" + id + "/logs?stream=" + stream + (follow_it ? "&follow=1" : "") + "&tail=" + tail + extra;
         (void)client.stream(target, [out](std::string_view data) {
             std::fwrite(data.data(), 1, data.size(), out);
             std::fflush(out);
@@ -391,8 +393,11 @@ void add_run_commands(CLI::App& app, Globals& g) {
     static bool logs_follow = false;
     logs->add_option("container", logs_id, "container")->required();
     logs->add_flag("-f,--follow", logs_follow, "keep following");
-    static std::string logs_tail = "all";
+    static std::string logs_tail = "all", logs_since;
+    static bool logs_timestamps = false;
     logs->add_option("-n,--tail", logs_tail, "only the last N lines of each stream (or all)");
+    logs->add_flag("-t,--timestamps", logs_timestamps, "each line with the time it was written (RFC 3339, UTC)");
+    logs->add_option("--since", logs_since, "only output written since: 2026-11-28T16:14:17Z, seconds since the epoch, or a duration (10m)");
     on_run(logs, g, [&g] {
         auto client = daemon_client(g);
         if (!client) return fail(client.error());
@@ -400,9 +405,18 @@ void add_run_commands(CLI::App& app, Globals& g) {
         if (!c) return fail(c.error());
         if (logs_tail != "all" && (logs_tail.empty() || logs_tail.find_first_not_of("0123456789") != std::string::npos))
             return error("--tail \"" + logs_tail + "\": want a number of lines or all");
+        std::string extra = logs_timestamps ? "&timestamps=1" : "";
+        if (!logs_since.empty()) {
+            double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+            auto since = parse_since(logs_since, now, "--since");
+            if (!since) return fail(since.error());
+            char buf[32];
+            std::snprintf(buf, sizeof buf, "%.6f", *since);
+            extra += std::string("&since=") + buf;
+        }
         std::string id = (*c)["id"];
-        auto out = follow(*client, id, "stdout", stdout, logs_follow, logs_tail);
-        auto err = follow(*client, id, "stderr", stderr, logs_follow, logs_tail);
+        auto out = follow(*client, id, "stdout", stdout, logs_follow, logs_tail, extra);
+        auto err = follow(*client, id, "stderr", stderr, logs_follow, logs_tail, extra);
         out.join();
         err.join();
         return 0;

@@ -25,6 +25,7 @@
 // running container, with the shim's stdio, and exits with its exit code.
 #include "base/log.hpp"
 #include "shim/attach_server.hpp"
+#include "shim/log_watcher.hpp"
 #include "base/paths.hpp"
 #include "plugins/call.hpp"
 #include "plugins/host_env.hpp"
@@ -242,6 +243,13 @@ int main(int argc, char** argv) {
         create["stderr"] = "/dev/stderr";
         if (interactive) create["stdin"] = "/dev/stdin";
     }
+    // When output arrives, for logs --timestamps and --since; without it logs still work.
+    std::unique_ptr<ctr::shim::LogWatcher> log_watcher;
+    if (detached) {
+        auto w = ctr::shim::LogWatcher::start({std::filesystem::path(state_dir) / "stdout.log", std::filesystem::path(state_dir) / "stderr.log"});
+        if (w) log_watcher = std::move(*w);
+        else spdlog::warn("log timestamps: {}", w.error().message);
+    }
     auto created = invoke(rt.create, inst, create, "create");
     if (!created) return tell_failure(created.error(), true);
     stdin_read.reset();  // the container has its own copy
@@ -308,6 +316,7 @@ int main(int argc, char** argv) {
     } else {
         waited = invoke(rt.wait, inst, {{"id", id}}, "wait");
     }
+    log_watcher.reset();  // the last output is marked before the exit is recorded
     remove();
     if (!waited) return fail(waited.error().message);
     int code = waited->value("exit_code", kExitEngine);

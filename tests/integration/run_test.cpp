@@ -9,6 +9,7 @@
 #include <doctest/doctest.h>
 
 #include <future>
+#include <regex>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -400,6 +401,46 @@ TEST_CASE("logs -n shows the last lines of each stream") {
     CHECK(bad.code == 125);
     CHECK(bad.err.find("--tail \"many\"") != std::string::npos);
     CHECK(r.cli({"rm", "counter"}).code == 0);
+}
+
+TEST_CASE("logs -t gives each line the time it was written; --since keeps what came after a time") {
+    if (geteuid() != 0) return;
+    DaemonRoot r;
+    // Two bursts 1.5 s apart, on both streams.
+    REQUIRE(r.cli({"run", "--name", "talker", "--network", "none", shared().image, "sh", "-c",
+                   "echo early; echo early-err >&2; sleep 1.5; echo late; echo late-err >&2"}).code == 0);
+    auto stamped = r.cli({"logs", "-t", "talker"});
+    REQUIRE(stamped.code == 0);
+    // "2026-11-28T16:14:17.123456789Z early"
+    std::regex line_re("([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:([0-9]{2})\\.([0-9]{9})Z) (early|late)\n");
+    std::smatch m;
+    std::string rest = stamped.out;
+    std::vector<double> secs;
+    while (std::regex_search(rest, m, line_re)) {
+        secs.push_back(std::stod(m[2].str()) + std::stod("0." + m[3].str()));
+        rest = m.suffix();
+    }
+    REQUIRE(secs.size() == 2);
+    double gap = secs[1] - secs[0];
+    if (gap < 0) gap += 60;
+    CHECK(gap > 1.2);  // the late line carries its own time, not the early one's
+    CHECK(gap < 5);
+    CHECK(stamped.err.find("Z early-err\n") != std::string::npos);
+    // --since between the bursts: only the late lines. The timestamps say where "between" is.
+    auto inspect = json::parse(r.cli({"inspect", "talker"}).out)[0];
+    double started = static_cast<double>(inspect["started_at"].get<int64_t>());
+    std::string minute_s = stamped.out.substr(0, 17);  // "YYYY-MM-DDTHH:MM:"
+    char between[64];
+    std::snprintf(between, sizeof between, "%s%09.6fZ", minute_s.c_str(), secs[0] + 0.7 >= 60 ? 59.999 : secs[0] + 0.7);
+    auto since = r.cli({"logs", "--since", between, "talker"});
+    CHECK(since.code == 0);
+    CHECK(since.out == "late\n");
+    CHECK(since.err == "late-err\n");
+    CHECK(r.cli({"logs", "--since", std::to_string(static_cast<int64_t>(started) - 5), "talker"}).out == "early\nlate\n");
+    auto bad = r.cli({"logs", "--since", "soon", "talker"});
+    CHECK(bad.code == 125);
+    CHECK(bad.err.find("--since: \"soon\" is not a time") != std::string::npos);
+    CHECK(r.cli({"rm", "talker"}).code == 0);
 }
 
 TEST_CASE("--init runs tini as PID 1: the command is its child, signals reach it, its exit code comes out") {

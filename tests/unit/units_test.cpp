@@ -33,3 +33,20 @@ TEST_CASE("durations") {
         CHECK(r.error().message.find("interval: invalid duration") == 0);
     }
 }
+
+TEST_CASE("--since: epoch seconds, RFC 3339, dates, durations before now") {
+    const double now = 1764346457.0;  // 2025-11-28T16:14:17Z
+    CHECK(*ctr::parse_since("1764346000", now, "x") == doctest::Approx(1764346000));
+    CHECK(*ctr::parse_since("1764346000.25", now, "x") == doctest::Approx(1764346000.25));
+    CHECK(*ctr::parse_since("2025-11-28T16:14:17Z", now, "x") == doctest::Approx(1764346457));
+    CHECK(*ctr::parse_since("2025-11-28T16:14:17.5Z", now, "x") == doctest::Approx(1764346457.5));
+    CHECK(*ctr::parse_since("2025-11-28T17:14:17+01:00", now, "x") == doctest::Approx(1764346457));
+    CHECK(*ctr::parse_since("2025-11-28", now, "x") == doctest::Approx(1764288000));
+    CHECK(*ctr::parse_since("10m", now, "x") == doctest::Approx(now - 600));
+    for (const char* bad : {"yesterday", "2025-13-01", "2025-11-28T25:00:00Z", "", "-5"}) {
+        CAPTURE(bad);
+        auto r = ctr::parse_since(bad, now, "--since");
+        REQUIRE_FALSE(r);
+        CHECK(r.error().message.find("--since") == 0);
+    }
+}

@@ -3,8 +3,41 @@
 #include <cctype>
 #include <cmath>
 #include <cstdio>
+#include <ctime>
+#include <regex>
 
 namespace ctr {
+
+Result<double> parse_since(const std::string& text, double now, const std::string& what) {
+    static const std::regex number("[0-9]+(\\.[0-9]+)?");
+    static const std::regex rfc3339("([0-9]{4})-([0-9]{2})-([0-9]{2})(T([0-9]{2}):([0-9]{2}):([0-9]{2})(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2}))?");
+    std::smatch m;
+    if (std::regex_match(text, number)) return std::stod(text);
+    if (std::regex_match(text, m, rfc3339)) {
+        std::tm tm{};
+        tm.tm_year = std::stoi(m[1]) - 1900;
+        tm.tm_mon = std::stoi(m[2]) - 1;
+        tm.tm_mday = std::stoi(m[3]);
+        if (m[4].matched) {
+            tm.tm_hour = std::stoi(m[5]);
+            tm.tm_min = std::stoi(m[6]);
+            tm.tm_sec = std::stoi(m[7]);
+        }
+        if (tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60)
+            return make_error(CTR_E_INVALID_ARGUMENT, what + ": invalid time \"" + text + "\"");
+        double t = static_cast<double>(timegm(&tm));
+        if (m[8].matched) t += std::stod("0" + m[8].str());
+        if (m[9].matched && m[9].str() != "Z") {
+            std::string z = m[9];
+            int offset = std::stoi(z.substr(1, 2)) * 3600 + std::stoi(z.substr(4, 2)) * 60;
+            t -= z[0] == '+' ? offset : -offset;
+        }
+        return t;
+    }
+    auto d = parse_duration(text, what);
+    if (!d) return make_error(CTR_E_INVALID_ARGUMENT, what + ": \"" + text + "\" is not a time (want 2026-11-28T16:14:17Z, seconds since the epoch, or a duration like 10m)");
+    return now - *d;
+}
 
 Result<double> parse_duration(const std::string& text, const std::string& what) {
     auto bad = [&] {

@@ -1,0 +1,78 @@
+#include "shim/log_watcher.hpp"
+
+#include "sys/files.hpp"
+#include "sys/log_index.hpp"
+
+#include <chrono>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace ctr::shim {
+
+namespace {
+
+int64_t now_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<LogWatcher>> LogWatcher::start(const std::vector<std::filesystem::path>& logs) {
+    std::unique_ptr<LogWatcher> w(new LogWatcher());
+    w->inotify_.reset(::inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
+    if (!w->inotify_.valid()) return sys::errno_error("inotify_init1", "", errno);
+    w->stop_.reset(::eventfd(0, EFD_CLOEXEC));
+    if (!w->stop_.valid()) return sys::errno_error("eventfd", "", errno);
+    for (const auto& p : logs) {
+        sys::UniqueFd log(::open(p.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
+        if (!log.valid()) return sys::errno_error("open", p, errno);
+        File f;
+        f.path = p;
+        f.index.reset(::open(sys::LogIndex::index_of(p).c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
+        if (!f.index.valid()) return sys::errno_error("open", sys::LogIndex::index_of(p), errno);
+        struct stat st {};
+        if (::fstat(log.get(), &st) == 0) f.size = st.st_size;
+        f.watch = ::inotify_add_watch(w->inotify_.get(), p.c_str(), IN_MODIFY);
+        if (f.watch < 0) return sys::errno_error("inotify_add_watch", p, errno);
+        w->files_.push_back(std::move(f));
+    }
+    w->thread_ = std::thread([raw = w.get()] { raw->run(); });
+    return w;
+}
+
+LogWatcher::~LogWatcher() {
+    uint64_t one = 1;
+    [[maybe_unused]] auto n = ::write(stop_.get(), &one, sizeof one);
+    if (thread_.joinable()) thread_.join();
+    scan();  // what came after the last event
+}
+
+void LogWatcher::scan() {
+    for (auto& f : files_) {
+        struct stat st {};
+        if (::stat(f.path.c_str(), &st) != 0 || st.st_size <= f.size) continue;
+        sys::append_mark(f.index.get(), {f.size, now_ns()});
+        f.size = st.st_size;
+    }
+}
+
+void LogWatcher::run() {
+    char buf[4096];
+    for (;;) {
+        pollfd p[2] = {{inotify_.get(), POLLIN, 0}, {stop_.get(), POLLIN, 0}};
+        if (::poll(p, 2, -1) < 0) {
+            if (errno == EINTR) continue;
+            return;
+        }
+        if (p[1].revents) return;
+        while (::read(inotify_.get(), buf, sizeof buf) > 0) {
+        }
+        scan();
+    }
+}
+
+}  // namespace ctr::shim

@@ -1,0 +1,42 @@
+// Marks when a container's log files grow (sys/log_index.hpp). The
+// container writes its log files itself: the shim stays out of the data
+// path, so its death never blocks a container's output. A thread watches the
+// files with inotify and appends a mark each time new bytes appear.
+#pragma once
+
+#include "sys/unique_fd.hpp"
+
+#include <ctr/sdk/result.hpp>
+
+#include <filesystem>
+#include <memory>
+#include <thread>
+#include <vector>
+
+namespace ctr::shim {
+
+class LogWatcher {
+public:
+    // Creates the log files when missing; their current ends are where new output starts.
+    static Result<std::unique_ptr<LogWatcher>> start(const std::vector<std::filesystem::path>& logs);
+    ~LogWatcher();  // a last look at the files, then the thread ends
+    LogWatcher(const LogWatcher&) = delete;
+    LogWatcher& operator=(const LogWatcher&) = delete;
+
+private:
+    struct File {
+        std::filesystem::path path;
+        sys::UniqueFd index;
+        int64_t size = 0;
+        int watch = -1;
+    };
+    LogWatcher() = default;
+    void scan();  // a mark for each file that grew
+    void run();
+
+    std::vector<File> files_;
+    sys::UniqueFd inotify_, stop_;
+    std::thread thread_;
+};
+
+}  // namespace ctr::shim
