@@ -61,6 +61,17 @@ void report(int fd, const nlohmann::json& j) {
     ::close(fd);
 }
 
+// The parent of a process, from /proc; -1 when it is gone.
+pid_t parent_of(pid_t pid) {
+    auto stat = ctr::sys::read_file("/proc/" + std::to_string(pid) + "/stat");
+    if (!stat) return -1;
+    auto close = stat->rfind(')');
+    if (close == std::string::npos) return -1;
+    int ppid = -1;
+    std::sscanf(stat->c_str() + close + 2, "%*c %d", &ppid);
+    return ppid;
+}
+
 int exit_code_of(const ctr::Error& e) {
     return e.status == CTR_E_NOT_FOUND ? kExitNotFound : e.status == CTR_E_PERMISSION_DENIED ? kExitCannotInvoke : kExitEngine;
 }
@@ -163,6 +174,9 @@ int main(int argc, char** argv) {
     app.add_flag("--wait-attach", wait_attach, "detached: start the process once the first client attached");
     app.add_option("--exit-file", exit_file, "exec with --attach-socket: where its exit code goes");
     app.add_flag("--debug", debug, "log debug messages");
+    int exit_code = -1, exit_signal = 0;
+    app.add_option("--exit-code", exit_code, "finish: the container exited with this code (from container-shim-reaper)");
+    app.add_option("--exit-signal", exit_signal, "finish: the signal that ended it");
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -191,6 +205,15 @@ int main(int argc, char** argv) {
     if (!plugin) return tell_failure(plugin.error(), false);
     const ctr_runtime_v1& rt = *(*plugin)->runtime();
     ctr_plugin* inst = (*plugin)->instance();
+
+    if (exit_code >= 0 && detached) {
+        // Finish: the reaper saw the container end. Delete it, then record the exit.
+        (void)invoke(rt.delete_container, inst, {{"id", id}, {"force", true}}, "delete");
+        auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+        nlohmann::json exit = {{"exit_code", exit_code}, {"signal", exit_signal}, {"finished_at", now}};
+        if (auto st = ctr::sys::write_file_atomic(std::filesystem::path(state_dir) / "exit.json", exit.dump()); !st) return fail(st.error().message);
+        return 0;
+    }
 
     if (!exec_id.empty()) {
         // Exec mode: another process in a running container, its stdio ours,
@@ -298,6 +321,25 @@ int main(int argc, char** argv) {
         return record_exit(code, 0);
     }
     if (!waiting) report(sync_fd, {{"ok", true}, {"pid", created->value("pid", 0)}});
+    if (detached && !attachable && created->value("waitable_by_caller", false)) {
+        // The container's process is our child and a fresh plugin can delete
+        // it: the small reaper waits in our place (same pid), then execs us
+        // again to finish. Only if that fails do we wait here.
+        pid_t child = static_cast<pid_t>(created->value("pid", 0));
+        log_watcher.reset();
+        if (child > 0 && parent_of(child) == ::getpid()) {
+            auto reaper = ctr::plugins::helper_path("container-shim-reaper").string();
+            std::vector<std::string> args = {reaper, std::to_string(child), state_dir, "--", ctr::plugins::helper_path("container-shim").string(),
+                                             "--runtime", runtime, "--id", id, "--bundle", bundle, "--root", root, "--state-dir", state_dir};
+            std::vector<char*> argv2;
+            for (auto& a : args) argv2.push_back(a.data());
+            argv2.push_back(nullptr);
+            ::execv(reaper.c_str(), argv2.data());
+            spdlog::warn("exec {}: {}; the shim waits itself", reaper, std::strerror(errno));
+        }
+        auto w = ctr::shim::LogWatcher::start({std::filesystem::path(state_dir) / "stdout.log", std::filesystem::path(state_dir) / "stderr.log"});
+        if (w) log_watcher = std::move(*w);
+    }
     // From here the shim only waits, once per container for as long as it
     // runs: give back the heap that loading and starting used.
     ::malloc_trim(0);

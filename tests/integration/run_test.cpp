@@ -403,6 +403,36 @@ TEST_CASE("logs -n shows the last lines of each stream") {
     CHECK(r.cli({"rm", "counter"}).code == 0);
 }
 
+TEST_CASE("while a detached container runs, its shim is the small static reaper; the exit is recorded and the OCI state deleted") {
+    if (geteuid() != 0) return;
+    DaemonRoot r;
+    auto id = r.cli({"run", "-d", "--name", "lean", "--network", "none", shared().image, "sh", "-c", "echo up; sleep 100"});
+    REQUIRE(id.code == 0);
+    std::string cid = id.out.substr(0, 64);
+    fs::path dir = r.path() / "var/lib/container/containers" / cid;
+    auto pid_text = ctr::sys::read_file(dir / "shim.pid");
+    REQUIRE(pid_text);
+    std::string shim_pid = *pid_text;
+    while (!shim_pid.empty() && shim_pid.back() == '\n') shim_pid.pop_back();
+    std::string exe;
+    for (int i = 0; i < 50 && exe.find("reaper") == std::string::npos; ++i) {
+        std::error_code ec;
+        exe = fs::read_symlink("/proc/" + shim_pid + "/exe", ec).string();
+        usleep(20000);
+    }
+    CHECK(exe.find("container-shim-reaper") != std::string::npos);  // the same pid, now the reaper
+    fs::path oci_state = r.path() / "var/lib/container/plugins/runtime-linux/oci/crun" / cid;
+    CHECK(fs::exists(oci_state));
+    // Output is still marked with its time while the reaper watches.
+    CHECK(r.cli({"logs", "-t", "lean"}).out.find("Z up\n") != std::string::npos);
+    CHECK(r.cli({"kill", "lean"}).code == 0);
+    CHECK(r.cli({"wait", "lean"}).out == "137\n");
+    for (int i = 0; i < 50 && fs::exists(oci_state); ++i) usleep(20000);
+    CHECK_FALSE(fs::exists(oci_state));  // the shim, exec'd again, deleted it
+    CHECK(r.cli({"start", "lean"}).code == 0);  // and the same container runs again
+    CHECK(r.cli({"rm", "-f", "lean"}).code == 0);
+}
+
 TEST_CASE("logs -t gives each line the time it was written; --since keeps what came after a time") {
     if (geteuid() != 0) return;
     DaemonRoot r;

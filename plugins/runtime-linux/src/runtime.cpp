@@ -157,7 +157,9 @@ ctr::Result<json> Runtime::create(const json& req) {
     std::lock_guard<std::mutex> lock(mu_);
     inits_[id] = Process{pid};
     execs_.erase(id);
-    return json{{"id", id}, {"pid", pid}};
+    // The init is our caller's child (we made it a subreaper) and `crun delete`
+    // needs nothing of this instance: the caller may wait for it itself.
+    return json{{"id", id}, {"pid", pid}, {"waitable_by_caller", true}};
 }
 
 ctr::Result<json> Runtime::start(const json& req) {

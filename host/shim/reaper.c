@@ -1,0 +1,134 @@
+/* container-shim-reaper: what stays of a shim while its container runs.
+ *
+ * The shim (a C++ program with a runtime plugin loaded) creates and starts
+ * the container. When the runtime says the container's process is the
+ * shim's own child and can be deleted by a fresh instance of the plugin
+ * ("waitable_by_caller"), the shim execs this small static program in its
+ * place: same pid, same child. It waits for the child and keeps marking
+ * when the log files grow (sys/log_index.hpp: lines "OFFSET UNIX_NS" in
+ * FILE.idx), then execs the shim again to delete the container and record
+ * its exit. A container pays this program's memory while it runs, not the
+ * shim's.
+ *
+ *   container-shim-reaper PID STATE_DIR -- SHIM_ARGV...
+ *
+ * The shim is exec'd as SHIM_ARGV plus "--exit-code N --exit-signal S".
+ * Single-threaded: poll on a pidfd and an inotify fd. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+struct log_file {
+    char* path;
+    int index_fd;
+    long long size;
+};
+
+static struct log_file logs[2];
+
+static long long now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* A mark for each file that grew since the last look. */
+static void scan(void) {
+    for (int i = 0; i < 2; ++i) {
+        struct stat st;
+        if (logs[i].index_fd < 0 || stat(logs[i].path, &st) != 0 || st.st_size <= logs[i].size) continue;
+        char line[64];
+        int n = snprintf(line, sizeof line, "%lld %lld\n", logs[i].size, now_ns());
+        if (n > 0 && write(logs[i].index_fd, line, (size_t)n) < 0) { /* a missing mark only loses a timestamp */ }
+        logs[i].size = st.st_size;
+    }
+}
+
+/* If the shim cannot be exec'd again, the exit is still recorded, so that
+ * the daemon sees it; only the OCI runtime's state is left behind. */
+static void record_exit_alone(const char* dir, int code, int sig) {
+    char *tmp = NULL, *path = NULL, body[128];
+    if (asprintf(&tmp, "%s/exit.json.tmp", dir) < 0 || asprintf(&path, "%s/exit.json", dir) < 0) return;
+    int n = snprintf(body, sizeof body, "{\"exit_code\":%d,\"signal\":%d,\"finished_at\":%lld}", code, sig, now_ns() / 1000000000LL);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) return;
+    if (write(fd, body, (size_t)n) == n && fsync(fd) == 0) rename(tmp, path);
+    close(fd);
+}
+
+int main(int argc, char** argv) {
+    if (argc < 5 || strcmp(argv[3], "--") != 0) {
+        fprintf(stderr, "usage: container-shim-reaper PID STATE_DIR -- SHIM_ARGV...\n");
+        return 125;
+    }
+    pid_t pid = (pid_t)atoi(argv[1]);
+    const char* dir = argv[2];
+    const char* names[2] = {"stdout.log", "stderr.log"};
+    int in = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+    for (int i = 0; i < 2; ++i) {
+        char* index = NULL;
+        logs[i].index_fd = -1;
+        if (asprintf(&logs[i].path, "%s/%s", dir, names[i]) < 0 || asprintf(&index, "%s.idx", logs[i].path) < 0) continue;
+        logs[i].index_fd = open(index, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+        free(index);
+        struct stat st;
+        logs[i].size = stat(logs[i].path, &st) == 0 ? st.st_size : 0;
+        if (in >= 0) inotify_add_watch(in, logs[i].path, IN_MODIFY);
+    }
+    scan();  /* what came while the shim handed over */
+
+    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    while (pidfd >= 0) {
+        struct pollfd p[2] = {{pidfd, POLLIN, 0}, {in, POLLIN, 0}};
+        if (poll(p, in >= 0 ? 2 : 1, -1) < 0) {
+            if (errno == EINTR) continue;
+            break;
+        }
+        if (p[1].revents) {
+            char buf[4096];
+            while (read(in, buf, sizeof buf) > 0) {}
+            scan();
+        }
+        if (p[0].revents) break;
+    }
+    int status = 0, code = 255, sig = 0;
+    pid_t r;
+    do r = waitpid(pid, &status, 0); while (r < 0 && errno == EINTR);
+    if (r == pid) {
+        if (WIFEXITED(status)) code = WEXITSTATUS(status);
+        if (WIFSIGNALED(status)) {
+            sig = WTERMSIG(status);
+            code = 128 + sig;
+        }
+    }
+    while (waitpid(-1, NULL, WNOHANG) > 0) {} /* orphans handed to us, as subreaper */
+    scan();
+
+    char code_s[16], sig_s[16];
+    snprintf(code_s, sizeof code_s, "%d", code);
+    snprintf(sig_s, sizeof sig_s, "%d", sig);
+    int n = argc - 4;
+    char** next = calloc((size_t)n + 5, sizeof *next);
+    if (next) {
+        for (int i = 0; i < n; ++i) next[i] = argv[4 + i];
+        next[n] = "--exit-code";
+        next[n + 1] = code_s;
+        next[n + 2] = "--exit-signal";
+        next[n + 3] = sig_s;
+        execv(next[0], next);
+    }
+    fprintf(stderr, "container-shim-reaper: exec %s: %s\n", argv[4], strerror(errno));
+    record_exit_alone(dir, code, sig);
+    return 0;
+}
