@@ -13,6 +13,7 @@
 #include "base/log.hpp"
 #include "build_config.hpp"
 #include "plugins/host_env.hpp"
+#include "plugins/manifest.hpp"
 #include "sys/files.hpp"
 #include "sys/unique_fd.hpp"
 
@@ -83,6 +84,8 @@ int main(int argc, char** argv) {
     auto cfg = config::load(paths.etc_dir() / "config.toml");
     if (!cfg) return fail(cfg.error().message);
     daemon->config = *cfg;
+    // [plugins.NAME] settings reach every plugin load: ours, the probes', the shims'.
+    if (!cfg->plugin_settings.empty()) ::setenv(plugins::kSettingsEnv, cfg->plugin_settings.dump().c_str(), 1);
     log::add_file(daemon->log_file().string());
     if (!debug) spdlog::set_level(spdlog::level::from_str(cfg->log_level));
 

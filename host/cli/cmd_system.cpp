@@ -9,6 +9,8 @@
 #include "plugins/host_env.hpp"
 #include "plugins/registry.hpp"
 
+#include "plugins/manifest.hpp"
+
 #include <cstdio>
 #include <unistd.h>
 
@@ -17,6 +19,9 @@ namespace ctr::cli {
 namespace {
 
 std::unique_ptr<plugins::Registry> scan_plugins(const Globals& g) {
+    // With the system config's [plugins.NAME] settings, as the daemon loads them.
+    if (auto cfg = config::load(g.paths().etc_dir() / "config.toml"); cfg && !cfg->plugin_settings.empty())
+        ::setenv(plugins::kSettingsEnv, cfg->plugin_settings.dump().c_str(), 1);
     auto options = plugins::default_registry_options(g.paths());
     return plugins::Registry::scan(options);
 }

@@ -433,6 +433,33 @@ TEST_CASE("while a detached container runs, its shim is the small static reaper;
     CHECK(r.cli({"rm", "-f", "lean"}).code == 0);
 }
 
+TEST_CASE("the CLI end to end on runc: run, exit codes, -d, exec, logs, stop, the reaper, restart") {
+    if (geteuid() != 0) return;
+    // The operator picks runc in the system config; every load of runtime-linux sees it.
+    DaemonRoot r;
+    fs::create_directories(r.path() / "etc/container");
+    REQUIRE(ctr::sys::write_file_atomic(r.path() / "etc/container/config.toml", "[plugins.runtime-linux]\noci_runtime = \"runc\"\n"));
+    r.start();
+    CHECK(r.cli({"system", "property", "ls"}).out.find("plugins.runtime-linux.oci_runtime") != std::string::npos);
+    auto ran = r.cli({"run", "--rm", "--network", "none", shared().image, "sh", "-c", "echo out; echo err >&2; exit 3"});
+    CHECK_MESSAGE(ran.code == 3, ran.err);
+    CHECK(ran.out == "out\n");
+    CHECK(ran.err.find("err\n") != std::string::npos);
+    CHECK(r.cli({"run", "--rm", "--network", "none", shared().image, "no-such-program"}).code == 127);
+    auto bg = r.cli({"run", "-d", "--name", "bg", shared().image, "sh", "-c", "echo hello; exec sleep 100"});
+    REQUIRE(bg.code == 0);
+    // runc's state, not crun's, holds the container.
+    CHECK(fs::exists(r.path() / "var/lib/container/plugins/runtime-linux/oci/runc" / bg.out.substr(0, 64)));
+    CHECK(r.cli({"exec", "bg", "sh", "-c", "echo from-exec; exit 4"}).code == 4);
+    CHECK(r.cli({"exec", "bg", "cat", "/proc/1/cmdline"}).out.find("sleep") != std::string::npos);
+    CHECK(r.cli({"logs", "bg"}).out == "hello\n");
+    CHECK(r.cli({"stop", "-t", "1", "bg"}).code == 0);
+    CHECK(json::parse(r.cli({"inspect", "bg"}).out)[0]["exit_code"] == 137);  // sleep as PID 1 ignores TERM
+    CHECK(r.cli({"start", "bg"}).code == 0);
+    CHECK(r.cli({"exec", "bg", "true"}).code == 0);
+    CHECK(r.cli({"rm", "-f", "bg"}).code == 0);
+}
+
 TEST_CASE("logs -t gives each line the time it was written; --since keeps what came after a time") {
     if (geteuid() != 0) return;
     DaemonRoot r;

@@ -48,6 +48,12 @@ TEST_CASE("values are read and checked") {
     CHECK(c->container_memory == 1024LL * 1024 * 1024);
     CHECK(c->registry_insecure == std::vector<std::string>{"r.local:5000"});
     CHECK(c->log_level == "debug");
+    // [plugins.NAME]: settings for that plugin, shown as properties.
+    auto p = load(write(d, "[plugins.runtime-linux]\noci_runtime = \"runc\"\n[plugins.example]\nlevel = 3\n"));
+    REQUIRE(p.has_value());
+    CHECK(p->plugin_settings["runtime-linux"]["oci_runtime"] == "runc");
+    CHECK(p->plugin_settings["example"]["level"] == 3);
+    CHECK(p->properties()["plugins.runtime-linux.oci_runtime"] == "runc");
 }
 
 TEST_CASE("errors name the file, the line and the key") {
@@ -68,6 +74,8 @@ TEST_CASE("errors name the file, the line and the key") {
         {"cpus = 1\n", ":1: key \"cpus\": unknown key"},
         {"[container\n", "config.toml:1:"},
         {"[network]\nsubnet_pool = \"10.0.0.0/24\"\nprefix_length = 16\n", "do not fit in the pool"},
+        {"[plugins]\nruntime-linux = 3\n", ":2: key \"plugins.runtime-linux\": must be a table of settings"},
+        {"[plugins.\"Bad Name\"]\nx = 1\n", "key \"plugins.Bad Name\": not a plugin name"},
     };
     for (const auto& c : cases) {
         CAPTURE(c.text);

@@ -40,7 +40,7 @@ Status check_cidr(const std::string& cidr, const std::string& what) {
 }
 
 nlohmann::json SystemConfig::properties() const {
-    return {{"container.cpus", container_cpus},
+    nlohmann::json p = {{"container.cpus", container_cpus},
             {"container.memory", container_memory},
             {"container.runtime", container_runtime},
             {"network.subnet_pool", network_subnet_pool},
@@ -50,6 +50,9 @@ nlohmann::json SystemConfig::properties() const {
             {"registry.insecure", registry_insecure},
             {"registry.max_concurrent_downloads", registry_max_concurrent_downloads},
             {"log.level", log_level}};
+    for (const auto& [name, settings] : plugin_settings.items())
+        for (const auto& [k, v] : settings.items()) p["plugins." + name + "." + k] = v;
+    return p;
 }
 
 Result<SystemConfig> load(const std::filesystem::path& file) {
@@ -140,7 +143,16 @@ Result<SystemConfig> load(const std::filesystem::path& file) {
     for (const auto& [section, node] : root) {
         std::string s(section.str());
         const toml::table* t = node.as_table();
-        if (!t) return bad(file, node, s, "unknown key (the file holds only tables: container, network, registry, log)");
+        if (!t) return bad(file, node, s, "unknown key (the file holds only tables: container, network, registry, log, plugins)");
+        if (s == "plugins") {  // [plugins.NAME]: the plugin checks its own settings
+            for (const auto& [name, settings] : *t) {
+                std::string key = "plugins." + std::string(name.str());
+                if (!plugins::valid_plugin_name(std::string(name.str()))) return bad(file, settings, key, "not a plugin name");
+                if (!settings.is_table()) return bad(file, settings, key, "must be a table of settings");
+                c.plugin_settings[std::string(name.str())] = plugins::toml_to_json(settings);
+            }
+            continue;
+        }
         for (const auto& [key, value] : *t) {
             std::string full = s + "." + std::string(key.str());
             auto it = schema.find(full);

@@ -23,6 +23,8 @@ struct SystemConfig {
     std::vector<std::string> registry_insecure;
     int registry_max_concurrent_downloads = 3;
     std::string log_level = "info";
+    // [plugins.NAME] tables: settings over plugin NAME's manifest, key by key.
+    nlohmann::json plugin_settings = nlohmann::json::object();
 
     // Flat "section.key" -> value, as `system property ls` shows it.
     nlohmann::json properties() const;

@@ -1,5 +1,7 @@
 #include "plugins/manifest.hpp"
 
+#include <cstdlib>
+
 #include <nlohmann/json.hpp>
 #include <toml++/toml.h>
 
@@ -20,16 +22,18 @@ Error bad(const std::filesystem::path& file, const toml::node& node, const std::
     return make_error(CTR_E_INVALID_ARGUMENT, where(file, node.source()) + ": " + what);
 }
 
+}  // namespace
+
 // TOML -> JSON for the [settings] table. Dates and times become strings.
-nlohmann::json to_json(const toml::node& node) {
+nlohmann::json toml_to_json(const toml::node& node) {
     if (auto t = node.as_table()) {
         nlohmann::json j = nlohmann::json::object();
-        for (const auto& [k, v] : *t) j[std::string(k.str())] = to_json(v);
+        for (const auto& [k, v] : *t) j[std::string(k.str())] = toml_to_json(v);
         return j;
     }
     if (auto a = node.as_array()) {
         nlohmann::json j = nlohmann::json::array();
-        for (const auto& v : *a) j.push_back(to_json(v));
+        for (const auto& v : *a) j.push_back(toml_to_json(v));
         return j;
     }
     if (auto v = node.as_string()) return v->get();
@@ -42,6 +46,8 @@ nlohmann::json to_json(const toml::node& node) {
     else if (auto dt = node.as_date_time()) os << dt->get();
     return os.str();
 }
+
+namespace {
 
 Result<std::string> string_key(const std::filesystem::path& file, const toml::table& t, const char* key,
                                bool required) {
@@ -120,10 +126,18 @@ Result<Manifest> parse_manifest(const std::filesystem::path& file) {
     m.version = CTR_TRY(string_key(file, table, "version", true));
     m.description = CTR_TRY(string_key(file, table, "description", false));
 
+    nlohmann::json settings = nlohmann::json::object();
     if (const toml::node* s = table.get("settings")) {
         if (!s->is_table()) return bad(file, *s, "key \"settings\" must be a table");
-        m.settings_json = to_json(*s).dump();
+        settings = toml_to_json(*s);
     }
+    // The operator's word wins, key by key (the system config's [plugins.NAME]).
+    if (const char* env = std::getenv(kSettingsEnv)) {
+        auto overrides = nlohmann::json::parse(env, nullptr, false);
+        if (overrides.is_object() && overrides.contains(m.name) && overrides[m.name].is_object())
+            for (const auto& [key, value] : overrides[m.name].items()) settings[key] = value;
+    }
+    m.settings_json = settings.dump();
     return m;
 }
 

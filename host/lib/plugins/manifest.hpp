@@ -15,6 +15,9 @@
 #include <ctr/plugin.h>
 #include <ctr/sdk/result.hpp>
 
+#include <nlohmann/json.hpp>
+#include <toml++/toml.h>
+
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -39,6 +42,15 @@ std::optional<ctr_kind> parse_kind(const std::string& s);
 // True for names the host accepts: they become directory names.
 bool valid_plugin_name(const std::string& name);
 
+// Operators' settings over the manifests' own: {"NAME": {"key": value}} in
+// this environment variable. The daemon sets it from the system config's
+// [plugins.NAME] tables, for itself and every process it starts (probes,
+// shims), so that all of them load a plugin with the same settings.
+inline constexpr const char* kSettingsEnv = "CONTAINER_PLUGIN_SETTINGS";
+
 Result<Manifest> parse_manifest(const std::filesystem::path& file);
+
+// TOML -> JSON (for [settings] tables). Dates and times become strings.
+nlohmann::json toml_to_json(const toml::node& node);
 
 }  // namespace ctr::plugins
