@@ -20,6 +20,7 @@
 #include <sstream>
 #include <map>
 #include <poll.h>
+#include <sys/inotify.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <random>
@@ -259,6 +260,9 @@ Result<store::ContainerRecord> Containers::start(const std::string& key, bool wa
     if (c.state != "created" && c.state != "stopped")
         return make_error(CTR_E_FAILED_PRECONDITION, "container " + c.name + " is " + c.state);
     fs::path dir = dir_of(c.id);
+    // The last run's shim may still be deleting the runtime's container
+    // (the exit is recorded before): a new create of the same id waits for it.
+    if (auto t = sys::read_file(dir / "shim.pid"); t && alive(std::atoll(t->c_str()))) wait_for_shim(c.id, 5000);
     std::error_code ec;
     fs::remove(dir / "exit.json", ec);
     fs::remove(dir / "user_stopped", ec);
@@ -734,18 +738,38 @@ Status Containers::kill(const std::string& key, int signal) {
     return ok();
 }
 
-void Containers::wait_for_shim(const std::string& id, int timeout_ms) {
+void Containers::wait_for_shim(const std::string& id, int timeout_ms, bool or_exit_file) {
     auto text = sys::read_file(dir_of(id) / "shim.pid");
     int pid = text ? std::atoi(text->c_str()) : 0;
-    int fd = pid > 0 ? static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)) : -1;
-    if (fd < 0) {  // gone already, or no shim: nothing to wait for
+    sys::UniqueFd shim(pid > 0 ? static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)) : -1);
+    if (!shim.valid()) {  // gone already, or no shim: nothing to wait for
         std::this_thread::sleep_for(std::chrono::milliseconds(std::min(timeout_ms, 10)));
         return;
     }
-    pollfd p{fd, POLLIN, 0};
-    while (::poll(&p, 1, timeout_ms) < 0 && errno == EINTR) {
+    // The exit is recorded (by the reaper) a little before the shim that
+    // deletes the container ends: whoever waits for the exit wakes at once.
+    sys::UniqueFd watch;
+    if (or_exit_file) {
+        watch.reset(::inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
+        if (watch.valid() && ::inotify_add_watch(watch.get(), dir_of(id).c_str(), IN_MOVED_TO | IN_CREATE) < 0) watch.reset();
+        if (fs::exists(dir_of(id) / "exit.json")) return;  // it came before the watch
     }
-    ::close(fd);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    for (;;) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+        if (left <= 0) return;
+        pollfd p[2] = {{shim.get(), POLLIN, 0}, {watch.get(), POLLIN, 0}};
+        int n = ::poll(p, watch.valid() ? 2 : 1, static_cast<int>(left));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0 || p[0].revents) return;
+        alignas(inotify_event) char buf[4096];
+        ssize_t len = ::read(watch.get(), buf, sizeof buf);
+        for (ssize_t at = 0; at < len;) {
+            auto* e = reinterpret_cast<inotify_event*>(buf + at);
+            if (e->len > 0 && std::string(e->name) == "exit.json") return;
+            at += static_cast<ssize_t>(sizeof(inotify_event) + e->len);
+        }
+    }
 }
 
 Result<json> Containers::wait(const std::string& key, const std::atomic<bool>& cancelled) {
@@ -760,7 +784,7 @@ Result<json> Containers::wait(const std::string& key, const std::atomic<bool>& c
     std::string id = c.id;
     while (c.state == "running" || c.state == "creating") {
         if (cancelled || d_.stopping) return make_error(CTR_E_CANCELLED, "wait cancelled");
-        wait_for_shim(id, 1000);
+        wait_for_shim(id, 1000, true);
         auto again = get(id);
         if (!again) {  // removed meanwhile (--rm)
             std::lock_guard<std::mutex> lock(mu_);
@@ -1122,7 +1146,7 @@ void add_container_routes(Router& r, Daemon& d, Containers& cs) {
                     if (!rest.empty()) emit(rest, offset);
                     return;
                 }
-                cs.wait_for_shim(id, 50);  // new output shows within 50 ms; the end at once
+                cs.wait_for_shim(id, 50, true);  // new output shows within 50 ms; the end at once
             }
         };
         return reply;

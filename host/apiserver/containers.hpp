@@ -66,8 +66,9 @@ public:
 
     std::filesystem::path dir_of(const std::string& id) const { return d_.paths.lib_dir() / "containers" / id; }
     // Sleeps until the container's shim exits or `timeout_ms` passes,
-    // whichever is first (a pidfd: no polling of files).
-    void wait_for_shim(const std::string& id, int timeout_ms);
+    // whichever is first (a pidfd: no polling of files); `or_exit_file`: or
+    // until its exit.json appears (inotify).
+    void wait_for_shim(const std::string& id, int timeout_ms, bool or_exit_file = false);
 
     // Rolls back containers caught "creating" by a crash; notes exits that
     // happened while no daemon ran. Then starts the watcher.

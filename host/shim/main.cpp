@@ -207,8 +207,11 @@ int main(int argc, char** argv) {
     ctr_plugin* inst = (*plugin)->instance();
 
     if (exit_code >= 0 && detached) {
-        // Finish: the reaper saw the container end. Delete it, then record the exit.
+        // Finish: the reaper saw the container end and recorded it (the daemon
+        // waits for nothing more). Delete it; record the exit if it could not.
         (void)invoke(rt.delete_container, inst, {{"id", id}, {"force", true}}, "delete");
+        std::error_code ec;
+        if (std::filesystem::exists(std::filesystem::path(state_dir) / "exit.json", ec)) return 0;
         auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
         nlohmann::json exit = {{"exit_code", exit_code}, {"signal", exit_signal}, {"finished_at", now}};
         if (auto st = ctr::sys::write_file_atomic(std::filesystem::path(state_dir) / "exit.json", exit.dump()); !st) return fail(st.error().message);

@@ -6,8 +6,8 @@
  * ("waitable_by_caller"), the shim execs this small static program in its
  * place: same pid, same child. It waits for the child and keeps marking
  * when the log files grow (sys/log_index.hpp: lines "OFFSET UNIX_NS" in
- * FILE.idx), then execs the shim again to delete the container and record
- * its exit. A container pays this program's memory while it runs, not the
+ * FILE.idx), records the exit, then execs the shim again to delete the
+ * container. A container pays this program's memory while it runs, not the
  * shim's.
  *
  *   container-shim-reaper PID STATE_DIR -- SHIM_ARGV...
@@ -55,9 +55,10 @@ static void scan(void) {
     }
 }
 
-/* If the shim cannot be exec'd again, the exit is still recorded, so that
- * the daemon sees it; only the OCI runtime's state is left behind. */
-static void record_exit_alone(const char* dir, int code, int sig) {
+/* The exit is recorded here, before the shim is exec'd to delete the
+ * container: the daemon (watching for exit.json) sees it without waiting for
+ * the delete. Atomic: a temporary file, fsynced, renamed. */
+static void record_exit(const char* dir, int code, int sig) {
     char *tmp = NULL, *path = NULL, body[128];
     if (asprintf(&tmp, "%s/exit.json.tmp", dir) < 0 || asprintf(&path, "%s/exit.json", dir) < 0) return;
     int n = snprintf(body, sizeof body, "{\"exit_code\":%d,\"signal\":%d,\"finished_at\":%lld}", code, sig, now_ns() / 1000000000LL);
@@ -114,6 +115,7 @@ int main(int argc, char** argv) {
     }
     while (waitpid(-1, NULL, WNOHANG) > 0) {} /* orphans handed to us, as subreaper */
     scan();
+    record_exit(dir, code, sig);
 
     char code_s[16], sig_s[16];
     snprintf(code_s, sizeof code_s, "%d", code);
@@ -128,7 +130,7 @@ int main(int argc, char** argv) {
         next[n + 3] = sig_s;
         execv(next[0], next);
     }
+    /* The exit is recorded; only the OCI runtime's state is left behind. */
     fprintf(stderr, "container-shim-reaper: exec %s: %s\n", argv[4], strerror(errno));
-    record_exit_alone(dir, code, sig);
     return 0;
 }
