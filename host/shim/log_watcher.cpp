@@ -21,6 +21,25 @@ int64_t now_ns() {
 
 }  // namespace
 
+std::vector<int64_t> log_sizes(const std::vector<std::filesystem::path>& logs) {
+    std::vector<int64_t> out;
+    for (const auto& p : logs) {
+        struct stat st {};
+        out.push_back(::stat(p.c_str(), &st) == 0 ? static_cast<int64_t>(st.st_size) : 0);
+    }
+    return out;
+}
+
+void mark_growth(const std::vector<std::filesystem::path>& logs, std::vector<int64_t>& sizes) {
+    auto now = log_sizes(logs);
+    for (size_t i = 0; i < logs.size() && i < sizes.size(); ++i) {
+        if (now[i] <= sizes[i]) continue;
+        sys::UniqueFd index(::open(sys::LogIndex::index_of(logs[i]).c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
+        if (index.valid()) sys::append_mark(index.get(), {sizes[i], now_ns()});
+        sizes[i] = now[i];
+    }
+}
+
 Result<std::unique_ptr<LogWatcher>> LogWatcher::start(const std::vector<std::filesystem::path>& logs) {
     std::unique_ptr<LogWatcher> w(new LogWatcher());
     w->inotify_.reset(::inotify_init1(IN_CLOEXEC | IN_NONBLOCK));

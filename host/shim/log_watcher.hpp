@@ -15,6 +15,11 @@
 
 namespace ctr::shim {
 
+// The sizes of `logs` now (0 for a missing file).
+std::vector<int64_t> log_sizes(const std::vector<std::filesystem::path>& logs);
+// One mark for each file that grew past its entry in `sizes`, which is updated.
+void mark_growth(const std::vector<std::filesystem::path>& logs, std::vector<int64_t>& sizes);
+
 class LogWatcher {
 public:
     // Creates the log files when missing; their current ends are where new output starts.

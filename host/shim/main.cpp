@@ -269,13 +269,6 @@ int main(int argc, char** argv) {
         create["stderr"] = "/dev/stderr";
         if (interactive) create["stdin"] = "/dev/stdin";
     }
-    // When output arrives, for logs --timestamps and --since; without it logs still work.
-    std::unique_ptr<ctr::shim::LogWatcher> log_watcher;
-    if (detached) {
-        auto w = ctr::shim::LogWatcher::start({std::filesystem::path(state_dir) / "stdout.log", std::filesystem::path(state_dir) / "stderr.log"});
-        if (w) log_watcher = std::move(*w);
-        else spdlog::warn("log timestamps: {}", w.error().message);
-    }
     auto created = invoke(rt.create, inst, create, "create");
     if (!created) return tell_failure(created.error(), true);
     stdin_read.reset();  // the container has its own copy
@@ -300,6 +293,22 @@ int main(int argc, char** argv) {
         }
         master = std::move(*m);
     }
+    // When output arrives, for logs --timestamps and --since (logs work
+    // without). A shim that hands over to the reaper marks what came before
+    // the hand-over itself; one that waits runs a watcher thread. Either way
+    // the marks start before the container's process runs.
+    const std::vector<std::filesystem::path> logs = {std::filesystem::path(state_dir) / "stdout.log",
+                                                     std::filesystem::path(state_dir) / "stderr.log"};
+    const bool hand_over = detached && !attachable && created->value("waitable_by_caller", false);
+    std::vector<int64_t> log_sizes = ctr::shim::log_sizes(logs);
+    std::unique_ptr<ctr::shim::LogWatcher> log_watcher;
+    auto watch_logs = [&] {
+        ctr::shim::mark_growth(logs, log_sizes);
+        auto w = ctr::shim::LogWatcher::start(logs);
+        if (w) log_watcher = std::move(*w);
+        else spdlog::warn("log timestamps: {}", w.error().message);
+    };
+    if (detached && !hand_over) watch_logs();
     const bool waiting = attachable && wait_attach;
     std::optional<ctr::shim::AttachServer> server;
     if (attachable)
@@ -324,15 +333,16 @@ int main(int argc, char** argv) {
         return record_exit(code, 0);
     }
     if (!waiting) report(sync_fd, {{"ok", true}, {"pid", created->value("pid", 0)}});
-    if (detached && !attachable && created->value("waitable_by_caller", false)) {
+    if (hand_over) {
         // The container's process is our child and a fresh plugin can delete
         // it: the small reaper waits in our place (same pid), then execs us
         // again to finish. Only if that fails do we wait here.
         pid_t child = static_cast<pid_t>(created->value("pid", 0));
-        log_watcher.reset();
+        ctr::shim::mark_growth(logs, log_sizes);  // the reaper marks from here on
         if (child > 0 && parent_of(child) == ::getpid()) {
             auto reaper = ctr::plugins::helper_path("container-shim-reaper").string();
-            std::vector<std::string> args = {reaper, std::to_string(child), state_dir, "--", ctr::plugins::helper_path("container-shim").string(),
+            std::vector<std::string> args = {reaper, std::to_string(child), state_dir, std::to_string(log_sizes[0]), std::to_string(log_sizes[1]),
+                                             "--", ctr::plugins::helper_path("container-shim").string(),
                                              "--runtime", runtime, "--id", id, "--bundle", bundle, "--root", root, "--state-dir", state_dir};
             std::vector<char*> argv2;
             for (auto& a : args) argv2.push_back(a.data());
@@ -340,8 +350,7 @@ int main(int argc, char** argv) {
             ::execv(reaper.c_str(), argv2.data());
             spdlog::warn("exec {}: {}; the shim waits itself", reaper, std::strerror(errno));
         }
-        auto w = ctr::shim::LogWatcher::start({std::filesystem::path(state_dir) / "stdout.log", std::filesystem::path(state_dir) / "stderr.log"});
-        if (w) log_watcher = std::move(*w);
+        watch_logs();
     }
     // From here the shim only waits, once per container for as long as it
     // runs: give back the heap that loading and starting used.

@@ -10,7 +10,10 @@
  * container. A container pays this program's memory while it runs, not the
  * shim's.
  *
- *   container-shim-reaper PID STATE_DIR -- SHIM_ARGV...
+ *   container-shim-reaper PID STATE_DIR OUT_SIZE ERR_SIZE -- SHIM_ARGV...
+ *
+ * OUT_SIZE and ERR_SIZE: how far the shim had marked stdout.log and
+ * stderr.log; what came after gets a mark at once.
  *
  * The shim is exec'd as SHIM_ARGV plus "--exit-code N --exit-signal S".
  * Single-threaded: poll on a pidfd and an inotify fd. */
@@ -69,8 +72,8 @@ static void record_exit(const char* dir, int code, int sig) {
 }
 
 int main(int argc, char** argv) {
-    if (argc < 5 || strcmp(argv[3], "--") != 0) {
-        fprintf(stderr, "usage: container-shim-reaper PID STATE_DIR -- SHIM_ARGV...\n");
+    if (argc < 7 || strcmp(argv[5], "--") != 0) {
+        fprintf(stderr, "usage: container-shim-reaper PID STATE_DIR OUT_SIZE ERR_SIZE -- SHIM_ARGV...\n");
         return 125;
     }
     pid_t pid = (pid_t)atoi(argv[1]);
@@ -83,8 +86,7 @@ int main(int argc, char** argv) {
         if (asprintf(&logs[i].path, "%s/%s", dir, names[i]) < 0 || asprintf(&index, "%s.idx", logs[i].path) < 0) continue;
         logs[i].index_fd = open(index, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
         free(index);
-        struct stat st;
-        logs[i].size = stat(logs[i].path, &st) == 0 ? st.st_size : 0;
+        logs[i].size = atoll(argv[3 + i]);
         if (in >= 0) inotify_add_watch(in, logs[i].path, IN_MODIFY);
     }
     scan();  /* what came while the shim handed over */
@@ -120,10 +122,10 @@ int main(int argc, char** argv) {
     char code_s[16], sig_s[16];
     snprintf(code_s, sizeof code_s, "%d", code);
     snprintf(sig_s, sizeof sig_s, "%d", sig);
-    int n = argc - 4;
+    int n = argc - 6;
     char** next = calloc((size_t)n + 5, sizeof *next);
     if (next) {
-        for (int i = 0; i < n; ++i) next[i] = argv[4 + i];
+        for (int i = 0; i < n; ++i) next[i] = argv[6 + i];
         next[n] = "--exit-code";
         next[n + 1] = code_s;
         next[n + 2] = "--exit-signal";
@@ -131,6 +133,6 @@ int main(int argc, char** argv) {
         execv(next[0], next);
     }
     /* The exit is recorded; only the OCI runtime's state is left behind. */
-    fprintf(stderr, "container-shim-reaper: exec %s: %s\n", argv[4], strerror(errno));
+    fprintf(stderr, "container-shim-reaper: exec %s: %s\n", argv[6], strerror(errno));
     return 0;
 }
