@@ -1,5 +1,6 @@
 // image-oci against a real registry (Debian's docker-registry on loopback),
 // with images built by umoci and pushed by skopeo.
+#include "tests/support/fault_proxy.hpp"
 #include "tests/support/registry.hpp"
 #include "tests/support/run.hpp"
 
@@ -193,6 +194,45 @@ TEST_CASE("registry errors are clear, store nothing, and leave the daemon servin
     CHECK(closed.err.find("cannot reach registry 127.0.0.1:1") != std::string::npos);
     CHECK(json::parse(r.cli({"image", "ls", "--format", "json"}).out).empty());
     CHECK(r.cli({"system", "status"}).code == 0);
+}
+
+TEST_CASE("a flaky registry: 503s are retried with backoff, a blob cut mid-body resumes with Range, a dead one fails cleanly") {
+    if (geteuid() != 0) return;
+    Registry reg;
+    ScratchDir work;
+    // One layer of 4 MiB of random bytes: big enough to cut in the middle.
+    ctr::test::build_and_push(work, {"mkdir -p bin && cp /bin/busybox bin/ && head -c 4194304 /dev/urandom > big"},
+                              "docker://" + reg.host() + "/test/flaky:1");
+    DaemonRoot r;
+    {
+        // Rows 28 and 30: two 503s for blobs, then the first blob's body cut after 1 MiB.
+        ctr::test::FaultProxy proxy(reg.host(), {2, false, 1 << 20});
+        auto pulled = r.cli({"image", "pull", "--progress", "plain", proxy.host() + "/test/flaky:1"});
+        CHECK_MESSAGE(pulled.code == 0, pulled.err);
+        auto seen = proxy.requests();
+        int unavailable_then_retried = 0, resumed = 0;
+        for (const auto& line : seen) {
+            if (line.find("/blobs/") != std::string::npos) ++unavailable_then_retried;
+            if (line.find("[Range: bytes=") != std::string::npos) ++resumed;
+        }
+        CHECK(unavailable_then_retried >= 4);  // 2 refused + the blobs themselves + the resumed one
+        CHECK(resumed >= 1);                   // the cut blob went on from where it stopped
+        // The image is whole: it runs, and its big file has every byte.
+        CHECK(r.cli({"run", "--rm", "--network", "none", proxy.host() + "/test/flaky:1", "/bin/busybox", "stat", "-c", "%s", "/big"}).out ==
+              "4194304\n");
+    }
+    {
+        // A registry whose blobs never come (a fresh root: no blob stored yet):
+        // bounded attempts, then a clear error; nothing stored.
+        DaemonRoot fresh;
+        ctr::test::FaultProxy dead(reg.host(), {0, true, -1});
+        auto failed = fresh.cli({"image", "pull", "--progress", "none", dead.host() + "/test/flaky:1"});
+        CHECK(failed.code == 125);
+        CHECK(failed.err.find("answered HTTP 503") != std::string::npos);
+        CHECK(dead.requests().size() < 40);  // bounded, not a retry storm
+        CHECK(json::parse(fresh.cli({"image", "ls", "--format", "json"}).out).empty());
+        CHECK(fresh.cli({"system", "status"}).code == 0);
+    }
 }
 
 TEST_CASE("a two-platform index: the host's platform by default, --platform to choose, a clear error for none") {

@@ -280,7 +280,7 @@ ctr::Status RegistryClient::authorize(const std::string& challenge) {
 }
 
 ctr::Result<RegistryClient::Response> RegistryClient::send(const std::string& url, const std::vector<std::string>& headers,
-                                                           const WriteFn& write, const Body* body) {
+                                                           const WriteFn& write, const Body* body, bool retry_broken) {
     bool authorized_once = false;
     int delay_ms = 200;
     for (int attempt = 1;; ++attempt) {
@@ -292,7 +292,7 @@ ctr::Result<RegistryClient::Response> RegistryClient::send(const std::string& ur
         auto res = send_once(url, headers, write, auth, body);
         int wait_ms = delay_ms;
         if (!res) {
-            if (res.error().status != CTR_E_UNAVAILABLE) return res.error();  // transient: retried below
+            if (res.error().status != CTR_E_UNAVAILABLE || !retry_broken) return res.error();  // transient: retried below
         } else if (res->status == 401 && !authorized_once) {
             std::string challenge = res->header("www-authenticate");
             if (challenge.empty()) return ctr::make_error(CTR_E_PERMISSION_DENIED, "authentication required for " + host_);
@@ -385,7 +385,7 @@ ctr::Status RegistryClient::blob(const std::string& digest, int64_t size, const 
             if (progress) progress(ingest->offset(), size);
             return true;
         };
-        auto res = send(url, headers, write);
+        auto res = send(url, headers, write, nullptr, false);
         if (!write_error) {
             (void)ingest->restart();
             return write_error;
@@ -400,7 +400,11 @@ ctr::Status RegistryClient::blob(const std::string& digest, int64_t size, const 
             continue;
         }
         if (!res) {
-            if (res.error().status == CTR_E_UNAVAILABLE && attempt < kAttempts) continue;  // resume where we are
+            if (res.error().status == CTR_E_UNAVAILABLE && attempt < kAttempts) {  // resume where we are, after a pause
+                if (cancelled_ && cancelled_()) return ctr::make_error(CTR_E_CANCELLED, "pull cancelled");
+                std::this_thread::sleep_for(std::chrono::milliseconds(100 << std::min(attempt, 6)));
+                continue;
+            }
             return res.error();
         }
         if (res->status == 404) return ctr::make_error(CTR_E_NOT_FOUND, "blob " + digest + " not found in " + host_ + "/" + repository_);

@@ -67,8 +67,11 @@ private:
         const ProgressFn* progress = nullptr;
     };
     // One request with auth and retries. `write` receives a 2xx body.
+    // `retry_broken`: a transfer that broke is sent again whole; false hands
+    // the error back instead, so that a blob can go on with Range from where
+    // it stopped rather than receive its first bytes twice.
     ctr::Result<Response> send(const std::string& url, const std::vector<std::string>& headers, const WriteFn& write,
-                               const Body* body = nullptr);
+                               const Body* body = nullptr, bool retry_broken = true);
     ctr::Result<Response> send_once(const std::string& url, const std::vector<std::string>& headers,
                                     const WriteFn& write, const std::string& authorization, const Body* body = nullptr);
     ctr::Status authorize(const std::string& challenge);
