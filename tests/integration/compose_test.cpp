@@ -227,14 +227,17 @@ TEST_CASE("compose up in the foreground follows every service's output until the
     const std::string file = (dir.path() / "compose.yaml").string();
     REQUIRE(ctr::sys::write_file_atomic(file, "name: fg\nservices:\n  a:\n    image: " + shared().image +
                                                    "\n    command: [sh, -c, 'echo one; sleep 0.5; echo two']\n  b:\n    image: " +
-                                                   shared().image + "\n    command: [sh, -c, 'echo oops >&2; exit 3']\n"));
+                                                   shared().image + "\n    command: [sh, -c, 'echo oops >&2; exit 3']\n  c:\n    image: " +
+                                                   shared().image + "\n    x-container-runtime: example\n    command: [echo, by-example]\n"));
     auto up = r.cli({"compose", "-f", file, "up"});
     CHECK(up.code == 0);
     CHECK(up.out.find("fg-a-1 | one\nfg-a-1 | two\n") != std::string::npos);
     CHECK(up.err.find("fg-b-1 | oops") != std::string::npos);
+    CHECK(up.out.find("fg-c-1 | by-example\n") != std::string::npos);  // x-container-runtime picked the example runtime
+    CHECK(json::parse(r.cli({"inspect", "fg-c-1"}).out)[0]["runtime"] == "example");
     auto ps = json::parse(r.cli({"compose", "-f", file, "ps", "--format", "json"}).out);
-    REQUIRE(ps.size() == 2);
-    for (const auto& c : ps) CHECK(c["exit_code"] == (c["service"] == "a" ? 0 : 3));
+    REQUIRE(ps.size() == 3);
+    for (const auto& c : ps) CHECK(c["exit_code"] == (c["service"] == "b" ? 3 : 0));
     CHECK(r.cli({"compose", "-f", file, "down"}).code == 0);
     CHECK(r.cli({"ls", "-a", "-q"}).out.empty());
 }
