@@ -235,6 +235,36 @@ TEST_CASE("a flaky registry: 503s are retried with backoff, a blob cut mid-body 
     }
 }
 
+TEST_CASE("a disk that fills during a pull: a clear error, no half image, the daemon serving (row 32)") {
+    if (geteuid() != 0) return;
+    Registry reg;
+    ScratchDir work;
+    ctr::test::build_and_push(work, {"mkdir -p bin && cp /bin/busybox bin/ && head -c 6291456 /dev/urandom > big"},
+                              "docker://" + reg.host() + "/test/big:1");
+    DaemonRoot r;
+    // The store on a 4 MiB tmpfs: the 6 MiB layer cannot fit.
+    fs::path store = r.path() / "var/lib/container";
+    fs::create_directories(store);
+    REQUIRE(::mount("tmpfs", store.c_str(), "tmpfs", 0, "size=4m,mode=0700") == 0);
+    struct Unmount {
+        fs::path path;
+        ~Unmount() { ::umount2(path.c_str(), MNT_DETACH); }
+    } unmount{store};
+    auto pulled = r.cli({"image", "pull", "--progress", "none", reg.host() + "/test/big:1"});
+    CHECK(pulled.code == 125);
+    CHECK_MESSAGE(pulled.err.find("No space left on device") != std::string::npos, pulled.err);
+    CHECK(pulled.err.find(store.string()) != std::string::npos);  // it names the path
+    CHECK(json::parse(r.cli({"image", "ls", "--format", "json"}).out).empty());
+    CHECK(r.cli({"system", "status"}).code == 0);
+    // No snapshot and no finished blob of the layer were left; the partial download may stay to be resumed.
+    auto count = [](const fs::path& d) {
+        std::error_code ec;
+        return std::distance(fs::directory_iterator(d, ec), fs::directory_iterator());
+    };
+    CHECK(count(store / "plugins/image-oci/snapshots") == 0);
+    CHECK(r.cli({"system", "stop"}).code == 0);
+}
+
 TEST_CASE("a two-platform index: the host's platform by default, --platform to choose, a clear error for none") {
     if (geteuid() != 0) return;
     Registry reg;
