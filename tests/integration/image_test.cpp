@@ -265,6 +265,41 @@ TEST_CASE("a disk that fills during a pull: a clear error, no half image, the da
     CHECK(r.cli({"system", "stop"}).code == 0);
 }
 
+TEST_CASE("kill -9 of the daemon mid-pull: no half image after the restart, and the next pull resumes the download (row 34)") {
+    if (geteuid() != 0) return;
+    Registry reg;
+    ScratchDir work;
+    ctr::test::build_and_push(work, {"mkdir -p bin && cp /bin/busybox bin/ && head -c 4194304 /dev/urandom > big"},
+                              "docker://" + reg.host() + "/test/slow:1");
+    DaemonRoot r;
+    r.start();
+    std::string image;
+    {
+        // A slow link: 16 KiB every 20 ms. The pull is under way when the daemon dies.
+        ctr::test::FaultProxy slow(reg.host(), {0, false, -1, 20});
+        image = slow.host() + "/test/slow:1";
+        auto pull = std::async(std::launch::async, [&] { return r.cli({"image", "pull", "--progress", "none", image}); });
+        for (int i = 0; i < 200; ++i) {
+            auto seen = slow.requests();
+            if (std::count_if(seen.begin(), seen.end(), [](const std::string& l) { return l.find("/blobs/") != std::string::npos; }) >= 2) break;
+            usleep(20000);
+        }
+        usleep(300000);  // some bytes of the big layer are in
+        r.kill9();
+        CHECK(pull.get().code != 0);
+    }
+    r.start();
+    CHECK(json::parse(r.cli({"image", "ls", "--format", "json"}).out).empty());  // nothing half-made shows
+    // The same registry without faults, through a proxy that notes the requests: the partial blob goes on.
+    ctr::test::FaultProxy clean(reg.host(), {});
+    auto again = r.cli({"image", "pull", "--progress", "none", clean.host() + "/test/slow:1"});
+    CHECK_MESSAGE(again.code == 0, again.err);
+    auto seen = clean.requests();
+    CHECK(std::any_of(seen.begin(), seen.end(), [](const std::string& l) { return l.find("[Range: bytes=") != std::string::npos; }));
+    CHECK(r.cli({"run", "--rm", "--network", "none", clean.host() + "/test/slow:1", "/bin/busybox", "stat", "-c", "%s", "/big"}).out ==
+          "4194304\n");
+}
+
 TEST_CASE("a two-platform index: the host's platform by default, --platform to choose, a clear error for none") {
     if (geteuid() != 0) return;
     Registry reg;

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstring>
 
 namespace ctr::test {
@@ -116,9 +117,11 @@ void FaultProxy::handle(int client) {
     if (!up.valid() || !send_all(up.get(), forwarded.data(), forwarded.size())) return;
     int64_t body_seen = -1;  // -1: still in the response head
     std::string resp_head;
+    const size_t chunk = blob_get && faults_.throttle_ms > 0 ? 16384 : sizeof buf;
     for (;;) {
-        ssize_t n = ::recv(up.get(), buf, sizeof buf, 0);
+        ssize_t n = ::recv(up.get(), buf, chunk, 0);
         if (n <= 0) return;
+        if (chunk != sizeof buf) std::this_thread::sleep_for(std::chrono::milliseconds(faults_.throttle_ms));
         size_t take = static_cast<size_t>(n);
         if (cut) {
             if (body_seen < 0) {

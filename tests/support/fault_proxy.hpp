@@ -21,6 +21,7 @@ public:
         int unavailable = 0;          // blob GETs answered 503 (Retry-After: 0) before the real ones
         bool always_unavailable = false;
         int64_t cut_after = -1;       // the first blob body longer than this is cut there (-1: never)
+        int throttle_ms = 0;          // a pause after each 16 KiB of a blob body (a slow link)
     };
     FaultProxy(std::string upstream, Faults faults);  // upstream: "127.0.0.1:PORT"
     ~FaultProxy();
