@@ -235,6 +235,30 @@ TEST_CASE("a flaky registry: 503s are retried with backoff, a blob cut mid-body 
     }
 }
 
+TEST_CASE("a transfer that stalls is dropped after the configured time and resumed (row 29)") {
+    if (geteuid() != 0) return;
+    Registry reg;
+    ScratchDir work;
+    ctr::test::build_and_push(work, {"mkdir -p bin && cp /bin/busybox bin/ && head -c 2097152 /dev/urandom > big"},
+                              "docker://" + reg.host() + "/test/stall:1");
+    DaemonRoot r;
+    fs::create_directories(r.path() / "etc/container");
+    REQUIRE(ctr::sys::write_file_atomic(r.path() / "etc/container/config.toml", "[plugins.image-oci]\nstall_seconds = 2\n"));
+    ctr::test::FaultProxy proxy(reg.host(), {0, false, 512 * 1024, 0, true});
+    auto started = std::chrono::steady_clock::now();
+    auto pulled = r.cli({"image", "pull", "--progress", "none", proxy.host() + "/test/stall:1"});
+    double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    CHECK_MESSAGE(pulled.code == 0, pulled.err);
+    CHECK(took < 25);  // dropped after ~2 s of silence, not after the proxy's 30
+    auto seen = proxy.requests();
+    CHECK(std::any_of(seen.begin(), seen.end(), [](const std::string& l) { return l.find("[Range: bytes=") != std::string::npos; }));
+    // A bad value is the plugin's clear error at load.
+    REQUIRE(ctr::sys::write_file_atomic(r.path() / "etc/container/config.toml", "[plugins.image-oci]\nstall_seconds = 0\n"));
+    CHECK(r.cli({"system", "stop"}).code == 0);
+    auto plugins = r.cli({"system", "plugin", "ls"});
+    CHECK(plugins.out.find("stall_seconds must be a whole number of seconds from 1 to 3600") != std::string::npos);
+}
+
 TEST_CASE("a disk that fills during a pull: a clear error, no half image, the daemon serving (row 32)") {
     if (geteuid() != 0) return;
     Registry reg;

@@ -141,6 +141,10 @@ void FaultProxy::handle(int client) {
                 // Send up to the cut, then end the connection mid-body.
                 size_t over = static_cast<size_t>(body_seen - faults_.cut_after);
                 send_all(client, buf, take - std::min(over, take));
+                if (faults_.stall) {  // silent until the client gives up (or 30 s)
+                    pollfd p{client, POLLIN, 0};
+                    ::poll(&p, 1, 30000);
+                }
                 ::shutdown(client, SHUT_RDWR);
                 return;
             }

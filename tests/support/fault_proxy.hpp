@@ -22,6 +22,7 @@ public:
         bool always_unavailable = false;
         int64_t cut_after = -1;       // the first blob body longer than this is cut there (-1: never)
         int throttle_ms = 0;          // a pause after each 16 KiB of a blob body (a slow link)
+        bool stall = false;           // with cut_after: hold the connection open, silent, instead of closing it
     };
     FaultProxy(std::string upstream, Faults faults);  // upstream: "127.0.0.1:PORT"
     ~FaultProxy();

@@ -20,6 +20,12 @@ public:
         if (settings.contains("insecure") && settings["insecure"].is_array())
             for (const auto& h : settings["insecure"])
                 if (h.is_string()) o.insecure.push_back(h);
+        if (settings.contains("stall_seconds")) {
+            const json& v = settings["stall_seconds"];
+            if (!v.is_number_integer() || v.get<int64_t>() < 1 || v.get<int64_t>() > 3600)
+                return ctr::make_error(CTR_E_INVALID_ARGUMENT, "settings.stall_seconds must be a whole number of seconds from 1 to 3600");
+            o.stall_seconds = static_cast<int>(v.get<int64_t>());
+        }
         store_ = std::make_unique<image_oci::ImageStore>(o);
         return store_->init();
     }

@@ -27,6 +27,7 @@ ctr::Result<json> ImageStore::push(const json& req, const ctr::sdk::Progress& pr
         creds.password = req["auth"].value("password", "");
     }
     RegistryClient client(ref.domain, ref.path, creds, opt_.insecure, [&progress] { return progress.cancelled(); });
+    client.set_stall_seconds(opt_.stall_seconds);
 
     struct Blob {
         std::string digest;

@@ -133,6 +133,7 @@ ctr::Result<json> ImageStore::pull(const json& req, const ctr::sdk::Progress& pr
         creds.password = req["auth"].value("password", "");
     }
     RegistryClient client(ref.domain, ref.path, creds, opt_.insecure, [&progress] { return progress.cancelled(); });
+    client.set_stall_seconds(opt_.stall_seconds);
 
     // Manifest, through an index if the reference names one.
     auto top = CTR_TRY(client.manifest(ref.ref()));

@@ -25,6 +25,7 @@ struct StoreOptions {
     std::string default_domain = "docker.io";
     std::vector<std::string> insecure;
     int max_concurrent_downloads = 3;
+    int stall_seconds = 60;  // a transfer below 1 byte/s this long is dropped (and resumed)
 };
 
 class ImageStore {

@@ -202,9 +202,9 @@ ctr::Result<RegistryClient::Response> RegistryClient::send_once(const std::strin
     curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &cancelled_);
     curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
     curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 30L);
-    // A transfer that stalls below 1 byte/s for 60 s is dead.
+    // A transfer that stalls below 1 byte/s for stall_seconds_ (60 s) is dead.
     curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, 60L);
+    curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, static_cast<long>(stall_seconds_));
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
     Upload up;
     std::unique_ptr<std::FILE, decltype(&std::fclose)> file(nullptr, &std::fclose);

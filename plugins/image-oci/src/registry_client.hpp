@@ -47,6 +47,8 @@ public:
     ctr::Status put_manifest(const std::string& tag, const std::string& media_type, const std::string& body);
 
     const std::string& host() const { return host_; }
+    // A transfer under 1 byte/s for this long is dropped (a blob then goes on with Range).
+    void set_stall_seconds(int seconds) { stall_seconds_ = seconds; }
 
 private:
     struct Response {
@@ -76,6 +78,7 @@ private:
                                     const WriteFn& write, const std::string& authorization, const Body* body = nullptr);
     ctr::Status authorize(const std::string& challenge);
 
+    int stall_seconds_ = 60;
     std::string host_;        // as in the reference, e.g. "127.0.0.1:5000"
     std::string api_host_;    // where the API lives (docker.io -> registry-1.docker.io)
     std::string repository_;
