@@ -259,6 +259,24 @@ TEST_CASE("a transfer that stalls is dropped after the configured time and resum
     CHECK(plugins.out.find("stall_seconds must be a whole number of seconds from 1 to 3600") != std::string::npos);
 }
 
+TEST_CASE("a decompression bomb stops at the configured layer size; no image is stored (row 19)") {
+    if (geteuid() != 0) return;
+    Registry reg;
+    ScratchDir work;
+    ctr::test::build_and_push(work, {"mkdir -p bin && cp /bin/busybox bin/", "head -c 33554432 /dev/zero > zeros"},
+                              "docker://" + reg.host() + "/test/bomb:1");
+    DaemonRoot r;
+    fs::create_directories(r.path() / "etc/container");
+    REQUIRE(ctr::sys::write_file_atomic(r.path() / "etc/container/config.toml", "[plugins.image-oci]\nmax_layer_bytes = \"8m\"\n"));
+    auto pulled = r.cli({"image", "pull", "--progress", "none", reg.host() + "/test/bomb:1"});
+    CHECK(pulled.code == 125);
+    CHECK_MESSAGE(pulled.err.find("expands past 8388608 bytes (the image-oci setting max_layer_bytes)") != std::string::npos, pulled.err);
+    CHECK(json::parse(r.cli({"image", "ls", "--format", "json"}).out).empty());
+    std::error_code ec;
+    CHECK(std::distance(fs::directory_iterator(r.path() / "var/lib/container/plugins/image-oci/snapshots", ec), fs::directory_iterator()) <= 1);
+    CHECK(r.cli({"system", "status"}).code == 0);
+}
+
 TEST_CASE("a disk that fills during a pull: a clear error, no half image, the daemon serving (row 32)") {
     if (geteuid() != 0) return;
     Registry reg;

@@ -2,6 +2,8 @@
 // root filesystems); this file only maps requests onto it.
 #include "image_store.hpp"
 
+#include "base/units.hpp"
+
 #include <ctr/sdk/plugin.hpp>
 
 namespace {
@@ -25,6 +27,15 @@ public:
             if (!v.is_number_integer() || v.get<int64_t>() < 1 || v.get<int64_t>() > 3600)
                 return ctr::make_error(CTR_E_INVALID_ARGUMENT, "settings.stall_seconds must be a whole number of seconds from 1 to 3600");
             o.stall_seconds = static_cast<int>(v.get<int64_t>());
+        }
+        if (settings.contains("max_layer_bytes")) {
+            const json& v = settings["max_layer_bytes"];
+            auto bytes = v.is_string() ? ctr::parse_size(v.get<std::string>(), "settings.max_layer_bytes")
+                         : v.is_number_integer() ? ctr::Result<int64_t>(v.get<int64_t>())
+                                                 : ctr::Result<int64_t>(ctr::make_error(CTR_E_INVALID_ARGUMENT, "settings.max_layer_bytes must be a size"));
+            if (!bytes) return bytes.error();
+            if (*bytes < 1024) return ctr::make_error(CTR_E_INVALID_ARGUMENT, "settings.max_layer_bytes must be at least 1k");
+            o.max_layer_bytes = *bytes;
         }
         store_ = std::make_unique<image_oci::ImageStore>(o);
         return store_->init();

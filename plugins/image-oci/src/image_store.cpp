@@ -104,7 +104,7 @@ ctr::Status ImageStore::ensure_snapshot(const Descriptor& layer, const std::stri
     fs::create_directories(tmp / "fs", ec);
     if (ec) return ctr::make_error(CTR_E_INTERNAL, "create snapshot: " + ec.message());
     progress.event({{"id", short_id(layer.digest)}, {"action", "unpack"}, {"current", 0}, {"total", layer.size}});
-    auto result = unpack_layer(content_.blob_path(layer.digest), compression, tmp / "fs");
+    auto result = unpack_layer(content_.blob_path(layer.digest), compression, tmp / "fs", opt_.max_layer_bytes);
     if (!result) {
         fs::remove_all(tmp, ec);
         return result.error().wrap("layer " + short_id(layer.digest));

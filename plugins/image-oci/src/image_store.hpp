@@ -26,6 +26,7 @@ struct StoreOptions {
     std::vector<std::string> insecure;
     int max_concurrent_downloads = 3;
     int stall_seconds = 60;  // a transfer below 1 byte/s this long is dropped (and resumed)
+    int64_t max_layer_bytes = int64_t{64} << 30;  // a layer's uncompressed tar may not grow past this
 };
 
 class ImageStore {

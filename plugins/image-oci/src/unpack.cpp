@@ -155,6 +155,8 @@ struct Stage {
     archive* decompressed = nullptr;  // raw format over the compressed blob
     Sha256 hash;
     int64_t bytes = 0;
+    int64_t max_bytes = kNoLayerLimit;
+    bool too_big = false;
 };
 
 struct Blocks {
@@ -166,6 +168,10 @@ la_ssize_t read_block(archive*, void* ctx, const void** out) {
     auto* b = static_cast<Blocks*>(ctx);
     la_ssize_t n = archive_read_data(b->stage->decompressed, b->buf.data(), b->buf.size());
     if (n < 0) return -1;
+    if (n > b->stage->max_bytes - b->stage->bytes) {
+        b->stage->too_big = true;
+        return -1;
+    }
     b->stage->hash.update(b->buf.data(), static_cast<size_t>(n));
     b->stage->bytes += n;
     *out = b->buf.data();
@@ -175,7 +181,7 @@ la_ssize_t read_block(archive*, void* ctx, const void** out) {
 }  // namespace
 
 Result<UnpackResult> unpack_layer(const std::filesystem::path& blob, Compression compression,
-                                  const std::filesystem::path& target) {
+                                  const std::filesystem::path& target, int64_t max_bytes) {
     Fd root(::open(target.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (!root.valid()) return sys_error("open", target.string());
 
@@ -194,6 +200,11 @@ Result<UnpackResult> unpack_layer(const std::filesystem::path& blob, Compression
 
     // Stage 1: the blob, decompressed, as one raw stream.
     Stage stage;
+    stage.max_bytes = max_bytes;
+    auto too_big = [&] {
+        return ctr::make_error(CTR_E_RESOURCE_EXHAUSTED, "layer " + blob.filename().string() + " expands past " +
+                                                             std::to_string(max_bytes) + " bytes (the image-oci setting max_layer_bytes)");
+    };
     std::unique_ptr<archive, int (*)(archive*)> a1(archive_read_new(), archive_read_free);
     stage.decompressed = a1.get();
     switch (compression) {
@@ -221,6 +232,7 @@ Result<UnpackResult> unpack_layer(const std::filesystem::path& blob, Compression
     archive_entry* e = nullptr;
     for (;;) {
         int r = archive_read_next_header(a2.get(), &e);
+        if (stage.too_big) return too_big();
         if (r == ARCHIVE_EOF) break;
         if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
             return ctr::make_error(CTR_E_INVALID_ARGUMENT, std::string("read layer: ") + errstr(a2.get()));
@@ -296,6 +308,7 @@ Result<UnpackResult> unpack_layer(const std::filesystem::path& blob, Compression
                     done += static_cast<size_t>(n);
                 }
             }
+            if (stage.too_big) return too_big();
             if (rr != ARCHIVE_EOF)
                 return ctr::make_error(CTR_E_INVALID_ARGUMENT, "read layer entry \"" + raw + "\": " + errstr(a2.get()));
             if (::ftruncate(f.get(), archive_entry_size(e)) != 0) return sys_error("size", raw);

@@ -10,6 +10,7 @@
 
 #include <ctr/sdk/result.hpp>
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 
@@ -20,7 +21,10 @@ struct UnpackResult {
     int64_t bytes = 0;    // uncompressed size
 };
 
+// `max_bytes`: a layer whose uncompressed tar grows past this is refused
+// (a decompression bomb stops there, whatever its ratio).
+inline constexpr int64_t kNoLayerLimit = INT64_MAX;
 ctr::Result<UnpackResult> unpack_layer(const std::filesystem::path& blob, Compression compression,
-                                       const std::filesystem::path& target);
+                                       const std::filesystem::path& target, int64_t max_bytes = kNoLayerLimit);
 
 }  // namespace image_oci

@@ -74,15 +74,30 @@ std::string make_tar(const std::vector<Entry>& entries, Compression c, std::stri
 struct Layer {
     ctr::test::ScratchDir dir;
     fs::path target() const { return dir.path() / "fs"; }
-    ctr::Result<UnpackResult> unpack(const std::string& bytes, Compression c) {
+    ctr::Result<UnpackResult> unpack(const std::string& bytes, Compression c, int64_t max_bytes = kNoLayerLimit) {
         fs::create_directories(target());
         auto blob = dir.path() / "blob";
         REQUIRE(ctr::sys::write_file_atomic(blob, bytes));
-        return unpack_layer(blob, c, target());
+        return unpack_layer(blob, c, target(), max_bytes);
     }
 };
 
 }  // namespace
+
+TEST_CASE("a layer that expands past the limit is refused, however well it compresses (row 19)") {
+    if (geteuid() != 0) return;
+    // 4 MiB of zeros: a few KiB of gzip.
+    std::vector<Entry> bomb = {{"zeros", AE_IFREG, 0644, std::string(4 << 20, '\0')}};
+    std::string bytes = make_tar(bomb, Compression::gzip);
+    CHECK(bytes.size() < 64 * 1024);
+    Layer l;
+    auto r = l.unpack(bytes, Compression::gzip, 1 << 20);
+    REQUIRE_FALSE(r.has_value());
+    CHECK(r.error().status == CTR_E_RESOURCE_EXHAUSTED);
+    CHECK(r.error().message.find("expands past 1048576 bytes") != std::string::npos);
+    Layer ok_layer;
+    CHECK(ok_layer.unpack(bytes, Compression::gzip, 8 << 20).has_value());  // under the limit it is a sparse file
+}
 
 TEST_CASE("files, dirs, links, devices, owners, modes and xattrs are kept; diff_id is the tar's digest") {
     if (geteuid() != 0) return;
