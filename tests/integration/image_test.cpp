@@ -2,6 +2,7 @@
 // with images built by umoci and pushed by skopeo.
 #include "tests/support/fault_proxy.hpp"
 #include "tests/support/registry.hpp"
+#include "tests/support/token_server.hpp"
 #include "tests/support/run.hpp"
 
 #include "plugins/call.hpp"
@@ -233,6 +234,28 @@ TEST_CASE("a flaky registry: 503s are retried with backoff, a blob cut mid-body 
         CHECK(json::parse(fresh.cli({"image", "ls", "--format", "json"}).out).empty());
         CHECK(fresh.cli({"system", "status"}).code == 0);
     }
+}
+
+TEST_CASE("bearer tokens: a registry behind a token server; the login goes to the token server, the token to the registry") {
+    if (geteuid() != 0) return;
+    ctr::test::TokenServer tokens("tok", "secret");
+    Registry reg(&tokens);
+    ScratchDir work;
+    ctr::test::build_and_push(work, ctr::test::kBusyboxImage, "docker://" + reg.host() + "/test/tok:1", "gzip", "tok:secret");
+    DaemonRoot r;
+    const std::string image = reg.host() + "/test/tok:1";
+    auto anonymous = r.cli({"image", "pull", "--progress", "none", image});
+    CHECK(anonymous.code == 125);
+    CHECK(anonymous.err.find("authentication failed for " + reg.host()) != std::string::npos);
+    CHECK(r.cli({"registry", "login", "-u", "tok", "-p", "secret", reg.host()}).code == 0);
+    auto pulled = r.cli({"image", "pull", "--progress", "none", image});
+    CHECK_MESSAGE(pulled.code == 0, pulled.err);
+    auto seen = tokens.requests();
+    REQUIRE_FALSE(seen.empty());
+    CHECK(seen.back().authenticated);
+    CHECK(seen.back().query.find("service=test-registry") != std::string::npos);
+    CHECK(seen.back().query.find("scope=repository%3Atest%2Ftok%3Apull") != std::string::npos);
+    CHECK(r.cli({"run", "--rm", "--network", "none", image, "echo", "tokened"}).out == "tokened\n");
 }
 
 TEST_CASE("a transfer that stalls is dropped after the configured time and resumed (row 29)") {

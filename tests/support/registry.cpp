@@ -1,4 +1,5 @@
 #include "registry.hpp"
+#include "token_server.hpp"
 
 #include "sys/files.hpp"
 #include "sys/process.hpp"
@@ -52,9 +53,12 @@ std::string sh(const std::string& script) {
     return r->out;
 }
 
+Registry::Registry(const TokenServer* tokens) {
+    start(std::string("auth:\n  token:\n    realm: ") + tokens->realm() + "\n    service: " + TokenServer::kService + "\n    issuer: " +
+          TokenServer::kIssuer + "\n    rootcertbundle: " + tokens->cert_path() + "\n");
+}
+
 Registry::Registry(const std::vector<std::string>& users) {
-    int port = free_port();
-    host_ = "127.0.0.1:" + std::to_string(port);
     std::string auth;
     if (!users.empty()) {
         std::string lines;
@@ -65,6 +69,12 @@ Registry::Registry(const std::vector<std::string>& users) {
         REQUIRE(sys::write_file_atomic(dir_.path() / "htpasswd", lines));
         auth = "auth:\n  htpasswd:\n    realm: test\n    path: " + (dir_.path() / "htpasswd").string() + "\n";
     }
+    start(auth);
+}
+
+void Registry::start(const std::string& auth) {
+    int port = free_port();
+    host_ = "127.0.0.1:" + std::to_string(port);
     std::string config = "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: " +
                          (dir_.path() / "storage").string() + "\n  delete:\n    enabled: true\nhttp:\n  addr: " + host_ + "\n" + auth;
     REQUIRE(sys::write_file_atomic(dir_.path() / "config.yml", config));

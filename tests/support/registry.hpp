@@ -11,14 +11,19 @@
 
 namespace ctr::test {
 
+class TokenServer;
+
 class Registry {
 public:
     // users: "name:password" pairs for htpasswd basic auth (none: anonymous).
     explicit Registry(const std::vector<std::string>& users = {});
+    // Bearer-token auth: the registry trusts `tokens`' certificate and sends clients to its realm.
+    explicit Registry(const TokenServer* tokens);
     ~Registry();
     const std::string& host() const { return host_; }  // "127.0.0.1:PORT"
 
 private:
+    void start(const std::string& auth_yaml);
     ScratchDir dir_;
     sys::Child child_;
     std::string host_;
