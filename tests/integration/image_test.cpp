@@ -258,6 +258,47 @@ TEST_CASE("bearer tokens: a registry behind a token server; the login goes to th
     CHECK(r.cli({"run", "--rm", "--network", "none", image, "echo", "tokened"}).out == "tokened\n");
 }
 
+TEST_CASE("a layer whose gzip stream ends too soon: a clear error, no image, the daemon serving (row 18)") {
+    if (geteuid() != 0) return;
+    Registry reg;
+    ScratchDir work;
+    std::string w = work.path().string();
+    // An image whose only layer is cut in half, its digest and size made to match the cut bytes.
+    ctr::test::sh("cd " + w + " && umoci init --layout L && umoci new --image L:t && umoci unpack --image L:t B >/dev/null && "
+                  "head -c 1048576 /dev/urandom > B/rootfs/data && umoci repack --image L:t B >/dev/null && "
+                  "python3 - <<'PY'\n"
+                  "import hashlib, json, os\n"
+                  "L = 'L'\n"
+                  "def blob(d): return os.path.join(L, 'blobs', 'sha256', d.split(':')[1])\n"
+                  "def put(data):\n"
+                  "    d = 'sha256:' + hashlib.sha256(data).hexdigest()\n"
+                  "    open(blob(d), 'wb').write(data)\n"
+                  "    return d\n"
+                  "index = json.load(open(os.path.join(L, 'index.json')))\n"
+                  "m = index['manifests'][0]\n"
+                  "manifest = json.load(open(blob(m['digest'])))\n"
+                  "layer = manifest['layers'][0]\n"
+                  "data = open(blob(layer['digest']), 'rb').read()\n"
+                  "cut = data[: len(data) // 2]\n"
+                  "layer['digest'] = put(cut)\n"
+                  "layer['size'] = len(cut)\n"
+                  "raw = json.dumps(manifest).encode()\n"
+                  "m['digest'] = put(raw)\n"
+                  "m['size'] = len(raw)\n"
+                  "json.dump(index, open(os.path.join(L, 'index.json'), 'w'))\n"
+                  "PY\n"
+                  "skopeo copy --quiet --dest-tls-verify=false oci:L:t docker://" + reg.host() + "/test/cut:1");
+    DaemonRoot r;
+    auto pulled = r.cli({"image", "pull", "--progress", "none", reg.host() + "/test/cut:1"});
+    CHECK(pulled.code == 125);
+    CHECK_MESSAGE(pulled.err.find("read layer entry \"data\": unexpected end or corrupt data") != std::string::npos, pulled.err);
+    auto at = pulled.err.find("container: layer ");
+    REQUIRE(at != std::string::npos);
+    CHECK(pulled.err.find(": layer ", at + 10) == std::string::npos);  // the layer is named once
+    CHECK(json::parse(r.cli({"image", "ls", "--format", "json"}).out).empty());
+    CHECK(r.cli({"system", "status"}).code == 0);
+}
+
 TEST_CASE("a transfer that stalls is dropped after the configured time and resumed (row 29)") {
     if (geteuid() != 0) return;
     Registry reg;

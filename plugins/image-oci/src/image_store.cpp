@@ -200,7 +200,9 @@ ctr::Result<json> ImageStore::pull(const json& req, const ctr::sdk::Progress& pr
             if (st) progress.event({{"id", id}, {"action", "done"}, {"current", l.size}, {"total", l.size}});
             if (!st) {
                 std::lock_guard<std::mutex> lock(err_mu);
-                if (first_error) first_error = st.error().wrap("layer " + id);
+                // Unpack errors name their layer already; download errors get it here.
+                if (first_error)
+                    first_error = st.error().message.rfind("layer " + id, 0) == 0 ? st.error() : st.error().wrap("layer " + id);
                 next = manifest.layers.size();  // stop the others from starting more
                 return;
             }
