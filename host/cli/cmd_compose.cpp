@@ -304,9 +304,11 @@ void add_compose_commands(CLI::App& app, Globals& g) {
     });
 
     // start, stop, restart: the project's existing containers.
+    static std::vector<std::string> verb_services[3];  // one list per verb, as long as the command tree lives
+    int slot = 0;
     for (const char* verb : {"start", "stop", "restart"}) {
         auto* cmd = compose->add_subcommand(verb, std::string(verb) + " the services' containers");
-        auto* services = new std::vector<std::string>();  // lives as long as the command tree
+        auto* services = &verb_services[slot++];
         cmd->add_option("service", *services, "services (default: all)");
         std::string v = verb;
         on_run(cmd, g, [&g, services, v] {
