@@ -6,6 +6,7 @@
 #include "plugins/call.hpp"
 #include "plugins/host_env.hpp"
 #include "sys/files.hpp"
+#include "sys/io.hpp"
 #include "sys/log_index.hpp"
 #include "sys/spawn.hpp"
 
@@ -478,17 +479,7 @@ std::streamoff tail_offset(const fs::path& file, int64_t lines) {
 // Copies bytes both ways between an attached client and the shim until one
 // side ends; the framing is theirs (api/attach_protocol.hpp).
 void relay(int client, int shim, const std::string& leftover) {
-    auto put = [](int fd, const char* p, size_t n) {
-        while (n > 0) {
-            ssize_t w = ::send(fd, p, n, MSG_NOSIGNAL);
-            if (w < 0 && errno == EINTR) continue;
-            if (w <= 0) return false;
-            p += w;
-            n -= static_cast<size_t>(w);
-        }
-        return true;
-    };
-    if (!put(shim, leftover.data(), leftover.size())) return;
+    if (!sys::send_all(shim, leftover)) return;
     char buf[65536];
     for (;;) {
         pollfd fds[2] = {{client, POLLIN, 0}, {shim, POLLIN, 0}};
@@ -499,7 +490,7 @@ void relay(int client, int shim, const std::string& leftover) {
         for (int i = 0; i < 2; ++i) {
             if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
             ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
-            if (n <= 0 || !put(fds[1 - i].fd, buf, static_cast<size_t>(n))) {
+            if (n <= 0 || !sys::send_all(fds[1 - i].fd, std::string_view(buf, static_cast<size_t>(n)))) {
                 ::shutdown(client, SHUT_RDWR);
                 return;
             }

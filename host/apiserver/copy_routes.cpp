@@ -5,6 +5,7 @@
 
 #include "plugins/host_env.hpp"
 #include "sys/files.hpp"
+#include "sys/io.hpp"
 #include "sys/process.hpp"
 #include "sys/spawn.hpp"
 #include "sys/unique_fd.hpp"
@@ -84,17 +85,6 @@ std::string read_all(int fd) {
     return s;
 }
 
-bool send_all(int fd, const char* p, size_t n) {
-    while (n > 0) {
-        ssize_t w = ::send(fd, p, n, MSG_NOSIGNAL);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) return false;
-        p += w;
-        n -= static_cast<size_t>(w);
-    }
-    return true;
-}
-
 // The helper's tar, from its stdout to the reply; what it says on stderr goes to our log.
 void stream_out(const std::vector<std::string>& args, const Writer& write) {
     int out[2], err[2];
@@ -148,7 +138,7 @@ void stream_out(const std::vector<std::string>& args, const Writer& write) {
 void stream_in(int client, std::string leftover, const std::vector<std::string>& args) {
     auto answer = [client](const json& j) {
         std::string line = j.dump() + "\n";
-        send_all(client, line.data(), line.size());
+        sys::send_all(client, line);
         ::shutdown(client, SHUT_RDWR);
     };
     auto fail = [&](const Error& e) { answer({{"error", {{"message", e.message}, {"code", e.status}}}}); };
@@ -170,13 +160,13 @@ void stream_in(int client, std::string leftover, const std::vector<std::string>&
     ::close(err[1]);
     if (!spawned) return fail(spawned.error());
 
-    bool flowing = send_all(to_helper.get(), leftover.data(), leftover.size());
+    bool flowing = sys::send_all(to_helper.get(), leftover);
     char buf[65536];
     while (flowing) {
         ssize_t n = ::read(client, buf, sizeof buf);
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) break;  // the client shut its side: the whole tar is here
-        flowing = send_all(to_helper.get(), buf, static_cast<size_t>(n));
+        flowing = sys::send_all(to_helper.get(), std::string_view(buf, static_cast<size_t>(n)));
     }
     ::shutdown(to_helper.get(), SHUT_WR);
     std::string said = read_all(err_r.get());

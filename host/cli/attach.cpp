@@ -1,6 +1,7 @@
 #include "cli/attach.hpp"
 
 #include "api/attach_protocol.hpp"
+#include "sys/io.hpp"
 #include "sys/unique_fd.hpp"
 
 #include <fcntl.h>
@@ -53,17 +54,6 @@ void on_signal(int sig) {
     [[maybe_unused]] auto w = ::write(g_signal_pipe, &c, 1);
 }
 
-bool send_all(int fd, const std::string& data) {
-    size_t off = 0;
-    while (off < data.size()) {
-        ssize_t n = ::send(fd, data.data() + off, data.size() - off, MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return false;
-        off += static_cast<size_t>(n);
-    }
-    return true;
-}
-
 void write_out(const std::string& data) {
     size_t off = 0;
     while (off < data.size()) {
@@ -102,7 +92,7 @@ Status attach_session(const api::Client& client, const std::string& id, bool int
         sa.sa_flags = SA_RESTART;  // the API calls around us are not to see EINTR
         ::sigaction(SIGWINCH, &sa, &old_winch);
         // A change between the request and now.
-        if (auto size = our_size(); !size.empty()) send_all(conn.get(), size);
+        if (auto size = our_size(); !size.empty()) sys::send_all(conn.get(), size);
     }
     sys::UniqueFd winch_read(winch[0]), winch_write(winch[1]);
     RawTerminal raw(tty && interactive ? STDIN_FILENO : -1);
@@ -132,16 +122,16 @@ Status attach_session(const api::Client& client, const std::string& id, bool int
         if (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) {
             ssize_t n = ::read(STDIN_FILENO, buf, sizeof buf);
             if (n > 0) {
-                send_all(conn.get(), attach::frame(attach::Frame::stdin_data, std::string_view(buf, static_cast<size_t>(n))));
+                sys::send_all(conn.get(), attach::frame(attach::Frame::stdin_data, std::string_view(buf, static_cast<size_t>(n))));
             } else if (n == 0 || errno != EINTR) {
                 stdin_open = false;
-                send_all(conn.get(), attach::frame(attach::Frame::stdin_close, ""));
+                sys::send_all(conn.get(), attach::frame(attach::Frame::stdin_close, ""));
             }
         }
         if (fds[2].revents & POLLIN) {
             while (::read(winch_read.get(), buf, sizeof buf) > 0) {
             }
-            if (auto size = our_size(); !size.empty()) send_all(conn.get(), size);
+            if (auto size = our_size(); !size.empty()) sys::send_all(conn.get(), size);
         }
     }
     if (winch[1] >= 0) {

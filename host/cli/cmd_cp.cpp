@@ -6,6 +6,7 @@
 #include "cli/app.hpp"
 #include "cli/output.hpp"
 #include "copy/tar_tree.hpp"
+#include "sys/io.hpp"
 #include "sys/unique_fd.hpp"
 
 #include <cerrno>
@@ -31,16 +32,6 @@ Side parse_side(const std::string& arg) {
     auto colon = arg.find(':');
     if (colon == std::string::npos || colon == 0 || arg.substr(0, colon).find('/') != std::string::npos) return {"", arg};
     return {arg.substr(0, colon), arg.substr(colon + 1)};
-}
-
-bool send_all(int fd, std::string_view d) {
-    while (!d.empty()) {
-        ssize_t n = ::send(fd, d.data(), d.size(), MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return false;
-        d.remove_prefix(static_cast<size_t>(n));
-    }
-    return true;
 }
 
 std::string archive_target(const std::string& container) { return "/v1/containers/" + url_escape(container) + "/archive"; }
@@ -79,7 +70,7 @@ Status copy_out(const api::Client& client, const Side& src, const std::string& d
     std::thread fetch([&] {
         fetched = client.stream(target, [&](std::string_view d) {
             bytes += static_cast<int64_t>(d.size());
-            return send_all(writer.get(), d);
+            return sys::send_all(writer.get(), d);
         });
         ::shutdown(writer.get(), SHUT_WR);
     });
@@ -109,7 +100,7 @@ Status copy_in(const api::Client& client, const std::string& src, const Side& de
     sys::UniqueFd conn(up.fd);
     auto out = [&](std::string_view d) {
         bytes += static_cast<int64_t>(d.size());
-        return send_all(conn.get(), d);
+        return sys::send_all(conn.get(), d);
     };
     if (raw) {
         if (isatty(STDIN_FILENO)) return make_error(CTR_E_INVALID_ARGUMENT, "cp: refusing to read a tar from a terminal");

@@ -15,6 +15,7 @@
 // Errors: one line on stderr; exit code 2 when a path is missing, else 1.
 #include "copy/tar_tree.hpp"
 #include "sys/files.hpp"
+#include "sys/io.hpp"
 #include "sys/unique_fd.hpp"
 
 #include <CLI/CLI.hpp>
@@ -83,16 +84,6 @@ nlohmann::json stat_json(const std::string& path, bool follow) {
     return j;
 }
 
-bool write_all(int fd, std::string_view data) {
-    while (!data.empty()) {
-        ssize_t n = ::write(fd, data.data(), data.size());
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return false;
-        data.remove_prefix(static_cast<size_t>(n));
-    }
-    return true;
-}
-
 int fail(const Error& e) {
     std::fprintf(stderr, "%s\n", e.message.c_str());
     return e.status == CTR_E_NOT_FOUND ? 2 : 1;
@@ -132,7 +123,7 @@ int main(int argc, char** argv) {
         copy::WriteOptions o;
         o.prefix = prefix;
         o.follow = follow;
-        auto written = copy::write_tree(path, o, [](std::string_view d) { return write_all(1, d); });
+        auto written = copy::write_tree(path, o, [](std::string_view d) { return sys::write_all(1, d); });
         return written ? 0 : fail(written.error());
     }
     copy::ExtractOptions o;

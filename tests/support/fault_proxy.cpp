@@ -1,5 +1,7 @@
 #include "fault_proxy.hpp"
 
+#include "sys/io.hpp"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -13,17 +15,6 @@
 namespace ctr::test {
 
 namespace {
-
-bool send_all(int fd, const char* p, size_t n) {
-    while (n > 0) {
-        ssize_t w = ::send(fd, p, n, MSG_NOSIGNAL);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) return false;
-        p += w;
-        n -= static_cast<size_t>(w);
-    }
-    return true;
-}
 
 int connect_to(const std::string& hostport) {
     auto colon = hostport.rfind(':');
@@ -105,7 +96,7 @@ void FaultProxy::handle(int client) {
         if (blob_get && (faults_.always_unavailable || unavailable_left_ > 0)) {
             --unavailable_left_;
             static const char k503[] = "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 0\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
-            send_all(client, k503, sizeof k503 - 1);
+            sys::send_all(client, std::string_view(k503, sizeof k503 - 1));
             return;
         }
         cut = blob_get && faults_.cut_after >= 0 && !cut_done_;  // until one body was long enough to cut
@@ -114,7 +105,7 @@ void FaultProxy::handle(int client) {
     auto eol = head.find("\r\n");
     std::string forwarded = head.substr(0, eol + 2) + "Connection: close\r\n" + head.substr(eol + 2);
     sys::UniqueFd up(connect_to(upstream_));
-    if (!up.valid() || !send_all(up.get(), forwarded.data(), forwarded.size())) return;
+    if (!up.valid() || !sys::send_all(up.get(), forwarded)) return;
     int64_t body_seen = -1;  // -1: still in the response head
     std::string resp_head;
     const size_t chunk = blob_get && faults_.throttle_ms > 0 ? 16384 : sizeof buf;
@@ -140,7 +131,7 @@ void FaultProxy::handle(int client) {
             if (first_cut) {
                 // Send up to the cut, then end the connection mid-body.
                 size_t over = static_cast<size_t>(body_seen - faults_.cut_after);
-                send_all(client, buf, take - std::min(over, take));
+                sys::send_all(client, std::string_view(buf, take - std::min(over, take)));
                 if (faults_.stall) {  // silent until the client gives up (or 30 s)
                     pollfd p{client, POLLIN, 0};
                     ::poll(&p, 1, 30000);
@@ -149,7 +140,7 @@ void FaultProxy::handle(int client) {
                 return;
             }
         }
-        if (!send_all(client, buf, take)) return;
+        if (!sys::send_all(client, std::string_view(buf, take))) return;
     }
 }
 

@@ -1,6 +1,7 @@
 #include "token_server.hpp"
 
 #include "registry.hpp"
+#include "sys/io.hpp"
 
 #include <nlohmann/json.hpp>
 #include <openssl/evp.h>
@@ -47,16 +48,6 @@ std::string url_decode(const std::string& s) {
         }
     }
     return out;
-}
-
-bool send_all(int fd, const std::string& s) {
-    size_t at = 0;
-    while (at < s.size()) {
-        ssize_t n = ::send(fd, s.data() + at, s.size() - at, MSG_NOSIGNAL);
-        if (n <= 0) return false;
-        at += static_cast<size_t>(n);
-    }
-    return true;
 }
 
 }  // namespace
@@ -130,11 +121,11 @@ void TokenServer::handle(int client) {
         seen_.push_back({query, authenticated});
     }
     if (!user_.empty() && !authenticated) {
-        send_all(client, "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"token\"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        sys::send_all(client, "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"token\"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
         return;
     }
     std::string body = nlohmann::json{{"token", token_for(query)}, {"expires_in", 300}}.dump();
-    send_all(client, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+    sys::send_all(client, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
                          "\r\nConnection: close\r\n\r\n" + body);
 }
 
