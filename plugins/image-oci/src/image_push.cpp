@@ -21,13 +21,8 @@ ctr::Result<json> ImageStore::push(const json& req, const ctr::sdk::Progress& pr
         if (!index["images"].contains(ref.str())) return ctr::make_error(CTR_E_NOT_FOUND, "no image " + ref.str() + " in the store (tag one first)");
         rec = index["images"][ref.str()];
     }
-    Credentials creds;
-    if (req.contains("auth") && req["auth"].is_object()) {
-        creds.username = req["auth"].value("username", "");
-        creds.password = req["auth"].value("password", "");
-    }
-    RegistryClient client(ref.domain, ref.path, creds, opt_.insecure, [&progress] { return progress.cancelled(); });
-    client.set_stall_seconds(opt_.stall_seconds);
+    auto client_ptr = client_for(ref, req, progress);
+    RegistryClient& client = *client_ptr;
 
     struct Blob {
         std::string digest;

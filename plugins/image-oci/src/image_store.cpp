@@ -92,6 +92,17 @@ ctr::Result<std::string> ImageStore::key_of(const std::string& reference) const 
     return ref.str();
 }
 
+std::unique_ptr<RegistryClient> ImageStore::client_for(const Reference& ref, const json& req, const ctr::sdk::Progress& progress) const {
+    Credentials creds;
+    if (req.contains("auth") && req["auth"].is_object()) {
+        creds.username = req["auth"].value("username", "");
+        creds.password = req["auth"].value("password", "");
+    }
+    auto client = std::make_unique<RegistryClient>(ref.domain, ref.path, creds, opt_.insecure, [&progress] { return progress.cancelled(); });
+    client->set_stall_seconds(opt_.stall_seconds);
+    return client;
+}
+
 ctr::Status ImageStore::ensure_snapshot(const Descriptor& layer, const std::string& diff_id, const std::string& chain_id,
                                         const ctr::sdk::Progress& progress) {
     fs::path final_dir = snapshot_dir(chain_id);
@@ -127,13 +138,8 @@ ctr::Result<json> ImageStore::pull(const json& req, const ctr::sdk::Progress& pr
     int64_t concurrency = CTR_TRY(ctr::sdk::get_int(req, "max_concurrent_downloads", opt_.max_concurrent_downloads));
     if (concurrency < 1 || concurrency > 32)
         return ctr::make_error(CTR_E_INVALID_ARGUMENT, "max_concurrent_downloads must be from 1 to 32");
-    Credentials creds;
-    if (req.contains("auth") && req["auth"].is_object()) {
-        creds.username = req["auth"].value("username", "");
-        creds.password = req["auth"].value("password", "");
-    }
-    RegistryClient client(ref.domain, ref.path, creds, opt_.insecure, [&progress] { return progress.cancelled(); });
-    client.set_stall_seconds(opt_.stall_seconds);
+    auto client_ptr = client_for(ref, req, progress);
+    RegistryClient& client = *client_ptr;
 
     // Manifest, through an index if the reference names one.
     auto top = CTR_TRY(client.manifest(ref.ref()));

@@ -12,6 +12,7 @@
 #include <ctr/sdk/plugin.hpp>
 
 #include <filesystem>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -51,6 +52,9 @@ public:
     ctr::Result<json> push(const json& request, const ctr::sdk::Progress& progress);
 
 private:
+    // A client for the reference's registry: the request's login ("auth"),
+    // our settings, the request's cancellation.
+    std::unique_ptr<RegistryClient> client_for(const Reference& ref, const json& request, const ctr::sdk::Progress& progress) const;
     ctr::Result<json> read_index() const;               // images.json, under mu_
     ctr::Status write_index(const json& index) const;   // atomically, under mu_
     ctr::Result<std::string> key_of(const std::string& reference) const;
