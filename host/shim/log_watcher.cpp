@@ -49,16 +49,10 @@ Result<std::unique_ptr<LogWatcher>> LogWatcher::start(const std::vector<std::fil
     for (const auto& p : logs) {
         sys::UniqueFd log(::open(p.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
         if (!log.valid()) return sys::errno_error("open", p, errno);
-        File f;
-        f.path = p;
-        f.index.reset(::open(sys::LogIndex::index_of(p).c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
-        if (!f.index.valid()) return sys::errno_error("open", sys::LogIndex::index_of(p), errno);
-        struct stat st {};
-        if (::fstat(log.get(), &st) == 0) f.size = st.st_size;
-        f.watch = ::inotify_add_watch(w->inotify_.get(), p.c_str(), IN_MODIFY);
-        if (f.watch < 0) return sys::errno_error("inotify_add_watch", p, errno);
-        w->files_.push_back(std::move(f));
+        if (::inotify_add_watch(w->inotify_.get(), p.c_str(), IN_MODIFY) < 0) return sys::errno_error("inotify_add_watch", p, errno);
     }
+    w->logs_ = logs;
+    w->sizes_ = log_sizes(logs);
     w->thread_ = std::thread([raw = w.get()] { raw->run(); });
     return w;
 }
@@ -67,16 +61,7 @@ LogWatcher::~LogWatcher() {
     uint64_t one = 1;
     [[maybe_unused]] auto n = ::write(stop_.get(), &one, sizeof one);
     if (thread_.joinable()) thread_.join();
-    scan();  // what came after the last event
-}
-
-void LogWatcher::scan() {
-    for (auto& f : files_) {
-        struct stat st {};
-        if (::stat(f.path.c_str(), &st) != 0 || st.st_size <= f.size) continue;
-        sys::append_mark(f.index.get(), {f.size, now_ns()});
-        f.size = st.st_size;
-    }
+    mark_growth(logs_, sizes_);  // what came after the last event
 }
 
 void LogWatcher::run() {
@@ -90,7 +75,7 @@ void LogWatcher::run() {
         if (p[1].revents) return;
         while (::read(inotify_.get(), buf, sizeof buf) > 0) {
         }
-        scan();
+        mark_growth(logs_, sizes_);
     }
 }
 

@@ -29,17 +29,11 @@ public:
     LogWatcher& operator=(const LogWatcher&) = delete;
 
 private:
-    struct File {
-        std::filesystem::path path;
-        sys::UniqueFd index;
-        int64_t size = 0;
-        int watch = -1;
-    };
     LogWatcher() = default;
-    void scan();  // a mark for each file that grew
     void run();
 
-    std::vector<File> files_;
+    std::vector<std::filesystem::path> logs_;
+    std::vector<int64_t> sizes_;  // marked up to here
     sys::UniqueFd inotify_, stop_;
     std::thread thread_;
 };
