@@ -64,7 +64,7 @@ void add_cp_command(CLI::App& app, Globals& g);
 void add_compose_commands(CLI::App& app, Globals& g);
 
 // Pulls through the daemon with progress on stderr (image pull, run, create).
-Result<nlohmann::json> pull_image(api::Client& client, const std::string& reference, const std::string& platform,
+Result<nlohmann::json> pull_image(const api::Client& client, const std::string& reference, const std::string& platform,
                                   int max_downloads, const std::string& progress_mode);
 
 }  // namespace ctr::cli

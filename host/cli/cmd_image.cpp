@@ -56,7 +56,7 @@ Result<LocalInput> local_input(const std::string& given) {
 
 // Pull and push answer a stream of JSON lines: progress events, then
 // {"result"} or {"error"}.
-Result<nlohmann::json> with_progress(api::Client& client, const std::string& route, const nlohmann::json& body,
+Result<nlohmann::json> with_progress(const api::Client& client, const std::string& route, const nlohmann::json& body,
                                      const std::string& progress_mode, const char* what) {
     Progress progress(progress_mode);
     std::string pending;
@@ -87,7 +87,7 @@ Result<nlohmann::json> with_progress(api::Client& client, const std::string& rou
 
 }  // namespace
 
-Result<nlohmann::json> pull_image(api::Client& client, const std::string& reference, const std::string& platform,
+Result<nlohmann::json> pull_image(const api::Client& client, const std::string& reference, const std::string& platform,
                                   int max_downloads, const std::string& progress_mode) {
     nlohmann::json body = {{"reference", reference}};
     if (!platform.empty()) body["platform"] = platform;

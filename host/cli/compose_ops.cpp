@@ -96,8 +96,7 @@ Status ensure_image(const api::Client& client, const cp::Project& project, const
     const json& s = project.model["services"][service];
     std::string image = s["image"];
     if (client.call("GET", "/v1/images/inspect?reference=" + url_escape(image))) return ok();
-    api::Client c = client;
-    auto pulled = pull_image(c, image, s.value("platform", ""), 0, progress);
+    auto pulled = pull_image(client, image, s.value("platform", ""), 0, progress);
     if (!pulled) return pulled.error().wrap("service " + service + ": pull " + image);
     return ok();
 }
