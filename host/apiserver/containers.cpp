@@ -91,7 +91,9 @@ bool alive(std::optional<int64_t> pid) {
 
 }  // namespace
 
-Containers::~Containers() {
+Containers::~Containers() { stop_watcher(); }
+
+void Containers::stop_watcher() {
     {
         std::lock_guard<std::mutex> lock(stop_mu_);
         stop_ = true;
@@ -922,7 +924,8 @@ void Containers::maybe_restart(const store::ContainerRecord& c) {
     else spdlog::warn("restart of container {} failed: {}", c.name, st.error().message);
 }
 
-void Containers::start_watcher() {
+void Containers::start_watcher(std::function<void(const std::vector<store::ContainerRecord>&)> after_each) {
+    after_each_ = std::move(after_each);
     watcher_ = std::thread([this] { watch(); });
 }
 
@@ -946,6 +949,7 @@ void Containers::watch() {
         }
         for (const auto& c : *all)
             if (c.state == "stopped") maybe_restart(c);
+        if (after_each_) after_each_(*all);
     }
 }
 

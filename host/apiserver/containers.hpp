@@ -14,6 +14,7 @@
 #include "sys/unique_fd.hpp"
 
 #include <condition_variable>
+#include <functional>
 #include <set>
 #include <thread>
 
@@ -73,7 +74,10 @@ public:
     // Rolls back containers caught "creating" by a crash; notes exits that
     // happened while no daemon ran. Then starts the watcher.
     Result<std::vector<std::string>> reconcile();
-    void start_watcher();
+    // `after_each`: called on the watcher's thread with every container, each
+    // time it has looked at them (every 200 ms): the health checks' clock.
+    void start_watcher(std::function<void(const std::vector<store::ContainerRecord>&)> after_each = nullptr);
+    void stop_watcher();  // joins it; the destructor does too
 
 private:
     // Brings a record up to date with its exit file; carries out --rm.
@@ -111,6 +115,7 @@ private:
     std::map<std::string, int64_t> removed_exits_;
     std::map<std::string, ExecRecord> execs_;  // attached execs, by exec id
     std::thread watcher_;
+    std::function<void(const std::vector<store::ContainerRecord>&)> after_each_;
     std::mutex stop_mu_;
     std::condition_variable stop_cv_;
     bool stop_ = false;

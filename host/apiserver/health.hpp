@@ -10,22 +10,22 @@
 
 #include "apiserver/containers.hpp"
 
-#include <condition_variable>
 #include <future>
 #include <map>
-#include <mutex>
-#include <thread>
 
 namespace ctr::apiserver {
 
 class Health {
 public:
     explicit Health(Containers& containers) : cs_(containers) {}
-    ~Health();
+    ~Health();  // waits for checks in flight
     Health(const Health&) = delete;
     Health& operator=(const Health&) = delete;
 
-    void start();
+    // Starts the checks that are due and records those that ended. Called by
+    // the containers' watcher (Containers::start_watcher) with what it just
+    // looked at: no second pass over the containers.
+    void tick(const std::vector<store::ContainerRecord>& containers);
     // The "health" object for a container's json: its file, "starting" while
     // running without one yet, or null when it has no check.
     static nlohmann::json of(const store::ContainerRecord& c, const std::filesystem::path& dir);
@@ -42,15 +42,10 @@ private:
         std::future<Check> running;   // a check in flight
         bool timed_out = false;       // it overran its timeout and was counted as failed
     };
-    void loop();
     void record(const store::ContainerRecord& c, const nlohmann::json& hc, const Check& result, double start, double end);
 
     Containers& cs_;
-    std::map<std::string, Track> tracks_;
-    std::thread thread_;
-    std::mutex mu_;
-    std::condition_variable cv_;
-    bool stop_ = false;
+    std::map<std::string, Track> tracks_;  // the watcher's thread only
 };
 
 }  // namespace ctr::apiserver

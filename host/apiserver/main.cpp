@@ -160,12 +160,12 @@ int main(int argc, char** argv) {
         if (devnull.valid()) ::dup2(devnull.get(), STDERR_FILENO);
     }
 
-    containers->start_watcher();
     auto health = std::make_unique<apiserver::Health>(*containers);
-    health->start();
+    containers->start_watcher([&health](const std::vector<store::ContainerRecord>& all) { health->tick(all); });
     server.run();
-    health.reset();      // its checks are execs of the containers
-    containers.reset();  // stops the watcher before the store goes
+    containers->stop_watcher();  // no more ticks
+    health.reset();              // its checks in flight are execs of the containers
+    containers.reset();          // before the store goes
     std::error_code ec;
     std::filesystem::remove(pid_file, ec);
     spdlog::info("container-apiserver stopped");
