@@ -122,9 +122,23 @@ Status Containers::refresh(store::ContainerRecord& c) {
         }
         // Neither the shim nor the process is there, and no exit was written:
         // the shim died. The exit code is unknown.
-        exit = json{{"exit_code", 255}, {"finished_at", store::now_unix()}};
-        spdlog::warn("container {}: its shim is gone without an exit record", c.name);
+        exit = json{{"exit_code", 255}, {"finished_at", store::now_unix()}, {"unknown", true}};
     }
+    // A `wait`, a log stream and the watcher all see one exit at once: the
+    // first records it (a commit, and with --rm the removal), the others take
+    // the record as it stands.
+    std::lock_guard<std::mutex> recording(exits_mu_);
+    if (auto now = find(c.id); !now || now->state != "running") {
+        if (now) {
+            c = *now;
+        } else {  // recorded and removed (--rm) meanwhile
+            c.state = "stopped";
+            c.exit_code = (*exit).value("exit_code", 255);
+            c.pid.reset();
+        }
+        return ok();
+    }
+    if ((*exit).contains("unknown")) spdlog::warn("container {}: its shim is gone without an exit record", c.name);
     c.state = "stopped";
     c.exit_code = (*exit).value("exit_code", 255);
     c.finished_at = (*exit).value("finished_at", store::now_unix());
@@ -741,28 +755,15 @@ void Containers::wait_for_shim(const std::string& id, int timeout_ms, bool or_ex
     }
     // The exit is recorded (by the reaper) a little before the shim that
     // deletes the container ends: whoever waits for the exit wakes at once.
-    sys::UniqueFd watch;
+    std::optional<FileWatch::Subscription> exit_file;
     if (or_exit_file) {
-        watch.reset(::inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
-        if (watch.valid() && ::inotify_add_watch(watch.get(), dir_of(id).c_str(), IN_MOVED_TO | IN_CREATE) < 0) watch.reset();
+        if (auto s = exit_files_.subscribe(dir_of(id)); s) exit_file.emplace(std::move(*s));
         if (fs::exists(dir_of(id) / "exit.json")) return;  // it came before the watch
     }
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
-    for (;;) {
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
-        if (left <= 0) return;
-        pollfd p[2] = {{shim.get(), POLLIN, 0}, {watch.get(), POLLIN, 0}};
-        int n = ::poll(p, watch.valid() ? 2 : 1, static_cast<int>(left));
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0 || p[0].revents) return;
-        alignas(inotify_event) char buf[4096];
-        ssize_t len = ::read(watch.get(), buf, sizeof buf);
-        for (ssize_t at = 0; at < len;) {
-            auto* e = reinterpret_cast<inotify_event*>(buf + at);
-            if (e->len > 0 && std::string(e->name) == "exit.json") return;
-            at += static_cast<ssize_t>(sizeof(inotify_event) + e->len);
-        }
-    }
+    pollfd p[2] = {{shim.get(), POLLIN, 0}, {exit_file ? exit_file->fd() : -1, POLLIN, 0}};
+    int n;
+    do n = ::poll(p, 2, timeout_ms);
+    while (n < 0 && errno == EINTR);
 }
 
 Result<json> Containers::wait(const std::string& key, const std::atomic<bool>& cancelled) {
@@ -922,6 +923,14 @@ void Containers::maybe_restart(const store::ContainerRecord& c) {
     auto st = start(c.id);
     if (st) spdlog::info("restarted container {} (restart {}, policy {})", c.name, restarts + 1, policy);
     else spdlog::warn("restart of container {} failed: {}", c.name, st.error().message);
+}
+
+void Containers::release_cgroup_parent() const {
+    std::string parent = cgroup_parent(d_.paths);
+    std::error_code ec;
+    ::rmdir(("/sys/fs/cgroup" + parent).c_str());  // a unified hierarchy
+    for (const auto& h : fs::directory_iterator("/sys/fs/cgroup", ec))
+        if (h.is_directory(ec)) ::rmdir((h.path().string() + parent).c_str());  // busy or absent: left as is
 }
 
 void Containers::start_watcher(std::function<void(const std::vector<store::ContainerRecord>&)> after_each) {

@@ -8,6 +8,7 @@
 #pragma once
 
 #include "apiserver/daemon.hpp"
+#include "apiserver/file_watch.hpp"
 #include "apiserver/networks.hpp"
 #include "services/spec.hpp"
 
@@ -68,7 +69,7 @@ public:
     std::filesystem::path dir_of(const std::string& id) const { return d_.paths.lib_dir() / "containers" / id; }
     // Sleeps until the container's shim exits or `timeout_ms` passes,
     // whichever is first (a pidfd: no polling of files); `or_exit_file`: or
-    // until its exit.json appears (inotify).
+    // until its exit.json appears (FileWatch).
     void wait_for_shim(const std::string& id, int timeout_ms, bool or_exit_file = false);
 
     // Rolls back containers caught "creating" by a crash; notes exits that
@@ -78,6 +79,10 @@ public:
     // time it has looked at them (every 200 ms): the health checks' clock.
     void start_watcher(std::function<void(const std::vector<store::ContainerRecord>&)> after_each = nullptr);
     void stop_watcher();  // joins it; the destructor does too
+    // At shutdown: removes this root's cgroup parent from every hierarchy
+    // where no container is left in it (the runtime removes each container's
+    // own cgroup; nobody else would remove the parent).
+    void release_cgroup_parent() const;
 
 private:
     // Brings a record up to date with its exit file; carries out --rm.
@@ -111,7 +116,9 @@ private:
     Daemon& d_;
     Networks& networks_;
     std::mutex mu_;                 // spawned shims; exit codes of containers removed by --rm
+    std::mutex exits_mu_;           // one thread records an exit; the others find it recorded
     std::set<pid_t> shims_;
+    FileWatch exit_files_{"exit.json"};
     std::map<std::string, int64_t> removed_exits_;
     std::map<std::string, ExecRecord> execs_;  // attached execs, by exec id
     std::thread watcher_;

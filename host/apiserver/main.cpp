@@ -164,6 +164,7 @@ int main(int argc, char** argv) {
     containers->start_watcher([&health](const std::vector<store::ContainerRecord>& all) { health->tick(all); });
     server.run();
     containers->stop_watcher();  // no more ticks
+    containers->release_cgroup_parent();
     health.reset();              // its checks in flight are execs of the containers
     containers.reset();          // before the store goes
     std::error_code ec;

@@ -162,7 +162,9 @@ int main(int argc, char** argv) {
     bool interactive = false, tty = false, wait_attach = false, debug = false;
     app.add_option("--runtime", runtime, "runtime plugin name");
     app.add_option("--id", id, "container id")->required();
-    app.add_option("--bundle", bundle, "OCI bundle directory")->required()->check(CLI::ExistingDirectory);
+    // Not checked here: the shim that finishes a container must delete the
+    // runtime's state even when `rm` has already taken the bundle away.
+    app.add_option("--bundle", bundle, "OCI bundle directory")->required();
     app.add_option("--root", root, "root of all state");
     app.add_option("--state-dir", state_dir, "detached: where logs and the exit record go");
     app.add_option("--sync-fd", sync_fd, "detached: fd that gets the start result");
@@ -212,6 +214,7 @@ int main(int argc, char** argv) {
         (void)invoke(rt.delete_container, inst, {{"id", id}, {"force", true}}, "delete");
         std::error_code ec;
         if (std::filesystem::exists(std::filesystem::path(state_dir) / "exit.json", ec)) return 0;
+        if (!std::filesystem::exists(state_dir, ec)) return 0;  // removed meanwhile: nobody to tell
         auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
         nlohmann::json exit = {{"exit_code", exit_code}, {"signal", exit_signal}, {"finished_at", now}};
         if (auto st = ctr::sys::write_file_atomic(std::filesystem::path(state_dir) / "exit.json", exit.dump()); !st) return fail(st.error().message);

@@ -67,12 +67,22 @@ DaemonRoot::~DaemonRoot() {
         for (std::string name; std::getline(nets, name);)
             if (!name.empty()) CHECK(cli({"network", "rm", name}).code == 0);
         CHECK_MESSAGE(release_network_leftovers() == 0, (std::string("network state left under ") + root()));
+        // Each removed container's runtime state and cgroup go too (a moment
+        // later: the shim that deletes them runs on after the exit).
+        std::vector<std::string> runtime_left;
+        for (int i = 0; i < 300; ++i) {
+            runtime_left = runtime_leftovers();
+            if (runtime_left.empty()) break;
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        CHECK_MESSAGE(runtime_left.empty(), (std::string("runtime state or cgroups left: ") + (runtime_left.empty() ? "" : runtime_left[0])));
         int stopping = daemon_pid();
         (void)cli({"system", "stop"});
         // The daemon closes its database after its socket is gone: wait for it
         // to end, or removing the directory would race with its last writes.
         for (int i = 0; i < 500 && stopping > 0 && !gone(stopping); ++i)
             std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        CHECK_MESSAGE(!std::filesystem::exists("/sys/fs/cgroup/pids" + cgroup_parent()), (std::string("the daemon left its cgroup parent ") + cgroup_parent()));
     }
     int pid = daemon_pid();
     if (pid > 0 && !gone(pid)) {
@@ -80,6 +90,23 @@ DaemonRoot::~DaemonRoot() {
         for (int i = 0; i < 200 && !gone(pid); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     release_network_leftovers();  // after a test that killed its daemon for good
+}
+
+std::string DaemonRoot::cgroup_parent() const {
+    // As the daemon names it (host/apiserver/containers.cpp).
+    return "/container-" + std::to_string(std::hash<std::string>()(root()) % 1000000007ULL);
+}
+
+std::vector<std::string> DaemonRoot::runtime_leftovers() const {
+    std::vector<std::string> left;
+    std::error_code ec;
+    for (const auto& runtime : std::filesystem::directory_iterator(path() / "var/lib/container/plugins/runtime-linux/oci", ec))
+        if (runtime.is_directory(ec))
+            for (const auto& state : std::filesystem::directory_iterator(runtime.path(), ec)) left.push_back(state.path().string());
+    for (const auto& h : std::filesystem::directory_iterator("/sys/fs/cgroup", ec))
+        for (const auto& cg : std::filesystem::directory_iterator(h.path().string() + cgroup_parent(), ec))
+            if (cg.is_directory(ec)) left.push_back(cg.path().string());
+    return left;
 }
 
 int DaemonRoot::release_network_leftovers() const {

@@ -50,6 +50,10 @@ public:
     // Removes the bridges, veths and nftables table that the root's network
     // state still names; answers how many networks and tables it found.
     int release_network_leftovers() const;
+    // OCI runtime state directories and container cgroups of this root that
+    // are still there; the cgroup parent the daemon uses for this root.
+    std::vector<std::string> runtime_leftovers() const;
+    std::string cgroup_parent() const;
 
 private:
     ScratchDir dir_;

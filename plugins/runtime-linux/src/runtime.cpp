@@ -275,7 +275,9 @@ ctr::Result<json> Runtime::exec(const json& req) {
         std::lock_guard<std::mutex> lock(mu_);
         if (execs_[id].count(exec_id)) return ctr::make_error(CTR_E_ALREADY_EXISTS, "exec id \"" + exec_id + "\" already used in \"" + id + "\"");
     }
-    auto dir = fs::path(binary_.state_root) / "exec";
+    // Beside the OCI runtime's root, not in it: every directory there is a
+    // container to the runtime.
+    auto dir = fs::path(binary_.state_root + ".exec");
     std::error_code ec;
     fs::create_directories(dir, ec);
     auto process_file = dir / (id + "." + exec_id + ".json");
