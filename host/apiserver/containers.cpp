@@ -315,7 +315,7 @@ Result<store::ContainerRecord> Containers::start(const std::string& key, bool wa
         std::lock_guard<std::mutex> lock(mu_);
         shims_.insert(pid);
     }
-    (void)sys::write_file_atomic(dir / "shim.pid", std::to_string(pid), 0600);
+    (void)sys::write_file_atomic(dir / "shim.pid", std::to_string(pid), 0600, sys::Durability::process_crash);
 
     // The shim tells us once the container runs (or why it does not).
     auto j = read_sync_answer(sync[0], 60000);
@@ -357,7 +357,7 @@ Result<Containers::ExecPlan> Containers::plan_exec(const std::string& key, const
     plan.dir = dir_of(c.id);
     plan.exec_id = "e" + random_id().substr(0, 16);
     plan.process_file = plan.dir / ("exec-" + plan.exec_id + ".json");
-    CTR_TRY_STATUS(sys::write_file_atomic(plan.process_file, process.dump(), 0600));
+    CTR_TRY_STATUS(sys::write_file_atomic(plan.process_file, process.dump(), 0600, sys::Durability::process_crash));
     plan.args = {plugins::helper_path("container-shim").string(), "--runtime", c.runtime, "--id", c.id, "--bundle", plan.dir.string(),
                  "--root", d_.paths.root().string(), "--exec-id", plan.exec_id, "--process-file", plan.process_file.string()};
     return plan;

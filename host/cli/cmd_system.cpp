@@ -11,7 +11,11 @@
 
 #include "plugins/manifest.hpp"
 
+#include "sys/unique_fd.hpp"
+
 #include <cstdio>
+#include <poll.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 namespace ctr::cli {
@@ -84,17 +88,23 @@ int system_stop(const Globals& g, bool all) {
         std::fprintf(stderr, "container: no API server is running for root %s\n", paths.root().c_str());
         return 0;
     }
+    // Done when its process is gone, lock and all: a CLI that starts a new
+    // one right after must not find the old one still holding the lock.
+    auto status = client.call("GET", "/v1/system/status");
+    int64_t pid = status ? status->value("pid", int64_t{0}) : 0;
+    sys::UniqueFd process(pid > 0 ? static_cast<int>(::syscall(SYS_pidfd_open, static_cast<pid_t>(pid), 0)) : -1);
     auto r = client.call("POST", all ? "/v1/system/stop?all=1" : "/v1/system/stop");
     if (!r) return fail(r.error());
-    // Done when the socket is gone: the server removes it as its last act.
     auto socket = api::socket_path(paths);
     for (int i = 0; i < 1000; ++i) {
         std::error_code ec;
-        if (!std::filesystem::exists(socket, ec)) {
+        pollfd ended{process.get(), POLLIN, 0};
+        bool gone = process.valid() ? ::poll(&ended, 1, 10) == 1 : !std::filesystem::exists(socket, ec);
+        if (gone) {
             std::printf("stopped the API server for root %s\n", paths.root().c_str());
             return 0;
         }
-        usleep(10000);
+        if (!process.valid()) usleep(10000);
     }
     return error("the API server did not stop within 10 s");
 }

@@ -84,7 +84,7 @@ int exec_attached(const ctr_runtime_v1& rt, ctr_plugin* inst, const std::string&
                   const std::string& exit_file) {
     using ctr::sys::UniqueFd;
     auto record = [&](int code) {
-        (void)ctr::sys::write_file_atomic(exit_file, nlohmann::json{{"exit_code", code}}.dump(), 0600);
+        (void)ctr::sys::write_file_atomic(exit_file, nlohmann::json{{"exit_code", code}}.dump(), 0600, ctr::sys::Durability::process_crash);
         ::unlink(socket.c_str());
         return 0;
     };
@@ -217,7 +217,7 @@ int main(int argc, char** argv) {
         if (!std::filesystem::exists(state_dir, ec)) return 0;  // removed meanwhile: nobody to tell
         auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
         nlohmann::json exit = {{"exit_code", exit_code}, {"signal", exit_signal}, {"finished_at", now}};
-        if (auto st = ctr::sys::write_file_atomic(std::filesystem::path(state_dir) / "exit.json", exit.dump()); !st) return fail(st.error().message);
+        if (auto st = ctr::sys::write_file_atomic(std::filesystem::path(state_dir) / "exit.json", exit.dump(), 0644, ctr::sys::Durability::process_crash); !st) return fail(st.error().message);
         return 0;
     }
 
@@ -281,7 +281,7 @@ int main(int argc, char** argv) {
     auto record_exit = [&](int code, int signal) -> int {
         auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
         nlohmann::json exit = {{"exit_code", code}, {"signal", signal}, {"finished_at", now}};
-        if (auto st = ctr::sys::write_file_atomic(std::filesystem::path(state_dir) / "exit.json", exit.dump()); !st)
+        if (auto st = ctr::sys::write_file_atomic(std::filesystem::path(state_dir) / "exit.json", exit.dump(), 0644, ctr::sys::Durability::process_crash); !st)
             return fail(st.error().message);
         return 0;
     };

@@ -164,10 +164,23 @@ Result<bool> ensure_daemon(const Paths& paths, bool debug) {
             std::string why = text && !text->empty() ? *text : "it exited without a message";
             while (!why.empty() && why.back() == '\n') why.pop_back();
             if (auto nl = why.rfind('\n'); nl != std::string::npos) why = why.substr(nl + 1);
-            // Another CLI started one first: wait for that one to answer.
             if (why.find("another container-apiserver is running") == std::string::npos) {
                 remove_log();
                 return make_error(CTR_E_UNAVAILABLE, "the API server did not start: " + why);
+            }
+            // Another one holds the lock: one that another CLI started (it
+            // will answer soon), or one still on its way out after a stop
+            // (it never will). Try again shortly: one of ours gets the lock
+            // once that one has gone.
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+            if (client.ping()) {
+                remove_log();
+                return false;
+            }
+            auto again = sys::spawn(args, so);
+            if (again) {
+                pid = *again;
+                ours_running = true;
             }
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(10));

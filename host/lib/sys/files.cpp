@@ -38,7 +38,7 @@ Result<std::string> read_file(const std::filesystem::path& path) {
     return out;
 }
 
-Status write_file_atomic(const std::filesystem::path& path, const std::string& content, int mode) {
+Status write_file_atomic(const std::filesystem::path& path, const std::string& content, int mode, Durability durability) {
     std::filesystem::path tmp = path;
     tmp += ".tmp." + std::to_string(::getpid());
     {
@@ -55,7 +55,7 @@ Status write_file_atomic(const std::filesystem::path& path, const std::string& c
             }
             done += static_cast<size_t>(n);
         }
-        if (::fsync(fd.get()) != 0) {
+        if (durability == Durability::power_loss && ::fsync(fd.get()) != 0) {
             int e = errno;
             ::unlink(tmp.c_str());
             return errno_error("fsync", tmp, e);
@@ -66,6 +66,7 @@ Status write_file_atomic(const std::filesystem::path& path, const std::string& c
         ::unlink(tmp.c_str());
         return errno_error("rename", path, e);
     }
+    if (durability == Durability::process_crash) return ok();
     auto dir = path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path();
     UniqueFd dfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (dfd.valid()) ::fsync(dfd.get());

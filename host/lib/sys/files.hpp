@@ -13,9 +13,18 @@ Error errno_error(const std::string& op, const std::filesystem::path& path, int 
 
 Result<std::string> read_file(const std::filesystem::path& path);
 
-// Writes to a temporary file beside `path`, fsyncs it, renames it over `path`
-// and fsyncs the directory: after a crash, the old or the new content, whole.
-Status write_file_atomic(const std::filesystem::path& path, const std::string& content, int mode = 0644);
+// What a write must outlive. Either way, while the machine runs, a reader
+// finds the old or the new content, whole, whichever process dies when.
+// `power_loss`: the file and its directory are fsynced, so that holds after a
+// power loss too. `process_crash`: renamed into place unflushed (after a
+// power loss it may be empty), for runtime state that a reboot makes
+// meaningless anyway (a shim's pid, the exit of a process that a reboot ends
+// too); it saves disk flushes on the path of every run.
+enum class Durability { power_loss, process_crash };
+
+// Writes to a temporary file beside `path` and renames it over `path`.
+Status write_file_atomic(const std::filesystem::path& path, const std::string& content, int mode = 0644,
+                         Durability durability = Durability::power_loss);
 
 Status make_dirs(const std::filesystem::path& path, int mode = 0755);
 
