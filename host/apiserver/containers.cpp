@@ -145,7 +145,7 @@ Status Containers::refresh(store::ContainerRecord& c) {
     c.pid.reset();
     {
         std::lock_guard<std::mutex> lock(d_.store_mu);
-        CTR_TRY_STATUS(d_.store->update_container(c));
+        CTR_TRY_STATUS(d_.store->update_container(c, sys::Durability::process_crash));
     }
     spdlog::info("container {} exited with code {}", c.name, *c.exit_code);
     if (c.config.value("rm", false)) {
@@ -180,6 +180,7 @@ Result<std::vector<store::ContainerRecord>> Containers::list() {
 }
 
 Result<store::ContainerRecord> Containers::create(const json& body) {
+    attach_warmer_.kick();  // a start usually follows at once
     auto req = CTR_TRY(services::RunRequest::from_json(body));
     if (req.runtime.empty()) req.runtime = d_.config.container_runtime;
     if (req.memory == 0) req.memory = d_.config.container_memory;
@@ -276,6 +277,7 @@ Result<store::ContainerRecord> Containers::start(const std::string& key, bool wa
     if (c.state == "running") return make_error(CTR_E_FAILED_PRECONDITION, "container " + c.name + " is already running");
     if (c.state != "created" && c.state != "stopped")
         return make_error(CTR_E_FAILED_PRECONDITION, "container " + c.name + " is " + c.state);
+    attach_warmer_.kick();  // done, or nearly, by the time the runtime moves the process
     fs::path dir = dir_of(c.id);
     // The last run's shim may still be deleting the runtime's container
     // (the exit is recorded before): a new create of the same id waits for it.
@@ -343,7 +345,7 @@ Result<store::ContainerRecord> Containers::start(const std::string& key, bool wa
     c.exit_code.reset();
     {
         std::lock_guard<std::mutex> lock(d_.store_mu);
-        CTR_TRY_STATUS(d_.store->update_container(c));
+        CTR_TRY_STATUS(d_.store->update_container(c, sys::Durability::process_crash));
     }
     spdlog::info("started container {} (pid {})", c.name, *c.pid);
     return c;

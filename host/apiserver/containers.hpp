@@ -7,6 +7,7 @@
 // (written by the shim when the process ends), shim.log.
 #pragma once
 
+#include "apiserver/attach_warmer.hpp"
 #include "apiserver/daemon.hpp"
 #include "apiserver/file_watch.hpp"
 #include "apiserver/networks.hpp"
@@ -119,6 +120,7 @@ private:
     std::mutex exits_mu_;           // one thread records an exit; the others find it recorded
     std::set<pid_t> shims_;
     FileWatch exit_files_{"exit.json"};
+    AttachWarmer attach_warmer_;  // kicked by create and start
     std::map<std::string, int64_t> removed_exits_;
     std::map<std::string, ExecRecord> execs_;  // attached execs, by exec id
     std::thread watcher_;

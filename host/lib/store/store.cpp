@@ -163,11 +163,18 @@ Status Store::rename_container(const std::string& id, const std::string& name) {
     return st;
 }
 
-Status Store::update_container(const ContainerRecord& c) {
+Status Store::update_container(const ContainerRecord& c, sys::Durability durability) {
     auto s = CTR_TRY(db_->prepare(
         "UPDATE containers SET state = ?, started_at = ?, finished_at = ?, exit_code = ?, pid = ?, config = ? WHERE id = ?"));
     s.bind(1, c.state).bind(2, c.started_at).bind(3, c.finished_at).bind(4, c.exit_code).bind(5, c.pid).bind(6, c.config.dump()).bind(7, c.id);
-    return s.run();
+    if (durability == sys::Durability::power_loss) return s.run();
+    // WAL with synchronous=NORMAL: atomic and safe from a crash of the
+    // process, not flushed until a later FULL commit or checkpoint.
+    CTR_TRY_STATUS(db_->exec("PRAGMA synchronous=NORMAL"));
+    auto st = s.run();
+    auto back = db_->exec("PRAGMA synchronous=FULL");
+    if (!st) return st;
+    return back;
 }
 
 Status Store::delete_container(const std::string& id) {

@@ -4,6 +4,7 @@
 
 #include "store/db.hpp"
 #include "store/records.hpp"
+#include "sys/files.hpp"
 
 #include <memory>
 #include <mutex>
@@ -32,7 +33,10 @@ public:
     Status delete_container(const std::string& id);
     Status rename_container(const std::string& id, const std::string& name);
     // Writes state, pid, times, exit code and config of an existing record.
-    Status update_container(const ContainerRecord& c);
+    // `durability` process_crash: committed without a disk flush (the next
+    // flushed commit carries it); for a start or an exit, which a reboot
+    // would make stale anyway (the daemon reconciles running containers).
+    Status update_container(const ContainerRecord& c, sys::Durability durability = sys::Durability::power_loss);
     // By full id, unique id prefix, or name.
     Result<std::optional<ContainerRecord>> container(const std::string& id_or_name);
     Result<std::vector<ContainerRecord>> containers();

@@ -1,7 +1,5 @@
 #include "runtime.hpp"
 
-#include "attach_warmup.hpp"
-
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
@@ -145,12 +143,7 @@ ctr::Result<json> Runtime::create(const json& req) {
         args.push_back(*console);
     }
     args.push_back(id);
-    std::optional<OciRun> created;
-    {
-        AttachWarmup warm;  // see attach_warmup.hpp
-        created = CTR_TRY(run_oci(binary_, args, io.stdio()));
-    }
-    auto& run = *created;
+    auto run = CTR_TRY(run_oci(binary_, args, io.stdio()));
     if (run.exit_code != 0) {
         if (run.error.find("already exists") != std::string::npos)  // and it is not ours to delete
             return ctr::make_error(CTR_E_ALREADY_EXISTS, "container \"" + id + "\" already exists");

@@ -1,0 +1,65 @@
+#include "apiserver/attach_warmer.hpp"
+
+#include "sys/unique_fd.hpp"
+
+#include <fcntl.h>
+#include <fstream>
+#include <unistd.h>
+
+namespace ctr::apiserver {
+
+namespace {
+
+// cgroup.procs of our own cgroup in the first single-controller v1 hierarchy
+// of /proc/self/cgroup ("7:pids:/a/b"); empty on a cgroup2-only host.
+std::string own_v1_procs() {
+    std::ifstream in("/proc/self/cgroup");
+    for (std::string line; std::getline(in, line);) {
+        auto a = line.find(':'), b = line.find(':', a + 1);
+        if (a == std::string::npos || b == std::string::npos || b == a + 1) continue;  // "0::/x" is cgroup2
+        std::string controller = line.substr(a + 1, b - a - 1);
+        if (controller.find_first_of("=,") != std::string::npos) continue;  // named or co-mounted
+        std::string dir = "/sys/fs/cgroup/" + controller + line.substr(b + 1);
+        if (::access((dir + "/cgroup.procs").c_str(), W_OK) == 0) return dir + "/cgroup.procs";
+    }
+    return {};
+}
+
+}  // namespace
+
+AttachWarmer::AttachWarmer() : procs_(own_v1_procs()) {
+    if (!procs_.empty()) thread_ = std::thread([this] { run(); });
+}
+
+AttachWarmer::~AttachWarmer() {
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        stop_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+}
+
+void AttachWarmer::kick() {
+    if (procs_.empty()) return;
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        kicked_ = true;
+    }
+    cv_.notify_one();
+}
+
+void AttachWarmer::run() {
+    for (;;) {
+        {
+            std::unique_lock<std::mutex> lock(mu_);
+            cv_.wait(lock, [this] { return kicked_ || stop_; });
+            if (stop_) return;
+            kicked_ = false;
+        }
+        sys::UniqueFd fd(::open(procs_.c_str(), O_WRONLY | O_CLOEXEC));
+        if (fd.valid()) [[maybe_unused]] auto n = ::write(fd.get(), "0", 1);  // an error only means no warm-up
+    }
+}
+
+}  // namespace ctr::apiserver
