@@ -1,6 +1,7 @@
 // image-oci against a real registry (Debian's docker-registry on loopback),
 // with images built by umoci and pushed by skopeo.
 #include "tests/support/fault_proxy.hpp"
+#include "tests/support/netns_link.hpp"
 #include "tests/support/registry.hpp"
 #include "tests/support/token_server.hpp"
 #include "tests/support/run.hpp"
@@ -258,6 +259,119 @@ TEST_CASE("bearer tokens: a registry behind a token server; the login goes to th
     CHECK(r.cli({"run", "--rm", "--network", "none", image, "echo", "tokened"}).out == "tokened\n");
 }
 
+// Builds a one-layer image, lets `edit` (Python, with `config` and `manifest`
+// as dicts) change its config and manifest, then pushes it as `dest`: images
+// that no honest builder makes, for the bad-image rows.
+void push_edited(const ScratchDir& work, const std::string& dest, const std::string& edit) {
+    std::string w = work.path().string();
+    ctr::test::sh("cd " + w + " && rm -rf L B && umoci init --layout L && umoci new --image L:t && umoci unpack --image L:t B >/dev/null && "
+                  "mkdir -p B/rootfs/bin && cp /bin/busybox B/rootfs/bin/ && ln -s busybox B/rootfs/bin/sh && echo hi > B/rootfs/hello && "
+                  "umoci repack --image L:t B >/dev/null && umoci config --image L:t --config.cmd /bin/sh >/dev/null && "
+                  "python3 - <<'PY'\n"
+                  "import hashlib, json, os\n"
+                  "L = 'L'\n"
+                  "def blob(d): return os.path.join(L, 'blobs', 'sha256', d.split(':')[1])\n"
+                  "def put(data):\n"
+                  "    d = 'sha256:' + hashlib.sha256(data).hexdigest()\n"
+                  "    open(blob(d), 'wb').write(data)\n"
+                  "    return d, len(data)\n"
+                  "index = json.load(open(os.path.join(L, 'index.json')))\n"
+                  "m = [x for x in index['manifests'] if x['annotations']['org.opencontainers.image.ref.name'] == 't'][0]\n"
+                  "manifest = json.load(open(blob(m['digest'])))\n"
+                  "config = json.load(open(blob(manifest['config']['digest'])))\n" +
+                  edit +
+                  "\nmanifest['config']['digest'], manifest['config']['size'] = put(json.dumps(config).encode())\n"
+                  "m['digest'], m['size'] = put(json.dumps(manifest).encode())\n"
+                  "json.dump(index, open(os.path.join(L, 'index.json'), 'w'))\n"
+                  "PY\n"
+                  "skopeo copy --quiet --dest-tls-verify=false oci:L:t " + dest);
+}
+
+int count_entries(const fs::path& dir) {
+    std::error_code ec;
+    return static_cast<int>(std::distance(fs::directory_iterator(dir, ec), fs::directory_iterator()));
+}
+
+TEST_CASE("images whose config disagrees with their layers are refused, and nothing of them is kept (row 16)") {
+    if (geteuid() != 0) return;
+    Registry reg;
+    ScratchDir work;
+    DaemonRoot r;
+    auto snapshots = r.path() / "var/lib/container/plugins/image-oci/snapshots";
+    SUBCASE("more diff_ids than layers") {
+        push_edited(work, "docker://" + reg.host() + "/test/bad:1", "config['rootfs']['diff_ids'].append(config['rootfs']['diff_ids'][0])");
+        auto pulled = r.cli({"image", "pull", "--progress", "none", reg.host() + "/test/bad:1"});
+        CHECK(pulled.code == 125);
+        CHECK_MESSAGE(pulled.err.find("image config lists 2 layers, the manifest 1") != std::string::npos, pulled.err);
+    }
+    SUBCASE("a diff_id that is not the layer's") {
+        push_edited(work, "docker://" + reg.host() + "/test/bad:1",
+                    "config['rootfs']['diff_ids'][0] = 'sha256:' + hashlib.sha256(b'other').hexdigest()");
+        auto pulled = r.cli({"image", "pull", "--progress", "none", reg.host() + "/test/bad:1"});
+        CHECK(pulled.code == 125);
+        CHECK_MESSAGE(pulled.err.find("does not match the config's diff_id sha256:" + std::string("")) != std::string::npos, pulled.err);
+        CHECK(count_entries(snapshots) == 0);  // the unpacked layer is discarded
+    }
+    CHECK(json::parse(r.cli({"image", "ls", "--format", "json"}).out).empty());
+    CHECK(r.cli({"system", "status"}).code == 0);
+}
+
+TEST_CASE("a manifest that is not the one asked for, or too large, is refused before anything is stored (rows 13, 14)") {
+    if (geteuid() != 0) return;
+    Registry reg;
+    ScratchDir work;
+    push_edited(work, "docker://" + reg.host() + "/test/m:1", "");
+    std::string real = ctr::test::sh("skopeo inspect --raw --tls-verify=false docker://" + reg.host() + "/test/m:1");
+    unsigned char md[32];
+    unsigned int n = 0;
+    EVP_Digest(real.data(), real.size(), md, &n, EVP_sha256(), nullptr);
+    char hex[65];
+    for (unsigned i = 0; i < n; ++i) std::snprintf(hex + 2 * i, 3, "%02x", md[i]);
+    DaemonRoot r;
+    auto blobs = r.path() / "var/lib/container/plugins/image-oci/blobs/sha256";
+    SUBCASE("other bytes than the digest names") {
+        // The same document with a space more: valid, but not what was asked for.
+        ctr::test::FaultProxy proxy(reg.host(), {.manifest_body = real + " "});
+        auto pulled = r.cli({"image", "pull", "--progress", "none", proxy.host() + "/test/m@sha256:" + hex});
+        CHECK(pulled.code == 125);
+        CHECK_MESSAGE(pulled.err.find("digest mismatch") != std::string::npos, pulled.err);
+    }
+    SUBCASE("a manifest over 4 MiB") {
+        ctr::test::FaultProxy proxy(reg.host(), {.manifest_body = std::string(5 << 20, ' ') + real});
+        auto pulled = r.cli({"image", "pull", "--progress", "none", proxy.host() + "/test/m:1"});
+        CHECK(pulled.code == 125);
+        CHECK_MESSAGE(pulled.err.find("is larger than 4 MiB") != std::string::npos, pulled.err);
+    }
+    SUBCASE("a config that is not JSON") {
+        push_edited(work, "docker://" + reg.host() + "/test/m:2", "config = 'not an object'");
+        auto pulled = r.cli({"image", "pull", "--progress", "none", reg.host() + "/test/m:2"});
+        CHECK(pulled.code == 125);
+        CHECK_MESSAGE(pulled.err.find("config") != std::string::npos, pulled.err);
+    }
+    CHECK(count_entries(blobs) == 0);
+    CHECK(json::parse(r.cli({"image", "ls", "--format", "json"}).out).empty());
+    CHECK(r.cli({"system", "status"}).code == 0);
+}
+
+TEST_CASE("an image config's volumes climbing out with \"..\" and labels naming host programs change nothing on the host (row 25)") {
+    if (geteuid() != 0) return;
+    Registry reg;
+    ScratchDir work;
+    push_edited(work, "docker://" + reg.host() + "/test/vol:1",
+                "config['config']['Volumes'] = {'/../../../../etc': {}, '/data/../../root': {}}\n"
+                "config['config']['Labels'] = {'com.docker.compose.hook': '/usr/bin/touch /tmp/owned', 'run': '/bin/sh -c id'}");
+    DaemonRoot r;
+    struct stat before {};
+    REQUIRE(::stat("/etc", &before) == 0);
+    auto run = r.cli({"run", "--rm", reg.host() + "/test/vol:1", "/bin/busybox", "cat", "/hello"});
+    CHECK_MESSAGE(run.code == 0, run.err);
+    CHECK(run.out == "hi\n");
+    struct stat after {};
+    REQUIRE(::stat("/etc", &after) == 0);
+    CHECK(after.st_mtime == before.st_mtime);
+    CHECK(json::parse(r.cli({"volume", "ls", "--format", "json"}).out).empty());  // no volume made from the config
+}
+
 TEST_CASE("a layer whose gzip stream ends too soon: a clear error, no image, the daemon serving (row 18)") {
     if (geteuid() != 0) return;
     Registry reg;
@@ -321,6 +435,55 @@ TEST_CASE("a transfer that stalls is dropped after the configured time and resum
     CHECK(r.cli({"system", "stop"}).code == 0);
     auto plugins = r.cli({"system", "plugin", "ls"});
     CHECK(plugins.out.find("stall_seconds must be a whole number of seconds from 1 to 3600") != std::string::npos);
+}
+
+TEST_CASE("a registry away from loopback gets TLS only: no plain HTTP unless configured insecure, no untrusted certificate (row 31)") {
+    if (geteuid() != 0) return;
+    Registry reg;
+    ScratchDir work;
+    ctr::test::build_and_push(work, {"echo far > far"}, "docker://" + reg.host() + "/test/far:1");
+    ctr::test::NetnsLink link;  // an address that is not loopback, in a namespace of the test's own
+    ctr::test::FaultProxy plain(reg.host(), {}, link.path(), link.inside());
+    DaemonRoot r;
+    auto ls_empty = [&] { return json::parse(r.cli({"image", "ls", "--format", "json"}).out).empty(); };
+
+    // A plain-HTTP registry: spoken to in TLS, which fails; never retried in plain HTTP.
+    auto refused = r.cli({"image", "pull", "--progress", "none", plain.host() + "/test/far:1"});
+    CHECK(refused.code == 125);
+    CHECK_MESSAGE(refused.err.find("cannot reach registry " + plain.host()) != std::string::npos, refused.err);
+    auto seen = plain.requests();
+    CHECK_FALSE(seen.empty());
+    CHECK(std::all_of(seen.begin(), seen.end(), [](const std::string& l) { return l == "TLS handshake"; }));
+    CHECK(ls_empty());
+
+    // A TLS server whose certificate nobody signed: refused, nothing stored.
+    std::string w = work.path().string();
+    ctr::test::sh("cd " + w + " && openssl req -x509 -newkey rsa:2048 -nodes -keyout k.pem -out c.pem -days 1 -subj /CN=" +
+                  link.inside() + " -addext subjectAltName=IP:" + link.inside() + " 2>/dev/null");
+    auto tls = ctr::sys::Child::spawn({"/usr/sbin/ip", "netns", "exec", link.name(), "openssl", "s_server", "-quiet", "-www",
+                                       "-accept", link.inside() + ":4443", "-cert", w + "/c.pem", "-key", w + "/k.pem"},
+                                      (work.path() / "s_server.log").string());
+    REQUIRE(tls.has_value());
+    for (int i = 0; i < 100; ++i) {  // until it listens
+        if (ctr::test::sh("ip netns exec " + link.name() + " ss -ltn").find(":4443") != std::string::npos) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    auto untrusted = r.cli({"image", "pull", "--progress", "none", link.inside() + ":4443/test/far:1"});
+    CHECK(untrusted.code == 125);
+    CHECK_MESSAGE(untrusted.err.find("certificate") != std::string::npos, untrusted.err);
+    CHECK(ls_empty());
+    tls->stop(1000);
+
+    // Configured insecure, by the operator: plain HTTP to that registry, and only to it.
+    fs::create_directories(r.path() / "etc/container");
+    REQUIRE(ctr::sys::write_file_atomic(r.path() / "etc/container/config.toml",
+                                        "[plugins.image-oci]\ninsecure = [\"" + plain.host() + "\"]\n"));
+    CHECK(r.cli({"system", "stop"}).code == 0);
+    auto pulled = r.cli({"image", "pull", "--progress", "none", plain.host() + "/test/far:1"});
+    CHECK_MESSAGE(pulled.code == 0, pulled.err);
+    seen = plain.requests();
+    CHECK(std::any_of(seen.begin(), seen.end(), [](const std::string& l) { return l.rfind("GET /v2/", 0) == 0; }));
+    CHECK(json::parse(r.cli({"image", "ls", "--format", "json"}).out).size() == 1);
 }
 
 TEST_CASE("a decompression bomb stops at the configured layer size; no image is stored (row 19)") {

@@ -2,6 +2,11 @@
 
 #include "sys/io.hpp"
 
+#include <doctest/doctest.h>
+
+#include <fcntl.h>
+#include <sched.h>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -34,17 +39,33 @@ int connect_to(const std::string& hostport) {
 
 FaultProxy::FaultProxy(std::string upstream, Faults faults)
     : upstream_(std::move(upstream)), faults_(faults), unavailable_left_(faults.unavailable) {
+    listen_at("127.0.0.1");
+    stop_.reset(::eventfd(0, EFD_CLOEXEC));
+    thread_ = std::thread([this] { serve(); });
+}
+
+FaultProxy::FaultProxy(std::string upstream, Faults faults, const std::string& netns_path, const std::string& address)
+    : upstream_(std::move(upstream)), faults_(faults), unavailable_left_(faults.unavailable) {
+    // A socket belongs to the namespace it was made in: make it on a thread
+    // that joined the test's namespace, and use it from anywhere.
+    std::thread([&] {
+        sys::UniqueFd ns(::open(netns_path.c_str(), O_RDONLY | O_CLOEXEC));
+        if (ns.valid() && ::setns(ns.get(), CLONE_NEWNET) == 0) listen_at(address);
+    }).join();
+    REQUIRE_MESSAGE(!host_.empty(), ("listen in " + netns_path));
+    stop_.reset(::eventfd(0, EFD_CLOEXEC));
+    thread_ = std::thread([this] { serve(); });
+}
+
+void FaultProxy::listen_at(const std::string& address) {
     listener_.reset(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
     sockaddr_in a{};
     a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(listener_.get(), reinterpret_cast<sockaddr*>(&a), sizeof a);
-    ::listen(listener_.get(), 64);
+    ::inet_pton(AF_INET, address.c_str(), &a.sin_addr);
+    if (::bind(listener_.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(listener_.get(), 64) != 0) return;
     socklen_t len = sizeof a;
     ::getsockname(listener_.get(), reinterpret_cast<sockaddr*>(&a), &len);
-    host_ = "127.0.0.1:" + std::to_string(ntohs(a.sin_port));
-    stop_.reset(::eventfd(0, EFD_CLOEXEC));
-    thread_ = std::thread([this] { serve(); });
+    host_ = address + ":" + std::to_string(ntohs(a.sin_port));
 }
 
 FaultProxy::~FaultProxy() {
@@ -84,6 +105,11 @@ void FaultProxy::handle(int client) {
         ssize_t n = ::recv(client, buf, sizeof buf, 0);
         if (n <= 0) return;
         head.append(buf, static_cast<size_t>(n));
+        if (head[0] == '\x16') {  // a TLS record: a client that speaks https to this plain server
+            std::lock_guard<std::mutex> lock(mu_);
+            seen_.push_back("TLS handshake");
+            return;
+        }
     }
     std::string line = head.substr(0, head.find("\r\n"));
     std::string range;
@@ -97,6 +123,13 @@ void FaultProxy::handle(int client) {
             --unavailable_left_;
             static const char k503[] = "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 0\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
             sys::send_all(client, std::string_view(k503, sizeof k503 - 1));
+            return;
+        }
+        if (line.rfind("GET ", 0) == 0 && line.find("/manifests/") != std::string::npos && !faults_.manifest_body.empty()) {
+            std::string answer = "HTTP/1.1 200 OK\r\nContent-Type: application/vnd.oci.image.manifest.v1+json\r\nContent-Length: " +
+                                 std::to_string(faults_.manifest_body.size()) + "\r\nConnection: close\r\n\r\n";
+            sys::send_all(client, answer);
+            sys::send_all(client, faults_.manifest_body);
             return;
         }
         cut = blob_get && faults_.cut_after >= 0 && !cut_done_;  // until one body was long enough to cut

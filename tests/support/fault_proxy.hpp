@@ -23,8 +23,13 @@ public:
         int64_t cut_after = -1;       // the first blob body longer than this is cut there (-1: never)
         int throttle_ms = 0;          // a pause after each 16 KiB of a blob body (a slow link)
         bool stall = false;           // with cut_after: hold the connection open, silent, instead of closing it
+        std::string manifest_body;    // non-empty: every manifest GET gets this body (an OCI manifest's type), not the registry's
     };
     FaultProxy(std::string upstream, Faults faults);  // upstream: "127.0.0.1:PORT"
+    // Listens at `address` inside the network namespace at `netns_path`
+    // (a NetnsLink's), port chosen by the kernel; upstream is still reached
+    // from the host's namespace.
+    FaultProxy(std::string upstream, Faults faults, const std::string& netns_path, const std::string& address);
     ~FaultProxy();
     FaultProxy(const FaultProxy&) = delete;
     FaultProxy& operator=(const FaultProxy&) = delete;
@@ -34,6 +39,7 @@ public:
     std::vector<std::string> requests();
 
 private:
+    void listen_at(const std::string& address);
     void serve();
     void handle(int client);
 

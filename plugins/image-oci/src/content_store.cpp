@@ -18,13 +18,6 @@ ctr::Error io_error(const std::string& op, const fs::path& p) {
                            op + " \"" + p.string() + "\": " + std::strerror(e));
 }
 
-void fsync_dir(const fs::path& dir) {
-    int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0) {
-        ::fsync(fd);
-        ::close(fd);
-    }
-}
 }  // namespace
 
 ctr::Status ContentStore::init() const {
@@ -146,11 +139,13 @@ ctr::Status Ingest::commit(std::optional<int64_t> expected_size) {
         (void)restart();
         return ctr::make_error(CTR_E_INVALID_ARGUMENT, "digest mismatch: got " + got + ", want " + digest_);
     }
-    if (::fsync(fd_) != 0) return io_error("fsync", ingest_path);
+    // Renamed into place, not flushed: a crash of any process leaves the blob
+    // whole or absent. The kernel writes it back in its own time, as it does
+    // the snapshot unpacked from it; a flush here put the disk's write speed
+    // on the path of every pull (docs/images.md, "Durability").
     auto target = store_.blob_path(digest_);
     if (::rename(ingest_path.c_str(), target.c_str()) != 0) return io_error("commit blob", target);
     ::fchmod(fd_, 0444);
-    fsync_dir(target.parent_path());
     return ctr::ok();
 }
 

@@ -218,6 +218,50 @@ TEST_CASE("hostile layers cannot touch anything outside their target") {
         CHECK((st.st_mode & 0777) == 0600);
         CHECK(*ctr::sys::read_file(victim) == "original");
     }
+    SUBCASE("owners and modes never go through a link (row 23)") {
+        // x points at the host file; a later entry for x, with another owner
+        // and mode, replaces the link and leaves its target alone.
+        Layer l;
+        Entry owned{"x", AE_IFREG, 04777, "new"};
+        owned.uid = owned.gid = 4242;
+        auto r = l.unpack(make_tar({{"x", AE_IFLNK, 0777, victim.string()}, owned}, Compression::none), Compression::none);
+        REQUIRE_MESSAGE(r.has_value(), (r ? "" : r.error().message));
+        struct stat st {};
+        ::stat(victim.c_str(), &st);
+        CHECK(st.st_uid == 0);
+        CHECK((st.st_mode & 07777) == 0600);
+        struct stat in {};
+        ::lstat((l.target() / "x").c_str(), &in);
+        CHECK(S_ISREG(in.st_mode));
+        CHECK(in.st_uid == 4242);
+        // A directory entry under a link to a host directory: refused, the directory untouched.
+        struct stat dir_before {};
+        ::stat(out.c_str(), &dir_before);
+        Layer l2;
+        Entry d{"d/sub", AE_IFDIR, 0777};
+        d.uid = 4242;
+        auto r2 = l2.unpack(make_tar({{"d", AE_IFLNK, 0777, out}, d}, Compression::none), Compression::none);
+        CHECK_FALSE(r2.has_value());
+        struct stat dir_after {};
+        ::stat(out.c_str(), &dir_after);
+        CHECK(dir_after.st_mode == dir_before.st_mode);
+        CHECK(dir_after.st_uid == dir_before.st_uid);
+        CHECK_FALSE(fs::exists(outside.path() / "sub"));
+    }
+    SUBCASE("whiteouts never reach through a link, nor take the root (row 24)") {
+        Layer l;
+        auto r = l.unpack(make_tar({{"h", AE_IFLNK, 0777, out}, {"h/.wh.victim", AE_IFREG, 0644}}, Compression::none), Compression::none);
+        CHECK_FALSE(r.has_value());
+        CHECK(fs::exists(victim));
+        Layer l2;
+        auto root = l2.unpack(make_tar({{".wh..", AE_IFREG, 0644}}, Compression::none), Compression::none);
+        CHECK_FALSE(root.has_value());
+        Layer l3;
+        auto opaque_up = l3.unpack(make_tar({{"h", AE_IFLNK, 0777, out}, {"h/.wh..wh..opq", AE_IFREG, 0644}}, Compression::none),
+                                   Compression::none);
+        CHECK_FALSE(opaque_up.has_value());
+        CHECK(fs::exists(victim));
+    }
     SUBCASE("a whiteout of \"..\" is refused") {
         Layer l;
         auto r = l.unpack(make_tar({{"a/", AE_IFDIR, 0755}, {"a/.wh...", AE_IFREG, 0644}}, Compression::none), Compression::none);
