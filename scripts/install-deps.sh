@@ -14,7 +14,7 @@ packages=(
   # runtime parts: OCI runtimes, a static busybox for test and demo images, tini for --init
   runc crun busybox-static tini
   # test helpers: a real registry, reference image tools, a pty driver
-  docker-registry umoci skopeo apache2-utils jq util-linux iproute2 procps nftables
+  docker-registry umoci skopeo apache2-utils jq util-linux iproute2 procps nftables openssl python3
 )
 
 export DEBIAN_FRONTEND=noninteractive
