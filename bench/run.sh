@@ -4,6 +4,7 @@
 #   bench/run.sh ls           `container ls` against `podman ps`, 0 and 100 containers
 #   bench/run.sh start        `container run --rm IMAGE true` against podman and raw crun
 #   bench/run.sh pull         a ~100 MiB pull against podman, skopeo+umoci and the untar floor
+#   bench/run.sh pull-memory  the daemon's memory growth while it pulls a 1 GiB layer
 #   bench/run.sh density      50 idle containers: memory each; 50 parallel starts
 #   bench/run.sh net          run on the default network, TCP between containers, 50 networks (against podman)
 #   bench/run.sh compose      up -d then down of a five-service file (against podman-compose)
@@ -16,8 +17,9 @@ case "${1:-plugins}" in
   ls) bench/ls.sh ;;
   start) bench/start.sh ;;
   pull) bench/pull.sh ;;
+  pull-memory) bench/pull_memory.sh ;;
   density) bench/density.sh ;;
   net) bench/net.sh ;;
   compose) bench/compose.sh ;;
-  *) echo "bench/run.sh: unknown suite \"$1\" (plugins, ls, start, pull, density, net, compose)" >&2; exit 2 ;;
+  *) echo "bench/run.sh: unknown suite \"$1\" (plugins, ls, start, pull, pull-memory, density, net, compose)" >&2; exit 2 ;;
 esac
