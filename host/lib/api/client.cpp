@@ -4,6 +4,7 @@
 #include "plugins/host_env.hpp"
 #include "sys/files.hpp"
 #include "sys/spawn.hpp"
+#include "sys/unique_fd.hpp"
 
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -130,9 +131,25 @@ bool Client::ping() const {
     return r.has_value();
 }
 
+namespace {
+
+// Whether a server accepts on `path`: a connect and nothing more. A stale
+// socket of a dead daemon refuses; a full request would cost every command
+// of the CLI a round trip before its own.
+bool accepting(const std::filesystem::path& path) {
+    sys::UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    if (!fd.valid() || path.string().size() >= sizeof a.sun_path) return false;
+    std::memcpy(a.sun_path, path.c_str(), path.string().size());
+    return ::connect(fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+}
+
+}  // namespace
+
 Result<bool> ensure_daemon(const Paths& paths, bool debug) {
     Client client(socket_path(paths));
-    if (client.ping()) return false;
+    if (accepting(socket_path(paths))) return false;
 
     CTR_TRY_STATUS(sys::make_dirs(paths.run_dir(), 0700));
     // One start log per starting CLI: several may race to start the daemon.
