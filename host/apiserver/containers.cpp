@@ -218,7 +218,9 @@ Result<store::ContainerRecord> Containers::create(const json& body) {
     c.created_at = store::now_unix();
     {
         std::lock_guard<std::mutex> lock(d_.store_mu);
-        CTR_TRY_STATUS(d_.store->insert_container(c));  // the intent, committed
+        // The intent, committed: a crash from here on is rolled back at the
+        // next start. Not flushed: the "created" commit below flushes both.
+        CTR_TRY_STATUS(d_.store->insert_container(c, sys::Durability::process_crash));
     }
     failpoint("container-create-after-insert");
     auto undo = [&](const Error& e) -> Error {

@@ -143,13 +143,13 @@ Result<std::vector<std::string>> Store::container_volumes(const std::string& con
     return out;
 }
 
-Status Store::insert_container(const ContainerRecord& c) {
+Status Store::insert_container(const ContainerRecord& c, sys::Durability durability) {
     auto s = CTR_TRY(db_->prepare("INSERT INTO containers (" + std::string(kContainerCols) +
                                   ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"));
     s.bind(1, c.id).bind(2, c.name).bind(3, c.image).bind(4, c.runtime).bind(5, c.state).bind(6, c.config.dump());
     s.bind(7, c.labels.dump()).bind(8, c.created_at).bind(9, c.started_at).bind(10, c.finished_at);
     s.bind(11, c.exit_code).bind(12, c.pid);
-    auto st = s.run();
+    auto st = run_with(s, durability);
     if (!st && st.error().status == CTR_E_ALREADY_EXISTS)
         return make_error(CTR_E_ALREADY_EXISTS, "the container name \"" + c.name + "\" is already in use");
     return st;
@@ -163,10 +163,7 @@ Status Store::rename_container(const std::string& id, const std::string& name) {
     return st;
 }
 
-Status Store::update_container(const ContainerRecord& c, sys::Durability durability) {
-    auto s = CTR_TRY(db_->prepare(
-        "UPDATE containers SET state = ?, started_at = ?, finished_at = ?, exit_code = ?, pid = ?, config = ? WHERE id = ?"));
-    s.bind(1, c.state).bind(2, c.started_at).bind(3, c.finished_at).bind(4, c.exit_code).bind(5, c.pid).bind(6, c.config.dump()).bind(7, c.id);
+Status Store::run_with(Stmt& s, sys::Durability durability) {
     if (durability == sys::Durability::power_loss) return s.run();
     // WAL with synchronous=NORMAL: atomic and safe from a crash of the
     // process, not flushed until a later FULL commit or checkpoint.
@@ -175,6 +172,13 @@ Status Store::update_container(const ContainerRecord& c, sys::Durability durabil
     auto back = db_->exec("PRAGMA synchronous=FULL");
     if (!st) return st;
     return back;
+}
+
+Status Store::update_container(const ContainerRecord& c, sys::Durability durability) {
+    auto s = CTR_TRY(db_->prepare(
+        "UPDATE containers SET state = ?, started_at = ?, finished_at = ?, exit_code = ?, pid = ?, config = ? WHERE id = ?"));
+    s.bind(1, c.state).bind(2, c.started_at).bind(3, c.finished_at).bind(4, c.exit_code).bind(5, c.pid).bind(6, c.config.dump()).bind(7, c.id);
+    return run_with(s, durability);
 }
 
 Status Store::delete_container(const std::string& id) {

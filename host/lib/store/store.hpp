@@ -29,7 +29,7 @@ public:
     Result<std::vector<std::string>> container_volumes(const std::string& container_id);
 
     // Containers.
-    Status insert_container(const ContainerRecord& c);
+    Status insert_container(const ContainerRecord& c, sys::Durability durability = sys::Durability::power_loss);
     Status delete_container(const std::string& id);
     Status rename_container(const std::string& id, const std::string& name);
     // Writes state, pid, times, exit code and config of an existing record.
@@ -46,6 +46,7 @@ public:
 
 private:
     explicit Store(std::unique_ptr<Db> db) : db_(std::move(db)) {}
+    Status run_with(Stmt& s, sys::Durability durability);
     std::unique_ptr<Db> db_;
 };
 
