@@ -26,7 +26,8 @@ need() {
 bench_cleanup() {
   "$ctr" --root "$work/ours" rm -a -f >/dev/null 2>&1 || true
   for n in $("$ctr" --root "$work/ours" network ls -q 2>/dev/null); do "$ctr" --root "$work/ours" network rm "$n" >/dev/null 2>&1 || true; done
-  "$ctr" --root "$work/ours" system stop >/dev/null 2>&1 || true
+  local r
+  for r in "$work"/ours*; do [ -d "$r" ] && { "$ctr" --root "$r" system stop >/dev/null 2>&1 || true; }; done  # a root per run in pull.sh
   $piso rm -af >/dev/null 2>&1 || true
   $piso rmi -af >/dev/null 2>&1 || true
   [ -n "$registry_pid" ] && kill "$registry_pid" 2>/dev/null

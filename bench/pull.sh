@@ -38,7 +38,6 @@ hyperfine -N --runs "$runs" --export-csv "$work/pull.csv" \
   -n skopeo-umoci "sh -c \"skopeo copy --quiet --src-tls-verify=false docker://$image oci:$work/oci-$n:t && umoci unpack --image $work/oci-$n:t $work/bundle-$n >/dev/null\"" \
   --prepare "$next" \
   -n floor-untar "sh -c \"mkdir -p $work/untar-$n && for l in $work/layers/*.tar; do tar -xf \\\$l -C $work/untar-$n; done\"" >/dev/null
-"$ctr" --root "$work/ours-$(cat "$work/n")" system stop >/dev/null 2>&1 || true
 for n in ours podman-overlay skopeo-umoci floor-untar; do echo "metric pull.$n.median $(median_ms "$work/pull.csv" $n) ms"; done
 ours=$(median_ms "$work/pull.csv" ours)
 echo "metric pull.speedup-vs-podman $(ratio "$(median_ms "$work/pull.csv" podman-overlay)" "$ours") x (target >= 1.5)"
