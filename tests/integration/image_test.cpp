@@ -486,6 +486,34 @@ TEST_CASE("a registry away from loopback gets TLS only: no plain HTTP unless con
     CHECK(json::parse(r.cli({"image", "ls", "--format", "json"}).out).size() == 1);
 }
 
+TEST_CASE("a layer unpacks while it downloads: its files appear before the last byte arrives") {
+    if (geteuid() != 0) return;
+    Registry reg;
+    ScratchDir work;
+    ctr::test::build_and_push(work, {"mkdir -p bin && cp /bin/busybox bin/ && echo first > a-first && head -c 3145728 /dev/urandom > z-big"},
+                              "docker://" + reg.host() + "/test/slow:1");
+    // A slow link: ~200 pauses of 15 ms over the layer, about 3 s in all.
+    ctr::test::FaultProxy proxy(reg.host(), {.throttle_ms = 15});
+    DaemonRoot r;
+    auto state = r.path() / "var/lib/container/plugins/image-oci";
+    auto pull = std::async(std::launch::async, [&] { return r.cli({"image", "pull", "--progress", "none", proxy.host() + "/test/slow:1"}); });
+    bool seen_early = false;
+    while (pull.wait_for(std::chrono::milliseconds(20)) != std::future_status::ready) {
+        std::error_code ec;
+        bool unpacking = false, downloading = false;
+        for (const auto& d : fs::directory_iterator(state / "snapshots", ec))
+            if (d.path().filename().string().find(".tmp-") != std::string::npos && fs::exists(d.path() / "fs/a-first", ec)) unpacking = true;
+        for (const auto& f : fs::directory_iterator(state / "content/ingest", ec))  // the layer, still partial
+            if (f.is_regular_file(ec) && f.file_size(ec) > 0) downloading = true;
+        if (unpacking && downloading) seen_early = true;
+    }
+    auto done = pull.get();
+    REQUIRE_MESSAGE(done.code == 0, done.err);
+    CHECK(seen_early);
+    auto run = r.cli({"run", "--rm", proxy.host() + "/test/slow:1", "/bin/busybox", "wc", "-c", "/z-big"});
+    CHECK(run.out == "3145728 /z-big\n");
+}
+
 TEST_CASE("a decompression bomb stops at the configured layer size; no image is stored (row 19)") {
     if (geteuid() != 0) return;
     Registry reg;

@@ -49,6 +49,7 @@ public:
 
     bool has(const std::string& digest) const;
     std::filesystem::path blob_path(const std::string& digest) const;
+    std::filesystem::path ingest_path(const std::string& digest) const { return root_ / "ingest" / digest_hex(digest); }
     // Reads a blob of at most max_size bytes (manifests, configs).
     ctr::Result<std::string> read(const std::string& digest, int64_t max_size) const;
     // Stores a small blob whose bytes are in memory, after checking them.

@@ -1,5 +1,6 @@
 #include "image_store.hpp"
 
+#include "ingest_follower.hpp"
 #include "unpack.hpp"
 
 #include <fcntl.h>
@@ -104,7 +105,7 @@ std::unique_ptr<RegistryClient> ImageStore::client_for(const Reference& ref, con
 }
 
 ctr::Status ImageStore::ensure_snapshot(const Descriptor& layer, const std::string& diff_id, const std::string& chain_id,
-                                        const ctr::sdk::Progress& progress) {
+                                        const ctr::sdk::Progress& progress, const ReadFn* streamed) {
     fs::path final_dir = snapshot_dir(chain_id);
     std::error_code ec;
     if (fs::exists(final_dir, ec)) return ctr::ok();  // shared with an image we already have
@@ -114,8 +115,11 @@ ctr::Status ImageStore::ensure_snapshot(const Descriptor& layer, const std::stri
     fs::remove_all(tmp, ec);
     fs::create_directories(tmp / "fs", ec);
     if (ec) return ctr::make_error(CTR_E_INTERNAL, "create snapshot: " + ec.message());
-    progress.event({{"id", short_id(layer.digest)}, {"action", "unpack"}, {"current", 0}, {"total", layer.size}});
-    auto result = unpack_layer(content_.blob_path(layer.digest), compression, tmp / "fs", opt_.max_layer_bytes);
+    auto result = [&] {
+        if (streamed) return unpack_stream(*streamed, digest_hex(layer.digest), compression, tmp / "fs", opt_.max_layer_bytes);
+        progress.event({{"id", short_id(layer.digest)}, {"action", "unpack"}, {"current", 0}, {"total", layer.size}});
+        return unpack_layer(content_.blob_path(layer.digest), compression, tmp / "fs", opt_.max_layer_bytes);
+    }();
     if (!result) {
         fs::remove_all(tmp, ec);
         return result.error().wrap("layer " + short_id(layer.digest));
@@ -194,13 +198,27 @@ ctr::Result<json> ImageStore::pull(const json& req, const ctr::sdk::Progress& pr
             if (content_.has(l.digest) || fs::exists(snapshot_dir(chains[i]), ec)) {
                 progress.event({{"id", id}, {"action", "exists"}, {"current", l.size}, {"total", l.size}});
             } else {
+                // The layer unpacks on a thread of its own as its bytes arrive.
+                IngestFollower follower(content_.ingest_path(l.digest));
+                ReadFn follow = [&follower](char* buf, size_t n) { return follower.read(buf, n); };
+                std::thread unpacker;
+                ctr::Status streamed = ctr::make_error(CTR_E_UNAVAILABLE, "not unpacked while downloading");
                 auto last = std::chrono::steady_clock::now() - std::chrono::seconds(1);
                 st = client.blob(l.digest, l.size, content_, [&](int64_t cur, int64_t total) {
+                    follower.grew(cur);
+                    if (!unpacker.joinable())
+                        unpacker = std::thread([&] { streamed = ensure_snapshot(l, config.diff_ids[i], chains[i], progress, &follow); });
                     auto now = std::chrono::steady_clock::now();
                     if (cur != total && now - last < std::chrono::milliseconds(100)) return;
                     last = now;
                     progress.event({{"id", id}, {"action", "download"}, {"current", cur}, {"total", total}});
                 });
+                follower.finish(static_cast<bool>(st));
+                if (unpacker.joinable()) unpacker.join();
+                // Not unpacked that way (the download started over, or the
+                // blob was already complete): from the stored blob, which
+                // also gives a bad layer's own error.
+                if (st && !streamed) st = ensure_snapshot(l, config.diff_ids[i], chains[i], progress);
             }
             if (st) st = ensure_snapshot(l, config.diff_ids[i], chains[i], progress);
             if (st) progress.event({{"id", id}, {"action", "done"}, {"current", l.size}, {"total", l.size}});

@@ -6,6 +6,7 @@
 
 #include "content_store.hpp"
 #include "oci_types.hpp"
+#include "unpack.hpp"
 #include "reference.hpp"
 #include "registry_client.hpp"
 
@@ -59,8 +60,10 @@ private:
     ctr::Status write_index(const json& index) const;   // atomically, under mu_
     ctr::Result<std::string> key_of(const std::string& reference) const;
     std::filesystem::path snapshot_dir(const std::string& chain_id) const;
+    // Unpacks the stored blob, or with `streamed`, the bytes of its download
+    // as they arrive (see ingest_follower.hpp).
     ctr::Status ensure_snapshot(const Descriptor& layer, const std::string& diff_id, const std::string& chain_id,
-                                const ctr::sdk::Progress& progress);
+                                const ctr::sdk::Progress& progress, const ReadFn* streamed = nullptr);
     ctr::Status collect_garbage(const json& index);
     // Records `name` for the manifest `manifest_digest`, whose blobs are all
     // in the content store: unpacks its layers, then writes the index.

@@ -159,6 +159,27 @@ struct Stage {
     bool too_big = false;
 };
 
+// Stage 1's input: what the magic-byte check read first, then the rest.
+struct Source {
+    const ReadFn* read;
+    std::string head;
+    bool head_given = false;
+    std::vector<char> buf = std::vector<char>(1 << 17);
+};
+
+la_ssize_t read_source(archive*, void* ctx, const void** out) {
+    auto* s = static_cast<Source*>(ctx);
+    if (!s->head_given && !s->head.empty()) {
+        s->head_given = true;
+        *out = s->head.data();
+        return static_cast<la_ssize_t>(s->head.size());
+    }
+    ssize_t n = (*s->read)(s->buf.data(), s->buf.size());
+    if (n < 0) return -1;
+    *out = s->buf.data();
+    return n;
+}
+
 struct Blocks {
     Stage* stage;
     std::vector<char> buf = std::vector<char>(1 << 17);
@@ -182,18 +203,37 @@ la_ssize_t read_block(archive*, void* ctx, const void** out) {
 
 Result<UnpackResult> unpack_layer(const std::filesystem::path& blob, Compression compression,
                                   const std::filesystem::path& target, int64_t max_bytes) {
+    Fd f(::open(blob.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!f.valid()) return sys_error("open layer", blob.string());
+    ReadFn read = [&f](char* buf, size_t n) -> ssize_t {
+        ssize_t r;
+        do r = ::read(f.get(), buf, n);
+        while (r < 0 && errno == EINTR);
+        return r;
+    };
+    return unpack_stream(read, blob.filename().string(), compression, target, max_bytes);
+}
+
+Result<UnpackResult> unpack_stream(const ReadFn& read, const std::string& layer_name, Compression compression,
+                                   const std::filesystem::path& target, int64_t max_bytes) {
     Fd root(::open(target.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (!root.valid()) return sys_error("open", target.string());
 
     // libarchive would pass data that is not compressed through unchanged: the
     // media type must be the truth, so check the magic bytes first.
+    Source source{&read};
     if (compression != Compression::none) {
-        unsigned char magic[4] = {};
-        Fd f(::open(blob.c_str(), O_RDONLY | O_CLOEXEC));
-        if (!f.valid() || ::read(f.get(), magic, 4) != 4 ||
-            (compression == Compression::gzip && !(magic[0] == 0x1f && magic[1] == 0x8b)) ||
-            (compression == Compression::zstd && !(magic[0] == 0x28 && magic[1] == 0xb5 && magic[2] == 0x2f && magic[3] == 0xfd)))
-            return ctr::make_error(CTR_E_INVALID_ARGUMENT, "layer " + blob.filename().string() + " is not " +
+        auto& m = source.head;
+        while (m.size() < 4) {
+            char c[4];
+            ssize_t n = read(c, 4 - m.size());
+            if (n <= 0) break;
+            m.append(c, static_cast<size_t>(n));
+        }
+        auto b = [&m](size_t i) { return static_cast<unsigned char>(m[i]); };
+        if (m.size() < 4 || (compression == Compression::gzip && !(b(0) == 0x1f && b(1) == 0x8b)) ||
+            (compression == Compression::zstd && !(b(0) == 0x28 && b(1) == 0xb5 && b(2) == 0x2f && b(3) == 0xfd)))
+            return ctr::make_error(CTR_E_INVALID_ARGUMENT, "layer " + layer_name + " is not " +
                                                                (compression == Compression::gzip ? "gzip" : "zstd") +
                                                                "-compressed as its media type says");
     }
@@ -202,7 +242,7 @@ Result<UnpackResult> unpack_layer(const std::filesystem::path& blob, Compression
     Stage stage;
     stage.max_bytes = max_bytes;
     auto too_big = [&] {
-        return ctr::make_error(CTR_E_RESOURCE_EXHAUSTED, "layer " + blob.filename().string() + " expands past " +
+        return ctr::make_error(CTR_E_RESOURCE_EXHAUSTED, "layer " + layer_name + " expands past " +
                                                              std::to_string(max_bytes) + " bytes (the image-oci setting max_layer_bytes)");
     };
     std::unique_ptr<archive, int (*)(archive*)> a1(archive_read_new(), archive_read_free);
@@ -213,11 +253,11 @@ Result<UnpackResult> unpack_layer(const std::filesystem::path& blob, Compression
     case Compression::none: break;
     }
     archive_read_support_format_raw(a1.get());
-    if (archive_read_open_filename(a1.get(), blob.c_str(), 1 << 17) != ARCHIVE_OK)
-        return ctr::make_error(CTR_E_INVALID_ARGUMENT, "open layer " + blob.filename().string() + ": " + errstr(a1.get()));
+    if (archive_read_open(a1.get(), &source, nullptr, read_source, nullptr) != ARCHIVE_OK)
+        return ctr::make_error(CTR_E_INVALID_ARGUMENT, "open layer " + layer_name + ": " + errstr(a1.get()));
     archive_entry* raw_entry = nullptr;
     if (archive_read_next_header(a1.get(), &raw_entry) != ARCHIVE_OK)
-        return ctr::make_error(CTR_E_INVALID_ARGUMENT, "layer " + blob.filename().string() + " is not " +
+        return ctr::make_error(CTR_E_INVALID_ARGUMENT, "layer " + layer_name + " is not " +
                                                            (compression == Compression::none ? "a tar" : "compressed as its media type says") +
                                                            ": " + errstr(a1.get()));
 

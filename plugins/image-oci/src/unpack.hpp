@@ -11,7 +11,9 @@
 #include <ctr/sdk/result.hpp>
 
 #include <cstdint>
+#include <sys/types.h>
 #include <filesystem>
+#include <functional>
 #include <string>
 
 namespace image_oci {
@@ -26,5 +28,13 @@ struct UnpackResult {
 inline constexpr int64_t kNoLayerLimit = INT64_MAX;
 ctr::Result<UnpackResult> unpack_layer(const std::filesystem::path& blob, Compression compression,
                                        const std::filesystem::path& target, int64_t max_bytes = kNoLayerLimit);
+
+// The compressed bytes of a layer from elsewhere (a download in progress):
+// `read` fills up to `n` bytes and returns how many, 0 at the end, -1 when
+// the bytes will not come (the caller knows why). It may block. `name`
+// names the layer in errors.
+using ReadFn = std::function<ssize_t(char* buf, size_t n)>;
+ctr::Result<UnpackResult> unpack_stream(const ReadFn& read, const std::string& name, Compression compression,
+                                        const std::filesystem::path& target, int64_t max_bytes = kNoLayerLimit);
 
 }  // namespace image_oci
