@@ -130,6 +130,4 @@ private:
     bool stop_ = false;
 };
 
-void add_container_routes(Router& router, Daemon& daemon, Containers& containers);
-
 }  // namespace ctr::apiserver

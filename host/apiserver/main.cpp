@@ -4,6 +4,7 @@
 //
 //   container-apiserver [--root DIR] [--debug]
 #include "api/client.hpp"
+#include "apiserver/container_routes.hpp"
 #include "apiserver/containers.hpp"
 #include "apiserver/copy_routes.hpp"
 #include "apiserver/daemon.hpp"

@@ -1,0 +1,277 @@
+#include "apiserver/container_routes.hpp"
+
+#include "apiserver/health.hpp"
+#include "api/mux_frame.hpp"
+#include "sys/io.hpp"
+#include "sys/log_index.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <fstream>
+#include <poll.h>
+#include <sys/socket.h>
+#include <map>
+
+namespace ctr::apiserver {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+// Where the last `lines` lines of `file` begin (a last line without its
+// newline counts as one). Reads backwards, a block at a time.
+std::streamoff tail_offset(const fs::path& file, int64_t lines) {
+    std::ifstream in(file, std::ios::binary | std::ios::ate);
+    if (!in) return 0;
+    std::streamoff end = in.tellg(), pos = end;
+    if (lines == 0) return end;
+    int64_t seen = 0;
+    char buf[8192];
+    bool last_byte = true;
+    while (pos > 0) {
+        std::streamoff n = std::min<std::streamoff>(pos, sizeof buf);
+        pos -= n;
+        in.seekg(pos);
+        in.read(buf, n);
+        for (std::streamoff i = n - 1; i >= 0; --i) {
+            if (buf[i] == '\n' && !(last_byte && pos + i == end - 1) && ++seen == lines) return pos + i + 1;
+            last_byte = false;
+        }
+    }
+    return 0;
+}
+
+// Copies bytes both ways between an attached client and the shim until one
+// side ends; the framing is theirs (api/attach_protocol.hpp).
+void relay(int client, int shim, const std::string& leftover) {
+    if (!sys::send_all(shim, leftover)) return;
+    char buf[65536];
+    for (;;) {
+        pollfd fds[2] = {{client, POLLIN, 0}, {shim, POLLIN, 0}};
+        if (::poll(fds, 2, -1) < 0) {
+            if (errno == EINTR) continue;
+            return;
+        }
+        for (int i = 0; i < 2; ++i) {
+            if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+            ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
+            if (n <= 0 || !sys::send_all(fds[1 - i].fd, std::string_view(buf, static_cast<size_t>(n)))) {
+                ::shutdown(client, SHUT_RDWR);
+                return;
+            }
+        }
+    }
+}
+
+}  // namespace
+
+namespace {
+
+json with_health(Containers& cs, const store::ContainerRecord& c) {
+    json j = c.to_json();
+    json h = Health::of(c, cs.dir_of(c.id));
+    if (!h.is_null()) j["health"] = h;
+    return j;
+}
+
+int signal_of(const Request& req, int fallback) {
+    auto it = req.query.find("signal");
+    if (it == req.query.end() || it->second.empty()) return fallback;
+    static const std::map<std::string, int> names = {{"HUP", SIGHUP}, {"INT", SIGINT}, {"QUIT", SIGQUIT}, {"KILL", SIGKILL},
+                                                     {"USR1", SIGUSR1}, {"USR2", SIGUSR2}, {"TERM", SIGTERM}, {"STOP", SIGSTOP},
+                                                     {"CONT", SIGCONT}, {"WINCH", SIGWINCH}};
+    std::string s = it->second;
+    if (s.rfind("SIG", 0) == 0) s = s.substr(3);
+    if (auto n = names.find(s); n != names.end()) return n->second;
+    if (!s.empty() && s.find_first_not_of("0123456789") == std::string::npos) {
+        int v = std::atoi(s.c_str());
+        if (v >= 1 && v <= 64) return v;
+    }
+    return -1;
+}
+
+}  // namespace
+
+void add_container_routes(Router& r, Daemon& d, Containers& cs) {
+    r.add("POST", "/v1/containers", [&cs](const Request& req) -> Result<Reply> {
+        return json_reply(CTR_TRY(cs.create(req.body)).to_json(), 201);
+    });
+    r.add("GET", "/v1/containers", [&cs](const Request& req) -> Result<Reply> {
+        json arr = json::array();
+        for (const auto& c : CTR_TRY(cs.list()))
+            if (req.flag("all") || c.state == "running") arr.push_back(with_health(cs, c));
+        return json_reply(arr);
+    });
+    r.add("GET", "/v1/containers/{id}", [&cs](const Request& req) -> Result<Reply> {
+        return json_reply(with_health(cs, CTR_TRY(cs.get(req.param("id")))));
+    });
+    r.add("POST", "/v1/containers/{id}/start", [&cs](const Request& req) -> Result<Reply> {
+        return json_reply(CTR_TRY(cs.start(req.param("id"), req.flag("attach"))).to_json());
+    });
+    r.add("POST", "/v1/exec/{exec}/attach", [&cs](const Request& req) -> Result<Reply> {
+        auto shim = std::make_shared<sys::UniqueFd>(CTR_TRY(cs.connect_exec(req.param("exec"))));
+        Reply reply;
+        reply.status = 101;
+        reply.upgrade = [shim](int client, std::string leftover) { relay(client, shim->get(), leftover); };
+        return reply;
+    });
+    r.add("POST", "/v1/exec/{exec}/wait", [&cs](const Request& req) -> Result<Reply> { return json_reply(cs.exec_wait(req.param("exec"))); });
+    r.add("POST", "/v1/containers/{id}/attach", [&cs](const Request& req) -> Result<Reply> {
+        auto shim = std::make_shared<sys::UniqueFd>(CTR_TRY(cs.connect_attach(req.param("id"))));
+        Reply reply;
+        reply.status = 101;
+        reply.upgrade = [shim](int client, std::string leftover) { relay(client, shim->get(), leftover); };
+        return reply;
+    });
+    r.add("POST", "/v1/containers/{id}/stop", [&cs](const Request& req) -> Result<Reply> {
+        auto c = CTR_TRY(cs.get(req.param("id")));
+        // Defaults: the container's --stop-signal (or its image's StopSignal), else TERM;
+        // its --stop-timeout, else 10 seconds.
+        Request with_default = req;
+        std::string own = c.config.value("stop_signal", "");
+        if (!with_default.query.count("signal") && !own.empty()) with_default.query["signal"] = own;
+        int sig = signal_of(with_default, SIGTERM);
+        if (sig < 0) return make_error(CTR_E_INVALID_ARGUMENT, "invalid signal \"" + with_default.query.at("signal") + "\"");
+        int t = static_cast<int>(c.config.value("stop_timeout", int64_t{-1}));
+        if (t < 0) t = 10;
+        if (auto it = req.query.find("t"); it != req.query.end()) t = std::max(0, std::atoi(it->second.c_str()));
+        return json_reply(CTR_TRY(cs.stop(req.param("id"), t, sig)).to_json());
+    });
+    r.add("POST", "/v1/containers/{id}/kill", [&cs](const Request& req) -> Result<Reply> {
+        int sig = signal_of(req, SIGKILL);
+        if (sig < 0) return make_error(CTR_E_INVALID_ARGUMENT, "invalid signal \"" + req.query.at("signal") + "\"");
+        CTR_TRY_STATUS(cs.kill(req.param("id"), sig));
+        return json_reply(json{{"signal", sig}});
+    });
+    r.add("POST", "/v1/containers/{id}/exec", [&cs](const Request& req) -> Result<Reply> {
+        auto c = CTR_TRY(cs.get(req.param("id")));  // errors before the stream starts are plain errors
+        if (c.state != "running") return make_error(CTR_E_FAILED_PRECONDITION, "container " + c.name + " is not running");
+        // -i or -t: the client attaches to the exec next (/v1/exec/ID/attach).
+        if (req.body.is_object() && req.body.value("detach", false)) return json_reply(cs.exec_detached(c.id, req.body), 201);
+        if (req.body.is_object() && (req.body.value("tty", false) || req.body.value("interactive", false)))
+            return json_reply(cs.exec_attached(c.id, req.body), 201);
+        Reply reply;
+        std::string id = c.id;
+        json body = req.body;
+        reply.stream = [&cs, id, body](const Writer& write) {
+            if (auto st = cs.exec(id, body, write); !st)
+                write(api::mux_frame(3, json{{"error", {{"message", st.error().message}, {"code", st.error().status}}}}.dump()));
+        };
+        return reply;
+    });
+    r.add("POST", "/v1/containers/{id}/rename", [&cs](const Request& req) -> Result<Reply> {
+        auto it = req.query.find("name");
+        if (it == req.query.end()) return make_error(CTR_E_INVALID_ARGUMENT, "rename needs ?name=NEW");
+        CTR_TRY_STATUS(cs.rename(req.param("id"), it->second));
+        return json_reply(json{{"name", it->second}});
+    });
+    r.add("GET", "/v1/containers/{id}/top", [&cs](const Request& req) -> Result<Reply> {
+        return json_reply(cs.top(req.param("id")));
+    });
+    r.add("GET", "/v1/containers/{id}/export", [&cs](const Request& req) -> Result<Reply> {
+        auto c = CTR_TRY(cs.get(req.param("id")));
+        Reply reply;
+        std::string id = c.id;
+        reply.stream = [&cs, id](const Writer& write) { (void)cs.export_rootfs(id, write); };
+        return reply;
+    });
+    r.add("GET", "/v1/containers/{id}/stats", [&cs](const Request& req) -> Result<Reply> {
+        return json_reply(cs.stats(req.param("id")));
+    });
+    r.add("POST", "/v1/containers/{id}/wait", [&cs](const Request& req) -> Result<Reply> {
+        std::atomic<bool> cancelled{false};
+        return json_reply(cs.wait(req.param("id"), cancelled));
+    });
+    r.add("GET", "/v1/containers/{id}/logs", [&cs, &d](const Request& req) -> Result<Reply> {
+        auto c = CTR_TRY(cs.get(req.param("id")));
+        std::string stream = req.query.count("stream") ? req.query.at("stream") : "stdout";
+        if (stream != "stdout" && stream != "stderr") return make_error(CTR_E_INVALID_ARGUMENT, "stream must be stdout or stderr");
+        bool follow = req.flag("follow");
+        int64_t tail = -1;  // -1: all
+        if (req.query.count("tail") && req.query.at("tail") != "all") {
+            const std::string& t = req.query.at("tail");
+            if (t.empty() || t.size() > 9 || t.find_first_not_of("0123456789") != std::string::npos)
+                return make_error(CTR_E_INVALID_ARGUMENT, "--tail \"" + t + "\": want a number of lines or all");
+            tail = std::stoll(t);
+        }
+        // since: seconds since the epoch (fractions allowed): only output written from then on.
+        int64_t since_ns = 0;
+        if (auto it = req.query.find("since"); it != req.query.end()) {
+            char* end = nullptr;
+            double secs = std::strtod(it->second.c_str(), &end);
+            if (it->second.empty() || *end != '\0' || secs < 0)
+                return make_error(CTR_E_INVALID_ARGUMENT, "since \"" + it->second + "\": want seconds since the epoch");
+            since_ns = static_cast<int64_t>(secs * 1e9);
+        }
+        const bool timestamps = req.flag("timestamps");
+        // Output from before marks were kept shows the container's start time.
+        const int64_t fallback_ns = c.started_at.value_or(c.created_at) * int64_t{1000000000};
+        fs::path file = cs.dir_of(c.id) / (stream + ".log");
+        std::string id = c.id;
+        Reply reply;
+        reply.stream = [&cs, &d, file, follow, id, tail, since_ns, timestamps, fallback_ns](const Writer& write) {
+            std::streamoff offset = tail < 0 ? 0 : tail_offset(file, tail);
+            if (since_ns > 0) {
+                int64_t from = sys::LogIndex::read(file).first_offset_since(since_ns);
+                std::error_code ec;
+                if (from < 0) from = static_cast<int64_t>(fs::file_size(file, ec));  // nothing yet: only what comes
+                offset = std::max<std::streamoff>(offset, from);
+            }
+            bool line_start = true;
+            // With timestamps each line gets the time its first byte was written.
+            auto emit = [&](const std::string& chunk, std::streamoff at) {
+                if (!timestamps) return write(chunk);
+                auto index = sys::LogIndex::read(file);
+                std::string out;
+                for (size_t i = 0; i < chunk.size(); ++i) {
+                    if (line_start) {
+                        int64_t t = index.time_at(at + static_cast<std::streamoff>(i));
+                        out += sys::rfc3339_nano(t ? t : fallback_ns) + " ";
+                        line_start = false;
+                    }
+                    out += chunk[i];
+                    if (chunk[i] == '\n') line_start = true;
+                }
+                return write(out);
+            };
+            for (;;) {
+                std::ifstream in(file, std::ios::binary);
+                in.seekg(offset);
+                std::string chunk((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+                std::streamoff at = offset;
+                offset += static_cast<std::streamoff>(chunk.size());
+                if (!chunk.empty() && !emit(chunk, at)) return;
+                if (!follow || d.stopping) return;
+                auto now = cs.get(id);
+                if (!now || now->state != "running") {
+                    // One last read: what was written before the exit.
+                    std::ifstream last(file, std::ios::binary);
+                    last.seekg(offset);
+                    std::string rest((std::istreambuf_iterator<char>(last)), std::istreambuf_iterator<char>());
+                    if (!rest.empty()) emit(rest, offset);
+                    return;
+                }
+                cs.wait_for_shim(id, 50, true);  // new output shows within 50 ms; the end at once
+            }
+        };
+        return reply;
+    });
+    r.add("DELETE", "/v1/containers/{id}", [&cs](const Request& req) -> Result<Reply> {
+        auto c = CTR_TRY(cs.get(req.param("id")));
+        CTR_TRY_STATUS(cs.remove(c.id, req.flag("force"), req.flag("volumes")));
+        return json_reply(json{{"id", c.id}, {"name", c.name}});
+    });
+    r.add("POST", "/v1/containers/prune", [&cs](const Request&) -> Result<Reply> {
+        json removed = json::array();
+        for (const auto& c : CTR_TRY(cs.list())) {
+            if (c.state == "running") continue;
+            CTR_TRY_STATUS(cs.remove(c.id, false));
+            removed.push_back(c.id);
+        }
+        return json_reply(json{{"removed", removed}, {"reclaimed", 0}});
+    });
+}
+
+}  // namespace ctr::apiserver

@@ -1,0 +1,13 @@
+// The HTTP routes of containers: /v1/containers/... (create, start, stop,
+// kill, wait, logs, exec, attach, stats, top, export, rename, remove), each a
+// thin layer over Containers. docs/api.md lists them.
+#pragma once
+
+#include "apiserver/containers.hpp"
+#include "apiserver/router.hpp"
+
+namespace ctr::apiserver {
+
+void add_container_routes(Router& router, Daemon& daemon, Containers& containers);
+
+}  // namespace ctr::apiserver
