@@ -221,9 +221,10 @@ void add_container_routes(Router& r, Daemon& d, Containers& cs) {
             }
             bool line_start = true;
             // With timestamps each line gets the time its first byte was written.
+            auto index = sys::LogIndex::read(file);
             auto emit = [&](const std::string& chunk, std::streamoff at) {
                 if (!timestamps) return write(chunk);
-                auto index = sys::LogIndex::read(file);
+                index.refresh();
                 std::string out;
                 for (size_t i = 0; i < chunk.size(); ++i) {
                     if (line_start) {

@@ -4,7 +4,7 @@
 //
 // A container's files live in <root>/var/lib/container/containers/<id>/:
 // config.json and rootfs/ (the bundle), stdout.log and stderr.log, exit.json
-// (written by the shim when the process ends), shim.log.
+// (written by the reaper, or the shim, when the process ends), shim.log.
 #pragma once
 
 #include "apiserver/attach_warmer.hpp"

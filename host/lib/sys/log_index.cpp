@@ -16,14 +16,24 @@ void append_mark(int fd, LogMark m) {
 
 LogIndex LogIndex::read(const std::filesystem::path& log) {
     LogIndex idx;
-    std::ifstream in(index_of(log));
-    long long offset = 0, ns = 0;
-    while (in >> offset >> ns) {
-        // Marks only move forward; a line cut short by a crash ends the read.
-        if (!idx.marks_.empty() && offset < idx.marks_.back().offset) break;
-        idx.marks_.push_back({offset, ns});
-    }
+    idx.index_ = index_of(log);
+    idx.refresh();
     return idx;
+}
+
+void LogIndex::refresh() {
+    std::ifstream in(index_, std::ios::binary);
+    if (!in || !in.seekg(read_to_)) return;
+    std::string line;
+    // Whole lines only: one being written now is read next time.
+    while (std::getline(in, line) && !in.eof()) {
+        long long offset = 0, ns = 0;
+        if (std::sscanf(line.c_str(), "%lld %lld", &offset, &ns) != 2) return;  // a line cut short by a crash
+        // Marks only move forward.
+        if (!marks_.empty() && offset < marks_.back().offset) return;
+        marks_.push_back({offset, ns});
+        read_to_ += static_cast<int64_t>(line.size()) + 1;
+    }
 }
 
 int64_t LogIndex::time_at(int64_t offset) const {

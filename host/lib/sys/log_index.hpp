@@ -24,6 +24,9 @@ class LogIndex {
 public:
     // Reads FILE.idx for `log`; a missing or partly written index gives the marks it has.
     static LogIndex read(const std::filesystem::path& log);
+    // Reads only what was appended to FILE.idx since the last read: a log
+    // followed for hours is not read again from its start for each chunk.
+    void refresh();
     static std::filesystem::path index_of(const std::filesystem::path& log) { return log.string() + ".idx"; }
 
     // When the byte at `offset` was written; 0 when no mark covers it.
@@ -33,6 +36,8 @@ public:
     bool empty() const { return marks_.empty(); }
 
 private:
+    std::filesystem::path index_;
+    int64_t read_to_ = 0;  // bytes of the index consumed (whole lines only)
     std::vector<LogMark> marks_;  // offsets ascending
 };
 
