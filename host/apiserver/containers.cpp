@@ -178,6 +178,7 @@ Result<std::vector<store::ContainerRecord>> Containers::list() {
 
 Result<store::ContainerRecord> Containers::create(const json& body) {
     attach_warmer_.kick();  // a start usually follows at once
+    standby_.kick();
     auto req = CTR_TRY(services::RunRequest::from_json(body));
     if (req.runtime.empty()) req.runtime = d_.config.container_runtime;
     if (req.memory == 0) req.memory = d_.config.container_memory;
@@ -287,8 +288,6 @@ Result<store::ContainerRecord> Containers::start(const std::string& key, bool wa
     fs::remove(dir / "health.json", ec);  // a new run starts "starting"
     CTR_TRY_STATUS(networks_.rewire_if_lost(c));
 
-    int sync[2];
-    if (::pipe2(sync, O_CLOEXEC) != 0) return sys::errno_error("pipe", dir, errno);
     auto shim = plugins::helper_path("container-shim");
     std::vector<std::string> args = {shim.string(), "--runtime", c.runtime, "--id", c.id, "--bundle", dir.string(),
                                      "--root", d_.paths.root().string(), "--state-dir", dir.string(), "--sync-fd", "3"};
@@ -300,18 +299,25 @@ Result<store::ContainerRecord> Containers::start(const std::string& key, bool wa
         if (interactive) args.push_back("--interactive");
         if (wait_attach) args.push_back("--wait-attach");
     }
-    sys::SpawnOptions so;
-    so.stdout_path = (dir / "shim.log").string();
-    so.stderr_path.clear();             // with stdout
-    so.pass_fds = {{sync[1], 3}};
-    so.new_session = true;              // the shim and its container outlive the daemon
-    auto spawned = sys::spawn(args, so);
-    ::close(sync[1]);
-    if (!spawned) {
-        ::close(sync[0]);
-        return spawned.error().wrap("start the shim");
+    pid_t pid = -1;
+    sys::UniqueFd sync_read;
+    if (auto taken = standby_.take(c.runtime, args, (dir / "shim.log").string())) {
+        pid = taken->pid;
+        sync_read = std::move(taken->sync);
+    } else {
+        int sync[2];
+        if (::pipe2(sync, O_CLOEXEC) != 0) return sys::errno_error("pipe", dir, errno);
+        sync_read.reset(sync[0]);
+        sys::SpawnOptions so;
+        so.stdout_path = (dir / "shim.log").string();
+        so.stderr_path.clear();             // with stdout
+        so.pass_fds = {{sync[1], 3}};
+        so.new_session = true;              // the shim and its container outlive the daemon
+        auto spawned = sys::spawn(args, so);
+        ::close(sync[1]);
+        if (!spawned) return spawned.error().wrap("start the shim");
+        pid = *spawned;
     }
-    pid_t pid = *spawned;
     {
         std::lock_guard<std::mutex> lock(mu_);
         shims_.insert(pid);
@@ -319,8 +325,8 @@ Result<store::ContainerRecord> Containers::start(const std::string& key, bool wa
     (void)sys::write_file_atomic(dir / "shim.pid", std::to_string(pid), 0600, sys::Durability::process_crash);
 
     // The shim tells us once the container runs (or why it does not).
-    auto j = read_sync_answer(sync[0], 60000);
-    ::close(sync[0]);
+    auto j = read_sync_answer(sync_read.get(), 60000);
+    sync_read.reset();
     if (!j.is_object() || !j.value("ok", false)) {
         std::string msg = j.is_object() ? j.value("message", "the shim failed") : "the shim ended without a word (see " + (dir / "shim.log").string() + ")";
         int32_t code = j.is_object() ? j.value("code", int32_t{CTR_E_INTERNAL}) : CTR_E_INTERNAL;

@@ -10,6 +10,7 @@
 #include "apiserver/attach_warmer.hpp"
 #include "apiserver/daemon.hpp"
 #include "apiserver/file_watch.hpp"
+#include "apiserver/shim_standby.hpp"
 #include "apiserver/networks.hpp"
 #include "services/spec.hpp"
 
@@ -121,6 +122,7 @@ private:
     std::set<pid_t> shims_;
     FileWatch exit_files_{"exit.json"};
     AttachWarmer attach_warmer_;  // kicked by create and start
+    ShimStandby standby_{d_.paths, d_.config.container_runtime};  // kicked by create; used by start
     std::map<std::string, int64_t> removed_exits_;
     std::map<std::string, ExecRecord> execs_;  // attached execs, by exec id
     std::thread watcher_;

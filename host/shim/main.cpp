@@ -13,6 +13,11 @@
 //
 //   container-shim --runtime NAME --id ID --bundle DIR [--root DIR] [-i] [-t]
 //                  [--state-dir DIR --sync-fd N] [--attach-socket PATH [--wait-attach]]
+//   container-shim --standby NAME ROOT FD
+//
+// Standby (apiserver/shim_standby.hpp): started ahead of need, it loads the
+// plugin NAME, then reads the arguments of its container (and where its own
+// output goes) from FD, and goes on as if started with them.
 //
 // With -i or -t (detached), clients attach through --attach-socket (see
 // shim/attach_server.hpp): stdin comes from them through a pipe, and with -t
@@ -155,7 +160,63 @@ int exec_attached(const ctr_runtime_v1& rt, ctr_plugin* inst, const std::string&
 
 }  // namespace
 
+namespace {
+
+// A standby shim (`container-shim --standby RUNTIME ROOT ASSIGN_FD`), started
+// by the daemon ahead of need: it loads its runtime plugin, then waits on
+// ASSIGN_FD for one line, {"argv": [...], "log": PATH}, the arguments of the
+// container it is to run, and goes on as if started with them. Loading and
+// linking are then off the path of a start. EOF instead: not needed; exit.
+struct Standby {
+    std::string runtime, root;
+    std::unique_ptr<ctr::plugins::Registry> registry;
+    ctr::plugins::LoadedPlugin* plugin = nullptr;
+    std::vector<std::string> args;  // argv as assigned, argv[0] included
+};
+
+std::optional<Standby> wait_for_assignment(int argc, char** argv) {
+    if (argc != 5 || std::string(argv[1]) != "--standby") return std::nullopt;
+    Standby s;
+    s.runtime = argv[2];
+    s.root = argv[3];
+    int fd = std::atoi(argv[4]);
+    ctr::Paths paths(s.root);
+    auto options = ctr::plugins::default_registry_options(paths);
+    options.only_name = s.runtime;
+    s.registry = ctr::plugins::Registry::scan(options);
+    if (auto p = s.registry->get(s.runtime, CTR_KIND_RUNTIME); p) s.plugin = *p;  // else loaded again, with its error
+    std::string line;
+    char buf[4096];
+    for (ssize_t n; line.find('\n') == std::string::npos && (n = ::read(fd, buf, sizeof buf)) != 0;) {
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) break;
+        line.append(buf, static_cast<size_t>(n));
+    }
+    ::close(fd);
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    if (!j.is_object() || !j.contains("argv") || !j["argv"].is_array()) std::exit(0);  // not needed after all
+    int log = ::open(j.value("log", "/dev/null").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (log >= 0) {
+        ::dup2(log, STDOUT_FILENO);
+        ::dup2(log, STDERR_FILENO);
+        ::close(log);
+    }
+    for (const auto& a : j["argv"])
+        if (a.is_string()) s.args.push_back(a.get<std::string>());
+    return s;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
+    auto standby = wait_for_assignment(argc, argv);
+    std::vector<char*> assigned_argv;
+    if (standby) {
+        for (auto& a : standby->args) assigned_argv.push_back(a.data());
+        argc = static_cast<int>(assigned_argv.size());
+        assigned_argv.push_back(nullptr);
+        argv = assigned_argv.data();
+    }
     CLI::App app{"container-shim: runs one container through a runtime plugin", "container-shim"};
     std::string runtime = "runtime-linux", id, bundle, root, state_dir, exec_id, process_file, attach_socket, exit_file;
     int sync_fd = -1;
@@ -202,7 +263,8 @@ int main(int argc, char** argv) {
     ctr::Paths paths(root);
     auto options = default_registry_options(paths);
     options.only_name = runtime;  // the shim needs its one runtime plugin and nothing else
-    auto registry = Registry::scan(options);
+    const bool preloaded = standby && standby->plugin && standby->runtime == runtime && standby->root == root;
+    auto registry = preloaded ? std::move(standby->registry) : Registry::scan(options);
     auto plugin = registry->get(runtime, CTR_KIND_RUNTIME);
     if (!plugin) return tell_failure(plugin.error(), false);
     const ctr_runtime_v1& rt = *(*plugin)->runtime();

@@ -8,6 +8,7 @@
 
 #include <doctest/doctest.h>
 
+#include <csignal>
 #include <future>
 #include <regex>
 #include <sys/resource.h>
@@ -431,6 +432,61 @@ TEST_CASE("while a detached container runs, its shim is the small static reaper;
     CHECK_FALSE(fs::exists(oci_state));  // the shim, exec'd again, deleted it
     CHECK(r.cli({"start", "lean"}).code == 0);  // and the same container runs again
     CHECK(r.cli({"rm", "-f", "lean"}).code == 0);
+}
+
+namespace {
+
+// Pids of the standby shims waiting for `root`'s daemon ("container-shim
+// --standby RUNTIME ROOT FD"), from /proc.
+std::vector<int> standby_shims(const std::string& root) {
+    std::vector<int> out;
+    std::error_code ec;
+    for (const auto& p : fs::directory_iterator("/proc", ec)) {
+        std::string name = p.path().filename().string();
+        if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+        auto cmd = ctr::sys::read_file(p.path() / "cmdline");
+        if (!cmd) continue;
+        std::string want = std::string("--standby\0runtime-linux\0", 24) + root + std::string("\0", 1);
+        if (cmd->find(want) != std::string::npos) out.push_back(std::stoi(name));
+    }
+    return out;
+}
+
+std::vector<int> await_standby(const std::string& root, int not_pid = -1) {
+    for (int i = 0; i < 250; ++i) {
+        auto s = standby_shims(root);
+        if (s.size() == 1 && s[0] != not_pid) return s;
+        usleep(20000);
+    }
+    return standby_shims(root);
+}
+
+}  // namespace
+
+TEST_CASE("a standby shim, loaded ahead, runs the next container; a dead one is replaced; none outlives the daemon") {
+    if (geteuid() != 0) return;
+    DaemonRoot r;
+    REQUIRE(r.cli({"create", "--name", "first", "--network", "none", shared().image, "sleep", "100"}).code == 0);  // create makes one ready
+    auto ready = await_standby(r.root());
+    REQUIRE(ready.size() == 1);
+    REQUIRE(r.cli({"start", "first"}).code == 0);
+    auto id = json::parse(r.cli({"inspect", "first"}).out);
+    std::string cid = id.is_array() ? id[0]["id"].get<std::string>() : id["id"].get<std::string>();
+    auto shim_pid = ctr::sys::read_file(r.path() / "var/lib/container/containers" / cid / "shim.pid");
+    REQUIRE(shim_pid);
+    CHECK(std::stoi(*shim_pid) == ready[0]);  // the standby became the container's shim
+    // The next one is made ready; killed, it is replaced at the next start, which still works.
+    auto next = await_standby(r.root(), ready[0]);
+    REQUIRE(next.size() == 1);
+    CHECK(next[0] != ready[0]);
+    ::kill(next[0], SIGKILL);
+    auto run = r.cli({"run", "--rm", "--network", "none", shared().image, "sh", "-c", "exit 7"});
+    CHECK_MESSAGE(run.code == 7, run.err);
+    CHECK(r.cli({"rm", "-f", "first"}).code == 0);
+    CHECK(await_standby(r.root(), next[0]).size() == 1);
+    CHECK(r.cli({"system", "stop"}).code == 0);
+    for (int i = 0; i < 100 && !standby_shims(r.root()).empty(); ++i) usleep(20000);
+    CHECK(standby_shims(r.root()).empty());  // told it is not needed, it left
 }
 
 TEST_CASE("the CLI end to end on runc: run, exit codes, -d, exec, logs, stop, the reaper, restart") {
