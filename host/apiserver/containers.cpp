@@ -873,10 +873,26 @@ void Containers::maybe_restart(const store::ContainerRecord& c) {
 
 void Containers::release_cgroup_parent() const {
     std::string parent = cgroup_parent(d_.paths);
+    std::vector<fs::path> places = {"/sys/fs/cgroup" + parent};  // a unified hierarchy
     std::error_code ec;
-    ::rmdir(("/sys/fs/cgroup" + parent).c_str());  // a unified hierarchy
     for (const auto& h : fs::directory_iterator("/sys/fs/cgroup", ec))
-        if (h.is_directory(ec)) ::rmdir((h.path().string() + parent).c_str());  // busy or absent: left as is
+        if (h.is_directory(ec)) places.push_back(h.path().string() + parent);
+    // A container that just exited may still have its cgroup, which its shim
+    // is deleting: wait for that, up to a second. One with a process in it
+    // runs on: the parent stays.
+    for (int attempt = 0; attempt < 50; ++attempt) {
+        bool busy = false, running = false;
+        for (const auto& place : places) {
+            if (::rmdir(place.c_str()) == 0 || errno == ENOENT) continue;
+            busy = true;
+            for (const auto& child : fs::directory_iterator(place, ec)) {
+                auto procs = sys::read_file(child.path() / "cgroup.procs");
+                if (child.is_directory(ec) && procs && !procs->empty()) running = true;
+            }
+        }
+        if (!busy || running) return;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
 }
 
 void Containers::start_watcher(std::function<void(const std::vector<store::ContainerRecord>&)> after_each) {

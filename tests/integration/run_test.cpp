@@ -484,7 +484,11 @@ TEST_CASE("a standby shim, loaded ahead, runs the next container; a dead one is 
     CHECK_MESSAGE(run.code == 7, run.err);
     CHECK(r.cli({"rm", "-f", "first"}).code == 0);
     CHECK(await_standby(r.root(), next[0]).size() == 1);
+    // A stop right after a run: the cgroup the finishing shim is deleting is
+    // waited for, and the root's cgroup parent goes with the daemon.
+    CHECK(r.cli({"run", "--rm", "--network", "none", shared().image, "true"}).code == 0);
     CHECK(r.cli({"system", "stop"}).code == 0);
+    CHECK_FALSE(fs::exists("/sys/fs/cgroup/pids" + r.cgroup_parent()));
     for (int i = 0; i < 100 && !standby_shims(r.root()).empty(); ++i) usleep(20000);
     CHECK(standby_shims(r.root()).empty());  // told it is not needed, it left
 }
