@@ -40,15 +40,19 @@ const std::vector<std::string> kRichImage = {
     "truncate -s 64M var/sparse && mkdir -p deep/a/b/c && echo leaf > deep/a/b/c/leaf",
 };
 
-std::string file_digest(const fs::path& p) {
-    auto text = ctr::sys::read_file(p);
-    REQUIRE(text.has_value());
+std::string sha256_hex(const std::string& data) {
     unsigned char md[32];
     unsigned int n = 0;
-    EVP_Digest(text->data(), text->size(), md, &n, EVP_sha256(), nullptr);
+    EVP_Digest(data.data(), data.size(), md, &n, EVP_sha256(), nullptr);
     char hex[65];
     for (unsigned i = 0; i < n; ++i) std::snprintf(hex + 2 * i, 3, "%02x", md[i]);
     return hex;
+}
+
+std::string file_digest(const fs::path& p) {
+    auto text = ctr::sys::read_file(p);
+    REQUIRE(text.has_value());
+    return sha256_hex(*text);
 }
 
 // path -> "type mode uid:gid size content-or-target", for every entry under root.
@@ -259,13 +263,15 @@ TEST_CASE("bearer tokens: a registry behind a token server; the login goes to th
     CHECK(r.cli({"run", "--rm", "--network", "none", image, "echo", "tokened"}).out == "tokened\n");
 }
 
-// Builds a one-layer image, lets `edit` (Python, with `config` and `manifest`
-// as dicts) change its config and manifest, then pushes it as `dest`: images
-// that no honest builder makes, for the bad-image rows.
-void push_edited(const ScratchDir& work, const std::string& dest, const std::string& edit) {
+// Builds a one-layer image (`layer`, a shell step run in its rootfs), lets
+// `edit` (Python, with `config` and `manifest` as dicts, `blob(digest)` a
+// blob's path and `put(bytes)` -> (digest, size)) change it, then pushes it as
+// `dest`: images that no honest builder makes, for the bad-image rows.
+const char* const kHelloLayer = "mkdir -p bin && cp /bin/busybox bin/ && ln -s busybox bin/sh && echo hi > hello";
+void push_edited(const ScratchDir& work, const std::string& dest, const std::string& edit, const std::string& layer = kHelloLayer) {
     std::string w = work.path().string();
     ctr::test::sh("cd " + w + " && rm -rf L B && umoci init --layout L && umoci new --image L:t && umoci unpack --image L:t B >/dev/null && "
-                  "mkdir -p B/rootfs/bin && cp /bin/busybox B/rootfs/bin/ && ln -s busybox B/rootfs/bin/sh && echo hi > B/rootfs/hello && "
+                  "(cd B/rootfs && " + layer + ") && "
                   "umoci repack --image L:t B >/dev/null && umoci config --image L:t --config.cmd /bin/sh >/dev/null && "
                   "python3 - <<'PY'\n"
                   "import hashlib, json, os\n"
@@ -322,11 +328,7 @@ TEST_CASE("a manifest that is not the one asked for, or too large, is refused be
     ScratchDir work;
     push_edited(work, "docker://" + reg.host() + "/test/m:1", "");
     std::string real = ctr::test::sh("skopeo inspect --raw --tls-verify=false docker://" + reg.host() + "/test/m:1");
-    unsigned char md[32];
-    unsigned int n = 0;
-    EVP_Digest(real.data(), real.size(), md, &n, EVP_sha256(), nullptr);
-    char hex[65];
-    for (unsigned i = 0; i < n; ++i) std::snprintf(hex + 2 * i, 3, "%02x", md[i]);
+    std::string hex = sha256_hex(real);
     DaemonRoot r;
     auto blobs = r.path() / "var/lib/container/plugins/image-oci/blobs/sha256";
     SUBCASE("other bytes than the digest names") {
@@ -376,32 +378,12 @@ TEST_CASE("a layer whose gzip stream ends too soon: a clear error, no image, the
     if (geteuid() != 0) return;
     Registry reg;
     ScratchDir work;
-    std::string w = work.path().string();
     // An image whose only layer is cut in half, its digest and size made to match the cut bytes.
-    ctr::test::sh("cd " + w + " && umoci init --layout L && umoci new --image L:t && umoci unpack --image L:t B >/dev/null && "
-                  "head -c 1048576 /dev/urandom > B/rootfs/data && umoci repack --image L:t B >/dev/null && "
-                  "python3 - <<'PY'\n"
-                  "import hashlib, json, os\n"
-                  "L = 'L'\n"
-                  "def blob(d): return os.path.join(L, 'blobs', 'sha256', d.split(':')[1])\n"
-                  "def put(data):\n"
-                  "    d = 'sha256:' + hashlib.sha256(data).hexdigest()\n"
-                  "    open(blob(d), 'wb').write(data)\n"
-                  "    return d\n"
-                  "index = json.load(open(os.path.join(L, 'index.json')))\n"
-                  "m = index['manifests'][0]\n"
-                  "manifest = json.load(open(blob(m['digest'])))\n"
-                  "layer = manifest['layers'][0]\n"
-                  "data = open(blob(layer['digest']), 'rb').read()\n"
-                  "cut = data[: len(data) // 2]\n"
-                  "layer['digest'] = put(cut)\n"
-                  "layer['size'] = len(cut)\n"
-                  "raw = json.dumps(manifest).encode()\n"
-                  "m['digest'] = put(raw)\n"
-                  "m['size'] = len(raw)\n"
-                  "json.dump(index, open(os.path.join(L, 'index.json'), 'w'))\n"
-                  "PY\n"
-                  "skopeo copy --quiet --dest-tls-verify=false oci:L:t docker://" + reg.host() + "/test/cut:1");
+    push_edited(work, "docker://" + reg.host() + "/test/cut:1",
+                "layer = manifest['layers'][0]\n"
+                "data = open(blob(layer['digest']), 'rb').read()\n"
+                "layer['digest'], layer['size'] = put(data[: len(data) // 2])",
+                "head -c 1048576 /dev/urandom > data");
     DaemonRoot r;
     auto pulled = r.cli({"image", "pull", "--progress", "none", reg.host() + "/test/cut:1"});
     CHECK(pulled.code == 125);
