@@ -87,7 +87,7 @@ void FileWatch::read_events() {
         alignas(inotify_event) char buf[8192];
         ssize_t len = ::read(inotify_.get(), buf, sizeof buf);
         std::lock_guard<std::mutex> lock(mu_);
-        for (ssize_t at = 0; at > -1 && at < len;) {
+        for (ssize_t at = 0; at < len;) {
             auto* e = reinterpret_cast<inotify_event*>(buf + at);
             at += static_cast<ssize_t>(sizeof(inotify_event) + e->len);
             bool ours = e->len > 0 && name_ == e->name;

@@ -83,11 +83,12 @@ void ShimStandby::run() {
 
 std::optional<ShimStandby::Taken> ShimStandby::take(const std::string& runtime, const std::vector<std::string>& args,
                                                     const std::string& log) {
+    if (runtime != runtime_) return std::nullopt;
     std::optional<Waiting> w;
     {
         std::lock_guard<std::mutex> lock(mu_);
-        if (runtime == runtime_) std::swap(w, ready_);
-        wanted_ = true;
+        std::swap(w, ready_);
+        wanted_ = true;  // the next one
     }
     cv_.notify_one();
     if (!w) return std::nullopt;

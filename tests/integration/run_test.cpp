@@ -446,7 +446,9 @@ std::vector<int> standby_shims(const std::string& root) {
         if (name.find_first_not_of("0123456789") != std::string::npos) continue;
         auto cmd = ctr::sys::read_file(p.path() / "cmdline");
         if (!cmd) continue;
-        std::string want = std::string("--standby\0runtime-linux\0", 24) + root + std::string("\0", 1);
+        std::string want = "--standby";  // the arguments as /proc shows them, each ended by a NUL
+        for (const std::string& arg : {std::string("runtime-linux"), root}) want += '\0' + arg;
+        want += '\0';
         if (cmd->find(want) != std::string::npos) out.push_back(std::stoi(name));
     }
     return out;

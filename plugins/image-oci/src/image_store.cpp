@@ -202,12 +202,11 @@ ctr::Result<json> ImageStore::pull(const json& req, const ctr::sdk::Progress& pr
                 IngestFollower follower(content_.ingest_path(l.digest));
                 ReadFn follow = [&follower](char* buf, size_t n) { return follower.read(buf, n); };
                 std::thread unpacker;
-                ctr::Status streamed = ctr::make_error(CTR_E_UNAVAILABLE, "not unpacked while downloading");
                 auto last = std::chrono::steady_clock::now() - std::chrono::seconds(1);
                 st = client.blob(l.digest, l.size, content_, [&](int64_t cur, int64_t total) {
                     follower.grew(cur);
                     if (!unpacker.joinable())
-                        unpacker = std::thread([&] { streamed = ensure_snapshot(l, config.diff_ids[i], chains[i], progress, &follow); });
+                        unpacker = std::thread([&] { (void)ensure_snapshot(l, config.diff_ids[i], chains[i], progress, &follow); });
                     auto now = std::chrono::steady_clock::now();
                     if (cur != total && now - last < std::chrono::milliseconds(100)) return;
                     last = now;
@@ -215,11 +214,10 @@ ctr::Result<json> ImageStore::pull(const json& req, const ctr::sdk::Progress& pr
                 });
                 follower.finish(static_cast<bool>(st));
                 if (unpacker.joinable()) unpacker.join();
-                // Not unpacked that way (the download started over, or the
-                // blob was already complete): from the stored blob, which
-                // also gives a bad layer's own error.
-                if (st && !streamed) st = ensure_snapshot(l, config.diff_ids[i], chains[i], progress);
             }
+            // Present already (unpacked while downloading, or by another
+            // image), or else from the stored blob, which also gives a bad
+            // layer its own error.
             if (st) st = ensure_snapshot(l, config.diff_ids[i], chains[i], progress);
             if (st) progress.event({{"id", id}, {"action", "done"}, {"current", l.size}, {"total", l.size}});
             if (!st) {
