@@ -109,6 +109,7 @@ Result<store::ContainerRecord> Containers::find(const std::string& key) {
 Status Containers::refresh(store::ContainerRecord& c) {
     if (c.state != "running") return ok();
     auto exit = read_exit(dir_of(c.id));
+    const bool unknown = !exit;
     if (!exit) {
         auto shim_pid = sys::read_file(dir_of(c.id) / "shim.pid");
         if (shim_pid) {
@@ -119,7 +120,7 @@ Status Containers::refresh(store::ContainerRecord& c) {
         }
         // Neither the shim nor the process is there, and no exit was written:
         // the shim died. The exit code is unknown.
-        exit = json{{"exit_code", 255}, {"finished_at", store::now_unix()}, {"unknown", true}};
+        exit = json{{"exit_code", 255}, {"finished_at", store::now_unix()}};
     }
     // A `wait`, a log stream and the watcher all see one exit at once: the
     // first records it (a commit, and with --rm the removal), the others take
@@ -135,7 +136,7 @@ Status Containers::refresh(store::ContainerRecord& c) {
         }
         return ok();
     }
-    if ((*exit).contains("unknown")) spdlog::warn("container {}: its shim is gone without an exit record", c.name);
+    if (unknown) spdlog::warn("container {}: its shim is gone without an exit record", c.name);
     c.state = "stopped";
     c.exit_code = (*exit).value("exit_code", 255);
     c.finished_at = (*exit).value("finished_at", store::now_unix());
