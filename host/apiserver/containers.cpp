@@ -185,7 +185,14 @@ Result<store::ContainerRecord> Containers::create(const json& body) {
     if (req.memory == 0) req.memory = d_.config.container_memory;
     if (req.cpus == 0) req.cpus = d_.config.container_cpus;
     // The runtime must be one the host found; the shim will load it.
+    // "microvm" names runtime-microvm, as Apple's and podman's short names do.
     const auto* rt = d_.plugins->find(req.runtime);
+    if (!rt && d_.plugins->find("runtime-" + req.runtime)) {
+        req.runtime = "runtime-" + req.runtime;
+        rt = d_.plugins->find(req.runtime);
+    }
+    if (rt && rt->kind == "runtime" && rt->state != plugins::PluginState::loaded)
+        return make_error(CTR_E_UNAVAILABLE, "runtime \"" + req.runtime + "\" is unavailable: " + rt->reason);
     if (!rt || rt->kind != "runtime" || rt->state != plugins::PluginState::loaded) {
         std::string available;
         for (const auto& e : d_.plugins->entries())
@@ -346,6 +353,9 @@ Result<store::ContainerRecord> Containers::start(const std::string& key, bool wa
     }
     c.state = "running";
     c.pid = j.value("pid", int64_t{0});
+    if (j.contains("warnings") && j["warnings"].is_array())
+        for (const auto& w : j["warnings"])
+            if (w.is_string()) c.warnings.push_back(w.get<std::string>());
     c.started_at = store::now_unix();
     c.finished_at.reset();
     c.exit_code.reset();

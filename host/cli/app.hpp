@@ -45,6 +45,9 @@ void add_list_flags(CLI::App* cmd, ListFlags& flags);
 // Prints `error` as "container: message" and returns the engine exit code.
 int fail(const Error& error);
 
+// Prints the "warnings" a start reply carries, one "container: warning: ..." line each.
+void print_warnings(const nlohmann::json& reply);
+
 // "k=v" strings into an object; `what` (the flag) goes into the error.
 Result<nlohmann::json> key_values(const std::vector<std::string>& items, const std::string& what);
 

@@ -236,6 +236,7 @@ void add_run_commands(CLI::App& app, Globals& g) {
             if (rf.remove) (void)client->call("DELETE", "/v1/containers/" + id + "?force=1&volumes=1");
             return code;
         }
+        print_warnings(*started);
         if (rf.detach) {
             std::printf("%s\n", id.c_str());
             return 0;
@@ -316,6 +317,7 @@ void add_run_commands(CLI::App& app, Globals& g) {
                 fail(r.error());
                 return exit_code_of(r.error());
             }
+            print_warnings(*r);
             std::thread out, err;
             if (!tty) {
                 out = follow(*client, id, "stdout", stdout, true);
@@ -336,6 +338,7 @@ void add_run_commands(CLI::App& app, Globals& g) {
                 fail(r.error());
                 rc = exit_code_of(r.error());
             } else {
+                print_warnings(*r);
                 std::printf("%s\n", id.c_str());
             }
         }

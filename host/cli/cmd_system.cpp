@@ -10,10 +10,13 @@
 #include "plugins/registry.hpp"
 
 #include "plugins/manifest.hpp"
+#include "plugins/discovery.hpp"
 
 #include "sys/unique_fd.hpp"
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <poll.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -28,6 +31,29 @@ std::unique_ptr<plugins::Registry> scan_plugins(const Globals& g) {
         ::setenv(plugins::kSettingsEnv, cfg->plugin_settings.dump().c_str(), 1);
     auto options = plugins::default_registry_options(g.paths());
     return plugins::Registry::scan(options);
+}
+
+// Runs runtime-microvm's container-vm-kernel with the plugin's state dir.
+int kernel_tool(const Globals& g, const std::vector<std::string>& args) {
+    constexpr const char* kPlugin = "runtime-microvm";
+    auto options = plugins::default_registry_options(g.paths());
+    std::filesystem::path tool;
+    for (const auto& c : plugins::scan_dirs(options.dirs))
+        if (c.parsed && c.parsed->name == kPlugin) {
+            tool = c.dir / "container-vm-kernel";
+            break;
+        }
+    if (tool.empty()) return error(std::string("no ") + kPlugin + " plugin is installed: guest kernels are its");
+    auto state = g.paths().plugin_state_dir(kPlugin);
+    if (auto st = sys::make_dirs(state, 0700); !st) return fail(st.error());
+    std::vector<std::string> argv = {tool.string(), "--state-dir", state.string()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    std::vector<char*> cargv;
+    for (auto& a : argv) cargv.push_back(a.data());
+    cargv.push_back(nullptr);
+    std::fflush(nullptr);
+    ::execv(tool.c_str(), cargv.data());
+    return error(tool.string() + ": " + std::strerror(errno), 126);
 }
 
 int plugin_ls(const Globals& g, const std::string& format, bool quiet) {
@@ -232,6 +258,14 @@ void add_system_commands(CLI::App& app, Globals& g) {
     static std::string prop_format = "table";
     pls->add_option("--format", prop_format, "table or json")->check(CLI::IsMember({"table", "json"}));
     on_run(pls, g, [&g] { return property_ls(g, prop_format); });
+
+    // Guest kernels belong to runtime-microvm, whose tool does the work:
+    // the host only finds it and its state directory.
+    auto* kernel = system->add_subcommand("kernel", "manage the guest kernels of VM containers: set, ls, update, rollback");
+    // main() puts a "--" after "kernel", so that the tool's own flags reach it.
+    static std::vector<std::string> kernel_args;
+    kernel->add_option("args", kernel_args, "set --recommended | --package F | --binary F | --tar F --digest D; ls; update [--from DIR]; rollback");
+    on_run(kernel, g, [&g] { return kernel_tool(g, kernel_args); });
 
     auto* plugin = system->add_subcommand("plugin", "list and inspect plugins");
     plugin->require_subcommand(1);

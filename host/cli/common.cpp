@@ -21,6 +21,12 @@ void add_list_flags(CLI::App* cmd, ListFlags& flags) {
 
 int fail(const Error& e) { return error(e.message); }
 
+void print_warnings(const nlohmann::json& reply) {
+    if (!reply.is_object() || !reply.contains("warnings") || !reply["warnings"].is_array()) return;
+    for (const auto& w : reply["warnings"])
+        if (w.is_string()) std::fprintf(stderr, "container: warning: %s\n", w.get<std::string>().c_str());
+}
+
 Result<nlohmann::json> key_values(const std::vector<std::string>& items, const std::string& what) {
     nlohmann::json out = nlohmann::json::object();
     for (const auto& item : items) {

@@ -32,6 +32,12 @@ int main(int argc, char** argv) {
 
     std::vector<std::string> args(argv, argv + argc);
     args = end_options_after_image(app, args);
+    // `system kernel ARGS...` passes ARGS on untouched (cmd_system.cpp).
+    for (size_t i = 1; i + 1 < args.size(); ++i)
+        if ((args[i - 1] == "system" || args[i - 1] == "s") && args[i] == "kernel") {
+            if (args[i + 1] != "--") args.insert(args.begin() + static_cast<long>(i) + 1, "--");
+            break;
+        }
     std::reverse(args.begin(), args.end());
     args.pop_back();  // CLI11 takes the arguments reversed, without the program name
     try {

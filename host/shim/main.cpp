@@ -54,6 +54,14 @@ namespace {
 
 constexpr int kExitEngine = 125, kExitCannotInvoke = 126, kExitNotFound = 127;
 
+// What the daemon hears once the container runs: its pid, and any warning
+// the runtime had for the user (e.g. that it emulates a CPU).
+nlohmann::json started_report(const nlohmann::json& created) {
+    nlohmann::json r = {{"ok", true}, {"pid", created.value("pid", 0)}};
+    if (created.contains("warnings") && created["warnings"].is_array()) r["warnings"] = created["warnings"];
+    return r;
+}
+
 int fail(const std::string& message, int code = kExitEngine) {
     std::fprintf(stderr, "container-shim: %s\n", message.c_str());
     return code;
@@ -381,7 +389,7 @@ int main(int argc, char** argv) {
                                                                 (std::filesystem::path(state_dir) / "stdout.log").string()});
     if (waiting) {
         // Reported as running now; the process starts when its client is here.
-        report(sync_fd, {{"ok", true}, {"pid", created->value("pid", 0)}});
+        report(sync_fd, started_report(*created));
         server->accept_first(30000);
     }
     if (auto r = invoke(rt.start, inst, {{"id", id}}, "start"); !r) {
@@ -397,7 +405,7 @@ int main(int argc, char** argv) {
         }
         return record_exit(code, 0);
     }
-    if (!waiting) report(sync_fd, {{"ok", true}, {"pid", created->value("pid", 0)}});
+    if (!waiting) report(sync_fd, started_report(*created));
     if (hand_over) {
         // The container's process is our child and a fresh plugin can delete
         // it: the small reaper waits in our place (same pid), then execs us

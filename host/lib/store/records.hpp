@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace ctr::store {
 
@@ -36,6 +37,8 @@ struct ContainerRecord {
     nlohmann::json labels = nlohmann::json::object();
     int64_t created_at = 0;
     std::optional<int64_t> started_at, finished_at, exit_code, pid;
+    // What the runtime warned of at this start: passed on, never stored.
+    std::vector<std::string> warnings;
 
     nlohmann::json to_json() const;
 };

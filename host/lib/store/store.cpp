@@ -60,7 +60,7 @@ json VolumeRecord::to_json() const {
 }
 
 json ContainerRecord::to_json() const {
-    return {{"id", id},
+    json j = {{"id", id},
             {"name", name},
             {"image", image},
             {"runtime", runtime},
@@ -72,6 +72,8 @@ json ContainerRecord::to_json() const {
             {"finished_at", opt(finished_at)},
             {"exit_code", opt(exit_code)},
             {"pid", opt(pid)}};
+    if (!warnings.empty()) j["warnings"] = warnings;
+    return j;
 }
 
 json ImageRecord::to_json() const {

@@ -20,6 +20,11 @@ Result<Child> Child::spawn(const std::vector<std::string>& argv, const std::stri
     return Child(pid);
 }
 
+Result<Child> Child::spawn(const std::vector<std::string>& argv, const SpawnOptions& options) {
+    pid_t pid = CTR_TRY(sys::spawn(argv, options));
+    return Child(pid);
+}
+
 Child& Child::operator=(Child&& o) noexcept {
     if (this != &o) {
         stop();

@@ -2,6 +2,8 @@
 // when the owner lets go of it, unless released.
 #pragma once
 
+#include "sys/spawn.hpp"
+
 #include <ctr/sdk/result.hpp>
 
 #include <string>
@@ -15,6 +17,7 @@ public:
     // stdin from /dev/null; stdout and stderr appended to `log` ("" = /dev/null).
     static Result<Child> spawn(const std::vector<std::string>& argv, const std::string& log = "",
                                const std::vector<std::string>& env = {});
+    static Result<Child> spawn(const std::vector<std::string>& argv, const SpawnOptions& options);
     Child() = default;
     ~Child();
     Child(Child&& o) noexcept : pid_(o.pid_) { o.pid_ = -1; }

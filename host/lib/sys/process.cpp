@@ -50,6 +50,7 @@ Result<Captured> run_capture(const std::vector<std::string>& argv, const RunOpti
     so.stdout_fd = wr.get();
     so.stderr_fd = options.capture_stderr ? ewr.get() : -1;
     so.env = options.env;
+    so.cwd = options.cwd;
     pid_t pid = CTR_TRY(spawn(argv, so));
     wr.reset();
     ewr.reset();

@@ -29,6 +29,7 @@ struct RunOptions {
     int timeout_ms = 10000;
     bool capture_stderr = false;
     std::vector<std::string> env;  // "K=V" entries added to (or replacing in) our environment
+    std::string cwd;               // "": ours
 };
 
 // Runs argv[0] (an absolute path) with stdin on /dev/null and collects its

@@ -6,6 +6,10 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <cstdlib>
+#include <filesystem>
+#include <sstream>
+#include <unistd.h>
 
 extern char** environ;
 
@@ -29,6 +33,18 @@ std::vector<std::string> merged_env(const std::vector<std::string>& extra) {
 
 }  // namespace
 
+std::string find_program(const std::string& name) {
+    if (name.empty()) return {};
+    std::error_code ec;
+    if (name.front() == '/') return std::filesystem::exists(name, ec) ? name : std::string();
+    const char* path = std::getenv("PATH");
+    std::stringstream ss(path && *path ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+    std::string dir;
+    while (std::getline(ss, dir, ':'))
+        if (!dir.empty() && ::access((std::filesystem::path(dir) / name).c_str(), X_OK) == 0) return (std::filesystem::path(dir) / name).string();
+    return {};
+}
+
 Result<pid_t> spawn(const std::vector<std::string>& argv, const SpawnOptions& o) {
     if (argv.empty()) return make_error(CTR_E_INVALID_ARGUMENT, "spawn: empty command");
     const int out_flags = O_WRONLY | O_CREAT | (o.truncate ? O_TRUNC : O_APPEND);
@@ -49,6 +65,7 @@ Result<pid_t> spawn(const std::vector<std::string>& argv, const SpawnOptions& o)
     // Nothing else of ours reaches the child: no socket, lock or pipe that it
     // would hold open after we are gone.
     posix_spawn_file_actions_addclosefrom_np(&fa, highest + 1);
+    if (!o.cwd.empty()) posix_spawn_file_actions_addchdir_np(&fa, o.cwd.c_str());
 
     posix_spawnattr_t attr;
     posix_spawnattr_init(&attr);

@@ -23,9 +23,14 @@ struct SpawnOptions {
     std::vector<std::pair<int, int>> pass_fds;  // {our fd, the child's fd}, above 2
     bool new_session = false;              // setsid: no signal from our terminal or session reaches it
     std::vector<std::string> env;          // "K=V" added to (or replacing in) our environment
+    std::string cwd;                       // "": ours
 };
 
 // argv[0] is an absolute path. Returns the child's pid; the caller reaps it.
+// An absolute path as given if it exists, else the first match on PATH;
+// "" when there is none.
+std::string find_program(const std::string& name);
+
 Result<pid_t> spawn(const std::vector<std::string>& argv, const SpawnOptions& options);
 
 }  // namespace ctr::sys

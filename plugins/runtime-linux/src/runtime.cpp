@@ -1,5 +1,7 @@
 #include "runtime.hpp"
 
+#include "sys/spawn.hpp"
+
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
@@ -20,19 +22,6 @@ namespace runtime_linux {
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string find_binary(const std::string& name) {
-    if (name.empty()) return {};
-    if (name.front() == '/') return fs::exists(name) ? name : std::string();
-    const char* path = std::getenv("PATH");
-    std::stringstream ss(path && *path ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
-    std::string dir;
-    while (std::getline(ss, dir, ':')) {
-        std::error_code ec;
-        if (!dir.empty() && fs::exists(fs::path(dir) / name, ec)) return (fs::path(dir) / name).string();
-    }
-    return {};
-}
 
 bool not_found_message(std::string m) {
     for (auto& c : m) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -73,7 +62,7 @@ ctr::Error oci_error(const OciRun& run, const std::string& what) {
 ctr::Status Runtime::init() {
     json settings = host().settings();
     std::string wanted = settings.value("oci_runtime", "crun");
-    binary_.path = find_binary(wanted);
+    binary_.path = ctr::sys::find_program(wanted);
     if (binary_.path.empty()) return ctr::make_error(CTR_E_UNAVAILABLE, "oci runtime \"" + wanted + "\" not found on PATH");
     binary_.state_root = (fs::path(host().state_dir()) / "oci" / binary_.name()).string();
     std::error_code ec;

@@ -1,0 +1,85 @@
+#include "exec_relay.hpp"
+
+#include "unix_socket.hpp"
+
+#include <csignal>
+#include <fcntl.h>
+#include <poll.h>
+#include <unistd.h>
+
+namespace microvm {
+
+ctr::Result<std::unique_ptr<ExecRelay>> ExecRelay::start(const std::filesystem::path& dir, Channel& vm) {
+    auto listener = CTR_TRY(listen_in(dir, "exec.sock"));
+    std::unique_ptr<ExecRelay> relay(new ExecRelay(vm, std::move(listener)));
+    int p[2];
+    if (::pipe2(p, O_CLOEXEC) != 0) return ctr::make_error(CTR_E_INTERNAL, "pipe");
+    relay->wake_read_.reset(p[0]);
+    relay->wake_write_.reset(p[1]);
+    relay->acceptor_ = std::thread([r = relay.get()] { r->accept_loop(); });
+    return relay;
+}
+
+ExecRelay::~ExecRelay() {
+    {
+        std::lock_guard lock(mu_);
+        stopping_ = true;
+        for (auto& c : clients_) c->channel.shutdown();
+    }
+    wake_write_.reset();  // the acceptor sees EOF
+    if (acceptor_.joinable()) acceptor_.join();
+    for (auto& t : threads_) t.join();
+}
+
+void ExecRelay::accept_loop() {
+    for (;;) {
+        pollfd p[2] = {{listener_.get(), POLLIN, 0}, {wake_read_.get(), POLLIN, 0}};
+        if (::poll(p, 2, -1) < 0) continue;
+        if (p[1].revents) return;
+        auto fd = accept_within(listener_.get(), 0);
+        if (!fd) continue;
+        auto client = std::make_shared<Client>();
+        client->channel = Channel(std::move(*fd));
+        std::lock_guard lock(mu_);
+        if (stopping_) return;
+        clients_.push_back(client);
+        threads_.emplace_back([this, client] { serve(client); });
+    }
+}
+
+void ExecRelay::serve(std::shared_ptr<Client> client) {
+    for (;;) {
+        auto f = client->channel.receive();
+        if (!f) break;
+        std::unique_lock lock(mu_);
+        if (f->type == CTR_F_RUN) {
+            if (client->stream) continue;  // one process per connection
+            client->stream = next_stream_++;
+            streams_[client->stream] = client;
+        }
+        uint32_t stream = client->stream;
+        lock.unlock();
+        if (stream == 0) continue;
+        if (f->type != CTR_F_RUN && f->type != CTR_F_STDIN && f->type != CTR_F_STDIN_EOF && f->type != CTR_F_SIGNAL) continue;
+        (void)vm_.send(f->type, stream, f->payload);
+    }
+    // The client left: a process it still had goes too.
+    std::lock_guard lock(mu_);
+    if (client->stream && streams_.count(client->stream)) (void)vm_.send(CTR_F_SIGNAL, client->stream, ints_payload(SIGKILL));
+}
+
+void ExecRelay::deliver(const Frame& f) {
+    std::shared_ptr<Client> client;
+    {
+        std::lock_guard lock(mu_);
+        auto it = streams_.find(f.stream);
+        if (it == streams_.end()) return;
+        client = it->second;
+        if (f.type == CTR_F_EXIT || f.type == CTR_F_FAILED) streams_.erase(it);
+    }
+    (void)client->channel.send(f.type, 0, f.payload);
+}
+
+ctr::Result<ctr::sys::UniqueFd> connect_relay(const std::filesystem::path& dir) { return connect_in(dir, "exec.sock"); }
+
+}  // namespace microvm

@@ -1,0 +1,53 @@
+// Exec into a VM container. The shim that runs the container owns the VM
+// and its one agent channel; `exec` runs in another shim. That one connects
+// to exec.sock in the VM's directory and speaks the agent protocol as if it
+// were the VM, for one process; the relay here gives the process a stream
+// of its own on the real channel and passes frames both ways.
+#pragma once
+
+#include "channel.hpp"
+
+#include "sys/unique_fd.hpp"
+
+#include <ctr/sdk/result.hpp>
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace microvm {
+
+class ExecRelay {
+public:
+    static ctr::Result<std::unique_ptr<ExecRelay>> start(const std::filesystem::path& dir, Channel& vm);
+    ~ExecRelay();
+    // A guest frame of an exec'd stream (>= 1), for its client.
+    void deliver(const Frame& f);
+
+private:
+    struct Client {
+        Channel channel;
+        uint32_t stream = 0;
+    };
+    ExecRelay(Channel& vm, ctr::sys::UniqueFd listener) : vm_(vm), listener_(std::move(listener)) {}
+    void accept_loop();
+    void serve(std::shared_ptr<Client> client);
+
+    Channel& vm_;
+    ctr::sys::UniqueFd listener_, wake_read_, wake_write_;
+    std::thread acceptor_;
+    std::mutex mu_;
+    std::map<uint32_t, std::shared_ptr<Client>> streams_;
+    std::vector<std::shared_ptr<Client>> clients_;
+    std::vector<std::thread> threads_;
+    uint32_t next_stream_ = 1;
+    bool stopping_ = false;
+};
+
+// The exec side: one process run through a relay, as a GuestProcess sees it.
+ctr::Result<ctr::sys::UniqueFd> connect_relay(const std::filesystem::path& dir);
+
+}  // namespace microvm

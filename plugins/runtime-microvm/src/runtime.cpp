@@ -1,0 +1,363 @@
+#include "runtime.hpp"
+
+#include "process_spec.hpp"
+
+#include "sys/files.hpp"
+#include "sys/spawn.hpp"
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <regex>
+#include <unistd.h>
+
+namespace microvm {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr int kStartTimeoutMs = 30000;
+
+ctr::Status check_id(const std::string& id) {
+    static const std::regex re("[A-Za-z0-9][A-Za-z0-9_.+-]{0,127}");
+    if (!std::regex_match(id, re)) return ctr::make_error(CTR_E_INVALID_ARGUMENT, "invalid container id \"" + id + "\"");
+    return ctr::ok();
+}
+
+ctr::Result<ctr::sys::UniqueFd> open_output(const json& req, const char* key) {
+    std::string path = req.value(key, std::string("/dev/null"));
+    ctr::sys::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600));
+    if (!fd.valid()) return ctr::make_error(CTR_E_INVALID_ARGUMENT, std::string("open ") + key + " \"" + path + "\": " + std::strerror(errno));
+    return fd;
+}
+
+ctr::Result<ctr::sys::UniqueFd> open_input(const json& req) {
+    if (!req.contains("stdin")) return ctr::sys::UniqueFd();
+    std::string path = req["stdin"].get<std::string>();
+    ctr::sys::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd.valid()) return ctr::make_error(CTR_E_INVALID_ARGUMENT, "open stdin \"" + path + "\": " + std::strerror(errno));
+    return fd;
+}
+
+// Copies `in` into the channel as STDIN frames of `stream`, then STDIN_EOF.
+void pump_stdin(int in, Channel& channel, uint32_t stream) {
+    char buf[32768];
+    for (;;) {
+        ssize_t n = ::read(in, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        if (!channel.send(CTR_F_STDIN, stream, std::string(buf, static_cast<size_t>(n)))) return;
+    }
+    (void)channel.send(CTR_F_STDIN_EOF, stream);
+}
+
+fs::path own_dir() {
+    Dl_info info{};
+    if (::dladdr(reinterpret_cast<void*>(&own_dir), &info) && info.dli_fname) return fs::path(info.dli_fname).parent_path();
+    return {};
+}
+
+}  // namespace
+
+ctr::Status boot_test(const fs::path& kernel_dir, const KernelStore& store, const fs::path& agent, const VmConfig& base) {
+    VmConfig c = base;
+    c.kernel = kernel_dir / "vmlinuz";
+    c.initramfs = CTR_TRY(store.initramfs(kernel_dir, agent));
+    // An empty root is enough: the agent mounts it and reports READY.
+    char tmpl[] = "/tmp/container-vm-boot-XXXXXX";
+    if (!::mkdtemp(tmpl)) return ctr::make_error(CTR_E_INTERNAL, std::string("mkdtemp: ") + std::strerror(errno));
+    fs::path dir = tmpl;
+    std::error_code ec;
+    fs::create_directories(dir / "root", ec);
+    c.dir = dir;
+    c.rootfs = dir / "root";
+    c.memory_mib = 256;
+    c.cpus = 1;
+    ctr::Status result = ctr::ok();
+    {
+        auto vm = Vm::boot(c, [](Frame&&) {}, nullptr);
+        if (!vm) result = vm.error();
+    }
+    fs::remove_all(dir, ec);
+    return result;
+}
+
+Runtime::~Runtime() {
+    std::map<std::string, std::shared_ptr<Container>> all;
+    {
+        std::lock_guard lock(mu_);
+        all.swap(containers_);
+    }
+    for (auto& [id, c] : all) teardown(*c);
+    for (auto& [key, e] : execs_) {
+        e->channel.shutdown();
+        if (e->reader.joinable()) e->reader.join();
+        if (e->stdin_thread.joinable()) e->stdin_thread.detach();  // blocked in read(); the process is ending
+    }
+}
+
+ctr::Status Runtime::init() {
+    settings_ = host().settings();
+    plugin_dir_ = own_dir();
+    std::string qemu = settings_.value("qemu", "qemu-system-x86_64");
+    if (ctr::sys::find_program(qemu).empty())
+        return ctr::make_error(CTR_E_UNAVAILABLE, "qemu \"" + qemu + "\" not found (install qemu-system-x86)");
+    accel_ = choose_accel(settings_.value("accel", "auto"));
+    kernels_ = std::make_unique<KernelStore>(fs::path(host().state_dir()) / "kernels");
+    std::error_code ec;
+    fs::create_directories(fs::path(host().state_dir()) / "vms", ec);
+    if (ec) return ctr::make_error(CTR_E_UNAVAILABLE, "create " + (fs::path(host().state_dir()) / "vms").string() + ": " + ec.message());
+    return ctr::ok();
+}
+
+fs::path Runtime::vm_dir(const std::string& id) const { return fs::path(host().state_dir()) / "vms" / id; }
+
+fs::path Runtime::helper(const std::string& name) const { return plugin_dir_ / name; }
+
+ctr::Result<std::shared_ptr<Runtime::Container>> Runtime::find(const std::string& id) {
+    std::lock_guard lock(mu_);
+    auto it = containers_.find(id);
+    if (it == containers_.end()) return ctr::make_error(CTR_E_NOT_FOUND, "no container \"" + id + "\"");
+    return it->second;
+}
+
+ctr::Result<json> Runtime::create(const json& req) {
+    std::string id = CTR_TRY(ctr::sdk::get_string(req, "id"));
+    CTR_TRY_STATUS(check_id(id));
+    std::string bundle = CTR_TRY(ctr::sdk::get_string(req, "bundle"));
+    if (CTR_TRY(ctr::sdk::get_bool(req, "terminal", false)))
+        return ctr::make_error(CTR_E_UNIMPLEMENTED, "runtime-microvm does not give containers a terminal yet (drop -t)");
+    {
+        std::lock_guard lock(mu_);
+        if (containers_.count(id)) return ctr::make_error(CTR_E_ALREADY_EXISTS, "container \"" + id + "\" already exists");
+    }
+    auto text = ctr::sys::read_file(fs::path(bundle) / "config.json");
+    if (!text) return ctr::make_error(CTR_E_NOT_FOUND, "no config.json in bundle \"" + bundle + "\"");
+    json config = json::parse(*text, nullptr, false);
+    if (!config.is_object()) return ctr::make_error(CTR_E_INVALID_ARGUMENT, "config.json in \"" + bundle + "\" is not a json object");
+    fs::path rootfs = config.value("root", json::object()).value("path", "rootfs");
+    if (rootfs.is_relative()) rootfs = fs::path(bundle) / rootfs;
+
+    auto c = std::make_shared<Container>();
+    c->id = id;
+    c->bundle = bundle;
+    c->process = config.value("process", json::object());
+    c->hostname = config.value("hostname", "");
+    c->stdin_fd = CTR_TRY(open_input(req));
+    c->with_stdin = c->stdin_fd.valid();
+    CTR_TRY(run_payload(c->process, c->hostname, c->with_stdin));  // refuse a bad process now, not at start
+    auto out = CTR_TRY(open_output(req, "stdout"));
+    auto err = CTR_TRY(open_output(req, "stderr"));
+    c->main = std::make_unique<GuestProcess>(std::move(out), std::move(err));
+
+    auto kernel_dir = CTR_TRY(kernels_->current());
+    VmConfig vc;
+    vc.dir = vm_dir(id);
+    vc.kernel = kernel_dir / "vmlinuz";
+    vc.initramfs = CTR_TRY(kernels_->initramfs(kernel_dir, helper("container-vm-agent")));
+    vc.rootfs = rootfs;
+    VmSize size = vm_size(config, {static_cast<int>(settings_.value("memory_mib", 1024)), static_cast<int>(settings_.value("cpus", 1))});
+    vc.memory_mib = size.memory_mib;
+    vc.cpus = size.cpus;
+    c->memory_mib = size.memory_mib;
+    vc.accel = accel_;
+    vc.qemu = settings_.value("qemu", "qemu-system-x86_64");
+    vc.virtiofsd = settings_.value("virtiofsd", "/usr/lib/qemu/virtiofsd");
+    vc.boot_timeout_ms = static_cast<int>(settings_.value("boot_timeout_s", 120)) * 1000;
+    std::error_code ec;
+    fs::remove_all(vc.dir, ec);
+    CTR_TRY_STATUS(ctr::sys::make_dirs(vc.dir, 0700));
+    if (!accel_.warning.empty()) host().warn(accel_.warning);
+
+    // What creates fails leaves nothing: the VM dir goes, the VM and proxy die with their owners.
+    struct Undo {
+        fs::path dir;
+        ~Undo() {
+            std::error_code e;
+            if (!dir.empty()) fs::remove_all(dir, e);
+        }
+    } undo{vc.dir};
+    Container* raw = c.get();
+    auto vm = Vm::boot(
+        vc,
+        [raw](Frame&& f) {
+            if (f.stream == 0) raw->main->handle(f);
+            else if (raw->relay) raw->relay->deliver(f);
+        },
+        [raw] { raw->main->lost(); });
+    if (!vm) return ctr::make_error(static_cast<ctr_status>(vm.error().status), "runtime-microvm: " + vm.error().message);
+    c->vm = std::move(*vm);
+    c->relay = CTR_TRY(ExecRelay::start(vc.dir, c->vm->channel()));
+
+    int p[2];
+    if (::pipe2(p, O_CLOEXEC) != 0) return ctr::make_error(CTR_E_INTERNAL, std::string("pipe: ") + std::strerror(errno));
+    ctr::sys::UniqueFd signals_read(p[0]), signals_write(p[1]);
+    ctr::sys::SpawnOptions so;
+    so.pass_fds = {{signals_write.get(), 3}};
+    c->proxy = CTR_TRY(ctr::sys::Child::spawn({helper("container-vm-signals").string()}, so));
+    signals_write.reset();
+    c->proxy_signals = std::move(signals_read);
+    c->signal_thread = std::thread([raw] {
+        unsigned char sig;
+        for (;;) {
+            ssize_t n = ::read(raw->proxy_signals.get(), &sig, 1);
+            if (n < 0 && errno == EINTR) continue;
+            // EOF: the proxy was killed (SIGKILL cannot reach us any other way).
+            int32_t s = n == 1 ? sig : SIGKILL;
+            if (raw->main->running()) (void)raw->vm->channel().send(CTR_F_SIGNAL, 0, ints_payload(s));
+            if (n != 1) return;
+        }
+    });
+    undo.dir.clear();
+    pid_t pid = c->proxy.pid();
+    {
+        std::lock_guard lock(mu_);
+        containers_[id] = c;
+    }
+    json result = {{"id", id}, {"pid", pid}};
+    if (!accel_.warning.empty()) result["warnings"] = json::array({accel_.warning});
+    return result;
+}
+
+ctr::Result<json> Runtime::start(const json& req) {
+    std::string id = CTR_TRY(ctr::sdk::get_string(req, "id"));
+    auto c = CTR_TRY(find(id));
+    if (c->started) return ctr::make_error(CTR_E_FAILED_PRECONDITION, "container \"" + id + "\" is not in state created");
+    c->started = true;
+    auto payload = CTR_TRY(run_payload(c->process, c->hostname, c->with_stdin));
+    CTR_TRY_STATUS(c->vm->channel().send(CTR_F_RUN, 0, payload));
+    CTR_TRY(c->main->wait_started(kStartTimeoutMs));
+    if (c->with_stdin) {
+        Container* raw = c.get();
+        c->stdin_thread = std::thread([raw] { pump_stdin(raw->stdin_fd.get(), raw->vm->channel(), 0); });
+    }
+    return json{{"id", id}};
+}
+
+ctr::Result<json> Runtime::kill(const json& req) {
+    std::string id = CTR_TRY(ctr::sdk::get_string(req, "id"));
+    int sig = static_cast<int>(CTR_TRY(ctr::sdk::get_int(req, "signal")));
+    if (sig <= 0 || sig >= 65) return ctr::make_error(CTR_E_INVALID_ARGUMENT, "invalid signal " + std::to_string(sig));
+    auto c = CTR_TRY(find(id));
+    if (!c->main->running()) return ctr::make_error(CTR_E_FAILED_PRECONDITION, "container \"" + id + "\" is not running");
+    CTR_TRY_STATUS(c->vm->channel().send(CTR_F_SIGNAL, 0, ints_payload(sig)));
+    return json();
+}
+
+ctr::Result<json> Runtime::state(const json& req) {
+    std::string id = CTR_TRY(ctr::sdk::get_string(req, "id"));
+    auto c = CTR_TRY(find(id));
+    std::string status = !c->started ? "created" : c->main->exited() ? "stopped" : "running";
+    return json{{"ociVersion", "1.0.2"}, {"id", id}, {"status", status}, {"pid", c->proxy.pid()}, {"bundle", c->bundle}};
+}
+
+ctr::Result<json> Runtime::wait(const json& req) {
+    std::string id = CTR_TRY(ctr::sdk::get_string(req, "id"));
+    std::string exec_id = req.value("exec_id", "");
+    int64_t timeout = CTR_TRY(ctr::sdk::get_int(req, "timeout_ms", -1));
+    if (!exec_id.empty()) {
+        std::shared_ptr<Exec> e;
+        {
+            std::lock_guard lock(mu_);
+            auto it = execs_.find(id + "/" + exec_id);
+            if (it == execs_.end()) return ctr::make_error(CTR_E_NOT_FOUND, "no process to wait for in \"" + id + "\" (exec " + exec_id + ")");
+            e = it->second;
+        }
+        return e->process->wait_exit(timeout);
+    }
+    auto c = CTR_TRY(find(id));
+    if (!c->started) return ctr::make_error(CTR_E_FAILED_PRECONDITION, "container \"" + id + "\" was not started");
+    auto r = c->main->wait_exit(timeout);
+    if (r) c->proxy.stop(0);  // the daemon now sees the container's pid gone
+    return r;
+}
+
+void Runtime::teardown(Container& c) {
+    c.proxy.stop(0);
+    if (c.signal_thread.joinable()) c.signal_thread.join();
+    c.relay.reset();
+    c.vm.reset();  // powers off, joins its reader
+    if (c.stdin_thread.joinable()) c.stdin_thread.detach();  // blocked reading the client's stdin; ends with it
+    std::error_code ec;
+    fs::remove_all(vm_dir(c.id), ec);
+}
+
+ctr::Result<json> Runtime::remove(const json& req) {
+    std::string id = CTR_TRY(ctr::sdk::get_string(req, "id"));
+    bool force = CTR_TRY(ctr::sdk::get_bool(req, "force", false));
+    std::shared_ptr<Container> c;
+    {
+        std::lock_guard lock(mu_);
+        auto it = containers_.find(id);
+        if (it == containers_.end()) return json();  // idempotent
+        if (!force && it->second->main->running())
+            return ctr::make_error(CTR_E_FAILED_PRECONDITION, "container \"" + id + "\" is running (use force)");
+        c = it->second;
+        containers_.erase(it);
+    }
+    teardown(*c);
+    return json();
+}
+
+ctr::Result<json> Runtime::exec(const json& req) {
+    std::string id = CTR_TRY(ctr::sdk::get_string(req, "id"));
+    std::string exec_id = CTR_TRY(ctr::sdk::get_string(req, "exec_id"));
+    CTR_TRY_STATUS(check_id(exec_id));
+    if (CTR_TRY(ctr::sdk::get_bool(req, "terminal", false)) || req.contains("console_socket"))
+        return ctr::make_error(CTR_E_UNIMPLEMENTED, "runtime-microvm does not give exec'd processes a terminal yet (drop -t)");
+    if (!req.contains("process") || !req["process"].is_object()) return ctr::make_error(CTR_E_INVALID_ARGUMENT, "missing field \"process\"");
+    auto e = std::make_shared<Exec>();
+    e->stdin_fd = CTR_TRY(open_input(req));
+    auto payload = CTR_TRY(run_payload(req["process"], "", e->stdin_fd.valid()));
+    auto out = CTR_TRY(open_output(req, "stdout"));
+    auto err = CTR_TRY(open_output(req, "stderr"));
+    e->process = std::make_unique<GuestProcess>(std::move(out), std::move(err));
+    auto fd = connect_relay(vm_dir(id));
+    if (!fd) return ctr::make_error(CTR_E_NOT_FOUND, "container \"" + id + "\" is not running in a vm here");
+    e->channel = Channel(std::move(*fd));
+    {
+        std::lock_guard lock(mu_);
+        if (execs_.count(id + "/" + exec_id)) return ctr::make_error(CTR_E_ALREADY_EXISTS, "exec id \"" + exec_id + "\" already used in \"" + id + "\"");
+        execs_[id + "/" + exec_id] = e;
+    }
+    Exec* raw = e.get();
+    e->reader = std::thread([raw] {
+        for (;;) {
+            auto f = raw->channel.receive();
+            if (!f) break;
+            raw->process->handle(*f);
+        }
+        raw->process->lost();
+    });
+    CTR_TRY_STATUS(e->channel.send(CTR_F_RUN, 0, payload));
+    int pid = CTR_TRY(e->process->wait_started(kStartTimeoutMs));
+    if (e->stdin_fd.valid()) e->stdin_thread = std::thread([raw] { pump_stdin(raw->stdin_fd.get(), raw->channel, 0); });
+    return json{{"exec_id", exec_id}, {"pid", pid}};
+}
+
+ctr::Result<json> Runtime::stats(const json& req) {
+    std::string id = CTR_TRY(ctr::sdk::get_string(req, "id"));
+    auto c = CTR_TRY(find(id));
+    // The VM as the host pays for it: QEMU's resident memory and CPU time.
+    pid_t qemu = c->vm ? c->vm->qemu_pid() : -1;
+    auto status = ctr::sys::read_file("/proc/" + std::to_string(qemu) + "/status");
+    json out = json::object();
+    if (status) {
+        auto at = status->find("VmRSS:");
+        if (at != std::string::npos) out["memory"] = {{"usage", std::stoll(status->substr(at + 6)) * 1024}, {"limit", int64_t{c->memory_mib} << 20}};
+    }
+    auto stat = ctr::sys::read_file("/proc/" + std::to_string(qemu) + "/stat");
+    if (stat) {
+        auto close = stat->rfind(')');
+        unsigned long long utime = 0, stime = 0;
+        if (close != std::string::npos &&
+            std::sscanf(stat->c_str() + close + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) == 2)
+            out["cpu"] = {{"usage_ns", (utime + stime) * (1000000000ULL / static_cast<unsigned long long>(::sysconf(_SC_CLK_TCK)))}};
+    }
+    return out;
+}
+
+}  // namespace microvm

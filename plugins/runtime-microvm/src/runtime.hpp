@@ -1,0 +1,87 @@
+// runtime-microvm: every container in a lightweight VM of its own.
+//
+// The plugin runs in the container's shim, as runtime-linux does. `create`
+// boots the VM (QEMU microvm, the rootfs over virtiofs, our agent as init)
+// and `start` has the agent run the container's process; its output comes
+// back over the agent channel into the files the shim gave. The container's
+// "pid" on the host is a small signal proxy (container-vm-signals): what
+// the daemon sends it reaches the process in the guest. `exec` runs in
+// another shim and reaches the VM through the owning shim's exec relay.
+#pragma once
+
+#include "accel.hpp"
+#include "exec_relay.hpp"
+#include "guest_process.hpp"
+#include "kernel_store.hpp"
+#include "vm.hpp"
+
+#include <ctr/sdk/plugin.hpp>
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+namespace microvm {
+
+using ctr::sdk::json;
+
+class Runtime : public ctr::sdk::Runtime {
+public:
+    using ctr::sdk::Runtime::Runtime;
+    ~Runtime() override;
+
+    ctr::Status init() override;
+    ctr::Result<json> create(const json& req) override;
+    ctr::Result<json> start(const json& req) override;
+    ctr::Result<json> kill(const json& req) override;
+    ctr::Result<json> state(const json& req) override;
+    ctr::Result<json> wait(const json& req) override;
+    ctr::Result<json> remove(const json& req) override;
+    ctr::Result<json> exec(const json& req) override;
+    ctr::Result<json> stats(const json& req) override;
+
+private:
+    // A container whose VM this instance owns.
+    struct Container {
+        std::string id, bundle, hostname;
+        json process;
+        bool with_stdin = false;
+        ctr::sys::UniqueFd stdin_fd;
+        std::unique_ptr<GuestProcess> main;
+        std::unique_ptr<Vm> vm;
+        std::unique_ptr<ExecRelay> relay;
+        ctr::sys::Child proxy;
+        ctr::sys::UniqueFd proxy_signals;
+        std::thread signal_thread, stdin_thread;
+        bool started = false;
+        int memory_mib = 0;
+    };
+    // A process exec'd through another shim's relay.
+    struct Exec {
+        Channel channel;
+        std::unique_ptr<GuestProcess> process;
+        std::thread reader, stdin_thread;
+        ctr::sys::UniqueFd stdin_fd;
+    };
+
+    std::filesystem::path vm_dir(const std::string& id) const;
+    std::filesystem::path helper(const std::string& name) const;
+    ctr::Result<std::shared_ptr<Container>> find(const std::string& id);
+    void teardown(Container& c);
+
+    json settings_;
+    Accel accel_;
+    std::unique_ptr<KernelStore> kernels_;
+    std::filesystem::path plugin_dir_;
+    std::mutex mu_;
+    std::map<std::string, std::shared_ptr<Container>> containers_;
+    std::map<std::string, std::shared_ptr<Exec>> execs_;  // by "id/exec_id"
+};
+
+// A VM that only boots and powers off: the kernel store's boot test.
+ctr::Status boot_test(const std::filesystem::path& kernel_dir, const KernelStore& store, const std::filesystem::path& agent,
+                      const VmConfig& base);
+
+}  // namespace microvm
