@@ -13,6 +13,8 @@ packages=(
   libcap-dev libseccomp-dev libnl-route-3-dev libnftables-dev libyaml-cpp-dev
   # runtime parts: OCI runtimes, a static busybox for test and demo images, tini for --init
   runc crun busybox-static tini
+  # runtime-microvm: QEMU (which ships virtiofsd) and dpkg-deb for kernel packages
+  qemu-system-x86 dpkg
   # test helpers: a real registry, reference image tools, a pty driver
   docker-registry umoci skopeo apache2-utils jq util-linux iproute2 procps nftables openssl python3
 )
@@ -24,3 +26,14 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 apt-get update -q
 apt-get install -y -q --no-install-recommends "${packages[@]}"
+
+# The guest kernel the runtime-microvm tests install into their throwaway
+# roots: Debian's cloud kernel package, fetched once (apt checks it against
+# the archive's signed index) and kept here across runs.
+kernel_cache=/var/cache/container-tests/kernels
+mkdir -p "$kernel_cache"
+if ! ls "$kernel_cache"/linux-image-*.deb >/dev/null 2>&1; then
+  kernel_pkg=$(apt-cache depends linux-image-cloud-amd64 | sed -n 's/.*Depends: //p' | head -1)
+  (cd "$kernel_cache" && apt-get download -q "$kernel_pkg" 2>&1 | grep -v '^W: Download is performed unsandboxed' || true)
+  ls "$kernel_cache"/linux-image-*.deb >/dev/null
+fi

@@ -158,7 +158,7 @@ ctr::Result<fs::path> KernelStore::current() const {
     std::error_code ec;
     fs::path link = dir_ / "current";
     if (!fs::exists(link / "vmlinuz", ec))
-        return ctr::make_error(CTR_E_NOT_FOUND, "no guest kernel is set: run `container system kernel set --recommended`");
+        return ctr::make_error(CTR_E_FAILED_PRECONDITION, "no guest kernel is set: run `container system kernel set --recommended`");
     return fs::canonical(link, ec);
 }
 

@@ -170,6 +170,10 @@ ctr::Result<json> Runtime::create(const json& req) {
     std::error_code ec;
     fs::remove_all(vc.dir, ec);
     CTR_TRY_STATUS(ctr::sys::make_dirs(vc.dir, 0700));
+    c->cgroup = CTR_TRY(VmCgroup::create(config.value("linux", json::object()).value("cgroupsPath", "")));
+    vc.on_spawn = [cg = &c->cgroup, this](pid_t pid) {
+        if (auto st = cg->add(pid); !st) host().warn(st.error().message);
+    };
     if (!accel_.warning.empty()) host().warn(accel_.warning);
 
     // What creates fails leaves nothing: the VM dir goes, the VM and proxy die with their owners.
@@ -199,6 +203,7 @@ ctr::Result<json> Runtime::create(const json& req) {
     so.pass_fds = {{signals_write.get(), 3}};
     c->proxy = CTR_TRY(ctr::sys::Child::spawn({helper("container-vm-signals").string()}, so));
     signals_write.reset();
+    (void)c->cgroup.add(c->proxy.pid());  // the daemon finds the cgroup through this pid
     c->proxy_signals = std::move(signals_read);
     c->signal_thread = std::thread([raw] {
         unsigned char sig;
@@ -280,6 +285,7 @@ void Runtime::teardown(Container& c) {
     if (c.signal_thread.joinable()) c.signal_thread.join();
     c.relay.reset();
     c.vm.reset();  // powers off, joins its reader
+    c.cgroup.remove();
     if (c.stdin_thread.joinable()) c.stdin_thread.detach();  // blocked reading the client's stdin; ends with it
     std::error_code ec;
     fs::remove_all(vm_dir(c.id), ec);

@@ -14,6 +14,7 @@
 #include "guest_process.hpp"
 #include "kernel_store.hpp"
 #include "vm.hpp"
+#include "vm_cgroup.hpp"
 
 #include <ctr/sdk/plugin.hpp>
 
@@ -50,6 +51,7 @@ private:
         bool with_stdin = false;
         ctr::sys::UniqueFd stdin_fd;
         std::unique_ptr<GuestProcess> main;
+        VmCgroup cgroup;  // declared before the VM: removed after its processes are gone
         std::unique_ptr<Vm> vm;
         std::unique_ptr<ExecRelay> relay;
         ctr::sys::Child proxy;

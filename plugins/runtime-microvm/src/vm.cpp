@@ -84,8 +84,8 @@ ctr::Result<std::unique_ptr<Vm>> Vm::boot(const VmConfig& c, FrameHandler on_fra
     std::string virtiofsd = ctr::sys::find_program(c.virtiofsd);
     if (virtiofsd.empty()) return ctr::make_error(CTR_E_UNAVAILABLE, "virtiofsd \"" + c.virtiofsd + "\" not found (install qemu-system-x86)");
     std::error_code ec;
-    if (!fs::exists(c.kernel, ec)) return ctr::make_error(CTR_E_NOT_FOUND, "kernel " + c.kernel.string() + " not found");
-    if (!fs::is_directory(c.rootfs, ec)) return ctr::make_error(CTR_E_NOT_FOUND, "rootfs " + c.rootfs.string() + " not found");
+    if (!fs::exists(c.kernel, ec)) return ctr::make_error(CTR_E_FAILED_PRECONDITION, "kernel " + c.kernel.string() + " not found");
+    if (!fs::is_directory(c.rootfs, ec)) return ctr::make_error(CTR_E_FAILED_PRECONDITION, "rootfs " + c.rootfs.string() + " not found");
 
     std::unique_ptr<Vm> vm(new Vm());
     auto fs_listener = CTR_TRY(listen_in(c.dir, "vfs.sock"));
@@ -99,6 +99,7 @@ ctr::Result<std::unique_ptr<Vm>> Vm::boot(const VmConfig& c, FrameHandler on_fra
     vm->virtiofsd_ = CTR_TRY(ctr::sys::Child::spawn(
         {virtiofsd, "--fd=3", "-o", "source=" + fs::absolute(c.rootfs).string(), "-o", "cache=auto", "-o", "xattr"}, fso));
     fs_listener.reset();
+    if (c.on_spawn) c.on_spawn(vm->virtiofsd_.pid());
 
     ctr::sys::SpawnOptions qo;
     qo.stdout_path = (c.dir / "qemu.log").string();
@@ -106,6 +107,7 @@ ctr::Result<std::unique_ptr<Vm>> Vm::boot(const VmConfig& c, FrameHandler on_fra
     qo.truncate = true;
     qo.cwd = c.dir.string();  // the socket paths above are relative to it
     vm->qemu_ = CTR_TRY(ctr::sys::Child::spawn(qemu_argv(c, qemu), qo));
+    if (c.on_spawn) c.on_spawn(vm->qemu_.pid());
 
     auto died = [&](const std::string& when) {
         auto log = ctr::sys::read_file(c.dir / "qemu.log");

@@ -1,0 +1,297 @@
+// runtime-microvm end to end: real QEMU (emulated on hosts without hardware
+// virtualization, as this one), Debian's cloud kernel, our agent, virtiofsd,
+// on throwaway roots. The kernel package comes from the Debian archive once
+// (scripts/install-deps.sh caches it) and is installed per root with
+// `system kernel set --package`.
+#include "tests/support/registry.hpp"
+#include "tests/support/run.hpp"
+
+#include "sys/files.hpp"
+#include "sys/process.hpp"
+#include "sys/spawn.hpp"
+
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <thread>
+#include <unistd.h>
+
+using ctr::test::DaemonRoot;
+using ctr::test::ScratchDir;
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+ctr::test::BusyboxRegistry& shared() {
+    static ctr::test::BusyboxRegistry s;
+    return s;
+}
+
+// Where install-deps.sh leaves the guest kernel package for the tests.
+const fs::path kKernelCache = "/var/cache/container-tests/kernels";
+
+// The cached cloud kernel package; fetched with apt-get download if absent.
+fs::path kernel_package() {
+    static fs::path found = [] {
+        std::error_code ec;
+        auto scan = [&]() -> fs::path {
+            for (const auto& e : fs::directory_iterator(kKernelCache, ec))
+                if (e.path().extension() == ".deb" && e.path().filename().string().rfind("linux-image-", 0) == 0) return e.path();
+            return {};
+        };
+        if (auto p = scan(); !p.empty()) return p;
+        fs::create_directories(kKernelCache, ec);
+        std::string cmd = "cd " + kKernelCache.string() +
+                          " && apt-get download $(apt-cache depends linux-image-cloud-amd64 | sed -n 's/.*Depends: //p' | head -1) >/dev/null 2>&1";
+        REQUIRE(std::system(cmd.c_str()) == 0);
+        return scan();
+    }();
+    REQUIRE_MESSAGE(!found.empty(), "no guest kernel package in " << kKernelCache);
+    return found;
+}
+
+bool have_qemu() { return !ctr::sys::find_program("qemu-system-x86_64").empty(); }
+
+void set_kernel(const DaemonRoot& r) {
+    auto set = r.cli({"system", "kernel", "set", "--package", kernel_package().string()});
+    REQUIRE_MESSAGE(set.code == 0, set.err);
+}
+
+fs::path vms_dir(const DaemonRoot& r) { return r.path() / "var/lib/container/plugins/runtime-microvm/vms"; }
+
+// QEMU's pid for a container: the QEMU process whose working directory is the VM's.
+int qemu_pid(const DaemonRoot& r, const std::string& id) {
+    std::error_code ec;
+    fs::path want = vms_dir(r) / id;
+    for (const auto& p : fs::directory_iterator("/proc", ec)) {
+        std::string name = p.path().filename();
+        if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+        auto cwd = fs::read_symlink(p.path() / "cwd", ec);
+        auto comm = ctr::sys::read_file(p.path() / "comm");
+        if (!ec && cwd == want && comm && comm->rfind("qemu-system", 0) == 0) return std::stoi(name);
+    }
+    return 0;
+}
+
+// QEMU processes working in this root's VM directories.
+int qemus_of(const DaemonRoot& r) {
+    int n = 0;
+    std::error_code ec;
+    for (const auto& p : fs::directory_iterator("/proc", ec)) {
+        auto cwd = fs::read_symlink(p.path() / "cwd", ec);
+        if (!ec && cwd.string().rfind(vms_dir(r).string(), 0) == 0) ++n;
+    }
+    return n;
+}
+
+int64_t rss_kib(int pid) {
+    auto status = ctr::sys::read_file("/proc/" + std::to_string(pid) + "/status");
+    if (!status) return -1;
+    auto at = status->find("VmRSS:");
+    return at == std::string::npos ? -1 : std::stoll(status->substr(at + 6));
+}
+
+int count(const std::string& haystack, const std::string& needle) {
+    int n = 0;
+    for (size_t at = haystack.find(needle); at != std::string::npos; at = haystack.find(needle, at + 1)) ++n;
+    return n;
+}
+
+bool wait_for(const std::function<bool()>& cond, int ms) {
+    for (int i = 0; i < ms / 50; ++i) {
+        if (cond()) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return cond();
+}
+
+}  // namespace
+
+TEST_CASE("microvm: run shows stdout and stderr apart, exits with the container's code, in a guest kernel of its own") {
+    if (geteuid() != 0 || !have_qemu()) return;
+    DaemonRoot r;
+    set_kernel(r);
+    auto res = r.cli({"run", "--rm", "--runtime", "microvm", shared().image, "sh", "-c",
+                      "echo out; echo err >&2; /bin/busybox uname -r; /bin/busybox hostname; exit 3"});
+    CHECK(res.code == 3);
+    CHECK(res.out.rfind("out\n", 0) == 0);
+    CHECK(res.out.find("cloud-amd64\n") != std::string::npos);  // the guest's kernel, not the host's
+    CHECK(res.err.find("err\n") != std::string::npos);
+    // Without hardware virtualization: one line that says it emulates.
+    auto info = ctr::sys::read_file("/proc/cpuinfo");
+    std::string cpuinfo = info ? *info : std::string();
+    if (cpuinfo.find(" vmx") == std::string::npos && cpuinfo.find(" svm") == std::string::npos)
+        CHECK(count(res.err, "software emulation") == 1);
+    // --rm leaves no VM, no QEMU, no record.
+    CHECK(r.cli({"ls", "-a", "-q"}).out.empty());
+    CHECK(wait_for([&] { return qemus_of(r) == 0; }, 5000));
+    std::error_code ec;
+    CHECK(fs::is_empty(vms_dir(r), ec));
+}
+
+TEST_CASE("microvm: run -d, logs, exec with its own exit code and stdin, 127 for a missing program, stop reaches the guest process") {
+    if (geteuid() != 0 || !have_qemu()) return;
+    DaemonRoot r;
+    set_kernel(r);
+    auto run = r.cli({"run", "-d", "--name", "vm1", "--runtime", "microvm", shared().image, "sh", "-c",
+                      "trap 'echo got TERM; exit 7' TERM; echo started; while true; do /bin/busybox sleep 0.1; done"});
+    REQUIRE_MESSAGE(run.code == 0, run.err);
+    CHECK(wait_for([&] { return r.cli({"logs", "vm1"}).out == "started\n"; }, 10000));
+    auto ls = json::parse(r.cli({"ls", "--format", "json"}).out, nullptr, false);
+    REQUIRE(ls.is_array());
+    REQUIRE(ls.size() == 1);
+    CHECK(ls[0].value("state", "") == "running");
+
+    auto exec = r.cli({"exec", "vm1", "sh", "-c", "echo in the vm; echo oops >&2; exit 4"});
+    CHECK(exec.code == 4);
+    CHECK(exec.out == "in the vm\n");
+    CHECK(exec.err.find("oops") != std::string::npos);
+    auto piped = ctr::test::run("host/container", {"--root", r.root(), "exec", "-i", "vm1", "/bin/busybox", "wc", "-c"}, {}, 60000);
+    (void)piped;  // stdin from /dev/null: nothing arrives, wc says 0
+    CHECK(piped.code == 0);
+    CHECK(piped.out.find('0') != std::string::npos);
+    auto missing = r.cli({"exec", "vm1", "no-such-program"});
+    CHECK(missing.code == 127);
+    CHECK(missing.err.find("no-such-program") != std::string::npos);
+
+    // stats: the VM's memory as the host pays it.
+    auto stats = json::parse(r.cli({"stats", "--no-stream", "--format", "json", "vm1"}).out, nullptr, false);
+    REQUIRE(stats.is_array());
+    CHECK(stats[0]["memory"].value("usage", int64_t{0}) > (int64_t{16} << 20));
+
+    auto stop = r.cli({"stop", "vm1"});
+    CHECK(stop.code == 0);
+    auto inspect = json::parse(r.cli({"inspect", "vm1"}).out, nullptr, false);
+    REQUIRE(inspect.is_array());
+    CHECK(inspect[0].value("exit_code", -1) == 7);  // the guest's process got SIGTERM and left its way
+    CHECK(r.cli({"logs", "vm1"}).out == "started\ngot TERM\n");
+    CHECK(wait_for([&] { return qemus_of(r) == 0; }, 5000));
+
+    // kill: SIGKILL ends it at once.
+    REQUIRE(r.cli({"start", "vm1"}).code == 0);
+    CHECK(r.cli({"kill", "vm1"}).code == 0);
+    CHECK(wait_for([&] { return json::parse(r.cli({"inspect", "vm1"}).out, nullptr, false)[0].value("state", "") == "stopped"; }, 10000));
+    CHECK(json::parse(r.cli({"inspect", "vm1"}).out, nullptr, false)[0].value("exit_code", -1) == 137);
+    CHECK(r.cli({"rm", "vm1"}).code == 0);
+    CHECK(wait_for([&] { return qemus_of(r) == 0; }, 5000));
+}
+
+TEST_CASE("microvm: memory the guest frees goes back to the host within 20 s") {
+    if (geteuid() != 0 || !have_qemu()) return;
+    DaemonRoot r;
+    set_kernel(r);
+    auto run = r.cli({"run", "-d", "--name", "mem", "--runtime", "microvm", "--memory", "1g", shared().image, "sh", "-c",
+                      "/bin/busybox sleep 2; /bin/busybox dd if=/dev/zero of=/dev/null bs=512M count=1 2>/dev/null; echo freed; "
+                      "/bin/busybox sleep 300"});
+    REQUIRE_MESSAGE(run.code == 0, run.err);
+    std::string id = json::parse(r.cli({"inspect", "mem"}).out)[0].value("id", "");
+    int pid = 0;
+    REQUIRE(wait_for([&] { return (pid = qemu_pid(r, id)) > 0; }, 10000));
+    // The peak: RSS while the 512 MiB are held, and just after.
+    int64_t peak = 0;
+    REQUIRE(wait_for([&] {
+        peak = std::max(peak, rss_kib(pid));
+        return r.cli({"logs", "mem"}).out.find("freed") != std::string::npos;
+    }, 60000));
+    peak = std::max(peak, rss_kib(pid));
+    auto freed_at = std::chrono::steady_clock::now();
+    const int64_t target = 512 * 1024 * 8 / 10;  // 80% of what was freed, in KiB
+    int64_t now = peak;
+    bool returned = wait_for([&] {
+        now = rss_kib(pid);
+        return peak - now >= target;
+    }, 20000);
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - freed_at).count();
+    MESSAGE("qemu rss: peak " << peak / 1024 << " MiB, " << now / 1024 << " MiB " << secs << " s after the free: "
+            << (peak - now) * 100 / (512 * 1024) << "% of 512 MiB returned");
+    CHECK(peak >= 512 * 1024);  // the guest really held it
+    CHECK(returned);
+    CHECK(r.cli({"rm", "-f", "mem"}).code == 0);
+}
+
+TEST_CASE("microvm: kernel set, ls, update and rollback with local packages; a kernel that does not boot is not switched to") {
+    if (geteuid() != 0 || !have_qemu()) return;
+    DaemonRoot r;
+    ScratchDir work;
+    set_kernel(r);
+    auto ls = json::parse(r.cli({"system", "kernel", "ls", "--format", "json"}).out, nullptr, false);
+    REQUIRE(ls.is_array());
+    REQUIRE(ls.size() == 1);
+    CHECK(ls[0].value("current", false));
+    const std::string first = ls[0].value("name", "");
+    const std::string version = ls[0].value("version", "");
+
+    // A newer package: the same kernel and modules under a higher version.
+    fs::path kernel_dir = r.path() / "var/lib/container/plugins/runtime-microvm/kernels/current";
+    fs::path pkg = work.path() / "pkg";
+    fs::create_directories(pkg / "DEBIAN");
+    fs::create_directories(pkg / "boot");
+    fs::create_directories(pkg / "lib/modules/test/kernel");
+    fs::copy_file(kernel_dir / "vmlinuz", pkg / "boot/vmlinuz-test");
+    for (const auto& m : fs::directory_iterator(kernel_dir / "modules")) fs::copy_file(m.path(), pkg / "lib/modules/test/kernel" / m.path().filename());
+    REQUIRE(ctr::sys::write_file_atomic(pkg / "DEBIAN/control", "Package: linux-image-test-cloud-amd64\nVersion: " + version +
+                                                                       "+test1\nArchitecture: amd64\nMaintainer: tests <t@example.org>\nDescription: test kernel\n"));
+    fs::create_directories(work.path() / "updates");
+    fs::copy_file(kernel_package(), work.path() / "updates" / kernel_package().filename());
+    auto built = ctr::sys::run_capture({ctr::sys::find_program("dpkg-deb"), "-Znone", "--root-owner-group", "-b", pkg.string(),
+                                        (work.path() / "updates/linux-image-test-cloud-amd64.deb").string()}, 60000);
+    REQUIRE(built);
+    REQUIRE(built->status.success());
+
+    auto update = r.cli({"system", "kernel", "update", "--from", (work.path() / "updates").string()});
+    CHECK_MESSAGE(update.code == 0, update.err);
+    CHECK(update.out.find("updated to linux-image-test-cloud-amd64") != std::string::npos);
+    ls = json::parse(r.cli({"system", "kernel", "ls", "--format", "json"}).out, nullptr, false);
+    REQUIRE(ls.size() == 2);
+    for (const auto& k : ls) {
+        if (k.value("name", "") == first) CHECK(k.value("previous", false));
+        else CHECK(k.value("current", false));
+    }
+    CHECK(r.cli({"system", "kernel", "update", "--from", (work.path() / "updates").string()}).out.find("up to date") != std::string::npos);
+    // The new kernel runs containers.
+    CHECK(r.cli({"run", "--rm", "--runtime", "microvm", shared().image, "echo", "on the update"}).out == "on the update\n");
+
+    auto back = r.cli({"system", "kernel", "rollback"});
+    CHECK_MESSAGE(back.code == 0, back.err);
+    ls = json::parse(r.cli({"system", "kernel", "ls", "--format", "json"}).out, nullptr, false);
+    for (const auto& k : ls)
+        if (k.value("name", "") == first) CHECK(k.value("current", false));
+
+    // Not a kernel: it does not boot, so the current one stays.
+    REQUIRE(ctr::sys::write_file_atomic(work.path() / "garbage", std::string(4096, 'x')));
+    auto bad = r.cli({"system", "kernel", "set", "--binary", (work.path() / "garbage").string()});
+    CHECK(bad.code == 125);
+    CHECK(bad.err.find("did not boot, so it was not switched to") != std::string::npos);
+    ls = json::parse(r.cli({"system", "kernel", "ls", "--format", "json"}).out, nullptr, false);
+    CHECK(ls.size() == 2);
+    for (const auto& k : ls)
+        if (k.value("name", "") == first) CHECK(k.value("current", false));
+    // A tarball whose digest is not the one given is refused before it is read.
+    auto tar = r.cli({"system", "kernel", "set", "--tar", kernel_package().string(), "--digest", "sha256:" + std::string(64, '0')});
+    CHECK(tar.code == 125);
+    CHECK(tar.err.find("--digest") != std::string::npos);
+    CHECK(r.cli({"system", "kernel", "set", "--package", (work.path() / "garbage").string()}).err.find("not a debian package") != std::string::npos);
+}
+
+TEST_CASE("microvm: clear errors without a kernel and without QEMU; nothing left behind") {
+    if (geteuid() != 0 || !have_qemu()) return;
+    DaemonRoot r;
+    auto none = r.cli({"run", "--rm", "--runtime", "microvm", shared().image, "true"});
+    CHECK(none.code == 125);
+    CHECK(none.err.find("no guest kernel is set: run `container system kernel set --recommended`") != std::string::npos);
+    CHECK(r.cli({"ls", "-a", "-q"}).out.empty());
+
+    // An operator's setting that names a QEMU which is not there.
+    set_kernel(r);
+    REQUIRE(r.cli({"system", "stop"}).code == 0);
+    fs::create_directories(r.path() / "etc/container");
+    REQUIRE(ctr::sys::write_file_atomic(r.path() / "etc/container/config.toml",
+                                        "[plugins.runtime-microvm]\nqemu = \"/nonexistent/qemu-system-x86_64\"\n"));
+    auto no_qemu = r.cli({"run", "--rm", "--runtime", "microvm", shared().image, "true"});
+    CHECK(no_qemu.code == 125);
+    CHECK(no_qemu.err.find("qemu \"/nonexistent/qemu-system-x86_64\" not found") != std::string::npos);
+    CHECK(r.cli({"ls", "-a", "-q"}).out.empty());
+    std::error_code ec;
+    CHECK((!fs::exists(vms_dir(r), ec) || fs::is_empty(vms_dir(r), ec)));
+}
