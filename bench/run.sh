@@ -8,6 +8,7 @@
 #   bench/run.sh density      50 idle containers: memory each; 50 parallel starts
 #   bench/run.sh net          run on the default network, TCP between containers, 50 networks (against podman)
 #   bench/run.sh compose      up -d then down of a five-service file (against podman-compose)
+#   bench/run.sh microvm      run --rm in a VM against a bare QEMU boot; idle VM memory; memory given back
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${BUILD_DIR:-build}
@@ -21,5 +22,6 @@ case "${1:-plugins}" in
   density) bench/density.sh ;;
   net) bench/net.sh ;;
   compose) bench/compose.sh ;;
-  *) echo "bench/run.sh: unknown suite \"$1\" (plugins, ls, start, pull, pull-memory, density, net, compose)" >&2; exit 2 ;;
+  microvm) bench/microvm.sh ;;
+  *) echo "bench/run.sh: unknown suite \"$1\" (plugins, ls, start, pull, pull-memory, density, net, compose, microvm)" >&2; exit 2 ;;
 esac

@@ -167,6 +167,8 @@ ctr::Result<json> Runtime::create(const json& req) {
     vc.qemu = settings_.value("qemu", "qemu-system-x86_64");
     vc.virtiofsd = settings_.value("virtiofsd", "/usr/lib/qemu/virtiofsd");
     vc.boot_timeout_ms = static_cast<int>(settings_.value("boot_timeout_s", 120)) * 1000;
+    vc.tcg_tb_size_mib = static_cast<int>(settings_.value("tcg_tb_size_mib", 0));
+    vc.kernel_args = settings_.value("kernel_args", "");
     std::error_code ec;
     fs::remove_all(vc.dir, ec);
     CTR_TRY_STATUS(ctr::sys::make_dirs(vc.dir, 0700));

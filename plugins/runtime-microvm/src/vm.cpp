@@ -38,12 +38,15 @@ long tsc_khz() {
 std::vector<std::string> qemu_argv(const VmConfig& c, const std::string& qemu) {
     const std::string mem = std::to_string(c.memory_mib) + "M";
     std::string append = "console=ttyS0 reboot=t panic=-1 quiet loglevel=3 rdinit=/init tsc_early_khz=" + std::to_string(tsc_khz());
+    if (!c.kernel_args.empty()) append += " " + c.kernel_args;
+    std::string accel = c.accel.kvm ? "kvm" : "tcg";
+    if (!c.accel.kvm && c.tcg_tb_size_mib > 0) accel += ",tb-size=" + std::to_string(c.tcg_tb_size_mib);
     std::vector<std::string> a = {
         qemu, "-name", "container-vm", "-nodefaults", "-no-user-config", "-nographic", "-no-reboot",
         // A VM escape must not find a QEMU that can spawn, gain privileges or use obsolete calls.
         "-sandbox", "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny",
         "-machine", "microvm,memory-backend=mem",
-        "-accel", c.accel.kvm ? "kvm" : "tcg",
+        "-accel", accel,
         "-cpu", c.accel.kvm ? "host" : "max",
         "-m", mem, "-smp", std::to_string(c.cpus),
         // virtiofsd shares the guest's RAM, so RAM is a shared memfd.

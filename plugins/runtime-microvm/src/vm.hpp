@@ -31,6 +31,8 @@ struct VmConfig {
     std::string qemu = "qemu-system-x86_64";           // a name on PATH or a path
     std::string virtiofsd = "/usr/lib/qemu/virtiofsd";
     int boot_timeout_ms = 120000;
+    int tcg_tb_size_mib = 0;  // emulation's translation cache; 0: QEMU's default
+    std::string kernel_args;  // appended to the kernel command line
     // Called with each process the VM is made of, as soon as it exists
     // (to put it in the container's cgroup before the guest's RAM is touched).
     std::function<void(pid_t)> on_spawn;
