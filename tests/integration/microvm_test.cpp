@@ -295,3 +295,32 @@ TEST_CASE("microvm: clear errors without a kernel and without QEMU; nothing left
     std::error_code ec;
     CHECK((!fs::exists(vms_dir(r), ec) || fs::is_empty(vms_dir(r), ec)));
 }
+
+TEST_CASE("microvm: a VM container and a namespaced container on one network reach each other by name") {
+    if (geteuid() != 0 || !have_qemu()) return;
+    DaemonRoot r;
+    set_kernel(r);
+    REQUIRE(r.cli({"network", "create", "mixed"}).code == 0);
+    auto serve = [](const std::string& text) {
+        return "mkdir -p /www && echo " + text + " > /www/index.html && exec /bin/busybox httpd -f -p 80 -h /www";
+    };
+    REQUIRE(r.cli({"run", "-d", "--name", "native", "--network", "mixed", shared().image, "sh", "-c", serve("from-native")}).code == 0);
+    auto vm = r.cli({"run", "-d", "--name", "guest", "--network", "mixed", "--runtime", "microvm", shared().image, "sh", "-c", serve("from-guest")});
+    REQUIRE_MESSAGE(vm.code == 0, vm.err);
+    // The VM reaches the namespaced container by name (the network's DNS), with the address the network gave it.
+    auto got = r.cli({"exec", "guest", "sh", "-c", "for i in 1 2 3 4 5; do /bin/busybox wget -q -O - http://native/ && exit 0; /bin/busybox sleep 1; done; exit 1"});
+    CHECK_MESSAGE(got.out == "from-native\n", got.err);
+    std::string guest_ip = json::parse(r.cli({"inspect", "guest"}).out)[0]["config"]["network_attachments"][0].value("ip", "");
+    CHECK(r.cli({"exec", "guest", "/bin/busybox", "ip", "-4", "addr", "show", "eth0"}).out.find(guest_ip + "/") != std::string::npos);
+    // And the other way round.
+    bool answered = false;
+    for (int i = 0; i < 10 && !answered; ++i) {
+        auto back = r.cli({"exec", "native", "sh", "-c", "timeout 3 /bin/busybox wget -q -O - http://guest/"});
+        answered = back.out == "from-guest\n";
+        if (!answered) std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    }
+    CHECK(answered);
+    CHECK(r.cli({"rm", "-f", "native", "guest"}).code == 0);
+    CHECK(r.cli({"network", "rm", "mixed"}).code == 0);
+    CHECK(wait_for([&] { return qemus_of(r) == 0; }, 5000));
+}

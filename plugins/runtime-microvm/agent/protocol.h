@@ -30,6 +30,7 @@ enum ctr_frame_type {
     CTR_F_STDIN_EOF = 3,/* close its stdin */
     CTR_F_SIGNAL = 4,   /* payload: int32 signal number */
     CTR_F_POWEROFF = 5, /* sync and power the VM off */
+    CTR_F_NETWORK = 6,  /* configure NICs: per NIC "ifname\0address\0prefix\0gateway\0" */
     /* guest -> host */
     CTR_F_READY = 64,   /* the agent is up and the rootfs mounted; payload: its version */
     CTR_F_STARTED = 65, /* payload: int32 pid in the guest */

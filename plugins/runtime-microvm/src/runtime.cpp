@@ -54,6 +54,24 @@ void pump_stdin(int in, Channel& channel, uint32_t stream) {
     (void)channel.send(CTR_F_STDIN_EOF, stream);
 }
 
+// The files the host bind-mounts over the image's (resolv.conf, hosts,
+// hostname) cannot be mounted into a guest: they are written into the
+// container's root instead, which is its own writable layer.
+ctr::Status copy_etc_files(const json& config, const fs::path& rootfs) {
+    for (const auto& m : config.value("mounts", json::array())) {
+        std::string dest = m.value("destination", "");
+        if (dest != "/etc/resolv.conf" && dest != "/etc/hosts" && dest != "/etc/hostname") continue;
+        auto text = ctr::sys::read_file(m.value("source", ""));
+        if (!text) continue;
+        std::error_code ec;
+        fs::path target = rootfs / fs::path(dest).relative_path();
+        if (fs::is_symlink(target, ec)) fs::remove(target, ec);  // never written through a link of the image's
+        fs::create_directories(target.parent_path(), ec);
+        CTR_TRY_STATUS(ctr::sys::write_file_atomic(target, *text, 0644, ctr::sys::Durability::process_crash));
+    }
+    return ctr::ok();
+}
+
 fs::path own_dir() {
     Dl_info info{};
     if (::dladdr(reinterpret_cast<void*>(&own_dir), &info) && info.dli_fname) return fs::path(info.dli_fname).parent_path();
@@ -154,6 +172,7 @@ ctr::Result<json> Runtime::create(const json& req) {
     c->main = std::make_unique<GuestProcess>(std::move(out), std::move(err));
 
     auto kernel_dir = CTR_TRY(kernels_->current());
+    CTR_TRY_STATUS(copy_etc_files(config, rootfs));
     VmConfig vc;
     vc.dir = vm_dir(id);
     vc.kernel = kernel_dir / "vmlinuz";
@@ -168,6 +187,14 @@ ctr::Result<json> Runtime::create(const json& req) {
     vc.virtiofsd = settings_.value("virtiofsd", "/usr/lib/qemu/virtiofsd");
     vc.boot_timeout_ms = static_cast<int>(settings_.value("boot_timeout_s", 120)) * 1000;
     vc.tcg_tb_size_mib = static_cast<int>(settings_.value("tcg_tb_size_mib", 0));
+    // The network namespace the host wired (none for --network none or host).
+    for (const auto& ns : config.value("linux", json::object()).value("namespaces", json::array()))
+        if (ns.value("type", "") == "network" && ns.contains("path")) {
+            auto nics = wire_guest_nics(ns.value("path", ""));
+            if (!nics) return ctr::make_error(static_cast<ctr_status>(nics.error().status), "runtime-microvm: network: " + nics.error().message);
+            c->nics = std::move(*nics);
+        }
+    for (const auto& nic : c->nics) vc.nics.push_back({nic.tap.get(), nic.mac});
     vc.kernel_args = settings_.value("kernel_args", "");
     std::error_code ec;
     fs::remove_all(vc.dir, ec);
@@ -196,6 +223,8 @@ ctr::Result<json> Runtime::create(const json& req) {
         [raw] { raw->main->lost(); });
     if (!vm) return ctr::make_error(static_cast<ctr_status>(vm.error().status), "runtime-microvm: " + vm.error().message);
     c->vm = std::move(*vm);
+    // Frames are handled in order: the NICs are up before any process runs.
+    if (!c->nics.empty()) CTR_TRY_STATUS(c->vm->channel().send(CTR_F_NETWORK, 0, network_payload(c->nics)));
     c->relay = CTR_TRY(ExecRelay::start(vc.dir, c->vm->channel()));
 
     int p[2];

@@ -15,6 +15,7 @@
 #include "kernel_store.hpp"
 #include "vm.hpp"
 #include "vm_cgroup.hpp"
+#include "vm_network.hpp"
 
 #include <ctr/sdk/plugin.hpp>
 
@@ -51,6 +52,7 @@ private:
         bool with_stdin = false;
         ctr::sys::UniqueFd stdin_fd;
         std::unique_ptr<GuestProcess> main;
+        std::vector<GuestNic> nics;  // their taps close after QEMU is gone
         VmCgroup cgroup;  // declared before the VM: removed after its processes are gone
         std::unique_ptr<Vm> vm;
         std::unique_ptr<ExecRelay> relay;

@@ -61,6 +61,11 @@ std::vector<std::string> qemu_argv(const VmConfig& c, const std::string& qemu) {
         // Free pages go back to the host as the guest frees them.
         "-device", "virtio-balloon-device,free-page-reporting=on",
     };
+    for (size_t i = 0; i < c.nics.size(); ++i) {
+        std::string id = "n" + std::to_string(i);
+        a.insert(a.end(), {"-netdev", "tap,id=" + id + ",fd=" + std::to_string(3 + i), "-device",
+                           "virtio-net-device,netdev=" + id + ",mac=" + c.nics[i].mac});
+    }
     return a;
 }
 
@@ -109,6 +114,7 @@ ctr::Result<std::unique_ptr<Vm>> Vm::boot(const VmConfig& c, FrameHandler on_fra
     qo.stderr_path.clear();
     qo.truncate = true;
     qo.cwd = c.dir.string();  // the socket paths above are relative to it
+    for (size_t i = 0; i < c.nics.size(); ++i) qo.pass_fds.push_back({c.nics[i].tap_fd, static_cast<int>(3 + i)});
     vm->qemu_ = CTR_TRY(ctr::sys::Child::spawn(qemu_argv(c, qemu), qo));
     if (c.on_spawn) c.on_spawn(vm->qemu_.pid());
 

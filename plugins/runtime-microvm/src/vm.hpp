@@ -18,6 +18,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace microvm {
 
@@ -31,6 +32,11 @@ struct VmConfig {
     std::string qemu = "qemu-system-x86_64";           // a name on PATH or a path
     std::string virtiofsd = "/usr/lib/qemu/virtiofsd";
     int boot_timeout_ms = 120000;
+    struct Nic {
+        int tap_fd;       // stays ours; QEMU gets a copy
+        std::string mac;
+    };
+    std::vector<Nic> nics;
     int tcg_tb_size_mib = 0;  // emulation's translation cache; 0: QEMU's default
     std::string kernel_args;  // appended to the kernel command line
     // Called with each process the VM is made of, as soon as it exists
