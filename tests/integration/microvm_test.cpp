@@ -5,6 +5,7 @@
 // `system kernel set --package`.
 #include "tests/support/registry.hpp"
 #include "tests/support/run.hpp"
+#include "tests/support/terminal.hpp"
 
 #include "sys/files.hpp"
 #include "sys/process.hpp"
@@ -323,4 +324,38 @@ TEST_CASE("microvm: a VM container and a namespaced container on one network rea
     CHECK(r.cli({"rm", "-f", "native", "guest"}).code == 0);
     CHECK(r.cli({"network", "rm", "mixed"}).code == 0);
     CHECK(wait_for([&] { return qemus_of(r) == 0; }, 5000));
+}
+
+TEST_CASE("microvm: run -it and exec -it give a terminal of our size that takes what we type") {
+    if (geteuid() != 0 || !have_qemu()) return;
+    DaemonRoot r;
+    set_kernel(r);
+    REQUIRE(r.cli({"image", "pull", "--progress", "none", shared().image}).code == 0);
+    using ctr::test::in_terminal;
+    using ctr::test::without_cr;
+    auto sized = in_terminal(r, "$CTR run --rm -t --runtime microvm " + shared().image +
+                                    " sh -c '/bin/busybox tty; /bin/busybox stty size; echo TERM=$TERM; exit 3'");
+    INFO(sized.err);
+    CHECK(sized.code == 3);
+    std::string out = without_cr(sized.out);
+    CHECK(out.find("/dev/pts/0\n") != std::string::npos);
+    CHECK(out.find("33 101\n") != std::string::npos);
+    CHECK(out.find("TERM=xterm\n") != std::string::npos);
+    auto typed = in_terminal(r, "$CTR run --rm -it --runtime microvm " + shared().image + " sh", "sleep 4; printf 'echo from-typing; exit 6\\n'; sleep 5");
+    CHECK(typed.code == 6);
+    CHECK(without_cr(typed.out).find("\nfrom-typing\n") != std::string::npos);
+
+    REQUIRE(r.cli({"run", "-d", "--name", "box", "--runtime", "microvm", shared().image, "/bin/busybox", "sleep", "300"}).code == 0);
+    auto exec_sized = in_terminal(r, "$CTR exec -t box sh -c '/bin/busybox stty size; exit 5'");
+    CHECK(exec_sized.code == 5);
+    CHECK(without_cr(exec_sized.out).find("33 101\n") != std::string::npos);
+    auto exec_typed = in_terminal(r, "$CTR exec -it box sh", "sleep 1.5; printf 'echo typed-in; exit 8\\n'; sleep 4");
+    CHECK(exec_typed.code == 8);
+    CHECK(without_cr(exec_typed.out).find("\ntyped-in\n") != std::string::npos);
+    // Ctrl-C goes through the guest's terminal to its process.
+    auto interrupted = in_terminal(r, "$CTR exec -it box sh -c 'trap \"echo got-int; exit 7\" INT; /bin/busybox sleep 30 & wait'",
+                                   "sleep 1.5; printf '\\003'; sleep 4");
+    CHECK(interrupted.code == 7);
+    CHECK(interrupted.out.find("got-int") != std::string::npos);
+    CHECK(r.cli({"rm", "-f", "box"}).code == 0);
 }

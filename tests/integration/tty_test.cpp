@@ -3,6 +3,7 @@
 // runtime-linux's pty in the container.
 #include "tests/support/registry.hpp"
 #include "tests/support/run.hpp"
+#include "tests/support/terminal.hpp"
 
 #include "sys/process.hpp"
 
@@ -17,46 +18,14 @@ using ctr::test::DaemonRoot;
 using ctr::test::Registry;
 using ctr::test::ScratchDir;
 using nlohmann::json;
+using ctr::test::in_terminal;
+using ctr::test::shell;
+using ctr::test::without_cr;
 
 namespace {
 
 ctr::test::BusyboxRegistry& shared() {
     static ctr::test::BusyboxRegistry s("for a in tty stty read trap wc tr; do ln -sf busybox bin/$a; done");
-    return s;
-}
-
-std::string quote(const std::string& s) {
-    std::string q = "'";
-    for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    return q + "'";
-}
-
-// `sh -c SCRIPT`, where SCRIPT may use $CTR for the CLI with this root.
-ctr::test::Run shell(const DaemonRoot& r, const std::string& script) {
-    std::string ctr = (ctr::test::build_root() / "host/container").string() + " --root " + r.root();
-    auto res = ctr::sys::run_capture({"/bin/sh", "-c", "export CTR=" + quote(ctr) + "; " + script}, [] {
-        ctr::sys::RunOptions o;
-        o.timeout_ms = 60000;
-        o.capture_stderr = true;
-        return o;
-    }());
-    REQUIRE(res);
-    ctr::test::Run out;
-    out.out = res->out;
-    out.err = res->err;
-    out.code = res->status.signal ? 128 + res->status.signal : res->status.code;
-    return out;
-}
-
-// The same inside a pty of `script`, whose size is ROWSxCOLS.
-ctr::test::Run in_terminal(const DaemonRoot& r, const std::string& command, const std::string& input_script = "") {
-    std::string inner = "stty rows 33 cols 101; " + command;
-    std::string feed = input_script.empty() ? "" : "(" + input_script + ") | ";
-    return shell(r, feed + "script -qec " + quote(inner) + " /dev/null");
-}
-
-std::string without_cr(std::string s) {
-    s.erase(std::remove(s.begin(), s.end(), '\r'), s.end());
     return s;
 }
 

@@ -271,6 +271,9 @@ static void run_process(uint32_t stream, char *payload, uint32_t len) {
     gid_t gid = (gid_t)strtoul(parts[1], NULL, 10);
     const char *cwd = parts[2], *hostname = parts[3];
     int want_stdin = strcmp(parts[4], "1") == 0;
+    int want_tty = parts[4][0] == 't';
+    struct winsize size = {0, 0, 0, 0};
+    if (want_tty) sscanf(parts[4] + 1, "%hux%hu", &size.ws_row, &size.ws_col);
     int argc = atoi(parts[5]);
     if (argc <= 0 || 6 + argc > n) {
         send_frame(CTR_F_FAILED, stream, "\x16\0\0\0bad run request", 20);
@@ -292,9 +295,20 @@ static void run_process(uint32_t stream, char *payload, uint32_t len) {
         send_ints(CTR_F_FAILED, stream, e, 0, 1);
         return;
     }
-    int out[2], err[2], in[2] = {-1, -1}, status[2];
+    int out[2], err[2], in[2] = {-1, -1}, status[2], master = -1;
+    char slave_name[64] = {0};
+    if (want_tty) {
+        /* A terminal: the process gets the slave as stdio, we keep the master. */
+        master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+        if (master < 0 || grantpt(master) != 0 || unlockpt(master) != 0 || ptsname_r(master, slave_name, sizeof slave_name) != 0) {
+            send_ints(CTR_F_FAILED, stream, errno, 0, 1);
+            if (master >= 0) close(master);
+            return;
+        }
+    }
     if (pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC) || pipe2(status, O_CLOEXEC) || (want_stdin && pipe2(in, O_CLOEXEC))) {
         send_ints(CTR_F_FAILED, stream, errno, 0, 1);
+        if (master >= 0) close(master);
         return;
     }
     if (hostname[0]) sethostname(hostname, strlen(hostname));
@@ -308,11 +322,20 @@ static void run_process(uint32_t stream, char *payload, uint32_t len) {
         sigemptyset(&all);
         sigprocmask(SIG_SETMASK, &all, NULL);
         setsid();
-        int devnull = open("/dev/null", O_RDONLY);
-        dup2(want_stdin ? in[0] : devnull, 0);
-        dup2(out[1], 1);
-        dup2(err[1], 2);
         int e = 0;
+        if (want_tty) {
+            int slave = open(slave_name, O_RDWR);
+            if (slave < 0 || ioctl(slave, TIOCSCTTY, 0) != 0) e = errno;
+            if (!e && size.ws_row && size.ws_col) ioctl(slave, TIOCSWINSZ, &size);
+            dup2(slave, 0);
+            dup2(slave, 1);
+            dup2(slave, 2);
+        } else {
+            int devnull = open("/dev/null", O_RDONLY);
+            dup2(want_stdin ? in[0] : devnull, 0);
+            dup2(out[1], 1);
+            dup2(err[1], 2);
+        }
         if (setgroups(0, NULL) != 0 && errno != EPERM) e = errno;
         if (!e && setgid(gid) != 0) e = errno;
         if (!e && setuid(uid) != 0) e = errno;
@@ -360,8 +383,16 @@ static void run_process(uint32_t stream, char *payload, uint32_t len) {
         send_frame(CTR_F_FAILED, stream, msg, (uint32_t)(4 + m));
         return;
     }
+    if (want_tty) {
+        /* Its output and input both go through the master. */
+        close(out[0]);
+        close(err[0]);
+        out[0] = master;
+        err[0] = -1;
+        in[1] = dup(master);
+    }
     fcntl(out[0], F_SETFL, O_NONBLOCK);
-    fcntl(err[0], F_SETFL, O_NONBLOCK);
+    if (err[0] >= 0) fcntl(err[0], F_SETFL, O_NONBLOCK);
     *slot = (struct proc){1, stream, pid, out[0], err[0], in[1]};
     send_ints(CTR_F_STARTED, stream, pid, 0, 1);
 }
@@ -422,6 +453,14 @@ static void handle_frame(const struct ctr_frame *f, char *payload) {
             int32_t sig;
             memcpy(&sig, payload, sizeof sig);
             kill(p->pid, sig);
+        }
+        break;
+    case CTR_F_RESIZE:
+        if (p && p->in >= 0 && f->len >= 8) {
+            int32_t rc[2];
+            memcpy(rc, payload, sizeof rc);
+            struct winsize ws = {(unsigned short)rc[0], (unsigned short)rc[1], 0, 0};
+            ioctl(p->in, TIOCSWINSZ, &ws);
         }
         break;
     case CTR_F_NETWORK:

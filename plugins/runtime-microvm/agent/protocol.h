@@ -31,6 +31,7 @@ enum ctr_frame_type {
     CTR_F_SIGNAL = 4,   /* payload: int32 signal number */
     CTR_F_POWEROFF = 5, /* sync and power the VM off */
     CTR_F_NETWORK = 6,  /* configure NICs: per NIC "ifname\0address\0prefix\0gateway\0" */
+    CTR_F_RESIZE = 7,   /* a terminal's size: int32 rows, int32 columns */
     /* guest -> host */
     CTR_F_READY = 64,   /* the agent is up and the rootfs mounted; payload: its version */
     CTR_F_STARTED = 65, /* payload: int32 pid in the guest */
@@ -43,7 +44,8 @@ enum ctr_frame_type {
 /*
  * The RUN payload: NUL-terminated strings, in order
  *   uid, gid, cwd, hostname ("" keeps it), stdin ("1": the host sends
- *   CTR_F_STDIN; "0": /dev/null), argc (decimal), argv[0..argc), then
+ *   CTR_F_STDIN; "0": /dev/null; "t": a terminal, whose output comes as
+ *   CTR_F_STDOUT and input as CTR_F_STDIN), argc (decimal), argv[0..argc), then
  *   every environment entry "K=V" to the end.
  */
 

@@ -4,7 +4,8 @@
 
 namespace microvm {
 
-ctr::Result<std::string> run_payload(const nlohmann::json& process, const std::string& hostname, bool with_stdin) {
+ctr::Result<std::string> run_payload(const nlohmann::json& process, const std::string& hostname, StdinMode stdin_mode, int rows,
+                                     int cols) {
     if (!process.is_object()) return ctr::make_error(CTR_E_INVALID_ARGUMENT, "field \"process\" must be an object");
     auto args = process.value("args", nlohmann::json::array());
     if (!args.is_array() || args.empty()) return ctr::make_error(CTR_E_INVALID_ARGUMENT, "field \"process.args\" must be a non-empty array");
@@ -18,7 +19,9 @@ ctr::Result<std::string> run_payload(const nlohmann::json& process, const std::s
     put(std::to_string(user.value("gid", 0)));
     put(process.value("cwd", "/"));
     put(hostname);
-    put(with_stdin ? "1" : "0");
+    std::string mode(1, static_cast<char>(stdin_mode));
+    if (stdin_mode == StdinMode::terminal && rows > 0 && cols > 0) mode += std::to_string(rows) + "x" + std::to_string(cols);
+    put(mode);
     put(std::to_string(args.size()));
     for (const auto& a : args) {
         if (!a.is_string()) return ctr::make_error(CTR_E_INVALID_ARGUMENT, "field \"process.args\" must hold strings");

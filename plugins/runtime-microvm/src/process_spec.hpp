@@ -9,8 +9,13 @@
 
 namespace microvm {
 
+// How a process's stdin is connected (agent/protocol.h, RUN).
+enum class StdinMode : char { none = '0', pipe = '1', terminal = 't' };
+
 // An OCI "process" object as a RUN payload. `hostname`: "" keeps the guest's.
-ctr::Result<std::string> run_payload(const nlohmann::json& process, const std::string& hostname, bool with_stdin);
+// A terminal starts at `rows` x `cols` when both are set.
+ctr::Result<std::string> run_payload(const nlohmann::json& process, const std::string& hostname, StdinMode stdin_mode,
+                                     int rows = 0, int cols = 0);
 
 struct VmSize {
     int memory_mib, cpus;

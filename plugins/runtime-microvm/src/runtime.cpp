@@ -1,7 +1,5 @@
 #include "runtime.hpp"
 
-#include "process_spec.hpp"
-
 #include "sys/files.hpp"
 #include "sys/spawn.hpp"
 
@@ -111,6 +109,7 @@ Runtime::~Runtime() {
     }
     for (auto& [id, c] : all) teardown(*c);
     for (auto& [key, e] : execs_) {
+        e->terminal.reset();
         e->channel.shutdown();
         if (e->reader.joinable()) e->reader.join();
         if (e->stdin_thread.joinable()) e->stdin_thread.detach();  // blocked in read(); the process is ending
@@ -146,8 +145,9 @@ ctr::Result<json> Runtime::create(const json& req) {
     std::string id = CTR_TRY(ctr::sdk::get_string(req, "id"));
     CTR_TRY_STATUS(check_id(id));
     std::string bundle = CTR_TRY(ctr::sdk::get_string(req, "bundle"));
-    if (CTR_TRY(ctr::sdk::get_bool(req, "terminal", false)))
-        return ctr::make_error(CTR_E_UNIMPLEMENTED, "runtime-microvm does not give containers a terminal yet (drop -t)");
+    const bool terminal = CTR_TRY(ctr::sdk::get_bool(req, "terminal", false));
+    auto console = CTR_TRY(ctr::sdk::get_opt_string(req, "console_socket"));
+    if (terminal && !console) return ctr::make_error(CTR_E_INVALID_ARGUMENT, "a terminal needs \"console_socket\"");
     {
         std::lock_guard lock(mu_);
         if (containers_.count(id)) return ctr::make_error(CTR_E_ALREADY_EXISTS, "container \"" + id + "\" already exists");
@@ -165,11 +165,16 @@ ctr::Result<json> Runtime::create(const json& req) {
     c->process = config.value("process", json::object());
     c->hostname = config.value("hostname", "");
     c->stdin_fd = CTR_TRY(open_input(req));
-    c->with_stdin = c->stdin_fd.valid();
-    CTR_TRY(run_payload(c->process, c->hostname, c->with_stdin));  // refuse a bad process now, not at start
-    auto out = CTR_TRY(open_output(req, "stdout"));
-    auto err = CTR_TRY(open_output(req, "stderr"));
-    c->main = std::make_unique<GuestProcess>(std::move(out), std::move(err));
+    c->stdin_mode = terminal ? StdinMode::terminal : c->stdin_fd.valid() ? StdinMode::pipe : StdinMode::none;
+    CTR_TRY(run_payload(c->process, c->hostname, c->stdin_mode));  // refuse a bad process now, not at start
+    if (terminal) {
+        c->terminal = CTR_TRY(HostTerminal::open(*console));
+        c->main = std::make_unique<GuestProcess>(CTR_TRY(c->terminal->output()), CTR_TRY(c->terminal->output()));
+    } else {
+        auto out = CTR_TRY(open_output(req, "stdout"));
+        auto err = CTR_TRY(open_output(req, "stderr"));
+        c->main = std::make_unique<GuestProcess>(std::move(out), std::move(err));
+    }
 
     auto kernel_dir = CTR_TRY(kernels_->current());
     CTR_TRY_STATUS(copy_etc_files(config, rootfs));
@@ -263,10 +268,13 @@ ctr::Result<json> Runtime::start(const json& req) {
     auto c = CTR_TRY(find(id));
     if (c->started) return ctr::make_error(CTR_E_FAILED_PRECONDITION, "container \"" + id + "\" is not in state created");
     c->started = true;
-    auto payload = CTR_TRY(run_payload(c->process, c->hostname, c->with_stdin));
+    // A terminal starts at the size its client gave before the start.
+    auto [rows, cols] = c->terminal ? c->terminal->size() : std::pair<int, int>{0, 0};
+    auto payload = CTR_TRY(run_payload(c->process, c->hostname, c->stdin_mode, rows, cols));
     CTR_TRY_STATUS(c->vm->channel().send(CTR_F_RUN, 0, payload));
     CTR_TRY(c->main->wait_started(kStartTimeoutMs));
-    if (c->with_stdin) {
+    if (c->terminal) c->terminal->relay(c->vm->channel(), 0);
+    else if (c->stdin_mode == StdinMode::pipe) {
         Container* raw = c.get();
         c->stdin_thread = std::thread([raw] { pump_stdin(raw->stdin_fd.get(), raw->vm->channel(), 0); });
     }
@@ -315,6 +323,7 @@ void Runtime::teardown(Container& c) {
     c.proxy.stop(0);
     if (c.signal_thread.joinable()) c.signal_thread.join();
     c.relay.reset();
+    c.terminal.reset();  // its relay uses the VM's channel
     c.vm.reset();  // powers off, joins its reader
     c.cgroup.remove();
     if (c.stdin_thread.joinable()) c.stdin_thread.detach();  // blocked reading the client's stdin; ends with it
@@ -343,15 +352,26 @@ ctr::Result<json> Runtime::exec(const json& req) {
     std::string id = CTR_TRY(ctr::sdk::get_string(req, "id"));
     std::string exec_id = CTR_TRY(ctr::sdk::get_string(req, "exec_id"));
     CTR_TRY_STATUS(check_id(exec_id));
-    if (CTR_TRY(ctr::sdk::get_bool(req, "terminal", false)) || req.contains("console_socket"))
-        return ctr::make_error(CTR_E_UNIMPLEMENTED, "runtime-microvm does not give exec'd processes a terminal yet (drop -t)");
     if (!req.contains("process") || !req["process"].is_object()) return ctr::make_error(CTR_E_INVALID_ARGUMENT, "missing field \"process\"");
+    auto console = CTR_TRY(ctr::sdk::get_opt_string(req, "console_socket"));
+    const bool terminal = req["process"].value("terminal", false) || CTR_TRY(ctr::sdk::get_bool(req, "terminal", false));
+    if (terminal && !console) return ctr::make_error(CTR_E_INVALID_ARGUMENT, "a terminal needs \"console_socket\"");
     auto e = std::make_shared<Exec>();
     e->stdin_fd = CTR_TRY(open_input(req));
-    auto payload = CTR_TRY(run_payload(req["process"], "", e->stdin_fd.valid()));
-    auto out = CTR_TRY(open_output(req, "stdout"));
-    auto err = CTR_TRY(open_output(req, "stderr"));
-    e->process = std::make_unique<GuestProcess>(std::move(out), std::move(err));
+    StdinMode mode = terminal ? StdinMode::terminal : e->stdin_fd.valid() ? StdinMode::pipe : StdinMode::none;
+    // An exec starts at once: its size comes in the process spec.
+    const json size = req["process"].value("consoleSize", json::object());
+    const int rows = size.value("height", 0), cols = size.value("width", 0);
+    auto payload = CTR_TRY(run_payload(req["process"], "", mode, rows, cols));
+    if (terminal) {
+        e->terminal = CTR_TRY(HostTerminal::open(*console));
+        if (rows > 0 && cols > 0) e->terminal->set_size(rows, cols);
+        e->process = std::make_unique<GuestProcess>(CTR_TRY(e->terminal->output()), CTR_TRY(e->terminal->output()));
+    } else {
+        auto out = CTR_TRY(open_output(req, "stdout"));
+        auto err = CTR_TRY(open_output(req, "stderr"));
+        e->process = std::make_unique<GuestProcess>(std::move(out), std::move(err));
+    }
     auto fd = connect_relay(vm_dir(id));
     if (!fd) return ctr::make_error(CTR_E_NOT_FOUND, "container \"" + id + "\" is not running in a vm here");
     e->channel = Channel(std::move(*fd));
@@ -371,7 +391,8 @@ ctr::Result<json> Runtime::exec(const json& req) {
     });
     CTR_TRY_STATUS(e->channel.send(CTR_F_RUN, 0, payload));
     int pid = CTR_TRY(e->process->wait_started(kStartTimeoutMs));
-    if (e->stdin_fd.valid()) e->stdin_thread = std::thread([raw] { pump_stdin(raw->stdin_fd.get(), raw->channel, 0); });
+    if (e->terminal) e->terminal->relay(e->channel, 0);
+    else if (e->stdin_fd.valid()) e->stdin_thread = std::thread([raw] { pump_stdin(raw->stdin_fd.get(), raw->channel, 0); });
     return json{{"exec_id", exec_id}, {"pid", pid}};
 }
 

@@ -12,6 +12,8 @@
 #include "accel.hpp"
 #include "exec_relay.hpp"
 #include "guest_process.hpp"
+#include "host_terminal.hpp"
+#include "process_spec.hpp"
 #include "kernel_store.hpp"
 #include "vm.hpp"
 #include "vm_cgroup.hpp"
@@ -49,8 +51,9 @@ private:
     struct Container {
         std::string id, bundle, hostname;
         json process;
-        bool with_stdin = false;
+        StdinMode stdin_mode = StdinMode::none;
         ctr::sys::UniqueFd stdin_fd;
+        std::unique_ptr<HostTerminal> terminal;
         std::unique_ptr<GuestProcess> main;
         std::vector<GuestNic> nics;  // their taps close after QEMU is gone
         VmCgroup cgroup;  // declared before the VM: removed after its processes are gone
@@ -68,6 +71,7 @@ private:
         std::unique_ptr<GuestProcess> process;
         std::thread reader, stdin_thread;
         ctr::sys::UniqueFd stdin_fd;
+        std::unique_ptr<HostTerminal> terminal;
     };
 
     std::filesystem::path vm_dir(const std::string& id) const;
