@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <regex>
 
+#include <set>
 #include <sstream>
 #include <map>
 #include <poll.h>
@@ -662,15 +663,37 @@ Result<json> Containers::top(const std::string& key) {
     auto c = CTR_TRY(get(key));
     if (c.state != "running" || !alive(c.pid)) return make_error(CTR_E_FAILED_PRECONDITION, "container " + c.name + " is not running");
     // Every process in the container's PID namespace, seen from the host.
+    // A container without a PID namespace of its own (a VM runtime's, whose
+    // processes live in the guest) shows the processes of its cgroup: never
+    // the host's.
     std::string ns;
     std::error_code ec;
     ns = fs::read_symlink("/proc/" + std::to_string(*c.pid) + "/ns/pid", ec).string();
+    const bool own_ns = ns != fs::read_symlink("/proc/self/ns/pid", ec).string();
+    std::set<std::string> members;
+    if (!own_ns) {
+        auto cgroups = CTR_TRY(sys::read_file("/proc/" + std::to_string(*c.pid) + "/cgroup"));
+        std::istringstream lines(cgroups);
+        std::string line;
+        while (std::getline(lines, line)) {
+            auto a = line.find(':'), b = line.find(':', a + 1);
+            if (a == std::string::npos || b == std::string::npos) continue;
+            std::string controllers = "," + line.substr(a + 1, b - a - 1) + ",", path = line.substr(b + 1);
+            fs::path procs = controllers == ",," ? fs::path("/sys/fs/cgroup") / path.substr(1) / "cgroup.procs"
+                             : controllers.find(",pids,") != std::string::npos ? fs::path("/sys/fs/cgroup/pids") / path.substr(1) / "cgroup.procs"
+                                                                               : fs::path();
+            if (procs.empty()) continue;
+            auto text = sys::read_file(procs);
+            std::istringstream pids(text ? *text : std::string());
+            for (std::string pid; std::getline(pids, pid);) members.insert(pid);
+        }
+    }
     json out = json::array();
     for (const auto& e : fs::directory_iterator("/proc", ec)) {
         std::string name = e.path().filename().string();
         if (name.find_first_not_of("0123456789") != std::string::npos) continue;
         std::error_code ec2;
-        if (fs::read_symlink(e.path() / "ns/pid", ec2).string() != ns || ec2) continue;
+        if (own_ns ? fs::read_symlink(e.path() / "ns/pid", ec2).string() != ns || ec2 : !members.count(name)) continue;
         auto stat = sys::read_file(e.path() / "stat");
         auto cmd = sys::read_file(e.path() / "cmdline");
         if (!stat || !cmd) continue;

@@ -161,6 +161,21 @@ TEST_CASE("microvm: run -d, logs, exec with its own exit code and stdin, 127 for
     REQUIRE(stats.is_array());
     CHECK(stats[0]["memory"].value("usage", int64_t{0}) > (int64_t{16} << 20));
 
+    // cp both ways: the root is the host's overlay that the guest shares.
+    ScratchDir files;
+    REQUIRE(ctr::sys::write_file_atomic(files.path() / "in.txt", "from the host\n"));
+    CHECK(r.cli({"cp", (files.path() / "in.txt").string(), "vm1:/tmp/in.txt"}).code == 0);
+    CHECK(wait_for([&] { return r.cli({"exec", "vm1", "cat", "/tmp/in.txt"}).out == "from the host\n"; }, 5000));
+    REQUIRE(r.cli({"exec", "vm1", "sh", "-c", "echo from the guest > /tmp/out.txt"}).code == 0);
+    CHECK(r.cli({"cp", "vm1:/tmp/out.txt", (files.path() / "out.txt").string()}).code == 0);
+    CHECK(ctr::sys::read_file(files.path() / "out.txt").value() == "from the guest\n");
+    auto host_tmp = ctr::sys::read_file("/tmp/in.txt");
+    CHECK_FALSE((host_tmp && *host_tmp == "from the host\n"));  // never the host's /tmp
+    // top: the VM's processes on the host, never the host's others.
+    auto top = r.cli({"top", "vm1"});
+    CHECK(top.out.find("qemu-system") != std::string::npos);
+    CHECK(top.out.find("container-apiserver") == std::string::npos);
+
     auto stop = r.cli({"stop", "vm1"});
     CHECK(stop.code == 0);
     auto inspect = json::parse(r.cli({"inspect", "vm1"}).out, nullptr, false);

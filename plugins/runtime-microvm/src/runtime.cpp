@@ -237,7 +237,7 @@ ctr::Result<json> Runtime::create(const json& req) {
     ctr::sys::UniqueFd signals_read(p[0]), signals_write(p[1]);
     ctr::sys::SpawnOptions so;
     so.pass_fds = {{signals_write.get(), 3}};
-    c->proxy = CTR_TRY(ctr::sys::Child::spawn({helper("container-vm-signals").string()}, so));
+    c->proxy = CTR_TRY(ctr::sys::Child::spawn({helper("container-vm-signals").string(), fs::absolute(rootfs).string()}, so));
     signals_write.reset();
     (void)c->cgroup.add(c->proxy.pid());  // the daemon finds the cgroup through this pid
     c->proxy_signals = std::move(signals_read);

@@ -5,6 +5,10 @@
  * signal it receives is written, one byte each, to fd 3, where the plugin
  * reads it and passes it to the guest. SIGKILL cannot be caught: the plugin
  * sees fd 3 close and kills the guest's process itself.
+ *
+ * It lives chrooted in the container's root (argv[1]), so that what the
+ * host reads of "the container's process" (/proc/PID/root, as `cp` does)
+ * is the container's root and never the host's.
  */
 #define _GNU_SOURCE
 #include <signal.h>
@@ -12,7 +16,11 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
-int main(void) {
+int main(int argc, char **argv) {
+    if (argc != 2 || chroot(argv[1]) != 0 || chdir("/") != 0) {
+        perror("container-vm-signals: chroot");
+        return 1;
+    }
     sigset_t all;
     sigfillset(&all);
     sigprocmask(SIG_BLOCK, &all, NULL);
