@@ -374,3 +374,19 @@ TEST_CASE("microvm: run -it and exec -it give a terminal of our size that takes 
     CHECK(interrupted.out.find("got-int") != std::string::npos);
     CHECK(r.cli({"rm", "-f", "box"}).code == 0);
 }
+
+TEST_CASE("microvm: runtime-microvm passes the runtime conformance suite") {
+    if (geteuid() != 0 || !have_qemu()) return;
+    DaemonRoot r;
+    set_kernel(r);
+    // The suite gives each rule a fresh state dir: the kernels come from this root's.
+    json settings = {{"runtime-microvm", {{"kernels_dir", (r.path() / "var/lib/container/plugins/runtime-microvm/kernels").string()}}}};
+    auto res = ctr::test::run("plugin-sdk/conformance/container-plugin-conformance",
+                              {"--plugin", ctr::test::env_or_empty("CTR_MICROVM_PLUGIN"), "--timeout", "120"},
+                              {"CONTAINER_PLUGIN_SETTINGS=" + settings.dump()}, 900000);
+    INFO(res.out);
+    INFO(res.err);
+    CHECK(res.code == 0);
+    CHECK(res.out.find(" passed, 0 failed\n") != std::string::npos);
+    CHECK(res.out.find("FAIL") == std::string::npos);
+}

@@ -21,6 +21,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -49,6 +50,10 @@ struct proc {
 
 static struct proc procs[MAX_PROCS];
 static int chan = -1;
+/* The container's process: PID 1 of a PID and mount namespace of its own,
+ * as in a Linux container; exec'd processes join both. */
+static pid_t container_init = 0;
+static int own_pid_ns = -1;
 
 static void say(const char *fmt, ...) {
     va_list ap;
@@ -260,6 +265,46 @@ static int split(char *payload, uint32_t len, char **out, int max) {
     return n;
 }
 
+/* Like fork, but the child is PID 1 of a new PID namespace, in a new mount
+ * namespace with its own /proc. Raw clone: we are single-threaded, and the
+ * child only execs. */
+static pid_t start_container_init(void) {
+    pid_t pid = (pid_t)syscall(SYS_clone, CLONE_NEWPID | CLONE_NEWNS | SIGCHLD, NULL, NULL, NULL, NULL);
+    if (pid != 0) {
+        if (pid > 0) container_init = pid;
+        return pid;
+    }
+    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
+    umount2("/proc", MNT_DETACH);
+    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+    return 0;
+}
+
+/* Like fork, but the child is in the container's PID and mount namespaces. */
+static pid_t fork_into_container(void) {
+    int pid_ns = -1, mnt_ns = -1;
+    if (container_init > 0) {
+        char path[64];
+        snprintf(path, sizeof path, "/proc/%d/ns/pid", container_init);
+        pid_ns = open(path, O_RDONLY | O_CLOEXEC);
+        snprintf(path, sizeof path, "/proc/%d/ns/mnt", container_init);
+        mnt_ns = open(path, O_RDONLY | O_CLOEXEC);
+    }
+    /* Our children's PID namespace, for this one fork only. */
+    if (pid_ns >= 0 && setns(pid_ns, CLONE_NEWPID) != 0) say("enter the container's pid namespace: %s", strerror(errno));
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (mnt_ns >= 0 && setns(mnt_ns, CLONE_NEWNS) != 0) _exit(126);
+        return 0;
+    }
+    if (pid_ns >= 0) {
+        setns(own_pid_ns, CLONE_NEWPID);
+        close(pid_ns);
+    }
+    if (mnt_ns >= 0) close(mnt_ns);
+    return pid;
+}
+
 static void run_process(uint32_t stream, char *payload, uint32_t len) {
     char *parts[4096];
     int n = split(payload, len, parts, 4095);
@@ -316,7 +361,7 @@ static void run_process(uint32_t stream, char *payload, uint32_t len) {
     for (int i = 0; i < envc; ++i)
         if (strncmp(envp[i], "PATH=", 5) == 0) path = envp[i] + 5;
 
-    pid_t pid = fork();
+    pid_t pid = stream == 0 ? start_container_init() : fork_into_container();
     if (pid == 0) {
         sigset_t all;
         sigemptyset(&all);
@@ -431,6 +476,7 @@ static void reap(void) {
             int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
             int sig = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
             send_ints(CTR_F_EXIT, p->stream, code, sig, 2);
+            if (p->pid == container_init) container_init = 0;
             p->used = 0;
         }
     }
@@ -497,6 +543,7 @@ int main(void) {
     chan = open_port();
     if (chan < 0) die("agent port " CTR_AGENT_PORT_NAME);
     enter_rootfs();
+    own_pid_ns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
     umask(022);
     configure_nic("lo", "", 0, "");
 

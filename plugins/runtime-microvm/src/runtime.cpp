@@ -123,7 +123,9 @@ ctr::Status Runtime::init() {
     if (ctr::sys::find_program(qemu).empty())
         return ctr::make_error(CTR_E_UNAVAILABLE, "qemu \"" + qemu + "\" not found (install qemu-system-x86)");
     accel_ = choose_accel(settings_.value("accel", "auto"));
-    kernels_ = std::make_unique<KernelStore>(fs::path(host().state_dir()) / "kernels");
+    // Kernels are the plugin's own, unless an operator points at another store.
+    std::string kernels = settings_.value("kernels_dir", "");
+    kernels_ = std::make_unique<KernelStore>(kernels.empty() ? fs::path(host().state_dir()) / "kernels" : fs::path(kernels));
     std::error_code ec;
     fs::create_directories(fs::path(host().state_dir()) / "vms", ec);
     if (ec) return ctr::make_error(CTR_E_UNAVAILABLE, "create " + (fs::path(host().state_dir()) / "vms").string() + ": " + ec.message());
