@@ -390,3 +390,33 @@ TEST_CASE("microvm: runtime-microvm passes the runtime conformance suite") {
     CHECK(res.out.find(" passed, 0 failed\n") != std::string::npos);
     CHECK(res.out.find("FAIL") == std::string::npos);
 }
+
+TEST_CASE("microvm: volumes are shared both ways, a read-only one stays read-only even to root in the guest, tmpfs mounts are made") {
+    if (geteuid() != 0 || !have_qemu()) return;
+    DaemonRoot r;
+    ScratchDir dirs;
+    set_kernel(r);
+    fs::create_directories(dirs.path() / "rw");
+    fs::create_directories(dirs.path() / "ro");
+    REQUIRE(ctr::sys::write_file_atomic(dirs.path() / "rw/in.txt", "host rw\n"));
+    REQUIRE(ctr::sys::write_file_atomic(dirs.path() / "ro/in.txt", "host ro\n"));
+    auto res = r.cli({"run", "--rm", "--runtime", "microvm", "-v", (dirs.path() / "rw").string() + ":/data", "-v",
+                      (dirs.path() / "ro").string() + ":/ro:ro", "-v", "keep:/named", "--tmpfs", "/scratch", shared().image, "sh", "-c",
+                      "cat /data/in.txt /ro/in.txt; echo guest > /data/out.txt; echo named > /named/n.txt; "
+                      "/bin/busybox mount -o remount,rw /ro; echo x > /ro/x 2>/dev/null && echo WROTE-RO; "
+                      "/bin/busybox grep ' /scratch tmpfs' /proc/mounts >/dev/null && echo tmpfs-ok"});
+    INFO(res.err);
+    CHECK(res.code == 0);
+    CHECK(res.out == "host rw\nhost ro\ntmpfs-ok\n");
+    CHECK(ctr::sys::read_file(dirs.path() / "rw/out.txt").value() == "guest\n");
+    CHECK(!fs::exists(dirs.path() / "ro/x"));
+    CHECK(ctr::sys::read_file(r.path() / "var/lib/container/volumes/keep/_data/n.txt").value() == "named\n");
+    // The next VM sees what the last one left in the named volume.
+    CHECK(r.cli({"run", "--rm", "--runtime", "microvm", "-v", "keep:/named", shared().image, "cat", "/named/n.txt"}).out == "named\n");
+    // A file cannot be shared into a VM: a clear error, nothing made.
+    auto file = r.cli({"run", "--rm", "--runtime", "microvm", "-v", (dirs.path() / "rw/in.txt").string() + ":/in.txt", shared().image, "true"});
+    CHECK(file.code == 125);
+    CHECK(file.err.find("shares directories only") != std::string::npos);
+    CHECK(r.cli({"ls", "-a", "-q"}).out.empty());
+    CHECK(ScratchDir::mounts_below(r.path()).empty());
+}

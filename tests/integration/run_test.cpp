@@ -128,7 +128,9 @@ TEST_CASE("errors: missing program 127, name in use, unknown runtime, unknown im
 
     auto rt = r.cli({"run", "--runtime", "nope", shared().image, "true"});
     CHECK(rt.code == 125);
-    CHECK(rt.err.find("unknown runtime \"nope\" (available: runtime-linux, example)") != std::string::npos);
+    // runtime-microvm is listed where QEMU is installed.
+    CHECK(rt.err.find("unknown runtime \"nope\" (available: runtime-linux, ") != std::string::npos);
+    CHECK(rt.err.find("example)") != std::string::npos);
 
     auto img = r.cli({"run", shared().registry.host() + "/test/absent:1", "true"});
     CHECK(img.code == 125);

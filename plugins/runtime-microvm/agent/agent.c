@@ -199,6 +199,38 @@ static void enter_rootfs(void) {
 
 static int split(char *payload, uint32_t len, char **out, int max);
 
+/* ---- mounts ------------------------------------------------------------------ */
+
+static void mkdir_p(const char *path) {
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *p = buf + 1; *p; ++p)
+        if (*p == '/') {
+            *p = 0;
+            mkdir(buf, 0755);
+            *p = '/';
+        }
+    mkdir(buf, 0755);
+}
+
+/* The container's volumes (virtiofs shares) and tmpfs mounts, in the root
+ * before its process starts; a mount that fails is said on the console
+ * and kept from the process's view by nothing: the host checked them. */
+static void mount_all(char *payload, uint32_t len) {
+    char *parts[1024];
+    int n = split(payload, len, parts, 1024);
+    for (int i = 0; i + 4 < n; i += 5) {
+        const char *type = parts[i], *source = parts[i + 1], *dest = parts[i + 2], *flags = parts[i + 3], *data = parts[i + 4];
+        unsigned long f = 0;
+        if (strstr(flags, "ro")) f |= MS_RDONLY;
+        if (strstr(flags, "nosuid")) f |= MS_NOSUID;
+        if (strstr(flags, "nodev")) f |= MS_NODEV;
+        if (strstr(flags, "noexec")) f |= MS_NOEXEC;
+        mkdir_p(dest);
+        if (mount(source, dest, type, f, data[0] ? data : NULL) != 0) say("mount %s on %s: %s", type, dest, strerror(errno));
+    }
+}
+
 /* ---- network ---------------------------------------------------------------- */
 
 /* Gives a NIC its address and brings it up; with a gateway, the default
@@ -508,6 +540,9 @@ static void handle_frame(const struct ctr_frame *f, char *payload) {
             struct winsize ws = {(unsigned short)rc[0], (unsigned short)rc[1], 0, 0};
             ioctl(p->in, TIOCSWINSZ, &ws);
         }
+        break;
+    case CTR_F_MOUNT:
+        mount_all(payload, f->len);
         break;
     case CTR_F_NETWORK:
         configure_network(payload, f->len);

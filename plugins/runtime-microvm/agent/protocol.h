@@ -32,6 +32,8 @@ enum ctr_frame_type {
     CTR_F_POWEROFF = 5, /* sync and power the VM off */
     CTR_F_NETWORK = 6,  /* configure NICs: per NIC "ifname\0address\0prefix\0gateway\0" */
     CTR_F_RESIZE = 7,   /* a terminal's size: int32 rows, int32 columns */
+    CTR_F_MOUNT = 8,    /* mounts, each "type\0source\0destination\0flags\0data\0"
+                         * (flags: comma-separated ro, nosuid, nodev, noexec) */
     /* guest -> host */
     CTR_F_READY = 64,   /* the agent is up and the rootfs mounted; payload: its version */
     CTR_F_STARTED = 65, /* payload: int32 pid in the guest */

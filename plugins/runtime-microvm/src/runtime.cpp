@@ -9,6 +9,7 @@
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <regex>
+#include <sys/mount.h>
 #include <unistd.h>
 
 namespace microvm {
@@ -68,6 +69,15 @@ ctr::Status copy_etc_files(const json& config, const fs::path& rootfs) {
         CTR_TRY_STATUS(ctr::sys::write_file_atomic(target, *text, 0644, ctr::sys::Durability::process_crash));
     }
     return ctr::ok();
+}
+
+// Removes a VM's directory, first letting go of read-only views a killed
+// shim left mounted in it (never deleting through them).
+void remove_vm_dir(const fs::path& dir) {
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(dir, ec))
+        if (e.path().filename().string().rfind("ro", 0) == 0) ::umount2(e.path().c_str(), MNT_DETACH);
+    fs::remove_all(dir, ec);
 }
 
 fs::path own_dir() {
@@ -203,8 +213,7 @@ ctr::Result<json> Runtime::create(const json& req) {
         }
     for (const auto& nic : c->nics) vc.nics.push_back({nic.tap.get(), nic.mac});
     vc.kernel_args = settings_.value("kernel_args", "");
-    std::error_code ec;
-    fs::remove_all(vc.dir, ec);
+    remove_vm_dir(vc.dir);  // a shim killed outright leaves its VM dir behind
     CTR_TRY_STATUS(ctr::sys::make_dirs(vc.dir, 0700));
     c->cgroup = CTR_TRY(VmCgroup::create(config.value("linux", json::object()).value("cgroupsPath", "")));
     vc.on_spawn = [cg = &c->cgroup, this](pid_t pid) {
@@ -212,14 +221,19 @@ ctr::Result<json> Runtime::create(const json& req) {
     };
     if (!accel_.warning.empty()) host().warn(accel_.warning);
 
-    // What creates fails leaves nothing: the VM dir goes, the VM and proxy die with their owners.
+    // What create fails leaves nothing: the VM dir and its views go, the VM
+    // and the proxy die with their owners.
     struct Undo {
         fs::path dir;
+        GuestMounts* mounts;
         ~Undo() {
-            std::error_code e;
-            if (!dir.empty()) fs::remove_all(dir, e);
+            if (dir.empty()) return;
+            mounts->views.clear();
+            remove_vm_dir(dir);
         }
-    } undo{vc.dir};
+    } undo{vc.dir, &c->mounts};
+    c->mounts = CTR_TRY(plan_guest_mounts(config, vc.dir));
+    vc.shares = c->mounts.shares;
     Container* raw = c.get();
     auto vm = Vm::boot(
         vc,
@@ -230,7 +244,8 @@ ctr::Result<json> Runtime::create(const json& req) {
         [raw] { raw->main->lost(); });
     if (!vm) return ctr::make_error(static_cast<ctr_status>(vm.error().status), "runtime-microvm: " + vm.error().message);
     c->vm = std::move(*vm);
-    // Frames are handled in order: the NICs are up before any process runs.
+    // Frames are handled in order: volumes are mounted and NICs up before any process runs.
+    if (!c->mounts.payload.empty()) CTR_TRY_STATUS(c->vm->channel().send(CTR_F_MOUNT, 0, c->mounts.payload));
     if (!c->nics.empty()) CTR_TRY_STATUS(c->vm->channel().send(CTR_F_NETWORK, 0, network_payload(c->nics)));
     c->relay = CTR_TRY(ExecRelay::start(vc.dir, c->vm->channel()));
 
@@ -328,9 +343,9 @@ void Runtime::teardown(Container& c) {
     c.terminal.reset();  // its relay uses the VM's channel
     c.vm.reset();  // powers off, joins its reader
     c.cgroup.remove();
+    c.mounts.views.clear();
     if (c.stdin_thread.joinable()) c.stdin_thread.detach();  // blocked reading the client's stdin; ends with it
-    std::error_code ec;
-    fs::remove_all(vm_dir(c.id), ec);
+    remove_vm_dir(vm_dir(c.id));
 }
 
 ctr::Result<json> Runtime::remove(const json& req) {

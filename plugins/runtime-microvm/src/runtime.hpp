@@ -11,6 +11,7 @@
 
 #include "accel.hpp"
 #include "exec_relay.hpp"
+#include "guest_mounts.hpp"
 #include "guest_process.hpp"
 #include "host_terminal.hpp"
 #include "process_spec.hpp"
@@ -56,6 +57,7 @@ private:
         std::unique_ptr<HostTerminal> terminal;
         std::unique_ptr<GuestProcess> main;
         std::vector<GuestNic> nics;  // their taps close after QEMU is gone
+        GuestMounts mounts;          // read-only views unmounted after QEMU is gone
         VmCgroup cgroup;  // declared before the VM: removed after its processes are gone
         std::unique_ptr<Vm> vm;
         std::unique_ptr<ExecRelay> relay;

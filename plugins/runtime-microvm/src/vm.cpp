@@ -61,6 +61,11 @@ std::vector<std::string> qemu_argv(const VmConfig& c, const std::string& qemu) {
         // Free pages go back to the host as the guest frees them.
         "-device", "virtio-balloon-device,free-page-reporting=on",
     };
+    for (size_t i = 0; i < c.shares.size(); ++i) {
+        std::string n = std::to_string(i);
+        a.insert(a.end(), {"-chardev", "socket,id=fs" + n + ",path=vfs" + n + ".sock", "-device",
+                           "vhost-user-fs-device,chardev=fs" + n + ",tag=vol" + n});
+    }
     for (size_t i = 0; i < c.nics.size(); ++i) {
         std::string id = "n" + std::to_string(i);
         a.insert(a.end(), {"-netdev", "tap,id=" + id + ",fd=" + std::to_string(3 + i), "-device",
@@ -96,18 +101,24 @@ ctr::Result<std::unique_ptr<Vm>> Vm::boot(const VmConfig& c, FrameHandler on_fra
     if (!fs::is_directory(c.rootfs, ec)) return ctr::make_error(CTR_E_FAILED_PRECONDITION, "rootfs " + c.rootfs.string() + " not found");
 
     std::unique_ptr<Vm> vm(new Vm());
-    auto fs_listener = CTR_TRY(listen_in(c.dir, "vfs.sock"));
     auto agent_listener = CTR_TRY(listen_in(c.dir, "agent.sock"));
     ::unlink((c.dir / "console.log").c_str());
 
-    ctr::sys::SpawnOptions fso;
-    fso.stdout_path = (c.dir / "virtiofsd.log").string();
-    fso.stderr_path.clear();
-    fso.pass_fds = {{fs_listener.get(), 3}};
-    vm->virtiofsd_ = CTR_TRY(ctr::sys::Child::spawn(
-        {virtiofsd, "--fd=3", "-o", "source=" + fs::absolute(c.rootfs).string(), "-o", "cache=auto", "-o", "xattr"}, fso));
-    fs_listener.reset();
-    if (c.on_spawn) c.on_spawn(vm->virtiofsd_.pid());
+    // One virtiofsd per shared directory, each on a socket it is handed
+    // already listening, so that QEMU can connect as soon as it starts.
+    std::vector<fs::path> sources = {c.rootfs};
+    sources.insert(sources.end(), c.shares.begin(), c.shares.end());
+    for (size_t i = 0; i < sources.size(); ++i) {
+        std::string name = i == 0 ? "vfs" : "vfs" + std::to_string(i - 1);
+        auto listener = CTR_TRY(listen_in(c.dir, name + ".sock"));
+        ctr::sys::SpawnOptions fso;
+        fso.stdout_path = (c.dir / (name + ".log")).string();
+        fso.stderr_path.clear();
+        fso.pass_fds = {{listener.get(), 3}};
+        vm->virtiofsd_.push_back(CTR_TRY(ctr::sys::Child::spawn(
+            {virtiofsd, "--fd=3", "-o", "source=" + fs::absolute(sources[i]).string(), "-o", "cache=auto", "-o", "xattr"}, fso)));
+        if (c.on_spawn) c.on_spawn(vm->virtiofsd_.back().pid());
+    }
 
     ctr::sys::SpawnOptions qo;
     qo.stdout_path = (c.dir / "qemu.log").string();
@@ -174,7 +185,7 @@ Vm::~Vm() {
     power_off();
     channel_.shutdown();
     if (reader_.joinable()) reader_.join();
-    virtiofsd_.stop(1000);  // it leaves by itself once QEMU is gone
+    for (auto& d : virtiofsd_) d.stop(1000);  // they leave by themselves once QEMU is gone
 }
 
 }  // namespace microvm

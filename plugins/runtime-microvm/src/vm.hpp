@@ -26,6 +26,9 @@ struct VmConfig {
     std::filesystem::path dir;  // the VM's own: sockets, console and QEMU logs
     std::filesystem::path kernel, initramfs;
     std::filesystem::path rootfs;  // shared with the guest as its /
+    // More directories shared with the guest (volumes), each by a virtiofsd
+    // of its own, under the tag "vol<N>" (N from 0, in this order).
+    std::vector<std::filesystem::path> shares;
     int memory_mib = 1024;
     int cpus = 1;
     Accel accel;
@@ -62,7 +65,8 @@ public:
 
 private:
     Vm() = default;
-    ctr::sys::Child virtiofsd_, qemu_;
+    std::vector<ctr::sys::Child> virtiofsd_;
+    ctr::sys::Child qemu_;
     Channel channel_;
     std::thread reader_;
 };
