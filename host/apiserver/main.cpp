@@ -16,6 +16,7 @@
 #include "plugins/host_env.hpp"
 #include "plugins/manifest.hpp"
 #include "sys/files.hpp"
+#include "sys/process.hpp"
 #include "sys/unique_fd.hpp"
 
 #include <CLI/CLI.hpp>
@@ -27,6 +28,7 @@
 #include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <thread>
 #include <unistd.h>
 
 namespace {
@@ -161,9 +163,30 @@ int main(int argc, char** argv) {
         if (devnull.valid()) ::dup2(devnull.get(), STDERR_FILENO);
     }
 
+    // [kernel] auto_update: runtime-microvm's tool looks for a newer guest
+    // kernel (and boot-tests it) beside the serving daemon.
+    std::thread kernel_update;
+    if (cfg->kernel_auto_update) {
+        std::vector<std::string> args = {"update"};
+        if (!cfg->kernel_update_from.empty()) args.insert(args.end(), {"--from", cfg->kernel_update_from});
+        auto tool = plugins::kernel_tool_argv(paths, args);
+        if (tool.empty()) spdlog::warn("kernel.auto_update: runtime-microvm is not installed");
+        else
+            kernel_update = std::thread([tool] {
+                sys::RunOptions o;
+                o.timeout_ms = 600000;
+                o.capture_stderr = true;
+                auto r = sys::run_capture(tool, o);
+                if (!r) spdlog::warn("kernel update: {}", r.error().message);
+                else if (!r->status.success()) spdlog::warn("kernel update: {}", r->err.substr(0, r->err.find('\n')));
+                else spdlog::info("kernel update: {}", r->out.substr(0, r->out.find('\n')));
+            });
+    }
+
     auto health = std::make_unique<apiserver::Health>(*containers);
     containers->start_watcher([&health](const std::vector<store::ContainerRecord>& all) { health->tick(all); });
     server.run();
+    if (kernel_update.joinable()) kernel_update.join();
     containers->stop_watcher();  // no more ticks
     containers->release_cgroup_parent();
     health.reset();              // its checks in flight are execs of the containers

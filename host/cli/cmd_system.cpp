@@ -10,7 +10,6 @@
 #include "plugins/registry.hpp"
 
 #include "plugins/manifest.hpp"
-#include "plugins/discovery.hpp"
 
 #include "sys/unique_fd.hpp"
 
@@ -35,25 +34,15 @@ std::unique_ptr<plugins::Registry> scan_plugins(const Globals& g) {
 
 // Runs runtime-microvm's container-vm-kernel with the plugin's state dir.
 int kernel_tool(const Globals& g, const std::vector<std::string>& args) {
-    constexpr const char* kPlugin = "runtime-microvm";
-    auto options = plugins::default_registry_options(g.paths());
-    std::filesystem::path tool;
-    for (const auto& c : plugins::scan_dirs(options.dirs))
-        if (c.parsed && c.parsed->name == kPlugin) {
-            tool = c.dir / "container-vm-kernel";
-            break;
-        }
-    if (tool.empty()) return error(std::string("no ") + kPlugin + " plugin is installed: guest kernels are its");
-    auto state = g.paths().plugin_state_dir(kPlugin);
-    if (auto st = sys::make_dirs(state, 0700); !st) return fail(st.error());
-    std::vector<std::string> argv = {tool.string(), "--state-dir", state.string()};
-    argv.insert(argv.end(), args.begin(), args.end());
+    auto argv = plugins::kernel_tool_argv(g.paths(), args);
+    if (argv.empty()) return error("no runtime-microvm plugin is installed: guest kernels are its");
+    if (auto st = sys::make_dirs(std::filesystem::path(argv[2]), 0700); !st) return fail(st.error());
     std::vector<char*> cargv;
     for (auto& a : argv) cargv.push_back(a.data());
     cargv.push_back(nullptr);
     std::fflush(nullptr);
-    ::execv(tool.c_str(), cargv.data());
-    return error(tool.string() + ": " + std::strerror(errno), 126);
+    ::execv(cargv[0], cargv.data());
+    return error(argv[0] + ": " + std::strerror(errno), 126);
 }
 
 int plugin_ls(const Globals& g, const std::string& format, bool quiet) {

@@ -49,7 +49,9 @@ nlohmann::json SystemConfig::properties() const {
             {"registry.domain", registry_domain},
             {"registry.insecure", registry_insecure},
             {"registry.max_concurrent_downloads", registry_max_concurrent_downloads},
-            {"log.level", log_level}};
+            {"log.level", log_level},
+            {"kernel.auto_update", kernel_auto_update},
+            {"kernel.update_from", kernel_update_from}};
     for (const auto& [name, settings] : plugin_settings.items())
         for (const auto& [k, v] : settings.items()) p["plugins." + name + "." + k] = v;
     return p;
@@ -131,6 +133,13 @@ Result<SystemConfig> load(const std::filesystem::path& file) {
              return ok();
          }},
         {"registry.max_concurrent_downloads", int_into(c.registry_max_concurrent_downloads, 1, 32)},
+        {"kernel.auto_update",
+         [&](const toml::node& n, const std::string& key) -> Status {
+             if (!n.is_boolean()) return bad(file, n, key, "must be true or false");
+             c.kernel_auto_update = n.as_boolean()->get();
+             return ok();
+         }},
+        {"kernel.update_from", string_into(c.kernel_update_from)},
         {"log.level",
          [&](const toml::node& n, const std::string& key) -> Status {
              CTR_TRY_STATUS(string_into(c.log_level)(n, key));
@@ -143,7 +152,7 @@ Result<SystemConfig> load(const std::filesystem::path& file) {
     for (const auto& [section, node] : root) {
         std::string s(section.str());
         const toml::table* t = node.as_table();
-        if (!t) return bad(file, node, s, "unknown key (the file holds only tables: container, network, registry, log, plugins)");
+        if (!t) return bad(file, node, s, "unknown key (the file holds only tables: container, network, registry, log, kernel, plugins)");
         if (s == "plugins") {  // [plugins.NAME]: the plugin checks its own settings
             for (const auto& [name, settings] : *t) {
                 std::string key = "plugins." + std::string(name.str());

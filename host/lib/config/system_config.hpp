@@ -23,6 +23,8 @@ struct SystemConfig {
     std::vector<std::string> registry_insecure;
     int registry_max_concurrent_downloads = 3;
     std::string log_level = "info";
+    bool kernel_auto_update = false;     // check for a newer guest kernel at daemon start
+    std::string kernel_update_from;      // a directory of kernel packages; "": apt
     // [plugins.NAME] tables: settings over plugin NAME's manifest, key by key.
     nlohmann::json plugin_settings = nlohmann::json::object();
 

@@ -1,5 +1,7 @@
 #include "plugins/host_env.hpp"
 
+#include "plugins/discovery.hpp"
+
 #include "build_config.hpp"
 
 #include <cstdlib>
@@ -48,6 +50,21 @@ RegistryOptions default_registry_options(const Paths& paths) {
     if (const char* t = std::getenv("CONTAINER_PLUGIN_PROBE_TIMEOUT_MS"); t && std::atoi(t) > 0)
         opt.probe_timeout_ms = std::atoi(t);
     return opt;
+}
+
+std::filesystem::path find_plugin_dir(const Paths& paths, const std::string& name) {
+    for (const auto& c : scan_dirs(default_registry_options(paths).dirs))
+        if (c.parsed && c.parsed->name == name) return c.dir;
+    return {};
+}
+
+std::vector<std::string> kernel_tool_argv(const Paths& paths, const std::vector<std::string>& args) {
+    constexpr const char* kPlugin = "runtime-microvm";
+    auto dir = find_plugin_dir(paths, kPlugin);
+    if (dir.empty()) return {};
+    std::vector<std::string> argv = {(dir / "container-vm-kernel").string(), "--state-dir", paths.plugin_state_dir(kPlugin).string()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return argv;
 }
 
 }  // namespace ctr::plugins
