@@ -137,7 +137,10 @@ Status Containers::refresh(store::ContainerRecord& c) {
         }
         return ok();
     }
-    if (unknown) spdlog::warn("container {}: its shim is gone without an exit record", c.name);
+    if (unknown) {
+        spdlog::warn("container {}: its shim is gone without an exit record", c.name);
+        finish_abandoned(c);
+    }
     c.state = "stopped";
     c.exit_code = (*exit).value("exit_code", 255);
     c.finished_at = (*exit).value("finished_at", store::now_unix());
@@ -279,6 +282,30 @@ Result<store::ContainerRecord> Containers::create(const json& body) {
     }
     spdlog::info("created container {} ({}) from {}", c.name, c.id.substr(0, 12), c.image);
     return c;
+}
+
+void Containers::finish_abandoned(const store::ContainerRecord& c) {
+    // A shim that died (killed outright) never had its runtime delete the
+    // container: what the runtime made (its state, cgroups, a VM's traces)
+    // is still there. A shim in finish mode does that delete now.
+    fs::path dir = dir_of(c.id);
+    std::vector<std::string> args = {plugins::helper_path("container-shim").string(), "--runtime", c.runtime, "--id", c.id,
+                                     "--bundle", dir.string(), "--root", d_.paths.root().string(), "--state-dir", dir.string(),
+                                     "--exit-code", "255"};
+    sys::SpawnOptions so;
+    so.stdout_path = (dir / "shim.log").string();
+    so.stderr_path.clear();
+    so.new_session = true;
+    auto pid = sys::spawn(args, so);
+    if (!pid) {
+        spdlog::warn("container {}: cannot finish it: {}", c.name, pid.error().message);
+        return;
+    }
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        shims_.insert(*pid);
+    }
+    (void)sys::write_file_atomic(dir / "shim.pid", std::to_string(*pid), 0600, sys::Durability::process_crash);
 }
 
 Result<store::ContainerRecord> Containers::start(const std::string& key, bool wait_attach) {

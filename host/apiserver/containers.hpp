@@ -89,6 +89,8 @@ public:
 private:
     // Brings a record up to date with its exit file; carries out --rm.
     Status refresh(store::ContainerRecord& c);
+    // Runs the runtime's delete for a container whose shim died unfinished.
+    void finish_abandoned(const store::ContainerRecord& c);
     Status destroy(const store::ContainerRecord& c, bool volumes);  // rootfs, files, record
     // The mounts of -v: named volumes made when missing, anonymous ones made,
     // bind sources checked; each volume linked to the container.

@@ -14,6 +14,7 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <csignal>
 #include <thread>
 #include <unistd.h>
 
@@ -432,4 +433,26 @@ TEST_CASE("microvm: volumes are shared both ways, a read-only one stays read-onl
     CHECK(file.err.find("shares directories only") != std::string::npos);
     CHECK(r.cli({"ls", "-a", "-q"}).out.empty());
     CHECK(ScratchDir::mounts_below(r.path()).empty());
+}
+
+TEST_CASE("microvm: a VM container outlives a daemon killed with -9; a shim killed outright takes its VM along and leaves nothing") {
+    if (geteuid() != 0 || !have_qemu()) return;
+    DaemonRoot r;
+    set_kernel(r);
+    auto run = r.cli({"run", "-d", "--name", "lasting", "--runtime", "microvm", shared().image, "sh", "-c",
+                      "echo up; while true; do /bin/busybox sleep 0.2; done"});
+    REQUIRE_MESSAGE(run.code == 0, run.err);
+    std::string id = run.out.substr(0, run.out.find('\n'));
+    r.kill9();
+    CHECK(r.cli({"exec", "lasting", "echo", "still here"}).out == "still here\n");  // a new daemon, the same VM
+    CHECK(json::parse(r.cli({"inspect", "lasting"}).out)[0].value("state", "") == "running");
+
+    auto shim = ctr::sys::read_file(r.path() / "var/lib/container/containers" / id / "shim.pid");
+    REQUIRE(shim);
+    REQUIRE(::kill(std::stoi(*shim), SIGKILL) == 0);
+    CHECK(wait_for([&] { return json::parse(r.cli({"inspect", "lasting"}).out)[0].value("state", "") == "stopped"; }, 10000));
+    // The guest saw its channel close and powered off; the finishing shim removed the rest.
+    CHECK(wait_for([&] { return qemus_of(r) == 0; }, 10000));
+    CHECK(wait_for([&] { return !fs::exists(vms_dir(r) / id); }, 10000));
+    CHECK(r.cli({"rm", "lasting"}).code == 0);
 }

@@ -215,7 +215,10 @@ ctr::Result<json> Runtime::create(const json& req) {
     vc.kernel_args = settings_.value("kernel_args", "");
     remove_vm_dir(vc.dir);  // a shim killed outright leaves its VM dir behind
     CTR_TRY_STATUS(ctr::sys::make_dirs(vc.dir, 0700));
-    c->cgroup = CTR_TRY(VmCgroup::create(config.value("linux", json::object()).value("cgroupsPath", "")));
+    const std::string cgroup_path = config.value("linux", json::object()).value("cgroupsPath", "");
+    c->cgroup = CTR_TRY(VmCgroup::create(cgroup_path));
+    // For a delete by another process, after this shim died (see remove).
+    CTR_TRY_STATUS(ctr::sys::write_file_atomic(vc.dir / "cgroup", cgroup_path, 0600, ctr::sys::Durability::process_crash));
     vc.on_spawn = [cg = &c->cgroup, this](pid_t pid) {
         if (auto st = cg->add(pid); !st) host().warn(st.error().message);
     };
@@ -355,7 +358,16 @@ ctr::Result<json> Runtime::remove(const json& req) {
     {
         std::lock_guard lock(mu_);
         auto it = containers_.find(id);
-        if (it == containers_.end()) return json();  // idempotent
+        if (it == containers_.end()) {
+            // Not ours: a shim that ran it died. Its VM powered itself off
+            // when the channel closed; what is left is on disk.
+            CTR_TRY_STATUS(check_id(id));
+            auto cgroup = ctr::sys::read_file(vm_dir(id) / "cgroup");
+            if (cgroup && !cgroup->empty())
+                if (auto cg = VmCgroup::create(*cgroup)) cg->remove();
+            remove_vm_dir(vm_dir(id));
+            return json();  // idempotent
+        }
         if (!force && it->second->main->running())
             return ctr::make_error(CTR_E_FAILED_PRECONDITION, "container \"" + id + "\" is running (use force)");
         c = it->second;
