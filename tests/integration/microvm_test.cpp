@@ -125,6 +125,14 @@ TEST_CASE("microvm: run shows stdout and stderr apart, exits with the container'
     std::string cpuinfo = info ? *info : std::string();
     if (cpuinfo.find(" vmx") == std::string::npos && cpuinfo.find(" svm") == std::string::npos)
         CHECK(count(res.err, "software emulation") == 1);
+    // --memory and --cpus size the VM.
+    auto sized = r.cli({"run", "--rm", "--runtime", "microvm", "--memory", "384m", "--cpus", "2", shared().image, "sh", "-c",
+                        "/bin/busybox nproc; /bin/busybox awk '/MemTotal/ {print $2}' /proc/meminfo"});
+    REQUIRE_MESSAGE(sized.code == 0, sized.err);
+    CHECK(sized.out.rfind("2\n", 0) == 0);
+    int64_t mem_kib = std::stoll(sized.out.substr(2));
+    CHECK(mem_kib > 300 * 1024);
+    CHECK(mem_kib <= 384 * 1024);
     // --rm leaves no VM, no QEMU, no record.
     CHECK(r.cli({"ls", "-a", "-q"}).out.empty());
     CHECK(wait_for([&] { return qemus_of(r) == 0; }, 5000));
