@@ -1,0 +1,119 @@
+/* Boot: modules, the agent's port, the shared root and the container's mounts. */
+#define _GNU_SOURCE
+#include "agent.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+void mount_or_die(const char *src, const char *dst, const char *type, unsigned long flags, const char *data) {
+    mkdir(dst, 0755);
+    if (mount(src, dst, type, flags, data) != 0 && errno != EBUSY) {
+        say("mount %s on %s", type, dst);
+        die("mount");
+    }
+}
+
+/* /lib/modules/order lists the modules to load, dependencies first. */
+void load_modules(void) {
+    FILE *order = fopen("/lib/modules/order", "r");
+    if (!order) return;
+    char name[256];
+    while (fgets(name, sizeof name, order)) {
+        name[strcspn(name, "\n")] = 0;
+        if (!name[0]) continue;
+        char path[512];
+        snprintf(path, sizeof path, "/lib/modules/%s", name);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            say("module %s: %s", name, strerror(errno));
+            continue;
+        }
+        if (syscall(SYS_finit_module, fd, "", 0) != 0 && errno != EEXIST) say("insmod %s: %s", name, strerror(errno));
+        close(fd);
+    }
+    fclose(order);
+}
+
+/* The port's /dev node appears once virtio_console has probed it. */
+int open_port(void) {
+    for (int tries = 0; tries < 500; ++tries) {
+        DIR *d = opendir("/sys/class/virtio-ports");
+        struct dirent *e;
+        while (d && (e = readdir(d))) {
+            if (e->d_name[0] == '.') continue;
+            char path[300], name[64] = {0};
+            snprintf(path, sizeof path, "/sys/class/virtio-ports/%s/name", e->d_name);
+            int fd = open(path, O_RDONLY | O_CLOEXEC);
+            if (fd < 0) continue;
+            ssize_t n = read(fd, name, sizeof name - 1);
+            close(fd);
+            if (n <= 0) continue;
+            name[strcspn(name, "\n")] = 0;
+            if (strcmp(name, CTR_AGENT_PORT_NAME) != 0) continue;
+            snprintf(path, sizeof path, "/dev/%s", e->d_name);
+            int port = open(path, O_RDWR | O_CLOEXEC | O_NONBLOCK);
+            if (port >= 0) {
+                closedir(d);
+                return port;
+            }
+        }
+        if (d) closedir(d);
+        usleep(10000);
+    }
+    errno = ENODEV;
+    return -1;
+}
+
+/* Mounts the shared rootfs and makes it our root, as switch_root does (an
+ * initramfs cannot be pivot_root'ed away). */
+void enter_rootfs(void) {
+    mount_or_die(CTR_AGENT_ROOTFS_TAG, "/newroot", "virtiofs", 0, NULL);
+    mount_or_die("proc", "/newroot/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+    mount_or_die("sysfs", "/newroot/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+    mount_or_die("devtmpfs", "/newroot/dev", "devtmpfs", MS_NOSUID, "mode=0755");
+    mount_or_die("devpts", "/newroot/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620");
+    mount_or_die("shm", "/newroot/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
+    mount_or_die("tmpfs", "/newroot/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755");
+    if (chdir("/newroot") != 0) die("chdir /newroot");
+    if (mount(".", "/", NULL, MS_MOVE, NULL) != 0) die("move rootfs");
+    if (chroot(".") != 0) die("chroot");
+    if (chdir("/") != 0) die("chdir /");
+}
+
+
+static void mkdir_p(const char *path) {
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *p = buf + 1; *p; ++p)
+        if (*p == '/') {
+            *p = 0;
+            mkdir(buf, 0755);
+            *p = '/';
+        }
+    mkdir(buf, 0755);
+}
+
+/* The container's volumes (virtiofs shares) and tmpfs mounts, in the root
+ * before its process starts; a mount that fails is said on the console
+ * and kept from the process's view by nothing: the host checked them. */
+void mount_all(char *payload, uint32_t len) {
+    char *parts[1024];
+    int n = split(payload, len, parts, 1024);
+    for (int i = 0; i + 4 < n; i += 5) {
+        const char *type = parts[i], *source = parts[i + 1], *dest = parts[i + 2], *flags = parts[i + 3], *data = parts[i + 4];
+        unsigned long f = 0;
+        if (strstr(flags, "ro")) f |= MS_RDONLY;
+        if (strstr(flags, "nosuid")) f |= MS_NOSUID;
+        if (strstr(flags, "nodev")) f |= MS_NODEV;
+        if (strstr(flags, "noexec")) f |= MS_NOEXEC;
+        mkdir_p(dest);
+        if (mount(source, dest, type, f, data[0] ? data : NULL) != 0) say("mount %s on %s: %s", type, dest, strerror(errno));
+    }
+}
