@@ -24,11 +24,11 @@ ExecRelay::~ExecRelay() {
     {
         std::lock_guard lock(mu_);
         stopping_ = true;
-        for (auto& c : clients_) c->channel.shutdown();
+        for (auto& s : served_) s.client->channel.shutdown();
     }
     wake_write_.reset();  // the acceptor sees EOF
     if (acceptor_.joinable()) acceptor_.join();
-    for (auto& t : threads_) t.join();
+    for (auto& s : served_) s.thread.join();
 }
 
 void ExecRelay::accept_loop() {
@@ -42,8 +42,20 @@ void ExecRelay::accept_loop() {
         client->channel = Channel(std::move(*fd));
         std::lock_guard lock(mu_);
         if (stopping_) return;
-        clients_.push_back(client);
-        threads_.emplace_back([this, client] { serve(client); });
+        for (auto it = served_.begin(); it != served_.end();) {
+            if (!it->done->load()) {
+                ++it;
+                continue;
+            }
+            it->thread.join();
+            it = served_.erase(it);
+        }
+        auto done = std::make_shared<std::atomic<bool>>(false);
+        served_.push_back({client, std::thread([this, client, done] {
+                               serve(client);
+                               done->store(true);
+                           }),
+                           done});
     }
 }
 

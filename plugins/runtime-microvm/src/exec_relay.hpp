@@ -12,6 +12,7 @@
 #include <ctr/sdk/result.hpp>
 
 #include <filesystem>
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -41,8 +42,13 @@ private:
     std::thread acceptor_;
     std::mutex mu_;
     std::map<uint32_t, std::shared_ptr<Client>> streams_;
-    std::vector<std::shared_ptr<Client>> clients_;
-    std::vector<std::thread> threads_;
+    // One per connection; finished ones are joined as new ones come.
+    struct Served {
+        std::shared_ptr<Client> client;
+        std::thread thread;
+        std::shared_ptr<std::atomic<bool>> done;
+    };
+    std::vector<Served> served_;
     uint32_t next_stream_ = 1;
     bool stopping_ = false;
 };

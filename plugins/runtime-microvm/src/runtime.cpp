@@ -41,18 +41,6 @@ ctr::Result<ctr::sys::UniqueFd> open_input(const json& req) {
     return fd;
 }
 
-// Copies `in` into the channel as STDIN frames of `stream`, then STDIN_EOF.
-void pump_stdin(int in, Channel& channel, uint32_t stream) {
-    char buf[32768];
-    for (;;) {
-        ssize_t n = ::read(in, buf, sizeof buf);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) break;
-        if (!channel.send(CTR_F_STDIN, stream, std::string(buf, static_cast<size_t>(n)))) return;
-    }
-    (void)channel.send(CTR_F_STDIN_EOF, stream);
-}
-
 // The files the host bind-mounts over the image's (resolv.conf, hosts,
 // hostname) cannot be mounted into a guest: they are written into the
 // container's root instead, which is its own writable layer.
@@ -119,10 +107,10 @@ Runtime::~Runtime() {
     }
     for (auto& [id, c] : all) teardown(*c);
     for (auto& [key, e] : execs_) {
-        e->terminal.reset();
+        e->terminal.reset();  // both write to the channel
+        e->stdin.reset();
         e->channel.shutdown();
         if (e->reader.joinable()) e->reader.join();
-        if (e->stdin_thread.joinable()) e->stdin_thread.detach();  // blocked in read(); the process is ending
     }
 }
 
@@ -295,8 +283,8 @@ ctr::Result<json> Runtime::start(const json& req) {
     CTR_TRY(c->main->wait_started(kStartTimeoutMs));
     if (c->terminal) c->terminal->relay(c->vm->channel(), 0);
     else if (c->stdin_mode == StdinMode::pipe) {
-        Container* raw = c.get();
-        c->stdin_thread = std::thread([raw] { pump_stdin(raw->stdin_fd.get(), raw->vm->channel(), 0); });
+        c->stdin = std::make_unique<StdinPump>();
+        c->stdin->start(std::move(c->stdin_fd), c->vm->channel(), 0);
     }
     return json{{"id", id}};
 }
@@ -344,10 +332,10 @@ void Runtime::teardown(Container& c) {
     if (c.signal_thread.joinable()) c.signal_thread.join();
     c.relay.reset();
     c.terminal.reset();  // its relay uses the VM's channel
+    c.stdin.reset();     // and so does this
     c.vm.reset();  // powers off, joins its reader
     c.cgroup.remove();
     c.mounts.views.clear();
-    if (c.stdin_thread.joinable()) c.stdin_thread.detach();  // blocked reading the client's stdin; ends with it
     remove_vm_dir(vm_dir(c.id));
 }
 
@@ -421,7 +409,10 @@ ctr::Result<json> Runtime::exec(const json& req) {
     CTR_TRY_STATUS(e->channel.send(CTR_F_RUN, 0, payload));
     int pid = CTR_TRY(e->process->wait_started(kStartTimeoutMs));
     if (e->terminal) e->terminal->relay(e->channel, 0);
-    else if (e->stdin_fd.valid()) e->stdin_thread = std::thread([raw] { pump_stdin(raw->stdin_fd.get(), raw->channel, 0); });
+    else if (e->stdin_fd.valid()) {
+        e->stdin = std::make_unique<StdinPump>();
+        e->stdin->start(std::move(e->stdin_fd), e->channel, 0);
+    }
     return json{{"exec_id", exec_id}, {"pid", pid}};
 }
 

@@ -15,6 +15,7 @@
 #include "guest_process.hpp"
 #include "host_terminal.hpp"
 #include "process_spec.hpp"
+#include "stdin_pump.hpp"
 #include "kernel_store.hpp"
 #include "vm.hpp"
 #include "vm_cgroup.hpp"
@@ -63,7 +64,8 @@ private:
         std::unique_ptr<ExecRelay> relay;
         ctr::sys::Child proxy;
         ctr::sys::UniqueFd proxy_signals;
-        std::thread signal_thread, stdin_thread;
+        std::thread signal_thread;
+        std::unique_ptr<StdinPump> stdin;
         bool started = false;
         int memory_mib = 0;
     };
@@ -71,7 +73,8 @@ private:
     struct Exec {
         Channel channel;
         std::unique_ptr<GuestProcess> process;
-        std::thread reader, stdin_thread;
+        std::thread reader;
+        std::unique_ptr<StdinPump> stdin;
         ctr::sys::UniqueFd stdin_fd;
         std::unique_ptr<HostTerminal> terminal;
     };
