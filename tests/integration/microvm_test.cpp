@@ -452,7 +452,8 @@ TEST_CASE("microvm: a VM container outlives a daemon killed with -9; a shim kill
     REQUIRE_MESSAGE(run.code == 0, run.err);
     std::string id = run.out.substr(0, run.out.find('\n'));
     r.kill9();
-    CHECK(r.cli({"exec", "lasting", "echo", "still here"}).out == "still here\n");  // a new daemon, the same VM
+    auto after = r.cli({"exec", "lasting", "echo", "still here"});  // a new daemon, the same VM
+    CHECK_MESSAGE(after.out == "still here\n", after.err);
     CHECK(json::parse(r.cli({"inspect", "lasting"}).out)[0].value("state", "") == "running");
 
     auto shim = ctr::sys::read_file(r.path() / "var/lib/container/containers" / id / "shim.pid");
@@ -463,4 +464,20 @@ TEST_CASE("microvm: a VM container outlives a daemon killed with -9; a shim kill
     CHECK(wait_for([&] { return qemus_of(r) == 0; }, 10000));
     CHECK(wait_for([&] { return !fs::exists(vms_dir(r) / id); }, 10000));
     CHECK(r.cli({"rm", "lasting"}).code == 0);
+}
+
+TEST_CASE("microvm: run applies the flags: env, workdir, user, hostname, entrypoint, a read-only root") {
+    if (geteuid() != 0 || !have_qemu()) return;
+    DaemonRoot r;
+    set_kernel(r);
+    auto res = r.cli({"run", "--rm", "--runtime", "microvm", "-e", "GREETING=hi", "-w", "/tmp", "-u", "1000:50", "--hostname", "box",
+                      shared().image, "sh", "-c", "echo $GREETING; pwd; /bin/busybox id -u; /bin/busybox id -g; /bin/busybox hostname; echo $$"});
+    INFO(res.err);
+    CHECK(res.out == "hi\n/tmp\n1000\n50\nbox\n1\n");  // and PID 1 of its own namespace
+    CHECK(r.cli({"run", "--rm", "--runtime", "microvm", "--entrypoint", "echo", shared().image, "from", "entrypoint"}).out == "from entrypoint\n");
+    // --read-only holds for root in the guest, even after a remount.
+    auto ro = r.cli({"run", "--rm", "--runtime", "microvm", "--read-only", "--tmpfs", "/scratch", shared().image, "sh", "-c",
+                     "/bin/busybox mount -o remount,rw /; echo x > /x 2>/dev/null && echo WROTE; echo y > /scratch/y && echo scratch-ok"});
+    INFO(ro.err);
+    CHECK(ro.out == "scratch-ok\n");
 }

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <regex>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace microvm {
@@ -55,6 +56,26 @@ ctr::Status copy_etc_files(const json& config, const fs::path& rootfs) {
         if (fs::is_symlink(target, ec)) fs::remove(target, ec);  // never written through a link of the image's
         fs::create_directories(target.parent_path(), ec);
         CTR_TRY_STATUS(ctr::sys::write_file_atomic(target, *text, 0644, ctr::sys::Durability::process_crash));
+    }
+    return ctr::ok();
+}
+
+// Makes `path` (absolute in the container) as directories under `root`,
+// never through a symlink of the image's: a link could point anywhere on
+// the host. A path that ends in a file is left as it is.
+ctr::Status make_dirs_in_root(const fs::path& root, const fs::path& path) {
+    fs::path at = root;
+    for (const auto& part : path.relative_path()) {
+        if (part == "..") return ctr::make_error(CTR_E_INVALID_ARGUMENT, "mount point " + path.string() + " leaves the root");
+        at /= part;
+        struct stat st {};
+        if (::lstat(at.c_str(), &st) != 0) {
+            if (errno != ENOENT || ::mkdir(at.c_str(), 0755) != 0)
+                return ctr::make_error(CTR_E_INTERNAL, "mkdir " + at.string() + ": " + std::strerror(errno));
+            continue;
+        }
+        if (S_ISLNK(st.st_mode)) return ctr::make_error(CTR_E_INVALID_ARGUMENT, "mount point " + path.string() + " goes through a symlink in the image");
+        if (!S_ISDIR(st.st_mode)) return ctr::ok();
     }
     return ctr::ok();
 }
@@ -225,6 +246,15 @@ ctr::Result<json> Runtime::create(const json& req) {
     } undo{vc.dir, &c->mounts};
     c->mounts = CTR_TRY(plan_guest_mounts(config, vc.dir));
     vc.shares = c->mounts.shares;
+    // --read-only: the root is shared through a read-only view, which root
+    // in the guest cannot remount writable.
+    if (config.value("root", json::object()).value("readonly", false)) {
+        // The guest cannot make its mount points in a read-only root: made here first.
+        for (const char* d : {"/proc", "/sys", "/dev", "/run"}) CTR_TRY_STATUS(make_dirs_in_root(rootfs, d));
+        for (const auto& m : config.value("mounts", json::array())) CTR_TRY_STATUS(make_dirs_in_root(rootfs, m.value("destination", "/")));
+        c->mounts.views.push_back(CTR_TRY(ReadOnlyView::make(rootfs, vc.dir / "ro-root")));
+        vc.rootfs = c->mounts.views.back()->path();
+    }
     Container* raw = c.get();
     auto vm = Vm::boot(
         vc,
