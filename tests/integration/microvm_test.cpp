@@ -475,6 +475,15 @@ TEST_CASE("microvm: run applies the flags: env, workdir, user, hostname, entrypo
     INFO(res.err);
     CHECK(res.out == "hi\n/tmp\n1000\n50\nbox\n1\n");  // and PID 1 of its own namespace
     CHECK(r.cli({"run", "--rm", "--runtime", "microvm", "--entrypoint", "echo", shared().image, "from", "entrypoint"}).out == "from entrypoint\n");
+    // The spec's privileges hold in the guest too: Docker's default capabilities, none inheritable or ambient, no new privileges.
+    auto status = r.cli({"run", "--rm", "--runtime", "microvm", shared().image, "cat", "/proc/self/status"});
+    CHECK(status.out.find("CapBnd:\t00000000a80425fb") != std::string::npos);
+    CHECK(status.out.find("CapEff:\t00000000a80425fb") != std::string::npos);
+    CHECK(status.out.find("CapInh:\t0000000000000000") != std::string::npos);
+    CHECK(status.out.find("CapAmb:\t0000000000000000") != std::string::npos);
+    CHECK(status.out.find("NoNewPrivs:\t1") != std::string::npos);
+    auto added = r.cli({"run", "--rm", "--runtime", "microvm", "--cap-drop", "ALL", "--cap-add", "NET_ADMIN", shared().image, "cat", "/proc/self/status"});
+    CHECK(added.out.find("CapBnd:\t0000000000001000") != std::string::npos);
     // --read-only holds for root in the guest, even after a remount.
     auto ro = r.cli({"run", "--rm", "--runtime", "microvm", "--read-only", "--tmpfs", "/scratch", shared().image, "sh", "-c",
                      "/bin/busybox mount -o remount,rw /; echo x > /x 2>/dev/null && echo WROTE; echo y > /scratch/y && echo scratch-ok"});

@@ -12,7 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <linux/capability.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -75,10 +78,71 @@ static pid_t fork_into_container(void) {
     return pid;
 }
 
+/* ---- the process's privileges, from its spec (before exec, in the child) */
+
+/* "RES=soft:hard;..." */
+static int apply_rlimits(const char *list) {
+    while (*list) {
+        int res;
+        unsigned long long soft, hard;
+        int used = 0;
+        if (sscanf(list, "%d=%llu:%llu%n", &res, &soft, &hard, &used) != 3) return EINVAL;
+        struct rlimit rl = {(rlim_t)soft, (rlim_t)hard};
+        if (setrlimit(res, &rl) != 0) return errno;
+        list += used;
+        if (*list == ';') ++list;
+    }
+    return 0;
+}
+
+/* "bounding,effective,permitted,inheritable,ambient" hex masks. */
+static int parse_caps(const char *caps, unsigned long long m[5]) {
+    return sscanf(caps, "%llx,%llx,%llx,%llx,%llx", &m[0], &m[1], &m[2], &m[3], &m[4]) == 5 ? 0 : EINVAL;
+}
+
+static int last_cap(void) {
+    int fd = open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
+    char buf[16] = {0};
+    if (fd >= 0) {
+        (void)!read(fd, buf, sizeof buf - 1);
+        close(fd);
+    }
+    int last = atoi(buf);
+    return last > 0 ? last : 40;
+}
+
+/* Drops what the bounding set must not hold, and keeps the permitted set
+ * across the setuid that follows. */
+static int limit_bounding_set(const char *caps) {
+    unsigned long long m[5];
+    if (parse_caps(caps, m) != 0) return EINVAL;
+    for (int c = 0; c <= last_cap() && c < 64; ++c)
+        if (!(m[0] & (1ULL << c)) && prctl(PR_CAPBSET_DROP, c, 0, 0, 0) != 0 && errno != EINVAL) return errno;
+    return prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0 ? errno : 0;
+}
+
+static int set_capabilities(const char *caps) {
+    unsigned long long m[5];
+    if (parse_caps(caps, m) != 0) return EINVAL;
+    struct __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
+    struct __user_cap_data_struct data[2];
+    for (int i = 0; i < 2; ++i) {
+        data[i].effective = (uint32_t)(m[1] >> (32 * i));
+        data[i].permitted = (uint32_t)(m[2] >> (32 * i));
+        data[i].inheritable = (uint32_t)(m[3] >> (32 * i));
+    }
+    if (syscall(SYS_capset, &header, data) != 0) return errno;
+    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+    for (int c = 0; c < 64; ++c)
+        if ((m[4] & (1ULL << c)) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) != 0) return errno;
+    return 0;
+}
+
 void run_process(uint32_t stream, char *payload, uint32_t len) {
     char *parts[4096];
     int n = split(payload, len, parts, 4095);
-    if (n < 6) {
+    enum { ARGC = 8 }; /* the index of argc: protocol.h, RUN */
+    if (n < ARGC + 1) {
         send_frame(CTR_F_FAILED, stream, "\x16\0\0\0bad run request", 20);
         return;
     }
@@ -89,17 +153,19 @@ void run_process(uint32_t stream, char *payload, uint32_t len) {
     int want_tty = parts[4][0] == 't';
     struct winsize size = {0, 0, 0, 0};
     if (want_tty) sscanf(parts[4] + 1, "%hux%hu", &size.ws_row, &size.ws_col);
-    int argc = atoi(parts[5]);
-    if (argc <= 0 || 6 + argc > n) {
+    const char *caps = parts[5], *rlimits = parts[7];
+    int no_new_privs = strcmp(parts[6], "1") == 0;
+    int argc = atoi(parts[ARGC]);
+    if (argc <= 0 || ARGC + 1 + argc > n) {
         send_frame(CTR_F_FAILED, stream, "\x16\0\0\0bad run request", 20);
         return;
     }
     /* argv needs its own NULL; envp ends where parts does (n < 4096). */
     char *argv[argc + 1];
-    memcpy(argv, &parts[6], (size_t)argc * sizeof *argv);
+    memcpy(argv, &parts[ARGC + 1], (size_t)argc * sizeof *argv);
     argv[argc] = NULL;
-    char **envp = &parts[6 + argc];
-    int envc = n - 6 - argc;
+    char **envp = &parts[ARGC + 1 + argc];
+    int envc = n - ARGC - 1 - argc;
     parts[n] = NULL;
 
     struct proc *slot = NULL;
@@ -151,9 +217,13 @@ void run_process(uint32_t stream, char *payload, uint32_t len) {
             dup2(out[1], 1);
             dup2(err[1], 2);
         }
+        if (!e) e = apply_rlimits(rlimits);
+        if (!e && caps[0]) e = limit_bounding_set(caps);
         if (setgroups(0, NULL) != 0 && errno != EPERM) e = errno;
         if (!e && setgid(gid) != 0) e = errno;
         if (!e && setuid(uid) != 0) e = errno;
+        if (!e && caps[0]) e = set_capabilities(caps);
+        if (!e && no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) e = errno;
         if (!e && chdir(cwd) != 0) e = errno;
         if (!e) {
             if (strchr(argv[0], '/')) {

@@ -47,7 +47,10 @@ enum ctr_frame_type {
  * The RUN payload: NUL-terminated strings, in order
  *   uid, gid, cwd, hostname ("" keeps it), stdin ("1": the host sends
  *   CTR_F_STDIN; "0": /dev/null; "t": a terminal, whose output comes as
- *   CTR_F_STDOUT and input as CTR_F_STDIN), argc (decimal), argv[0..argc), then
+ *   CTR_F_STDOUT and input as CTR_F_STDIN), capabilities (hex masks
+ *   "bounding,effective,permitted,inheritable,ambient", or "" to keep root's),
+ *   no_new_privs ("1" or "0"), rlimits ("RES=soft:hard;..." with Linux's
+ *   resource numbers, or ""), argc (decimal), argv[0..argc), then
  *   every environment entry "K=V" to the end.
  */
 

@@ -17,6 +17,12 @@ enum class StdinMode : char { none = '0', pipe = '1', terminal = 't' };
 ctr::Result<std::string> run_payload(const nlohmann::json& process, const std::string& hostname, StdinMode stdin_mode,
                                      int rows = 0, int cols = 0);
 
+// "bounding,effective,permitted,inheritable,ambient" as hex masks, from an
+// OCI capabilities object ("" when there is none: the guest keeps root's).
+ctr::Result<std::string> capability_masks(const nlohmann::json& caps);
+// "RESOURCE=soft:hard;..." with Linux resource numbers, from OCI rlimits.
+ctr::Result<std::string> rlimit_list(const nlohmann::json& rlimits);
+
 struct VmSize {
     int memory_mib, cpus;
 };

@@ -69,8 +69,21 @@ TEST_CASE("microvm initramfs: /init, device nodes and the modules in load order,
 TEST_CASE("microvm RUN payload: user, cwd, stdin mode with a terminal's size, args and env; bad processes refused") {
     json p = {{"args", {"sh", "-c", "echo hi"}}, {"env", {"PATH=/bin", "A=b"}}, {"cwd", "/tmp"}, {"user", {{"uid", 1000}, {"gid", 50}}}};
     auto s = strings(microvm::run_payload(p, "box", microvm::StdinMode::terminal, 33, 101).value());
-    CHECK(s == std::vector<std::string>{"1000", "50", "/tmp", "box", "t33x101", "3", "sh", "-c", "echo hi", "PATH=/bin", "A=b"});
+    CHECK(s == std::vector<std::string>{"1000", "50", "/tmp", "box", "t33x101", "", "0", "", "3", "sh", "-c", "echo hi", "PATH=/bin", "A=b"});
     CHECK(strings(microvm::run_payload(p, "", microvm::StdinMode::pipe).value())[4] == "1");
+    // Privileges: capability masks (bounding, effective, permitted, inheritable, ambient), no_new_privs, rlimits.
+    p["capabilities"] = {{"bounding", {"CAP_CHOWN", "CAP_KILL"}}, {"effective", {"CAP_KILL"}}};
+    p["noNewPrivileges"] = true;
+    p["rlimits"] = {{{"type", "RLIMIT_NOFILE"}, {"soft", 1024}, {"hard", 2048}}};
+    auto priv = strings(microvm::run_payload(p, "", microvm::StdinMode::none).value());
+    CHECK(priv[5] == "21,20,0,0,0");  // CAP_CHOWN is 0, CAP_KILL is 5
+    CHECK(priv[6] == "1");
+    CHECK(priv[7] == "7=1024:2048");
+    p["capabilities"] = {{"bounding", {"CAP_NOPE"}}};
+    CHECK(!microvm::run_payload(p, "", microvm::StdinMode::none));
+    p["capabilities"] = json::object();
+    p["rlimits"] = {{{"type", "RLIMIT_NOPE"}}};
+    CHECK(!microvm::run_payload(p, "", microvm::StdinMode::none));
     CHECK(!microvm::run_payload({{"args", json::array()}}, "", microvm::StdinMode::none));
     CHECK(!microvm::run_payload({{"args", {"a", 1}}}, "", microvm::StdinMode::none));
     CHECK(!microvm::run_payload({{"args", {std::string("a\0b", 3)}}}, "", microvm::StdinMode::none));
