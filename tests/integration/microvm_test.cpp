@@ -435,10 +435,15 @@ TEST_CASE("microvm: volumes are shared both ways, a read-only one stays read-onl
     CHECK(ctr::sys::read_file(r.path() / "var/lib/container/volumes/keep/_data/n.txt").value() == "named\n");
     // The next VM sees what the last one left in the named volume.
     CHECK(r.cli({"run", "--rm", "--runtime", "microvm", "-v", "keep:/named", shared().image, "cat", "/named/n.txt"}).out == "named\n");
-    // A file cannot be shared into a VM: a clear error, nothing made.
+    // A read-only file is sent into the VM (so --init works); a writable one cannot be shared: a clear error, nothing made.
+    auto init = r.cli({"run", "--rm", "--runtime", "microvm", "--init", "-v", (dirs.path() / "rw/in.txt").string() + ":/etc/app.conf:ro",
+                       shared().image, "sh", "-c", "cat /etc/app.conf; cat /proc/1/cmdline | /bin/busybox tr '\\0' ' '; echo; echo x > /etc/app.conf || echo refused"});
+    INFO(init.err);
+    CHECK(init.out.rfind("host rw\n/sbin/container-init -- sh", 0) == 0);
+    CHECK(init.out.find("\nrefused\n") != std::string::npos);
     auto file = r.cli({"run", "--rm", "--runtime", "microvm", "-v", (dirs.path() / "rw/in.txt").string() + ":/in.txt", shared().image, "true"});
     CHECK(file.code == 125);
-    CHECK(file.err.find("shares directories only") != std::string::npos);
+    CHECK(file.err.find("shares directories and read-only files only") != std::string::npos);
     CHECK(r.cli({"ls", "-a", "-q"}).out.empty());
     CHECK(ScratchDir::mounts_below(r.path()).empty());
 }

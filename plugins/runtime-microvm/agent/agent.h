@@ -54,6 +54,8 @@ void load_modules(void);
 int open_port(void);
 void enter_rootfs(void);
 void mount_all(char *payload, uint32_t len);
+void store_file(char *payload, uint32_t len);
+#define FILES_DIR "/run/.container-files"
 
 /* network.c */
 void configure_nic(const char *ifname, const char *addr, int prefix, const char *gw);

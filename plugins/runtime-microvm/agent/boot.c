@@ -113,7 +113,38 @@ void mount_all(char *payload, uint32_t len) {
         if (strstr(flags, "nosuid")) f |= MS_NOSUID;
         if (strstr(flags, "nodev")) f |= MS_NODEV;
         if (strstr(flags, "noexec")) f |= MS_NOEXEC;
+        if (strcmp(type, "file") == 0) {
+            /* A file the host sent (store_file): bound read-only onto its place. */
+            char held[64];
+            snprintf(held, sizeof held, "%s/%s", FILES_DIR, source);
+            char parent[4096];
+            snprintf(parent, sizeof parent, "%s", dest);
+            char *slash = strrchr(parent, '/');
+            if (slash && slash != parent) {
+                *slash = 0;
+                mkdir_p(parent);
+            }
+            int fd = open(dest, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+            if (fd >= 0) close(fd);
+            if (mount(held, dest, NULL, MS_BIND, NULL) != 0 ||
+                mount(NULL, dest, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | (f & (MS_NOSUID | MS_NODEV | MS_NOEXEC)), NULL) != 0)
+                say("bind %s on %s: %s", held, dest, strerror(errno));
+            continue;
+        }
         mkdir_p(dest);
         if (mount(source, dest, type, f, data[0] ? data : NULL) != 0) say("mount %s on %s: %s", type, dest, strerror(errno));
     }
+}
+
+/* Keeps a file's bytes from a FILE frame ("id\0bytes") for a "file" mount,
+ * in the guest's /run, a tmpfs. */
+void store_file(char *payload, uint32_t len) {
+    size_t idlen = strnlen(payload, len);
+    if (idlen == len || idlen > 16) return;
+    mkdir_p(FILES_DIR);
+    char path[64];
+    snprintf(path, sizeof path, "%s/%s", FILES_DIR, payload);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
+    if (fd < 0 || write_all(fd, payload + idlen + 1, len - idlen - 1) != 0) say("keep %s: %s", path, strerror(errno));
+    if (fd >= 0) close(fd);
 }

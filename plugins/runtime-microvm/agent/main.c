@@ -42,6 +42,9 @@ static void handle_frame(const struct ctr_frame *f, char *payload) {
             ioctl(p->in, TIOCSWINSZ, &ws);
         }
         break;
+    case CTR_F_FILE:
+        store_file(payload, f->len);
+        break;
     case CTR_F_MOUNT:
         mount_all(payload, f->len);
         break;

@@ -15,7 +15,8 @@
 
 #define CTR_AGENT_PORT_NAME "ctr.agent"
 #define CTR_AGENT_ROOTFS_TAG "rootfs"
-#define CTR_AGENT_MAX_PAYLOAD (1u << 20)
+/* A frame's payload: room for a FILE frame of 16 MiB and its id. */
+#define CTR_AGENT_MAX_PAYLOAD ((16u << 20) + 4096)
 
 struct ctr_frame {
     uint32_t len;    /* payload bytes that follow */
@@ -33,7 +34,9 @@ enum ctr_frame_type {
     CTR_F_NETWORK = 6,  /* configure NICs: per NIC "ifname\0address\0prefix\0gateway\0" */
     CTR_F_RESIZE = 7,   /* a terminal's size: int32 rows, int32 columns */
     CTR_F_MOUNT = 8,    /* mounts, each "type\0source\0destination\0flags\0data\0"
-                         * (flags: comma-separated ro, nosuid, nodev, noexec) */
+                         * (flags: comma-separated ro, nosuid, nodev, noexec);
+                         * type "file": source names a FILE frame's bytes */
+    CTR_F_FILE = 9,     /* "id\0" then a file's bytes, for a "file" mount */
     /* guest -> host */
     CTR_F_READY = 64,   /* the agent is up and the rootfs mounted; payload: its version */
     CTR_F_STARTED = 65, /* payload: int32 pid in the guest */

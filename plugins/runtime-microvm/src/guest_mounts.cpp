@@ -1,5 +1,7 @@
 #include "guest_mounts.hpp"
 
+#include "sys/files.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -11,6 +13,8 @@ namespace microvm {
 namespace fs = std::filesystem;
 
 namespace {
+
+constexpr uintmax_t kMaxFileBytes = uintmax_t{16} << 20;
 
 // What the agent mounts itself, or what runtime.cpp copies in.
 bool provided_by_guest(const std::string& dest) {
@@ -64,8 +68,22 @@ ctr::Result<GuestMounts> plan_guest_mounts(const nlohmann::json& config, const f
             std::find(options.begin(), options.end(), "bind") == options.end())
             return ctr::make_error(CTR_E_INVALID_ARGUMENT, "runtime-microvm cannot mount a " + type + " at " + dest);
         std::error_code ec;
+        if (ro && fs::is_regular_file(source, ec)) {
+            // A read-only file (--init's tini, a config file): its bytes go to the
+            // guest, which mounts them read-only; the host's file is never shared.
+            auto size = fs::file_size(source, ec);
+            if (ec || size > kMaxFileBytes)
+                return ctr::make_error(CTR_E_INVALID_ARGUMENT, "runtime-microvm copies files of at most 16 MiB into a VM: " + source + " (for " + dest + ")");
+            auto bytes = ctr::sys::read_file(source);
+            if (!bytes) return ctr::make_error(CTR_E_INVALID_ARGUMENT, "read " + source + " (for " + dest + "): " + bytes.error().message);
+            std::string id = std::to_string(out.files.size());
+            out.files.push_back(id + std::string(1, '\0') + *bytes);
+            for (const auto& s : {std::string("file"), id, dest, flags, std::string()}) put(s);
+            continue;
+        }
         if (!fs::is_directory(source, ec))
-            return ctr::make_error(CTR_E_INVALID_ARGUMENT, "runtime-microvm shares directories only, and " + source + " (for " + dest + ") is not one");
+            return ctr::make_error(CTR_E_INVALID_ARGUMENT, "runtime-microvm shares directories and read-only files only, and " + source +
+                                                               " (for " + dest + ") is neither");
         fs::path shared = source;
         if (ro) {
             auto view = CTR_TRY(ReadOnlyView::make(source, vm_dir / ("ro" + std::to_string(out.shares.size()))));

@@ -1,7 +1,8 @@
 // The container's mounts as the guest makes them. The host's OCI spec lists
 // bind mounts of host paths and tmpfs mounts; a guest cannot see host paths,
 // so each bind-mounted directory (a volume) is shared by a virtiofsd of its
-// own and mounted by the agent, and each tmpfs is made by the agent. The
+// own and mounted by the agent, a read-only file is sent over and mounted
+// read-only by the agent, and each tmpfs is made by the agent. The
 // spec's /proc, /dev and /sys are the agent's; resolv.conf, hosts and
 // hostname are copied into the root (runtime.cpp).
 //
@@ -34,6 +35,7 @@ private:
 struct GuestMounts {
     std::vector<std::filesystem::path> shares;  // to share as vol0, vol1, ...
     std::vector<std::unique_ptr<ReadOnlyView>> views;
+    std::vector<std::string> files;  // FILE frames: "id\0bytes", sent before the MOUNT frame
     std::string payload;  // the agent's MOUNT frame; empty when none
 };
 

@@ -266,6 +266,7 @@ ctr::Result<json> Runtime::create(const json& req) {
     if (!vm) return ctr::make_error(static_cast<ctr_status>(vm.error().status), "runtime-microvm: " + vm.error().message);
     c->vm = std::move(*vm);
     // Frames are handled in order: volumes are mounted and NICs up before any process runs.
+    for (const auto& file : c->mounts.files) CTR_TRY_STATUS(c->vm->channel().send(CTR_F_FILE, 0, file));
     if (!c->mounts.payload.empty()) CTR_TRY_STATUS(c->vm->channel().send(CTR_F_MOUNT, 0, c->mounts.payload));
     if (!c->nics.empty()) CTR_TRY_STATUS(c->vm->channel().send(CTR_F_NETWORK, 0, network_payload(c->nics)));
     c->relay = CTR_TRY(ExecRelay::start(vc.dir, c->vm->channel()));

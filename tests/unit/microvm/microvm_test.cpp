@@ -116,7 +116,7 @@ TEST_CASE("microvm mount plan: volumes become shares, tmpfs stays in the guest, 
     json file = {{"mounts", {{{"destination", "/x"}, {"type", "bind"}, {"source", (d.path() / "file").string()}, {"options", {"rbind"}}}}}};
     auto refused = microvm::plan_guest_mounts(file, d.path() / "vm");
     REQUIRE(!refused);
-    CHECK(refused.error().message.find("shares directories only") != std::string::npos);
+    CHECK(refused.error().message.find("shares directories and read-only files only") != std::string::npos);
 }
 
 TEST_CASE("microvm kernel store: a kernel becomes current only after its boot test; previous and rollback; digests checked") {
