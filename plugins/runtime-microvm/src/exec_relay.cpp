@@ -9,6 +9,13 @@
 
 namespace microvm {
 
+namespace {
+
+// What an exec client may have waiting before it counts as gone.
+constexpr size_t kMaxQueued = size_t{64} << 20;
+
+}  // namespace
+
 ctr::Result<std::unique_ptr<ExecRelay>> ExecRelay::start(const std::filesystem::path& dir, Channel& vm) {
     auto listener = CTR_TRY(listen_in(dir, "exec.sock"));
     std::unique_ptr<ExecRelay> relay(new ExecRelay(vm, std::move(listener)));
@@ -24,11 +31,14 @@ ExecRelay::~ExecRelay() {
     {
         std::lock_guard lock(mu_);
         stopping_ = true;
-        for (auto& s : served_) s.client->channel.shutdown();
+        for (auto& s : served_) close(*s.client);
     }
     wake_write_.reset();  // the acceptor sees EOF
     if (acceptor_.joinable()) acceptor_.join();
-    for (auto& s : served_) s.thread.join();
+    for (auto& s : served_) {
+        s.reader.join();
+        s.writer.join();
+    }
 }
 
 void ExecRelay::accept_loop() {
@@ -47,15 +57,18 @@ void ExecRelay::accept_loop() {
                 ++it;
                 continue;
             }
-            it->thread.join();
+            it->reader.join();
+            it->writer.join();
             it = served_.erase(it);
         }
         auto done = std::make_shared<std::atomic<bool>>(false);
-        served_.push_back({client, std::thread([this, client, done] {
-                               serve(client);
-                               done->store(true);
-                           }),
-                           done});
+        std::thread writer([this, client] { write_out(client); });
+        std::thread reader([this, client, done] {
+            serve(client);
+            close(*client);  // the writer ends too
+            done->store(true);
+        });
+        served_.push_back({client, std::move(reader), std::move(writer), done});
     }
 }
 
@@ -72,12 +85,36 @@ void ExecRelay::serve(std::shared_ptr<Client> client) {
         uint32_t stream = client->stream;
         lock.unlock();
         if (stream == 0) continue;
-        if (f->type != CTR_F_RUN && f->type != CTR_F_STDIN && f->type != CTR_F_STDIN_EOF && f->type != CTR_F_SIGNAL) continue;
+        if (f->type != CTR_F_RUN && f->type != CTR_F_STDIN && f->type != CTR_F_STDIN_EOF && f->type != CTR_F_SIGNAL &&
+            f->type != CTR_F_RESIZE)
+            continue;
         (void)vm_.send(f->type, stream, f->payload);
     }
     // The client left: a process it still had goes too.
     std::lock_guard lock(mu_);
     if (client->stream && streams_.count(client->stream)) (void)vm_.send(CTR_F_SIGNAL, client->stream, ints_payload(SIGKILL));
+}
+
+void ExecRelay::close(Client& c) {
+    {
+        std::lock_guard lock(c.mu);
+        c.closed = true;
+    }
+    c.cv.notify_all();
+    c.channel.shutdown();
+}
+
+void ExecRelay::write_out(std::shared_ptr<Client> client) {
+    for (;;) {
+        std::unique_lock lock(client->mu);
+        client->cv.wait(lock, [&] { return client->closed || !client->out.empty(); });
+        if (client->out.empty()) return;  // closed, all written
+        Frame f = std::move(client->out.front());
+        client->out.pop_front();
+        client->queued -= f.payload.size();
+        lock.unlock();
+        if (!client->channel.send(f.type, 0, f.payload)) return;
+    }
 }
 
 void ExecRelay::deliver(const Frame& f) {
@@ -89,7 +126,18 @@ void ExecRelay::deliver(const Frame& f) {
         client = it->second;
         if (f.type == CTR_F_EXIT || f.type == CTR_F_FAILED) streams_.erase(it);
     }
-    (void)client->channel.send(f.type, 0, f.payload);
+    std::unique_lock lock(client->mu);
+    if (client->closed) return;
+    if (client->queued + f.payload.size() > kMaxQueued) {
+        lock.unlock();
+        close(*client);  // it does not read: it goes, and its process with it
+        (void)vm_.send(CTR_F_SIGNAL, f.stream, ints_payload(SIGKILL));
+        return;
+    }
+    client->queued += f.payload.size();
+    client->out.push_back(Frame{f.type, 0, f.payload});
+    lock.unlock();
+    client->cv.notify_one();
 }
 
 ctr::Result<ctr::sys::UniqueFd> connect_relay(const std::filesystem::path& dir) { return connect_in(dir, "exec.sock"); }

@@ -13,6 +13,8 @@
 
 #include <filesystem>
 #include <atomic>
+#include <condition_variable>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -29,13 +31,24 @@ public:
     void deliver(const Frame& f);
 
 private:
+    // A connection. Frames for it are queued and written by a thread of its
+    // own, so that a client that stops reading never stalls the VM's
+    // reader (and with it every other process's output); past a bound, the
+    // client is dropped and its process killed.
     struct Client {
         Channel channel;
         uint32_t stream = 0;
+        std::mutex mu;
+        std::condition_variable cv;
+        std::deque<Frame> out;
+        size_t queued = 0;
+        bool closed = false;
     };
     ExecRelay(Channel& vm, ctr::sys::UniqueFd listener) : vm_(vm), listener_(std::move(listener)) {}
     void accept_loop();
     void serve(std::shared_ptr<Client> client);
+    void write_out(std::shared_ptr<Client> client);
+    static void close(Client& c);
 
     Channel& vm_;
     ctr::sys::UniqueFd listener_, wake_read_, wake_write_;
@@ -45,7 +58,7 @@ private:
     // One per connection; finished ones are joined as new ones come.
     struct Served {
         std::shared_ptr<Client> client;
-        std::thread thread;
+        std::thread reader, writer;
         std::shared_ptr<std::atomic<bool>> done;
     };
     std::vector<Served> served_;
