@@ -32,13 +32,13 @@ void die(const char *what) {
     power_off();
 }
 
-int write_all(int fd, const void *buf, size_t len) {
-    const char *p = buf;
+/* All of len bytes, through EINTR and, on a non-blocking fd, EAGAIN. */
+static int transfer_all(int fd, char *p, size_t len, int writing) {
     while (len > 0) {
-        ssize_t n = write(fd, p, len);
+        ssize_t n = writing ? write(fd, p, len) : read(fd, p, len);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0 && errno == EAGAIN) {
-            struct pollfd pfd = {fd, POLLOUT, 0};
+            struct pollfd pfd = {fd, (short)(writing ? POLLOUT : POLLIN), 0};
             poll(&pfd, 1, -1);
             continue;
         }
@@ -49,22 +49,9 @@ int write_all(int fd, const void *buf, size_t len) {
     return 0;
 }
 
-int read_all(int fd, void *buf, size_t len) {
-    char *p = buf;
-    while (len > 0) {
-        ssize_t n = read(fd, p, len);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0 && errno == EAGAIN) {
-            struct pollfd pfd = {fd, POLLIN, 0};
-            poll(&pfd, 1, -1);
-            continue;
-        }
-        if (n <= 0) return -1;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
+int write_all(int fd, const void *buf, size_t len) { return transfer_all(fd, (char *)buf, len, 1); }
+
+int read_all(int fd, void *buf, size_t len) { return transfer_all(fd, buf, len, 0); }
 
 void send_frame(uint32_t type, uint32_t stream, const void *payload, uint32_t len) {
     struct ctr_frame f = {len, type, stream};
