@@ -382,8 +382,7 @@ ctr::Result<json> Runtime::remove(const json& req) {
             // when the channel closed; what is left is on disk.
             CTR_TRY_STATUS(check_id(id));
             auto cgroup = ctr::sys::read_file(vm_dir(id) / "cgroup");
-            if (cgroup && !cgroup->empty())
-                if (auto cg = VmCgroup::create(*cgroup)) cg->remove();
+            if (cgroup && !cgroup->empty()) VmCgroup::existing(*cgroup).remove();
             remove_vm_dir(vm_dir(id));
             return json();  // idempotent
         }

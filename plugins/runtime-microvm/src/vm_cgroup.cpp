@@ -23,19 +23,33 @@ bool is_cgroup(const fs::path& p, long magic) {
     return ::statfs(p.c_str(), &s) == 0 && static_cast<long>(s.f_type) == magic;
 }
 
-}  // namespace
-
-ctr::Result<VmCgroup> VmCgroup::create(const std::string& path) {
-    VmCgroup cg;
-    if (path.empty()) return cg;
+// The directories of `path` in each hierarchy stats reads.
+std::vector<fs::path> dirs_of(const std::string& path) {
+    std::vector<fs::path> dirs;
+    if (path.empty()) return dirs;
     const fs::path root = "/sys/fs/cgroup";
     std::vector<fs::path> bases;
     if (is_cgroup(root, CGROUP2_SUPER_MAGIC)) bases.push_back(root);
     else
         for (const char* c : {"memory", "pids", "cpu", "cpuacct", "blkio"})
             if (!fs::is_symlink(root / c) && is_cgroup(root / c, CGROUP_SUPER_MAGIC)) bases.push_back(root / c);
-    for (const auto& base : bases) {
-        fs::path dir = base / fs::path(path).relative_path();
+    for (const auto& base : bases) dirs.push_back(base / fs::path(path).relative_path());
+    return dirs;
+}
+
+}  // namespace
+
+VmCgroup VmCgroup::existing(const std::string& path) {
+    VmCgroup cg;
+    std::error_code ec;
+    for (const auto& dir : dirs_of(path))
+        if (fs::is_directory(dir, ec)) cg.dirs_.push_back(dir);
+    return cg;
+}
+
+ctr::Result<VmCgroup> VmCgroup::create(const std::string& path) {
+    VmCgroup cg;
+    for (const auto& dir : dirs_of(path)) {
         std::error_code ec;
         fs::create_directories(dir, ec);
         if (ec) return ctr::make_error(CTR_E_INTERNAL, "cgroup " + dir.string() + ": " + ec.message());

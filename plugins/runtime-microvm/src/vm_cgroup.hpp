@@ -19,6 +19,8 @@ public:
     VmCgroup() = default;
     // Makes the cgroup at `path` (e.g. "/container-123/ID") in each hierarchy.
     static ctr::Result<VmCgroup> create(const std::string& path);
+    // The cgroup at `path` as it is (for a delete by another process); makes nothing.
+    static VmCgroup existing(const std::string& path);
     ~VmCgroup();
     VmCgroup(VmCgroup&& o) noexcept : dirs_(std::move(o.dirs_)) { o.dirs_.clear(); }
     VmCgroup& operator=(VmCgroup&& o) noexcept;
