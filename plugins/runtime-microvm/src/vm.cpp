@@ -24,7 +24,7 @@ namespace {
 // The guest's TSC runs at the host's rate under TCG and KVM alike. microvm
 // has neither HPET nor a PM timer to calibrate it against, and without this
 // hint about half of all emulated boots hang at "Unable to calibrate".
-long tsc_khz() {
+long read_tsc_khz() {
     std::ifstream in("/proc/cpuinfo");
     std::string line;
     while (std::getline(in, line))
@@ -33,6 +33,12 @@ long tsc_khz() {
             if (colon != std::string::npos) return static_cast<long>(std::stod(line.substr(colon + 1)) * 1000);
         }
     return 2400000;
+}
+
+// Read once per process: a shim boots one VM, a kernel tool one per test.
+long tsc_khz() {
+    static const long khz = read_tsc_khz();
+    return khz;
 }
 
 std::vector<std::string> qemu_argv(const VmConfig& c, const std::string& qemu) {

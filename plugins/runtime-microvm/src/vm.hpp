@@ -12,7 +12,6 @@
 
 #include <ctr/sdk/result.hpp>
 
-#include <atomic>
 #include <filesystem>
 #include <functional>
 #include <memory>
