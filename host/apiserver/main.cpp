@@ -11,6 +11,7 @@
 #include "apiserver/health.hpp"
 #include "apiserver/registry_auth.hpp"
 #include "apiserver/server.hpp"
+#include "base/fatal_log.hpp"
 #include "base/log.hpp"
 #include "build_config.hpp"
 #include "plugins/host_env.hpp"
@@ -90,6 +91,7 @@ int main(int argc, char** argv) {
     // [plugins.NAME] settings reach every plugin load: ours, the probes', the shims'.
     if (!cfg->plugin_settings.empty()) ::setenv(plugins::kSettingsEnv, cfg->plugin_settings.dump().c_str(), 1);
     log::add_file(daemon->log_file().string());
+    log::record_fatal_exits(daemon->log_file().string());
     if (!debug) spdlog::set_level(spdlog::level::from_str(cfg->log_level));
 
     auto store = store::Store::open(paths.lib_dir() / "state.db");
