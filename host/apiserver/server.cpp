@@ -74,6 +74,25 @@ void Server::stop() {
     ioc_.stop();
 }
 
+namespace {
+
+// Runs a handler's continuation (a stream, an upgrade, an `after`) on the
+// session thread. Those run past dispatch's catch, and an exception escaping
+// a detached thread would end the daemon: it is logged instead, and the
+// connection ends.
+template <typename F>
+bool guarded(const std::string& target, F&& f) {
+    try {
+        f();
+        return true;
+    } catch (const std::exception& e) {
+        spdlog::error("{}: internal error: {}", target, e.what());
+        return false;
+    }
+}
+
+}  // namespace
+
 void Server::session(Socket sock) {
     boost::beast::flat_buffer buf;
     for (;;) {
@@ -112,7 +131,7 @@ void Server::session(Socket sock) {
             if (ec) break;
             auto pending = buf.data();
             std::string leftover(static_cast<const char*>(pending.data()), pending.size());
-            reply->upgrade(sock.native_handle(), std::move(leftover));
+            guarded(target, [&] { reply->upgrade(sock.native_handle(), std::move(leftover)); });
             break;  // the connection was the attach stream's
         }
         if (reply && reply->stream) {
@@ -128,8 +147,8 @@ void Server::session(Socket sock) {
                 asio::write(sock, http::make_chunk(asio::buffer(data.data(), data.size())), wec);
                 return !wec;
             };
-            reply->stream(write);
-            asio::write(sock, http::make_chunk_last(), ec);
+            // Without the last chunk the client sees the stream cut short.
+            if (guarded(target, [&] { reply->stream(write); })) asio::write(sock, http::make_chunk_last(), ec);
             break;  // a stream ends its connection
         }
 
@@ -146,7 +165,7 @@ void Server::session(Socket sock) {
         res.keep_alive(keep_alive);
         res.prepare_payload();
         http::write(sock, res, ec);
-        if (reply && reply->after) reply->after();
+        if (reply && reply->after) guarded(target, [&] { reply->after(); });
         if (ec || !keep_alive) break;
     }
     boost::system::error_code ignored;
