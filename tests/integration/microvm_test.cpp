@@ -457,7 +457,7 @@ TEST_CASE("microvm: a VM container outlives a daemon killed with -9; a shim kill
     std::string id = run.out.substr(0, run.out.find('\n'));
     r.kill9();
     auto after = r.cli({"exec", "lasting", "echo", "still here"});  // a new daemon, the same VM
-    CHECK_MESSAGE(after.out == "still here\n", after.err);
+    CHECK_MESSAGE(after.out == "still here\n", after.err << "daemon log:\n" << r.daemon_log());
     CHECK(json::parse(r.cli({"inspect", "lasting"}).out)[0].value("state", "") == "running");
 
     auto shim = ctr::sys::read_file(r.path() / "var/lib/container/containers" / id / "shim.pid");

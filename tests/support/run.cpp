@@ -144,6 +144,11 @@ Run DaemonRoot::cli(const std::vector<std::string>& args, const std::vector<std:
     return run("host/container", full, env);
 }
 
+std::string DaemonRoot::daemon_log() const {
+    auto text = sys::read_file(path() / "var/log/container/apiserver.log");
+    return text ? *text : "";
+}
+
 int DaemonRoot::daemon_pid() const {
     std::ifstream in(path() / "run/container/apiserver.pid");
     int pid = 0;

@@ -47,6 +47,7 @@ public:
     int daemon_pid() const;  // from the pid file; 0 when none
     void start(const std::vector<std::string>& env = {});
     void kill9();            // SIGKILL to the daemon, then wait for it to be gone
+    std::string daemon_log() const;  // the daemon's log file, for failure messages
     // Removes the bridges, veths and nftables table that the root's network
     // state still names; answers how many networks and tables it found.
     int release_network_leftovers() const;
