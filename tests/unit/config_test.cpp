@@ -25,7 +25,9 @@ TEST_CASE("no file: the defaults") {
 }
 
 TEST_CASE("the shipped configs/config.toml parses to the defaults and documents every key") {
-    std::filesystem::path shipped = std::filesystem::path(std::getenv("CTR_SOURCE_ROOT")) / "configs/config.toml";
+    const char* source = std::getenv("CTR_SOURCE_ROOT");  // set by meson test
+    REQUIRE_MESSAGE(source != nullptr, "CTR_SOURCE_ROOT is not set: run this through `meson test`");
+    std::filesystem::path shipped = std::filesystem::path(source) / "configs/config.toml";
     auto c = load(shipped);
     REQUIRE_MESSAGE(c.has_value(), (c ? "" : c.error().message));
     ctr::config::SystemConfig defaults;
