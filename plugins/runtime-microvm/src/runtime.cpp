@@ -162,24 +162,68 @@ ctr::Result<std::shared_ptr<Runtime::Container>> Runtime::find(const std::string
     return it->second;
 }
 
-ctr::Result<json> Runtime::create(const json& req) {
-    std::string id = CTR_TRY(ctr::sdk::get_string(req, "id"));
-    CTR_TRY_STATUS(check_id(id));
-    std::string bundle = CTR_TRY(ctr::sdk::get_string(req, "bundle"));
+// The VM for a container: its kernel, size, settings and NICs.
+ctr::Result<VmConfig> Runtime::vm_config(const json& config, const fs::path& rootfs, Container& c) {
+    auto kernel_dir = CTR_TRY(kernels_->current());
+    VmConfig vc;
+    vc.dir = vm_dir(c.id);
+    vc.kernel = kernel_dir / "vmlinuz";
+    vc.initramfs = CTR_TRY(kernels_->initramfs(kernel_dir, helper("container-vm-agent")));
+    vc.rootfs = rootfs;
+    VmSize size = vm_size(config, {static_cast<int>(settings_.value("memory_mib", 1024)), static_cast<int>(settings_.value("cpus", 1))});
+    vc.memory_mib = size.memory_mib;
+    vc.cpus = size.cpus;
+    c.memory_mib = size.memory_mib;
+    vc.accel = accel_;
+    vc.qemu = settings_.value("qemu", "qemu-system-x86_64");
+    vc.virtiofsd = settings_.value("virtiofsd", "/usr/lib/qemu/virtiofsd");
+    vc.boot_timeout_ms = static_cast<int>(settings_.value("boot_timeout_s", 120)) * 1000;
+    vc.tcg_tb_size_mib = static_cast<int>(settings_.value("tcg_tb_size_mib", 0));
+    // The network namespace the host wired (none for --network none or host).
+    for (const auto& ns : config.value("linux", json::object()).value("namespaces", json::array()))
+        if (ns.value("type", "") == "network" && ns.contains("path")) {
+            auto nics = wire_guest_nics(ns.value("path", ""));
+            if (!nics) return ctr::make_error(static_cast<ctr_status>(nics.error().status), "runtime-microvm: network: " + nics.error().message);
+            c.nics = std::move(*nics);
+        }
+    for (const auto& nic : c.nics) vc.nics.push_back({nic.tap.get(), nic.mac});
+    vc.kernel_args = settings_.value("kernel_args", "");
+    return vc;
+}
+
+// The container's pid on the host (signal_proxy.c): what it receives goes
+// to the guest's process.
+ctr::Status Runtime::spawn_signal_proxy(Container& c, const fs::path& rootfs) {
+    int p[2];
+    if (::pipe2(p, O_CLOEXEC) != 0) return ctr::make_error(CTR_E_INTERNAL, std::string("pipe: ") + std::strerror(errno));
+    ctr::sys::UniqueFd signals_read(p[0]), signals_write(p[1]);
+    ctr::sys::SpawnOptions so;
+    so.pass_fds = {{signals_write.get(), 3}};
+    c.proxy = CTR_TRY(ctr::sys::Child::spawn({helper("container-vm-signals").string(), fs::absolute(rootfs).string()}, so));
+    signals_write.reset();
+    (void)c.cgroup.add(c.proxy.pid());  // the daemon finds the cgroup through this pid
+    c.proxy_signals = std::move(signals_read);
+    Container* raw = &c;
+    c.signal_thread = std::thread([raw] {
+        unsigned char sig;
+        for (;;) {
+            ssize_t n = ::read(raw->proxy_signals.get(), &sig, 1);
+            if (n < 0 && errno == EINTR) continue;
+            // EOF: the proxy was killed (SIGKILL cannot reach us any other way).
+            int32_t s = n == 1 ? sig : SIGKILL;
+            if (raw->main->running()) (void)raw->vm->channel().send(CTR_F_SIGNAL, 0, ints_payload(s));
+            if (n != 1) return;
+        }
+    });
+    return ctr::ok();
+}
+
+// A container's process and stdio, from create's request and its spec.
+ctr::Result<std::shared_ptr<Runtime::Container>> Runtime::new_container(const json& req, const json& config, const std::string& id,
+                                                                         const std::string& bundle) {
     const bool terminal = CTR_TRY(ctr::sdk::get_bool(req, "terminal", false));
     auto console = CTR_TRY(ctr::sdk::get_opt_string(req, "console_socket"));
     if (terminal && !console) return ctr::make_error(CTR_E_INVALID_ARGUMENT, "a terminal needs \"console_socket\"");
-    {
-        std::lock_guard lock(mu_);
-        if (containers_.count(id)) return ctr::make_error(CTR_E_ALREADY_EXISTS, "container \"" + id + "\" already exists");
-    }
-    auto text = ctr::sys::read_file(fs::path(bundle) / "config.json");
-    if (!text) return ctr::make_error(CTR_E_NOT_FOUND, "no config.json in bundle \"" + bundle + "\"");
-    json config = json::parse(*text, nullptr, false);
-    if (!config.is_object()) return ctr::make_error(CTR_E_INVALID_ARGUMENT, "config.json in \"" + bundle + "\" is not a json object");
-    fs::path rootfs = config.value("root", json::object()).value("path", "rootfs");
-    if (rootfs.is_relative()) rootfs = fs::path(bundle) / rootfs;
-
     auto c = std::make_shared<Container>();
     c->id = id;
     c->bundle = bundle;
@@ -196,32 +240,28 @@ ctr::Result<json> Runtime::create(const json& req) {
         auto err = CTR_TRY(open_output(req, "stderr"));
         c->main = std::make_unique<GuestProcess>(std::move(out), std::move(err));
     }
+    return c;
+}
 
-    auto kernel_dir = CTR_TRY(kernels_->current());
+ctr::Result<json> Runtime::create(const json& req) {
+    std::string id = CTR_TRY(ctr::sdk::get_string(req, "id"));
+    CTR_TRY_STATUS(check_id(id));
+    std::string bundle = CTR_TRY(ctr::sdk::get_string(req, "bundle"));
+    {
+        std::lock_guard lock(mu_);
+        if (containers_.count(id)) return ctr::make_error(CTR_E_ALREADY_EXISTS, "container \"" + id + "\" already exists");
+    }
+    auto text = ctr::sys::read_file(fs::path(bundle) / "config.json");
+    if (!text) return ctr::make_error(CTR_E_NOT_FOUND, "no config.json in bundle \"" + bundle + "\"");
+    json config = json::parse(*text, nullptr, false);
+    if (!config.is_object()) return ctr::make_error(CTR_E_INVALID_ARGUMENT, "config.json in \"" + bundle + "\" is not a json object");
+    fs::path rootfs = config.value("root", json::object()).value("path", "rootfs");
+    if (rootfs.is_relative()) rootfs = fs::path(bundle) / rootfs;
+
+    auto c = CTR_TRY(new_container(req, config, id, bundle));
+
     CTR_TRY_STATUS(copy_etc_files(config, rootfs));
-    VmConfig vc;
-    vc.dir = vm_dir(id);
-    vc.kernel = kernel_dir / "vmlinuz";
-    vc.initramfs = CTR_TRY(kernels_->initramfs(kernel_dir, helper("container-vm-agent")));
-    vc.rootfs = rootfs;
-    VmSize size = vm_size(config, {static_cast<int>(settings_.value("memory_mib", 1024)), static_cast<int>(settings_.value("cpus", 1))});
-    vc.memory_mib = size.memory_mib;
-    vc.cpus = size.cpus;
-    c->memory_mib = size.memory_mib;
-    vc.accel = accel_;
-    vc.qemu = settings_.value("qemu", "qemu-system-x86_64");
-    vc.virtiofsd = settings_.value("virtiofsd", "/usr/lib/qemu/virtiofsd");
-    vc.boot_timeout_ms = static_cast<int>(settings_.value("boot_timeout_s", 120)) * 1000;
-    vc.tcg_tb_size_mib = static_cast<int>(settings_.value("tcg_tb_size_mib", 0));
-    // The network namespace the host wired (none for --network none or host).
-    for (const auto& ns : config.value("linux", json::object()).value("namespaces", json::array()))
-        if (ns.value("type", "") == "network" && ns.contains("path")) {
-            auto nics = wire_guest_nics(ns.value("path", ""));
-            if (!nics) return ctr::make_error(static_cast<ctr_status>(nics.error().status), "runtime-microvm: network: " + nics.error().message);
-            c->nics = std::move(*nics);
-        }
-    for (const auto& nic : c->nics) vc.nics.push_back({nic.tap.get(), nic.mac});
-    vc.kernel_args = settings_.value("kernel_args", "");
+    VmConfig vc = CTR_TRY(vm_config(config, rootfs, *c));
     remove_vm_dir(vc.dir);  // a shim killed outright leaves its VM dir behind
     CTR_TRY_STATUS(ctr::sys::make_dirs(vc.dir, 0700));
     const std::string cgroup_path = config.value("linux", json::object()).value("cgroupsPath", "");
@@ -260,7 +300,7 @@ ctr::Result<json> Runtime::create(const json& req) {
         vc,
         [raw](Frame&& f) {
             if (f.stream == 0) raw->main->handle(f);
-            else if (raw->relay) raw->relay->deliver(f);
+            else raw->deliver_to_relay(f);
         },
         [raw] { raw->main->lost(); });
     if (!vm) return ctr::make_error(static_cast<ctr_status>(vm.error().status), "runtime-microvm: " + vm.error().message);
@@ -269,28 +309,13 @@ ctr::Result<json> Runtime::create(const json& req) {
     for (const auto& file : c->mounts.files) CTR_TRY_STATUS(c->vm->channel().send(CTR_F_FILE, 0, file));
     if (!c->mounts.payload.empty()) CTR_TRY_STATUS(c->vm->channel().send(CTR_F_MOUNT, 0, c->mounts.payload));
     if (!c->nics.empty()) CTR_TRY_STATUS(c->vm->channel().send(CTR_F_NETWORK, 0, network_payload(c->nics)));
-    c->relay = CTR_TRY(ExecRelay::start(vc.dir, c->vm->channel()));
+    {
+        auto relay = CTR_TRY(ExecRelay::start(vc.dir, c->vm->channel()));
+        std::lock_guard lock(c->relay_mu);
+        c->relay = std::move(relay);
+    }
 
-    int p[2];
-    if (::pipe2(p, O_CLOEXEC) != 0) return ctr::make_error(CTR_E_INTERNAL, std::string("pipe: ") + std::strerror(errno));
-    ctr::sys::UniqueFd signals_read(p[0]), signals_write(p[1]);
-    ctr::sys::SpawnOptions so;
-    so.pass_fds = {{signals_write.get(), 3}};
-    c->proxy = CTR_TRY(ctr::sys::Child::spawn({helper("container-vm-signals").string(), fs::absolute(rootfs).string()}, so));
-    signals_write.reset();
-    (void)c->cgroup.add(c->proxy.pid());  // the daemon finds the cgroup through this pid
-    c->proxy_signals = std::move(signals_read);
-    c->signal_thread = std::thread([raw] {
-        unsigned char sig;
-        for (;;) {
-            ssize_t n = ::read(raw->proxy_signals.get(), &sig, 1);
-            if (n < 0 && errno == EINTR) continue;
-            // EOF: the proxy was killed (SIGKILL cannot reach us any other way).
-            int32_t s = n == 1 ? sig : SIGKILL;
-            if (raw->main->running()) (void)raw->vm->channel().send(CTR_F_SIGNAL, 0, ints_payload(s));
-            if (n != 1) return;
-        }
-    });
+    CTR_TRY_STATUS(spawn_signal_proxy(*c, rootfs));
     undo.dir.clear();
     pid_t pid = c->proxy.pid();
     {
@@ -361,7 +386,14 @@ ctr::Result<json> Runtime::wait(const json& req) {
 void Runtime::teardown(Container& c) {
     c.proxy.stop(0);
     if (c.signal_thread.joinable()) c.signal_thread.join();
-    c.relay.reset();
+    {
+        std::unique_ptr<ExecRelay> relay;
+        {
+            std::lock_guard lock(c.relay_mu);
+            relay = std::move(c.relay);
+        }
+        relay.reset();  // outside the lock: it joins its client threads
+    }
     c.terminal.reset();  // its relay uses the VM's channel
     c.stdin.reset();     // and so does this
     c.vm.reset();  // powers off, joins its reader

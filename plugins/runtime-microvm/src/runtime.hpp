@@ -61,7 +61,14 @@ private:
         GuestMounts mounts;          // read-only views unmounted after QEMU is gone
         VmCgroup cgroup;  // declared before the VM: removed after its processes are gone
         std::unique_ptr<Vm> vm;
+        // Set once the VM is up and taken away at teardown, while the VM's
+        // reader thread may be handing it a frame: guarded.
+        std::mutex relay_mu;
         std::unique_ptr<ExecRelay> relay;
+        void deliver_to_relay(const Frame& f) {
+            std::lock_guard lock(relay_mu);
+            if (relay) relay->deliver(f);
+        }
         ctr::sys::Child proxy;
         ctr::sys::UniqueFd proxy_signals;
         std::thread signal_thread;
@@ -83,6 +90,9 @@ private:
     std::filesystem::path helper(const std::string& name) const;
     ctr::Result<std::shared_ptr<Container>> find(const std::string& id);
     void teardown(Container& c);
+    ctr::Result<std::shared_ptr<Container>> new_container(const json& req, const json& config, const std::string& id, const std::string& bundle);
+    ctr::Result<VmConfig> vm_config(const json& config, const std::filesystem::path& rootfs, Container& c);
+    ctr::Status spawn_signal_proxy(Container& c, const std::filesystem::path& rootfs);
 
     json settings_;
     Accel accel_;
