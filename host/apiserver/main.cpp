@@ -72,6 +72,10 @@ int main(int argc, char** argv) {
         return app.exit(e);
     }
     log::init("container-apiserver", debug);
+    // A peer that leaves mid-write (a client, a shim, a helper on a pipe)
+    // must cost its one request an EPIPE, not end the daemon silently.
+    // Children get the default back (sys::spawn).
+    std::signal(SIGPIPE, SIG_IGN);
 
     auto daemon = std::make_unique<apiserver::Daemon>(Paths(root));
     const Paths& paths = daemon->paths;

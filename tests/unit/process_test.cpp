@@ -2,6 +2,9 @@
 
 #include <doctest/doctest.h>
 
+#include <csignal>
+#include <string>
+
 using ctr::sys::run_capture;
 
 TEST_CASE("run_capture collects stdout and the exit code") {
@@ -39,4 +42,14 @@ TEST_CASE("run_capture reports signals and kills at the deadline") {
     auto missing = run_capture({"/no/such/binary"}, 1000);
     REQUIRE_FALSE(missing.has_value());
     CHECK(missing.error().status == CTR_E_NOT_FOUND);
+}
+
+TEST_CASE("a child does not inherit an ignored SIGPIPE (the daemon ignores it)") {
+    auto before = std::signal(SIGPIPE, SIG_IGN);
+    auto r = run_capture({"/bin/sh", "-c", "grep SigIgn /proc/self/status"}, 5000);
+    std::signal(SIGPIPE, before);
+    REQUIRE(r.has_value());
+    auto hex = r->out.substr(r->out.find(':') + 1);
+    unsigned long long ignored = std::stoull(hex, nullptr, 16);
+    CHECK((ignored & (1ULL << (SIGPIPE - 1))) == 0);
 }

@@ -72,7 +72,13 @@ Result<pid_t> spawn(const std::vector<std::string>& argv, const SpawnOptions& o)
     sigset_t none;
     sigemptyset(&none);
     posix_spawnattr_setsigmask(&attr, &none);
-    short flags = POSIX_SPAWN_SETSIGMASK;
+    // A signal ignored here (the daemon ignores SIGPIPE) would stay ignored
+    // across the exec: `yes | head` in a container would never end.
+    sigset_t defaults;
+    sigemptyset(&defaults);
+    sigaddset(&defaults, SIGPIPE);
+    posix_spawnattr_setsigdefault(&attr, &defaults);
+    short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
     if (o.new_session) flags |= POSIX_SPAWN_SETSID;
     posix_spawnattr_setflags(&attr, flags);
 
