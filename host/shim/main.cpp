@@ -36,6 +36,7 @@
 #include "plugins/host_env.hpp"
 #include "plugins/registry.hpp"
 #include "sys/files.hpp"
+#include "sys/io.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -70,7 +71,9 @@ int fail(const std::string& message, int code = kExitEngine) {
 void report(int fd, const nlohmann::json& j) {
     if (fd < 0) return;
     std::string s = j.dump();
-    if (::write(fd, s.data(), s.size()) < 0) { /* the daemon went away: nothing to tell */ }
+    // The daemon may be gone (killed): then there is nobody to tell, and
+    // its closed pipe must not end us with a SIGPIPE.
+    (void)ctr::sys::write_all_nosignal(fd, s);
     ::close(fd);
 }
 

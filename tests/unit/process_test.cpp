@@ -1,9 +1,11 @@
+#include "sys/io.hpp"
 #include "sys/process.hpp"
 
 #include <doctest/doctest.h>
 
 #include <csignal>
 #include <string>
+#include <unistd.h>
 
 using ctr::sys::run_capture;
 
@@ -52,4 +54,16 @@ TEST_CASE("a child does not inherit an ignored SIGPIPE (the daemon ignores it)")
     auto hex = r->out.substr(r->out.find(':') + 1);
     unsigned long long ignored = std::stoull(hex, nullptr, 16);
     CHECK((ignored & (1ULL << (SIGPIPE - 1))) == 0);
+}
+
+TEST_CASE("write_all_nosignal: a pipe whose reader is gone gives false, and this process lives on") {
+    int p[2];
+    REQUIRE(::pipe(p) == 0);
+    ::close(p[0]);
+    CHECK_FALSE(ctr::sys::write_all_nosignal(p[1], "nobody reads this"));
+    CHECK(errno == EPIPE);
+    sigset_t pending;
+    sigpending(&pending);
+    CHECK(sigismember(&pending, SIGPIPE) == 0);  // taken, not left for later
+    ::close(p[1]);
 }
