@@ -16,7 +16,12 @@ cleanup() {
   # --all: its containers stop and the default network (bridge, rules) goes.
   "$ctr" --root "$work/root" system stop --all >/dev/null 2>&1 || true
   # It closes its database after its socket goes: let it finish before the rm.
-  for _ in $(seq 100); do [ -n "$daemon" ] && [ -e "/proc/$daemon" ] && ! grep -q '^State:.*Z' "/proc/$daemon/status" 2>/dev/null || break; sleep 0.05; done
+  # A zombie has ended once it has no other thread left (task/ lists them).
+  for _ in $(seq 100); do
+    [ -n "$daemon" ] && [ -e "/proc/$daemon" ] || break
+    grep -q '^State:.*Z' "/proc/$daemon/status" 2>/dev/null && [ "$(ls "/proc/$daemon/task" 2>/dev/null | wc -l)" -le 1 ] && break
+    sleep 0.05
+  done
   # wait reports the kill (143); under set -e that would skip the rm below.
   if [ -n "$registry_pid" ]; then kill "$registry_pid" 2>/dev/null; wait "$registry_pid" 2>/dev/null || true; fi
   rm -rf "$work"

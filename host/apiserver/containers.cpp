@@ -7,6 +7,7 @@
 #include "plugins/call.hpp"
 #include "plugins/host_env.hpp"
 #include "sys/files.hpp"
+#include "sys/process.hpp"
 #include "sys/spawn.hpp"
 
 #include <spdlog/spdlog.h>
@@ -78,14 +79,9 @@ std::optional<json> read_exit(const fs::path& dir) {
     return j;
 }
 
-// A process that exists and is not a zombie (this host's PID 1 may be slow to reap).
-bool alive(std::optional<int64_t> pid) {
-    if (!pid || *pid <= 0 || ::kill(static_cast<pid_t>(*pid), 0) != 0) return false;
-    auto stat = sys::read_file("/proc/" + std::to_string(*pid) + "/stat");
-    if (!stat) return false;
-    auto close = stat->rfind(')');
-    return close == std::string::npos || close + 2 >= stat->size() || (*stat)[close + 2] != 'Z';
-}
+// A process that has not ended (sys::process_ended: a zombie this host's
+// PID 1 is slow to reap has ended; one whose threads still exit has not).
+bool alive(std::optional<int64_t> pid) { return pid && *pid > 0 && !sys::process_ended(static_cast<pid_t>(*pid)); }
 
 }  // namespace
 

@@ -35,6 +35,7 @@ Run run(const std::string& binary, const std::vector<std::string>& args, const s
 }  // namespace ctr::test
 
 #include "sys/files.hpp"
+#include "sys/process.hpp"
 #include "sys/unique_fd.hpp"
 
 #include <arpa/inet.h>
@@ -162,14 +163,8 @@ void DaemonRoot::start(const std::vector<std::string>& env) {
 }
 
 namespace {
-// Gone: no such process, or a zombie nobody reaped yet.
-bool gone(int pid) {
-    if (::kill(pid, 0) != 0) return true;
-    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    auto close = stat.rfind(')');
-    return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] == 'Z';
-}
+// Gone: every thread of it, with its fds (its listening socket) closed.
+bool gone(int pid) { return sys::process_ended(pid); }
 }  // namespace
 
 void DaemonRoot::kill9() {

@@ -1,10 +1,15 @@
+#include "sys/files.hpp"
 #include "sys/io.hpp"
 #include "sys/process.hpp"
 
 #include <doctest/doctest.h>
 
+#include <chrono>
 #include <csignal>
 #include <string>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <thread>
 #include <unistd.h>
 
 using ctr::sys::run_capture;
@@ -66,4 +71,39 @@ TEST_CASE("write_all_nosignal: a pipe whose reader is gone gives false, and this
     sigpending(&pending);
     CHECK(sigismember(&pending, SIGPIPE) == 0);  // taken, not left for later
     ::close(p[1]);
+}
+
+namespace {
+char state_of(pid_t pid) {
+    auto stat = ctr::sys::read_file("/proc/" + std::to_string(pid) + "/stat");
+    if (!stat) return '?';
+    auto close = stat->rfind(')');
+    return close != std::string::npos && close + 2 < stat->size() ? (*stat)[close + 2] : '?';
+}
+}  // namespace
+
+TEST_CASE("process_ended: not while any thread runs, even when the leader shows as a zombie; yes before the reap") {
+    int go[2];
+    REQUIRE(::pipe(go) == 0);
+    pid_t pid = ::fork();
+    if (pid == 0) {
+        // A thread that lives on until told, and a leader thread that ends now.
+        std::thread([fd = go[0]] {
+            char c;
+            [[maybe_unused]] auto n = ::read(fd, &c, 1);
+            ::syscall(SYS_exit_group, 0);
+        }).detach();
+        ::syscall(SYS_exit, 0);
+    }
+    ::close(go[0]);
+    for (int i = 0; i < 500 && state_of(pid) != 'Z'; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    REQUIRE(state_of(pid) == 'Z');  // the leader is a zombie...
+    CHECK_FALSE(ctr::sys::process_ended(pid));  // ...and the process has not ended
+    CHECK(::write(go[1], "x", 1) == 1);
+    bool ended = false;
+    for (int i = 0; i < 500 && !(ended = ctr::sys::process_ended(pid)); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    CHECK(ended);  // ended, though not reaped yet
+    CHECK(::waitpid(pid, nullptr, 0) == pid);
+    CHECK(ctr::sys::process_ended(pid));
+    ::close(go[1]);
 }

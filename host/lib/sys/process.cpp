@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -90,6 +91,24 @@ Result<Captured> run_capture(const std::vector<std::string>& argv, const RunOpti
     }
     result.status = decode(wait_child(pid));
     return result;
+}
+
+bool process_ended(pid_t pid) {
+    if (pid <= 0) return true;
+    // A pidfd polls readable once the whole thread group has exited.
+    UniqueFd fd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+    if (fd.valid()) {
+        pollfd p{fd.get(), POLLIN, 0};
+        return ::poll(&p, 1, 0) == 1;
+    }
+    if (errno == ESRCH) return true;
+    // No pidfds here (before Linux 5.3): the leader's state, which is right
+    // but for the moment while a killed process's threads exit.
+    if (::kill(pid, 0) != 0) return errno == ESRCH;
+    auto stat = read_file("/proc/" + std::to_string(pid) + "/stat");
+    if (!stat) return true;
+    auto close = stat->rfind(')');
+    return close != std::string::npos && close + 2 < stat->size() && (*stat)[close + 2] == 'Z';
 }
 
 }  // namespace ctr::sys

@@ -5,6 +5,7 @@
 #include <ctr/sdk/result.hpp>
 
 #include <string>
+#include <sys/types.h>
 #include <vector>
 
 namespace ctr::sys {
@@ -40,5 +41,12 @@ inline Result<Captured> run_capture(const std::vector<std::string>& argv, int ti
     o.timeout_ms = timeout_ms;
     return run_capture(argv, o);
 }
+
+// Whether a process (any, not only ours) has ended: all of its threads, so
+// that its fds are closed. A zombie nobody has reaped yet has ended. Its
+// leader's state alone does not say: a killed multi-threaded process shows
+// as a zombie while other threads still exit, holding its fds (a daemon's
+// listening socket, which goes on taking connections meanwhile).
+bool process_ended(pid_t pid);
 
 }  // namespace ctr::sys
