@@ -76,7 +76,11 @@ ctr::Result<std::unique_ptr<Ingest>> ContentStore::begin(const std::string& dige
             return io_error("lock ingest", p);
         }
     }
-    if (has(digest)) {  // it finished while we waited
+    if (has(digest)) {
+        // It finished while we waited, or just before our open, which then
+        // made a new, empty ingest file: nothing is left to resume, so the
+        // path goes (with the lock held, no writer can be using it).
+        ::unlink(p.c_str());
         ::close(fd);
         return std::unique_ptr<Ingest>();
     }

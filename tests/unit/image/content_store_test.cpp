@@ -69,3 +69,18 @@ TEST_CASE("two writers of one blob take turns; the second finds it done") {
     second.join();
     CHECK(store.has(digest));
 }
+
+TEST_CASE("a writer that comes just after the commit finds the blob there and leaves no ingest file behind") {
+    ctr::test::ScratchDir d;
+    ContentStore store(d.path());
+    REQUIRE(store.init());
+    std::string data = "committed a moment ago";
+    std::string digest = sha256_of(data);
+    REQUIRE(store.put(digest, data));
+    // As a concurrent pull that checked has() before that commit and opens
+    // its ingest file after it: its open makes a new, empty file.
+    auto late = store.begin(digest);
+    REQUIRE(late.has_value());
+    CHECK(*late == nullptr);
+    CHECK(std::filesystem::is_empty(d.path() / "ingest"));
+}
