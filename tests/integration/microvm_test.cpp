@@ -15,6 +15,7 @@
 
 #include <chrono>
 #include <csignal>
+#include <fstream>
 #include <thread>
 #include <unistd.h>
 
@@ -412,7 +413,7 @@ TEST_CASE("microvm: runtime-microvm passes the runtime conformance suite") {
     CHECK(res.out.find("FAIL") == std::string::npos);
 }
 
-TEST_CASE("microvm: volumes are shared both ways, a read-only one stays read-only even to root in the guest, tmpfs mounts are made") {
+TEST_CASE("microvm: volumes are shared both ways, a read-only one stays read-only even to root in the guest, tmpfs mounts are made, files are shared alone") {
     if (geteuid() != 0 || !have_qemu()) return;
     DaemonRoot r;
     ScratchDir dirs;
@@ -434,15 +435,29 @@ TEST_CASE("microvm: volumes are shared both ways, a read-only one stays read-onl
     CHECK(ctr::sys::read_file(r.path() / "var/lib/container/volumes/keep/_data/n.txt").value() == "named\n");
     // The next VM sees what the last one left in the named volume.
     CHECK(r.cli({"run", "--rm", "--runtime", "microvm", "-v", "keep:/named", shared().image, "cat", "/named/n.txt"}).out == "named\n");
-    // A read-only file is sent into the VM (so --init works); a writable one cannot be shared: a clear error, nothing made.
+    // A read-only file is sent into the VM (so --init works).
     auto init = r.cli({"run", "--rm", "--runtime", "microvm", "--init", "-v", (dirs.path() / "rw/in.txt").string() + ":/etc/app.conf:ro",
                        shared().image, "sh", "-c", "cat /etc/app.conf; cat /proc/1/cmdline | /bin/busybox tr '\\0' ' '; echo; echo x > /etc/app.conf || echo refused"});
     INFO(init.err);
     CHECK(init.out.rfind("host rw\n/sbin/container-init -- sh", 0) == 0);
     CHECK(init.out.find("\nrefused\n") != std::string::npos);
-    auto file = r.cli({"run", "--rm", "--runtime", "microvm", "-v", (dirs.path() / "rw/in.txt").string() + ":/in.txt", shared().image, "true"});
-    CHECK(file.code == 125);
-    CHECK(file.err.find("shares directories and read-only files only") != std::string::npos);
+    // A writable file is shared alone: written through, and none of its
+    // siblings (out.txt) in sight. A large read-only one is shared alone too,
+    // read-only even after a remount.
+    {
+        std::ofstream big(dirs.path() / "ro/big.bin", std::ios::binary);
+        big.seekp((17 << 20) - 1);
+        big.put('\0');
+    }
+    auto file = r.cli({"run", "--rm", "--runtime", "microvm", "-v", (dirs.path() / "rw/in.txt").string() + ":/etc/app.conf", "-v",
+                       (dirs.path() / "ro/big.bin").string() + ":/big.bin:ro", shared().image, "sh", "-c",
+                       "cat /etc/app.conf; echo appended >> /etc/app.conf; /bin/busybox ls -A /run/.container-files/vol0; "
+                       "/bin/busybox wc -c < /big.bin; /bin/busybox mount -o remount,rw /big.bin; echo x >> /big.bin 2>/dev/null || echo big-ro"});
+    INFO(file.err);
+    CHECK(file.code == 0);
+    CHECK(file.out == "host rw\nfile\n17825792\nbig-ro\n");
+    CHECK(ctr::sys::read_file(dirs.path() / "rw/in.txt").value() == "host rw\nappended\n");
+    CHECK(fs::file_size(dirs.path() / "ro/big.bin") == (17u << 20));
     CHECK(r.cli({"ls", "-a", "-q"}).out.empty());
     CHECK(ScratchDir::mounts_below(r.path()).empty());
 }
@@ -488,9 +503,11 @@ TEST_CASE("microvm: run applies the flags: env, workdir, user, hostname, entrypo
     CHECK(status.out.find("NoNewPrivs:\t1") != std::string::npos);
     auto added = r.cli({"run", "--rm", "--runtime", "microvm", "--cap-drop", "ALL", "--cap-add", "NET_ADMIN", shared().image, "cat", "/proc/self/status"});
     CHECK(added.out.find("CapBnd:\t0000000000001000") != std::string::npos);
-    // --read-only holds for root in the guest, even after a remount.
-    auto ro = r.cli({"run", "--rm", "--runtime", "microvm", "--read-only", "--tmpfs", "/scratch", shared().image, "sh", "-c",
-                     "/bin/busybox mount -o remount,rw /; echo x > /x 2>/dev/null && echo WROTE; echo y > /scratch/y && echo scratch-ok"});
+    // --read-only holds for root in the guest, even after a remount; --init's
+    // file finds a file to be bound onto in the read-only root.
+    auto ro = r.cli({"run", "--rm", "--runtime", "microvm", "--read-only", "--init", "--tmpfs", "/scratch", shared().image, "sh", "-c",
+                     "/bin/busybox mount -o remount,rw /; echo x > /x 2>/dev/null && echo WROTE; echo y > /scratch/y && echo scratch-ok; "
+                     "/bin/busybox head -c 20 /proc/1/cmdline | /bin/busybox tr '\\0' ' '; echo"});
     INFO(ro.err);
-    CHECK(ro.out == "scratch-ok\n");
+    CHECK(ro.out == "scratch-ok\n/sbin/container-init\n");
 }

@@ -100,6 +100,27 @@ static void mkdir_p(const char *path) {
     mkdir(buf, 0755);
 }
 
+/* Binds the file `held` onto `dest` (made if missing, with its parents),
+ * then applies MS_RDONLY, MS_NOSUID, MS_NODEV and MS_NOEXEC of `flags`. */
+static void bind_file(const char *held, const char *dest, unsigned long flags) {
+    char parent[4096];
+    snprintf(parent, sizeof parent, "%s", dest);
+    char *slash = strrchr(parent, '/');
+    if (slash && slash != parent) {
+        *slash = 0;
+        mkdir_p(parent);
+    }
+    int fd = open(dest, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    if (fd >= 0) close(fd);
+    if (mount(held, dest, NULL, MS_BIND, NULL) != 0) {
+        say("bind %s on %s: %s", held, dest, strerror(errno));
+        return;
+    }
+    /* A bind takes its flags only from a remount. */
+    if (flags && mount(NULL, dest, NULL, MS_BIND | MS_REMOUNT | flags, NULL) != 0)
+        say("remount %s: %s", dest, strerror(errno));
+}
+
 /* The container's volumes (virtiofs shares) and tmpfs mounts, in the root
  * before its process starts; a mount that fails is said on the console
  * and kept from the process's view by nothing: the host checked them. */
@@ -113,22 +134,24 @@ void mount_all(char *payload, uint32_t len) {
         if (strstr(flags, "nosuid")) f |= MS_NOSUID;
         if (strstr(flags, "nodev")) f |= MS_NODEV;
         if (strstr(flags, "noexec")) f |= MS_NOEXEC;
+        char held[256];
         if (strcmp(type, "file") == 0) {
             /* A file the host sent (store_file): bound read-only onto its place. */
-            char held[64];
             snprintf(held, sizeof held, "%s/%s", FILES_DIR, source);
-            char parent[4096];
-            snprintf(parent, sizeof parent, "%s", dest);
-            char *slash = strrchr(parent, '/');
-            if (slash && slash != parent) {
-                *slash = 0;
-                mkdir_p(parent);
+            bind_file(held, dest, f | MS_RDONLY);
+            continue;
+        }
+        if (strcmp(type, "virtiofs-file") == 0) {
+            /* A file shared alone: its share mounted aside, its one file bound. */
+            char aside[128];
+            snprintf(aside, sizeof aside, "%s/%s", FILES_DIR, source);
+            mkdir_p(aside);
+            if (mount(source, aside, "virtiofs", 0, NULL) != 0) {
+                say("mount virtiofs %s on %s: %s", source, aside, strerror(errno));
+                continue;
             }
-            int fd = open(dest, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-            if (fd >= 0) close(fd);
-            if (mount(held, dest, NULL, MS_BIND, NULL) != 0 ||
-                mount(NULL, dest, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | (f & (MS_NOSUID | MS_NODEV | MS_NOEXEC)), NULL) != 0)
-                say("bind %s on %s: %s", held, dest, strerror(errno));
+            snprintf(held, sizeof held, "%s/%s", aside, CTR_LONE_FILE);
+            bind_file(held, dest, f);
             continue;
         }
         mkdir_p(dest);

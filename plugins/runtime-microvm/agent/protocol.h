@@ -15,6 +15,8 @@
 
 #define CTR_AGENT_PORT_NAME "ctr.agent"
 #define CTR_AGENT_ROOTFS_TAG "rootfs"
+/* The one entry of a share made for a single file ("virtiofs-file"). */
+#define CTR_LONE_FILE "file"
 /* A frame's payload: room for a FILE frame of 16 MiB and its id. */
 #define CTR_AGENT_MAX_PAYLOAD ((16u << 20) + 4096)
 
@@ -35,7 +37,9 @@ enum ctr_frame_type {
     CTR_F_RESIZE = 7,   /* a terminal's size: int32 rows, int32 columns */
     CTR_F_MOUNT = 8,    /* mounts, each "type\0source\0destination\0flags\0data\0"
                          * (flags: comma-separated ro, nosuid, nodev, noexec);
-                         * type "file": source names a FILE frame's bytes */
+                         * type "file": source names a FILE frame's bytes;
+                         * type "virtiofs-file": source is the tag of a share
+                         * that holds one file, CTR_LONE_FILE, to bind */
     CTR_F_FILE = 9,     /* "id\0" then a file's bytes, for a "file" mount */
     /* guest -> host */
     CTR_F_READY = 64,   /* the agent is up and the rootfs mounted; payload: its version */

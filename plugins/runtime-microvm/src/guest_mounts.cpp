@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <fcntl.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace microvm {
@@ -25,20 +27,41 @@ bool provided_by_guest(const std::string& dest) {
 
 }  // namespace
 
-ctr::Result<std::unique_ptr<ReadOnlyView>> ReadOnlyView::make(const fs::path& source, const fs::path& at) {
+ctr::Result<std::unique_ptr<HostView>> HostView::read_only(const fs::path& source, const fs::path& at) {
     std::error_code ec;
     fs::create_directories(at, ec);
     if (ec) return ctr::make_error(CTR_E_INTERNAL, "mkdir " + at.string() + ": " + ec.message());
-    if (::mount(source.c_str(), at.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0)
+    if (::mount(source.c_str(), at.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) {
+        ::rmdir(at.c_str());
         return ctr::make_error(CTR_E_INTERNAL, "bind " + source.string() + ": " + std::strerror(errno));
-    std::unique_ptr<ReadOnlyView> view(new ReadOnlyView(at));  // from here, undone on any failure
+    }
+    std::unique_ptr<HostView> view(new HostView(at, at));  // from here, undone on any failure
     if (::mount(nullptr, at.c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC, nullptr) != 0)
         return ctr::make_error(CTR_E_INTERNAL, "read-only " + source.string() + ": " + std::strerror(errno));
     return view;
 }
 
-ReadOnlyView::~ReadOnlyView() {
-    ::umount2(at_.c_str(), MNT_DETACH);
+ctr::Result<std::unique_ptr<HostView>> HostView::lone_file(const fs::path& source, const fs::path& at, bool read_only) {
+    if (::mkdir(at.c_str(), 0700) != 0 && errno != EEXIST)
+        return ctr::make_error(CTR_E_INTERNAL, "mkdir " + at.string() + ": " + std::strerror(errno));
+    fs::path file = at / kLoneFile;
+    int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    if (fd >= 0) ::close(fd);
+    if (fd < 0 || ::mount(source.c_str(), file.c_str(), nullptr, MS_BIND, nullptr) != 0) {
+        int e = errno;
+        ::unlink(file.c_str());
+        ::rmdir(at.c_str());
+        return ctr::make_error(CTR_E_INTERNAL, "bind " + source.string() + ": " + std::strerror(e));
+    }
+    std::unique_ptr<HostView> view(new HostView(at, file));  // from here, undone on any failure
+    if (read_only && ::mount(nullptr, file.c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr) != 0)
+        return ctr::make_error(CTR_E_INTERNAL, "read-only " + source.string() + ": " + std::strerror(errno));
+    return view;
+}
+
+HostView::~HostView() {
+    ::umount2(mounted_.c_str(), MNT_DETACH);
+    if (mounted_ != at_) ::unlink(mounted_.c_str());
     ::rmdir(at_.c_str());
 }
 
@@ -68,12 +91,10 @@ ctr::Result<GuestMounts> plan_guest_mounts(const nlohmann::json& config, const f
             std::find(options.begin(), options.end(), "bind") == options.end())
             return ctr::make_error(CTR_E_INVALID_ARGUMENT, "runtime-microvm cannot mount a " + type + " at " + dest);
         std::error_code ec;
-        if (ro && fs::is_regular_file(source, ec)) {
-            // A read-only file (--init's tini, a config file): its bytes go to the
-            // guest, which mounts them read-only; the host's file is never shared.
-            auto size = fs::file_size(source, ec);
-            if (ec || size > kMaxFileBytes)
-                return ctr::make_error(CTR_E_INVALID_ARGUMENT, "runtime-microvm copies files of at most 16 MiB into a VM: " + source + " (for " + dest + ")");
+        if (ro && fs::is_regular_file(source, ec) && fs::file_size(source, ec) <= kMaxFileBytes && !ec) {
+            // A small read-only file (--init's tini, a config file): its bytes
+            // go to the guest, which mounts them read-only; it costs no
+            // virtiofsd, and the host's file is never shared.
             auto bytes = ctr::sys::read_file(source);
             if (!bytes) return ctr::make_error(CTR_E_INVALID_ARGUMENT, "read " + source + " (for " + dest + "): " + bytes.error().message);
             std::string id = std::to_string(out.files.size());
@@ -81,16 +102,25 @@ ctr::Result<GuestMounts> plan_guest_mounts(const nlohmann::json& config, const f
             for (const auto& s : {std::string("file"), id, dest, flags, std::string()}) put(s);
             continue;
         }
+        std::string tag = "vol" + std::to_string(out.shares.size());
+        if (fs::is_regular_file(source, ec)) {
+            // A writable (or large) file: shared alone; the agent mounts the
+            // share aside and binds its one file onto `dest`.
+            auto view = CTR_TRY(HostView::lone_file(source, vm_dir / ("file" + std::to_string(out.shares.size())), ro));
+            out.shares.push_back(view->path());
+            out.views.push_back(std::move(view));
+            for (const auto& s : {std::string("virtiofs-file"), tag, dest, flags, std::string()}) put(s);
+            continue;
+        }
         if (!fs::is_directory(source, ec))
-            return ctr::make_error(CTR_E_INVALID_ARGUMENT, "runtime-microvm shares directories and read-only files only, and " + source +
+            return ctr::make_error(CTR_E_INVALID_ARGUMENT, "runtime-microvm shares directories and regular files only, and " + source +
                                                                " (for " + dest + ") is neither");
         fs::path shared = source;
         if (ro) {
-            auto view = CTR_TRY(ReadOnlyView::make(source, vm_dir / ("ro" + std::to_string(out.shares.size()))));
+            auto view = CTR_TRY(HostView::read_only(source, vm_dir / ("ro" + std::to_string(out.shares.size()))));
             shared = view->path();
             out.views.push_back(std::move(view));
         }
-        std::string tag = "vol" + std::to_string(out.shares.size());
         out.shares.push_back(shared);
         for (const auto& s : {std::string("virtiofs"), tag, dest, flags, std::string()}) put(s);
     }

@@ -80,12 +80,26 @@ ctr::Status make_dirs_in_root(const fs::path& root, const fs::path& path) {
     return ctr::ok();
 }
 
-// Removes a VM's directory, first letting go of read-only views a killed
-// shim left mounted in it (never deleting through them).
+// A file to bind a file onto, in a root the guest cannot write: its
+// parents made as make_dirs_in_root makes them, itself empty.
+ctr::Status make_file_in_root(const fs::path& root, const fs::path& path) {
+    CTR_TRY_STATUS(make_dirs_in_root(root, path.parent_path()));
+    fs::path at = root / path.relative_path();
+    int fd = ::open(at.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0 && errno != EISDIR) return ctr::make_error(CTR_E_INTERNAL, "create " + at.string() + ": " + std::strerror(errno));
+    if (fd >= 0) ::close(fd);
+    return ctr::ok();
+}
+
+// Removes a VM's directory, first letting go of the views (guest_mounts.hpp)
+// a killed shim left mounted in it: never deleting through them.
 void remove_vm_dir(const fs::path& dir) {
     std::error_code ec;
-    for (const auto& e : fs::directory_iterator(dir, ec))
-        if (e.path().filename().string().rfind("ro", 0) == 0) ::umount2(e.path().c_str(), MNT_DETACH);
+    for (const auto& e : fs::directory_iterator(dir, ec)) {
+        const std::string name = e.path().filename();
+        if (name.rfind("ro", 0) == 0) ::umount2(e.path().c_str(), MNT_DETACH);
+        if (name.rfind("file", 0) == 0) ::umount2((e.path() / HostView::kLoneFile).c_str(), MNT_DETACH);
+    }
     fs::remove_all(dir, ec);
 }
 
@@ -291,8 +305,12 @@ ctr::Result<json> Runtime::create(const json& req) {
     if (config.value("root", json::object()).value("readonly", false)) {
         // The guest cannot make its mount points in a read-only root: made here first.
         for (const char* d : {"/proc", "/sys", "/dev", "/run"}) CTR_TRY_STATUS(make_dirs_in_root(rootfs, d));
-        for (const auto& m : config.value("mounts", json::array())) CTR_TRY_STATUS(make_dirs_in_root(rootfs, m.value("destination", "/")));
-        c->mounts.views.push_back(CTR_TRY(ReadOnlyView::make(rootfs, vc.dir / "ro-root")));
+        for (const auto& m : config.value("mounts", json::array())) {
+            std::error_code ec;  // a file is bound onto a file (--init's tini, a file volume)
+            if (fs::is_regular_file(m.value("source", ""), ec)) CTR_TRY_STATUS(make_file_in_root(rootfs, m.value("destination", "/")));
+            else CTR_TRY_STATUS(make_dirs_in_root(rootfs, m.value("destination", "/")));
+        }
+        c->mounts.views.push_back(CTR_TRY(HostView::read_only(rootfs, vc.dir / "ro-root")));
         vc.rootfs = c->mounts.views.back()->path();
     }
     Container* raw = c.get();

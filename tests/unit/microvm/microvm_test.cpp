@@ -12,7 +12,10 @@
 #include <doctest/doctest.h>
 
 #include <cstdlib>
+#include <fstream>
 #include <map>
+#include <sys/stat.h>
+#include <unistd.h>
 
 using ctr::test::ScratchDir;
 using nlohmann::json;
@@ -100,7 +103,7 @@ TEST_CASE("microvm VM size: memory limit and cpu quota from the spec, defaults o
     CHECK(microvm::vm_size({{"linux", {{"resources", {{"memory", {{"limit", 1 << 20}}}}}}}}, {1024, 1}).memory_mib == 128);  // a floor
 }
 
-TEST_CASE("microvm mount plan: volumes become shares, tmpfs stays in the guest, the guest's own mounts are skipped, files refused") {
+TEST_CASE("microvm mount plan: volumes become shares, tmpfs stays in the guest, the guest's own mounts are skipped, a writable file is shared alone") {
     ScratchDir d;
     fs::create_directories(d.path() / "vol");
     REQUIRE(ctr::sys::write_file_atomic(d.path() / "file", "x"));
@@ -113,10 +116,30 @@ TEST_CASE("microvm mount plan: volumes become shares, tmpfs stays in the guest, 
     REQUIRE(plan);
     CHECK(plan->shares == std::vector<fs::path>{d.path() / "vol"});
     CHECK(strings(plan->payload) == std::vector<std::string>{"tmpfs", "tmpfs", "/scratch", "nosuid", "size=65536k", "virtiofs", "vol0", "/data", "nodev", ""});
+    // A writable file is shared alone: a directory of ours holding only it,
+    // bound (a mount: root only), gone with the plan.
     json file = {{"mounts", {{{"destination", "/x"}, {"type", "bind"}, {"source", (d.path() / "file").string()}, {"options", {"rbind"}}}}}};
-    auto refused = microvm::plan_guest_mounts(file, d.path() / "vm");
+    fs::create_directories(d.path() / "vm");
+    if (geteuid() == 0) {
+        auto lone = microvm::plan_guest_mounts(file, d.path() / "vm");
+        REQUIRE(lone);
+        CHECK(lone->shares == std::vector<fs::path>{d.path() / "vm/file0"});
+        CHECK(strings(lone->payload) == std::vector<std::string>{"virtiofs-file", "vol0", "/x", "", ""});
+        std::vector<std::string> entries;
+        for (const auto& e : fs::directory_iterator(d.path() / "vm/file0")) entries.push_back(e.path().filename());
+        CHECK(entries == std::vector<std::string>{"file"});
+        { std::ofstream(d.path() / "vm/file0/file", std::ios::app) << "y"; }
+        CHECK(ctr::sys::read_file(d.path() / "file").value() == "xy");  // writes reach the host's file
+        lone->views.clear();
+        CHECK(!fs::exists(d.path() / "vm/file0"));
+        CHECK(ctr::sys::read_file(d.path() / "file").value() == "xy");
+    }
+    // Neither a directory nor a regular file: refused, naming it.
+    REQUIRE(::mkfifo((d.path() / "fifo").c_str(), 0600) == 0);
+    json fifo = {{"mounts", {{{"destination", "/x"}, {"type", "bind"}, {"source", (d.path() / "fifo").string()}, {"options", {"rbind"}}}}}};
+    auto refused = microvm::plan_guest_mounts(fifo, d.path() / "vm");
     REQUIRE(!refused);
-    CHECK(refused.error().message.find("shares directories and read-only files only") != std::string::npos);
+    CHECK(refused.error().message.find("shares directories and regular files only, and " + (d.path() / "fifo").string()) != std::string::npos);
 }
 
 TEST_CASE("microvm kernel store: a kernel becomes current only after its boot test; previous and rollback; digests checked") {
