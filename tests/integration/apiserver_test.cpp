@@ -3,10 +3,13 @@
 #include "tests/support/run.hpp"
 
 #include "sys/files.hpp"
+#include "sys/process.hpp"
+#include "sys/spawn.hpp"
 
 #include <doctest/doctest.h>
 
 #include <future>
+#include <sys/wait.h>
 #include <thread>
 
 using ctr::test::DaemonRoot;
@@ -161,6 +164,32 @@ TEST_CASE("kill -9 of an idle daemon loses nothing committed") {
     r.kill9();
     auto ls = r.cli({"volume", "ls", "-q"});
     CHECK(ls.out == "k0\nk1\nk2\nk3\nk4\n");
+}
+
+TEST_CASE("a daemon killed a moment ago, still accepting while its last threads exit: the CLI waits for it and starts a new one") {
+    DaemonRoot r;
+    auto run_dir = r.path() / "run/container";
+    std::filesystem::create_directories(run_dir);
+    // A stand-in for the dying daemon: it listens on the root's socket and
+    // writes its pid, then its leader thread exits while another thread holds
+    // the socket for 1.5 s more (as a killed daemon's slowest thread can).
+    const std::string script =
+        "import ctypes, os, socket, sys, threading, time\n"
+        "s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(16)\n"
+        "open(sys.argv[2], 'w').write(str(os.getpid()))\n"
+        "threading.Thread(target=lambda: (time.sleep(1.5), os._exit(0))).start()\n"
+        "ctypes.CDLL(None).syscall(60, 0)  # SYS_exit: this thread only\n";
+    auto pid = ctr::sys::spawn({"/usr/bin/python3", "-c", script, (run_dir / "api.sock").string(), (run_dir / "apiserver.pid").string()},
+                               ctr::sys::SpawnOptions{});
+    REQUIRE(pid);
+    bool exiting = false;
+    for (int i = 0; i < 500 && !(exiting = ctr::sys::process_exiting(*pid)); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    REQUIRE(exiting);
+    auto ls = r.cli({"ls"});
+    CHECK_MESSAGE(ls.code == 0, ls.err);
+    CHECK(ls.err.find("started the API server") != std::string::npos);
+    CHECK(ctr::sys::process_ended(*pid));
+    ::waitpid(*pid, nullptr, 0);
 }
 
 TEST_CASE("system logs shows the daemon's log; -f follows it") {

@@ -82,7 +82,7 @@ char state_of(pid_t pid) {
 }
 }  // namespace
 
-TEST_CASE("process_ended: not while any thread runs, even when the leader shows as a zombie; yes before the reap") {
+TEST_CASE("process_ended: not while any thread runs, even when the leader shows as a zombie (process_exiting); yes before the reap") {
     int go[2];
     REQUIRE(::pipe(go) == 0);
     pid_t pid = ::fork();
@@ -99,10 +99,12 @@ TEST_CASE("process_ended: not while any thread runs, even when the leader shows 
     for (int i = 0; i < 500 && state_of(pid) != 'Z'; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
     REQUIRE(state_of(pid) == 'Z');  // the leader is a zombie...
     CHECK_FALSE(ctr::sys::process_ended(pid));  // ...and the process has not ended
+    CHECK(ctr::sys::process_exiting(pid));
     CHECK(::write(go[1], "x", 1) == 1);
     bool ended = false;
     for (int i = 0; i < 500 && !(ended = ctr::sys::process_ended(pid)); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
     CHECK(ended);  // ended, though not reaped yet
+    CHECK_FALSE(ctr::sys::process_exiting(pid));
     CHECK(::waitpid(pid, nullptr, 0) == pid);
     CHECK(ctr::sys::process_ended(pid));
     ::close(go[1]);

@@ -3,6 +3,7 @@
 #include "api/http_status.hpp"
 #include "plugins/host_env.hpp"
 #include "sys/files.hpp"
+#include "sys/process.hpp"
 #include "sys/spawn.hpp"
 #include "sys/unique_fd.hpp"
 
@@ -149,7 +150,16 @@ bool accepting(const std::filesystem::path& path) {
 
 Result<bool> ensure_daemon(const Paths& paths, bool debug) {
     Client client(socket_path(paths));
-    if (accepting(socket_path(paths))) return false;
+    if (accepting(socket_path(paths))) {
+        // A daemon killed a moment ago still accepts while its last threads
+        // exit, and resets what it took once they have: wait for it to be
+        // gone, then start a new one.
+        auto pid_text = sys::read_file(paths.run_dir() / "apiserver.pid");
+        pid_t pid = pid_text ? static_cast<pid_t>(std::atoi(pid_text->c_str())) : 0;
+        if (!sys::process_exiting(pid)) return false;
+        for (int i = 0; i < 500 && !sys::process_ended(pid); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        if (!sys::process_ended(pid)) return make_error(CTR_E_UNAVAILABLE, "the API server (pid " + std::to_string(pid) + ") is exiting and has not ended within 5 s");
+    }
 
     CTR_TRY_STATUS(sys::make_dirs(paths.run_dir(), 0700));
     // One start log per starting CLI: several may race to start the daemon.

@@ -93,6 +93,16 @@ Result<Captured> run_capture(const std::vector<std::string>& argv, const RunOpti
     return result;
 }
 
+namespace {
+// The state letter of /proc/PID/stat ('R', 'S', 'Z', ...); '?' if none.
+char leader_state(pid_t pid) {
+    auto stat = read_file("/proc/" + std::to_string(pid) + "/stat");
+    if (!stat) return '?';
+    auto close = stat->rfind(')');
+    return close != std::string::npos && close + 2 < stat->size() ? (*stat)[close + 2] : '?';
+}
+}  // namespace
+
 bool process_ended(pid_t pid) {
     if (pid <= 0) return true;
     // A pidfd polls readable once the whole thread group has exited.
@@ -105,10 +115,10 @@ bool process_ended(pid_t pid) {
     // No pidfds here (before Linux 5.3): the leader's state, which is right
     // but for the moment while a killed process's threads exit.
     if (::kill(pid, 0) != 0) return errno == ESRCH;
-    auto stat = read_file("/proc/" + std::to_string(pid) + "/stat");
-    if (!stat) return true;
-    auto close = stat->rfind(')');
-    return close != std::string::npos && close + 2 < stat->size() && (*stat)[close + 2] == 'Z';
+    char state = leader_state(pid);
+    return state == 'Z' || state == '?';
 }
+
+bool process_exiting(pid_t pid) { return pid > 0 && leader_state(pid) == 'Z' && !process_ended(pid); }
 
 }  // namespace ctr::sys

@@ -48,5 +48,8 @@ inline Result<Captured> run_capture(const std::vector<std::string>& argv, int ti
 // as a zombie while other threads still exit, holding its fds (a daemon's
 // listening socket, which goes on taking connections meanwhile).
 bool process_ended(pid_t pid);
+// Whether a process is on its way out: its leader has exited (a zombie)
+// while other threads of it still run. It may hold its fds for a while.
+bool process_exiting(pid_t pid);
 
 }  // namespace ctr::sys
