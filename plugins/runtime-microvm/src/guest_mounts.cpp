@@ -1,5 +1,7 @@
 #include "guest_mounts.hpp"
 
+#include "vm.hpp"
+
 #include "sys/files.hpp"
 
 #include <algorithm>
@@ -65,6 +67,15 @@ HostView::~HostView() {
     ::rmdir(at_.c_str());
 }
 
+void release_views_left_in(const fs::path& vm_dir) {
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(vm_dir, ec)) {
+        const std::string name = e.path().filename();
+        if (name.rfind("ro", 0) == 0) ::umount2(e.path().c_str(), MNT_DETACH);
+        if (name.rfind("file", 0) == 0) ::umount2((e.path() / HostView::kLoneFile).c_str(), MNT_DETACH);
+    }
+}
+
 ctr::Result<GuestMounts> plan_guest_mounts(const nlohmann::json& config, const fs::path& vm_dir) {
     GuestMounts out;
     auto put = [&](const std::string& s) {
@@ -102,7 +113,7 @@ ctr::Result<GuestMounts> plan_guest_mounts(const nlohmann::json& config, const f
             for (const auto& s : {std::string("file"), id, dest, flags, std::string()}) put(s);
             continue;
         }
-        std::string tag = "vol" + std::to_string(out.shares.size());
+        std::string tag = share_tag(out.shares.size());
         if (fs::is_regular_file(source, ec)) {
             // A writable (or large) file: shared alone; the agent mounts the
             // share aside and binds its one file onto `dest`.

@@ -29,10 +29,12 @@ namespace microvm {
 class HostView {
 public:
     // A directory, read-only: root in the guest cannot remount it writable.
+    // Its name under the VM's dir starts with "ro" (release_views_left_in).
     static ctr::Result<std::unique_ptr<HostView>> read_only(const std::filesystem::path& source, const std::filesystem::path& at);
     // A file alone in the directory `at`, as `at`/kLoneFile: the guest sees
     // none of its siblings, and writes reach the host's file unless
-    // `read_only`, which the host enforces as for a directory.
+    // `read_only`, which the host enforces as for a directory. Its name under
+    // the VM's dir starts with "file".
     static ctr::Result<std::unique_ptr<HostView>> lone_file(const std::filesystem::path& source, const std::filesystem::path& at,
                                                             bool read_only);
     static constexpr const char* kLoneFile = CTR_LONE_FILE;  // the agent binds it
@@ -52,6 +54,10 @@ struct GuestMounts {
     std::vector<std::string> files;  // FILE frames: "id\0bytes", sent before the MOUNT frame
     std::string payload;  // the agent's MOUNT frame; empty when none
 };
+
+// Lets go of the views a killed shim left mounted under `vm_dir`, so that
+// removing the directory never deletes through them.
+void release_views_left_in(const std::filesystem::path& vm_dir);
 
 // From an OCI config's "mounts"; read-only views go under `vm_dir`.
 ctr::Result<GuestMounts> plan_guest_mounts(const nlohmann::json& config, const std::filesystem::path& vm_dir);

@@ -9,7 +9,6 @@
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <regex>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -91,15 +90,11 @@ ctr::Status make_file_in_root(const fs::path& root, const fs::path& path) {
     return ctr::ok();
 }
 
-// Removes a VM's directory, first letting go of the views (guest_mounts.hpp)
-// a killed shim left mounted in it: never deleting through them.
+// Removes a VM's directory, first letting go of the views a killed shim
+// left mounted in it: never deleting through them.
 void remove_vm_dir(const fs::path& dir) {
+    release_views_left_in(dir);
     std::error_code ec;
-    for (const auto& e : fs::directory_iterator(dir, ec)) {
-        const std::string name = e.path().filename();
-        if (name.rfind("ro", 0) == 0) ::umount2(e.path().c_str(), MNT_DETACH);
-        if (name.rfind("file", 0) == 0) ::umount2((e.path() / HostView::kLoneFile).c_str(), MNT_DETACH);
-    }
     fs::remove_all(dir, ec);
 }
 

@@ -70,7 +70,7 @@ std::vector<std::string> qemu_argv(const VmConfig& c, const std::string& qemu) {
     for (size_t i = 0; i < c.shares.size(); ++i) {
         std::string n = std::to_string(i);
         a.insert(a.end(), {"-chardev", "socket,id=fs" + n + ",path=vfs" + n + ".sock", "-device",
-                           "vhost-user-fs-device,chardev=fs" + n + ",tag=vol" + n});
+                           "vhost-user-fs-device,chardev=fs" + n + ",tag=" + share_tag(i)});
     }
     for (size_t i = 0; i < c.nics.size(); ++i) {
         std::string id = "n" + std::to_string(i);

@@ -21,12 +21,15 @@
 
 namespace microvm {
 
+// The virtiofs tag of VmConfig::shares[i], as the guest mounts it.
+inline std::string share_tag(size_t i) { return "vol" + std::to_string(i); }
+
 struct VmConfig {
     std::filesystem::path dir;  // the VM's own: sockets, console and QEMU logs
     std::filesystem::path kernel, initramfs;
     std::filesystem::path rootfs;  // shared with the guest as its /
     // More directories shared with the guest (volumes), each by a virtiofsd
-    // of its own, under the tag "vol<N>" (N from 0, in this order).
+    // of its own, under the tag share_tag(N) (N from 0, in this order).
     std::vector<std::filesystem::path> shares;
     int memory_mib = 1024;
     int cpus = 1;
