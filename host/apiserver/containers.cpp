@@ -280,14 +280,19 @@ Result<store::ContainerRecord> Containers::create(const json& body) {
     return c;
 }
 
+std::vector<std::string> Containers::shim_argv(const store::ContainerRecord& c) const {
+    const std::string dir = dir_of(c.id).string();
+    return {plugins::helper_path("container-shim").string(), "--runtime", c.runtime, "--id", c.id, "--bundle", dir,
+            "--root", d_.paths.root().string(), "--state-dir", dir};
+}
+
 void Containers::finish_abandoned(const store::ContainerRecord& c) {
     // A shim that died (killed outright) never had its runtime delete the
     // container: what the runtime made (its state, cgroups, a VM's traces)
     // is still there. A shim in finish mode does that delete now.
     fs::path dir = dir_of(c.id);
-    std::vector<std::string> args = {plugins::helper_path("container-shim").string(), "--runtime", c.runtime, "--id", c.id,
-                                     "--bundle", dir.string(), "--root", d_.paths.root().string(), "--state-dir", dir.string(),
-                                     "--exit-code", "255"};
+    std::vector<std::string> args = shim_argv(c);
+    args.insert(args.end(), {"--exit-code", "255"});
     sys::SpawnOptions so;
     so.stdout_path = (dir / "shim.log").string();
     so.stderr_path.clear();
@@ -320,9 +325,8 @@ Result<store::ContainerRecord> Containers::start(const std::string& key, bool wa
     fs::remove(dir / "health.json", ec);  // a new run starts "starting"
     CTR_TRY_STATUS(networks_.rewire_if_lost(c));
 
-    auto shim = plugins::helper_path("container-shim");
-    std::vector<std::string> args = {shim.string(), "--runtime", c.runtime, "--id", c.id, "--bundle", dir.string(),
-                                     "--root", d_.paths.root().string(), "--state-dir", dir.string(), "--sync-fd", "3"};
+    std::vector<std::string> args = shim_argv(c);
+    args.insert(args.end(), {"--sync-fd", "3"});
     bool tty = c.config.value("tty", false), interactive = c.config.value("interactive", false);
     if (tty || interactive) {
         CTR_TRY_STATUS(sys::make_dirs(attach_socket_of(c.id).parent_path(), 0700));

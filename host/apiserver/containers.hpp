@@ -69,6 +69,8 @@ public:
     Result<std::vector<store::ContainerRecord>> list();          // refreshed
 
     std::filesystem::path dir_of(const std::string& id) const { return d_.paths.lib_dir() / "containers" / id; }
+    // container-shim's arguments for the container's own shim (a start, a finish).
+    std::vector<std::string> shim_argv(const store::ContainerRecord& c) const;
     // Sleeps until the container's shim exits or `timeout_ms` passes,
     // whichever is first (a pidfd: no polling of files); `or_exit_file`: or
     // until its exit.json appears (FileWatch).
