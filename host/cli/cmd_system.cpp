@@ -36,7 +36,6 @@ std::unique_ptr<plugins::Registry> scan_plugins(const Globals& g) {
 int kernel_tool(const Globals& g, const std::vector<std::string>& args) {
     auto argv = plugins::kernel_tool_argv(g.paths(), args);
     if (argv.empty()) return error("no runtime-microvm plugin is installed: guest kernels are its");
-    if (auto st = sys::make_dirs(std::filesystem::path(argv[2]), 0700); !st) return fail(st.error());
     std::vector<char*> cargv;
     for (auto& a : argv) cargv.push_back(a.data());
     cargv.push_back(nullptr);

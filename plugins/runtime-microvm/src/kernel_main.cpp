@@ -11,6 +11,7 @@
 #include "kernel_store.hpp"
 #include "runtime.hpp"
 
+#include "sys/files.hpp"
 #include "sys/process.hpp"
 #include "sys/spawn.hpp"
 
@@ -138,6 +139,9 @@ int main(int argc, char** argv) {
     } catch (const CLI::ParseError& e) {
         return app.exit(e) == 0 ? 0 : 125;
     }
+    // The plugin's state dir, private as the host makes it for a plugin: the
+    // CLI and the daemon's auto update both run us before any shim may have.
+    if (auto st = ctr::sys::make_dirs(state_dir, 0700); !st) return fail(st.error().message);
     KernelStore store(fs::path(state_dir) / "kernels");
     auto test = boot_test_for(store, accel);
 
