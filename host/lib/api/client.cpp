@@ -115,7 +115,10 @@ Status Client::stream_post_impl(const std::string& method, const std::string& ta
         char tmp[16384];
         parser.get().body().data = tmp;
         parser.get().body().size = sizeof tmp;
-        http::read(sock, buf, parser, ec);
+        // read_some, not read: read returns only once the body is done or
+        // the 16 KiB above are full, which holds a container's line back
+        // until then. read_some hands on whatever one read brought.
+        http::read_some(sock, buf, parser, ec);
         if (ec == http::error::need_buffer) ec = {};
         if (ec) return make_error(CTR_E_UNAVAILABLE, "read from API server: " + ec.message());
         size_t n = sizeof tmp - parser.get().body().size;
