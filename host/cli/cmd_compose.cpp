@@ -2,6 +2,7 @@
 // restart, exec, for the Compose files users already have
 // (docs/compose.md).
 #include "base/strings.hpp"
+#include "cli/env_args.hpp"
 #include "cli/app.hpp"
 #include "cli/compose_ops.hpp"
 #include "cli/exec.hpp"
@@ -77,25 +78,6 @@ void emit(YAML::Emitter& out, const json& j) {
     } else {
         out << j.dump();
     }
-}
-
-std::string ports_text(const json& c) {
-    std::string out;
-    const json& atts = c["config"].value("network_attachments", json::array());
-    for (const auto& a : atts)
-        for (const auto& p : a.value("ports", json::array())) {
-            std::string ip = p.value("host_ip", "");
-            out += (out.empty() ? "" : ", ") + (ip.empty() ? std::string("0.0.0.0") : ip) + ":" + std::to_string(p.value("host_port", 0)) +
-                   "->" + std::to_string(p.value("container_port", 0)) + "/" + p.value("protocol", "tcp");
-        }
-    return out;
-}
-
-std::string state_text(const json& c) {
-    std::string s = c.value("state", "");
-    if (s == "stopped" && c.contains("exit_code") && !c["exit_code"].is_null()) s = "exited (" + std::to_string(c["exit_code"].get<int>()) + ")";
-    if (c.contains("health") && c["health"].is_object() && c.value("state", "") == "running") s += " (" + c["health"].value("status", "") + ")";
-    return s;
 }
 
 // Lines of each container's output, "name  | line", until they end (or
@@ -353,6 +335,7 @@ void add_compose_commands(CLI::App& app, Globals& g) {
         if (!cs) return fail(cs.error());
         ExecOptions o = eo;
         o.cmd = exec_cmd;
+        o.env = resolve_env(eo.env);
         // Like Docker's: a terminal when we have one, unless -T or -d.
         o.tty = !no_tty && !o.detach && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
         o.interactive = o.tty;

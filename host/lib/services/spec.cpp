@@ -46,6 +46,19 @@ Result<std::vector<std::string>> strings(const json& body, const char* key) {
 
 std::string env_key(const std::string& kv) { return kv.substr(0, kv.find('=')); }
 
+}  // namespace
+
+std::vector<std::string> merge_env(std::vector<std::string> base, const std::vector<std::string>& overrides) {
+    for (const auto& e : overrides) {
+        std::string key = env_key(e);
+        base.erase(std::remove_if(base.begin(), base.end(), [&](const std::string& x) { return env_key(x) == key; }), base.end());
+        if (e.find('=') != std::string::npos) base.push_back(e);
+    }
+    return base;
+}
+
+namespace {
+
 // uid:gid for `user` ("1000", "1000:1000", "name", "name:group"), from the
 // image's /etc/passwd and /etc/group when names are used.
 Result<std::pair<int64_t, int64_t>> resolve_user(const std::string& user, const std::filesystem::path& rootfs) {
@@ -360,6 +373,15 @@ Result<RunRequest> RunRequest::from_json(const json& b) {
     if (b.contains("cpus")) {
         if (!b["cpus"].is_number() || b["cpus"].get<double>() < 0) return make_error(CTR_E_INVALID_ARGUMENT, "cpus must be a positive number");
         r.cpus = b["cpus"];
+        // Docker's range: from 0.01 (a CFS quota under 1 ms of a 100 ms
+        // period is refused by the kernel) to the CPUs this host has.
+        long online = ::sysconf(_SC_NPROCESSORS_ONLN);
+        if (r.cpus != 0 && (r.cpus < 0.01 || (online > 0 && r.cpus > static_cast<double>(online))))
+        {
+            std::ostringstream m;
+            m << "--cpus " << r.cpus << ": the range is from 0.01 to " << online << ".00, as this host has " << online << " CPUs";
+            return make_error(CTR_E_INVALID_ARGUMENT, m.str());
+        }
     }
     r.remove = b.value("rm", false);
     r.tty = b.value("tty", false);
@@ -395,7 +417,12 @@ Result<RunRequest> RunRequest::from_json(const json& b) {
         r.shm_size = b["shm_size"];
     }
     r.stop_signal = b.value("stop_signal", "");
+    if (b.contains("stop_timeout") && !b["stop_timeout"].is_number_integer())
+        return make_error(CTR_E_INVALID_ARGUMENT, "--stop-timeout must be a whole number of seconds");
     r.stop_timeout = b.value("stop_timeout", int64_t{-1});
+    if (r.stop_timeout < -1 || r.stop_timeout > kMaxStopTimeout)
+        return make_error(CTR_E_INVALID_ARGUMENT, "--stop-timeout " + std::to_string(r.stop_timeout) + ": want -1 (the default) to " +
+                                                      std::to_string(kMaxStopTimeout) + " seconds");
     r.restart = b.value("restart", std::string("no"));
     static const std::regex restart_re("no|always|unless-stopped|on-failure(:[0-9]{1,6})?");
     if (!std::regex_match(r.restart, restart_re))
@@ -452,18 +479,7 @@ Result<json> make_spec(const RunRequest& req, const json& image_config, const st
     args.insert(args.end(), cmd.begin(), cmd.end());
     if (args.empty()) return make_error(CTR_E_INVALID_ARGUMENT, "no command: the image has none and none was given");
 
-    std::vector<std::string> env = list(cfg, "Env");
-    for (const auto& e : req.env) {
-        std::string key = env_key(e);
-        std::string value = e;
-        if (e.find('=') == std::string::npos) {  // KEY alone: the caller's value
-            const char* v = std::getenv(key.c_str());
-            if (!v) continue;
-            value = key + "=" + v;
-        }
-        env.erase(std::remove_if(env.begin(), env.end(), [&](const std::string& x) { return env_key(x) == key; }), env.end());
-        env.push_back(value);
-    }
+    std::vector<std::string> env = merge_env(list(cfg, "Env"), req.env);
     if (std::none_of(env.begin(), env.end(), [](const std::string& x) { return env_key(x) == "PATH"; }))
         env.push_back("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
     std::string hostname = req.hostname.empty() ? id.substr(0, 12) : req.hostname;

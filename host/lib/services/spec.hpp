@@ -43,6 +43,9 @@ Result<std::variant<VolumeSpec, std::string>> parse_mount(const std::string& tex
 // null for NONE.
 Result<nlohmann::json> normalize_healthcheck(const nlohmann::json& j);
 
+// The longest grace period a stop waits before SIGKILL: a day.
+inline constexpr int64_t kMaxStopTimeout = 86400;
+
 struct RunRequest {
     std::string image;
     std::string name;
@@ -97,6 +100,12 @@ Result<nlohmann::json> make_spec(const RunRequest& req, const nlohmann::json& im
                                  const std::filesystem::path& rootfs, const std::string& id,
                                  const std::string& cgroup_parent, const std::vector<ResolvedMount>& mounts = {},
                                  const SpecNetwork& network = {});
+
+// `base` (KEY=VALUE entries) with `overrides` applied in order: KEY=VALUE
+// replaces any entry of that KEY, a bare KEY removes it. The daemon never
+// looks a bare KEY up in its own environment: the CLI resolves those from
+// the caller's before it sends them (cli/env_args.cpp).
+std::vector<std::string> merge_env(std::vector<std::string> base, const std::vector<std::string>& overrides);
 
 // Reads a file of the container's root filesystem without following any
 // symlink out of it (openat2 RESOLVE_IN_ROOT).
