@@ -3,6 +3,7 @@
 #include "base/log.hpp"
 #include "build_config.hpp"
 #include "cli/app.hpp"
+#include "cli/command_path.hpp"
 #include "cli/output.hpp"
 
 #include <algorithm>
@@ -38,6 +39,15 @@ int main(int argc, char** argv) {
             if (args[i + 1] != "--") args.insert(args.begin() + static_cast<long>(i) + 1, "--");
             break;
         }
+    // A mistyped command is named as such, with the nearest one.
+    auto path = locate_command(app, std::vector<std::string>(args.begin() + 1, args.end()));
+    if (!path.unknown.empty()) {
+        std::string where = command_line_of(path);
+        std::fprintf(stderr, "container: unknown command \"%s\" for \"%s\"%s\nRun '%s --help' for usage.\n",
+                     path.unknown.c_str(), where.c_str(),
+                     path.nearest.empty() ? "" : ("; did you mean \"" + path.nearest + "\"?").c_str(), where.c_str());
+        return kExitEngine;
+    }
     std::reverse(args.begin(), args.end());
     args.pop_back();  // CLI11 takes the arguments reversed, without the program name
     try {
@@ -50,7 +60,7 @@ int main(int argc, char** argv) {
         return app.exit(e);
     } catch (const CLI::ParseError& e) {
         // Usage errors are engine errors (125), as Docker's are.
-        std::fprintf(stderr, "container: %s\nRun 'container --help' for usage.\n", e.what());
+        std::fprintf(stderr, "container: %s\nRun '%s --help' for usage.\n", e.what(), command_line_of(path).c_str());
         return kExitEngine;
     }
     return g.exit_code;
