@@ -2,7 +2,7 @@
 // CLI's `container system kernel ...` runs it with the plugin's state dir.
 //
 //   set --recommended | --package FILE.deb | --binary FILE | --tar FILE --digest sha256:HEX
-//   ls [--format json]
+//   ls [--format json] [-q]
 //   update [--from DIR]      a newer cloud kernel package (from apt, or the newest .deb in DIR)
 //   rollback                 back to the kernel before the current one
 //
@@ -112,7 +112,8 @@ void print_kernel(const nlohmann::json& k, const char* what) {
 int main(int argc, char** argv) {
     CLI::App app{"container-vm-kernel: guest kernels of runtime-microvm", "container system kernel"};
     std::string state_dir, accel = "auto", format = "table";
-    app.add_option("--state-dir", state_dir, "the plugin's state directory")->required();
+    // Given by the host, not by the user: kept out of the help users see.
+    app.add_option("--state-dir", state_dir, "the plugin's state directory")->group("");
     app.add_option("--accel", accel, "auto, kvm or tcg, for the boot test");
     app.require_subcommand(1);
 
@@ -126,7 +127,9 @@ int main(int argc, char** argv) {
     set->add_option("--digest", digest, "with --tar: its sha256:<hex>");
 
     auto* ls = app.add_subcommand("ls", "list installed guest kernels");
+    bool quiet = false;
     ls->add_option("--format", format, "table or json");
+    ls->add_flag("-q,--quiet", quiet, "print names only");
 
     auto* update = app.add_subcommand("update", "install a newer cloud kernel, keeping the current one as previous");
     std::string from;
@@ -136,9 +139,16 @@ int main(int argc, char** argv) {
 
     try {
         app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
     } catch (const CLI::ParseError& e) {
-        return app.exit(e) == 0 ? 0 : 125;
+        // One line in the CLI's own voice, and where its help is.
+        std::string where = "container system kernel";
+        for (const auto* sub : app.get_subcommands()) where += " " + sub->get_name();
+        std::fprintf(stderr, "container: %s\nRun '%s --help' for usage.\n", e.what(), where.c_str());
+        return 125;
     }
+    if (state_dir.empty()) return fail("--state-dir is required (the CLI gives it: run this as `container system kernel`)");
     // The plugin's state dir, private as the host makes it for a plugin: the
     // CLI and the daemon's auto update both run us before any shim may have.
     if (auto st = ctr::sys::make_dirs(state_dir, 0700); !st) return fail(st.error().message);
@@ -148,6 +158,10 @@ int main(int argc, char** argv) {
     if (*ls) {
         auto list = store.list();
         if (!list) return fail(list.error().message);
+        if (quiet) {
+            for (const auto& k : *list) std::printf("%s\n", k.value("name", "").c_str());
+            return 0;
+        }
         if (format == "json") {
             std::printf("%s\n", list->dump(2).c_str());
             return 0;
