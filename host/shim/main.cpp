@@ -307,7 +307,9 @@ int main(int argc, char** argv) {
         if (auto r = invoke(rt.exec, inst, req, "exec"); !r) {
             int code = r.error().status == CTR_E_NOT_FOUND ? kExitNotFound
                        : r.error().status == CTR_E_PERMISSION_DENIED ? kExitCannotInvoke : kExitEngine;
-            return fail(r.error().message, code);
+            // Our stderr is the exec's, which the user reads: in the CLI's voice.
+            std::fprintf(stderr, "container: %s\n", r.error().message.c_str());
+            return code;
         }
         auto waited = invoke(rt.wait, inst, {{"id", id}, {"exec_id", exec_id}}, "wait");
         if (!waited) return fail(waited.error().message);

@@ -1,5 +1,7 @@
 #include "runtime.hpp"
 
+#include "executable.hpp"
+
 #include "sys/spawn.hpp"
 
 #include <cerrno>
@@ -260,6 +262,7 @@ ctr::Result<json> Runtime::exec(const json& req) {
         return ctr::make_error(CTR_E_INVALID_ARGUMENT, "field \"process\" must be an object");
     json st = CTR_TRY(oci_state(id));
     if (st.value("status", "") != "running") return ctr::make_error(CTR_E_FAILED_PRECONDITION, "container \"" + id + "\" is not running");
+    CTR_TRY_STATUS(find_executable(static_cast<pid_t>(st.value("pid", 0)), req["process"]));
     {
         std::lock_guard<std::mutex> lock(mu_);
         if (execs_[id].count(exec_id)) return ctr::make_error(CTR_E_ALREADY_EXISTS, "exec id \"" + exec_id + "\" already used in \"" + id + "\"");
