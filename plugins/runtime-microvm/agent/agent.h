@@ -52,7 +52,9 @@ int split(char *payload, uint32_t len, char **out, int max);
 void mount_or_die(const char *src, const char *dst, const char *type, unsigned long flags, const char *data);
 void load_modules(void);
 int open_port(void);
-void enter_rootfs(void);
+/* `shm_bytes`: the size of /dev/shm (ctr.shm= on the kernel command line,
+ * the container's --shm-size); 0: the kernel's default, half the VM. */
+void enter_rootfs(unsigned long long shm_bytes);
 void mount_all(char *payload, uint32_t len);
 void store_file(char *payload, uint32_t len);
 #define FILES_DIR "/run/.container-files"

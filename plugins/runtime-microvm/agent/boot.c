@@ -73,13 +73,15 @@ int open_port(void) {
 
 /* Mounts the shared rootfs and makes it our root, as switch_root does (an
  * initramfs cannot be pivot_root'ed away). */
-void enter_rootfs(void) {
+void enter_rootfs(unsigned long long shm_bytes) {
+    char shm_options[64] = "mode=1777";
+    if (shm_bytes > 0) snprintf(shm_options, sizeof shm_options, "mode=1777,size=%llu", shm_bytes);
     mount_or_die(CTR_AGENT_ROOTFS_TAG, "/newroot", "virtiofs", 0, NULL);
     mount_or_die("proc", "/newroot/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
     mount_or_die("sysfs", "/newroot/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
     mount_or_die("devtmpfs", "/newroot/dev", "devtmpfs", MS_NOSUID, "mode=0755");
     mount_or_die("devpts", "/newroot/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620");
-    mount_or_die("shm", "/newroot/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
+    mount_or_die("shm", "/newroot/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, shm_options);
     mount_or_die("tmpfs", "/newroot/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755");
     if (chdir("/newroot") != 0) die("chdir /newroot");
     if (mount(".", "/", NULL, MS_MOVE, NULL) != 0) die("move rootfs");

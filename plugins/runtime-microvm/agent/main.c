@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
@@ -81,7 +82,8 @@ int main(void) {
     if (strstr(cmdline, "ctr.poweroff")) power_off();
     chan = open_port();
     if (chan < 0) die("agent port " CTR_AGENT_PORT_NAME);
-    enter_rootfs();
+    const char *shm = strstr(cmdline, "ctr.shm=");
+    enter_rootfs(shm ? strtoull(shm + 8, NULL, 10) : 0);
     own_pid_ns = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
     umask(022);
     configure_nic("lo", "", 0, "");

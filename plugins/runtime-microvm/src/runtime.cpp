@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <dlfcn.h>
 #include <fcntl.h>
@@ -171,6 +172,21 @@ ctr::Result<std::shared_ptr<Runtime::Container>> Runtime::find(const std::string
     return it->second;
 }
 
+namespace {
+
+// The size= of the spec's /dev/shm mount, in bytes; 0 when it has none.
+uint64_t shm_bytes(const json& config) {
+    for (const auto& m : config.value("mounts", json::array())) {
+        if (m.value("destination", "") != "/dev/shm") continue;
+        for (const auto& o : m.value("options", json::array()))
+            if (o.is_string() && o.get<std::string>().rfind("size=", 0) == 0)
+                return std::strtoull(o.get<std::string>().c_str() + 5, nullptr, 10);
+    }
+    return 0;
+}
+
+}  // namespace
+
 // The VM for a container: its kernel, size, settings and NICs.
 ctr::Result<VmConfig> Runtime::vm_config(const json& config, const fs::path& rootfs, Container& c) {
     auto kernel_dir = CTR_TRY(kernels_->current());
@@ -197,6 +213,14 @@ ctr::Result<VmConfig> Runtime::vm_config(const json& config, const fs::path& roo
         }
     for (const auto& nic : c.nics) vc.nics.push_back({nic.tap.get(), nic.mac});
     vc.kernel_args = settings_.value("kernel_args", "");
+    // /dev/shm is a tmpfs of the guest's memory: a size past the VM's own
+    // is refused, not quietly capped by the guest kernel.
+    uint64_t shm = shm_bytes(config);
+    if (shm > (uint64_t{static_cast<uint64_t>(vc.memory_mib)} << 20))
+        return ctr::make_error(CTR_E_INVALID_ARGUMENT, "runtime-microvm: --shm-size " + std::to_string(shm >> 20) +
+                                                           " MiB is more than the VM's memory (" + std::to_string(vc.memory_mib) +
+                                                           " MiB): give --memory at least that");
+    if (shm > 0) vc.kernel_args += (vc.kernel_args.empty() ? "" : " ") + std::string("ctr.shm=") + std::to_string(shm);
     return vc;
 }
 
