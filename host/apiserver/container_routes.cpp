@@ -170,13 +170,6 @@ void add_container_routes(Router& r, Daemon& d, Containers& cs) {
     r.add("GET", "/v1/containers/{id}/top", [&cs](const Request& req) -> Result<Reply> {
         return json_reply(cs.top(req.param("id")));
     });
-    r.add("GET", "/v1/containers/{id}/export", [&cs](const Request& req) -> Result<Reply> {
-        auto c = CTR_TRY(cs.get(req.param("id")));
-        Reply reply;
-        std::string id = c.id;
-        reply.stream = [&cs, id](const Writer& write) { (void)cs.export_rootfs(id, write); };
-        return reply;
-    });
     r.add("GET", "/v1/containers/{id}/stats", [&cs](const Request& req) -> Result<Reply> {
         return json_reply(cs.stats(req.param("id")));
     });
@@ -266,12 +259,15 @@ void add_container_routes(Router& r, Daemon& d, Containers& cs) {
     });
     r.add("POST", "/v1/containers/prune", [&cs](const Request&) -> Result<Reply> {
         json removed = json::array();
+        int64_t reclaimed = 0;
         for (const auto& c : CTR_TRY(cs.list())) {
             if (c.state == "running") continue;
+            int64_t size = c.config.contains("writable_dir") ? services::disk_usage(c.config.value("writable_dir", "")) : 0;
             CTR_TRY_STATUS(cs.remove(c.id, false));
             removed.push_back(c.id);
+            reclaimed += size;
         }
-        return json_reply(json{{"removed", removed}, {"reclaimed", 0}});
+        return json_reply(json{{"removed", removed}, {"reclaimed", reclaimed}});
     });
 }
 

@@ -3,7 +3,6 @@
 #include "api/mux_frame.hpp"
 
 #include "base/failpoint.hpp"
-#include "copy/tar_tree.hpp"
 #include "plugins/call.hpp"
 #include "plugins/host_env.hpp"
 #include "sys/files.hpp"
@@ -270,6 +269,7 @@ Result<store::ContainerRecord> Containers::create(const json& body) {
         args.insert(args.begin(), {kInitPath, "--"});
     }
     c.config["network_attachments"] = wired->attachments;
+    if (prepared->contains("writable_dir")) c.config["writable_dir"] = (*prepared)["writable_dir"];
     if (auto st = sys::write_file_atomic(dir / "config.json", spec->dump(2)); !st) return undo(st.error());
     c.state = "created";
     {
@@ -527,7 +527,14 @@ Result<json> Containers::exec_process(const store::ContainerRecord& c, const jso
     if (!spec.is_object()) return make_error(CTR_E_INTERNAL, "config.json of " + c.name + " is not json");
     json process = spec["process"];
     process["args"] = body["cmd"];
-    for (const auto& e : body.value("env", json::array())) process["env"].push_back(e);
+    if (body.contains("env")) {
+        std::vector<std::string> overrides;
+        for (const auto& e : body["env"]) {
+            if (!e.is_string()) return make_error(CTR_E_INVALID_ARGUMENT, "exec: \"env\" must be an array of strings");
+            overrides.push_back(e);
+        }
+        process["env"] = services::merge_env(process.value("env", std::vector<std::string>{}), overrides);
+    }
     if (body.contains("workdir")) process["cwd"] = body["workdir"];
     if (body.contains("user")) {
         std::string u = body["user"];
@@ -729,18 +736,16 @@ Result<json> Containers::top(const std::string& key) {
         if (close != std::string::npos) std::sscanf(stat->c_str() + close + 2, "%*c %lld", reinterpret_cast<long long*>(&ppid));
         std::replace(cmd->begin(), cmd->end(), '\0', ' ');
         while (!cmd->empty() && cmd->back() == ' ') cmd->pop_back();
+        // A zombie, or a process between exec and its first page, has no
+        // command line: name it by its comm in brackets, as ps does.
+        if (cmd->empty()) {
+            auto open = stat->find('(');
+            if (open == std::string::npos || close == std::string::npos || close < open) continue;
+            *cmd = "[" + stat->substr(open + 1, close - open - 1) + "]";
+        }
         out.push_back({{"pid", std::stoll(name)}, {"ppid", ppid}, {"command", *cmd}});
     }
     return out;
-}
-
-Status Containers::export_rootfs(const std::string& key, const Writer& write) {
-    auto c = CTR_TRY(get(key));
-    // The tree as it is on disk: the rootfs mount only (no volume, no /proc),
-    // entries named from the root ("etc/hostname").
-    copy::WriteOptions o;
-    o.cross_mounts = false;
-    return copy::write_tree(dir_of(c.id) / "rootfs", o, write);
 }
 
 Status Containers::kill(const std::string& key, int signal) {

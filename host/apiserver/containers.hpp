@@ -57,8 +57,6 @@ public:
     Status rename(const std::string& key, const std::string& name);
     // The processes of a running container: [{"pid", "ppid", "command"}].
     Result<nlohmann::json> top(const std::string& key);
-    // Streams the container's root filesystem as a tar to `write`.
-    Status export_rootfs(const std::string& key, const Writer& write);
     // Runs `body` {"cmd", "env"?, "workdir"?, "user"?} in the running container
     // through an exec shim; its output goes to `write` as frames (see docs/api.md).
     Status exec(const std::string& key, const nlohmann::json& body, const Writer& write);

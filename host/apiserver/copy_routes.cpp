@@ -12,6 +12,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -35,11 +36,29 @@ Result<std::string> container_path(const Request& req, const std::string& key) {
     return it->second.front() == '/' ? it->second : "/" + it->second;
 }
 
+// A stopped container's bind mounts, from its OCI spec: what the helper
+// puts back on its root so that cp sees what the container saw.
+json binds_of(Containers& cs, const store::ContainerRecord& c) {
+    json binds = json::array();
+    auto text = sys::read_file(cs.dir_of(c.id) / "config.json");
+    auto spec = text ? json::parse(*text, nullptr, false) : json();
+    if (!spec.is_object()) return binds;
+    for (const auto& m : spec.value("mounts", json::array())) {
+        auto options = m.value("options", std::vector<std::string>{});
+        bool bind = m.value("type", "") == "bind" ||
+                    std::any_of(options.begin(), options.end(), [](const std::string& o) { return o == "bind" || o == "rbind"; });
+        if (!bind) continue;
+        bool read_only = std::find(options.begin(), options.end(), "ro") != options.end();
+        binds.push_back({{"source", m.value("source", "")}, {"destination", m.value("destination", "")}, {"read_only", read_only}});
+    }
+    return binds;
+}
+
 // The helper's first arguments: where the container's root is.
 std::vector<std::string> helper_for(Containers& cs, const store::ContainerRecord& c) {
     std::vector<std::string> args = {plugins::helper_path("container-cp").string()};
     if (c.state == "running" && c.pid) args.insert(args.end(), {"--pid", std::to_string(*c.pid)});
-    else args.insert(args.end(), {"--rootfs", (cs.dir_of(c.id) / "rootfs").string()});
+    else args.insert(args.end(), {"--rootfs", (cs.dir_of(c.id) / "rootfs").string(), "--binds", binds_of(cs, c).dump()});
     return args;
 }
 
@@ -180,6 +199,22 @@ void stream_in(int client, std::string leftover, const std::vector<std::string>&
 }  // namespace
 
 void add_copy_routes(Router& r, Containers& cs) {
+    // export: the container's root filesystem as it sees it, its volumes and
+    // the kernel's filesystems (/proc, /sys) left out; the files the engine
+    // gives it (/etc/hosts, /etc/resolv.conf, /etc/hostname) with the
+    // contents and modes it sees, not the empty mount points beneath them.
+    r.add("GET", "/v1/containers/{id}/export", [&cs](const Request& req) -> Result<Reply> {
+        auto c = CTR_TRY(cs.get(req.param("id")));
+        json binds = json::array();
+        for (const auto& b : binds_of(cs, c))
+            for (const char* own : {"/etc/hosts", "/etc/resolv.conf", "/etc/hostname"})
+                if (b.value("destination", "") == own) binds.push_back(b);
+        std::vector<std::string> args = {plugins::helper_path("container-cp").string(), "--rootfs",
+                                         (cs.dir_of(c.id) / "rootfs").string(), "--binds", binds.dump(), "out", "/", "--no-prefix"};
+        Reply reply;
+        reply.stream = [args](const Writer& write) { stream_out(args, write); };
+        return reply;
+    });
     r.add("GET", "/v1/containers/{id}/archive/stat", [&cs](const Request& req) -> Result<Reply> {
         auto c = CTR_TRY(cs.get(req.param("id")));
         auto path = CTR_TRY(container_path(req, "path"));

@@ -4,10 +4,11 @@
 // one's root filesystem. Paths, "..", absolute symlinks, all resolve inside
 // that root, so a container cannot point the copy at the host's files.
 //
-//   container-cp (--pid PID | --rootfs DIR) stat PATH [--follow]
+//   container-cp (--pid PID | --rootfs DIR [--binds JSON]) stat PATH [--follow]
 //       prints {"kind", "size", "mode", "link_target"} of PATH
-//   container-cp ... out PATH [--follow] [--prefix NAME]
-//       writes PATH as a tar to stdout, its top entry named NAME (".")
+//   container-cp ... out PATH [--follow] [--prefix NAME | --no-prefix]
+//       writes PATH as a tar to stdout, its top entry named NAME (".");
+//       --no-prefix: entries named from PATH, as export names them
 //   container-cp ... in --src SRC --dest DEST [--archive] [--raw]
 //       reads a tar (top entry ".", or any with --raw) from stdin and places
 //       it at DEST by cp's rules, as SRC was named
@@ -23,6 +24,9 @@
 
 #include <fcntl.h>
 #include <iconv.h>
+#include <linux/openat2.h>
+#include <sys/mount.h>
+#include <sys/syscall.h>
 #include <langinfo.h>
 #include <sched.h>
 #include <sys/stat.h>
@@ -49,8 +53,34 @@ void load_charsets_from_host() {
     }
 }
 
-Status enter(int64_t pid, const std::string& rootfs) {
+// A stopped container's binds (its volumes, /etc/hosts, /etc/resolv.conf,
+// /etc/hostname) put back on its root filesystem, in a mount namespace of
+// our own, so that cp sees what the container saw. Each target is resolved
+// inside the root (openat2 RESOLVE_IN_ROOT): a symlink the image planted
+// cannot send a bind onto the host's files.
+Status bind_into(const std::string& rootfs, const nlohmann::json& binds) {
+    if (binds.empty()) return ok();
+    if (::unshare(CLONE_NEWNS) != 0) return sys::errno_error("unshare", "mount namespace", errno);
+    if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) return sys::errno_error("mount", "/ private", errno);
+    sys::UniqueFd root(::open(rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!root.valid()) return sys::errno_error("open", rootfs, errno);
+    for (const auto& b : binds) {
+        std::string source = b.value("source", ""), destination = b.value("destination", "");
+        open_how how{};
+        how.flags = O_PATH | O_CLOEXEC;
+        how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+        sys::UniqueFd target(static_cast<int>(::syscall(SYS_openat2, root.get(), destination.c_str(), &how, sizeof how)));
+        if (!target.valid()) continue;  // no mount point in the root: the container did not see it either
+        std::string at = "/proc/self/fd/" + std::to_string(target.get());
+        if (::mount(source.c_str(), at.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) continue;
+        if (b.value("read_only", false)) (void)::mount(nullptr, at.c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr);
+    }
+    return ok();
+}
+
+Status enter(int64_t pid, const std::string& rootfs, const nlohmann::json& binds) {
     load_charsets_from_host();
+    if (pid <= 0) CTR_TRY_STATUS(bind_into(rootfs, binds));
     if (pid > 0) {
         std::string proc = "/proc/" + std::to_string(pid);
         sys::UniqueFd root(::open((proc + "/root").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
@@ -98,6 +128,8 @@ int main(int argc, char** argv) {
     bool follow = false, archive = false, raw = false;
     app.add_option("--pid", pid, "a running container's process");
     app.add_option("--rootfs", rootfs, "a stopped container's root filesystem");
+    std::string binds_text = "[]";
+    app.add_option("--binds", binds_text, "with --rootfs: [{source, destination, read_only}] to bind on it first");
     app.require_subcommand(1);
     auto* st = app.add_subcommand("stat", "describe PATH");
     st->add_option("path", path)->required();
@@ -105,7 +137,9 @@ int main(int argc, char** argv) {
     auto* out = app.add_subcommand("out", "PATH as a tar on stdout");
     out->add_option("path", path)->required();
     out->add_flag("--follow", follow);
+    bool no_prefix = false;
     out->add_option("--prefix", prefix);
+    out->add_flag("--no-prefix", no_prefix, "entries named from PATH (\"etc/hosts\"), as export names them");
     auto* in = app.add_subcommand("in", "a tar from stdin to DEST");
     in->add_option("--src", src);
     in->add_option("--dest", dest)->required();
@@ -113,7 +147,9 @@ int main(int argc, char** argv) {
     in->add_flag("--raw", raw);
     CLI11_PARSE(app, argc, argv);
     if ((pid > 0) == !rootfs.empty()) return fail(make_error(CTR_E_INVALID_ARGUMENT, "give one of --pid and --rootfs"));
-    if (auto entered = enter(pid, rootfs); !entered) return fail(entered.error());
+    auto binds = nlohmann::json::parse(binds_text, nullptr, false);
+    if (!binds.is_array()) return fail(make_error(CTR_E_INVALID_ARGUMENT, "--binds: not a json array"));
+    if (auto entered = enter(pid, rootfs, binds); !entered) return fail(entered.error());
 
     if (st->parsed()) {
         std::cout << stat_json(path, follow).dump() << "\n";
@@ -121,7 +157,7 @@ int main(int argc, char** argv) {
     }
     if (out->parsed()) {
         copy::WriteOptions o;
-        o.prefix = prefix;
+        o.prefix = no_prefix ? "" : prefix;
         o.follow = follow;
         auto written = copy::write_tree(path, o, [](std::string_view d) { return sys::write_all(1, d); });
         return written ? 0 : fail(written.error());
