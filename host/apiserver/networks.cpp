@@ -268,7 +268,7 @@ void add_network_routes(Router& r, Daemon&, Networks& nets) {
         return json_reply(json{{"name", req.param("name")}});
     });
     r.add("POST", "/v1/networks/prune", [&nets](const Request&) -> Result<Reply> {
-        return json_reply(json{{"removed", CTR_TRY(nets.prune())}});
+        return json_reply(json{{"removed", CTR_TRY(nets.prune())}, {"reclaimed", 0}});
     });
 }
 

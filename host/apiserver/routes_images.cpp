@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <unistd.h>
+#include <map>
 #include <set>
 
 namespace ctr::apiserver {
@@ -16,6 +17,16 @@ namespace {
 using nlohmann::json;
 
 Result<plugins::LoadedPlugin*> image_plugin(Daemon& d) { return d.plugins->get("image-oci", CTR_KIND_IMAGE); }
+
+// The bytes of every distinct layer an image list names.
+int64_t stored_layer_bytes(const json& images) {
+    std::map<std::string, int64_t> layers;
+    for (const auto& i : images)
+        for (const auto& l : i.value("layers", json::array())) layers[l.value("digest", "")] = l.value("size", int64_t{0});
+    int64_t total = 0;
+    for (const auto& [digest, size] : layers) total += size;
+    return total;
+}
 
 Result<std::string> reference_param(const Request& req) {
     auto it = req.query.find("reference");
@@ -91,7 +102,21 @@ void add_image_routes(Router& r, Daemon& d) {
     });
     r.add("DELETE", "/v1/images", [&d](const Request& req) -> Result<Reply> {
         auto* p = CTR_TRY(image_plugin(d));
-        return json_reply(plugins::invoke(p->image()->remove, p->instance(), {{"reference", CTR_TRY(reference_param(req))}}, "remove"));
+        std::string reference = CTR_TRY(reference_param(req));
+        // An image a container was made from stays unless forced (docker's
+        // rule); forced, only the name goes while that container holds its layers.
+        if (!req.flag("force")) {
+            auto resolved = plugins::invoke(p->image()->resolve, p->instance(), {{"reference", reference}}, "resolve");
+            if (resolved) {
+                std::string canonical = resolved->value("reference", reference);
+                std::lock_guard<std::mutex> lock(d.store_mu);
+                for (const auto& c : CTR_TRY(d.store->containers()))
+                    if (c.image == canonical)
+                        return make_error(CTR_E_FAILED_PRECONDITION, "image " + canonical + " is used by container " + c.name +
+                                                                         " (remove the container first, or use -f)");
+            }
+        }
+        return json_reply(plugins::invoke(p->image()->remove, p->instance(), {{"reference", reference}}, "remove"));
     });
 
     // Prune: without all, nothing is dangling in this store (every image has a
@@ -99,20 +124,22 @@ void add_image_routes(Router& r, Daemon& d) {
     r.add("POST", "/v1/images/prune", [&d](const Request& req) -> Result<Reply> {
         auto* p = CTR_TRY(image_plugin(d));
         json removed = json::array();
-        if (!req.flag("all")) return json_reply(json{{"removed", removed}});
+        if (!req.flag("all")) return json_reply(json{{"removed", removed}, {"reclaimed", 0}});
         std::set<std::string> used;
         {
             std::lock_guard<std::mutex> lock(d.store_mu);
             for (const auto& c : CTR_TRY(d.store->containers())) used.insert(c.image);
         }
         json images = CTR_TRY(plugins::invoke(p->image()->list, p->instance(), json::object(), "list"));
+        int64_t before = stored_layer_bytes(images);
         for (const auto& i : images) {
             std::string ref = i.value("reference", "");
             if (used.count(ref)) continue;
             CTR_TRY(plugins::invoke(p->image()->remove, p->instance(), {{"reference", ref}}, "remove"));
             removed.push_back(ref);
         }
-        return json_reply(json{{"removed", removed}});
+        json left = CTR_TRY(plugins::invoke(p->image()->list, p->instance(), json::object(), "list"));
+        return json_reply(json{{"removed", removed}, {"reclaimed", before - stored_layer_bytes(left)}});
     });
 
     // Pull streams JSON lines: progress events, then {"result": ...} or {"error": ...}.

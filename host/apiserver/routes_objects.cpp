@@ -52,8 +52,8 @@ void add_object_routes(Router& r, Daemon& d) {
         CTR_TRY_STATUS(d.volumes->remove(req.param("name"), req.flag("force")));
         return json_reply(json{{"name", req.param("name")}});
     });
-    r.add("POST", "/v1/volumes/prune", [&d](const Request&) -> Result<Reply> {
-        auto report = CTR_TRY(d.volumes->prune());
+    r.add("POST", "/v1/volumes/prune", [&d](const Request& req) -> Result<Reply> {
+        auto report = CTR_TRY(d.volumes->prune(req.flag("all")));
         return json_reply(json{{"removed", report.removed}, {"reclaimed", report.reclaimed}});
     });
 }

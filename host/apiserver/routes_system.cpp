@@ -7,6 +7,8 @@
 #include "sys/files.hpp"
 
 #include <chrono>
+#include <map>
+#include <set>
 #include <fstream>
 #include <thread>
 #include <unistd.h>
@@ -30,6 +32,9 @@ std::string last_lines(const std::string& text, long tail) {
     return tail == 0 ? "" : text.substr(pos == 0 ? 0 : pos + 1);
 }
 
+// `system df`: each row's TOTAL, ACTIVE (in use by a container), SIZE and
+// RECLAIMABLE (what removing the unused ones would free). Image bytes are
+// counted per layer, so a layer two tags share counts once.
 Result<json> disk_usage(Daemon& d) {
     json images = json::array();
     if (auto p = d.plugins->get("image-oci", CTR_KIND_IMAGE); p)
@@ -37,10 +42,35 @@ Result<json> disk_usage(Daemon& d) {
     std::lock_guard<std::mutex> lock(d.store_mu);
     auto containers = CTR_TRY(d.store->containers());
     auto volumes = CTR_TRY(d.store->volumes());
-    int64_t image_size = 0;
-    for (const auto& i : images) image_size += i.value("size", int64_t{0});
-    int64_t running = 0;
-    for (const auto& c : containers) running += c.state == "running";
+
+    std::set<std::string> used_images;
+    int64_t running = 0, container_size = 0, container_reclaimable = 0;
+    for (const auto& c : containers) {
+        used_images.insert(c.image);
+        running += c.state == "running";
+        int64_t size = c.config.contains("writable_dir") ? services::disk_usage(c.config.value("writable_dir", "")) : 0;
+        container_size += size;
+        if (c.state != "running") container_reclaimable += size;
+    }
+
+    std::map<std::string, int64_t> layer_size;     // digest -> bytes
+    std::set<std::string> used_layers;
+    int64_t image_active = 0;
+    for (const auto& i : images) {
+        bool used = used_images.count(i.value("reference", "")) > 0;
+        image_active += used;
+        for (const auto& l : i.value("layers", json::array())) {
+            std::string digest = l.value("digest", "");
+            layer_size[digest] = l.value("size", int64_t{0});
+            if (used) used_layers.insert(digest);
+        }
+    }
+    int64_t image_size = 0, image_reclaimable = 0;
+    for (const auto& [digest, size] : layer_size) {
+        image_size += size;
+        if (!used_layers.count(digest)) image_reclaimable += size;
+    }
+
     int64_t vol_size = 0, vol_active = 0, vol_reclaimable = 0, vol_total = 0;
     for (const auto& v : volumes) {
         if (v.state != "ready") continue;
@@ -54,8 +84,8 @@ Result<json> disk_usage(Daemon& d) {
     auto row = [](const char* type, int64_t total, int64_t active, int64_t size, int64_t reclaimable) {
         return json{{"type", type}, {"total", total}, {"active", active}, {"size", size}, {"reclaimable", reclaimable}};
     };
-    return json::array({row("images", static_cast<int64_t>(images.size()), 0, image_size, 0),
-                        row("containers", static_cast<int64_t>(containers.size()), running, 0, 0),
+    return json::array({row("images", static_cast<int64_t>(images.size()), image_active, image_size, image_reclaimable),
+                        row("containers", static_cast<int64_t>(containers.size()), running, container_size, container_reclaimable),
                         row("volumes", vol_total, vol_active, vol_size, vol_reclaimable)});
 }
 

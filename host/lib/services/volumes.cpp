@@ -120,10 +120,11 @@ Result<std::vector<store::VolumeRecord>> Volumes::list() {
     return ready;
 }
 
-Result<PruneReport> Volumes::prune() {
+Result<PruneReport> Volumes::prune(bool named_too) {
     PruneReport report;
     auto all = CTR_TRY(list());
     for (const auto& v : all) {
+        if (!v.anonymous && !named_too) continue;
         int64_t size = disk_usage(dir_of(v.name));
         auto st = remove(v.name, false);
         if (st) {

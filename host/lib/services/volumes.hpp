@@ -31,7 +31,8 @@ public:
     Status remove(const std::string& name, bool force);
     Result<store::VolumeRecord> inspect(const std::string& name);
     Result<std::vector<store::VolumeRecord>> list();
-    Result<PruneReport> prune();
+    // Every unused anonymous volume; with `named_too`, unused named ones as well.
+    Result<PruneReport> prune(bool named_too = false);
 
     // Rolls back volumes caught "creating" and finishes those caught
     // "removing" by a crash. Returns what it did, one line per volume.

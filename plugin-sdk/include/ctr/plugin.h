@@ -233,7 +233,9 @@ typedef struct ctr_image_v1 {
     /* [per-object] {"reference"}: removes the name and what only it used. */
     ctr_op remove;
     /* [per-object] {"reference","container_id","target"}: makes the container's root
-     * filesystem at target (an empty directory). Result {"rootfs","config"}. */
+     * filesystem at target (an empty directory). Result {"rootfs","config"}, and
+     * optionally "writable_dir": where the container's own writes land (the
+     * host measures it for `system df` and prune). */
     ctr_op prepare_rootfs;
     /* [per-object] {"container_id","target"}: undoes prepare_rootfs. Idempotent. */
     ctr_op release_rootfs;

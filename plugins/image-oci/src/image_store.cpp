@@ -272,7 +272,14 @@ ctr::Result<json> ImageStore::list() {
     json index = CTR_TRY(read_index());
     json out = json::array();
     for (const auto& [key, rec] : index["images"].items())
-        out.push_back({{"reference", key}, {"digest", rec["digest"]}, {"size", rec["size"]}, {"created", rec["created"]}, {"platform", rec["platform"]}});
+    {
+        // The layers too (digest and size): a layer two images share is stored
+        // once, and `system df` counts it once.
+        json layers = json::array();
+        for (const auto& l : rec["layers"]) layers.push_back({{"digest", l["digest"]}, {"size", l["size"]}});
+        out.push_back({{"reference", key}, {"digest", rec["digest"]}, {"size", rec["size"]}, {"created", rec["created"]},
+                       {"platform", rec["platform"]}, {"layers", layers}});
+    }
     return out;
 }
 
@@ -352,7 +359,8 @@ ctr::Result<json> ImageStore::prepare_rootfs(const std::string& reference, const
         return ctr::make_error(e == EPERM ? CTR_E_PERMISSION_DENIED : CTR_E_INTERNAL,
                                "mount overlay on \"" + target.string() + "\": " + std::strerror(e));
     }
-    return json{{"rootfs", target.string()}, {"config", image["config"]}, {"reference", image["reference"]}, {"digest", image["digest"]}};
+    return json{{"rootfs", target.string()}, {"config", image["config"]}, {"reference", image["reference"]}, {"digest", image["digest"]},
+                {"writable_dir", (dir / "upper").string()}};
 }
 
 ctr::Status ImageStore::release_rootfs(const std::string& container_id, const fs::path& target) {
