@@ -71,9 +71,65 @@ std::string our_size() {
     return "";
 }
 
+// Watches stdin's bytes for the detach sequence. A byte that may begin it
+// is held back until the sequence completes (detach) or breaks (the held
+// bytes go on), so the container never sees a half-typed sequence.
+class DetachWatch {
+public:
+    explicit DetachWatch(std::string keys) : keys_(std::move(keys)) {}
+    // What to send on; `detached` once the whole sequence was typed.
+    std::string feed(std::string_view data, bool& detached) {
+        std::string out;
+        for (char c : data) {
+            if (keys_.empty()) {
+                out += c;
+                continue;
+            }
+            held_ += c;
+            if (keys_.compare(0, held_.size(), held_) == 0) {
+                if (held_.size() == keys_.size()) {
+                    detached = true;
+                    return out;
+                }
+                continue;
+            }
+            out += held_;
+            held_.clear();
+        }
+        return out;
+    }
+
+private:
+    std::string keys_, held_;
+};
+
 }  // namespace
 
-Status attach_session(const api::Client& client, const std::string& id, bool interactive, bool tty, const std::string& target) {
+Result<std::string> parse_detach_keys(const std::string& text) {
+    std::string keys;
+    size_t start = 0;
+    while (start < text.size()) {
+        size_t comma = text.find(',', start);
+        std::string key = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+        start = comma == std::string::npos ? text.size() : comma + 1;
+        const std::string bad = "--detach-keys: \"" + key + "\" is not a key (ctrl-a..ctrl-z, ctrl-@, ctrl-[..ctrl-_, or one character)";
+        if (key.size() == 1) {
+            keys += key;
+            continue;
+        }
+        if (key.size() != 6 || key.rfind("ctrl-", 0) != 0) return make_error(CTR_E_INVALID_ARGUMENT, bad);
+        char c = key[5];
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+        if (c >= 'a' && c <= 'z') keys += static_cast<char>(c - 'a' + 1);
+        else if (c == '@') keys += '\0';
+        else if (c >= '[' && c <= '_') keys += static_cast<char>(c - '[' + 27);
+        else return make_error(CTR_E_INVALID_ARGUMENT, bad);
+    }
+    return keys;
+}
+
+Result<SessionEnd> attach_session(const api::Client& client, const std::string& id, bool interactive, bool tty,
+                                  const std::string& target, const std::string& detach_keys) {
     // Our size travels with the request: the process starts with it. Without
     // one (no terminal here), a size of 0x0, which the shim ignores: either
     // way the shim hears from us at once and need not wait.
@@ -98,6 +154,8 @@ Status attach_session(const api::Client& client, const std::string& id, bool int
     RawTerminal raw(tty && interactive ? STDIN_FILENO : -1);
 
     bool stdin_open = interactive;
+    bool detached = false;
+    DetachWatch watch(detach_keys);
     char buf[65536];
     for (;;) {
         pollfd fds[3] = {{conn.get(), POLLIN, 0}, {stdin_open ? STDIN_FILENO : -1, POLLIN, 0}, {winch_read.get(), POLLIN, 0}};
@@ -122,7 +180,9 @@ Status attach_session(const api::Client& client, const std::string& id, bool int
         if (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) {
             ssize_t n = ::read(STDIN_FILENO, buf, sizeof buf);
             if (n > 0) {
-                sys::send_all(conn.get(), attach::frame(attach::Frame::stdin_data, std::string_view(buf, static_cast<size_t>(n))));
+                std::string pass = watch.feed(std::string_view(buf, static_cast<size_t>(n)), detached);
+                if (!pass.empty()) sys::send_all(conn.get(), attach::frame(attach::Frame::stdin_data, pass));
+                if (detached) break;
             } else if (n == 0 || errno != EINTR) {
                 stdin_open = false;
                 sys::send_all(conn.get(), attach::frame(attach::Frame::stdin_close, ""));
@@ -138,7 +198,7 @@ Status attach_session(const api::Client& client, const std::string& id, bool int
         ::sigaction(SIGWINCH, &old_winch, nullptr);
         g_winch_pipe = -1;
     }
-    return ok();
+    return detached ? SessionEnd::detached : SessionEnd::ended;
 }
 
 SignalProxy::SignalProxy(const api::Client& client, std::string id) : client_(client), id_(std::move(id)) {

@@ -18,17 +18,6 @@
 
 namespace ctr::cli {
 
-namespace {
-
-std::string ago(int64_t unix_time) {
-    int64_t d = static_cast<int64_t>(std::time(nullptr)) - unix_time;
-    if (d < 60) return std::to_string(d) + " seconds ago";
-    if (d < 3600) return std::to_string(d / 60) + " minutes ago";
-    if (d < 86400) return std::to_string(d / 3600) + " hours ago";
-    return std::to_string(d / 86400) + " days ago";
-}
-
-}  // namespace
 
 void add_container_commands(CLI::App& app, Globals& g) {
     auto* ls = app.add_subcommand("ls", "list containers")->alias("list");
@@ -48,13 +37,10 @@ void add_container_commands(CLI::App& app, Globals& g) {
         } else {
             std::vector<std::vector<std::string>> rows;
             for (const auto& c : *r) {
-                std::string state = c["state"];
-                if (c.contains("health") && c["health"].is_object() && state == "running")
-                    state += " (" + c["health"].value("status", "?") + ")";
-                rows.push_back({c["id"].get<std::string>().substr(0, 12), c["name"], c["image"], state, c["runtime"],
-                                ago(c["created_at"].get<int64_t>())});
+                rows.push_back({c["id"].get<std::string>().substr(0, 12), c["name"], c["image"], state_text(c), c["runtime"],
+                                time_ago(std::time(nullptr) - c["created_at"].get<int64_t>()), ports_text(c)});
             }
-            std::fputs(render_table({"ID", "NAME", "IMAGE", "STATE", "RUNTIME", "CREATED"}, rows).c_str(), stdout);
+            std::fputs(render_table({"ID", "NAME", "IMAGE", "STATE", "RUNTIME", "CREATED", "PORTS"}, rows).c_str(), stdout);
         }
         return 0;
     });
@@ -72,7 +58,7 @@ void add_container_commands(CLI::App& app, Globals& g) {
             if (!r) rc = fail(r.error());
             else arr.push_back(*r);
         }
-        if (!arr.empty()) print_json(arr);
+        if (!arr.empty()) print_inspect(arr);
         return rc;
     });
 
@@ -95,6 +81,7 @@ void add_container_commands(CLI::App& app, Globals& g) {
         int rc = 0;
         for (const auto& id : rm_ids) {
             auto r = client->call("DELETE", "/v1/containers/" + id + "?force=" + (force ? "1" : "0") + "&volumes=" + (rm_volumes ? "1" : "0"));
+            if (!r && force && r.error().status == CTR_E_NOT_FOUND) continue;  // -f: gone already is done (docker's way)
             if (!r) rc = fail(r.error());
             else std::printf("%s\n", id.c_str());
         }
@@ -107,7 +94,7 @@ void add_container_commands(CLI::App& app, Globals& g) {
         if (!client) return fail(client.error());
         auto r = client->call("POST", "/v1/containers/prune");
         if (!r) return fail(r.error());
-        for (const auto& id : (*r)["removed"]) std::printf("%s\n", id.get<std::string>().c_str());
+        print_prune(*r);
         return 0;
     });
 }

@@ -153,7 +153,7 @@ void add_image_commands(CLI::App& app, Globals& g) {
             if (!res) rc = fail(res.error());
             else arr.push_back(*res);
         }
-        if (!arr.empty()) print_json(arr);
+        if (!arr.empty()) print_inspect(arr);
         return rc;
     });
 
@@ -165,19 +165,21 @@ void add_image_commands(CLI::App& app, Globals& g) {
         if (!client) return fail(client.error());
         auto r = client->call("POST", std::string("/v1/images/prune") + (prune_all ? "?all=1" : ""));
         if (!r) return fail(r.error());
-        for (const auto& name : (*r)["removed"]) std::printf("%s\n", name.get<std::string>().c_str());
+        print_prune(*r);
         return 0;
     });
 
     auto* rm = image->add_subcommand("rm", "remove images (and the content only they used)")->alias("delete");
     static std::vector<std::string> rm_refs;
     rm->add_option("reference", rm_refs, "image references")->required();
+    static bool rm_force = false;
+    rm->add_flag("-f,--force", rm_force, "remove the name even when a container was made from the image");
     on_run(rm, g, [&g] {
         auto client = daemon_client(g);
         if (!client) return fail(client.error());
         int rc = 0;
         for (const auto& r : rm_refs) {
-            auto res = client->call("DELETE", "/v1/images?reference=" + url_escape(r));
+            auto res = client->call("DELETE", "/v1/images?reference=" + url_escape(r) + (rm_force ? "&force=1" : ""));
             if (!res) rc = fail(res.error());
             else std::printf("%s\n", (*res)["reference"].get<std::string>().c_str());
         }

@@ -70,7 +70,7 @@ void add_network_commands(CLI::App& app, Globals& g) {
             if (!r) return fail(r.error());
             out.push_back(*r);
         }
-        print_json(out);
+        print_inspect(out);
         return 0;
     });
 
@@ -98,7 +98,7 @@ void add_network_commands(CLI::App& app, Globals& g) {
         if (!client) return fail(client.error());
         auto r = client->call("POST", "/v1/networks/prune");
         if (!r) return fail(r.error());
-        for (const auto& n : (*r)["removed"]) std::printf("%s\n", n.get<std::string>().c_str());
+        print_prune(*r);
         return 0;
     });
 }

@@ -2,8 +2,10 @@
 #include "base/units.hpp"
 #include "cli/app.hpp"
 #include "cli/attach.hpp"
+#include "cli/env_args.hpp"
 #include "cli/exec.hpp"
 #include "cli/output.hpp"
+#include "services/spec.hpp"
 #include "sys/files.hpp"
 
 #include <chrono>
@@ -24,6 +26,7 @@ constexpr int32_t kDetailExecDenied = 1002;
 struct RunFlags {
     std::string name, workdir, user, hostname, runtime, platform, memory, entrypoint, progress = "auto";
     std::string shm_size, stop_signal, cidfile, restart;
+    std::string detach_keys = kDefaultDetachKeys;
     std::vector<std::string> env, env_files, labels, volumes, tmpfs, cap_add, cap_drop, ulimits;
     std::vector<std::string> networks, aliases, dns, dns_search, dns_options, add_hosts, publish, mounts;
     std::string ip, mac;
@@ -59,7 +62,7 @@ void add_run_flags(CLI::App* cmd, RunFlags& f) {
     cmd->add_option("--ulimit", f.ulimits, "type=soft[:hard], e.g. nofile=1024:2048")->allow_extra_args(false);
     cmd->add_option("--shm-size", f.shm_size, "size of /dev/shm, e.g. 128m");
     cmd->add_option("--stop-signal", f.stop_signal, "signal that stop sends first");
-    cmd->add_option("--stop-timeout", f.stop_timeout, "seconds stop waits before SIGKILL");
+    cmd->add_option("--stop-timeout", f.stop_timeout, "seconds stop waits before SIGKILL")->check(seconds_range(-1, services::kMaxStopTimeout));
     cmd->add_option("--cidfile", f.cidfile, "write the container id to this file");
     cmd->add_option("--restart", f.restart, "no, on-failure[:N], always or unless-stopped");
     cmd->add_option("--network,--net", f.networks, "network to join (repeatable), or none, or host")->allow_extra_args(false);
@@ -84,6 +87,7 @@ void add_run_flags(CLI::App* cmd, RunFlags& f) {
     cmd->add_flag("--rm,--remove", f.remove, "remove the container when it exits");
     cmd->add_flag("-i,--interactive", f.interactive, "keep stdin open and connected to the container");
     cmd->add_flag("-t,--tty", f.tty, "give the container a terminal");
+    cmd->add_option("--detach-keys", f.detach_keys, "keys that detach from -i and leave it running (default ctrl-p,ctrl-q; \"\" for none)");
     cmd->add_flag("--init", f.init, "run a small init (tini) as PID 1: it reaps orphans and passes signals on");
     cmd->add_option("--progress", f.progress, "pull progress: auto, plain or none")->check(CLI::IsMember({"auto", "plain", "none"}));
     cmd->add_option("--max-concurrent-downloads", f.max_downloads, "layers downloaded at once")->check(CLI::Range(1, 32));
@@ -98,14 +102,9 @@ Result<nlohmann::json> request_of(const RunFlags& f) {
     for (const auto& file : f.env_files) {
         auto text = sys::read_file(file);
         if (!text) return text.error().wrap("--env-file");
-        std::istringstream in(*text);
-        std::string line;
-        while (std::getline(in, line)) {
-            if (line.empty() || line[0] == '#') continue;
-            env.push_back(line);
-        }
+        for (auto& e : CTR_TRY(parse_env_file(*text, file))) env.push_back(std::move(e));
     }
-    for (const auto& e : f.env) env.push_back(e);
+    for (auto& e : resolve_env(f.env)) env.push_back(std::move(e));
     nlohmann::json labels = nlohmann::json::object();
     for (const auto& l : f.labels) {
         auto eq = l.find('=');
@@ -113,7 +112,8 @@ Result<nlohmann::json> request_of(const RunFlags& f) {
         labels[l.substr(0, eq)] = l.substr(eq + 1);
     }
     nlohmann::json body = {{"image", f.image}, {"cmd", f.command}, {"env", env}, {"labels", labels}, {"rm", f.remove},
-                           {"volumes", f.volumes}};
+                           {"volumes", nlohmann::json::array()}};
+    for (const auto& v : f.volumes) body["volumes"].push_back(absolute_volume_source(v));
     if (!f.name.empty()) body["name"] = f.name;
     if (!f.workdir.empty()) body["workdir"] = f.workdir;
     if (!f.user.empty()) body["user"] = f.user;
@@ -124,7 +124,8 @@ Result<nlohmann::json> request_of(const RunFlags& f) {
     if (f.cpus < 0) return make_error(CTR_E_INVALID_ARGUMENT, "--cpus: must not be negative");
     body["read_only"] = f.read_only;
     body["tmpfs"] = f.tmpfs;
-    body["mounts"] = f.mounts;
+    body["mounts"] = nlohmann::json::array();
+    for (const auto& m : f.mounts) body["mounts"].push_back(absolute_mount_source(m));
     body["cap_add"] = f.cap_add;
     body["cap_drop"] = f.cap_drop;
     body["ulimits"] = f.ulimits;
@@ -183,6 +184,14 @@ Result<nlohmann::json> create_container(api::Client& client, const RunFlags& f) 
     return created;
 }
 
+// After the detach keys: say so, and end here at once. The log followers
+// are mid-read: they end with the process, not with a join.
+[[noreturn]] void end_detached(const std::string& container) {
+    std::fprintf(stderr, "container: detached from %s; it keeps running\n", container.c_str());
+    std::fflush(nullptr);
+    std::_Exit(0);
+}
+
 int exit_code_of(const Error& e) {
     if (e.detail_code == kDetailExecNotFound) return kExitNotFound;
     if (e.detail_code == kDetailExecDenied) return kExitCannotInvoke;
@@ -219,7 +228,13 @@ void add_run_commands(CLI::App& app, Globals& g) {
         if (rf.remove && !rf.restart.empty() && rf.restart != "no")
             return error("--restart and --rm cannot go together");
         RunFlags flags = rf;
-        const bool remove_here = rf.remove && !rf.detach;
+        auto keys = parse_detach_keys(rf.detach_keys);
+        if (!keys) return fail(keys.error());
+        // Without a terminal this CLI reads the output from the logs, and
+        // removes the container itself once it has read all of it; with one
+        // (or detached) the daemon removes it at its exit, which also serves
+        // a session the detach keys leave.
+        const bool remove_here = rf.remove && !rf.detach && !rf.tty;
         if (remove_here) flags.remove = false;
         auto created = create_container(*client, flags);
         if (!created) return fail(created.error());
@@ -248,8 +263,11 @@ void add_run_commands(CLI::App& app, Globals& g) {
             out = follow(*client, id, "stdout", stdout, true);
             err = follow(*client, id, "stderr", stderr, true);
         }
-        if (attach)
-            if (auto st = attach_session(*client, id, rf.interactive, rf.tty); !st) fail(st.error());
+        if (attach) {
+            auto end = attach_session(*client, id, rf.interactive, rf.tty, "", *keys);
+            if (!end) fail(end.error());
+            else if (*end == SessionEnd::detached) end_detached(id.substr(0, 12));
+        }
         auto waited = client->call("POST", "/v1/containers/" + id + "/wait");
         if (out.joinable()) out.join();
         if (err.joinable()) err.join();
@@ -266,6 +284,8 @@ void add_run_commands(CLI::App& app, Globals& g) {
     static bool attach_no_stdin = false;
     att->add_option("container", attach_id, "container")->required();
     att->add_flag("--no-stdin", attach_no_stdin, "do not pass our stdin on");
+    static std::string attach_keys = kDefaultDetachKeys;
+    att->add_option("--detach-keys", attach_keys, "keys that detach and leave it running (default ctrl-p,ctrl-q)");
     on_run(att, g, [&g] {
         auto client = daemon_client(g);
         if (!client) return fail(client.error());
@@ -276,7 +296,11 @@ void add_run_commands(CLI::App& app, Globals& g) {
         bool interactive = (*c)["config"].value("interactive", false) && !attach_no_stdin;
         std::optional<SignalProxy> proxy;
         if (!tty) proxy.emplace(*client, id);
-        if (auto st = attach_session(*client, id, interactive, tty); !st) return fail(st.error());
+        auto keys = parse_detach_keys(attach_keys);
+        if (!keys) return fail(keys.error());
+        auto end = attach_session(*client, id, interactive, tty, "", *keys);
+        if (!end) return fail(end.error());
+        if (*end == SessionEnd::detached) end_detached(attach_id);
         auto waited = client->call("POST", "/v1/containers/" + id + "/wait");
         if (!waited) return fail(waited.error());
         return (*waited)["exit_code"].get<int>();
@@ -300,11 +324,15 @@ void add_run_commands(CLI::App& app, Globals& g) {
     start->add_option("container", start_ids, "containers")->required();
     start->add_flag("-a,--attach", start_attach, "attach to its output (and with -i its input); exit with its code");
     start->add_flag("-i,--interactive", start_interactive, "attach stdin");
+    static std::string start_keys = kDefaultDetachKeys;
+    start->add_option("--detach-keys", start_keys, "with -a -i: keys that detach and leave it running (default ctrl-p,ctrl-q)");
     on_run(start, g, [&g] {
         auto client = daemon_client(g);
         if (!client) return fail(client.error());
         if (start_attach || start_interactive) {
             if (start_ids.size() != 1) return error("start -a or -i takes one container");
+            auto keys = parse_detach_keys(start_keys);
+            if (!keys) return fail(keys.error());
             auto c = client->call("GET", "/v1/containers/" + start_ids[0]);
             if (!c) return fail(c.error());
             std::string id = (*c)["id"];
@@ -323,8 +351,11 @@ void add_run_commands(CLI::App& app, Globals& g) {
                 out = follow(*client, id, "stdout", stdout, true);
                 err = follow(*client, id, "stderr", stderr, true);
             }
-            if (attachable)
-                if (auto st = attach_session(*client, id, stdin_too, tty); !st) fail(st.error());
+            if (attachable) {
+                auto end = attach_session(*client, id, stdin_too, tty, "", *keys);
+                if (!end) fail(end.error());
+                else if (*end == SessionEnd::detached) end_detached(start_ids[0]);
+            }
             auto waited = client->call("POST", "/v1/containers/" + id + "/wait");
             if (out.joinable()) out.join();
             if (err.joinable()) err.join();
@@ -351,7 +382,7 @@ void add_run_commands(CLI::App& app, Globals& g) {
     static std::string stop_signal;
     static bool stop_all = false;
     stop->add_option("container", stop_ids, "containers");
-    stop->add_option("-t,--time", stop_time, "seconds to wait before SIGKILL (default: the container's, else 10)")->check(CLI::NonNegativeNumber);
+    stop->add_option("-t,--time", stop_time, "seconds to wait before SIGKILL (default: the container's, else 10)")->check(seconds_range(0, services::kMaxStopTimeout));
     stop->add_option("-s,--signal", stop_signal, "signal to send first (default: the container's, else TERM)");
     stop->add_flag("-a,--all", stop_all, "stop every running container");
     on_run(stop, g, [&g] {
@@ -435,6 +466,8 @@ void add_run_commands(CLI::App& app, Globals& g) {
     exec->add_flag("-d,--detach", exec_detach, "run it in the background (its output is discarded)");
     exec->add_flag("-i,--interactive", exec_interactive, "pass our stdin on");
     exec->add_flag("-t,--tty", exec_tty, "give the process a terminal");
+    static std::string exec_keys = kDefaultDetachKeys;
+    exec->add_option("--detach-keys", exec_keys, "with -i: keys that detach and leave it running (default ctrl-p,ctrl-q)");
     exec->add_option("container", exec_id, "container")->required();
     exec->add_option("command", exec_cmd, "command and arguments")->required();
     on_run(exec, g, [&g] {
@@ -442,12 +475,13 @@ void add_run_commands(CLI::App& app, Globals& g) {
         if (!client) return fail(client.error());
         ExecOptions o;
         o.cmd = exec_cmd;
-        o.env = exec_env;
+        o.env = resolve_env(exec_env);
         o.workdir = exec_workdir;
         o.user = exec_user;
         o.interactive = exec_interactive;
         o.tty = exec_tty;
         o.detach = exec_detach;
+        o.detach_keys = exec_keys;
         return exec_in(*client, exec_id, o);
     });
 

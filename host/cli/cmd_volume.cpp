@@ -83,18 +83,19 @@ void add_volume_commands(CLI::App& app, Globals& g) {
             if (!r) rc = fail(r.error());
             else arr.push_back(*r);
         }
-        if (!arr.empty()) print_json(arr);
+        if (!arr.empty()) print_inspect(arr);
         return rc;
     });
 
-    auto* prune = volume->add_subcommand("prune", "remove every volume no container uses");
+    auto* prune = volume->add_subcommand("prune", "remove every anonymous volume no container uses; -a: named ones too");
+    static bool prune_all = false;
+    prune->add_flag("-a,--all", prune_all, "named volumes too");
     on_run(prune, g, [&g] {
         auto client = daemon_client(g);
         if (!client) return fail(client.error());
-        auto r = client->call("POST", "/v1/volumes/prune");
+        auto r = client->call("POST", prune_all ? "/v1/volumes/prune?all=1" : "/v1/volumes/prune");
         if (!r) return fail(r.error());
-        for (const auto& n : (*r)["removed"]) std::printf("%s\n", n.get<std::string>().c_str());
-        std::printf("Total reclaimed space: %s\n", human_size((*r)["reclaimed"].get<int64_t>()).c_str());
+        print_prune(*r);
         return 0;
     });
 }

@@ -22,13 +22,19 @@ int exec_in(const api::Client& client, const std::string& container, const ExecO
         return 0;
     }
     if (o.interactive || o.tty) {
+        auto keys = parse_detach_keys(o.detach_keys);
+        if (!keys) return fail(keys.error());
         body["interactive"] = o.interactive;
         body["tty"] = o.tty;
         auto made = client.call("POST", "/v1/containers/" + container + "/exec", body);
         if (!made) return fail(made.error());
         std::string eid = (*made)["exec_id"];
-        if (auto st = attach_session(client, eid, o.interactive, o.tty, "/v1/exec/" + eid + "/attach"); !st)
-            return fail(st.error());
+        auto end = attach_session(client, eid, o.interactive, o.tty, "/v1/exec/" + eid + "/attach", *keys);
+        if (!end) return fail(end.error());
+        if (*end == SessionEnd::detached) {
+            std::fprintf(stderr, "container: detached from the exec in %s; it keeps running\n", container.c_str());
+            return 0;
+        }
         auto waited = client.call("POST", "/v1/exec/" + eid + "/wait");
         if (!waited) return fail(waited.error());
         return (*waited)["exit_code"].get<int>();

@@ -13,6 +13,7 @@ struct ExecOptions {
     std::vector<std::string> cmd, env;
     std::string workdir, user;
     bool interactive = false, tty = false, detach = false;
+    std::string detach_keys = "ctrl-p,ctrl-q";  // with -i: docker's format (cli/attach.hpp)
 };
 
 // Returns the process's exit code, or 125/126/127 as Docker does.
