@@ -549,7 +549,9 @@ TEST_CASE("logs -t gives each line the time it was written; --since keeps what c
     CHECK(stamped.err.find("Z early-err\n") != std::string::npos);
     // --since between the bursts: only the late lines. The timestamps say where "between" is.
     auto inspect = json::parse(r.cli({"inspect", "talker"}).out)[0];
-    double started = static_cast<double>(inspect["started_at"].get<int64_t>());
+    std::tm started_tm{};
+    REQUIRE(strptime(inspect["started_at"].get<std::string>().c_str(), "%Y-%m-%dT%H:%M:%SZ", &started_tm) != nullptr);
+    double started = static_cast<double>(timegm(&started_tm));  // inspect's times are RFC 3339
     std::string minute_s = stamped.out.substr(0, 17);  // "YYYY-MM-DDTHH:MM:"
     char between[64];
     std::snprintf(between, sizeof between, "%s%09.6fZ", minute_s.c_str(), secs[0] + 0.7 >= 60 ? 59.999 : secs[0] + 0.7);
