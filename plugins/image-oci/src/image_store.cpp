@@ -5,6 +5,7 @@
 
 #include <fcntl.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -321,10 +322,44 @@ ctr::Result<json> ImageStore::remove(const std::string& reference) {
     return json{{"reference", key}, {"digest", digest}};
 }
 
+namespace {
+
+// Whether `path` is the root of a mount: its device differs from its parent's.
+bool mounted_at(const fs::path& path) {
+    struct stat here {}, parent {};
+    return ::stat(path.c_str(), &here) == 0 && ::stat(path.parent_path().c_str(), &parent) == 0 && here.st_dev != parent.st_dev;
+}
+
+std::string overlay_options(const std::string& lower, const fs::path& dir) {
+    return "lowerdir=" + lower + ",upperdir=" + (dir / "upper").string() + ",workdir=" + (dir / "work").string();
+}
+
+}  // namespace
+
+ctr::Result<json> ImageStore::remount_rootfs(const fs::path& dir, const fs::path& target) {
+    json result = {{"rootfs", target.string()}, {"writable_dir", (dir / "upper").string()}, {"remounted", true}};
+    if (mounted_at(target)) return result;
+    std::ifstream in(dir / "layers.json");
+    json layers = json::parse(in, nullptr, false);
+    if (!layers.is_array()) return ctr::make_error(CTR_E_INTERNAL, "the container's layers.json is damaged");
+    // From the container's own list: its image may have been untagged since,
+    // and the layers stay while the container does (collect_garbage).
+    std::string lower;
+    for (const auto& chain : layers) lower = (snapshot_dir(chain.get<std::string>()) / "fs").string() + (lower.empty() ? "" : ":" + lower);
+    if (lower.empty()) lower = (dir / "empty").string();
+    std::error_code ec;
+    fs::create_directories(target, ec);
+    if (::mount("overlay", target.c_str(), "overlay", 0, overlay_options(lower, dir).c_str()) != 0)
+        return ctr::make_error(CTR_E_INTERNAL, "mount overlay on \"" + target.string() + "\" again: " + std::strerror(errno));
+    return result;
+}
+
 ctr::Result<json> ImageStore::prepare_rootfs(const std::string& reference, const std::string& container_id,
                                              const fs::path& target) {
     CTR_TRY_STATUS(check_container_id(container_id));
     if (!target.is_absolute()) return ctr::make_error(CTR_E_INVALID_ARGUMENT, "target must be an absolute path");
+    fs::path existing = opt_.state_dir / "containers" / container_id;
+    if (std::error_code ec; fs::exists(existing / "layers.json", ec)) return remount_rootfs(existing, target);
     json image = CTR_TRY(resolve(reference));
     json layers = json::array();
     std::string lower;
@@ -350,7 +385,7 @@ ctr::Result<json> ImageStore::prepare_rootfs(const std::string& reference, const
         lower = (dir / "empty").string();
         fs::create_directories(dir / "empty", ec);
     }
-    std::string opts = "lowerdir=" + lower + ",upperdir=" + (dir / "upper").string() + ",workdir=" + (dir / "work").string();
+    std::string opts = overlay_options(lower, dir);
     if (opts.size() > 4000)
         return ctr::make_error(CTR_E_UNSUPPORTED, "image has too many layers for one overlay mount (" + std::to_string(layers.size()) + ")");
     if (::mount("overlay", target.c_str(), "overlay", 0, opts.c_str()) != 0) {

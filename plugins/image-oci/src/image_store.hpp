@@ -60,6 +60,9 @@ private:
     ctr::Status write_index(const json& index) const;   // atomically, under mu_
     ctr::Result<std::string> key_of(const std::string& reference) const;
     std::filesystem::path snapshot_dir(const std::string& chain_id) const;
+    // prepare_rootfs for a container that has its layer already (the host
+    // unmounted it at a stop): the same layers and writes, mounted again.
+    ctr::Result<json> remount_rootfs(const std::filesystem::path& dir, const std::filesystem::path& target);
     // Unpacks the stored blob, or with `streamed`, the bytes of its download
     // as they arrive (see ingest_follower.hpp).
     ctr::Status ensure_snapshot(const Descriptor& layer, const std::string& diff_id, const std::string& chain_id,
