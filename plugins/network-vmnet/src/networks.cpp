@@ -131,7 +131,23 @@ bool valid_mac(const std::string& mac) {
 Networks::Networks(std::filesystem::path state_dir, Log warn)
     : files_(state_dir / "networks"), table_("container_" + fnv_hex(state_dir.string())), warn_(std::move(warn)) {}
 
-Networks::~Networks() = default;
+// When the host is done with us and no container is attached anywhere (a
+// stopped container holds no endpoint), nothing of ours needs to stay on the
+// host: the bridges and the nftables table go. The state stays, and ready()
+// makes them again from it on first use, as after a reboot. With endpoints
+// left (running containers outlive a daemon), everything stays.
+Networks::~Networks() {
+    std::lock_guard lock(mu_);
+    if (!ready_) return;
+    for (const auto& [name, n] : networks_)
+        if (!n.endpoints.empty()) return;
+    dns_.reset();
+    auto nl = Netlink::host();
+    if (nl)
+        for (const auto& [name, n] : networks_)
+            if (auto st = nl->delete_link(n.bridge); !st && warn_) warn_("remove bridge " + n.bridge + ": " + st.error().message);
+    if (auto st = nft_apply(render_ruleset(table_, {})); !st && warn_) warn_("remove nftables table " + table_ + ": " + st.error().message);
+}
 
 Status Networks::ready() {
     if (ready_) return ok();
