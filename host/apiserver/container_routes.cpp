@@ -79,17 +79,7 @@ json with_health(Containers& cs, const store::ContainerRecord& c) {
 int signal_of(const Request& req, int fallback) {
     auto it = req.query.find("signal");
     if (it == req.query.end() || it->second.empty()) return fallback;
-    static const std::map<std::string, int> names = {{"HUP", SIGHUP}, {"INT", SIGINT}, {"QUIT", SIGQUIT}, {"KILL", SIGKILL},
-                                                     {"USR1", SIGUSR1}, {"USR2", SIGUSR2}, {"TERM", SIGTERM}, {"STOP", SIGSTOP},
-                                                     {"CONT", SIGCONT}, {"WINCH", SIGWINCH}};
-    std::string s = it->second;
-    if (s.rfind("SIG", 0) == 0) s = s.substr(3);
-    if (auto n = names.find(s); n != names.end()) return n->second;
-    if (!s.empty() && s.find_first_not_of("0123456789") == std::string::npos) {
-        int v = std::atoi(s.c_str());
-        if (v >= 1 && v <= 64) return v;
-    }
-    return -1;
+    return signal_number(it->second);
 }
 
 }  // namespace
@@ -127,15 +117,9 @@ void add_container_routes(Router& r, Daemon& d, Containers& cs) {
     });
     r.add("POST", "/v1/containers/{id}/stop", [&cs](const Request& req) -> Result<Reply> {
         auto c = CTR_TRY(cs.get(req.param("id")));
-        // Defaults: the container's --stop-signal (or its image's StopSignal), else TERM;
-        // its --stop-timeout, else 10 seconds.
-        Request with_default = req;
-        std::string own = c.config.value("stop_signal", "");
-        if (!with_default.query.count("signal") && !own.empty()) with_default.query["signal"] = own;
-        int sig = signal_of(with_default, SIGTERM);
-        if (sig < 0) return make_error(CTR_E_INVALID_ARGUMENT, "invalid signal \"" + with_default.query.at("signal") + "\"");
-        int t = static_cast<int>(c.config.value("stop_timeout", int64_t{-1}));
-        if (t < 0) t = 10;
+        auto [t, sig] = Containers::stop_defaults(c);
+        sig = signal_of(req, sig);
+        if (sig < 0) return make_error(CTR_E_INVALID_ARGUMENT, "invalid signal \"" + req.query.at("signal") + "\"");
         if (auto it = req.query.find("t"); it != req.query.end()) t = std::max(0, std::atoi(it->second.c_str()));
         return json_reply(CTR_TRY(cs.stop(req.param("id"), t, sig)).to_json());
     });

@@ -152,6 +152,7 @@ Status Containers::refresh(store::ContainerRecord& c) {
         }
         return destroy(c, true);
     }
+    (void)release_host_state(c);  // its mount, namespace, addresses and ports go back
     return ok();
 }
 
@@ -323,7 +324,10 @@ Result<store::ContainerRecord> Containers::start(const std::string& key, bool wa
     fs::remove(dir / "exit.json", ec);
     fs::remove(dir / "user_stopped", ec);
     fs::remove(dir / "health.json", ec);  // a new run starts "starting"
-    CTR_TRY_STATUS(networks_.rewire_if_lost(c));
+    if (auto restored = restore_host_state(c); !restored) {
+        (void)release_host_state(c);
+        return restored.error();
+    }
 
     std::vector<std::string> args = shim_argv(c);
     args.insert(args.end(), {"--sync-fd", "3"});
@@ -377,6 +381,7 @@ Result<store::ContainerRecord> Containers::start(const std::string& key, bool wa
             std::lock_guard<std::mutex> lock(d_.store_mu);
             (void)d_.store->update_container(c);
         }
+        (void)release_host_state(c);
         return e;
     }
     c.state = "running";
@@ -800,6 +805,25 @@ Result<json> Containers::wait(const std::string& key, const std::atomic<bool>& c
         c = *again;
     }
     return json{{"exit_code", c.exit_code.value_or(0)}};
+}
+
+int signal_number(std::string s) {
+    static const std::map<std::string, int> names = {{"HUP", SIGHUP}, {"INT", SIGINT}, {"QUIT", SIGQUIT}, {"KILL", SIGKILL},
+                                                     {"USR1", SIGUSR1}, {"USR2", SIGUSR2}, {"TERM", SIGTERM}, {"STOP", SIGSTOP},
+                                                     {"CONT", SIGCONT}, {"WINCH", SIGWINCH}};
+    if (s.rfind("SIG", 0) == 0) s = s.substr(3);
+    if (auto n = names.find(s); n != names.end()) return n->second;
+    if (!s.empty() && s.size() < 4 && s.find_first_not_of("0123456789") == std::string::npos) {
+        int v = std::atoi(s.c_str());
+        if (v >= 1 && v <= 64) return v;
+    }
+    return -1;
+}
+
+std::pair<int, int> Containers::stop_defaults(const store::ContainerRecord& c) {
+    int timeout = static_cast<int>(c.config.value("stop_timeout", int64_t{-1}));
+    int signal = signal_number(c.config.value("stop_signal", ""));
+    return {timeout < 0 ? 10 : timeout, signal < 0 ? SIGTERM : signal};
 }
 
 Result<store::ContainerRecord> Containers::stop(const std::string& key, int timeout_s, int signal) {

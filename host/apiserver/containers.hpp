@@ -18,10 +18,14 @@
 
 #include <condition_variable>
 #include <functional>
+#include <memory>
 #include <set>
 #include <thread>
 
 namespace ctr::apiserver {
+
+// A signal by name ("TERM", "SIGTERM") or number (1-64); -1 when it is neither.
+int signal_number(std::string name);
 
 // Detail codes on API errors, so that the CLI can exit 127 / 126 as Docker does.
 inline constexpr int32_t kDetailExecNotFound = 1001;
@@ -48,6 +52,9 @@ public:
     std::filesystem::path attach_socket_of(const std::string& id) const {
         return d_.paths.run_dir() / "attach" / (id.substr(0, 12) + ".sock");
     }
+    // A stop's defaults for `c`: {seconds of grace, signal}: its
+    // --stop-timeout else 10; its --stop-signal (or its image's StopSignal) else TERM.
+    static std::pair<int, int> stop_defaults(const store::ContainerRecord& c);
     Result<store::ContainerRecord> stop(const std::string& key, int timeout_s, int signal);
     Status kill(const std::string& key, int signal);
     // Resource use of a running container, from its cgroups and /proc:
@@ -67,6 +74,19 @@ public:
     Result<std::vector<store::ContainerRecord>> list();          // refreshed
 
     std::filesystem::path dir_of(const std::string& id) const { return d_.paths.lib_dir() / "containers" / id; }
+
+    // A container that is not running holds no mounts and no namespaces
+    // (container_host_state.cpp): at its exit its root filesystem is
+    // unmounted and its network namespace removed (its addresses and
+    // published ports go back); a start makes them again from its record.
+    Status release_host_state(const store::ContainerRecord& c);
+    Status restore_host_state(store::ContainerRecord& c);
+    // cp and export of a container that is not running: its root filesystem
+    // mounted for as long as the returned hold lives.
+    Result<std::shared_ptr<void>> hold_rootfs(const store::ContainerRecord& c);
+    // Every container that is not running released (daemon start, `system
+    // stop --all`): what a crash, an older version or a create left held.
+    void release_all_idle();
     // container-shim's arguments for the container's own shim (a start, a finish).
     std::vector<std::string> shim_argv(const store::ContainerRecord& c) const;
     // Sleeps until the container's shim exits or `timeout_ms` passes,
@@ -92,6 +112,8 @@ private:
     // Runs the runtime's delete for a container whose shim died unfinished.
     void finish_abandoned(const store::ContainerRecord& c);
     Status destroy(const store::ContainerRecord& c, bool volumes);  // rootfs, files, record
+    // The container's root filesystem mounted at its place, if it is not (the image plugin again).
+    Status mount_rootfs(const store::ContainerRecord& c);
     // The mounts of -v: named volumes made when missing, anonymous ones made,
     // bind sources checked; each volume linked to the container.
     Result<std::vector<services::ResolvedMount>> resolve_volumes(const store::ContainerRecord& c,
@@ -127,6 +149,7 @@ private:
     ShimStandby standby_{d_.paths, d_.config.container_runtime};  // kicked by create; used by start
     std::map<std::string, int64_t> removed_exits_;
     std::map<std::string, ExecRecord> execs_;  // attached execs, by exec id
+    std::map<std::string, int> rootfs_holds_;  // by container id, under mu_: cp and export at work
     std::thread watcher_;
     std::function<void(const std::vector<store::ContainerRecord>&)> after_each_;
     std::mutex stop_mu_;

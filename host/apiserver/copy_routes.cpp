@@ -205,6 +205,7 @@ void add_copy_routes(Router& r, Containers& cs) {
     // contents and modes it sees, not the empty mount points beneath them.
     r.add("GET", "/v1/containers/{id}/export", [&cs](const Request& req) -> Result<Reply> {
         auto c = CTR_TRY(cs.get(req.param("id")));
+        auto hold = CTR_TRY(cs.hold_rootfs(c));
         json binds = json::array();
         for (const auto& b : binds_of(cs, c))
             for (const char* own : {"/etc/hosts", "/etc/resolv.conf", "/etc/hostname"})
@@ -212,30 +213,33 @@ void add_copy_routes(Router& r, Containers& cs) {
         std::vector<std::string> args = {plugins::helper_path("container-cp").string(), "--rootfs",
                                          (cs.dir_of(c.id) / "rootfs").string(), "--binds", binds.dump(), "out", "/", "--no-prefix"};
         Reply reply;
-        reply.stream = [args](const Writer& write) { stream_out(args, write); };
+        reply.stream = [args, hold](const Writer& write) { stream_out(args, write); };
         return reply;
     });
     r.add("GET", "/v1/containers/{id}/archive/stat", [&cs](const Request& req) -> Result<Reply> {
         auto c = CTR_TRY(cs.get(req.param("id")));
         auto path = CTR_TRY(container_path(req, "path"));
+        auto hold = CTR_TRY(cs.hold_rootfs(c));
         return json_reply(stat_in(cs, c, path, req.flag("follow")));
     });
     r.add("GET", "/v1/containers/{id}/archive", [&cs](const Request& req) -> Result<Reply> {
         auto c = CTR_TRY(cs.get(req.param("id")));
         auto path = CTR_TRY(container_path(req, "path"));
         bool follow = req.flag("follow");
+        auto hold = CTR_TRY(cs.hold_rootfs(c));
         (void)CTR_TRY(existing(cs, c, path, follow));  // a missing path is an error, not an empty stream
         auto args = helper_for(cs, c);
         args.insert(args.end(), {"out", path});
         if (follow) args.push_back("--follow");
         if (auto it = req.query.find("prefix"); it != req.query.end() && !it->second.empty()) args.push_back("--prefix=" + it->second);
         Reply reply;
-        reply.stream = [args](const Writer& write) { stream_out(args, write); };
+        reply.stream = [args, hold](const Writer& write) { stream_out(args, write); };
         return reply;
     });
     r.add("POST", "/v1/containers/{id}/archive", [&cs](const Request& req) -> Result<Reply> {
         auto c = CTR_TRY(cs.get(req.param("id")));
         auto dest = CTR_TRY(container_path(req, "dest"));
+        auto hold = CTR_TRY(cs.hold_rootfs(c));
         auto args = helper_for(cs, c);
         args.insert(args.end(), {"in", "--dest=" + dest});
         if (req.flag("raw")) args.push_back("--raw");
@@ -244,7 +248,7 @@ void add_copy_routes(Router& r, Containers& cs) {
         if (req.flag("archive")) args.push_back("--archive");
         Reply reply;
         reply.status = 101;
-        reply.upgrade = [args](int client, std::string leftover) { stream_in(client, std::move(leftover), args); };
+        reply.upgrade = [args, hold](int client, std::string leftover) { stream_in(client, std::move(leftover), args); };
         return reply;
     });
 }

@@ -23,6 +23,7 @@
 #include <CLI/CLI.hpp>
 
 #include <csignal>
+#include <future>
 #include <set>
 #include <cstdio>
 #include <fcntl.h>
@@ -129,15 +130,27 @@ int main(int argc, char** argv) {
         else
             for (const auto& line : *released) spdlog::warn("after a crash: {}", line);
     }
+    // What containers that do not run still hold (a crash, an older version):
+    // given back, to be made again at their next start.
+    containers->release_all_idle();
 
     daemon->stop_all_containers = [&containers, &networks]() -> Status {
         auto all = containers->list();
         if (!all) return all.error();
-        for (const auto& c : *all) {
-            if (c.state != "running") continue;
-            auto stopped = containers->stop(c.id, 10, SIGTERM);
-            if (!stopped) return stopped.error();
-        }
+        // All at once, each with its own stop signal and grace period: the
+        // slowest sets the time, not the sum of them.
+        std::vector<std::future<Result<store::ContainerRecord>>> stops;
+        for (const auto& c : *all)
+            if (c.state == "running")
+                stops.push_back(std::async(std::launch::async, [&containers, c] {
+                    auto [timeout, signal] = containers->stop_defaults(c);
+                    return containers->stop(c.id, timeout, signal);
+                }));
+        Status first = ok();
+        for (auto& s : stops)
+            if (auto stopped = s.get(); !stopped && first) first = stopped.error();
+        if (!first) return first;
+        containers->release_all_idle();  // created ones too: nothing of ours stays on the host
         networks.remove_default_if_unused();
         return ok();
     };

@@ -52,6 +52,12 @@ Result<json> Networks::create(const json& body) {
 }
 
 Status Networks::remove(const std::string& name) {
+    // A stopped container holds no endpoint, but it will want its network
+    // back at its next start.
+    if (auto users = users_of(name); !users.empty())
+        return make_error(CTR_E_FAILED_PRECONDITION, "network \"" + name + "\" is used by container " + users.front() +
+                                                         (users.size() > 1 ? " and " + std::to_string(users.size() - 1) + " more" : "") +
+                                                         " (remove them first)");
     auto* p = CTR_TRY(plugin());
     CTR_TRY(plugins::invoke(p->network()->remove_network, p->instance(), {{"name", name}}, "remove_network"));
     spdlog::info("removed network {}", name);
@@ -62,7 +68,7 @@ Result<std::vector<std::string>> Networks::prune() {
     std::vector<std::string> removed;
     for (const auto& n : CTR_TRY(list())) {
         std::string name = n.value("name", "");
-        if (name == d_.config.network_default || !n.value("endpoints", json::array()).empty()) continue;
+        if (name == d_.config.network_default || !n.value("endpoints", json::array()).empty() || !users_of(name).empty()) continue;
         if (remove(name)) removed.push_back(name);
     }
     return removed;
@@ -180,30 +186,87 @@ Result<Networks::Wiring> Networks::wire(const store::ContainerRecord& c, const s
     return w;
 }
 
-Status Networks::rewire_if_lost(const store::ContainerRecord& c) {
-    const json& attachments = c.config.value("network_attachments", json::array());
+namespace {
+
+// /etc/hosts as wire() wrote it, with the container's own line moved to a
+// new address.
+Status move_hosts_entry(const fs::path& file, const std::string& from, const std::string& to) {
+    auto text = sys::read_file(file);
+    if (!text) return ok();  // none: --network none with the image's own
+    std::istringstream in(*text);
+    std::string out, line;
+    while (std::getline(in, line)) out += (line.rfind(from + "\t", 0) == 0 ? to + line.substr(from.size()) : line) + "\n";
+    return sys::write_file_atomic(file, out);
+}
+
+}  // namespace
+
+Status Networks::rewire_if_lost(store::ContainerRecord& c, const fs::path& dir) {
+    json attachments = c.config.value("network_attachments", json::array());
     fs::path ns = netns_of(c.id);
     std::error_code ec;
     if (attachments.empty() || fs::exists(ns, ec)) return ok();
-    spdlog::warn("container {}: its network namespace is gone (a reboot?): wiring a new one", c.name);
     CTR_TRY_STATUS(sys::make_dirs(ns.parent_path(), 0700));
     CTR_TRY_STATUS(sys::make_netns(ns));
     auto* p = CTR_TRY(plugin());
-    for (const auto& a : attachments) {
+    bool moved = false;
+    for (auto& a : attachments) {
         json req = a.value("request", json::object());
         if (!req.is_object() || req.empty()) continue;  // made before requests were kept
-        // The old endpoint's links went with the old namespace; its address
-        // is taken again, as it was.
-        (void)plugins::invoke(p->network()->detach, p->instance(), {{"network", req["network"]}, {"container_id", c.id}}, "detach");
+        std::string network = req.value("network", "");
+        if (auto st = ensure(network); !st) {
+            (void)unwire(c);
+            return st.error().wrap("network \"" + network + "\"");
+        }
+        // The old endpoint's links went with the old namespace (a stop, a
+        // reboot); its address is asked for again, as it was.
+        (void)plugins::invoke(p->network()->detach, p->instance(), {{"network", network}, {"container_id", c.id}}, "detach");
         req["container_id"] = c.id;
         req["netns"] = ns.string();
         auto r = plugins::invoke(p->network()->attach, p->instance(), req, "attach");
+        // Taken meanwhile by another container: a new one, as docker gives a
+        // restarted container, unless the user chose it (--ip).
+        if (!r && r.error().status == CTR_E_ALREADY_EXISTS && r.error().message.rfind("ip:", 0) == 0 &&
+            c.config.value("ip", "").empty()) {
+            req.erase("ip");
+            // Its MAC follows its address (docker's rule, network-vmnet's
+            // too): the old one is the new holder's of the old address now.
+            if (c.config.value("mac_address", "").empty()) req.erase("mac");
+            r = plugins::invoke(p->network()->attach, p->instance(), req, "attach");
+        }
         if (!r) {
             (void)unwire(c);
-            return r.error().wrap("network \"" + req.value("network", "") + "\"");
+            return r.error().wrap("network \"" + network + "\"");
+        }
+        std::string cidr = (*r)["ips"][0].value("address", "");
+        std::string ip = cidr.substr(0, cidr.find('/'));
+        if (ip != a.value("ip", "")) {
+            if (&a == &attachments[0]) CTR_TRY_STATUS(move_hosts_entry(dir / "hosts", a.value("ip", ""), ip));
+            std::string mac;
+            for (const auto& itf : (*r)["interfaces"])
+                if (itf.contains("sandbox")) mac = itf.value("mac", "");
+            a["ip"] = a["request"]["ip"] = ip;
+            a["mac"] = a["request"]["mac"] = mac;
+            moved = true;
         }
     }
+    if (moved) {
+        c.config["network_attachments"] = attachments;
+        std::lock_guard<std::mutex> lock(d_.store_mu);
+        CTR_TRY_STATUS(d_.store->update_container(c));
+    }
     return ok();
+}
+
+std::vector<std::string> Networks::users_of(const std::string& name) {
+    std::vector<std::string> users;
+    std::lock_guard<std::mutex> lock(d_.store_mu);
+    auto all = d_.store->containers();
+    if (!all) return users;
+    for (const auto& c : *all)
+        for (const auto& a : c.config.value("network_attachments", json::array()))
+            if (a.value("network", "") == name) users.push_back(c.name);
+    return users;
 }
 
 Status Networks::unwire(const store::ContainerRecord& c) {
@@ -254,7 +317,8 @@ Result<std::vector<std::string>> Networks::reconcile(const std::set<std::string>
 
 void Networks::remove_default_if_unused() {
     auto n = inspect(d_.config.network_default);
-    if (n && n->value("endpoints", json::array()).empty()) (void)remove(d_.config.network_default);
+    if (n && n->value("endpoints", json::array()).empty() && users_of(d_.config.network_default).empty())
+        (void)remove(d_.config.network_default);
 }
 
 void add_network_routes(Router& r, Daemon&, Networks& nets) {

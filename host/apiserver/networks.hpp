@@ -34,10 +34,14 @@ public:
     // container's directory). On failure nothing is left: unwire() is safe
     // to call on anything half made.
     Result<Wiring> wire(const store::ContainerRecord& c, const services::RunRequest& req, const std::filesystem::path& dir);
-    // Before a start: when the container's pinned namespace is gone (the
-    // host rebooted: <run> is a tmpfs), makes it again and attaches it anew
-    // with the addresses it had.
-    Status rewire_if_lost(const store::ContainerRecord& c);
+    // Before a start: when the container's namespace is gone (it stopped, or
+    // the host rebooted: <run> is a tmpfs), makes it again and attaches it
+    // anew with the addresses it had; an address another container took
+    // meanwhile is exchanged for a new one (not a --ip), its /etc/hosts line
+    // and record updated (`dir`: the container's directory, as for wire).
+    Status rewire_if_lost(store::ContainerRecord& c, const std::filesystem::path& dir);
+    // The containers (by name) whose record names network `name`, running or not.
+    std::vector<std::string> users_of(const std::string& name);
     // Detaches the container from every network it asked for and removes its
     // namespace. Idempotent.
     Status unwire(const store::ContainerRecord& c);
