@@ -175,7 +175,7 @@ void add_compose_commands(CLI::App& app, Globals& g) {
             sigwait(&set, &sig);
             if (sig == SIGUSR1) return;
             std::fprintf(stderr, "Stopping...\n");
-            for (const auto& c : *cs) (void)client->call("POST", "/v1/containers/" + c["id"].get<std::string>() + "/stop");
+            (void)stop_in_order(*client, *cs);
         });
         print_logs(*client, *cs, true, "all");
         pthread_kill(stopper.native_handle(), SIGUSR1);
@@ -300,15 +300,14 @@ void add_compose_commands(CLI::App& app, Globals& g) {
             if (!client) return fail(client.error());
             auto cs = containers_of(*client, *name, *services);
             if (!cs) return fail(cs.error());
-            if (v != "start") std::reverse(cs->begin(), cs->end());
+            if (v != "start")
+                if (auto st = stop_in_order(*client, *cs); !st) return fail(st.error());
+            if (v == "stop") return 0;
             for (const auto& c : *cs) {
                 std::string id = c["id"];
-                if (v != "start" && c["state"] == "running")
-                    if (auto r = client->call("POST", "/v1/containers/" + id + "/stop"); !r) return fail(r.error());
-                if (v != "stop" && (v == "restart" || c["state"] != "running"))
+                if (v == "restart" || c["state"] != "running")
                     if (auto r = client->call("POST", "/v1/containers/" + id + "/start"); !r) return fail(r.error());
-                std::fprintf(stderr, " %-10s %s\n", v == "start" ? "Started" : v == "stop" ? "Stopped" : "Restarted",
-                             c["name"].get<std::string>().c_str());
+                std::fprintf(stderr, " %-10s %s\n", v == "start" ? "Started" : "Restarted", c["name"].get<std::string>().c_str());
             }
             return 0;
         });

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <future>
 #include <fstream>
 #include <optional>
 #include <thread>
@@ -393,14 +394,21 @@ void add_run_commands(CLI::App& app, Globals& g) {
             if (!list) return fail(list.error());
             for (const auto& c : *list) stop_ids.push_back(c["id"]);
         }
+        std::string q;
+        if (stop_time >= 0) q += "t=" + std::to_string(stop_time);
+        if (!stop_signal.empty()) q += std::string(q.empty() ? "" : "&") + "signal=" + stop_signal;
+        // All at once, each with its own grace period (docker's way): the
+        // slowest one sets the time, not their sum. Reported in the order given.
+        std::vector<std::future<Result<nlohmann::json>>> stops;
+        for (const auto& id : stop_ids)
+            stops.push_back(std::async(std::launch::async, [&client, id, q] {
+                return client->call("POST", "/v1/containers/" + id + "/stop" + (q.empty() ? "" : "?" + q));
+            }));
         int rc = 0;
-        for (const auto& id : stop_ids) {
-            std::string q;
-            if (stop_time >= 0) q += "t=" + std::to_string(stop_time);
-            if (!stop_signal.empty()) q += std::string(q.empty() ? "" : "&") + "signal=" + stop_signal;
-            auto r = client->call("POST", "/v1/containers/" + id + "/stop" + (q.empty() ? "" : "?" + q));
+        for (size_t i = 0; i < stops.size(); ++i) {
+            auto r = stops[i].get();
             if (!r) rc = fail(r.error());
-            else std::printf("%s\n", id.c_str());
+            else std::printf("%s\n", stop_ids[i].c_str());
         }
         return rc;
     });

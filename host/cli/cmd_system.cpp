@@ -1,5 +1,6 @@
 // `container system ...`: plugin ls/inspect and version. (start, stop,
 // status, logs, df, property arrive with the API server.)
+#include "base/strings.hpp"
 #include "base/units.hpp"
 #include "build_config.hpp"
 #include "config/system_config.hpp"
@@ -123,6 +124,46 @@ int system_stop(const Globals& g, bool all) {
     return error("the API server did not stop within 10 s");
 }
 
+// Everything of this root goes: containers (and their anonymous volumes),
+// networks, volumes, images; then the daemon stops, and with nothing left
+// to serve, its network plugin takes its bridges and rules from the host.
+int system_reset(const Globals& g, bool force) {
+    if (!force) {
+        if (!isatty(STDIN_FILENO))
+            return error("system reset removes every container, network, volume and image of root " + g.paths().root().string() +
+                         ": give --force to do it without a question");
+        std::fprintf(stderr, "This removes every container, network, volume and image of root %s.\nAre you sure? [y/N] ",
+                     g.paths().root().c_str());
+        char answer[16] = {0};
+        if (!std::fgets(answer, sizeof answer, stdin) || (answer[0] != 'y' && answer[0] != 'Y')) return error("reset: nothing was removed", 1);
+    }
+    api::Client client = existing_daemon(g);
+    if (!client.ping()) {
+        auto started = daemon_client(g);  // the records say what is on the host: a daemon reads them
+        if (!started) return fail(started.error());
+        client = *started;
+    }
+    int rc = 0;
+    auto each = [&](const char* list, const char* key, const std::function<std::string(const std::string&)>& route) {
+        auto items = client.call("GET", list);
+        if (!items) {
+            rc = fail(items.error());
+            return;
+        }
+        for (const auto& item : *items) {
+            std::string name = item.value(key, "");
+            if (auto r = client.call("DELETE", route(name)); !r) rc = fail(r.error());
+            else std::printf("removed %s\n", name.c_str());
+        }
+    };
+    each("/v1/containers?all=1", "name", [](const std::string& n) { return "/v1/containers/" + url_escape(n) + "?force=1&volumes=1"; });
+    each("/v1/networks", "name", [](const std::string& n) { return "/v1/networks/" + url_escape(n); });
+    each("/v1/volumes", "name", [](const std::string& n) { return "/v1/volumes/" + url_escape(n) + "?force=1"; });
+    each("/v1/images", "reference", [](const std::string& n) { return "/v1/images?reference=" + url_escape(n) + "&force=1"; });
+    int stopped = system_stop(g, true);
+    return rc != 0 ? rc : stopped;
+}
+
 int system_status(const Globals& g, const std::string& format) {
     Paths paths = g.paths();
     auto r = existing_daemon(g).call("GET", "/v1/system/status");
@@ -217,6 +258,11 @@ void add_system_commands(CLI::App& app, Globals& g) {
     static bool stop_all = false;
     stop->add_flag("-a,--all", stop_all, "stop every container too");
     on_run(stop, g, [&g] { return system_stop(g, stop_all); });
+
+    auto* reset = system->add_subcommand("reset", "remove every container, network, volume and image of this root, then stop the API server");
+    static bool reset_force = false;
+    reset->add_flag("-f,--force", reset_force, "do not ask first");
+    on_run(reset, g, [&g] { return system_reset(g, reset_force); });
 
     auto* status = system->add_subcommand("status", "say whether the API server runs (exit 1 when not)");
     static std::string status_format = "table";

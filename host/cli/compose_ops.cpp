@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <future>
 #include <set>
 #include <thread>
 
@@ -214,7 +215,12 @@ Status compose_up(const api::Client& client, const cp::Project& project, const U
             continue;
         }
         if (st.action == "recreate") {
-            auto removed = client.call("DELETE", "/v1/containers/" + url_escape(st.current["id"].get<std::string>()) + "?force=1");
+            // Its stop signal and grace period first, as a stop would: the
+            // old one may have state to write before it goes.
+            std::string old_id = st.current["id"];
+            if (st.current.value("state", "") == "running")
+                if (auto stopped = client.call("POST", "/v1/containers/" + old_id + "/stop"); !stopped) return failed(stopped.error());
+            auto removed = client.call("DELETE", "/v1/containers/" + url_escape(old_id) + "?force=1");
             if (!removed) return failed(removed.error());
         }
         auto created = client.call("POST", "/v1/containers", st.body);
@@ -239,14 +245,56 @@ Status compose_up(const api::Client& client, const cp::Project& project, const U
     return ok();
 }
 
+namespace {
+
+// The services a container's service depends on, from its label.
+std::set<std::string> dependencies_of(const json& c) {
+    std::set<std::string> out;
+    std::string text = c.value("labels", json::object()).value(cp::kDependsOnLabel, "");
+    for (size_t start = 0; start < text.size();) {
+        size_t comma = text.find(',', start);
+        std::string entry = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+        if (!entry.empty()) out.insert(entry.substr(0, entry.find(':')));
+        start = comma == std::string::npos ? text.size() : comma + 1;
+    }
+    return out;
+}
+
+}  // namespace
+
+Status stop_in_order(const api::Client& client, const std::vector<json>& containers) {
+    std::vector<json> left;
+    for (const auto& c : containers)
+        if (c.value("state", "") == "running") left.push_back(c);
+    Status first = ok();
+    while (!left.empty()) {
+        // This level: what no container still running depends on.
+        std::set<std::string> needed;
+        for (const auto& c : left)
+            for (const auto& d : dependencies_of(c)) needed.insert(d);
+        std::vector<json> level, later;
+        for (const auto& c : left) (needed.count(service_of(c)) ? later : level).push_back(c);
+        if (level.empty()) level.swap(later);  // a cycle the files should not have: all at once
+        std::vector<std::future<Result<json>>> stops;
+        for (const auto& c : level)
+            stops.push_back(std::async(std::launch::async, [&client, id = c["id"].get<std::string>()] {
+                return client.call("POST", "/v1/containers/" + id + "/stop");
+            }));
+        for (size_t i = 0; i < stops.size(); ++i) {
+            auto r = stops[i].get();
+            if (!r && first) first = r.error();
+            else if (r) say("Stopped", level[i]["name"].get<std::string>());
+        }
+        left.swap(later);
+    }
+    return first;
+}
+
 Status compose_down(const api::Client& client, const std::string& project, bool volumes) {
     auto containers = CTR_TRY(project_containers(client, project));
-    // Dependents first: the reverse of creation, which is the order of their ids' birth.
-    std::sort(containers.begin(), containers.end(),
-              [](const json& a, const json& b) { return a.value("created_at", int64_t{0}) > b.value("created_at", int64_t{0}); });
+    CTR_TRY_STATUS(stop_in_order(client, containers));
     for (const auto& c : containers) {
         std::string id = c["id"];
-        if (c.value("state", "") == "running") (void)client.call("POST", "/v1/containers/" + id + "/stop");
         CTR_TRY_STATUS(client.call("DELETE", "/v1/containers/" + id + "?force=1" + (volumes ? "&volumes=1" : "")));
         say("Removed", c["name"].get<std::string>());
     }

@@ -28,6 +28,12 @@ Status compose_up(const api::Client& client, const compose::Project& project, co
 // Removes the project's containers and networks (and its volumes with `volumes`).
 Status compose_down(const api::Client& client, const std::string& project, bool volumes);
 
+// Stops `containers` (the daemon's container json), dependents before what
+// they depend on (the depends_on label), each group at once: the time is the
+// slowest grace period of each level, not the sum of all. " Stopped NAME"
+// on stderr for each; the first error is returned once all have run.
+Status stop_in_order(const api::Client& client, const std::vector<nlohmann::json>& containers);
+
 // The project's containers (all states), each the daemon's container json.
 Result<std::vector<nlohmann::json>> project_containers(const api::Client& client, const std::string& project);
 
