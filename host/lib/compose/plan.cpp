@@ -100,6 +100,13 @@ json create_body(const Project& project, const std::string& service) {
     char hex[17];
     std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
     b["labels"][kHashLabel] = hex;
+    // After the hash: where the dependencies are written down is no change
+    // of the container.
+    std::string depends;
+    const json deps = s.value("depends_on", json::object());
+    for (const auto& [dep, spec] : deps.items())
+        depends += (depends.empty() ? "" : ",") + dep + ":" + spec.value("condition", "service_started") + ":false";
+    if (!depends.empty()) b["labels"][kDependsOnLabel] = depends;
     return b;
 }
 

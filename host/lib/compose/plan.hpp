@@ -19,6 +19,9 @@ namespace ctr::compose {
 inline constexpr const char* kProjectLabel = "com.docker.compose.project";
 inline constexpr const char* kServiceLabel = "com.docker.compose.service";
 inline constexpr const char* kHashLabel = "com.docker.compose.config-hash";
+// "db:service_healthy:false,cache:service_started:false", as docker compose
+// writes it: what down and stop need to stop dependents first.
+inline constexpr const char* kDependsOnLabel = "com.docker.compose.depends_on";
 inline constexpr const char* kNetworkLabel = "com.docker.compose.network";
 inline constexpr const char* kVolumeLabel = "com.docker.compose.volume";
 
