@@ -58,16 +58,17 @@ DaemonRoot::DaemonRoot() = default;
 
 DaemonRoot::~DaemonRoot() {
     if (daemon_pid() > 0) {
-        // Every container goes: its processes, its shim, its mounts. Then a
-        // test that leaked a mount fails here, before the safety net of
-        // ScratchDir cleans up after it.
-        (void)cli({"rm", "-a", "-f", "-v"});
+        // `system reset` takes everything of the root: containers (their
+        // processes, shims, mounts), networks, volumes, images; then the
+        // daemon stops. A test that leaked anything fails here, before the
+        // safety net of ScratchDir cleans up after it.
+        int stopping = daemon_pid();
+        auto reset = cli({"system", "reset", "--force"});
+        CHECK_MESSAGE(reset.code == 0, reset.err);
+        for (int i = 0; i < 500 && stopping > 0 && !gone(stopping); ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
         CHECK_MESSAGE(ScratchDir::mounts_below(path()).empty(), (std::string("mounts left under ") + root()));
-        // With no container left, every network can go, and must.
-        std::istringstream nets(cli({"network", "ls", "-q"}).out);
-        for (std::string name; std::getline(nets, name);)
-            if (!name.empty()) CHECK(cli({"network", "rm", name}).code == 0);
-        CHECK_MESSAGE(release_network_leftovers() == 0, (std::string("network state left under ") + root()));
+        CHECK_MESSAGE(release_network_leftovers() == 0, (std::string("network state or rules left under ") + root()));
         // Each removed container's runtime state and cgroup go too (a moment
         // later: the shim that deletes them runs on after the exit).
         std::vector<std::string> runtime_left;
@@ -77,12 +78,6 @@ DaemonRoot::~DaemonRoot() {
             std::this_thread::sleep_for(std::chrono::milliseconds(10));
         }
         CHECK_MESSAGE(runtime_left.empty(), (std::string("runtime state or cgroups left: ") + (runtime_left.empty() ? "" : runtime_left[0])));
-        int stopping = daemon_pid();
-        (void)cli({"system", "stop"});
-        // The daemon closes its database after its socket is gone: wait for it
-        // to end, or removing the directory would race with its last writes.
-        for (int i = 0; i < 500 && stopping > 0 && !gone(stopping); ++i)
-            std::this_thread::sleep_for(std::chrono::milliseconds(10));
         CHECK_MESSAGE(!std::filesystem::exists("/sys/fs/cgroup/pids" + cgroup_parent()), (std::string("the daemon left its cgroup parent ") + cgroup_parent()));
     }
     int pid = daemon_pid();
