@@ -6,6 +6,7 @@
 #include "plugins/call.hpp"
 #include "plugins/host_env.hpp"
 #include "sys/files.hpp"
+#include "sys/netns.hpp"
 #include "sys/process.hpp"
 #include "sys/spawn.hpp"
 
@@ -669,8 +670,11 @@ Result<json> Containers::stats(const std::string& key) {
             out["blkio"] = {{"read_bytes", rd}, {"write_bytes", wr}};
         }
     }
-    // The network namespace's interfaces, as the container sees them.
-    auto dev = sys::read_file("/proc/" + pid + "/net/dev");
+    // The network namespace's interfaces, as the container sees them: its
+    // own pinned namespace (a VM's proxy process lives in the host's), else
+    // its process's (--network host).
+    auto dev = fs::exists(networks_.netns_of(c.id)) ? sys::read_in_netns(networks_.netns_of(c.id), "/proc/thread-self/net/dev")
+                                                     : sys::read_file("/proc/" + pid + "/net/dev");
     int64_t rx = 0, tx = 0;
     std::istringstream dl(dev ? *dev : "");
     while (std::getline(dl, line)) {
@@ -686,7 +690,26 @@ Result<json> Containers::stats(const std::string& key) {
         }
     }
     out["net"] = {{"rx_bytes", rx}, {"tx_bytes", tx}};
+    // The runtime's own numbers win where it has them: a VM's memory is its
+    // size and what QEMU holds, not the cgroup of a proxy on the host.
+    if (auto own = runtime_stats(c)) {
+        if (own->contains("memory") && (*own)["memory"].is_object()) out["memory"] = (*own)["memory"];
+        if (own->contains("cpu") && (*own)["cpu"].is_object() && (*own)["cpu"].contains("usage_ns")) out["cpu_ns"] = (*own)["cpu"]["usage_ns"];
+    }
     return out;
+}
+
+std::optional<json> Containers::runtime_stats(const store::ContainerRecord& c) {
+    std::vector<std::string> args = shim_argv(c);
+    args.resize(args.size() - 2);  // not --state-dir: no detached container of its own
+    args.push_back("--stats");
+    sys::RunOptions o;
+    o.timeout_ms = 5000;
+    auto r = sys::run_capture(args, o);
+    if (!r || !r->status.success()) return std::nullopt;
+    auto j = json::parse(r->out, nullptr, false);
+    if (!j.is_object()) return std::nullopt;
+    return j;
 }
 
 Status Containers::rename(const std::string& key, const std::string& name) {

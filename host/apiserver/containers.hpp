@@ -19,6 +19,7 @@
 #include <condition_variable>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -112,6 +113,9 @@ private:
     // Runs the runtime's delete for a container whose shim died unfinished.
     void finish_abandoned(const store::ContainerRecord& c);
     Status destroy(const store::ContainerRecord& c, bool volumes);  // rootfs, files, record
+    // The runtime's stats of a running container, through a shim in --stats
+    // mode (the runtime plugin lives in shims); nothing when it has none.
+    std::optional<nlohmann::json> runtime_stats(const store::ContainerRecord& c);
     // The container's root filesystem mounted at its place, if it is not (the image plugin again).
     Status mount_rootfs(const store::ContainerRecord& c);
     // The mounts of -v: named volumes made when missing, anonymous ones made,

@@ -16,6 +16,7 @@
 #include <chrono>
 #include <csignal>
 #include <fstream>
+#include <sstream>
 #include <thread>
 #include <unistd.h>
 
@@ -510,4 +511,33 @@ TEST_CASE("microvm: run applies the flags: env, workdir, user, hostname, entrypo
                      "/bin/busybox head -c 20 /proc/1/cmdline | /bin/busybox tr '\\0' ' '; echo"});
     INFO(ro.err);
     CHECK(ro.out == "scratch-ok\n/sbin/container-init\n");
+}
+
+TEST_CASE("microvm: stats shows the VM's own memory limit and network; --shm-size reaches the guest, and past its memory is refused") {
+    if (geteuid() != 0 || !have_qemu()) return;
+    DaemonRoot r;
+    set_kernel(r);
+    REQUIRE(r.cli({"run", "-d", "--name", "vm", "--runtime", "microvm", "-m", "256m", "--shm-size", "100m", shared().image, "sleep", "600"}).code == 0);
+    auto stats = json::parse(r.cli({"stats", "--no-stream", "--format", "json", "vm"}).out)[0];
+    INFO(stats.dump());
+    CHECK(stats["memory"]["limit"] == int64_t{256} << 20);
+    CHECK(stats["memory"]["usage"].get<int64_t>() > 0);
+    // Its own interfaces' counters: not the host's totals.
+    int64_t host_rx = 0;
+    std::ifstream dev("/proc/net/dev");
+    for (std::string line; std::getline(dev, line);)
+        if (auto colon = line.find(':'); colon != std::string::npos) {
+            int64_t rx = 0;
+            std::istringstream(line.substr(colon + 1)) >> rx;
+            host_rx += rx;
+        }
+    CHECK(stats["net"]["rx_bytes"].get<int64_t>() < host_rx);
+    auto shm = r.cli({"exec", "vm", "/bin/busybox", "grep", " /dev/shm ", "/proc/mounts"});
+    CHECK(shm.out.find("size=102400k") != std::string::npos);
+    CHECK(shm.out.find("noexec") != std::string::npos);
+    auto too_big = r.cli({"run", "--rm", "--runtime", "microvm", "-m", "256m", "--shm-size", "300m", shared().image, "true"});
+    CHECK(too_big.code == 125);
+    CHECK(too_big.err.find("--shm-size 300 MiB is more than the VM's memory (256 MiB)") != std::string::npos);
+    CHECK(r.cli({"rm", "-f", "vm"}).code == 0);
+    CHECK(wait_for([&] { return qemus_of(r) == 0; }, 5000));
 }

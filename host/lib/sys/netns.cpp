@@ -34,6 +34,20 @@ Status make_netns(const std::filesystem::path& path) {
     return result;
 }
 
+Result<std::string> read_in_netns(const std::filesystem::path& netns, const std::filesystem::path& file) {
+    UniqueFd ns(::open(netns.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!ns.valid()) return errno_error("open", netns, errno);
+    Result<std::string> result = std::string();
+    std::thread([&] {
+        if (::setns(ns.get(), CLONE_NEWNET) != 0) {
+            result = errno_error("join the network namespace", netns, errno);
+            return;
+        }
+        result = read_file(file);
+    }).join();
+    return result;
+}
+
 Status remove_netns(const std::filesystem::path& path) {
     if (::umount2(path.c_str(), MNT_DETACH) != 0 && errno != EINVAL && errno != ENOENT)
         return errno_error("unmount", path, errno);

@@ -6,12 +6,17 @@
 #include <ctr/sdk/result.hpp>
 
 #include <filesystem>
+#include <string>
 
 namespace ctr::sys {
 
 // Makes a fresh network namespace and pins it at `path` (its parent must
 // exist). Made on a short-lived thread: no thread of ours changes namespace.
 Status make_netns(const std::filesystem::path& path);
+
+// Reads `file` (a /proc/thread-self/net/... file, say) from inside the
+// namespace pinned at `netns`: on a short-lived thread that joins it.
+Result<std::string> read_in_netns(const std::filesystem::path& netns, const std::filesystem::path& file);
 
 // Unpins and deletes `path`; a path that is gone is not an error.
 Status remove_netns(const std::filesystem::path& path);

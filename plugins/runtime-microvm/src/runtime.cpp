@@ -342,6 +342,10 @@ ctr::Result<json> Runtime::create(const json& req) {
         [raw] { raw->main->lost(); });
     if (!vm) return ctr::make_error(static_cast<ctr_status>(vm.error().status), "runtime-microvm: " + vm.error().message);
     c->vm = std::move(*vm);
+    // What stats needs, for a shim other than this one (the daemon asks a
+    // fresh one): the VM's QEMU and its size.
+    (void)ctr::sys::write_file_atomic(vc.dir / "vm.json",
+                                      json{{"qemu_pid", c->vm->qemu_pid()}, {"memory_mib", c->memory_mib}}.dump(), 0600);
     // Frames are handled in order: volumes are mounted and NICs up before any process runs.
     for (const auto& file : c->mounts.files) CTR_TRY_STATUS(c->vm->channel().send(CTR_F_FILE, 0, file));
     if (!c->mounts.payload.empty()) CTR_TRY_STATUS(c->vm->channel().send(CTR_F_MOUNT, 0, c->mounts.payload));
@@ -517,14 +521,20 @@ ctr::Result<json> Runtime::exec(const json& req) {
 
 ctr::Result<json> Runtime::stats(const json& req) {
     std::string id = CTR_TRY(ctr::sdk::get_string(req, "id"));
-    auto c = CTR_TRY(find(id));
-    // The VM as the host pays for it: QEMU's resident memory and CPU time.
-    pid_t qemu = c->vm ? c->vm->qemu_pid() : -1;
+    CTR_TRY_STATUS(check_id(id));
+    // The VM as the host pays for it: QEMU's resident memory and CPU time,
+    // against the VM's size. From the VM's directory: the shim that asks is
+    // seldom the one that booted it.
+    auto text = ctr::sys::read_file(vm_dir(id) / "vm.json");
+    if (!text) return ctr::make_error(CTR_E_NOT_FOUND, "no container \"" + id + "\" runs in a vm here");
+    json vm = json::parse(*text, nullptr, false);
+    pid_t qemu = vm.is_object() ? vm.value("qemu_pid", -1) : -1;
+    int64_t memory_mib = vm.is_object() ? vm.value("memory_mib", int64_t{0}) : 0;
     auto status = ctr::sys::read_file("/proc/" + std::to_string(qemu) + "/status");
     json out = json::object();
     if (status) {
         auto at = status->find("VmRSS:");
-        if (at != std::string::npos) out["memory"] = {{"usage", std::stoll(status->substr(at + 6)) * 1024}, {"limit", int64_t{c->memory_mib} << 20}};
+        if (at != std::string::npos) out["memory"] = {{"usage", std::stoll(status->substr(at + 6)) * 1024}, {"limit", memory_mib << 20}};
     }
     auto stat = ctr::sys::read_file("/proc/" + std::to_string(qemu) + "/stat");
     if (stat) {
