@@ -54,10 +54,12 @@ Result<json> Networks::create(const json& body) {
 Status Networks::remove(const std::string& name) {
     // A stopped container holds no endpoint, but it will want its network
     // back at its next start.
-    if (auto users = users_of(name); !users.empty())
-        return make_error(CTR_E_FAILED_PRECONDITION, "network \"" + name + "\" is used by container " + users.front() +
-                                                         (users.size() > 1 ? " and " + std::to_string(users.size() - 1) + " more" : "") +
-                                                         " (remove them first)");
+    if (auto users = users_of(name); !users.empty()) {
+        std::string names;
+        for (const auto& u : users) names += (names.empty() ? "" : ", ") + u;
+        return make_error(CTR_E_FAILED_PRECONDITION, "network \"" + name + "\" is in use by " + std::to_string(users.size()) +
+                                                         " container(s), running or not: " + names);
+    }
     auto* p = CTR_TRY(plugin());
     CTR_TRY(plugins::invoke(p->network()->remove_network, p->instance(), {{"name", name}}, "remove_network"));
     spdlog::info("removed network {}", name);

@@ -454,9 +454,7 @@ TEST_CASE("a container whose namespace was lost (a reboot empties /run) gets it 
     CHECK_MESSAGE(started.code == 0, started.err);
     CHECK(r.cli({"wait", "later"}).code == 0);
     CHECK(r.cli({"logs", "later"}).out.find("inet " + before["ip"].get<std::string>() + "/24") != std::string::npos);
-    auto after = inspect_network(r, "boot")["endpoints"];
-    REQUIRE(after.size() == 1);
-    CHECK(after[0]["ip"] == before["ip"]);
-    CHECK(after[0]["host_link"] != before["host_link"]);
+    // Ended, it holds no endpoint: its address went back at its exit.
+    CHECK(inspect_network(r, "boot")["endpoints"].empty());
     CHECK(r.cli({"rm", "later"}).code == 0);
 }

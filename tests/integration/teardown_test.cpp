@@ -109,7 +109,7 @@ TEST_CASE("a stopped container holds no mount and no namespace; its start makes 
     REQUIRE(r.cli({"create", "--name", "later", "--network", "kept", shared().image, "true"}).code == 0);
     auto rm = r.cli({"network", "rm", "kept"});
     CHECK(rm.code == 125);
-    CHECK(rm.err.find("is used by container later") != std::string::npos);
+    CHECK(rm.err.find("is in use by 1 container(s), running or not: later") != std::string::npos);
     CHECK(r.cli({"network", "prune"}).out.find("kept") == std::string::npos);
 }
 
