@@ -5,6 +5,7 @@
 // without leaking host state, and `system stop --all` leaves nothing behind
 // but what a later start makes again from the records.
 #include "apiserver/containers.hpp"
+#include "apiserver/container_parts.hpp"
 
 #include "plugins/call.hpp"
 
@@ -51,7 +52,7 @@ Status Containers::release_host_state(const store::ContainerRecord& c) {
 Status Containers::mount_rootfs(const store::ContainerRecord& c) {
     fs::path rootfs = dir_of(c.id) / "rootfs";
     if (is_mount_point(rootfs)) return ok();
-    auto* images = CTR_TRY(d_.plugins->get("image-oci", CTR_KIND_IMAGE));
+    auto* images = CTR_TRY(detail::image_plugin(d_));
     auto mounted = plugins::invoke(images->image()->prepare_rootfs, images->instance(),
                                    {{"reference", c.image}, {"container_id", c.id}, {"target", rootfs.string()}}, "prepare_rootfs");
     if (!mounted) return mounted.error().wrap("mount the root filesystem of " + c.name);

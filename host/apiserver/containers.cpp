@@ -40,6 +40,10 @@ namespace {
 // Where --init puts tini inside the container.
 constexpr const char* kInitPath = "/sbin/container-init";
 
+}  // namespace
+
+namespace detail {
+
 // What a shim writes on its sync fd before closing it: {"ok", ...}, read
 // until it closes or `timeout_ms` passes (then: whatever came, maybe nothing).
 json read_sync_answer(int fd, int timeout_ms) {
@@ -83,18 +87,16 @@ std::optional<json> read_exit(const fs::path& dir) {
 // PID 1 is slow to reap has ended; one whose threads still exit has not).
 bool alive(std::optional<int64_t> pid) { return pid && *pid > 0 && !sys::process_ended(static_cast<pid_t>(*pid)); }
 
-}  // namespace
+}  // namespace detail
+
+using detail::alive;
+using detail::cgroup_parent;
+using detail::image_plugin;
+using detail::random_id;
+using detail::read_exit;
+using detail::read_sync_answer;
 
 Containers::~Containers() { stop_watcher(); }
-
-void Containers::stop_watcher() {
-    {
-        std::lock_guard<std::mutex> lock(stop_mu_);
-        stop_ = true;
-    }
-    stop_cv_.notify_all();
-    if (watcher_.joinable()) watcher_.join();
-}
 
 Result<store::ContainerRecord> Containers::find(const std::string& key) {
     std::lock_guard<std::mutex> lock(d_.store_mu);
@@ -141,6 +143,11 @@ Status Containers::refresh(store::ContainerRecord& c) {
     c.exit_code = (*exit).value("exit_code", 255);
     c.finished_at = (*exit).value("finished_at", store::now_unix());
     c.pid.reset();
+    // Its mount, namespace, addresses and ports go back before the record
+    // says "stopped": whoever sees it stopped (a `stop`, a `system stop
+    // --all`) finds them gone. A crash in between leaves it "running" with
+    // its exit file, and the next look finishes the job (idempotent).
+    if (!c.config.value("rm", false)) (void)release_host_state(c);
     {
         std::lock_guard<std::mutex> lock(d_.store_mu);
         CTR_TRY_STATUS(d_.store->update_container(c, sys::Durability::process_crash));
@@ -153,7 +160,6 @@ Status Containers::refresh(store::ContainerRecord& c) {
         }
         return destroy(c, true);
     }
-    (void)release_host_state(c);  // its mount, namespace, addresses and ports go back
     return ok();
 }
 
@@ -401,317 +407,6 @@ Result<store::ContainerRecord> Containers::start(const std::string& key, bool wa
     return c;
 }
 
-Result<Containers::ExecPlan> Containers::plan_exec(const std::string& key, const json& body) {
-    ExecPlan plan;
-    auto c = CTR_TRY(get(key));
-    json process = CTR_TRY(exec_process(c, body));
-    plan.container_id = c.id;
-    plan.dir = dir_of(c.id);
-    plan.exec_id = "e" + random_id().substr(0, 16);
-    plan.process_file = plan.dir / ("exec-" + plan.exec_id + ".json");
-    CTR_TRY_STATUS(sys::write_file_atomic(plan.process_file, process.dump(), 0600, sys::Durability::process_crash));
-    plan.args = {plugins::helper_path("container-shim").string(), "--runtime", c.runtime, "--id", c.id, "--bundle", plan.dir.string(),
-                 "--root", d_.paths.root().string(), "--exec-id", plan.exec_id, "--process-file", plan.process_file.string()};
-    return plan;
-}
-
-Result<json> Containers::exec_attached(const std::string& key, const json& body) {
-    ExecPlan plan = CTR_TRY(plan_exec(key, body));
-    const fs::path& dir = plan.dir;
-    const std::string& exec_id = plan.exec_id;
-    fs::path exit_file = dir / ("exec-" + exec_id + ".exit.json");
-    CTR_TRY_STATUS(sys::make_dirs(attach_socket_of(exec_id).parent_path(), 0700));
-    std::vector<std::string> args = plan.args;
-    args.insert(args.end(), {"--attach-socket", attach_socket_of(exec_id).string(), "--exit-file", exit_file.string(), "--sync-fd", "3"});
-    if (body.value("tty", false)) args.push_back("--tty");
-    if (body.value("interactive", false)) args.push_back("--interactive");
-    int sync[2];
-    if (::pipe2(sync, O_CLOEXEC) != 0) return sys::errno_error("pipe", dir, errno);
-    sys::SpawnOptions so;
-    so.stdout_path = (dir / "shim.log").string();
-    so.stderr_path.clear();
-    so.pass_fds = {{sync[1], 3}};
-    so.new_session = true;
-    auto spawned = sys::spawn(args, so);
-    ::close(sync[1]);
-    sys::UniqueFd sync_read(sync[0]);
-    if (!spawned) return spawned.error().wrap("start the exec shim");
-    {
-        std::lock_guard<std::mutex> lock(mu_);
-        shims_.insert(*spawned);
-        execs_[exec_id] = {plan.container_id, *spawned, exit_file, plan.process_file};
-    }
-    // The shim answers once its socket listens; the process runs when the client attached.
-    auto j = read_sync_answer(sync_read.get(), 10000);
-    if (!j.is_object() || !j.value("ok", false))
-        return make_error(CTR_E_INTERNAL, j.is_object() ? j.value("message", "the exec shim failed") : "the exec shim ended without a word");
-    return json{{"exec_id", exec_id}};
-}
-
-Result<json> Containers::exec_detached(const std::string& key, const json& body) {
-    ExecPlan plan = CTR_TRY(plan_exec(key, body));
-    fs::path process_file = plan.process_file;
-    sys::SpawnOptions so;  // output is nobody's, as Docker's exec -d
-    so.new_session = true;
-    auto spawned = sys::spawn(plan.args, so);
-    if (!spawned) {
-        std::error_code ec;
-        fs::remove(process_file, ec);
-        return spawned.error().wrap("start the exec shim");
-    }
-    // A thread of its own reaps it and removes its process file.
-    std::thread([pid = *spawned, process_file] {
-        while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
-        }
-        std::error_code ec;
-        fs::remove(process_file, ec);
-    }).detach();
-    return json{{"exec_id", plan.exec_id}};
-}
-
-Result<json> Containers::exec_wait(const std::string& exec_id) {
-    ExecRecord e;
-    {
-        std::lock_guard<std::mutex> lock(mu_);
-        auto it = execs_.find(exec_id);
-        if (it == execs_.end()) return make_error(CTR_E_NOT_FOUND, "no exec \"" + exec_id + "\"");
-        e = it->second;
-    }
-    for (;;) {
-        std::error_code ec;
-        if (fs::exists(e.exit_file, ec)) {
-            auto j = json::parse(CTR_TRY(sys::read_file(e.exit_file)), nullptr, false);
-            std::lock_guard<std::mutex> lock(mu_);
-            execs_.erase(exec_id);
-            fs::remove(e.exit_file, ec);
-            fs::remove(e.process_file, ec);
-            return json{{"exit_code", j.is_object() ? j.value("exit_code", 125) : 125}};
-        }
-        if (::kill(e.pid, 0) != 0 && errno == ESRCH) return make_error(CTR_E_INTERNAL, "the exec shim ended without an exit code");
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-}
-
-Result<sys::UniqueFd> Containers::connect_exec(const std::string& exec_id) {
-    {
-        std::lock_guard<std::mutex> lock(mu_);
-        if (!execs_.count(exec_id)) return make_error(CTR_E_NOT_FOUND, "no exec \"" + exec_id + "\"");
-    }
-    return connect_socket(attach_socket_of(exec_id).string(), "exec " + exec_id);
-}
-
-Result<sys::UniqueFd> Containers::connect_socket(const std::string& path, const std::string& what) {
-    sys::UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    sockaddr_un a{};
-    a.sun_family = AF_UNIX;
-    if (!fd.valid() || path.size() >= sizeof a.sun_path) return make_error(CTR_E_INTERNAL, "attach socket \"" + path + "\" unusable");
-    std::memcpy(a.sun_path, path.c_str(), path.size());
-    if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0)
-        return make_error(CTR_E_FAILED_PRECONDITION, what + " takes no attach now: " + std::strerror(errno));
-    return fd;
-}
-
-Result<sys::UniqueFd> Containers::connect_attach(const std::string& key) {
-    auto c = CTR_TRY(get(key));
-    if (!c.config.value("tty", false) && !c.config.value("interactive", false))
-        return make_error(CTR_E_FAILED_PRECONDITION, "container " + c.name + " was made without -i or -t: there is nothing to attach to (use logs -f)");
-    if (c.state != "running") return make_error(CTR_E_FAILED_PRECONDITION, "container " + c.name + " is " + c.state + ", not running");
-    return connect_socket(attach_socket_of(c.id).string(), "container " + c.name);
-}
-
-
-Result<json> Containers::exec_process(const store::ContainerRecord& c, const json& body) {
-    if (c.state != "running") return make_error(CTR_E_FAILED_PRECONDITION, "container " + c.name + " is not running");
-    if (!body.is_object() || !body.contains("cmd") || !body["cmd"].is_array() || body["cmd"].empty())
-        return make_error(CTR_E_INVALID_ARGUMENT, "exec needs a non-empty \"cmd\" array");
-    for (const auto& [k, v] : body.items())
-        if (k != "cmd" && k != "env" && k != "workdir" && k != "user" && k != "tty" && k != "interactive" && k != "detach")
-            return make_error(CTR_E_INVALID_ARGUMENT, "unknown field \"" + k + "\"");
-    // The container's own process settings, with the command and overrides.
-    fs::path dir = dir_of(c.id);
-    auto spec = json::parse(CTR_TRY(sys::read_file(dir / "config.json")), nullptr, false);
-    if (!spec.is_object()) return make_error(CTR_E_INTERNAL, "config.json of " + c.name + " is not json");
-    json process = spec["process"];
-    process["args"] = body["cmd"];
-    if (body.contains("env")) {
-        std::vector<std::string> overrides;
-        for (const auto& e : body["env"]) {
-            if (!e.is_string()) return make_error(CTR_E_INVALID_ARGUMENT, "exec: \"env\" must be an array of strings");
-            overrides.push_back(e);
-        }
-        process["env"] = services::merge_env(process.value("env", std::vector<std::string>{}), overrides);
-    }
-    if (body.contains("workdir")) process["cwd"] = body["workdir"];
-    if (body.contains("user")) {
-        std::string u = body["user"];
-        auto colon = u.find(':');
-        try {
-            process["user"] = {{"uid", std::stoll(u.substr(0, colon))},
-                               {"gid", colon == std::string::npos ? 0 : std::stoll(u.substr(colon + 1))}};
-        } catch (...) {
-            return make_error(CTR_E_INVALID_ARGUMENT, "exec --user takes uid[:gid], not \"" + u + "\"");
-        }
-    }
-    process["terminal"] = body.value("tty", false);
-    if (body.value("tty", false)) {
-        bool has_term = false;
-        for (const auto& e : process["env"]) has_term = has_term || e.get<std::string>().rfind("TERM=", 0) == 0;
-        if (!has_term) process["env"].push_back("TERM=xterm");
-    }
-    return process;
-}
-
-Status Containers::exec(const std::string& key, const json& body, const Writer& write) {
-    ExecPlan plan = CTR_TRY(plan_exec(key, body));
-    const fs::path& dir = plan.dir;
-    const fs::path& process_file = plan.process_file;
-
-    int out[2], err[2];
-    if (::pipe2(out, O_CLOEXEC) != 0) return sys::errno_error("pipe", dir, errno);
-    if (::pipe2(err, O_CLOEXEC) != 0) {
-        ::close(out[0]);
-        ::close(out[1]);
-        return sys::errno_error("pipe", dir, errno);
-    }
-    sys::SpawnOptions so;
-    so.stdout_fd = out[1];
-    so.stderr_fd = err[1];
-    auto spawned = sys::spawn(plan.args, so);
-    ::close(out[1]);
-    ::close(err[1]);
-    if (!spawned) {
-        ::close(out[0]);
-        ::close(err[0]);
-        return spawned.error();
-    }
-    pollfd p[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
-    bool client_gone = false;
-    int open_count = 2;
-    char buf[16384];
-    while (open_count > 0) {
-        if (::poll(p, 2, -1) < 0 && errno != EINTR) break;
-        for (int i = 0; i < 2; ++i) {
-            if (p[i].fd < 0 || !(p[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-            ssize_t n = ::read(p[i].fd, buf, sizeof buf);
-            if (n <= 0) {
-                ::close(p[i].fd);
-                p[i].fd = -1;
-                --open_count;
-                continue;
-            }
-            if (!client_gone && !write(api::mux_frame(static_cast<uint8_t>(i + 1), std::string_view(buf, static_cast<size_t>(n)))))
-                client_gone = true;  // keep draining so the process is not blocked on a full pipe
-        }
-    }
-    int status = 0;
-    while (::waitpid(*spawned, &status, 0) < 0 && errno == EINTR) {
-    }
-    std::error_code ec;
-    fs::remove(process_file, ec);
-    int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    if (!client_gone) write(api::mux_frame(3, json{{"exit_code", code}}.dump()));
-    return ok();
-}
-
-namespace {
-
-std::optional<int64_t> read_number(const fs::path& file) {
-    auto text = sys::read_file(file);
-    if (!text || text->empty()) return std::nullopt;
-    if (text->rfind("max", 0) == 0) return -1;
-    try {
-        return std::stoll(*text);
-    } catch (...) {
-        return std::nullopt;
-    }
-}
-
-}  // namespace
-
-Result<json> Containers::stats(const std::string& key) {
-    auto c = CTR_TRY(get(key));
-    if (c.state != "running" || !alive(c.pid)) return make_error(CTR_E_FAILED_PRECONDITION, "container " + c.name + " is not running");
-    std::string pid = std::to_string(*c.pid);
-    json out = {{"id", c.id}, {"name", c.name}};
-    // Each controller's path comes from /proc/PID/cgroup: runtimes place them differently.
-    auto cgroups = CTR_TRY(sys::read_file("/proc/" + pid + "/cgroup"));
-    std::istringstream lines(cgroups);
-    std::string line;
-    while (std::getline(lines, line)) {
-        auto a = line.find(':'), b = line.find(':', a + 1);
-        if (a == std::string::npos || b == std::string::npos) continue;
-        std::string controllers = line.substr(a + 1, b - a - 1), path = line.substr(b + 1);
-        auto has = [&](const char* name) { return ("," + controllers + ",").find(std::string(",") + name + ",") != std::string::npos; };
-        if (has("memory")) {
-            fs::path dir = fs::path("/sys/fs/cgroup/memory") / path.substr(1);
-            out["memory"]["usage"] = read_number(dir / "memory.usage_in_bytes").value_or(0);
-            int64_t limit = read_number(dir / "memory.limit_in_bytes").value_or(-1);
-            out["memory"]["limit"] = limit >= (int64_t{1} << 62) ? -1 : limit;  // v1 says "no limit" with a huge number
-        }
-        if (has("pids")) {
-            fs::path dir = fs::path("/sys/fs/cgroup/pids") / path.substr(1);
-            out["pids"]["current"] = read_number(dir / "pids.current").value_or(0);
-            out["pids"]["limit"] = read_number(dir / "pids.max").value_or(-1);
-        }
-        if (has("cpuacct")) {
-            std::string mount = fs::exists("/sys/fs/cgroup/cpuacct") ? "/sys/fs/cgroup/cpuacct" : "/sys/fs/cgroup/cpu,cpuacct";
-            out["cpu_ns"] = read_number(fs::path(mount) / path.substr(1) / "cpuacct.usage").value_or(0);
-        }
-        if (has("blkio")) {
-            auto io = sys::read_file(fs::path("/sys/fs/cgroup/blkio") / path.substr(1) / "blkio.throttle.io_service_bytes");
-            int64_t rd = 0, wr = 0;
-            std::istringstream il(io ? *io : "");
-            std::string dev, op;
-            int64_t n = 0;
-            while (il >> dev >> op >> n) {
-                if (op == "Read") rd += n;
-                if (op == "Write") wr += n;
-            }
-            out["blkio"] = {{"read_bytes", rd}, {"write_bytes", wr}};
-        }
-    }
-    // The network namespace's interfaces, as the container sees them: its
-    // own pinned namespace (a VM's proxy process lives in the host's), else
-    // its process's (--network host).
-    auto dev = fs::exists(networks_.netns_of(c.id)) ? sys::read_in_netns(networks_.netns_of(c.id), "/proc/thread-self/net/dev")
-                                                     : sys::read_file("/proc/" + pid + "/net/dev");
-    int64_t rx = 0, tx = 0;
-    std::istringstream dl(dev ? *dev : "");
-    while (std::getline(dl, line)) {
-        auto colon = line.find(':');
-        if (colon == std::string::npos) continue;
-        std::istringstream f(line.substr(colon + 1));
-        std::vector<int64_t> v;
-        int64_t x;
-        while (f >> x) v.push_back(x);
-        if (v.size() >= 9) {
-            rx += v[0];
-            tx += v[8];
-        }
-    }
-    out["net"] = {{"rx_bytes", rx}, {"tx_bytes", tx}};
-    // The runtime's own numbers win where it has them: a VM's memory is its
-    // size and what QEMU holds, not the cgroup of a proxy on the host.
-    if (auto own = runtime_stats(c)) {
-        if (own->contains("memory") && (*own)["memory"].is_object()) out["memory"] = (*own)["memory"];
-        if (own->contains("cpu") && (*own)["cpu"].is_object() && (*own)["cpu"].contains("usage_ns")) out["cpu_ns"] = (*own)["cpu"]["usage_ns"];
-    }
-    return out;
-}
-
-std::optional<json> Containers::runtime_stats(const store::ContainerRecord& c) {
-    std::vector<std::string> args = shim_argv(c);
-    args.resize(args.size() - 2);  // not --state-dir: no detached container of its own
-    args.push_back("--stats");
-    sys::RunOptions o;
-    o.timeout_ms = 5000;
-    auto r = sys::run_capture(args, o);
-    if (!r || !r->status.success()) return std::nullopt;
-    auto j = json::parse(r->out, nullptr, false);
-    if (!j.is_object()) return std::nullopt;
-    return j;
-}
-
 Status Containers::rename(const std::string& key, const std::string& name) {
     static const std::regex re("[A-Za-z0-9][A-Za-z0-9_.-]{0,62}");
     if (!std::regex_match(name, re))
@@ -719,61 +414,6 @@ Status Containers::rename(const std::string& key, const std::string& name) {
     auto c = CTR_TRY(get(key));
     std::lock_guard<std::mutex> lock(d_.store_mu);
     return d_.store->rename_container(c.id, name);
-}
-
-Result<json> Containers::top(const std::string& key) {
-    auto c = CTR_TRY(get(key));
-    if (c.state != "running" || !alive(c.pid)) return make_error(CTR_E_FAILED_PRECONDITION, "container " + c.name + " is not running");
-    // Every process in the container's PID namespace, seen from the host.
-    // A container without a PID namespace of its own (a VM runtime's, whose
-    // processes live in the guest) shows the processes of its cgroup: never
-    // the host's.
-    std::string ns;
-    std::error_code ec;
-    ns = fs::read_symlink("/proc/" + std::to_string(*c.pid) + "/ns/pid", ec).string();
-    const bool own_ns = ns != fs::read_symlink("/proc/self/ns/pid", ec).string();
-    std::set<std::string> members;
-    if (!own_ns) {
-        auto cgroups = CTR_TRY(sys::read_file("/proc/" + std::to_string(*c.pid) + "/cgroup"));
-        std::istringstream lines(cgroups);
-        std::string line;
-        while (std::getline(lines, line)) {
-            auto a = line.find(':'), b = line.find(':', a + 1);
-            if (a == std::string::npos || b == std::string::npos) continue;
-            std::string controllers = "," + line.substr(a + 1, b - a - 1) + ",", path = line.substr(b + 1);
-            fs::path procs = controllers == ",," ? fs::path("/sys/fs/cgroup") / path.substr(1) / "cgroup.procs"
-                             : controllers.find(",pids,") != std::string::npos ? fs::path("/sys/fs/cgroup/pids") / path.substr(1) / "cgroup.procs"
-                                                                               : fs::path();
-            if (procs.empty()) continue;
-            auto text = sys::read_file(procs);
-            std::istringstream pids(text ? *text : std::string());
-            for (std::string pid; std::getline(pids, pid);) members.insert(pid);
-        }
-    }
-    json out = json::array();
-    for (const auto& e : fs::directory_iterator("/proc", ec)) {
-        std::string name = e.path().filename().string();
-        if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-        std::error_code ec2;
-        if (own_ns ? fs::read_symlink(e.path() / "ns/pid", ec2).string() != ns || ec2 : !members.count(name)) continue;
-        auto stat = sys::read_file(e.path() / "stat");
-        auto cmd = sys::read_file(e.path() / "cmdline");
-        if (!stat || !cmd) continue;
-        auto close = stat->rfind(')');
-        int64_t ppid = 0;
-        if (close != std::string::npos) std::sscanf(stat->c_str() + close + 2, "%*c %lld", reinterpret_cast<long long*>(&ppid));
-        std::replace(cmd->begin(), cmd->end(), '\0', ' ');
-        while (!cmd->empty() && cmd->back() == ' ') cmd->pop_back();
-        // A zombie, or a process between exec and its first page, has no
-        // command line: name it by its comm in brackets, as ps does.
-        if (cmd->empty()) {
-            auto open = stat->find('(');
-            if (open == std::string::npos || close == std::string::npos || close < open) continue;
-            *cmd = "[" + stat->substr(open + 1, close - open - 1) + "]";
-        }
-        out.push_back({{"pid", std::stoll(name)}, {"ppid", ppid}, {"command", *cmd}});
-    }
-    return out;
 }
 
 Status Containers::kill(const std::string& key, int signal) {
@@ -940,101 +580,6 @@ Status Containers::remove(const std::string& key, bool force, bool volumes) {
     CTR_TRY_STATUS(destroy(c, volumes));
     spdlog::info("removed container {}", c.name);
     return ok();
-}
-
-Result<std::vector<std::string>> Containers::reconcile() {
-    std::vector<store::ContainerRecord> all;
-    {
-        std::lock_guard<std::mutex> lock(d_.store_mu);
-        all = CTR_TRY(d_.store->containers());
-    }
-    std::vector<std::string> done;
-    for (auto& c : all) {
-        if (c.state == "creating") {
-            CTR_TRY_STATUS(destroy(c, true));
-            done.push_back("rolled back the creation of container " + c.name);
-        } else if (c.state == "running") {
-            CTR_TRY_STATUS(refresh(c));
-            if (c.state != "running") done.push_back("container " + c.name + " exited while no daemon ran");
-        }
-    }
-    return done;
-}
-
-void Containers::maybe_restart(const store::ContainerRecord& c) {
-    std::string policy = c.config.value("restart", std::string("no"));
-    if (policy == "no" || d_.stopping) return;
-    fs::path dir = dir_of(c.id);
-    std::error_code ec;
-    if (fs::exists(dir / "user_stopped", ec)) return;
-    auto count_text = sys::read_file(dir / "restarts");
-    int64_t restarts = count_text ? std::atoll(count_text->c_str()) : 0;
-    if (policy.rfind("on-failure", 0) == 0) {
-        if (c.exit_code.value_or(0) == 0) return;
-        auto colon = policy.find(':');
-        int64_t max = colon == std::string::npos ? 0 : std::atoll(policy.c_str() + colon + 1);
-        if (max > 0 && restarts >= max) return;
-    }
-    // Back off: at once, then 1, 2, 4, 8, at most 10 seconds after the exit.
-    int64_t delay = restarts == 0 ? 0 : std::min<int64_t>(int64_t{1} << std::min<int64_t>(restarts - 1, 4), 10);
-    if (store::now_unix() - c.finished_at.value_or(0) < delay) return;
-    (void)sys::write_file_atomic(dir / "restarts", std::to_string(restarts + 1), 0600);
-    auto st = start(c.id);
-    if (st) spdlog::info("restarted container {} (restart {}, policy {})", c.name, restarts + 1, policy);
-    else spdlog::warn("restart of container {} failed: {}", c.name, st.error().message);
-}
-
-void Containers::release_cgroup_parent() const {
-    std::string parent = cgroup_parent(d_.paths);
-    std::vector<fs::path> places = {"/sys/fs/cgroup" + parent};  // a unified hierarchy
-    std::error_code ec;
-    for (const auto& h : fs::directory_iterator("/sys/fs/cgroup", ec))
-        if (h.is_directory(ec)) places.push_back(h.path().string() + parent);
-    // A container that just exited may still have its cgroup, which its shim
-    // is deleting: wait for that, up to a second. One with a process in it
-    // runs on: the parent stays.
-    for (int attempt = 0; attempt < 50; ++attempt) {
-        bool busy = false, running = false;
-        for (const auto& place : places) {
-            if (::rmdir(place.c_str()) == 0 || errno == ENOENT) continue;
-            busy = true;
-            for (const auto& child : fs::directory_iterator(place, ec)) {
-                auto procs = sys::read_file(child.path() / "cgroup.procs");
-                if (child.is_directory(ec) && procs && !procs->empty()) running = true;
-            }
-        }
-        if (!busy || running) return;
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-}
-
-void Containers::start_watcher(std::function<void(const std::vector<store::ContainerRecord>&)> after_each) {
-    after_each_ = std::move(after_each);
-    watcher_ = std::thread([this] { watch(); });
-}
-
-void Containers::watch() {
-    for (;;) {
-        {
-            std::unique_lock<std::mutex> lock(stop_mu_);
-            if (stop_cv_.wait_for(lock, std::chrono::milliseconds(200), [this] { return stop_; })) return;
-        }
-        {
-            std::lock_guard<std::mutex> lock(mu_);  // reap the shims we started
-            for (auto it = shims_.begin(); it != shims_.end();) {
-                if (::waitpid(*it, nullptr, WNOHANG) != 0) it = shims_.erase(it);
-                else ++it;
-            }
-        }
-        auto all = list();  // refreshes every running container: exits, --rm
-        if (!all) {
-            spdlog::warn("container watcher: {}", all.error().message);
-            continue;
-        }
-        for (const auto& c : *all)
-            if (c.state == "stopped") maybe_restart(c);
-        if (after_each_) after_each_(*all);
-    }
 }
 
 }  // namespace ctr::apiserver

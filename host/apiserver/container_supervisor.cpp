@@ -1,0 +1,129 @@
+// The supervisor of the container service: reconcile at start, the watcher
+// that notes exits and carries out --rm and restart policies, and the
+// cgroup parent's removal at shutdown.
+#include "apiserver/containers.hpp"
+#include "apiserver/container_parts.hpp"
+#include "sys/files.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <csignal>
+#include <sys/wait.h>
+#include <thread>
+
+namespace ctr::apiserver {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using detail::alive;
+using detail::cgroup_parent;
+using detail::random_id;
+using detail::read_exit;
+using detail::read_sync_answer;
+
+void Containers::stop_watcher() {
+    {
+        std::lock_guard<std::mutex> lock(stop_mu_);
+        stop_ = true;
+    }
+    stop_cv_.notify_all();
+    if (watcher_.joinable()) watcher_.join();
+}
+
+Result<std::vector<std::string>> Containers::reconcile() {
+    std::vector<store::ContainerRecord> all;
+    {
+        std::lock_guard<std::mutex> lock(d_.store_mu);
+        all = CTR_TRY(d_.store->containers());
+    }
+    std::vector<std::string> done;
+    for (auto& c : all) {
+        if (c.state == "creating") {
+            CTR_TRY_STATUS(destroy(c, true));
+            done.push_back("rolled back the creation of container " + c.name);
+        } else if (c.state == "running") {
+            CTR_TRY_STATUS(refresh(c));
+            if (c.state != "running") done.push_back("container " + c.name + " exited while no daemon ran");
+        }
+    }
+    return done;
+}
+
+void Containers::maybe_restart(const store::ContainerRecord& c) {
+    std::string policy = c.config.value("restart", std::string("no"));
+    if (policy == "no" || d_.stopping) return;
+    fs::path dir = dir_of(c.id);
+    std::error_code ec;
+    if (fs::exists(dir / "user_stopped", ec)) return;
+    auto count_text = sys::read_file(dir / "restarts");
+    int64_t restarts = count_text ? std::atoll(count_text->c_str()) : 0;
+    if (policy.rfind("on-failure", 0) == 0) {
+        if (c.exit_code.value_or(0) == 0) return;
+        auto colon = policy.find(':');
+        int64_t max = colon == std::string::npos ? 0 : std::atoll(policy.c_str() + colon + 1);
+        if (max > 0 && restarts >= max) return;
+    }
+    // Back off: at once, then 1, 2, 4, 8, at most 10 seconds after the exit.
+    int64_t delay = restarts == 0 ? 0 : std::min<int64_t>(int64_t{1} << std::min<int64_t>(restarts - 1, 4), 10);
+    if (store::now_unix() - c.finished_at.value_or(0) < delay) return;
+    (void)sys::write_file_atomic(dir / "restarts", std::to_string(restarts + 1), 0600);
+    auto st = start(c.id);
+    if (st) spdlog::info("restarted container {} (restart {}, policy {})", c.name, restarts + 1, policy);
+    else spdlog::warn("restart of container {} failed: {}", c.name, st.error().message);
+}
+
+void Containers::release_cgroup_parent() const {
+    std::string parent = cgroup_parent(d_.paths);
+    std::vector<fs::path> places = {"/sys/fs/cgroup" + parent};  // a unified hierarchy
+    std::error_code ec;
+    for (const auto& h : fs::directory_iterator("/sys/fs/cgroup", ec))
+        if (h.is_directory(ec)) places.push_back(h.path().string() + parent);
+    // A container that just exited may still have its cgroup, which its shim
+    // is deleting: wait for that, up to a second. One with a process in it
+    // runs on: the parent stays.
+    for (int attempt = 0; attempt < 50; ++attempt) {
+        bool busy = false, running = false;
+        for (const auto& place : places) {
+            if (::rmdir(place.c_str()) == 0 || errno == ENOENT) continue;
+            busy = true;
+            for (const auto& child : fs::directory_iterator(place, ec)) {
+                auto procs = sys::read_file(child.path() / "cgroup.procs");
+                if (child.is_directory(ec) && procs && !procs->empty()) running = true;
+            }
+        }
+        if (!busy || running) return;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+}
+
+void Containers::start_watcher(std::function<void(const std::vector<store::ContainerRecord>&)> after_each) {
+    after_each_ = std::move(after_each);
+    watcher_ = std::thread([this] { watch(); });
+}
+
+void Containers::watch() {
+    for (;;) {
+        {
+            std::unique_lock<std::mutex> lock(stop_mu_);
+            if (stop_cv_.wait_for(lock, std::chrono::milliseconds(200), [this] { return stop_; })) return;
+        }
+        {
+            std::lock_guard<std::mutex> lock(mu_);  // reap the shims we started
+            for (auto it = shims_.begin(); it != shims_.end();) {
+                if (::waitpid(*it, nullptr, WNOHANG) != 0) it = shims_.erase(it);
+                else ++it;
+            }
+        }
+        auto all = list();  // refreshes every running container: exits, --rm
+        if (!all) {
+            spdlog::warn("container watcher: {}", all.error().message);
+            continue;
+        }
+        for (const auto& c : *all)
+            if (c.state == "stopped") maybe_restart(c);
+        if (after_each_) after_each_(*all);
+    }
+}
+
+}  // namespace ctr::apiserver
