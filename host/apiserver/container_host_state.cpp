@@ -40,9 +40,8 @@ Status unmount_rootfs(const fs::path& rootfs) {
 Status Containers::release_host_state(const store::ContainerRecord& c) {
     Status result = ok();
     {
-        std::lock_guard<std::mutex> lock(mu_);
-        if (rootfs_holds_[c.id] == 0) result = unmount_rootfs(dir_of(c.id) / "rootfs");
-        if (rootfs_holds_[c.id] == 0) rootfs_holds_.erase(c.id);
+        std::lock_guard<std::mutex> lock(mu_);  // a copy at work keeps the mount; its hold's end takes it
+        if (!rootfs_holds_.count(c.id)) result = unmount_rootfs(dir_of(c.id) / "rootfs");
     }
     if (auto st = networks_.unwire(c); !st && result) result = st;
     if (!result) spdlog::warn("container {}: give back what it held: {}", c.name, result.error().message);
