@@ -24,10 +24,7 @@ namespace ctr::apiserver {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
-using detail::alive;
-using detail::cgroup_parent;
 using detail::random_id;
-using detail::read_exit;
 using detail::read_sync_answer;
 
 Result<Containers::ExecPlan> Containers::plan_exec(const std::string& key, const json& body) {

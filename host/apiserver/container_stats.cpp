@@ -16,10 +16,6 @@ namespace ctr::apiserver {
 namespace fs = std::filesystem;
 using nlohmann::json;
 using detail::alive;
-using detail::cgroup_parent;
-using detail::random_id;
-using detail::read_exit;
-using detail::read_sync_answer;
 
 namespace {
 

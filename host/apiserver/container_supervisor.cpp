@@ -16,11 +16,7 @@ namespace ctr::apiserver {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
-using detail::alive;
 using detail::cgroup_parent;
-using detail::random_id;
-using detail::read_exit;
-using detail::read_sync_answer;
 
 void Containers::stop_watcher() {
     {
