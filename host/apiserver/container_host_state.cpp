@@ -96,8 +96,13 @@ void Containers::release_all_idle() {
         if (!listed) return;
         all = *listed;
     }
+    // Only what still holds something: a detach would wake the network
+    // plugin (its bridges and rules) for containers that hold nothing, on
+    // every daemon start.
     for (const auto& c : all)
-        if (c.state == "stopped" || c.state == "created") (void)release_host_state(c);
+        if ((c.state == "stopped" || c.state == "created") &&
+            (is_mount_point(dir_of(c.id) / "rootfs") || fs::exists(networks_.netns_of(c.id))))
+            (void)release_host_state(c);
 }
 
 }  // namespace ctr::apiserver
