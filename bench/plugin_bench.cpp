@@ -1,12 +1,12 @@
 // plugin-bench: how long the host takes to discover and load every plugin,
 // and what one call through the ABI costs next to a direct C++ call.
 // Prints `metric NAME VALUE UNIT` lines (the format of ../shared bench peers).
-#include "base/paths.hpp"
-#include "plugins/call.hpp"
-#include "plugins/host_env.hpp"
-#include "plugins/manifest.hpp"
-#include "plugins/registry.hpp"
-#include "sys/process.hpp"
+#include <ctr/base/paths.hpp>
+#include <ctr/pluginhost/call.hpp>
+#include <ctr/pluginhost/host_env.hpp>
+#include <ctr/pluginhost/manifest.hpp>
+#include <ctr/pluginhost/registry.hpp>
+#include <ctr/sys/process.hpp>
 
 #include <spdlog/spdlog.h>
 
@@ -42,9 +42,9 @@ double p95(std::vector<double> v) {
 
 // --scan-once ROOT: one scan in this fresh process; prints its time in ms.
 int scan_once(const char* root) {
-    auto options = ctr::plugins::default_registry_options(ctr::Paths(root));
+    auto options = ctr::pluginhost::default_registry_options(ctr::Paths(root));
     auto s = Clock::now();
-    auto reg = ctr::plugins::Registry::scan(options);
+    auto reg = ctr::pluginhost::Registry::scan(options);
     std::printf("%.4f\n", std::chrono::duration<double, std::milli>(Clock::now() - s).count());
     return 0;
 }
@@ -56,14 +56,14 @@ int main(int argc, char** argv) {
     char tmpl[] = "/tmp/ctr-bench-XXXXXX";
     if (!mkdtemp(tmpl)) return 1;
     ctr::Paths paths(tmpl);
-    auto options = ctr::plugins::default_registry_options(paths);
+    auto options = ctr::pluginhost::default_registry_options(paths);
 
     // Cold: the first scan probes every plugin in a child process.
     auto t0 = Clock::now();
-    auto first = ctr::plugins::Registry::scan(options);
+    auto first = ctr::pluginhost::Registry::scan(options);
     double cold_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
     size_t loaded = std::count_if(first->entries().begin(), first->entries().end(),
-                                  [](const auto& e) { return e.state == ctr::plugins::PluginState::loaded; });
+                                  [](const auto& e) { return e.state == ctr::pluginhost::PluginState::loaded; });
     first.reset();
 
     // Warm: discovery, manifests, cache lookup, dlopen, entry, negotiation,
@@ -71,20 +71,20 @@ int main(int argc, char** argv) {
     // that no library is already mapped.
     std::vector<double> warm;
     for (int i = 0; i < runs; ++i) {
-        auto r = ctr::sys::run_capture({ctr::plugins::self_exe().string(), "--scan-once", tmpl}, 10000);
+        auto r = ctr::sys::run_capture({ctr::pluginhost::self_exe().string(), "--scan-once", tmpl}, 10000);
         if (!r || !r->status.success()) return 1;
         warm.push_back(std::atof(r->out.c_str()));
     }
 
     // One ABI call against one direct call, on a plugin that does nothing.
-    auto manifest = ctr::plugins::parse_manifest(std::filesystem::path(BENCH_NOOP_DIR) / "config.toml");
+    auto manifest = ctr::pluginhost::parse_manifest(std::filesystem::path(BENCH_NOOP_DIR) / "config.toml");
     if (!manifest) {
         std::fprintf(stderr, "plugin-bench: %s\n", manifest.error().message.c_str());
         return 1;
     }
-    ctr::plugins::HostOffer offer;
+    ctr::pluginhost::HostOffer offer;
     offer.state_dir = tmpl;
-    auto noop = ctr::plugins::LoadedPlugin::load(*manifest, offer);
+    auto noop = ctr::pluginhost::LoadedPlugin::load(*manifest, offer);
     if (!noop) return 1;
     const ctr_runtime_v1& rt = *(*noop)->runtime();
     const std::string request = R"({"id":"c1"})";
@@ -93,7 +93,7 @@ int main(int argc, char** argv) {
     for (int round = 0; round < 15; ++round) {
         auto a = Clock::now();
         for (int i = 0; i < kCalls; ++i) {
-            auto r = ctr::plugins::invoke_raw(rt.state, (*noop)->instance(), request, "state");
+            auto r = ctr::pluginhost::invoke_raw(rt.state, (*noop)->instance(), request, "state");
             if (!r) return 1;
         }
         abi_ns.push_back(std::chrono::duration<double, std::nano>(Clock::now() - a).count() / kCalls);

@@ -1,6 +1,6 @@
 #include "apiserver/attach_warmer.hpp"
 
-#include "sys/unique_fd.hpp"
+#include <ctr/sys/unique_fd.hpp>
 
 #include <fcntl.h>
 #include <fstream>

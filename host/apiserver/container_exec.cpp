@@ -3,9 +3,9 @@
 #include "apiserver/containers.hpp"
 #include "apiserver/container_parts.hpp"
 #include "api/mux_frame.hpp"
-#include "plugins/host_env.hpp"
-#include "sys/files.hpp"
-#include "sys/spawn.hpp"
+#include <ctr/pluginhost/host_env.hpp>
+#include <ctr/sys/files.hpp>
+#include <ctr/sys/spawn.hpp>
 
 #include <spdlog/spdlog.h>
 
@@ -36,7 +36,7 @@ Result<Containers::ExecPlan> Containers::plan_exec(const std::string& key, const
     plan.exec_id = "e" + random_id().substr(0, 16);
     plan.process_file = plan.dir / ("exec-" + plan.exec_id + ".json");
     CTR_TRY_STATUS(sys::write_file_atomic(plan.process_file, process.dump(), 0600, sys::Durability::process_crash));
-    plan.args = {plugins::helper_path("container-shim").string(), "--runtime", c.runtime, "--id", c.id, "--bundle", plan.dir.string(),
+    plan.args = {pluginhost::helper_path("container-shim").string(), "--runtime", c.runtime, "--id", c.id, "--bundle", plan.dir.string(),
                  "--root", d_.paths.root().string(), "--exec-id", plan.exec_id, "--process-file", plan.process_file.string()};
     return plan;
 }

@@ -7,7 +7,7 @@
 #include "apiserver/containers.hpp"
 #include "apiserver/container_parts.hpp"
 
-#include "plugins/call.hpp"
+#include <ctr/pluginhost/call.hpp>
 
 #include <spdlog/spdlog.h>
 
@@ -52,7 +52,7 @@ Status Containers::mount_rootfs(const store::ContainerRecord& c) {
     fs::path rootfs = dir_of(c.id) / "rootfs";
     if (is_mount_point(rootfs)) return ok();
     auto* images = CTR_TRY(detail::image_plugin(d_));
-    auto mounted = plugins::invoke(images->image()->prepare_rootfs, images->instance(),
+    auto mounted = pluginhost::invoke(images->image()->prepare_rootfs, images->instance(),
                                    {{"reference", c.image}, {"container_id", c.id}, {"target", rootfs.string()}}, "prepare_rootfs");
     if (!mounted) return mounted.error().wrap("mount the root filesystem of " + c.name);
     return ok();

@@ -2,8 +2,8 @@
 
 #include "apiserver/health.hpp"
 #include "api/mux_frame.hpp"
-#include "sys/io.hpp"
-#include "sys/log_index.hpp"
+#include <ctr/sys/io.hpp>
+#include <ctr/sys/log_index.hpp>
 
 #include <spdlog/spdlog.h>
 

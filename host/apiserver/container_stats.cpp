@@ -2,10 +2,10 @@
 // a shim in --stats mode), its namespace's network counters, its cgroups.
 #include "apiserver/containers.hpp"
 #include "apiserver/container_parts.hpp"
-#include "plugins/host_env.hpp"
-#include "sys/files.hpp"
-#include "sys/netns.hpp"
-#include "sys/process.hpp"
+#include <ctr/pluginhost/host_env.hpp>
+#include <ctr/sys/files.hpp>
+#include <ctr/sys/netns.hpp>
+#include <ctr/sys/process.hpp>
 
 #include <algorithm>
 #include <set>

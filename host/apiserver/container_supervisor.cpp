@@ -3,7 +3,7 @@
 // cgroup parent's removal at shutdown.
 #include "apiserver/containers.hpp"
 #include "apiserver/container_parts.hpp"
-#include "sys/files.hpp"
+#include <ctr/sys/files.hpp>
 
 #include <spdlog/spdlog.h>
 

@@ -2,13 +2,13 @@
 #include "apiserver/health.hpp"
 #include "api/mux_frame.hpp"
 
-#include "base/failpoint.hpp"
-#include "plugins/call.hpp"
-#include "plugins/host_env.hpp"
-#include "sys/files.hpp"
-#include "sys/netns.hpp"
-#include "sys/process.hpp"
-#include "sys/spawn.hpp"
+#include <ctr/base/failpoint.hpp>
+#include <ctr/pluginhost/call.hpp>
+#include <ctr/pluginhost/host_env.hpp>
+#include <ctr/sys/files.hpp>
+#include <ctr/sys/netns.hpp>
+#include <ctr/sys/process.hpp>
+#include <ctr/sys/spawn.hpp>
 
 #include <spdlog/spdlog.h>
 
@@ -73,7 +73,7 @@ std::string cgroup_parent(const Paths& paths) {
     return "/container-" + std::to_string(std::hash<std::string>()(paths.root().string()) % 1000000007ULL);
 }
 
-Result<plugins::LoadedPlugin*> image_plugin(Daemon& d) { return d.plugins->get("image-oci", CTR_KIND_IMAGE); }
+Result<pluginhost::LoadedPlugin*> image_plugin(Daemon& d) { return d.plugins->get("image-oci", CTR_KIND_IMAGE); }
 
 std::optional<json> read_exit(const fs::path& dir) {
     auto text = sys::read_file(dir / "exit.json");
@@ -198,16 +198,16 @@ Result<store::ContainerRecord> Containers::create(const json& body) {
         req.runtime = "runtime-" + req.runtime;
         rt = d_.plugins->find(req.runtime);
     }
-    if (rt && rt->kind == "runtime" && rt->state != plugins::PluginState::loaded)
+    if (rt && rt->kind == "runtime" && rt->state != pluginhost::PluginState::loaded)
         return make_error(CTR_E_UNAVAILABLE, "runtime \"" + req.runtime + "\" is unavailable: " + rt->reason);
-    if (!rt || rt->kind != "runtime" || rt->state != plugins::PluginState::loaded) {
+    if (!rt || rt->kind != "runtime" || rt->state != pluginhost::PluginState::loaded) {
         std::string available;
         for (const auto& e : d_.plugins->entries())
-            if (e.kind == "runtime" && e.state == plugins::PluginState::loaded) available += (available.empty() ? "" : ", ") + e.name;
+            if (e.kind == "runtime" && e.state == pluginhost::PluginState::loaded) available += (available.empty() ? "" : ", ") + e.name;
         return make_error(CTR_E_NOT_FOUND, "unknown runtime \"" + req.runtime + "\" (available: " + (available.empty() ? "none" : available) + ")");
     }
     auto* images = CTR_TRY(image_plugin(d_));
-    auto image = plugins::invoke(images->image()->resolve, images->instance(), {{"reference", req.image}}, "resolve");
+    auto image = pluginhost::invoke(images->image()->resolve, images->instance(), {{"reference", req.image}}, "resolve");
     if (!image) {
         if (image.error().status == CTR_E_NOT_FOUND) return make_error(CTR_E_NOT_FOUND, "no such image: " + req.image);
         return image.error();
@@ -242,7 +242,7 @@ Result<store::ContainerRecord> Containers::create(const json& body) {
     };
     fs::path dir = dir_of(c.id);
     if (auto st = sys::make_dirs(dir, 0700); !st) return undo(st.error());
-    auto prepared = plugins::invoke(images->image()->prepare_rootfs, images->instance(),
+    auto prepared = pluginhost::invoke(images->image()->prepare_rootfs, images->instance(),
                                     {{"reference", c.image}, {"container_id", c.id}, {"target", (dir / "rootfs").string()}},
                                     "prepare_rootfs");
     if (!prepared) return undo(prepared.error());
@@ -290,7 +290,7 @@ Result<store::ContainerRecord> Containers::create(const json& body) {
 
 std::vector<std::string> Containers::shim_argv(const store::ContainerRecord& c) const {
     const std::string dir = dir_of(c.id).string();
-    return {plugins::helper_path("container-shim").string(), "--runtime", c.runtime, "--id", c.id, "--bundle", dir,
+    return {pluginhost::helper_path("container-shim").string(), "--runtime", c.runtime, "--id", c.id, "--bundle", dir,
             "--root", d_.paths.root().string(), "--state-dir", dir};
 }
 
@@ -552,7 +552,7 @@ Status Containers::destroy(const store::ContainerRecord& c, bool volumes) {
         if (auto l = d_.store->container_volumes(c.id); l) linked = *l;
     }
     if (auto images = image_plugin(d_); images) {
-        auto st = plugins::invoke((*images)->image()->release_rootfs, (*images)->instance(),
+        auto st = pluginhost::invoke((*images)->image()->release_rootfs, (*images)->instance(),
                                   {{"container_id", c.id}, {"target", (dir / "rootfs").string()}}, "release_rootfs");
         if (!st) spdlog::warn("container {}: release root filesystem: {}", c.name, st.error().message);
     }

@@ -14,7 +14,7 @@
 #include "apiserver/networks.hpp"
 #include "services/spec.hpp"
 
-#include "sys/unique_fd.hpp"
+#include <ctr/sys/unique_fd.hpp>
 
 #include <condition_variable>
 #include <functional>

@@ -3,12 +3,12 @@
 // between the client and the helper.
 #include "apiserver/copy_routes.hpp"
 
-#include "plugins/host_env.hpp"
-#include "sys/files.hpp"
-#include "sys/io.hpp"
-#include "sys/process.hpp"
-#include "sys/spawn.hpp"
-#include "sys/unique_fd.hpp"
+#include <ctr/pluginhost/host_env.hpp>
+#include <ctr/sys/files.hpp>
+#include <ctr/sys/io.hpp>
+#include <ctr/sys/process.hpp>
+#include <ctr/sys/spawn.hpp>
+#include <ctr/sys/unique_fd.hpp>
 
 #include <spdlog/spdlog.h>
 
@@ -56,7 +56,7 @@ json binds_of(Containers& cs, const store::ContainerRecord& c) {
 
 // The helper's first arguments: where the container's root is.
 std::vector<std::string> helper_for(Containers& cs, const store::ContainerRecord& c) {
-    std::vector<std::string> args = {plugins::helper_path("container-cp").string()};
+    std::vector<std::string> args = {pluginhost::helper_path("container-cp").string()};
     if (c.state == "running" && c.pid) args.insert(args.end(), {"--pid", std::to_string(*c.pid)});
     else args.insert(args.end(), {"--rootfs", (cs.dir_of(c.id) / "rootfs").string(), "--binds", binds_of(cs, c).dump()});
     return args;
@@ -210,7 +210,7 @@ void add_copy_routes(Router& r, Containers& cs) {
         for (const auto& b : binds_of(cs, c))
             for (const char* own : {"/etc/hosts", "/etc/resolv.conf", "/etc/hostname"})
                 if (b.value("destination", "") == own) binds.push_back(b);
-        std::vector<std::string> args = {plugins::helper_path("container-cp").string(), "--rootfs",
+        std::vector<std::string> args = {pluginhost::helper_path("container-cp").string(), "--rootfs",
                                          (cs.dir_of(c.id) / "rootfs").string(), "--binds", binds.dump(), "out", "/", "--no-prefix"};
         Reply reply;
         reply.stream = [args, hold](const Writer& write) { stream_out(args, write); };

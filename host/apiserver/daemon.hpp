@@ -4,9 +4,9 @@
 #pragma once
 
 #include "apiserver/router.hpp"
-#include "base/paths.hpp"
+#include <ctr/base/paths.hpp>
 #include "config/system_config.hpp"
-#include "plugins/registry.hpp"
+#include <ctr/pluginhost/registry.hpp>
 #include "services/volumes.hpp"
 #include "store/store.hpp"
 
@@ -22,7 +22,7 @@ struct Daemon {
     config::SystemConfig config;
     std::unique_ptr<store::Store> store;
     std::mutex store_mu;
-    std::unique_ptr<plugins::Registry> plugins;
+    std::unique_ptr<pluginhost::Registry> plugins;
     std::unique_ptr<services::Volumes> volumes;
     int64_t started_at = 0;
     std::atomic<bool> stopping{false};

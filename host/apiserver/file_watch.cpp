@@ -1,6 +1,6 @@
 #include "apiserver/file_watch.hpp"
 
-#include "sys/files.hpp"
+#include <ctr/sys/files.hpp>
 
 #include <poll.h>
 #include <spdlog/spdlog.h>

@@ -9,7 +9,7 @@
 #pragma once
 
 #include <ctr/sdk/result.hpp>
-#include "sys/unique_fd.hpp"
+#include <ctr/sys/unique_fd.hpp>
 
 #include <filesystem>
 #include <map>

@@ -1,6 +1,6 @@
 #include "apiserver/health.hpp"
 
-#include "sys/files.hpp"
+#include <ctr/sys/files.hpp>
 
 #include <spdlog/spdlog.h>
 

@@ -11,14 +11,14 @@
 #include "apiserver/health.hpp"
 #include "apiserver/registry_auth.hpp"
 #include "apiserver/server.hpp"
-#include "base/fatal_log.hpp"
-#include "base/log.hpp"
+#include <ctr/base/fatal_log.hpp>
+#include <ctr/base/log.hpp>
 #include "build_config.hpp"
-#include "plugins/host_env.hpp"
-#include "plugins/manifest.hpp"
-#include "sys/files.hpp"
-#include "sys/process.hpp"
-#include "sys/unique_fd.hpp"
+#include <ctr/pluginhost/host_env.hpp>
+#include <ctr/pluginhost/manifest.hpp>
+#include <ctr/sys/files.hpp>
+#include <ctr/sys/process.hpp>
+#include <ctr/sys/unique_fd.hpp>
 
 #include <CLI/CLI.hpp>
 
@@ -94,7 +94,7 @@ int main(int argc, char** argv) {
     if (!cfg) return fail(cfg.error().message);
     daemon->config = *cfg;
     // [plugins.NAME] settings reach every plugin load: ours, the probes', the shims'.
-    if (!cfg->plugin_settings.empty()) ::setenv(plugins::kSettingsEnv, cfg->plugin_settings.dump().c_str(), 1);
+    if (!cfg->plugin_settings.empty()) ::setenv(pluginhost::kSettingsEnv, cfg->plugin_settings.dump().c_str(), 1);
     log::add_file(daemon->log_file().string());
     log::record_fatal_exits(daemon->log_file().string());
     if (!debug) spdlog::set_level(spdlog::level::from_str(cfg->log_level));
@@ -109,9 +109,9 @@ int main(int argc, char** argv) {
 
     // Image and network plugins live in the daemon; runtime plugins live in
     // the shims, so the daemon only probes them.
-    auto options = plugins::default_registry_options(paths);
+    auto options = pluginhost::default_registry_options(paths);
     options.load_kinds = {CTR_KIND_IMAGE, CTR_KIND_NETWORK};
-    daemon->plugins = plugins::Registry::scan(options);
+    daemon->plugins = pluginhost::Registry::scan(options);
 
     apiserver::Networks networks(*daemon);
     auto containers = std::make_unique<apiserver::Containers>(*daemon, networks);
@@ -188,7 +188,7 @@ int main(int argc, char** argv) {
     if (cfg->kernel_auto_update) {
         std::vector<std::string> args = {"update"};
         if (!cfg->kernel_update_from.empty()) args.insert(args.end(), {"--from", cfg->kernel_update_from});
-        auto tool = plugins::kernel_tool_argv(paths, args);
+        auto tool = pluginhost::kernel_tool_argv(paths, args);
         if (tool.empty()) spdlog::warn("kernel.auto_update: runtime-microvm is not installed");
         else
             kernel_update = std::thread([tool] {

@@ -1,8 +1,8 @@
 #include "apiserver/networks.hpp"
 
-#include "plugins/call.hpp"
-#include "sys/files.hpp"
-#include "sys/netns.hpp"
+#include <ctr/pluginhost/call.hpp>
+#include <ctr/sys/files.hpp>
+#include <ctr/sys/netns.hpp>
 
 #include <spdlog/spdlog.h>
 
@@ -14,17 +14,17 @@ namespace ctr::apiserver {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-Result<plugins::LoadedPlugin*> Networks::plugin() {
+Result<pluginhost::LoadedPlugin*> Networks::plugin() {
     auto p = d_.plugins->get("network-vmnet", CTR_KIND_NETWORK);
     if (p) return p;
     for (const auto& e : d_.plugins->entries())  // a third-party network plugin, when it is the only one
-        if (e.kind == "network" && e.state == plugins::PluginState::loaded) return d_.plugins->get(e.name, CTR_KIND_NETWORK);
+        if (e.kind == "network" && e.state == pluginhost::PluginState::loaded) return d_.plugins->get(e.name, CTR_KIND_NETWORK);
     return p.error();
 }
 
 Result<json> Networks::list() {
     auto* p = CTR_TRY(plugin());
-    return plugins::invoke(p->network()->list, p->instance(), json::object(), "list");
+    return pluginhost::invoke(p->network()->list, p->instance(), json::object(), "list");
 }
 
 Result<json> Networks::inspect(const std::string& name) {
@@ -46,7 +46,7 @@ Result<json> Networks::create(const json& body) {
         return make_error(CTR_E_INVALID_ARGUMENT, "name: \"" + name + "\" is reserved (--network " + name + " means no network of ours)");
     req["pool"] = {{"subnet", d_.config.network_subnet_pool}, {"prefix_length", d_.config.network_prefix_length}};
     auto* p = CTR_TRY(plugin());
-    auto made = CTR_TRY(plugins::invoke(p->network()->create_network, p->instance(), req, "create_network"));
+    auto made = CTR_TRY(pluginhost::invoke(p->network()->create_network, p->instance(), req, "create_network"));
     spdlog::info("created network {} ({})", name, made.value("subnet", ""));
     return made;
 }
@@ -61,7 +61,7 @@ Status Networks::remove(const std::string& name) {
                                                          " container(s), running or not: " + names);
     }
     auto* p = CTR_TRY(plugin());
-    CTR_TRY(plugins::invoke(p->network()->remove_network, p->instance(), {{"name", name}}, "remove_network"));
+    CTR_TRY(pluginhost::invoke(p->network()->remove_network, p->instance(), {{"name", name}}, "remove_network"));
     spdlog::info("removed network {}", name);
     return ok();
 }
@@ -144,7 +144,7 @@ Result<Networks::Wiring> Networks::wire(const store::ContainerRecord& c, const s
                 for (const auto& m : ports) pj.push_back(m.to_json());
                 if (!pj.empty()) attach["ports"] = pj;
             }
-            auto r = plugins::invoke(p->network()->attach, p->instance(), attach, "attach");
+            auto r = pluginhost::invoke(p->network()->attach, p->instance(), attach, "attach");
             if (!r) return r.error().wrap("network \"" + names[i] + "\"");
             attach.erase("netns");
             attach.erase("container_id");
@@ -222,10 +222,10 @@ Status Networks::rewire_if_lost(store::ContainerRecord& c, const fs::path& dir) 
         }
         // The old endpoint's links went with the old namespace (a stop, a
         // reboot); its address is asked for again, as it was.
-        (void)plugins::invoke(p->network()->detach, p->instance(), {{"network", network}, {"container_id", c.id}}, "detach");
+        (void)pluginhost::invoke(p->network()->detach, p->instance(), {{"network", network}, {"container_id", c.id}}, "detach");
         req["container_id"] = c.id;
         req["netns"] = ns.string();
-        auto r = plugins::invoke(p->network()->attach, p->instance(), req, "attach");
+        auto r = pluginhost::invoke(p->network()->attach, p->instance(), req, "attach");
         // Taken meanwhile by another container: a new one, as docker gives a
         // restarted container, unless the user chose it (--ip).
         if (!r && r.error().status == CTR_E_ALREADY_EXISTS && r.error().message.rfind("ip:", 0) == 0 &&
@@ -234,7 +234,7 @@ Status Networks::rewire_if_lost(store::ContainerRecord& c, const fs::path& dir) 
             // Its MAC follows its address (docker's rule, network-vmnet's
             // too): the old one is the new holder's of the old address now.
             if (c.config.value("mac_address", "").empty()) req.erase("mac");
-            r = plugins::invoke(p->network()->attach, p->instance(), req, "attach");
+            r = pluginhost::invoke(p->network()->attach, p->instance(), req, "attach");
         }
         if (!r) {
             (void)unwire(c);
@@ -281,7 +281,7 @@ Status Networks::unwire(const store::ContainerRecord& c) {
     if (!names.empty()) {
         if (auto p = plugin(); p) {
             for (const auto& n : names) {
-                auto r = plugins::invoke((*p)->network()->detach, (*p)->instance(), {{"network", n}, {"container_id", c.id}}, "detach");
+                auto r = pluginhost::invoke((*p)->network()->detach, (*p)->instance(), {{"network", n}, {"container_id", c.id}}, "detach");
                 if (!r && r.error().status != CTR_E_NOT_FOUND) {
                     spdlog::warn("container {}: detach from network {}: {}", c.name, n, r.error().message);
                     result = r.error();
@@ -303,7 +303,7 @@ Result<std::vector<std::string>> Networks::reconcile(const std::set<std::string>
         for (const auto& e : n.value("endpoints", json::array())) {
             std::string id = e.value("container_id", "");
             if (ids.count(id)) continue;
-            CTR_TRY(plugins::invoke(p->network()->detach, p->instance(), {{"network", n["name"]}, {"container_id", id}}, "detach"));
+            CTR_TRY(pluginhost::invoke(p->network()->detach, p->instance(), {{"network", n["name"]}, {"container_id", id}}, "detach"));
             done.push_back("released the address " + e.value("ip", "") + " of container " + id.substr(0, 12) + " on network " +
                            n.value("name", ""));
         }

@@ -56,7 +56,7 @@ public:
     std::filesystem::path netns_of(const std::string& id) const { return d_.paths.run_dir() / "netns" / id; }
 
 private:
-    Result<plugins::LoadedPlugin*> plugin();
+    Result<pluginhost::LoadedPlugin*> plugin();
     Status ensure(const std::string& name);  // the default network is made on first use
     Daemon& d_;
     std::mutex mu_;  // ensure(): one default network, even when two runs race

@@ -1,6 +1,6 @@
 #include "apiserver/registry_auth.hpp"
 
-#include "sys/files.hpp"
+#include <ctr/sys/files.hpp>
 
 #include <boost/beast/core/detail/base64.hpp>
 

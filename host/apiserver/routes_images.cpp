@@ -1,7 +1,7 @@
 // /v1/images: through the image plugin (image-oci by default).
 #include "apiserver/daemon.hpp"
 
-#include "plugins/call.hpp"
+#include <ctr/pluginhost/call.hpp>
 
 #include <atomic>
 #include <filesystem>
@@ -16,7 +16,7 @@ namespace {
 
 using nlohmann::json;
 
-Result<plugins::LoadedPlugin*> image_plugin(Daemon& d) { return d.plugins->get("image-oci", CTR_KIND_IMAGE); }
+Result<pluginhost::LoadedPlugin*> image_plugin(Daemon& d) { return d.plugins->get("image-oci", CTR_KIND_IMAGE); }
 
 // The bytes of every distinct layer an image list names.
 int64_t stored_layer_bytes(const json& images) {
@@ -41,7 +41,7 @@ Status slot_11(bool present, const char* what) {
     return ok();
 }
 
-Result<Reply> progress_reply(Daemon& d, ctr_progress_op op, const char* name, plugins::LoadedPlugin* p, json request);
+Result<Reply> progress_reply(Daemon& d, ctr_progress_op op, const char* name, pluginhost::LoadedPlugin* p, json request);
 
 }  // namespace
 
@@ -52,7 +52,7 @@ void add_image_routes(Router& r, Daemon& d) {
         CTR_TRY_STATUS(slot_11(op != nullptr, "tag"));
         if (!req.body.is_object() || !req.body.contains("source") || !req.body.contains("target"))
             return make_error(CTR_E_INVALID_ARGUMENT, "tag needs a body {\"source\", \"target\"}");
-        return json_reply(plugins::invoke(op, p->instance(), {{"source", req.body["source"]}, {"target", req.body["target"]}}, "tag"), 201);
+        return json_reply(pluginhost::invoke(op, p->instance(), {{"source", req.body["source"]}, {"target", req.body["target"]}}, "tag"), 201);
     });
     // Save: the plugin writes an archive under our run directory, which is
     // then streamed to the client and removed.
@@ -64,7 +64,7 @@ void add_image_routes(Router& r, Daemon& d) {
             return make_error(CTR_E_INVALID_ARGUMENT, "save needs a body {\"references\": [...]}");
         static std::atomic<int> counter{0};
         auto file = d.paths.run_dir() / ("save-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + ".tar");
-        CTR_TRY(plugins::invoke(op, p->instance(), {{"references", req.body["references"]}, {"output", file.string()}}, "save"));
+        CTR_TRY(pluginhost::invoke(op, p->instance(), {{"references", req.body["references"]}, {"output", file.string()}}, "save"));
         Reply reply;
         reply.stream = [file](const Writer& write) {
             std::ifstream in(file, std::ios::binary);
@@ -82,7 +82,7 @@ void add_image_routes(Router& r, Daemon& d) {
         CTR_TRY_STATUS(slot_11(op != nullptr, "import"));
         if (!req.body.is_object() || !req.body.contains("input") || !req.body.contains("reference"))
             return make_error(CTR_E_INVALID_ARGUMENT, "import needs a body {\"input\": \"/absolute/path.tar\", \"reference\"}");
-        return json_reply(plugins::invoke(op, p->instance(), {{"input", req.body["input"]}, {"reference", req.body["reference"]}}, "import_rootfs"), 201);
+        return json_reply(pluginhost::invoke(op, p->instance(), {{"input", req.body["input"]}, {"reference", req.body["reference"]}}, "import_rootfs"), 201);
     });
     r.add("POST", "/v1/images/load", [&d](const Request& req) -> Result<Reply> {
         auto* p = CTR_TRY(image_plugin(d));
@@ -90,15 +90,15 @@ void add_image_routes(Router& r, Daemon& d) {
         CTR_TRY_STATUS(slot_11(op != nullptr, "load"));
         if (!req.body.is_object() || !req.body.contains("input") || !req.body["input"].is_string())
             return make_error(CTR_E_INVALID_ARGUMENT, "load needs a body {\"input\": \"/absolute/path.tar\"}");
-        return json_reply(plugins::invoke(op, p->instance(), {{"input", req.body["input"]}}, "load"));
+        return json_reply(pluginhost::invoke(op, p->instance(), {{"input", req.body["input"]}}, "load"));
     });
     r.add("GET", "/v1/images", [&d](const Request&) -> Result<Reply> {
         auto* p = CTR_TRY(image_plugin(d));
-        return json_reply(plugins::invoke(p->image()->list, p->instance(), json::object(), "list"));
+        return json_reply(pluginhost::invoke(p->image()->list, p->instance(), json::object(), "list"));
     });
     r.add("GET", "/v1/images/inspect", [&d](const Request& req) -> Result<Reply> {
         auto* p = CTR_TRY(image_plugin(d));
-        return json_reply(plugins::invoke(p->image()->resolve, p->instance(), {{"reference", CTR_TRY(reference_param(req))}}, "resolve"));
+        return json_reply(pluginhost::invoke(p->image()->resolve, p->instance(), {{"reference", CTR_TRY(reference_param(req))}}, "resolve"));
     });
     r.add("DELETE", "/v1/images", [&d](const Request& req) -> Result<Reply> {
         auto* p = CTR_TRY(image_plugin(d));
@@ -106,7 +106,7 @@ void add_image_routes(Router& r, Daemon& d) {
         // An image a container was made from stays unless forced (docker's
         // rule); forced, only the name goes while that container holds its layers.
         if (!req.flag("force")) {
-            auto resolved = plugins::invoke(p->image()->resolve, p->instance(), {{"reference", reference}}, "resolve");
+            auto resolved = pluginhost::invoke(p->image()->resolve, p->instance(), {{"reference", reference}}, "resolve");
             if (resolved) {
                 std::string canonical = resolved->value("reference", reference);
                 std::lock_guard<std::mutex> lock(d.store_mu);
@@ -116,7 +116,7 @@ void add_image_routes(Router& r, Daemon& d) {
                                                                          " (remove the container first, or use -f)");
             }
         }
-        return json_reply(plugins::invoke(p->image()->remove, p->instance(), {{"reference", reference}}, "remove"));
+        return json_reply(pluginhost::invoke(p->image()->remove, p->instance(), {{"reference", reference}}, "remove"));
     });
 
     // Prune: without all, nothing is dangling in this store (every image has a
@@ -130,15 +130,15 @@ void add_image_routes(Router& r, Daemon& d) {
             std::lock_guard<std::mutex> lock(d.store_mu);
             for (const auto& c : CTR_TRY(d.store->containers())) used.insert(c.image);
         }
-        json images = CTR_TRY(plugins::invoke(p->image()->list, p->instance(), json::object(), "list"));
+        json images = CTR_TRY(pluginhost::invoke(p->image()->list, p->instance(), json::object(), "list"));
         int64_t before = stored_layer_bytes(images);
         for (const auto& i : images) {
             std::string ref = i.value("reference", "");
             if (used.count(ref)) continue;
-            CTR_TRY(plugins::invoke(p->image()->remove, p->instance(), {{"reference", ref}}, "remove"));
+            CTR_TRY(pluginhost::invoke(p->image()->remove, p->instance(), {{"reference", ref}}, "remove"));
             removed.push_back(ref);
         }
-        json left = CTR_TRY(plugins::invoke(p->image()->list, p->instance(), json::object(), "list"));
+        json left = CTR_TRY(pluginhost::invoke(p->image()->list, p->instance(), json::object(), "list"));
         return json_reply(json{{"removed", removed}, {"reclaimed", before - stored_layer_bytes(left)}});
     });
 
@@ -165,7 +165,7 @@ namespace {
 
 // Pull and push: JSON lines of progress, then {"result"} or {"error"}; the
 // daemon's own login for the reference's registry goes with the request.
-Result<Reply> progress_reply(Daemon& d, ctr_progress_op op, const char* name, plugins::LoadedPlugin* p, json request) {
+Result<Reply> progress_reply(Daemon& d, ctr_progress_op op, const char* name, pluginhost::LoadedPlugin* p, json request) {
         json pull = std::move(request);
         pull.erase("auth");  // only the daemon's own logins are ever sent
         if (d.auth_for && pull["reference"].is_string())
@@ -178,7 +178,7 @@ Result<Reply> progress_reply(Daemon& d, ctr_progress_op op, const char* name, pl
                 std::lock_guard<std::mutex> lock(mu);
                 if (!gone && !write(j.dump() + "\n")) gone = true;
             };
-            auto result = plugins::invoke_with_progress(
+            auto result = pluginhost::invoke_with_progress(
                 op, name, p->instance(), pull, [&](const json& event) { line(event); },
                 [&] { return gone.load() || d.stopping.load(); });
             if (result) line({{"result", *result}});

@@ -1,10 +1,10 @@
 // /v1/ping, /v1/system/..., /v1/plugins
 #include "apiserver/daemon.hpp"
 
-#include "base/units.hpp"
-#include "plugins/call.hpp"
+#include <ctr/base/units.hpp>
+#include <ctr/pluginhost/call.hpp>
 #include "build_config.hpp"
-#include "sys/files.hpp"
+#include <ctr/sys/files.hpp>
 
 #include <chrono>
 #include <map>
@@ -38,7 +38,7 @@ std::string last_lines(const std::string& text, long tail) {
 Result<json> disk_usage(Daemon& d) {
     json images = json::array();
     if (auto p = d.plugins->get("image-oci", CTR_KIND_IMAGE); p)
-        images = CTR_TRY(plugins::invoke((*p)->image()->list, (*p)->instance(), json::object(), "list"));
+        images = CTR_TRY(pluginhost::invoke((*p)->image()->list, (*p)->instance(), json::object(), "list"));
     std::lock_guard<std::mutex> lock(d.store_mu);
     auto containers = CTR_TRY(d.store->containers());
     auto volumes = CTR_TRY(d.store->volumes());

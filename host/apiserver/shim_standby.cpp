@@ -1,8 +1,8 @@
 #include "apiserver/shim_standby.hpp"
 
-#include "plugins/host_env.hpp"
-#include "sys/io.hpp"
-#include "sys/spawn.hpp"
+#include <ctr/pluginhost/host_env.hpp>
+#include <ctr/sys/io.hpp>
+#include <ctr/sys/spawn.hpp>
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -49,7 +49,7 @@ std::optional<ShimStandby::Waiting> ShimStandby::spawn_one() const {
     sys::SpawnOptions so;
     so.pass_fds = {{sync_w.get(), 3}, {assign_r.get(), 4}};
     so.new_session = true;  // as a spawned shim: it and its container outlive the daemon
-    auto shim = plugins::helper_path("container-shim").string();
+    auto shim = pluginhost::helper_path("container-shim").string();
     auto pid = sys::spawn({shim, "--standby", runtime_, paths_.root().string(), "4"}, so);
     if (!pid) {
         spdlog::warn("standby shim: {}", pid.error().message);

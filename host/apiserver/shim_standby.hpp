@@ -9,8 +9,8 @@
 // 4's other end (at shutdown) tells it it is not needed; it exits.
 #pragma once
 
-#include "base/paths.hpp"
-#include "sys/unique_fd.hpp"
+#include <ctr/base/paths.hpp>
+#include <ctr/sys/unique_fd.hpp>
 
 #include <condition_variable>
 #include <mutex>

@@ -1,9 +1,9 @@
 // The CLI's shared state and the registration function of each command group.
 #pragma once
 
-#include "base/log.hpp"
+#include <ctr/base/log.hpp>
 #include "api/client.hpp"
-#include "base/paths.hpp"
+#include <ctr/base/paths.hpp>
 
 #include <CLI/CLI.hpp>
 

@@ -1,8 +1,8 @@
 #include "cli/attach.hpp"
 
 #include "api/attach_protocol.hpp"
-#include "sys/io.hpp"
-#include "sys/unique_fd.hpp"
+#include <ctr/sys/io.hpp>
+#include <ctr/sys/unique_fd.hpp>
 
 #include <fcntl.h>
 #include <poll.h>

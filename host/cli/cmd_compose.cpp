@@ -1,7 +1,7 @@
 // `container compose`: up, down, ps, logs, config, pull, start, stop,
 // restart, exec, for the Compose files users already have
 // (docs/compose.md).
-#include "base/strings.hpp"
+#include <ctr/base/strings.hpp>
 #include "cli/env_args.hpp"
 #include "cli/app.hpp"
 #include "cli/compose_ops.hpp"

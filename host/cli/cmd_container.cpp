@@ -14,7 +14,7 @@
 
 #include <fmt/format.h>
 
-#include "base/units.hpp"
+#include <ctr/base/units.hpp>
 
 namespace ctr::cli {
 

@@ -2,12 +2,12 @@
 // rules (copy/copy_rules.hpp). The tree travels as a tar: out of the
 // container it is unpacked here with the same care the daemon takes going in
 // (no "..", no absolute names, nothing written through a symlink).
-#include "base/strings.hpp"
+#include <ctr/base/strings.hpp>
 #include "cli/app.hpp"
 #include "cli/output.hpp"
 #include "copy/tar_tree.hpp"
-#include "sys/io.hpp"
-#include "sys/unique_fd.hpp"
+#include <ctr/sys/io.hpp>
+#include <ctr/sys/unique_fd.hpp>
 
 #include <cerrno>
 #include <cstdio>

@@ -3,8 +3,8 @@
 #include "cli/output.hpp"
 #include "cli/progress.hpp"
 
-#include "base/strings.hpp"
-#include "base/units.hpp"
+#include <ctr/base/strings.hpp>
+#include <ctr/base/units.hpp>
 
 #include <cerrno>
 #include <cstdio>

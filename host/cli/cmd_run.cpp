@@ -1,12 +1,12 @@
 // `container run|create|start|stop|kill|logs|wait`.
-#include "base/units.hpp"
+#include <ctr/base/units.hpp>
 #include "cli/app.hpp"
 #include "cli/attach.hpp"
 #include "cli/env_args.hpp"
 #include "cli/exec.hpp"
 #include "cli/output.hpp"
 #include "services/spec.hpp"
-#include "sys/files.hpp"
+#include <ctr/sys/files.hpp>
 
 #include <chrono>
 #include <cstdio>

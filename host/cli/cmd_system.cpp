@@ -1,18 +1,18 @@
 // `container system ...`: plugin ls/inspect and version. (start, stop,
 // status, logs, df, property arrive with the API server.)
-#include "base/strings.hpp"
-#include "base/units.hpp"
+#include <ctr/base/strings.hpp>
+#include <ctr/base/units.hpp>
 #include "build_config.hpp"
 #include "config/system_config.hpp"
-#include "sys/files.hpp"
+#include <ctr/sys/files.hpp>
 #include "cli/app.hpp"
 #include "cli/output.hpp"
-#include "plugins/host_env.hpp"
-#include "plugins/registry.hpp"
+#include <ctr/pluginhost/host_env.hpp>
+#include <ctr/pluginhost/registry.hpp>
 
-#include "plugins/manifest.hpp"
+#include <ctr/pluginhost/manifest.hpp>
 
-#include "sys/unique_fd.hpp"
+#include <ctr/sys/unique_fd.hpp>
 
 #include <cerrno>
 #include <cstdio>
@@ -25,17 +25,17 @@ namespace ctr::cli {
 
 namespace {
 
-std::unique_ptr<plugins::Registry> scan_plugins(const Globals& g) {
+std::unique_ptr<pluginhost::Registry> scan_plugins(const Globals& g) {
     // With the system config's [plugins.NAME] settings, as the daemon loads them.
     if (auto cfg = config::load(g.paths().etc_dir() / "config.toml"); cfg && !cfg->plugin_settings.empty())
-        ::setenv(plugins::kSettingsEnv, cfg->plugin_settings.dump().c_str(), 1);
-    auto options = plugins::default_registry_options(g.paths());
-    return plugins::Registry::scan(options);
+        ::setenv(pluginhost::kSettingsEnv, cfg->plugin_settings.dump().c_str(), 1);
+    auto options = pluginhost::default_registry_options(g.paths());
+    return pluginhost::Registry::scan(options);
 }
 
 // Runs runtime-microvm's container-vm-kernel with the plugin's state dir.
 int kernel_tool(const Globals& g, const std::vector<std::string>& args) {
-    auto argv = plugins::kernel_tool_argv(g.paths(), args);
+    auto argv = pluginhost::kernel_tool_argv(g.paths(), args);
     if (argv.empty()) return error("no runtime-microvm plugin is installed: guest kernels are its");
     std::vector<char*> cargv;
     for (auto& a : argv) cargv.push_back(a.data());
@@ -59,7 +59,7 @@ int plugin_ls(const Globals& g, const std::string& format, bool quiet) {
     }
     std::vector<std::vector<std::string>> rows;
     for (const auto& e : reg->entries())
-        rows.push_back({e.name, e.kind, e.version, e.abi, plugins::state_name(e.state), e.reason});
+        rows.push_back({e.name, e.kind, e.version, e.abi, pluginhost::state_name(e.state), e.reason});
     std::fputs(render_table({"NAME", "KIND", "VERSION", "ABI", "STATE", "REASON"}, rows).c_str(), stdout);
     return 0;
 }
@@ -69,7 +69,7 @@ int plugin_inspect(const Globals& g, const std::vector<std::string>& names) {
     nlohmann::json arr = nlohmann::json::array();
     int rc = 0;
     for (const auto& name : names) {
-        const plugins::PluginEntry* e = reg->find(name);
+        const pluginhost::PluginEntry* e = reg->find(name);
         if (!e) {
             rc = error("no plugin named \"" + name + "\"");
             continue;

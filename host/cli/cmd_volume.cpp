@@ -1,5 +1,5 @@
 // `container volume create|ls|rm|inspect|prune` (alias `v`).
-#include "base/units.hpp"
+#include <ctr/base/units.hpp>
 #include "cli/app.hpp"
 #include "cli/output.hpp"
 

@@ -1,9 +1,9 @@
 #include "cli/compose_ops.hpp"
 
-#include "base/strings.hpp"
+#include <ctr/base/strings.hpp>
 #include "cli/app.hpp"
 #include "compose/plan.hpp"
-#include "sys/unique_fd.hpp"
+#include <ctr/sys/unique_fd.hpp>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

@@ -1,6 +1,6 @@
 // container: the command-line interface. Parsing and rendering only; the
 // work happens in the libraries (and, with the API server, in the daemon).
-#include "base/log.hpp"
+#include <ctr/base/log.hpp>
 #include "build_config.hpp"
 #include "cli/app.hpp"
 #include "cli/command_path.hpp"

@@ -1,6 +1,6 @@
 #include "cli/output.hpp"
 
-#include "base/units.hpp"
+#include <ctr/base/units.hpp>
 
 #include <ctime>
 

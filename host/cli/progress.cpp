@@ -1,6 +1,6 @@
 #include "cli/progress.hpp"
 
-#include "base/units.hpp"
+#include <ctr/base/units.hpp>
 
 #include <cstdlib>
 #include <unistd.h>

@@ -15,18 +15,16 @@
 //
 // Errors: one line on stderr; exit code 2 when a path is missing, else 1.
 #include "copy/tar_tree.hpp"
-#include "sys/files.hpp"
-#include "sys/io.hpp"
-#include "sys/unique_fd.hpp"
+#include <ctr/sys/files.hpp>
+#include <ctr/sys/io.hpp>
+#include <ctr/sys/unique_fd.hpp>
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
 #include <fcntl.h>
 #include <iconv.h>
-#include <linux/openat2.h>
 #include <sys/mount.h>
-#include <sys/syscall.h>
 #include <langinfo.h>
 #include <sched.h>
 #include <sys/stat.h>
@@ -66,10 +64,7 @@ Status bind_into(const std::string& rootfs, const nlohmann::json& binds) {
     if (!root.valid()) return sys::errno_error("open", rootfs, errno);
     for (const auto& b : binds) {
         std::string source = b.value("source", ""), destination = b.value("destination", "");
-        open_how how{};
-        how.flags = O_PATH | O_CLOEXEC;
-        how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-        sys::UniqueFd target(static_cast<int>(::syscall(SYS_openat2, root.get(), destination.c_str(), &how, sizeof how)));
+        sys::UniqueFd target = sys::open_in_root(root.get(), destination, O_PATH);
         if (!target.valid()) continue;  // no mount point in the root: the container did not see it either
         std::string at = "/proc/self/fd/" + std::to_string(target.get());
         if (::mount(source.c_str(), at.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0) continue;

@@ -4,10 +4,10 @@
 // JSON object: {"state":"loaded|skipped|failed","reason":"..."}. The host
 // runs it before loading a plugin in-process for the first time, so that an
 // init that crashes or hangs takes down this probe and not the host.
-#include "base/log.hpp"
+#include <ctr/base/log.hpp>
 #include "build_config.hpp"
-#include "plugins/loader.hpp"
-#include "plugins/probe.hpp"
+#include <ctr/pluginhost/loader.hpp>
+#include <ctr/pluginhost/probe.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -33,7 +33,7 @@ int main(int argc, char** argv) {
     if (verdict_fd < 0 || devnull < 0 || dup2(devnull, STDOUT_FILENO) < 0) return 3;
     ctr::log::init("container-plugin-probe", false);
 
-    using namespace ctr::plugins;
+    using namespace ctr::pluginhost;
     ProbeOutcome outcome;
     auto manifest = parse_manifest(manifest_file);
     if (!manifest) {

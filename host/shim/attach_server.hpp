@@ -7,7 +7,7 @@
 #pragma once
 
 #include "api/attach_protocol.hpp"
-#include "sys/unique_fd.hpp"
+#include <ctr/sys/unique_fd.hpp>
 
 #include <ctr/sdk/result.hpp>
 

@@ -1,7 +1,7 @@
 #include "shim/log_watcher.hpp"
 
-#include "sys/files.hpp"
-#include "sys/log_index.hpp"
+#include <ctr/sys/files.hpp>
+#include <ctr/sys/log_index.hpp>
 
 #include <chrono>
 #include <fcntl.h>

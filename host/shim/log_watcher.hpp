@@ -4,7 +4,7 @@
 // files with inotify and appends a mark each time new bytes appear.
 #pragma once
 
-#include "sys/unique_fd.hpp"
+#include <ctr/sys/unique_fd.hpp>
 
 #include <ctr/sdk/result.hpp>
 

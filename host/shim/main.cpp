@@ -32,15 +32,15 @@
 // Stats mode (--stats): prints the runtime's stats of the running container
 // as json (the daemon's `container stats` asks this way: a VM's numbers are
 // its runtime's to know).
-#include "base/log.hpp"
+#include <ctr/base/log.hpp>
 #include "shim/attach_server.hpp"
 #include "shim/log_watcher.hpp"
-#include "base/paths.hpp"
-#include "plugins/call.hpp"
-#include "plugins/host_env.hpp"
-#include "plugins/registry.hpp"
-#include "sys/files.hpp"
-#include "sys/io.hpp"
+#include <ctr/base/paths.hpp>
+#include <ctr/pluginhost/call.hpp>
+#include <ctr/pluginhost/host_env.hpp>
+#include <ctr/pluginhost/registry.hpp>
+#include <ctr/sys/files.hpp>
+#include <ctr/sys/io.hpp>
 
 #include <CLI/CLI.hpp>
 
@@ -145,7 +145,7 @@ int exec_attached(const ctr_runtime_v1& rt, ctr_plugin* inst, const std::string&
     // An exec's process starts at once, before we hold its terminal: the
     // runtime sizes it from the process spec, so that it is right from the start.
     if (tty && server.rows() > 0) req["process"]["consoleSize"] = {{"height", server.rows()}, {"width", server.cols()}};
-    auto started = ctr::plugins::invoke(rt.exec, inst, req, "exec");
+    auto started = ctr::pluginhost::invoke(rt.exec, inst, req, "exec");
     stdin_read.reset();
     out_write.reset();
     err_write.reset();
@@ -164,7 +164,7 @@ int exec_attached(const ctr_runtime_v1& rt, ctr_plugin* inst, const std::string&
     ctr::Result<nlohmann::json> waited = ctr::make_error(CTR_E_INTERNAL, "not waited");
     UniqueFd exited(::eventfd(0, EFD_CLOEXEC));
     std::thread waiter([&] {
-        waited = ctr::plugins::invoke(rt.wait, inst, {{"id", id}, {"exec_id", exec_id}}, "wait");
+        waited = ctr::pluginhost::invoke(rt.wait, inst, {{"id", id}, {"exec_id", exec_id}}, "wait");
         uint64_t one = 1;
         [[maybe_unused]] auto w = ::write(exited.get(), &one, sizeof one);
     });
@@ -184,8 +184,8 @@ namespace {
 // linking are then off the path of a start. EOF instead: not needed; exit.
 struct Standby {
     std::string runtime, root;
-    std::unique_ptr<ctr::plugins::Registry> registry;
-    ctr::plugins::LoadedPlugin* plugin = nullptr;
+    std::unique_ptr<ctr::pluginhost::Registry> registry;
+    ctr::pluginhost::LoadedPlugin* plugin = nullptr;
     std::vector<std::string> args;  // argv as assigned, argv[0] included
 };
 
@@ -196,9 +196,9 @@ std::optional<Standby> wait_for_assignment(int argc, char** argv) {
     s.root = argv[3];
     int fd = std::atoi(argv[4]);
     ctr::Paths paths(s.root);
-    auto options = ctr::plugins::default_registry_options(paths);
+    auto options = ctr::pluginhost::default_registry_options(paths);
     options.only_name = s.runtime;
-    s.registry = ctr::plugins::Registry::scan(options);
+    s.registry = ctr::pluginhost::Registry::scan(options);
     if (auto p = s.registry->get(s.runtime, CTR_KIND_RUNTIME); p) s.plugin = *p;  // else loaded again, with its error
     std::string line;
     char buf[4096];
@@ -276,7 +276,7 @@ int main(int argc, char** argv) {
         return fail(e.message, code);
     };
 
-    using namespace ctr::plugins;
+    using namespace ctr::pluginhost;
     ctr::Paths paths(root);
     auto options = default_registry_options(paths);
     options.only_name = runtime;  // the shim needs its one runtime plugin and nothing else
@@ -433,9 +433,9 @@ int main(int argc, char** argv) {
         pid_t child = static_cast<pid_t>(created->value("pid", 0));
         ctr::shim::mark_growth(logs, log_sizes);  // the reaper marks from here on
         if (child > 0 && parent_of(child) == ::getpid()) {
-            auto reaper = ctr::plugins::helper_path("container-shim-reaper").string();
+            auto reaper = ctr::pluginhost::helper_path("container-shim-reaper").string();
             std::vector<std::string> args = {reaper, std::to_string(child), state_dir, std::to_string(log_sizes[0]), std::to_string(log_sizes[1]),
-                                             "--", ctr::plugins::helper_path("container-shim").string(),
+                                             "--", ctr::pluginhost::helper_path("container-shim").string(),
                                              "--runtime", runtime, "--id", id, "--bundle", bundle, "--root", root, "--state-dir", state_dir};
             std::vector<char*> argv2;
             for (auto& a : args) argv2.push_back(a.data());

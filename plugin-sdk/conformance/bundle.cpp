@@ -1,6 +1,6 @@
 #include "bundle.hpp"
 
-#include "sys/files.hpp"
+#include <ctr/sys/files.hpp>
 
 #include <unistd.h>
 

@@ -1,6 +1,6 @@
 #include "harness.hpp"
 
-#include "sys/files.hpp"
+#include <ctr/sys/files.hpp>
 
 #include <sstream>
 
@@ -11,13 +11,13 @@ std::vector<Rule>& all_rules() {
     return rules;
 }
 
-Result<std::unique_ptr<plugins::LoadedPlugin>> Context::load(uint32_t minor_min, uint32_t minor_max) const {
-    plugins::HostOffer offer;
+Result<std::unique_ptr<pluginhost::LoadedPlugin>> Context::load(uint32_t minor_min, uint32_t minor_max) const {
+    pluginhost::HostOffer offer;
     offer.host_version = "conformance";
     offer.state_dir = state_dir.string();
     offer.abi_minor_min = minor_min;
     offer.abi_minor_max = minor_max;
-    return plugins::LoadedPlugin::load(manifest, offer);
+    return pluginhost::LoadedPlugin::load(manifest, offer);
 }
 
 namespace {

@@ -3,8 +3,8 @@
 // aborted suite.
 #pragma once
 
-#include "plugins/loader.hpp"
-#include "plugins/manifest.hpp"
+#include <ctr/pluginhost/loader.hpp>
+#include <ctr/pluginhost/manifest.hpp>
 
 #include <ctr/sdk/result.hpp>
 #include <nlohmann/json.hpp>
@@ -21,12 +21,12 @@ using json = nlohmann::json;
 
 // What a rule works with, inside its child process.
 struct Context {
-    plugins::Manifest manifest;
+    pluginhost::Manifest manifest;
     std::filesystem::path work;       // a fresh temporary directory, removed afterwards
     std::filesystem::path state_dir;  // the plugin's state directory (inside work)
 
     // Loads a new instance of the plugin under test, as the host would.
-    Result<std::unique_ptr<plugins::LoadedPlugin>> load(uint32_t minor_min = 0,
+    Result<std::unique_ptr<pluginhost::LoadedPlugin>> load(uint32_t minor_min = 0,
                                                         uint32_t minor_max = CTR_ABI_MINOR) const;
 };
 

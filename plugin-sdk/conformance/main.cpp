@@ -5,7 +5,7 @@
 // prints one line per rule and then "N passed, N failed".
 #include "harness.hpp"
 
-#include "plugins/manifest.hpp"
+#include <ctr/pluginhost/manifest.hpp>
 
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
@@ -30,7 +30,7 @@ struct Verdict {
 
 // Runs one rule in a child process. The child reports "ok" or a reason
 // through a pipe; a crash or a timeout is a failure with that as the reason.
-Verdict run_isolated(const Rule& rule, const plugins::Manifest& manifest, int timeout_s) {
+Verdict run_isolated(const Rule& rule, const pluginhost::Manifest& manifest, int timeout_s) {
     // The parent owns the rule's directory, so that it is removed even when
     // the child crashes.
     char tmpl[] = "/tmp/ctr-conformance-XXXXXX";
@@ -114,7 +114,7 @@ int main(int argc, char** argv) {
     auto rules = all_rules();
     std::sort(rules.begin(), rules.end(), [](const Rule& a, const Rule& b) { return a.id < b.id; });
     if (list) {
-        for (const auto& r : rules) std::printf("%-8s %-8s %s\n", r.id.c_str(), r.kind ? plugins::kind_name(r.kind) : "any", r.title.c_str());
+        for (const auto& r : rules) std::printf("%-8s %-8s %s\n", r.id.c_str(), r.kind ? pluginhost::kind_name(r.kind) : "any", r.title.c_str());
         return 0;
     }
     if (plugin_dir.empty()) {
@@ -127,12 +127,12 @@ int main(int argc, char** argv) {
             return 2;
         }
 
-    auto manifest = plugins::parse_manifest(std::filesystem::path(plugin_dir) / "config.toml");
+    auto manifest = pluginhost::parse_manifest(std::filesystem::path(plugin_dir) / "config.toml");
     if (!manifest) {
         std::fprintf(stderr, "container-plugin-conformance: %s\n", manifest.error().message.c_str());
         return 2;
     }
-    std::printf("plugin %s (%s, %s) at %s\n", manifest->name.c_str(), plugins::kind_name(manifest->kind),
+    std::printf("plugin %s (%s, %s) at %s\n", manifest->name.c_str(), pluginhost::kind_name(manifest->kind),
                 manifest->version.c_str(), manifest->file.parent_path().c_str());
 
     int passed = 0, failed = 0, skipped = 0;

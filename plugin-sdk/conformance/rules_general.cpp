@@ -16,7 +16,7 @@ struct BaseOp {
     json request;
 };
 
-BaseOp base_op(const plugins::LoadedPlugin& p) {
+BaseOp base_op(const pluginhost::LoadedPlugin& p) {
     if (p.runtime()) return {p.runtime()->state, {{"id", "conformance-no-such-container"}}};
     if (p.network()) return {p.network()->list, json::object()};
     return {p.image()->list, json::object()};

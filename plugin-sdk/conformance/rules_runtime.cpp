@@ -3,7 +3,7 @@
 #include "bundle.hpp"
 #include "harness.hpp"
 
-#include "sys/files.hpp"
+#include <ctr/sys/files.hpp>
 
 #include <csignal>
 #include <thread>
@@ -72,9 +72,9 @@ public:
     ctr_plugin* i() const { return plugin_->instance(); }
 
 private:
-    Rt(Context& ctx, std::unique_ptr<plugins::LoadedPlugin> p) : ctx_(&ctx), plugin_(std::move(p)) {}
+    Rt(Context& ctx, std::unique_ptr<pluginhost::LoadedPlugin> p) : ctx_(&ctx), plugin_(std::move(p)) {}
     Context* ctx_;
-    std::unique_ptr<plugins::LoadedPlugin> plugin_;
+    std::unique_ptr<pluginhost::LoadedPlugin> plugin_;
     std::vector<std::string> ids_;
 };
 

@@ -2,9 +2,9 @@
 // stopped, versioned, crash-safe, one per root, and strict about its config.
 #include "tests/support/run.hpp"
 
-#include "sys/files.hpp"
-#include "sys/process.hpp"
-#include "sys/spawn.hpp"
+#include <ctr/sys/files.hpp>
+#include <ctr/sys/process.hpp>
+#include <ctr/sys/spawn.hpp>
 
 #include <doctest/doctest.h>
 

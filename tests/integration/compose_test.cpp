@@ -6,8 +6,8 @@
 #include "tests/support/registry.hpp"
 #include "tests/support/run.hpp"
 
-#include "sys/files.hpp"
-#include "sys/unique_fd.hpp"
+#include <ctr/sys/files.hpp>
+#include <ctr/sys/unique_fd.hpp>
 
 #include <doctest/doctest.h>
 

@@ -4,7 +4,7 @@
 
 #include <doctest/doctest.h>
 
-#include "sys/files.hpp"
+#include <ctr/sys/files.hpp>
 
 #include <sstream>
 #include <unistd.h>

@@ -5,7 +5,7 @@
 #include "tests/support/run.hpp"
 
 #include "api/client.hpp"
-#include "sys/files.hpp"
+#include <ctr/sys/files.hpp>
 
 #include <doctest/doctest.h>
 

@@ -7,7 +7,7 @@
 #include "tests/support/terminal.hpp"
 #include "tests/support/timed_lines.hpp"
 
-#include "sys/files.hpp"
+#include <ctr/sys/files.hpp>
 
 #include <doctest/doctest.h>
 

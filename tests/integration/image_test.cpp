@@ -6,10 +6,10 @@
 #include "tests/support/token_server.hpp"
 #include "tests/support/run.hpp"
 
-#include "plugins/call.hpp"
-#include "plugins/loader.hpp"
-#include "plugins/manifest.hpp"
-#include "sys/files.hpp"
+#include <ctr/pluginhost/call.hpp>
+#include <ctr/pluginhost/loader.hpp>
+#include <ctr/pluginhost/manifest.hpp>
+#include <ctr/sys/files.hpp>
 
 #include <doctest/doctest.h>
 #include <openssl/evp.h>
@@ -74,19 +74,19 @@ std::map<std::string, std::string> describe_tree(const fs::path& root) {
     return out;
 }
 
-std::unique_ptr<ctr::plugins::LoadedPlugin> load_image_plugin(const fs::path& state) {
-    auto m = ctr::plugins::parse_manifest(ctr::test::build_root() / "plugins/image-oci/config.toml");
+std::unique_ptr<ctr::pluginhost::LoadedPlugin> load_image_plugin(const fs::path& state) {
+    auto m = ctr::pluginhost::parse_manifest(ctr::test::build_root() / "plugins/image-oci/config.toml");
     REQUIRE(m.has_value());
-    ctr::plugins::HostOffer offer;
+    ctr::pluginhost::HostOffer offer;
     offer.state_dir = state.string();
     fs::create_directories(state);
-    auto p = ctr::plugins::LoadedPlugin::load(*m, offer);
+    auto p = ctr::pluginhost::LoadedPlugin::load(*m, offer);
     REQUIRE_MESSAGE(p.has_value(), (p ? "" : p.error().message));
     return std::move(*p);
 }
 
-ctr::Result<json> pull(ctr::plugins::LoadedPlugin& p, const json& req) {
-    return ctr::plugins::invoke_pull(*p.image(), p.instance(), req, nullptr, nullptr);
+ctr::Result<json> pull(ctr::pluginhost::LoadedPlugin& p, const json& req) {
+    return ctr::pluginhost::invoke_pull(*p.image(), p.instance(), req, nullptr, nullptr);
 }
 
 }  // namespace
@@ -107,7 +107,7 @@ TEST_CASE("a pulled image's root filesystem is identical to umoci's unpack of it
         CHECK((*r)["config"]["rootfs"]["diff_ids"].size() == 3);
 
         auto target = work.path() / "mnt";
-        auto prep = ctr::plugins::invoke(plugin->image()->prepare_rootfs, plugin->instance(),
+        auto prep = ctr::pluginhost::invoke(plugin->image()->prepare_rootfs, plugin->instance(),
                                          {{"reference", ref}, {"container_id", "c1"}, {"target", target.string()}}, "prepare_rootfs");
         REQUIRE_MESSAGE(prep.has_value(), (prep ? "" : prep.error().message));
         auto ours = describe_tree(target);
@@ -127,13 +127,13 @@ TEST_CASE("a pulled image's root filesystem is identical to umoci's unpack of it
 
         // Writes go to the container's own upper layer, not the shared snapshots.
         REQUIRE(ctr::sys::write_file_atomic(target / "etc/a", "container's own\n"));
-        REQUIRE(ctr::plugins::invoke(plugin->image()->release_rootfs, plugin->instance(),
+        REQUIRE(ctr::pluginhost::invoke(plugin->image()->release_rootfs, plugin->instance(),
                                      {{"container_id", "c1"}, {"target", target.string()}}, "release_rootfs"));
-        auto again = ctr::plugins::invoke(plugin->image()->prepare_rootfs, plugin->instance(),
+        auto again = ctr::pluginhost::invoke(plugin->image()->prepare_rootfs, plugin->instance(),
                                           {{"reference", ref}, {"container_id", "c2"}, {"target", target.string()}}, "prepare_rootfs");
         REQUIRE(again.has_value());
         CHECK(*ctr::sys::read_file(target / "etc/a") == "changed\n");
-        REQUIRE(ctr::plugins::invoke(plugin->image()->release_rootfs, plugin->instance(),
+        REQUIRE(ctr::pluginhost::invoke(plugin->image()->release_rootfs, plugin->instance(),
                                      {{"container_id", "c2"}, {"target", target.string()}}, "release_rootfs"));
     }
 }

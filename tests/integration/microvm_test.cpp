@@ -7,9 +7,9 @@
 #include "tests/support/run.hpp"
 #include "tests/support/terminal.hpp"
 
-#include "sys/files.hpp"
-#include "sys/process.hpp"
-#include "sys/spawn.hpp"
+#include <ctr/sys/files.hpp>
+#include <ctr/sys/process.hpp>
+#include <ctr/sys/spawn.hpp>
 
 #include <doctest/doctest.h>
 

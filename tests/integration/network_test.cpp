@@ -5,11 +5,11 @@
 #include "tests/support/registry.hpp"
 #include "tests/support/run.hpp"
 
-#include "sys/files.hpp"
-#include "sys/netns.hpp"
-#include "sys/process.hpp"
-#include "sys/spawn.hpp"
-#include "sys/unique_fd.hpp"
+#include <ctr/sys/files.hpp>
+#include <ctr/sys/netns.hpp>
+#include <ctr/sys/process.hpp>
+#include <ctr/sys/spawn.hpp>
+#include <ctr/sys/unique_fd.hpp>
 
 #include <doctest/doctest.h>
 

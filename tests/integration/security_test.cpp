@@ -3,7 +3,7 @@
 #include "tests/support/registry.hpp"
 #include "tests/support/run.hpp"
 
-#include "sys/files.hpp"
+#include <ctr/sys/files.hpp>
 
 #include <doctest/doctest.h>
 

@@ -2,7 +2,7 @@
 // name: here the example runtime, with no change to the host.
 #include "tests/support/run.hpp"
 
-#include "sys/files.hpp"
+#include <ctr/sys/files.hpp>
 
 #include <doctest/doctest.h>
 

@@ -5,7 +5,7 @@
 #include "tests/support/run.hpp"
 #include "tests/support/terminal.hpp"
 
-#include "sys/process.hpp"
+#include <ctr/sys/process.hpp>
 
 #include <doctest/doctest.h>
 

@@ -1,6 +1,6 @@
 #include "fault_proxy.hpp"
 
-#include "sys/io.hpp"
+#include <ctr/sys/io.hpp>
 
 #include <doctest/doctest.h>
 

@@ -5,7 +5,7 @@
 // that every response ends with its connection and can be cut cleanly.
 #pragma once
 
-#include "sys/unique_fd.hpp"
+#include <ctr/sys/unique_fd.hpp>
 
 #include <atomic>
 #include <mutex>

@@ -1,6 +1,6 @@
 #include "netns_link.hpp"
 
-#include "sys/process.hpp"
+#include <ctr/sys/process.hpp>
 
 #include <doctest/doctest.h>
 

@@ -1,8 +1,8 @@
 #include "registry.hpp"
 #include "token_server.hpp"
 
-#include "sys/files.hpp"
-#include "sys/process.hpp"
+#include <ctr/sys/files.hpp>
+#include <ctr/sys/process.hpp>
 
 #include <doctest/doctest.h>
 

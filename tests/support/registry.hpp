@@ -3,7 +3,7 @@
 // auth; and images built for it with umoci and pushed with skopeo.
 #pragma once
 
-#include "sys/child.hpp"
+#include <ctr/sys/child.hpp>
 #include "tempdir.hpp"
 
 #include <string>

@@ -34,9 +34,9 @@ Run run(const std::string& binary, const std::vector<std::string>& args, const s
 
 }  // namespace ctr::test
 
-#include "sys/files.hpp"
-#include "sys/process.hpp"
-#include "sys/unique_fd.hpp"
+#include <ctr/sys/files.hpp>
+#include <ctr/sys/process.hpp>
+#include <ctr/sys/unique_fd.hpp>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

@@ -1,7 +1,7 @@
 // Helpers for integration tests: run the built binaries.
 #pragma once
 
-#include "sys/process.hpp"
+#include <ctr/sys/process.hpp>
 #include "tempdir.hpp"
 
 #include <nlohmann/json.hpp>

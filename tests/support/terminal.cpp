@@ -1,6 +1,6 @@
 #include "tests/support/terminal.hpp"
 
-#include "sys/process.hpp"
+#include <ctr/sys/process.hpp>
 
 #include <doctest/doctest.h>
 

@@ -1,7 +1,7 @@
 #include "timed_lines.hpp"
 
-#include "sys/spawn.hpp"
-#include "sys/unique_fd.hpp"
+#include <ctr/sys/spawn.hpp>
+#include <ctr/sys/unique_fd.hpp>
 
 #include <doctest/doctest.h>
 

@@ -1,7 +1,7 @@
 #include "token_server.hpp"
 
 #include "registry.hpp"
-#include "sys/io.hpp"
+#include <ctr/sys/io.hpp>
 
 #include <nlohmann/json.hpp>
 #include <openssl/evp.h>

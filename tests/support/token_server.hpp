@@ -6,7 +6,7 @@
 // the registry's trusted root. With `users`, the server wants basic auth.
 #pragma once
 
-#include "sys/unique_fd.hpp"
+#include <ctr/sys/unique_fd.hpp>
 #include "tempdir.hpp"
 
 #include <mutex>

@@ -1,6 +1,6 @@
 #include "config/system_config.hpp"
 
-#include "sys/files.hpp"
+#include <ctr/sys/files.hpp>
 #include "tests/support/tempdir.hpp"
 
 #include <doctest/doctest.h>

@@ -1,7 +1,7 @@
 // cp's placement rules, and tar extraction that treats its stream as hostile.
 #include "copy/copy_rules.hpp"
 #include "copy/tar_tree.hpp"
-#include "sys/files.hpp"
+#include <ctr/sys/files.hpp>
 #include "tests/support/tempdir.hpp"
 
 #include <archive.h>

@@ -1,11 +1,11 @@
-#include "plugins/discovery.hpp"
+#include <ctr/pluginhost/discovery.hpp>
 
-#include "sys/files.hpp"
+#include <ctr/sys/files.hpp>
 #include "tests/support/tempdir.hpp"
 
 #include <doctest/doctest.h>
 
-using namespace ctr::plugins;
+using namespace ctr::pluginhost;
 
 TEST_CASE("the search path is build tree, install dir, etc dir, then CONTAINER_PLUGIN_PATH") {
     SearchPathInputs in;

@@ -1,6 +1,6 @@
-#include "base/fatal_log.hpp"
-#include "base/log.hpp"
-#include "sys/files.hpp"
+#include <ctr/base/fatal_log.hpp>
+#include <ctr/base/log.hpp>
+#include <ctr/sys/files.hpp>
 #include "tests/support/tempdir.hpp"
 
 #include <doctest/doctest.h>

@@ -1,5 +1,5 @@
 // The marks of when log bytes were written: appended, read back, looked up.
-#include "sys/log_index.hpp"
+#include <ctr/sys/log_index.hpp>
 #include "tests/support/tempdir.hpp"
 
 #include <doctest/doctest.h>

@@ -1,12 +1,12 @@
-#include "plugins/manifest.hpp"
+#include <ctr/pluginhost/manifest.hpp>
 
-#include "sys/files.hpp"
+#include <ctr/sys/files.hpp>
 #include "tests/support/tempdir.hpp"
 
 #include <doctest/doctest.h>
 #include <nlohmann/json.hpp>
 
-using ctr::plugins::parse_manifest;
+using ctr::pluginhost::parse_manifest;
 
 namespace {
 std::filesystem::path write(const ctr::test::ScratchDir& dir, const std::string& text) {
@@ -79,7 +79,7 @@ TEST_CASE("manifest errors name the file, the line and the key") {
 }
 
 TEST_CASE("plugin names") {
-    using ctr::plugins::valid_plugin_name;
+    using ctr::pluginhost::valid_plugin_name;
     CHECK(valid_plugin_name("runtime-linux"));
     CHECK(valid_plugin_name("a.b_c-1"));
     CHECK_FALSE(valid_plugin_name(""));

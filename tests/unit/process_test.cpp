@@ -1,6 +1,6 @@
-#include "sys/files.hpp"
-#include "sys/io.hpp"
-#include "sys/process.hpp"
+#include <ctr/sys/files.hpp>
+#include <ctr/sys/io.hpp>
+#include <ctr/sys/process.hpp>
 
 #include <doctest/doctest.h>
 

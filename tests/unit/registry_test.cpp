@@ -1,7 +1,7 @@
 // The registry over the build's plugins and the bad fixtures: every bad
 // plugin gets its state and one-line reason, and the good ones still load.
-#include "plugins/host_env.hpp"
-#include "plugins/registry.hpp"
+#include <ctr/pluginhost/host_env.hpp>
+#include <ctr/pluginhost/registry.hpp>
 
 #include "tests/support/tempdir.hpp"
 
@@ -10,7 +10,7 @@
 #include <cstdlib>
 #include <map>
 
-using namespace ctr::plugins;
+using namespace ctr::pluginhost;
 
 namespace {
 

@@ -2,9 +2,9 @@
 // negotiation, the exception firewall, and the default UNIMPLEMENTED.
 #include <ctr/sdk/plugin.hpp>
 
-#include "plugins/call.hpp"
-#include "plugins/loader.hpp"
-#include "plugins/manifest.hpp"
+#include <ctr/pluginhost/call.hpp>
+#include <ctr/pluginhost/loader.hpp>
+#include <ctr/pluginhost/manifest.hpp>
 #include "tests/support/tempdir.hpp"
 
 #include <doctest/doctest.h>
@@ -72,16 +72,16 @@ TEST_CASE("the entry negotiates, the firewall catches, defaults say unimplemente
     CHECK(desc.abi_minor == CTR_ABI_MINOR);
     REQUIRE(desc.runtime != nullptr);
 
-    auto ok_reply = plugins::invoke(desc.runtime->state, desc.instance, {{"id", "c1"}}, "state");
+    auto ok_reply = pluginhost::invoke(desc.runtime->state, desc.instance, {{"id", "c1"}}, "state");
     REQUIRE(ok_reply.has_value());
     CHECK((*ok_reply)["status"] == "stopped");
 
-    auto thrown = plugins::invoke(desc.runtime->state, desc.instance, {{"id", "throw"}}, "state");
+    auto thrown = pluginhost::invoke(desc.runtime->state, desc.instance, {{"id", "throw"}}, "state");
     REQUIRE_FALSE(thrown);
     CHECK(thrown.error().status == CTR_E_INTERNAL);
     CHECK(thrown.error().message == "plugin threw: boom");
 
-    auto unimpl = plugins::invoke(desc.runtime->exec, desc.instance, {{"id", "c1"}, {"exec_id", "e"}}, "exec");
+    auto unimpl = pluginhost::invoke(desc.runtime->exec, desc.instance, {{"id", "c1"}, {"exec_id", "e"}}, "exec");
     REQUIRE_FALSE(unimpl);
     CHECK(unimpl.error().status == CTR_E_UNIMPLEMENTED);
     CHECK(unimpl.error().message == "exec is not implemented by this plugin");
@@ -104,16 +104,16 @@ TEST_CASE("the entry negotiates, the firewall catches, defaults say unimplemente
 }
 
 TEST_CASE("an SDK plugin loaded by the host answers with the SDK's messages") {
-    auto manifest = plugins::parse_manifest(std::filesystem::path(std::getenv("CTR_BUILD_ROOT")) /
+    auto manifest = pluginhost::parse_manifest(std::filesystem::path(std::getenv("CTR_BUILD_ROOT")) /
                                             "plugins/network-vmnet/config.toml");
     REQUIRE(manifest.has_value());
     test::ScratchDir dir;
-    plugins::HostOffer offer;
+    pluginhost::HostOffer offer;
     offer.state_dir = dir.path().string();
-    auto p = plugins::LoadedPlugin::load(*manifest, offer);
+    auto p = pluginhost::LoadedPlugin::load(*manifest, offer);
     REQUIRE_MESSAGE(p.has_value(), (p ? "" : p.error().message));
     CHECK((*p)->abi_minor() == CTR_ABI_MINOR);
-    auto bad = plugins::invoke_raw((*p)->network()->list, (*p)->instance(), "{\"bogus\":true}", "list");
+    auto bad = pluginhost::invoke_raw((*p)->network()->list, (*p)->instance(), "{\"bogus\":true}", "list");
     REQUIRE_FALSE(bad);
     CHECK(bad.error().status == CTR_E_INVALID_ARGUMENT);
     CHECK(bad.error().message == "unknown request field \"bogus\"");

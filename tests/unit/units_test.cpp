@@ -1,4 +1,4 @@
-#include "base/units.hpp"
+#include <ctr/base/units.hpp>
 
 #include <doctest/doctest.h>
 

@@ -1,11 +1,11 @@
 #include "api/client.hpp"
 
 #include "api/http_status.hpp"
-#include "plugins/host_env.hpp"
-#include "sys/files.hpp"
-#include "sys/process.hpp"
-#include "sys/spawn.hpp"
-#include "sys/unique_fd.hpp"
+#include <ctr/pluginhost/host_env.hpp>
+#include <ctr/sys/files.hpp>
+#include <ctr/sys/process.hpp>
+#include <ctr/sys/spawn.hpp>
+#include <ctr/sys/unique_fd.hpp>
 
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -167,7 +167,7 @@ Result<bool> ensure_daemon(const Paths& paths, bool debug) {
     CTR_TRY_STATUS(sys::make_dirs(paths.run_dir(), 0700));
     // One start log per starting CLI: several may race to start the daemon.
     auto start_log = paths.run_dir() / ("apiserver.start." + std::to_string(::getpid()) + ".log");
-    auto exe = plugins::helper_path("container-apiserver");
+    auto exe = pluginhost::helper_path("container-apiserver");
     std::vector<std::string> args = {exe.string(), "--root", paths.root().string(), "--background"};
     if (debug) args.push_back("--debug");
     sys::SpawnOptions so;

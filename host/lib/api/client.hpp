@@ -3,7 +3,7 @@
 // they arrive.
 #pragma once
 
-#include "base/paths.hpp"
+#include <ctr/base/paths.hpp>
 
 #include <ctr/sdk/result.hpp>
 #include <nlohmann/json.hpp>

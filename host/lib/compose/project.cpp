@@ -1,8 +1,8 @@
 #include "compose/project.hpp"
 
-#include "base/units.hpp"
+#include <ctr/base/units.hpp>
 #include "compose/dotenv.hpp"
-#include "sys/files.hpp"
+#include <ctr/sys/files.hpp>
 
 #include <yaml-cpp/yaml.h>
 

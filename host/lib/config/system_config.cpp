@@ -1,7 +1,7 @@
 #include "config/system_config.hpp"
 
-#include "base/units.hpp"
-#include "plugins/manifest.hpp"
+#include <ctr/base/units.hpp>
+#include <ctr/pluginhost/manifest.hpp>
 
 #include <arpa/inet.h>
 #include <toml++/toml.h>
@@ -109,7 +109,7 @@ Result<SystemConfig> load(const std::filesystem::path& file) {
         {"container.runtime",
          [&](const toml::node& n, const std::string& key) -> Status {
              CTR_TRY_STATUS(string_into(c.container_runtime)(n, key));
-             if (!plugins::valid_plugin_name(c.container_runtime))
+             if (!pluginhost::valid_plugin_name(c.container_runtime))
                  return bad(file, n, key, "\"" + c.container_runtime + "\" is not a plugin name");
              return ok();
          }},
@@ -156,9 +156,9 @@ Result<SystemConfig> load(const std::filesystem::path& file) {
         if (s == "plugins") {  // [plugins.NAME]: the plugin checks its own settings
             for (const auto& [name, settings] : *t) {
                 std::string key = "plugins." + std::string(name.str());
-                if (!plugins::valid_plugin_name(std::string(name.str()))) return bad(file, settings, key, "not a plugin name");
+                if (!pluginhost::valid_plugin_name(std::string(name.str()))) return bad(file, settings, key, "not a plugin name");
                 if (!settings.is_table()) return bad(file, settings, key, "must be a table of settings");
-                c.plugin_settings[std::string(name.str())] = plugins::toml_to_json(settings);
+                c.plugin_settings[std::string(name.str())] = pluginhost::toml_to_json(settings);
             }
             continue;
         }

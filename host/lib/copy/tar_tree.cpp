@@ -1,7 +1,7 @@
 #include "copy/tar_tree.hpp"
 
-#include "sys/files.hpp"
-#include "sys/unique_fd.hpp"
+#include <ctr/sys/files.hpp>
+#include <ctr/sys/unique_fd.hpp>
 
 #include <archive.h>
 #include <archive_entry.h>

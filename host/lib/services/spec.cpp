@@ -1,8 +1,8 @@
 #include "services/spec.hpp"
 
+#include <ctr/sys/files.hpp>
+
 #include <fcntl.h>
-#include <linux/openat2.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -133,21 +133,14 @@ json default_seccomp(bool sys_admin) {
 }  // namespace
 
 Result<std::string> read_in_root(const std::filesystem::path& root, const std::string& path) {
-    int rootfd = ::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (rootfd < 0) return make_error(CTR_E_NOT_FOUND, "open \"" + root.string() + "\": " + std::strerror(errno));
-    open_how how{};
-    how.flags = O_RDONLY | O_CLOEXEC;
-    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-    std::string rel = path;
-    while (!rel.empty() && rel.front() == '/') rel.erase(0, 1);
-    int fd = static_cast<int>(::syscall(SYS_openat2, rootfd, rel.c_str(), &how, sizeof how));
-    ::close(rootfd);
-    if (fd < 0) return make_error(CTR_E_NOT_FOUND, "open \"" + path + "\" in the container: " + std::strerror(errno));
+    sys::UniqueFd rootfd(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!rootfd.valid()) return make_error(CTR_E_NOT_FOUND, "open \"" + root.string() + "\": " + std::strerror(errno));
+    sys::UniqueFd fd = sys::open_in_root(rootfd.get(), path, O_RDONLY);
+    if (!fd.valid()) return make_error(CTR_E_NOT_FOUND, "open \"" + path + "\" in the container: " + std::strerror(errno));
     std::string out;
     char buf[8192];
     ssize_t n;
-    while ((n = ::read(fd, buf, sizeof buf)) > 0 && out.size() < (1 << 20)) out.append(buf, static_cast<size_t>(n));
-    ::close(fd);
+    while ((n = ::read(fd.get(), buf, sizeof buf)) > 0 && out.size() < (1 << 20)) out.append(buf, static_cast<size_t>(n));
     return out;
 }
 

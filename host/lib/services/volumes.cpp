@@ -1,7 +1,7 @@
 #include "services/volumes.hpp"
 
-#include "base/failpoint.hpp"
-#include "sys/files.hpp"
+#include <ctr/base/failpoint.hpp>
+#include <ctr/sys/files.hpp>
 
 #include <spdlog/spdlog.h>
 

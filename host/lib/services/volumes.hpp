@@ -4,7 +4,7 @@
 // crash anywhere in between is undone or finished by reconcile().
 #pragma once
 
-#include "base/paths.hpp"
+#include <ctr/base/paths.hpp>
 #include "store/store.hpp"
 
 #include <mutex>

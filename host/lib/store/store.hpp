@@ -4,7 +4,7 @@
 
 #include "store/db.hpp"
 #include "store/records.hpp"
-#include "sys/files.hpp"
+#include <ctr/sys/files.hpp>
 
 #include <memory>
 #include <mutex>

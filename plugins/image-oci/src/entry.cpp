@@ -2,7 +2,7 @@
 // root filesystems); this file only maps requests onto it.
 #include "image_store.hpp"
 
-#include "base/units.hpp"
+#include <ctr/base/units.hpp>
 
 #include <ctr/sdk/plugin.hpp>
 

@@ -9,7 +9,7 @@
 // unpacks the stored blob instead.
 #pragma once
 
-#include "sys/unique_fd.hpp"
+#include <ctr/sys/unique_fd.hpp>
 
 #include <condition_variable>
 #include <cstdint>

@@ -1,6 +1,6 @@
 #include "registry_client.hpp"
 
-#include "base/strings.hpp"
+#include <ctr/base/strings.hpp>
 
 #include <curl/curl.h>
 #include <nlohmann/json.hpp>

@@ -2,10 +2,11 @@
 
 #include "digest.hpp"
 
+#include <ctr/sys/files.hpp>
+
 #include <archive.h>
 #include <archive_entry.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -27,37 +28,15 @@ using ctr::Status;
 
 // ---- fd helpers ---------------------------------------------------------------
 
-class Fd {
-public:
-    explicit Fd(int fd = -1) : fd_(fd) {}
-    ~Fd() {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    Fd(Fd&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
-    Fd& operator=(Fd&& o) noexcept {
-        std::swap(fd_, o.fd_);
-        return *this;
-    }
-    int get() const { return fd_; }
-    bool valid() const { return fd_ >= 0; }
-
-private:
-    int fd_;
-};
+using Fd = ctr::sys::UniqueFd;
 
 Error sys_error(const std::string& op, const std::string& path) {
     return ctr::make_error(errno == ENOSPC ? CTR_E_RESOURCE_EXHAUSTED : CTR_E_INTERNAL,
                            op + " \"" + path + "\": " + std::strerror(errno));
 }
 
-// Opens `path` beneath `root` as if `root` were "/": "..", absolute symlinks
-// and symlinked parents all stay inside (openat2 RESOLVE_IN_ROOT).
-int open_in_root(int root, const std::string& path, int flags) {
-    open_how how{};
-    how.flags = static_cast<uint64_t>(flags | O_CLOEXEC);
-    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-    return static_cast<int>(::syscall(SYS_openat2, root, path.empty() ? "." : path.c_str(), &how, sizeof how));
-}
+// Every open inside the target goes through this (see unpack.hpp).
+using ctr::sys::open_in_root;
 
 // ---- paths from the tar -------------------------------------------------------------
 

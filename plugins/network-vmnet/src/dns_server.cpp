@@ -1,6 +1,6 @@
 #include "dns_server.hpp"
 
-#include "sys/unique_fd.hpp"
+#include <ctr/sys/unique_fd.hpp>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

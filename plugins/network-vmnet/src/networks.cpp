@@ -2,8 +2,8 @@
 
 #include "netlink.hpp"
 #include "nft_rules.hpp"
-#include "sys/files.hpp"
-#include "sys/unique_fd.hpp"
+#include <ctr/sys/files.hpp>
+#include <ctr/sys/unique_fd.hpp>
 
 #include <ctr/sdk/plugin.hpp>
 #include <fcntl.h>

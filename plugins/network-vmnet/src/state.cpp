@@ -1,6 +1,6 @@
 #include "state.hpp"
 
-#include "sys/files.hpp"
+#include <ctr/sys/files.hpp>
 
 #include <algorithm>
 #include <fstream>

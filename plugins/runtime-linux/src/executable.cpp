@@ -1,11 +1,9 @@
 #include "executable.hpp"
 
-#include "sys/unique_fd.hpp"
+#include <ctr/sys/files.hpp>
 
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -22,10 +20,7 @@ enum class Found { file, missing, not_executable };
 
 // `path` (absolute in the container) resolved inside `root`, followed to a file.
 Found look_at(int root, const std::string& path) {
-    open_how how{};
-    how.flags = O_PATH | O_CLOEXEC;
-    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-    ctr::sys::UniqueFd fd(static_cast<int>(::syscall(SYS_openat2, root, path.c_str(), &how, sizeof how)));
+    ctr::sys::UniqueFd fd = ctr::sys::open_in_root(root, path, O_PATH);
     if (!fd.valid()) return errno == ENOENT || errno == ENOTDIR ? Found::missing : Found::not_executable;
     struct stat st {};
     if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode) || !(st.st_mode & 0111)) return Found::not_executable;

@@ -2,7 +2,7 @@
 
 #include "executable.hpp"
 
-#include "sys/spawn.hpp"
+#include <ctr/sys/spawn.hpp>
 
 #include <cerrno>
 #include <csignal>

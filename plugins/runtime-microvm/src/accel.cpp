@@ -1,6 +1,6 @@
 #include "accel.hpp"
 
-#include "sys/files.hpp"
+#include <ctr/sys/files.hpp>
 
 #include <filesystem>
 #include <unistd.h>

@@ -2,7 +2,7 @@
 
 #include "vm.hpp"
 
-#include "sys/files.hpp"
+#include <ctr/sys/files.hpp>
 
 #include <algorithm>
 #include <cerrno>

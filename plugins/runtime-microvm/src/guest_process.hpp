@@ -5,7 +5,7 @@
 
 #include "channel.hpp"
 
-#include "sys/unique_fd.hpp"
+#include <ctr/sys/unique_fd.hpp>
 
 #include <ctr/sdk/result.hpp>
 #include <nlohmann/json.hpp>

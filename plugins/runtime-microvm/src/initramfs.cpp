@@ -1,6 +1,6 @@
 #include "initramfs.hpp"
 
-#include "sys/files.hpp"
+#include <ctr/sys/files.hpp>
 
 #include <cstdio>
 #include <sys/stat.h>

@@ -11,9 +11,9 @@
 #include "kernel_store.hpp"
 #include "runtime.hpp"
 
-#include "sys/files.hpp"
-#include "sys/process.hpp"
-#include "sys/spawn.hpp"
+#include <ctr/sys/files.hpp>
+#include <ctr/sys/process.hpp>
+#include <ctr/sys/spawn.hpp>
 
 #include <CLI/CLI.hpp>
 

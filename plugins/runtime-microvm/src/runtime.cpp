@@ -1,7 +1,7 @@
 #include "runtime.hpp"
 
-#include "sys/files.hpp"
-#include "sys/spawn.hpp"
+#include <ctr/sys/files.hpp>
+#include <ctr/sys/spawn.hpp>
 
 #include <cerrno>
 #include <csignal>

@@ -5,7 +5,7 @@
 
 #include "channel.hpp"
 
-#include "sys/unique_fd.hpp"
+#include <ctr/sys/unique_fd.hpp>
 
 #include <thread>
 

@@ -3,7 +3,7 @@
 // goes through /proc/self/fd/N/NAME: short whatever the directory.
 #pragma once
 
-#include "sys/unique_fd.hpp"
+#include <ctr/sys/unique_fd.hpp>
 
 #include <ctr/sdk/result.hpp>
 

@@ -2,8 +2,8 @@
 
 #include "unix_socket.hpp"
 
-#include "sys/files.hpp"
-#include "sys/spawn.hpp"
+#include <ctr/sys/files.hpp>
+#include <ctr/sys/spawn.hpp>
 
 #include <chrono>
 #include <csignal>

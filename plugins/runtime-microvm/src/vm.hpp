@@ -7,8 +7,8 @@
 #include "accel.hpp"
 #include "channel.hpp"
 
-#include "sys/child.hpp"
-#include "sys/unique_fd.hpp"
+#include <ctr/sys/child.hpp>
+#include <ctr/sys/unique_fd.hpp>
 
 #include <ctr/sdk/result.hpp>
 

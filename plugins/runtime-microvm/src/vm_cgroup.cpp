@@ -1,6 +1,6 @@
 #include "vm_cgroup.hpp"
 
-#include "sys/unique_fd.hpp"
+#include <ctr/sys/unique_fd.hpp>
 
 #include <fcntl.h>
 

@@ -1,7 +1,7 @@
 #include "vm_network.hpp"
 
-#include "sys/process.hpp"
-#include "sys/spawn.hpp"
+#include <ctr/sys/process.hpp>
+#include <ctr/sys/spawn.hpp>
 
 #include <algorithm>
 #include <arpa/inet.h>

@@ -7,7 +7,7 @@
 // attached: no change to the host or the network plugin.
 #pragma once
 
-#include "sys/unique_fd.hpp"
+#include <ctr/sys/unique_fd.hpp>
 
 #include <ctr/sdk/result.hpp>
 

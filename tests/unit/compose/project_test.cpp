@@ -1,7 +1,7 @@
 // Loading Compose files: the model, merging, and the errors bad files give.
 #include "compose/plan.hpp"
 #include "compose/project.hpp"
-#include "sys/files.hpp"
+#include <ctr/sys/files.hpp>
 #include "tests/support/tempdir.hpp"
 
 #include <doctest/doctest.h>

@@ -3,7 +3,7 @@
 #include "digest.hpp"
 #include "unpack.hpp"
 
-#include "sys/files.hpp"
+#include <ctr/sys/files.hpp>
 #include "tests/support/tempdir.hpp"
 
 #include <archive.h>

@@ -6,7 +6,7 @@
 #include "kernel_store.hpp"
 #include "process_spec.hpp"
 
-#include "sys/files.hpp"
+#include <ctr/sys/files.hpp>
 #include "tests/support/tempdir.hpp"
 
 #include <doctest/doctest.h>

@@ -1,0 +1,59 @@
+// The plugin registry: every plugin found on the search path, its state
+// (loaded, skipped, failed, duplicate) with a one-line reason, and the loaded
+// instances. It owns the instances for its lifetime.
+#pragma once
+
+#include <ctr/pluginhost/discovery.hpp>
+#include <ctr/pluginhost/loader.hpp>
+#include <ctr/pluginhost/probe.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace ctr::pluginhost {
+
+struct PluginEntry {
+    std::string name;
+    std::string kind;     // "runtime", "network", "image" or "unknown"
+    std::string version;
+    std::string abi;      // negotiated "1.0" when loaded, else what the manifest states
+    std::filesystem::path path;      // the plugin's folder
+    std::string description;
+    PluginState state = PluginState::failed;
+    std::string reason;   // empty when loaded
+    std::unique_ptr<LoadedPlugin> plugin;
+
+    nlohmann::json to_json() const;  // name, kind, version, abi, path, state, reason
+};
+
+struct RegistryOptions {
+    std::vector<std::filesystem::path> dirs;   // from search_path()
+    std::string host_version;
+    std::filesystem::path state_root;          // plugin state dirs: <state_root>/<name>
+    std::filesystem::path probe_exe;           // empty: load without probing first
+    std::filesystem::path probe_cache;         // empty: no cache
+    int probe_timeout_ms = 10000;              // an init slower than this is "hung"
+    bool load = true;                          // false: discover and probe only
+    std::vector<int> load_kinds;               // kinds to load in-process; empty: all
+    std::string only_name;                     // set: probe and load only this plugin
+};
+
+class Registry {
+public:
+    static std::unique_ptr<Registry> scan(const RegistryOptions& options);
+
+    const std::vector<PluginEntry>& entries() const { return entries_; }
+    const PluginEntry* find(const std::string& name) const;
+    // A loaded plugin of that name and kind, or an error that lists the
+    // loaded plugins of the kind (for --runtime NAME).
+    Result<LoadedPlugin*> get(const std::string& name, ctr_kind kind) const;
+
+private:
+    std::vector<PluginEntry> entries_;
+};
+
+}  // namespace ctr::pluginhost

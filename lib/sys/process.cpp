@@ -1,0 +1,124 @@
+#include <ctr/sys/process.hpp>
+
+#include <ctr/sys/files.hpp>
+#include <ctr/sys/spawn.hpp>
+#include <ctr/sys/unique_fd.hpp>
+
+#include <chrono>
+#include <cstring>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+
+namespace ctr::sys {
+
+std::string ExitStatus::describe(int timeout_ms) const {
+    if (timed_out) return "timed out after " + std::to_string(timeout_ms) + " ms";
+    if (signal != 0) return "killed by signal " + std::to_string(signal) + " (" + strsignal(signal) + ")";
+    return "exited with code " + std::to_string(code);
+}
+
+namespace {
+ExitStatus decode(int wstatus) {
+    ExitStatus s;
+    if (WIFEXITED(wstatus)) s.code = WEXITSTATUS(wstatus);
+    if (WIFSIGNALED(wstatus)) s.signal = WTERMSIG(wstatus);
+    return s;
+}
+
+int wait_child(pid_t pid) {
+    int wstatus = 0;
+    while (::waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
+    }
+    return wstatus;
+}
+}  // namespace
+
+Result<Captured> run_capture(const std::vector<std::string>& argv, const RunOptions& options) {
+    if (argv.empty()) return make_error(CTR_E_INVALID_ARGUMENT, "run: empty command");
+    const int timeout_ms = options.timeout_ms;
+    int fds[2], efds[2] = {-1, -1};
+    if (::pipe2(fds, O_CLOEXEC) != 0) return errno_error("pipe", argv[0], errno);
+    UniqueFd rd(fds[0]), wr(fds[1]);
+    if (options.capture_stderr && ::pipe2(efds, O_CLOEXEC) != 0) return errno_error("pipe", argv[0], errno);
+    UniqueFd erd(efds[0]), ewr(efds[1]);
+
+    SpawnOptions so;
+    so.stdout_fd = wr.get();
+    so.stderr_fd = options.capture_stderr ? ewr.get() : -1;
+    so.env = options.env;
+    so.cwd = options.cwd;
+    pid_t pid = CTR_TRY(spawn(argv, so));
+    wr.reset();
+    ewr.reset();
+
+    Captured result;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    char buf[4096];
+    for (;;) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+        if (left <= 0) {
+            ::kill(pid, SIGKILL);
+            wait_child(pid);
+            result.status.timed_out = true;
+            return result;
+        }
+        pollfd p[2] = {{rd.get(), POLLIN, 0}, {erd.get(), POLLIN, 0}};
+        nfds_t count = erd.valid() ? 2 : 1;
+        if (!rd.valid()) {  // stdout closed: watch stderr alone
+            p[0] = p[1];
+            count = 1;
+        }
+        int n = ::poll(p, count, static_cast<int>(left));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) continue;
+        for (nfds_t i = 0; i < count; ++i) {
+            if (!(p[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+            bool is_out = p[i].fd == rd.get();
+            ssize_t got = ::read(p[i].fd, buf, sizeof buf);
+            if (got < 0 && errno == EINTR) continue;
+            if (got <= 0) {
+                (is_out ? rd : erd).reset();
+                continue;
+            }
+            (is_out ? result.out : result.err).append(buf, static_cast<size_t>(got));
+        }
+        if (!rd.valid() && !erd.valid()) break;
+    }
+    result.status = decode(wait_child(pid));
+    return result;
+}
+
+namespace {
+// The state letter of /proc/PID/stat ('R', 'S', 'Z', ...); '?' if none.
+char leader_state(pid_t pid) {
+    auto stat = read_file("/proc/" + std::to_string(pid) + "/stat");
+    if (!stat) return '?';
+    auto close = stat->rfind(')');
+    return close != std::string::npos && close + 2 < stat->size() ? (*stat)[close + 2] : '?';
+}
+}  // namespace
+
+bool process_ended(pid_t pid) {
+    if (pid <= 0) return true;
+    // A pidfd polls readable once the whole thread group has exited.
+    UniqueFd fd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+    if (fd.valid()) {
+        pollfd p{fd.get(), POLLIN, 0};
+        return ::poll(&p, 1, 0) == 1;
+    }
+    if (errno == ESRCH) return true;
+    // No pidfds here (before Linux 5.3): the leader's state, which is right
+    // but for the moment while a killed process's threads exit.
+    if (::kill(pid, 0) != 0) return errno == ESRCH;
+    char state = leader_state(pid);
+    return state == 'Z' || state == '?';
+}
+
+bool process_exiting(pid_t pid) { return pid > 0 && leader_state(pid) == 'Z' && !process_ended(pid); }
+
+}  // namespace ctr::sys
