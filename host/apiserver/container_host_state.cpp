@@ -51,7 +51,7 @@ Status Containers::release_host_state(const store::ContainerRecord& c) {
 Status Containers::mount_rootfs(const store::ContainerRecord& c) {
     fs::path rootfs = dir_of(c.id) / "rootfs";
     if (is_mount_point(rootfs)) return ok();
-    auto* images = CTR_TRY(detail::image_plugin(d_));
+    auto* images = CTR_TRY(d_.image_plugin());
     auto mounted = pluginhost::invoke(images->image()->prepare_rootfs, images->instance(),
                                    {{"reference", c.image}, {"container_id", c.id}, {"target", rootfs.string()}}, "prepare_rootfs");
     if (!mounted) return mounted.error().wrap("mount the root filesystem of " + c.name);

@@ -19,7 +19,6 @@ namespace ctr::apiserver::detail {
 // until it closes or `timeout_ms` passes (then: whatever came, maybe nothing).
 nlohmann::json read_sync_answer(int fd, int timeout_ms);
 // The image plugin the containers' root filesystems come from.
-Result<pluginhost::LoadedPlugin*> image_plugin(Daemon& d);
 // 64 hex digits from the system's random source.
 std::string random_id();
 // Each root gets its own cgroup parent, so parallel roots never collide.

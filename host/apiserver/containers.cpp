@@ -73,7 +73,6 @@ std::string cgroup_parent(const Paths& paths) {
     return "/container-" + std::to_string(std::hash<std::string>()(paths.root().string()) % 1000000007ULL);
 }
 
-Result<pluginhost::LoadedPlugin*> image_plugin(Daemon& d) { return d.plugins->get("image-oci", CTR_KIND_IMAGE); }
 
 std::optional<json> read_exit(const fs::path& dir) {
     auto text = sys::read_file(dir / "exit.json");
@@ -91,7 +90,6 @@ bool alive(std::optional<int64_t> pid) { return pid && *pid > 0 && !sys::process
 
 using detail::alive;
 using detail::cgroup_parent;
-using detail::image_plugin;
 using detail::random_id;
 using detail::read_exit;
 using detail::read_sync_answer;
@@ -188,25 +186,11 @@ Result<store::ContainerRecord> Containers::create(const json& body) {
     attach_warmer_.kick();  // a start usually follows at once
     standby_.kick();
     auto req = CTR_TRY(services::RunRequest::from_json(body));
-    if (req.runtime.empty()) req.runtime = d_.config.container_runtime;
     if (req.memory == 0) req.memory = d_.config.container_memory;
     if (req.cpus == 0) req.cpus = d_.config.container_cpus;
     // The runtime must be one the host found; the shim will load it.
-    // "microvm" names runtime-microvm, as Apple's and podman's short names do.
-    const auto* rt = d_.plugins->find(req.runtime);
-    if (!rt && d_.plugins->find("runtime-" + req.runtime)) {
-        req.runtime = "runtime-" + req.runtime;
-        rt = d_.plugins->find(req.runtime);
-    }
-    if (rt && rt->kind == "runtime" && rt->state != pluginhost::PluginState::loaded)
-        return make_error(CTR_E_UNAVAILABLE, "runtime \"" + req.runtime + "\" is unavailable: " + rt->reason);
-    if (!rt || rt->kind != "runtime" || rt->state != pluginhost::PluginState::loaded) {
-        std::string available;
-        for (const auto& e : d_.plugins->entries())
-            if (e.kind == "runtime" && e.state == pluginhost::PluginState::loaded) available += (available.empty() ? "" : ", ") + e.name;
-        return make_error(CTR_E_NOT_FOUND, "unknown runtime \"" + req.runtime + "\" (available: " + (available.empty() ? "none" : available) + ")");
-    }
-    auto* images = CTR_TRY(image_plugin(d_));
+    req.runtime = CTR_TRY(d_.runtime_named(req.runtime));
+    auto* images = CTR_TRY(d_.image_plugin());
     auto image = pluginhost::invoke(images->image()->resolve, images->instance(), {{"reference", req.image}}, "resolve");
     if (!image) {
         if (image.error().status == CTR_E_NOT_FOUND) return make_error(CTR_E_NOT_FOUND, "no such image: " + req.image);
@@ -551,7 +535,7 @@ Status Containers::destroy(const store::ContainerRecord& c, bool volumes) {
         std::lock_guard<std::mutex> lock(d_.store_mu);
         if (auto l = d_.store->container_volumes(c.id); l) linked = *l;
     }
-    if (auto images = image_plugin(d_); images) {
+    if (auto images = d_.image_plugin(); images) {
         auto st = pluginhost::invoke((*images)->image()->release_rootfs, (*images)->instance(),
                                   {{"container_id", c.id}, {"target", (dir / "rootfs").string()}}, "release_rootfs");
         if (!st) spdlog::warn("container {}: release root filesystem: {}", c.name, st.error().message);

@@ -150,7 +150,7 @@ private:
     std::set<pid_t> shims_;
     FileWatch exit_files_{"exit.json"};
     AttachWarmer attach_warmer_;  // kicked by create and start
-    ShimStandby standby_{d_.paths, d_.config.container_runtime};  // kicked by create; used by start
+    ShimStandby standby_{d_.paths, standby_runtime(d_)};  // kicked by create; used by start
     std::map<std::string, int64_t> removed_exits_;
     std::map<std::string, ExecRecord> execs_;  // attached execs, by exec id
     std::map<std::string, int> rootfs_holds_;  // by container id, under mu_: cp and export at work

@@ -33,7 +33,24 @@ struct Daemon {
 
     explicit Daemon(Paths p) : paths(std::move(p)) {}
     std::filesystem::path log_file() const { return paths.log_dir() / "apiserver.log"; }
+
+    // The plugins in use, chosen by kind and the system config ([image]
+    // plugin, [network] plugin, [container] runtime; Registry::choose). No
+    // plugin's name is written into the host.
+    Result<pluginhost::LoadedPlugin*> image_plugin() const;
+    Result<pluginhost::LoadedPlugin*> network_plugin() const;
+    // `name` as given (or with "runtime-" before it, as in `--runtime
+    // microvm`), or the configured default runtime when "": a loaded
+    // runtime's name, or an error listing the available ones.
+    Result<std::string> runtime_named(const std::string& name) const;
 };
+
+// The default runtime, or "" when there is none to choose (a standby shim
+// is then never started).
+inline std::string standby_runtime(const Daemon& d) {
+    auto r = d.runtime_named("");
+    return r ? *r : std::string();
+}
 
 void add_system_routes(Router& router, Daemon& daemon);
 void add_object_routes(Router& router, Daemon& daemon);

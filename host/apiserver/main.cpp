@@ -14,6 +14,7 @@
 #include <ctr/base/fatal_log.hpp>
 #include <ctr/base/log.hpp>
 #include "build_config.hpp"
+#include <ctr/pluginhost/commands.hpp>
 #include <ctr/pluginhost/host_env.hpp>
 #include <ctr/pluginhost/manifest.hpp>
 #include <ctr/sys/files.hpp>
@@ -58,6 +59,157 @@ void sd_notify_ready() {
     ::sendto(fd.get(), msg, sizeof msg - 1, 0, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
 }
 
+// One daemon per root: the lock is held for the life of the process.
+Result<sys::UniqueFd> lock_root(const Paths& paths) {
+    for (const auto& [dir, mode] : {std::pair{paths.run_dir(), 0700}, {paths.lib_dir(), 0700}, {paths.log_dir(), 0700}})
+        CTR_TRY_STATUS(sys::make_dirs(dir, mode));
+    auto lock_file = paths.run_dir() / "apiserver.lock";
+    sys::UniqueFd lock(::open(lock_file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+    if (!lock.valid()) return sys::errno_error("open", lock_file, errno);
+    if (::flock(lock.get(), LOCK_EX | LOCK_NB) != 0)
+        return make_error(CTR_E_ALREADY_EXISTS, "another container-apiserver is running for root " + paths.root().string());
+    return lock;
+}
+
+// The configuration, the log file, the store and the volumes; then the
+// plugins. Image and network plugins live in the daemon; runtime plugins
+// live in the shims, so the daemon only probes them.
+Status open_daemon(apiserver::Daemon& d, bool debug) {
+    auto cfg = CTR_TRY(config::load(d.paths.etc_dir() / "config.toml"));
+    d.config = cfg;
+    // [plugins.NAME] settings reach every plugin load: ours, the probes', the shims'.
+    if (!cfg.plugin_settings.empty()) ::setenv(pluginhost::kSettingsEnv, cfg.plugin_settings.dump().c_str(), 1);
+    log::add_file(d.log_file().string());
+    log::record_fatal_exits(d.log_file().string());
+    if (!debug) spdlog::set_level(spdlog::level::from_str(cfg.log_level));
+
+    d.store = CTR_TRY(store::Store::open(d.paths.lib_dir() / "state.db"));
+    d.volumes = std::make_unique<services::Volumes>(d.paths, *d.store, d.store_mu);
+    auto reconciled = d.volumes->reconcile();
+    if (!reconciled) return make_error(CTR_E_INTERNAL, "reconcile volumes: " + reconciled.error().message);
+    for (const auto& line : *reconciled) spdlog::warn("after a crash: {}", line);
+
+    auto options = pluginhost::default_registry_options(d.paths);
+    options.load_kinds = {CTR_KIND_IMAGE, CTR_KIND_NETWORK};
+    d.plugins = pluginhost::Registry::scan(options);
+    // A choice the config leaves open and the plugins do not settle is
+    // named now; each request that needs the plugin says it again.
+    if (auto p = d.image_plugin(); !p) spdlog::warn("{}", p.error().message);
+    if (auto p = d.network_plugin(); !p) spdlog::warn("{}", p.error().message);
+    if (auto r = d.runtime_named(""); !r) spdlog::warn("{}", r.error().message);
+    return ok();
+}
+
+// After a crash: containers first, then the network (addresses and
+// namespaces of containers that are gone), then what containers that do
+// not run still hold (given back, to be made again at their next start).
+Status reconcile(apiserver::Daemon& d, apiserver::Containers& containers, apiserver::Networks& networks) {
+    auto rolled = containers.reconcile();
+    if (!rolled) return make_error(CTR_E_INTERNAL, "reconcile containers: " + rolled.error().message);
+    for (const auto& line : *rolled) spdlog::warn("after a crash: {}", line);
+    {
+        std::set<std::string> ids;
+        std::lock_guard<std::mutex> store_lock(d.store_mu);
+        auto all = d.store->containers();
+        if (!all) return make_error(CTR_E_INTERNAL, "reconcile networks: " + all.error().message);
+        for (const auto& c : *all) ids.insert(c.id);
+        auto released = networks.reconcile(ids);
+        if (!released) spdlog::warn("reconcile networks: {}", released.error().message);
+        else
+            for (const auto& line : *released) spdlog::warn("after a crash: {}", line);
+    }
+    containers.release_all_idle();
+    return ok();
+}
+
+// `system stop --all`: every running container at once, each with its own
+// stop signal and grace period (the slowest sets the time, not the sum).
+std::function<Status()> stop_all(apiserver::Containers& containers, apiserver::Networks& networks) {
+    return [&containers, &networks]() -> Status {
+        auto all = containers.list();
+        if (!all) return all.error();
+        std::vector<std::future<Result<store::ContainerRecord>>> stops;
+        for (const auto& c : *all)
+            if (c.state == "running")
+                stops.push_back(std::async(std::launch::async, [&containers, c] {
+                    auto [timeout, signal] = containers.stop_defaults(c);
+                    return containers.stop(c.id, timeout, signal);
+                }));
+        Status first = ok();
+        for (auto& s : stops)
+            if (auto stopped = s.get(); !stopped && first) first = stopped.error();
+        if (!first) return first;
+        containers.release_all_idle();  // created ones too: nothing of ours stays on the host
+        networks.remove_default_if_unused();
+        return ok();
+    };
+}
+
+// Plugins' commands that ask to run at daemon start (a manifest's
+// start_args, when its setting start_when is true; for example a check for
+// a newer guest kernel), each in the background beside the serving daemon,
+// its result in the daemon's log.
+std::vector<std::thread> run_start_commands(const Paths& paths) {
+    std::vector<std::thread> running;
+    for (const auto& c : pluginhost::plugin_commands(paths)) {
+        if (!pluginhost::start_due(c)) continue;
+        running.emplace_back([c] {
+            std::vector<std::string> argv = {c.command.program.string()};
+            argv.insert(argv.end(), c.command.start_args.begin(), c.command.start_args.end());
+            sys::RunOptions o;
+            o.timeout_ms = 600000;
+            o.capture_stderr = true;
+            o.env = pluginhost::command_env(c);
+            auto r = sys::run_capture(argv, o);
+            std::string what = "plugin " + c.plugin + ": " + c.command.name;
+            if (!r) spdlog::warn("{}: {}", what, r.error().message);
+            else if (!r->status.success()) spdlog::warn("{}: {}", what, r->err.substr(0, r->err.find('\n')));
+            else spdlog::info("{}: {}", what, r->out.substr(0, r->out.find('\n')));
+        });
+    }
+    return running;
+}
+
+int serve(apiserver::Daemon& d, apiserver::Containers& containers, apiserver::Networks& networks, bool background) {
+    const Paths& paths = d.paths;
+    apiserver::RegistryAuth auth(paths.lib_dir() / "auth.json");
+    d.auth_for = [&auth](const std::string& reference) -> nlohmann::json {
+        auto l = auth.for_reference(reference);
+        if (!l || !*l) return nullptr;
+        return {{"username", (*l)->username}, {"password", (*l)->password}};
+    };
+    apiserver::Router router;
+    apiserver::add_system_routes(router, d);
+    apiserver::add_object_routes(router, d);
+    apiserver::add_image_routes(router, d);
+    apiserver::add_container_routes(router, d, containers);
+    apiserver::add_copy_routes(router, containers);
+    apiserver::add_network_routes(router, d, networks);
+    apiserver::add_registry_routes(router, auth);
+    apiserver::Server server(d, router);
+    if (auto st = server.listen(api::socket_path(paths)); !st) return fail(st.error().message);
+    auto pid_file = paths.run_dir() / "apiserver.pid";
+    (void)sys::write_file_atomic(pid_file, std::to_string(::getpid()) + "\n", 0600);
+    d.started_at = store::now_unix();
+    spdlog::info("container-apiserver {} serving root {} (pid {})", CTR_VERSION, paths.root().string(), ::getpid());
+    sd_notify_ready();
+    if (background) {  // whoever started us has stopped reading our stderr
+        sys::UniqueFd devnull(::open("/dev/null", O_WRONLY | O_CLOEXEC));
+        if (devnull.valid()) ::dup2(devnull.get(), STDERR_FILENO);
+    }
+    auto start_commands = run_start_commands(paths);
+    auto health = std::make_unique<apiserver::Health>(containers);
+    containers.start_watcher([&health](const std::vector<store::ContainerRecord>& all) { health->tick(all); });
+    server.run();
+    for (auto& t : start_commands) t.join();
+    containers.stop_watcher();  // no more ticks
+    containers.release_cgroup_parent();
+    health.reset();              // its checks in flight are execs of the containers
+    std::error_code ec;
+    std::filesystem::remove(pid_file, ec);
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -79,139 +231,15 @@ int main(int argc, char** argv) {
     std::signal(SIGPIPE, SIG_IGN);
 
     auto daemon = std::make_unique<apiserver::Daemon>(Paths(root));
-    const Paths& paths = daemon->paths;
-    for (const auto& [dir, mode] : {std::pair{paths.run_dir(), 0700}, {paths.lib_dir(), 0700}, {paths.log_dir(), 0700}})
-        if (auto st = sys::make_dirs(dir, mode); !st) return fail(st.error().message);
-
-    // One daemon per root: the lock is held for the life of the process.
-    auto lock_file = paths.run_dir() / "apiserver.lock";
-    sys::UniqueFd lock(::open(lock_file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
-    if (!lock.valid()) return fail(sys::errno_error("open", lock_file, errno).message);
-    if (::flock(lock.get(), LOCK_EX | LOCK_NB) != 0)
-        return fail("another container-apiserver is running for root " + paths.root().string());
-
-    auto cfg = config::load(paths.etc_dir() / "config.toml");
-    if (!cfg) return fail(cfg.error().message);
-    daemon->config = *cfg;
-    // [plugins.NAME] settings reach every plugin load: ours, the probes', the shims'.
-    if (!cfg->plugin_settings.empty()) ::setenv(pluginhost::kSettingsEnv, cfg->plugin_settings.dump().c_str(), 1);
-    log::add_file(daemon->log_file().string());
-    log::record_fatal_exits(daemon->log_file().string());
-    if (!debug) spdlog::set_level(spdlog::level::from_str(cfg->log_level));
-
-    auto store = store::Store::open(paths.lib_dir() / "state.db");
-    if (!store) return fail(store.error().message);
-    daemon->store = std::move(*store);
-    daemon->volumes = std::make_unique<services::Volumes>(paths, *daemon->store, daemon->store_mu);
-    auto reconciled = daemon->volumes->reconcile();
-    if (!reconciled) return fail("reconcile volumes: " + reconciled.error().message);
-    for (const auto& line : *reconciled) spdlog::warn("after a crash: {}", line);
-
-    // Image and network plugins live in the daemon; runtime plugins live in
-    // the shims, so the daemon only probes them.
-    auto options = pluginhost::default_registry_options(paths);
-    options.load_kinds = {CTR_KIND_IMAGE, CTR_KIND_NETWORK};
-    daemon->plugins = pluginhost::Registry::scan(options);
-
+    auto lock = lock_root(daemon->paths);
+    if (!lock) return fail(lock.error().message);
+    if (auto st = open_daemon(*daemon, debug); !st) return fail(st.error().message);
     apiserver::Networks networks(*daemon);
     auto containers = std::make_unique<apiserver::Containers>(*daemon, networks);
-    auto rolled = containers->reconcile();
-    if (!rolled) return fail("reconcile containers: " + rolled.error().message);
-    for (const auto& line : *rolled) spdlog::warn("after a crash: {}", line);
-    // Then the network: addresses and namespaces of containers that are gone.
-    {
-        std::set<std::string> ids;
-        std::lock_guard<std::mutex> store_lock(daemon->store_mu);
-        auto all = daemon->store->containers();
-        if (!all) return fail("reconcile networks: " + all.error().message);
-        for (const auto& c : *all) ids.insert(c.id);
-        auto released = networks.reconcile(ids);
-        if (!released) spdlog::warn("reconcile networks: {}", released.error().message);
-        else
-            for (const auto& line : *released) spdlog::warn("after a crash: {}", line);
-    }
-    // What containers that do not run still hold (a crash, an older version):
-    // given back, to be made again at their next start.
-    containers->release_all_idle();
-
-    daemon->stop_all_containers = [&containers, &networks]() -> Status {
-        auto all = containers->list();
-        if (!all) return all.error();
-        // All at once, each with its own stop signal and grace period: the
-        // slowest sets the time, not the sum of them.
-        std::vector<std::future<Result<store::ContainerRecord>>> stops;
-        for (const auto& c : *all)
-            if (c.state == "running")
-                stops.push_back(std::async(std::launch::async, [&containers, c] {
-                    auto [timeout, signal] = containers->stop_defaults(c);
-                    return containers->stop(c.id, timeout, signal);
-                }));
-        Status first = ok();
-        for (auto& s : stops)
-            if (auto stopped = s.get(); !stopped && first) first = stopped.error();
-        if (!first) return first;
-        containers->release_all_idle();  // created ones too: nothing of ours stays on the host
-        networks.remove_default_if_unused();
-        return ok();
-    };
-
-    apiserver::RegistryAuth auth(paths.lib_dir() / "auth.json");
-    daemon->auth_for = [&auth](const std::string& reference) -> nlohmann::json {
-        auto l = auth.for_reference(reference);
-        if (!l || !*l) return nullptr;
-        return {{"username", (*l)->username}, {"password", (*l)->password}};
-    };
-
-    apiserver::Router router;
-    apiserver::add_system_routes(router, *daemon);
-    apiserver::add_object_routes(router, *daemon);
-    apiserver::add_image_routes(router, *daemon);
-    apiserver::add_container_routes(router, *daemon, *containers);
-    apiserver::add_copy_routes(router, *containers);
-    apiserver::add_network_routes(router, *daemon, networks);
-    apiserver::add_registry_routes(router, auth);
-    apiserver::Server server(*daemon, router);
-    if (auto st = server.listen(api::socket_path(paths)); !st) return fail(st.error().message);
-    auto pid_file = paths.run_dir() / "apiserver.pid";
-    (void)sys::write_file_atomic(pid_file, std::to_string(::getpid()) + "\n", 0600);
-    daemon->started_at = store::now_unix();
-    spdlog::info("container-apiserver {} serving root {} (pid {})", CTR_VERSION, paths.root().string(), ::getpid());
-    sd_notify_ready();
-    if (background) {  // whoever started us has stopped reading our stderr
-        sys::UniqueFd devnull(::open("/dev/null", O_WRONLY | O_CLOEXEC));
-        if (devnull.valid()) ::dup2(devnull.get(), STDERR_FILENO);
-    }
-
-    // [kernel] auto_update: runtime-microvm's tool looks for a newer guest
-    // kernel (and boot-tests it) beside the serving daemon.
-    std::thread kernel_update;
-    if (cfg->kernel_auto_update) {
-        std::vector<std::string> args = {"update"};
-        if (!cfg->kernel_update_from.empty()) args.insert(args.end(), {"--from", cfg->kernel_update_from});
-        auto tool = pluginhost::kernel_tool_argv(paths, args);
-        if (tool.empty()) spdlog::warn("kernel.auto_update: runtime-microvm is not installed");
-        else
-            kernel_update = std::thread([tool] {
-                sys::RunOptions o;
-                o.timeout_ms = 600000;
-                o.capture_stderr = true;
-                auto r = sys::run_capture(tool, o);
-                if (!r) spdlog::warn("kernel update: {}", r.error().message);
-                else if (!r->status.success()) spdlog::warn("kernel update: {}", r->err.substr(0, r->err.find('\n')));
-                else spdlog::info("kernel update: {}", r->out.substr(0, r->out.find('\n')));
-            });
-    }
-
-    auto health = std::make_unique<apiserver::Health>(*containers);
-    containers->start_watcher([&health](const std::vector<store::ContainerRecord>& all) { health->tick(all); });
-    server.run();
-    if (kernel_update.joinable()) kernel_update.join();
-    containers->stop_watcher();  // no more ticks
-    containers->release_cgroup_parent();
-    health.reset();              // its checks in flight are execs of the containers
-    containers.reset();          // before the store goes
-    std::error_code ec;
-    std::filesystem::remove(pid_file, ec);
+    if (auto st = reconcile(*daemon, *containers, networks); !st) return fail(st.error().message);
+    daemon->stop_all_containers = stop_all(*containers, networks);
+    int rc = serve(*daemon, *containers, networks, background);
+    containers.reset();  // before the store goes
     spdlog::info("container-apiserver stopped");
-    return 0;
+    return rc;
 }

@@ -14,13 +14,7 @@ namespace ctr::apiserver {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-Result<pluginhost::LoadedPlugin*> Networks::plugin() {
-    auto p = d_.plugins->get("network-vmnet", CTR_KIND_NETWORK);
-    if (p) return p;
-    for (const auto& e : d_.plugins->entries())  // a third-party network plugin, when it is the only one
-        if (e.kind == "network" && e.state == pluginhost::PluginState::loaded) return d_.plugins->get(e.name, CTR_KIND_NETWORK);
-    return p.error();
-}
+Result<pluginhost::LoadedPlugin*> Networks::plugin() { return d_.network_plugin(); }
 
 Result<json> Networks::list() {
     auto* p = CTR_TRY(plugin());

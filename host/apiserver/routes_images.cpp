@@ -16,7 +16,6 @@ namespace {
 
 using nlohmann::json;
 
-Result<pluginhost::LoadedPlugin*> image_plugin(Daemon& d) { return d.plugins->get("image-oci", CTR_KIND_IMAGE); }
 
 // The bytes of every distinct layer an image list names.
 int64_t stored_layer_bytes(const json& images) {
@@ -47,7 +46,7 @@ Result<Reply> progress_reply(Daemon& d, ctr_progress_op op, const char* name, pl
 
 void add_image_routes(Router& r, Daemon& d) {
     r.add("POST", "/v1/images/tag", [&d](const Request& req) -> Result<Reply> {
-        auto* p = CTR_TRY(image_plugin(d));
+        auto* p = CTR_TRY(d.image_plugin());
         ctr_op op = p->image()->tag;
         CTR_TRY_STATUS(slot_11(op != nullptr, "tag"));
         if (!req.body.is_object() || !req.body.contains("source") || !req.body.contains("target"))
@@ -57,7 +56,7 @@ void add_image_routes(Router& r, Daemon& d) {
     // Save: the plugin writes an archive under our run directory, which is
     // then streamed to the client and removed.
     r.add("POST", "/v1/images/save", [&d](const Request& req) -> Result<Reply> {
-        auto* p = CTR_TRY(image_plugin(d));
+        auto* p = CTR_TRY(d.image_plugin());
         ctr_op op = p->image()->save;
         CTR_TRY_STATUS(slot_11(op != nullptr, "save"));
         if (!req.body.is_object() || !req.body.contains("references") || !req.body["references"].is_array())
@@ -77,7 +76,7 @@ void add_image_routes(Router& r, Daemon& d) {
         return reply;
     });
     r.add("POST", "/v1/images/import", [&d](const Request& req) -> Result<Reply> {
-        auto* p = CTR_TRY(image_plugin(d));
+        auto* p = CTR_TRY(d.image_plugin());
         ctr_op op = p->image()->import_rootfs;
         CTR_TRY_STATUS(slot_11(op != nullptr, "import"));
         if (!req.body.is_object() || !req.body.contains("input") || !req.body.contains("reference"))
@@ -85,7 +84,7 @@ void add_image_routes(Router& r, Daemon& d) {
         return json_reply(pluginhost::invoke(op, p->instance(), {{"input", req.body["input"]}, {"reference", req.body["reference"]}}, "import_rootfs"), 201);
     });
     r.add("POST", "/v1/images/load", [&d](const Request& req) -> Result<Reply> {
-        auto* p = CTR_TRY(image_plugin(d));
+        auto* p = CTR_TRY(d.image_plugin());
         ctr_op op = p->image()->load;
         CTR_TRY_STATUS(slot_11(op != nullptr, "load"));
         if (!req.body.is_object() || !req.body.contains("input") || !req.body["input"].is_string())
@@ -93,15 +92,15 @@ void add_image_routes(Router& r, Daemon& d) {
         return json_reply(pluginhost::invoke(op, p->instance(), {{"input", req.body["input"]}}, "load"));
     });
     r.add("GET", "/v1/images", [&d](const Request&) -> Result<Reply> {
-        auto* p = CTR_TRY(image_plugin(d));
+        auto* p = CTR_TRY(d.image_plugin());
         return json_reply(pluginhost::invoke(p->image()->list, p->instance(), json::object(), "list"));
     });
     r.add("GET", "/v1/images/inspect", [&d](const Request& req) -> Result<Reply> {
-        auto* p = CTR_TRY(image_plugin(d));
+        auto* p = CTR_TRY(d.image_plugin());
         return json_reply(pluginhost::invoke(p->image()->resolve, p->instance(), {{"reference", CTR_TRY(reference_param(req))}}, "resolve"));
     });
     r.add("DELETE", "/v1/images", [&d](const Request& req) -> Result<Reply> {
-        auto* p = CTR_TRY(image_plugin(d));
+        auto* p = CTR_TRY(d.image_plugin());
         std::string reference = CTR_TRY(reference_param(req));
         // An image a container was made from stays unless forced (docker's
         // rule); forced, only the name goes while that container holds its layers.
@@ -122,7 +121,7 @@ void add_image_routes(Router& r, Daemon& d) {
     // Prune: without all, nothing is dangling in this store (every image has a
     // name), so only `all` removes: every image no container was made from.
     r.add("POST", "/v1/images/prune", [&d](const Request& req) -> Result<Reply> {
-        auto* p = CTR_TRY(image_plugin(d));
+        auto* p = CTR_TRY(d.image_plugin());
         json removed = json::array();
         if (!req.flag("all")) return json_reply(json{{"removed", removed}, {"reclaimed", 0}});
         std::set<std::string> used;
@@ -144,7 +143,7 @@ void add_image_routes(Router& r, Daemon& d) {
 
     // Pull streams JSON lines: progress events, then {"result": ...} or {"error": ...}.
     r.add("POST", "/v1/images/pull", [&d](const Request& req) -> Result<Reply> {
-        auto* p = CTR_TRY(image_plugin(d));
+        auto* p = CTR_TRY(d.image_plugin());
         if (!req.body.is_object() || !req.body.contains("reference"))
             return make_error(CTR_E_INVALID_ARGUMENT, "pull needs a body {\"reference\": ...}");
         json pull = req.body;
@@ -153,7 +152,7 @@ void add_image_routes(Router& r, Daemon& d) {
         return progress_reply(d, p->image()->pull, "pull", p, pull);
     });
     r.add("POST", "/v1/images/push", [&d](const Request& req) -> Result<Reply> {
-        auto* p = CTR_TRY(image_plugin(d));
+        auto* p = CTR_TRY(d.image_plugin());
         CTR_TRY_STATUS(slot_11(p->image()->push != nullptr, "push"));
         if (!req.body.is_object() || !req.body.contains("reference") || !req.body["reference"].is_string())
             return make_error(CTR_E_INVALID_ARGUMENT, "push needs a body {\"reference\": ...}");

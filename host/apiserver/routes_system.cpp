@@ -37,7 +37,7 @@ std::string last_lines(const std::string& text, long tail) {
 // counted per layer, so a layer two tags share counts once.
 Result<json> disk_usage(Daemon& d) {
     json images = json::array();
-    if (auto p = d.plugins->get("image-oci", CTR_KIND_IMAGE); p)
+    if (auto p = d.image_plugin(); p)
         images = CTR_TRY(pluginhost::invoke((*p)->image()->list, (*p)->instance(), json::object(), "list"));
     std::lock_guard<std::mutex> lock(d.store_mu);
     auto containers = CTR_TRY(d.store->containers());

@@ -49,6 +49,7 @@ std::optional<ShimStandby::Waiting> ShimStandby::spawn_one() const {
     sys::SpawnOptions so;
     so.pass_fds = {{sync_w.get(), 3}, {assign_r.get(), 4}};
     so.new_session = true;  // as a spawned shim: it and its container outlive the daemon
+    if (runtime_.empty()) return std::nullopt;
     auto shim = pluginhost::helper_path("container-shim").string();
     auto pid = sys::spawn({shim, "--standby", runtime_, paths_.root().string(), "4"}, so);
     if (!pid) {

@@ -52,6 +52,9 @@ void print_warnings(const nlohmann::json& reply);
 Result<nlohmann::json> key_values(const std::vector<std::string>& items, const std::string& what);
 
 void add_system_commands(CLI::App& app, Globals& g);
+// The plugins' commands under `system` (after add_system_commands), found on
+// `paths`' plugin search path. Returns their names.
+std::vector<std::string> add_plugin_commands(CLI::App& app, Globals& g, const Paths& paths);
 void add_volume_commands(CLI::App& app, Globals& g);
 void add_container_commands(CLI::App& app, Globals& g);
 void add_image_commands(CLI::App& app, Globals& g);

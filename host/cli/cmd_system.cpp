@@ -7,6 +7,7 @@
 #include <ctr/sys/files.hpp>
 #include "cli/app.hpp"
 #include "cli/output.hpp"
+#include <ctr/pluginhost/commands.hpp>
 #include <ctr/pluginhost/host_env.hpp>
 #include <ctr/pluginhost/registry.hpp>
 
@@ -33,10 +34,19 @@ std::unique_ptr<pluginhost::Registry> scan_plugins(const Globals& g) {
     return pluginhost::Registry::scan(options);
 }
 
-// Runs runtime-microvm's container-vm-kernel with the plugin's state dir.
-int kernel_tool(const Globals& g, const std::vector<std::string>& args) {
-    auto argv = pluginhost::kernel_tool_argv(g.paths(), args);
-    if (argv.empty()) return error("no runtime-microvm plugin is installed: guest kernels are its");
+// Runs a plugin's command (its manifest's [[commands]]) in place of this
+// process, with the plugin's state dir and settings in its environment.
+int plugin_command(const Globals& g, const std::string& name, const std::vector<std::string>& args) {
+    if (auto cfg = config::load(g.paths().etc_dir() / "config.toml"); cfg && !cfg->plugin_settings.empty())
+        ::setenv(pluginhost::kSettingsEnv, cfg->plugin_settings.dump().c_str(), 1);
+    auto found = pluginhost::find_plugin_command(g.paths(), name);
+    if (!found) return error("no plugin provides the command \"" + name + "\"", 127);
+    for (const auto& kv : pluginhost::command_env(*found)) {
+        auto eq = kv.find('=');
+        ::setenv(kv.substr(0, eq).c_str(), kv.substr(eq + 1).c_str(), 1);
+    }
+    std::vector<std::string> argv = {found->command.program.string()};
+    argv.insert(argv.end(), args.begin(), args.end());
     std::vector<char*> cargv;
     for (auto& a : argv) cargv.push_back(a.data());
     cargv.push_back(nullptr);
@@ -293,14 +303,6 @@ void add_system_commands(CLI::App& app, Globals& g) {
     pls->add_option("--format", prop_format, "table or json")->check(CLI::IsMember({"table", "json"}));
     on_run(pls, g, [&g] { return property_ls(g, prop_format); });
 
-    // Guest kernels belong to runtime-microvm, whose tool does the work:
-    // the host only finds it and its state directory.
-    auto* kernel = system->add_subcommand("kernel", "manage the guest kernels of VM containers: set, ls, update, rollback");
-    // main() puts a "--" after "kernel", so that the tool's own flags reach it.
-    static std::vector<std::string> kernel_args;
-    kernel->add_option("args", kernel_args, "set --recommended | --package F | --binary F | --tar F --digest D; ls; update [--from DIR]; rollback");
-    on_run(kernel, g, [&g] { return kernel_tool(g, kernel_args); });
-
     auto* plugin = system->add_subcommand("plugin", "list and inspect plugins");
     plugin->require_subcommand(1);
 
@@ -315,6 +317,26 @@ void add_system_commands(CLI::App& app, Globals& g) {
     static std::vector<std::string> names;
     inspect->add_option("name", names, "plugin names")->required();
     on_run(inspect, g, [&g] { return plugin_inspect(g, names); });
+}
+
+std::vector<std::string> add_plugin_commands(CLI::App& app, Globals& g, const Paths& paths) {
+    std::vector<std::string> names;
+    CLI::App* system = app.get_subcommand("system");
+    static std::vector<std::string> args;  // one command runs per process
+    for (const auto& c : pluginhost::plugin_commands(paths)) {
+        bool taken = false;
+        for (const auto* sub : system->get_subcommands({}))
+            taken = taken || sub->check_name(c.command.name);
+        if (taken) continue;  // a built-in command's name: the built-in wins
+        std::string summary = c.command.summary.empty() ? "a command of plugin " + c.plugin : c.command.summary;
+        auto* cmd = system->add_subcommand(c.command.name, summary + " (plugin " + c.plugin + ")");
+        cmd->add_option("args", args, "the command's own arguments (see its --help)");
+        // main() puts a "--" after the name, so that the program's flags reach it.
+        std::string name = c.command.name;
+        on_run(cmd, g, [&g, name] { return plugin_command(g, name, args); });
+        names.push_back(name);
+    }
+    return names;
 }
 
 }  // namespace ctr::cli

@@ -9,6 +9,30 @@
 #include <algorithm>
 #include <cstdio>
 
+namespace {
+
+// Where the command word is in `args` (after the global options), and the
+// --root given before it, if any: what plugin discovery needs before parsing.
+size_t command_index(const std::vector<std::string>& args, std::string* root) {
+    size_t i = 1;
+    while (i < args.size()) {
+        if (args[i] == "--root" && i + 1 < args.size()) {
+            *root = args[i + 1];
+            i += 2;
+        } else if (args[i].rfind("--root=", 0) == 0) {
+            *root = args[i].substr(7);
+            ++i;
+        } else if (!args[i].empty() && args[i][0] == '-') {
+            ++i;
+        } else {
+            break;
+        }
+    }
+    return i;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
     using namespace ctr::cli;
     Globals g;
@@ -33,12 +57,16 @@ int main(int argc, char** argv) {
 
     std::vector<std::string> args(argv, argv + argc);
     args = end_options_after_image(app, args);
-    // `system kernel ARGS...` passes ARGS on untouched (cmd_system.cpp).
-    for (size_t i = 1; i + 1 < args.size(); ++i)
-        if ((args[i - 1] == "system" || args[i - 1] == "s") && args[i] == "kernel") {
-            if (args[i + 1] != "--") args.insert(args.begin() + static_cast<long>(i) + 1, "--");
-            break;
-        }
+    // Plugins' commands live under `system`; found only when that is the
+    // command, so that other commands pay nothing for them. `system NAME
+    // ARGS...` passes ARGS on untouched.
+    std::string root;
+    size_t at = command_index(args, &root);
+    if (at + 1 < args.size() && (args[at] == "system" || args[at] == "s")) {
+        auto names = add_plugin_commands(app, g, ctr::Paths(root));
+        if (at + 2 < args.size() && std::find(names.begin(), names.end(), args[at + 1]) != names.end() && args[at + 2] != "--")
+            args.insert(args.begin() + static_cast<long>(at) + 2, "--");
+    }
     // A mistyped command is named as such, with the nearest one.
     auto path = locate_command(app, std::vector<std::string>(args.begin() + 1, args.end()));
     if (!path.unknown.empty()) {

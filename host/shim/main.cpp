@@ -233,10 +233,10 @@ int main(int argc, char** argv) {
         argv = assigned_argv.data();
     }
     CLI::App app{"container-shim: runs one container through a runtime plugin", "container-shim"};
-    std::string runtime = "runtime-linux", id, bundle, root, state_dir, exec_id, process_file, attach_socket, exit_file;
+    std::string runtime, id, bundle, root, state_dir, exec_id, process_file, attach_socket, exit_file;
     int sync_fd = -1;
     bool interactive = false, tty = false, wait_attach = false, debug = false;
-    app.add_option("--runtime", runtime, "runtime plugin name");
+    app.add_option("--runtime", runtime, "runtime plugin name")->required();
     app.add_option("--id", id, "container id")->required();
     // Not checked here: the shim that finishes a container must delete the
     // runtime's state even when `rm` has already taken the bundle away.

@@ -52,19 +52,4 @@ RegistryOptions default_registry_options(const Paths& paths) {
     return opt;
 }
 
-std::filesystem::path find_plugin_dir(const Paths& paths, const std::string& name) {
-    for (const auto& c : scan_dirs(default_registry_options(paths).dirs))
-        if (c.parsed && c.parsed->name == name) return c.dir;
-    return {};
-}
-
-std::vector<std::string> kernel_tool_argv(const Paths& paths, const std::vector<std::string>& args) {
-    constexpr const char* kPlugin = "runtime-microvm";
-    auto dir = find_plugin_dir(paths, kPlugin);
-    if (dir.empty()) return {};
-    std::vector<std::string> argv = {(dir / "container-vm-kernel").string(), "--state-dir", paths.plugin_state_dir(kPlugin).string()};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return argv;
-}
-
 }  // namespace ctr::pluginhost

@@ -12,7 +12,8 @@ namespace ctr::pluginhost {
 
 namespace {
 
-const char* const kKeys[] = {"name", "kind", "abi", "library", "version", "description", "settings"};
+const char* const kKeys[] = {"name", "kind", "abi", "library", "version", "description", "default", "settings", "commands"};
+const char* const kCommandKeys[] = {"name", "program", "summary", "start_args", "start_when"};
 
 std::string where(const std::filesystem::path& file, const toml::source_region& src) {
     return file.string() + ":" + std::to_string(src.begin.line) + ":" + std::to_string(src.begin.column);
@@ -83,6 +84,54 @@ bool valid_plugin_name(const std::string& name) {
     return std::regex_match(name, re) && name.find("..") == std::string::npos;
 }
 
+namespace {
+
+Result<std::vector<std::string>> strings_key(const std::filesystem::path& file, const toml::table& t, const char* key) {
+    std::vector<std::string> out;
+    const toml::node* n = t.get(key);
+    if (!n) return out;
+    if (!n->is_array()) return bad(file, *n, std::string("key \"") + key + "\" must be an array of strings");
+    for (const auto& item : *n->as_array()) {
+        if (!item.is_string()) return bad(file, item, std::string("key \"") + key + "\" must be an array of strings");
+        out.push_back(item.as_string()->get());
+    }
+    return out;
+}
+
+Result<PluginCommand> parse_command(const std::filesystem::path& file, const std::filesystem::path& dir, const toml::node& node) {
+    const toml::table* t = node.as_table();
+    if (!t) return bad(file, node, "each of \"commands\" must be a table");
+    for (const auto& [key, value] : *t) {
+        bool known = false;
+        for (const char* k : kCommandKeys) known = known || key.str() == k;
+        if (!known) return bad(file, value, "unknown key \"commands." + std::string(key.str()) + "\"");
+    }
+    PluginCommand c;
+    c.name = CTR_TRY(string_key(file, *t, "name", true));
+    if (!valid_plugin_name(c.name)) return bad(file, node, "invalid command name \"" + c.name + "\"");
+    std::string program = CTR_TRY(string_key(file, *t, "program", true));
+    if (program.empty() || program.find('/') != std::string::npos)
+        return bad(file, node, "key \"commands.program\" must be a file name beside the manifest, not \"" + program + "\"");
+    c.program = dir / program;
+    c.summary = CTR_TRY(string_key(file, *t, "summary", false));
+    c.start_args = CTR_TRY(strings_key(file, *t, "start_args"));
+    c.start_when = CTR_TRY(string_key(file, *t, "start_when", false));
+    return c;
+}
+
+Result<std::vector<PluginCommand>> parse_commands(const std::filesystem::path& file, const std::filesystem::path& dir,
+                                                  const toml::table& table) {
+    std::vector<PluginCommand> out;
+    const toml::node* n = table.get("commands");
+    if (!n) return out;
+    const toml::array* a = n->as_array();
+    if (!a) return bad(file, *n, "key \"commands\" must be an array of tables ([[commands]])");
+    for (const auto& item : *a) out.push_back(CTR_TRY(parse_command(file, dir, item)));
+    return out;
+}
+
+}  // namespace
+
 Result<Manifest> parse_manifest(const std::filesystem::path& file) {
     toml::table table;
     try {  // toml++ reports syntax errors by exception; this adapter turns them into values
@@ -125,6 +174,11 @@ Result<Manifest> parse_manifest(const std::filesystem::path& file) {
 
     m.version = CTR_TRY(string_key(file, table, "version", true));
     m.description = CTR_TRY(string_key(file, table, "description", false));
+    if (const toml::node* d = table.get("default")) {
+        if (!d->is_boolean()) return bad(file, *d, "key \"default\" must be true or false");
+        m.is_default = d->as_boolean()->get();
+    }
+    m.commands = CTR_TRY(parse_commands(file, m.file.parent_path(), table));
 
     nlohmann::json settings = nlohmann::json::object();
     if (const toml::node* s = table.get("settings")) {

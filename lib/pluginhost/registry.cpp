@@ -40,6 +40,7 @@ std::unique_ptr<Registry> Registry::scan(const RegistryOptions& opt) {
         e.kind = kind_name(m.kind);
         e.version = m.version;
         e.description = m.description;
+        e.is_default = m.is_default;
         e.abi = std::to_string(m.abi_major) + "." + std::to_string(m.abi_minor);
 
         auto [it, inserted] = first_of_name.emplace(m.name, cand.dir);
@@ -111,6 +112,28 @@ Result<LoadedPlugin*> Registry::get(const std::string& name, ctr_kind kind) cons
         return make_error(CTR_E_UNAVAILABLE, what + " is " + state_name(e->state) + ": " + e->reason +
                                                  " (available: " + available + ")");
     return make_error(CTR_E_NOT_FOUND, "unknown " + what + " (available: " + available + ")");
+}
+
+Result<std::string> Registry::choose(ctr_kind kind, const std::string& configured, const std::string& config_key) const {
+    if (!configured.empty()) {
+        const PluginEntry* e = find(configured);
+        if (e && e->kind == kind_name(kind) && (e->state == PluginState::loaded || e->reason == kNotNeeded)) return configured;
+        return get(configured, kind).error();  // says why, with the candidates
+    }
+    std::vector<const PluginEntry*> usable;
+    for (const auto& x : entries_)
+        if ((x.state == PluginState::loaded || x.reason == kNotNeeded) && x.kind == kind_name(kind)) usable.push_back(&x);
+    std::string names;
+    for (const auto* x : usable) names += (names.empty() ? "" : ", ") + x->name;
+    std::string what = std::string(kind_name(kind)) + " plugin";
+    if (usable.empty()) return make_error(CTR_E_UNAVAILABLE, "no " + what + " is loaded (system plugin ls says why)");
+    if (usable.size() == 1) return usable.front()->name;
+    std::vector<const PluginEntry*> defaults;
+    for (const auto* x : usable)
+        if (x->is_default) defaults.push_back(x);
+    if (defaults.size() == 1) return defaults.front()->name;
+    return make_error(CTR_E_FAILED_PRECONDITION, "several " + what + "s are loaded (" + names + ") and " + config_key +
+                                                     " in config.toml chooses none");
 }
 
 }  // namespace ctr::pluginhost

@@ -299,11 +299,13 @@ TEST_CASE("microvm: kernel set, ls, update and rollback with local packages; a k
     CHECK(tar.err.find("--digest") != std::string::npos);
     CHECK(r.cli({"system", "kernel", "set", "--package", (work.path() / "garbage").string()}).err.find("not a debian package") != std::string::npos);
 
-    // [kernel] auto_update: the daemon finds the newer package when it starts.
+    // The plugin's kernel_auto_update: the daemon runs its command's start
+    // args (`kernel update`) when it starts, and finds the newer package.
     REQUIRE(r.cli({"system", "stop"}).code == 0);
     fs::create_directories(r.path() / "etc/container");
     REQUIRE(ctr::sys::write_file_atomic(r.path() / "etc/container/config.toml",
-                                        "[kernel]\nauto_update = true\nupdate_from = \"" + (work.path() / "updates").string() + "\"\n"));
+                                        "[plugins.runtime-microvm]\nkernel_auto_update = true\nkernel_update_from = \"" +
+                                            (work.path() / "updates").string() + "\"\n"));
     REQUIRE(r.cli({"system", "start"}).code == 0);
     CHECK(wait_for([&] {
         auto now = json::parse(r.cli({"system", "kernel", "ls", "--format", "json"}).out, nullptr, false);

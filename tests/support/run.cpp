@@ -106,30 +106,34 @@ std::vector<std::string> DaemonRoot::runtime_leftovers() const {
 }
 
 int DaemonRoot::release_network_leftovers() const {
-    // network-vmnet's state names every bridge and veth it made, and its
-    // table is named after its state directory (plugins/network-vmnet).
-    auto dir = path() / "var/lib/container/plugins/network-vmnet";
+    // A network plugin built from network-vmnet's code (network-vmnet, or the
+    // tests' network-alt) names every bridge and veth it made in its state,
+    // and its table is named after its state directory.
     int left = 0;
     std::error_code ec;
-    for (const auto& f : std::filesystem::directory_iterator(dir / "networks", ec)) {
-        auto text = sys::read_file(f.path());
-        if (!text) continue;
-        auto j = nlohmann::json::parse(*text, nullptr, false);
-        if (!j.is_object()) continue;
-        ++left;
-        for (const auto& e : j.value("endpoints", nlohmann::json::array()))
-            (void)sys::run_capture({"/usr/sbin/ip", "link", "del", e.value("host_link", "none")}, 10000);
-        (void)sys::run_capture({"/usr/sbin/ip", "link", "del", j.value("bridge", "none")}, 10000);
-        std::filesystem::remove(f.path(), ec);
-    }
-    uint32_t h = 2166136261u;
-    for (unsigned char c : dir.string()) h = (h ^ c) * 16777619u;
-    char table[32];
-    std::snprintf(table, sizeof table, "container_%08x", h);
-    auto listed = sys::run_capture({"/usr/sbin/nft", "list", "table", "ip", table}, 10000);
-    if (listed && listed->status.code == 0 && !listed->status.signal) {
-        ++left;
-        (void)sys::run_capture({"/usr/sbin/nft", "delete", "table", "ip", table}, 10000);
+    for (const auto& plugin : std::filesystem::directory_iterator(path() / "var/lib/container/plugins", ec)) {
+        auto dir = plugin.path();
+        if (!std::filesystem::is_directory(dir / "networks", ec)) continue;
+        for (const auto& f : std::filesystem::directory_iterator(dir / "networks", ec)) {
+            auto text = sys::read_file(f.path());
+            if (!text) continue;
+            auto j = nlohmann::json::parse(*text, nullptr, false);
+            if (!j.is_object()) continue;
+            ++left;
+            for (const auto& e : j.value("endpoints", nlohmann::json::array()))
+                (void)sys::run_capture({"/usr/sbin/ip", "link", "del", e.value("host_link", "none")}, 10000);
+            (void)sys::run_capture({"/usr/sbin/ip", "link", "del", j.value("bridge", "none")}, 10000);
+            std::filesystem::remove(f.path(), ec);
+        }
+        uint32_t h = 2166136261u;
+        for (unsigned char c : dir.string()) h = (h ^ c) * 16777619u;
+        char table[32];
+        std::snprintf(table, sizeof table, "container_%08x", h);
+        auto listed = sys::run_capture({"/usr/sbin/nft", "list", "table", "ip", table}, 10000);
+        if (listed && listed->status.code == 0 && !listed->status.signal) {
+            ++left;
+            (void)sys::run_capture({"/usr/sbin/nft", "delete", "table", "ip", table}, 10000);
+        }
     }
     return left;
 }

@@ -20,7 +20,9 @@ std::filesystem::path write(const ctr::test::ScratchDir& d, const std::string& t
 TEST_CASE("no file: the defaults") {
     auto c = load("/nonexistent/config.toml");
     REQUIRE(c.has_value());
-    CHECK(c->container_runtime == "runtime-linux");
+    CHECK(c->container_runtime.empty());  // the plugins' default (Registry::choose)
+    CHECK(c->image_plugin.empty());
+    CHECK(c->network_plugin.empty());
     CHECK(c->network_subnet_pool == "10.213.0.0/16");
 }
 
@@ -50,6 +52,10 @@ TEST_CASE("values are read and checked") {
     CHECK(c->container_memory == 1024LL * 1024 * 1024);
     CHECK(c->registry_insecure == std::vector<std::string>{"r.local:5000"});
     CHECK(c->log_level == "debug");
+    auto chosen = load(write(d, "[image]\nplugin = \"image-alt\"\n[network]\nplugin = \"network-alt\"\n"));
+    REQUIRE(chosen.has_value());
+    CHECK(chosen->image_plugin == "image-alt");
+    CHECK(chosen->network_plugin == "network-alt");
     // [plugins.NAME]: settings for that plugin, shown as properties.
     auto p = load(write(d, "[plugins.runtime-linux]\noci_runtime = \"runc\"\n[plugins.example]\nlevel = 3\n"));
     REQUIRE(p.has_value());
@@ -72,6 +78,9 @@ TEST_CASE("errors name the file, the line and the key") {
         {"[network]\nprefix_length = 40\n", ":2: key \"network.prefix_length\": must be from 8 to 30"},
         {"[log]\nlevel = \"loud\"\n", ":2: key \"log.level\": must be trace, debug, info, warn or error"},
         {"[container]\nruntime = \"Bad/Name\"\n", "is not a plugin name"},
+        {"[image]\nplugin = \"Bad/Name\"\n", ":2: key \"image.plugin\": \"Bad/Name\" is not a plugin name"},
+        {"[network]\nplugin = 3\n", ":2: key \"network.plugin\": must be a string"},
+        {"[kernel]\nauto_update = true\n", "key \"kernel\": moved: a plugin's own settings live in its [plugins.NAME] table"},
         {"[containers]\ncpus = 1\n", ":2: key \"containers.cpus\": unknown key"},
         {"cpus = 1\n", ":1: key \"cpus\": unknown key"},
         {"[container\n", "config.toml:1:"},

@@ -44,6 +44,24 @@ TEST_CASE("a good manifest parses, with settings as json") {
     CHECK(s["nested"]["on"] == true);
 }
 
+TEST_CASE("a manifest's default flag and commands") {
+    ctr::test::ScratchDir dir;
+    auto m = parse_manifest(write(dir, std::string(kGood).insert(std::string(kGood).find("[settings]"),
+        "default = true\n[[commands]]\nname = \"kernel\"\nprogram = \"tool\"\nsummary = \"s\"\n"
+        "start_args = [\"update\"]\nstart_when = \"auto\"\n") +
+        "[[commands]]\nname = \"other\"\nprogram = \"t2\"\n"));
+    REQUIRE_MESSAGE(m.has_value(), (m ? "" : m.error().message));
+    CHECK(m->is_default);
+    REQUIRE(m->commands.size() == 2);
+    CHECK(m->commands[0].name == "kernel");
+    CHECK(m->commands[0].program == dir.path() / "tool");
+    CHECK(m->commands[0].summary == "s");
+    CHECK(m->commands[0].start_args == std::vector<std::string>{"update"});
+    CHECK(m->commands[0].start_when == "auto");
+    CHECK(m->commands[1].start_args.empty());
+    CHECK(nlohmann::json::parse(m->settings_json)["mtu"] == 1400);  // [settings] is still the table it was
+}
+
 TEST_CASE("manifest errors name the file, the line and the key") {
     ctr::test::ScratchDir dir;
     struct Case {
@@ -66,6 +84,14 @@ TEST_CASE("manifest errors name the file, the line and the key") {
         {"name = \"x\"\nkind = \"runtime\"\nabi = \"1.0\"\nversion = \"1\"\n", "config.toml", "missing key \"library\""},
         {"name = \"x\"\nkind = \"runtime\"\nabi = \"1.0\"\nlibrary = \"l.so\"\nversion = \"1\"\nsettings = 4\n",
          "config.toml:6:", "\"settings\" must be a table"},
+        {"name = \"x\"\nkind = \"runtime\"\nabi = \"1.0\"\nlibrary = \"l.so\"\nversion = \"1\"\ndefault = \"yes\"\n",
+         "config.toml:6:", "key \"default\" must be true or false"},
+        {"name = \"x\"\nkind = \"runtime\"\nabi = \"1.0\"\nlibrary = \"l.so\"\nversion = \"1\"\n[[commands]]\nname = \"k\"\nprogram = \"/bin/sh\"\n",
+         "config.toml:6:", "beside the manifest, not \"/bin/sh\""},
+        {"name = \"x\"\nkind = \"runtime\"\nabi = \"1.0\"\nlibrary = \"l.so\"\nversion = \"1\"\n[[commands]]\nname = \"k\"\nprogram = \"t\"\nwhen = 1\n",
+         "config.toml:9:", "unknown key \"commands.when\""},
+        {"name = \"x\"\nkind = \"runtime\"\nabi = \"1.0\"\nlibrary = \"l.so\"\nversion = \"1\"\ncommands = 3\n",
+         "config.toml:6:", "key \"commands\" must be an array of tables"},
     };
     for (const auto& c : cases) {
         CAPTURE(c.text);

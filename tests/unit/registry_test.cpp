@@ -117,3 +117,30 @@ TEST_CASE("get() finds a loaded plugin by name and kind, and lists the others wh
     REQUIRE_FALSE(declined);
     CHECK(declined.error().message.find("skipped") != std::string::npos);
 }
+
+TEST_CASE("choose(): the configured plugin, else the only one of its kind, else the kind's default; else the candidates") {
+    ctr::test::ScratchDir root;
+    auto reg = Registry::scan(options(root));
+    // Runtimes: several loaded; runtime-linux's manifest says default = true.
+    auto rt = reg->choose(CTR_KIND_RUNTIME, "", "[container] runtime");
+    REQUIRE_MESSAGE(rt.has_value(), rt.error().message);
+    CHECK(*rt == "runtime-linux");
+    CHECK(*reg->choose(CTR_KIND_RUNTIME, "example", "[container] runtime") == "example");
+    auto unknown = reg->choose(CTR_KIND_RUNTIME, "nope", "[container] runtime");
+    REQUIRE_FALSE(unknown);
+    CHECK(unknown.error().message.find("unknown runtime plugin \"nope\"") != std::string::npos);
+    // One image plugin: it, with nothing configured.
+    CHECK(*reg->choose(CTR_KIND_IMAGE, "", "[image] plugin") == "image-oci");
+    // A plugin of another kind is not one of this kind.
+    CHECK_FALSE(reg->choose(CTR_KIND_IMAGE, "network-vmnet", "[image] plugin"));
+
+    // A second image and network plugin: none chosen is an error naming both.
+    auto o = options(root);
+    o.dirs.push_back(env("CTR_ALT_PLUGINS"));
+    auto two = Registry::scan(o);
+    auto image = two->choose(CTR_KIND_IMAGE, "", "[image] plugin");
+    REQUIRE_FALSE(image);
+    CHECK(image.error().message == "several image plugins are loaded (image-oci, image-alt) and [image] plugin in config.toml chooses none");
+    CHECK(*two->choose(CTR_KIND_IMAGE, "image-alt", "[image] plugin") == "image-alt");
+    CHECK(*two->choose(CTR_KIND_NETWORK, "network-alt", "[network] plugin") == "network-alt");
+}

@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <toml++/toml.h>
 
+#include <functional>
 #include <map>
 
 namespace ctr::config {
@@ -43,53 +44,55 @@ nlohmann::json SystemConfig::properties() const {
     nlohmann::json p = {{"container.cpus", container_cpus},
             {"container.memory", container_memory},
             {"container.runtime", container_runtime},
+            {"image.plugin", image_plugin},
+            {"network.plugin", network_plugin},
             {"network.subnet_pool", network_subnet_pool},
             {"network.prefix_length", network_prefix_length},
             {"network.default", network_default},
             {"registry.domain", registry_domain},
             {"registry.insecure", registry_insecure},
             {"registry.max_concurrent_downloads", registry_max_concurrent_downloads},
-            {"log.level", log_level},
-            {"kernel.auto_update", kernel_auto_update},
-            {"kernel.update_from", kernel_update_from}};
+            {"log.level", log_level}};
     for (const auto& [name, settings] : plugin_settings.items())
         for (const auto& [k, v] : settings.items()) p["plugins." + name + "." + k] = v;
     return p;
 }
 
-Result<SystemConfig> load(const std::filesystem::path& file) {
-    SystemConfig c;
-    std::error_code ec;
-    if (!std::filesystem::exists(file, ec)) return c;
-    toml::table root;
-    try {  // toml++ reports syntax errors by exception; turned into a value here
-        root = toml::parse_file(file.string());
-    } catch (const toml::parse_error& e) {
-        return make_error(CTR_E_INVALID_ARGUMENT, file.string() + ":" + std::to_string(e.source().begin.line) + ":" +
-                                                      std::to_string(e.source().begin.column) + ": " +
-                                                      std::string(e.description()));
-    }
+namespace {
 
-    // Each known key and how to read it.
-    using Reader = std::function<Status(const toml::node&, const std::string&)>;
-    auto string_into = [&](std::string& out) -> Reader {
-        return [&out, &file](const toml::node& n, const std::string& key) -> Status {
-            if (!n.is_string()) return bad(file, n, key, "must be a string");
-            out = n.as_string()->get();
-            return ok();
-        };
+using Reader = std::function<Status(const toml::node&, const std::string&)>;
+
+Reader string_into(const std::filesystem::path& file, std::string& out) {
+    return [&out, &file](const toml::node& n, const std::string& key) -> Status {
+        if (!n.is_string()) return bad(file, n, key, "must be a string");
+        out = n.as_string()->get();
+        return ok();
     };
-    auto int_into = [&](int& out, int lo, int hi) -> Reader {
-        return [&out, lo, hi, &file](const toml::node& n, const std::string& key) -> Status {
-            if (!n.is_integer()) return bad(file, n, key, "must be an integer");
-            int64_t v = n.as_integer()->get();
-            if (v < lo || v > hi)
-                return bad(file, n, key, "must be from " + std::to_string(lo) + " to " + std::to_string(hi));
-            out = static_cast<int>(v);
-            return ok();
-        };
+}
+
+// A plugin's name, or "" for the default of its kind.
+Reader plugin_into(const std::filesystem::path& file, std::string& out) {
+    return [&out, &file](const toml::node& n, const std::string& key) -> Status {
+        CTR_TRY_STATUS(string_into(file, out)(n, key));
+        if (!out.empty() && !pluginhost::valid_plugin_name(out))
+            return bad(file, n, key, "\"" + out + "\" is not a plugin name");
+        return ok();
     };
-    std::map<std::string, Reader> schema = {
+}
+
+Reader int_into(const std::filesystem::path& file, int& out, int lo, int hi) {
+    return [&out, lo, hi, &file](const toml::node& n, const std::string& key) -> Status {
+        if (!n.is_integer()) return bad(file, n, key, "must be an integer");
+        int64_t v = n.as_integer()->get();
+        if (v < lo || v > hi) return bad(file, n, key, "must be from " + std::to_string(lo) + " to " + std::to_string(hi));
+        out = static_cast<int>(v);
+        return ok();
+    };
+}
+
+// Each known "section.key" and how to read it into `c`.
+std::map<std::string, Reader> schema(const std::filesystem::path& file, SystemConfig& c) {
+    return {
         {"container.cpus",
          [&](const toml::node& n, const std::string& key) -> Status {
              if (!n.is_number()) return bad(file, n, key, "must be a number");
@@ -106,22 +109,18 @@ Result<SystemConfig> load(const std::filesystem::path& file) {
              c.container_memory = *bytes;
              return ok();
          }},
-        {"container.runtime",
-         [&](const toml::node& n, const std::string& key) -> Status {
-             CTR_TRY_STATUS(string_into(c.container_runtime)(n, key));
-             if (!pluginhost::valid_plugin_name(c.container_runtime))
-                 return bad(file, n, key, "\"" + c.container_runtime + "\" is not a plugin name");
-             return ok();
-         }},
+        {"container.runtime", plugin_into(file, c.container_runtime)},
+        {"image.plugin", plugin_into(file, c.image_plugin)},
+        {"network.plugin", plugin_into(file, c.network_plugin)},
         {"network.subnet_pool",
          [&](const toml::node& n, const std::string& key) -> Status {
-             CTR_TRY_STATUS(string_into(c.network_subnet_pool)(n, key));
+             CTR_TRY_STATUS(string_into(file, c.network_subnet_pool)(n, key));
              if (auto st = check_cidr(c.network_subnet_pool, key); !st) return bad(file, n, key, st.error().message);
              return ok();
          }},
-        {"network.prefix_length", int_into(c.network_prefix_length, 8, 30)},
-        {"network.default", string_into(c.network_default)},
-        {"registry.domain", string_into(c.registry_domain)},
+        {"network.prefix_length", int_into(file, c.network_prefix_length, 8, 30)},
+        {"network.default", string_into(file, c.network_default)},
+        {"registry.domain", string_into(file, c.registry_domain)},
         {"registry.insecure",
          [&](const toml::node& n, const std::string& key) -> Status {
              if (!n.is_array()) return bad(file, n, key, "must be an array of strings");
@@ -132,40 +131,57 @@ Result<SystemConfig> load(const std::filesystem::path& file) {
              }
              return ok();
          }},
-        {"registry.max_concurrent_downloads", int_into(c.registry_max_concurrent_downloads, 1, 32)},
-        {"kernel.auto_update",
-         [&](const toml::node& n, const std::string& key) -> Status {
-             if (!n.is_boolean()) return bad(file, n, key, "must be true or false");
-             c.kernel_auto_update = n.as_boolean()->get();
-             return ok();
-         }},
-        {"kernel.update_from", string_into(c.kernel_update_from)},
+        {"registry.max_concurrent_downloads", int_into(file, c.registry_max_concurrent_downloads, 1, 32)},
         {"log.level",
          [&](const toml::node& n, const std::string& key) -> Status {
-             CTR_TRY_STATUS(string_into(c.log_level)(n, key));
+             CTR_TRY_STATUS(string_into(file, c.log_level)(n, key));
              for (const char* l : {"trace", "debug", "info", "warn", "error"})
                  if (c.log_level == l) return ok();
              return bad(file, n, key, "must be trace, debug, info, warn or error, not \"" + c.log_level + "\"");
          }},
     };
+}
 
+// [plugins.NAME] tables: each plugin checks its own settings when it loads.
+Status read_plugin_settings(const std::filesystem::path& file, const toml::table& t, SystemConfig& c) {
+    for (const auto& [name, settings] : t) {
+        std::string key = "plugins." + std::string(name.str());
+        if (!pluginhost::valid_plugin_name(std::string(name.str()))) return bad(file, settings, key, "not a plugin name");
+        if (!settings.is_table()) return bad(file, settings, key, "must be a table of settings");
+        c.plugin_settings[std::string(name.str())] = pluginhost::toml_to_json(settings);
+    }
+    return ok();
+}
+
+}  // namespace
+
+Result<SystemConfig> load(const std::filesystem::path& file) {
+    SystemConfig c;
+    std::error_code ec;
+    if (!std::filesystem::exists(file, ec)) return c;
+    toml::table root;
+    try {  // toml++ reports syntax errors by exception; turned into a value here
+        root = toml::parse_file(file.string());
+    } catch (const toml::parse_error& e) {
+        return make_error(CTR_E_INVALID_ARGUMENT, file.string() + ":" + std::to_string(e.source().begin.line) + ":" +
+                                                      std::to_string(e.source().begin.column) + ": " +
+                                                      std::string(e.description()));
+    }
+    auto readers = schema(file, c);
     for (const auto& [section, node] : root) {
         std::string s(section.str());
         const toml::table* t = node.as_table();
-        if (!t) return bad(file, node, s, "unknown key (the file holds only tables: container, network, registry, log, kernel, plugins)");
-        if (s == "plugins") {  // [plugins.NAME]: the plugin checks its own settings
-            for (const auto& [name, settings] : *t) {
-                std::string key = "plugins." + std::string(name.str());
-                if (!pluginhost::valid_plugin_name(std::string(name.str()))) return bad(file, settings, key, "not a plugin name");
-                if (!settings.is_table()) return bad(file, settings, key, "must be a table of settings");
-                c.plugin_settings[std::string(name.str())] = pluginhost::toml_to_json(settings);
-            }
+        if (!t) return bad(file, node, s, "unknown key (the file holds only tables: container, image, network, registry, log, plugins)");
+        if (s == "plugins") {
+            CTR_TRY_STATUS(read_plugin_settings(file, *t, c));
             continue;
         }
+        if (s == "kernel")  // before phase two's plugin settings
+            return bad(file, node, s, "moved: a plugin's own settings live in its [plugins.NAME] table (docs/plugins.md, \"Settings\")");
         for (const auto& [key, value] : *t) {
             std::string full = s + "." + std::string(key.str());
-            auto it = schema.find(full);
-            if (it == schema.end()) return bad(file, value, full, "unknown key");
+            auto it = readers.find(full);
+            if (it == readers.end()) return bad(file, value, full, "unknown key");
             CTR_TRY_STATUS(it->second(value, full));
         }
     }

@@ -15,7 +15,12 @@ namespace ctr::config {
 struct SystemConfig {
     double container_cpus = 0;          // 0: no limit
     int64_t container_memory = 0;       // bytes; 0: no limit
-    std::string container_runtime = "runtime-linux";
+    // Plugins by kind: "" is the only loaded plugin of the kind, or (for
+    // runtimes, of which several are usual) the one whose manifest says
+    // `default = true`; several and none chosen is an error naming them.
+    std::string container_runtime;
+    std::string image_plugin;
+    std::string network_plugin;
     std::string network_subnet_pool = "10.213.0.0/16";
     int network_prefix_length = 24;
     std::string network_default = "default";
@@ -23,8 +28,6 @@ struct SystemConfig {
     std::vector<std::string> registry_insecure;
     int registry_max_concurrent_downloads = 3;
     std::string log_level = "info";
-    bool kernel_auto_update = false;     // check for a newer guest kernel at daemon start
-    std::string kernel_update_from;      // a directory of kernel packages; "": apt
     // [plugins.NAME] tables: settings over plugin NAME's manifest, key by key.
     nlohmann::json plugin_settings = nlohmann::json::object();
 

@@ -87,4 +87,9 @@ private:
 
 }  // namespace
 
-CTR_SDK_PLUGIN(ImageOci, "image-oci", "0.1.0")
+// The name a build gives it (tests build this code a second time as another
+// plugin, to show that the host picks image plugins by configuration).
+#ifndef IMAGE_OCI_PLUGIN_NAME
+#define IMAGE_OCI_PLUGIN_NAME "image-oci"
+#endif
+CTR_SDK_PLUGIN(ImageOci, IMAGE_OCI_PLUGIN_NAME, "0.1.0")

@@ -29,4 +29,9 @@ private:
 
 }  // namespace
 
-CTR_SDK_PLUGIN(NetworkVmnet, "network-vmnet", "0.1.0")
+// The name a build gives it (tests build this code a second time as another
+// plugin, to show that the host picks network plugins by configuration).
+#ifndef NETWORK_VMNET_PLUGIN_NAME
+#define NETWORK_VMNET_PLUGIN_NAME "network-vmnet"
+#endif
+CTR_SDK_PLUGIN(NetworkVmnet, NETWORK_VMNET_PLUGIN_NAME, "0.1.0")

@@ -1,5 +1,8 @@
-// container-vm-kernel: manages the guest kernels of runtime-microvm. The
-// CLI's `container system kernel ...` runs it with the plugin's state dir.
+// container-vm-kernel: manages the guest kernels of runtime-microvm. It is
+// the plugin's [[commands]] entry "kernel": the CLI's `container system
+// kernel ...` runs it, and the daemon runs `update` at start when the
+// setting kernel_auto_update is true. The host gives the plugin's state dir
+// and settings in CONTAINER_PLUGIN_STATE_DIR and CONTAINER_PLUGIN_CONFIG.
 //
 //   set --recommended | --package FILE.deb | --binary FILE | --tar FILE --digest sha256:HEX
 //   ls [--format json] [-q]
@@ -18,6 +21,7 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <sstream>
 #include <unistd.h>
@@ -82,6 +86,18 @@ ctr::Result<fs::path> download(const std::string& package, const fs::path& dir) 
     return ctr::make_error(CTR_E_INTERNAL, "apt-get download " + package + " left no package");
 }
 
+// The plugin's settings as the host hands them to its commands; {} when none.
+nlohmann::json plugin_settings() {
+    const char* env = std::getenv("CONTAINER_PLUGIN_CONFIG");
+    auto j = nlohmann::json::parse(env ? env : "{}", nullptr, false);
+    return j.is_object() ? j : nlohmann::json::object();
+}
+
+std::string setting(const nlohmann::json& settings, const char* key, const std::string& fallback) {
+    auto it = settings.find(key);
+    return it != settings.end() && it->is_string() && !it->get<std::string>().empty() ? it->get<std::string>() : fallback;
+}
+
 struct TempDir {
     fs::path path;
     TempDir() {
@@ -111,7 +127,9 @@ void print_kernel(const nlohmann::json& k, const char* what) {
 
 int main(int argc, char** argv) {
     CLI::App app{"container-vm-kernel: guest kernels of runtime-microvm", "container system kernel"};
-    std::string state_dir, accel = "auto", format = "table";
+    auto settings = plugin_settings();
+    const char* env_state = std::getenv("CONTAINER_PLUGIN_STATE_DIR");
+    std::string state_dir = env_state ? env_state : "", accel = setting(settings, "accel", "auto"), format = "table";
     // Given by the host, not by the user: kept out of the help users see.
     app.add_option("--state-dir", state_dir, "the plugin's state directory")->group("");
     app.add_option("--accel", accel, "auto, kvm or tcg, for the boot test");
@@ -132,8 +150,8 @@ int main(int argc, char** argv) {
     ls->add_flag("-q,--quiet", quiet, "print names only");
 
     auto* update = app.add_subcommand("update", "install a newer cloud kernel, keeping the current one as previous");
-    std::string from;
-    update->add_option("--from", from, "take the newest linux-image .deb in this directory instead of apt");
+    std::string from = setting(settings, "kernel_update_from", "");
+    update->add_option("--from", from, "take the newest linux-image .deb in this directory instead of apt (default: the setting kernel_update_from)");
 
     auto* rollback = app.add_subcommand("rollback", "go back to the previous kernel");
 
@@ -148,11 +166,13 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "container: %s\nRun '%s --help' for usage.\n", e.what(), where.c_str());
         return 125;
     }
-    if (state_dir.empty()) return fail("--state-dir is required (the CLI gives it: run this as `container system kernel`)");
+    if (state_dir.empty()) return fail("no state directory (the CLI gives it: run this as `container system kernel`)");
     // The plugin's state dir, private as the host makes it for a plugin: the
     // CLI and the daemon's auto update both run us before any shim may have.
     if (auto st = ctr::sys::make_dirs(state_dir, 0700); !st) return fail(st.error().message);
-    KernelStore store(fs::path(state_dir) / "kernels");
+    // Where the plugin looks for kernels (its setting kernels_dir), so that
+    // what this tool installs is what the VMs boot.
+    KernelStore store(setting(settings, "kernels_dir", (fs::path(state_dir) / "kernels").string()));
     auto test = boot_test_for(store, accel);
 
     if (*ls) {

@@ -24,11 +24,4 @@ std::filesystem::path helper_path(const std::string& name);
 // plugins' state directories, the probe and its cache.
 RegistryOptions default_registry_options(const Paths& paths);
 
-// The folder of the plugin NAME that discovery finds first; empty when none.
-std::filesystem::path find_plugin_dir(const Paths& paths, const std::string& name);
-
-// runtime-microvm's kernel tool with the plugin's state dir, then `args`;
-// empty when runtime-microvm is not installed.
-std::vector<std::string> kernel_tool_argv(const Paths& paths, const std::vector<std::string>& args);
-
 }  // namespace ctr::pluginhost

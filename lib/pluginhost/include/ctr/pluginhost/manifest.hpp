@@ -6,7 +6,15 @@
 //   library = "libruntime-linux.so"  # relative to this file
 //   version = "0.1.0"
 //   description = "..."           # optional
+//   default = true                # optional: the default of its kind when the
+//                                 # system config names none and several are loaded
 //   [settings]                    # optional, plugin-specific, handed to the plugin as JSON
+//   [[commands]]                  # optional: commands it adds as `container system NAME`
+//   name = "kernel"               #   a plugin name's characters
+//   program = "container-vm-kernel"  # beside the manifest
+//   summary = "..."               #   one line, for `container system --help`
+//   start_args = ["update"]       #   optional: run so in the background at each daemon
+//   start_when = "auto_update"    #   start, when this boolean setting is true
 //
 // Parsing is strict: an unknown key or a wrong type is an error that names the
 // file, the line and the key, so that a typo is never silently ignored.
@@ -21,8 +29,23 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace ctr::pluginhost {
+
+// A command a plugin adds to the CLI. The host runs `program ARGS...` with
+// the environment below and knows nothing else about it.
+struct PluginCommand {
+    std::string name;
+    std::filesystem::path program;  // absolute
+    std::string summary;
+    std::vector<std::string> start_args;
+    std::string start_when;         // a boolean setting; "" with start_args: never
+};
+
+// What a plugin's command finds in its environment.
+inline constexpr const char* kCommandStateDirEnv = "CONTAINER_PLUGIN_STATE_DIR";  // the plugin's state dir
+inline constexpr const char* kCommandConfigEnv = "CONTAINER_PLUGIN_CONFIG";       // its settings, as JSON
 
 struct Manifest {
     std::filesystem::path file;     // the config.toml
@@ -33,7 +56,9 @@ struct Manifest {
     std::filesystem::path library;  // absolute
     std::string version;
     std::string description;
+    bool is_default = false;
     std::string settings_json = "{}";
+    std::vector<PluginCommand> commands;
 };
 
 const char* kind_name(int32_t kind);

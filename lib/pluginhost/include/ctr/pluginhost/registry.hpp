@@ -25,6 +25,7 @@ struct PluginEntry {
     std::string description;
     PluginState state = PluginState::failed;
     std::string reason;   // empty when loaded
+    bool is_default = false;  // its manifest's `default = true`
     std::unique_ptr<LoadedPlugin> plugin;
 
     nlohmann::json to_json() const;  // name, kind, version, abi, path, state, reason
@@ -51,6 +52,13 @@ public:
     // A loaded plugin of that name and kind, or an error that lists the
     // loaded plugins of the kind (for --runtime NAME).
     Result<LoadedPlugin*> get(const std::string& name, ctr_kind kind) const;
+
+    // The name of the plugin of `kind` to use: `configured` when set (it must
+    // be usable); else the only usable plugin of the kind; else the one of
+    // them whose manifest says `default = true`. None, or several and none
+    // chosen, is an error that names the candidates and `config_key`, the
+    // system config's key that chooses.
+    Result<std::string> choose(ctr_kind kind, const std::string& configured, const std::string& config_key) const;
 
 private:
     std::vector<PluginEntry> entries_;
