@@ -30,7 +30,7 @@ int main(int argc, char** argv) {
             c.name = "bench-" + std::to_string(i);
             c.image = "localhost/bench:1";
             c.runtime = "runtime-linux";
-            c.state = "created";
+            c.state = ctr::store::ContainerState::created;
             c.config = {{"args", {"true"}}};
             c.created_at = ctr::store::now_unix();
             CTR_TRY_STATUS((*store)->insert_container(c));

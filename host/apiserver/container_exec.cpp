@@ -141,13 +141,13 @@ Result<sys::UniqueFd> Containers::connect_attach(const std::string& key) {
     auto c = CTR_TRY(get(key));
     if (!c.config.value("tty", false) && !c.config.value("interactive", false))
         return make_error(CTR_E_FAILED_PRECONDITION, "container " + c.name + " was made without -i or -t: there is nothing to attach to (use logs -f)");
-    if (c.state != "running") return make_error(CTR_E_FAILED_PRECONDITION, "container " + c.name + " is " + c.state + ", not running");
+    CTR_TRY_STATUS(store::check_action(c.name, c.state, store::ContainerAction::attach));
     return connect_socket(attach_socket_of(c.id).string(), "container " + c.name);
 }
 
 
 Result<json> Containers::exec_process(const store::ContainerRecord& c, const json& body) {
-    if (c.state != "running") return make_error(CTR_E_FAILED_PRECONDITION, "container " + c.name + " is not running");
+    CTR_TRY_STATUS(store::check_action(c.name, c.state, store::ContainerAction::exec));
     if (!body.is_object() || !body.contains("cmd") || !body["cmd"].is_array() || body["cmd"].empty())
         return make_error(CTR_E_INVALID_ARGUMENT, "exec needs a non-empty \"cmd\" array");
     for (const auto& [k, v] : body.items())

@@ -64,7 +64,7 @@ Status Containers::restore_host_state(store::ContainerRecord& c) {
 }
 
 Result<std::shared_ptr<void>> Containers::hold_rootfs(const store::ContainerRecord& c) {
-    if (c.state == "running") return std::shared_ptr<void>();
+    if (c.state == store::ContainerState::running) return std::shared_ptr<void>();
     {
         std::lock_guard<std::mutex> lock(mu_);
         ++rootfs_holds_[c.id];
@@ -74,7 +74,7 @@ Result<std::shared_ptr<void>> Containers::hold_rootfs(const store::ContainerReco
         {
             std::lock_guard<std::mutex> store_lock(d_.store_mu);
             auto now = d_.store->container(id);
-            running = now && *now && (*now)->state == "running";  // started meanwhile: the mount is its own now
+            running = now && *now && (*now)->state == store::ContainerState::running;  // started meanwhile: the mount is its own now
         }
         std::lock_guard<std::mutex> lock(mu_);
         if (--rootfs_holds_[id] > 0) return;
@@ -100,7 +100,7 @@ void Containers::release_all_idle() {
     // plugin (its bridges and rules) for containers that hold nothing, on
     // every daemon start.
     for (const auto& c : all)
-        if ((c.state == "stopped" || c.state == "created") &&
+        if ((c.state == store::ContainerState::stopped || c.state == store::ContainerState::created) &&
             (is_mount_point(dir_of(c.id) / "rootfs") || fs::exists(networks_.netns_of(c.id))))
             (void)release_host_state(c);
 }

@@ -91,7 +91,7 @@ void add_container_routes(Router& r, Daemon& d, Containers& cs) {
     r.add("GET", "/v1/containers", [&cs](const Request& req) -> Result<Reply> {
         json arr = json::array();
         for (const auto& c : CTR_TRY(cs.list()))
-            if (req.flag("all") || c.state == "running") arr.push_back(with_health(cs, c));
+            if (req.flag("all") || c.state == store::ContainerState::running) arr.push_back(with_health(cs, c));
         return json_reply(arr);
     });
     r.add("GET", "/v1/containers/{id}", [&cs](const Request& req) -> Result<Reply> {
@@ -131,7 +131,7 @@ void add_container_routes(Router& r, Daemon& d, Containers& cs) {
     });
     r.add("POST", "/v1/containers/{id}/exec", [&cs](const Request& req) -> Result<Reply> {
         auto c = CTR_TRY(cs.get(req.param("id")));  // errors before the stream starts are plain errors
-        if (c.state != "running") return make_error(CTR_E_FAILED_PRECONDITION, "container " + c.name + " is not running");
+        if (c.state != store::ContainerState::running) return make_error(CTR_E_FAILED_PRECONDITION, "container " + c.name + " is not running");
         // -i or -t: the client attaches to the exec next (/v1/exec/ID/attach).
         if (req.body.is_object() && req.body.value("detach", false)) return json_reply(cs.exec_detached(c.id, req.body), 201);
         if (req.body.is_object() && (req.body.value("tty", false) || req.body.value("interactive", false)))
@@ -223,7 +223,7 @@ void add_container_routes(Router& r, Daemon& d, Containers& cs) {
                 if (!chunk.empty() && !emit(chunk, at)) return;
                 if (!follow || d.stopping) return;
                 auto now = cs.get(id);
-                if (!now || now->state != "running") {
+                if (!now || now->state != store::ContainerState::running) {
                     // One last read: what was written before the exit.
                     std::ifstream last(file, std::ios::binary);
                     last.seekg(offset);
@@ -245,7 +245,7 @@ void add_container_routes(Router& r, Daemon& d, Containers& cs) {
         json removed = json::array();
         int64_t reclaimed = 0;
         for (const auto& c : CTR_TRY(cs.list())) {
-            if (c.state == "running") continue;
+            if (c.state == store::ContainerState::running) continue;
             int64_t size = c.config.contains("writable_dir") ? services::disk_usage(c.config.value("writable_dir", "")) : 0;
             CTR_TRY_STATUS(cs.remove(c.id, false));
             removed.push_back(c.id);

@@ -34,7 +34,7 @@ std::optional<int64_t> read_number(const fs::path& file) {
 
 Result<json> Containers::stats(const std::string& key) {
     auto c = CTR_TRY(get(key));
-    if (c.state != "running" || !alive(c.pid)) return make_error(CTR_E_FAILED_PRECONDITION, "container " + c.name + " is not running");
+    if (c.state != store::ContainerState::running || !alive(c.pid)) return make_error(CTR_E_FAILED_PRECONDITION, "container " + c.name + " is not running");
     std::string pid = std::to_string(*c.pid);
     json out = {{"id", c.id}, {"name", c.name}};
     // Each controller's path comes from /proc/PID/cgroup: runtimes place them differently.
@@ -118,7 +118,7 @@ std::optional<json> Containers::runtime_stats(const store::ContainerRecord& c) {
 
 Result<json> Containers::top(const std::string& key) {
     auto c = CTR_TRY(get(key));
-    if (c.state != "running" || !alive(c.pid)) return make_error(CTR_E_FAILED_PRECONDITION, "container " + c.name + " is not running");
+    if (c.state != store::ContainerState::running || !alive(c.pid)) return make_error(CTR_E_FAILED_PRECONDITION, "container " + c.name + " is not running");
     // Every process in the container's PID namespace, seen from the host.
     // A container without a PID namespace of its own (a VM runtime's, whose
     // processes live in the guest) shows the processes of its cgroup: never

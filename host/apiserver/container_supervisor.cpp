@@ -35,12 +35,12 @@ Result<std::vector<std::string>> Containers::reconcile() {
     }
     std::vector<std::string> done;
     for (auto& c : all) {
-        if (c.state == "creating") {
+        if (c.state == store::ContainerState::creating) {
             CTR_TRY_STATUS(destroy(c, true));
             done.push_back("rolled back the creation of container " + c.name);
-        } else if (c.state == "running") {
+        } else if (c.state == store::ContainerState::running) {
             CTR_TRY_STATUS(refresh(c));
-            if (c.state != "running") done.push_back("container " + c.name + " exited while no daemon ran");
+            if (c.state != store::ContainerState::running) done.push_back("container " + c.name + " exited while no daemon ran");
         }
     }
     return done;
@@ -117,7 +117,7 @@ void Containers::watch() {
             continue;
         }
         for (const auto& c : *all)
-            if (c.state == "stopped") maybe_restart(c);
+            if (c.state == store::ContainerState::stopped) maybe_restart(c);
         if (after_each_) after_each_(*all);
     }
 }

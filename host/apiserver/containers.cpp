@@ -104,7 +104,7 @@ Result<store::ContainerRecord> Containers::find(const std::string& key) {
 }
 
 Status Containers::refresh(store::ContainerRecord& c) {
-    if (c.state != "running") return ok();
+    if (c.state != store::ContainerState::running) return ok();
     auto exit = read_exit(dir_of(c.id));
     const bool unknown = !exit;
     if (!exit) {
@@ -123,11 +123,11 @@ Status Containers::refresh(store::ContainerRecord& c) {
     // first records it (a commit, and with --rm the removal), the others take
     // the record as it stands.
     std::lock_guard<std::mutex> recording(exits_mu_);
-    if (auto now = find(c.id); !now || now->state != "running") {
+    if (auto now = find(c.id); !now || now->state != store::ContainerState::running) {
         if (now) {
             c = *now;
         } else {  // recorded and removed (--rm) meanwhile
-            c.state = "stopped";
+            c.state = store::ContainerState::stopped;
             c.exit_code = (*exit).value("exit_code", 255);
             c.pid.reset();
         }
@@ -137,7 +137,7 @@ Status Containers::refresh(store::ContainerRecord& c) {
         spdlog::warn("container {}: its shim is gone without an exit record", c.name);
         finish_abandoned(c);
     }
-    c.state = "stopped";
+    c.state = store::ContainerState::stopped;
     c.exit_code = (*exit).value("exit_code", 255);
     c.finished_at = (*exit).value("finished_at", store::now_unix());
     c.pid.reset();
@@ -176,7 +176,7 @@ Result<std::vector<store::ContainerRecord>> Containers::list() {
     std::vector<store::ContainerRecord> out;
     for (auto& c : all) {
         CTR_TRY_STATUS(refresh(c));
-        if (c.config.value("rm", false) && c.state == "stopped") continue;  // just removed
+        if (c.config.value("rm", false) && c.state == store::ContainerState::stopped) continue;  // just removed
         out.push_back(c);
     }
     return out;
@@ -202,7 +202,7 @@ Result<store::ContainerRecord> Containers::create(const json& body) {
     c.name = req.name.empty() ? "c-" + c.id.substr(0, 12) : req.name;
     c.image = (*image)["reference"];
     c.runtime = req.runtime;
-    c.state = "creating";
+    c.state = store::ContainerState::creating;
     c.config = req.to_json();
     c.config["image_digest"] = (*image)["digest"];
     if (req.stop_signal.empty()) {  // the image's StopSignal, when it has one
@@ -263,7 +263,7 @@ Result<store::ContainerRecord> Containers::create(const json& body) {
     c.config["network_attachments"] = wired->attachments;
     if (prepared->contains("writable_dir")) c.config["writable_dir"] = (*prepared)["writable_dir"];
     if (auto st = sys::write_file_atomic(dir / "config.json", spec->dump(2)); !st) return undo(st.error());
-    c.state = "created";
+    c.state = store::ContainerState::created;
     {
         std::lock_guard<std::mutex> lock(d_.store_mu);
         if (auto st = d_.store->update_container(c); !st) return undo(st.error());
@@ -303,9 +303,7 @@ void Containers::finish_abandoned(const store::ContainerRecord& c) {
 
 Result<store::ContainerRecord> Containers::start(const std::string& key, bool wait_attach) {
     auto c = CTR_TRY(get(key));
-    if (c.state == "running") return make_error(CTR_E_FAILED_PRECONDITION, "container " + c.name + " is already running");
-    if (c.state != "created" && c.state != "stopped")
-        return make_error(CTR_E_FAILED_PRECONDITION, "container " + c.name + " is " + c.state);
+    CTR_TRY_STATUS(store::check_action(c.name, c.state, store::ContainerAction::start));
     attach_warmer_.kick();  // done, or nearly, by the time the runtime moves the process
     fs::path dir = dir_of(c.id);
     // The last run's shim may still be deleting the runtime's container
@@ -365,7 +363,7 @@ Result<store::ContainerRecord> Containers::start(const std::string& key, bool wa
         if (code == CTR_E_NOT_FOUND) e.detail_code = kDetailExecNotFound;
         if (code == CTR_E_PERMISSION_DENIED) e.detail_code = kDetailExecDenied;
         // A process that could not run still ran and ended, as Docker reports it.
-        c.state = "stopped";
+        c.state = store::ContainerState::stopped;
         c.exit_code = code == CTR_E_NOT_FOUND ? 127 : code == CTR_E_PERMISSION_DENIED ? 126 : 125;
         c.finished_at = store::now_unix();
         {
@@ -375,7 +373,7 @@ Result<store::ContainerRecord> Containers::start(const std::string& key, bool wa
         (void)release_host_state(c);
         return e;
     }
-    c.state = "running";
+    c.state = store::ContainerState::running;
     c.pid = j.value("pid", int64_t{0});
     if (j.contains("warnings") && j["warnings"].is_array())
         for (const auto& w : j["warnings"])
@@ -402,7 +400,7 @@ Status Containers::rename(const std::string& key, const std::string& name) {
 
 Status Containers::kill(const std::string& key, int signal) {
     auto c = CTR_TRY(get(key));
-    if (c.state != "running") return make_error(CTR_E_FAILED_PRECONDITION, "container " + c.name + " is not running");
+    CTR_TRY_STATUS(store::check_action(c.name, c.state, store::ContainerAction::kill));
     if (signal == SIGKILL || signal == SIGTERM) (void)sys::write_file_atomic(dir_of(c.id) / "user_stopped", "", 0600);
     if (!alive(c.pid) || ::kill(static_cast<pid_t>(*c.pid), signal) != 0)
         return make_error(CTR_E_FAILED_PRECONDITION, "container " + c.name + " is not running");
@@ -440,7 +438,7 @@ Result<json> Containers::wait(const std::string& key, const std::atomic<bool>& c
     }
     auto c = *first;
     std::string id = c.id;
-    while (c.state == "running" || c.state == "creating") {
+    while (c.state == store::ContainerState::running || c.state == store::ContainerState::creating) {
         if (cancelled || d_.stopping) return make_error(CTR_E_CANCELLED, "wait cancelled");
         wait_for_shim(id, 1000, true);
         auto again = get(id);
@@ -477,16 +475,16 @@ Result<store::ContainerRecord> Containers::stop(const std::string& key, int time
     auto c = CTR_TRY(get(key));
     // A container the user stopped stays stopped, whatever its --restart says.
     (void)sys::write_file_atomic(dir_of(c.id) / "user_stopped", "", 0600);
-    if (c.state != "running") return c;  // idempotent
+    if (c.state != store::ContainerState::running) return c;  // idempotent
     if (alive(c.pid)) ::kill(static_cast<pid_t>(*c.pid), signal);
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
-    while (std::chrono::steady_clock::now() < deadline && c.state == "running") {
+    while (std::chrono::steady_clock::now() < deadline && c.state == store::ContainerState::running) {
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
         c = CTR_TRY(get(c.id));
     }
-    if (c.state == "running") {
+    if (c.state == store::ContainerState::running) {
         if (alive(c.pid)) ::kill(static_cast<pid_t>(*c.pid), SIGKILL);
-        for (int i = 0; i < 200 && c.state == "running"; ++i) {
+        for (int i = 0; i < 200 && c.state == store::ContainerState::running; ++i) {
             std::this_thread::sleep_for(std::chrono::milliseconds(50));
             c = CTR_TRY(get(c.id));
         }
@@ -557,10 +555,8 @@ Status Containers::destroy(const store::ContainerRecord& c, bool volumes) {
 
 Status Containers::remove(const std::string& key, bool force, bool volumes) {
     auto c = CTR_TRY(get(key));
-    if (c.state == "running") {
-        if (!force) return make_error(CTR_E_FAILED_PRECONDITION, "container " + c.name + " is running: stop it first or use --force");
-        c = CTR_TRY(stop(c.id, 0, SIGKILL));
-    }
+    CTR_TRY_STATUS(store::check_action(c.name, c.state, store::ContainerAction::remove, force));
+    if (c.state == store::ContainerState::running) c = CTR_TRY(stop(c.id, 0, SIGKILL));
     CTR_TRY_STATUS(destroy(c, volumes));
     spdlog::info("removed container {}", c.name);
     return ok();

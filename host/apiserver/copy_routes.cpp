@@ -57,7 +57,7 @@ json binds_of(Containers& cs, const store::ContainerRecord& c) {
 // The helper's first arguments: where the container's root is.
 std::vector<std::string> helper_for(Containers& cs, const store::ContainerRecord& c) {
     std::vector<std::string> args = {pluginhost::helper_path("container-cp").string()};
-    if (c.state == "running" && c.pid) args.insert(args.end(), {"--pid", std::to_string(*c.pid)});
+    if (c.state == store::ContainerState::running && c.pid) args.insert(args.end(), {"--pid", std::to_string(*c.pid)});
     else args.insert(args.end(), {"--rootfs", (cs.dir_of(c.id) / "rootfs").string(), "--binds", binds_of(cs, c).dump()});
     return args;
 }

@@ -36,7 +36,7 @@ json Health::of(const store::ContainerRecord& c, const fs::path& dir) {
         auto j = json::parse(*text, nullptr, false);
         if (j.is_object()) return j;
     }
-    if (c.state == "running") return {{"status", "starting"}, {"failing_streak", 0}, {"log", json::array()}};
+    if (c.state == store::ContainerState::running) return {{"status", "starting"}, {"failing_streak", 0}, {"log", json::array()}};
     return nullptr;
 }
 
@@ -67,7 +67,7 @@ void Health::tick(const std::vector<store::ContainerRecord>& containers) {
     std::set<std::string> alive;
     for (const auto& c : containers) {
         const json hc = c.config.value("healthcheck", json());
-        if (c.state != "running" || !hc.is_object() || !c.started_at) continue;
+        if (c.state != store::ContainerState::running || !hc.is_object() || !c.started_at) continue;
         alive.insert(c.id);
         Track& t = tracks_[c.id];
         double now = monotonic_s();

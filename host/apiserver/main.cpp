@@ -130,7 +130,7 @@ std::function<Status()> stop_all(apiserver::Containers& containers, apiserver::N
         if (!all) return all.error();
         std::vector<std::future<Result<store::ContainerRecord>>> stops;
         for (const auto& c : *all)
-            if (c.state == "running")
+            if (c.state == store::ContainerState::running)
                 stops.push_back(std::async(std::launch::async, [&containers, c] {
                     auto [timeout, signal] = containers.stop_defaults(c);
                     return containers.stop(c.id, timeout, signal);

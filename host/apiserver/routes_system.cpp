@@ -47,10 +47,10 @@ Result<json> disk_usage(Daemon& d) {
     int64_t running = 0, container_size = 0, container_reclaimable = 0;
     for (const auto& c : containers) {
         used_images.insert(c.image);
-        running += c.state == "running";
+        running += c.state == store::ContainerState::running;
         int64_t size = c.config.contains("writable_dir") ? services::disk_usage(c.config.value("writable_dir", "")) : 0;
         container_size += size;
-        if (c.state != "running") container_reclaimable += size;
+        if (c.state != store::ContainerState::running) container_reclaimable += size;
     }
 
     std::map<std::string, int64_t> layer_size;     // digest -> bytes

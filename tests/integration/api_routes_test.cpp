@@ -26,7 +26,7 @@ void seed_containers(DaemonRoot& r) {
         c.name = name;
         c.image = "busybox";
         c.runtime = "runtime-linux";
-        c.state = state;
+        c.state = *ctr::store::parse_container_state(state);
         c.created_at = ctr::store::now_unix();
         REQUIRE((*store)->insert_container(c));
     }
@@ -88,7 +88,7 @@ TEST_CASE("containers found at start: a running one with no shim is stopped, a h
         c.id = "eeee5555ffff6666";
         c.name = "half";
         c.image = c.runtime = "x";
-        c.state = "creating";
+        c.state = ctr::store::ContainerState::creating;
         REQUIRE((*store)->insert_container(c));
     }
     r.start();

@@ -77,7 +77,7 @@ TEST_CASE("containers are found by id, name, or a unique id prefix") {
         c.name = name;
         c.image = "i";
         c.runtime = "r";
-        c.state = "created";
+        c.state = ctr::store::ContainerState::created;
         c.exit_code = 3;
         REQUIRE((*s)->insert_container(c));
     }
@@ -85,6 +85,7 @@ TEST_CASE("containers are found by id, name, or a unique id prefix") {
     CHECK((*s)->container("two")->value().id == "abd456");
     CHECK((*s)->container("abc")->value().id == "abc123");
     CHECK((*s)->container("abc")->value().exit_code == 3);
+    CHECK((*s)->container("abc")->value().state == ctr::store::ContainerState::created);
     CHECK((*s)->container("abc")->value().pid == std::nullopt);
     auto ambiguous = (*s)->container("ab");
     REQUIRE_FALSE(ambiguous);
@@ -93,7 +94,7 @@ TEST_CASE("containers are found by id, name, or a unique id prefix") {
     ContainerRecord clash;
     clash.id = "other";
     clash.name = "one";
-    clash.image = clash.runtime = clash.state = "x";
+    clash.image = clash.runtime = "x";
     auto st = (*s)->insert_container(clash);
     REQUIRE_FALSE(st);
     CHECK(st.error().message == "the container name \"one\" is already in use");

@@ -1,6 +1,8 @@
 // The objects the daemon owns, as the state database holds them.
 #pragma once
 
+#include "store/container_state.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
@@ -32,7 +34,7 @@ struct ContainerRecord {
     std::string name;
     std::string image;
     std::string runtime;
-    std::string state;
+    ContainerState state = ContainerState::creating;
     nlohmann::json config = nlohmann::json::object();
     nlohmann::json labels = nlohmann::json::object();
     int64_t created_at = 0;

@@ -42,7 +42,9 @@ ContainerRecord read_container(const Stmt& s) {
     c.name = s.text(1);
     c.image = s.text(2);
     c.runtime = s.text(3);
-    c.state = s.text(4);
+    // A name this version does not know (a newer one's) reads as stopped:
+    // the container can still be inspected, started or removed.
+    c.state = parse_container_state(s.text(4)).value_or(ContainerState::stopped);
     c.config = parse_or_empty(s.text(5));
     c.labels = parse_or_empty(s.text(6));
     c.created_at = s.integer(7);
@@ -64,7 +66,7 @@ json ContainerRecord::to_json() const {
             {"name", name},
             {"image", image},
             {"runtime", runtime},
-            {"state", state},
+            {"state", to_string(state)},
             {"config", config},
             {"labels", labels},
             {"created_at", created_at},
@@ -148,7 +150,7 @@ Result<std::vector<std::string>> Store::container_volumes(const std::string& con
 Status Store::insert_container(const ContainerRecord& c, sys::Durability durability) {
     auto s = CTR_TRY(db_->prepare("INSERT INTO containers (" + std::string(kContainerCols) +
                                   ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"));
-    s.bind(1, c.id).bind(2, c.name).bind(3, c.image).bind(4, c.runtime).bind(5, c.state).bind(6, c.config.dump());
+    s.bind(1, c.id).bind(2, c.name).bind(3, c.image).bind(4, c.runtime).bind(5, std::string(to_string(c.state))).bind(6, c.config.dump());
     s.bind(7, c.labels.dump()).bind(8, c.created_at).bind(9, c.started_at).bind(10, c.finished_at);
     s.bind(11, c.exit_code).bind(12, c.pid);
     auto st = run_with(s, durability);
@@ -179,7 +181,7 @@ Status Store::run_with(Stmt& s, sys::Durability durability) {
 Status Store::update_container(const ContainerRecord& c, sys::Durability durability) {
     auto s = CTR_TRY(db_->prepare(
         "UPDATE containers SET state = ?, started_at = ?, finished_at = ?, exit_code = ?, pid = ?, config = ? WHERE id = ?"));
-    s.bind(1, c.state).bind(2, c.started_at).bind(3, c.finished_at).bind(4, c.exit_code).bind(5, c.pid).bind(6, c.config.dump()).bind(7, c.id);
+    s.bind(1, std::string(to_string(c.state))).bind(2, c.started_at).bind(3, c.finished_at).bind(4, c.exit_code).bind(5, c.pid).bind(6, c.config.dump()).bind(7, c.id);
     return run_with(s, durability);
 }
 
