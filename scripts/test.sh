@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: configures and builds when needed, runs every
-# test through `meson test`, and ends with the totals as "N passed, N failed"
+# test through `meson test`, and ends with the totals as "N passed, N failed, N skipped"
 # (doctest cases counted one by one; any other test counts as one).
 #
 #   scripts/test.sh            # uses ./build
@@ -13,13 +13,13 @@ setup_args=()
 # CI treats warnings as errors; so may anyone who sets WERROR=1.
 if [ "${CI:-}" = "true" ] || [ "${WERROR:-}" = "1" ]; then setup_args+=(-Dwerror=true); fi
 if [ ! -f "$build/build.ninja" ]; then
-  meson setup "$build" "${setup_args[@]}" || { echo "0 passed, 1 failed"; exit 1; }
+  meson setup "$build" "${setup_args[@]}" || { echo "0 passed, 1 failed, 0 skipped"; exit 1; }
 elif [ ${#setup_args[@]} -gt 0 ]; then
   meson configure "$build" "${setup_args[@]}" >/dev/null
 fi
 if ! meson compile -C "$build"; then
   echo "build failed"
-  echo "0 passed, 1 failed"
+  echo "0 passed, 1 failed, 0 skipped"
   exit 1
 fi
 
@@ -42,8 +42,9 @@ awk '
     for (i = 1; i <= n; i++) {
       if (parts[i] ~ /passed/) { gsub(/[^0-9]/, "", parts[i]); passed += parts[i] }
       if (parts[i] ~ /failed/) { gsub(/[^0-9]/, "", parts[i]); failed += parts[i] }
+      if (parts[i] ~ /skipped/) { gsub(/[^0-9]/, "", parts[i]); skipped += parts[i] }
     }
   }
-  END { flush(); printf "%d passed, %d failed\n", passed, failed }
+  END { flush(); printf "%d passed, %d failed, %d skipped\n", passed, failed, skipped }
 ' "$build/meson-logs/testlog.txt"
 exit $rc

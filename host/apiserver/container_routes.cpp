@@ -84,7 +84,7 @@ int signal_of(const Request& req, int fallback) {
 
 }  // namespace
 
-void add_container_routes(Router& r, Daemon& d, Containers& cs) {
+static void add_lifecycle_routes(Router& r, Containers& cs) {
     r.add("POST", "/v1/containers", [&cs](const Request& req) -> Result<Reply> {
         return json_reply(CTR_TRY(cs.create(req.body)).to_json(), 201);
     });
@@ -100,6 +100,9 @@ void add_container_routes(Router& r, Daemon& d, Containers& cs) {
     r.add("POST", "/v1/containers/{id}/start", [&cs](const Request& req) -> Result<Reply> {
         return json_reply(CTR_TRY(cs.start(req.param("id"), req.flag("attach"))).to_json());
     });
+}
+
+static void add_exec_routes(Router& r, Containers& cs) {
     r.add("POST", "/v1/exec/{exec}/attach", [&cs](const Request& req) -> Result<Reply> {
         auto shim = std::make_shared<sys::UniqueFd>(CTR_TRY(cs.connect_exec(req.param("exec"))));
         Reply reply;
@@ -115,6 +118,9 @@ void add_container_routes(Router& r, Daemon& d, Containers& cs) {
         reply.upgrade = [shim](int client, std::string leftover) { relay(client, shim->get(), leftover); };
         return reply;
     });
+}
+
+static void add_signal_routes(Router& r, Containers& cs) {
     r.add("POST", "/v1/containers/{id}/stop", [&cs](const Request& req) -> Result<Reply> {
         auto c = CTR_TRY(cs.get(req.param("id")));
         auto [t, sig] = Containers::stop_defaults(c);
@@ -145,22 +151,9 @@ void add_container_routes(Router& r, Daemon& d, Containers& cs) {
         };
         return reply;
     });
-    r.add("POST", "/v1/containers/{id}/rename", [&cs](const Request& req) -> Result<Reply> {
-        auto it = req.query.find("name");
-        if (it == req.query.end()) return make_error(CTR_E_INVALID_ARGUMENT, "rename needs ?name=NEW");
-        CTR_TRY_STATUS(cs.rename(req.param("id"), it->second));
-        return json_reply(json{{"name", it->second}});
-    });
-    r.add("GET", "/v1/containers/{id}/top", [&cs](const Request& req) -> Result<Reply> {
-        return json_reply(cs.top(req.param("id")));
-    });
-    r.add("GET", "/v1/containers/{id}/stats", [&cs](const Request& req) -> Result<Reply> {
-        return json_reply(cs.stats(req.param("id")));
-    });
-    r.add("POST", "/v1/containers/{id}/wait", [&cs](const Request& req) -> Result<Reply> {
-        std::atomic<bool> cancelled{false};
-        return json_reply(cs.wait(req.param("id"), cancelled));
-    });
+}
+
+static void add_log_routes(Router& r, Daemon& d, Containers& cs) {
     r.add("GET", "/v1/containers/{id}/logs", [&cs, &d](const Request& req) -> Result<Reply> {
         auto c = CTR_TRY(cs.get(req.param("id")));
         std::string stream = req.query.count("stream") ? req.query.at("stream") : "stdout";
@@ -236,6 +229,29 @@ void add_container_routes(Router& r, Daemon& d, Containers& cs) {
         };
         return reply;
     });
+}
+
+static void add_inspect_routes(Router& r, Daemon& d, Containers& cs) {
+    r.add("POST", "/v1/containers/{id}/rename", [&cs](const Request& req) -> Result<Reply> {
+        auto it = req.query.find("name");
+        if (it == req.query.end()) return make_error(CTR_E_INVALID_ARGUMENT, "rename needs ?name=NEW");
+        CTR_TRY_STATUS(cs.rename(req.param("id"), it->second));
+        return json_reply(json{{"name", it->second}});
+    });
+    r.add("GET", "/v1/containers/{id}/top", [&cs](const Request& req) -> Result<Reply> {
+        return json_reply(cs.top(req.param("id")));
+    });
+    r.add("GET", "/v1/containers/{id}/stats", [&cs](const Request& req) -> Result<Reply> {
+        return json_reply(cs.stats(req.param("id")));
+    });
+    r.add("POST", "/v1/containers/{id}/wait", [&cs](const Request& req) -> Result<Reply> {
+        std::atomic<bool> cancelled{false};
+        return json_reply(cs.wait(req.param("id"), cancelled));
+    });
+    add_log_routes(r, d, cs);
+}
+
+static void add_removal_routes(Router& r, Containers& cs) {
     r.add("DELETE", "/v1/containers/{id}", [&cs](const Request& req) -> Result<Reply> {
         auto c = CTR_TRY(cs.get(req.param("id")));
         CTR_TRY_STATUS(cs.remove(c.id, req.flag("force"), req.flag("volumes")));
@@ -253,6 +269,14 @@ void add_container_routes(Router& r, Daemon& d, Containers& cs) {
         }
         return json_reply(json{{"removed", removed}, {"reclaimed", reclaimed}});
     });
+}
+
+void add_container_routes(Router& r, Daemon& d, Containers& cs) {
+    add_lifecycle_routes(r, cs);
+    add_exec_routes(r, cs);
+    add_signal_routes(r, cs);
+    add_inspect_routes(r, d, cs);
+    add_removal_routes(r, cs);
 }
 
 }  // namespace ctr::apiserver

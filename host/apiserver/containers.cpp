@@ -182,6 +182,56 @@ Result<std::vector<store::ContainerRecord>> Containers::list() {
     return out;
 }
 
+namespace {
+
+// tini, static, from the host (Debian's tini package), for --init.
+Result<std::string> host_tini() {
+    for (const char* c : {"/usr/bin/tini-static", "/usr/bin/docker-init", "/usr/libexec/docker/docker-init"})
+        if (::access(c, X_OK) == 0) return std::string(c);
+    return make_error(CTR_E_UNAVAILABLE, "--init needs a static tini on the host (apt-get install tini): /usr/bin/tini-static not found");
+}
+
+// The record of a container about to be made from `req` and the image the
+// image plugin resolved: "creating", with a fresh id.
+store::ContainerRecord new_record(const services::RunRequest& req, const json& image) {
+    store::ContainerRecord c;
+    c.id = random_id();
+    c.name = req.name.empty() ? "c-" + c.id.substr(0, 12) : req.name;
+    c.image = image["reference"];
+    c.runtime = req.runtime;
+    c.state = store::ContainerState::creating;
+    c.config = req.to_json();
+    c.config["image_digest"] = image["digest"];
+    if (req.stop_signal.empty()) {  // the image's StopSignal, when it has one
+        const auto& ic = image["config"];
+        if (ic.contains("config") && ic["config"].is_object() && ic["config"].contains("StopSignal") &&
+            ic["config"]["StopSignal"].is_string())
+            c.config["stop_signal"] = ic["config"]["StopSignal"];
+    }
+    c.labels = req.labels;
+    c.created_at = store::now_unix();
+    return c;
+}
+
+// Why the shim says the container did not start, with the exit status the
+// container gets for it: a process that could not run still ran and
+// ended, as Docker reports it (127 not found, 126 not executable).
+Error start_failure(const json& answer, const fs::path& dir, store::ContainerRecord& c) {
+    const bool object = answer.is_object();
+    std::string msg = object ? answer.value("message", "the shim failed")
+                             : "the shim ended without a word (see " + (dir / "shim.log").string() + ")";
+    int32_t code = object ? answer.value("code", int32_t{CTR_E_INTERNAL}) : CTR_E_INTERNAL;
+    Error e{code, msg, 0};
+    if (code == CTR_E_NOT_FOUND) e.detail_code = kDetailExecNotFound;
+    if (code == CTR_E_PERMISSION_DENIED) e.detail_code = kDetailExecDenied;
+    c.state = store::ContainerState::stopped;
+    c.exit_code = code == CTR_E_NOT_FOUND ? 127 : code == CTR_E_PERMISSION_DENIED ? 126 : 125;
+    c.finished_at = store::now_unix();
+    return e;
+}
+
+}  // namespace
+
 Result<store::ContainerRecord> Containers::create(const json& body) {
     attach_warmer_.kick();  // a start usually follows at once
     standby_.kick();
@@ -197,22 +247,7 @@ Result<store::ContainerRecord> Containers::create(const json& body) {
         return image.error();
     }
 
-    store::ContainerRecord c;
-    c.id = random_id();
-    c.name = req.name.empty() ? "c-" + c.id.substr(0, 12) : req.name;
-    c.image = (*image)["reference"];
-    c.runtime = req.runtime;
-    c.state = store::ContainerState::creating;
-    c.config = req.to_json();
-    c.config["image_digest"] = (*image)["digest"];
-    if (req.stop_signal.empty()) {  // the image's StopSignal, when it has one
-        const auto& ic = (*image)["config"];
-        if (ic.contains("config") && ic["config"].is_object() && ic["config"].contains("StopSignal") &&
-            ic["config"]["StopSignal"].is_string())
-            c.config["stop_signal"] = ic["config"]["StopSignal"];
-    }
-    c.labels = req.labels;
-    c.created_at = store::now_unix();
+    store::ContainerRecord c = new_record(req, *image);
     {
         std::lock_guard<std::mutex> lock(d_.store_mu);
         // The intent, committed: a crash from here on is rolled back at the
@@ -240,17 +275,9 @@ Result<store::ContainerRecord> Containers::create(const json& body) {
         if (std::none_of(mounts->begin(), mounts->end(), [&](const services::ResolvedMount& x) { return x.destination == m.destination; }))
             mounts->push_back(m);
     if (req.init) {
-        // tini, static, from the host (Debian's tini package), read-only.
-        static const char* const candidates[] = {"/usr/bin/tini-static", "/usr/bin/docker-init", "/usr/libexec/docker/docker-init"};
-        std::string found;
-        for (const char* c2 : candidates)
-            if (::access(c2, X_OK) == 0) {
-                found = c2;
-                break;
-            }
-        if (found.empty())
-            return undo(make_error(CTR_E_UNAVAILABLE, "--init needs a static tini on the host (apt-get install tini): /usr/bin/tini-static not found"));
-        mounts->push_back({found, kInitPath, true});
+        auto tini = host_tini();
+        if (!tini) return undo(tini.error());
+        mounts->push_back({*tini, kInitPath, true});
     }
     auto spec = services::make_spec(req, (*image)["config"], dir / "rootfs", c.id, cgroup_parent(d_.paths), *mounts, wired->spec);
     if (!spec) return undo(spec.error());
@@ -334,16 +361,15 @@ Result<store::ContainerRecord> Containers::start(const std::string& key, bool wa
         pid = taken->pid;
         sync_read = std::move(taken->sync);
     } else {
-        int sync[2];
-        if (::pipe2(sync, O_CLOEXEC) != 0) return sys::errno_error("pipe", dir, errno);
-        sync_read.reset(sync[0]);
+        auto sync = CTR_TRY(sys::make_pipe());
+        sync_read = std::move(sync.read);
         sys::SpawnOptions so;
         so.stdout_path = (dir / "shim.log").string();
         so.stderr_path.clear();             // with stdout
-        so.pass_fds = {{sync[1], 3}};
+        so.pass_fds = {{sync.write.get(), 3}};
         so.new_session = true;              // the shim and its container outlive the daemon
         auto spawned = sys::spawn(args, so);
-        ::close(sync[1]);
+        sync.write.reset();
         if (!spawned) return spawned.error().wrap("start the shim");
         pid = *spawned;
     }
@@ -357,15 +383,7 @@ Result<store::ContainerRecord> Containers::start(const std::string& key, bool wa
     auto j = read_sync_answer(sync_read.get(), 60000);
     sync_read.reset();
     if (!j.is_object() || !j.value("ok", false)) {
-        std::string msg = j.is_object() ? j.value("message", "the shim failed") : "the shim ended without a word (see " + (dir / "shim.log").string() + ")";
-        int32_t code = j.is_object() ? j.value("code", int32_t{CTR_E_INTERNAL}) : CTR_E_INTERNAL;
-        Error e{code, msg, 0};
-        if (code == CTR_E_NOT_FOUND) e.detail_code = kDetailExecNotFound;
-        if (code == CTR_E_PERMISSION_DENIED) e.detail_code = kDetailExecDenied;
-        // A process that could not run still ran and ended, as Docker reports it.
-        c.state = store::ContainerState::stopped;
-        c.exit_code = code == CTR_E_NOT_FOUND ? 127 : code == CTR_E_PERMISSION_DENIED ? 126 : 125;
-        c.finished_at = store::now_unix();
+        Error e = start_failure(j, dir, c);
         {
             std::lock_guard<std::mutex> lock(d_.store_mu);
             (void)d_.store->update_container(c);

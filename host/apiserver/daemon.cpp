@@ -30,4 +30,12 @@ Result<std::string> Daemon::runtime_named(const std::string& name) const {
     return make_error(CTR_E_NOT_FOUND, "unknown runtime \"" + name + "\" (available: " + (available.empty() ? "none" : available) + ")");
 }
 
+nlohmann::json Daemon::properties() const {
+    auto p = config.properties();
+    if (auto r = runtime_named(""); r) p["container.runtime"] = *r;
+    if (auto n = plugins->choose(CTR_KIND_IMAGE, config.image_plugin, ""); n) p["image.plugin"] = *n;
+    if (auto n = plugins->choose(CTR_KIND_NETWORK, config.network_plugin, ""); n) p["network.plugin"] = *n;
+    return p;
+}
+
 }  // namespace ctr::apiserver

@@ -43,6 +43,9 @@ struct Daemon {
     // microvm`), or the configured default runtime when "": a loaded
     // runtime's name, or an error listing the available ones.
     Result<std::string> runtime_named(const std::string& name) const;
+    // The configuration's properties, with the plugin choices it leaves to
+    // the plugins ("") filled in with the plugins chosen.
+    nlohmann::json properties() const;
 };
 
 // The default runtime, or "" when there is none to choose (a standby shim

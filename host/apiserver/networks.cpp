@@ -95,6 +95,27 @@ std::vector<std::string> host_resolv_nameservers() {
     return out;
 }
 
+// What a container got from the plugin's attach on one network, as the
+// container's record keeps it; "request" is what to ask again to get the
+// same (its address, MAC and host ports as chosen).
+json attachment_of(const json& reply, json request, const std::string& network) {
+    request.erase("netns");
+    request.erase("container_id");
+    std::string cidr = reply["ips"][0].value("address", "");
+    std::string ip = cidr.substr(0, cidr.find('/'));
+    std::string gw = reply["ips"][0].value("gateway", "");
+    std::string mac;
+    for (const auto& itf : reply["interfaces"])
+        if (itf.contains("sandbox")) mac = itf.value("mac", "");
+    request["ip"] = ip;
+    request["mac"] = mac;
+    // Host ports as chosen (a free one for "-p 80"): kept as they are.
+    if (reply.contains("ports") && !reply["ports"].empty()) request["ports"] = reply["ports"];
+    return {{"network", network}, {"ip", ip}, {"prefix", std::stoi(cidr.substr(cidr.find('/') + 1))},
+            {"gateway", gw}, {"mac", mac}, {"ifname", request.value("ifname", "")},
+            {"ports", request.value("ports", json::array())}, {"request", request}};
+}
+
 }  // namespace
 
 Result<Networks::Wiring> Networks::wire(const store::ContainerRecord& c, const services::RunRequest& req, const fs::path& dir) {
@@ -140,24 +161,10 @@ Result<Networks::Wiring> Networks::wire(const store::ContainerRecord& c, const s
             }
             auto r = pluginhost::invoke(p->network()->attach, p->instance(), attach, "attach");
             if (!r) return r.error().wrap("network \"" + names[i] + "\"");
-            attach.erase("netns");
-            attach.erase("container_id");
-            std::string cidr = (*r)["ips"][0].value("address", "");
-            std::string ip = cidr.substr(0, cidr.find('/'));
-            std::string gw = (*r)["ips"][0].value("gateway", "");
-            std::string mac;
-            for (const auto& itf : (*r)["interfaces"])
-                if (itf.contains("sandbox")) mac = itf.value("mac", "");
-            attach["ip"] = ip;
-            attach["mac"] = mac;
-            // Host ports as chosen (a free one for "-p 80"): kept as they are.
-            if (r->contains("ports") && !(*r)["ports"].empty()) attach["ports"] = (*r)["ports"];
-            w.attachments.push_back({{"network", names[i]}, {"ip", ip}, {"prefix", std::stoi(cidr.substr(cidr.find('/') + 1))},
-                                     {"gateway", gw}, {"mac", mac}, {"ifname", "eth" + std::to_string(i)},
-                                     {"ports", attach.value("ports", json::array())}, {"request", attach}});
+            w.attachments.push_back(attachment_of(*r, attach, names[i]));
             if (i == 0) {
-                my_ip = ip;
-                gateway = gw;
+                my_ip = w.attachments[0]["ip"];
+                gateway = w.attachments[0]["gateway"];
             }
         }
         // The first network's DNS server answers names on that network and

@@ -44,7 +44,7 @@ Result<Reply> progress_reply(Daemon& d, ctr_progress_op op, const char* name, pl
 
 }  // namespace
 
-void add_image_routes(Router& r, Daemon& d) {
+static void add_archive_routes(Router& r, Daemon& d) {
     r.add("POST", "/v1/images/tag", [&d](const Request& req) -> Result<Reply> {
         auto* p = CTR_TRY(d.image_plugin());
         ctr_op op = p->image()->tag;
@@ -91,6 +91,9 @@ void add_image_routes(Router& r, Daemon& d) {
             return make_error(CTR_E_INVALID_ARGUMENT, "load needs a body {\"input\": \"/absolute/path.tar\"}");
         return json_reply(pluginhost::invoke(op, p->instance(), {{"input", req.body["input"]}}, "load"));
     });
+}
+
+static void add_listing_routes(Router& r, Daemon& d) {
     r.add("GET", "/v1/images", [&d](const Request&) -> Result<Reply> {
         auto* p = CTR_TRY(d.image_plugin());
         return json_reply(pluginhost::invoke(p->image()->list, p->instance(), json::object(), "list"));
@@ -142,6 +145,9 @@ void add_image_routes(Router& r, Daemon& d) {
     });
 
     // Pull streams JSON lines: progress events, then {"result": ...} or {"error": ...}.
+}
+
+static void add_transfer_routes(Router& r, Daemon& d) {
     r.add("POST", "/v1/images/pull", [&d](const Request& req) -> Result<Reply> {
         auto* p = CTR_TRY(d.image_plugin());
         if (!req.body.is_object() || !req.body.contains("reference"))
@@ -158,6 +164,12 @@ void add_image_routes(Router& r, Daemon& d) {
             return make_error(CTR_E_INVALID_ARGUMENT, "push needs a body {\"reference\": ...}");
         return progress_reply(d, p->image()->push, "push", p, {{"reference", req.body["reference"]}});
     });
+}
+
+void add_image_routes(Router& r, Daemon& d) {
+    add_archive_routes(r, d);
+    add_listing_routes(r, d);
+    add_transfer_routes(r, d);
 }
 
 namespace {

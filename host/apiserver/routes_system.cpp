@@ -147,7 +147,7 @@ void add_system_routes(Router& r, Daemon& d) {
 
     r.add("GET", "/v1/system/df", [&d](const Request&) { return json_reply(disk_usage(d)); });
 
-    r.add("GET", "/v1/system/properties", [&d](const Request&) { return json_reply(d.config.properties()); });
+    r.add("GET", "/v1/system/properties", [&d](const Request&) { return json_reply(d.properties()); });
 
     r.add("GET", "/v1/plugins", [&d](const Request&) {
         json arr = json::array();

@@ -136,15 +136,10 @@ Result<std::vector<json>> containers_of(const api::Client& client, const std::st
 
 }  // namespace
 
-void add_compose_commands(CLI::App& app, Globals& g) {
-    auto* compose = app.add_subcommand("compose", "run multi-container applications from Compose files");
-    compose->require_subcommand(1);
-    static ComposeFlags cf;
-    compose->add_option("-f,--file", cf.files, "compose file (repeatable; later ones merge over earlier ones)")->allow_extra_args(false);
-    compose->add_option("-p,--project-name", cf.project, "project name (default: the files' name, or their directory's)");
-    compose->add_option("--project-directory", cf.project_dir, "where default files and relative -f are found (default: .)");
-    compose->add_option("--env-file", cf.env_files, "variables for ${...} (default: .env beside the first file)")->allow_extra_args(false);
+// The flags every compose command shares (-f, -p, ...): one parse per process.
+ComposeFlags cf;
 
+static void add_compose_up(CLI::App* compose, Globals& g) {
     auto* up = compose->add_subcommand("up", "create and start the services' containers, networks and volumes");
     static UpOptions uo;
     static bool up_detach = false;
@@ -182,7 +177,9 @@ void add_compose_commands(CLI::App& app, Globals& g) {
         stopper.join();
         return 0;
     });
+}
 
+static void add_compose_down(CLI::App* compose, Globals& g) {
     auto* down = compose->add_subcommand("down", "stop and remove the project's containers and networks");
     static bool down_volumes = false;
     down->add_flag("-v,--volumes", down_volumes, "also remove the project's named volumes and anonymous ones");
@@ -194,7 +191,9 @@ void add_compose_commands(CLI::App& app, Globals& g) {
         auto st = compose_down(*client, *name, down_volumes);
         return st ? 0 : fail(st.error());
     });
+}
 
+static void add_compose_ps(CLI::App* compose, Globals& g) {
     auto* ps = compose->add_subcommand("ps", "list the project's containers");
     static ListFlags pf;
     static bool ps_all = true;
@@ -226,7 +225,9 @@ void add_compose_commands(CLI::App& app, Globals& g) {
         }
         return 0;
     });
+}
 
+static void add_compose_logs(CLI::App* compose, Globals& g) {
     auto* logs = compose->add_subcommand("logs", "show the services' output");
     static bool logs_follow = false;
     static std::string logs_tail = "all";
@@ -244,7 +245,9 @@ void add_compose_commands(CLI::App& app, Globals& g) {
         print_logs(*client, *cs, logs_follow, logs_tail);
         return 0;
     });
+}
 
+static void add_compose_config(CLI::App* compose, Globals& g) {
     auto* config = compose->add_subcommand("config", "check the files and print the project as it will run");
     static std::string config_format = "yaml";
     static bool config_services = false;
@@ -264,7 +267,9 @@ void add_compose_commands(CLI::App& app, Globals& g) {
         }
         return 0;
     });
+}
 
+static void add_compose_pull(CLI::App* compose, Globals& g) {
     auto* pull = compose->add_subcommand("pull", "pull the services' images");
     static std::vector<std::string> pull_services;
     static std::string pull_progress = "auto";
@@ -312,7 +317,9 @@ void add_compose_commands(CLI::App& app, Globals& g) {
             return 0;
         });
     }
+}
 
+static void add_compose_exec(CLI::App* compose, Globals& g) {
     auto* exec = compose->add_subcommand("exec", "run a command in a service's running container");
     static std::string exec_service;
     static std::vector<std::string> exec_cmd;
@@ -340,6 +347,23 @@ void add_compose_commands(CLI::App& app, Globals& g) {
         o.interactive = o.tty;
         return exec_in(*client, cs->front()["id"], o);
     });
+}
+
+void add_compose_commands(CLI::App& app, Globals& g) {
+    auto* compose = app.add_subcommand("compose", "run multi-container applications from Compose files");
+    compose->require_subcommand(1);
+    compose->add_option("-f,--file", cf.files, "compose file (repeatable; later ones merge over earlier ones)")->allow_extra_args(false);
+    compose->add_option("-p,--project-name", cf.project, "project name (default: the files' name, or their directory's)");
+    compose->add_option("--project-directory", cf.project_dir, "where default files and relative -f are found (default: .)");
+    compose->add_option("--env-file", cf.env_files, "variables for ${...} (default: .env beside the first file)")->allow_extra_args(false);
+
+    add_compose_up(compose, g);
+    add_compose_down(compose, g);
+    add_compose_ps(compose, g);
+    add_compose_logs(compose, g);
+    add_compose_config(compose, g);
+    add_compose_pull(compose, g);
+    add_compose_exec(compose, g);
 }
 
 }  // namespace ctr::cli

@@ -95,10 +95,7 @@ Result<nlohmann::json> pull_image(const api::Client& client, const std::string& 
     return with_progress(client, "/v1/images/pull", body, progress_mode, "pull");
 }
 
-void add_image_commands(CLI::App& app, Globals& g) {
-    auto* image = app.add_subcommand("image", "manage images")->alias("i");
-    image->require_subcommand(1);
-
+static void add_image_pull(CLI::App* image, Globals& g) {
     auto* pull = image->add_subcommand("pull", "pull an image from a registry");
     static std::string ref, platform, progress = "auto";
     static int max_downloads = 0;
@@ -114,7 +111,9 @@ void add_image_commands(CLI::App& app, Globals& g) {
         std::printf("%s\n%s\n", (*r)["reference"].get<std::string>().c_str(), (*r)["digest"].get<std::string>().c_str());
         return 0;
     });
+}
 
+static void add_image_ls(CLI::App* image, Globals& g) {
     auto* ls = image->add_subcommand("ls", "list images")->alias("list");
     static ListFlags lf;
     add_list_flags(ls, lf);
@@ -139,7 +138,9 @@ void add_image_commands(CLI::App& app, Globals& g) {
         }
         return 0;
     });
+}
 
+static void add_image_inspect(CLI::App* image, Globals& g) {
     auto* inspect = image->add_subcommand("inspect", "show images in detail, as json");
     static std::vector<std::string> refs;
     inspect->add_option("reference", refs, "image references")->required();
@@ -156,7 +157,9 @@ void add_image_commands(CLI::App& app, Globals& g) {
         if (!arr.empty()) print_inspect(arr);
         return rc;
     });
+}
 
+static void add_image_prune(CLI::App* image, Globals& g) {
     auto* prune = image->add_subcommand("prune", "remove images; -a: every image no container uses");
     static bool prune_all = false;
     prune->add_flag("-a,--all", prune_all, "remove every image no container was made from");
@@ -168,7 +171,9 @@ void add_image_commands(CLI::App& app, Globals& g) {
         print_prune(*r);
         return 0;
     });
+}
 
+static void add_image_rm(CLI::App* image, Globals& g) {
     auto* rm = image->add_subcommand("rm", "remove images (and the content only they used)")->alias("delete");
     static std::vector<std::string> rm_refs;
     rm->add_option("reference", rm_refs, "image references")->required();
@@ -185,7 +190,9 @@ void add_image_commands(CLI::App& app, Globals& g) {
         }
         return rc;
     });
+}
 
+static void add_image_push(CLI::App* image, Globals& g) {
     auto* push = image->add_subcommand("push", "upload an image to the registry its name points at");
     static std::string push_ref, push_progress = "auto";
     push->add_option("reference", push_ref, "an image in the store, named for its registry (see image tag)")->required();
@@ -198,7 +205,9 @@ void add_image_commands(CLI::App& app, Globals& g) {
         std::printf("%s\n%s\n", (*r)["reference"].get<std::string>().c_str(), (*r)["digest"].get<std::string>().c_str());
         return 0;
     });
+}
 
+static void add_image_import(CLI::App* image, Globals& g) {
     auto* import = image->add_subcommand("import", "make a one-layer image from a root filesystem tarball (- for stdin)");
     static std::string import_file, import_ref;
     import->add_option("file", import_file, "a tar, tar.gz or tar.zst of a root filesystem, or - for stdin")->required();
@@ -213,7 +222,9 @@ void add_image_commands(CLI::App& app, Globals& g) {
         std::printf("%s\n%s\n", (*r)["reference"].get<std::string>().c_str(), (*r)["digest"].get<std::string>().c_str());
         return 0;
     });
+}
 
+static void add_image_tag(CLI::App* image, Globals& g) {
     auto* tag = image->add_subcommand("tag", "give an image another name");
     static std::string tag_source, tag_target;
     tag->add_option("source", tag_source, "an image in the store")->required();
@@ -226,7 +237,9 @@ void add_image_commands(CLI::App& app, Globals& g) {
         std::printf("%s\n", (*r)["reference"].get<std::string>().c_str());
         return 0;
     });
+}
 
+static void add_image_save(CLI::App* image, Globals& g) {
     auto* save = image->add_subcommand("save", "write images as an OCI archive (a tar), to a file or stdout");
     static std::vector<std::string> save_refs;
     static std::string save_output;
@@ -252,7 +265,9 @@ void add_image_commands(CLI::App& app, Globals& g) {
         if (!tmp.empty() && std::rename(tmp.c_str(), save_output.c_str()) != 0) return error("-o \"" + save_output + "\": " + std::strerror(errno));
         return 0;
     });
+}
 
+static void add_image_load(CLI::App* image, Globals& g) {
     auto* load = image->add_subcommand("load", "read images from an OCI archive or a docker save archive");
     static std::string load_input;
     load->add_option("-i,--input", load_input, "the archive (default: stdin)");
@@ -267,6 +282,22 @@ void add_image_commands(CLI::App& app, Globals& g) {
         for (const auto& name : (*r)["loaded"]) std::printf("Loaded image: %s\n", name.get<std::string>().c_str());
         return 0;
     });
+}
+
+void add_image_commands(CLI::App& app, Globals& g) {
+    auto* image = app.add_subcommand("image", "manage images")->alias("i");
+    image->require_subcommand(1);
+
+    add_image_pull(image, g);
+    add_image_ls(image, g);
+    add_image_inspect(image, g);
+    add_image_prune(image, g);
+    add_image_rm(image, g);
+    add_image_push(image, g);
+    add_image_import(image, g);
+    add_image_tag(image, g);
+    add_image_save(image, g);
+    add_image_load(image, g);
 }
 
 }  // namespace ctr::cli

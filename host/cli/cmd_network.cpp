@@ -6,10 +6,7 @@
 
 namespace ctr::cli {
 
-void add_network_commands(CLI::App& app, Globals& g) {
-    auto* network = app.add_subcommand("network", "manage networks")->alias("n");
-    network->require_subcommand(1);
-
+static void add_network_create(CLI::App* network, Globals& g) {
     auto* create = network->add_subcommand("create", "create a network");
     static std::string name, subnet, gateway;
     static bool internal = false;
@@ -35,7 +32,9 @@ void add_network_commands(CLI::App& app, Globals& g) {
         std::printf("%s\n", (*r)["name"].get<std::string>().c_str());
         return 0;
     });
+}
 
+static void add_network_ls(CLI::App* network, Globals& g) {
     auto* ls = network->add_subcommand("ls", "list networks")->alias("list");
     static ListFlags lf;
     add_list_flags(ls, lf);
@@ -57,7 +56,9 @@ void add_network_commands(CLI::App& app, Globals& g) {
         }
         return 0;
     });
+}
 
+static void add_network_inspect(CLI::App* network, Globals& g) {
     auto* inspect = network->add_subcommand("inspect", "show networks as json");
     static std::vector<std::string> inspect_names;
     inspect->add_option("name", inspect_names, "networks")->required();
@@ -73,7 +74,9 @@ void add_network_commands(CLI::App& app, Globals& g) {
         print_inspect(out);
         return 0;
     });
+}
 
+static void add_network_rm(CLI::App* network, Globals& g) {
     auto* rm = network->add_subcommand("rm", "remove networks")->alias("delete");
     static std::vector<std::string> rm_names;
     rm->add_option("name", rm_names, "networks")->required();
@@ -91,7 +94,9 @@ void add_network_commands(CLI::App& app, Globals& g) {
         }
         return rc;
     });
+}
 
+static void add_network_prune(CLI::App* network, Globals& g) {
     auto* prune = network->add_subcommand("prune", "remove every network no container uses (but the default)");
     on_run(prune, g, [&g] {
         auto client = daemon_client(g);
@@ -101,6 +106,17 @@ void add_network_commands(CLI::App& app, Globals& g) {
         print_prune(*r);
         return 0;
     });
+}
+
+void add_network_commands(CLI::App& app, Globals& g) {
+    auto* network = app.add_subcommand("network", "manage networks")->alias("n");
+    network->require_subcommand(1);
+
+    add_network_create(network, g);
+    add_network_ls(network, g);
+    add_network_inspect(network, g);
+    add_network_rm(network, g);
+    add_network_prune(network, g);
 }
 
 }  // namespace ctr::cli

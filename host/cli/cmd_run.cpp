@@ -215,7 +215,7 @@ std::thread follow(const api::Client& client, const std::string& id, const char*
 
 }  // namespace
 
-void add_run_commands(CLI::App& app, Globals& g) {
+static void add_run_command(CLI::App& app, Globals& g) {
     auto* run = app.add_subcommand("run", "run a command in a new container");
     static RunFlags rf;
     add_run_flags(run, rf);
@@ -279,7 +279,9 @@ void add_run_commands(CLI::App& app, Globals& g) {
         if (!waited) return fail(waited.error());
         return (*waited)["exit_code"].get<int>();
     });
+}
 
+static void add_attach_command(CLI::App& app, Globals& g) {
     auto* att = app.add_subcommand("attach", "attach to a running container made with -i or -t; exit with its code");
     static std::string attach_id;
     static bool attach_no_stdin = false;
@@ -306,7 +308,9 @@ void add_run_commands(CLI::App& app, Globals& g) {
         if (!waited) return fail(waited.error());
         return (*waited)["exit_code"].get<int>();
     });
+}
 
+static void add_create_command(CLI::App& app, Globals& g) {
     auto* create = app.add_subcommand("create", "create a container without starting it");
     static RunFlags cf;
     add_run_flags(create, cf);
@@ -318,7 +322,9 @@ void add_run_commands(CLI::App& app, Globals& g) {
         std::printf("%s\n", (*created)["id"].get<std::string>().c_str());
         return 0;
     });
+}
 
+static void add_start_command(CLI::App& app, Globals& g) {
     auto* start = app.add_subcommand("start", "start containers");
     static std::vector<std::string> start_ids;
     static bool start_attach = false, start_interactive = false;
@@ -376,7 +382,9 @@ void add_run_commands(CLI::App& app, Globals& g) {
         }
         return rc;
     });
+}
 
+static void add_stop_command(CLI::App& app, Globals& g) {
     auto* stop = app.add_subcommand("stop", "stop containers: a signal, a grace period, then SIGKILL");
     static std::vector<std::string> stop_ids;
     static int stop_time = -1;
@@ -412,7 +420,9 @@ void add_run_commands(CLI::App& app, Globals& g) {
         }
         return rc;
     });
+}
 
+static void add_kill_command(CLI::App& app, Globals& g) {
     auto* kill = app.add_subcommand("kill", "send a signal to containers");
     static std::vector<std::string> kill_ids;
     static std::string kill_signal = "KILL";
@@ -429,7 +439,9 @@ void add_run_commands(CLI::App& app, Globals& g) {
         }
         return rc;
     });
+}
 
+static void add_logs_command(CLI::App& app, Globals& g) {
     auto* logs = app.add_subcommand("logs", "show a container's output");
     static std::string logs_id;
     static bool logs_follow = false;
@@ -463,7 +475,9 @@ void add_run_commands(CLI::App& app, Globals& g) {
         err.join();
         return 0;
     });
+}
 
+static void add_exec_command(CLI::App& app, Globals& g) {
     auto* exec = app.add_subcommand("exec", "run a command in a running container");
     static std::string exec_id, exec_workdir, exec_user;
     static std::vector<std::string> exec_env, exec_cmd;
@@ -492,7 +506,9 @@ void add_run_commands(CLI::App& app, Globals& g) {
         o.detach_keys = exec_keys;
         return exec_in(*client, exec_id, o);
     });
+}
 
+static void add_wait_command(CLI::App& app, Globals& g) {
     auto* wait = app.add_subcommand("wait", "wait for containers to exit and print their exit codes");
     static std::vector<std::string> wait_ids;
     wait->add_option("container", wait_ids, "containers")->required();
@@ -507,6 +523,18 @@ void add_run_commands(CLI::App& app, Globals& g) {
         }
         return rc;
     });
+}
+
+void add_run_commands(CLI::App& app, Globals& g) {
+    add_run_command(app, g);
+    add_attach_command(app, g);
+    add_create_command(app, g);
+    add_start_command(app, g);
+    add_stop_command(app, g);
+    add_kill_command(app, g);
+    add_logs_command(app, g);
+    add_exec_command(app, g);
+    add_wait_command(app, g);
 }
 
 }  // namespace ctr::cli

@@ -7,10 +7,7 @@
 
 namespace ctr::cli {
 
-void add_volume_commands(CLI::App& app, Globals& g) {
-    auto* volume = app.add_subcommand("volume", "manage volumes")->alias("v");
-    volume->require_subcommand(1);
-
+static void add_volume_create(CLI::App* volume, Globals& g) {
     auto* create = volume->add_subcommand("create", "create a named volume (or an anonymous one without a name)");
     static std::string name;
     static std::vector<std::string> labels, opts;
@@ -31,7 +28,9 @@ void add_volume_commands(CLI::App& app, Globals& g) {
         std::printf("%s\n", (*r)["name"].get<std::string>().c_str());
         return 0;
     });
+}
 
+static void add_volume_ls(CLI::App* volume, Globals& g) {
     auto* ls = volume->add_subcommand("ls", "list volumes")->alias("list");
     static ListFlags lf;
     add_list_flags(ls, lf);
@@ -52,7 +51,9 @@ void add_volume_commands(CLI::App& app, Globals& g) {
         }
         return 0;
     });
+}
 
+static void add_volume_rm(CLI::App* volume, Globals& g) {
     auto* rm = volume->add_subcommand("rm", "remove volumes")->alias("delete");
     static std::vector<std::string> rm_names;
     static bool rm_force = false;
@@ -69,7 +70,9 @@ void add_volume_commands(CLI::App& app, Globals& g) {
         }
         return rc;
     });
+}
 
+static void add_volume_inspect(CLI::App* volume, Globals& g) {
     auto* inspect = volume->add_subcommand("inspect", "show volumes in detail, as json");
     static std::vector<std::string> inspect_names;
     inspect->add_option("name", inspect_names, "volume names")->required();
@@ -86,7 +89,9 @@ void add_volume_commands(CLI::App& app, Globals& g) {
         if (!arr.empty()) print_inspect(arr);
         return rc;
     });
+}
 
+static void add_volume_prune(CLI::App* volume, Globals& g) {
     auto* prune = volume->add_subcommand("prune", "remove every anonymous volume no container uses; -a: named ones too");
     static bool prune_all = false;
     prune->add_flag("-a,--all", prune_all, "named volumes too");
@@ -98,6 +103,17 @@ void add_volume_commands(CLI::App& app, Globals& g) {
         print_prune(*r);
         return 0;
     });
+}
+
+void add_volume_commands(CLI::App& app, Globals& g) {
+    auto* volume = app.add_subcommand("volume", "manage volumes")->alias("v");
+    volume->require_subcommand(1);
+
+    add_volume_create(volume, g);
+    add_volume_ls(volume, g);
+    add_volume_rm(volume, g);
+    add_volume_inspect(volume, g);
+    add_volume_prune(volume, g);
 }
 
 }  // namespace ctr::cli

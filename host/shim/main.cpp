@@ -223,166 +223,206 @@ std::optional<Standby> wait_for_assignment(int argc, char** argv) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-    auto standby = wait_for_assignment(argc, argv);
-    std::vector<char*> assigned_argv;
-    if (standby) {
-        for (auto& a : standby->args) assigned_argv.push_back(a.data());
-        argc = static_cast<int>(assigned_argv.size());
-        assigned_argv.push_back(nullptr);
-        argv = assigned_argv.data();
-    }
-    CLI::App app{"container-shim: runs one container through a runtime plugin", "container-shim"};
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using ctr::sys::UniqueFd;
+using ctr::pluginhost::invoke;
+
+// The command line (after a standby's assignment, if any).
+struct Args {
     std::string runtime, id, bundle, root, state_dir, exec_id, process_file, attach_socket, exit_file;
     int sync_fd = -1;
-    bool interactive = false, tty = false, wait_attach = false, debug = false;
-    app.add_option("--runtime", runtime, "runtime plugin name")->required();
-    app.add_option("--id", id, "container id")->required();
+    bool interactive = false, tty = false, wait_attach = false, debug = false, stats = false;
+    int exit_code = -1, exit_signal = 0;
+
+    bool detached() const { return !state_dir.empty(); }
+    bool attachable() const { return detached() && !attach_socket.empty() && (interactive || tty); }
+    fs::path state(const char* name) const { return fs::path(state_dir) / name; }
+};
+
+// Parses into `a`; an exit status when the shim ends at once (help, a usage error).
+std::optional<int> parse_args(int argc, char** argv, Args& a) {
+    CLI::App app{"container-shim: runs one container through a runtime plugin", "container-shim"};
+    app.add_option("--runtime", a.runtime, "runtime plugin name")->required();
+    app.add_option("--id", a.id, "container id")->required();
     // Not checked here: the shim that finishes a container must delete the
     // runtime's state even when `rm` has already taken the bundle away.
-    app.add_option("--bundle", bundle, "OCI bundle directory")->required();
-    app.add_option("--root", root, "root of all state");
-    app.add_option("--state-dir", state_dir, "detached: where logs and the exit record go");
-    app.add_option("--sync-fd", sync_fd, "detached: fd that gets the start result");
-    app.add_option("--exec-id", exec_id, "exec mode: run the process of --process-file in the running container");
-    app.add_option("--process-file", process_file, "exec mode: an OCI process object (JSON)");
-    app.add_flag("-i,--interactive", interactive, "connect stdin");
-    app.add_flag("-t,--tty", tty, "give the container a terminal");
-    app.add_option("--attach-socket", attach_socket, "detached: where clients attach (with -i or -t)");
-    app.add_flag("--wait-attach", wait_attach, "detached: start the process once the first client attached");
-    app.add_option("--exit-file", exit_file, "exec with --attach-socket: where its exit code goes");
-    app.add_flag("--debug", debug, "log debug messages");
-    bool stats = false;
-    app.add_flag("--stats", stats, "print the runtime's stats of the running container (json) and exit");
-    int exit_code = -1, exit_signal = 0;
-    app.add_option("--exit-code", exit_code, "finish: the container exited with this code (from container-shim-reaper)");
-    app.add_option("--exit-signal", exit_signal, "finish: the signal that ended it");
+    app.add_option("--bundle", a.bundle, "OCI bundle directory")->required();
+    app.add_option("--root", a.root, "root of all state");
+    app.add_option("--state-dir", a.state_dir, "detached: where logs and the exit record go");
+    app.add_option("--sync-fd", a.sync_fd, "detached: fd that gets the start result");
+    app.add_option("--exec-id", a.exec_id, "exec mode: run the process of --process-file in the running container");
+    app.add_option("--process-file", a.process_file, "exec mode: an OCI process object (JSON)");
+    app.add_flag("-i,--interactive", a.interactive, "connect stdin");
+    app.add_flag("-t,--tty", a.tty, "give the container a terminal");
+    app.add_option("--attach-socket", a.attach_socket, "detached: where clients attach (with -i or -t)");
+    app.add_flag("--wait-attach", a.wait_attach, "detached: start the process once the first client attached");
+    app.add_option("--exit-file", a.exit_file, "exec with --attach-socket: where its exit code goes");
+    app.add_flag("--debug", a.debug, "log debug messages");
+    app.add_flag("--stats", a.stats, "print the runtime's stats of the running container (json) and exit");
+    app.add_option("--exit-code", a.exit_code, "finish: the container exited with this code (from container-shim-reaper)");
+    app.add_option("--exit-signal", a.exit_signal, "finish: the signal that ended it");
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
         int rc = app.exit(e);
         return rc == 0 ? 0 : kExitEngine;
     }
-    ctr::log::init("container-shim", debug);
-    const bool detached = !state_dir.empty();
-    // `process`: the error is about running the container's process, where
-    // not found is 127 and permission denied 126; otherwise it is ours, 125.
-    auto tell_failure = [&](const ctr::Error& e, bool process) {
-        report(sync_fd, {{"ok", false}, {"message", e.message}, {"code", process ? e.status : int32_t{CTR_E_UNAVAILABLE}}});
-        int code = !process ? kExitEngine
-                   : e.status == CTR_E_NOT_FOUND ? kExitNotFound
-                   : e.status == CTR_E_PERMISSION_DENIED ? kExitCannotInvoke
-                                                         : kExitEngine;
-        return fail(e.message, code);
-    };
+    return std::nullopt;
+}
 
-    using namespace ctr::pluginhost;
-    ctr::Paths paths(root);
-    auto options = default_registry_options(paths);
-    options.only_name = runtime;  // the shim needs its one runtime plugin and nothing else
-    const bool preloaded = standby && standby->plugin && standby->runtime == runtime && standby->root == root;
-    auto registry = preloaded ? std::move(standby->registry) : Registry::scan(options);
-    auto plugin = registry->get(runtime, CTR_KIND_RUNTIME);
-    if (!plugin) return tell_failure(plugin.error(), false);
-    const ctr_runtime_v1& rt = *(*plugin)->runtime();
-    ctr_plugin* inst = (*plugin)->instance();
+// The runtime plugin's table and instance.
+struct Runtime {
+    const ctr_runtime_v1& rt;
+    ctr_plugin* inst;
+};
 
-    if (stats) {
-        // Through the runtime's ABI: its own numbers (a VM's size, not the
-        // host's), for `container stats`.
-        auto r = invoke(rt.stats, inst, {{"id", id}}, "stats");
-        if (!r) return fail(r.error().message);
-        std::printf("%s\n", r->dump().c_str());
-        return 0;
+// Tells the daemon (on --sync-fd) and the log why the container did not
+// start. `process`: the error is about running the container's process,
+// where not found is 127 and permission denied 126; otherwise it is ours.
+int tell_failure(const Args& a, const ctr::Error& e, bool process) {
+    report(a.sync_fd, {{"ok", false}, {"message", e.message}, {"code", process ? e.status : int32_t{CTR_E_UNAVAILABLE}}});
+    return fail(e.message, process ? exit_code_of(e) : kExitEngine);
+}
+
+int record_exit(const Args& a, int code, int signal) {
+    auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    json exit = {{"exit_code", code}, {"signal", signal}, {"finished_at", now}};
+    if (auto st = ctr::sys::write_file_atomic(a.state("exit.json"), exit.dump(), 0644, ctr::sys::Durability::process_crash); !st)
+        return fail(st.error().message);
+    return 0;
+}
+
+// Finish: the reaper saw the container end and recorded it (the daemon
+// waits for nothing more). Delete it; record the exit if it could not.
+int finish(const Runtime& r, const Args& a) {
+    (void)invoke(r.rt.delete_container, r.inst, {{"id", a.id}, {"force", true}}, "delete");
+    std::error_code ec;
+    if (fs::exists(a.state("exit.json"), ec)) return 0;
+    if (!fs::exists(a.state_dir, ec)) return 0;  // removed meanwhile: nobody to tell
+    return record_exit(a, a.exit_code, a.exit_signal);
+}
+
+// Exec mode: another process in a running container, its stdio ours, its
+// exit code ours too.
+int exec_mode(const Runtime& r, const Args& a) {
+    auto text = ctr::sys::read_file(a.process_file);
+    if (!text) return fail(text.error().message);
+    auto process = json::parse(*text, nullptr, false);
+    if (!process.is_object()) return fail("--process-file is not a json object");
+    if (!a.attach_socket.empty())
+        return exec_attached(r.rt, r.inst, a.id, a.exec_id, process, a.attach_socket, a.tty, a.interactive, a.sync_fd, a.exit_file);
+    json req = {{"id", a.id}, {"exec_id", a.exec_id}, {"process", process}, {"stdout", "/dev/stdout"}, {"stderr", "/dev/stderr"}};
+    if (a.interactive) req["stdin"] = "/dev/stdin";
+    if (auto e = invoke(r.rt.exec, r.inst, req, "exec"); !e) {
+        // Our stderr is the exec's, which the user reads: in the CLI's voice.
+        std::fprintf(stderr, "container: %s\n", e.error().message.c_str());
+        return exit_code_of(e.error());
     }
+    auto waited = invoke(r.rt.wait, r.inst, {{"id", a.id}, {"exec_id", a.exec_id}}, "wait");
+    if (!waited) return fail(waited.error().message);
+    return waited->value("exit_code", kExitEngine);
+}
 
-    if (exit_code >= 0 && detached) {
-        // Finish: the reaper saw the container end and recorded it (the daemon
-        // waits for nothing more). Delete it; record the exit if it could not.
-        (void)invoke(rt.delete_container, inst, {{"id", id}, {"force", true}}, "delete");
-        std::error_code ec;
-        if (std::filesystem::exists(std::filesystem::path(state_dir) / "exit.json", ec)) return 0;
-        if (!std::filesystem::exists(state_dir, ec)) return 0;  // removed meanwhile: nobody to tell
-        auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-        nlohmann::json exit = {{"exit_code", exit_code}, {"signal", exit_signal}, {"finished_at", now}};
-        if (auto st = ctr::sys::write_file_atomic(std::filesystem::path(state_dir) / "exit.json", exit.dump(), 0644, ctr::sys::Durability::process_crash); !st) return fail(st.error().message);
-        return 0;
-    }
+// What the shim holds for the container's stdio while it is created.
+struct Stdio {
+    UniqueFd listener, console_listener, stdin_read, stdin_write;
+    std::string console_path;
+};
 
-    if (!exec_id.empty()) {
-        // Exec mode: another process in a running container, its stdio ours,
-        // its exit code ours too.
-        auto text = ctr::sys::read_file(process_file);
-        if (!text) return fail(text.error().message);
-        auto process = nlohmann::json::parse(*text, nullptr, false);
-        if (!process.is_object()) return fail("--process-file is not a json object");
-        if (!attach_socket.empty()) return exec_attached(rt, inst, id, exec_id, process, attach_socket, tty, interactive, sync_fd, exit_file);
-        nlohmann::json req = {{"id", id}, {"exec_id", exec_id}, {"process", process}, {"stdout", "/dev/stdout"}, {"stderr", "/dev/stderr"}};
-        if (interactive) req["stdin"] = "/dev/stdin";
-        if (auto r = invoke(rt.exec, inst, req, "exec"); !r) {
-            int code = r.error().status == CTR_E_NOT_FOUND ? kExitNotFound
-                       : r.error().status == CTR_E_PERMISSION_DENIED ? kExitCannotInvoke : kExitEngine;
-            // Our stderr is the exec's, which the user reads: in the CLI's voice.
-            std::fprintf(stderr, "container: %s\n", r.error().message.c_str());
-            return code;
-        }
-        auto waited = invoke(rt.wait, inst, {{"id", id}, {"exec_id", exec_id}}, "wait");
-        if (!waited) return fail(waited.error().message);
-        return waited->value("exit_code", kExitEngine);
-    }
-
-    nlohmann::json create = {{"id", id}, {"bundle", std::filesystem::absolute(bundle).lexically_normal().string()}};
-    const bool attachable = detached && !attach_socket.empty() && (interactive || tty);
-    ctr::sys::UniqueFd listener, console_listener, stdin_read, stdin_write;
-    std::string console_path = attach_socket + ".tty";
-    if (attachable) {
-        auto l = ctr::shim::listen_unix(attach_socket);
-        if (!l) return tell_failure(l.error(), false);
-        listener = std::move(*l);
-    }
-    if (detached) {
-        create["stdout"] = (std::filesystem::path(state_dir) / "stdout.log").string();
-        create["stderr"] = (std::filesystem::path(state_dir) / "stderr.log").string();
-        if (attachable && tty) {
-            // The runtime hands the terminal's master to this socket.
-            auto l = ctr::shim::listen_unix(console_path);
-            if (!l) return tell_failure(l.error(), false);
-            console_listener = std::move(*l);
-            create["terminal"] = true;
-            create["console_socket"] = console_path;
-        } else if (attachable) {
-            int p[2];
-            if (::pipe2(p, O_CLOEXEC) != 0) return fail(std::string("pipe: ") + std::strerror(errno));
-            stdin_read.reset(p[0]);
-            stdin_write.reset(p[1]);
-            create["stdin"] = "/proc/self/fd/" + std::to_string(p[0]);
-        }
-    } else {
+// The create request's stdio: the logs (detached) or ours, with the attach
+// socket, the console socket (-t) or the stdin pipe (-i) that it needs.
+ctr::Result<json> create_request(const Args& a, Stdio& io) {
+    json create = {{"id", a.id}, {"bundle", fs::absolute(a.bundle).lexically_normal().string()}};
+    if (!a.detached()) {
         create["stdout"] = "/dev/stdout";
         create["stderr"] = "/dev/stderr";
-        if (interactive) create["stdin"] = "/dev/stdin";
+        if (a.interactive) create["stdin"] = "/dev/stdin";
+        return create;
     }
-    auto created = invoke(rt.create, inst, create, "create");
-    if (!created) return tell_failure(created.error(), true);
-    stdin_read.reset();  // the container has its own copy
+    create["stdout"] = a.state("stdout.log").string();
+    create["stderr"] = a.state("stderr.log").string();
+    if (!a.attachable()) return create;
+    io.listener = CTR_TRY(ctr::shim::listen_unix(a.attach_socket));
+    if (a.tty) {
+        // The runtime hands the terminal's master to this socket.
+        io.console_path = a.attach_socket + ".tty";
+        io.console_listener = CTR_TRY(ctr::shim::listen_unix(io.console_path));
+        create["terminal"] = true;
+        create["console_socket"] = io.console_path;
+    } else {
+        auto pipe = CTR_TRY(ctr::sys::make_pipe());
+        create["stdin"] = "/proc/self/fd/" + std::to_string(pipe.read.get());
+        io.stdin_read = std::move(pipe.read);
+        io.stdin_write = std::move(pipe.write);
+    }
+    return create;
+}
 
+// The container's process is our child and a fresh plugin can delete it:
+// the small reaper waits in our place (same pid), then execs us again to
+// finish. Returns only if that could not be.
+void hand_over_to_reaper(const Args& a, const json& created, const std::vector<int64_t>& log_sizes) {
+    pid_t child = static_cast<pid_t>(created.value("pid", 0));
+    if (child <= 0 || parent_of(child) != ::getpid()) return;
+    auto reaper = ctr::pluginhost::helper_path("container-shim-reaper").string();
+    std::vector<std::string> args = {reaper, std::to_string(child), a.state_dir, std::to_string(log_sizes[0]), std::to_string(log_sizes[1]),
+                                     "--", ctr::pluginhost::helper_path("container-shim").string(),
+                                     "--runtime", a.runtime, "--id", a.id, "--bundle", a.bundle, "--root", a.root, "--state-dir", a.state_dir};
+    std::vector<char*> argv;
+    for (auto& x : args) argv.push_back(x.data());
+    argv.push_back(nullptr);
+    ::execv(reaper.c_str(), argv.data());
+    spdlog::warn("exec {}: {}; the shim waits itself", reaper, std::strerror(errno));
+}
+
+// Waits for the container's exit; with clients, serves them on this thread
+// while another waits.
+ctr::Result<json> wait_for_exit(const Runtime& r, const Args& a, std::optional<ctr::shim::AttachServer>& server) {
+    if (!server) return invoke(r.rt.wait, r.inst, {{"id", a.id}}, "wait");
+    ctr::Result<json> waited = ctr::make_error(CTR_E_INTERNAL, "not waited");
+    UniqueFd exited(::eventfd(0, EFD_CLOEXEC));
+    std::thread waiter([&] {
+        waited = invoke(r.rt.wait, r.inst, {{"id", a.id}}, "wait");
+        uint64_t one = 1;
+        [[maybe_unused]] auto w = ::write(exited.get(), &one, sizeof one);
+    });
+    server->run(exited.get());
+    waiter.join();
+    ::unlink(a.attach_socket.c_str());
+    return waited;
+}
+
+// A start that failed after the daemon was told the container runs
+// (--wait-attach): the process ends as Docker's would, its error in its log.
+int late_start_failure(const Args& a, const ctr::Error& e) {
+    if (std::FILE* err = std::fopen(a.state("stderr.log").c_str(), "a")) {
+        std::fprintf(err, "container: %s\n", e.message.c_str());
+        std::fclose(err);
+    }
+    return record_exit(a, exit_code_of(e), 0);
+}
+
+// Create, start, then wait (or hand the wait to the reaper) and record the exit.
+int run_container(const Runtime& r, const Args& a) {
+    Stdio io;
+    auto create = create_request(a, io);
+    if (!create) return tell_failure(a, create.error(), false);
+    auto created = invoke(r.rt.create, r.inst, *create, "create");
+    if (!created) return tell_failure(a, created.error(), true);
+    io.stdin_read.reset();  // the container has its own copy
     // From here the container exists: whatever happens, delete it before exiting.
-    auto remove = [&] { (void)invoke(rt.delete_container, inst, {{"id", id}, {"force", true}}, "delete"); };
-    auto record_exit = [&](int code, int signal) -> int {
-        auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-        nlohmann::json exit = {{"exit_code", code}, {"signal", signal}, {"finished_at", now}};
-        if (auto st = ctr::sys::write_file_atomic(std::filesystem::path(state_dir) / "exit.json", exit.dump(), 0644, ctr::sys::Durability::process_crash); !st)
-            return fail(st.error().message);
-        return 0;
-    };
-    ctr::sys::UniqueFd master;
-    if (console_listener.valid()) {
-        auto m = ctr::shim::receive_console(console_listener.get(), 10000);
-        console_listener.reset();
-        ::unlink(console_path.c_str());
+    auto remove = [&] { (void)invoke(r.rt.delete_container, r.inst, {{"id", a.id}, {"force", true}}, "delete"); };
+    UniqueFd master;
+    if (io.console_listener.valid()) {
+        auto m = ctr::shim::receive_console(io.console_listener.get(), 10000);
+        io.console_listener.reset();
+        ::unlink(io.console_path.c_str());
         if (!m) {
             remove();
-            return tell_failure(m.error(), false);
+            return tell_failure(a, m.error(), false);
         }
         master = std::move(*m);
     }
@@ -390,9 +430,8 @@ int main(int argc, char** argv) {
     // without). A shim that hands over to the reaper marks what came before
     // the hand-over itself; one that waits runs a watcher thread. Either way
     // the marks start before the container's process runs.
-    const std::vector<std::filesystem::path> logs = {std::filesystem::path(state_dir) / "stdout.log",
-                                                     std::filesystem::path(state_dir) / "stderr.log"};
-    const bool hand_over = detached && !attachable && created->value("waitable_by_caller", false);
+    const std::vector<fs::path> logs = {a.state("stdout.log"), a.state("stderr.log")};
+    const bool hand_over = a.detached() && !a.attachable() && created->value("waitable_by_caller", false);
     std::vector<int64_t> log_sizes = ctr::shim::log_sizes(logs);
     std::unique_ptr<ctr::shim::LogWatcher> log_watcher;
     auto watch_logs = [&] {
@@ -401,72 +440,71 @@ int main(int argc, char** argv) {
         if (w) log_watcher = std::move(*w);
         else spdlog::warn("log timestamps: {}", w.error().message);
     };
-    if (detached && !hand_over) watch_logs();
-    const bool waiting = attachable && wait_attach;
+    if (a.detached() && !hand_over) watch_logs();
+    const bool waiting = a.attachable() && a.wait_attach;
     std::optional<ctr::shim::AttachServer> server;
-    if (attachable)
-        server.emplace(std::move(listener), ctr::shim::AttachIo{master.release(), stdin_write.release(),
-                                                                (std::filesystem::path(state_dir) / "stdout.log").string()});
+    if (a.attachable())
+        server.emplace(std::move(io.listener), ctr::shim::AttachIo{master.release(), io.stdin_write.release(), a.state("stdout.log").string()});
     if (waiting) {
         // Reported as running now; the process starts when its client is here.
-        report(sync_fd, started_report(*created));
+        report(a.sync_fd, started_report(*created));
         server->accept_first(30000);
     }
-    if (auto r = invoke(rt.start, inst, {{"id", id}}, "start"); !r) {
+    if (auto st = invoke(r.rt.start, r.inst, {{"id", a.id}}, "start"); !st) {
         remove();
-        if (!waiting) return tell_failure(r.error(), true);
-        // Too late to tell the daemon: the process ends as Docker's would.
-        int code = r.error().status == CTR_E_NOT_FOUND ? kExitNotFound
-                   : r.error().status == CTR_E_PERMISSION_DENIED ? kExitCannotInvoke : kExitEngine;
-        std::FILE* err = std::fopen((std::filesystem::path(state_dir) / "stderr.log").c_str(), "a");
-        if (err) {
-            std::fprintf(err, "container: %s\n", r.error().message.c_str());
-            std::fclose(err);
-        }
-        return record_exit(code, 0);
+        return waiting ? late_start_failure(a, st.error()) : tell_failure(a, st.error(), true);
     }
-    if (!waiting) report(sync_fd, started_report(*created));
+    if (!waiting) report(a.sync_fd, started_report(*created));
     if (hand_over) {
-        // The container's process is our child and a fresh plugin can delete
-        // it: the small reaper waits in our place (same pid), then execs us
-        // again to finish. Only if that fails do we wait here.
-        pid_t child = static_cast<pid_t>(created->value("pid", 0));
         ctr::shim::mark_growth(logs, log_sizes);  // the reaper marks from here on
-        if (child > 0 && parent_of(child) == ::getpid()) {
-            auto reaper = ctr::pluginhost::helper_path("container-shim-reaper").string();
-            std::vector<std::string> args = {reaper, std::to_string(child), state_dir, std::to_string(log_sizes[0]), std::to_string(log_sizes[1]),
-                                             "--", ctr::pluginhost::helper_path("container-shim").string(),
-                                             "--runtime", runtime, "--id", id, "--bundle", bundle, "--root", root, "--state-dir", state_dir};
-            std::vector<char*> argv2;
-            for (auto& a : args) argv2.push_back(a.data());
-            argv2.push_back(nullptr);
-            ::execv(reaper.c_str(), argv2.data());
-            spdlog::warn("exec {}: {}; the shim waits itself", reaper, std::strerror(errno));
-        }
+        hand_over_to_reaper(a, *created, log_sizes);
         watch_logs();
     }
     // From here the shim only waits, once per container for as long as it
     // runs: give back the heap that loading and starting used.
     ::malloc_trim(0);
-    ctr::Result<nlohmann::json> waited = ctr::make_error(CTR_E_INTERNAL, "not waited");
-    if (attachable) {
-        // Clients are served on this thread while another waits for the exit.
-        ctr::sys::UniqueFd exited(::eventfd(0, EFD_CLOEXEC));
-        std::thread waiter([&] {
-            waited = invoke(rt.wait, inst, {{"id", id}}, "wait");
-            uint64_t one = 1;
-            [[maybe_unused]] auto w = ::write(exited.get(), &one, sizeof one);
-        });
-        server->run(exited.get());
-        waiter.join();
-        ::unlink(attach_socket.c_str());
-    } else {
-        waited = invoke(rt.wait, inst, {{"id", id}}, "wait");
-    }
+    auto waited = wait_for_exit(r, a, server);
     log_watcher.reset();  // the last output is marked before the exit is recorded
     remove();
     if (!waited) return fail(waited.error().message);
     int code = waited->value("exit_code", kExitEngine);
-    if (detached) return record_exit(code, waited->value("signal", 0));
-    return code;
+    return a.detached() ? record_exit(a, code, waited->value("signal", 0)) : code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    auto standby = wait_for_assignment(argc, argv);
+    std::vector<char*> assigned_argv;
+    if (standby) {
+        for (auto& x : standby->args) assigned_argv.push_back(x.data());
+        argc = static_cast<int>(assigned_argv.size());
+        assigned_argv.push_back(nullptr);
+        argv = assigned_argv.data();
+    }
+    Args a;
+    if (auto rc = parse_args(argc, argv, a)) return *rc;
+    ctr::log::init("container-shim", a.debug);
+
+    using namespace ctr::pluginhost;
+    ctr::Paths paths(a.root);
+    auto options = default_registry_options(paths);
+    options.only_name = a.runtime;  // the shim needs its one runtime plugin and nothing else
+    const bool preloaded = standby && standby->plugin && standby->runtime == a.runtime && standby->root == a.root;
+    auto registry = preloaded ? std::move(standby->registry) : Registry::scan(options);
+    auto plugin = registry->get(a.runtime, CTR_KIND_RUNTIME);
+    if (!plugin) return tell_failure(a, plugin.error(), false);
+    Runtime r{*(*plugin)->runtime(), (*plugin)->instance()};
+
+    if (a.stats) {
+        // Through the runtime's ABI: its own numbers (a VM's size, not the
+        // host's), for `container stats`.
+        auto st = invoke(r.rt.stats, r.inst, {{"id", a.id}}, "stats");
+        if (!st) return fail(st.error().message);
+        std::printf("%s\n", st->dump().c_str());
+        return 0;
+    }
+    if (a.exit_code >= 0 && a.detached()) return finish(r, a);
+    if (!a.exec_id.empty()) return exec_mode(r, a);
+    return run_container(r, a);
 }

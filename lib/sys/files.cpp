@@ -6,6 +6,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -89,6 +90,18 @@ UniqueFd open_in_root(int root, const std::string& path, int flags) {
     how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
     const char* rel = path.empty() ? "." : path.c_str();
     return UniqueFd(static_cast<int>(::syscall(SYS_openat2, root, rel, &how, sizeof how)));
+}
+
+Result<FdPair> make_pipe(int flags) {
+    int fds[2];
+    if (::pipe2(fds, flags | O_CLOEXEC) != 0) return errno_error("pipe", "", errno);
+    return FdPair{UniqueFd(fds[0]), UniqueFd(fds[1])};
+}
+
+Result<FdPair> make_socketpair() {
+    int fds[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) return errno_error("socketpair", "", errno);
+    return FdPair{UniqueFd(fds[0]), UniqueFd(fds[1])};
 }
 
 }  // namespace ctr::sys

@@ -43,7 +43,11 @@ TEST_CASE("GET /v1/ping, /v1/system/version, /v1/system/status, /v1/system/prope
     auto st = *c.call("GET", "/v1/system/status");
     CHECK(st["root"] == r.root());
     CHECK(st["pid"] == r.daemon_pid());
-    CHECK((*c.call("GET", "/v1/system/properties"))["container.runtime"] == "runtime-linux");
+    // The plugins in use, where the config leaves the choice to them.
+    auto props = *c.call("GET", "/v1/system/properties");
+    CHECK(props["container.runtime"] == "runtime-linux");
+    CHECK(props["image.plugin"] == "image-oci");
+    CHECK(props["network.plugin"] == "network-vmnet");
 }
 
 TEST_CASE("GET /v1/system/logs streams, with tail; GET /v1/system/df") {

@@ -1,5 +1,7 @@
 #include "compose/project.hpp"
 
+#include "compose/project_parts.hpp"
+
 #include <ctr/base/units.hpp>
 #include "compose/dotenv.hpp"
 #include <ctr/sys/files.hpp>
@@ -17,10 +19,7 @@ namespace ctr::compose {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-namespace {
-
-// Where each value came from: json pointer -> "file:line".
-using Origins = std::map<std::string, std::string>;
+namespace detail {
 
 Error at(const std::string& where, const std::string& message) {
     return make_error(CTR_E_INVALID_ARGUMENT, (where.empty() ? "" : where + ": ") + message);
@@ -42,6 +41,15 @@ std::string origin_of(const Origins& o, std::string pointer) {
         pointer.resize(slash);
     }
 }
+
+}  // namespace detail
+
+namespace {
+
+using detail::at;
+using detail::dotted;
+using detail::Origins;
+using detail::origin_of;
 
 json scalar_of(const std::string& text, bool quoted) {
     if (quoted) return text;
@@ -145,6 +153,23 @@ Status check_keys(const json& obj, const std::string& pointer, const std::map<st
     return ok();
 }
 
+// deploy: resources.limits is read; the rest of Swarm's keys are warned of.
+Status check_deploy(const json& d, const std::string& p, const Origins& o, std::vector<std::string>& warnings) {
+    CTR_TRY_STATUS(check_keys(d, p + "/deploy",
+                              {{"resources", Support::yes}, {"replicas", Support::yes}, {"restart_policy", Support::warn},
+                               {"labels", Support::warn}, {"mode", Support::warn}, {"placement", Support::warn},
+                               {"update_config", Support::warn}, {"rollback_config", Support::warn},
+                               {"endpoint_mode", Support::warn}},
+                              o, warnings));
+    if (!d.contains("resources") || !d["resources"].is_object()) return ok();
+    CTR_TRY_STATUS(check_keys(d["resources"], p + "/deploy/resources", {{"limits", Support::yes}, {"reservations", Support::warn}},
+                              o, warnings));
+    if (d["resources"].contains("limits") && d["resources"]["limits"].is_object())
+        CTR_TRY_STATUS(check_keys(d["resources"]["limits"], p + "/deploy/resources/limits",
+                                  {{"cpus", Support::yes}, {"memory", Support::yes}, {"pids", Support::yes}}, o, warnings));
+    return ok();
+}
+
 // Each file on its own: the keys at every level we read.
 Status check_file(const json& doc, const Origins& o, std::vector<std::string>& warnings) {
     static const std::map<std::string, Support> top = {{"version", Support::warn}, {"name", Support::yes}, {"services", Support::yes},
@@ -165,22 +190,7 @@ Status check_file(const json& doc, const Origins& o, std::vector<std::string>& w
                                        {"retries", Support::yes}, {"start_period", Support::yes}, {"disable", Support::yes},
                                        {"start_interval", Support::warn}},
                                       o, warnings));
-        if (svc.contains("deploy") && svc["deploy"].is_object()) {
-            const json& d = svc["deploy"];
-            CTR_TRY_STATUS(check_keys(d, p + "/deploy",
-                                      {{"resources", Support::yes}, {"replicas", Support::yes}, {"restart_policy", Support::warn},
-                                       {"labels", Support::warn}, {"mode", Support::warn}, {"placement", Support::warn},
-                                       {"update_config", Support::warn}, {"rollback_config", Support::warn},
-                                       {"endpoint_mode", Support::warn}},
-                                      o, warnings));
-            if (d.contains("resources") && d["resources"].is_object()) {
-                CTR_TRY_STATUS(check_keys(d["resources"], p + "/deploy/resources", {{"limits", Support::yes}, {"reservations", Support::warn}},
-                                          o, warnings));
-                if (d["resources"].contains("limits") && d["resources"]["limits"].is_object())
-                    CTR_TRY_STATUS(check_keys(d["resources"]["limits"], p + "/deploy/resources/limits",
-                                              {{"cpus", Support::yes}, {"memory", Support::yes}, {"pids", Support::yes}}, o, warnings));
-            }
-        }
+        if (svc.contains("deploy") && svc["deploy"].is_object()) CTR_TRY_STATUS(check_deploy(svc["deploy"], p, o, warnings));
         if (svc.contains("depends_on") && svc["depends_on"].is_object())
             for (const auto& [dep, spec] : svc["depends_on"].items())
                 if (spec.is_object())
@@ -294,423 +304,6 @@ void merge_into(json& base, const json& over, const std::string& key = "") {
     base = over;
 }
 
-// ---- normalizing ------------------------------------------------------------
-
-struct Ctx {
-    const Origins& origins;
-    fs::path dir;
-    const Lookup& env;
-    std::vector<std::string>& warnings;
-    Error err(const std::string& pointer, const std::string& message) const {
-        return at(origin_of(origins, pointer), dotted(pointer) + ": " + message);
-    }
-};
-
-std::string text_of(const json& v) {
-    if (v.is_string()) return v.get<std::string>();
-    if (v.is_boolean()) return v.get<bool>() ? "true" : "false";
-    if (v.is_number_integer()) return std::to_string(v.get<int64_t>());
-    if (v.is_number_float()) {
-        std::string s = std::to_string(v.get<double>());
-        while (s.size() > 1 && s.back() == '0') s.pop_back();
-        if (!s.empty() && s.back() == '.') s.pop_back();
-        return s;
-    }
-    return v.is_null() ? "" : v.dump();
-}
-
-// A command as Compose splits a string: words, quotes, backslashes (no shell).
-Result<std::vector<std::string>> split_words(const std::string& s) {
-    std::vector<std::string> out;
-    std::string cur;
-    bool in_word = false;
-    char quote = 0;
-    for (size_t i = 0; i < s.size(); ++i) {
-        char c = s[i];
-        if (quote) {
-            if (c == quote) quote = 0;
-            else if (c == '\\' && quote == '"' && i + 1 < s.size() && (s[i + 1] == '"' || s[i + 1] == '\\')) cur += s[++i];
-            else cur += c;
-        } else if (c == '\'' || c == '"') {
-            quote = c;
-            in_word = true;
-        } else if (c == '\\' && i + 1 < s.size()) {
-            cur += s[++i];
-            in_word = true;
-        } else if (std::isspace(static_cast<unsigned char>(c))) {
-            if (in_word) out.push_back(cur);
-            cur.clear();
-            in_word = false;
-        } else {
-            cur += c;
-            in_word = true;
-        }
-    }
-    if (quote) return make_error(CTR_E_INVALID_ARGUMENT, "unclosed quote in \"" + s + "\"");
-    if (in_word) out.push_back(cur);
-    return out;
-}
-
-Result<json> argv_of(const json& v, const std::string& p, const Ctx& c) {
-    if (v.is_null()) return json(nullptr);
-    if (v.is_string()) {
-        auto words = split_words(v.get<std::string>());
-        if (!words) return c.err(p, words.error().message);
-        return json(*words);
-    }
-    if (v.is_array()) {
-        json out = json::array();
-        for (const auto& x : v) {
-            if (x.is_object() || x.is_array() || x.is_null()) return c.err(p, "must be a string or a list of strings");
-            out.push_back(text_of(x));
-        }
-        return out;
-    }
-    return c.err(p, "must be a string or a list of strings");
-}
-
-Result<std::vector<std::string>> strings_of(const json& v, const std::string& p, const Ctx& c) {
-    std::vector<std::string> out;
-    if (v.is_null()) return out;
-    if (v.is_string() || v.is_number()) return std::vector<std::string>{text_of(v)};
-    if (!v.is_array()) return c.err(p, "must be a string or a list");
-    for (const auto& x : v) {
-        if (x.is_object() || x.is_array() || x.is_null()) return c.err(p, "must be a list of strings");
-        out.push_back(text_of(x));
-    }
-    return out;
-}
-
-// environment, labels, extra_hosts: a list of "K=V" (or "K:V" for hosts) or a mapping.
-Result<json> map_of(const json& v, const std::string& p, const Ctx& c, char sep, bool from_env) {
-    json out = json::object();
-    if (v.is_null()) return out;
-    if (v.is_object()) {
-        for (const auto& [k, x] : v.items()) {
-            if (x.is_null() && from_env) {
-                if (auto e = c.env(k)) out[k] = *e;  // KEY with no value: the caller's, when set
-            } else {
-                if (x.is_object() || x.is_array()) return c.err(p + "/" + k, "must be a string");
-                out[k] = text_of(x);
-            }
-        }
-        return out;
-    }
-    if (!v.is_array()) return c.err(p, "must be a list or a mapping");
-    for (size_t i = 0; i < v.size(); ++i) {
-        if (!v[i].is_string()) return c.err(p + "/" + std::to_string(i), "must be a string");
-        std::string s = v[i];
-        auto eq = s.find(sep);
-        if (eq == 0) return c.err(p + "/" + std::to_string(i), "\"" + s + "\" has no name");
-        if (eq == std::string::npos) {
-            if (!from_env) return c.err(p + "/" + std::to_string(i), std::string("\"") + s + "\" is not NAME" + sep + "VALUE");
-            if (auto e = c.env(s)) out[s] = *e;
-            continue;
-        }
-        out[s.substr(0, eq)] = s.substr(eq + 1);
-    }
-    return out;
-}
-
-Result<bool> bool_of(const json& v, const std::string& p, const Ctx& c) {
-    if (v.is_boolean()) return v.get<bool>();
-    if (v.is_string()) {
-        std::string s = v;
-        if (s == "yes" || s == "true" || s == "on") return true;
-        if (s == "no" || s == "false" || s == "off") return false;
-    }
-    return c.err(p, "must be true or false");
-}
-
-Result<double> seconds_of(const json& v, const std::string& p, const Ctx& c) {
-    if (v.is_number()) return v.get<double>();
-    if (!v.is_string()) return c.err(p, "must be a duration like 10s or 1m30s");
-    auto d = parse_duration(v.get<std::string>(), dotted(p));
-    if (!d) return at(origin_of(c.origins, p), d.error().message);
-    return *d;
-}
-
-Result<double> number_of(const json& v, const std::string& p, const Ctx& c) {
-    if (v.is_number()) return v.get<double>();
-    if (v.is_string()) {
-        try {
-            size_t used = 0;
-            double d = std::stod(v.get<std::string>(), &used);
-            if (used == v.get<std::string>().size() && d >= 0) return d;
-        } catch (...) {
-        }
-    }
-    return c.err(p, "must be a number");
-}
-
-Result<int64_t> bytes_of(const json& v, const std::string& p, const Ctx& c) {
-    if (v.is_number_integer()) return v.get<int64_t>();
-    auto b = parse_size(text_of(v), dotted(p));
-    if (!b) return at(origin_of(c.origins, p), b.error().message);
-    return *b;
-}
-
-// "[host_ip:][published:]target[/proto]", or the long form, into our -p text.
-Result<std::vector<std::string>> ports_of(const json& v, const std::string& p, const Ctx& c) {
-    std::vector<std::string> out;
-    if (v.is_null()) return out;
-    if (!v.is_array()) return c.err(p, "must be a list");
-    for (size_t i = 0; i < v.size(); ++i) {
-        std::string pi = p + "/" + std::to_string(i);
-        const json& x = v[i];
-        if (x.is_object()) {
-            if (!x.contains("target")) return c.err(pi, "target is required");
-            std::string s = x.contains("host_ip") ? text_of(x["host_ip"]) + ":" : "";
-            if (x.contains("published") && !x["published"].is_null()) s += text_of(x["published"]) + ":";
-            else if (!s.empty()) s += ":";
-            s += text_of(x["target"]);
-            if (x.contains("protocol")) s += "/" + text_of(x["protocol"]);
-            out.push_back(s);
-        } else if (x.is_string() || x.is_number_integer()) {
-            out.push_back(text_of(x));
-        } else {
-            return c.err(pi, "must be a string, a number or a mapping");
-        }
-    }
-    return out;
-}
-
-bool is_path(const std::string& s) { return !s.empty() && (s[0] == '/' || s[0] == '.' || s[0] == '~'); }
-
-Result<json> volumes_of(const json& v, const std::string& p, const Ctx& c, const json& declared) {
-    json out = json::array();
-    if (v.is_null()) return out;
-    if (!v.is_array()) return c.err(p, "must be a list");
-    for (size_t i = 0; i < v.size(); ++i) {
-        std::string pi = p + "/" + std::to_string(i);
-        json m = {{"read_only", false}};
-        if (v[i].is_string()) {
-            std::string s = v[i];
-            std::vector<std::string> parts;
-            size_t start = 0;
-            for (size_t k = 0; k <= s.size(); ++k)
-                if (k == s.size() || s[k] == ':') {
-                    parts.push_back(s.substr(start, k - start));
-                    start = k + 1;
-                }
-            if (parts.size() == 1) {
-                m["type"] = "volume";
-                m["source"] = "";
-                m["target"] = parts[0];
-            } else if (parts.size() <= 3) {
-                m["type"] = is_path(parts[0]) ? "bind" : "volume";
-                m["source"] = parts[0];
-                m["target"] = parts[1];
-                if (parts.size() == 3) {
-                    for (const auto& opt : std::vector<std::string>{parts[2]}) {
-                        if (opt == "ro") m["read_only"] = true;
-                        else if (opt != "rw" && opt != "z" && opt != "Z") return c.err(pi, "unknown mode \"" + opt + "\" (want ro or rw)");
-                    }
-                }
-            } else {
-                return c.err(pi, "\"" + s + "\" is not [SOURCE:]TARGET[:ro]");
-            }
-        } else if (v[i].is_object()) {
-            const json& x = v[i];
-            std::string type = x.value("type", "volume");
-            if (type != "volume" && type != "bind" && type != "tmpfs") return c.err(pi + "/type", "\"" + type + "\" is not supported (volume, bind or tmpfs)");
-            m["type"] = type;
-            m["source"] = x.contains("source") ? text_of(x["source"]) : "";
-            if (!x.contains("target")) return c.err(pi, "target is required");
-            m["target"] = text_of(x["target"]);
-            if (x.contains("read_only")) m["read_only"] = CTR_TRY(bool_of(x["read_only"], pi + "/read_only", c));
-            if (type == "tmpfs" && x.contains("tmpfs") && x["tmpfs"].is_object()) {
-                if (x["tmpfs"].contains("size")) m["size"] = CTR_TRY(bytes_of(x["tmpfs"]["size"], pi + "/tmpfs/size", c));
-                if (x["tmpfs"].contains("mode")) m["mode"] = text_of(x["tmpfs"]["mode"]);
-            }
-        } else {
-            return c.err(pi, "must be a string or a mapping");
-        }
-        std::string target = m["target"];
-        if (target.empty() || target[0] != '/') return c.err(pi, "target \"" + target + "\" must be an absolute path");
-        std::string source = m["source"];
-        if (m["type"] == "bind") {
-            if (source.empty()) return c.err(pi, "a bind mount needs a source");
-            if (source[0] == '~') {
-                auto home = c.env("HOME");
-                source = home.value_or("") + source.substr(1);
-            }
-            fs::path abs = fs::path(source).is_absolute() ? fs::path(source) : c.dir / source;
-            m["source"] = abs.lexically_normal().string();
-        } else if (m["type"] == "volume" && !source.empty() && !declared.contains(source)) {
-            return c.err(pi, "volume \"" + source + "\" is not declared in the top-level volumes");
-        }
-        out.push_back(m);
-    }
-    return out;
-}
-
-Result<json> healthcheck_of(const json& v, const std::string& p, const Ctx& c) {
-    if (v.is_null()) return json(nullptr);
-    if (v.contains("disable") && CTR_TRY(bool_of(v["disable"], p + "/disable", c))) return json(nullptr);
-    if (!v.contains("test")) return c.err(p, "test is required");
-    json out;
-    const json& t = v["test"];
-    if (t.is_string()) out["test"] = json::array({"CMD-SHELL", t});
-    else if (t.is_array() && !t.empty()) out["test"] = CTR_TRY(argv_of(t, p + "/test", c));
-    else return c.err(p + "/test", "must be a string or a list");
-    if (out["test"][0] == "NONE") return json(nullptr);
-    if (out["test"][0] != "CMD" && out["test"][0] != "CMD-SHELL")
-        return c.err(p + "/test", "a list must start with CMD, CMD-SHELL or NONE");
-    for (const char* k : {"interval", "timeout", "start_period"})
-        if (v.contains(k)) out[k] = CTR_TRY(seconds_of(v[k], p + "/" + k, c));
-    if (v.contains("retries")) {
-        if (!v["retries"].is_number_integer() || v["retries"].get<int64_t>() < 1) return c.err(p + "/retries", "must be a positive whole number");
-        out["retries"] = v["retries"];
-    }
-    return out;
-}
-
-Result<json> service_of(const std::string& name, const json& s, const Ctx& c, const json& top) {
-    const std::string p = "/services/" + name;
-    json out = json::object();
-    if (!s.contains("image") || !s["image"].is_string() || s["image"].get<std::string>().empty())
-        return at(origin_of(c.origins, p), "service " + name + ": image is required (build is not supported: build the image, then name it)");
-    out["image"] = s["image"];
-    for (const char* k : {"container_name", "working_dir", "user", "hostname", "stop_signal", "platform"})
-        if (s.contains(k) && !s[k].is_null()) out[k] = text_of(s[k]);
-    if (s.contains("x-container-runtime")) out["runtime"] = text_of(s["x-container-runtime"]);
-    if (s.contains("restart")) {
-        std::string r = s["restart"].is_boolean() && !s["restart"].get<bool>() ? "no" : text_of(s["restart"]);
-        static const std::regex re("no|always|unless-stopped|on-failure(:[0-9]+)?");
-        if (!std::regex_match(r, re)) return c.err(p + "/restart", "\"" + r + "\": want no, always, on-failure[:N] or unless-stopped");
-        out["restart"] = r;
-    }
-    if (s.contains("command")) out["command"] = CTR_TRY(argv_of(s["command"], p + "/command", c));
-    if (s.contains("entrypoint")) out["entrypoint"] = CTR_TRY(argv_of(s["entrypoint"], p + "/entrypoint", c));
-
-    // environment: env_file first (in order), then environment over it.
-    json env = json::object();
-    if (s.contains("env_file")) {
-        for (const auto& f : CTR_TRY(strings_of(s["env_file"], p + "/env_file", c))) {
-            fs::path file = fs::path(f).is_absolute() ? fs::path(f) : c.dir / f;
-            auto text = sys::read_file(file);
-            if (!text) return c.err(p + "/env_file", "cannot read \"" + file.string() + "\": " + text.error().message);
-            auto vars = parse_dotenv(*text, file.string());
-            if (!vars) return vars.error();
-            for (const auto& [k, v] : *vars) env[k] = v;
-        }
-    }
-    if (s.contains("environment")) {
-        json given = CTR_TRY(map_of(s["environment"], p + "/environment", c, '=', true));
-        for (const auto& [k, v] : given.items()) env[k] = v;
-    }
-    out["environment"] = env;
-    out["labels"] = s.contains("labels") ? CTR_TRY(map_of(s["labels"], p + "/labels", c, '=', false)) : json::object();
-    out["ports"] = s.contains("ports") ? json(CTR_TRY(ports_of(s["ports"], p + "/ports", c))) : json::array();
-    out["volumes"] = s.contains("volumes") ? CTR_TRY(volumes_of(s["volumes"], p + "/volumes", c, top["volumes"])) : json::array();
-
-    // networks: a list or a mapping; declared at the top level (but "default").
-    if (s.contains("network_mode") && !s["network_mode"].is_null()) {
-        std::string mode = text_of(s["network_mode"]);
-        if (mode != "none" && mode != "host" && mode != "bridge")
-            return c.err(p + "/network_mode", "\"" + mode + "\" is not supported (none, host or bridge)");
-        if (s.contains("networks") && mode != "bridge") return c.err(p + "/network_mode", "cannot go with networks");
-        if (mode != "bridge") out["network_mode"] = mode;
-    }
-    if (!out.contains("network_mode")) {
-        json nets = json::object();
-        if (s.contains("networks") && !s["networks"].is_null()) {
-            const json& n = s["networks"];
-            if (n.is_array()) {
-                for (const auto& x : n) nets[text_of(x)] = {{"aliases", json::array()}};
-            } else if (n.is_object()) {
-                for (const auto& [k, v] : n.items()) {
-                    json aliases = json::array();
-                    if (v.is_object() && v.contains("aliases"))
-                        aliases = CTR_TRY(strings_of(v["aliases"], p + "/networks/" + k + "/aliases", c));
-                    nets[k] = {{"aliases", aliases}};
-                }
-            } else {
-                return c.err(p + "/networks", "must be a list or a mapping");
-            }
-        } else {
-            nets["default"] = {{"aliases", json::array()}};
-        }
-        for (const auto& [k, v] : nets.items())
-            if (k != "default" && !top["networks"].contains(k))
-                return c.err(p + "/networks", "network \"" + k + "\" is not declared in the top-level networks");
-        out["networks"] = nets;
-    }
-
-    json deps = json::object();
-    if (s.contains("depends_on") && !s["depends_on"].is_null()) {
-        const json& d = s["depends_on"];
-        if (d.is_array()) {
-            for (const auto& x : d) deps[text_of(x)] = {{"condition", "service_started"}, {"required", true}};
-        } else if (d.is_object()) {
-            for (const auto& [k, v] : d.items()) {
-                std::string cond = v.is_object() ? v.value("condition", "service_started") : "service_started";
-                if (cond != "service_started" && cond != "service_healthy" && cond != "service_completed_successfully")
-                    return c.err(p + "/depends_on/" + k + "/condition",
-                                 "\"" + cond + "\": want service_started, service_healthy or service_completed_successfully");
-                bool required = v.is_object() && v.contains("required") ? CTR_TRY(bool_of(v["required"], p + "/depends_on/" + k + "/required", c)) : true;
-                deps[k] = {{"condition", cond}, {"required", required}};
-            }
-        } else {
-            return c.err(p + "/depends_on", "must be a list or a mapping");
-        }
-    }
-    out["depends_on"] = deps;
-    if (s.contains("healthcheck")) {
-        auto hc = CTR_TRY(healthcheck_of(s["healthcheck"], p + "/healthcheck", c));
-        if (!hc.is_null()) out["healthcheck"] = hc;
-    }
-
-    // Limits: deploy.resources.limits, or the older cpus / mem_limit.
-    if (s.contains("cpus")) out["cpus"] = CTR_TRY(number_of(s["cpus"], p + "/cpus", c));
-    if (s.contains("mem_limit")) out["memory"] = CTR_TRY(bytes_of(s["mem_limit"], p + "/mem_limit", c));
-    if (s.contains("pids_limit")) out["pids_limit"] = s["pids_limit"];
-    if (s.contains("deploy") && s["deploy"].is_object()) {
-        const json& d = s["deploy"];
-        if (d.contains("replicas") && !(d["replicas"].is_number_integer() && d["replicas"].get<int64_t>() == 1))
-            return c.err(p + "/deploy/replicas", "only 1 is supported");
-        if (d.contains("resources") && d["resources"].is_object() && d["resources"].contains("limits")) {
-            const json& l = d["resources"]["limits"];
-            std::string lp = p + "/deploy/resources/limits";
-            if (l.contains("cpus")) out["cpus"] = CTR_TRY(number_of(l["cpus"], lp + "/cpus", c));
-            if (l.contains("memory")) out["memory"] = CTR_TRY(bytes_of(l["memory"], lp + "/memory", c));
-            if (l.contains("pids")) out["pids_limit"] = l["pids"];
-        }
-    }
-    if (s.contains("shm_size")) out["shm_size"] = CTR_TRY(bytes_of(s["shm_size"], p + "/shm_size", c));
-    if (s.contains("tmpfs")) out["tmpfs"] = CTR_TRY(strings_of(s["tmpfs"], p + "/tmpfs", c));
-    for (const char* k : {"init", "tty", "stdin_open", "read_only"})
-        if (s.contains(k)) out[k] = CTR_TRY(bool_of(s[k], p + "/" + k, c));
-    if (s.contains("stop_grace_period")) out["stop_grace_period"] = CTR_TRY(seconds_of(s["stop_grace_period"], p + "/stop_grace_period", c));
-    for (const char* k : {"cap_add", "cap_drop", "dns", "dns_search"})
-        if (s.contains(k)) out[k] = CTR_TRY(strings_of(s[k], p + "/" + k, c));
-    if (s.contains("extra_hosts")) {
-        json hosts = json::array();
-        if (s["extra_hosts"].is_object()) {
-            for (const auto& [h, ip] : s["extra_hosts"].items()) hosts.push_back(h + ":" + text_of(ip));
-        } else {
-            for (const auto& h : CTR_TRY(strings_of(s["extra_hosts"], p + "/extra_hosts", c))) {
-                std::string x = h;
-                auto eq = x.find('=');  // "host=ip" is Compose's newer spelling
-                if (eq != std::string::npos) x[eq] = ':';
-                hosts.push_back(x);
-            }
-        }
-        out["extra_hosts"] = hosts;
-    }
-    if (s.contains("ulimits")) {
-        if (!s["ulimits"].is_object()) return c.err(p + "/ulimits", "must be a mapping");
-        json list = json::array();
-        for (const auto& [k, v] : s["ulimits"].items()) {
-            if (v.is_object()) list.push_back(k + "=" + text_of(v.value("soft", json(0))) + ":" + text_of(v.value("hard", json(0))));
-            else list.push_back(k + "=" + text_of(v));
-        }
-        out["ulimits"] = list;
-    }
-    return out;
-}
-
 // depends_on names services of this file; no cycles.
 Status check_graph(const json& services, const Origins& o) {
     for (const auto& [name, s] : services.items())
@@ -740,19 +333,8 @@ Status check_graph(const json& services, const Origins& o) {
     return ok();
 }
 
-}  // namespace
-
-std::string normalize_project_name(const std::string& name) {
-    std::string out;
-    for (char ch : name) {
-        char c = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-        if (std::isalnum(static_cast<unsigned char>(c)) || ((c == '_' || c == '-') && !out.empty())) out += c;
-    }
-    return out;
-}
-
-Result<Project> load(const LoadOptions& opt) {
-    Project project;
+// The files given, else the first of the usual names in the working dir.
+Result<std::vector<fs::path>> compose_files(const LoadOptions& opt) {
     std::vector<fs::path> files;
     for (const auto& f : opt.files) files.push_back(fs::path(f).is_absolute() ? fs::path(f) : opt.working_dir / f);
     if (files.empty()) {
@@ -766,21 +348,44 @@ Result<Project> load(const LoadOptions& opt) {
         if (files.empty())
             return make_error(CTR_E_NOT_FOUND, "no compose file in " + opt.working_dir.string() + " (compose.yaml, compose.yml or docker-compose.yml); name one with -f");
     }
-    project.files = files;
-    project.dir = files.front().parent_path();
+    return files;
+}
 
-    // Variables: the caller's environment first, then the .env files.
+// The .env files' variables (--env-file, else the project's .env).
+Result<std::map<std::string, std::string>> dotenv_variables(const LoadOptions& opt, const fs::path& dir) {
     std::map<std::string, std::string> dotenv;
     std::vector<fs::path> env_files;
     for (const auto& e : opt.env_files) env_files.push_back(fs::path(e).is_absolute() ? fs::path(e) : opt.working_dir / e);
     std::error_code ec;
-    if (opt.env_files.empty() && fs::exists(project.dir / ".env", ec)) env_files.push_back(project.dir / ".env");
+    if (opt.env_files.empty() && fs::exists(dir / ".env", ec)) env_files.push_back(dir / ".env");
     for (const auto& f : env_files) {
         auto text = sys::read_file(f);
         if (!text) return make_error(CTR_E_NOT_FOUND, "--env-file: cannot read \"" + f.string() + "\": " + text.error().message);
         auto vars = CTR_TRY(parse_dotenv(*text, f.string()));
         for (const auto& [k, v] : vars) dotenv[k] = v;
     }
+    return dotenv;
+}
+
+}  // namespace
+
+std::string normalize_project_name(const std::string& name) {
+    std::string out;
+    for (char ch : name) {
+        char c = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        if (std::isalnum(static_cast<unsigned char>(c)) || ((c == '_' || c == '-') && !out.empty())) out += c;
+    }
+    return out;
+}
+
+Result<Project> load(const LoadOptions& opt) {
+    Project project;
+    auto files = CTR_TRY(compose_files(opt));
+    project.files = files;
+    project.dir = files.front().parent_path();
+    // Variables: the caller's environment first, then the .env files.
+
+    auto dotenv = CTR_TRY(dotenv_variables(opt, project.dir));
     Lookup env = [&](const std::string& k) -> std::optional<std::string> {
         if (opt.environment)
             if (auto v = opt.environment(k)) return v;
@@ -821,7 +426,7 @@ Result<Project> load(const LoadOptions& opt) {
     json top = {{"networks", merged.value("networks", json::object())}, {"volumes", merged.value("volumes", json::object())}};
     for (auto& kind : {"networks", "volumes"})
         if (top[kind].is_null()) top[kind] = json::object();
-    Ctx ctx{origins, project.dir, env, project.warnings};
+    detail::Ctx ctx{origins, project.dir, env, project.warnings};
 
     json model = {{"name", project.name}, {"services", json::object()}, {"networks", json::object()}, {"volumes", json::object()}};
     json services = merged.value("services", json::object());
@@ -829,43 +434,11 @@ Result<Project> load(const LoadOptions& opt) {
     for (const auto& [svc, s] : services.items()) {
         static const std::regex svc_re("[a-zA-Z0-9][a-zA-Z0-9_.-]*");
         if (!std::regex_match(svc, svc_re)) return at(origin_of(origins, "/services/" + svc), "invalid service name \"" + svc + "\"");
-        model["services"][svc] = CTR_TRY(service_of(svc, s.is_null() ? json::object() : s, ctx, top));
+        model["services"][svc] = CTR_TRY(detail::service_of(svc, s.is_null() ? json::object() : s, ctx, top));
     }
     CTR_TRY_STATUS(check_graph(model["services"], origins));
 
-    // Networks and volumes get the project's prefix unless external or named.
-    bool uses_default = false;
-    for (const auto& [svc, s] : model["services"].items())
-        if (s.contains("networks") && s["networks"].contains("default")) uses_default = true;
-    if (uses_default && !top["networks"].contains("default")) top["networks"]["default"] = nullptr;
-    for (const auto& [net, spec] : top["networks"].items()) {
-        std::string p = "/networks/" + net;
-        json s = spec.is_null() ? json::object() : spec;
-        bool external = s.contains("external") ? CTR_TRY(bool_of(s["external"], p + "/external", ctx)) : false;
-        json n = {{"name", s.contains("name") ? text_of(s["name"]) : external ? net : project.name + "_" + net},
-                  {"external", external},
-                  {"internal", s.contains("internal") ? CTR_TRY(bool_of(s["internal"], p + "/internal", ctx)) : false},
-                  {"labels", s.contains("labels") ? CTR_TRY(map_of(s["labels"], p + "/labels", ctx, '=', false)) : json::object()}};
-        if (s.contains("driver") && text_of(s["driver"]) != "bridge")
-            return ctx.err(p + "/driver", "\"" + text_of(s["driver"]) + "\" is not supported (bridge)");
-        if (s.contains("ipam") && s["ipam"].is_object() && s["ipam"].contains("config") && s["ipam"]["config"].is_array() &&
-            !s["ipam"]["config"].empty()) {
-            const json& cfg = s["ipam"]["config"][0];
-            if (cfg.contains("subnet")) n["subnet"] = text_of(cfg["subnet"]);
-            if (cfg.contains("gateway")) n["gateway"] = text_of(cfg["gateway"]);
-        }
-        model["networks"][net] = n;
-    }
-    for (const auto& [vol, spec] : top["volumes"].items()) {
-        std::string p = "/volumes/" + vol;
-        json s = spec.is_null() ? json::object() : spec;
-        bool external = s.contains("external") ? CTR_TRY(bool_of(s["external"], p + "/external", ctx)) : false;
-        if (s.contains("driver") && text_of(s["driver"]) != "local")
-            return ctx.err(p + "/driver", "\"" + text_of(s["driver"]) + "\" is not supported (local)");
-        model["volumes"][vol] = {{"name", s.contains("name") ? text_of(s["name"]) : external ? vol : project.name + "_" + vol},
-                                 {"external", external},
-                                 {"labels", s.contains("labels") ? CTR_TRY(map_of(s["labels"], p + "/labels", ctx, '=', false)) : json::object()}};
-    }
+    CTR_TRY_STATUS(detail::top_level_into(model, top, project.name, ctx));
     project.model = model;
     return project;
 }

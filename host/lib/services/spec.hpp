@@ -46,6 +46,17 @@ Result<nlohmann::json> normalize_healthcheck(const nlohmann::json& j);
 // The longest grace period a stop waits before SIGKILL: a day.
 inline constexpr int64_t kMaxStopTimeout = 86400;
 
+// A --ulimit: "RLIMIT_NOFILE", soft <= hard.
+struct Rlimit {
+    std::string type;
+    uint64_t soft, hard;
+};
+// "nofile=1024:2048" -> RLIMIT_NOFILE; values "unlimited" or numbers.
+Result<Rlimit> parse_ulimit(const std::string& text);
+
+// Every capability name Linux knows ("CAP_CHOWN", ...).
+const std::vector<std::string>& all_capabilities();
+
 struct RunRequest {
     std::string image;
     std::string name;

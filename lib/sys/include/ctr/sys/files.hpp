@@ -37,4 +37,11 @@ Status make_dirs(const std::filesystem::path& path, int mode = 0755);
 // fd is invalid and errno says why.
 UniqueFd open_in_root(int root, const std::string& path, int flags);
 
+// pipe2(flags | O_CLOEXEC), both ends owned.
+Result<FdPair> make_pipe(int flags = 0);
+// A connected AF_UNIX stream socket pair, close-on-exec. A send to a peer
+// that is gone fails with EPIPE (with MSG_NOSIGNAL) where a pipe's write
+// would raise SIGPIPE.
+Result<FdPair> make_socketpair();
+
 }  // namespace ctr::sys

@@ -37,4 +37,10 @@ private:
     int fd_ = -1;
 };
 
+// Both ends of a pipe or a socket pair, each owned.
+struct FdPair {
+    UniqueFd read;   // for a socket pair: either end; "read" is the first
+    UniqueFd write;
+};
+
 }  // namespace ctr::sys
