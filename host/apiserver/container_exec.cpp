@@ -36,8 +36,8 @@ Result<Containers::ExecPlan> Containers::plan_exec(const std::string& key, const
     plan.exec_id = "e" + random_id().substr(0, 16);
     plan.process_file = plan.dir / ("exec-" + plan.exec_id + ".json");
     CTR_TRY_STATUS(sys::write_file_atomic(plan.process_file, process.dump(), 0600, sys::Durability::process_crash));
-    plan.args = {pluginhost::helper_path("container-shim").string(), "--runtime", c.runtime, "--id", c.id, "--bundle", plan.dir.string(),
-                 "--root", d_.paths.root().string(), "--exec-id", plan.exec_id, "--process-file", plan.process_file.string()};
+    plan.args = shim_argv(c, false);
+    plan.args.insert(plan.args.end(), {"--exec-id", plan.exec_id, "--process-file", plan.process_file.string()});
     return plan;
 }
 

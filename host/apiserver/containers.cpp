@@ -1,4 +1,5 @@
 #include "apiserver/containers.hpp"
+#include "services/names.hpp"
 #include "apiserver/health.hpp"
 #include "api/mux_frame.hpp"
 
@@ -221,11 +222,9 @@ Error start_failure(const json& answer, const fs::path& dir, store::ContainerRec
     std::string msg = object ? answer.value("message", "the shim failed")
                              : "the shim ended without a word (see " + (dir / "shim.log").string() + ")";
     int32_t code = object ? answer.value("code", int32_t{CTR_E_INTERNAL}) : CTR_E_INTERNAL;
-    Error e{code, msg, 0};
-    if (code == CTR_E_NOT_FOUND) e.detail_code = kDetailExecNotFound;
-    if (code == CTR_E_PERMISSION_DENIED) e.detail_code = kDetailExecDenied;
+    Error e{code, msg, api::process_detail(code)};
     c.state = store::ContainerState::stopped;
-    c.exit_code = code == CTR_E_NOT_FOUND ? 127 : code == CTR_E_PERMISSION_DENIED ? 126 : 125;
+    c.exit_code = api::process_exit_code(code);
     c.finished_at = store::now_unix();
     return e;
 }
@@ -299,10 +298,12 @@ Result<store::ContainerRecord> Containers::create(const json& body) {
     return c;
 }
 
-std::vector<std::string> Containers::shim_argv(const store::ContainerRecord& c) const {
+std::vector<std::string> Containers::shim_argv(const store::ContainerRecord& c, bool detached) const {
     const std::string dir = dir_of(c.id).string();
-    return {pluginhost::helper_path("container-shim").string(), "--runtime", c.runtime, "--id", c.id, "--bundle", dir,
-            "--root", d_.paths.root().string(), "--state-dir", dir};
+    std::vector<std::string> args = {pluginhost::helper_path("container-shim").string(), "--runtime", c.runtime, "--id", c.id,
+                                     "--bundle", dir, "--root", d_.paths.root().string()};
+    if (detached) args.insert(args.end(), {"--state-dir", dir});
+    return args;
 }
 
 void Containers::finish_abandoned(const store::ContainerRecord& c) {
@@ -408,9 +409,7 @@ Result<store::ContainerRecord> Containers::start(const std::string& key, bool wa
 }
 
 Status Containers::rename(const std::string& key, const std::string& name) {
-    static const std::regex re("[A-Za-z0-9][A-Za-z0-9_.-]{0,62}");
-    if (!std::regex_match(name, re))
-        return make_error(CTR_E_INVALID_ARGUMENT, "invalid container name \"" + name + "\": want [A-Za-z0-9][A-Za-z0-9_.-]*, at most 63 characters");
+    CTR_TRY_STATUS(services::check_name("container", name));
     auto c = CTR_TRY(get(key));
     std::lock_guard<std::mutex> lock(d_.store_mu);
     return d_.store->rename_container(c.id, name);

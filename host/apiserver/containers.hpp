@@ -7,6 +7,7 @@
 // (written by the reaper, or the shim, when the process ends), shim.log.
 #pragma once
 
+#include "api/exit_codes.hpp"
 #include "apiserver/attach_warmer.hpp"
 #include "apiserver/daemon.hpp"
 #include "apiserver/file_watch.hpp"
@@ -29,8 +30,8 @@ namespace ctr::apiserver {
 int signal_number(std::string name);
 
 // Detail codes on API errors, so that the CLI can exit 127 / 126 as Docker does.
-inline constexpr int32_t kDetailExecNotFound = 1001;
-inline constexpr int32_t kDetailExecDenied = 1002;
+using api::kDetailExecDenied;
+using api::kDetailExecNotFound;
 
 class Containers {
 public:
@@ -88,8 +89,9 @@ public:
     // Every container that is not running released (daemon start, `system
     // stop --all`): what a crash, an older version or a create left held.
     void release_all_idle();
-    // container-shim's arguments for the container's own shim (a start, a finish).
-    std::vector<std::string> shim_argv(const store::ContainerRecord& c) const;
+    // container-shim's arguments for the container: its own shim (a start,
+    // stats), or with detached false an exec's, which keeps no state dir.
+    std::vector<std::string> shim_argv(const store::ContainerRecord& c, bool detached = true) const;
     // Sleeps until the container's shim exits or `timeout_ms` passes,
     // whichever is first (a pidfd: no polling of files); `or_exit_file`: or
     // until its exit.json appears (FileWatch).

@@ -20,10 +20,6 @@ namespace ctr::cli {
 
 namespace {
 
-// Detail codes the daemon puts on errors of a process that could not run.
-constexpr int32_t kDetailExecNotFound = 1001;
-constexpr int32_t kDetailExecDenied = 1002;
-
 struct RunFlags {
     std::string name, workdir, user, hostname, runtime, platform, memory, entrypoint, progress = "auto";
     std::string shm_size, stop_signal, cidfile, restart;
@@ -193,11 +189,7 @@ Result<nlohmann::json> create_container(api::Client& client, const RunFlags& f) 
     std::_Exit(0);
 }
 
-int exit_code_of(const Error& e) {
-    if (e.detail_code == kDetailExecNotFound) return kExitNotFound;
-    if (e.detail_code == kDetailExecDenied) return kExitCannotInvoke;
-    return kExitEngine;
-}
+int exit_code_of(const Error& e) { return api::cli_exit_code(e); }
 
 // Copies a container's stdout or stderr to ours until it ends.
 // `extra`: more of the query ("&timestamps=1&since=...").

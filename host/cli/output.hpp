@@ -1,6 +1,8 @@
 // Rendering for the CLI: aligned tables, JSON, and one-line errors on stderr.
 #pragma once
 
+#include "api/exit_codes.hpp"
+
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
@@ -10,9 +12,9 @@
 namespace ctr::cli {
 
 // Exit codes, as Docker's: the container's own for run; these for the engine.
-inline constexpr int kExitEngine = 125;        // the daemon or the CLI failed, or bad usage
-inline constexpr int kExitCannotInvoke = 126;  // the command could not be invoked
-inline constexpr int kExitNotFound = 127;      // the command was not found
+using api::kExitCannotInvoke;
+using api::kExitEngine;
+using api::kExitNotFound;
 
 // Columns padded to the widest cell plus three spaces, like `docker ps`.
 std::string render_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows);

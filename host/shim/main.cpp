@@ -33,6 +33,7 @@
 // as json (the daemon's `container stats` asks this way: a VM's numbers are
 // its runtime's to know).
 #include <ctr/base/log.hpp>
+#include "api/exit_codes.hpp"
 #include "shim/attach_server.hpp"
 #include "shim/log_watcher.hpp"
 #include <ctr/base/paths.hpp>
@@ -41,6 +42,7 @@
 #include <ctr/pluginhost/registry.hpp>
 #include <ctr/sys/files.hpp>
 #include <ctr/sys/io.hpp>
+#include <ctr/sys/process.hpp>
 
 #include <CLI/CLI.hpp>
 
@@ -57,7 +59,7 @@
 
 namespace {
 
-constexpr int kExitEngine = 125, kExitCannotInvoke = 126, kExitNotFound = 127;
+using ctr::api::kExitEngine;
 
 // What the daemon hears once the container runs: its pid, and any warning
 // the runtime had for the user (e.g. that it emulates a CPU).
@@ -81,20 +83,13 @@ void report(int fd, const nlohmann::json& j) {
     ::close(fd);
 }
 
-// The parent of a process, from /proc; -1 when it is gone.
+// The parent of a process; -1 when it is gone.
 pid_t parent_of(pid_t pid) {
-    auto stat = ctr::sys::read_file("/proc/" + std::to_string(pid) + "/stat");
-    if (!stat) return -1;
-    auto close = stat->rfind(')');
-    if (close == std::string::npos) return -1;
-    int ppid = -1;
-    std::sscanf(stat->c_str() + close + 2, "%*c %d", &ppid);
-    return ppid;
+    auto s = ctr::sys::read_proc_stat(pid);
+    return s ? s->ppid : -1;
 }
 
-int exit_code_of(const ctr::Error& e) {
-    return e.status == CTR_E_NOT_FOUND ? kExitNotFound : e.status == CTR_E_PERMISSION_DENIED ? kExitCannotInvoke : kExitEngine;
-}
+int exit_code_of(const ctr::Error& e) { return ctr::api::process_exit_code(e.status); }
 
 // Exec mode with clients (exec -i/-t): listens on `socket`, tells the daemon
 // on `sync_fd`, runs the process once the first client is here, serves it

@@ -22,9 +22,12 @@ int32_t sink_write(void* ctx, const char* data, size_t len) {
     }
 }
 
-Error call_error(int32_t rc, const char* msg, const char* op_name) {
+// The plugin's error as the host passes it on: its status, its message and
+// its detail code (a plugin's own, >= CTR_DETAIL_PLUGIN_BASE, or 0).
+Error call_error(int32_t rc, const ctr_error& err, const char* op_name) {
+    const char* msg = err.message;
     std::string text = msg && msg[0] ? msg : std::string(op_name) + " failed (" + status_name(rc) + ") and the plugin gave no message";
-    return Error{rc, text, 0};
+    return Error{rc, text, err.detail_code};
 }
 
 struct ProgressState {
@@ -70,7 +73,7 @@ Result<std::string> invoke_raw(ctr_op op, ctr_plugin* instance, std::string_view
     char msg[1024] = {};
     ctr_error err{sizeof(ctr_error), CTR_OK, 0, sizeof msg, msg};
     int32_t rc = op(instance, request.data(), request.size(), &sink, &err);
-    if (rc != CTR_OK) return call_error(rc, msg, op_name);
+    if (rc != CTR_OK) return call_error(rc, err, op_name);
     return std::move(state.data);
 }
 
@@ -96,7 +99,7 @@ Result<nlohmann::json> invoke_with_progress(ctr_progress_op op, const char* op_n
     ctr_error err{sizeof(ctr_error), CTR_OK, 0, sizeof msg, msg};
     std::string req = request.dump();
     int32_t rc = op(instance, req.data(), req.size(), &progress, &sink, &err);
-    if (rc != CTR_OK) return call_error(rc, msg, op_name);
+    if (rc != CTR_OK) return call_error(rc, err, op_name);
     return parse_result(state.data, op_name);
 }
 

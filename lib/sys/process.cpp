@@ -5,6 +5,7 @@
 #include <ctr/sys/unique_fd.hpp>
 
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <fcntl.h>
 #include <poll.h>
@@ -93,13 +94,35 @@ Result<Captured> run_capture(const std::vector<std::string>& argv, const RunOpti
     return result;
 }
 
+std::optional<ProcStat> read_proc_stat(pid_t pid) {
+    if (pid <= 0) return std::nullopt;
+    auto text = read_file("/proc/" + std::to_string(pid) + "/stat");
+    if (!text) return std::nullopt;
+    auto close = text->rfind(')');
+    if (close == std::string::npos || close + 2 >= text->size()) return std::nullopt;
+    ProcStat s;
+    unsigned long long utime = 0, stime = 0;
+    int ppid = -1;
+    // state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt utime stime
+    if (std::sscanf(text->c_str() + close + 2, "%c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &s.state, &ppid, &utime,
+                    &stime) < 2)
+        return std::nullopt;
+    s.ppid = ppid;
+    s.utime = utime;
+    s.stime = stime;
+    return s;
+}
+
+uint64_t ProcStat::cpu_ns() const {
+    static const uint64_t ns_per_tick = 1000000000ULL / static_cast<uint64_t>(::sysconf(_SC_CLK_TCK));
+    return (utime + stime) * ns_per_tick;
+}
+
 namespace {
-// The state letter of /proc/PID/stat ('R', 'S', 'Z', ...); '?' if none.
+// The leader's state letter; '?' if none.
 char leader_state(pid_t pid) {
-    auto stat = read_file("/proc/" + std::to_string(pid) + "/stat");
-    if (!stat) return '?';
-    auto close = stat->rfind(')');
-    return close != std::string::npos && close + 2 < stat->size() ? (*stat)[close + 2] : '?';
+    auto s = read_proc_stat(pid);
+    return s ? s->state : '?';
 }
 }  // namespace
 

@@ -1,5 +1,6 @@
 // What `run` says about networking, checked before anything is made.
 #include "services/network_options.hpp"
+#include "services/names.hpp"
 
 #include <doctest/doctest.h>
 
@@ -69,4 +70,20 @@ TEST_CASE("hosts and resolv.conf say what the container was given") {
     REQUIRE(gw);
     CHECK(gw->ip == "host-gateway");
     CHECK(parse_add_host("v6=::1")->ip == "::1");
+}
+
+TEST_CASE("object names: one rule for containers, networks and volumes") {
+    using ctr::services::check_name;
+    CHECK(check_name("container", "web-1.a_b"));
+    CHECK(check_name("container", std::string(63, 'a')));
+    CHECK_FALSE(check_name("container", std::string(64, 'a')));
+    CHECK(check_name("volume", std::string(200, 'v'), ctr::services::kMaxVolumeName));
+    for (const char* bad : {"", "-x", "_x", ".x", "a/b", "a b", "a:b"}) {
+        CAPTURE(bad);
+        auto st = check_name("network", bad);
+        REQUIRE_FALSE(st);
+        CHECK(st.error().status == CTR_E_INVALID_ARGUMENT);
+        CHECK(st.error().message == std::string("invalid network name \"") + bad +
+                                        "\": want [A-Za-z0-9][A-Za-z0-9_.-]*, at most 63 characters");
+    }
 }

@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <cstdint>
 #include <csignal>
 #include <string>
 #include <sys/syscall.h>
@@ -108,4 +109,16 @@ TEST_CASE("process_ended: not while any thread runs, even when the leader shows 
     CHECK(::waitpid(pid, nullptr, 0) == pid);
     CHECK(ctr::sys::process_ended(pid));
     ::close(go[1]);
+}
+
+TEST_CASE("read_proc_stat: our own state, parent and CPU time; nothing for a pid that is gone") {
+    auto me = ctr::sys::read_proc_stat(::getpid());
+    REQUIRE(me.has_value());
+    CHECK(me->state == 'R');
+    CHECK(me->ppid == ::getppid());
+    volatile uint64_t spin = 0;
+    for (int i = 0; i < 50000000; ++i) spin = spin + static_cast<uint64_t>(i);
+    CHECK(ctr::sys::read_proc_stat(::getpid())->cpu_ns() > 0);
+    CHECK_FALSE(ctr::sys::read_proc_stat(0).has_value());
+    CHECK_FALSE(ctr::sys::read_proc_stat(-1).has_value());
 }

@@ -22,6 +22,7 @@ public:
     Result<sdk::json> state(const sdk::json& req) override {
         auto id = CTR_TRY(sdk::get_string(req, "id"));
         if (id == "throw") throw std::runtime_error("boom");
+        if (id == "detailed") return Error{CTR_E_FAILED_PRECONDITION, "vm is paused", CTR_DETAIL_PLUGIN_BASE + 7};
         return sdk::json{{"id", id}, {"status", "stopped"}};
     }
 };
@@ -80,6 +81,13 @@ TEST_CASE("the entry negotiates, the firewall catches, defaults say unimplemente
     REQUIRE_FALSE(thrown);
     CHECK(thrown.error().status == CTR_E_INTERNAL);
     CHECK(thrown.error().message == "plugin threw: boom");
+
+    // A plugin's own detail code reaches the host's error unchanged.
+    auto detailed = pluginhost::invoke(desc.runtime->state, desc.instance, {{"id", "detailed"}}, "state");
+    REQUIRE_FALSE(detailed);
+    CHECK(detailed.error().status == CTR_E_FAILED_PRECONDITION);
+    CHECK(detailed.error().detail_code == CTR_DETAIL_PLUGIN_BASE + 7);
+    CHECK(detailed.error().message == "vm is paused");
 
     auto unimpl = pluginhost::invoke(desc.runtime->exec, desc.instance, {{"id", "c1"}, {"exec_id", "e"}}, "exec");
     REQUIRE_FALSE(unimpl);

@@ -1,5 +1,7 @@
 #include "services/network_options.hpp"
 
+#include "services/names.hpp"
+
 #include <arpa/inet.h>
 
 #include <algorithm>
@@ -110,8 +112,7 @@ Result<NetworkOptions> NetworkOptions::from_json(const json& b) {
             o.mode = n == "none" ? Mode::none : Mode::host;
             continue;
         }
-        static const std::regex re("[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}");
-        if (!std::regex_match(n, re)) return make_error(CTR_E_INVALID_ARGUMENT, "--network: invalid network name \"" + n + "\"");
+        if (auto st = check_name("network", n); !st) return st.error().wrap("--network");
         if (std::count(nets.begin(), nets.end(), n) > 1) return make_error(CTR_E_INVALID_ARGUMENT, "--network " + n + " is given twice");
         o.networks.push_back(n);
     }

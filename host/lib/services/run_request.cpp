@@ -2,6 +2,8 @@
 // JSON and checked field by field, each error naming the flag and value.
 #include "services/spec.hpp"
 
+#include "services/names.hpp"
+
 #include <unistd.h>
 
 #include <map>
@@ -282,11 +284,7 @@ Result<RunRequest> RunRequest::from_json(const json& b) {
         return make_error(CTR_E_INVALID_ARGUMENT, "image must be a non-empty string");
     r.image = b["image"];
     r.name = b.value("name", "");
-    if (!r.name.empty()) {
-        static const std::regex re("[A-Za-z0-9][A-Za-z0-9_.-]{0,62}");
-        if (!std::regex_match(r.name, re))
-            return make_error(CTR_E_INVALID_ARGUMENT, "invalid container name \"" + r.name + "\": want [A-Za-z0-9][A-Za-z0-9_.-]*, at most 63 characters");
-    }
+    if (!r.name.empty()) CTR_TRY_STATUS(check_name("container", r.name));
     r.cmd = CTR_TRY(strings(b, "cmd"));
     if (b.contains("entrypoint") && !b["entrypoint"].is_null()) r.entrypoint = CTR_TRY(strings(b, "entrypoint"));
     r.env = CTR_TRY(strings(b, "env"));

@@ -1,5 +1,7 @@
 #include "services/volumes.hpp"
 
+#include "services/names.hpp"
+
 #include <ctr/base/failpoint.hpp>
 #include <ctr/sys/files.hpp>
 
@@ -14,13 +16,7 @@ namespace ctr::services {
 
 namespace fs = std::filesystem;
 
-Status check_volume_name(const std::string& name) {
-    static const std::regex re("[A-Za-z0-9][A-Za-z0-9_.-]*");
-    if (name.empty() || name.size() > 255 || !std::regex_match(name, re))
-        return make_error(CTR_E_INVALID_ARGUMENT,
-                          "invalid volume name \"" + name + "\": want [A-Za-z0-9][A-Za-z0-9_.-]*, at most 255 characters");
-    return ok();
-}
+Status check_volume_name(const std::string& name) { return check_name("volume", name, kMaxVolumeName); }
 
 int64_t disk_usage(const fs::path& dir) {
     int64_t total = 0;

@@ -1,6 +1,7 @@
 #include "runtime.hpp"
 
 #include <ctr/sys/files.hpp>
+#include <ctr/sys/process.hpp>
 #include <ctr/sys/spawn.hpp>
 
 #include <cerrno>
@@ -536,14 +537,7 @@ ctr::Result<json> Runtime::stats(const json& req) {
         auto at = status->find("VmRSS:");
         if (at != std::string::npos) out["memory"] = {{"usage", std::stoll(status->substr(at + 6)) * 1024}, {"limit", memory_mib << 20}};
     }
-    auto stat = ctr::sys::read_file("/proc/" + std::to_string(qemu) + "/stat");
-    if (stat) {
-        auto close = stat->rfind(')');
-        unsigned long long utime = 0, stime = 0;
-        if (close != std::string::npos &&
-            std::sscanf(stat->c_str() + close + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) == 2)
-            out["cpu"] = {{"usage_ns", (utime + stime) * (1000000000ULL / static_cast<unsigned long long>(::sysconf(_SC_CLK_TCK)))}};
-    }
+    if (auto stat = ctr::sys::read_proc_stat(qemu)) out["cpu"] = {{"usage_ns", stat->cpu_ns()}};
     return out;
 }
 

@@ -4,6 +4,8 @@
 
 #include <ctr/sdk/result.hpp>
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <sys/types.h>
 #include <vector>
@@ -51,5 +53,18 @@ bool process_ended(pid_t pid);
 // Whether a process is on its way out: its leader has exited (a zombie)
 // while other threads of it still run. It may hold its fds for a while.
 bool process_exiting(pid_t pid);
+
+// The fields of /proc/PID/stat that this project reads. The one parser of
+// that file: the command name in parentheses may hold spaces and ')', so
+// fields are counted from the last ')'.
+struct ProcStat {
+    char state = '?';       // 'R', 'S', 'Z', ...
+    pid_t ppid = -1;
+    uint64_t utime = 0;     // clock ticks in user mode
+    uint64_t stime = 0;     // clock ticks in kernel mode
+    uint64_t cpu_ns() const;  // utime + stime, in nanoseconds
+};
+// Nothing when the process is gone (or /proc is not there).
+std::optional<ProcStat> read_proc_stat(pid_t pid);
 
 }  // namespace ctr::sys
