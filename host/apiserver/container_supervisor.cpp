@@ -47,7 +47,7 @@ Result<std::vector<std::string>> Containers::reconcile() {
 }
 
 void Containers::maybe_restart(const store::ContainerRecord& c) {
-    std::string policy = c.config.value("restart", std::string("no"));
+    std::string policy = c.settings().restart;
     if (policy == "no" || d_.stopping) return;
     fs::path dir = dir_of(c.id);
     std::error_code ec;

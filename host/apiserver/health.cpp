@@ -30,7 +30,7 @@ Health::~Health() {
 }
 
 json Health::of(const store::ContainerRecord& c, const fs::path& dir) {
-    if (!c.config.contains("healthcheck") || c.config["healthcheck"].is_null()) return nullptr;
+    if (c.settings().healthcheck.is_null()) return nullptr;
     auto text = sys::read_file(dir / "health.json");
     if (text) {
         auto j = json::parse(*text, nullptr, false);
@@ -66,7 +66,7 @@ void Health::record(const store::ContainerRecord& c, const json& hc, const Check
 void Health::tick(const std::vector<store::ContainerRecord>& containers) {
     std::set<std::string> alive;
     for (const auto& c : containers) {
-        const json hc = c.config.value("healthcheck", json());
+        const json hc = c.settings().healthcheck;
         if (c.state != store::ContainerState::running || !hc.is_object() || !c.started_at) continue;
         alive.insert(c.id);
         Track& t = tracks_[c.id];

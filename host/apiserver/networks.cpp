@@ -205,7 +205,7 @@ Status move_hosts_entry(const fs::path& file, const std::string& from, const std
 }  // namespace
 
 Status Networks::rewire_if_lost(store::ContainerRecord& c, const fs::path& dir) {
-    json attachments = c.config.value("network_attachments", json::array());
+    json attachments = c.settings().network_attachments;
     fs::path ns = netns_of(c.id);
     std::error_code ec;
     if (attachments.empty() || fs::exists(ns, ec)) return ok();
@@ -230,11 +230,11 @@ Status Networks::rewire_if_lost(store::ContainerRecord& c, const fs::path& dir) 
         // Taken meanwhile by another container: a new one, as docker gives a
         // restarted container, unless the user chose it (--ip).
         if (!r && r.error().status == CTR_E_ALREADY_EXISTS && r.error().message.rfind("ip:", 0) == 0 &&
-            c.config.value("ip", "").empty()) {
+            c.settings().ip.empty()) {
             req.erase("ip");
             // Its MAC follows its address (docker's rule, network-vmnet's
             // too): the old one is the new holder's of the old address now.
-            if (c.config.value("mac_address", "").empty()) req.erase("mac");
+            if (c.settings().mac_address.empty()) req.erase("mac");
             r = pluginhost::invoke(p->network()->attach, p->instance(), req, "attach");
         }
         if (!r) {
@@ -266,15 +266,17 @@ std::vector<std::string> Networks::users_of(const std::string& name) {
     std::lock_guard<std::mutex> lock(d_.store_mu);
     auto all = d_.store->containers();
     if (!all) return users;
-    for (const auto& c : *all)
-        for (const auto& a : c.config.value("network_attachments", json::array()))
+    for (const auto& c : *all) {
+        const auto settings = c.settings();
+        for (const auto& a : settings.network_attachments)
             if (a.value("network", "") == name) users.push_back(c.name);
+    }
     return users;
 }
 
 Status Networks::unwire(const store::ContainerRecord& c) {
     Status result = ok();
-    const json& nets = c.config.value("networks", json::array());
+    const json nets = c.settings().networks;
     std::vector<std::string> names;
     for (const auto& n : nets)
         if (n.is_string() && n != "none" && n != "host") names.push_back(n);

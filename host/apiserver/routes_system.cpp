@@ -48,7 +48,7 @@ Result<json> disk_usage(Daemon& d) {
     for (const auto& c : containers) {
         used_images.insert(c.image);
         running += c.state == store::ContainerState::running;
-        int64_t size = c.config.contains("writable_dir") ? services::disk_usage(c.config.value("writable_dir", "")) : 0;
+        int64_t size = c.settings().writable_dir.empty() ? 0 : services::disk_usage(c.settings().writable_dir);
         container_size += size;
         if (c.state != store::ContainerState::running) container_reclaimable += size;
     }

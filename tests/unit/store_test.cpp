@@ -99,3 +99,37 @@ TEST_CASE("containers are found by id, name, or a unique id prefix") {
     REQUIRE_FALSE(st);
     CHECK(st.error().message == "the container name \"one\" is already in use");
 }
+
+TEST_CASE("container configs: a typed view; an older version's config is migrated when the store opens") {
+    using ctr::store::ContainerConfig;
+    ctr::test::ScratchDir d;
+    {
+        auto s = Store::open(d.path() / "state.db");
+        REQUIRE(s.has_value());
+        ContainerRecord c;
+        c.id = "old1";
+        c.name = "old";
+        c.image = c.runtime = "x";
+        c.state = ctr::store::ContainerState::stopped;
+        REQUIRE((*s)->insert_container(c));
+        // As phase one wrote it: no schema, no network_attachments.
+        REQUIRE((*s)->db().exec(R"(UPDATE containers SET config = '{"rm":true,"tty":"yes","stop_timeout":7}' WHERE id = 'old1')"));
+    }
+    auto s = Store::open(d.path() / "state.db");
+    REQUIRE(s.has_value());
+    auto raw = (*s)->db().prepare("SELECT config FROM containers WHERE id = 'old1'");
+    REQUIRE(raw.has_value());
+    REQUIRE(*raw->step());
+    auto stored = nlohmann::json::parse(raw->text(0));
+    CHECK(stored["schema"] == ContainerConfig::kSchema);
+    CHECK(stored["network_attachments"] == nlohmann::json::array());
+    CHECK(stored["restart"] == "no");
+    auto c = (*s)->container("old1");
+    REQUIRE(c.has_value());
+    auto settings = (*c)->settings();
+    CHECK(settings.remove);
+    CHECK_FALSE(settings.tty);  // a wrong type reads as the default
+    CHECK(settings.stop_timeout == 7);
+    CHECK(settings.healthcheck.is_null());
+    CHECK(ctr::store::migrate_config(stored) == stored);  // idempotent
+}

@@ -1,6 +1,7 @@
 // The objects the daemon owns, as the state database holds them.
 #pragma once
 
+#include "store/container_config.hpp"
 #include "store/container_state.hpp"
 
 #include <nlohmann/json.hpp>
@@ -41,6 +42,9 @@ struct ContainerRecord {
     std::optional<int64_t> started_at, finished_at, exit_code, pid;
     // What the runtime warned of at this start: passed on, never stored.
     std::vector<std::string> warnings;
+
+    // `config` through its typed view: what the daemon reads of it.
+    ContainerConfig settings() const { return ContainerConfig::of(config); }
 
     nlohmann::json to_json() const;
 };

@@ -45,7 +45,7 @@ ContainerRecord read_container(const Stmt& s) {
     // A name this version does not know (a newer one's) reads as stopped:
     // the container can still be inspected, started or removed.
     c.state = parse_container_state(s.text(4)).value_or(ContainerState::stopped);
-    c.config = parse_or_empty(s.text(5));
+    c.config = migrate_config(parse_or_empty(s.text(5)));
     c.labels = parse_or_empty(s.text(6));
     c.created_at = s.integer(7);
     c.started_at = col_opt(s, 8);
@@ -87,8 +87,32 @@ json NetworkRecord::to_json() const {
             {"labels", labels},   {"options", options}, {"state", state}, {"created_at", created_at}};
 }
 
+namespace {
+
+// Containers' stored configs written by an older version, brought up to
+// this one's schema (store/container_config.hpp), all in one transaction.
+Status migrate_container_configs(Db& db) {
+    return db.transaction([&]() -> Status {
+        auto q = CTR_TRY(db.prepare("SELECT id, config FROM containers"));
+        std::vector<std::pair<std::string, std::string>> changed;
+        while (CTR_TRY(q.step())) {
+            auto stored = parse_or_empty(q.text(1));
+            if (stored.value("schema", 1) >= ContainerConfig::kSchema) continue;
+            changed.emplace_back(q.text(0), migrate_config(stored).dump());
+        }
+        for (const auto& [id, config] : changed) {
+            auto u = CTR_TRY(db.prepare("UPDATE containers SET config = ? WHERE id = ?"));
+            CTR_TRY_STATUS(u.bind(1, config).bind(2, id).run());
+        }
+        return ok();
+    });
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Store>> Store::open(const std::filesystem::path& file) {
     auto db = CTR_TRY(Db::open(file));
+    CTR_TRY_STATUS(migrate_container_configs(*db));
     return std::unique_ptr<Store>(new Store(std::move(db)));
 }
 
@@ -150,7 +174,7 @@ Result<std::vector<std::string>> Store::container_volumes(const std::string& con
 Status Store::insert_container(const ContainerRecord& c, sys::Durability durability) {
     auto s = CTR_TRY(db_->prepare("INSERT INTO containers (" + std::string(kContainerCols) +
                                   ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?)"));
-    s.bind(1, c.id).bind(2, c.name).bind(3, c.image).bind(4, c.runtime).bind(5, std::string(to_string(c.state))).bind(6, c.config.dump());
+    s.bind(1, c.id).bind(2, c.name).bind(3, c.image).bind(4, c.runtime).bind(5, std::string(to_string(c.state))).bind(6, migrate_config(c.config).dump());
     s.bind(7, c.labels.dump()).bind(8, c.created_at).bind(9, c.started_at).bind(10, c.finished_at);
     s.bind(11, c.exit_code).bind(12, c.pid);
     auto st = run_with(s, durability);
@@ -181,7 +205,7 @@ Status Store::run_with(Stmt& s, sys::Durability durability) {
 Status Store::update_container(const ContainerRecord& c, sys::Durability durability) {
     auto s = CTR_TRY(db_->prepare(
         "UPDATE containers SET state = ?, started_at = ?, finished_at = ?, exit_code = ?, pid = ?, config = ? WHERE id = ?"));
-    s.bind(1, std::string(to_string(c.state))).bind(2, c.started_at).bind(3, c.finished_at).bind(4, c.exit_code).bind(5, c.pid).bind(6, c.config.dump()).bind(7, c.id);
+    s.bind(1, std::string(to_string(c.state))).bind(2, c.started_at).bind(3, c.finished_at).bind(4, c.exit_code).bind(5, c.pid).bind(6, migrate_config(c.config).dump()).bind(7, c.id);
     return run_with(s, durability);
 }
 
