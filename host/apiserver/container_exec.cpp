@@ -51,16 +51,15 @@ Result<json> Containers::exec_attached(const std::string& key, const json& body)
     args.insert(args.end(), {"--attach-socket", attach_socket_of(exec_id).string(), "--exit-file", exit_file.string(), "--sync-fd", "3"});
     if (body.value("tty", false)) args.push_back("--tty");
     if (body.value("interactive", false)) args.push_back("--interactive");
-    int sync[2];
-    if (::pipe2(sync, O_CLOEXEC) != 0) return sys::errno_error("pipe", dir, errno);
+    auto sync = CTR_TRY(sys::make_pipe());
     sys::SpawnOptions so;
     so.stdout_path = (dir / "shim.log").string();
     so.stderr_path.clear();
-    so.pass_fds = {{sync[1], 3}};
+    so.pass_fds = {{sync.write.get(), 3}};
     so.new_session = true;
     auto spawned = sys::spawn(args, so);
-    ::close(sync[1]);
-    sys::UniqueFd sync_read(sync[0]);
+    sync.write.reset();
+    sys::UniqueFd sync_read = std::move(sync.read);
     if (!spawned) return spawned.error().wrap("start the exec shim");
     {
         std::lock_guard<std::mutex> lock(mu_);
@@ -189,28 +188,19 @@ Result<json> Containers::exec_process(const store::ContainerRecord& c, const jso
 
 Status Containers::exec(const std::string& key, const json& body, const Writer& write) {
     ExecPlan plan = CTR_TRY(plan_exec(key, body));
-    const fs::path& dir = plan.dir;
     const fs::path& process_file = plan.process_file;
 
-    int out[2], err[2];
-    if (::pipe2(out, O_CLOEXEC) != 0) return sys::errno_error("pipe", dir, errno);
-    if (::pipe2(err, O_CLOEXEC) != 0) {
-        ::close(out[0]);
-        ::close(out[1]);
-        return sys::errno_error("pipe", dir, errno);
-    }
+    auto out = CTR_TRY(sys::make_pipe());
+    auto err = CTR_TRY(sys::make_pipe());
     sys::SpawnOptions so;
-    so.stdout_fd = out[1];
-    so.stderr_fd = err[1];
+    so.stdout_fd = out.write.get();
+    so.stderr_fd = err.write.get();
     auto spawned = sys::spawn(plan.args, so);
-    ::close(out[1]);
-    ::close(err[1]);
-    if (!spawned) {
-        ::close(out[0]);
-        ::close(err[0]);
-        return spawned.error();
-    }
-    pollfd p[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
+    out.write.reset();
+    err.write.reset();
+    if (!spawned) return spawned.error();
+    sys::UniqueFd ends[2] = {std::move(out.read), std::move(err.read)};
+    pollfd p[2] = {{ends[0].get(), POLLIN, 0}, {ends[1].get(), POLLIN, 0}};
     bool client_gone = false;
     int open_count = 2;
     char buf[16384];
@@ -220,7 +210,7 @@ Status Containers::exec(const std::string& key, const json& body, const Writer& 
             if (p[i].fd < 0 || !(p[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
             ssize_t n = ::read(p[i].fd, buf, sizeof buf);
             if (n <= 0) {
-                ::close(p[i].fd);
+                ends[i].reset();
                 p[i].fd = -1;
                 --open_count;
                 continue;

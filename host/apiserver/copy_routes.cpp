@@ -106,20 +106,19 @@ std::string read_all(int fd) {
 
 // The helper's tar, from its stdout to the reply; what it says on stderr goes to our log.
 void stream_out(const std::vector<std::string>& args, const Writer& write) {
-    int out[2], err[2];
-    if (::pipe2(out, O_CLOEXEC) != 0) return;
-    if (::pipe2(err, O_CLOEXEC) != 0) {
-        ::close(out[0]);
-        ::close(out[1]);
+    auto out = sys::make_pipe();
+    auto err = sys::make_pipe();
+    if (!out || !err) {
+        spdlog::warn("cp: {}", (!out ? out.error() : err.error()).message);
         return;
     }
-    sys::UniqueFd out_r(out[0]), err_r(err[0]);
+    sys::UniqueFd out_r = std::move(out->read), err_r = std::move(err->read);
     sys::SpawnOptions so;
-    so.stdout_fd = out[1];
-    so.stderr_fd = err[1];
+    so.stdout_fd = out->write.get();
+    so.stderr_fd = err->write.get();
     auto spawned = sys::spawn(args, so);
-    ::close(out[1]);
-    ::close(err[1]);
+    out->write.reset();
+    err->write.reset();
     if (!spawned) {
         spdlog::warn("cp: {}", spawned.error().message);
         return;
@@ -163,20 +162,17 @@ void stream_in(int client, std::string leftover, const std::vector<std::string>&
     auto fail = [&](const Error& e) { answer({{"error", {{"message", e.message}, {"code", e.status}}}}); };
     // A socket, not a pipe: a helper that quit early gives us EPIPE from
     // send(MSG_NOSIGNAL), never a SIGPIPE.
-    int in[2], err[2];
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in) != 0) return fail(sys::errno_error("socketpair", "cp", errno));
-    if (::pipe2(err, O_CLOEXEC) != 0) {
-        ::close(in[0]);
-        ::close(in[1]);
-        return fail(sys::errno_error("pipe", "cp", errno));
-    }
-    sys::UniqueFd to_helper(in[0]), err_r(err[0]);
+    auto in = sys::make_socketpair();
+    if (!in) return fail(in.error());
+    auto err = sys::make_pipe();
+    if (!err) return fail(err.error());
+    sys::UniqueFd to_helper = std::move(in->read), err_r = std::move(err->read);
     sys::SpawnOptions so;
-    so.stdin_fd = in[1];
-    so.stderr_fd = err[1];
+    so.stdin_fd = in->write.get();
+    so.stderr_fd = err->write.get();
     auto spawned = sys::spawn(args, so);
-    ::close(in[1]);
-    ::close(err[1]);
+    in->write.reset();
+    err->write.reset();
     if (!spawned) return fail(spawned.error());
 
     bool flowing = sys::send_all(to_helper.get(), leftover);

@@ -2,6 +2,7 @@
 
 #include <ctr/pluginhost/host_env.hpp>
 #include <ctr/sys/io.hpp>
+#include <ctr/sys/files.hpp>
 #include <ctr/sys/spawn.hpp>
 
 #include <nlohmann/json.hpp>
@@ -33,19 +34,15 @@ ShimStandby::~ShimStandby() {
 }
 
 std::optional<ShimStandby::Waiting> ShimStandby::spawn_one() const {
-    int sync[2], assign[2];
-    if (::pipe2(sync, O_CLOEXEC) != 0) return std::nullopt;
+    auto sync = sys::make_pipe();
     // A socket, not a pipe, for the assignment: a send to a shim that died
     // waiting fails with EPIPE (MSG_NOSIGNAL) instead of a SIGPIPE here.
-    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, assign) != 0) {
-        ::close(sync[0]);
-        ::close(sync[1]);
-        return std::nullopt;
-    }
+    auto assign = sys::make_socketpair();
+    if (!sync || !assign) return std::nullopt;
     Waiting w;
-    w.sync.reset(sync[0]);
-    w.assign.reset(assign[1]);
-    sys::UniqueFd sync_w(sync[1]), assign_r(assign[0]);
+    w.sync = std::move(sync->read);
+    w.assign = std::move(assign->write);
+    sys::UniqueFd sync_w = std::move(sync->write), assign_r = std::move(assign->read);
     sys::SpawnOptions so;
     so.pass_fds = {{sync_w.get(), 3}, {assign_r.get(), 4}};
     so.new_session = true;  // as a spawned shim: it and its container outlive the daemon

@@ -112,10 +112,10 @@ int exec_attached(const ctr_runtime_v1& rt, ctr_plugin* inst, const std::string&
     std::string console_path = socket + ".tty";
     nlohmann::json req = {{"id", id}, {"exec_id", exec_id}};
     auto pipe = [](UniqueFd& r, UniqueFd& w) {
-        int p[2];
-        if (::pipe2(p, O_CLOEXEC) != 0) return false;
-        r.reset(p[0]);
-        w.reset(p[1]);
+        auto p = ctr::sys::make_pipe();
+        if (!p) return false;
+        r = std::move(p->read);
+        w = std::move(p->write);
         return true;
     };
     if (tty) {
