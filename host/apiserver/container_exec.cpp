@@ -138,7 +138,7 @@ Result<sys::UniqueFd> Containers::connect_socket(const std::string& path, const 
 
 Result<sys::UniqueFd> Containers::connect_attach(const std::string& key) {
     auto c = CTR_TRY(get(key));
-    if (!c.settings().tty && !c.settings().interactive)
+    if (const auto s = c.settings(); !s.tty && !s.interactive)
         return make_error(CTR_E_FAILED_PRECONDITION, "container " + c.name + " was made without -i or -t: there is nothing to attach to (use logs -f)");
     CTR_TRY_STATUS(store::check_action(c.name, c.state, store::ContainerAction::attach));
     return connect_socket(attach_socket_of(c.id).string(), "container " + c.name);

@@ -262,7 +262,8 @@ static void add_removal_routes(Router& r, Containers& cs) {
         int64_t reclaimed = 0;
         for (const auto& c : CTR_TRY(cs.list())) {
             if (c.state == store::ContainerState::running) continue;
-            int64_t size = c.settings().writable_dir.empty() ? 0 : services::disk_usage(c.settings().writable_dir);
+            const std::string writable = c.settings().writable_dir;
+            int64_t size = writable.empty() ? 0 : services::disk_usage(writable);
             CTR_TRY_STATUS(cs.remove(c.id, false));
             removed.push_back(c.id);
             reclaimed += size;

@@ -146,13 +146,14 @@ Status Containers::refresh(store::ContainerRecord& c) {
     // says "stopped": whoever sees it stopped (a `stop`, a `system stop
     // --all`) finds them gone. A crash in between leaves it "running" with
     // its exit file, and the next look finishes the job (idempotent).
-    if (!c.settings().remove) (void)release_host_state(c);
+    const bool remove = c.settings().remove;
+    if (!remove) (void)release_host_state(c);
     {
         std::lock_guard<std::mutex> lock(d_.store_mu);
         CTR_TRY_STATUS(d_.store->update_container(c, sys::Durability::process_crash));
     }
     spdlog::info("container {} exited with code {}", c.name, *c.exit_code);
-    if (c.settings().remove) {
+    if (remove) {
         {
             std::lock_guard<std::mutex> lock(mu_);  // for a `wait` that comes after the removal
             removed_exits_[c.id] = *c.exit_code;
@@ -348,7 +349,8 @@ Result<store::ContainerRecord> Containers::start(const std::string& key, bool wa
 
     std::vector<std::string> args = shim_argv(c);
     args.insert(args.end(), {"--sync-fd", "3"});
-    bool tty = c.settings().tty, interactive = c.settings().interactive;
+    const auto settings = c.settings();
+    bool tty = settings.tty, interactive = settings.interactive;
     if (tty || interactive) {
         CTR_TRY_STATUS(sys::make_dirs(attach_socket_of(c.id).parent_path(), 0700));
         args.insert(args.end(), {"--attach-socket", attach_socket_of(c.id).string()});
@@ -483,8 +485,9 @@ int signal_number(std::string s) {
 }
 
 std::pair<int, int> Containers::stop_defaults(const store::ContainerRecord& c) {
-    int timeout = static_cast<int>(c.settings().stop_timeout);
-    int signal = signal_number(c.settings().stop_signal);
+    const auto settings = c.settings();
+    int timeout = static_cast<int>(settings.stop_timeout);
+    int signal = signal_number(settings.stop_signal);
     return {timeout < 0 ? 10 : timeout, signal < 0 ? SIGTERM : signal};
 }
 

@@ -205,7 +205,8 @@ Status move_hosts_entry(const fs::path& file, const std::string& from, const std
 }  // namespace
 
 Status Networks::rewire_if_lost(store::ContainerRecord& c, const fs::path& dir) {
-    json attachments = c.settings().network_attachments;
+    const auto settings = c.settings();
+    json attachments = settings.network_attachments;
     fs::path ns = netns_of(c.id);
     std::error_code ec;
     if (attachments.empty() || fs::exists(ns, ec)) return ok();
@@ -230,11 +231,11 @@ Status Networks::rewire_if_lost(store::ContainerRecord& c, const fs::path& dir) 
         // Taken meanwhile by another container: a new one, as docker gives a
         // restarted container, unless the user chose it (--ip).
         if (!r && r.error().status == CTR_E_ALREADY_EXISTS && r.error().message.rfind("ip:", 0) == 0 &&
-            c.settings().ip.empty()) {
+            settings.ip.empty()) {
             req.erase("ip");
             // Its MAC follows its address (docker's rule, network-vmnet's
             // too): the old one is the new holder's of the old address now.
-            if (c.settings().mac_address.empty()) req.erase("mac");
+            if (settings.mac_address.empty()) req.erase("mac");
             r = pluginhost::invoke(p->network()->attach, p->instance(), req, "attach");
         }
         if (!r) {

@@ -48,7 +48,8 @@ Result<json> disk_usage(Daemon& d) {
     for (const auto& c : containers) {
         used_images.insert(c.image);
         running += c.state == store::ContainerState::running;
-        int64_t size = c.settings().writable_dir.empty() ? 0 : services::disk_usage(c.settings().writable_dir);
+        const std::string writable = c.settings().writable_dir;
+        int64_t size = writable.empty() ? 0 : services::disk_usage(writable);
         container_size += size;
         if (c.state != store::ContainerState::running) container_reclaimable += size;
     }

@@ -66,7 +66,12 @@ TEST_CASE("plugins by configuration: a second image and network plugin are used 
     CHECK(run.out.find("10.213.77.") != std::string::npos);
 
     fs::path state = r.path() / "var/lib/container/plugins";
-    CHECK(has_entries(state / "image-alt"));
+    // The image is in image-alt's index, not image-oci's.
+    auto alt_index = ctr::sys::read_file(state / "image-alt/images.json");
+    REQUIRE(alt_index.has_value());
+    CHECK(alt_index->find("test/busybox") != std::string::npos);
+    auto oci_index = ctr::sys::read_file(state / "image-oci/images.json");
+    CHECK((!oci_index || oci_index->find("test/busybox") == std::string::npos));
     CHECK(has_entries(state / "network-alt/networks"));
     CHECK_FALSE(has_entries(state / "network-vmnet/networks"));
     CHECK(r.cli({"image", "ls"}, env).out.find("test/busybox") != std::string::npos);
