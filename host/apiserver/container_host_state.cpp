@@ -28,11 +28,15 @@ bool is_mount_point(const fs::path& path) {
     return ::stat(path.c_str(), &here) == 0 && ::stat(path.parent_path().c_str(), &parent) == 0 && here.st_dev != parent.st_dev;
 }
 
+// Until nothing is mounted there: no stat() decides (a failed one would
+// leave the mount), and a mount stacked on the first goes too.
 Status unmount_rootfs(const fs::path& rootfs) {
-    if (!is_mount_point(rootfs)) return ok();
-    if (::umount2(rootfs.c_str(), MNT_DETACH) != 0 && errno != EINVAL && errno != ENOENT)
+    for (int layer = 0; layer < 8; ++layer) {
+        if (::umount2(rootfs.c_str(), MNT_DETACH) == 0) continue;
+        if (errno == EINVAL || errno == ENOENT) return ok();  // not (or no longer) a mount point
         return make_error(CTR_E_INTERNAL, "unmount " + rootfs.string() + ": " + std::strerror(errno));
-    return ok();
+    }
+    return make_error(CTR_E_INTERNAL, "unmount " + rootfs.string() + ": still mounted after 8 unmounts");
 }
 
 }  // namespace

@@ -34,9 +34,19 @@ std::string id_of(const DaemonRoot& r, const std::string& name) { return inspect
 
 // The mounts under the root that belong to container `id` (its overlay, its
 // namespace's pin).
-size_t mounts_of(const DaemonRoot& r, const std::string& id) {
-    auto all = ScratchDir::mounts_below(r.path());
-    return static_cast<size_t>(std::count_if(all.begin(), all.end(), [&](const std::string& m) { return m.find(id) != std::string::npos; }));
+std::vector<std::string> mounts_of_id(const DaemonRoot& r, const std::string& id) {
+    std::vector<std::string> out;
+    for (const auto& m : ScratchDir::mounts_below(r.path()))
+        if (m.find(id) != std::string::npos) out.push_back(m);
+    return out;
+}
+
+size_t mounts_of(const DaemonRoot& r, const std::string& id) { return mounts_of_id(r, id).size(); }
+
+std::string joined(const std::vector<std::string>& v) {
+    std::string out;
+    for (const auto& s : v) out += (out.empty() ? "" : " ") + s;
+    return out;
 }
 
 bool link_exists(const std::string& name) {
@@ -80,7 +90,7 @@ TEST_CASE("a stopped container holds no mount and no namespace; its start makes 
     std::string first_ip = inspect(r, "a")["config"]["network_attachments"][0]["ip"];
 
     REQUIRE(r.cli({"stop", "-t", "1", "a"}).code == 0);
-    CHECK(mounts_of(r, a) == 0);
+    CHECK_MESSAGE(mounts_of(r, a) == 0, "left mounted: " << joined(mounts_of_id(r, a)) << "\n" << r.daemon_log());
     CHECK_FALSE(fs::exists(r.path() / "run/container/netns" / a));
     // cp and export still see its files: mounted for the copy, not after.
     auto hosts = r.cli({"cp", "a:/etc/hosts", "-"});
