@@ -25,7 +25,7 @@ struct RunFlags {
     std::string shm_size, stop_signal, cidfile, restart;
     std::string detach_keys = kDefaultDetachKeys;
     std::vector<std::string> env, env_files, labels, volumes, tmpfs, cap_add, cap_drop, ulimits;
-    std::vector<std::string> networks, aliases, dns, dns_search, dns_options, add_hosts, publish, mounts;
+    std::vector<std::string> networks, aliases, dns, dns_search, dns_options, add_hosts, publish, mounts, security_opt;
     std::string ip, mac;
     std::string health_cmd, health_interval, health_timeout, health_start_period;
     int64_t health_retries = 0;
@@ -55,6 +55,9 @@ void add_run_flags(CLI::App* cmd, RunFlags& f) {
     cmd->add_flag("--read-only", f.read_only, "mount the root filesystem read-only");
     cmd->add_option("--cap-add", f.cap_add, "add a capability (or ALL)")->allow_extra_args(false);
     cmd->add_option("--cap-drop", f.cap_drop, "drop a capability (or ALL)")->allow_extra_args(false);
+    cmd->add_option("--security-opt", f.security_opt,
+                    "seccomp=FILE|unconfined, no-new-privileges[=false], systempaths=unconfined, label=disable")
+        ->allow_extra_args(false);
     cmd->add_option("--pids-limit", f.pids_limit, "most processes at once (-1: unlimited)");
     cmd->add_option("--ulimit", f.ulimits, "type=soft[:hard], e.g. nofile=1024:2048")->allow_extra_args(false);
     cmd->add_option("--shm-size", f.shm_size, "size of /dev/shm, e.g. 128m");
@@ -125,6 +128,8 @@ Result<nlohmann::json> request_of(const RunFlags& f) {
     for (const auto& m : f.mounts) body["mounts"].push_back(absolute_mount_source(m));
     body["cap_add"] = f.cap_add;
     body["cap_drop"] = f.cap_drop;
+    body["security_opt"] = nlohmann::json::array();
+    for (const auto& o : f.security_opt) body["security_opt"].push_back(CTR_TRY(resolve_security_opt(o)));
     body["ulimits"] = f.ulimits;
     body["tty"] = f.tty;
     body["interactive"] = f.interactive;

@@ -1,5 +1,7 @@
 #include "cli/env_args.hpp"
 
+#include <ctr/sys/files.hpp>
+
 #include <cstdlib>
 #include <filesystem>
 #include <sstream>
@@ -76,6 +78,19 @@ std::string absolute_mount_source(const std::string& mount) {
         start = comma + 1;
     }
     return out;
+}
+
+Result<std::string> resolve_security_opt(const std::string& opt, const std::string& base) {
+    auto sep = opt.find_first_of("=:");
+    if (sep == std::string::npos || opt.substr(0, sep) != "seccomp") return opt;
+    std::string value = opt.substr(sep + 1);
+    if (value == "unconfined" || (!value.empty() && value.front() == '{')) return opt;
+    std::filesystem::path file = value;
+    if (file.is_relative()) file = (base.empty() ? std::filesystem::current_path() : std::filesystem::path(base)) / file;
+    auto text = sys::read_file(file);
+    if (!text) return make_error(CTR_E_INVALID_ARGUMENT, "--security-opt seccomp=" + value + ": cannot read " + file.string() + ": " +
+                                                             text.error().message);
+    return "seccomp=" + *text;
 }
 
 }  // namespace ctr::cli

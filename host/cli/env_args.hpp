@@ -1,7 +1,8 @@
 // What the CLI resolves in the caller's context before a request, because
 // the daemon must not: every `-e KEY` and env-file line without "=" from the
 // caller's environment (the daemon never reads its own for a container), and
-// relative bind sources from the caller's working directory.
+// relative bind sources from the caller's working directory, and the files
+// that --security-opt names.
 #pragma once
 
 #include <ctr/sdk/result.hpp>
@@ -26,5 +27,11 @@ Result<std::vector<std::string>> parse_env_file(const std::string& text, const s
 // same for their source= (or src=) of a bind.
 std::string absolute_volume_source(const std::string& volume);
 std::string absolute_mount_source(const std::string& mount);
+
+// `--security-opt seccomp=FILE` with the file read (relative to `base`, the
+// caller's working directory when empty) and its JSON in place of the path,
+// as docker sends it; other options as given. An unreadable file: an error
+// naming it.
+Result<std::string> resolve_security_opt(const std::string& opt, const std::string& base = "");
 
 }  // namespace ctr::cli

@@ -8,6 +8,10 @@
 #include <doctest/doctest.h>
 
 #include <sys/stat.h>
+#include <algorithm>
+#include <cstdlib>
+#include <map>
+#include <sstream>
 #include <unistd.h>
 
 using ctr::test::DaemonRoot;
@@ -21,7 +25,7 @@ namespace {
 struct Images {
     Registry registry;
     ScratchDir work;
-    std::string plain, proc_link, not_exec;
+    std::string plain, proc_link, not_exec, probe;
     Images() {
         plain = registry.host() + "/sec/plain:1";
         ctr::test::build_and_push(work, ctr::test::kBusyboxImage, "docker://" + plain);
@@ -32,6 +36,10 @@ struct Images {
         not_exec = registry.host() + "/sec/notexec:1";
         ctr::test::build_and_push(work, {ctr::test::kBusyboxImage[0] + " && printf '#!/bin/sh\\necho hi\\n' > bin/script && chmod 0644 bin/script"},
                                   "docker://" + not_exec);
+        // The system call probe (tests/fixtures/probes/syscall_probe.c).
+        probe = registry.host() + "/sec/probe:1";
+        ctr::test::build_and_push(work, {ctr::test::kBusyboxImage[0] + " && cp \"$CTR_BUILD_ROOT/tests/syscall-probe\" bin/"},
+                                  "docker://" + probe);
     }
 };
 
@@ -40,7 +48,103 @@ Images& images() {
     return i;
 }
 
+// The probe's lines as NAME -> "ok" or the errno's number.
+std::map<std::string, std::string> probe(const DaemonRoot& r, const std::vector<std::string>& flags) {
+    std::vector<std::string> args = {"run", "--rm"};
+    args.insert(args.end(), flags.begin(), flags.end());
+    args.insert(args.end(), {images().probe, "syscall-probe"});
+    auto res = r.cli(args);
+    REQUIRE_MESSAGE(res.code == 0, res.err);
+    std::map<std::string, std::string> out;
+    std::istringstream in(res.out);
+    std::string name, result;
+    while (in >> name >> result) out[name] = result;
+    REQUIRE(out.count("unknown-syscall"));
+    return out;
+}
+
+constexpr const char* kEPERM = "1";
+constexpr const char* kENOSYS = "38";
+constexpr const char* kEAFNOSUPPORT = "97";
+
 }  // namespace
+
+TEST_CASE("the default seccomp profile is an allow-list: no namespace by clone or unshare, no clone3, common socket families only") {
+    if (geteuid() != 0) return;
+    DaemonRoot r;
+    auto confined = probe(r, {});
+    CHECK(confined["fork"] == "ok");
+    CHECK(confined["clone-newuser"] == kEPERM);
+    CHECK(confined["clone3"] == kENOSYS);  // libc falls back to clone, whose flags seccomp can read
+    CHECK(confined["unshare-newuser"] == kEPERM);
+    CHECK(confined["unshare-newns"] == kEPERM);
+    CHECK(confined["mount-tmpfs"] == kEPERM);
+    CHECK(confined["socket-inet"] == "ok");
+    CHECK(confined["socket-unix"] == "ok");
+    CHECK(confined["socket-vsock"] == kEAFNOSUPPORT);  // as on a kernel without them: programs fall back
+    CHECK(confined["socket-alg"] == kEAFNOSUPPORT);
+    CHECK(confined["personality-query"] == "ok");
+    CHECK(confined["personality-read-implies-exec"] == kENOSYS);
+    CHECK(confined["keyctl"] == kEPERM);
+    CHECK(confined["io_uring_setup"] == kEPERM);
+    CHECK(confined["bpf"] == kEPERM);
+    // Calls the kernel may lack: "no such call", so a program's fallback runs.
+    CHECK(confined["unknown-syscall"] == kENOSYS);
+    CHECK(confined["newer-syscall"] == kENOSYS);
+
+    // The same probe without the filter: each refusal above is the profile's.
+    auto open = probe(r, {"--security-opt", "seccomp=unconfined"});
+    CHECK(open["clone-newuser"] == "ok");
+    CHECK(open["clone3"] == "ok");
+    CHECK(open["unshare-newuser"] == "ok");
+    CHECK(open["personality-read-implies-exec"] == "ok");
+    CHECK(open["keyctl"] != kEPERM);
+    CHECK(open["unknown-syscall"] == kENOSYS);  // the kernel's own answer, which the profile gives too
+
+    // CAP_SYS_ADMIN brings the mount and namespace calls, as in Docker's profile.
+    auto admin = probe(r, {"--cap-add", "SYS_ADMIN"});
+    CHECK(admin["unshare-newns"] == "ok");
+    CHECK(admin["mount-tmpfs"] == "ok");
+    CHECK(admin["clone3"] == "ok");
+    CHECK(admin["keyctl"] == kEPERM);  // not namespaced: never
+}
+
+TEST_CASE("--security-opt: a profile from a file, no-new-privileges=false, and bad options refused by name") {
+    if (geteuid() != 0) return;
+    DaemonRoot r;
+    ScratchDir work;
+    // The shipped profile, with mkdir and mkdirat taken off the list.
+    auto text = ctr::sys::read_file(fs::path(std::getenv("CTR_SOURCE_ROOT")) / "configs/seccomp.json");
+    REQUIRE(text);
+    json profile = json::parse(*text);
+    auto& names = profile["syscalls"][0]["names"];
+    names.erase(std::remove(names.begin(), names.end(), "mkdir"), names.end());
+    names.erase(std::remove(names.begin(), names.end(), "mkdirat"), names.end());
+    REQUIRE(ctr::sys::write_file_atomic(work.path() / "no-mkdir.json", profile.dump(), 0644));
+    auto denied = r.cli({"run", "--rm", "--security-opt", "seccomp=" + (work.path() / "no-mkdir.json").string(), images().plain, "busybox",
+                         "mkdir", "/tmp/x"});
+    CHECK(denied.code != 0);
+    CHECK_MESSAGE(denied.err.find("Operation not permitted") != std::string::npos, denied.out << denied.err);
+    CHECK(r.cli({"run", "--rm", images().plain, "busybox", "mkdir", "/tmp/x"}).code == 0);
+
+    CHECK(r.cli({"run", "--rm", images().plain, "grep", "NoNewPrivs", "/proc/self/status"}).out.find("1") != std::string::npos);
+    auto nnp = r.cli({"run", "--rm", "--security-opt", "no-new-privileges=false", images().plain, "grep", "NoNewPrivs", "/proc/self/status"});
+    CHECK(nnp.out.find("0") != std::string::npos);
+    CHECK(r.cli({"run", "--rm", "--security-opt", "label=disable", "--security-opt", "apparmor=unconfined", images().plain, "true"}).code == 0);
+
+    auto missing = r.cli({"run", "--rm", "--security-opt", "seccomp=/nonexistent/profile.json", images().plain, "true"});
+    CHECK(missing.code == 125);
+    CHECK(missing.err.find("--security-opt seccomp=/nonexistent/profile.json: cannot read") != std::string::npos);
+    auto unknown = r.cli({"run", "--rm", "--security-opt", "privileged-ish=1", images().plain, "true"});
+    CHECK(unknown.code == 125);
+    CHECK(unknown.err.find("--security-opt \"privileged-ish=1\": unknown option") != std::string::npos);
+    REQUIRE(ctr::sys::write_file_atomic(work.path() / "bad.json", R"({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_NOPE"}]})", 0644));
+    auto bad = r.cli({"run", "--rm", "--security-opt", "seccomp=" + (work.path() / "bad.json").string(), images().plain, "true"});
+    CHECK(bad.code == 125);
+    CHECK(bad.err.find("seccomp profile: syscalls[0].action \"SCMP_ACT_NOPE\" is not a seccomp action") != std::string::npos);
+    auto listed = r.cli({"list", "--all", "--format", "json"});
+    CHECK_MESSAGE(json::parse(listed.out).empty(), listed.out << listed.err);  // nothing half made
+}
 
 TEST_CASE("no host file descriptor reaches the container (CVE-2024-21626 class)") {
     if (geteuid() != 0) return;

@@ -3,6 +3,7 @@
 #include "services/spec.hpp"
 
 #include "services/names.hpp"
+#include "services/seccomp.hpp"
 
 #include <unistd.h>
 
@@ -264,6 +265,44 @@ Status read_limits(const json& b, RunRequest& r) {
     return ok();
 }
 
+// --security-opt KEY=VALUE (or Docker's older KEY:VALUE): seccomp=unconfined
+// or a profile's JSON, no-new-privileges[=true|false], systempaths=unconfined;
+// label=disable and apparmor=unconfined are accepted and change nothing
+// (neither SELinux nor AppArmor is applied). Anything else is refused.
+Status read_security(const json& b, RunRequest& r) {
+    r.security_opt = CTR_TRY(strings(b, "security_opt"));
+    for (const auto& opt : r.security_opt) {
+        auto sep = opt.find_first_of("=:");
+        const std::string key = opt.substr(0, sep), value = sep == std::string::npos ? "" : opt.substr(sep + 1);
+        auto bad = [&](const std::string& why) {
+            return make_error(CTR_E_INVALID_ARGUMENT, "--security-opt \"" + (opt.size() > 80 ? opt.substr(0, 80) + "..." : opt) + "\": " + why);
+        };
+        if (key == "seccomp") {
+            if (value == "unconfined") {
+                r.seccomp = "unconfined";
+                continue;
+            }
+            json profile = json::parse(value, nullptr, false);
+            if (profile.is_discarded()) return bad("want seccomp=unconfined or seccomp=FILE with a profile in JSON");
+            if (auto st = check_seccomp_profile(profile); !st) return bad(st.error().message);
+            r.seccomp = std::move(profile);
+        } else if (key == "no-new-privileges") {
+            if (value != "" && value != "true" && value != "false") return bad("want no-new-privileges, =true or =false");
+            r.no_new_privileges = value != "false";
+        } else if (key == "systempaths") {
+            if (value != "unconfined") return bad("want systempaths=unconfined");
+            r.unmask_system_paths = true;
+        } else if (key == "label") {
+            if (value != "disable") return bad("SELinux labels are not applied here; only label=disable is accepted");
+        } else if (key == "apparmor") {
+            if (value != "unconfined") return bad("AppArmor profiles are not applied here; only apparmor=unconfined is accepted");
+        } else {
+            return bad("unknown option; want seccomp=, no-new-privileges, systempaths=unconfined, label=disable or apparmor=unconfined");
+        }
+    }
+    return ok();
+}
+
 }  // namespace
 
 Result<RunRequest> RunRequest::from_json(const json& b) {
@@ -272,7 +311,7 @@ Result<RunRequest> RunRequest::from_json(const json& b) {
                                         "runtime", "labels", "memory", "cpus", "rm", "volumes", "read_only", "tmpfs",
                                         "cap_add", "cap_drop", "pids_limit", "ulimits", "shm_size", "stop_signal",
                                         "stop_timeout", "restart", "tty", "interactive", "init", "mounts",
-                                        "healthcheck"};
+                                        "healthcheck", "security_opt"};
     for (const auto& [k, v] : b.items()) {
         bool ok = false;
         for (const char* x : known) ok = ok || k == x;
@@ -323,6 +362,7 @@ Result<RunRequest> RunRequest::from_json(const json& b) {
     if (!std::regex_match(r.restart, restart_re))
         return make_error(CTR_E_INVALID_ARGUMENT, "--restart \"" + r.restart + "\": want no, on-failure[:N], always or unless-stopped");
     if (r.restart != "no" && r.remove) return make_error(CTR_E_INVALID_ARGUMENT, "--restart and --rm cannot go together");
+    CTR_TRY_STATUS(read_security(b, r));
     r.network = CTR_TRY(NetworkOptions::from_json(b));
     return r;
 }

@@ -1,5 +1,7 @@
 #include "services/spec.hpp"
 
+#include "services/seccomp.hpp"
+
 #include <ctr/sys/files.hpp>
 
 #include <fcntl.h>
@@ -96,35 +98,6 @@ Result<std::pair<int64_t, int64_t>> resolve_user(const std::string& user, const 
     return std::pair<int64_t, int64_t>{uid, gid < 0 ? 0 : gid};
 }
 
-// The default seccomp profile: allow by default, refuse with EPERM what a
-// container has no business calling: the kernel keyring (not namespaced),
-// kernel modules and kexec, swap, BPF and perf, userfaultfd and io_uring
-// (frequent kernel exploit paths), handle-based opens, and the legacy calls
-// (moby's default profile blocks the same). The mount and namespace calls are
-// refused too unless CAP_SYS_ADMIN was added on purpose.
-json default_seccomp(bool sys_admin) {
-    std::vector<std::string> deny = {"add_key", "keyctl", "request_key", "kexec_load", "kexec_file_load", "init_module",
-                                     "finit_module", "delete_module", "swapon", "swapoff", "bpf", "perf_event_open",
-                                     "userfaultfd", "io_uring_setup", "io_uring_enter", "io_uring_register", "move_pages",
-                                     "open_by_handle_at", "lookup_dcookie", "fanotify_init", "acct", "quotactl", "syslog"};
-    if (!sys_admin)
-        for (const char* s : {"mount", "umount2", "pivot_root", "unshare", "setns", "fsopen", "fsconfig", "fsmount",
-                              "fspick", "move_mount", "open_tree", "mount_setattr"})
-            deny.push_back(s);
-    std::string arch;
-#if defined(__x86_64__)
-    arch = "SCMP_ARCH_X86_64";
-    for (const char* s : {"uselib", "ustat", "sysfs", "_sysctl", "nfsservctl", "create_module", "get_kernel_syms", "query_module"})
-        deny.push_back(s);
-#elif defined(__aarch64__)
-    arch = "SCMP_ARCH_AARCH64";
-#endif
-    json profile = {{"defaultAction", "SCMP_ACT_ALLOW"},
-                    {"syscalls", json::array({{{"names", deny}, {"action", "SCMP_ACT_ERRNO"}, {"errnoRet", 1}}})}};
-    if (!arch.empty()) profile["architectures"] = json::array({arch});
-    return profile;
-}
-
 }  // namespace
 
 Result<std::string> read_in_root(const std::filesystem::path& root, const std::string& path) {
@@ -160,6 +133,7 @@ json RunRequest::to_json() const {
     j["interactive"] = interactive;
     j["init"] = init;
     if (!healthcheck.is_null()) j["healthcheck"] = healthcheck;
+    j["security_opt"] = security_opt;
     network.to_json(j);
     return j;
 }
@@ -290,14 +264,13 @@ Result<json> make_spec(const RunRequest& req, const json& image_config, const st
           {"capabilities", {{"bounding", caps}, {"permitted", uid == 0 ? caps : json::array()},
                             {"effective", uid == 0 ? caps : json::array()}}},
           {"rlimits", rlimits},
-          {"noNewPrivileges", true}}},
+          {"noNewPrivileges", req.no_new_privileges}}},
         {"root", {{"path", rootfs.string()}, {"readonly", req.read_only}}},
         {"hostname", hostname},
         {"mounts", default_mounts(req.shm_size)},
         {"linux",
          {{"namespaces", {{{"type", "pid"}}, {{"type", "ipc"}}, {{"type", "uts"}}, {{"type", "mount"}}, {{"type", "network"}}}},
           {"cgroupsPath", cgroup_parent + "/" + id},
-          {"seccomp", default_seccomp(std::find(capset.begin(), capset.end(), "CAP_SYS_ADMIN") != capset.end())},
           {"resources", resources},
           {"maskedPaths", {"/proc/acpi", "/proc/asound", "/proc/interrupts", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
                            "/proc/sched_debug", "/proc/scsi", "/proc/timer_list", "/proc/timer_stats",
@@ -310,6 +283,13 @@ Result<json> make_spec(const RunRequest& req, const json& image_config, const st
     if (network.kind == SpecNetwork::Kind::host)
         namespaces.erase(std::remove_if(namespaces.begin(), namespaces.end(), [](const json& ns) { return ns["type"] == "network"; }),
                          namespaces.end());
+    // Docker's default profile, or the container's own, for its capabilities.
+    if (req.seccomp != "unconfined")
+        spec["linux"]["seccomp"] = oci_seccomp(req.seccomp.is_object() ? req.seccomp : default_seccomp_profile(), capset);
+    if (req.unmask_system_paths) {
+        spec["linux"].erase("maskedPaths");
+        spec["linux"].erase("readonlyPaths");
+    }
     add_mounts(spec["mounts"], req.tmpfs, extra);
     return spec;
 }

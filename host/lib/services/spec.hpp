@@ -85,6 +85,12 @@ struct RunRequest {
     int64_t stop_timeout = -1;                       // seconds; -1: 10
     std::string restart = "no";                      // no | on-failure[:N] | always | unless-stopped
     NetworkOptions network;                          // --network, -p, --dns ...
+    // --security-opt, as given (a seccomp=FILE already read into its JSON);
+    // what they say, below.
+    std::vector<std::string> security_opt;
+    nlohmann::json seccomp;                          // null: the default profile; "unconfined"; or a profile
+    bool no_new_privileges = true;
+    bool unmask_system_paths = false;                // systempaths=unconfined
     // null: none; else {"test": [argv], "interval", "timeout", "start_period"
     // (seconds), "retries"}, run by the daemon (see normalize_healthcheck).
     nlohmann::json healthcheck;
