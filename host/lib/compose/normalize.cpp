@@ -358,6 +358,26 @@ Status limits_into(json& out, const std::string& p, const json& s, const Ctx& c)
     return ok();
 }
 
+// security_opt as docker compose sends it: a seccomp profile's file (from
+// the project's folder) read into its JSON, the rest as written.
+Status security_opt_into(json& out, const std::string& p, const json& s, const Ctx& c) {
+    json opts = json::array();
+    for (const auto& o : CTR_TRY(strings_of(s["security_opt"], p + "/security_opt", c))) {
+        auto sep = o.find_first_of("=:");
+        std::string value = sep == std::string::npos ? "" : o.substr(sep + 1);
+        if (o.substr(0, sep) != "seccomp" || value == "unconfined" || (!value.empty() && value.front() == '{')) {
+            opts.push_back(o);
+            continue;
+        }
+        fs::path file = fs::path(value).is_absolute() ? fs::path(value) : c.dir / value;
+        auto text = sys::read_file(file);
+        if (!text) return c.err(p + "/security_opt", "cannot read the seccomp profile \"" + file.string() + "\": " + text.error().message);
+        opts.push_back("seccomp=" + *text);
+    }
+    out["security_opt"] = opts;
+    return ok();
+}
+
 // The rest: flags, sizes, lists, extra_hosts and ulimits.
 Status options_into(json& out, const std::string& p, const json& s, const Ctx& c) {
     if (s.contains("shm_size")) out["shm_size"] = CTR_TRY(bytes_of(s["shm_size"], p + "/shm_size", c));
@@ -390,6 +410,7 @@ Status options_into(json& out, const std::string& p, const json& s, const Ctx& c
         }
         out["ulimits"] = list;
     }
+    if (s.contains("security_opt")) CTR_TRY_STATUS(security_opt_into(out, p, s, c));
     return ok();
 }
 

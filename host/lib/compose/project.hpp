@@ -16,7 +16,8 @@
 //    "user", "hostname", "cpus", "memory", "pids_limit", "shm_size", "tmpfs",
 //    "init", "stop_signal", "stop_grace_period" (seconds), "runtime", "tty",
 //    "stdin_open", "cap_add", "cap_drop", "read_only", "dns", "dns_search",
-//    "extra_hosts", "ulimits", "platform"}
+//    "extra_hosts", "ulimits", "security_opt" (a seccomp file read into its
+//    JSON), "platform"}
 // (absent keys: not set by the file).
 #pragma once
 

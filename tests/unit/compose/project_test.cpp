@@ -168,3 +168,20 @@ TEST_CASE("bad files name the file, the line and the key") {
     REQUIRE_FALSE(none);
     CHECK(none.error().message.find("no compose file") == 0);
 }
+
+TEST_CASE("security_opt: a seccomp profile's file is read from the project's folder into the request; a missing one is named") {
+    Files f;
+    f.write("profile.json", R"({"defaultAction": "SCMP_ACT_ALLOW"})");
+    f.write("compose.yaml", "services:\n  a:\n    image: x\n    security_opt: [\"seccomp:profile.json\", no-new-privileges:true, label=disable]\n");
+    auto p = f.load();
+    REQUIRE(p);
+    const json opts = p->model["services"]["a"]["security_opt"];
+    REQUIRE(opts.size() == 3);
+    CHECK(opts[0] == R"(seccomp={"defaultAction": "SCMP_ACT_ALLOW"})");
+    CHECK(opts[1] == "no-new-privileges:true");
+    CHECK(opts[2] == "label=disable");
+    CHECK(create_body(*p, "a")["security_opt"] == opts);  // what `up` sends to create
+    std::string file = (f.dir.path() / "compose.yaml").string();
+    CHECK(f.error_of("services:\n  a:\n    image: x\n    security_opt: [seccomp=missing.json]\n")
+              .find(file + ":4: services.a.security_opt: cannot read the seccomp profile \"" + (f.dir.path() / "missing.json").string()) == 0);
+}
