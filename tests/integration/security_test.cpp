@@ -9,6 +9,8 @@
 
 #include <sys/stat.h>
 #include <algorithm>
+#include <cctype>
+#include <fstream>
 #include <cstdlib>
 #include <map>
 #include <sstream>
@@ -144,6 +146,86 @@ TEST_CASE("--security-opt: a profile from a file, no-new-privileges=false, and b
     CHECK(bad.err.find("seccomp profile: syscalls[0].action \"SCMP_ACT_NOPE\" is not a seccomp action") != std::string::npos);
     auto listed = r.cli({"list", "--all", "--format", "json"});
     CHECK_MESSAGE(json::parse(listed.out).empty(), listed.out << listed.err);  // nothing half made
+}
+
+TEST_CASE("devices: denied unless allowed; --device gives one with its permissions; --privileged gives them all") {
+    if (geteuid() != 0) return;
+    DaemonRoot r;
+    // mknod is allowed (Docker's rules), opening the node is not: here the
+    // loop devices' control node, outside the default set (opening it does
+    // nothing to it).
+    const std::string raw = "busybox mknod /tmp/node c 10 237 && : < /tmp/node && echo opened";
+    auto denied = r.cli({"run", "--rm", images().plain, "sh", "-c", raw});
+    CHECK(denied.out.find("opened") == std::string::npos);
+    CHECK(denied.err.find("Operation not permitted") != std::string::npos);
+    auto privileged = r.cli({"run", "--rm", "--privileged", images().plain, "sh", "-c", raw});
+    CHECK_MESSAGE(privileged.out == "opened\n", privileged.err);  // the same probe, the device rules off
+
+    // A device outside the default set, read-only: it opens for reading,
+    // not for writing (opening either does nothing to it).
+    const std::string dev = fs::exists("/dev/loop-control") ? "/dev/loop-control" : "/dev/fuse";
+    REQUIRE(fs::exists(dev));
+    const std::string open_both = ": < /dev/d && echo opened; sh -c ': > /dev/d' 2>/dev/null && echo writable || echo refused";
+    auto ro = r.cli({"run", "--rm", "--device", dev + ":/dev/d:r", images().plain, "sh", "-c", open_both});
+    CHECK(ro.out == "opened\nrefused\n");
+    auto rw_dev = r.cli({"run", "--rm", "--device", dev + ":/dev/d", images().plain, "sh", "-c", open_both});
+    CHECK(rw_dev.out == "opened\nwritable\n");
+    auto rw = r.cli({"run", "--rm", "--device", "/dev/null:/dev/mynull", images().plain, "sh", "-c", "echo x > /dev/mynull && echo wrote"});
+    CHECK(rw.out == "wrote\n");
+    auto not_device = r.cli({"run", "--rm", "--device", "/etc/hostname", images().plain, "true"});
+    CHECK(not_device.code == 125);
+    CHECK(not_device.err.find("--device /etc/hostname: not a character or block device") != std::string::npos);
+    auto bad = r.cli({"run", "--rm", "--device", "/dev/null:/dev/n:rwx", images().plain, "true"});
+    CHECK(bad.code == 125);
+    CHECK(bad.err.find("--device \"/dev/null:/dev/n:rwx\": permissions are made of r, w and m") != std::string::npos);
+}
+
+TEST_CASE("--privileged: every capability, no seccomp, writable /sys, no masked paths, and inspect says so") {
+    if (geteuid() != 0) return;
+    DaemonRoot r;
+    std::string host_bounding;
+    {
+        std::ifstream in("/proc/self/status");
+        std::string line;
+        while (std::getline(in, line))
+            if (line.rfind("CapBnd:", 0) == 0) host_bounding = line.substr(line.find_first_not_of(" \t", 7));
+    }
+    const std::string probe = "grep -E '^(CapEff|Seccomp|NoNewPrivs):' /proc/self/status; grep ' /sys ' /proc/mounts; cat /proc/kcore | head -c 1 | wc -c";
+    auto plain = r.cli({"run", "--rm", images().plain, "sh", "-c", probe});
+    CHECK(plain.out.find("CapEff:\t" + host_bounding) == std::string::npos);
+    CHECK(plain.out.find("Seccomp:\t2") != std::string::npos);
+    CHECK(plain.out.find("NoNewPrivs:\t1") != std::string::npos);
+    CHECK(plain.out.find("sysfs ro,") != std::string::npos);
+    REQUIRE(r.cli({"run", "-d", "--name", "p", "--privileged", images().plain, "sleep", "60"}).code == 0);
+    auto priv = r.cli({"exec", "p", "sh", "-c", probe});
+    CHECK(priv.out.find("CapEff:\t" + host_bounding) != std::string::npos);
+    CHECK(priv.out.find("Seccomp:\t0") != std::string::npos);
+    CHECK(priv.out.find("NoNewPrivs:\t0") != std::string::npos);
+    CHECK(priv.out.find("sysfs rw,") != std::string::npos);
+    CHECK(json::parse(r.cli({"inspect", "p"}).out)[0]["config"]["privileged"] == true);
+    CHECK(r.cli({"rm", "-f", "p"}).code == 0);
+}
+
+TEST_CASE("--sysctl sets namespaced parameters and refuses the host's; --cgroupns private hides the host's cgroup paths; /dev/pts has gid 5") {
+    if (geteuid() != 0) return;
+    DaemonRoot r;
+    auto set = r.cli({"run", "--rm", "--sysctl", "net.ipv4.ip_unprivileged_port_start=80", "--sysctl", "kernel.shmmni=1000", images().plain,
+                      "sh", "-c", "cat /proc/sys/net/ipv4/ip_unprivileged_port_start /proc/sys/kernel/shmmni"});
+    CHECK_MESSAGE(set.out == "80\n1000\n", set.err);
+    auto host_wide = r.cli({"run", "--rm", "--sysctl", "vm.swappiness=1", images().plain, "true"});
+    CHECK(host_wide.code == 125);
+    CHECK(host_wide.err.find("--sysctl vm.swappiness: not kept per container by the kernel, it would change the host") != std::string::npos);
+    auto host_net = r.cli({"run", "--rm", "--network", "host", "--sysctl", "net.ipv4.ip_forward=1", images().plain, "true"});
+    CHECK(host_net.code == 125);
+    CHECK(host_net.err.find("with --network host it would change the host's network") != std::string::npos);
+
+    // With its own cgroup namespace, the container's cgroups are its root.
+    auto priv = r.cli({"run", "--rm", "--cgroupns", "private", images().plain, "cat", "/proc/self/cgroup"});
+    REQUIRE(priv.code == 0);
+    CHECK(priv.out.find(r.cgroup_parent()) == std::string::npos);
+    auto host = r.cli({"run", "--rm", "--cgroupns", "host", images().plain, "cat", "/proc/self/cgroup"});
+    CHECK(host.out.find(r.cgroup_parent()) != std::string::npos);
+    CHECK(r.cli({"run", "--rm", images().plain, "grep", "devpts", "/proc/mounts"}).out.find("gid=5") != std::string::npos);
 }
 
 TEST_CASE("no host file descriptor reaches the container (CVE-2024-21626 class)") {

@@ -303,6 +303,28 @@ Status read_security(const json& b, RunRequest& r) {
     return ok();
 }
 
+// --privileged, --device, --sysctl (a list of KEY=VALUE or Docker's map),
+// --cgroupns; after the network options, which decide whether net.* may be set.
+Status read_host_access(const json& b, RunRequest& r) {
+    if (b.contains("privileged") && !b["privileged"].is_boolean()) return make_error(CTR_E_INVALID_ARGUMENT, "privileged must be true or false");
+    r.security.privileged = b.value("privileged", false);
+    for (const auto& d : CTR_TRY(strings(b, "devices"))) r.security.devices.push_back(CTR_TRY(DeviceRequest::parse(d)));
+    std::vector<std::string> sysctls;
+    if (b.contains("sysctls") && b["sysctls"].is_object()) {
+        for (const auto& [k, v] : b["sysctls"].items()) sysctls.push_back(k + "=" + (v.is_string() ? v.get<std::string>() : v.dump()));
+    } else {
+        sysctls = CTR_TRY(strings(b, "sysctls"));
+    }
+    for (const auto& text : sysctls) {
+        auto [key, value] = CTR_TRY(parse_sysctl(text, r.network.mode == NetworkOptions::Mode::host));
+        r.security.sysctls[key] = value;
+    }
+    r.security.cgroupns = b.value("cgroupns", "");
+    if (!r.security.cgroupns.empty() && r.security.cgroupns != "private" && r.security.cgroupns != "host")
+        return make_error(CTR_E_INVALID_ARGUMENT, "--cgroupns \"" + r.security.cgroupns + "\": want private or host");
+    return ok();
+}
+
 }  // namespace
 
 Result<RunRequest> RunRequest::from_json(const json& b) {
@@ -311,7 +333,7 @@ Result<RunRequest> RunRequest::from_json(const json& b) {
                                         "runtime", "labels", "memory", "cpus", "rm", "volumes", "read_only", "tmpfs",
                                         "cap_add", "cap_drop", "pids_limit", "ulimits", "shm_size", "stop_signal",
                                         "stop_timeout", "restart", "tty", "interactive", "init", "mounts",
-                                        "healthcheck", "security_opt"};
+                                        "healthcheck", "security_opt", "privileged", "devices", "sysctls", "cgroupns"};
     for (const auto& [k, v] : b.items()) {
         bool ok = false;
         for (const char* x : known) ok = ok || k == x;
@@ -364,6 +386,7 @@ Result<RunRequest> RunRequest::from_json(const json& b) {
     if (r.restart != "no" && r.remove) return make_error(CTR_E_INVALID_ARGUMENT, "--restart and --rm cannot go together");
     CTR_TRY_STATUS(read_security(b, r));
     r.network = CTR_TRY(NetworkOptions::from_json(b));
+    CTR_TRY_STATUS(read_host_access(b, r));
     return r;
 }
 

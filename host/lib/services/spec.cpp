@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 #include <map>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <regex>
 #include <sstream>
@@ -43,6 +44,16 @@ std::string env_key(const std::string& kv) { return kv.substr(0, kv.find('=')); 
 const std::vector<std::string>& all_capabilities() {
     static const std::vector<std::string> all(std::begin(kAllCapsList), std::end(kAllCapsList));
     return all;
+}
+
+// The capabilities the daemon may hand on: what --privileged and
+// --cap-add ALL grant. Not every one Linux knows (root may run without
+// CAP_SYS_RESOURCE, an older kernel lacks the newest), or capset fails.
+std::vector<std::string> bounded_capabilities() {
+    std::vector<std::string> out;
+    for (size_t i = 0; i < std::size(kAllCapsList); ++i)
+        if (::prctl(PR_CAPBSET_READ, static_cast<unsigned long>(i), 0, 0, 0) == 1) out.push_back(kAllCapsList[i]);
+    return out;
 }
 
 std::vector<std::string> merge_env(std::vector<std::string> base, const std::vector<std::string>& overrides) {
@@ -134,6 +145,12 @@ json RunRequest::to_json() const {
     j["init"] = init;
     if (!healthcheck.is_null()) j["healthcheck"] = healthcheck;
     j["security_opt"] = security_opt;
+    j["privileged"] = security.privileged;
+    json devices = json::array();
+    for (const auto& d : security.devices) devices.push_back(d.host + ":" + d.container + ":" + d.access);
+    j["devices"] = devices;
+    j["sysctls"] = security.sysctls;
+    if (!security.cgroupns.empty()) j["cgroupns"] = security.cgroupns;
     network.to_json(j);
     return j;
 }
@@ -146,7 +163,7 @@ std::vector<std::string> capability_set(const RunRequest& req) {
     std::vector<std::string> capset(std::begin(kCaps), std::end(kCaps));
     auto has = [](const std::vector<std::string>& v, const std::string& x) { return std::find(v.begin(), v.end(), x) != v.end(); };
     if (has(req.cap_drop, "ALL")) capset.clear();
-    if (has(req.cap_add, "ALL")) capset = all_capabilities();
+    if (has(req.cap_add, "ALL")) capset = bounded_capabilities();
     for (const auto& c : req.cap_add)
         if (c != "ALL" && !has(capset, c)) capset.push_back(c);
     for (const auto& c : req.cap_drop) capset.erase(std::remove(capset.begin(), capset.end(), c), capset.end());
@@ -183,7 +200,7 @@ json default_mounts(int64_t shm_size) {
         {{"destination", "/proc"}, {"type", "proc"}, {"source", "proc"}, {"options", {"nosuid", "noexec", "nodev"}}},
         {{"destination", "/dev"}, {"type", "tmpfs"}, {"source", "tmpfs"}, {"options", {"nosuid", "strictatime", "mode=755", "size=65536k"}}},
         {{"destination", "/dev/pts"}, {"type", "devpts"}, {"source", "devpts"},
-         {"options", {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"}}},
+         {"options", {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"}}},  // tty group, as everywhere
         {{"destination", "/dev/shm"}, {"type", "tmpfs"}, {"source", "shm"}, {"options", {"nosuid", "noexec", "nodev", "mode=1777", shm}}},
         {{"destination", "/dev/mqueue"}, {"type", "mqueue"}, {"source", "mqueue"}, {"options", {"nosuid", "noexec", "nodev"}}},
         {{"destination", "/sys"}, {"type", "sysfs"}, {"source", "sysfs"}, {"options", {"nosuid", "noexec", "nodev", "ro"}}},
@@ -242,7 +259,7 @@ Result<json> make_spec(const RunRequest& req, const json& image_config, const st
     std::string user = !req.user.empty() ? req.user : cfg.value("User", std::string());
     auto [uid, gid] = CTR_TRY(resolve_user(user, rootfs));
 
-    std::vector<std::string> capset = capability_set(req);
+    std::vector<std::string> capset = req.security.privileged ? bounded_capabilities() : capability_set(req);
     json caps = capset;
     json resources = json::object();
     if (req.memory > 0) resources["memory"] = {{"limit", req.memory}};
@@ -264,7 +281,7 @@ Result<json> make_spec(const RunRequest& req, const json& image_config, const st
           {"capabilities", {{"bounding", caps}, {"permitted", uid == 0 ? caps : json::array()},
                             {"effective", uid == 0 ? caps : json::array()}}},
           {"rlimits", rlimits},
-          {"noNewPrivileges", req.no_new_privileges}}},
+          {"noNewPrivileges", req.no_new_privileges.value_or(!req.security.privileged)}}},
         {"root", {{"path", rootfs.string()}, {"readonly", req.read_only}}},
         {"hostname", hostname},
         {"mounts", default_mounts(req.shm_size)},
@@ -284,12 +301,13 @@ Result<json> make_spec(const RunRequest& req, const json& image_config, const st
         namespaces.erase(std::remove_if(namespaces.begin(), namespaces.end(), [](const json& ns) { return ns["type"] == "network"; }),
                          namespaces.end());
     // Docker's default profile, or the container's own, for its capabilities.
-    if (req.seccomp != "unconfined")
+    if (req.seccomp != "unconfined" && !req.security.privileged)
         spec["linux"]["seccomp"] = oci_seccomp(req.seccomp.is_object() ? req.seccomp : default_seccomp_profile(), capset);
     if (req.unmask_system_paths) {
         spec["linux"].erase("maskedPaths");
         spec["linux"].erase("readonlyPaths");
     }
+    CTR_TRY_STATUS(apply_security(spec, req.security));
     add_mounts(spec["mounts"], req.tmpfs, extra);
     return spec;
 }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "services/network_options.hpp"
+#include "services/security.hpp"
 
 #include <ctr/sdk/result.hpp>
 #include <nlohmann/json.hpp>
@@ -56,6 +57,8 @@ Result<Rlimit> parse_ulimit(const std::string& text);
 
 // Every capability name Linux knows ("CAP_CHOWN", ...).
 const std::vector<std::string>& all_capabilities();
+// Those of them in the daemon's own bounding set: all it can grant.
+std::vector<std::string> bounded_capabilities();
 
 struct RunRequest {
     std::string image;
@@ -89,7 +92,8 @@ struct RunRequest {
     // what they say, below.
     std::vector<std::string> security_opt;
     nlohmann::json seccomp;                          // null: the default profile; "unconfined"; or a profile
-    bool no_new_privileges = true;
+    std::optional<bool> no_new_privileges;           // unset: yes, unless --privileged
+    SecurityOptions security;                        // --privileged, --device, --sysctl, --cgroupns
     bool unmask_system_paths = false;                // systempaths=unconfined
     // null: none; else {"test": [argv], "interval", "timeout", "start_period"
     // (seconds), "retries"}, run by the daemon (see normalize_healthcheck).

@@ -1,0 +1,148 @@
+#include "cli/run_flags.hpp"
+
+#include <ctr/base/units.hpp>
+#include "cli/attach.hpp"
+#include "cli/env_args.hpp"
+#include "cli/output.hpp"
+#include "services/spec.hpp"
+#include <ctr/sys/files.hpp>
+
+namespace ctr::cli {
+
+void add_run_flags(CLI::App* cmd, RunFlags& f) {
+    cmd->add_option("--name", f.name, "container name");
+    // Repeatable options take one value per use, as Docker's do (CLI11 would
+    // otherwise let `-e A=1 IMAGE` swallow IMAGE too).
+    cmd->add_option("-e,--env", f.env, "environment variable KEY=VALUE (or KEY: the caller's value)")->allow_extra_args(false);
+    cmd->add_option("--env-file", f.env_files, "file of KEY=VALUE lines")->allow_extra_args(false);
+    cmd->add_option("-w,--workdir,--cwd", f.workdir, "working directory inside the container");
+    cmd->add_option("-u,--user", f.user, "user: name|uid[:group|gid]");
+    cmd->add_option("--entrypoint", f.entrypoint, "replaces the image's entrypoint");
+    cmd->add_option("--hostname", f.hostname, "hostname inside the container");
+    cmd->add_option("-l,--label", f.labels, "label key=value")->allow_extra_args(false);
+    cmd->add_option("-v,--volume", f.volumes, "NAME:/dst[:ro], /host/path:/dst[:ro], or /dst (anonymous)")->allow_extra_args(false);
+    cmd->add_option("--mount", f.mounts, "type=bind|volume|tmpfs,source=...,target=...[,readonly]")->allow_extra_args(false);
+    cmd->add_option("--tmpfs", f.tmpfs, "a tmpfs at /dst[:size=64m,mode=1777]")->allow_extra_args(false);
+    cmd->add_flag("--read-only", f.read_only, "mount the root filesystem read-only");
+    cmd->add_option("--cap-add", f.cap_add, "add a capability (or ALL)")->allow_extra_args(false);
+    cmd->add_option("--cap-drop", f.cap_drop, "drop a capability (or ALL)")->allow_extra_args(false);
+    cmd->add_option("--security-opt", f.security_opt,
+                    "seccomp=FILE|unconfined, no-new-privileges[=false], systempaths=unconfined, label=disable")
+        ->allow_extra_args(false);
+    cmd->add_flag("--privileged", f.privileged, "every capability and device, no seccomp, writable /sys: the host's root, unconfined");
+    cmd->add_option("--device", f.devices, "a host device in the container: HOST[:CONTAINER][:rwm]")->allow_extra_args(false);
+    cmd->add_option("--sysctl", f.sysctls, "a namespaced kernel parameter, e.g. net.ipv4.ip_forward=1")->allow_extra_args(false);
+    cmd->add_option("--cgroupns", f.cgroupns, "cgroup namespace: private or host (default: private on cgroup v2)")
+        ->check(CLI::IsMember({"private", "host"}));
+    cmd->add_option("--pids-limit", f.pids_limit, "most processes at once (-1: unlimited)");
+    cmd->add_option("--ulimit", f.ulimits, "type=soft[:hard], e.g. nofile=1024:2048")->allow_extra_args(false);
+    cmd->add_option("--shm-size", f.shm_size, "size of /dev/shm, e.g. 128m");
+    cmd->add_option("--stop-signal", f.stop_signal, "signal that stop sends first");
+    cmd->add_option("--stop-timeout", f.stop_timeout, "seconds stop waits before SIGKILL")->check(seconds_range(-1, services::kMaxStopTimeout));
+    cmd->add_option("--cidfile", f.cidfile, "write the container id to this file");
+    cmd->add_option("--restart", f.restart, "no, on-failure[:N], always or unless-stopped");
+    cmd->add_option("--network,--net", f.networks, "network to join (repeatable), or none, or host")->allow_extra_args(false);
+    cmd->add_option("--ip", f.ip, "IPv4 address on the first network");
+    cmd->add_option("--mac-address", f.mac, "MAC address on the first network");
+    cmd->add_option("--network-alias", f.aliases, "another name for the container in its networks' DNS")->allow_extra_args(false);
+    cmd->add_option("-p,--publish", f.publish, "[ip:]hostPort[-end]:containerPort[-end][/tcp|udp]")->allow_extra_args(false);
+    cmd->add_option("--dns", f.dns, "nameserver for /etc/resolv.conf")->allow_extra_args(false);
+    cmd->add_option("--dns-search", f.dns_search, "search domain for /etc/resolv.conf")->allow_extra_args(false);
+    cmd->add_option("--dns-option", f.dns_options, "option for /etc/resolv.conf")->allow_extra_args(false);
+    cmd->add_option("--add-host", f.add_hosts, "an /etc/hosts entry NAME:IP (IP may be host-gateway)")->allow_extra_args(false);
+    cmd->add_option("--health-cmd", f.health_cmd, "a check run inside the container by /bin/sh -c (exit 0: healthy)");
+    cmd->add_option("--health-interval", f.health_interval, "time between checks (default 30s)");
+    cmd->add_option("--health-timeout", f.health_timeout, "a check that takes longer fails (default 30s)");
+    cmd->add_option("--health-retries", f.health_retries, "failures in a row that make it unhealthy (default 3)");
+    cmd->add_option("--health-start-period", f.health_start_period, "failures in this time after start do not count");
+    cmd->add_flag("--no-healthcheck", f.no_healthcheck, "no health check");
+    cmd->add_option("--runtime", f.runtime, "runtime plugin (default from the system config)");
+    cmd->add_option("--platform", f.platform, "os/arch[/variant] to pull");
+    cmd->add_option("-m,--memory", f.memory, "memory limit, e.g. 512m");
+    cmd->add_option("-c,--cpus", f.cpus, "CPU limit, e.g. 1.5");
+    cmd->add_flag("--rm,--remove", f.remove, "remove the container when it exits");
+    cmd->add_flag("-i,--interactive", f.interactive, "keep stdin open and connected to the container");
+    cmd->add_flag("-t,--tty", f.tty, "give the container a terminal");
+    cmd->add_option("--detach-keys", f.detach_keys, "keys that detach from -i and leave it running (default ctrl-p,ctrl-q; \"\" for none)");
+    cmd->add_flag("--init", f.init, "run a small init (tini) as PID 1: it reaps orphans and passes signals on");
+    cmd->add_option("--progress", f.progress, "pull progress: auto, plain or none")->check(CLI::IsMember({"auto", "plain", "none"}));
+    cmd->add_option("--max-concurrent-downloads", f.max_downloads, "layers downloaded at once")->check(CLI::Range(1, 32));
+    cmd->add_option("image", f.image, "image reference")->required();
+    // Everything after IMAGE belongs to the container, flags included:
+    // main() puts a "--" after IMAGE before parsing (see end_options_after_image).
+    cmd->add_option("command", f.command, "command and arguments (default: the image's)");
+}
+
+Result<nlohmann::json> request_of(const RunFlags& f) {
+    nlohmann::json env = nlohmann::json::array();
+    for (const auto& file : f.env_files) {
+        auto text = sys::read_file(file);
+        if (!text) return text.error().wrap("--env-file");
+        for (auto& e : CTR_TRY(parse_env_file(*text, file))) env.push_back(std::move(e));
+    }
+    for (auto& e : resolve_env(f.env)) env.push_back(std::move(e));
+    nlohmann::json labels = nlohmann::json::object();
+    for (const auto& l : f.labels) {
+        auto eq = l.find('=');
+        if (eq == std::string::npos || eq == 0) return make_error(CTR_E_INVALID_ARGUMENT, "--label: \"" + l + "\" is not key=value");
+        labels[l.substr(0, eq)] = l.substr(eq + 1);
+    }
+    nlohmann::json body = {{"image", f.image}, {"cmd", f.command}, {"env", env}, {"labels", labels}, {"rm", f.remove},
+                           {"volumes", nlohmann::json::array()}};
+    for (const auto& v : f.volumes) body["volumes"].push_back(absolute_volume_source(v));
+    if (!f.name.empty()) body["name"] = f.name;
+    if (!f.workdir.empty()) body["workdir"] = f.workdir;
+    if (!f.user.empty()) body["user"] = f.user;
+    if (!f.hostname.empty()) body["hostname"] = f.hostname;
+    if (!f.runtime.empty()) body["runtime"] = f.runtime;
+    if (!f.entrypoint.empty()) body["entrypoint"] = nlohmann::json::array({f.entrypoint});
+    if (!f.memory.empty()) body["memory"] = CTR_TRY(parse_size(f.memory, "--memory"));
+    if (f.cpus < 0) return make_error(CTR_E_INVALID_ARGUMENT, "--cpus: must not be negative");
+    body["read_only"] = f.read_only;
+    body["tmpfs"] = f.tmpfs;
+    body["mounts"] = nlohmann::json::array();
+    for (const auto& m : f.mounts) body["mounts"].push_back(absolute_mount_source(m));
+    body["cap_add"] = f.cap_add;
+    body["cap_drop"] = f.cap_drop;
+    body["privileged"] = f.privileged;
+    body["devices"] = f.devices;
+    body["sysctls"] = f.sysctls;
+    if (!f.cgroupns.empty()) body["cgroupns"] = f.cgroupns;
+    body["security_opt"] = nlohmann::json::array();
+    for (const auto& o : f.security_opt) body["security_opt"].push_back(CTR_TRY(resolve_security_opt(o)));
+    body["ulimits"] = f.ulimits;
+    body["tty"] = f.tty;
+    body["interactive"] = f.interactive;
+    body["init"] = f.init;
+    body["networks"] = f.networks;
+    if (!f.ip.empty()) body["ip"] = f.ip;
+    if (!f.mac.empty()) body["mac_address"] = f.mac;
+    body["network_aliases"] = f.aliases;
+    body["publish"] = f.publish;
+    body["dns"] = f.dns;
+    body["dns_search"] = f.dns_search;
+    body["dns_options"] = f.dns_options;
+    body["add_hosts"] = f.add_hosts;
+    if (f.pids_limit != 0) body["pids_limit"] = f.pids_limit;
+    if (!f.shm_size.empty()) body["shm_size"] = CTR_TRY(parse_size(f.shm_size, "--shm-size"));
+    if (!f.stop_signal.empty()) body["stop_signal"] = f.stop_signal;
+    if (f.stop_timeout >= 0) body["stop_timeout"] = f.stop_timeout;
+    if (!f.restart.empty()) body["restart"] = f.restart;
+    if (!f.restart.empty() && f.restart != "no" && f.remove)  // the CLI may carry out --rm itself: say it here
+        return make_error(CTR_E_INVALID_ARGUMENT, "--restart and --rm cannot go together");
+    if (f.cpus > 0) body["cpus"] = f.cpus;
+    if (!f.health_cmd.empty() && !f.no_healthcheck) {
+        nlohmann::json hc = {{"test", nlohmann::json::array({"CMD-SHELL", f.health_cmd})}};
+        for (auto [flag, text, key] : {std::tuple{"--health-interval", &f.health_interval, "interval"},
+                                       {"--health-timeout", &f.health_timeout, "timeout"},
+                                       {"--health-start-period", &f.health_start_period, "start_period"}})
+            if (!text->empty()) hc[key] = CTR_TRY(parse_duration(*text, flag));
+        if (f.health_retries != 0) hc["retries"] = f.health_retries;
+        body["healthcheck"] = hc;
+    } else if (!f.no_healthcheck && (!f.health_interval.empty() || !f.health_timeout.empty() || f.health_retries != 0)) {
+        return make_error(CTR_E_INVALID_ARGUMENT, "--health-interval, --health-timeout and --health-retries need --health-cmd");
+    }
+    return body;
+}
+
+}  // namespace ctr::cli
