@@ -151,15 +151,17 @@ void stream_out(const std::vector<std::string>& args, const Writer& write) {
     if (code != 0 && !gone) spdlog::warn("cp out of a container: {}", first_line(said));
 }
 
+// One line of json tells the client how the copy ended.
+void answer(int client, const json& j) {
+    std::string line = j.dump() + "\n";
+    sys::send_all(client, line);
+    ::shutdown(client, SHUT_RDWR);
+}
+
 // The client's tar (everything after the upgrade, until it shuts its side)
-// goes to the helper's stdin; then one line of json tells how it ended.
-void stream_in(int client, std::string leftover, const std::vector<std::string>& args) {
-    auto answer = [client](const json& j) {
-        std::string line = j.dump() + "\n";
-        sys::send_all(client, line);
-        ::shutdown(client, SHUT_RDWR);
-    };
-    auto fail = [&](const Error& e) { answer({{"error", {{"message", e.message}, {"code", e.status}}}}); };
+// goes to the helper's stdin; answers the line for the client.
+json stream_in(int client, std::string leftover, const std::vector<std::string>& args) {
+    auto fail = [](const Error& e) { return json{{"error", {{"message", e.message}, {"code", e.status}}}}; };
     // A socket, not a pipe: a helper that quit early gives us EPIPE from
     // send(MSG_NOSIGNAL), never a SIGPIPE.
     auto in = sys::make_socketpair();
@@ -186,11 +188,18 @@ void stream_in(int client, std::string leftover, const std::vector<std::string>&
     ::shutdown(to_helper.get(), SHUT_WR);
     std::string said = read_all(err_r.get());
     int code = wait_exit(*spawned);
-    if (code == 0) return answer({{"ok", true}});
+    if (code == 0) return json{{"ok", true}};
     std::string message = first_line(said);
     if (message.empty()) message = "the copy helper exited with code " + std::to_string(code);
-    fail(make_error(code == 2 ? CTR_E_NOT_FOUND : CTR_E_INVALID_ARGUMENT, message));
+    return fail(make_error(code == 2 ? CTR_E_NOT_FOUND : CTR_E_INVALID_ARGUMENT, message));
 }
+
+// A stopped container's root filesystem stays mounted while a copy reads or
+// writes it. The hold goes before the client hears the copy ended: one that
+// looks right after finds nothing mounted. (Held by the reply's callback, and
+// a callback may be copied: all copies share this one holder.)
+using Hold = std::shared_ptr<std::shared_ptr<void>>;
+Hold shared_hold(std::shared_ptr<void> hold) { return std::make_shared<std::shared_ptr<void>>(std::move(hold)); }
 
 }  // namespace
 
@@ -209,7 +218,10 @@ void add_copy_routes(Router& r, Containers& cs) {
         std::vector<std::string> args = {pluginhost::helper_path("container-cp").string(), "--rootfs",
                                          (cs.dir_of(c.id) / "rootfs").string(), "--binds", binds.dump(), "out", "/", "--no-prefix"};
         Reply reply;
-        reply.stream = [args, hold](const Writer& write) { stream_out(args, write); };
+        reply.stream = [args, held = shared_hold(hold)](const Writer& write) {
+            stream_out(args, write);
+            held->reset();
+        };
         return reply;
     });
     r.add("GET", "/v1/containers/{id}/archive/stat", [&cs](const Request& req) -> Result<Reply> {
@@ -229,7 +241,10 @@ void add_copy_routes(Router& r, Containers& cs) {
         if (follow) args.push_back("--follow");
         if (auto it = req.query.find("prefix"); it != req.query.end() && !it->second.empty()) args.push_back("--prefix=" + it->second);
         Reply reply;
-        reply.stream = [args, hold](const Writer& write) { stream_out(args, write); };
+        reply.stream = [args, held = shared_hold(hold)](const Writer& write) {
+            stream_out(args, write);
+            held->reset();
+        };
         return reply;
     });
     r.add("POST", "/v1/containers/{id}/archive", [&cs](const Request& req) -> Result<Reply> {
@@ -244,7 +259,11 @@ void add_copy_routes(Router& r, Containers& cs) {
         if (req.flag("archive")) args.push_back("--archive");
         Reply reply;
         reply.status = 101;
-        reply.upgrade = [args, hold](int client, std::string leftover) { stream_in(client, std::move(leftover), args); };
+        reply.upgrade = [args, held = shared_hold(hold)](int client, std::string leftover) {
+            json result = stream_in(client, std::move(leftover), args);
+            held->reset();
+            answer(client, result);
+        };
         return reply;
     });
 }
