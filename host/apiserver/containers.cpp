@@ -396,6 +396,12 @@ Result<store::ContainerRecord> Containers::start(const std::string& key, bool wa
     }
     c.state = store::ContainerState::running;
     c.pid = j.value("pid", int64_t{0});
+    if (const auto* rt = d_.plugins->find(c.runtime); rt && rt->isolation == "none") {
+        // Its manifest says it confines nothing: the user hears it at each start.
+        c.warnings.push_back("runtime \"" + c.runtime + "\" confines nothing (its manifest says isolation = \"none\"): " +
+                             "the container runs as root on the host");
+        spdlog::warn("container {}: {}", c.name, c.warnings.back());
+    }
     if (j.contains("warnings") && j["warnings"].is_array())
         for (const auto& w : j["warnings"])
             if (w.is_string()) c.warnings.push_back(w.get<std::string>());

@@ -69,8 +69,8 @@ int plugin_ls(const Globals& g, const std::string& format, bool quiet) {
     }
     std::vector<std::vector<std::string>> rows;
     for (const auto& e : reg->entries())
-        rows.push_back({e.name, e.kind, e.version, e.abi, pluginhost::state_name(e.state), e.reason});
-    std::fputs(render_table({"NAME", "KIND", "VERSION", "ABI", "STATE", "REASON"}, rows).c_str(), stdout);
+        rows.push_back({e.name, e.kind, e.version, e.abi, e.isolation.empty() ? "-" : e.isolation, pluginhost::state_name(e.state), e.reason});
+    std::fputs(render_table({"NAME", "KIND", "VERSION", "ABI", "ISOLATION", "STATE", "REASON"}, rows).c_str(), stdout);
     return 0;
 }
 

@@ -12,7 +12,7 @@ namespace ctr::pluginhost {
 
 namespace {
 
-const char* const kKeys[] = {"name", "kind", "abi", "library", "version", "description", "default", "settings", "commands"};
+const char* const kKeys[] = {"name", "kind", "abi", "library", "version", "description", "isolation", "default", "settings", "commands"};
 const char* const kCommandKeys[] = {"name", "program", "summary", "start_args", "start_when"};
 
 std::string where(const std::filesystem::path& file, const toml::source_region& src) {
@@ -174,6 +174,9 @@ Result<Manifest> parse_manifest(const std::filesystem::path& file) {
 
     m.version = CTR_TRY(string_key(file, table, "version", true));
     m.description = CTR_TRY(string_key(file, table, "description", false));
+    m.isolation = CTR_TRY(string_key(file, table, "isolation", false));
+    if (!m.isolation.empty() && m.isolation != "none" && m.isolation != "namespaces" && m.isolation != "vm")
+        return bad(file, *table.get("isolation"), "key \"isolation\" must be none, namespaces or vm, not \"" + m.isolation + "\"");
     if (const toml::node* d = table.get("default")) {
         if (!d->is_boolean()) return bad(file, *d, "key \"default\" must be true or false");
         m.is_default = d->as_boolean()->get();

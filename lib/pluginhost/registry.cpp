@@ -15,8 +15,10 @@ const char* const kNotNeeded = "not needed by this process";
 }  // namespace
 
 nlohmann::json PluginEntry::to_json() const {
-    return {{"name", name}, {"kind", kind},   {"version", version},          {"abi", abi},
-            {"path", path.string()}, {"state", state_name(state)}, {"reason", reason}};
+    return {{"name", name},          {"kind", kind},
+            {"version", version},    {"abi", abi},
+            {"isolation", isolation}, {"path", path.string()},
+            {"state", state_name(state)}, {"reason", reason}};
 }
 
 std::unique_ptr<Registry> Registry::scan(const RegistryOptions& opt) {
@@ -40,6 +42,7 @@ std::unique_ptr<Registry> Registry::scan(const RegistryOptions& opt) {
         e.kind = kind_name(m.kind);
         e.version = m.version;
         e.description = m.description;
+        e.isolation = m.isolation;
         e.is_default = m.is_default;
         e.abi = std::to_string(m.abi_major) + "." + std::to_string(m.abi_minor);
 

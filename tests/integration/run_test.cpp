@@ -144,12 +144,23 @@ TEST_CASE("errors: missing program 127, name in use, unknown runtime, unknown im
     CHECK(ls.size() == 1);  // only "taken"; the failed ones left no record
 }
 
-TEST_CASE("--runtime example runs a container end to end, with no change to the host") {
+TEST_CASE("--runtime example runs a container end to end, with no change to the host, and a warning that it confines nothing") {
     if (geteuid() != 0) return;
     DaemonRoot r;
     auto res = r.cli({"run", "--rm", "--runtime", "example", shared().image, "sh", "-c", "echo hello from the example runtime; exit 4"});
     CHECK(res.code == 4);
     CHECK(res.out == "hello from the example runtime\n");
+    CHECK(res.err.find("runtime \"example\" confines nothing (its manifest says isolation = \"none\")") != std::string::npos);
+    auto plugins = r.cli({"system", "plugin", "ls"}).out;
+    CHECK(plugins.find("ISOLATION") != std::string::npos);
+    CHECK(json::parse(r.cli({"system", "plugin", "ls", "--format", "json"}).out).dump().find(R"("isolation":"vm")") != std::string::npos);
+    // Not found unless its folder is on CONTAINER_PLUGIN_PATH, as the tests put it.
+    DaemonRoot bare;
+    bare.start({"CONTAINER_PLUGIN_PATH="});
+    auto unknown = bare.cli({"run", "--rm", "--runtime", "example", shared().image, "true"}, {"CONTAINER_PLUGIN_PATH="});
+    CHECK(unknown.code == 125);
+    CHECK(unknown.err.find("unknown runtime \"example\"") != std::string::npos);
+    CHECK(bare.cli({"system", "plugin", "ls", "-q"}, {"CONTAINER_PLUGIN_PATH="}).out.find("example") == std::string::npos);
 }
 
 TEST_CASE("a daemon killed with SIGKILL leaves containers running; the new one finds them, stops them, reads their logs") {

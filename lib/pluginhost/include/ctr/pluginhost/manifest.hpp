@@ -6,6 +6,10 @@
 //   library = "libruntime-linux.so"  # relative to this file
 //   version = "0.1.0"
 //   description = "..."           # optional
+//   isolation = "namespaces"      # optional, runtimes: what confines their containers:
+//                                 # "namespaces" (namespaces, seccomp, capabilities),
+//                                 # "vm" (a virtual machine each), or "none" (the host
+//                                 # warns whenever a container is made with it)
 //   default = true                # optional: the default of its kind when the
 //                                 # system config names none and several are loaded
 //   [settings]                    # optional, plugin-specific, handed to the plugin as JSON
@@ -56,6 +60,7 @@ struct Manifest {
     std::filesystem::path library;  // absolute
     std::string version;
     std::string description;
+    std::string isolation;  // "", "none", "namespaces" or "vm"
     bool is_default = false;
     std::string settings_json = "{}";
     std::vector<PluginCommand> commands;

@@ -23,12 +23,13 @@ struct PluginEntry {
     std::string abi;      // negotiated "1.0" when loaded, else what the manifest states
     std::filesystem::path path;      // the plugin's folder
     std::string description;
+    std::string isolation;  // the manifest's: "", "none", "namespaces" or "vm"
     PluginState state = PluginState::failed;
     std::string reason;   // empty when loaded
     bool is_default = false;  // its manifest's `default = true`
     std::unique_ptr<LoadedPlugin> plugin;
 
-    nlohmann::json to_json() const;  // name, kind, version, abi, path, state, reason
+    nlohmann::json to_json() const;  // name, kind, version, abi, isolation, path, state, reason
 };
 
 struct RegistryOptions {
