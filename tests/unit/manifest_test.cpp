@@ -52,6 +52,7 @@ TEST_CASE("a manifest's default flag and commands") {
         "[[commands]]\nname = \"other\"\nprogram = \"t2\"\n"));
     REQUIRE_MESSAGE(m.has_value(), (m ? "" : m.error().message));
     CHECK(m->is_default);
+    CHECK(m->isolation.empty());  // not said: not claimed
     REQUIRE(m->commands.size() == 2);
     CHECK(m->commands[0].name == "kernel");
     CHECK(m->commands[0].program == dir.path() / "tool");
@@ -92,6 +93,8 @@ TEST_CASE("manifest errors name the file, the line and the key") {
          "config.toml:9:", "unknown key \"commands.when\""},
         {"name = \"x\"\nkind = \"runtime\"\nabi = \"1.0\"\nlibrary = \"l.so\"\nversion = \"1\"\ncommands = 3\n",
          "config.toml:6:", "key \"commands\" must be an array of tables"},
+        {"name = \"x\"\nkind = \"runtime\"\nabi = \"1.0\"\nlibrary = \"l.so\"\nversion = \"1\"\nisolation = \"strong\"\n",
+         "config.toml:6:", "key \"isolation\" must be none, namespaces or vm, not \"strong\""},
     };
     for (const auto& c : cases) {
         CAPTURE(c.text);
