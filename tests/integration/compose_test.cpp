@@ -9,6 +9,7 @@
 #include <ctr/sys/files.hpp>
 #include <ctr/sys/unique_fd.hpp>
 
+#include "tests/support/skip.hpp"
 #include <doctest/doctest.h>
 
 #include <arpa/inet.h>
@@ -85,8 +86,7 @@ std::map<std::string, json> by_service(const DaemonRoot& r, const std::string& f
 
 }  // namespace
 
-TEST_CASE("compose up runs a three-service application; up again changes only what changed; down leaves nothing") {
-    if (geteuid() != 0) return;
+TEST_CASE("compose up runs a three-service application; up again changes only what changed; down leaves nothing" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
     ScratchDir dir;
     const std::string file = (dir.path() / "compose.yaml").string();
@@ -159,8 +159,7 @@ TEST_CASE("compose up runs a three-service application; up again changes only wh
     CHECK(by_service(r, file).empty());
 }
 
-TEST_CASE("compose: bad files and a taken port give clear errors and change nothing") {
-    if (geteuid() != 0) return;
+TEST_CASE("compose: bad files and a taken port give clear errors and change nothing" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
     ScratchDir dir;
     auto write = [&](const std::string& text) {
@@ -220,8 +219,7 @@ TEST_CASE("compose: bad files and a taken port give clear errors and change noth
     CHECK(r.cli({"compose", "-p", "bad", "down"}).code == 0);
 }
 
-TEST_CASE("compose up in the foreground follows every service's output until they end") {
-    if (geteuid() != 0) return;
+TEST_CASE("compose up in the foreground follows every service's output until they end" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
     ScratchDir dir;
     const std::string file = (dir.path() / "compose.yaml").string();

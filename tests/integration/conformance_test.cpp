@@ -2,6 +2,7 @@
 // rule by rule, with a crash counted as a failed rule.
 #include "tests/support/run.hpp"
 
+#include "tests/support/skip.hpp"
 #include <doctest/doctest.h>
 
 #include <ctr/sys/files.hpp>
@@ -17,11 +18,7 @@ bool line_starts(const std::string& out, const std::string& prefix) {
 }
 }  // namespace
 
-TEST_CASE("the example runtime passes every rule") {
-    if (geteuid() != 0) {
-        MESSAGE("runtime rules need root; skipped");
-        return;
-    }
+TEST_CASE("the example runtime passes every rule" * CTR_NEEDS_ROOT) {
     auto r = run("plugin-sdk/conformance/container-plugin-conformance",
                  {"--plugin", ctr::test::env_or_empty("CTR_EXAMPLE_PLUGIN")});
     INFO(r.out);
@@ -65,11 +62,7 @@ TEST_CASE("--rule runs one rule; an unknown rule is a usage error") {
     CHECK(list.out.find("RT-004") != std::string::npos);
 }
 
-TEST_CASE("runtime-linux passes every rule, with crun and with runc") {
-    if (geteuid() != 0) {
-        MESSAGE("runtime rules need root; skipped");
-        return;
-    }
+TEST_CASE("runtime-linux passes every rule, with crun and with runc" * CTR_NEEDS_ROOT) {
     auto crun = run("plugin-sdk/conformance/container-plugin-conformance",
                     {"--plugin", (ctr::test::build_root() / "plugins/runtime-linux").string()});
     INFO(crun.out);

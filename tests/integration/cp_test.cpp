@@ -7,6 +7,7 @@
 #include "api/client.hpp"
 #include <ctr/sys/files.hpp>
 
+#include "tests/support/skip.hpp"
 #include <doctest/doctest.h>
 
 #include <sys/stat.h>
@@ -44,8 +45,7 @@ ctr::test::Run shell(const DaemonRoot& r, const std::string& script) {
 
 }  // namespace
 
-TEST_CASE("cp out of a container follows Docker's rules for files and directories") {
-    if (geteuid() != 0) return;
+TEST_CASE("cp out of a container follows Docker's rules for files and directories" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
     ScratchDir here;
     REQUIRE(r.cli({"run", "-d", "--name", "src", "--network", "none", shared().image, "sh", "-c",
@@ -124,8 +124,7 @@ TEST_CASE("cp out of a container follows Docker's rules for files and directorie
     CHECK(r.cli({"rm", "-f", "src"}).code == 0);
 }
 
-TEST_CASE("cp into running and stopped containers, into volumes, and from a tar on stdin") {
-    if (geteuid() != 0) return;
+TEST_CASE("cp into running and stopped containers, into volumes, and from a tar on stdin" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
     ScratchDir here;
     fs::create_directories(here.path() / "tree/deep");
@@ -176,8 +175,7 @@ TEST_CASE("cp into running and stopped containers, into volumes, and from a tar 
     CHECK(r.cli({"volume", "rm", "shared"}).code == 0);
 }
 
-TEST_CASE("cp cannot be pointed at the host by a container's symlinks") {
-    if (geteuid() != 0) return;
+TEST_CASE("cp cannot be pointed at the host by a container's symlinks" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
     ScratchDir here;
     const std::string marker = "ctr-cp-escape-" + std::to_string(::getpid());

@@ -9,6 +9,7 @@
 
 #include <ctr/sys/files.hpp>
 
+#include "tests/support/skip.hpp"
 #include <doctest/doctest.h>
 
 #include <sys/stat.h>
@@ -60,8 +61,7 @@ int count_of(const std::string& text, const std::string& what) {
 
 }  // namespace
 
-TEST_CASE("output without a terminal reaches the CLI's stdout as it is printed: run, logs -f, exec, system logs -f") {
-    if (geteuid() != 0) return;
+TEST_CASE("output without a terminal reaches the CLI's stdout as it is printed: run, logs -f, exec, system logs -f" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
     REQUIRE(r.cli({"image", "pull", "--progress", "none", shared().image}).code == 0);
     check_streamed(timed_lines(cli_argv(r, {"run", "--rm", shared().image, "sh", "-c", kSlowPair})), "a", "b");
@@ -87,8 +87,7 @@ TEST_CASE("output without a terminal reaches the CLI's stdout as it is printed: 
     CHECK(seen < 5.0);  // not at the end of the 6 s follow, when we killed it
 }
 
-TEST_CASE("compose up in the foreground and compose logs -f stream each line as it comes") {
-    if (geteuid() != 0) return;
+TEST_CASE("compose up in the foreground and compose logs -f stream each line as it comes" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
     ScratchDir dir;
     const std::string file = (dir.path() / "compose.yaml").string();
@@ -101,8 +100,7 @@ TEST_CASE("compose up in the foreground and compose logs -f stream each line as 
     CHECK(r.cli({"compose", "-f", file, "down"}).code == 0);
 }
 
-TEST_CASE("-e KEY and env-file lines take the caller's environment, never the daemon's") {
-    if (geteuid() != 0) return;
+TEST_CASE("-e KEY and env-file lines take the caller's environment, never the daemon's" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
     r.start({"ONLY_IN_DAEMON=leaked", "SHARED_NAME=daemon-value"});
     ScratchDir dir;
@@ -153,8 +151,7 @@ TEST_CASE("a mistyped command names itself with the nearest one; usage errors po
     CHECK(r.daemon_pid() == 0);
 }
 
-TEST_CASE("values are checked before the runtime sees them, with the range in words") {
-    if (geteuid() != 0) return;
+TEST_CASE("values are checked before the runtime sees them, with the range in words" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
     auto tiny = r.cli({"run", "--rm", "--cpus", "0.001", shared().image, "true"});
     CHECK(tiny.code == 125);
@@ -188,8 +185,7 @@ TEST_CASE("system kernel: its help is the user's, and its errors speak as contai
     CHECK(quiet.err.empty());
 }
 
-TEST_CASE("small ones: exec's error once, top's rows, rm -f of nothing, ls with exit codes and ports, RFC 3339 in inspect") {
-    if (geteuid() != 0) return;
+TEST_CASE("small ones: exec's error once, top's rows, rm -f of nothing, ls with exit codes and ports, RFC 3339 in inspect" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
     const std::string port = std::to_string(20000 + std::random_device{}() % 20000);
     REQUIRE(r.cli({"run", "-d", "--name", "w", "-p", "127.0.0.1:" + port + ":80", shared().image, "sleep", "600"}).code == 0);
@@ -228,8 +224,7 @@ TEST_CASE("small ones: exec's error once, top's rows, rm -f of nothing, ls with 
     CHECK(std::regex_match(json::parse(r.cli({"volume", "inspect", "v"}).out)[0]["created_at"].get<std::string>(), rfc3339));
 }
 
-TEST_CASE("cp and export of a stopped container give what it saw: /etc/hosts and resolv.conf with their contents and modes") {
-    if (geteuid() != 0) return;
+TEST_CASE("cp and export of a stopped container give what it saw: /etc/hosts and resolv.conf with their contents and modes" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
     ScratchDir out;
     REQUIRE(r.cli({"volume", "create", "data"}).code == 0);
@@ -258,8 +253,7 @@ TEST_CASE("cp and export of a stopped container give what it saw: /etc/hosts and
     CHECK(listing->out.find("data/f") == std::string::npos);  // volumes are not the container's filesystem
 }
 
-TEST_CASE("system df counts what is used, shared layers once, and the containers' own writes; prune says what it freed") {
-    if (geteuid() != 0) return;
+TEST_CASE("system df counts what is used, shared layers once, and the containers' own writes; prune says what it freed" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
     REQUIRE(r.cli({"image", "pull", "--progress", "none", shared().image}).code == 0);
     auto row = [&r](const std::string& type) {
@@ -308,8 +302,7 @@ TEST_CASE("system df counts what is used, shared layers once, and the containers
     CHECK(r.cli({"image", "prune", "-a"}).out.find("Total reclaimed space:") != std::string::npos);
 }
 
-TEST_CASE("a relative bind source is the caller's working directory's") {
-    if (geteuid() != 0) return;
+TEST_CASE("a relative bind source is the caller's working directory's" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
     ScratchDir here;
     fs::create_directories(here.path() / "data");
@@ -330,8 +323,7 @@ TEST_CASE("a relative bind source is the caller's working directory's") {
     CHECK(mount->out == "relative\n");
 }
 
-TEST_CASE("detach keys leave a session and the container running: run -it, attach, exec -it") {
-    if (geteuid() != 0) return;
+TEST_CASE("detach keys leave a session and the container running: run -it, attach, exec -it" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
     REQUIRE(r.cli({"image", "pull", "--progress", "none", shared().image}).code == 0);
     auto run = ctr::test::in_terminal(r, "$CTR run -it --name d " + shared().image + " sh", "sleep 2; printf '\\020\\021'; sleep 2");

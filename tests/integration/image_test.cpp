@@ -11,6 +11,7 @@
 #include <ctr/pluginhost/manifest.hpp>
 #include <ctr/sys/files.hpp>
 
+#include "tests/support/skip.hpp"
 #include <doctest/doctest.h>
 #include <openssl/evp.h>
 
@@ -91,8 +92,7 @@ ctr::Result<json> pull(ctr::pluginhost::LoadedPlugin& p, const json& req) {
 
 }  // namespace
 
-TEST_CASE("a pulled image's root filesystem is identical to umoci's unpack of it (gzip, zstd, uncompressed)") {
-    if (geteuid() != 0) return;
+TEST_CASE("a pulled image's root filesystem is identical to umoci's unpack of it (gzip, zstd, uncompressed)" * CTR_NEEDS_ROOT) {
     Registry reg;
     for (const std::string compress : {"gzip", "zstd"}) {
         CAPTURE(compress);
@@ -138,8 +138,7 @@ TEST_CASE("a pulled image's root filesystem is identical to umoci's unpack of it
     }
 }
 
-TEST_CASE("image pull, ls, inspect, rm through the CLI; rm collects what no image uses") {
-    if (geteuid() != 0) return;
+TEST_CASE("image pull, ls, inspect, rm through the CLI; rm collects what no image uses" * CTR_NEEDS_ROOT) {
     Registry reg;
     ScratchDir work;
     std::string a = reg.host() + "/test/app:1";
@@ -182,8 +181,7 @@ TEST_CASE("image pull, ls, inspect, rm through the CLI; rm collects what no imag
     CHECK(gone.err.find("no image " + b) != std::string::npos);
 }
 
-TEST_CASE("registry errors are clear, store nothing, and leave the daemon serving") {
-    if (geteuid() != 0) return;
+TEST_CASE("registry errors are clear, store nothing, and leave the daemon serving" * CTR_NEEDS_ROOT) {
     Registry reg;
     DaemonRoot r;
     auto missing = r.cli({"image", "pull", reg.host() + "/test/absent:1"});
@@ -202,8 +200,7 @@ TEST_CASE("registry errors are clear, store nothing, and leave the daemon servin
     CHECK(r.cli({"system", "status"}).code == 0);
 }
 
-TEST_CASE("a flaky registry: 503s are retried with backoff, a blob cut mid-body resumes with Range, a dead one fails cleanly") {
-    if (geteuid() != 0) return;
+TEST_CASE("a flaky registry: 503s are retried with backoff, a blob cut mid-body resumes with Range, a dead one fails cleanly" * CTR_NEEDS_ROOT) {
     Registry reg;
     ScratchDir work;
     // One layer of 4 MiB of random bytes: big enough to cut in the middle.
@@ -241,8 +238,7 @@ TEST_CASE("a flaky registry: 503s are retried with backoff, a blob cut mid-body 
     }
 }
 
-TEST_CASE("bearer tokens: a registry behind a token server; the login goes to the token server, the token to the registry") {
-    if (geteuid() != 0) return;
+TEST_CASE("bearer tokens: a registry behind a token server; the login goes to the token server, the token to the registry" * CTR_NEEDS_ROOT) {
     ctr::test::TokenServer tokens("tok", "secret");
     Registry reg(&tokens);
     ScratchDir work;
@@ -298,8 +294,7 @@ int count_entries(const fs::path& dir) {
     return static_cast<int>(std::distance(fs::directory_iterator(dir, ec), fs::directory_iterator()));
 }
 
-TEST_CASE("images whose config disagrees with their layers are refused, and nothing of them is kept (row 16)") {
-    if (geteuid() != 0) return;
+TEST_CASE("images whose config disagrees with their layers are refused, and nothing of them is kept (row 16)" * CTR_NEEDS_ROOT) {
     Registry reg;
     ScratchDir work;
     DaemonRoot r;
@@ -322,8 +317,7 @@ TEST_CASE("images whose config disagrees with their layers are refused, and noth
     CHECK(r.cli({"system", "status"}).code == 0);
 }
 
-TEST_CASE("a manifest that is not the one asked for, or too large, is refused before anything is stored (rows 13, 14)") {
-    if (geteuid() != 0) return;
+TEST_CASE("a manifest that is not the one asked for, or too large, is refused before anything is stored (rows 13, 14)" * CTR_NEEDS_ROOT) {
     Registry reg;
     ScratchDir work;
     push_edited(work, "docker://" + reg.host() + "/test/m:1", "");
@@ -355,8 +349,7 @@ TEST_CASE("a manifest that is not the one asked for, or too large, is refused be
     CHECK(r.cli({"system", "status"}).code == 0);
 }
 
-TEST_CASE("an image config's volumes climbing out with \"..\" and labels naming host programs change nothing on the host (row 25)") {
-    if (geteuid() != 0) return;
+TEST_CASE("an image config's volumes climbing out with \"..\" and labels naming host programs change nothing on the host (row 25)" * CTR_NEEDS_ROOT) {
     Registry reg;
     ScratchDir work;
     push_edited(work, "docker://" + reg.host() + "/test/vol:1",
@@ -374,8 +367,7 @@ TEST_CASE("an image config's volumes climbing out with \"..\" and labels naming 
     CHECK(json::parse(r.cli({"volume", "ls", "--format", "json"}).out).empty());  // no volume made from the config
 }
 
-TEST_CASE("a layer whose gzip stream ends too soon: a clear error, no image, the daemon serving (row 18)") {
-    if (geteuid() != 0) return;
+TEST_CASE("a layer whose gzip stream ends too soon: a clear error, no image, the daemon serving (row 18)" * CTR_NEEDS_ROOT) {
     Registry reg;
     ScratchDir work;
     // An image whose only layer is cut in half, its digest and size made to match the cut bytes.
@@ -395,8 +387,7 @@ TEST_CASE("a layer whose gzip stream ends too soon: a clear error, no image, the
     CHECK(r.cli({"system", "status"}).code == 0);
 }
 
-TEST_CASE("a transfer that stalls is dropped after the configured time and resumed (row 29)") {
-    if (geteuid() != 0) return;
+TEST_CASE("a transfer that stalls is dropped after the configured time and resumed (row 29)" * CTR_NEEDS_ROOT) {
     Registry reg;
     ScratchDir work;
     ctr::test::build_and_push(work, {"mkdir -p bin && cp /bin/busybox bin/ && head -c 2097152 /dev/urandom > big"},
@@ -419,8 +410,7 @@ TEST_CASE("a transfer that stalls is dropped after the configured time and resum
     CHECK(plugins.out.find("stall_seconds must be a whole number of seconds from 1 to 3600") != std::string::npos);
 }
 
-TEST_CASE("a registry away from loopback gets TLS only: no plain HTTP unless configured insecure, no untrusted certificate (row 31)") {
-    if (geteuid() != 0) return;
+TEST_CASE("a registry away from loopback gets TLS only: no plain HTTP unless configured insecure, no untrusted certificate (row 31)" * CTR_NEEDS_ROOT) {
     Registry reg;
     ScratchDir work;
     ctr::test::build_and_push(work, {"echo far > far"}, "docker://" + reg.host() + "/test/far:1");
@@ -468,8 +458,7 @@ TEST_CASE("a registry away from loopback gets TLS only: no plain HTTP unless con
     CHECK(json::parse(r.cli({"image", "ls", "--format", "json"}).out).size() == 1);
 }
 
-TEST_CASE("a layer unpacks while it downloads: its files appear before the last byte arrives") {
-    if (geteuid() != 0) return;
+TEST_CASE("a layer unpacks while it downloads: its files appear before the last byte arrives" * CTR_NEEDS_ROOT) {
     Registry reg;
     ScratchDir work;
     ctr::test::build_and_push(work, {"mkdir -p bin && cp /bin/busybox bin/ && echo first > a-first && head -c 3145728 /dev/urandom > z-big"},
@@ -496,8 +485,7 @@ TEST_CASE("a layer unpacks while it downloads: its files appear before the last 
     CHECK(run.out == "3145728 /z-big\n");
 }
 
-TEST_CASE("a decompression bomb stops at the configured layer size; no image is stored (row 19)") {
-    if (geteuid() != 0) return;
+TEST_CASE("a decompression bomb stops at the configured layer size; no image is stored (row 19)" * CTR_NEEDS_ROOT) {
     Registry reg;
     ScratchDir work;
     ctr::test::build_and_push(work, {"mkdir -p bin && cp /bin/busybox bin/", "head -c 33554432 /dev/zero > zeros"},
@@ -518,8 +506,7 @@ TEST_CASE("a decompression bomb stops at the configured layer size; no image is 
     CHECK(r.cli({"system", "status"}).code == 0);
 }
 
-TEST_CASE("a disk that fills during a pull: a clear error, no half image, the daemon serving (row 32)") {
-    if (geteuid() != 0) return;
+TEST_CASE("a disk that fills during a pull: a clear error, no half image, the daemon serving (row 32)" * CTR_NEEDS_ROOT) {
     Registry reg;
     ScratchDir work;
     ctr::test::build_and_push(work, {"mkdir -p bin && cp /bin/busybox bin/ && head -c 6291456 /dev/urandom > big"},
@@ -548,8 +535,7 @@ TEST_CASE("a disk that fills during a pull: a clear error, no half image, the da
     CHECK(r.cli({"system", "stop"}).code == 0);
 }
 
-TEST_CASE("kill -9 of the daemon mid-pull: no half image after the restart, and the next pull resumes the download (row 34)") {
-    if (geteuid() != 0) return;
+TEST_CASE("kill -9 of the daemon mid-pull: no half image after the restart, and the next pull resumes the download (row 34)" * CTR_NEEDS_ROOT) {
     Registry reg;
     ScratchDir work;
     ctr::test::build_and_push(work, {"mkdir -p bin && cp /bin/busybox bin/ && head -c 4194304 /dev/urandom > big"},
@@ -583,8 +569,7 @@ TEST_CASE("kill -9 of the daemon mid-pull: no half image after the restart, and 
           "4194304\n");
 }
 
-TEST_CASE("a two-platform index: the host's platform by default, --platform to choose, a clear error for none") {
-    if (geteuid() != 0) return;
+TEST_CASE("a two-platform index: the host's platform by default, --platform to choose, a clear error for none" * CTR_NEEDS_ROOT) {
     Registry reg;
     ScratchDir work;
     std::string w = work.path().string();
@@ -614,8 +599,7 @@ TEST_CASE("a two-platform index: the host's platform by default, --platform to c
     CHECK(none.error().message == "no image for platform linux/riscv64 (available: linux/amd64, linux/arm64)");
 }
 
-TEST_CASE("basic auth: refused without credentials or with wrong ones, pulled with the right ones") {
-    if (geteuid() != 0) return;
+TEST_CASE("basic auth: refused without credentials or with wrong ones, pulled with the right ones" * CTR_NEEDS_ROOT) {
     Registry reg({"alice:s3cret"});
     ScratchDir work;
     std::string ref = reg.host() + "/private/app:1";
@@ -632,8 +616,7 @@ TEST_CASE("basic auth: refused without credentials or with wrong ones, pulled wi
     REQUIRE_MESSAGE(ok.has_value(), (ok ? "" : ok.error().message));
 }
 
-TEST_CASE("two concurrent pulls of one image both succeed and store each blob once") {
-    if (geteuid() != 0) return;
+TEST_CASE("two concurrent pulls of one image both succeed and store each blob once" * CTR_NEEDS_ROOT) {
     Registry reg;
     ScratchDir work;
     std::string ref = reg.host() + "/test/big:1";
@@ -652,8 +635,7 @@ TEST_CASE("two concurrent pulls of one image both succeed and store each blob on
     CHECK(fs::is_empty(work.path() / "state/content/ingest"));
 }
 
-TEST_CASE("registry login: pulls from that registry use it, no other registry ever gets it; logout forgets it") {
-    if (geteuid() != 0) return;
+TEST_CASE("registry login: pulls from that registry use it, no other registry ever gets it; logout forgets it" * CTR_NEEDS_ROOT) {
     Registry a({"alice:s3cret"}), b({"alice:s3cret"});
     ScratchDir work;
     ctr::test::build_and_push(work, {"echo hi > hello"}, "docker://" + a.host() + "/private/app:1", "gzip", "alice:s3cret");
@@ -690,8 +672,7 @@ TEST_CASE("registry login: pulls from that registry use it, no other registry ev
     CHECK(again.err.find("not logged in to " + a.host()) != std::string::npos);
 }
 
-TEST_CASE("image tag, save and load: an OCI archive others can read, docker save archives, clear errors") {
-    if (geteuid() != 0) return;
+TEST_CASE("image tag, save and load: an OCI archive others can read, docker save archives, clear errors" * CTR_NEEDS_ROOT) {
     Registry reg;
     ScratchDir work;
     std::string ref = reg.host() + "/test/saved:1";
@@ -748,8 +729,7 @@ TEST_CASE("image tag, save and load: an OCI archive others can read, docker save
     CHECK(json::parse(fresh.cli({"image", "ls", "--format", "json"}).out).size() == 3);
 }
 
-TEST_CASE("image push: blobs the registry lacks, then the manifest; with the stored login; progress per blob") {
-    if (geteuid() != 0) return;
+TEST_CASE("image push: blobs the registry lacks, then the manifest; with the stored login; progress per blob" * CTR_NEEDS_ROOT) {
     Registry source;
     Registry secured({"bob:pushpw"});
     ScratchDir work;
@@ -781,8 +761,7 @@ TEST_CASE("image push: blobs the registry lacks, then the manifest; with the sto
     CHECK(r.cli({"image", "push", "no.such/image:1"}).code == 125);
 }
 
-TEST_CASE("image import makes a one-layer image from a rootfs tarball (gzip, plain on stdin); not a tar is refused") {
-    if (geteuid() != 0) return;
+TEST_CASE("image import makes a one-layer image from a rootfs tarball (gzip, plain on stdin); not a tar is refused" * CTR_NEEDS_ROOT) {
     ScratchDir work;
     ctr::test::sh("cd " + work.path().string() + " && mkdir -p r/bin && cp /bin/busybox r/bin/ && ln -s busybox r/bin/sh && "
                   "ln -s busybox r/bin/echo && echo inside > r/marker && tar czf root.tgz -C r . && tar cf root.tar -C r .");

@@ -11,6 +11,7 @@
 #include <ctr/sys/process.hpp>
 #include <ctr/sys/spawn.hpp>
 
+#include "tests/support/skip.hpp"
 #include <doctest/doctest.h>
 
 #include <chrono>
@@ -112,8 +113,7 @@ bool wait_for(const std::function<bool()>& cond, int ms) {
 
 }  // namespace
 
-TEST_CASE("microvm: run shows stdout and stderr apart, exits with the container's code, in a guest kernel of its own") {
-    if (geteuid() != 0 || !have_qemu()) return;
+TEST_CASE("microvm: run shows stdout and stderr apart, exits with the container's code, in a guest kernel of its own" * doctest::skip(ctr::test::not_root() || !have_qemu())) {
     DaemonRoot r;
     set_kernel(r);
     auto res = r.cli({"run", "--rm", "--runtime", "microvm", shared().image, "sh", "-c",
@@ -142,8 +142,7 @@ TEST_CASE("microvm: run shows stdout and stderr apart, exits with the container'
     CHECK(fs::is_empty(vms_dir(r), ec));
 }
 
-TEST_CASE("microvm: run -d, logs, exec with its own exit code and stdin, 127 for a missing program, stop reaches the guest process") {
-    if (geteuid() != 0 || !have_qemu()) return;
+TEST_CASE("microvm: run -d, logs, exec with its own exit code and stdin, 127 for a missing program, stop reaches the guest process" * doctest::skip(ctr::test::not_root() || !have_qemu())) {
     DaemonRoot r;
     set_kernel(r);
     auto run = r.cli({"run", "-d", "--name", "vm1", "--runtime", "microvm", shared().image, "sh", "-c",
@@ -203,8 +202,7 @@ TEST_CASE("microvm: run -d, logs, exec with its own exit code and stdin, 127 for
     CHECK(wait_for([&] { return qemus_of(r) == 0; }, 5000));
 }
 
-TEST_CASE("microvm: memory the guest frees goes back to the host within 20 s") {
-    if (geteuid() != 0 || !have_qemu()) return;
+TEST_CASE("microvm: memory the guest frees goes back to the host within 20 s" * doctest::skip(ctr::test::not_root() || !have_qemu())) {
     DaemonRoot r;
     set_kernel(r);
     auto run = r.cli({"run", "-d", "--name", "mem", "--runtime", "microvm", "--memory", "1g", shared().image, "sh", "-c",
@@ -236,8 +234,7 @@ TEST_CASE("microvm: memory the guest frees goes back to the host within 20 s") {
     CHECK(r.cli({"rm", "-f", "mem"}).code == 0);
 }
 
-TEST_CASE("microvm: kernel set, ls, update and rollback with local packages; a kernel that does not boot is not switched to") {
-    if (geteuid() != 0 || !have_qemu()) return;
+TEST_CASE("microvm: kernel set, ls, update and rollback with local packages; a kernel that does not boot is not switched to" * doctest::skip(ctr::test::not_root() || !have_qemu())) {
     DaemonRoot r;
     ScratchDir work;
     set_kernel(r);
@@ -315,8 +312,7 @@ TEST_CASE("microvm: kernel set, ls, update and rollback with local packages; a k
     }, 60000));
 }
 
-TEST_CASE("microvm: clear errors without a kernel and without QEMU; nothing left behind") {
-    if (geteuid() != 0 || !have_qemu()) return;
+TEST_CASE("microvm: clear errors without a kernel and without QEMU; nothing left behind" * doctest::skip(ctr::test::not_root() || !have_qemu())) {
     DaemonRoot r;
     auto none = r.cli({"run", "--rm", "--runtime", "microvm", shared().image, "true"});
     CHECK(none.code == 125);
@@ -337,8 +333,7 @@ TEST_CASE("microvm: clear errors without a kernel and without QEMU; nothing left
     CHECK((!fs::exists(vms_dir(r), ec) || fs::is_empty(vms_dir(r), ec)));
 }
 
-TEST_CASE("microvm: a VM container and a namespaced container on one network reach each other by name") {
-    if (geteuid() != 0 || !have_qemu()) return;
+TEST_CASE("microvm: a VM container and a namespaced container on one network reach each other by name" * doctest::skip(ctr::test::not_root() || !have_qemu())) {
     DaemonRoot r;
     set_kernel(r);
     REQUIRE(r.cli({"network", "create", "mixed"}).code == 0);
@@ -366,8 +361,7 @@ TEST_CASE("microvm: a VM container and a namespaced container on one network rea
     CHECK(wait_for([&] { return qemus_of(r) == 0; }, 5000));
 }
 
-TEST_CASE("microvm: run -it and exec -it give a terminal of our size that takes what we type") {
-    if (geteuid() != 0 || !have_qemu()) return;
+TEST_CASE("microvm: run -it and exec -it give a terminal of our size that takes what we type" * doctest::skip(ctr::test::not_root() || !have_qemu())) {
     DaemonRoot r;
     set_kernel(r);
     REQUIRE(r.cli({"image", "pull", "--progress", "none", shared().image}).code == 0);
@@ -400,8 +394,7 @@ TEST_CASE("microvm: run -it and exec -it give a terminal of our size that takes 
     CHECK(r.cli({"rm", "-f", "box"}).code == 0);
 }
 
-TEST_CASE("microvm: runtime-microvm passes the runtime conformance suite") {
-    if (geteuid() != 0 || !have_qemu()) return;
+TEST_CASE("microvm: runtime-microvm passes the runtime conformance suite" * doctest::skip(ctr::test::not_root() || !have_qemu())) {
     DaemonRoot r;
     set_kernel(r);
     // The suite gives each rule a fresh state dir: the kernels come from this root's.
@@ -416,8 +409,7 @@ TEST_CASE("microvm: runtime-microvm passes the runtime conformance suite") {
     CHECK(res.out.find("FAIL") == std::string::npos);
 }
 
-TEST_CASE("microvm: volumes are shared both ways, a read-only one stays read-only even to root in the guest, tmpfs mounts are made, files are shared alone") {
-    if (geteuid() != 0 || !have_qemu()) return;
+TEST_CASE("microvm: volumes are shared both ways, a read-only one stays read-only even to root in the guest, tmpfs mounts are made, files are shared alone" * doctest::skip(ctr::test::not_root() || !have_qemu())) {
     DaemonRoot r;
     ScratchDir dirs;
     set_kernel(r);
@@ -465,8 +457,7 @@ TEST_CASE("microvm: volumes are shared both ways, a read-only one stays read-onl
     CHECK(ScratchDir::mounts_below(r.path()).empty());
 }
 
-TEST_CASE("microvm: a VM container outlives a daemon killed with -9; a shim killed outright takes its VM along and leaves nothing") {
-    if (geteuid() != 0 || !have_qemu()) return;
+TEST_CASE("microvm: a VM container outlives a daemon killed with -9; a shim killed outright takes its VM along and leaves nothing" * doctest::skip(ctr::test::not_root() || !have_qemu())) {
     DaemonRoot r;
     set_kernel(r);
     auto run = r.cli({"run", "-d", "--name", "lasting", "--runtime", "microvm", shared().image, "sh", "-c",
@@ -488,8 +479,7 @@ TEST_CASE("microvm: a VM container outlives a daemon killed with -9; a shim kill
     CHECK(r.cli({"rm", "lasting"}).code == 0);
 }
 
-TEST_CASE("microvm: run applies the flags: env, workdir, user, hostname, entrypoint, a read-only root") {
-    if (geteuid() != 0 || !have_qemu()) return;
+TEST_CASE("microvm: run applies the flags: env, workdir, user, hostname, entrypoint, a read-only root" * doctest::skip(ctr::test::not_root() || !have_qemu())) {
     DaemonRoot r;
     set_kernel(r);
     auto res = r.cli({"run", "--rm", "--runtime", "microvm", "-e", "GREETING=hi", "-w", "/tmp", "-u", "1000:50", "--hostname", "box",
@@ -515,8 +505,7 @@ TEST_CASE("microvm: run applies the flags: env, workdir, user, hostname, entrypo
     CHECK(ro.out == "scratch-ok\n/sbin/container-init\n");
 }
 
-TEST_CASE("microvm: stats shows the VM's own memory limit and network; --shm-size reaches the guest, and past its memory is refused") {
-    if (geteuid() != 0 || !have_qemu()) return;
+TEST_CASE("microvm: stats shows the VM's own memory limit and network; --shm-size reaches the guest, and past its memory is refused" * doctest::skip(ctr::test::not_root() || !have_qemu())) {
     DaemonRoot r;
     set_kernel(r);
     REQUIRE(r.cli({"run", "-d", "--name", "vm", "--runtime", "microvm", "-m", "256m", "--shm-size", "100m", shared().image, "sleep", "600"}).code == 0);

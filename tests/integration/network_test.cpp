@@ -11,6 +11,7 @@
 #include <ctr/sys/spawn.hpp>
 #include <ctr/sys/unique_fd.hpp>
 
+#include "tests/support/skip.hpp"
 #include <doctest/doctest.h>
 
 #include <arpa/inet.h>
@@ -125,8 +126,7 @@ struct Outside {
 
 }  // namespace
 
-TEST_CASE("containers on one network reach each other by address, name and alias; hosts and resolv.conf are written") {
-    if (geteuid() != 0) return;
+TEST_CASE("containers on one network reach each other by address, name and alias; hosts and resolv.conf are written" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
     REQUIRE(r.cli({"network", "create", "front"}).code == 0);
     auto web = web_server("hello-web");
@@ -167,8 +167,7 @@ TEST_CASE("containers on one network reach each other by address, name and alias
     CHECK(r.cli({"run", "--rm", "--network", "front", shared().image, "nslookup", "web"}).code != 0);
 }
 
-TEST_CASE("containers on different networks cannot reach each other; one on both networks reaches both") {
-    if (geteuid() != 0) return;
+TEST_CASE("containers on different networks cannot reach each other; one on both networks reaches both" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
     REQUIRE(r.cli({"network", "create", "red"}).code == 0);
     REQUIRE(r.cli({"network", "create", "blue"}).code == 0);
@@ -196,8 +195,7 @@ TEST_CASE("containers on different networks cannot reach each other; one on both
     CHECK(r.cli({"rm", "-f", "red-web", "blue-web"}).code == 0);
 }
 
-TEST_CASE("published ports answer on 127.0.0.1; a port already taken is refused and changes nothing") {
-    if (geteuid() != 0) return;
+TEST_CASE("published ports answer on 127.0.0.1; a port already taken is refused and changes nothing" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
     int port = random_port();
     auto web = web_server("published");
@@ -263,8 +261,7 @@ TEST_CASE("published ports answer on 127.0.0.1; a port already taken is refused 
     CHECK(r.cli({"rm", "-f", "anyport"}).code == 0);
 }
 
-TEST_CASE("outbound traffic is masqueraded; an internal network has no way out") {
-    if (geteuid() != 0) return;
+TEST_CASE("outbound traffic is masqueraded; an internal network has no way out" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
     Outside outside;
     REQUIRE(r.cli({"network", "create", "open"}).code == 0);
@@ -302,8 +299,7 @@ TEST_CASE("outbound traffic is masqueraded; an internal network has no way out")
     CHECK(r.cli({"rm", "-f", "iweb"}).code == 0);
 }
 
-TEST_CASE("static addresses, exhaustion of a /29, and the address returns on rm") {
-    if (geteuid() != 0) return;
+TEST_CASE("static addresses, exhaustion of a /29, and the address returns on rm" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
     auto made = r.cli({"network", "create", "--subnet", "10.253.7.0/29", "small"});
     REQUIRE_MESSAGE(made.code == 0, made.err);
@@ -343,8 +339,7 @@ TEST_CASE("static addresses, exhaustion of a /29, and the address returns on rm"
     CHECK(inspect_network(r, "small")["endpoints"].empty());
 }
 
-TEST_CASE("bad networks: invalid and overlapping subnets, duplicate names, unknown options") {
-    if (geteuid() != 0) return;
+TEST_CASE("bad networks: invalid and overlapping subnets, duplicate names, unknown options" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
     REQUIRE(r.cli({"network", "create", "--subnet", "10.252.0.0/24", "first"}).code == 0);
     struct Bad {
@@ -376,8 +371,7 @@ TEST_CASE("bad networks: invalid and overlapping subnets, duplicate names, unkno
     CHECK(r.cli({"run", "--rm", "--network", "none", "-p", "80:80", shared().image, "true"}).code == 125);
 }
 
-TEST_CASE("--network none has only loopback; --network host shares the host's interfaces") {
-    if (geteuid() != 0) return;
+TEST_CASE("--network none has only loopback; --network host shares the host's interfaces" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
     CHECK(r.cli({"run", "--rm", "--network", "none", shared().image, "ls", "/sys/class/net"}).out == "lo\n");
     auto host = r.cli({"run", "--rm", "--network", "host", shared().image, "ls", "/sys/class/net"});
@@ -389,8 +383,7 @@ TEST_CASE("--network none has only loopback; --network host shares the host's in
     CHECK(r.cli({"network", "ls", "-q"}).out == "default\n");
 }
 
-TEST_CASE("after kill -9 of the daemon, names and addresses survive; a crash mid-create leaks nothing") {
-    if (geteuid() != 0) return;
+TEST_CASE("after kill -9 of the daemon, names and addresses survive; a crash mid-create leaks nothing" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
     REQUIRE(r.cli({"network", "create", "keep"}).code == 0);
     auto web = web_server("still-here");
@@ -418,8 +411,7 @@ TEST_CASE("after kill -9 of the daemon, names and addresses survive; a crash mid
     CHECK(r.cli({"rm", "-f", "web"}).code == 0);
 }
 
-TEST_CASE("teardown: after rm, network rm and system stop --all nothing of ours is left") {
-    if (geteuid() != 0) return;
+TEST_CASE("teardown: after rm, network rm and system stop --all nothing of ours is left" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
     REQUIRE(r.cli({"network", "create", "gone"}).code == 0);
     REQUIRE(r.cli({"run", "-d", "--name", "a", "--network", "gone", "-p", std::to_string(random_port()) + ":80", shared().image, "sleep", "60"}).code == 0);
@@ -439,8 +431,7 @@ TEST_CASE("teardown: after rm, network rm and system stop --all nothing of ours 
     CHECK(r.release_network_leftovers() == 0);  // no state, no table
 }
 
-TEST_CASE("a container whose namespace was lost (a reboot empties /run) gets it back at start, with its address") {
-    if (geteuid() != 0) return;
+TEST_CASE("a container whose namespace was lost (a reboot empties /run) gets it back at start, with its address" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
     REQUIRE(r.cli({"network", "create", "boot"}).code == 0);
     REQUIRE(r.cli({"create", "--name", "later", "--network", "boot", shared().image, "sh", "-c", "ip -o -4 addr show eth0"}).code == 0);

@@ -8,6 +8,7 @@
 
 #include <ctr/sys/files.hpp>
 
+#include "tests/support/skip.hpp"
 #include <doctest/doctest.h>
 
 #include <unistd.h>
@@ -30,8 +31,7 @@ bool has_entries(const fs::path& dir) {
 
 }  // namespace
 
-TEST_CASE("plugins by configuration: a second image and network plugin are used end to end, the host unchanged") {
-    if (geteuid() != 0) return;
+TEST_CASE("plugins by configuration: a second image and network plugin are used end to end, the host unchanged" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
     const std::vector<std::string> env = {"CONTAINER_PLUGIN_PATH=" + ctr::test::env_or_empty("CTR_ALT_PLUGINS")};
     r.start(env);

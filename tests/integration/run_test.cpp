@@ -6,6 +6,7 @@
 
 #include <ctr/sys/files.hpp>
 
+#include "tests/support/skip.hpp"
 #include <doctest/doctest.h>
 
 #include <csignal>
@@ -30,8 +31,7 @@ ctr::test::BusyboxRegistry& shared() {
 
 }  // namespace
 
-TEST_CASE("run pulls a missing image, shows stdout and stderr apart, and exits with the container's code") {
-    if (geteuid() != 0) return;
+TEST_CASE("run pulls a missing image, shows stdout and stderr apart, and exits with the container's code" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
     auto res = r.cli({"run", "--rm", "--progress", "plain", shared().image, "sh", "-c", "echo out; echo err >&2; exit 3"});
     CHECK(res.code == 3);
@@ -45,8 +45,7 @@ TEST_CASE("run pulls a missing image, shows stdout and stderr apart, and exits w
     CHECK(ScratchDir::mounts_below(r.path()).empty());
 }
 
-TEST_CASE("run applies the image config and the flags: env, workdir, user, hostname, entrypoint") {
-    if (geteuid() != 0) return;
+TEST_CASE("run applies the image config and the flags: env, workdir, user, hostname, entrypoint" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
     auto env = r.cli({"run", "--rm", "-e", "GREETING=hi", "-e", "PATH=/bin", shared().image, "sh", "-c", "echo $GREETING $PATH"});
     CHECK(env.out == "hi /bin\n");
@@ -63,8 +62,7 @@ TEST_CASE("run applies the image config and the flags: env, workdir, user, hostn
     CHECK(bad_user.err.find("user \"nobody-here\" not found in the image's /etc/passwd") != std::string::npos);
 }
 
-TEST_CASE("secure defaults: no inheritable or ambient capabilities, no new privileges, masked paths, seccomp") {
-    if (geteuid() != 0) return;
+TEST_CASE("secure defaults: no inheritable or ambient capabilities, no new privileges, masked paths, seccomp" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
     auto status = r.cli({"run", "--rm", shared().image, "cat", "/proc/self/status"});
     REQUIRE(status.code == 0);
@@ -81,8 +79,7 @@ TEST_CASE("secure defaults: no inheritable or ambient capabilities, no new privi
     CHECK(swap.err.find("Operation not permitted") != std::string::npos);
 }
 
-TEST_CASE("run -d, ls, logs, stop, start again, rm; rm of a running container needs -f") {
-    if (geteuid() != 0) return;
+TEST_CASE("run -d, ls, logs, stop, start again, rm; rm of a running container needs -f" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
     auto d = r.cli({"run", "-d", "--name", "web", shared().image, "sh", "-c", "echo started; sleep 60"});
     REQUIRE_MESSAGE(d.code == 0, d.err);
@@ -114,8 +111,7 @@ TEST_CASE("run -d, ls, logs, stop, start again, rm; rm of a running container ne
     CHECK(ScratchDir::mounts_below(r.path()).empty());
 }
 
-TEST_CASE("errors: missing program 127, name in use, unknown runtime, unknown image; nothing left behind") {
-    if (geteuid() != 0) return;
+TEST_CASE("errors: missing program 127, name in use, unknown runtime, unknown image; nothing left behind" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
     auto missing = r.cli({"run", "--rm", shared().image, "/no/such/program"});
     CHECK(missing.code == 127);
@@ -144,8 +140,7 @@ TEST_CASE("errors: missing program 127, name in use, unknown runtime, unknown im
     CHECK(ls.size() == 1);  // only "taken"; the failed ones left no record
 }
 
-TEST_CASE("--runtime example runs a container end to end, with no change to the host, and a warning that it confines nothing") {
-    if (geteuid() != 0) return;
+TEST_CASE("--runtime example runs a container end to end, with no change to the host, and a warning that it confines nothing" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
     auto res = r.cli({"run", "--rm", "--runtime", "example", shared().image, "sh", "-c", "echo hello from the example runtime; exit 4"});
     CHECK(res.code == 4);
@@ -163,8 +158,7 @@ TEST_CASE("--runtime example runs a container end to end, with no change to the 
     CHECK(bare.cli({"system", "plugin", "ls", "-q"}, {"CONTAINER_PLUGIN_PATH="}).out.find("example") == std::string::npos);
 }
 
-TEST_CASE("a daemon killed with SIGKILL leaves containers running; the new one finds them, stops them, reads their logs") {
-    if (geteuid() != 0) return;
+TEST_CASE("a daemon killed with SIGKILL leaves containers running; the new one finds them, stops them, reads their logs" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
     REQUIRE(r.cli({"run", "-d", "--name", "survivor", shared().image, "sh", "-c", "echo before; sleep 60"}).code == 0);
     REQUIRE(r.cli({"run", "-d", "--name", "short", shared().image, "sh", "-c", "sleep 1; exit 7"}).code == 0);
@@ -184,8 +178,7 @@ TEST_CASE("a daemon killed with SIGKILL leaves containers running; the new one f
     CHECK(r.cli({"rm", "survivor", "short"}).code == 0);
 }
 
-TEST_CASE("20 containers started in parallel all run and report their own exit codes") {
-    if (geteuid() != 0) return;
+TEST_CASE("20 containers started in parallel all run and report their own exit codes" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
     r.start();
     REQUIRE(r.cli({"image", "pull", "--progress", "none", shared().image}).code == 0);
@@ -204,8 +197,7 @@ TEST_CASE("20 containers started in parallel all run and report their own exit c
     CHECK(ScratchDir::mounts_below(r.path()).empty());
 }
 
-TEST_CASE("system stop --all stops every container, then the daemon") {
-    if (geteuid() != 0) return;
+TEST_CASE("system stop --all stops every container, then the daemon" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
     REQUIRE(r.cli({"run", "-d", "--name", "a", shared().image, "sleep", "60"}).code == 0);
     REQUIRE(r.cli({"run", "-d", "--name", "b", shared().image, "sleep", "60"}).code == 0);
@@ -219,8 +211,7 @@ TEST_CASE("system stop --all stops every container, then the daemon") {
     CHECK(df[1]["total"] == 2);
 }
 
-TEST_CASE("volumes: a named volume shared by two running containers, read-only mounts, binds, anonymous ones removed with --rm") {
-    if (geteuid() != 0) return;
+TEST_CASE("volumes: a named volume shared by two running containers, read-only mounts, binds, anonymous ones removed with --rm" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
     REQUIRE(r.cli({"run", "-d", "--name", "writer", "-v", "shared:/data", shared().image, "sh", "-c", "echo hello > /data/msg; sleep 60"}).code == 0);
     std::string got;
@@ -256,8 +247,7 @@ TEST_CASE("volumes: a named volume shared by two running containers, read-only m
     CHECK(ScratchDir::mounts_below(r.path()).empty());
 }
 
-TEST_CASE("exec runs another process in a running container, with its own output and exit code") {
-    if (geteuid() != 0) return;
+TEST_CASE("exec runs another process in a running container, with its own output and exit code" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
     REQUIRE(r.cli({"run", "-d", "--name", "box", "-e", "BASE=1", shared().image, "sleep", "60"}).code == 0);
     auto e = r.cli({"exec", "box", "sh", "-c", "echo out $BASE; echo err >&2; exit 5"});
@@ -277,8 +267,7 @@ TEST_CASE("exec runs another process in a running container, with its own output
     CHECK(stopped.err.find("is not running") != std::string::npos);
 }
 
-TEST_CASE("run flags: --read-only, --tmpfs, --cap-add/--cap-drop, --ulimit (clamped), --pids-limit, --shm-size, --cidfile, --stop-signal") {
-    if (geteuid() != 0) return;
+TEST_CASE("run flags: --read-only, --tmpfs, --cap-add/--cap-drop, --ulimit (clamped), --pids-limit, --shm-size, --cidfile, --stop-signal" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
     const std::string& img = shared().image;
     auto ro = r.cli({"run", "--rm", "--read-only", img, "sh", "-c", "echo x > /f"});
@@ -313,8 +302,7 @@ TEST_CASE("run flags: --read-only, --tmpfs, --cap-add/--cap-drop, --ulimit (clam
     CHECK(json::parse(r.cli({"inspect", "k"}).out)[0]["exit_code"] == 137);
 }
 
-TEST_CASE("stats: cpu, memory against its limit, pids against its limit, from the container's cgroups") {
-    if (geteuid() != 0) return;
+TEST_CASE("stats: cpu, memory against its limit, pids against its limit, from the container's cgroups" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
     REQUIRE(r.cli({"run", "-d", "--name", "busy", "--memory", "64m", "--pids-limit", "50", shared().image, "sh", "-c", "while :; do :; done"}).code == 0);
     auto s = json::parse(r.cli({"stats", "--no-stream", "--format", "json", "busy"}).out);
@@ -331,8 +319,7 @@ TEST_CASE("stats: cpu, memory against its limit, pids against its limit, from th
     CHECK(stopped.code == 125);
 }
 
-TEST_CASE("--restart: on-failure:N restarts a failing container N times; always restarts until the user stops it") {
-    if (geteuid() != 0) return;
+TEST_CASE("--restart: on-failure:N restarts a failing container N times; always restarts until the user stops it" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
     REQUIRE(r.cli({"run", "-d", "--name", "flaky", "--restart", "on-failure:2", shared().image, "sh", "-c", "echo run; exit 3"}).code == 0);
     std::string out;
@@ -365,8 +352,7 @@ TEST_CASE("--restart: on-failure:N restarts a failing container N times; always 
     CHECK(bad.err.find("want no, on-failure[:N], always or unless-stopped") != std::string::npos);
 }
 
-TEST_CASE("rename, top and export") {
-    if (geteuid() != 0) return;
+TEST_CASE("rename, top and export" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
     REQUIRE(r.cli({"run", "-d", "--name", "first", shared().image, "sh", "-c", "echo data > /work/file; sleep 60 & sleep 61"}).code == 0);
     CHECK(r.cli({"rename", "first", "second"}).code == 0);
@@ -390,8 +376,7 @@ TEST_CASE("rename, top and export") {
     CHECK(r.cli({"rm", "-f", "second"}).code == 0);
 }
 
-TEST_CASE("image prune -a removes every image no container was made from") {
-    if (geteuid() != 0) return;
+TEST_CASE("image prune -a removes every image no container was made from" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
     REQUIRE(r.cli({"create", "--name", "keep", shared().image, "true"}).code == 0);
     CHECK(r.cli({"image", "prune", "-a"}).out == "Total reclaimed space: 0 B\n");  // in use
@@ -403,8 +388,7 @@ TEST_CASE("image prune -a removes every image no container was made from") {
     CHECK(r.cli({"image", "ls", "-q"}).out.empty());
 }
 
-TEST_CASE("logs -n shows the last lines of each stream") {
-    if (geteuid() != 0) return;
+TEST_CASE("logs -n shows the last lines of each stream" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
     REQUIRE(r.cli({"run", "--name", "counter", shared().image, "sh", "-c", "for i in 1 2 3 4 5; do echo $i; done; printf 'e1\\ne2\\ne3'  >&2"}).code == 0);
     auto two = r.cli({"logs", "-n", "2", "counter"});
@@ -419,8 +403,7 @@ TEST_CASE("logs -n shows the last lines of each stream") {
     CHECK(r.cli({"rm", "counter"}).code == 0);
 }
 
-TEST_CASE("while a detached container runs, its shim is the small static reaper; the exit is recorded and the OCI state deleted") {
-    if (geteuid() != 0) return;
+TEST_CASE("while a detached container runs, its shim is the small static reaper; the exit is recorded and the OCI state deleted" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
     auto id = r.cli({"run", "-d", "--name", "lean", "--network", "none", shared().image, "sh", "-c", "echo up; sleep 100"});
     REQUIRE(id.code == 0);
@@ -480,8 +463,7 @@ std::vector<int> await_standby(const std::string& root, int not_pid = -1) {
 
 }  // namespace
 
-TEST_CASE("a standby shim, loaded ahead, runs the next container; a dead one is replaced; none outlives the daemon") {
-    if (geteuid() != 0) return;
+TEST_CASE("a standby shim, loaded ahead, runs the next container; a dead one is replaced; none outlives the daemon" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
     REQUIRE(r.cli({"create", "--name", "first", "--network", "none", shared().image, "sleep", "100"}).code == 0);  // create makes one ready
     auto ready = await_standby(r.root());
@@ -510,8 +492,7 @@ TEST_CASE("a standby shim, loaded ahead, runs the next container; a dead one is 
     CHECK(standby_shims(r.root()).empty());  // told it is not needed, it left
 }
 
-TEST_CASE("the CLI end to end on runc: run, exit codes, -d, exec, logs, stop, the reaper, restart") {
-    if (geteuid() != 0) return;
+TEST_CASE("the CLI end to end on runc: run, exit codes, -d, exec, logs, stop, the reaper, restart" * CTR_NEEDS_ROOT) {
     // The operator picks runc in the system config; every load of runtime-linux sees it.
     DaemonRoot r;
     fs::create_directories(r.path() / "etc/container");
@@ -537,8 +518,7 @@ TEST_CASE("the CLI end to end on runc: run, exit codes, -d, exec, logs, stop, th
     CHECK(r.cli({"rm", "-f", "bg"}).code == 0);
 }
 
-TEST_CASE("logs -t gives each line the time it was written; --since keeps what came after a time") {
-    if (geteuid() != 0) return;
+TEST_CASE("logs -t gives each line the time it was written; --since keeps what came after a time" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
     // Two bursts 1.5 s apart, on both streams.
     REQUIRE(r.cli({"run", "--name", "talker", "--network", "none", shared().image, "sh", "-c",
@@ -579,8 +559,7 @@ TEST_CASE("logs -t gives each line the time it was written; --since keeps what c
     CHECK(r.cli({"rm", "talker"}).code == 0);
 }
 
-TEST_CASE("--init runs tini as PID 1: the command is its child, signals reach it, its exit code comes out") {
-    if (geteuid() != 0) return;
+TEST_CASE("--init runs tini as PID 1: the command is its child, signals reach it, its exit code comes out" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
     auto res = r.cli({"run", "--rm", "--init", shared().image, "sh", "-c", "cat /proc/1/cmdline; echo; echo pid=$$; exit 3"});
     CHECK(res.code == 3);
@@ -593,8 +572,7 @@ TEST_CASE("--init runs tini as PID 1: the command is its child, signals reach it
     CHECK(r.cli({"rm", "inited"}).code == 0);
 }
 
-TEST_CASE("--mount binds host paths, mounts named volumes and tmpfs, read-only when asked") {
-    if (geteuid() != 0) return;
+TEST_CASE("--mount binds host paths, mounts named volumes and tmpfs, read-only when asked" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
     ScratchDir host;
     REQUIRE(ctr::sys::write_file_atomic(host.path() / "file", "from-host\n"));

@@ -4,6 +4,7 @@
 
 #include <ctr/sys/files.hpp>
 
+#include "tests/support/skip.hpp"
 #include <doctest/doctest.h>
 
 #include <unistd.h>
@@ -30,11 +31,7 @@ std::filesystem::path make_bundle(const ScratchDir& dir, const std::vector<std::
 
 }  // namespace
 
-TEST_CASE("container-shim runs a container with --runtime example and exits with its code") {
-    if (geteuid() != 0) {
-        MESSAGE("namespaces need root; skipped");
-        return;
-    }
+TEST_CASE("container-shim runs a container with --runtime example and exits with its code" * CTR_NEEDS_ROOT) {
     ScratchDir dir;
     auto bundle = make_bundle(dir, {"sh", "-c", "echo hello from $(hostname); exit 3"});
     auto r = run("host/container-shim", {"--root", (dir.path() / "root").string(), "--runtime", "example", "--id",
@@ -43,11 +40,7 @@ TEST_CASE("container-shim runs a container with --runtime example and exits with
     CHECK(r.code == 3);
 }
 
-TEST_CASE("container-shim: a missing program is 127; an unknown runtime names the available ones") {
-    if (geteuid() != 0) {
-        MESSAGE("namespaces need root; skipped");
-        return;
-    }
+TEST_CASE("container-shim: a missing program is 127; an unknown runtime names the available ones" * CTR_NEEDS_ROOT) {
     ScratchDir dir;
     auto bundle = make_bundle(dir, {"/bin/no-such-program"});
     auto missing = run("host/container-shim", {"--root", (dir.path() / "root").string(), "--runtime", "example", "--id",

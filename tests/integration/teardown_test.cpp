@@ -8,6 +8,7 @@
 
 #include <ctr/sys/files.hpp>
 
+#include "tests/support/skip.hpp"
 #include <doctest/doctest.h>
 
 #include <unistd.h>
@@ -80,8 +81,7 @@ std::vector<std::string> slow_to_stop(const std::string& tag, int grace) {
 
 }  // namespace
 
-TEST_CASE("a stopped container holds no mount and no namespace; its start makes them again, with a new address if its own was taken") {
-    if (geteuid() != 0) return;
+TEST_CASE("a stopped container holds no mount and no namespace; its start makes them again, with a new address if its own was taken" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
     const std::string port = std::to_string(20000 + std::random_device{}() % 20000);
     REQUIRE(r.cli({"run", "-d", "--name", "a", "-p", "127.0.0.1:" + port + ":80", shared().image, "sleep", "600"}).code == 0);
@@ -123,8 +123,7 @@ TEST_CASE("a stopped container holds no mount and no namespace; its start makes 
     CHECK(r.cli({"network", "prune"}).out.find("kept") == std::string::npos);
 }
 
-TEST_CASE("system stop --all leaves nothing of ours on the host; a later start makes it again; system reset takes the root") {
-    if (geteuid() != 0) return;
+TEST_CASE("system stop --all leaves nothing of ours on the host; a later start makes it again; system reset takes the root" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
     REQUIRE(r.cli({"network", "create", "front"}).code == 0);
     REQUIRE(r.cli({"run", "-d", "--name", "web", "--network", "front", shared().image, "sleep", "600"}).code == 0);
@@ -161,8 +160,7 @@ TEST_CASE("system stop --all leaves nothing of ours on the host; a later start m
     CHECK(r.cli({"image", "ls", "-q"}).out.empty());
 }
 
-TEST_CASE("stops run at once, each with its own grace period; compose stops dependents first; a recreate sends SIGTERM") {
-    if (geteuid() != 0) return;
+TEST_CASE("stops run at once, each with its own grace period; compose stops dependents first; a recreate sends SIGTERM" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
     REQUIRE(r.cli({"volume", "create", "logs"}).code == 0);
     for (const char* name : {"s1", "s2", "s3"}) {

@@ -7,6 +7,7 @@
 
 #include <ctr/sys/process.hpp>
 
+#include "tests/support/skip.hpp"
 #include <doctest/doctest.h>
 
 #include <unistd.h>
@@ -31,8 +32,7 @@ ctr::test::BusyboxRegistry& shared() {
 
 }  // namespace
 
-TEST_CASE("run -i passes stdin to the container, keeps stdout and stderr apart, and closes stdin at our EOF") {
-    if (geteuid() != 0) return;
+TEST_CASE("run -i passes stdin to the container, keeps stdout and stderr apart, and closes stdin at our EOF" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
     auto res = shell(r, "printf 'line one\\nline two\\n' | $CTR run --rm -i " + shared().image + " sh -c 'cat; echo to-stderr >&2; exit 4'");
     CHECK(res.code == 4);
@@ -44,8 +44,7 @@ TEST_CASE("run -i passes stdin to the container, keeps stdout and stderr apart, 
     CHECK(no_i.out.empty());
 }
 
-TEST_CASE("run -it gives a terminal of our size, takes what we type, and exits with the container's code") {
-    if (geteuid() != 0) return;
+TEST_CASE("run -it gives a terminal of our size, takes what we type, and exits with the container's code" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
     REQUIRE(r.cli({"image", "pull", "--progress", "none", shared().image}).code == 0);
     auto res = in_terminal(r, "$CTR run --rm -t " + shared().image + " sh -c 'tty; stty size; echo TERM=$TERM; exit 3'");
@@ -68,8 +67,7 @@ TEST_CASE("run -it gives a terminal of our size, takes what we type, and exits w
     CHECK(r.cli({"ls", "-a", "-q"}).out.empty());
 }
 
-TEST_CASE("without -t, a signal to the CLI reaches the container (sig-proxy)") {
-    if (geteuid() != 0) return;
+TEST_CASE("without -t, a signal to the CLI reaches the container (sig-proxy)" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
     REQUIRE(r.cli({"image", "pull", "--progress", "none", shared().image}).code == 0);
     auto res = shell(r, "$CTR run --rm --name proxied " + shared().image +
@@ -81,8 +79,7 @@ TEST_CASE("without -t, a signal to the CLI reaches the container (sig-proxy)") {
     CHECK(res.out.find("got-term\n") != std::string::npos);
 }
 
-TEST_CASE("attach feeds a detached -i container; start -a -i runs a created one attached") {
-    if (geteuid() != 0) return;
+TEST_CASE("attach feeds a detached -i container; start -a -i runs a created one attached" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
     REQUIRE(r.cli({"run", "-d", "-i", "--name", "reader", shared().image, "sh", "-c", "read line; echo got:$line; exit 2"}).code == 0);
     auto attached = shell(r, "echo hello | $CTR attach reader");
@@ -104,8 +101,7 @@ TEST_CASE("attach feeds a detached -i container; start -a -i runs a created one 
     CHECK(r.cli({"rm", "-f", "reader", "plain", "later"}).code == 0);
 }
 
-TEST_CASE("exec -i, exec -t and exec -it: stdin, a terminal of our size, the process's exit code") {
-    if (geteuid() != 0) return;
+TEST_CASE("exec -i, exec -t and exec -it: stdin, a terminal of our size, the process's exit code" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
     REQUIRE(r.cli({"run", "-d", "--name", "box", shared().image, "sleep", "300"}).code == 0);
     auto piped = shell(r, "printf 'piped in\\n' | $CTR exec -i box sh -c 'cat; echo to-stderr >&2; exit 4'");
@@ -126,8 +122,7 @@ TEST_CASE("exec -i, exec -t and exec -it: stdin, a terminal of our size, the pro
     CHECK(r.cli({"rm", "-f", "box"}).code == 0);
 }
 
-TEST_CASE("exec -d runs a process in the background") {
-    if (geteuid() != 0) return;
+TEST_CASE("exec -d runs a process in the background" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
     REQUIRE(r.cli({"run", "-d", "--name", "box", shared().image, "sleep", "300"}).code == 0);
     CHECK(r.cli({"exec", "-d", "box", "sh", "-c", "sleep 1; echo done > /tmp/marker"}).code == 0);

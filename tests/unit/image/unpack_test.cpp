@@ -8,6 +8,7 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include "tests/support/skip.hpp"
 #include <doctest/doctest.h>
 
 #include <fstream>
@@ -84,8 +85,7 @@ struct Layer {
 
 }  // namespace
 
-TEST_CASE("a layer that expands past the limit is refused, however well it compresses (row 19)") {
-    if (geteuid() != 0) return;
+TEST_CASE("a layer that expands past the limit is refused, however well it compresses (row 19)" * CTR_NEEDS_ROOT) {
     // 4 MiB of zeros: a few KiB of gzip.
     std::vector<Entry> bomb = {{"zeros", AE_IFREG, 0644, std::string(4 << 20, '\0')}};
     std::string bytes = make_tar(bomb, Compression::gzip);
@@ -99,8 +99,7 @@ TEST_CASE("a layer that expands past the limit is refused, however well it compr
     CHECK(ok_layer.unpack(bytes, Compression::gzip, 8 << 20).has_value());  // under the limit it is a sparse file
 }
 
-TEST_CASE("files, dirs, links, devices, owners, modes and xattrs are kept; diff_id is the tar's digest") {
-    if (geteuid() != 0) return;
+TEST_CASE("files, dirs, links, devices, owners, modes and xattrs are kept; diff_id is the tar's digest" * CTR_NEEDS_ROOT) {
     std::vector<Entry> entries = {
         {"bin/", AE_IFDIR, 0755},
         {"bin/tool", AE_IFREG, 04755, "#!/bin/sh\n", false, 0, 0, "user.origin", "test"},
@@ -142,8 +141,7 @@ TEST_CASE("files, dirs, links, devices, owners, modes and xattrs are kept; diff_
     }
 }
 
-TEST_CASE("whiteouts become overlayfs whiteouts; opaque directories get the overlay xattr") {
-    if (geteuid() != 0) return;
+TEST_CASE("whiteouts become overlayfs whiteouts; opaque directories get the overlay xattr" * CTR_NEEDS_ROOT) {
     Layer l;
     auto r = l.unpack(make_tar({{"etc/", AE_IFDIR, 0755}, {"etc/.wh.gone", AE_IFREG, 0644}, {"opt/", AE_IFDIR, 0755},
                                 {"opt/.wh..wh..opq", AE_IFREG, 0644}, {"opt/new", AE_IFREG, 0644, "n"}},
@@ -161,8 +159,7 @@ TEST_CASE("whiteouts become overlayfs whiteouts; opaque directories get the over
     CHECK(fs::exists(l.target() / "opt/new"));
 }
 
-TEST_CASE("hostile layers cannot touch anything outside their target") {
-    if (geteuid() != 0) return;
+TEST_CASE("hostile layers cannot touch anything outside their target" * CTR_NEEDS_ROOT) {
     ctr::test::ScratchDir outside;
     auto victim = outside.path() / "victim";
     REQUIRE(ctr::sys::write_file_atomic(victim, "original", 0600));

@@ -3,6 +3,7 @@
 #include "networks.hpp"
 #include "tests/support/tempdir.hpp"
 
+#include "tests/support/skip.hpp"
 #include <doctest/doctest.h>
 
 #include <unistd.h>
@@ -24,8 +25,7 @@ std::string master_of(const std::string& link) {
 
 }  // namespace
 
-TEST_CASE("a VM's tap endpoint sits on the bridge with an address and a MAC; detach and remove leave nothing") {
-    if (geteuid() != 0) return;
+TEST_CASE("a VM's tap endpoint sits on the bridge with an address and a MAC; detach and remove leave nothing" * CTR_NEEDS_ROOT) {
     ctr::test::ScratchDir dir;
     std::vector<std::string> warnings;
     Networks nets(dir.path() / "state", [&](const std::string& w) { warnings.push_back(w); });
