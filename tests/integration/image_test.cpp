@@ -324,7 +324,7 @@ TEST_CASE("a manifest that is not the one asked for, or too large, is refused be
     std::string real = ctr::test::sh("skopeo inspect --raw --tls-verify=false docker://" + reg.host() + "/test/m:1");
     std::string hex = sha256_hex(real);
     DaemonRoot r;
-    auto blobs = r.path() / "var/lib/container/plugins/image-oci/blobs/sha256";
+    auto blobs = r.path() / "var/lib/container/plugins/image-oci/content/blobs/sha256";
     SUBCASE("other bytes than the digest names") {
         // The same document with a space more: valid, but not what was asked for.
         ctr::test::FaultProxy proxy(reg.host(), {.manifest_body = real + " "});
@@ -347,14 +347,19 @@ TEST_CASE("a manifest that is not the one asked for, or too large, is refused be
     CHECK(count_entries(blobs) == 0);
     CHECK(json::parse(r.cli({"image", "ls", "--format", "json"}).out).empty());
     CHECK(r.cli({"system", "status"}).code == 0);
+    // The count above looks where a pull stores blobs: a good pull fills it.
+    REQUIRE(r.cli({"image", "pull", "--progress", "none", reg.host() + "/test/m:1"}).code == 0);
+    CHECK(count_entries(blobs) >= 3);  // manifest, config, layer
 }
 
 TEST_CASE("an image config's volumes climbing out with \"..\" and labels naming host programs change nothing on the host (row 25)" * CTR_NEEDS_ROOT) {
     Registry reg;
     ScratchDir work;
+    const fs::path owned = work.path() / "owned";  // what the labels' commands would make, if anything ran them
     push_edited(work, "docker://" + reg.host() + "/test/vol:1",
                 "config['config']['Volumes'] = {'/../../../../etc': {}, '/data/../../root': {}}\n"
-                "config['config']['Labels'] = {'com.docker.compose.hook': '/usr/bin/touch /tmp/owned', 'run': '/bin/sh -c id'}");
+                "config['config']['Labels'] = {'com.docker.compose.hook': '/usr/bin/touch " + owned.string() + "', "
+                "'run': '/bin/sh -c \"touch " + owned.string() + "\"'}");
     DaemonRoot r;
     struct stat before {};
     REQUIRE(::stat("/etc", &before) == 0);
@@ -365,6 +370,8 @@ TEST_CASE("an image config's volumes climbing out with \"..\" and labels naming 
     REQUIRE(::stat("/etc", &after) == 0);
     CHECK(after.st_mtime == before.st_mtime);
     CHECK(json::parse(r.cli({"volume", "ls", "--format", "json"}).out).empty());  // no volume made from the config
+    CHECK_FALSE(fs::exists(owned));  // no label was run as a command
+    CHECK(json::parse(r.cli({"image", "inspect", reg.host() + "/test/vol:1"}).out)[0].dump().find(owned.string()) != std::string::npos);
 }
 
 TEST_CASE("a layer whose gzip stream ends too soon: a clear error, no image, the daemon serving (row 18)" * CTR_NEEDS_ROOT) {

@@ -176,12 +176,21 @@ ctr::Result<json> ImageStore::pull(const json& req, const ctr::sdk::Progress& pr
 
     // Config.
     if (manifest.config.size > kMaxConfig) return ctr::make_error(CTR_E_INVALID_ARGUMENT, "image config is larger than 8 MiB");
+    // A config this pull brought and then refused does not stay in the
+    // store; one that was there already belongs to an image pulled before.
+    const bool had_config = content_.has(manifest.config.digest);
+    auto refuse_config = [&](ctr::Error e) -> ctr::Error {
+        if (!had_config) (void)content_.remove(manifest.config.digest);
+        return e;
+    };
     CTR_TRY_STATUS(client.blob(manifest.config.digest, manifest.config.size, content_, nullptr));
     std::string config_text = CTR_TRY(content_.read(manifest.config.digest, kMaxConfig));
-    ImageConfig config = CTR_TRY(parse_config(config_text));
+    auto parsed_config = parse_config(config_text);
+    if (!parsed_config) return refuse_config(parsed_config.error());
+    ImageConfig config = std::move(*parsed_config);
     if (config.diff_ids.size() != manifest.layers.size())
-        return ctr::make_error(CTR_E_INVALID_ARGUMENT, "image config lists " + std::to_string(config.diff_ids.size()) +
-                                                           " layers, the manifest " + std::to_string(manifest.layers.size()));
+        return refuse_config(ctr::make_error(CTR_E_INVALID_ARGUMENT, "image config lists " + std::to_string(config.diff_ids.size()) +
+                                                                         " layers, the manifest " + std::to_string(manifest.layers.size())));
 
     // Layers: each worker downloads a layer and unpacks it at once into its
     // own snapshot (snapshots do not stack on disk, so layers unpack in any
