@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <fstream>
+#include <atomic>
 #include <thread>
 
 using namespace image_oci;
@@ -57,12 +58,16 @@ TEST_CASE("two writers of one blob take turns; the second finds it done") {
     std::string digest = sha256_of(data);
     auto first = store.begin(digest);
     REQUIRE(*first);
+    std::atomic<bool> returned{false};
     std::thread second([&] {
         auto in = store.begin(digest);  // blocks until the first commits
+        returned = true;
         REQUIRE(in.has_value());
         CHECK(*in == nullptr);          // nothing left to write
     });
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    // Still waiting after a while: it blocked, and did not write beside the first.
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    CHECK_FALSE(returned.load());
     REQUIRE((*first)->append(data.data(), data.size()));
     REQUIRE((*first)->commit(static_cast<int64_t>(data.size())));
     first->reset();
