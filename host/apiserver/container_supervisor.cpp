@@ -94,6 +94,10 @@ void Containers::release_cgroup_parent() const {
 }
 
 void Containers::start_watcher(std::function<void(const std::vector<store::ContainerRecord>&)> after_each) {
+    // Where this root's containers' cgroups go, said once: whoever must find
+    // what the daemon made (an operator, the tests' leftover checks) reads
+    // it here instead of computing our naming again.
+    (void)sys::write_file_atomic(d_.paths.run_dir() / "cgroup-parent", cgroup_parent(d_.paths) + "\n", 0600);
     after_each_ = std::move(after_each);
     watcher_ = std::thread([this] { watch(); });
 }

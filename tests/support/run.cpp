@@ -63,6 +63,7 @@ DaemonRoot::~DaemonRoot() {
         // daemon stops. A test that leaked anything fails here, before the
         // safety net of ScratchDir cleans up after it.
         int stopping = daemon_pid();
+        (void)cgroup_parent();  // read while the daemon's state is there
         auto reset = cli({"system", "reset", "--force"});
         CHECK_MESSAGE(reset.code == 0, reset.err);
         for (int i = 0; i < 500 && stopping > 0 && !gone(stopping); ++i)
@@ -78,7 +79,9 @@ DaemonRoot::~DaemonRoot() {
             std::this_thread::sleep_for(std::chrono::milliseconds(10));
         }
         CHECK_MESSAGE(runtime_left.empty(), (std::string("runtime state or cgroups left: ") + (runtime_left.empty() ? "" : runtime_left[0])));
-        CHECK_MESSAGE(!std::filesystem::exists("/sys/fs/cgroup/pids" + cgroup_parent()), (std::string("the daemon left its cgroup parent ") + cgroup_parent()));
+        if (!cgroup_parent().empty())
+            for (const char* h : {"/sys/fs/cgroup/pids", "/sys/fs/cgroup"})
+                CHECK_MESSAGE(!std::filesystem::exists(h + cgroup_parent()), (std::string("the daemon left its cgroup parent ") + h + cgroup_parent()));
     }
     int pid = daemon_pid();
     if (pid > 0 && !gone(pid)) {
@@ -89,8 +92,11 @@ DaemonRoot::~DaemonRoot() {
 }
 
 std::string DaemonRoot::cgroup_parent() const {
-    // As the daemon names it (host/apiserver/containers.cpp).
-    return "/container-" + std::to_string(std::hash<std::string>()(root()) % 1000000007ULL);
+    // As the daemon said it at its start; kept, for after `system reset`
+    // took the root's state.
+    if (auto said = sys::read_file(path() / "run/container/cgroup-parent"); said && !said->empty())
+        cgroup_parent_ = said->substr(0, said->find('\n'));
+    return cgroup_parent_;
 }
 
 std::vector<std::string> DaemonRoot::runtime_leftovers() const {
@@ -99,8 +105,15 @@ std::vector<std::string> DaemonRoot::runtime_leftovers() const {
     for (const auto& runtime : std::filesystem::directory_iterator(path() / "var/lib/container/plugins/runtime-linux/oci", ec))
         if (runtime.is_directory(ec))
             for (const auto& state : std::filesystem::directory_iterator(runtime.path(), ec)) left.push_back(state.path().string());
+    // The container cgroups under the daemon's parent: in each v1 hierarchy,
+    // or in the one unified hierarchy of a cgroup v2 host.
+    const std::string parent = cgroup_parent();
+    if (parent.empty()) return left;  // no daemon ever ran here
+    std::vector<std::string> places = {"/sys/fs/cgroup" + parent};
     for (const auto& h : std::filesystem::directory_iterator("/sys/fs/cgroup", ec))
-        for (const auto& cg : std::filesystem::directory_iterator(h.path().string() + cgroup_parent(), ec))
+        if (h.is_directory(ec)) places.push_back(h.path().string() + parent);
+    for (const auto& place : places)
+        for (const auto& cg : std::filesystem::directory_iterator(place, ec))
             if (cg.is_directory(ec)) left.push_back(cg.path().string());
     return left;
 }
@@ -125,10 +138,10 @@ int DaemonRoot::release_network_leftovers() const {
             (void)sys::run_capture({"/usr/sbin/ip", "link", "del", j.value("bridge", "none")}, 10000);
             std::filesystem::remove(f.path(), ec);
         }
-        uint32_t h = 2166136261u;
-        for (unsigned char c : dir.string()) h = (h ^ c) * 16777619u;
-        char table[32];
-        std::snprintf(table, sizeof table, "container_%08x", h);
+        // The plugin names its table in its state (nft-table).
+        auto named = sys::read_file(dir / "nft-table");
+        if (!named) continue;
+        const std::string table = named->substr(0, named->find('\n'));
         auto listed = sys::run_capture({"/usr/sbin/nft", "list", "table", "ip", table}, 10000);
         if (listed && listed->status.code == 0 && !listed->status.signal) {
             ++left;

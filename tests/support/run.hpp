@@ -52,12 +52,14 @@ public:
     // state still names; answers how many networks and tables it found.
     int release_network_leftovers() const;
     // OCI runtime state directories and container cgroups of this root that
-    // are still there; the cgroup parent the daemon uses for this root.
+    // are still there; the cgroup parent the daemon said it uses for this
+    // root (empty when no daemon ran).
     std::vector<std::string> runtime_leftovers() const;
     std::string cgroup_parent() const;
 
 private:
     ScratchDir dir_;
+    mutable std::string cgroup_parent_;
 };
 
 }  // namespace ctr::test

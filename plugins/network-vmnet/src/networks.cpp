@@ -129,7 +129,8 @@ bool valid_mac(const std::string& mac) {
 }  // namespace
 
 Networks::Networks(std::filesystem::path state_dir, Log warn)
-    : files_(state_dir / "networks"), table_("container_" + fnv_hex(state_dir.string())), warn_(std::move(warn)) {}
+    : files_(state_dir / "networks"), table_("container_" + fnv_hex(state_dir.string())), table_file_(state_dir / "nft-table"),
+      warn_(std::move(warn)) {}
 
 // When the host is done with us and no container is attached anywhere (a
 // stopped container holds no endpoint), nothing of ours needs to stay on the
@@ -176,7 +177,12 @@ Status Networks::bring_up_bridge(const NetworkState& n) {
     return ok();
 }
 
-Status Networks::apply_rules() { return nft_apply(render_ruleset(table_, networks_)); }
+Status Networks::apply_rules() {
+    // The table's name, said in the state: whoever must find what this
+    // plugin made on the host (the tests' leftover checks) reads it here.
+    if (std::error_code ec; !std::filesystem::exists(table_file_, ec)) (void)sys::write_file_atomic(table_file_, table_ + "\n", 0600);
+    return nft_apply(render_ruleset(table_, networks_));
+}
 
 void Networks::refresh_dns() {
     if (networks_.empty() && !dns_) return;

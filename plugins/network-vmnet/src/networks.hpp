@@ -49,6 +49,7 @@ private:
     std::mutex mu_;
     StateFiles files_;
     std::string table_;
+    std::filesystem::path table_file_;  // names table_, for whoever looks for what we made
     Log warn_;
     bool ready_ = false;
     std::map<std::string, NetworkState> networks_;
