@@ -90,9 +90,18 @@ TEST_CASE("image-oci passes every rule") {
     CHECK(r.out.find("\n12 passed, 0 failed\n") != std::string::npos);
 }
 
+TEST_CASE("network-vmnet passes every rule") {
+    auto r = run("plugin-sdk/conformance/container-plugin-conformance",
+                 {"--plugin", (ctr::test::build_root() / "plugins/network-vmnet").string()});
+    INFO(r.out);
+    CHECK(r.code == 0);
+    CHECK(r.out.find("\n12 passed, 0 failed\n") != std::string::npos);
+}
+
 TEST_CASE("every plugin exports exactly one symbol: ctr_plugin_entry_v1") {
     for (const char* lib : {"plugins/runtime-linux/libruntime-linux.so", "plugins/image-oci/libimage-oci.so",
-                            "plugins/network-vmnet/libnetwork-vmnet.so", "plugin-sdk/examples/runtime-example/libruntime-example.so"}) {
+                            "plugins/network-vmnet/libnetwork-vmnet.so", "plugins/runtime-microvm/libruntime-microvm.so",
+                            "plugin-sdk/examples/runtime-example/libruntime-example.so"}) {
         CAPTURE(lib);
         auto r = ctr::sys::run_capture({"/usr/bin/nm", "-D", "--defined-only", (ctr::test::build_root() / lib).string()}, 10000);
         REQUIRE(r.has_value());
