@@ -224,6 +224,23 @@ TEST_CASE("a flaky registry: 503s are retried with backoff, a blob cut mid-body 
         CHECK(r.cli({"run", "--rm", "--network", "none", proxy.host() + "/test/flaky:1", "/bin/busybox", "stat", "-c", "%s", "/big"}).out ==
               "4194304\n");
     }
+    for (const char* refusal : {"429 Too Many Requests", "500 Internal Server Error", "502 Bad Gateway"}) {
+        // Throttled, or a server that fails now and then: each is retried
+        // (429 after the Retry-After it names), and the pull completes.
+        CAPTURE(refusal);
+        DaemonRoot fresh;
+        ctr::test::FaultProxy::Faults f;
+        f.unavailable = 2;
+        f.refusal = refusal;
+        f.retry_after = std::string(refusal).rfind("429", 0) == 0 ? "1" : "";
+        ctr::test::FaultProxy proxy(reg.host(), f);
+        auto pulled = fresh.cli({"image", "pull", "--progress", "none", proxy.host() + "/test/flaky:1"});
+        CHECK_MESSAGE(pulled.code == 0, pulled.err);
+        int blob_gets = 0;
+        for (const auto& line : proxy.requests())
+            if (line.rfind("GET ", 0) == 0 && line.find("/blobs/") != std::string::npos) ++blob_gets;
+        CHECK(blob_gets >= 4);  // 2 refused, then the config and the layer
+    }
     {
         // A registry whose blobs never come (a fresh root: no blob stored yet):
         // bounded attempts, then a clear error; nothing stored.

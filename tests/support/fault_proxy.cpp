@@ -121,8 +121,10 @@ void FaultProxy::handle(int client) {
         seen_.push_back(line + (range.empty() ? "" : " [" + range + "]"));
         if (blob_get && (faults_.always_unavailable || unavailable_left_ > 0)) {
             --unavailable_left_;
-            static const char k503[] = "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 0\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
-            sys::send_all(client, std::string_view(k503, sizeof k503 - 1));
+            std::string refusal = "HTTP/1.1 " + faults_.refusal + "\r\n" +
+                                  (faults_.retry_after.empty() ? "" : "Retry-After: " + faults_.retry_after + "\r\n") +
+                                  "Content-Length: 0\r\nConnection: close\r\n\r\n";
+            sys::send_all(client, refusal);
             return;
         }
         if (line.rfind("GET ", 0) == 0 && line.find("/manifests/") != std::string::npos && !faults_.manifest_body.empty()) {

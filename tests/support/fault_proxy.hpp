@@ -24,6 +24,8 @@ public:
         int throttle_ms = 0;          // a pause after each 16 KiB of a blob body (a slow link)
         bool stall = false;           // with cut_after: hold the connection open, silent, instead of closing it
         std::string manifest_body;    // non-empty: every manifest GET gets this body (an OCI manifest's type), not the registry's
+        std::string refusal = "503 Service Unavailable";  // what `unavailable` blob GETs get
+        std::string retry_after = "0";                     // their Retry-After ("" : none)
     };
     FaultProxy(std::string upstream, Faults faults);  // upstream: "127.0.0.1:PORT"
     // Listens at `address` inside the network namespace at `netns_path`
