@@ -42,6 +42,7 @@ TEST_CASE("the shipped configs/config.toml parses to the defaults and documents 
         std::string leaf = key.substr(key.find('.') + 1);
         CHECK(text->find("\n" + leaf + " = ") != std::string::npos);
     }
+    CHECK(text->find("\nversion = 1\n") != std::string::npos);
 }
 
 TEST_CASE("values are read and checked") {
@@ -87,6 +88,9 @@ TEST_CASE("errors name the file, the line and the key") {
         {"[network]\nsubnet_pool = \"10.0.0.0/24\"\nprefix_length = 16\n", "do not fit in the pool"},
         {"[plugins]\nruntime-linux = 3\n", ":2: key \"plugins.runtime-linux\": must be a table of settings"},
         {"[plugins.\"Bad Name\"]\nx = 1\n", "key \"plugins.Bad Name\": not a plugin name"},
+        {"version = 2\n[container]\ncpus = 1\n", ":1: key \"version\": is 2, newer than this container speaks (1): upgrade container"},
+        {"version = \"1\"\n", ":1: key \"version\": must be a whole number"},
+        {"version = 0\n", ":1: key \"version\": must be 1 or more"},
     };
     for (const auto& c : cases) {
         CAPTURE(c.text);

@@ -170,6 +170,16 @@ Result<SystemConfig> load(const std::filesystem::path& file) {
     auto readers = schema(file, c);
     for (const auto& [section, node] : root) {
         std::string s(section.str());
+        if (s == "version") {  // the file's format: one this build knows, or a clear stop
+            const auto* v = node.as_integer();
+            if (!v) return bad(file, node, s, "must be a whole number");
+            if (v->get() > kConfigVersion)
+                return bad(file, node, s, "is " + std::to_string(v->get()) + ", newer than this container speaks (" +
+                                              std::to_string(kConfigVersion) + "): upgrade container, or write the file for version " +
+                                              std::to_string(kConfigVersion));
+            if (v->get() < 1) return bad(file, node, s, "must be 1 or more");
+            continue;
+        }
         const toml::table* t = node.as_table();
         if (!t) return bad(file, node, s, "unknown key (the file holds only tables: container, image, network, registry, log, plugins)");
         if (s == "plugins") {

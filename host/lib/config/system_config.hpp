@@ -12,6 +12,11 @@
 
 namespace ctr::config {
 
+// The format of config.toml this build reads (its top-level `version`; a
+// file without one is taken as this). A newer one stops the daemon with a
+// message, rather than half-understood.
+inline constexpr int64_t kConfigVersion = 1;
+
 struct SystemConfig {
     double container_cpus = 0;          // 0: no limit
     int64_t container_memory = 0;       // bytes; 0: no limit
