@@ -58,6 +58,7 @@ TEST_CASE("every bad plugin is reported with a reason, and the good ones load") 
         {"crashes", "failed", "init crashed: killed by signal 11"},
         {"hangs", "failed", "init hung"},
         {"kind-mismatch", "failed", "plugin says it is a runtime plugin, manifest says network"},
+        {"null-slot", "failed", "runtime table slot 3 is null (every v1 slot is required)"},
         {"twin-a", "loaded", ""},
         {"twin-b", "duplicate", "a plugin named \"twin\" was already found"},
     };
