@@ -202,3 +202,42 @@ TEST_CASE("cp cannot be pointed at the host by a container's symlinks" * CTR_NEE
     CHECK(slurp(here.path() / "pw").find("app:x:1000") != std::string::npos);
     CHECK(r.cli({"rm", "-f", "evil"}).code == 0);
 }
+
+TEST_CASE("cp never loads the container's NSS modules (CVE-2019-14271): a poisoned libnss in the image stays unloaded" * CTR_NEEDS_ROOT) {
+    // Every NSS module the image could offer is the poison, and its
+    // nsswitch.conf names it: a lookup of a user name inside this root loads it.
+    ctr::test::BusyboxRegistry poisoned(
+        "mkdir -p lib/x86_64-linux-gnu lib64 && for m in files compat dns poison; do "
+        "cp \"$CTR_BUILD_ROOT/tests/libnss_poison.so.2\" lib/x86_64-linux-gnu/libnss_$m.so.2; done && "
+        "printf 'passwd: poison files\\ngroup: poison files\\n' > etc/nsswitch.conf");
+    DaemonRoot r;
+    REQUIRE(r.cli({"run", "-d", "--name", "p", "--network", "none", poisoned.image, "sleep", "600"}).code == 0);
+    auto pid = nlohmann::json::parse(r.cli({"inspect", "p"}).out)[0]["pid"].get<int64_t>();
+
+    // The poison works: a process that looks a user up inside the
+    // container's root (what a copy helper without the defence does) loads it.
+    auto looked_up = ctr::sys::run_capture(
+        {"/usr/bin/python3", "-c",
+         "import os, pwd; os.chroot('/proc/" + std::to_string(pid) + "/root'); os.chdir('/'); pwd.getpwnam('app')"},
+        ctr::sys::RunOptions{30000, true, {}});
+    REQUIRE(looked_up.has_value());
+    CHECK(looked_up->status.code == 99);
+    CHECK(looked_up->err.find("NSS-POISON-LOADED") != std::string::npos);
+
+    // cp in both directions, keeping owners (-a: names in the tar), into a
+    // running and a stopped container: the poison never runs.
+    ScratchDir work;
+    REQUIRE(ctr::sys::write_file_atomic(work.path() / "f", "data\n", 0644));
+    auto in = r.cli({"cp", "-a", (work.path() / "f").string(), "p:/work/f"});
+    CHECK_MESSAGE(in.code == 0, in.err);
+    auto out = r.cli({"cp", "-a", "p:/etc/passwd", (work.path() / "passwd").string()});
+    CHECK_MESSAGE(out.code == 0, out.err);
+    REQUIRE(r.cli({"stop", "-t", "0", "p"}).code == 0);
+    auto stopped_in = r.cli({"cp", "-a", (work.path() / "f").string(), "p:/work/g"});
+    CHECK_MESSAGE(stopped_in.code == 0, stopped_in.err);
+    auto stopped_out = r.cli({"cp", "-a", "p:/work", (work.path() / "w").string()});
+    CHECK_MESSAGE(stopped_out.code == 0, stopped_out.err);
+    for (const auto* res : {&in, &out, &stopped_in, &stopped_out}) CHECK(res->err.find("NSS-POISON") == std::string::npos);
+    CHECK(slurp(work.path() / "w/g") == "data\n");
+    CHECK(r.cli({"rm", "p"}).code == 0);
+}

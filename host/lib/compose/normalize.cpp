@@ -378,6 +378,44 @@ Status security_opt_into(json& out, const std::string& p, const json& s, const C
     return ok();
 }
 
+// privileged, devices (short "HOST[:CONTAINER][:rwm]" or long {source,
+// target, permissions}), sysctls (a list of KEY=VALUE or a mapping), cgroup
+// (host or private); the daemon checks what they say.
+Status host_access_into(json& out, const std::string& p, const json& s, const Ctx& c) {
+    if (s.contains("privileged")) out["privileged"] = CTR_TRY(bool_of(s["privileged"], p + "/privileged", c));
+    if (s.contains("devices")) {
+        if (!s["devices"].is_array()) return c.err(p + "/devices", "must be a list");
+        json devices = json::array();
+        for (size_t i = 0; i < s["devices"].size(); ++i) {
+            const json& d = s["devices"][i];
+            if (d.is_string()) {
+                devices.push_back(d);
+            } else if (d.is_object() && d.contains("source") && d["source"].is_string()) {
+                std::string text = d["source"].get<std::string>() + ":" + d.value("target", d["source"].get<std::string>());
+                if (d.contains("permissions")) text += ":" + text_of(d["permissions"]);
+                devices.push_back(text);
+            } else {
+                return c.err(p + "/devices/" + std::to_string(i), "want \"HOST[:CONTAINER][:rwm]\" or {source, target, permissions}");
+            }
+        }
+        out["devices"] = devices;
+    }
+    if (s.contains("sysctls")) {
+        json list = json::array();
+        if (s["sysctls"].is_object())
+            for (const auto& [k, v] : s["sysctls"].items()) list.push_back(k + "=" + text_of(v));
+        else
+            for (const auto& x : CTR_TRY(strings_of(s["sysctls"], p + "/sysctls", c))) list.push_back(x);
+        out["sysctls"] = list;
+    }
+    if (s.contains("cgroup")) {
+        std::string mode = text_of(s["cgroup"]);
+        if (mode != "host" && mode != "private") return c.err(p + "/cgroup", "want host or private, not \"" + mode + "\"");
+        out["cgroup"] = mode;
+    }
+    return ok();
+}
+
 // The rest: flags, sizes, lists, extra_hosts and ulimits.
 Status options_into(json& out, const std::string& p, const json& s, const Ctx& c) {
     if (s.contains("shm_size")) out["shm_size"] = CTR_TRY(bytes_of(s["shm_size"], p + "/shm_size", c));
@@ -411,6 +449,7 @@ Status options_into(json& out, const std::string& p, const json& s, const Ctx& c
         out["ulimits"] = list;
     }
     if (s.contains("security_opt")) CTR_TRY_STATUS(security_opt_into(out, p, s, c));
+    CTR_TRY_STATUS(host_access_into(out, p, s, c));
     return ok();
 }
 

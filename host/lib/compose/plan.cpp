@@ -82,7 +82,8 @@ json create_body(const Project& project, const std::string& service) {
                             {"stdin_open", "interactive"}, {"cap_add", "cap_add"}, {"cap_drop", "cap_drop"},
                             {"read_only", "read_only"}, {"dns", "dns"}, {"dns_search", "dns_search"},
                             {"extra_hosts", "add_hosts"}, {"ulimits", "ulimits"}, {"healthcheck", "healthcheck"},
-                            {"security_opt", "security_opt"}})
+                            {"security_opt", "security_opt"}, {"privileged", "privileged"}, {"devices", "devices"},
+                            {"sysctls", "sysctls"}, {"cgroup", "cgroupns"}})
         if (s.contains(from)) b[to] = s[from];
     if (s.contains("stop_grace_period")) b["stop_timeout"] = static_cast<int64_t>(std::ceil(s["stop_grace_period"].get<double>()));
 

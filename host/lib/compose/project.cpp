@@ -127,15 +127,15 @@ const std::map<std::string, Support>& service_keys() {
         {"read_only", Support::yes}, {"dns", Support::yes}, {"dns_search", Support::yes}, {"extra_hosts", Support::yes},
         {"platform", Support::yes}, {"expose", Support::yes}, {"mem_limit", Support::yes}, {"cpus", Support::yes},
         {"pids_limit", Support::yes}, {"shm_size", Support::yes}, {"ulimits", Support::yes}, {"security_opt", Support::yes},
+        {"privileged", Support::yes}, {"devices", Support::yes}, {"sysctls", Support::yes}, {"cgroup", Support::yes},
         // Read, not acted on: they tune, they do not change what runs.
         {"logging", Support::warn}, {"cpu_shares", Support::warn}, {"cpu_quota", Support::warn}, {"cpu_period", Support::warn},
         {"mem_reservation", Support::warn}, {"mem_swappiness", Support::warn}, {"memswap_limit", Support::warn},
         {"oom_score_adj", Support::warn}, {"pull_policy", Support::warn}, {"links", Support::warn}, {"domainname", Support::warn},
         {"stop_grace", Support::no}, {"build", Support::no}, {"secrets", Support::no}, {"configs", Support::no},
         {"profiles", Support::no}, {"extends", Support::no}, {"volumes_from", Support::no}, {"external_links", Support::no},
-        {"privileged", Support::no}, {"devices", Support::no}, {"ipc", Support::no},
-        {"pid", Support::no}, {"userns_mode", Support::no}, {"cgroup_parent", Support::no}, {"group_add", Support::no},
-        {"sysctls", Support::no}, {"scale", Support::no}, {"mac_address", Support::no}, {"develop", Support::no}};
+         {"ipc", Support::no},
+        {"pid", Support::no}, {"userns_mode", Support::no}, {"cgroup_parent", Support::no}, {"group_add", Support::no}, {"scale", Support::no}, {"mac_address", Support::no}, {"develop", Support::no}};
     return k;
 }
 

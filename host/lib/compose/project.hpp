@@ -17,7 +17,8 @@
 //    "init", "stop_signal", "stop_grace_period" (seconds), "runtime", "tty",
 //    "stdin_open", "cap_add", "cap_drop", "read_only", "dns", "dns_search",
 //    "extra_hosts", "ulimits", "security_opt" (a seccomp file read into its
-//    JSON), "platform"}
+//    JSON), "privileged", "devices" (short strings), "sysctls" (KEY=VALUE),
+//    "cgroup", "platform"}
 // (absent keys: not set by the file).
 #pragma once
 

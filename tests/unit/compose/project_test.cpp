@@ -185,3 +185,30 @@ TEST_CASE("security_opt: a seccomp profile's file is read from the project's fol
     CHECK(f.error_of("services:\n  a:\n    image: x\n    security_opt: [seccomp=missing.json]\n")
               .find(file + ":4: services.a.security_opt: cannot read the seccomp profile \"" + (f.dir.path() / "missing.json").string()) == 0);
 }
+
+TEST_CASE("privileged, devices (short and long), sysctls (list and mapping) and cgroup reach the create request") {
+    Files f;
+    f.write("compose.yaml", R"(
+services:
+  a:
+    image: x
+    privileged: true
+    devices: ["/dev/fuse", {source: /dev/zero, target: /dev/z, permissions: r}]
+    sysctls: {net.core.somaxconn: 1024}
+    cgroup: private
+  b:
+    image: x
+    sysctls: [kernel.shmmni=1000]
+)");
+    auto p = f.load();
+    REQUIRE_MESSAGE(p, (p ? "" : p.error().message));
+    auto a = create_body(*p, "a");
+    CHECK(a["privileged"] == true);
+    CHECK(a["devices"] == json::array({"/dev/fuse", "/dev/zero:/dev/z:r"}));
+    CHECK(a["sysctls"] == json::array({"net.core.somaxconn=1024"}));
+    CHECK(a["cgroupns"] == "private");
+    CHECK(create_body(*p, "b")["sysctls"] == json::array({"kernel.shmmni=1000"}));
+    std::string file = (f.dir.path() / "compose.yaml").string();
+    CHECK(f.error_of("services:\n  a:\n    image: x\n    cgroup: shared\n") == file + ":4: services.a.cgroup: want host or private, not \"shared\"");
+    CHECK(f.error_of("services:\n  a:\n    image: x\n    devices: [3]\n").find("services.a.devices.0: want") != std::string::npos);
+}
