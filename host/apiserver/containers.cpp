@@ -330,6 +330,15 @@ void Containers::finish_abandoned(const store::ContainerRecord& c) {
     (void)sys::write_file_atomic(dir / "shim.pid", std::to_string(*pid), 0600, sys::Durability::process_crash);
 }
 
+void Containers::warn_if_unconfined(store::ContainerRecord& c) const {
+    if (const auto* rt = d_.plugins->find(c.runtime); rt && rt->isolation == "none") {
+        // Its manifest says it confines nothing: the user hears it at each start.
+        c.warnings.push_back("runtime \"" + c.runtime + "\" confines nothing (its manifest says isolation = \"none\"): " +
+                             "the container runs as root on the host");
+        spdlog::warn("container {}: {}", c.name, c.warnings.back());
+    }
+}
+
 Result<store::ContainerRecord> Containers::start(const std::string& key, bool wait_attach) {
     auto c = CTR_TRY(get(key));
     CTR_TRY_STATUS(store::check_action(c.name, c.state, store::ContainerAction::start));
@@ -396,12 +405,7 @@ Result<store::ContainerRecord> Containers::start(const std::string& key, bool wa
     }
     c.state = store::ContainerState::running;
     c.pid = j.value("pid", int64_t{0});
-    if (const auto* rt = d_.plugins->find(c.runtime); rt && rt->isolation == "none") {
-        // Its manifest says it confines nothing: the user hears it at each start.
-        c.warnings.push_back("runtime \"" + c.runtime + "\" confines nothing (its manifest says isolation = \"none\"): " +
-                             "the container runs as root on the host");
-        spdlog::warn("container {}: {}", c.name, c.warnings.back());
-    }
+    warn_if_unconfined(c);
     if (j.contains("warnings") && j["warnings"].is_array())
         for (const auto& w : j["warnings"])
             if (w.is_string()) c.warnings.push_back(w.get<std::string>());

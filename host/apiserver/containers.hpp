@@ -110,6 +110,8 @@ public:
     void release_cgroup_parent() const;
 
 private:
+    // A warning on the record when its runtime declares it confines nothing.
+    void warn_if_unconfined(store::ContainerRecord& c) const;
     // Brings a record up to date with its exit file; carries out --rm.
     Status refresh(store::ContainerRecord& c);
     // Runs the runtime's delete for a container whose shim died unfinished.

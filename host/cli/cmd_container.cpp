@@ -20,7 +20,7 @@ namespace ctr::cli {
 
 
 void add_container_commands(CLI::App& app, Globals& g) {
-    auto* ls = app.add_subcommand("ls", "list containers")->alias("list");
+    auto* ls = app.add_subcommand("ls", "list containers")->alias("list")->alias("ps");
     static ListFlags lf;
     static bool all = false;
     add_list_flags(ls, lf);

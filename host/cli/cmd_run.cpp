@@ -275,6 +275,30 @@ static void add_stop_command(CLI::App& app, Globals& g) {
     });
 }
 
+static void add_restart_command(CLI::App& app, Globals& g) {
+    auto* restart = app.add_subcommand("restart", "stop containers (as stop does) and start them again");
+    static std::vector<std::string> ids;
+    static int time = -1;
+    restart->add_option("container", ids, "containers")->required();
+    restart->add_option("-t,--time", time, "seconds to wait before SIGKILL (default: the container's, else 10)")
+        ->check(seconds_range(0, services::kMaxStopTimeout));
+    on_run(restart, g, [&g] {
+        auto client = daemon_client(g);
+        if (!client) return fail(client.error());
+        int rc = 0;
+        for (const auto& id : ids) {
+            auto r = client->call("POST", "/v1/containers/" + id + "/restart" + (time >= 0 ? "?t=" + std::to_string(time) : ""));
+            if (!r) {
+                rc = fail(r.error());
+                continue;
+            }
+            print_warnings(*r);
+            std::printf("%s\n", id.c_str());
+        }
+        return rc;
+    });
+}
+
 static void add_kill_command(CLI::App& app, Globals& g) {
     auto* kill = app.add_subcommand("kill", "send a signal to containers");
     static std::vector<std::string> kill_ids;
@@ -384,6 +408,7 @@ void add_run_commands(CLI::App& app, Globals& g) {
     add_create_command(app, g);
     add_start_command(app, g);
     add_stop_command(app, g);
+    add_restart_command(app, g);
     add_kill_command(app, g);
     add_logs_command(app, g);
     add_exec_command(app, g);

@@ -2,6 +2,7 @@
 // work happens in the libraries (and, with the API server, in the daemon).
 #include <ctr/base/log.hpp>
 #include "build_config.hpp"
+#include "cli/shortcuts.hpp"
 #include "cli/app.hpp"
 #include "cli/command_path.hpp"
 #include "cli/output.hpp"
@@ -42,6 +43,7 @@ int main(int argc, char** argv) {
     app.add_option("--root", g.root, "root of all state (default $CONTAINER_ROOT, else /)");
     app.require_subcommand(1);
     app.fallthrough();
+    app.footer(shortcuts_help());
 
     add_run_commands(app, g);
     add_container_commands(app, g);
@@ -62,6 +64,7 @@ int main(int argc, char** argv) {
     // ARGS...` passes ARGS on untouched.
     std::string root;
     size_t at = command_index(args, &root);
+    expand_shortcut(args, at);
     if (at + 1 < args.size() && (args[at] == "system" || args[at] == "s")) {
         auto names = add_plugin_commands(app, g, ctr::Paths(root));
         if (at + 2 < args.size() && std::find(names.begin(), names.end(), args[at + 1]) != names.end() && args[at + 2] != "--")

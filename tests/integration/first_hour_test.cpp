@@ -132,9 +132,9 @@ TEST_CASE("-e KEY and env-file lines take the caller's environment, never the da
 
 TEST_CASE("a mistyped command names itself with the nearest one; usage errors point to the command's own help") {
     DaemonRoot r;
-    auto ps = r.cli({"ps"});
+    auto ps = r.cli({"lst"});
     CHECK(ps.code == 125);
-    CHECK(ps.err.find("unknown command \"ps\" for \"container\"; did you mean \"ls\"?") != std::string::npos);
+    CHECK(ps.err.find("unknown command \"lst\" for \"container\"; did you mean \"ls\"?") != std::string::npos);
     auto sub = r.cli({"system", "stp"});
     CHECK(sub.code == 125);
     CHECK(sub.err.find("unknown command \"stp\" for \"container system\"; did you mean \"stop\"?") != std::string::npos);
