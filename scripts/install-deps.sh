@@ -37,3 +37,16 @@ if ! ls "$kernel_cache"/linux-image-*.deb >/dev/null 2>&1; then
   (cd "$kernel_cache" && apt-get download -q "$kernel_pkg" 2>&1 | grep -v '^W: Download is performed unsandboxed' || true)
   ls "$kernel_cache"/linux-image-*.deb >/dev/null
 fi
+
+# The docker CLI the Docker API tests drive: only the client, taken out of
+# Debian's docker.io package (installing the package would also install, and
+# on some hosts start, dockerd; the tests never run one). Kept across runs.
+docker_cache=/var/cache/container-tests/docker
+mkdir -p "$docker_cache"
+if [ ! -x "$docker_cache/docker" ]; then
+  work=$(mktemp -d)
+  (cd "$work" && apt-get download -q docker.io 2>&1 | grep -v '^W: Download is performed unsandboxed' || true)
+  dpkg-deb -x "$work"/docker.io_*.deb "$work/x"
+  install -m 0755 "$work/x/usr/bin/docker" "$docker_cache/docker"
+  rm -rf "$work"
+fi

@@ -8,6 +8,7 @@
 #include "apiserver/containers.hpp"
 #include "apiserver/copy_routes.hpp"
 #include "apiserver/daemon.hpp"
+#include "apiserver/docker/docker_api.hpp"
 #include "apiserver/health.hpp"
 #include "apiserver/registry_auth.hpp"
 #include "apiserver/server.hpp"
@@ -186,8 +187,17 @@ int serve(apiserver::Daemon& d, apiserver::Containers& containers, apiserver::Ne
     apiserver::add_copy_routes(router, containers);
     apiserver::add_network_routes(router, d, networks);
     apiserver::add_registry_routes(router, auth);
-    apiserver::Server server(d, router);
-    if (auto st = server.listen(api::socket_path(paths)); !st) return fail(st.error().message);
+    apiserver::Server server(d);
+    if (auto st = server.listen(api::socket_path(paths), router); !st) return fail(st.error().message);
+    // The Docker Engine API: its own routes, on the same services.
+    apiserver::Router docker_router;
+    if (d.config.docker_api_enabled) {
+        apiserver::docker::add_system_routes(docker_router, d);
+        apiserver::docker::add_container_routes(docker_router, d, containers);
+        apiserver::docker::add_image_routes(docker_router, d);
+        if (auto st = server.listen(paths.run_dir() / "docker.sock", docker_router, apiserver::docker::dialect()); !st)
+            return fail(st.error().message);
+    }
     auto pid_file = paths.run_dir() / "apiserver.pid";
     (void)sys::write_file_atomic(pid_file, std::to_string(::getpid()) + "\n", 0600);
     d.started_at = store::now_unix();

@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,6 +20,7 @@ struct Request {
     std::map<std::string, std::string> query;
     std::map<std::string, std::string> params;  // from {name} segments
     nlohmann::json body;                        // null when there was none
+    std::string raw_body;                       // a body that is not json (its content type says so)
 
     bool flag(const std::string& key) const;    // ?key=1|true
     std::string param(const std::string& key) const;
@@ -35,6 +37,8 @@ struct Reply {
     // set: the server answers 101 Switching Protocols and hands over the
     // connection's fd, with the bytes the client sent after its request.
     std::function<void(int fd, std::string leftover)> upgrade;
+    std::string content_type;                   // empty: application/json (a stream: octet-stream)
+    std::optional<std::string> text;            // set: the body as it is, not json
 };
 
 using Handler = std::function<Result<Reply>(const Request&)>;

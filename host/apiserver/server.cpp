@@ -18,23 +18,28 @@ namespace asio = boost::asio;
 namespace http = boost::beast::http;
 using Socket = asio::local::stream_protocol::socket;
 
-Status Server::listen(const std::filesystem::path& socket) {
-    socket_path_ = socket;
+Status Server::listen(const std::filesystem::path& socket, const Router& router, Dialect dialect) {
+    auto e = std::make_unique<Endpoint>();
+    e->socket = socket;
+    e->router = &router;
+    if (!dialect.error_body) dialect.error_body = [](const Error& err) { return api::error_body(err); };
+    e->dialect = std::move(dialect);
     std::error_code fec;
     std::filesystem::remove(socket, fec);  // stale: we hold the root's lock, so no live server owns it
     boost::system::error_code ec;
-    acceptor_ = std::make_unique<asio::local::stream_protocol::acceptor>(ioc_);
-    acceptor_->open(asio::local::stream_protocol(), ec);
-    if (!ec) acceptor_->bind(asio::local::stream_protocol::endpoint(socket.string()), ec);
-    if (!ec) ::chmod(socket.c_str(), 0600);
-    if (!ec) ::fcntl(acceptor_->native_handle(), F_SETFD, FD_CLOEXEC);
-    if (!ec) acceptor_->listen(128, ec);
+    e->acceptor = std::make_unique<asio::local::stream_protocol::acceptor>(ioc_);
+    e->acceptor->open(asio::local::stream_protocol(), ec);
+    if (!ec) e->acceptor->bind(asio::local::stream_protocol::endpoint(socket.string()), ec);
+    if (!ec) ::chmod(socket.c_str(), e->dialect.mode);
+    if (!ec) ::fcntl(e->acceptor->native_handle(), F_SETFD, FD_CLOEXEC);
+    if (!ec) e->acceptor->listen(128, ec);
     if (ec) return make_error(CTR_E_UNAVAILABLE, "listen on \"" + socket.string() + "\": " + ec.message());
+    endpoints_.push_back(std::move(e));
     return ok();
 }
 
-void Server::accept() {
-    acceptor_->async_accept([this](boost::system::error_code ec, Socket sock) {
+void Server::accept(Endpoint& e) {
+    e.acceptor->async_accept([this, &e](boost::system::error_code ec, Socket sock) {
         if (ec) return;  // closed by stop()
         ::fcntl(sock.native_handle(), F_SETFD, FD_CLOEXEC);
         {
@@ -42,8 +47,8 @@ void Server::accept() {
             ++active_;
             open_fds_.insert(sock.native_handle());
         }
-        std::thread([this, s = std::move(sock)]() mutable { session(std::move(s)); }).detach();
-        accept();
+        std::thread([this, &e, s = std::move(sock)]() mutable { session(e, std::move(s)); }).detach();
+        accept(e);
     });
 }
 
@@ -56,7 +61,7 @@ void Server::run() {
         }
     });
     daemon_.request_stop = [this] { asio::post(ioc_, [this] { stop(); }); };
-    accept();
+    for (auto& e : endpoints_) accept(*e);
     ioc_.run();
 
     // Drain: wake idle keep-alive connections and wait for busy ones.
@@ -64,13 +69,13 @@ void Server::run() {
     for (int fd : open_fds_) ::shutdown(fd, SHUT_RD);
     idle_.wait_for(lock, std::chrono::seconds(5), [this] { return active_ == 0; });
     std::error_code ec;
-    std::filesystem::remove(socket_path_, ec);
+    for (const auto& e : endpoints_) std::filesystem::remove(e->socket, ec);
 }
 
 void Server::stop() {
     if (daemon_.stopping.exchange(true)) return;
     boost::system::error_code ec;
-    if (acceptor_) acceptor_->close(ec);
+    for (auto& e : endpoints_) e->acceptor->close(ec);
     ioc_.stop();
 }
 
@@ -91,9 +96,31 @@ bool guarded(const std::string& target, F&& f) {
     }
 }
 
+Result<Reply> dispatch(const Router& router, Request& req) {
+    try {  // a handler bug must not take the daemon down
+        return router.dispatch(req);
+    } catch (const std::exception& e) {
+        return make_error(CTR_E_INTERNAL, std::string("internal error: ") + e.what());
+    }
+}
+
+// The path as the endpoint's router knows it, the body read by its type
+// (json, or as it is), then the route.
+Result<Reply> handle(const Router& router, const Dialect& dialect, Request& req, const std::string& body, const std::string& type) {
+    if (dialect.route_path) req.path = CTR_TRY(dialect.route_path(req.path));
+    if (!body.empty() && !type.empty() && type.find("json") == std::string::npos) {
+        req.raw_body = body;  // a tar, text: the handler reads it as it is
+    } else if (!body.empty()) {
+        req.body = nlohmann::json::parse(body, nullptr, false);
+        if (req.body.is_discarded()) return make_error(CTR_E_INVALID_ARGUMENT, "request body is not valid json");
+    }
+    return dispatch(router, req);
+}
+
 }  // namespace
 
-void Server::session(Socket sock) {
+void Server::session(const Endpoint& e, Socket sock) {
+    const Dialect& dialect = e.dialect;
     boost::beast::flat_buffer buf;
     for (;;) {
         http::request_parser<http::string_body> parser;
@@ -110,24 +137,11 @@ void Server::session(Socket sock) {
         auto q = target.find('?');
         req.path = target.substr(0, q);
         if (q != std::string::npos) req.query = parse_query(std::string_view(target).substr(q + 1));
-        Result<Reply> reply = make_error(CTR_E_INTERNAL, "unhandled");
-        if (!raw.body().empty()) {
-            req.body = nlohmann::json::parse(raw.body(), nullptr, false);
-            if (req.body.is_discarded()) reply = make_error(CTR_E_INVALID_ARGUMENT, "request body is not valid json");
-        }
-        if (!req.body.is_discarded()) {
-            try {  // a handler bug must not take the daemon down
-                reply = router_.dispatch(req);
-            } catch (const std::exception& e) {
-                reply = make_error(CTR_E_INTERNAL, std::string("internal error: ") + e.what());
-            }
-        }
+        Result<Reply> reply = handle(*e.router, dialect, req, raw.body(), std::string(raw[http::field::content_type]));
         spdlog::debug("{} {} -> {}", req.method, target, reply ? reply->status : api::http_status_of(reply.error().status));
 
         if (reply && reply->upgrade) {
-            static const std::string kSwitch =
-                "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: ctr-attach\r\n\r\n";
-            asio::write(sock, asio::buffer(kSwitch), ec);
+            asio::write(sock, asio::buffer(dialect.upgrade_response), ec);
             if (ec) break;
             auto pending = buf.data();
             std::string leftover(static_cast<const char*>(pending.data()), pending.size());
@@ -135,8 +149,10 @@ void Server::session(Socket sock) {
             break;  // the connection was the attach stream's
         }
         if (reply && reply->stream) {
-            http::response<http::empty_body> res(http::status::ok, 11);
-            res.set(http::field::content_type, "application/octet-stream");
+            http::response<http::empty_body> res(static_cast<http::status>(reply->status), 11);
+            res.set(http::field::content_type, reply->content_type.empty() ? "application/octet-stream" : reply->content_type);
+            for (const auto& [k, v] : dialect.headers) res.set(k, v);
+            res.keep_alive(false);  // the connection ends with the stream: say so, or a client reuses it
             res.chunked(true);
             http::response_serializer<http::empty_body> sr(res);
             http::write_header(sock, sr, ec);
@@ -154,13 +170,15 @@ void Server::session(Socket sock) {
 
         http::response<http::string_body> res;
         res.version(11);
-        res.set(http::field::content_type, "application/json");
+        res.set(http::field::content_type, reply && !reply->content_type.empty() ? reply->content_type : "application/json");
+        for (const auto& [k, v] : dialect.headers) res.set(k, v);
         if (reply) {
             res.result(reply->status);
-            res.body() = reply->body.is_null() ? "" : reply->body.dump();
+            if (reply->text) res.body() = *reply->text;
+            else res.body() = reply->body.is_null() ? "" : reply->body.dump();
         } else {
             res.result(api::http_status_of(reply.error().status));
-            res.body() = api::error_body(reply.error()).dump();
+            res.body() = dialect.error_body(reply.error()).dump();
         }
         res.keep_alive(keep_alive);
         res.prepare_payload();

@@ -52,6 +52,7 @@ nlohmann::json SystemConfig::properties() const {
             {"registry.domain", registry_domain},
             {"registry.insecure", registry_insecure},
             {"registry.max_concurrent_downloads", registry_max_concurrent_downloads},
+            {"docker_api.enabled", docker_api_enabled},
             {"log.level", log_level}};
     for (const auto& [name, settings] : plugin_settings.items())
         for (const auto& [k, v] : settings.items()) p["plugins." + name + "." + k] = v;
@@ -76,6 +77,14 @@ Reader plugin_into(const std::filesystem::path& file, std::string& out) {
         CTR_TRY_STATUS(string_into(file, out)(n, key));
         if (!out.empty() && !pluginhost::valid_plugin_name(out))
             return bad(file, n, key, "\"" + out + "\" is not a plugin name");
+        return ok();
+    };
+}
+
+Reader bool_into(const std::filesystem::path& file, bool& out) {
+    return [&out, &file](const toml::node& n, const std::string& key) -> Status {
+        if (!n.is_boolean()) return bad(file, n, key, "must be true or false");
+        out = n.as_boolean()->get();
         return ok();
     };
 }
@@ -132,6 +141,7 @@ std::map<std::string, Reader> schema(const std::filesystem::path& file, SystemCo
              return ok();
          }},
         {"registry.max_concurrent_downloads", int_into(file, c.registry_max_concurrent_downloads, 1, 32)},
+        {"docker_api.enabled", bool_into(file, c.docker_api_enabled)},
         {"log.level",
          [&](const toml::node& n, const std::string& key) -> Status {
              CTR_TRY_STATUS(string_into(file, c.log_level)(n, key));
@@ -181,7 +191,7 @@ Result<SystemConfig> load(const std::filesystem::path& file) {
             continue;
         }
         const toml::table* t = node.as_table();
-        if (!t) return bad(file, node, s, "unknown key (the file holds only tables: container, image, network, registry, log, plugins)");
+        if (!t) return bad(file, node, s, "unknown key (the file holds only tables: container, image, network, registry, docker_api, log, plugins)");
         if (s == "plugins") {
             CTR_TRY_STATUS(read_plugin_settings(file, *t, c));
             continue;

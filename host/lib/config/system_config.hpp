@@ -33,6 +33,8 @@ struct SystemConfig {
     std::vector<std::string> registry_insecure;
     int registry_max_concurrent_downloads = 3;
     std::string log_level = "info";
+    // The Docker Engine API on <root>/run/container/docker.sock.
+    bool docker_api_enabled = true;
     // [plugins.NAME] tables: settings over plugin NAME's manifest, key by key.
     nlohmann::json plugin_settings = nlohmann::json::object();
 

@@ -1,0 +1,31 @@
+// The Docker Engine API on <root>/run/container/docker.sock: the routes the
+// docker CLI, docker-compose and the Docker SDKs call, each translated into
+// the services our own API uses (the same validation, errors and state; no
+// second container model). docs/docker-api.md lists what is served.
+#pragma once
+
+#include "apiserver/containers.hpp"
+#include "apiserver/daemon.hpp"
+#include "apiserver/router.hpp"
+#include "apiserver/server.hpp"
+
+namespace ctr::apiserver::docker {
+
+// The API version we advertise, and the oldest a client may ask for.
+inline constexpr int kApiMinor = 41;
+inline constexpr int kApiMinorMin = 24;
+
+// Docker's way of speaking: {"message"} errors, API-Version on every reply,
+// /v1.NN/ prefixes, "101 UPGRADED".
+Dialect dialect();
+
+void add_system_routes(Router& r, Daemon& d);
+void add_container_routes(Router& r, Daemon& d, Containers& cs);
+void add_image_routes(Router& r, Daemon& d);
+
+// A container's create request in Docker's shape (Config with HostConfig,
+// the name from the query) as our run request: what docker sends, as
+// `container run` would say it.
+Result<nlohmann::json> run_request_of(const nlohmann::json& docker, const std::string& name);
+
+}  // namespace ctr::apiserver::docker

@@ -1,0 +1,106 @@
+// The image routes of the Docker API, on the image plugin: list, inspect,
+// and create (a pull, its progress as Docker's JSON lines).
+#include "apiserver/docker/docker_api.hpp"
+
+#include <ctr/pluginhost/call.hpp>
+
+#include <mutex>
+
+namespace ctr::apiserver::docker {
+
+using nlohmann::json;
+
+namespace {
+
+json summary_of(const json& i) {
+    std::string ref = i.value("reference", "");
+    return {{"Id", i.value("digest", "")},
+            {"ParentId", ""},
+            {"RepoTags", json::array({ref})},
+            {"RepoDigests", json::array()},
+            {"Created", i.value("created", int64_t{0})},
+            {"Size", i.value("size", int64_t{0})},
+            {"VirtualSize", i.value("size", int64_t{0})},
+            {"SharedSize", -1},
+            {"Labels", json::object()},
+            {"Containers", -1}};
+}
+
+// Our progress events as Docker's: {"status", "id", "progressDetail"}.
+json docker_progress(const json& e) {
+    static const std::pair<const char*, const char*> words[] = {
+        {"exists", "Already exists"}, {"download", "Downloading"}, {"done", "Download complete"}, {"unpack", "Extracting"}};
+    std::string action = e.value("action", ""), status = action;
+    for (const auto& [ours, theirs] : words)
+        if (action == ours) status = theirs;
+    json j = {{"status", status}, {"id", e.value("id", "")}};
+    if (e.contains("current") && e.contains("total"))
+        j["progressDetail"] = {{"current", e["current"]}, {"total", e["total"]}};
+    return j;
+}
+
+}  // namespace
+
+void add_image_routes(Router& r, Daemon& d) {
+    r.add("GET", "/images/json", [&d](const Request&) -> Result<Reply> {
+        auto* p = CTR_TRY(d.image_plugin());
+        auto list = CTR_TRY(pluginhost::invoke(p->image()->list, p->instance(), json::object(), "list"));
+        json out = json::array();
+        for (const auto& i : list) out.push_back(summary_of(i));
+        Reply reply;
+        reply.body = out;
+        return reply;
+    });
+    r.add("GET", "/images/{name}/json", [&d](const Request& req) -> Result<Reply> {
+        auto* p = CTR_TRY(d.image_plugin());
+        auto image = pluginhost::invoke(p->image()->resolve, p->instance(), {{"reference", req.param("name")}}, "resolve");
+        if (!image) {
+            if (image.error().status == CTR_E_NOT_FOUND) return make_error(CTR_E_NOT_FOUND, "No such image: " + req.param("name"));
+            return image.error();
+        }
+        json config = image->value("config", json::object());
+        Reply reply;
+        reply.body = {{"Id", image->value("digest", "")}, {"RepoTags", json::array({image->value("reference", "")})},
+                      {"RepoDigests", json::array()}, {"Created", config.value("created", "")}, {"Size", image->value("size", int64_t{0})},
+                      {"Architecture", config.value("architecture", "")}, {"Os", config.value("os", "linux")},
+                      {"Config", config.value("config", json::object())}, {"RootFS", config.value("rootfs", json::object())}};
+        return reply;
+    });
+    // A pull: fromImage (and tag) named; Docker's progress lines, its error
+    // inside the stream once the stream began.
+    r.add("POST", "/images/create", [&d](const Request& req) -> Result<Reply> {
+        auto from = req.query.find("fromImage");
+        if (from == req.query.end() || from->second.empty())
+            return make_error(CTR_E_INVALID_ARGUMENT, "only pulls are served here: fromImage is required (fromSrc imports are not)");
+        std::string reference = from->second;
+        if (auto tag = req.query.find("tag"); tag != req.query.end() && !tag->second.empty())
+            reference += (tag->second.rfind("sha256:", 0) == 0 ? "@" : ":") + tag->second;
+        auto* p = CTR_TRY(d.image_plugin());
+        json pull = {{"reference", reference}, {"max_concurrent_downloads", d.config.registry_max_concurrent_downloads}};
+        if (d.auth_for)
+            if (auto a = d.auth_for(reference); !a.is_null()) pull["auth"] = a;
+        Reply reply;
+        reply.content_type = "application/json";
+        reply.stream = [&d, p, pull, reference](const Writer& write) {
+            std::atomic<bool> gone{false};
+            std::mutex mu;  // layer downloads report from several threads
+            auto line = [&](const json& j) {
+                std::lock_guard<std::mutex> lock(mu);
+                if (!gone && !write(j.dump() + "\r\n")) gone = true;
+            };
+            line({{"status", "Pulling from " + reference}});
+            auto result = pluginhost::invoke_with_progress(
+                p->image()->pull, "pull", p->instance(), pull, [&](const json& e) { line(docker_progress(e)); },
+                [&] { return gone.load() || d.stopping.load(); });
+            if (!result) {
+                line({{"errorDetail", {{"message", result.error().message}}}, {"error", result.error().message}});
+                return;
+            }
+            line({{"status", "Digest: " + result->value("digest", "")}});
+            line({{"status", "Status: Downloaded newer image for " + result->value("reference", reference)}});
+        };
+        return reply;
+    });
+}
+
+}  // namespace ctr::apiserver::docker

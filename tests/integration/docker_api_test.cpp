@@ -1,0 +1,88 @@
+// The Docker Engine API, driven by the real docker CLI (Debian's docker.io;
+// only its client: no dockerd ever runs) against <root>/run/container/docker.sock.
+#include "tests/support/registry.hpp"
+#include "tests/support/run.hpp"
+
+#include "tests/support/skip.hpp"
+#include <ctr/sys/files.hpp>
+#include <ctr/sys/process.hpp>
+
+#include <doctest/doctest.h>
+
+using ctr::test::DaemonRoot;
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+ctr::test::BusyboxRegistry& shared() {
+    static ctr::test::BusyboxRegistry s;
+    return s;
+}
+
+// The docker CLI: Debian's /usr/bin/docker, or the client alone that
+// scripts/install-deps.sh takes out of Debian's package.
+std::string docker_cli() {
+    for (const char* p : {"/usr/bin/docker", "/var/cache/container-tests/docker/docker"})
+        if (fs::exists(p)) return p;
+    return "";
+}
+
+bool no_docker_cli() { return docker_cli().empty(); }
+
+ctr::test::Run docker(const DaemonRoot& r, const std::vector<std::string>& args, const std::vector<std::string>& env = {}) {
+    std::vector<std::string> argv = {docker_cli()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    ctr::sys::RunOptions o;
+    o.timeout_ms = 120000;
+    o.capture_stderr = true;
+    o.env = {"DOCKER_HOST=unix://" + (r.path() / "run/container/docker.sock").string(), "DOCKER_CONFIG=" + (r.path() / "docker-config").string()};
+    o.env.insert(o.env.end(), env.begin(), env.end());
+    auto res = ctr::sys::run_capture(argv, o);
+    REQUIRE_MESSAGE(res.has_value(), (res ? "" : res.error().message));
+    ctr::test::Run out;
+    out.out = res->out;
+    out.err = res->err;
+    out.code = res->status.signal ? 128 + res->status.signal : res->status.code;
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("the docker CLI drives container: version, run -d (pulling), ps, inspect, stop, start, restart, kill, wait, rm, images" *
+          doctest::skip(ctr::test::not_root() || no_docker_cli())) {
+    DaemonRoot r;
+    r.start();
+    auto version = docker(r, {"version", "--format", "{{.Server.APIVersion}} {{.Server.Os}}/{{.Server.Arch}}"});
+    CHECK_MESSAGE(version.code == 0, version.err);
+    CHECK(version.out.rfind("1.41 linux/", 0) == 0);
+    CHECK(version.err.find("Unsolicited") == std::string::npos);  // HEAD /_ping has no body
+
+    auto run = docker(r, {"run", "-d", "--name", "web", "-l", "tier=front", shared().image, "sleep", "600"});
+    REQUIRE_MESSAGE(run.code == 0, run.err);
+    const std::string id = run.out.substr(0, run.out.find('\n'));
+    CHECK(id.size() == 64);
+    CHECK(docker(r, {"ps", "--format", "{{.Names}} {{.Image}} {{.Label \"tier\"}}"}).out == "web " + shared().image + " front\n");
+    CHECK(docker(r, {"inspect", "-f", "{{.State.Status}} {{.State.Running}} {{.Name}}", "web"}).out == "running true /web\n");
+    // One model: our own CLI sees the same container.
+    CHECK(r.cli({"ls", "-q"}).out.find(id.substr(0, 12)) != std::string::npos);
+
+    CHECK(docker(r, {"stop", "-t", "0", "web"}).out == "web\n");
+    CHECK(docker(r, {"inspect", "-f", "{{.State.Status}}", "web"}).out == "exited\n");
+    CHECK(docker(r, {"ps", "-q"}).out.empty());
+    CHECK(docker(r, {"ps", "-a", "--format", "{{.Names}}"}).out == "web\n");
+    CHECK(docker(r, {"start", "web"}).code == 0);
+    CHECK(docker(r, {"restart", "-t", "0", "web"}).code == 0);
+    CHECK(docker(r, {"inspect", "-f", "{{.State.Status}}", "web"}).out == "running\n");
+    CHECK(docker(r, {"kill", "web"}).code == 0);
+    CHECK(docker(r, {"wait", "web"}).out == "137\n");
+    CHECK(docker(r, {"rm", "web"}).code == 0);
+    CHECK(json::parse(r.cli({"ls", "-a", "--format", "json"}).out).empty());
+
+    CHECK(docker(r, {"images", "--format", "{{.Repository}}:{{.Tag}}"}).out == shared().image + "\n");
+    auto missing = docker(r, {"rm", "nothing-here"});
+    CHECK(missing.code != 0);
+    CHECK(missing.err.find("No such container: nothing-here") != std::string::npos);
+    auto old = docker(r, {"ps"}, {"DOCKER_API_VERSION=1.12"});
+    CHECK(old.code != 0);
+}
