@@ -18,8 +18,6 @@ namespace ctr::apiserver {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-namespace {
-
 // Where the last `lines` lines of `file` begin (a last line without its
 // newline counts as one). Reads backwards, a block at a time.
 std::streamoff tail_offset(const fs::path& file, int64_t lines) {
@@ -42,6 +40,8 @@ std::streamoff tail_offset(const fs::path& file, int64_t lines) {
     }
     return 0;
 }
+
+namespace {
 
 // Copies bytes both ways between an attached client and the shim until one
 // side ends; the framing is theirs (api/attach_protocol.hpp).

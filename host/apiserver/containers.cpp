@@ -571,8 +571,13 @@ Status Containers::destroy(const store::ContainerRecord& c, bool volumes) {
     // Addresses and links go before the record: until the record is gone, a
     // crash leaves it to say what to release.
     if (auto st = networks_.unwire(c); !st) spdlog::warn("container {}: release its network: {}", c.name, st.error().message);
+    // Its shim may still be finishing (the runtime's delete, a last line in
+    // a log) and write into the folder while it goes: wait for it, then
+    // remove it all, again if a late file kept it.
+    wait_for_shim(c.id, 5000);
     std::error_code ec;
-    fs::remove_all(dir, ec);
+    for (int attempt = 0; attempt < 3 && fs::exists(dir, ec); ++attempt) fs::remove_all(dir, ec);
+    if (fs::exists(dir, ec)) spdlog::warn("container {}: cannot remove {}: {}", c.name, dir.string(), ec.message());
     {
         std::lock_guard<std::mutex> lock(d_.store_mu);
         CTR_TRY_STATUS(d_.store->delete_container(c.id));  // and, by cascade, its volume links

@@ -194,6 +194,7 @@ int serve(apiserver::Daemon& d, apiserver::Containers& containers, apiserver::Ne
     if (d.config.docker_api_enabled) {
         apiserver::docker::add_system_routes(docker_router, d);
         apiserver::docker::add_container_routes(docker_router, d, containers);
+        apiserver::docker::add_log_routes(docker_router, d, containers);
         apiserver::docker::add_image_routes(docker_router, d);
         if (auto st = server.listen(paths.run_dir() / "docker.sock", docker_router, apiserver::docker::dialect()); !st)
             return fail(st.error().message);

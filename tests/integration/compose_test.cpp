@@ -187,10 +187,10 @@ TEST_CASE("compose: bad files and a taken port give clear errors and change noth
     CHECK(cycle.code == 125);
     CHECK(cycle.err.find("dependency cycle") != std::string::npos);
 
-    f = write("name: bad\nservices:\n  a:\n    image: x\n    privileged: true\n");
+    f = write("name: bad\nservices:\n  a:\n    image: x\n    ipc: host\n");
     auto unsupported = r.cli({"compose", "-f", f, "config"});
     CHECK(unsupported.code == 125);
-    CHECK(unsupported.err.find(f + ":5: services.a.privileged: not supported") != std::string::npos);
+    CHECK(unsupported.err.find(f + ":5: services.a.ipc: not supported") != std::string::npos);
 
     // An external network must exist; nothing is made when it does not.
     f = write("name: bad\nservices:\n  a:\n    image: " + shared().image + "\n    networks: [outer]\n    volumes: [v:/v]\nnetworks:\n  outer:\n    external: true\nvolumes:\n  v:\n");

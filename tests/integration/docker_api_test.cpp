@@ -80,6 +80,15 @@ TEST_CASE("the docker CLI drives container: version, run -d (pulling), ps, inspe
     CHECK(json::parse(r.cli({"ls", "-a", "--format", "json"}).out).empty());
 
     CHECK(docker(r, {"images", "--format", "{{.Repository}}:{{.Tag}}"}).out == shared().image + "\n");
+
+    // logs: stdout and stderr apart, through Docker's framing; --tail; -f to the end.
+    REQUIRE(docker(r, {"run", "-d", "--name", "talk", shared().image, "sh", "-c", "echo out1; echo err1 >&2; echo out2; sleep 1; echo last"}).code == 0);
+    auto followed = docker(r, {"logs", "-f", "talk"});
+    CHECK(followed.code == 0);
+    CHECK(followed.out == "out1\nout2\nlast\n");
+    CHECK(followed.err == "err1\n");
+    CHECK(docker(r, {"logs", "--tail", "1", "talk"}).out == "last\n");
+    CHECK(docker(r, {"rm", "talk"}).code == 0);
     auto missing = docker(r, {"rm", "nothing-here"});
     CHECK(missing.code != 0);
     CHECK(missing.err.find("No such container: nothing-here") != std::string::npos);

@@ -22,6 +22,7 @@ Dialect dialect();
 void add_system_routes(Router& r, Daemon& d);
 void add_container_routes(Router& r, Daemon& d, Containers& cs);
 void add_image_routes(Router& r, Daemon& d);
+void add_log_routes(Router& r, Daemon& d, Containers& cs);
 
 // A container's create request in Docker's shape (Config with HostConfig,
 // the name from the query) as our run request: what docker sends, as

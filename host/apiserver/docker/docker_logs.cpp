@@ -1,0 +1,86 @@
+// GET /containers/{id}/logs in Docker's framing: each piece of output behind
+// an 8-byte header (its stream, 1 stdout or 2 stderr, and its length,
+// big-endian), what the docker CLI and the SDKs demultiplex; a container
+// with a terminal has one stream, sent as it is.
+#include "apiserver/container_routes.hpp"
+#include "apiserver/docker/docker_api.hpp"
+
+#include <fstream>
+#include <iterator>
+
+namespace ctr::apiserver::docker {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string framed(char stream, const std::string& data) {
+    std::string out(8, '\0');
+    out[0] = stream;
+    const uint32_t n = static_cast<uint32_t>(data.size());
+    out[4] = static_cast<char>(n >> 24);
+    out[5] = static_cast<char>(n >> 16);
+    out[6] = static_cast<char>(n >> 8);
+    out[7] = static_cast<char>(n);
+    return out + data;
+}
+
+struct Source {
+    fs::path file;
+    char stream;
+    std::streamoff offset = 0;
+};
+
+// What `s` has past its offset, now.
+std::string read_more(Source& s) {
+    std::ifstream in(s.file, std::ios::binary);
+    if (!in) return "";
+    in.seekg(s.offset);
+    std::string chunk((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    s.offset += static_cast<std::streamoff>(chunk.size());
+    return chunk;
+}
+
+}  // namespace
+
+void add_log_routes(Router& r, Daemon& d, Containers& cs) {
+    r.add("GET", "/containers/{id}/logs", [&cs, &d](const Request& req) -> Result<Reply> {
+        auto c = cs.get(req.param("id"));
+        if (!c) return make_error(CTR_E_NOT_FOUND, "No such container: " + req.param("id"));
+        int64_t tail = -1;
+        if (auto it = req.query.find("tail"); it != req.query.end() && it->second != "all") {
+            if (it->second.empty() || it->second.find_first_not_of("0123456789") != std::string::npos || it->second.size() > 9)
+                return make_error(CTR_E_INVALID_ARGUMENT, "tail \"" + it->second + "\": want a number of lines or all");
+            tail = std::stoll(it->second);
+        }
+        std::vector<Source> sources;
+        if (req.flag("stdout")) sources.push_back({cs.dir_of(c->id) / "stdout.log", 1});
+        if (req.flag("stderr")) sources.push_back({cs.dir_of(c->id) / "stderr.log", 2});
+        if (sources.empty()) return make_error(CTR_E_INVALID_ARGUMENT, "you must choose at least one stream (stdout or stderr)");
+        for (auto& s : sources) s.offset = tail < 0 ? 0 : tail_offset(s.file, tail);
+        const bool tty = c->settings().tty, follow = req.flag("follow");
+        const std::string id = c->id;
+        Reply reply;
+        reply.content_type = tty ? "application/vnd.docker.raw-stream" : "application/vnd.docker.multiplexed-stream";
+        reply.stream = [&cs, &d, sources, tty, follow, id](const Writer& write) mutable {
+            auto drain = [&] {
+                for (auto& s : sources)
+                    if (std::string chunk = read_more(s); !chunk.empty() && !write(tty ? chunk : framed(s.stream, chunk))) return false;
+                return true;
+            };
+            for (;;) {
+                if (!drain() || !follow || d.stopping) return;
+                auto now = cs.get(id);
+                if (!now || now->state != store::ContainerState::running) {
+                    drain();  // what was written before the exit
+                    return;
+                }
+                cs.wait_for_shim(id, 50, true);  // new output shows within 50 ms; the end at once
+            }
+        };
+        return reply;
+    });
+}
+
+}  // namespace ctr::apiserver::docker
