@@ -105,7 +105,8 @@ void add_system_routes(Router& r, Daemon& d) {
                                {"version", CTR_VERSION},
                                {"pid", static_cast<int64_t>(getpid())},
                                {"started_at", d.started_at},
-                               {"log", d.log_file().string()}});
+                               {"log", d.log_file().string()},
+                               {"docker_socket", d.config.docker_api_enabled ? (d.paths.run_dir() / "docker.sock").string() : ""}});
     });
 
     r.add("POST", "/v1/system/stop", [&d](const Request& req) -> Result<Reply> {

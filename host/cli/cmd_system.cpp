@@ -183,10 +183,23 @@ int system_status(const Globals& g, const std::string& format) {
         std::printf("apiserver is running\nroot: %s\nversion: %s\npid: %lld\nlog: %s\n", paths.root().c_str(),
                     (*r)["version"].get<std::string>().c_str(), static_cast<long long>((*r)["pid"].get<int64_t>()),
                     (*r)["log"].get<std::string>().c_str());
+        if (auto docker = r->value("docker_socket", ""); !docker.empty()) std::printf("docker api: unix://%s\n", docker.c_str());
     } else {
         std::printf("apiserver is not running\nroot: %s\n", paths.root().c_str());
     }
     return r ? 0 : 1;
+}
+
+// What a Docker client needs to use this root's engine: eval "$(container system docker-env)".
+int system_docker_env(const Globals& g) {
+    auto r = daemon_client(g);
+    if (!r) return fail(r.error());
+    auto status = r->call("GET", "/v1/system/status");
+    if (!status) return fail(status.error());
+    std::string socket = status->value("docker_socket", "");
+    if (socket.empty()) return error("the Docker API is off ([docker_api] enabled = false in the system config)");
+    std::printf("export DOCKER_HOST=unix://%s\n", socket.c_str());
+    return 0;
 }
 
 int system_version(const Globals& g, const std::string& format) {
@@ -283,6 +296,8 @@ void add_system_commands(CLI::App& app, Globals& g) {
     static std::string version_format = "table";
     version->add_option("--format", version_format, "table or json")->check(CLI::IsMember({"table", "json"}));
     on_run(version, g, [&g] { return system_version(g, version_format); });
+    on_run(system->add_subcommand("docker-env", "print the DOCKER_HOST that points Docker clients at this root"), g,
+           [&g] { return system_docker_env(g); });
 
     auto* logs = system->add_subcommand("logs", "show the API server's log");
     static bool follow = false;

@@ -53,6 +53,9 @@ TEST_CASE("the docker CLI drives container: version, run -d (pulling), ps, inspe
           doctest::skip(ctr::test::not_root() || no_docker_cli())) {
     DaemonRoot r;
     r.start();
+    const std::string socket = (r.path() / "run/container/docker.sock").string();
+    CHECK(r.cli({"system", "docker-env"}).out == "export DOCKER_HOST=unix://" + socket + "\n");
+    CHECK(json::parse(r.cli({"system", "status", "--format", "json"}).out)["docker_socket"] == socket);
     auto version = docker(r, {"version", "--format", "{{.Server.APIVersion}} {{.Server.Os}}/{{.Server.Arch}}"});
     CHECK_MESSAGE(version.code == 0, version.err);
     CHECK(version.out.rfind("1.41 linux/", 0) == 0);
