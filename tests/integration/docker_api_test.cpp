@@ -92,6 +92,14 @@ TEST_CASE("the docker CLI drives container: version, run -d (pulling), ps, inspe
     CHECK(followed.err == "err1\n");
     CHECK(docker(r, {"logs", "--tail", "1", "talk"}).out == "last\n");
     CHECK(docker(r, {"rm", "talk"}).code == 0);
+
+    // docker run in the foreground: attach, start, wait for the next exit;
+    // its output on our stdout and stderr, its exit code ours; --rm takes it.
+    auto fg = docker(r, {"run", "--rm", shared().image, "sh", "-c", "echo hello; echo oops >&2; exit 3"});
+    CHECK_MESSAGE(fg.code == 3, fg.err << r.daemon_log());
+    CHECK(fg.out == "hello\n");
+    CHECK(fg.err.find("oops\n") != std::string::npos);
+    CHECK(json::parse(r.cli({"ls", "-a", "--format", "json"}).out).empty());
     auto missing = docker(r, {"rm", "nothing-here"});
     CHECK(missing.code != 0);
     CHECK(missing.err.find("No such container: nothing-here") != std::string::npos);

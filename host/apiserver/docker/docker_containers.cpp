@@ -4,8 +4,10 @@
 
 #include <ctr/sys/files.hpp>
 
+#include <chrono>
 #include <csignal>
 #include <ctime>
+#include <thread>
 
 namespace ctr::apiserver::docker {
 
@@ -177,12 +179,32 @@ void add_lifecycle_routes(Router& r, Containers& cs) {
         if (auto st = cs.kill(req.param("id"), sig); !st) return docker_error(st.error());
         return no_content();
     });
+    // The headers go out at once and the body when the container exits:
+    // the docker CLI sends this before it starts the container and waits for
+    // the headers first. next-exit, or removed for --rm, first waits for a
+    // created container to start (a minute at most).
     r.add("POST", "/containers/{id}/wait", [&cs](const Request& req) -> Result<Reply> {
-        std::atomic<bool> cancelled{false};
-        auto waited = cs.wait(req.param("id"), cancelled);
-        if (!waited) return docker_error(waited.error());
+        auto c = cs.get(req.param("id"));
+        if (!c) return docker_error(c.error());
+        auto cond = req.query.find("condition");
+        const bool next = cond != req.query.end() && (cond->second == "next-exit" || cond->second == "removed");
         Reply reply;
-        reply.body = {{"StatusCode", waited->value("exit_code", 0)}, {"Error", nullptr}};
+        reply.content_type = "application/json";
+        reply.stream = [&cs, id = c->id, next](const Writer& write) {
+            if (next) {
+                const auto give_up = std::chrono::steady_clock::now() + std::chrono::minutes(1);
+                for (;;) {
+                    auto now = cs.get(id);
+                    if (!now || now->state != store::ContainerState::created || now->started_at || std::chrono::steady_clock::now() > give_up) break;
+                    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+                }
+            }
+            std::atomic<bool> cancelled{false};
+            auto waited = cs.wait(id, cancelled);
+            json body = waited ? json{{"StatusCode", waited->value("exit_code", 0)}, {"Error", nullptr}}
+                               : json{{"StatusCode", 255}, {"Error", {{"Message", waited.error().message}}}};
+            write(body.dump() + "\n");
+        };
         return reply;
     });
     r.add("DELETE", "/containers/{id}", [&cs](const Request& req) -> Result<Reply> {
