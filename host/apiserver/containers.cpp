@@ -572,11 +572,15 @@ Status Containers::destroy(const store::ContainerRecord& c, bool volumes) {
     // crash leaves it to say what to release.
     if (auto st = networks_.unwire(c); !st) spdlog::warn("container {}: release its network: {}", c.name, st.error().message);
     // Its shim may still be finishing (the runtime's delete, a last line in
-    // a log) and write into the folder while it goes: wait for it, then
-    // remove it all, again if a late file kept it.
-    wait_for_shim(c.id, 5000);
+    // a log) and write into the folder while it goes: if a late file kept
+    // the folder, wait for the shim to end and remove what is left. (Not
+    // waited for first: a `run --rm` would wait for the runtime's delete.)
     std::error_code ec;
-    for (int attempt = 0; attempt < 3 && fs::exists(dir, ec); ++attempt) fs::remove_all(dir, ec);
+    fs::remove_all(dir, ec);
+    for (int attempt = 0; attempt < 3 && fs::exists(dir, ec); ++attempt) {
+        wait_for_shim(c.id, 5000);
+        fs::remove_all(dir, ec);
+    }
     if (fs::exists(dir, ec)) spdlog::warn("container {}: cannot remove {}: {}", c.name, dir.string(), ec.message());
     {
         std::lock_guard<std::mutex> lock(d_.store_mu);
