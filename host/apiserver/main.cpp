@@ -179,7 +179,9 @@ int serve(apiserver::Daemon& d, apiserver::Containers& containers, apiserver::Ne
         if (!l || !*l) return nullptr;
         return {{"username", (*l)->username}, {"password", (*l)->password}};
     };
-    apiserver::Router router;
+    // The routers outlive the server: a session still draining at the end
+    // reads its endpoint's router.
+    apiserver::Router router, docker_router;
     apiserver::add_system_routes(router, d);
     apiserver::add_object_routes(router, d);
     apiserver::add_image_routes(router, d);
@@ -190,7 +192,6 @@ int serve(apiserver::Daemon& d, apiserver::Containers& containers, apiserver::Ne
     apiserver::Server server(d);
     if (auto st = server.listen(api::socket_path(paths), router); !st) return fail(st.error().message);
     // The Docker Engine API: its own routes, on the same services.
-    apiserver::Router docker_router;
     if (d.config.docker_api_enabled) {
         apiserver::docker::add_system_routes(docker_router, d);
         apiserver::docker::add_container_routes(docker_router, d, containers);
