@@ -129,17 +129,9 @@ static void add_signal_routes(Router& r, Containers& cs) {
         if (auto it = req.query.find("t"); it != req.query.end()) t = std::max(0, std::atoi(it->second.c_str()));
         return json_reply(CTR_TRY(cs.stop(req.param("id"), t, sig)).to_json());
     });
-    // Stop (as stop does, when it runs), then start: docker's restart.
     r.add("POST", "/v1/containers/{id}/restart", [&cs](const Request& req) -> Result<Reply> {
-        auto c = CTR_TRY(cs.get(req.param("id")));
-        if (c.state == store::ContainerState::running) {
-            auto [t, sig] = Containers::stop_defaults(c);
-            if (auto it = req.query.find("t"); it != req.query.end()) t = std::max(0, std::atoi(it->second.c_str()));
-            c = CTR_TRY(cs.stop(c.id, t, sig));
-            if (c.state == store::ContainerState::running)
-                return make_error(CTR_E_INTERNAL, "container " + c.name + " did not stop; not started again");
-        }
-        return json_reply(CTR_TRY(cs.start(c.id)).to_json());
+        auto it = req.query.find("t");
+        return json_reply(CTR_TRY(cs.restart(req.param("id"), it == req.query.end() ? -1 : std::max(0, std::atoi(it->second.c_str())))).to_json());
     });
     r.add("POST", "/v1/containers/{id}/kill", [&cs](const Request& req) -> Result<Reply> {
         int sig = signal_of(req, SIGKILL);

@@ -46,6 +46,17 @@ Result<std::vector<std::string>> Containers::reconcile() {
     return done;
 }
 
+Result<store::ContainerRecord> Containers::restart(const std::string& key, int timeout_s) {
+    auto c = CTR_TRY(get(key));
+    if (c.state == store::ContainerState::running) {
+        auto [t, sig] = stop_defaults(c);
+        c = CTR_TRY(stop(c.id, timeout_s >= 0 ? timeout_s : t, sig));
+        if (c.state == store::ContainerState::running)
+            return make_error(CTR_E_INTERNAL, "container " + c.name + " did not stop; not started again");
+    }
+    return start(c.id);
+}
+
 void Containers::maybe_restart(const store::ContainerRecord& c) {
     std::string policy = c.settings().restart;
     if (policy == "no" || d_.stopping) return;

@@ -57,6 +57,9 @@ public:
     // A stop's defaults for `c`: {seconds of grace, signal}: its
     // --stop-timeout else 10; its --stop-signal (or its image's StopSignal) else TERM.
     static std::pair<int, int> stop_defaults(const store::ContainerRecord& c);
+    // Stop (as stop does, with its grace period or `timeout_s` when >= 0)
+    // when it runs, then start: docker's restart, for both APIs.
+    Result<store::ContainerRecord> restart(const std::string& key, int timeout_s);
     Result<store::ContainerRecord> stop(const std::string& key, int timeout_s, int signal);
     Status kill(const std::string& key, int signal);
     // Resource use of a running container, from its cgroups and /proc:

@@ -132,17 +132,6 @@ Error docker_error(Error e) {
     return e;
 }
 
-int signal_named(const std::string& text, int fallback) {
-    if (text.empty()) return fallback;
-    if (std::isdigit(static_cast<unsigned char>(text[0]))) return std::atoi(text.c_str());
-    std::string name = text.rfind("SIG", 0) == 0 ? text.substr(3) : text;
-    static const std::pair<const char*, int> names[] = {{"KILL", SIGKILL}, {"TERM", SIGTERM}, {"INT", SIGINT}, {"HUP", SIGHUP},
-                                                        {"QUIT", SIGQUIT}, {"USR1", SIGUSR1}, {"USR2", SIGUSR2}, {"STOP", SIGSTOP}};
-    for (const auto& [n, v] : names)
-        if (name == n) return v;
-    return -1;
-}
-
 void add_lifecycle_routes(Router& r, Containers& cs) {
     r.add("POST", "/containers/{id}/start", [&cs](const Request& req) -> Result<Reply> {
         auto c = cs.get(req.param("id"));
@@ -164,17 +153,13 @@ void add_lifecycle_routes(Router& r, Containers& cs) {
     r.add("POST", "/containers/{id}/restart", [&cs](const Request& req) -> Result<Reply> {
         auto c = cs.get(req.param("id"));
         if (!c) return docker_error(c.error());
-        if (c->state == store::ContainerState::running) {
-            auto [t, sig] = Containers::stop_defaults(*c);
-            if (auto it = req.query.find("t"); it != req.query.end()) t = std::max(0, std::atoi(it->second.c_str()));
-            CTR_TRY(cs.stop(c->id, t, sig));
-        }
-        CTR_TRY(cs.start(c->id));
+        auto it = req.query.find("t");
+        CTR_TRY(cs.restart(c->id, it == req.query.end() ? -1 : std::max(0, std::atoi(it->second.c_str()))));
         return no_content();
     });
     r.add("POST", "/containers/{id}/kill", [&cs](const Request& req) -> Result<Reply> {
         auto it = req.query.find("signal");
-        int sig = signal_named(it == req.query.end() ? "" : it->second, SIGKILL);
+        int sig = it == req.query.end() || it->second.empty() ? SIGKILL : signal_number(it->second);
         if (sig <= 0) return make_error(CTR_E_INVALID_ARGUMENT, "invalid signal: " + it->second);
         if (auto st = cs.kill(req.param("id"), sig); !st) return docker_error(st.error());
         return no_content();
