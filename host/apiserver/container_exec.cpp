@@ -73,9 +73,10 @@ Result<json> Containers::exec_attached(const std::string& key, const json& body)
     return json{{"exec_id", exec_id}};
 }
 
-Result<json> Containers::exec_detached(const std::string& key, const json& body) {
+Result<json> Containers::exec_detached(const std::string& key, const json& body, bool track) {
     ExecPlan plan = CTR_TRY(plan_exec(key, body));
     fs::path process_file = plan.process_file;
+    fs::path exit_file = track ? plan.dir / ("exec-" + plan.exec_id + ".exit.json") : fs::path();
     sys::SpawnOptions so;  // output is nobody's, as Docker's exec -d
     so.new_session = true;
     auto spawned = sys::spawn(plan.args, so);
@@ -84,17 +85,29 @@ Result<json> Containers::exec_detached(const std::string& key, const json& body)
         fs::remove(process_file, ec);
         return spawned.error().wrap("start the exec shim");
     }
-    // A thread of its own reaps it and removes its process file.
-    std::thread([pid = *spawned, process_file] {
-        while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+    if (track) {
+        std::lock_guard<std::mutex> lock(mu_);
+        execs_[plan.exec_id] = {plan.container_id, *spawned, exit_file, process_file};
+    }
+    // A thread of its own reaps it (the shim exits with the process's code),
+    // notes the code where exec_poll looks, and removes its process file.
+    // It touches files only: it may outlive this object at shutdown.
+    std::thread([pid = *spawned, process_file, exit_file] {
+        int status = 0;
+        while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
         }
         std::error_code ec;
-        fs::remove(process_file, ec);
+        if (!exit_file.empty()) {
+            const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+            (void)sys::write_file_atomic(exit_file, json{{"exit_code", code}}.dump(), 0600, sys::Durability::process_crash);
+        } else {
+            fs::remove(process_file, ec);
+        }
     }).detach();
     return json{{"exec_id", plan.exec_id}};
 }
 
-Result<json> Containers::exec_wait(const std::string& exec_id) {
+Result<std::optional<int>> Containers::exec_poll(const std::string& exec_id) {
     ExecRecord e;
     {
         std::lock_guard<std::mutex> lock(mu_);
@@ -102,17 +115,32 @@ Result<json> Containers::exec_wait(const std::string& exec_id) {
         if (it == execs_.end()) return make_error(CTR_E_NOT_FOUND, "no exec \"" + exec_id + "\"");
         e = it->second;
     }
-    for (;;) {
+    auto take_exit = [&]() -> std::optional<int> {
         std::error_code ec;
-        if (fs::exists(e.exit_file, ec)) {
-            auto j = json::parse(CTR_TRY(sys::read_file(e.exit_file)), nullptr, false);
-            std::lock_guard<std::mutex> lock(mu_);
-            execs_.erase(exec_id);
-            fs::remove(e.exit_file, ec);
-            fs::remove(e.process_file, ec);
-            return json{{"exit_code", j.is_object() ? j.value("exit_code", 125) : 125}};
-        }
-        if (::kill(e.pid, 0) != 0 && errno == ESRCH) return make_error(CTR_E_INTERNAL, "the exec shim ended without an exit code");
+        if (!fs::exists(e.exit_file, ec)) return std::nullopt;
+        auto text = sys::read_file(e.exit_file);
+        auto j = json::parse(text ? *text : std::string(), nullptr, false);
+        std::lock_guard<std::mutex> lock(mu_);
+        execs_.erase(exec_id);
+        fs::remove(e.exit_file, ec);
+        fs::remove(e.process_file, ec);
+        return j.is_object() ? j.value("exit_code", 125) : 125;
+    };
+    if (auto code = take_exit()) return code;
+    if (::kill(e.pid, 0) != 0 && errno == ESRCH) {
+        // Gone: its exit file comes right after (from the shim, or from the reaper of a detached one).
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        if (auto code = take_exit()) return code;
+        std::lock_guard<std::mutex> lock(mu_);
+        execs_.erase(exec_id);
+        return make_error(CTR_E_INTERNAL, "the exec shim ended without an exit code");
+    }
+    return std::optional<int>();
+}
+
+Result<json> Containers::exec_wait(const std::string& exec_id) {
+    for (;;) {
+        if (auto code = CTR_TRY(exec_poll(exec_id))) return json{{"exit_code", *code}};
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
 }

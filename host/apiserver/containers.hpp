@@ -49,8 +49,11 @@ public:
     Result<nlohmann::json> exec_attached(const std::string& key, const nlohmann::json& body);
     Result<sys::UniqueFd> connect_exec(const std::string& exec_id);
     Result<nlohmann::json> exec_wait(const std::string& exec_id);  // {"exit_code"}
+    // An exec's exit code once it ended (then forgotten), nothing while it runs.
+    Result<std::optional<int>> exec_poll(const std::string& exec_id);
     // exec -d: the process runs on its own, its output discarded; {"exec_id"}.
-    Result<nlohmann::json> exec_detached(const std::string& key, const nlohmann::json& body);
+    // `track`: its exit code is kept for exec_poll (the Docker API's exec inspect).
+    Result<nlohmann::json> exec_detached(const std::string& key, const nlohmann::json& body, bool track = false);
     std::filesystem::path attach_socket_of(const std::string& id) const {
         return d_.paths.run_dir() / "attach" / (id.substr(0, 12) + ".sock");
     }

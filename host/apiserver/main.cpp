@@ -9,6 +9,7 @@
 #include "apiserver/copy_routes.hpp"
 #include "apiserver/daemon.hpp"
 #include "apiserver/docker/docker_api.hpp"
+#include "apiserver/docker/docker_sessions.hpp"
 #include "apiserver/health.hpp"
 #include "apiserver/registry_auth.hpp"
 #include "apiserver/server.hpp"
@@ -182,6 +183,7 @@ int serve(apiserver::Daemon& d, apiserver::Containers& containers, apiserver::Ne
     // The routers outlive the server: a session still draining at the end
     // reads its endpoint's router.
     apiserver::Router router, docker_router;
+    auto docker_sessions = std::make_shared<apiserver::docker::Sessions>();
     apiserver::add_system_routes(router, d);
     apiserver::add_object_routes(router, d);
     apiserver::add_image_routes(router, d);
@@ -194,8 +196,10 @@ int serve(apiserver::Daemon& d, apiserver::Containers& containers, apiserver::Ne
     // The Docker Engine API: its own routes, on the same services.
     if (d.config.docker_api_enabled) {
         apiserver::docker::add_system_routes(docker_router, d);
-        apiserver::docker::add_container_routes(docker_router, d, containers);
+        apiserver::docker::add_container_routes(docker_router, d, containers, docker_sessions);
         apiserver::docker::add_log_routes(docker_router, d, containers);
+        apiserver::docker::add_attach_routes(docker_router, d, containers, docker_sessions);
+        apiserver::docker::add_exec_routes(docker_router, containers, docker_sessions);
         apiserver::docker::add_image_routes(docker_router, d);
         if (auto st = server.listen(paths.run_dir() / "docker.sock", docker_router, apiserver::docker::dialect()); !st)
             return fail(st.error().message);

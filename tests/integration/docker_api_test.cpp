@@ -2,12 +2,16 @@
 // only its client: no dockerd ever runs) against <root>/run/container/docker.sock.
 #include "tests/support/registry.hpp"
 #include "tests/support/run.hpp"
+#include "tests/support/terminal.hpp"
 
 #include "tests/support/skip.hpp"
 #include <ctr/sys/files.hpp>
 #include <ctr/sys/process.hpp>
 
 #include <doctest/doctest.h>
+
+#include <chrono>
+#include <thread>
 
 using ctr::test::DaemonRoot;
 using nlohmann::json;
@@ -16,7 +20,7 @@ namespace fs = std::filesystem;
 namespace {
 
 ctr::test::BusyboxRegistry& shared() {
-    static ctr::test::BusyboxRegistry s;
+    static ctr::test::BusyboxRegistry s("for a in tty stty cat; do ln -sf busybox bin/$a; done");
     return s;
 }
 
@@ -45,6 +49,12 @@ ctr::test::Run docker(const DaemonRoot& r, const std::vector<std::string>& args,
     out.err = res->err;
     out.code = res->status.signal ? 128 + res->status.signal : res->status.code;
     return out;
+}
+
+// The shell's prefix that points the docker CLI at our socket as $D.
+std::string docker_env(const DaemonRoot& r) {
+    return "export DOCKER_HOST=unix://" + (r.path() / "run/container/docker.sock").string() + " DOCKER_CONFIG=" +
+           (r.path() / "docker-config").string() + " D=" + docker_cli() + "; ";
 }
 
 }  // namespace
@@ -105,4 +115,55 @@ TEST_CASE("the docker CLI drives container: version, run -d (pulling), ps, inspe
     CHECK(missing.err.find("No such container: nothing-here") != std::string::npos);
     auto old = docker(r, {"ps"}, {"DOCKER_API_VERSION=1.12"});
     CHECK(old.code != 0);
+}
+
+TEST_CASE("docker run -i and -it, exec (plain, -i, -it, -d) and exec inspect through our socket" *
+          doctest::skip(ctr::test::not_root() || no_docker_cli())) {
+    DaemonRoot r;
+    r.start();
+    const std::string env = docker_env(r), image = shared().image;
+    REQUIRE(docker(r, {"pull", "-q", image}).code == 0);
+
+    // stdin through the hijacked attach, ended by the client's half-close.
+    auto piped = ctr::test::shell(r, env + "printf 'one\\ntwo\\n' | $D run -i --rm " + image + " sh -c 'cat; echo err >&2; exit 5'");
+    CHECK_MESSAGE(piped.code == 5, piped.err << r.daemon_log());
+    CHECK(piped.out == "one\ntwo\n");
+    CHECK(piped.err.find("err\n") != std::string::npos);
+
+    // A terminal of our pty's size (docker's resize after start), our typing, its exit code.
+    auto tty = ctr::test::in_terminal(r, env + "$D run --rm -it " + image + " sh -c 'tty; stty size; exit 3'");
+    INFO(tty.out);
+    CHECK_MESSAGE(tty.code == 3, tty.err);
+    const std::string tty_out = ctr::test::without_cr(tty.out);
+    CHECK(tty_out.find("/dev/pts/0\n") != std::string::npos);
+    CHECK(tty_out.find("33 101\n") != std::string::npos);
+    auto typed = ctr::test::in_terminal(r, env + "$D run --rm -it " + image + " sh", "sleep 1; printf 'echo from-typing; exit 6\\n'; sleep 5");
+    CHECK_MESSAGE(typed.code == 6, typed.err);
+    CHECK(ctr::test::without_cr(typed.out).find("from-typing\n") != std::string::npos);
+    CHECK(json::parse(r.cli({"ls", "-a", "--format", "json"}).out).empty());
+
+    REQUIRE(docker(r, {"run", "-d", "--name", "box", image, "sleep", "600"}).code == 0);
+    auto plain = docker(r, {"exec", "-e", "WHO=exec", "-w", "/tmp", "box", "sh", "-c", "echo $WHO in $(pwd); echo err >&2; exit 4"});
+    CHECK(plain.code == 4);
+    CHECK(plain.out == "exec in /tmp\n");
+    CHECK(plain.err == "err\n");
+    auto fed = ctr::test::shell(r, env + "echo data | $D exec -i box cat");
+    CHECK(fed.code == 0);
+    CHECK(fed.out == "data\n");
+    auto exec_tty = ctr::test::in_terminal(r, env + "$D exec -it box sh -c 'tty; stty size'");
+    CHECK(exec_tty.code == 0);
+    CHECK(ctr::test::without_cr(exec_tty.out).find("33 101\n") != std::string::npos);
+    CHECK(docker(r, {"exec", "-d", "box", "sh", "-c", "echo detached > /tmp/f"}).code == 0);
+    std::string got;
+    for (int i = 0; i < 50 && got.empty(); ++i) {
+        got = docker(r, {"exec", "box", "cat", "/tmp/f"}).out;
+        if (got.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    CHECK(got == "detached\n");
+    auto missing = docker(r, {"exec", "box", "no-such-program"});
+    CHECK(missing.code == 127);
+    auto stopped = docker(r, {"exec", "nothing-here", "true"});
+    CHECK(stopped.code != 0);
+    CHECK(stopped.err.find("No such container: nothing-here") != std::string::npos);
+    CHECK(docker(r, {"rm", "-f", "box"}).code == 0);
 }

@@ -9,6 +9,8 @@
 #include "apiserver/router.hpp"
 #include "apiserver/server.hpp"
 
+#include <memory>
+
 namespace ctr::apiserver::docker {
 
 // The API version we advertise, and the oldest a client may ask for.
@@ -20,9 +22,15 @@ inline constexpr int kApiMinorMin = 24;
 Dialect dialect();
 
 void add_system_routes(Router& r, Daemon& d);
-void add_container_routes(Router& r, Daemon& d, Containers& cs);
+class Sessions;
+void add_container_routes(Router& r, Daemon& d, Containers& cs, std::shared_ptr<Sessions> sessions);
 void add_image_routes(Router& r, Daemon& d);
 void add_log_routes(Router& r, Daemon& d, Containers& cs);
+void add_attach_routes(Router& r, Daemon& d, Containers& cs, std::shared_ptr<Sessions> sessions);
+void add_exec_routes(Router& r, Containers& cs, std::shared_ptr<Sessions> sessions);
+
+// ?h=ROWS&w=COLS of a resize request.
+Result<std::pair<uint16_t, uint16_t>> terminal_size(const Request& req);
 
 // A container's create request in Docker's shape (Config with HostConfig,
 // the name from the query) as our run request: what docker sends, as

@@ -1,6 +1,7 @@
 // The container routes of the Docker API, on the container service: list,
 // create, inspect, start, stop, restart, kill, wait, remove.
 #include "apiserver/docker/docker_api.hpp"
+#include "apiserver/docker/docker_sessions.hpp"
 
 #include <ctr/sys/files.hpp>
 
@@ -132,12 +133,13 @@ Error docker_error(Error e) {
     return e;
 }
 
-void add_lifecycle_routes(Router& r, Containers& cs) {
-    r.add("POST", "/containers/{id}/start", [&cs](const Request& req) -> Result<Reply> {
+void add_lifecycle_routes(Router& r, Containers& cs, std::shared_ptr<Sessions> sessions) {
+    // A terminal attached before the start: the process waits for it (and its size).
+    r.add("POST", "/containers/{id}/start", [&cs, sessions](const Request& req) -> Result<Reply> {
         auto c = cs.get(req.param("id"));
         if (!c) return docker_error(c.error());
         if (c->state == store::ContainerState::running) return no_content(304);
-        auto started = cs.start(c->id);
+        auto started = cs.start(c->id, sessions->attach_expected(c->id));
         if (!started) return docker_error(started.error());
         return no_content();
     });
@@ -202,7 +204,7 @@ void add_lifecycle_routes(Router& r, Containers& cs) {
 
 }  // namespace
 
-void add_container_routes(Router& r, Daemon& d, Containers& cs) {
+void add_container_routes(Router& r, Daemon& d, Containers& cs, std::shared_ptr<Sessions> sessions) {
     (void)d;
     r.add("GET", "/containers/json", [&cs](const Request& req) -> Result<Reply> {
         const bool all = req.flag("all");
@@ -230,7 +232,7 @@ void add_container_routes(Router& r, Daemon& d, Containers& cs) {
         reply.body = inspect_of(cs, *c);
         return reply;
     });
-    add_lifecycle_routes(r, cs);
+    add_lifecycle_routes(r, cs, sessions);
 }
 
 }  // namespace ctr::apiserver::docker

@@ -4,6 +4,7 @@
 // with a terminal has one stream, sent as it is.
 #include "apiserver/container_routes.hpp"
 #include "apiserver/docker/docker_api.hpp"
+#include "apiserver/docker/docker_streams.hpp"
 
 #include <ctr/sys/io.hpp>
 #include <ctr/sys/unique_fd.hpp>
@@ -24,8 +25,6 @@ namespace ctr::apiserver::docker {
 using nlohmann::json;
 namespace fs = std::filesystem;
 
-namespace {
-
 std::string framed(char stream, const std::string& data) {
     std::string out(8, '\0');
     out[0] = stream;
@@ -37,14 +36,6 @@ std::string framed(char stream, const std::string& data) {
     return out + data;
 }
 
-struct Source {
-    fs::path file;
-    char stream;
-    std::streamoff offset = 0;
-    std::shared_ptr<sys::UniqueFd> held;  // set: read through it, the file's path may be gone
-};
-
-// What `s` has past its offset, now.
 std::string read_more(Source& s) {
     if (s.held) {
         std::string out;
@@ -65,24 +56,17 @@ std::string read_more(Source& s) {
     return chunk;
 }
 
-}  // namespace
-
-namespace {
-
-// Attach without a terminal or stdin (docker run in the foreground): the
-// output from now on, framed, until the container has run and exited. The
-// docker CLI attaches before it starts the container: a created one is
-// waited for (a minute at most) rather than taken for ended.
-void attach_output(Containers& cs, Daemon& d, const std::string& id, int fd, std::vector<Source> sources, bool tty) {
-    // The log files held open from here (made if the shim has not yet: it
-    // appends to them): a --rm container's folder may go the moment it
-    // exits, and what it wrote must still reach this client.
+void hold_from_end(std::vector<Source>& sources) {
     for (auto& s : sources) {
         s.held = std::make_shared<sys::UniqueFd>(::open(s.file.c_str(), O_RDONLY | O_CREAT | O_CLOEXEC, 0600));
         if (!s.held->valid()) s.held.reset();
         struct stat st {};
         s.offset = s.held && ::fstat(s.held->get(), &st) == 0 ? st.st_size : 0;
     }
+}
+
+void follow_output(Containers& cs, Daemon& d, const std::string& id, int fd, std::vector<Source>& sources, bool tty,
+                   const std::atomic<bool>* stop) {
     auto drain = [&] {
         for (auto& s : sources)
             if (std::string chunk = read_more(s); !chunk.empty() && !sys::send_all(fd, tty ? chunk : framed(s.stream, chunk))) return false;
@@ -92,7 +76,7 @@ void attach_output(Containers& cs, Daemon& d, const std::string& id, int fd, std
     auto first = cs.get(id);
     const int64_t started_before = first ? first->started_at.value_or(-1) : -1;  // a run before this attach
     bool ran = false;
-    while (!d.stopping) {
+    while (!d.stopping && !(stop && *stop)) {
         if (!drain()) break;
         auto now = cs.get(id);
         if (!now) {  // removed (--rm): what it wrote is still in the held files
@@ -108,26 +92,9 @@ void attach_output(Containers& cs, Daemon& d, const std::string& id, int fd, std
         if (ran) cs.wait_for_shim(id, 50, true);
         else std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
-    ::shutdown(fd, SHUT_RDWR);
 }
 
-}  // namespace
-
 void add_log_routes(Router& r, Daemon& d, Containers& cs) {
-    r.add("POST", "/containers/{id}/attach", [&cs, &d](const Request& req) -> Result<Reply> {
-        auto c = cs.get(req.param("id"));
-        if (!c) return make_error(CTR_E_NOT_FOUND, "No such container: " + req.param("id"));
-        const auto s = c->settings();
-        if (req.flag("stdin") && s.interactive)
-            return make_error(CTR_E_UNIMPLEMENTED, "attaching stdin through the Docker API is not served yet; use `container attach` or `docker run -d`");
-        std::vector<Source> sources;
-        if (req.flag("stdout")) sources.push_back({cs.dir_of(c->id) / "stdout.log", 1});
-        if (req.flag("stderr")) sources.push_back({cs.dir_of(c->id) / "stderr.log", 2});
-        Reply reply;
-        reply.status = 101;
-        reply.upgrade = [&cs, &d, id = c->id, sources, tty = s.tty](int fd, std::string) { attach_output(cs, d, id, fd, sources, tty); };
-        return reply;
-    });
     r.add("GET", "/containers/{id}/logs", [&cs, &d](const Request& req) -> Result<Reply> {
         auto c = cs.get(req.param("id"));
         if (!c) return make_error(CTR_E_NOT_FOUND, "No such container: " + req.param("id"));
