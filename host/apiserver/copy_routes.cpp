@@ -158,9 +158,8 @@ void answer(int client, const json& j) {
     ::shutdown(client, SHUT_RDWR);
 }
 
-// The client's tar (everything after the upgrade, until it shuts its side)
-// goes to the helper's stdin; answers the line for the client.
-json stream_in(int client, std::string leftover, const std::vector<std::string>& args) {
+// A tar from `read` (until it ends) to the helper's stdin; how it went.
+json stream_in(const BodySource& read, std::string leftover, const std::vector<std::string>& args) {
     auto fail = [](const Error& e) { return json{{"error", {{"message", e.message}, {"code", e.status}}}}; };
     // A socket, not a pipe: a helper that quit early gives us EPIPE from
     // send(MSG_NOSIGNAL), never a SIGPIPE.
@@ -180,9 +179,8 @@ json stream_in(int client, std::string leftover, const std::vector<std::string>&
     bool flowing = sys::send_all(to_helper.get(), leftover);
     char buf[65536];
     while (flowing) {
-        ssize_t n = ::read(client, buf, sizeof buf);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) break;  // the client shut its side: the whole tar is here
+        long n = read(buf, sizeof buf);
+        if (n <= 0) break;  // the client's side ended: the whole tar is here
         flowing = sys::send_all(to_helper.get(), std::string_view(buf, static_cast<size_t>(n)));
     }
     ::shutdown(to_helper.get(), SHUT_WR);
@@ -194,6 +192,17 @@ json stream_in(int client, std::string leftover, const std::vector<std::string>&
     return fail(make_error(code == 2 ? CTR_E_NOT_FOUND : CTR_E_INVALID_ARGUMENT, message));
 }
 
+// What an upgraded client sends, until it shuts its side.
+BodySource from_fd(int fd) {
+    return [fd](char* buf, size_t n) -> long {
+        for (;;) {
+            ssize_t got = ::read(fd, buf, n);
+            if (got < 0 && errno == EINTR) continue;
+            return static_cast<long>(got);
+        }
+    };
+}
+
 // A stopped container's root filesystem stays mounted while a copy reads or
 // writes it. The hold goes before the client hears the copy ended: one that
 // looks right after finds nothing mounted. (Held by the reply's callback, and
@@ -202,6 +211,33 @@ using Hold = std::shared_ptr<std::shared_ptr<void>>;
 Hold shared_hold(std::shared_ptr<void> hold) { return std::make_shared<std::shared_ptr<void>>(std::move(hold)); }
 
 }  // namespace
+
+Result<json> path_stat(Containers& cs, const store::ContainerRecord& c, const std::string& path, bool follow) {
+    auto hold = CTR_TRY(cs.hold_rootfs(c));
+    return existing(cs, c, path, follow);
+}
+
+Result<std::function<void(const Writer&)>> path_tar(Containers& cs, const store::ContainerRecord& c, const std::string& path,
+                                                     const std::string& top) {
+    auto hold = CTR_TRY(cs.hold_rootfs(c));
+    (void)CTR_TRY(existing(cs, c, path, false));
+    auto args = helper_for(cs, c);
+    args.insert(args.end(), {"out", path, "--prefix=" + top});
+    return std::function<void(const Writer&)>([args, held = shared_hold(hold)](const Writer& write) {
+        stream_out(args, write);
+        held->reset();
+    });
+}
+
+Status extract_into(Containers& cs, const store::ContainerRecord& c, const std::string& dir, const BodySource& read, bool keep_owner) {
+    auto hold = CTR_TRY(cs.hold_rootfs(c));
+    auto args = helper_for(cs, c);
+    args.insert(args.end(), {"in", "--dest=" + dir, "--raw"});
+    if (keep_owner) args.push_back("--archive");
+    json result = stream_in(read, "", args);
+    if (result.contains("error")) return make_error(result["error"].value("code", CTR_E_INTERNAL), result["error"].value("message", "copy failed"));
+    return ok();
+}
 
 void add_copy_routes(Router& r, Containers& cs) {
     // export: the container's root filesystem as it sees it, its volumes and
@@ -260,7 +296,7 @@ void add_copy_routes(Router& r, Containers& cs) {
         Reply reply;
         reply.status = 101;
         reply.upgrade = [args, held = shared_hold(hold)](int client, std::string leftover) {
-            json result = stream_in(client, std::move(leftover), args);
+            json result = stream_in(from_fd(client), std::move(leftover), args);
             held->reset();
             answer(client, result);
         };

@@ -2,28 +2,12 @@
 
 #include <ctr/sys/files.hpp>
 
-#include <boost/beast/core/detail/base64.hpp>
+#include <ctr/base/strings.hpp>
 
 namespace ctr::apiserver {
 
 using nlohmann::json;
 
-namespace {
-
-std::string b64encode(const std::string& in) {
-    std::string out(boost::beast::detail::base64::encoded_size(in.size()), '\0');
-    out.resize(boost::beast::detail::base64::encode(out.data(), in.data(), in.size()));
-    return out;
-}
-
-std::string b64decode(const std::string& in) {
-    std::string out(boost::beast::detail::base64::decoded_size(in.size()), '\0');
-    auto r = boost::beast::detail::base64::decode(out.data(), in.data(), in.size());
-    out.resize(r.first);
-    return out;
-}
-
-}  // namespace
 
 std::string registry_host(const std::string& reference) {
     auto slash = reference.find('/');
@@ -50,7 +34,7 @@ Result<std::vector<Login>> RegistryAuth::list() const {
     if (!j.is_object()) return make_error(CTR_E_INTERNAL, "auth file \"" + file_.string() + "\" is not json");
     const json auths = j.value("auths", json::object());  // items() of a temporary would dangle
     for (const auto& [server, entry] : auths.items()) {
-        std::string pair = b64decode(entry.value("auth", ""));
+        std::string pair = base64_decode(entry.value("auth", "")).value_or("");
         auto colon = pair.find(':');
         if (colon == std::string::npos) continue;
         out.push_back(Login{server, pair.substr(0, colon), pair.substr(colon + 1)});
@@ -67,7 +51,7 @@ Status RegistryAuth::login(const Login& l) {
         j = json::parse(*text, nullptr, false);
         if (!j.is_object()) j = json::object();
     }
-    j["auths"][normalize_server(l.server)] = {{"auth", b64encode(l.username + ":" + l.password)}};
+    j["auths"][normalize_server(l.server)] = {{"auth", base64_encode(l.username + ":" + l.password)}};
     return sys::write_file_atomic(file_, j.dump(2), 0600);
 }
 

@@ -69,9 +69,13 @@ void Router::add(const std::string& method, const std::string& pattern, Handler 
     routes_.push_back(Route{method, split_path(pattern), std::move(handler), pattern});
 }
 
-Result<Reply> Router::dispatch(Request& req) const {
+void Router::add_streaming(const std::string& method, const std::string& pattern, Handler handler) {
+    routes_.push_back(Route{method, split_path(pattern), std::move(handler), pattern, true});
+}
+
+const Router::Route* Router::match(Request& req, bool& path_matched) const {
     auto segs = split_path(req.path);
-    bool path_matched = false;
+    path_matched = false;
     for (const auto& r : routes_) {
         if (r.segments.size() != segs.size()) continue;
         std::map<std::string, std::string> params;
@@ -85,8 +89,21 @@ Result<Reply> Router::dispatch(Request& req) const {
         path_matched = true;
         if (r.method != req.method) continue;
         req.params = std::move(params);
-        return r.handler(req);
+        return &r;
     }
+    return nullptr;
+}
+
+bool Router::streams_body(const Request& request) const {
+    Request copy = request;
+    bool path_matched = false;
+    const Route* r = match(copy, path_matched);
+    return r && r->streaming;
+}
+
+Result<Reply> Router::dispatch(Request& req) const {
+    bool path_matched = false;
+    if (const Route* r = match(req, path_matched)) return r->handler(req);
     if (path_matched) return make_error(CTR_E_UNIMPLEMENTED, "method " + req.method + " is not allowed on " + req.path);
     return make_error(CTR_E_NOT_FOUND, "no route " + req.method + " " + req.path);
 }

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace ctr::apiserver {
@@ -21,6 +22,10 @@ struct Request {
     std::map<std::string, std::string> params;  // from {name} segments
     nlohmann::json body;                        // null when there was none
     std::string raw_body;                       // a body that is not json (its content type says so)
+    // A route added with add_streaming reads its body itself, through this:
+    // up to n bytes into buf; 0 at its end, -1 when the client failed. Only
+    // during the handler's call.
+    std::function<long(char* buf, size_t n)> read_body;
 
     bool flag(const std::string& key) const;    // ?key=1|true
     std::string param(const std::string& key) const;
@@ -39,6 +44,7 @@ struct Reply {
     std::function<void(int fd, std::string leftover)> upgrade;
     std::string content_type;                   // empty: application/json (a stream: octet-stream)
     std::optional<std::string> text;            // set: the body as it is, not json
+    std::vector<std::pair<std::string, std::string>> headers;  // more headers of this reply
 };
 
 using Handler = std::function<Result<Reply>(const Request&)>;
@@ -46,7 +52,11 @@ using Handler = std::function<Result<Reply>(const Request&)>;
 class Router {
 public:
     void add(const std::string& method, const std::string& pattern, Handler handler);
+    // A route whose body may be large (a tar): its handler is called before
+    // the body is read, and reads it with Request::read_body.
+    void add_streaming(const std::string& method, const std::string& pattern, Handler handler);
     Result<Reply> dispatch(Request& request) const;
+    bool streams_body(const Request& request) const;
     // "GET /v1/ping", ... for docs and tests.
     std::vector<std::string> routes() const;
 
@@ -56,7 +66,11 @@ private:
         std::vector<std::string> segments;
         Handler handler;
         std::string pattern;
+        bool streaming = false;
     };
+    // The route of `req` (its params filled in); null if none, with
+    // `path_matched` telling whether another method has it.
+    const Route* match(Request& req, bool& path_matched) const;
     std::vector<Route> routes_;
 };
 

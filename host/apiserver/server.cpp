@@ -8,6 +8,8 @@
 #include <spdlog/spdlog.h>
 
 #include <fcntl.h>
+#include <limits>
+#include <optional>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <thread>
@@ -104,10 +106,53 @@ Result<Reply> dispatch(const Router& router, Request& req) {
     }
 }
 
-// The path as the endpoint's router knows it, the body read by its type
-// (json, or as it is), then the route.
-Result<Reply> handle(const Router& router, const Dialect& dialect, Request& req, const std::string& body, const std::string& type) {
-    if (dialect.route_path) req.path = CTR_TRY(dialect.route_path(req.path));
+// The largest body read whole (json): larger ones are refused with 413;
+// tars go to routes that stream their body.
+constexpr size_t kBodyLimit = 1 << 20;
+
+// Reads a request's body piece by piece into the caller's buffer (Beast's
+// buffer_body): 0 at its end, -1 when the client failed.
+class BodyReader {
+public:
+    BodyReader(Socket& sock, boost::beast::flat_buffer& buf, http::request_parser<http::buffer_body>& parser)
+        : sock_(sock), buf_(buf), parser_(parser) {}
+    long read(char* out, size_t n) {
+        while (!parser_.is_done()) {
+            parser_.get().body().data = out;
+            parser_.get().body().size = n;
+            boost::system::error_code ec;
+            http::read(sock_, buf_, parser_, ec);
+            if (ec == http::error::need_buffer) ec = {};
+            if (ec) return -1;
+            const size_t got = n - parser_.get().body().size;
+            if (got > 0) return static_cast<long>(got);
+        }
+        return 0;
+    }
+
+private:
+    Socket& sock_;
+    boost::beast::flat_buffer& buf_;
+    http::request_parser<http::buffer_body>& parser_;
+};
+
+// The whole body, when it is at most kBodyLimit: nullopt when larger (or
+// when the client failed: `failed`).
+std::optional<std::string> read_whole(BodyReader& reader, bool& failed) {
+    std::string body;
+    char chunk[65536];
+    failed = false;
+    for (;;) {
+        long n = reader.read(chunk, sizeof chunk);
+        if (n < 0) failed = true;
+        if (n <= 0) return failed ? std::nullopt : std::optional<std::string>(std::move(body));
+        if (body.size() + static_cast<size_t>(n) > kBodyLimit) return std::nullopt;
+        body.append(chunk, static_cast<size_t>(n));
+    }
+}
+
+// The body read by its type (json, or as it is), then the route.
+Result<Reply> handle(const Router& router, Request& req, const std::string& body, const std::string& type) {
     if (!body.empty() && !type.empty() && type.find("json") == std::string::npos) {
         req.raw_body = body;  // a tar, text: the handler reads it as it is
     } else if (!body.empty()) {
@@ -123,21 +168,45 @@ void Server::session(const Endpoint& e, Socket sock) {
     const Dialect& dialect = e.dialect;
     boost::beast::flat_buffer buf;
     for (;;) {
-        http::request_parser<http::string_body> parser;
-        parser.body_limit(1 << 20);
+        http::request_parser<http::buffer_body> parser;
+        parser.body_limit(std::numeric_limits<std::uint64_t>::max());  // counted by read_whole; streamed bodies have none
         boost::system::error_code ec;
-        http::read(sock, buf, parser, ec);
+        http::read_header(sock, buf, parser, ec);
+        if (ec == http::error::need_buffer) ec = {};  // body bytes came with the header: read below
         if (ec) break;
-        auto raw = parser.release();
-        bool keep_alive = raw.keep_alive() && !daemon_.stopping;
+        const auto& head = parser.get();
+        bool keep_alive = head.keep_alive() && !daemon_.stopping;
+        BodyReader reader(sock, buf, parser);
 
         Request req;
-        req.method = std::string(raw.method_string());
-        std::string target(raw.target());
+        req.method = std::string(head.method_string());
+        std::string target(head.target());
         auto q = target.find('?');
         req.path = target.substr(0, q);
         if (q != std::string::npos) req.query = parse_query(std::string_view(target).substr(q + 1));
-        Result<Reply> reply = handle(*e.router, dialect, req, raw.body(), std::string(raw[http::field::content_type]));
+        Result<Reply> reply = make_error(CTR_E_INTERNAL, "unhandled");
+        Result<std::string> routed = dialect.route_path ? dialect.route_path(req.path) : Result<std::string>(req.path);
+        bool too_large = false;
+        if (!routed) {
+            reply = routed.error();
+            keep_alive = false;  // its body is unread
+        } else if (req.path = *routed; e.router->streams_body(req)) {
+            req.read_body = [&reader](char* out, size_t n) { return reader.read(out, n); };
+            reply = dispatch(*e.router, req);
+            req.read_body = nullptr;
+            if (!parser.is_done()) keep_alive = false;  // what the handler left unread ends the connection
+        } else {
+            bool failed = false;
+            auto body = read_whole(reader, failed);
+            if (failed) break;
+            too_large = !body;
+            if (too_large) {
+                reply = make_error(CTR_E_INVALID_ARGUMENT, "request body larger than " + std::to_string(kBodyLimit) + " bytes");
+                keep_alive = false;
+            } else {
+                reply = handle(*e.router, req, *body, std::string(head[http::field::content_type]));
+            }
+        }
         spdlog::debug("{} {} -> {}", req.method, target, reply ? reply->status : api::http_status_of(reply.error().status));
 
         if (reply && reply->upgrade) {
@@ -152,6 +221,7 @@ void Server::session(const Endpoint& e, Socket sock) {
             http::response<http::empty_body> res(static_cast<http::status>(reply->status), 11);
             res.set(http::field::content_type, reply->content_type.empty() ? "application/octet-stream" : reply->content_type);
             for (const auto& [k, v] : dialect.headers) res.set(k, v);
+            for (const auto& [k, v] : reply->headers) res.set(k, v);
             res.keep_alive(false);  // the connection ends with the stream: say so, or a client reuses it
             res.chunked(true);
             http::response_serializer<http::empty_body> sr(res);
@@ -173,12 +243,14 @@ void Server::session(const Endpoint& e, Socket sock) {
         res.set(http::field::content_type, reply && !reply->content_type.empty() ? reply->content_type : "application/json");
         for (const auto& [k, v] : dialect.headers) res.set(k, v);
         if (reply) {
+            for (const auto& [k, v] : reply->headers) res.set(k, v);
             res.result(reply->status);
             if (reply->text) res.body() = *reply->text;
             else res.body() = reply->body.is_null() ? "" : reply->body.dump();
+            if (req.method == "HEAD") res.body().clear();  // a HEAD reply has headers only
         } else {
-            res.result(api::http_status_of(reply.error().status));
-            res.body() = dialect.error_body(reply.error()).dump();
+            res.result(too_large ? 413 : api::http_status_of(reply.error().status));
+            if (req.method != "HEAD") res.body() = dialect.error_body(reply.error()).dump();
         }
         res.keep_alive(keep_alive);
         res.prepare_payload();

@@ -79,15 +79,6 @@ void print_prune(const nlohmann::json& reply) {
     std::printf("Total reclaimed space: %s\n", human_size(reply.value("reclaimed", int64_t{0})).c_str());
 }
 
-std::string rfc3339(int64_t unix_seconds) {
-    std::time_t t = static_cast<std::time_t>(unix_seconds);
-    std::tm tm{};
-    ::gmtime_r(&t, &tm);
-    char text[32];
-    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return text;
-}
-
 void print_inspect(nlohmann::json items) {
     for (auto& item : items) {
         if (!item.is_object()) continue;

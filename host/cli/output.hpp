@@ -1,6 +1,7 @@
 // Rendering for the CLI: aligned tables, JSON, and one-line errors on stderr.
 #pragma once
 
+#include <ctr/base/strings.hpp>
 #include "api/exit_codes.hpp"
 
 #include <CLI/CLI.hpp>
@@ -38,7 +39,7 @@ CLI::Validator seconds_range(int64_t lo, int64_t hi);
 // finished_at, created: unix seconds in the API) as RFC 3339 UTC strings, as
 // docker's inspect shows them.
 void print_inspect(nlohmann::json items);
-std::string rfc3339(int64_t unix_seconds);
+using ctr::rfc3339;  // lib/base
 
 // "1 second ago", "5 minutes ago", "2 days ago": `seconds` in the past.
 std::string time_ago(int64_t seconds);

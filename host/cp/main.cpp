@@ -5,7 +5,7 @@
 // that root, so a container cannot point the copy at the host's files.
 //
 //   container-cp (--pid PID | --rootfs DIR [--binds JSON]) stat PATH [--follow]
-//       prints {"kind", "size", "mode", "link_target"} of PATH
+//       prints {"kind", "size", "mode", "mtime", "link_target"} of PATH
 //   container-cp ... out PATH [--follow] [--prefix NAME | --no-prefix]
 //       writes PATH as a tar to stdout, its top entry named NAME (".");
 //       --no-prefix: entries named from PATH, as export names them
@@ -100,7 +100,8 @@ nlohmann::json stat_json(const std::string& path, bool follow) {
     if (r != 0) return {{"kind", "missing"}};
     nlohmann::json j = {{"kind", copy::kind_name(copy::kind_of(path, follow))},
                         {"size", static_cast<int64_t>(st.st_size)},
-                        {"mode", static_cast<int64_t>(st.st_mode & 07777)}};
+                        {"mode", static_cast<int64_t>(st.st_mode & 07777)},
+                        {"mtime", static_cast<int64_t>(st.st_mtime)}};
     if (S_ISLNK(st.st_mode)) {
         char buf[4096];
         ssize_t n = ::readlink(path.c_str(), buf, sizeof buf);

@@ -57,6 +57,11 @@ std::string docker_env(const DaemonRoot& r) {
            (r.path() / "docker-config").string() + " D=" + docker_cli() + "; ";
 }
 
+std::string read_or_empty(const fs::path& p) {
+    auto text = ctr::sys::read_file(p);
+    return text ? *text : "";
+}
+
 }  // namespace
 
 TEST_CASE("the docker CLI drives container: version, run -d (pulling), ps, inspect, stop, start, restart, kill, wait, rm, images" *
@@ -166,4 +171,43 @@ TEST_CASE("docker run -i and -it, exec (plain, -i, -it, -d) and exec inspect thr
     CHECK(stopped.code != 0);
     CHECK(stopped.err.find("No such container: nothing-here") != std::string::npos);
     CHECK(docker(r, {"rm", "-f", "box"}).code == 0);
+}
+
+TEST_CASE("docker cp both ways through the archive routes, a body larger than a JSON request's limit included" *
+          doctest::skip(ctr::test::not_root() || no_docker_cli())) {
+    DaemonRoot r;
+    r.start();
+    ctr::test::ScratchDir host;
+    const fs::path h = host.path();
+    fs::create_directories(h / "tree/inner");
+    REQUIRE(ctr::sys::write_file_atomic(h / "a.txt", "hello\n", 0640));
+    REQUIRE(ctr::sys::write_file_atomic(h / "tree/inner/deep.txt", "deep\n", 0644));
+    std::string big(3 << 20, '\0');
+    for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>((i * 131) % 251);
+    REQUIRE(ctr::sys::write_file_atomic(h / "big.bin", big, 0644));
+    REQUIRE(docker(r, {"run", "-d", "--name", "files", shared().image, "sleep", "600"}).code == 0);
+
+    auto in = docker(r, {"cp", (h / "a.txt").string(), "files:/tmp/"});
+    CHECK_MESSAGE(in.code == 0, in.err);
+    CHECK(docker(r, {"exec", "files", "sh", "-c", "cat /tmp/a.txt; stat -c '%a %u' /tmp/a.txt"}).out == "hello\n640 0\n");
+    CHECK(docker(r, {"cp", (h / "tree").string(), "files:/tmp/newdir"}).code == 0);
+    CHECK(docker(r, {"exec", "files", "cat", "/tmp/newdir/inner/deep.txt"}).out == "deep\n");
+    CHECK(docker(r, {"cp", (h / "big.bin").string(), "files:/tmp/big.bin"}).code == 0);
+    CHECK(docker(r, {"exec", "files", "busybox", "wc", "-c", "/tmp/big.bin"}).out.find(std::to_string(big.size())) != std::string::npos);
+
+    auto out = docker(r, {"cp", "files:/etc/passwd", (h / "passwd").string()});
+    CHECK_MESSAGE(out.code == 0, out.err);
+    CHECK(read_or_empty(h / "passwd").find("app:x:1000:1000:") != std::string::npos);
+    CHECK(docker(r, {"cp", "files:/tmp/newdir", (h / "back").string()}).code == 0);
+    CHECK(read_or_empty(h / "back/inner/deep.txt") == "deep\n");
+    CHECK(docker(r, {"cp", "files:/tmp/big.bin", (h / "big.back").string()}).code == 0);
+    CHECK(read_or_empty(h / "big.back") == big);
+
+    auto missing = docker(r, {"cp", "files:/nope", (h / "x").string()});
+    CHECK(missing.code != 0);
+    CHECK_MESSAGE(missing.err.find("No such container:path: files:/nope") != std::string::npos, missing.err);  // the CLI says it so on 404
+    CHECK_FALSE(fs::exists(h / "x"));
+    auto not_dir = docker(r, {"cp", (h / "a.txt").string(), "files:/etc/hostname/sub/"});
+    CHECK(not_dir.code != 0);
+    CHECK(docker(r, {"rm", "-f", "files"}).code == 0);
 }

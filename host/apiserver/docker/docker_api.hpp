@@ -28,6 +28,7 @@ void add_image_routes(Router& r, Daemon& d);
 void add_log_routes(Router& r, Daemon& d, Containers& cs);
 void add_attach_routes(Router& r, Daemon& d, Containers& cs, std::shared_ptr<Sessions> sessions);
 void add_exec_routes(Router& r, Containers& cs, std::shared_ptr<Sessions> sessions);
+void add_archive_routes(Router& r, Containers& cs);
 
 // ?h=ROWS&w=COLS of a resize request.
 Result<std::pair<uint16_t, uint16_t>> terminal_size(const Request& req);

@@ -3,6 +3,7 @@
 #include "apiserver/docker/docker_api.hpp"
 #include "apiserver/docker/docker_sessions.hpp"
 
+#include <ctr/base/strings.hpp>
 #include <ctr/sys/files.hpp>
 
 #include <chrono>

@@ -29,22 +29,6 @@ bool is_loopback(const std::string& host) {
     return h == "localhost" || h == "::1" || h.rfind("127.", 0) == 0;
 }
 
-std::string base64(const std::string& in) {
-    static const char* t = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    std::string out;
-    int val = 0, bits = -6;
-    for (unsigned char c : in) {
-        val = (val << 8) + c;
-        bits += 8;
-        while (bits >= 0) {
-            out += t[(val >> bits) & 0x3F];
-            bits -= 6;
-        }
-    }
-    if (bits > -6) out += t[((val << 8) >> (bits + 8)) & 0x3F];
-    while (out.size() % 4) out += '=';
-    return out;
-}
 
 // Parses `Bearer realm="...",service="...",scope="..."` into its parameters.
 std::map<std::string, std::string> challenge_params(const std::string& value) {
@@ -251,7 +235,7 @@ ctr::Status RegistryClient::authorize(const std::string& challenge) {
     std::lock_guard<std::mutex> lock(mu_);
     if (scheme == "basic") {
         if (creds_.empty()) return ctr::make_error(CTR_E_PERMISSION_DENIED, "authentication required for " + host_);
-        authorization_ = "Basic " + base64(creds_.username + ":" + creds_.password);
+        authorization_ = "Basic " + ctr::base64_encode(creds_.username + ":" + creds_.password);
         return ctr::ok();
     }
     if (scheme != "bearer") return ctr::make_error(CTR_E_PERMISSION_DENIED, "unsupported authentication from " + host_ + ": " + challenge);
@@ -260,7 +244,7 @@ ctr::Status RegistryClient::authorize(const std::string& challenge) {
     std::string url = params["realm"] + (params["realm"].find('?') == std::string::npos ? "?" : "&");
     url += "service=" + ctr::url_escape(params["service"]);
     url += "&scope=" + ctr::url_escape(params.count("scope") ? params["scope"] : "repository:" + repository_ + ":pull");
-    std::string basic = creds_.empty() ? "" : "Basic " + base64(creds_.username + ":" + creds_.password);
+    std::string basic = creds_.empty() ? "" : "Basic " + ctr::base64_encode(creds_.username + ":" + creds_.password);
     std::string body;
     WriteFn collect = [&body](long, const char* d, size_t n) {
         if (body.size() + n > 1 << 20) return false;
