@@ -17,6 +17,8 @@ packages=(
   qemu-system-x86 dpkg
   # test helpers: a real registry, reference image tools, a pty driver
   docker-registry umoci skopeo apache2-utils jq util-linux iproute2 procps nftables openssl python3
+  # clients of the Docker API tests (no recommends: never docker.io's daemon)
+  docker-compose python3-docker
 )
 
 export DEBIAN_FRONTEND=noninteractive

@@ -1,5 +1,6 @@
 #include "apiserver/router.hpp"
 
+#include <algorithm>
 #include <sstream>
 
 namespace ctr::apiserver {
@@ -77,13 +78,23 @@ const Router::Route* Router::match(Request& req, bool& path_matched) const {
     auto segs = split_path(req.path);
     path_matched = false;
     for (const auto& r : routes_) {
-        if (r.segments.size() != segs.size()) continue;
+        // A "{name*}" segment takes one or more segments (an image name has slashes).
+        const bool greedy = std::any_of(r.segments.begin(), r.segments.end(), [](const std::string& w) { return w.size() > 3 && w.substr(w.size() - 2) == "*}"; });
+        if (greedy ? segs.size() < r.segments.size() : r.segments.size() != segs.size()) continue;
+        const size_t extra = segs.size() - r.segments.size();
         std::map<std::string, std::string> params;
         bool match = true;
-        for (size_t i = 0; i < segs.size() && match; ++i) {
+        for (size_t i = 0, j = 0; i < r.segments.size() && match; ++i, ++j) {
             const auto& want = r.segments[i];
-            if (want.size() > 2 && want.front() == '{' && want.back() == '}') params[want.substr(1, want.size() - 2)] = decode(segs[i]);
-            else match = want == segs[i];
+            if (want.size() > 3 && want.front() == '{' && want.substr(want.size() - 2) == "*}") {
+                std::string joined = decode(segs[j]);
+                for (size_t k = 0; k < extra; ++k) joined += "/" + decode(segs[++j]);
+                params[want.substr(1, want.size() - 3)] = joined;
+            } else if (want.size() > 2 && want.front() == '{' && want.back() == '}') {
+                params[want.substr(1, want.size() - 2)] = decode(segs[j]);
+            } else {
+                match = want == segs[j];
+            }
         }
         if (!match) continue;
         path_matched = true;

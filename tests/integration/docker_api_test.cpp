@@ -20,7 +20,8 @@ namespace fs = std::filesystem;
 namespace {
 
 ctr::test::BusyboxRegistry& shared() {
-    static ctr::test::BusyboxRegistry s("for a in tty stty cat; do ln -sf busybox bin/$a; done");
+    static ctr::test::BusyboxRegistry s(
+        "for a in tty stty cat httpd wget; do ln -sf busybox bin/$a; done && mkdir -p www && echo page-from-web > www/index.html");
     return s;
 }
 
@@ -82,6 +83,12 @@ TEST_CASE("the docker CLI drives container: version, run -d (pulling), ps, inspe
     CHECK(id.size() == 64);
     CHECK(docker(r, {"ps", "--format", "{{.Names}} {{.Image}} {{.Label \"tier\"}}"}).out == "web " + shared().image + " front\n");
     CHECK(docker(r, {"inspect", "-f", "{{.State.Status}} {{.State.Running}} {{.Name}}", "web"}).out == "running true /web\n");
+    auto whole = docker(r, {"inspect", "web"});
+    CHECK_MESSAGE(whole.code == 0, whole.err);
+    auto parsed = json::parse(whole.out, nullptr, false);
+    REQUIRE_MESSAGE(parsed.is_array(), whole.out);
+    REQUIRE(parsed.size() == 1);
+    CHECK(parsed[0]["Id"] == id);
     // One model: our own CLI sees the same container.
     CHECK(r.cli({"ls", "-q"}).out.find(id.substr(0, 12)) != std::string::npos);
 
@@ -210,4 +217,138 @@ TEST_CASE("docker cp both ways through the archive routes, a body larger than a 
     auto not_dir = docker(r, {"cp", (h / "a.txt").string(), "files:/etc/hostname/sub/"});
     CHECK(not_dir.code != 0);
     CHECK(docker(r, {"rm", "-f", "files"}).code == 0);
+}
+
+namespace {
+
+std::string compose_file(const std::string& image, const std::string& mark) {
+    return "version: \"3\"\n"
+           "services:\n"
+           "  web:\n"
+           "    image: " + image + "\n"
+           "    command: [\"httpd\", \"-f\", \"-p\", \"8080\", \"-h\", \"/www\"]\n"
+           "    ports: [\"8080\"]\n"
+           "  data:\n"
+           "    image: " + image + "\n"
+           "    command: [\"sh\", \"-c\", \"echo stored-$$MARK > /data/x; sleep 600\"]\n"
+           "    environment: {MARK: " + mark + "}\n"
+           "    volumes: [\"store:/data\"]\n"
+           "  client:\n"
+           "    image: " + image + "\n"
+           "    depends_on: [web]\n"
+           "    command: [\"sh\", \"-c\", \"until wget -qO- http://web:8080/ > /tmp/page; do sleep 0.2; done; cat /tmp/page; sleep 600\"]\n"
+           "volumes:\n"
+           "  store: {}\n";
+}
+
+}  // namespace
+
+TEST_CASE("docker-compose 1.29 runs a three-service project: a published port, a named volume, depends_on, service-name DNS, "
+          "a changed service recreated, down -v leaving nothing" *
+          doctest::skip(ctr::test::not_root() || no_docker_cli() || !fs::exists("/usr/bin/docker-compose"))) {
+    DaemonRoot r;
+    r.start();
+    ctr::test::ScratchDir work;
+    const fs::path file = work.path() / "docker-compose.yml";
+    REQUIRE(ctr::sys::write_file_atomic(file, compose_file(shared().image, "one"), 0644));
+    const std::string compose = docker_env(r) + "cd " + work.path().string() + " && docker-compose -p proj ";
+
+    auto up = ctr::test::shell(r, compose + "up -d 2>&1");
+    REQUIRE_MESSAGE(up.code == 0, up.out << r.daemon_log());
+    auto names = docker(r, {"ps", "--format", "{{.Names}}"}).out;
+    for (const char* n : {"proj_web_1", "proj_data_1", "proj_client_1"}) CHECK_MESSAGE(names.find(n) != std::string::npos, names);
+    auto ps = ctr::test::shell(r, compose + "ps");
+    CHECK(ps.out.find("proj_web_1") != std::string::npos);
+
+    // The published port, found as compose finds it, serves the page.
+    auto port = ctr::test::shell(r, compose + "port web 8080");
+    REQUIRE_MESSAGE(port.code == 0, port.out << port.err);
+    const std::string host_port = port.out.substr(port.out.rfind(':') + 1, port.out.find_last_not_of("\n") - port.out.rfind(':'));
+    auto page = ctr::test::shell(r, "bash -c 'exec 3<>/dev/tcp/127.0.0.1/" + host_port + "; printf \"GET / HTTP/1.0\\r\\n\\r\\n\" >&3; cat <&3'");
+    CHECK_MESSAGE(page.out.find("page-from-web") != std::string::npos, page.out << page.err);
+    // The client reached web by its service name.
+    std::string logs;
+    for (int i = 0; i < 100 && logs.find("page-from-web") == std::string::npos; ++i) {
+        logs = ctr::test::shell(r, compose + "logs --no-color client").out;
+        if (logs.find("page-from-web") == std::string::npos) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    CHECK_MESSAGE(logs.find("page-from-web") != std::string::npos, logs);
+    CHECK(docker(r, {"exec", "proj_data_1", "cat", "/data/x"}).out == "stored-one\n");
+
+    // A changed service is recreated; the others are left as they run.
+    const std::string web_id = docker(r, {"inspect", "-f", "{{.Id}}", "proj_web_1"}).out;
+    const std::string data_id = docker(r, {"inspect", "-f", "{{.Id}}", "proj_data_1"}).out;
+    REQUIRE(ctr::sys::write_file_atomic(file, compose_file(shared().image, "two"), 0644));
+    auto again = ctr::test::shell(r, compose + "up -d 2>&1");
+    CHECK_MESSAGE(again.code == 0, again.out);
+    CHECK(again.out.find("Recreating proj_data_1") != std::string::npos);
+    CHECK(docker(r, {"inspect", "-f", "{{.Id}}", "proj_web_1"}).out == web_id);
+    CHECK(docker(r, {"inspect", "-f", "{{.Id}}", "proj_data_1"}).out != data_id);
+    std::string stored;
+    for (int i = 0; i < 50 && stored != "stored-two\n"; ++i) {
+        stored = docker(r, {"exec", "proj_data_1", "cat", "/data/x"}).out;
+        if (stored != "stored-two\n") std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    CHECK(stored == "stored-two\n");
+
+    auto down = ctr::test::shell(r, compose + "down -v 2>&1");
+    CHECK_MESSAGE(down.code == 0, down.out);
+    CHECK(docker(r, {"ps", "-a", "-q"}).out.empty());
+    CHECK(r.cli({"network", "ls", "-q"}).out.find("proj_default") == std::string::npos);
+    CHECK(r.cli({"volume", "ls", "-q"}).out.find("proj_store") == std::string::npos);
+}
+
+TEST_CASE("docker network, volume and ps --filter commands through our socket" * doctest::skip(ctr::test::not_root() || no_docker_cli())) {
+    DaemonRoot r;
+    r.start();
+    const std::string image = shared().image;
+    auto made = docker(r, {"network", "create", "--label", "team=blue", "blue-net"});
+    REQUIRE_MESSAGE(made.code == 0, made.err);
+    const std::string net_id = made.out.substr(0, made.out.find('\n'));
+    CHECK(net_id.size() == 64);
+    CHECK(docker(r, {"network", "ls", "--filter", "label=team=blue", "--format", "{{.Name}}"}).out == "blue-net\n");
+    CHECK(docker(r, {"network", "inspect", "-f", "{{.Id}}", "blue-net"}).out == net_id + "\n");
+    CHECK(docker(r, {"network", "inspect", "-f", "{{.Name}}", net_id.substr(0, 12)}).out == "blue-net\n");
+    CHECK(docker(r, {"network", "inspect", "-f", "{{range .IPAM.Config}}{{.Subnet}}{{end}}", "blue-net"}).out.find("/24") != std::string::npos);
+    auto dup = docker(r, {"network", "create", "blue-net"});
+    CHECK(dup.code != 0);
+    CHECK(dup.err.find("already exists") != std::string::npos);
+
+    auto vol = docker(r, {"volume", "create", "--label", "keep=yes", "vol1"});
+    REQUIRE_MESSAGE(vol.code == 0, vol.err);
+    CHECK(docker(r, {"volume", "ls", "-q", "--filter", "label=keep=yes"}).out == "vol1\n");
+    const std::string mountpoint = docker(r, {"volume", "inspect", "-f", "{{.Mountpoint}}", "vol1"}).out;
+    REQUIRE(docker(r, {"run", "-d", "--name", "member", "--network", "blue-net", "-v", "vol1:/v", "-l", "role=member", image, "sh", "-c",
+                       "echo kept > /v/f; sleep 600"})
+                .code == 0);
+    REQUIRE(docker(r, {"run", "--name", "done", "-l", "role=done", image, "sh", "-c", "exit 7"}).code == 7);
+    CHECK(docker(r, {"network", "inspect", "-f", "{{len .Containers}}", "blue-net"}).out == "1\n");
+    CHECK(docker(r, {"ps", "--filter", "network=blue-net", "--format", "{{.Names}}"}).out == "member\n");
+    CHECK(docker(r, {"ps", "-a", "--filter", "status=exited", "--format", "{{.Names}}"}).out == "done\n");
+    CHECK(docker(r, {"ps", "-a", "--filter", "exited=7", "--format", "{{.Names}}"}).out == "done\n");
+    CHECK(docker(r, {"ps", "-a", "--filter", "label=role", "--format", "{{.Names}}"}).out == "done\nmember\n");
+    CHECK(docker(r, {"ps", "-a", "--filter", "name=mem", "--filter", "volume=vol1", "--format", "{{.Names}}"}).out == "member\n");
+    CHECK(docker(r, {"ps", "-a", "--filter", "ancestor=" + image, "-q"}).out.size() == 26);  // two 12-digit ids
+    CHECK(docker(r, {"ps", "-a", "--filter", "since=member", "--format", "{{.Names}}"}).out == "done\n");
+    auto bad = docker(r, {"ps", "--filter", "colour=red"});
+    CHECK(bad.code != 0);
+    CHECK(bad.err.find("invalid filter 'colour'") != std::string::npos);
+
+    std::string kept;
+    for (int i = 0; i < 50 && kept.empty(); ++i) {
+        kept = read_or_empty(fs::path(mountpoint.substr(0, mountpoint.size() - 1)) / "f");
+        if (kept.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    CHECK(kept == "kept\n");
+    auto busy = docker(r, {"volume", "rm", "vol1"});
+    CHECK(busy.code != 0);
+    auto busy_net = docker(r, {"network", "rm", "blue-net"});
+    CHECK(busy_net.code != 0);
+    CHECK(docker(r, {"rm", "-f", "member", "done"}).code == 0);
+    CHECK(docker(r, {"volume", "rm", "vol1"}).code == 0);
+    CHECK(docker(r, {"network", "rm", "blue-net"}).code == 0);
+    CHECK(docker(r, {"volume", "ls", "-q"}).out.empty());
+    auto gone = docker(r, {"volume", "inspect", "vol1"});
+    CHECK(gone.code != 0);
+    CHECK_MESSAGE(gone.err.find("o such volume") != std::string::npos, gone.err);
 }

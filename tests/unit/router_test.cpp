@@ -33,3 +33,19 @@ TEST_CASE("query strings") {
     CHECK(r.flag("all"));
     CHECK_FALSE(r.flag("flag"));
 }
+
+TEST_CASE("a {name*} segment takes the slashes of an image name; streaming routes are known before their body is read") {
+    Router r;
+    r.add("GET", "/images/json", [](const Request&) { return json_reply(nlohmann::json::array()); });
+    r.add("GET", "/images/{name*}/json", [](const Request& req) { return json_reply(nlohmann::json{{"name", req.param("name")}}); });
+    r.add_streaming("PUT", "/containers/{id}/archive", [](const Request&) { return json_reply(nlohmann::json::object()); });
+    Request a{"GET", "/images/127.0.0.1:5000/test/busybox:1/json", {}, {}, nullptr};
+    CHECK(r.dispatch(a)->body["name"] == "127.0.0.1:5000/test/busybox:1");
+    Request b{"GET", "/images/alpine/json", {}, {}, nullptr};
+    CHECK(r.dispatch(b)->body["name"] == "alpine");
+    Request list{"GET", "/images/json", {}, {}, nullptr};
+    CHECK(r.dispatch(list)->body.is_array());
+    Request put{"PUT", "/containers/c1/archive", {}, {}, nullptr};
+    CHECK(r.streams_body(put));
+    CHECK_FALSE(r.streams_body(a));
+}

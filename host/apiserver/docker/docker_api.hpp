@@ -29,6 +29,12 @@ void add_log_routes(Router& r, Daemon& d, Containers& cs);
 void add_attach_routes(Router& r, Daemon& d, Containers& cs, std::shared_ptr<Sessions> sessions);
 void add_exec_routes(Router& r, Containers& cs, std::shared_ptr<Sessions> sessions);
 void add_archive_routes(Router& r, Containers& cs);
+void add_object_routes(Router& r, Daemon& d, Containers& cs, Networks& nets);  // networks, volumes
+
+// The reference of an image named by its Id ("sha256:HEX", or 12 or 64 hex
+// digits), as clients that read a container's Image send it back; any other
+// name as it is.
+Result<std::string> image_reference_of(Daemon& d, const std::string& name);
 
 // ?h=ROWS&w=COLS of a resize request.
 Result<std::pair<uint16_t, uint16_t>> terminal_size(const Request& req);

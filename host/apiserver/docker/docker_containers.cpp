@@ -1,12 +1,16 @@
 // The container routes of the Docker API, on the container service: list,
 // create, inspect, start, stop, restart, kill, wait, remove.
 #include "apiserver/docker/docker_api.hpp"
+#include "apiserver/docker/docker_filters.hpp"
 #include "apiserver/docker/docker_sessions.hpp"
+#include "apiserver/docker/docker_shapes.hpp"
 
 #include <ctr/base/strings.hpp>
 #include <ctr/sys/files.hpp>
 
+#include <algorithm>
 #include <chrono>
+#include <functional>
 #include <csignal>
 #include <ctime>
 #include <thread>
@@ -17,107 +21,38 @@ using nlohmann::json;
 
 namespace {
 
-std::string rfc3339(std::optional<int64_t> unix_seconds) {
-    if (!unix_seconds || *unix_seconds <= 0) return "0001-01-01T00:00:00Z";
-    std::time_t t = static_cast<std::time_t>(*unix_seconds);
-    std::tm tm{};
-    ::gmtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
-}
-
-// "3 seconds", "2 minutes", as docker's Status column says them.
-std::string ago(int64_t seconds) {
-    if (seconds < 1) return "Less than a second";
-    if (seconds < 60) return std::to_string(seconds) + " second" + (seconds == 1 ? "" : "s");
-    if (seconds < 3600) return std::to_string(seconds / 60) + " minute" + (seconds / 60 == 1 ? "" : "s");
-    if (seconds < 86400) return std::to_string(seconds / 3600) + " hour" + (seconds / 3600 == 1 ? "" : "s");
-    return std::to_string(seconds / 86400) + " day" + (seconds / 86400 == 1 ? "" : "s");
-}
-
-std::string docker_state(const store::ContainerRecord& c) {
-    switch (c.state) {
-    case store::ContainerState::running: return "running";
-    case store::ContainerState::stopped: return "exited";
-    default: return "created";
-    }
-}
-
-std::string status_line(const store::ContainerRecord& c) {
-    const int64_t now = store::now_unix();
-    if (c.state == store::ContainerState::running) return "Up " + ago(now - c.started_at.value_or(now));
-    if (c.state == store::ContainerState::stopped)
-        return "Exited (" + std::to_string(c.exit_code.value_or(0)) + ") " + ago(now - c.finished_at.value_or(now)) + " ago";
-    return "Created";
-}
-
-json networks_of(const store::ContainerRecord& c) {
-    json nets = json::object();
-    for (const auto& a : c.settings().network_attachments) {
-        std::string ip = a.value("ip", "");
-        nets[a.value("network", "default")] = {{"IPAddress", ip}, {"MacAddress", a.value("mac", "")}, {"Gateway", a.value("gateway", "")},
-                                               {"IPPrefixLen", a.value("prefix_length", 0)}, {"NetworkID", a.value("network", "")},
-                                               {"Aliases", json::array()}};
-    }
-    return nets;
-}
-
-json summary_of(const store::ContainerRecord& c) {
-    return {{"Id", c.id},
-            {"Names", json::array({"/" + c.name})},
-            {"Image", c.image},
-            {"ImageID", c.settings().image_digest},
-            {"Command", ""},
-            {"Created", c.created_at},
-            {"State", docker_state(c)},
-            {"Status", status_line(c)},
-            {"Ports", json::array()},
-            {"Labels", c.labels.is_object() ? c.labels : json::object()},
-            {"HostConfig", {{"NetworkMode", "default"}}},
-            {"NetworkSettings", {{"Networks", networks_of(c)}}},
-            {"Mounts", json::array()}};
-}
-
-json inspect_of(const Containers& cs, const store::ContainerRecord& c) {
-    auto text = sys::read_file(cs.dir_of(c.id) / "config.json");
-    json spec = json::parse(text ? *text : std::string("{}"), nullptr, false);
-    json process = spec.is_object() ? spec.value("process", json::object()) : json::object();
-    json args = process.value("args", json::array());
-    const auto s = c.settings();
-    json nets = networks_of(c);
-    std::string first_ip = nets.empty() ? "" : nets.begin()->value("IPAddress", "");
-    return {{"Id", c.id},
-            {"Created", rfc3339(c.created_at)},
-            {"Path", args.empty() ? "" : args[0]},
-            {"Args", args.size() > 1 ? json(std::vector<json>(args.begin() + 1, args.end())) : json::array()},
-            {"State",
-             {{"Status", docker_state(c)},
-              {"Running", c.state == store::ContainerState::running},
-              {"Paused", false},
-              {"Restarting", false},
-              {"OOMKilled", false},
-              {"Dead", false},
-              {"Pid", c.pid.value_or(0)},
-              {"ExitCode", c.exit_code.value_or(0)},
-              {"Error", ""},
-              {"StartedAt", rfc3339(c.started_at)},
-              {"FinishedAt", rfc3339(c.finished_at)}}},
-            {"Image", s.image_digest},
-            {"Name", "/" + c.name},
-            {"RestartCount", 0},
-            {"Driver", "overlay"},
-            {"Platform", "linux"},
-            {"HostConfig",
-             {{"NetworkMode", "default"}, {"AutoRemove", s.remove}, {"RestartPolicy", {{"Name", s.restart}, {"MaximumRetryCount", 0}}},
-              {"Privileged", c.config.value("privileged", false)}, {"Binds", c.config.value("volumes", json::array())},
-              {"PortBindings", json::object()}}},
-            {"Config",
-             {{"Hostname", spec.value("hostname", "")}, {"Env", process.value("env", json::array())}, {"Cmd", args},
-              {"Image", c.image}, {"Labels", c.labels.is_object() ? c.labels : json::object()}, {"Tty", s.tty}, {"OpenStdin", s.interactive},
-              {"WorkingDir", process.value("cwd", "")}, {"User", c.config.value("user", "")}, {"Entrypoint", nullptr}}},
-            {"NetworkSettings", {{"Networks", nets}, {"Ports", json::object()}, {"IPAddress", first_ip}}},
-            {"Mounts", json::array()}};
+// Whether `c` passes every filter of /containers/json.
+// `place` orders containers by creation (larger: newer), as `place_of` gives another's.
+bool matches(const Containers& cs, const store::ContainerRecord& c, const Filters& f, int64_t place,
+             const std::function<std::optional<int64_t>(const std::string&)>& place_of) {
+    if (excluded(f, "id", [&](const std::string& v) { return c.id.rfind(v, 0) == 0; })) return false;
+    if (excluded(f, "name", [&](const std::string& v) { return c.name.find(v.front() == '/' ? v.substr(1) : v) != std::string::npos; }))
+        return false;
+    if (f.count("label") && !labels_match(f.at("label"), c.labels)) return false;
+    if (excluded(f, "status", [&](const std::string& v) { return v == docker_state(c); })) return false;
+    if (excluded(f, "ancestor", [&](const std::string& v) {
+            return c.image == v || c.image.rfind(v + ":", 0) == 0 || c.settings().image_digest.find(v) != std::string::npos;
+        }))
+        return false;
+    if (excluded(f, "network", [&](const std::string& v) {
+            auto names = network_names(c);
+            return std::find(names.begin(), names.end(), v) != names.end();
+        }))
+        return false;
+    if (excluded(f, "volume", [&](const std::string& v) {
+            for (const auto& m : mounts_of(cs, c))
+                if (m.value("Name", "") == v || m.value("Destination", "") == v || m.value("Source", "") == v) return true;
+            return false;
+        }))
+        return false;
+    if (excluded(f, "exited", [&](const std::string& v) {
+            return c.state == store::ContainerState::stopped && std::to_string(c.exit_code.value_or(0)) == v;
+        }))
+        return false;
+    if (excluded(f, "health", [&](const std::string& v) { return health_status(cs, c) == v; })) return false;
+    if (excluded(f, "before", [&](const std::string& v) { auto t = place_of(v); return t && place < *t; })) return false;
+    if (excluded(f, "since", [&](const std::string& v) { auto t = place_of(v); return t && place > *t; })) return false;
+    return true;
 }
 
 Reply no_content(int status = 204) {
@@ -195,6 +130,14 @@ void add_lifecycle_routes(Router& r, Containers& cs, std::shared_ptr<Sessions> s
         };
         return reply;
     });
+    r.add("POST", "/containers/{id}/rename", [&cs](const Request& req) -> Result<Reply> {
+        auto c = cs.get(req.param("id"));
+        if (!c) return docker_error(c.error());
+        auto it = req.query.find("name");
+        if (it == req.query.end() || it->second.empty()) return make_error(CTR_E_INVALID_ARGUMENT, "name: the new name is required");
+        CTR_TRY_STATUS(cs.rename(c->id, it->second.front() == '/' ? it->second.substr(1) : it->second));
+        return no_content();
+    });
     r.add("DELETE", "/containers/{id}", [&cs](const Request& req) -> Result<Reply> {
         auto c = cs.get(req.param("id"));
         if (!c) return docker_error(c.error());
@@ -206,19 +149,43 @@ void add_lifecycle_routes(Router& r, Containers& cs, std::shared_ptr<Sessions> s
 }  // namespace
 
 void add_container_routes(Router& r, Daemon& d, Containers& cs, std::shared_ptr<Sessions> sessions) {
-    (void)d;
     r.add("GET", "/containers/json", [&cs](const Request& req) -> Result<Reply> {
-        const bool all = req.flag("all");
+        const Filters f = CTR_TRY(parse_filters(req, {"id", "name", "label", "status", "ancestor", "network", "volume", "before",
+                                                      "since", "exited", "health"}));
+        auto all_records = CTR_TRY(cs.list());
+        bool all = req.flag("all") || f.count("status") || f.count("exited");
+        int64_t limit = -1;
+        if (auto it = req.query.find("limit"); it != req.query.end() && !it->second.empty() && it->second != "-1") {
+            limit = std::atoll(it->second.c_str());
+            all = all || limit > 0;
+        }
+        // The list comes newest first (the store's order, exact within a
+        // second): before/since name a container, and compare places in it.
+        auto place_of = [&](const std::string& key) -> std::optional<int64_t> {
+            for (size_t i = 0; i < all_records.size(); ++i)
+                if (all_records[i].name == key || all_records[i].id.rfind(key, 0) == 0) return -static_cast<int64_t>(i);
+            return std::nullopt;
+        };
+        std::vector<store::ContainerRecord> picked;
+        for (size_t i = 0; i < all_records.size(); ++i) {
+            const auto& c = all_records[i];
+            if (!all && c.state != store::ContainerState::running) continue;
+            if (!matches(cs, c, f, -static_cast<int64_t>(i), place_of)) continue;
+            picked.push_back(c);
+        }
         json out = json::array();
-        for (const auto& c : CTR_TRY(cs.list()))
-            if (all || c.state == store::ContainerState::running) out.push_back(summary_of(c));
+        for (const auto& c : picked) {
+            if (limit > 0 && static_cast<int64_t>(out.size()) >= limit) break;
+            out.push_back(summary_of(cs, c));
+        }
         Reply reply;
         reply.body = out;
         return reply;
     });
-    r.add("POST", "/containers/create", [&cs](const Request& req) -> Result<Reply> {
+    r.add("POST", "/containers/create", [&cs, &d](const Request& req) -> Result<Reply> {
         auto it = req.query.find("name");
         auto body = CTR_TRY(run_request_of(req.body, it == req.query.end() ? "" : it->second));
+        body["image"] = CTR_TRY(image_reference_of(d, body["image"]));
         auto c = cs.create(body);
         if (!c) return docker_error(c.error());
         Reply reply;

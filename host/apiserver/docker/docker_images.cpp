@@ -39,7 +39,25 @@ json docker_progress(const json& e) {
     return j;
 }
 
+bool looks_like_id(const std::string& name) {
+    std::string hex = name.rfind("sha256:", 0) == 0 ? name.substr(7) : name;
+    return hex.size() >= 12 && hex.size() <= 64 && hex.find_first_not_of("0123456789abcdef") == std::string::npos &&
+           (name.size() != hex.size() || hex.size() == 64 || hex.size() == 12);
+}
+
 }  // namespace
+
+Result<std::string> image_reference_of(Daemon& d, const std::string& name) {
+    if (!looks_like_id(name)) return name;
+    const std::string hex = name.rfind("sha256:", 0) == 0 ? name.substr(7) : name;
+    auto* p = CTR_TRY(d.image_plugin());
+    auto list = CTR_TRY(pluginhost::invoke(p->image()->list, p->instance(), json::object(), "list"));
+    for (const auto& i : list) {
+        const std::string digest = i.value("digest", "");
+        if (digest.rfind("sha256:" + hex, 0) == 0) return i.value("reference", name);
+    }
+    return name;  // not one of ours by id: maybe a name after all
+}
 
 void add_image_routes(Router& r, Daemon& d) {
     r.add("GET", "/images/json", [&d](const Request&) -> Result<Reply> {
@@ -51,9 +69,10 @@ void add_image_routes(Router& r, Daemon& d) {
         reply.body = out;
         return reply;
     });
-    r.add("GET", "/images/{name}/json", [&d](const Request& req) -> Result<Reply> {
+    r.add("GET", "/images/{name*}/json", [&d](const Request& req) -> Result<Reply> {
         auto* p = CTR_TRY(d.image_plugin());
-        auto image = pluginhost::invoke(p->image()->resolve, p->instance(), {{"reference", req.param("name")}}, "resolve");
+        const std::string reference = CTR_TRY(image_reference_of(d, req.param("name")));
+        auto image = pluginhost::invoke(p->image()->resolve, p->instance(), {{"reference", reference}}, "resolve");
         if (!image) {
             if (image.error().status == CTR_E_NOT_FOUND) return make_error(CTR_E_NOT_FOUND, "No such image: " + req.param("name"));
             return image.error();
@@ -63,7 +82,11 @@ void add_image_routes(Router& r, Daemon& d) {
         reply.body = {{"Id", image->value("digest", "")}, {"RepoTags", json::array({image->value("reference", "")})},
                       {"RepoDigests", json::array()}, {"Created", config.value("created", "")}, {"Size", image->value("size", int64_t{0})},
                       {"Architecture", config.value("architecture", "")}, {"Os", config.value("os", "linux")},
-                      {"Config", config.value("config", json::object())}, {"RootFS", config.value("rootfs", json::object())}};
+                      {"Config", config.value("config", json::object())}, {"RootFS", config.value("rootfs", json::object())},
+                      // Older clients (docker-compose 1.x) read the config here too.
+                      {"ContainerConfig", config.value("config", json::object())}, {"Parent", ""}, {"Comment", ""},
+                      {"Author", config.value("author", "")}, {"DockerVersion", ""}, {"VirtualSize", image->value("size", int64_t{0})},
+                      {"GraphDriver", {{"Name", "overlay2"}, {"Data", nullptr}}}, {"Metadata", {{"LastTagTime", "0001-01-01T00:00:00Z"}}}};
         return reply;
     });
     // A pull: fromImage (and tag) named; Docker's progress lines, its error

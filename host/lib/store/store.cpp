@@ -230,7 +230,7 @@ Result<std::optional<ContainerRecord>> Store::container(const std::string& key) 
 }
 
 Result<std::vector<ContainerRecord>> Store::containers() {
-    auto s = CTR_TRY(db_->prepare("SELECT " + std::string(kContainerCols) + " FROM containers ORDER BY created_at DESC, id"));
+    auto s = CTR_TRY(db_->prepare("SELECT " + std::string(kContainerCols) + " FROM containers ORDER BY created_at DESC, rowid DESC"));
     std::vector<ContainerRecord> out;
     while (CTR_TRY(s.step())) out.push_back(read_container(s));
     return out;
