@@ -203,6 +203,7 @@ int serve(apiserver::Daemon& d, apiserver::Containers& containers, apiserver::Ne
         apiserver::docker::add_archive_routes(docker_router, containers);
         apiserver::docker::add_object_routes(docker_router, d, containers, networks);
         apiserver::docker::add_image_routes(docker_router, d);
+        apiserver::docker::add_image_transfer_routes(docker_router, d);
         if (auto st = server.listen(paths.run_dir() / "docker.sock", docker_router, apiserver::docker::dialect()); !st)
             return fail(st.error().message);
     }

@@ -66,6 +66,20 @@ std::map<std::string, std::string> parse_query(std::string_view query) {
     return out;
 }
 
+std::vector<std::string> query_values(std::string_view query, const std::string& key) {
+    std::vector<std::string> out;
+    size_t start = 0;
+    while (start <= query.size()) {
+        size_t amp = query.find('&', start);
+        std::string_view part = query.substr(start, amp == std::string_view::npos ? std::string_view::npos : amp - start);
+        size_t eq = part.find('=');
+        if (!part.empty() && decode(part.substr(0, eq)) == key) out.push_back(eq == std::string_view::npos ? "" : decode(part.substr(eq + 1)));
+        if (amp == std::string_view::npos) break;
+        start = amp + 1;
+    }
+    return out;
+}
+
 void Router::add(const std::string& method, const std::string& pattern, Handler handler) {
     routes_.push_back(Route{method, split_path(pattern), std::move(handler), pattern});
 }

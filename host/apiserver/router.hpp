@@ -26,6 +26,8 @@ struct Request {
     // up to n bytes into buf; 0 at its end, -1 when the client failed. Only
     // during the handler's call.
     std::function<long(char* buf, size_t n)> read_body;
+    std::string raw_query;                      // as sent: for keys given more than once
+    std::map<std::string, std::string> headers; // names in lower case
 
     bool flag(const std::string& key) const;    // ?key=1|true
     std::string param(const std::string& key) const;
@@ -76,6 +78,8 @@ private:
 
 // Splits "a=1&b=x%20y" into a map.
 std::map<std::string, std::string> parse_query(std::string_view query);
+// Every value of `key` in "a=1&a=2" (decoded), in order.
+std::vector<std::string> query_values(std::string_view query, const std::string& key);
 
 inline Result<Reply> json_reply(Result<nlohmann::json> r, int status = 200) {
     if (!r) return r.error();

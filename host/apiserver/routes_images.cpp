@@ -1,5 +1,6 @@
 // /v1/images: through the image plugin (image-oci by default).
 #include "apiserver/daemon.hpp"
+#include "apiserver/image_service.hpp"
 
 #include <ctr/pluginhost/call.hpp>
 
@@ -53,26 +54,11 @@ static void add_archive_routes(Router& r, Daemon& d) {
             return make_error(CTR_E_INVALID_ARGUMENT, "tag needs a body {\"source\", \"target\"}");
         return json_reply(pluginhost::invoke(op, p->instance(), {{"source", req.body["source"]}, {"target", req.body["target"]}}, "tag"), 201);
     });
-    // Save: the plugin writes an archive under our run directory, which is
-    // then streamed to the client and removed.
     r.add("POST", "/v1/images/save", [&d](const Request& req) -> Result<Reply> {
-        auto* p = CTR_TRY(d.image_plugin());
-        ctr_op op = p->image()->save;
-        CTR_TRY_STATUS(slot_11(op != nullptr, "save"));
         if (!req.body.is_object() || !req.body.contains("references") || !req.body["references"].is_array())
             return make_error(CTR_E_INVALID_ARGUMENT, "save needs a body {\"references\": [...]}");
-        static std::atomic<int> counter{0};
-        auto file = d.paths.run_dir() / ("save-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + ".tar");
-        CTR_TRY(pluginhost::invoke(op, p->instance(), {{"references", req.body["references"]}, {"output", file.string()}}, "save"));
         Reply reply;
-        reply.stream = [file](const Writer& write) {
-            std::ifstream in(file, std::ios::binary);
-            char buf[1 << 16];
-            while (in.read(buf, sizeof buf) || in.gcount() > 0)
-                if (!write(std::string_view(buf, static_cast<size_t>(in.gcount())))) break;
-            std::error_code ec;
-            std::filesystem::remove(file, ec);
-        };
+        reply.stream = CTR_TRY(save_images(d, req.body["references"].get<std::vector<std::string>>()));
         return reply;
     });
     r.add("POST", "/v1/images/import", [&d](const Request& req) -> Result<Reply> {
@@ -103,22 +89,7 @@ static void add_listing_routes(Router& r, Daemon& d) {
         return json_reply(pluginhost::invoke(p->image()->resolve, p->instance(), {{"reference", CTR_TRY(reference_param(req))}}, "resolve"));
     });
     r.add("DELETE", "/v1/images", [&d](const Request& req) -> Result<Reply> {
-        auto* p = CTR_TRY(d.image_plugin());
-        std::string reference = CTR_TRY(reference_param(req));
-        // An image a container was made from stays unless forced (docker's
-        // rule); forced, only the name goes while that container holds its layers.
-        if (!req.flag("force")) {
-            auto resolved = pluginhost::invoke(p->image()->resolve, p->instance(), {{"reference", reference}}, "resolve");
-            if (resolved) {
-                std::string canonical = resolved->value("reference", reference);
-                std::lock_guard<std::mutex> lock(d.store_mu);
-                for (const auto& c : CTR_TRY(d.store->containers()))
-                    if (c.image == canonical)
-                        return make_error(CTR_E_FAILED_PRECONDITION, "image " + canonical + " is used by container " + c.name +
-                                                                         " (remove the container first, or use -f)");
-            }
-        }
-        return json_reply(pluginhost::invoke(p->image()->remove, p->instance(), {{"reference", reference}}, "remove"));
+        return json_reply(remove_image(d, CTR_TRY(reference_param(req)), req.flag("force")));
     });
 
     // Prune: without all, nothing is dangling in this store (every image has a
@@ -163,6 +134,45 @@ static void add_transfer_routes(Router& r, Daemon& d) {
         if (!req.body.is_object() || !req.body.contains("reference") || !req.body["reference"].is_string())
             return make_error(CTR_E_INVALID_ARGUMENT, "push needs a body {\"reference\": ...}");
         return progress_reply(d, p->image()->push, "push", p, {{"reference", req.body["reference"]}});
+    });
+}
+
+Result<std::optional<std::string>> image_user(Daemon& d, const std::string& reference) {
+    auto* p = CTR_TRY(d.image_plugin());
+    auto resolved = pluginhost::invoke(p->image()->resolve, p->instance(), {{"reference", reference}}, "resolve");
+    if (!resolved) return std::optional<std::string>();
+    std::string canonical = resolved->value("reference", reference);
+    std::lock_guard<std::mutex> lock(d.store_mu);
+    for (const auto& c : CTR_TRY(d.store->containers()))
+        if (c.image == canonical) return std::optional<std::string>(c.name);
+    return std::optional<std::string>();
+}
+
+Result<json> remove_image(Daemon& d, const std::string& reference, bool force) {
+    auto* p = CTR_TRY(d.image_plugin());
+    // An image a container was made from stays unless forced (docker's
+    // rule); forced, only the name goes while that container holds its layers.
+    if (!force)
+        if (auto user = CTR_TRY(image_user(d, reference)))
+            return make_error(CTR_E_FAILED_PRECONDITION, "image " + reference + " is used by container " + *user +
+                                                             " (remove the container first, or use -f)");
+    return pluginhost::invoke(p->image()->remove, p->instance(), {{"reference", reference}}, "remove");
+}
+
+Result<std::function<void(const Writer&)>> save_images(Daemon& d, const std::vector<std::string>& references) {
+    auto* p = CTR_TRY(d.image_plugin());
+    ctr_op op = p->image()->save;
+    CTR_TRY_STATUS(slot_11(op != nullptr, "save"));
+    static std::atomic<int> counter{0};
+    auto file = d.paths.run_dir() / ("save-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + ".tar");
+    CTR_TRY(pluginhost::invoke(op, p->instance(), {{"references", references}, {"output", file.string()}}, "save"));
+    return std::function<void(const Writer&)>([file](const Writer& write) {
+        std::ifstream in(file, std::ios::binary);
+        char buf[1 << 16];
+        while (in.read(buf, sizeof buf) || in.gcount() > 0)
+            if (!write(std::string_view(buf, static_cast<size_t>(in.gcount())))) break;
+        std::error_code ec;
+        std::filesystem::remove(file, ec);
     });
 }
 

@@ -7,6 +7,7 @@
 #include <boost/beast/http.hpp>
 #include <spdlog/spdlog.h>
 
+#include <cctype>
 #include <fcntl.h>
 #include <limits>
 #include <optional>
@@ -162,6 +163,46 @@ Result<Reply> handle(const Router& router, Request& req, const std::string& body
     return dispatch(router, req);
 }
 
+// The request line and headers as a Request (no body yet).
+Request request_of(const http::request_parser<http::buffer_body>::value_type& head) {
+    Request req;
+    req.method = std::string(head.method_string());
+    std::string target(head.target());
+    auto q = target.find('?');
+    req.path = target.substr(0, q);
+    if (q != std::string::npos) {
+        req.raw_query = target.substr(q + 1);
+        req.query = parse_query(req.raw_query);
+    }
+    for (const auto& field : head) {
+        std::string name(field.name_string());
+        for (auto& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        req.headers[name] = std::string(field.value());
+    }
+    return req;
+}
+
+// The path as the endpoint's router knows it; then the route, which reads
+// its body itself (a streaming route) or gets it read whole (at most
+// kBodyLimit: `too_large` past it). `failed`: the client broke off.
+Result<Reply> read_and_route(const Router& router, const Dialect& dialect, Request& req, BodyReader& reader, const std::string& type,
+                             bool& too_large, bool& failed) {
+    if (dialect.route_path) req.path = CTR_TRY(dialect.route_path(req.path));
+    if (router.streams_body(req)) {
+        req.read_body = [&reader](char* out, size_t n) { return reader.read(out, n); };
+        auto reply = dispatch(router, req);
+        req.read_body = nullptr;
+        return reply;
+    }
+    auto body = read_whole(reader, failed);
+    if (failed) return make_error(CTR_E_CANCELLED, "the client broke off");
+    if (!body) {
+        too_large = true;
+        return make_error(CTR_E_INVALID_ARGUMENT, "request body larger than " + std::to_string(kBodyLimit) + " bytes");
+    }
+    return handle(router, req, *body, type);
+}
+
 }  // namespace
 
 void Server::session(const Endpoint& e, Socket sock) {
@@ -178,35 +219,12 @@ void Server::session(const Endpoint& e, Socket sock) {
         bool keep_alive = head.keep_alive() && !daemon_.stopping;
         BodyReader reader(sock, buf, parser);
 
-        Request req;
-        req.method = std::string(head.method_string());
-        std::string target(head.target());
-        auto q = target.find('?');
-        req.path = target.substr(0, q);
-        if (q != std::string::npos) req.query = parse_query(std::string_view(target).substr(q + 1));
-        Result<Reply> reply = make_error(CTR_E_INTERNAL, "unhandled");
-        Result<std::string> routed = dialect.route_path ? dialect.route_path(req.path) : Result<std::string>(req.path);
-        bool too_large = false;
-        if (!routed) {
-            reply = routed.error();
-            keep_alive = false;  // its body is unread
-        } else if (req.path = *routed; e.router->streams_body(req)) {
-            req.read_body = [&reader](char* out, size_t n) { return reader.read(out, n); };
-            reply = dispatch(*e.router, req);
-            req.read_body = nullptr;
-            if (!parser.is_done()) keep_alive = false;  // what the handler left unread ends the connection
-        } else {
-            bool failed = false;
-            auto body = read_whole(reader, failed);
-            if (failed) break;
-            too_large = !body;
-            if (too_large) {
-                reply = make_error(CTR_E_INVALID_ARGUMENT, "request body larger than " + std::to_string(kBodyLimit) + " bytes");
-                keep_alive = false;
-            } else {
-                reply = handle(*e.router, req, *body, std::string(head[http::field::content_type]));
-            }
-        }
+        Request req = request_of(head);
+        const std::string target(head.target());
+        bool too_large = false, failed = false;
+        Result<Reply> reply = read_and_route(*e.router, dialect, req, reader, std::string(head[http::field::content_type]), too_large, failed);
+        if (failed) break;
+        if (too_large || !parser.is_done()) keep_alive = false;  // what is left unread ends the connection
         spdlog::debug("{} {} -> {}", req.method, target, reply ? reply->status : api::http_status_of(reply.error().status));
 
         if (reply && reply->upgrade) {

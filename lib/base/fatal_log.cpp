@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <execinfo.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -29,6 +30,11 @@ void on_fatal_signal(int sig) {
     while (d > 0) line[n++] = digits[--d];
     line[n++] = '\n';
     if (fatal_fd >= 0 && ::write(fatal_fd, line, n) < 0) { /* nothing left to tell it to */ }
+    // Where it happened, as "binary(+offset)" lines addr2line reads: glibc's
+    // backtrace was called once at setup, so it allocates nothing here.
+    void* frames[48];
+    const int depth = ::backtrace(frames, 48);
+    if (fatal_fd >= 0) ::backtrace_symbols_fd(frames, depth, fatal_fd);
     // SA_RESETHAND put the default action back: re-raised, the signal ends
     // the process as it would have (a core, the same wait status).
     ::raise(sig);
@@ -56,6 +62,8 @@ void record_fatal_exits(const std::string& file) {
     std::snprintf(fatal_prefix, sizeof fatal_prefix, "%s: fatal signal ", program_invocation_short_name);
     fatal_fd = ::open(file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
     std::set_terminate(on_terminate);
+    void* warm[1];
+    (void)::backtrace(warm, 1);  // loads the unwinder now, not in a signal handler
     struct sigaction sa{};
     sa.sa_handler = on_fatal_signal;
     sa.sa_flags = SA_RESETHAND | SA_NODEFER;

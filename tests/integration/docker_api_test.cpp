@@ -352,3 +352,48 @@ TEST_CASE("docker network, volume and ps --filter commands through our socket" *
     CHECK(gone.code != 0);
     CHECK_MESSAGE(gone.err.find("o such volume") != std::string::npos, gone.err);
 }
+
+TEST_CASE("docker tag, push, rmi, history, save and load, images --filter, through our socket" *
+          doctest::skip(ctr::test::not_root() || no_docker_cli())) {
+    DaemonRoot r;
+    r.start();
+    const std::string image = shared().image;
+    const std::string copy = shared().registry.host() + "/test/copy:2";
+    REQUIRE(docker(r, {"pull", "-q", image}).code == 0);
+    auto tagged = docker(r, {"tag", image, copy});
+    CHECK_MESSAGE(tagged.code == 0, tagged.err);
+    CHECK(docker(r, {"images", "--format", "{{.Repository}}:{{.Tag}}", "--filter", "reference=" + copy}).out == copy + "\n");
+    auto pushed = docker(r, {"push", copy});
+    CHECK_MESSAGE(pushed.code == 0, pushed.err << pushed.out);
+    CHECK(pushed.out.find("digest: sha256:") != std::string::npos);
+    CHECK(docker(r, {"history", image}).code == 0);
+
+    auto removed = docker(r, {"rmi", copy});
+    CHECK_MESSAGE(removed.code == 0, removed.err);
+    CHECK(removed.out.find("Untagged: " + copy) != std::string::npos);
+    // What we pushed is in the registry: pulled back by name.
+    CHECK(docker(r, {"pull", "-q", copy}).code == 0);
+    CHECK(docker(r, {"rmi", copy}).code == 0);
+
+    ctr::test::ScratchDir work;
+    const std::string archive = (work.path() / "saved.tar").string();
+    auto saved = docker(r, {"save", "-o", archive, image});
+    CHECK_MESSAGE(saved.code == 0, saved.err);
+    CHECK(fs::file_size(archive) > 100000);
+    REQUIRE(docker(r, {"create", "--name", "holder", image, "true"}).code == 0);
+    auto in_use = docker(r, {"rmi", image});
+    CHECK(in_use.code != 0);
+    CHECK(in_use.err.find("must force") != std::string::npos);
+    CHECK(docker(r, {"rm", "holder"}).code == 0);
+    CHECK(docker(r, {"rmi", image}).code == 0);
+    CHECK(docker(r, {"images", "-q"}).out.empty());
+    auto loaded = docker(r, {"load", "-i", archive});
+    CHECK_MESSAGE(loaded.code == 0, loaded.err);
+    CHECK(loaded.out.find("Loaded image: " + image) != std::string::npos);
+    // Loaded, it runs with the registry out of the way.
+    auto ran = docker(r, {"run", "--rm", "--pull", "never", image, "echo", "from-load"});
+    CHECK_MESSAGE(ran.out == "from-load\n", ran.err);
+    auto missing = docker(r, {"rmi", "nothing/here:1"});
+    CHECK(missing.code != 0);
+    CHECK(missing.err.find("No such image") != std::string::npos);
+}

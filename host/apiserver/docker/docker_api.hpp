@@ -25,6 +25,9 @@ void add_system_routes(Router& r, Daemon& d);
 class Sessions;
 void add_container_routes(Router& r, Daemon& d, Containers& cs, std::shared_ptr<Sessions> sessions);
 void add_image_routes(Router& r, Daemon& d);
+void add_image_transfer_routes(Router& r, Daemon& d);  // push, get, load
+// The credentials of X-Registry-Auth ({"username", "password"}), or null.
+nlohmann::json registry_auth_of(const Request& req);
 void add_log_routes(Router& r, Daemon& d, Containers& cs);
 void add_attach_routes(Router& r, Daemon& d, Containers& cs, std::shared_ptr<Sessions> sessions);
 void add_exec_routes(Router& r, Containers& cs, std::shared_ptr<Sessions> sessions);

@@ -1,6 +1,8 @@
 // The image routes of the Docker API, on the image plugin: list, inspect,
 // and create (a pull, its progress as Docker's JSON lines).
 #include "apiserver/docker/docker_api.hpp"
+#include "apiserver/docker/docker_filters.hpp"
+#include "apiserver/image_service.hpp"
 
 #include <ctr/pluginhost/call.hpp>
 
@@ -14,6 +16,7 @@ namespace {
 
 json summary_of(const json& i) {
     std::string ref = i.value("reference", "");
+    // Created: unix seconds
     return {{"Id", i.value("digest", "")},
             {"ParentId", ""},
             {"RepoTags", json::array({ref})},
@@ -59,16 +62,88 @@ Result<std::string> image_reference_of(Daemon& d, const std::string& name) {
     return name;  // not one of ours by id: maybe a name after all
 }
 
-void add_image_routes(Router& r, Daemon& d) {
-    r.add("GET", "/images/json", [&d](const Request&) -> Result<Reply> {
+namespace {
+
+void add_list_routes(Router& r, Daemon& d) {
+    r.add("GET", "/images/json", [&d](const Request& req) -> Result<Reply> {
+        const Filters f = CTR_TRY(parse_filters(req, {"dangling", "label", "reference", "before", "since"}));
         auto* p = CTR_TRY(d.image_plugin());
         auto list = CTR_TRY(pluginhost::invoke(p->image()->list, p->instance(), json::object(), "list"));
+        auto created_of = [&](const std::string& key) -> std::optional<int64_t> {
+            for (const auto& i : list)
+                if (i.value("reference", "") == key || i.value("digest", "").find(key) != std::string::npos) return i.value("created", int64_t{0});
+            return std::nullopt;
+        };
         json out = json::array();
-        for (const auto& i : list) out.push_back(summary_of(i));
+        for (const auto& i : list) {
+            const std::string ref = i.value("reference", "");
+            const int64_t created = i.value("created", int64_t{0});
+            // Every image of ours has a name: none dangles.
+            if (excluded(f, "dangling", [](const std::string& v) { return v == "false" || v == "0"; })) continue;
+            if (f.count("label") && !labels_match(f.at("label"), i.value("labels", json::object()))) continue;
+            if (excluded(f, "reference", [&](const std::string& v) { return ref == v || ref.rfind(v + ":", 0) == 0 || ref.find("/" + v + ":") != std::string::npos; }))
+                continue;
+            if (excluded(f, "before", [&](const std::string& v) { auto t = created_of(v); return t && created < *t; })) continue;
+            if (excluded(f, "since", [&](const std::string& v) { auto t = created_of(v); return t && created > *t; })) continue;
+            out.push_back(summary_of(i));
+        }
         Reply reply;
         reply.body = out;
         return reply;
     });
+}
+
+// tag, rmi, history
+void add_edit_routes(Router& r, Daemon& d) {
+    r.add("POST", "/images/{name*}/tag", [&d](const Request& req) -> Result<Reply> {
+        auto* p = CTR_TRY(d.image_plugin());
+        if (!p->image()->tag) return make_error(CTR_E_UNIMPLEMENTED, "the image plugin cannot tag");
+        auto repo = req.query.find("repo");
+        if (repo == req.query.end() || repo->second.empty()) return make_error(CTR_E_INVALID_ARGUMENT, "repo: the new name is required");
+        auto tag = req.query.find("tag");
+        const std::string target = repo->second + ":" + (tag == req.query.end() || tag->second.empty() ? "latest" : tag->second);
+        const std::string source = CTR_TRY(image_reference_of(d, req.param("name")));
+        auto tagged = pluginhost::invoke(p->image()->tag, p->instance(), {{"source", source}, {"target", target}}, "tag");
+        if (!tagged && tagged.error().status == CTR_E_NOT_FOUND) return make_error(CTR_E_NOT_FOUND, "No such image: " + req.param("name"));
+        CTR_TRY(tagged);
+        Reply reply;
+        reply.status = 201;
+        return reply;
+    });
+    r.add("DELETE", "/images/{name*}", [&d](const Request& req) -> Result<Reply> {
+        const std::string reference = CTR_TRY(image_reference_of(d, req.param("name")));
+        auto removed = remove_image(d, reference, req.flag("force"));
+        if (!removed && removed.error().status == CTR_E_NOT_FOUND) return make_error(CTR_E_NOT_FOUND, "No such image: " + req.param("name"));
+        if (!removed && removed.error().status == CTR_E_FAILED_PRECONDITION)
+            return make_error(CTR_E_FAILED_PRECONDITION, "conflict: unable to remove repository reference \"" + req.param("name") +
+                                                             "\" (must force) - " + removed.error().message);
+        CTR_TRY(removed);
+        return json_reply(json::array({{{"Untagged", removed->value("reference", reference)}}, {{"Deleted", removed->value("digest", "")}}}));
+    });
+    r.add("GET", "/images/{name*}/history", [&d](const Request& req) -> Result<Reply> {
+        auto* p = CTR_TRY(d.image_plugin());
+        const std::string reference = CTR_TRY(image_reference_of(d, req.param("name")));
+        auto image = pluginhost::invoke(p->image()->resolve, p->instance(), {{"reference", reference}}, "resolve");
+        if (!image && image.error().status == CTR_E_NOT_FOUND) return make_error(CTR_E_NOT_FOUND, "No such image: " + req.param("name"));
+        CTR_TRY(image);
+        json out = json::array();
+        const json history = image->value("config", json::object()).value("history", json::array());
+        for (auto it = history.rbegin(); it != history.rend(); ++it)  // newest first
+            out.push_back({{"Id", out.empty() ? image->value("digest", "") : "<missing>"},
+                           {"Created", 0},
+                           {"CreatedBy", it->value("created_by", "")},
+                           {"Tags", out.empty() ? json::array({image->value("reference", "")}) : json(nullptr)},
+                           {"Size", 0},
+                           {"Comment", it->value("comment", "")}});
+        return json_reply(out);
+    });
+}
+
+}  // namespace
+
+void add_image_routes(Router& r, Daemon& d) {
+    add_list_routes(r, d);
+    add_edit_routes(r, d);
     r.add("GET", "/images/{name*}/json", [&d](const Request& req) -> Result<Reply> {
         auto* p = CTR_TRY(d.image_plugin());
         const std::string reference = CTR_TRY(image_reference_of(d, req.param("name")));
@@ -100,8 +175,9 @@ void add_image_routes(Router& r, Daemon& d) {
             reference += (tag->second.rfind("sha256:", 0) == 0 ? "@" : ":") + tag->second;
         auto* p = CTR_TRY(d.image_plugin());
         json pull = {{"reference", reference}, {"max_concurrent_downloads", d.config.registry_max_concurrent_downloads}};
-        if (d.auth_for)
-            if (auto a = d.auth_for(reference); !a.is_null()) pull["auth"] = a;
+        if (json a = registry_auth_of(req); !a.is_null()) pull["auth"] = a;
+        else if (d.auth_for)
+            if (auto ours = d.auth_for(reference); !ours.is_null()) pull["auth"] = ours;
         Reply reply;
         reply.content_type = "application/json";
         reply.stream = [&d, p, pull, reference](const Writer& write) {

@@ -1,0 +1,27 @@
+// What both APIs do with images beyond one plugin call: the rule that an
+// image a container was made from is kept unless forced, and save's
+// archive written under the run directory to be streamed and removed.
+#pragma once
+
+#include "apiserver/daemon.hpp"
+#include "apiserver/router.hpp"
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ctr::apiserver {
+
+// The name of a container made from the image `reference` names, if any.
+Result<std::optional<std::string>> image_user(Daemon& d, const std::string& reference);
+
+// Removes the image `reference` names; without `force` a FAILED_PRECONDITION
+// when a container was made from it (Docker's rule). The plugin's answer.
+Result<nlohmann::json> remove_image(Daemon& d, const std::string& reference, bool force);
+
+// The images as one archive (docker-save layout), written to a file of the
+// run directory; the stream sends it and removes it.
+Result<std::function<void(const Writer&)>> save_images(Daemon& d, const std::vector<std::string>& references);
+
+}  // namespace ctr::apiserver
