@@ -38,6 +38,10 @@ Result<Containers::ExecPlan> Containers::plan_exec(const std::string& key, const
     CTR_TRY_STATUS(sys::write_file_atomic(plan.process_file, process.dump(), 0600, sys::Durability::process_crash));
     plan.args = shim_argv(c, false);
     plan.args.insert(plan.args.end(), {"--exec-id", plan.exec_id, "--process-file", plan.process_file.string()});
+    std::string command;
+    for (const auto& a : body["cmd"]) command += (command.empty() ? "" : " ") + a.get<std::string>();
+    note(c, "exec_create: " + command, {{"execID", plan.exec_id}});
+    note(c, "exec_start: " + command, {{"execID", plan.exec_id}});
     return plan;
 }
 
@@ -120,6 +124,8 @@ Result<std::optional<int>> Containers::exec_poll(const std::string& exec_id) {
         if (!fs::exists(e.exit_file, ec)) return std::nullopt;
         auto text = sys::read_file(e.exit_file);
         auto j = json::parse(text ? *text : std::string(), nullptr, false);
+        if (auto c = get(e.container_id))
+            note(*c, "exec_die", {{"execID", exec_id}, {"exitCode", std::to_string(j.is_object() ? j.value("exit_code", 125) : 125)}});
         std::lock_guard<std::mutex> lock(mu_);
         execs_.erase(exec_id);
         fs::remove(e.exit_file, ec);

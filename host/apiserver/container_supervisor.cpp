@@ -54,7 +54,9 @@ Result<store::ContainerRecord> Containers::restart(const std::string& key, int t
         if (c.state == store::ContainerState::running)
             return make_error(CTR_E_INTERNAL, "container " + c.name + " did not stop; not started again");
     }
-    return start(c.id);
+    c = CTR_TRY(start(c.id));
+    note(c, "restart");
+    return c;
 }
 
 void Containers::maybe_restart(const store::ContainerRecord& c) {

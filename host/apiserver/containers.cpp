@@ -153,6 +153,7 @@ Status Containers::refresh(store::ContainerRecord& c) {
         CTR_TRY_STATUS(d_.store->update_container(c, sys::Durability::process_crash));
     }
     spdlog::info("container {} exited with code {}", c.name, *c.exit_code);
+    note(c, "die", {{"exitCode", std::to_string(*c.exit_code)}});
     if (remove) {
         {
             std::lock_guard<std::mutex> lock(mu_);  // for a `wait` that comes after the removal
@@ -296,6 +297,7 @@ Result<store::ContainerRecord> Containers::create(const json& body) {
         if (auto st = d_.store->update_container(c); !st) return undo(st.error());
     }
     spdlog::info("created container {} ({}) from {}", c.name, c.id.substr(0, 12), c.image);
+    note(c, "create");
     return c;
 }
 
@@ -417,14 +419,30 @@ Result<store::ContainerRecord> Containers::start(const std::string& key, bool wa
         CTR_TRY_STATUS(d_.store->update_container(c, sys::Durability::process_crash));
     }
     spdlog::info("started container {} (pid {})", c.name, *c.pid);
+    note(c, "start");
     return c;
+}
+
+void Containers::note(const store::ContainerRecord& c, const std::string& action, nlohmann::json more) const {
+    // Docker's attributes: the container's labels, its name and image.
+    json attributes = c.labels.is_object() ? c.labels : json::object();
+    attributes["name"] = c.name;
+    attributes["image"] = c.image;
+    if (more.is_object()) attributes.update(more);
+    d_.events.publish("container", action, c.id, attributes);
 }
 
 Status Containers::rename(const std::string& key, const std::string& name) {
     CTR_TRY_STATUS(services::check_name("container", name));
     auto c = CTR_TRY(get(key));
-    std::lock_guard<std::mutex> lock(d_.store_mu);
-    return d_.store->rename_container(c.id, name);
+    {
+        std::lock_guard<std::mutex> lock(d_.store_mu);
+        CTR_TRY_STATUS(d_.store->rename_container(c.id, name));
+    }
+    const std::string old_name = c.name;
+    c.name = name;
+    note(c, "rename", {{"oldName", old_name}});
+    return ok();
 }
 
 Status Containers::kill(const std::string& key, int signal) {
@@ -433,6 +451,7 @@ Status Containers::kill(const std::string& key, int signal) {
     if (signal == SIGKILL || signal == SIGTERM) (void)sys::write_file_atomic(dir_of(c.id) / "user_stopped", "", 0600);
     if (!alive(c.pid) || ::kill(static_cast<pid_t>(*c.pid), signal) != 0)
         return make_error(CTR_E_FAILED_PRECONDITION, "container " + c.name + " is not running");
+    note(c, "kill", {{"signal", std::to_string(signal)}});
     return ok();
 }
 
@@ -519,6 +538,7 @@ Result<store::ContainerRecord> Containers::stop(const std::string& key, int time
             c = CTR_TRY(get(c.id));
         }
     }
+    note(c, "stop");
     return c;
 }
 
@@ -586,6 +606,7 @@ Status Containers::destroy(const store::ContainerRecord& c, bool volumes) {
         std::lock_guard<std::mutex> lock(d_.store_mu);
         CTR_TRY_STATUS(d_.store->delete_container(c.id));  // and, by cascade, its volume links
     }
+    note(c, "destroy");
     if (volumes)
         for (const auto& name : linked)
             if (auto v = d_.volumes->inspect(name); v && v->anonymous) (void)d_.volumes->remove(name, true);

@@ -116,6 +116,8 @@ public:
     void release_cgroup_parent() const;
 
 private:
+    // Publishes a container event (d_.events) with Docker's attributes.
+    void note(const store::ContainerRecord& c, const std::string& action, nlohmann::json more = nlohmann::json::object()) const;
     // A warning on the record when its runtime declares it confines nothing.
     void warn_if_unconfined(store::ContainerRecord& c) const;
     // Brings a record up to date with its exit file; carries out --rm.

@@ -7,6 +7,7 @@
 #include <ctr/base/paths.hpp>
 #include "config/system_config.hpp"
 #include <ctr/pluginhost/registry.hpp>
+#include "services/events.hpp"
 #include "services/volumes.hpp"
 #include "store/store.hpp"
 
@@ -24,6 +25,7 @@ struct Daemon {
     std::mutex store_mu;
     std::unique_ptr<pluginhost::Registry> plugins;
     std::unique_ptr<services::Volumes> volumes;
+    services::Events events;  // what happened, for `container events` and Docker's /events
     int64_t started_at = 0;
     std::atomic<bool> stopping{false};
     std::function<void()> request_stop;

@@ -20,6 +20,11 @@ Result<std::optional<std::string>> image_user(Daemon& d, const std::string& refe
 // when a container was made from it (Docker's rule). The plugin's answer.
 Result<nlohmann::json> remove_image(Daemon& d, const std::string& reference, bool force);
 
+// Tags `source` as `target` (an event: tag).
+Result<nlohmann::json> tag_image(Daemon& d, const std::string& source, const std::string& target);
+// Loads the archive at `input` (events: load, one per image); {"loaded": [refs]}.
+Result<nlohmann::json> load_images(Daemon& d, const std::string& input);
+
 // The images as one archive (docker-save layout), written to a file of the
 // run directory; the stream sends it and removes it.
 Result<std::function<void(const Writer&)>> save_images(Daemon& d, const std::vector<std::string>& references);

@@ -9,6 +9,7 @@
 #include "apiserver/copy_routes.hpp"
 #include "apiserver/daemon.hpp"
 #include "apiserver/docker/docker_api.hpp"
+#include "apiserver/event_stream.hpp"
 #include "apiserver/docker/docker_sessions.hpp"
 #include "apiserver/health.hpp"
 #include "apiserver/registry_auth.hpp"
@@ -87,6 +88,9 @@ Status open_daemon(apiserver::Daemon& d, bool debug) {
 
     d.store = CTR_TRY(store::Store::open(d.paths.lib_dir() / "state.db"));
     d.volumes = std::make_unique<services::Volumes>(d.paths, *d.store, d.store_mu);
+    d.volumes->on_change = [&d](const std::string& action, const std::string& name) {
+        d.events.publish("volume", action, name, {{"driver", "local"}});
+    };
     auto reconciled = d.volumes->reconcile();
     if (!reconciled) return make_error(CTR_E_INTERNAL, "reconcile volumes: " + reconciled.error().message);
     for (const auto& line : *reconciled) spdlog::warn("after a crash: {}", line);
@@ -191,6 +195,7 @@ int serve(apiserver::Daemon& d, apiserver::Containers& containers, apiserver::Ne
     apiserver::add_copy_routes(router, containers);
     apiserver::add_network_routes(router, d, networks);
     apiserver::add_registry_routes(router, auth);
+    apiserver::add_event_routes(router, d);
     apiserver::Server server(d);
     if (auto st = server.listen(api::socket_path(paths), router); !st) return fail(st.error().message);
     // The Docker Engine API: its own routes, on the same services.
@@ -201,6 +206,7 @@ int serve(apiserver::Daemon& d, apiserver::Containers& containers, apiserver::Ne
         apiserver::docker::add_attach_routes(docker_router, d, containers, docker_sessions);
         apiserver::docker::add_exec_routes(docker_router, containers, docker_sessions);
         apiserver::docker::add_archive_routes(docker_router, containers);
+        apiserver::docker::add_event_routes(docker_router, d);
         apiserver::docker::add_object_routes(docker_router, d, containers, networks);
         apiserver::docker::add_image_routes(docker_router, d);
         apiserver::docker::add_image_transfer_routes(docker_router, d);

@@ -42,6 +42,7 @@ Result<json> Networks::create(const json& body) {
     auto* p = CTR_TRY(plugin());
     auto made = CTR_TRY(pluginhost::invoke(p->network()->create_network, p->instance(), req, "create_network"));
     spdlog::info("created network {} ({})", name, made.value("subnet", ""));
+    d_.events.publish("network", "create", name, {{"name", name}, {"type", "bridge"}});
     return made;
 }
 
@@ -57,6 +58,7 @@ Status Networks::remove(const std::string& name) {
     auto* p = CTR_TRY(plugin());
     CTR_TRY(pluginhost::invoke(p->network()->remove_network, p->instance(), {{"name", name}}, "remove_network"));
     spdlog::info("removed network {}", name);
+    d_.events.publish("network", "destroy", name, {{"name", name}, {"type", "bridge"}});
     return ok();
 }
 
@@ -162,6 +164,7 @@ Result<Networks::Wiring> Networks::wire(const store::ContainerRecord& c, const s
             auto r = pluginhost::invoke(p->network()->attach, p->instance(), attach, "attach");
             if (!r) return r.error().wrap("network \"" + names[i] + "\"");
             w.attachments.push_back(attachment_of(*r, attach, names[i]));
+            d_.events.publish("network", "connect", names[i], {{"container", c.id}, {"name", names[i]}, {"type", "bridge"}});
             if (i == 0) {
                 my_ip = w.attachments[0]["ip"];
                 gateway = w.attachments[0]["gateway"];
@@ -286,6 +289,7 @@ Status Networks::unwire(const store::ContainerRecord& c) {
         if (auto p = plugin(); p) {
             for (const auto& n : names) {
                 auto r = pluginhost::invoke((*p)->network()->detach, (*p)->instance(), {{"network", n}, {"container_id", c.id}}, "detach");
+                if (r) d_.events.publish("network", "disconnect", n, {{"container", c.id}, {"name", n}, {"type", "bridge"}});
                 if (!r && r.error().status != CTR_E_NOT_FOUND) {
                     spdlog::warn("container {}: detach from network {}: {}", c.name, n, r.error().message);
                     result = r.error();

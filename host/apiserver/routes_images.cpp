@@ -52,7 +52,9 @@ static void add_archive_routes(Router& r, Daemon& d) {
         CTR_TRY_STATUS(slot_11(op != nullptr, "tag"));
         if (!req.body.is_object() || !req.body.contains("source") || !req.body.contains("target"))
             return make_error(CTR_E_INVALID_ARGUMENT, "tag needs a body {\"source\", \"target\"}");
-        return json_reply(pluginhost::invoke(op, p->instance(), {{"source", req.body["source"]}, {"target", req.body["target"]}}, "tag"), 201);
+        if (!req.body["source"].is_string() || !req.body["target"].is_string())
+            return make_error(CTR_E_INVALID_ARGUMENT, "tag: source and target must be strings");
+        return json_reply(tag_image(d, req.body["source"], req.body["target"]), 201);
     });
     r.add("POST", "/v1/images/save", [&d](const Request& req) -> Result<Reply> {
         if (!req.body.is_object() || !req.body.contains("references") || !req.body["references"].is_array())
@@ -75,7 +77,7 @@ static void add_archive_routes(Router& r, Daemon& d) {
         CTR_TRY_STATUS(slot_11(op != nullptr, "load"));
         if (!req.body.is_object() || !req.body.contains("input") || !req.body["input"].is_string())
             return make_error(CTR_E_INVALID_ARGUMENT, "load needs a body {\"input\": \"/absolute/path.tar\"}");
-        return json_reply(pluginhost::invoke(op, p->instance(), {{"input", req.body["input"]}}, "load"));
+        return json_reply(load_images(d, req.body["input"]));
     });
 }
 
@@ -156,7 +158,27 @@ Result<json> remove_image(Daemon& d, const std::string& reference, bool force) {
         if (auto user = CTR_TRY(image_user(d, reference)))
             return make_error(CTR_E_FAILED_PRECONDITION, "image " + reference + " is used by container " + *user +
                                                              " (remove the container first, or use -f)");
-    return pluginhost::invoke(p->image()->remove, p->instance(), {{"reference", reference}}, "remove");
+    auto removed = CTR_TRY(pluginhost::invoke(p->image()->remove, p->instance(), {{"reference", reference}}, "remove"));
+    d.events.publish("image", "untag", removed.value("reference", reference), {{"name", removed.value("reference", reference)}});
+    d.events.publish("image", "delete", removed.value("digest", reference), {{"name", removed.value("reference", reference)}});
+    return removed;
+}
+
+Result<json> tag_image(Daemon& d, const std::string& source, const std::string& target) {
+    auto* p = CTR_TRY(d.image_plugin());
+    CTR_TRY_STATUS(slot_11(p->image()->tag != nullptr, "tag"));
+    auto tagged = CTR_TRY(pluginhost::invoke(p->image()->tag, p->instance(), {{"source", source}, {"target", target}}, "tag"));
+    d.events.publish("image", "tag", target, {{"name", target}});
+    return tagged;
+}
+
+Result<json> load_images(Daemon& d, const std::string& input) {
+    auto* p = CTR_TRY(d.image_plugin());
+    CTR_TRY_STATUS(slot_11(p->image()->load != nullptr, "load"));
+    auto loaded = CTR_TRY(pluginhost::invoke(p->image()->load, p->instance(), {{"input", input}}, "load"));
+    for (const auto& ref : loaded.value("loaded", json::array()))
+        if (ref.is_string()) d.events.publish("image", "load", ref.get<std::string>(), {{"name", ref}});
+    return loaded;
 }
 
 Result<std::function<void(const Writer&)>> save_images(Daemon& d, const std::vector<std::string>& references) {
@@ -202,7 +224,11 @@ Result<Reply> progress_reply(Daemon& d, ctr_progress_op op, const char* name, pl
             auto result = pluginhost::invoke_with_progress(
                 op, name, p->instance(), pull, [&](const json& event) { line(event); },
                 [&] { return gone.load() || d.stopping.load(); });
-            if (result) line({{"result", *result}});
+            if (result) {
+                const std::string ref = result->value("reference", pull.value("reference", ""));
+                d.events.publish("image", name, ref, {{"name", ref}});
+                line({{"result", *result}});
+            }
             else line({{"error", {{"message", result.error().message}, {"code", result.error().status}}}});
         };
         return reply;

@@ -56,6 +56,7 @@ void add_system_commands(CLI::App& app, Globals& g);
 // `paths`' plugin search path. Returns their names.
 std::vector<std::string> add_plugin_commands(CLI::App& app, Globals& g, const Paths& paths);
 void add_volume_commands(CLI::App& app, Globals& g);
+void add_event_commands(CLI::App& app, Globals& g);
 void add_container_commands(CLI::App& app, Globals& g);
 void add_image_commands(CLI::App& app, Globals& g);
 void add_run_commands(CLI::App& app, Globals& g);

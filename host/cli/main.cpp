@@ -50,6 +50,7 @@ int main(int argc, char** argv) {
     add_image_commands(app, g);
     add_network_commands(app, g);
     add_volume_commands(app, g);
+    add_event_commands(app, g);
     add_registry_commands(app, g);
     add_stats_command(app, g);
     add_rename_top_export(app, g);

@@ -11,6 +11,9 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <ctime>
+#include <future>
+#include <sstream>
 #include <thread>
 
 using ctr::test::DaemonRoot;
@@ -396,4 +399,47 @@ TEST_CASE("docker tag, push, rmi, history, save and load, images --filter, throu
     auto missing = docker(r, {"rmi", "nothing/here:1"});
     CHECK(missing.code != 0);
     CHECK(missing.err.find("No such image") != std::string::npos);
+}
+
+TEST_CASE("events: docker events and container events see containers, images, networks and volumes, live and since" *
+          doctest::skip(ctr::test::not_root() || no_docker_cli())) {
+    DaemonRoot r;
+    r.start();
+    const std::string env = docker_env(r), image = shared().image;
+    const std::string t0 = std::to_string(std::time(nullptr) - 1);
+    // Live: a follower started first sees what happens after it, up to --until.
+    auto live = std::async(std::launch::async, [&] {
+        return ctr::test::shell(r, "$CTR events --filter type=volume --until $(( $(date +%s) + 4 ))");
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+    REQUIRE(docker(r, {"volume", "create", "ev-vol"}).code == 0);
+    REQUIRE(docker(r, {"pull", "-q", image}).code == 0);
+    REQUIRE(docker(r, {"run", "--rm", "--name", "ev", "-l", "team=red", image, "sh", "-c", "exit 3"}).code == 3);
+    REQUIRE(docker(r, {"network", "create", "ev-net"}).code == 0);
+    REQUIRE(docker(r, {"volume", "rm", "ev-vol"}).code == 0);
+    const std::string t1 = std::to_string(std::time(nullptr) + 1);
+    auto followed = live.get();
+    CHECK_MESSAGE(followed.code == 0, followed.err);
+    CHECK(followed.out.find(" volume create ev-vol ") != std::string::npos);
+    CHECK(followed.out.find(" volume destroy ev-vol ") != std::string::npos);
+    CHECK(followed.out.find("container") == std::string::npos);
+
+    // History: --since/--until end by themselves; Docker's shape, filtered.
+    auto seen = docker(r, {"events", "--since", t0, "--until", t1, "--filter", "container=ev", "--format", "{{.Type}} {{.Action}} {{.Actor.Attributes.team}}"});
+    CHECK_MESSAGE(seen.code == 0, seen.err);
+    CHECK(seen.out == "container create red\ncontainer start red\ncontainer die red\ncontainer destroy red\n");
+    auto died = docker(r, {"events", "--since", t0, "--until", t1, "--filter", "event=die", "--format", "{{.Actor.Attributes.exitCode}} {{.From}}"});
+    CHECK(died.out == "3 " + image + "\n");
+    auto kinds = docker(r, {"events", "--since", t0, "--until", t1, "--filter", "type=image", "--filter", "type=network", "--format", "{{.Type}} {{.Action}}"});
+    CHECK(kinds.out.find("image pull") != std::string::npos);
+    CHECK(kinds.out.find("network create") != std::string::npos);
+    auto ours = r.cli({"events", "--since", t0, "--until", t1, "--format", "json", "--filter", "label=team=red"});
+    CHECK(ours.code == 0);
+    int lines = 0;
+    std::istringstream in(ours.out);
+    for (std::string line; std::getline(in, line); ++lines) CHECK(json::parse(line)["attributes"]["name"] == "ev");
+    CHECK(lines == 4);
+    auto bad = r.cli({"events", "--filter", "colour=red"});
+    CHECK(bad.code == 125);
+    CHECK(bad.err.find("invalid filter 'colour'") != std::string::npos);
 }

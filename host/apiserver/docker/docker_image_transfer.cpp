@@ -98,6 +98,7 @@ void add_image_transfer_routes(Router& r, Daemon& d) {
                 line({{"errorDetail", {{"message", result.error().message}}}, {"error", result.error().message}});
                 return;
             }
+            d.events.publish("image", "push", reference, {{"name", reference}});
             const std::string tag = reference.substr(reference.rfind(':') + 1);
             line({{"status", tag + ": digest: " + result->value("digest", "") + " size: 0"}});
             line({{"progressDetail", json::object()}, {"aux", {{"Tag", tag}, {"Digest", result->value("digest", "")}, {"Size", 0}}}});
@@ -118,10 +119,8 @@ void add_image_transfer_routes(Router& r, Daemon& d) {
     r.add("GET", "/images/get", [get](const Request& req) { return get(query_values(req.raw_query, "names")); });
     r.add("GET", "/images/{name*}/get", [get](const Request& req) { return get({req.param("name")}); });
     r.add_streaming("POST", "/images/load", [&d](const Request& req) -> Result<Reply> {
-        auto* p = CTR_TRY(d.image_plugin());
-        if (!p->image()->load) return make_error(CTR_E_UNIMPLEMENTED, "the image plugin cannot load archives");
         auto file = CTR_TRY(body_to_file(d, req));
-        auto loaded = pluginhost::invoke(p->image()->load, p->instance(), {{"input", file.string()}}, "load");
+        auto loaded = load_images(d, file.string());
         std::error_code ec;
         std::filesystem::remove(file, ec);
         CTR_TRY(loaded);

@@ -96,14 +96,12 @@ void add_list_routes(Router& r, Daemon& d) {
 // tag, rmi, history
 void add_edit_routes(Router& r, Daemon& d) {
     r.add("POST", "/images/{name*}/tag", [&d](const Request& req) -> Result<Reply> {
-        auto* p = CTR_TRY(d.image_plugin());
-        if (!p->image()->tag) return make_error(CTR_E_UNIMPLEMENTED, "the image plugin cannot tag");
         auto repo = req.query.find("repo");
         if (repo == req.query.end() || repo->second.empty()) return make_error(CTR_E_INVALID_ARGUMENT, "repo: the new name is required");
         auto tag = req.query.find("tag");
         const std::string target = repo->second + ":" + (tag == req.query.end() || tag->second.empty() ? "latest" : tag->second);
         const std::string source = CTR_TRY(image_reference_of(d, req.param("name")));
-        auto tagged = pluginhost::invoke(p->image()->tag, p->instance(), {{"source", source}, {"target", target}}, "tag");
+        auto tagged = tag_image(d, source, target);
         if (!tagged && tagged.error().status == CTR_E_NOT_FOUND) return make_error(CTR_E_NOT_FOUND, "No such image: " + req.param("name"));
         CTR_TRY(tagged);
         Reply reply;
@@ -195,6 +193,7 @@ void add_image_routes(Router& r, Daemon& d) {
                 line({{"errorDetail", {{"message", result.error().message}}}, {"error", result.error().message}});
                 return;
             }
+            d.events.publish("image", "pull", result->value("reference", reference), {{"name", result->value("reference", reference)}});
             line({{"status", "Digest: " + result->value("digest", "")}});
             line({{"status", "Status: Downloaded newer image for " + result->value("reference", reference)}});
         };

@@ -76,6 +76,7 @@ Result<store::VolumeRecord> Volumes::create(const VolumeRequest& req) {
     CTR_TRY_STATUS(store_.set_volume_state(v.name, "ready"));
     v.state = "ready";
     spdlog::info("created volume {}", v.name);
+    if (on_change) on_change("create", v.name);
     return v;
 }
 
@@ -97,6 +98,7 @@ Status Volumes::remove(const std::string& name, bool force) {
     CTR_TRY_STATUS(remove_tree(dir_of(name)));
     CTR_TRY_STATUS(store_.delete_volume(name));
     spdlog::info("removed volume {}", name);
+    if (on_change) on_change("destroy", name);
     return ok();
 }
 

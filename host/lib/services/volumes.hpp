@@ -7,6 +7,7 @@
 #include <ctr/base/paths.hpp>
 #include "store/store.hpp"
 
+#include <functional>
 #include <mutex>
 
 namespace ctr::services {
@@ -39,6 +40,10 @@ public:
     Result<std::vector<std::string>> reconcile();
 
     std::filesystem::path dir_of(const std::string& name) const { return paths_.lib_dir() / "volumes" / name; }
+
+    // Told each create and destroy ("create", name), as it is committed: the
+    // daemon's events.
+    std::function<void(const std::string& action, const std::string& name)> on_change;
 
 private:
     Paths paths_;
