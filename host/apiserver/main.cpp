@@ -207,6 +207,7 @@ int serve(apiserver::Daemon& d, apiserver::Containers& containers, apiserver::Ne
         apiserver::docker::add_exec_routes(docker_router, containers, docker_sessions);
         apiserver::docker::add_archive_routes(docker_router, containers);
         apiserver::docker::add_event_routes(docker_router, d);
+        apiserver::docker::add_stats_routes(docker_router, d, containers);
         apiserver::docker::add_object_routes(docker_router, d, containers, networks);
         apiserver::docker::add_image_routes(docker_router, d);
         apiserver::docker::add_image_transfer_routes(docker_router, d);

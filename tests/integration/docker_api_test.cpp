@@ -180,6 +180,14 @@ TEST_CASE("docker run -i and -it, exec (plain, -i, -it, -d) and exec inspect thr
     auto stopped = docker(r, {"exec", "nothing-here", "true"});
     CHECK(stopped.code != 0);
     CHECK(stopped.err.find("No such container: nothing-here") != std::string::npos);
+    // stats (two readings a second apart, as docker's CPU % needs) and top.
+    auto stats = docker(r, {"stats", "--no-stream", "--format", "{{.Name}} {{.PIDs}} {{.MemUsage}}", "box"});
+    CHECK_MESSAGE(stats.code == 0, stats.err);
+    CHECK(stats.out.rfind("box ", 0) == 0);
+    CHECK(stats.out.find("B / ") != std::string::npos);
+    auto top = docker(r, {"top", "box"});
+    CHECK_MESSAGE(top.code == 0, top.err);
+    CHECK(top.out.find("sleep 600") != std::string::npos);
     CHECK(docker(r, {"rm", "-f", "box"}).code == 0);
 }
 

@@ -33,6 +33,7 @@ void add_attach_routes(Router& r, Daemon& d, Containers& cs, std::shared_ptr<Ses
 void add_exec_routes(Router& r, Containers& cs, std::shared_ptr<Sessions> sessions);
 void add_archive_routes(Router& r, Containers& cs);
 void add_event_routes(Router& r, Daemon& d);
+void add_stats_routes(Router& r, Daemon& d, Containers& cs);  // stats, top
 void add_object_routes(Router& r, Daemon& d, Containers& cs, Networks& nets);  // networks, volumes
 
 // The reference of an image named by its Id ("sha256:HEX", or 12 or 64 hex
