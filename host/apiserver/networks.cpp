@@ -189,6 +189,9 @@ Result<Networks::Wiring> Networks::wire(const store::ContainerRecord& c, const s
     CTR_TRY_STATUS(sys::write_file_atomic(dir / "resolv.conf", services::render_resolv_conf(nameservers, opt.dns_search, opt.dns_options)));
     w.mounts.push_back({(dir / "hosts").string(), "/etc/hosts", false});
     w.mounts.push_back({(dir / "resolv.conf").string(), "/etc/resolv.conf", false});
+    // /etc/hostname, as Docker gives every container one (tools read it).
+    CTR_TRY_STATUS(sys::write_file_atomic(dir / "hostname", hostname + "\n"));
+    w.mounts.push_back({(dir / "hostname").string(), "/etc/hostname", false});
     return w;
 }
 

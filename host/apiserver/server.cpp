@@ -138,17 +138,24 @@ private:
 };
 
 // The whole body, when it is at most kBodyLimit: nullopt when larger (or
-// when the client failed: `failed`).
+// when the client failed: `failed`). The rest of a larger one is read and
+// dropped (up to 64 MiB), so that its client, still sending, gets to read
+// the 413 instead of a broken pipe.
 std::optional<std::string> read_whole(BodyReader& reader, bool& failed) {
     std::string body;
     char chunk[65536];
     failed = false;
-    for (;;) {
+    bool over = false;
+    for (size_t dropped = 0;;) {
         long n = reader.read(chunk, sizeof chunk);
         if (n < 0) failed = true;
-        if (n <= 0) return failed ? std::nullopt : std::optional<std::string>(std::move(body));
-        if (body.size() + static_cast<size_t>(n) > kBodyLimit) return std::nullopt;
-        body.append(chunk, static_cast<size_t>(n));
+        if (n <= 0) return failed || over ? std::nullopt : std::optional<std::string>(std::move(body));
+        if (!over && body.size() + static_cast<size_t>(n) > kBodyLimit) {
+            over = true;
+            body.clear();
+        }
+        if (!over) body.append(chunk, static_cast<size_t>(n));
+        else if ((dropped += static_cast<size_t>(n)) > (64u << 20)) return std::nullopt;
     }
 }
 

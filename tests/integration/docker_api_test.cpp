@@ -451,3 +451,15 @@ TEST_CASE("events: docker events and container events see containers, images, ne
     CHECK(bad.code == 125);
     CHECK(bad.err.find("invalid filter 'colour'") != std::string::npos);
 }
+
+TEST_CASE("docker-py: the SDK's flows, its multiplexed streams, and bad input answered while the daemon keeps serving" *
+          doctest::skip(ctr::test::not_root() || !fs::exists("/usr/lib/python3/dist-packages/docker"))) {
+    DaemonRoot r;
+    r.start();
+    const char* source = std::getenv("CTR_SOURCE_ROOT");  // set by meson test
+    REQUIRE(source != nullptr);
+    const std::string script = (fs::path(source) / "tests/fixtures/docker-py/flows.py").string();
+    auto res = ctr::test::shell(r, docker_env(r) + "IMAGE=" + shared().image + " /usr/bin/python3 " + script + " 2>&1");
+    CHECK_MESSAGE(res.code == 0, res.out << r.daemon_log());
+    CHECK(res.out.find("ok\n") != std::string::npos);
+}
