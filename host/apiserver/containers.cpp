@@ -423,38 +423,6 @@ Result<store::ContainerRecord> Containers::start(const std::string& key, bool wa
     return c;
 }
 
-void Containers::note(const store::ContainerRecord& c, const std::string& action, nlohmann::json more) const {
-    // Docker's attributes: the container's labels, its name and image.
-    json attributes = c.labels.is_object() ? c.labels : json::object();
-    attributes["name"] = c.name;
-    attributes["image"] = c.image;
-    if (more.is_object()) attributes.update(more);
-    d_.events.publish("container", action, c.id, attributes);
-}
-
-Status Containers::rename(const std::string& key, const std::string& name) {
-    CTR_TRY_STATUS(services::check_name("container", name));
-    auto c = CTR_TRY(get(key));
-    {
-        std::lock_guard<std::mutex> lock(d_.store_mu);
-        CTR_TRY_STATUS(d_.store->rename_container(c.id, name));
-    }
-    const std::string old_name = c.name;
-    c.name = name;
-    note(c, "rename", {{"oldName", old_name}});
-    return ok();
-}
-
-Status Containers::kill(const std::string& key, int signal) {
-    auto c = CTR_TRY(get(key));
-    CTR_TRY_STATUS(store::check_action(c.name, c.state, store::ContainerAction::kill));
-    if (signal == SIGKILL || signal == SIGTERM) (void)sys::write_file_atomic(dir_of(c.id) / "user_stopped", "", 0600);
-    if (!alive(c.pid) || ::kill(static_cast<pid_t>(*c.pid), signal) != 0)
-        return make_error(CTR_E_FAILED_PRECONDITION, "container " + c.name + " is not running");
-    note(c, "kill", {{"signal", std::to_string(signal)}});
-    return ok();
-}
-
 void Containers::wait_for_shim(const std::string& id, int timeout_ms, bool or_exit_file) {
     auto text = sys::read_file(dir_of(id) / "shim.pid");
     int pid = text ? std::atoi(text->c_str()) : 0;
@@ -511,35 +479,6 @@ int signal_number(std::string s) {
         if (v >= 1 && v <= 64) return v;
     }
     return -1;
-}
-
-std::pair<int, int> Containers::stop_defaults(const store::ContainerRecord& c) {
-    const auto settings = c.settings();
-    int timeout = static_cast<int>(settings.stop_timeout);
-    int signal = signal_number(settings.stop_signal);
-    return {timeout < 0 ? 10 : timeout, signal < 0 ? SIGTERM : signal};
-}
-
-Result<store::ContainerRecord> Containers::stop(const std::string& key, int timeout_s, int signal) {
-    auto c = CTR_TRY(get(key));
-    // A container the user stopped stays stopped, whatever its --restart says.
-    (void)sys::write_file_atomic(dir_of(c.id) / "user_stopped", "", 0600);
-    if (c.state != store::ContainerState::running) return c;  // idempotent
-    if (alive(c.pid)) ::kill(static_cast<pid_t>(*c.pid), signal);
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
-    while (std::chrono::steady_clock::now() < deadline && c.state == store::ContainerState::running) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        c = CTR_TRY(get(c.id));
-    }
-    if (c.state == store::ContainerState::running) {
-        if (alive(c.pid)) ::kill(static_cast<pid_t>(*c.pid), SIGKILL);
-        for (int i = 0; i < 200 && c.state == store::ContainerState::running; ++i) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(50));
-            c = CTR_TRY(get(c.id));
-        }
-    }
-    note(c, "stop");
-    return c;
 }
 
 Result<std::vector<services::ResolvedMount>> Containers::resolve_volumes(const store::ContainerRecord& c,

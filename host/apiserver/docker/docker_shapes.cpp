@@ -184,8 +184,7 @@ json inspect_of(const Containers& cs, const store::ContainerRecord& c) {
             log.push_back({{"ExitCode", l.value("exit_code", 0)}, {"Output", l.value("output", "")}});
         state["Health"] = {{"Status", h.value("status", "starting")}, {"FailingStreak", h.value("failing_streak", 0)}, {"Log", log}};
     }
-    json port_bindings = json::object();
-    for (const auto& [port, hosts] : ports_map(c).items()) port_bindings[port] = hosts;
+    const json port_bindings = ports_map(c);
     return {{"Id", c.id},
             {"Created", docker_time(c.created_at)},
             {"Path", args.empty() ? "" : args[0]},
