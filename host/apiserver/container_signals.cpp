@@ -25,6 +25,21 @@ void Containers::note(const store::ContainerRecord& c, const std::string& action
     attributes["image"] = c.image;
     if (more.is_object()) attributes.update(more);
     d_.events.publish("container", action, c.id, attributes);
+    {
+        std::lock_guard<std::mutex> lock(change_mu_);
+        ++changes_;
+    }
+    change_cv_.notify_all();
+}
+
+uint64_t Containers::change_count() const {
+    std::lock_guard<std::mutex> lock(change_mu_);
+    return changes_;
+}
+
+void Containers::wait_for_change(uint64_t seen, int timeout_ms) const {
+    std::unique_lock<std::mutex> lock(change_mu_);
+    change_cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] { return changes_ != seen; });
 }
 
 Status Containers::rename(const std::string& key, const std::string& name) {

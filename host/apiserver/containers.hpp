@@ -57,6 +57,11 @@ public:
     std::filesystem::path attach_socket_of(const std::string& id) const {
         return d_.paths.run_dir() / "attach" / (id.substr(0, 12) + ".sock");
     }
+    // Changes of any container (create, start, exit, removal, ...) counted:
+    // a waiter takes the count, looks, and sleeps until it moves (or
+    // `timeout_ms`), instead of polling on a clock.
+    uint64_t change_count() const;
+    void wait_for_change(uint64_t seen, int timeout_ms) const;
     // A stop's defaults for `c`: {seconds of grace, signal}: its
     // --stop-timeout else 10; its --stop-signal (or its image's StopSignal) else TERM.
     static std::pair<int, int> stop_defaults(const store::ContainerRecord& c);
@@ -168,6 +173,9 @@ private:
     std::map<std::string, int> rootfs_holds_;  // by container id, under mu_: cp and export at work
     std::thread watcher_;
     std::function<void(const std::vector<store::ContainerRecord>&)> after_each_;
+    mutable std::mutex change_mu_;
+    mutable std::condition_variable change_cv_;
+    mutable uint64_t changes_ = 0;
     std::mutex stop_mu_;
     std::condition_variable stop_cv_;
     bool stop_ = false;

@@ -26,6 +26,7 @@ std::shared_ptr<ShimLink> connect_when_running(Containers& cs, Daemon& d, const 
                                                const std::atomic<bool>& stop) {
     const auto give_up = std::chrono::steady_clock::now() + std::chrono::minutes(1);
     while (!d.stopping && !stop && std::chrono::steady_clock::now() < give_up) {
+        const uint64_t seen = cs.change_count();
         auto c = cs.get(id);
         if (!c) return nullptr;
         if (c->state == store::ContainerState::running) {
@@ -37,7 +38,7 @@ std::shared_ptr<ShimLink> connect_when_running(Containers& cs, Daemon& d, const 
         } else if (c->state == store::ContainerState::stopped && c->started_at.value_or(-1) != started_before) {
             return nullptr;
         }
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        cs.wait_for_change(seen, 20);  // a start wakes us at once
     }
     return nullptr;
 }

@@ -117,9 +117,10 @@ void add_lifecycle_routes(Router& r, Containers& cs, std::shared_ptr<Sessions> s
             if (next) {
                 const auto give_up = std::chrono::steady_clock::now() + std::chrono::minutes(1);
                 for (;;) {
+                    const uint64_t seen = cs.change_count();
                     auto now = cs.get(id);
                     if (!now || now->state != store::ContainerState::created || now->started_at || std::chrono::steady_clock::now() > give_up) break;
-                    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+                    cs.wait_for_change(seen, 20);  // a start wakes us at once
                 }
             }
             std::atomic<bool> cancelled{false};

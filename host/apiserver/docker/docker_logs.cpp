@@ -78,6 +78,7 @@ void follow_output(Containers& cs, Daemon& d, const std::string& id, int fd, std
     bool ran = false;
     while (!d.stopping && !(stop && *stop)) {
         if (!drain()) break;
+        const uint64_t seen = cs.change_count();
         auto now = cs.get(id);
         if (!now) {  // removed (--rm): what it wrote is still in the held files
             drain();
@@ -90,7 +91,7 @@ void follow_output(Containers& cs, Daemon& d, const std::string& id, int fd, std
             break;
         }
         if (ran) cs.wait_for_shim(id, 50, true);
-        else std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        else cs.wait_for_change(seen, 20);  // a start wakes us at once
     }
 }
 
