@@ -46,9 +46,18 @@ std::vector<std::string> web_server(const std::string& text) {
     return {"sh", "-c", "mkdir -p /www && echo " + text + " > /www/index.html && exec httpd -f -p 80 -h /www"};
 }
 
+// A TCP port nothing listens on now, below the kernel's ephemeral range
+// (32768 and up), where a client's or a free-port pick could take it next.
 int random_port() {
     std::random_device rd;
-    return 20000 + static_cast<int>(rd() % 20000);
+    for (;;) {
+        const int port = 20000 + static_cast<int>(rd() % 12000);
+        ctr::sys::UniqueFd s(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_port = htons(static_cast<uint16_t>(port));
+        if (s.valid() && ::bind(s.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) return port;
+    }
 }
 
 bool link_exists(const std::string& name) {
@@ -414,7 +423,8 @@ TEST_CASE("after kill -9 of the daemon, names and addresses survive; a crash mid
 TEST_CASE("teardown: after rm, network rm and system stop --all nothing of ours is left" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
     REQUIRE(r.cli({"network", "create", "gone"}).code == 0);
-    REQUIRE(r.cli({"run", "-d", "--name", "a", "--network", "gone", "-p", std::to_string(random_port()) + ":80", shared().image, "sleep", "60"}).code == 0);
+    auto a = r.cli({"run", "-d", "--name", "a", "--network", "gone", "-p", std::to_string(random_port()) + ":80", shared().image, "sleep", "60"});
+    REQUIRE_MESSAGE(a.code == 0, a.err);
     REQUIRE(r.cli({"run", "-d", "--name", "b", shared().image, "sleep", "60"}).code == 0);
     std::string bridge = inspect_network(r, "gone")["bridge"];
     std::string default_bridge = inspect_network(r, "default")["bridge"];
