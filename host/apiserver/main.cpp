@@ -198,8 +198,9 @@ int serve(apiserver::Daemon& d, apiserver::Containers& containers, apiserver::Ne
     apiserver::add_event_routes(router, d);
     apiserver::Server server(d);
     if (auto st = server.listen(api::socket_path(paths), router); !st) return fail(st.error().message);
-    // The Docker Engine API: its own routes, on the same services.
-    if (d.config.docker_api_enabled) {
+    // The Docker Engine API: its own routes, on the same services. The CLI
+    // reads Docker's views through our socket even when its own is off.
+    {
         apiserver::docker::add_system_routes(docker_router, d);
         apiserver::docker::add_container_routes(docker_router, d, containers, docker_sessions);
         apiserver::docker::add_log_routes(docker_router, d, containers);
@@ -211,9 +212,11 @@ int serve(apiserver::Daemon& d, apiserver::Containers& containers, apiserver::Ne
         apiserver::docker::add_object_routes(docker_router, d, containers, networks);
         apiserver::docker::add_image_routes(docker_router, d);
         apiserver::docker::add_image_transfer_routes(docker_router, d);
+        apiserver::docker::add_view_route(router, docker_router);
+    }
+    if (d.config.docker_api_enabled)
         if (auto st = server.listen(paths.run_dir() / "docker.sock", docker_router, apiserver::docker::dialect()); !st)
             return fail(st.error().message);
-    }
     auto pid_file = paths.run_dir() / "apiserver.pid";
     (void)sys::write_file_atomic(pid_file, std::to_string(::getpid()) + "\n", 0600);
     d.started_at = store::now_unix();

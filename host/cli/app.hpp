@@ -35,10 +35,13 @@ Result<api::Client> daemon_client(const Globals& g);
 // The daemon of g's root if one answers; never starts one.
 api::Client existing_daemon(const Globals& g);
 
-// Listing flags every `ls` has: --format table|json and -q.
+// Listing flags every `ls` has: --format table|json|TEMPLATE, -q,
+// -f/--filter KEY=VALUE (docker's filters) and --no-trunc.
 struct ListFlags {
     std::string format = "table";
     bool quiet = false;
+    std::vector<std::string> filters;
+    bool no_trunc = false;
 };
 void add_list_flags(CLI::App* cmd, ListFlags& flags);
 

@@ -2,6 +2,8 @@
 // prune. (run, create, start, stop, kill, exec, logs, stats, cp, export
 // arrive with the runtime.)
 #include "cli/app.hpp"
+#include "cli/inspect.hpp"
+#include "cli/listing.hpp"
 #include "cli/output.hpp"
 
 #include <cstdio>
@@ -22,45 +24,41 @@ namespace ctr::cli {
 void add_container_commands(CLI::App& app, Globals& g) {
     auto* ls = app.add_subcommand("ls", "list containers")->alias("list")->alias("ps");
     static ListFlags lf;
-    static bool all = false;
+    static bool all = false, latest = false;
+    static int last = -1;
     add_list_flags(ls, lf);
     ls->add_flag("-a,--all", all, "include containers that are not running");
+    ls->add_option("-n,--last", last, "the last N containers made, whatever their state");
+    ls->add_flag("-l,--latest", latest, "the last container made, whatever its state");
     on_run(ls, g, [&g] {
         auto client = daemon_client(g);
         if (!client) return fail(client.error());
-        auto r = client->call("GET", all ? "/v1/containers?all=1" : "/v1/containers");
-        if (!r) return fail(r.error());
-        if (lf.quiet) {
-            for (const auto& c : *r) std::printf("%s\n", c["id"].get<std::string>().substr(0, 12).c_str());
-        } else if (lf.format == "json") {
-            print_json(*r);
-        } else {
-            std::vector<std::vector<std::string>> rows;
-            for (const auto& c : *r) {
-                rows.push_back({c["id"].get<std::string>().substr(0, 12), c["name"], c["image"], state_text(c), c["runtime"],
-                                time_ago(std::time(nullptr) - c["created_at"].get<int64_t>()), ports_text(c)});
+        if (latest) last = 1;
+        const bool every = all || last > 0;
+        ListSource src{every ? "/v1/containers?all=1" : "/v1/containers",
+                       std::string("/v1/docker/containers/json?all=") + (every ? "1" : "0") + (last > 0 ? "&limit=" + std::to_string(last) : ""),
+                       "id", "Id", ""};
+        if (!lf.filters.empty()) src.ours = "/v1/containers?all=1";
+        return run_listing(*client, src, lf, container_kind(), [](nlohmann::json items) {
+            if (last > 0 && items.size() > static_cast<size_t>(last)) items.erase(items.begin() + last, items.end());
+            auto id_of = [](const nlohmann::json& c) { return lf.no_trunc ? c["id"].get<std::string>() : c["id"].get<std::string>().substr(0, 12); };
+            if (lf.quiet) {
+                for (const auto& c : items) std::printf("%s\n", id_of(c).c_str());
+            } else if (lf.format == "json") {
+                print_json(items);
+            } else {
+                std::vector<std::vector<std::string>> rows;
+                for (const auto& c : items) {
+                    rows.push_back({id_of(c), c["name"], c["image"], state_text(c), c["runtime"],
+                                    time_ago(std::time(nullptr) - c["created_at"].get<int64_t>()), ports_text(c)});
+                }
+                std::fputs(render_table({"ID", "NAME", "IMAGE", "STATE", "RUNTIME", "CREATED", "PORTS"}, rows).c_str(), stdout);
             }
-            std::fputs(render_table({"ID", "NAME", "IMAGE", "STATE", "RUNTIME", "CREATED", "PORTS"}, rows).c_str(), stdout);
-        }
-        return 0;
+        });
     });
 
-    auto* inspect = app.add_subcommand("inspect", "show containers in detail, as json");
-    static std::vector<std::string> ids;
-    inspect->add_option("container", ids, "container ids or names")->required();
-    on_run(inspect, g, [&g] {
-        auto client = daemon_client(g);
-        if (!client) return fail(client.error());
-        nlohmann::json arr = nlohmann::json::array();
-        int rc = 0;
-        for (const auto& id : ids) {
-            auto r = client->call("GET", "/v1/containers/" + id);
-            if (!r) rc = fail(r.error());
-            else arr.push_back(*r);
-        }
-        if (!arr.empty()) print_inspect(arr);
-        return rc;
-    });
+    add_inspect_command(&app, g, {ObjectKind::Container, ObjectKind::Image, ObjectKind::Network, ObjectKind::Volume},
+                        "show containers (or images, networks, volumes) in detail, as json");
 
     auto* rm = app.add_subcommand("rm", "remove containers")->alias("delete");
     static std::vector<std::string> rm_ids;

@@ -1,5 +1,7 @@
 // `container image pull|ls|rm|inspect` (alias `i`).
 #include "cli/app.hpp"
+#include "cli/listing.hpp"
+#include "cli/inspect.hpp"
 #include "cli/output.hpp"
 #include "cli/progress.hpp"
 
@@ -120,15 +122,15 @@ static void add_image_ls(CLI::App* image, Globals& g) {
     on_run(ls, g, [&g] {
         auto client = daemon_client(g);
         if (!client) return fail(client.error());
-        auto r = client->call("GET", "/v1/images");
-        if (!r) return fail(r.error());
+        ListSource src{"/v1/images", "/v1/docker/images/json", "digest", "Id", ""};
+        return run_listing(*client, src, lf, image_kind(), [](const nlohmann::json& items) {
         if (lf.quiet) {
-            for (const auto& i : *r) std::printf("%s\n", i["reference"].get<std::string>().c_str());
+            for (const auto& i : items) std::printf("%s\n", i["reference"].get<std::string>().c_str());
         } else if (lf.format == "json") {
-            print_json(*r);
+            print_json(items);
         } else {
             std::vector<std::vector<std::string>> rows;
-            for (const auto& i : *r) {
+            for (const auto& i : items) {
                 std::string full = i["reference"];
                 auto colon = full.rfind(':');
                 std::string name = full.substr(0, colon), tag = colon == std::string::npos ? "" : full.substr(colon + 1);
@@ -136,28 +138,10 @@ static void add_image_ls(CLI::App* image, Globals& g) {
             }
             std::fputs(render_table({"NAME", "TAG", "DIGEST", "SIZE"}, rows).c_str(), stdout);
         }
-        return 0;
+        });
     });
 }
 
-static void add_image_inspect(CLI::App* image, Globals& g) {
-    auto* inspect = image->add_subcommand("inspect", "show images in detail, as json");
-    static std::vector<std::string> refs;
-    inspect->add_option("reference", refs, "image references")->required();
-    on_run(inspect, g, [&g] {
-        auto client = daemon_client(g);
-        if (!client) return fail(client.error());
-        nlohmann::json arr = nlohmann::json::array();
-        int rc = 0;
-        for (const auto& r : refs) {
-            auto res = client->call("GET", "/v1/images/inspect?reference=" + url_escape(r));
-            if (!res) rc = fail(res.error());
-            else arr.push_back(*res);
-        }
-        if (!arr.empty()) print_inspect(arr);
-        return rc;
-    });
-}
 
 static void add_image_prune(CLI::App* image, Globals& g) {
     auto* prune = image->add_subcommand("prune", "remove images; -a: every image no container uses");
@@ -290,7 +274,7 @@ void add_image_commands(CLI::App& app, Globals& g) {
 
     add_image_pull(image, g);
     add_image_ls(image, g);
-    add_image_inspect(image, g);
+    add_inspect_command(image, g, {ObjectKind::Image}, "show images in detail, as json");
     add_image_prune(image, g);
     add_image_rm(image, g);
     add_image_push(image, g);

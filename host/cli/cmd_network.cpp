@@ -1,5 +1,7 @@
 // `container network create|ls|rm|inspect|prune` (alias `n`).
 #include "cli/app.hpp"
+#include "cli/listing.hpp"
+#include "cli/inspect.hpp"
 #include "cli/output.hpp"
 
 #include <cstdio>
@@ -41,40 +43,23 @@ static void add_network_ls(CLI::App* network, Globals& g) {
     on_run(ls, g, [&g] {
         auto client = daemon_client(g);
         if (!client) return fail(client.error());
-        auto r = client->call("GET", "/v1/networks");
-        if (!r) return fail(r.error());
+        ListSource src{"/v1/networks", "/v1/docker/networks", "name", "Name", ""};
+        return run_listing(*client, src, lf, network_kind(), [](const nlohmann::json& items) {
         if (lf.quiet) {
-            for (const auto& n : *r) std::printf("%s\n", n["name"].get<std::string>().c_str());
+            for (const auto& n : items) std::printf("%s\n", n["name"].get<std::string>().c_str());
         } else if (lf.format == "json") {
-            print_json(*r);
+            print_json(items);
         } else {
             std::vector<std::vector<std::string>> rows;
-            for (const auto& n : *r)
+            for (const auto& n : items)
                 rows.push_back({n["name"], n["subnet"], n["gateway"], n.value("internal", false) ? "yes" : "no",
                                 std::to_string(n.value("endpoints", nlohmann::json::array()).size())});
             std::fputs(render_table({"NETWORK", "SUBNET", "GATEWAY", "INTERNAL", "CONTAINERS"}, rows).c_str(), stdout);
         }
-        return 0;
+        });
     });
 }
 
-static void add_network_inspect(CLI::App* network, Globals& g) {
-    auto* inspect = network->add_subcommand("inspect", "show networks as json");
-    static std::vector<std::string> inspect_names;
-    inspect->add_option("name", inspect_names, "networks")->required();
-    on_run(inspect, g, [&g] {
-        auto client = daemon_client(g);
-        if (!client) return fail(client.error());
-        nlohmann::json out = nlohmann::json::array();
-        for (const auto& n : inspect_names) {
-            auto r = client->call("GET", "/v1/networks/" + n);
-            if (!r) return fail(r.error());
-            out.push_back(*r);
-        }
-        print_inspect(out);
-        return 0;
-    });
-}
 
 static void add_network_rm(CLI::App* network, Globals& g) {
     auto* rm = network->add_subcommand("rm", "remove networks")->alias("delete");
@@ -114,7 +99,7 @@ void add_network_commands(CLI::App& app, Globals& g) {
 
     add_network_create(network, g);
     add_network_ls(network, g);
-    add_network_inspect(network, g);
+    add_inspect_command(network, g, {ObjectKind::Network}, "show networks as json");
     add_network_rm(network, g);
     add_network_prune(network, g);
 }

@@ -1,6 +1,8 @@
 // `container volume create|ls|rm|inspect|prune` (alias `v`).
 #include <ctr/base/units.hpp>
 #include "cli/app.hpp"
+#include "cli/listing.hpp"
+#include "cli/inspect.hpp"
 #include "cli/output.hpp"
 
 #include <cstdio>
@@ -37,19 +39,19 @@ static void add_volume_ls(CLI::App* volume, Globals& g) {
     on_run(ls, g, [&g] {
         auto client = daemon_client(g);
         if (!client) return fail(client.error());
-        auto r = client->call("GET", "/v1/volumes");
-        if (!r) return fail(r.error());
+        ListSource src{"/v1/volumes", "/v1/docker/volumes", "name", "Name", "Volumes"};
+        return run_listing(*client, src, lf, volume_kind(), [](const nlohmann::json& items) {
         if (lf.quiet) {
-            for (const auto& v : *r) std::printf("%s\n", v["name"].get<std::string>().c_str());
+            for (const auto& v : items) std::printf("%s\n", v["name"].get<std::string>().c_str());
         } else if (lf.format == "json") {
-            print_json(*r);
+            print_json(items);
         } else {
             std::vector<std::vector<std::string>> rows;
-            for (const auto& v : *r)
+            for (const auto& v : items)
                 rows.push_back({v["name"], v["driver"], v["anonymous"].get<bool>() ? "anonymous" : "named", v["mountpoint"]});
             std::fputs(render_table({"NAME", "DRIVER", "TYPE", "MOUNTPOINT"}, rows).c_str(), stdout);
         }
-        return 0;
+        });
     });
 }
 
@@ -72,24 +74,6 @@ static void add_volume_rm(CLI::App* volume, Globals& g) {
     });
 }
 
-static void add_volume_inspect(CLI::App* volume, Globals& g) {
-    auto* inspect = volume->add_subcommand("inspect", "show volumes in detail, as json");
-    static std::vector<std::string> inspect_names;
-    inspect->add_option("name", inspect_names, "volume names")->required();
-    on_run(inspect, g, [&g] {
-        auto client = daemon_client(g);
-        if (!client) return fail(client.error());
-        nlohmann::json arr = nlohmann::json::array();
-        int rc = 0;
-        for (const auto& n : inspect_names) {
-            auto r = client->call("GET", "/v1/volumes/" + n);
-            if (!r) rc = fail(r.error());
-            else arr.push_back(*r);
-        }
-        if (!arr.empty()) print_inspect(arr);
-        return rc;
-    });
-}
 
 static void add_volume_prune(CLI::App* volume, Globals& g) {
     auto* prune = volume->add_subcommand("prune", "remove every anonymous volume no container uses; -a: named ones too");
@@ -112,7 +96,7 @@ void add_volume_commands(CLI::App& app, Globals& g) {
     add_volume_create(volume, g);
     add_volume_ls(volume, g);
     add_volume_rm(volume, g);
-    add_volume_inspect(volume, g);
+    add_inspect_command(volume, g, {ObjectKind::Volume}, "show volumes in detail, as json");
     add_volume_prune(volume, g);
 }
 

@@ -15,8 +15,10 @@ Result<api::Client> daemon_client(const Globals& g) {
 api::Client existing_daemon(const Globals& g) { return api::Client(api::socket_path(g.paths())); }
 
 void add_list_flags(CLI::App* cmd, ListFlags& flags) {
-    cmd->add_option("--format", flags.format, "table or json")->check(CLI::IsMember({"table", "json"}));
+    cmd->add_option("--format", flags.format, "table, json, or a Go template over docker's fields ('table {{.ID}}\\t{{.Names}}')");
     cmd->add_flag("-q,--quiet", flags.quiet, "print names or ids only");
+    cmd->add_option("-f,--filter", flags.filters, "KEY=VALUE, as docker's (the same key again: either; different keys: both)");
+    cmd->add_flag("--no-trunc", flags.no_trunc, "print whole ids and commands");
 }
 
 int fail(const Error& e) { return error(e.message); }

@@ -79,12 +79,14 @@ void print_prune(const nlohmann::json& reply) {
     std::printf("Total reclaimed space: %s\n", human_size(reply.value("reclaimed", int64_t{0})).c_str());
 }
 
+void readable_times(nlohmann::json& item) {
+    if (!item.is_object()) return;
+    for (const char* key : {"created_at", "started_at", "finished_at", "created"})
+        if (item.contains(key) && item[key].is_number_integer()) item[key] = rfc3339(item[key].get<int64_t>());
+}
+
 void print_inspect(nlohmann::json items) {
-    for (auto& item : items) {
-        if (!item.is_object()) continue;
-        for (const char* key : {"created_at", "started_at", "finished_at", "created"})
-            if (item.contains(key) && item[key].is_number_integer()) item[key] = rfc3339(item[key].get<int64_t>());
-    }
+    for (auto& item : items) readable_times(item);
     print_json(items);
 }
 

@@ -39,6 +39,8 @@ CLI::Validator seconds_range(int64_t lo, int64_t hi);
 // finished_at, created: unix seconds in the API) as RFC 3339 UTC strings, as
 // docker's inspect shows them.
 void print_inspect(nlohmann::json items);
+// Those times of one object as RFC 3339 strings, in place.
+void readable_times(nlohmann::json& item);
 using ctr::rfc3339;  // lib/base
 
 // "1 second ago", "5 minutes ago", "2 days ago": `seconds` in the past.

@@ -35,6 +35,10 @@ void add_archive_routes(Router& r, Containers& cs);
 void add_event_routes(Router& r, Daemon& d);
 void add_stats_routes(Router& r, Daemon& d, Containers& cs);  // stats, top
 void add_object_routes(Router& r, Daemon& d, Containers& cs, Networks& nets);  // networks, volumes
+// GET /v1/docker/{path*} on our own API: the Docker route's reply to a GET
+// of /{path}, for the CLI's Go templates (Docker's field names) and
+// --filter (Docker's filters, matched in one place for both).
+void add_view_route(Router& ours, const Router& docker);
 
 // The reference of an image named by its Id ("sha256:HEX", or 12 or 64 hex
 // digits), as clients that read a container's Image send it back; any other
