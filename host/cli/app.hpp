@@ -72,6 +72,11 @@ std::vector<std::string> end_options_after_image(const CLI::App& app, std::vecto
 void add_network_commands(CLI::App& app, Globals& g);
 void add_cp_command(CLI::App& app, Globals& g);
 void add_compose_commands(CLI::App& app, Globals& g);
+// port, history, info, help (cmd_habits.cpp); `image history`.
+void add_habit_commands(CLI::App& app, Globals& g);
+void add_image_history(CLI::App* image, Globals& g);
+// `completion bash|zsh|fish`, and the hidden `__complete` its scripts call.
+void add_completion_commands(CLI::App& app, Globals& g);
 
 // Pulls through the daemon with progress on stderr (image pull, run, create).
 Result<nlohmann::json> pull_image(const api::Client& client, const std::string& reference, const std::string& platform,

@@ -275,6 +275,7 @@ void add_image_commands(CLI::App& app, Globals& g) {
     add_image_pull(image, g);
     add_image_ls(image, g);
     add_inspect_command(image, g, {ObjectKind::Image}, "show images in detail, as json");
+    add_image_history(image, g);
     add_image_prune(image, g);
     add_image_rm(image, g);
     add_image_push(image, g);

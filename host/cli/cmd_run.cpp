@@ -303,11 +303,19 @@ static void add_kill_command(CLI::App& app, Globals& g) {
     auto* kill = app.add_subcommand("kill", "send a signal to containers");
     static std::vector<std::string> kill_ids;
     static std::string kill_signal = "KILL";
-    kill->add_option("container", kill_ids, "containers")->required();
+    static bool kill_all = false;
+    kill->add_option("container", kill_ids, "containers");
     kill->add_option("-s,--signal", kill_signal, "signal (name or number)");
+    kill->add_flag("-a,--all", kill_all, "every running container");
     on_run(kill, g, [&g] {
+        if (kill_all == !kill_ids.empty()) return error("kill: give container ids or --all, not both or neither");
         auto client = daemon_client(g);
         if (!client) return fail(client.error());
+        if (kill_all) {
+            auto list = client->call("GET", "/v1/containers");
+            if (!list) return fail(list.error());
+            for (const auto& c : *list) kill_ids.push_back(c["name"]);
+        }
         int rc = 0;
         for (const auto& id : kill_ids) {
             auto r = client->call("POST", "/v1/containers/" + id + "/kill?signal=" + kill_signal);

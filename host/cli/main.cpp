@@ -57,6 +57,8 @@ int main(int argc, char** argv) {
     add_cp_command(app, g);
     add_compose_commands(app, g);
     add_system_commands(app, g);
+    add_habit_commands(app, g);
+    add_completion_commands(app, g);
 
     std::vector<std::string> args(argv, argv + argc);
     args = end_options_after_image(app, args);
@@ -65,6 +67,13 @@ int main(int argc, char** argv) {
     // ARGS...` passes ARGS on untouched.
     std::string root;
     size_t at = command_index(args, &root);
+    // What the completion scripts ask about is words, not this command's flags.
+    if (at < args.size() && args[at] == "__complete") args.insert(args.begin() + static_cast<long>(at) + 1, "--");
+    // `help CMD...` is `CMD... --help`.
+    if (at < args.size() && args[at] == "help") {
+        args.erase(args.begin() + static_cast<long>(at));
+        args.push_back("--help");
+    }
     expand_shortcut(args, at);
     if (at + 1 < args.size() && (args[at] == "system" || args[at] == "s")) {
         auto names = add_plugin_commands(app, g, ctr::Paths(root));

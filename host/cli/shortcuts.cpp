@@ -25,6 +25,12 @@ void expand_shortcut(std::vector<std::string>& args, size_t at) {
     }
 }
 
+std::vector<std::string> shortcut_words() {
+    std::vector<std::string> out;
+    for (const auto& [word, expansion] : kShortcuts) out.push_back(word);
+    return out;
+}
+
 std::string shortcuts_help() {
     std::string out = "Shortcuts, as docker's:";
     for (const auto& [word, expansion] : kShortcuts) out += std::string(" ") + word + " (" + expansion[0] + " " + expansion[1] + "),";

@@ -13,6 +13,9 @@ namespace ctr::cli {
 // `args` with the command at `at` expanded, when it is a shortcut.
 void expand_shortcut(std::vector<std::string>& args, size_t at);
 
+// The shortcut words themselves, for completion.
+std::vector<std::string> shortcut_words();
+
 // One line for the top-level help: the shortcuts and what they stand for.
 std::string shortcuts_help();
 

@@ -63,3 +63,75 @@ TEST_CASE("restart stops a running container and starts it again; a stopped one 
     CHECK(missing.err.find("no such container: nothing-here") != std::string::npos);
     CHECK(r.cli({"rm", "-f", "svc"}).code == 0);
 }
+
+TEST_CASE("port, history, info, help and kill -a answer as docker's do" * CTR_NEEDS_ROOT) {
+    DaemonRoot r;
+    REQUIRE(r.cli({"run", "-d", "--name", "pub", "-p", "80", "-p", "127.0.0.1::53/udp", shared().image, "sleep", "600"}).code == 0);
+    auto ports = r.cli({"port", "pub"});
+    REQUIRE(ports.code == 0);
+    const std::string tcp_line = ports.out.substr(0, ports.out.find('\n'));
+    CHECK(tcp_line.rfind("80/tcp -> 0.0.0.0:", 0) == 0);
+    CHECK(ports.out.find("\n53/udp -> 127.0.0.1:") != std::string::npos);
+    CHECK(r.cli({"port", "pub", "80"}).out == tcp_line.substr(tcp_line.find("-> ") + 3) + "\n");
+    auto none = r.cli({"port", "pub", "81"});
+    CHECK(none.code == 125);
+    CHECK(none.err == "container: no public port '81/tcp' published for pub\n");
+
+    auto history = r.cli({"history", shared().image});
+    REQUIRE(history.code == 0);
+    CHECK(history.out.rfind("IMAGE", 0) == 0);
+    CHECK(history.out.find("CREATED BY") != std::string::npos);
+    auto steps = r.cli({"image", "history", "--format", "{{.CreatedBy}}", "--no-trunc", shared().image});
+    CHECK(steps.code == 0);
+    CHECK(std::count(steps.out.begin(), steps.out.end(), '\n') == std::count(history.out.begin(), history.out.end(), '\n') - 1);
+    CHECK(r.cli({"history", "no/such:image"}).code == 125);
+
+    auto info = r.cli({"info"});
+    CHECK(info.code == 0);
+    CHECK(info.out.find("Containers: 1\n Running: 1\n") != std::string::npos);
+    CHECK(info.out.find("Default Runtime: runtime-linux\n") != std::string::npos);
+    CHECK(r.cli({"info", "--format", "{{.ContainersRunning}}/{{.Containers}}"}).out == "1/1\n");
+
+    CHECK(r.cli({"help", "image", "ls"}).out == r.cli({"image", "ls", "--help"}).out);
+    CHECK(r.cli({"help", "images"}).out == r.cli({"image", "ls", "--help"}).out);
+    CHECK(r.cli({"help"}).out.find("Subcommands:") != std::string::npos);
+
+    REQUIRE(r.cli({"run", "-d", "--name", "two", shared().image, "sleep", "600"}).code == 0);
+    CHECK(r.cli({"kill"}).code == 125);
+    auto killed = r.cli({"kill", "-a"});
+    CHECK_MESSAGE(killed.code == 0, killed.err);
+    CHECK(killed.out == "two\npub\n");
+    CHECK(r.cli({"wait", "pub", "two"}).code == 0);
+    CHECK(r.cli({"ps", "-q"}).out.empty());
+    CHECK(r.cli({"rm", "-a"}).code == 0);
+}
+
+TEST_CASE("completion scripts complete commands, flags and names in bash" * CTR_NEEDS_ROOT) {
+    DaemonRoot r;
+    REQUIRE(r.cli({"run", "-d", "--name", "webserver", shared().image, "sleep", "600"}).code == 0);
+    REQUIRE(r.cli({"network", "create", "backnet"}).code == 0);
+    const std::string path = (ctr::test::build_root() / "host").string() + ":" + ctr::test::env_or_empty("PATH");
+    // Loads the script, fills COMP_WORDS as bash does for `line`, prints COMPREPLY.
+    auto complete = [&](const std::string& words, int cword) {
+        const std::string script = "source <(container completion bash) && complete -p container >/dev/null && COMP_WORDS=(" + words +
+                                   ") && COMP_CWORD=" + std::to_string(cword) + " && _container && printf '%s\\n' \"${COMPREPLY[@]}\"";
+        auto res = ctr::test::run("/bin/bash", {"-c", script}, {"PATH=" + path, "CONTAINER_ROOT=" + r.root()});
+        CHECK_MESSAGE(res.code == 0, res.err);
+        return res.out;
+    };
+    CHECK(complete("container ru", 1) == "run\n");
+    CHECK(complete("container ima", 1) == "image\nimages\n");
+    CHECK(complete("container image l", 2) == "ls\nlist\nload\n");
+    CHECK(complete("container stop web", 2) == "webserver\n");
+    CHECK(complete("container run --netw", 2) == "--network\n--network-alias\n");
+    CHECK(complete("container run --network back", 3) == "backnet\n");
+    CHECK(complete("container run -d " + shared().image.substr(0, 5), 3) == shared().image + "\n");
+    CHECK(complete("container ps --fi", 2) == "--filter\n");
+    CHECK(complete("container network rm back", 3) == "backnet\n");
+    auto zsh = r.cli({"completion", "zsh"});
+    CHECK(zsh.out.find("compdef _container container") != std::string::npos);
+    CHECK(r.cli({"completion", "fish"}).out.find("complete -c container") != std::string::npos);
+    CHECK(r.cli({"completion", "tcsh"}).code == 125);
+    CHECK(r.cli({"rm", "-f", "webserver"}).code == 0);
+    CHECK(r.cli({"network", "rm", "backnet"}).code == 0);
+}

@@ -6,6 +6,7 @@
 
 #include <ctr/pluginhost/call.hpp>
 
+#include <ctime>
 #include <mutex>
 
 namespace ctr::apiserver::docker {
@@ -124,15 +125,26 @@ void add_edit_routes(Router& r, Daemon& d) {
         auto image = pluginhost::invoke(p->image()->resolve, p->instance(), {{"reference", reference}}, "resolve");
         if (!image && image.error().status == CTR_E_NOT_FOUND) return make_error(CTR_E_NOT_FOUND, "No such image: " + req.param("name"));
         CTR_TRY(image);
-        json out = json::array();
+        // Each step that made a layer (not empty_layer) has the next layer's size.
         const json history = image->value("config", json::object()).value("history", json::array());
-        for (auto it = history.rbegin(); it != history.rend(); ++it)  // newest first
-            out.push_back({{"Id", out.empty() ? image->value("digest", "") : "<missing>"},
-                           {"Created", 0},
-                           {"CreatedBy", it->value("created_by", "")},
-                           {"Tags", out.empty() ? json::array({image->value("reference", "")}) : json(nullptr)},
-                           {"Size", 0},
-                           {"Comment", it->value("comment", "")}});
+        const json layers = image->value("layers", json::array());
+        std::vector<json> steps;
+        size_t layer = 0;
+        for (const auto& h : history) {
+            int64_t size = 0;
+            if (!h.value("empty_layer", false) && layer < layers.size()) size = layers[layer++].value("size", int64_t{0});
+            std::tm tm{};
+            const std::string created = h.value("created", "");
+            const int64_t when = !created.empty() && strptime(created.c_str(), "%Y-%m-%dT%H:%M:%S", &tm) ? static_cast<int64_t>(timegm(&tm)) : 0;
+            steps.push_back({{"Id", "<missing>"}, {"Created", when}, {"CreatedBy", h.value("created_by", "")}, {"Tags", nullptr},
+                             {"Size", size}, {"Comment", h.value("comment", "")}});
+        }
+        json out = json::array();
+        for (auto it = steps.rbegin(); it != steps.rend(); ++it) out.push_back(*it);  // newest first
+        if (!out.empty()) {
+            out[0]["Id"] = image->value("digest", "");
+            out[0]["Tags"] = json::array({image->value("reference", "")});
+        }
         return json_reply(out);
     });
 }
