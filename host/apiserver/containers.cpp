@@ -248,6 +248,7 @@ Result<store::ContainerRecord> Containers::create(const json& body) {
         return image.error();
     }
 
+    CTR_TRY_STATUS(check_joins(req));
     store::ContainerRecord c = new_record(req, *image);
     {
         std::lock_guard<std::mutex> lock(d_.store_mu);
@@ -353,6 +354,7 @@ Result<store::ContainerRecord> Containers::start(const std::string& key, bool wa
     fs::remove(dir / "exit.json", ec);
     fs::remove(dir / "user_stopped", ec);
     fs::remove(dir / "health.json", ec);  // a new run starts "starting"
+    CTR_TRY_STATUS(join_namespaces(c));
     if (auto restored = restore_host_state(c); !restored) {
         (void)release_host_state(c);
         return restored.error();

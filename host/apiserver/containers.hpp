@@ -133,6 +133,11 @@ private:
     // The runtime's stats of a running container, through a shim in --stats
     // mode (the runtime plugin lives in shims); nothing when it has none.
     std::optional<nlohmann::json> runtime_stats(const store::ContainerRecord& c);
+    // --pid/--ipc container:NAME (container_joins.cpp): at create, the
+    // other container must exist; at each start, it must run, and the spec
+    // is pointed at its namespaces of the moment.
+    Status check_joins(const services::RunRequest& req);
+    Status join_namespaces(const store::ContainerRecord& c);
     // The container's root filesystem mounted at its place, if it is not (the image plugin again).
     Status mount_rootfs(const store::ContainerRecord& c);
     // The mounts of -v: named volumes made when missing, anonymous ones made,

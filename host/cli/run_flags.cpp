@@ -7,9 +7,81 @@
 #include "services/spec.hpp"
 #include <ctr/sys/files.hpp>
 
+#include <sstream>
+
 namespace ctr::cli {
 
+namespace {
+
+void add_tuning_flags(CLI::App* cmd, RunFlags& f) {
+    cmd->add_option("--memory-reservation", f.memory_reservation, "a soft memory limit, e.g. 256m");
+    cmd->add_option("--memory-swap", f.memory_swap, "memory plus swap, e.g. 1g (-1: unlimited swap); needs --memory");
+    cmd->add_option("--cpu-shares", f.cpu_shares, "relative CPU weight (1024 is the default)");
+    cmd->add_option("--cpuset-cpus", f.cpuset_cpus, "CPUs it may run on, e.g. 0-1,3");
+    cmd->add_option("--cpuset-mems", f.cpuset_mems, "memory nodes it may use, e.g. 0");
+    cmd->add_option("--oom-score-adj", f.oom_score_adj, "the OOM killer's preference, -1000 to 1000");
+    cmd->add_option("--group-add", f.group_add, "another group of the process (a name from the image, or a number)")->allow_extra_args(false);
+    cmd->add_option("--annotation", f.annotations, "an OCI annotation KEY=VALUE for the runtime")->allow_extra_args(false);
+    cmd->add_option("--label-file", f.label_files, "a file of KEY=VALUE label lines")->allow_extra_args(false);
+    cmd->add_option("--pid", f.pid, "PID namespace: host, or container:NAME to share another's");
+    cmd->add_option("--ipc", f.ipc, "IPC namespace: host, or container:NAME to share another's");
+    cmd->add_option("--uts", f.uts, "UTS namespace (hostname): host");
+}
+
+// KEY=VALUE lines (# comments and blank lines skipped) into `into`.
+Status read_pairs(const std::string& file, const char* flag, nlohmann::json& into) {
+    auto text = sys::read_file(file);
+    if (!text) return text.error().wrap(flag);
+    std::istringstream in(*text);
+    std::string line;
+    for (int n = 1; std::getline(in, line); ++n) {
+        while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+        if (line.empty() || line[0] == '#') continue;
+        auto eq = line.find('=');
+        if (eq == std::string::npos || eq == 0)
+            return make_error(CTR_E_INVALID_ARGUMENT, std::string(flag) + " " + file + ":" + std::to_string(n) + ": \"" + line + "\" is not KEY=VALUE");
+        into[line.substr(0, eq)] = line.substr(eq + 1);
+    }
+    return ok();
+}
+
+Status tuning_into(const RunFlags& f, nlohmann::json& body) {
+    if (!f.memory_reservation.empty()) body["memory_reservation"] = CTR_TRY(parse_size(f.memory_reservation, "--memory-reservation"));
+    if (f.memory_swap == "-1") body["memory_swap"] = -1;
+    else if (!f.memory_swap.empty()) body["memory_swap"] = CTR_TRY(parse_size(f.memory_swap, "--memory-swap"));
+    if (f.cpu_shares != 0) body["cpu_shares"] = f.cpu_shares;
+    if (!f.cpuset_cpus.empty()) body["cpuset_cpus"] = f.cpuset_cpus;
+    if (!f.cpuset_mems.empty()) body["cpuset_mems"] = f.cpuset_mems;
+    if (!f.oom_score_adj.empty()) {
+        size_t used = 0;
+        long v = 0;
+        try {
+            v = std::stol(f.oom_score_adj, &used);
+        } catch (const std::exception&) {
+            used = 0;
+        }
+        if (used != f.oom_score_adj.size()) return make_error(CTR_E_INVALID_ARGUMENT, "--oom-score-adj \"" + f.oom_score_adj + "\": want a whole number");
+        body["oom_score_adj"] = v;
+    }
+    if (!f.group_add.empty()) body["group_add"] = f.group_add;
+    nlohmann::json annotations = nlohmann::json::object();
+    for (const auto& a : f.annotations) {
+        auto eq = a.find('=');
+        if (eq == std::string::npos || eq == 0) return make_error(CTR_E_INVALID_ARGUMENT, "--annotation: \"" + a + "\" is not KEY=VALUE");
+        annotations[a.substr(0, eq)] = a.substr(eq + 1);
+    }
+    if (!annotations.empty()) body["annotations"] = annotations;
+    for (const auto& file : f.label_files) CTR_TRY_STATUS(read_pairs(file, "--label-file", body["labels"]));
+    if (!f.pid.empty()) body["pid"] = f.pid;
+    if (!f.ipc.empty()) body["ipc"] = f.ipc;
+    if (!f.uts.empty()) body["uts"] = f.uts;
+    return ok();
+}
+
+}  // namespace
+
 void add_run_flags(CLI::App* cmd, RunFlags& f) {
+    add_tuning_flags(cmd, f);
     cmd->add_option("--name", f.name, "container name");
     // Repeatable options take one value per use, as Docker's do (CLI11 would
     // otherwise let `-e A=1 IMAGE` swallow IMAGE too).
@@ -87,8 +159,10 @@ Result<nlohmann::json> request_of(const RunFlags& f) {
         if (eq == std::string::npos || eq == 0) return make_error(CTR_E_INVALID_ARGUMENT, "--label: \"" + l + "\" is not key=value");
         labels[l.substr(0, eq)] = l.substr(eq + 1);
     }
-    nlohmann::json body = {{"image", f.image}, {"cmd", f.command}, {"env", env}, {"labels", labels}, {"rm", f.remove},
+    nlohmann::json body = {{"image", f.image}, {"cmd", f.command}, {"env", env}, {"labels", nlohmann::json::object()}, {"rm", f.remove},
                            {"volumes", nlohmann::json::array()}};
+    CTR_TRY_STATUS(tuning_into(f, body));  // --label-file first: a -l of the same key wins
+    for (const auto& [k, v] : labels.items()) body["labels"][k] = v;
     for (const auto& v : f.volumes) body["volumes"].push_back(absolute_volume_source(v));
     if (!f.name.empty()) body["name"] = f.name;
     if (!f.workdir.empty()) body["workdir"] = f.workdir;

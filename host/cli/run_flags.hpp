@@ -32,6 +32,10 @@ struct RunFlags {
     bool detach = false, remove = false, read_only = false, interactive = false, tty = false, sig_proxy = true, init = false;
     int max_downloads = 0;
     int64_t pids_limit = 0, stop_timeout = -1;
+    // The finer controls (services/tuning.hpp).
+    std::string memory_reservation, memory_swap, cpuset_cpus, cpuset_mems, oom_score_adj, pid, ipc, uts;
+    int64_t cpu_shares = 0;
+    std::vector<std::string> group_add, annotations, label_files;
     std::string image;
     std::vector<std::string> command;
 };

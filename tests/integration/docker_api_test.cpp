@@ -28,13 +28,7 @@ ctr::test::BusyboxRegistry& shared() {
     return s;
 }
 
-// The docker CLI: Debian's /usr/bin/docker, or the client alone that
-// scripts/install-deps.sh takes out of Debian's package.
-std::string docker_cli() {
-    for (const char* p : {"/usr/bin/docker", "/var/cache/container-tests/docker/docker"})
-        if (fs::exists(p)) return p;
-    return "";
-}
+using ctr::test::docker_cli;
 
 bool no_docker_cli() { return docker_cli().empty(); }
 

@@ -14,6 +14,12 @@ std::string env_or_empty(const char* name) {
 
 std::filesystem::path build_root() { return env_or_empty("CTR_BUILD_ROOT"); }
 
+std::string docker_cli() {
+    for (const char* p : {"/usr/bin/docker", "/var/cache/container-tests/docker/docker"})
+        if (std::filesystem::exists(p)) return p;
+    return "";
+}
+
 Run run(const std::string& binary, const std::vector<std::string>& args, const std::vector<std::string>& env,
         int timeout_ms) {
     std::vector<std::string> argv{(build_root() / binary).string()};

@@ -27,6 +27,10 @@ std::string http_get(const std::string& ip, int port);
 Run run(const std::string& binary, const std::vector<std::string>& args,
         const std::vector<std::string>& env = {}, int timeout_ms = 120000);
 
+// The docker CLI: Debian's /usr/bin/docker, or the client alone that
+// scripts/install-deps.sh takes out of Debian's package; "" when neither.
+std::string docker_cli();
+
 }  // namespace ctr::test
 
 namespace ctr::test {

@@ -42,8 +42,21 @@ void copy_if(const json& from, const char* key, json& to, const char* as) {
 // Seconds from Docker's nanoseconds (health check times).
 double seconds_of(const json& ns) { return ns.is_number() ? ns.get<double>() / 1e9 : 0; }
 
+// The finer controls (services/tuning.hpp); Docker's zero values mean unset.
+void tuning_into(const json& hc, json& b) {
+    for (auto [key, as] : {std::pair{"MemoryReservation", "memory_reservation"}, {"MemorySwap", "memory_swap"}, {"CpuShares", "cpu_shares"},
+                           {"OomScoreAdj", "oom_score_adj"}})
+        if (hc.contains(key) && hc[key].is_number_integer() && hc[key].get<int64_t>() != 0) b[as] = hc[key];
+    for (auto [key, as] : {std::pair{"CpusetCpus", "cpuset_cpus"}, {"CpusetMems", "cpuset_mems"}, {"PidMode", "pid"}, {"IpcMode", "ipc"},
+                           {"UTSMode", "uts"}})
+        if (hc.contains(key) && hc[key].is_string() && !hc[key].get<std::string>().empty()) b[as] = hc[key];
+    copy_if(hc, "GroupAdd", b, "group_add");
+    copy_if(hc, "Annotations", b, "annotations");
+}
+
 Status host_config_into(const json& hc, json& b) {
     if (!hc.is_object()) return ok();
+    tuning_into(hc, b);
     copy_if(hc, "Binds", b, "volumes");
     copy_if(hc, "AutoRemove", b, "rm");
     copy_if(hc, "Privileged", b, "privileged");

@@ -152,6 +152,7 @@ json RunRequest::to_json() const {
     j["sysctls"] = security.sysctls;
     if (!security.cgroupns.empty()) j["cgroupns"] = security.cgroupns;
     network.to_json(j);
+    tuning.to_json(j);
     return j;
 }
 
@@ -308,6 +309,7 @@ Result<json> make_spec(const RunRequest& req, const json& image_config, const st
         spec["linux"].erase("readonlyPaths");
     }
     CTR_TRY_STATUS(apply_security(spec, req.security));
+    CTR_TRY_STATUS(apply_tuning(spec, req.tuning, rootfs));
     add_mounts(spec["mounts"], req.tmpfs, extra);
     return spec;
 }

@@ -40,6 +40,8 @@ ContainerConfig ContainerConfig::of(const json& stored) {
     c.mac_address = field(stored, "mac_address", std::string());
     c.writable_dir = field(stored, "writable_dir", std::string());
     c.image_digest = field(stored, "image_digest", std::string());
+    c.pid_mode = field(stored, "pid", std::string());
+    c.ipc_mode = field(stored, "ipc", std::string());
     return c;
 }
 

@@ -30,6 +30,7 @@ struct ContainerConfig {
     std::string ip, mac_address;         // asked for on the first network; "": any
     std::string writable_dir;            // the image plugin's container layer; "": none
     std::string image_digest;
+    std::string pid_mode, ipc_mode;      // "", "host" or "container:NAME" (joined at each start)
 
     // The typed view of a stored (and migrated) config; missing fields keep
     // their defaults, fields of another type read as their defaults.

@@ -1,0 +1,150 @@
+// run's finer controls (services/tuning.hpp), checked where the kernel
+// keeps them: the container's cgroups, its /proc entries, its namespaces.
+#include "tests/support/registry.hpp"
+#include "tests/support/run.hpp"
+
+#include "tests/support/skip.hpp"
+#include <ctr/sys/files.hpp>
+#include <doctest/doctest.h>
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+using ctr::test::DaemonRoot;
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+ctr::test::BusyboxRegistry& shared() {
+    static ctr::test::BusyboxRegistry s;
+    return s;
+}
+
+std::string read(const fs::path& p) {
+    auto t = ctr::sys::read_file(p);
+    return t ? *t : "";
+}
+
+std::string trimmed(std::string s) {
+    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+    return s;
+}
+
+// A file of the process's cgroup for `controller` (v1), or of its unified
+// cgroup (v2): `v1_file` or `v2_file`, whichever the host has.
+std::string cgroup_file(int pid, const std::string& controller, const std::string& v1_file, const std::string& v2_file) {
+    std::istringstream in(read("/proc/" + std::to_string(pid) + "/cgroup"));
+    std::string line, unified;
+    while (std::getline(in, line)) {
+        auto a = line.find(':'), b = line.find(':', a + 1);
+        std::string controllers = line.substr(a + 1, b - a - 1), path = line.substr(b + 1);
+        if (controllers.empty()) unified = path;
+        std::istringstream names(controllers);
+        for (std::string n; std::getline(names, n, ',');)
+            if (n == controller && fs::exists("/sys/fs/cgroup/" + controllers + path + "/" + v1_file))
+                return trimmed(read("/sys/fs/cgroup/" + controllers + path + "/" + v1_file));
+    }
+    return trimmed(read("/sys/fs/cgroup" + unified + "/" + v2_file));
+}
+
+int pid_of(const DaemonRoot& r, const std::string& name) {
+    return std::stoi(r.cli({"inspect", "-f", "{{.State.Pid}}", name}).out);
+}
+
+std::string error_of(const DaemonRoot& r, const std::vector<std::string>& args) {
+    auto res = r.cli(args);
+    CHECK(res.code == 125);
+    CHECK(std::count(res.err.begin(), res.err.end(), '\n') == 1);
+    return res.err;
+}
+
+}  // namespace
+
+TEST_CASE("run's finer controls reach the kernel: memory reservation and swap, CPU shares and set, OOM score, groups" * CTR_NEEDS_ROOT) {
+    DaemonRoot r;
+    auto made = r.cli({"run", "-d", "--name", "t", "-m", "64m", "--memory-reservation", "32m", "--memory-swap", "128m", "--cpu-shares", "512",
+                       "--cpuset-cpus", "0", "--oom-score-adj", "300", "--group-add", "1234", "--group-add", "staff",
+                       "--annotation", "org.example.team=core", shared().image, "sleep", "600"});
+    REQUIRE_MESSAGE(made.code == 0, made.err);
+    const int pid = pid_of(r, "t");
+    CHECK(trimmed(read("/proc/" + std::to_string(pid) + "/oom_score_adj")) == "300");
+    const std::string status = read("/proc/" + std::to_string(pid) + "/status");
+    const std::string groups = status.substr(status.find("Groups:"), status.find('\n', status.find("Groups:")) - status.find("Groups:"));
+    CHECK(groups.find("1234") != std::string::npos);
+    CHECK(groups.find("50") != std::string::npos);  // staff, from the image's /etc/group
+    CHECK(cgroup_file(pid, "memory", "memory.soft_limit_in_bytes", "memory.low") == std::to_string(32 << 20));
+    const std::string swap = cgroup_file(pid, "memory", "memory.memsw.limit_in_bytes", "memory.swap.max");
+    CHECK((swap == std::to_string(128 << 20) || swap == std::to_string(64 << 20)));  // v1: memory+swap; v2: swap alone
+    const std::string shares = cgroup_file(pid, "cpu", "cpu.shares", "cpu.weight");
+    CHECK((shares == "512" || shares == "20"));  // v2: weight 1 + (512-2)*9999/262142
+    CHECK(cgroup_file(pid, "cpuset", "cpuset.cpus", "cpuset.cpus") == "0");
+    const std::string id = trimmed(r.cli({"inspect", "-f", "{{.Id}}", "t"}).out);
+    auto spec = json::parse(read(r.path() / "var/lib/container/containers" / id / "config.json"));
+    CHECK(spec["annotations"]["org.example.team"] == "core");
+    CHECK(r.cli({"rm", "-f", "t"}).code == 0);
+
+    // The Docker API's HostConfig fields reach the same controls.
+    const std::string image = shared().image;
+    REQUIRE_FALSE(ctr::test::docker_cli().empty());
+    auto docker = ctr::test::run(ctr::test::docker_cli(), {"run", "--rm", "--oom-score-adj", "200", "--group-add", "1234", image, "sh", "-c",
+                                                     "cat /proc/self/oom_score_adj; id -G"},
+                                 {"DOCKER_HOST=unix://" + (r.path() / "run/container/docker.sock").string()});
+    CHECK_MESSAGE(docker.code == 0, docker.err);
+    CHECK(docker.out == "200\n0 1234\n");
+
+    CHECK(error_of(r, {"run", "--cpu-shares", "1", image, "true"}).find("--cpu-shares \"1\": want 2 to 262144") != std::string::npos);
+    CHECK(error_of(r, {"run", "--oom-score-adj", "5000", image, "true"}).find("--oom-score-adj \"5000\"") != std::string::npos);
+    CHECK(error_of(r, {"run", "--oom-score-adj", "high", image, "true"}).find("--oom-score-adj \"high\"") != std::string::npos);
+    CHECK(error_of(r, {"run", "--memory-swap", "1g", image, "true"}).find("needs --memory") != std::string::npos);
+    CHECK(error_of(r, {"run", "-m", "64m", "--memory-swap", "32m", image, "true"}).find("must not be below --memory") != std::string::npos);
+    CHECK(error_of(r, {"run", "-m", "64m", "--memory-reservation", "1g", image, "true"}).find("must not be above --memory") != std::string::npos);
+    CHECK(error_of(r, {"run", "--cpuset-cpus", "one", image, "true"}).find("--cpuset-cpus \"one\"") != std::string::npos);
+    CHECK(error_of(r, {"run", "--group-add", "wheel", image, "true"}).find("--group-add \"wheel\": no such group") != std::string::npos);
+    CHECK(error_of(r, {"run", "--annotation", "novalue", image, "true"}).find("--annotation: \"novalue\"") != std::string::npos);
+    CHECK(r.cli({"ps", "-aq"}).out.empty());  // nothing half made
+}
+
+TEST_CASE("--pid, --ipc and --uts share the host's namespaces or another container's" * CTR_NEEDS_ROOT) {
+    DaemonRoot r;
+    const std::string image = shared().image;
+    REQUIRE(r.cli({"run", "-d", "--name", "base", image, "sleep", "600"}).code == 0);
+    auto ps = r.cli({"run", "--rm", "--pid", "container:base", image, "ps"});
+    CHECK_MESSAGE(ps.code == 0, ps.err);
+    CHECK(ps.out.find("sleep 600") != std::string::npos);
+    auto ns = [&](const std::vector<std::string>& flags) {
+        std::vector<std::string> args = {"run", "--rm"};
+        args.insert(args.end(), flags.begin(), flags.end());
+        args.insert(args.end(), {image, "ls", "-l", "/proc/self/ns/ipc"});
+        auto out = r.cli(args).out;
+        return trimmed(out.substr(out.find("-> ") + 3));
+    };
+    const int base = pid_of(r, "base");
+    CHECK(ns({"--ipc", "container:base"}) == fs::read_symlink("/proc/" + std::to_string(base) + "/ns/ipc").string());
+    CHECK(ns({"--ipc", "host"}) == fs::read_symlink("/proc/self/ns/ipc").string());
+    CHECK(ns({}) != fs::read_symlink("/proc/self/ns/ipc").string());
+    CHECK(trimmed(r.cli({"run", "--rm", "--pid", "host", image, "cat", "/proc/1/comm"}).out) == trimmed(read("/proc/1/comm")));
+    char host[256] = {};
+    ::gethostname(host, sizeof host - 1);
+    CHECK(trimmed(r.cli({"run", "--rm", "--uts", "host", image, "hostname"}).out) == host);
+
+    // The join is made at each start, with the other container's process of the moment.
+    REQUIRE(r.cli({"create", "--name", "joiner", "--pid", "container:base", image, "ps"}).code == 0);
+    REQUIRE(r.cli({"stop", "-t", "0", "base"}).code == 0);
+    auto refused = r.cli({"start", "-a", "joiner"});
+    CHECK(refused.code == 125);
+    CHECK(refused.err.find("--pid container:base: base is not running") != std::string::npos);
+    REQUIRE(r.cli({"start", "base"}).code == 0);
+    auto joined = r.cli({"start", "-a", "joiner"});
+    CHECK(joined.code == 0);
+    CHECK(joined.out.find("sleep 600") != std::string::npos);
+
+    CHECK(error_of(r, {"run", "--pid", "container:nothing", image, "true"}).find("no such container: nothing") != std::string::npos);
+    CHECK(error_of(r, {"run", "--pid", "sideways", image, "true"}).find("--pid \"sideways\": want host or container:NAME") != std::string::npos);
+    CHECK(error_of(r, {"run", "--uts", "container:base", image, "true"}).find("--uts \"container:base\": want host") != std::string::npos);
+    CHECK(error_of(r, {"run", "--uts", "host", "--hostname", "x", image, "true"}).find("cannot have --hostname") != std::string::npos);
+    CHECK(r.cli({"rm", "-f", "base", "joiner"}).code == 0);
+}
