@@ -202,13 +202,14 @@ Result<json> Containers::exec_process(const store::ContainerRecord& c, const jso
     }
     if (body.contains("workdir")) process["cwd"] = body["workdir"];
     if (body.contains("user")) {
-        std::string u = body["user"];
-        auto colon = u.find(':');
-        try {
-            process["user"] = {{"uid", std::stoll(u.substr(0, colon))},
-                               {"gid", colon == std::string::npos ? 0 : std::stoll(u.substr(colon + 1))}};
-        } catch (...) {
-            return make_error(CTR_E_INVALID_ARGUMENT, "exec --user takes uid[:gid], not \"" + u + "\"");
+        if (!body["user"].is_string()) return make_error(CTR_E_INVALID_ARGUMENT, "exec: \"user\" must be a string");
+        // Names as the container's own /etc/passwd and /etc/group have them now.
+        auto ids = services::resolve_user(body["user"], dir / "rootfs");
+        if (!ids) return ids.error().wrap("exec --user");
+        process["user"] = {{"uid", ids->first}, {"gid", ids->second}};
+        if (ids->first != 0 && process.contains("capabilities")) {  // as at create: no effective capabilities but root's
+            process["capabilities"]["effective"] = json::array();
+            process["capabilities"]["permitted"] = json::array();
         }
     }
     process["terminal"] = body.value("tty", false);

@@ -249,6 +249,7 @@ Result<store::ContainerRecord> Containers::create(const json& body) {
     }
 
     CTR_TRY_STATUS(check_joins(req));
+    req.network.publish = services::publish_with_exposed(req.network, (*image)["config"]);
     store::ContainerRecord c = new_record(req, *image);
     {
         std::lock_guard<std::mutex> lock(d_.store_mu);

@@ -27,8 +27,15 @@ Result<nlohmann::json> create_container(api::Client& client, const RunFlags& f) 
     std::error_code ec;
     if (!f.cidfile.empty() && std::filesystem::exists(f.cidfile, ec))
         return make_error(CTR_E_ALREADY_EXISTS, "--cidfile: \"" + f.cidfile + "\" already exists");
+    // --pull always: a fresh pull first; never: only what is here.
+    if (f.pull == "always") {
+        auto pulled = pull_image(client, f.image, f.platform, f.max_downloads, f.progress);
+        if (!pulled) return pulled.error();
+        body["image"] = (*pulled)["reference"];
+    }
     auto created = client.call("POST", "/v1/containers", body);
-    if (!created && created.error().status == CTR_E_NOT_FOUND && created.error().message.rfind("no such image", 0) == 0) {
+    if (!created && f.pull == "missing" && created.error().status == CTR_E_NOT_FOUND &&
+        created.error().message.rfind("no such image", 0) == 0) {
         std::fprintf(stderr, "Unable to find image '%s' locally\n", f.image.c_str());
         auto pulled = pull_image(client, f.image, f.platform, f.max_downloads, f.progress);
         if (!pulled) return pulled.error();
@@ -365,10 +372,11 @@ static void add_logs_command(CLI::App& app, Globals& g) {
 static void add_exec_command(CLI::App& app, Globals& g) {
     auto* exec = app.add_subcommand("exec", "run a command in a running container");
     static std::string exec_id, exec_workdir, exec_user;
-    static std::vector<std::string> exec_env, exec_cmd;
-    exec->add_option("-e,--env", exec_env, "environment variable KEY=VALUE")->allow_extra_args(false);
+    static std::vector<std::string> exec_env, exec_env_files, exec_cmd;
+    exec->add_option("-e,--env", exec_env, "environment variable KEY=VALUE (or KEY: the caller's value)")->allow_extra_args(false);
+    exec->add_option("--env-file", exec_env_files, "file of KEY=VALUE lines")->allow_extra_args(false);
     exec->add_option("-w,--workdir", exec_workdir, "working directory");
-    exec->add_option("-u,--user", exec_user, "uid[:gid]");
+    exec->add_option("-u,--user", exec_user, "user: name|uid[:group|gid], from the container's /etc/passwd");
     static bool exec_interactive = false, exec_tty = false, exec_detach = false;
     exec->add_flag("-d,--detach", exec_detach, "run it in the background (its output is discarded)");
     exec->add_flag("-i,--interactive", exec_interactive, "pass our stdin on");
@@ -382,7 +390,14 @@ static void add_exec_command(CLI::App& app, Globals& g) {
         if (!client) return fail(client.error());
         ExecOptions o;
         o.cmd = exec_cmd;
-        o.env = resolve_env(exec_env);
+        for (const auto& file : exec_env_files) {
+            auto text = sys::read_file(file);
+            if (!text) return fail(text.error().wrap("--env-file"));
+            auto lines = parse_env_file(*text, file);
+            if (!lines) return fail(lines.error());
+            for (auto& e : *lines) o.env.push_back(std::move(e));
+        }
+        for (auto& e : resolve_env(exec_env)) o.env.push_back(std::move(e));
         o.workdir = exec_workdir;
         o.user = exec_user;
         o.interactive = exec_interactive;

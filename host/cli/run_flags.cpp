@@ -23,6 +23,8 @@ void add_tuning_flags(CLI::App* cmd, RunFlags& f) {
     cmd->add_option("--group-add", f.group_add, "another group of the process (a name from the image, or a number)")->allow_extra_args(false);
     cmd->add_option("--annotation", f.annotations, "an OCI annotation KEY=VALUE for the runtime")->allow_extra_args(false);
     cmd->add_option("--label-file", f.label_files, "a file of KEY=VALUE label lines")->allow_extra_args(false);
+    cmd->add_option("--pull", f.pull, "missing (pull when not here), always (pull first) or never")
+        ->check(CLI::IsMember({"missing", "always", "never"}));
     cmd->add_option("--pid", f.pid, "PID namespace: host, or container:NAME to share another's");
     cmd->add_option("--ipc", f.ipc, "IPC namespace: host, or container:NAME to share another's");
     cmd->add_option("--uts", f.uts, "UTS namespace (hostname): host");
@@ -118,6 +120,8 @@ void add_run_flags(CLI::App* cmd, RunFlags& f) {
     cmd->add_option("--mac-address", f.mac, "MAC address on the first network");
     cmd->add_option("--network-alias", f.aliases, "another name for the container in its networks' DNS")->allow_extra_args(false);
     cmd->add_option("-p,--publish", f.publish, "[ip:]hostPort[-end]:containerPort[-end][/tcp|udp]")->allow_extra_args(false);
+    cmd->add_flag("-P,--publish-all", f.publish_all, "publish the image's exposed ports and --expose ones on free host ports");
+    cmd->add_option("--expose", f.expose, "a port or range -P publishes too: PORT[-END][/tcp|udp]")->allow_extra_args(false);
     cmd->add_option("--dns", f.dns, "nameserver for /etc/resolv.conf")->allow_extra_args(false);
     cmd->add_option("--dns-search", f.dns_search, "search domain for /etc/resolv.conf")->allow_extra_args(false);
     cmd->add_option("--dns-option", f.dns_options, "option for /etc/resolv.conf")->allow_extra_args(false);
@@ -193,6 +197,8 @@ Result<nlohmann::json> request_of(const RunFlags& f) {
     if (!f.mac.empty()) body["mac_address"] = f.mac;
     body["network_aliases"] = f.aliases;
     body["publish"] = f.publish;
+    body["expose"] = f.expose;
+    if (f.publish_all) body["publish_all"] = true;
     body["dns"] = f.dns;
     body["dns_search"] = f.dns_search;
     body["dns_options"] = f.dns_options;

@@ -17,7 +17,7 @@ namespace ctr::cli {
 
 struct RunFlags {
     std::string name, workdir, user, hostname, runtime, platform, memory, entrypoint, progress = "auto";
-    std::string shm_size, stop_signal, cidfile, restart;
+    std::string shm_size, stop_signal, cidfile, restart, pull = "missing";
     std::string detach_keys = kDefaultDetachKeys;
     std::vector<std::string> env, env_files, labels, volumes, tmpfs, cap_add, cap_drop, ulimits;
     std::vector<std::string> networks, aliases, dns, dns_search, dns_options, add_hosts, publish, mounts, security_opt;
@@ -35,7 +35,8 @@ struct RunFlags {
     // The finer controls (services/tuning.hpp).
     std::string memory_reservation, memory_swap, cpuset_cpus, cpuset_mems, oom_score_adj, pid, ipc, uts;
     int64_t cpu_shares = 0;
-    std::vector<std::string> group_add, annotations, label_files;
+    std::vector<std::string> group_add, annotations, label_files, expose;
+    bool publish_all = false;
     std::string image;
     std::vector<std::string> command;
 };

@@ -4,7 +4,11 @@
 #include "tests/support/run.hpp"
 
 #include "tests/support/skip.hpp"
+#include "tests/support/tempdir.hpp"
 #include <doctest/doctest.h>
+
+#include <algorithm>
+#include <fstream>
 
 using ctr::test::DaemonRoot;
 using nlohmann::json;
@@ -134,4 +138,48 @@ TEST_CASE("completion scripts complete commands, flags and names in bash" * CTR_
     CHECK(r.cli({"completion", "tcsh"}).code == 125);
     CHECK(r.cli({"rm", "-f", "webserver"}).code == 0);
     CHECK(r.cli({"network", "rm", "backnet"}).code == 0);
+}
+
+TEST_CASE("run -P/--expose, --pull, and exec -u NAME, --env-file, -w, as docker's" * CTR_NEEDS_ROOT) {
+    DaemonRoot r;
+    const std::string image = shared().image;
+    // --pull never: only what is here; always: a pull first, even when here.
+    auto never = r.cli({"run", "--rm", "--pull", "never", image, "true"});
+    CHECK(never.code == 125);
+    CHECK(never.err.find("no such image") != std::string::npos);
+    auto always = r.cli({"run", "--rm", "--pull", "always", "--progress", "plain", image, "true"});
+    CHECK_MESSAGE(always.code == 0, always.err);
+    CHECK(r.cli({"run", "--rm", "--pull", "never", image, "true"}).code == 0);
+    CHECK(always.err.find("Unable to find image") == std::string::npos);  // pulled first, not missed
+    auto again = r.cli({"run", "--rm", "--pull", "always", "--progress", "plain", image, "true"});
+    CHECK(again.code == 0);
+    CHECK_MESSAGE(again.err.find(": exists") != std::string::npos, again.err);  // here, and pulled all the same
+    CHECK(r.cli({"run", "--rm", "--pull", "sometimes", image, "true"}).code == 125);
+    REQUIRE(r.cli({"run", "-d", "--name", "ex", "-P", "--expose", "80", "--expose", "7000-7001/udp", "-p", "127.0.0.1::7000/udp", image,
+                   "sleep", "600"}).code == 0);
+    auto ports = r.cli({"port", "ex"}).out;
+    CHECK(ports.find("7000/udp -> 127.0.0.1:") != std::string::npos);  // published by -p; -P leaves it
+    CHECK(ports.find("80/tcp -> 0.0.0.0:") != std::string::npos);
+    CHECK(ports.find("7001/udp -> 0.0.0.0:") != std::string::npos);
+    CHECK(std::count(ports.begin(), ports.end(), '\n') == 3);
+    auto bad_expose = r.cli({"run", "--expose", "80:90", image, "true"});
+    CHECK(bad_expose.code == 125);
+    CHECK(bad_expose.err.find("--expose \"80:90\": want PORT[-END][/tcp|udp]") != std::string::npos);
+
+    // exec as a user named in the container's /etc/passwd, with env files and a workdir.
+    ctr::test::ScratchDir dir;
+    {
+        std::ofstream env(dir.path() / "exec.env");
+        env << "# settings\nGREETING=hello\nTARGET=world\n";
+    }
+    auto as_app = r.cli({"exec", "-u", "app", "--env-file", (dir.path() / "exec.env").string(), "-e", "TARGET=you", "-w", "/tmp", "ex", "sh",
+                         "-c", "id -u; id -g; echo $GREETING $TARGET; pwd"});
+    CHECK_MESSAGE(as_app.code == 0, as_app.err);
+    CHECK(as_app.out == "1000\n1000\nhello you\n/tmp\n");
+    CHECK(r.cli({"exec", "-u", "app:staff", "ex", "id", "-g"}).out == "50\n");
+    auto nobody = r.cli({"exec", "-u", "nobody", "ex", "true"});
+    CHECK(nobody.code == 125);
+    CHECK(nobody.err.find("user \"nobody\" not found") != std::string::npos);
+    CHECK(r.cli({"rm", "-f", "ex"}).code == 0);
+
 }

@@ -51,6 +51,7 @@ void tuning_into(const json& hc, json& b) {
                            {"UTSMode", "uts"}})
         if (hc.contains(key) && hc[key].is_string() && !hc[key].get<std::string>().empty()) b[as] = hc[key];
     copy_if(hc, "GroupAdd", b, "group_add");
+    copy_if(hc, "PublishAllPorts", b, "publish_all");
     copy_if(hc, "Annotations", b, "annotations");
 }
 
@@ -125,6 +126,11 @@ Result<json> run_request_of(const json& d, const std::string& name) {
     else if (d.contains("Cmd") && d["Cmd"].is_string()) b["cmd"] = json::array({"/bin/sh", "-c", d["Cmd"]});
     if (d.contains("Entrypoint") && d["Entrypoint"].is_array()) b["entrypoint"] = d["Entrypoint"];
     else if (d.contains("Entrypoint") && d["Entrypoint"].is_string()) b["entrypoint"] = json::array({d["Entrypoint"]});
+    if (d.contains("ExposedPorts") && d["ExposedPorts"].is_object()) {
+        json expose = json::array();
+        for (auto it = d["ExposedPorts"].begin(); it != d["ExposedPorts"].end(); ++it) expose.push_back(it.key());
+        b["expose"] = expose;
+    }
     copy_if(d, "Env", b, "env");
     copy_if(d, "Labels", b, "labels");
     copy_if(d, "Tty", b, "tty");

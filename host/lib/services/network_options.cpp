@@ -44,7 +44,8 @@ Result<std::vector<std::string>> strings_of(const json& b, const char* key) {
     return out;
 }
 
-constexpr const char* kFields[] = {"networks", "ip", "mac_address", "network_aliases", "dns", "dns_search", "dns_options", "add_hosts", "publish"};
+constexpr const char* kFields[] = {"networks", "ip", "mac_address", "network_aliases", "dns", "dns_search", "dns_options", "add_hosts", "publish",
+                                   "expose", "publish_all"};
 
 }  // namespace
 
@@ -132,9 +133,17 @@ Result<NetworkOptions> NetworkOptions::from_json(const json& b) {
     for (const auto& h : o.add_hosts) (void)CTR_TRY(parse_add_host(h));
     o.publish = CTR_TRY(strings_of(b, "publish"));
     for (const auto& p : o.publish) (void)CTR_TRY(parse_publish(p));
+    o.expose = CTR_TRY(strings_of(b, "expose"));
+    for (const auto& e : o.expose) {
+        // A container port or range alone: what -p takes without a host side.
+        if (e.find(':') != std::string::npos || !parse_publish(e))
+            return make_error(CTR_E_INVALID_ARGUMENT, "--expose \"" + e + "\": want PORT[-END][/tcp|udp]");
+    }
+    if (b.contains("publish_all") && !b["publish_all"].is_boolean()) return make_error(CTR_E_INVALID_ARGUMENT, "publish_all must be true or false");
+    o.publish_all = b.value("publish_all", false);
     if (o.mode != Mode::bridge) {
         std::string mode = o.mode == Mode::none ? "none" : "host";
-        if (!o.publish.empty()) return make_error(CTR_E_INVALID_ARGUMENT, "--publish needs a network: not with --network " + mode);
+        if (!o.publish.empty() || o.publish_all) return make_error(CTR_E_INVALID_ARGUMENT, "--publish needs a network: not with --network " + mode);
         if (!o.ip.empty() || !o.mac.empty() || !o.aliases.empty())
             return make_error(CTR_E_INVALID_ARGUMENT, "--ip, --mac-address and --network-alias need a network: not with --network " + mode);
     }
@@ -154,6 +163,33 @@ void NetworkOptions::to_json(json& b) const {
     b["dns_options"] = dns_options;
     b["add_hosts"] = add_hosts;
     b["publish"] = publish;
+    b["expose"] = expose;
+    b["publish_all"] = publish_all;
+}
+
+std::vector<std::string> publish_with_exposed(const NetworkOptions& o, const json& image_config) {
+    std::vector<std::string> out = o.publish;
+    if (!o.publish_all) return out;
+    std::vector<std::string> wanted = o.expose;
+    const json cfg = image_config.is_object() ? image_config.value("config", json::object()) : json::object();
+    if (cfg.is_object() && cfg.contains("ExposedPorts") && cfg["ExposedPorts"].is_object())
+        for (auto it = cfg["ExposedPorts"].begin(); it != cfg["ExposedPorts"].end(); ++it) wanted.push_back(it.key());
+    auto covered = [&](const PortMapping& m) {
+        for (const auto& p : out) {
+            auto maps = parse_publish(p);
+            if (!maps) continue;
+            for (const auto& x : *maps)
+                if (x.container_port == m.container_port && x.protocol == m.protocol) return true;
+        }
+        return false;
+    };
+    for (const auto& w : wanted) {
+        auto maps = parse_publish(w);
+        if (!maps) continue;  // an image's odd entry
+        for (const auto& m : *maps)
+            if (!covered(m)) out.push_back(std::to_string(m.container_port) + "/" + m.protocol);
+    }
+    return out;
 }
 
 std::string render_hosts(const std::string& hostname, const std::string& name, const std::string& ip,

@@ -40,6 +40,8 @@ struct NetworkOptions {
     std::vector<std::string> dns, dns_search, dns_options;
     std::vector<std::string> add_hosts;  // as given; parsed by parse_add_host
     std::vector<std::string> publish;    // as given; parsed by parse_publish
+    std::vector<std::string> expose;     // --expose PORT[-END][/PROTO]: ports -P publishes besides the image's
+    bool publish_all = false;            // -P: the image's exposed ports and --expose ones, on free host ports
 
     // Reads the fields of a run request ("networks", "ip", "mac_address",
     // "network_aliases", "dns", "dns_search", "dns_options", "add_hosts",
@@ -48,6 +50,11 @@ struct NetworkOptions {
     void to_json(nlohmann::json& body) const;
     static bool is_field(const std::string& key);
 };
+
+// `o`'s publish list with -P carried out: each port the image exposes
+// (`image_config`'s ExposedPorts) or --expose names, not published already,
+// on a free host port.
+std::vector<std::string> publish_with_exposed(const NetworkOptions& o, const nlohmann::json& image_config);
 
 // The contents of a container's /etc/hosts: localhost, the container's own
 // names on its first address, then --add-host entries.

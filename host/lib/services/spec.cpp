@@ -65,10 +65,6 @@ std::vector<std::string> merge_env(std::vector<std::string> base, const std::vec
     return base;
 }
 
-namespace {
-
-// uid:gid for `user` ("1000", "1000:1000", "name", "name:group"), from the
-// image's /etc/passwd and /etc/group when names are used.
 Result<std::pair<int64_t, int64_t>> resolve_user(const std::string& user, const std::filesystem::path& rootfs) {
     if (user.empty()) return std::pair<int64_t, int64_t>{0, 0};
     std::string u = user.substr(0, user.find(':'));
@@ -108,8 +104,6 @@ Result<std::pair<int64_t, int64_t>> resolve_user(const std::string& user, const 
     }
     return std::pair<int64_t, int64_t>{uid, gid < 0 ? 0 : gid};
 }
-
-}  // namespace
 
 Result<std::string> read_in_root(const std::filesystem::path& root, const std::string& path) {
     sys::UniqueFd rootfd(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));

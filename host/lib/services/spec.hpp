@@ -130,6 +130,11 @@ Result<nlohmann::json> make_spec(const RunRequest& req, const nlohmann::json& im
 // the caller's before it sends them (cli/env_args.cpp).
 std::vector<std::string> merge_env(std::vector<std::string> base, const std::vector<std::string>& overrides);
 
+// uid:gid for `user` ("1000", "1000:1000", "name", "name:group"), from
+// `rootfs`'s /etc/passwd and /etc/group when names are used; an error names
+// a user or group that is not there.
+Result<std::pair<int64_t, int64_t>> resolve_user(const std::string& user, const std::filesystem::path& rootfs);
+
 // Reads a file of the container's root filesystem without following any
 // symlink out of it (openat2 RESOLVE_IN_ROOT).
 Result<std::string> read_in_root(const std::filesystem::path& root, const std::string& path);
