@@ -1,4 +1,5 @@
 #include "apiserver/container_routes.hpp"
+#include "apiserver/list_filters.hpp"
 
 #include "apiserver/health.hpp"
 #include "api/mux_frame.hpp"
@@ -261,11 +262,12 @@ static void add_removal_routes(Router& r, Containers& cs) {
         CTR_TRY_STATUS(cs.remove(c.id, req.flag("force"), req.flag("volumes")));
         return json_reply(json{{"id", c.id}, {"name", c.name}});
     });
-    r.add("POST", "/v1/containers/prune", [&cs](const Request&) -> Result<Reply> {
+    r.add("POST", "/v1/containers/prune", [&cs](const Request& req) -> Result<Reply> {
+        const PruneFilters keep = CTR_TRY(prune_filters_of(req));
         json removed = json::array();
         int64_t reclaimed = 0;
         for (const auto& c : CTR_TRY(cs.list())) {
-            if (c.state == store::ContainerState::running) continue;
+            if (c.state == store::ContainerState::running || !keep.allows(c.created_at, c.labels)) continue;
             const std::string writable = c.settings().writable_dir;
             int64_t size = writable.empty() ? 0 : services::disk_usage(writable);
             CTR_TRY_STATUS(cs.remove(c.id, false));

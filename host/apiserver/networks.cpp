@@ -1,4 +1,5 @@
 #include "apiserver/networks.hpp"
+#include "apiserver/list_filters.hpp"
 
 #include <ctr/pluginhost/call.hpp>
 #include <ctr/sys/files.hpp>
@@ -62,11 +63,12 @@ Status Networks::remove(const std::string& name) {
     return ok();
 }
 
-Result<std::vector<std::string>> Networks::prune() {
+Result<std::vector<std::string>> Networks::prune(const std::function<bool(const json&)>& may_remove) {
     std::vector<std::string> removed;
     for (const auto& n : CTR_TRY(list())) {
         std::string name = n.value("name", "");
         if (name == d_.config.network_default || !n.value("endpoints", json::array()).empty() || !users_of(name).empty()) continue;
+        if (may_remove && !may_remove(n)) continue;
         if (remove(name)) removed.push_back(name);
     }
     return removed;
@@ -344,8 +346,10 @@ void add_network_routes(Router& r, Daemon&, Networks& nets) {
         CTR_TRY_STATUS(nets.remove(req.param("name")));
         return json_reply(json{{"name", req.param("name")}});
     });
-    r.add("POST", "/v1/networks/prune", [&nets](const Request&) -> Result<Reply> {
-        return json_reply(json{{"removed", CTR_TRY(nets.prune())}, {"reclaimed", 0}});
+    r.add("POST", "/v1/networks/prune", [&nets](const Request& req) -> Result<Reply> {
+        const PruneFilters keep = CTR_TRY(prune_filters_of(req));
+        auto allowed = [&keep](const json& n) { return keep.allows(n.value("created_at", int64_t{0}), n.value("labels", json::object())); };
+        return json_reply(json{{"removed", CTR_TRY(nets.prune(allowed))}, {"reclaimed", 0}});
     });
 }
 

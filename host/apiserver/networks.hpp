@@ -23,7 +23,9 @@ public:
     // {"name","subnet"?,"gateway"?,"internal"?,"labels"?,"options"?}
     Result<nlohmann::json> create(const nlohmann::json& body);
     Status remove(const std::string& name);
-    Result<std::vector<std::string>> prune();  // removes networks no container uses, but the default
+    // Removes networks no container uses, but the default, and only those
+    // `may_remove` allows (given the network's JSON) when it is set.
+    Result<std::vector<std::string>> prune(const std::function<bool(const nlohmann::json&)>& may_remove = nullptr);
 
     struct Wiring {
         services::SpecNetwork spec;

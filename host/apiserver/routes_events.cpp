@@ -3,6 +3,7 @@
 // ?since= and ?until= take unix seconds, RFC 3339 or a duration ago;
 // ?filters= is a JSON map as Docker's (see event_stream.hpp).
 #include "apiserver/event_stream.hpp"
+#include "apiserver/list_filters.hpp"
 
 #include <chrono>
 
@@ -16,21 +17,8 @@ Result<EventQuery> event_query_of(const Request& req) {
         std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
     if (auto it = req.query.find("since"); it != req.query.end() && !it->second.empty()) q.since_ns = CTR_TRY(parse_event_time(it->second, now));
     if (auto it = req.query.find("until"); it != req.query.end() && !it->second.empty()) q.until_ns = CTR_TRY(parse_event_time(it->second, now));
-    if (auto it = req.query.find("filters"); it != req.query.end() && !it->second.empty()) {
-        json doc = json::parse(it->second, nullptr, false);
-        if (!doc.is_object()) return make_error(CTR_E_INVALID_ARGUMENT, "filters: not a JSON object: " + it->second);
-        for (const auto& [key, values] : doc.items()) {
-            auto& list = q.filters[key];
-            if (values.is_array()) {
-                for (const auto& v : values)
-                    if (v.is_string()) list.push_back(v);
-            } else if (values.is_object()) {
-                for (const auto& [v, on] : values.items())
-                    if (on.is_boolean() && on.get<bool>()) list.push_back(v);
-            }
-        }
-        CTR_TRY_STATUS(check_event_filters(q.filters));
-    }
+    q.filters = CTR_TRY(parse_filters(req, {}));
+    CTR_TRY_STATUS(check_event_filters(q.filters));
     return q;
 }
 

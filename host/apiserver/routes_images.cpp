@@ -1,5 +1,6 @@
 // /v1/images: through the image plugin (image-oci by default).
 #include "apiserver/daemon.hpp"
+#include "apiserver/list_filters.hpp"
 #include "apiserver/image_service.hpp"
 
 #include <ctr/pluginhost/call.hpp>
@@ -98,6 +99,7 @@ static void add_listing_routes(Router& r, Daemon& d) {
     // name), so only `all` removes: every image no container was made from.
     r.add("POST", "/v1/images/prune", [&d](const Request& req) -> Result<Reply> {
         auto* p = CTR_TRY(d.image_plugin());
+        const PruneFilters keep = CTR_TRY(prune_filters_of(req));
         json removed = json::array();
         if (!req.flag("all")) return json_reply(json{{"removed", removed}, {"reclaimed", 0}});
         std::set<std::string> used;
@@ -110,6 +112,11 @@ static void add_listing_routes(Router& r, Daemon& d) {
         for (const auto& i : images) {
             std::string ref = i.value("reference", "");
             if (used.count(ref)) continue;
+            json labels = json::object();
+            if (!keep.label.empty() || !keep.label_not.empty())  // labels live in the image's config
+                if (auto full = pluginhost::invoke(p->image()->resolve, p->instance(), {{"reference", ref}}, "resolve"); full)
+                    labels = full->value("config", json::object()).value("config", json::object()).value("Labels", json::object());
+            if (!keep.allows(i.value("created", int64_t{0}), labels.is_object() ? labels : json::object())) continue;
             CTR_TRY(pluginhost::invoke(p->image()->remove, p->instance(), {{"reference", ref}}, "remove"));
             removed.push_back(ref);
         }

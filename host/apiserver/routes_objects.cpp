@@ -1,5 +1,6 @@
 // /v1/volumes (networks: apiserver/networks.cpp)
 #include "apiserver/daemon.hpp"
+#include "apiserver/list_filters.hpp"
 
 namespace ctr::apiserver {
 
@@ -53,7 +54,8 @@ void add_object_routes(Router& r, Daemon& d) {
         return json_reply(json{{"name", req.param("name")}});
     });
     r.add("POST", "/v1/volumes/prune", [&d](const Request& req) -> Result<Reply> {
-        auto report = CTR_TRY(d.volumes->prune(req.flag("all")));
+        const PruneFilters keep = CTR_TRY(prune_filters_of(req));
+        auto report = CTR_TRY(d.volumes->prune(req.flag("all"), [&keep](const store::VolumeRecord& v) { return keep.allows(v.created_at, v.labels); }));
         return json_reply(json{{"removed", report.removed}, {"reclaimed", report.reclaimed}});
     });
 }

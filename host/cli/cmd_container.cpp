@@ -5,6 +5,7 @@
 #include "cli/inspect.hpp"
 #include "cli/listing.hpp"
 #include "cli/output.hpp"
+#include "cli/prune.hpp"
 
 #include <cstdio>
 #include <cerrno>
@@ -86,15 +87,7 @@ void add_container_commands(CLI::App& app, Globals& g) {
         return rc;
     });
 
-    auto* prune = app.add_subcommand("prune", "remove every stopped container");
-    on_run(prune, g, [&g] {
-        auto client = daemon_client(g);
-        if (!client) return fail(client.error());
-        auto r = client->call("POST", "/v1/containers/prune");
-        if (!r) return fail(r.error());
-        print_prune(*r);
-        return 0;
-    });
+    add_prune_command(&app, g, {"/v1/containers/prune", nullptr}, "remove every stopped container");
 }
 
 }  // namespace ctr::cli

@@ -3,6 +3,7 @@
 #include "cli/listing.hpp"
 #include "cli/inspect.hpp"
 #include "cli/output.hpp"
+#include "cli/prune.hpp"
 #include "cli/progress.hpp"
 
 #include <ctr/base/strings.hpp>
@@ -143,19 +144,6 @@ static void add_image_ls(CLI::App* image, Globals& g) {
 }
 
 
-static void add_image_prune(CLI::App* image, Globals& g) {
-    auto* prune = image->add_subcommand("prune", "remove images; -a: every image no container uses");
-    static bool prune_all = false;
-    prune->add_flag("-a,--all", prune_all, "remove every image no container was made from");
-    on_run(prune, g, [&g] {
-        auto client = daemon_client(g);
-        if (!client) return fail(client.error());
-        auto r = client->call("POST", std::string("/v1/images/prune") + (prune_all ? "?all=1" : ""));
-        if (!r) return fail(r.error());
-        print_prune(*r);
-        return 0;
-    });
-}
 
 static void add_image_rm(CLI::App* image, Globals& g) {
     auto* rm = image->add_subcommand("rm", "remove images (and the content only they used)")->alias("delete");
@@ -276,7 +264,8 @@ void add_image_commands(CLI::App& app, Globals& g) {
     add_image_ls(image, g);
     add_inspect_command(image, g, {ObjectKind::Image}, "show images in detail, as json");
     add_image_history(image, g);
-    add_image_prune(image, g);
+    add_prune_command(image, g, {"/v1/images/prune", "remove every image no container was made from"},
+                      "remove images; -a: every image no container uses");
     add_image_rm(image, g);
     add_image_push(image, g);
     add_image_import(image, g);

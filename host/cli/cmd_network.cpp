@@ -3,6 +3,7 @@
 #include "cli/listing.hpp"
 #include "cli/inspect.hpp"
 #include "cli/output.hpp"
+#include "cli/prune.hpp"
 
 #include <cstdio>
 
@@ -81,17 +82,6 @@ static void add_network_rm(CLI::App* network, Globals& g) {
     });
 }
 
-static void add_network_prune(CLI::App* network, Globals& g) {
-    auto* prune = network->add_subcommand("prune", "remove every network no container uses (but the default)");
-    on_run(prune, g, [&g] {
-        auto client = daemon_client(g);
-        if (!client) return fail(client.error());
-        auto r = client->call("POST", "/v1/networks/prune");
-        if (!r) return fail(r.error());
-        print_prune(*r);
-        return 0;
-    });
-}
 
 void add_network_commands(CLI::App& app, Globals& g) {
     auto* network = app.add_subcommand("network", "manage networks")->alias("n");
@@ -101,7 +91,7 @@ void add_network_commands(CLI::App& app, Globals& g) {
     add_network_ls(network, g);
     add_inspect_command(network, g, {ObjectKind::Network}, "show networks as json");
     add_network_rm(network, g);
-    add_network_prune(network, g);
+    add_prune_command(network, g, {"/v1/networks/prune", nullptr}, "remove every network no container uses (but the default)");
 }
 
 }  // namespace ctr::cli

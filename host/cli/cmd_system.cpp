@@ -7,6 +7,7 @@
 #include <ctr/sys/files.hpp>
 #include "cli/app.hpp"
 #include "cli/output.hpp"
+#include "cli/prune.hpp"
 #include <ctr/pluginhost/commands.hpp>
 #include <ctr/pluginhost/host_env.hpp>
 #include <ctr/pluginhost/registry.hpp>
@@ -305,6 +306,8 @@ void add_system_commands(CLI::App& app, Globals& g) {
     logs->add_flag("-f,--follow", follow, "keep showing new lines");
     logs->add_option("-n,--tail", tail, "show only the last N lines");
     on_run(logs, g, [&g] { return system_logs(g, follow, tail); });
+
+    add_system_prune(system, g);
 
     auto* df = system->add_subcommand("df", "show disk use of images, containers and volumes");
     static std::string df_format = "table";

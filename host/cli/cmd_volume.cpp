@@ -4,6 +4,7 @@
 #include "cli/listing.hpp"
 #include "cli/inspect.hpp"
 #include "cli/output.hpp"
+#include "cli/prune.hpp"
 
 #include <cstdio>
 
@@ -75,19 +76,6 @@ static void add_volume_rm(CLI::App* volume, Globals& g) {
 }
 
 
-static void add_volume_prune(CLI::App* volume, Globals& g) {
-    auto* prune = volume->add_subcommand("prune", "remove every anonymous volume no container uses; -a: named ones too");
-    static bool prune_all = false;
-    prune->add_flag("-a,--all", prune_all, "named volumes too");
-    on_run(prune, g, [&g] {
-        auto client = daemon_client(g);
-        if (!client) return fail(client.error());
-        auto r = client->call("POST", prune_all ? "/v1/volumes/prune?all=1" : "/v1/volumes/prune");
-        if (!r) return fail(r.error());
-        print_prune(*r);
-        return 0;
-    });
-}
 
 void add_volume_commands(CLI::App& app, Globals& g) {
     auto* volume = app.add_subcommand("volume", "manage volumes")->alias("v");
@@ -97,7 +85,8 @@ void add_volume_commands(CLI::App& app, Globals& g) {
     add_volume_ls(volume, g);
     add_volume_rm(volume, g);
     add_inspect_command(volume, g, {ObjectKind::Volume}, "show volumes in detail, as json");
-    add_volume_prune(volume, g);
+    add_prune_command(volume, g, {"/v1/volumes/prune", "named volumes too"},
+                      "remove every anonymous volume no container uses; -a: named ones too");
 }
 
 }  // namespace ctr::cli

@@ -183,3 +183,51 @@ TEST_CASE("run -P/--expose, --pull, and exec -u NAME, --env-file, -w, as docker'
     CHECK(r.cli({"rm", "-f", "ex"}).code == 0);
 
 }
+
+TEST_CASE("prunes take docker's until and label filters; system prune runs them all, asking first" * CTR_NEEDS_ROOT) {
+    DaemonRoot r;
+    const std::string image = shared().image;
+    REQUIRE(r.cli({"create", "--name", "keepme", "-l", "keep=1", image, "true"}).code == 0);
+    REQUIRE(r.cli({"create", "--name", "tossme", image, "true"}).code == 0);
+    auto names = [&] { return r.cli({"ps", "-a", "--format", "{{.Names}}"}).out; };
+    auto pruned = r.cli({"prune", "--filter", "until=1h"});  // both made in the last hour: nothing goes
+    CHECK(pruned.code == 0);
+    CHECK(names() == "tossme\nkeepme\n");
+    auto by_label = r.cli({"prune", "--filter", "label!=keep"});
+    CHECK(by_label.code == 0);
+    CHECK(names() == "keepme\n");
+    CHECK(by_label.out.find("Total reclaimed space:") != std::string::npos);
+    auto bad = r.cli({"prune", "--filter", "colour=red"});
+    CHECK(bad.code == 125);
+    CHECK(bad.err.find("invalid filter 'colour'") != std::string::npos);
+    auto bad_time = r.cli({"image", "prune", "-a", "--filter", "until=yesterday"});
+    CHECK(bad_time.code == 125);
+    CHECK(bad_time.err.find("until=yesterday") != std::string::npos);
+
+    REQUIRE(r.cli({"network", "create", "--label", "team=a", "net-a"}).code == 0);
+    REQUIRE(r.cli({"network", "create", "net-b"}).code == 0);
+    CHECK(r.cli({"network", "prune", "--filter", "label=team=a"}).out.find("net-a\n") == 0);
+    CHECK(r.cli({"network", "ls", "-q", "--filter", "name=net-"}).out == "net-b\n");
+    REQUIRE(r.cli({"volume", "create", "--label", "tmp=1", "scratch"}).code == 0);
+    REQUIRE(r.cli({"volume", "create", "data"}).code == 0);
+    CHECK(r.cli({"volume", "prune", "-a", "--filter", "label=tmp"}).out.find("scratch\n") == 0);
+    CHECK(r.cli({"volume", "ls", "-q"}).out == "data\n");
+
+    // No answer (or no): nothing goes. -f: no question.
+    auto declined = r.cli({"system", "prune"});
+    CHECK(declined.code == 0);
+    CHECK(declined.err.find("Are you sure you want to continue? [y/N]") != std::string::npos);
+    CHECK(names() == "keepme\n");
+    REQUIRE(r.cli({"run", "-d", "--name", "busy", "-v", "/anon", image, "sleep", "600"}).code == 0);
+    REQUIRE(r.cli({"create", "--name", "idle", "-v", "/anon", image, "true"}).code == 0);
+    auto all = r.cli({"system", "prune", "-f", "-a", "--volumes"});
+    CHECK_MESSAGE(all.code == 0, all.err);
+    CHECK(all.out.find("Deleted Containers:\n") == 0);
+    CHECK(all.out.find("Deleted Networks:\nnet-b\n") != std::string::npos);
+    CHECK(all.out.find("Deleted Volumes:\n") != std::string::npos);  // idle's anonymous volume
+    CHECK(all.out.find("Total reclaimed space: ") != std::string::npos);
+    CHECK(names() == "busy\n");
+    CHECK(r.cli({"images", "-q"}).out == image + "\n");  // busy's image stays
+    CHECK(r.cli({"volume", "ls", "-q", "--filter", "name=data"}).out == "data\n");  // named: stays
+    CHECK(r.cli({"rm", "-f", "-v", "busy"}).code == 0);
+}

@@ -1,7 +1,7 @@
 // The container routes of the Docker API, on the container service: list,
 // create, inspect, start, stop, restart, kill, wait, remove.
 #include "apiserver/docker/docker_api.hpp"
-#include "apiserver/docker/docker_filters.hpp"
+#include "apiserver/list_filters.hpp"
 #include "apiserver/docker/docker_sessions.hpp"
 #include "apiserver/docker/docker_shapes.hpp"
 

@@ -1,7 +1,7 @@
 // The image routes of the Docker API, on the image plugin: list, inspect,
 // and create (a pull, its progress as Docker's JSON lines).
 #include "apiserver/docker/docker_api.hpp"
-#include "apiserver/docker/docker_filters.hpp"
+#include "apiserver/list_filters.hpp"
 #include "apiserver/image_service.hpp"
 
 #include <ctr/pluginhost/call.hpp>

@@ -3,7 +3,7 @@
 // ours have none, so one is derived from its name and creation time (the
 // same network keeps it; one made again under the name gets another).
 #include "apiserver/docker/docker_api.hpp"
-#include "apiserver/docker/docker_filters.hpp"
+#include "apiserver/list_filters.hpp"
 
 #include <ctr/base/strings.hpp>
 

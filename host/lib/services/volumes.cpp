@@ -118,11 +118,12 @@ Result<std::vector<store::VolumeRecord>> Volumes::list() {
     return ready;
 }
 
-Result<PruneReport> Volumes::prune(bool named_too) {
+Result<PruneReport> Volumes::prune(bool named_too, const std::function<bool(const store::VolumeRecord&)>& may_remove) {
     PruneReport report;
     auto all = CTR_TRY(list());
     for (const auto& v : all) {
         if (!v.anonymous && !named_too) continue;
+        if (may_remove && !may_remove(v)) continue;
         int64_t size = disk_usage(dir_of(v.name));
         auto st = remove(v.name, false);
         if (st) {

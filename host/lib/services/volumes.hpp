@@ -33,7 +33,8 @@ public:
     Result<store::VolumeRecord> inspect(const std::string& name);
     Result<std::vector<store::VolumeRecord>> list();
     // Every unused anonymous volume; with `named_too`, unused named ones as well.
-    Result<PruneReport> prune(bool named_too = false);
+    // `may_remove`, when set, has the last word on each unused volume.
+    Result<PruneReport> prune(bool named_too = false, const std::function<bool(const store::VolumeRecord&)>& may_remove = nullptr);
 
     // Rolls back volumes caught "creating" and finishes those caught
     // "removing" by a crash. Returns what it did, one line per volume.

@@ -1,9 +1,12 @@
-#include "apiserver/docker/docker_filters.hpp"
+#include "apiserver/list_filters.hpp"
+
+#include "apiserver/event_stream.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 
-namespace ctr::apiserver::docker {
+namespace ctr::apiserver {
 
 using nlohmann::json;
 
@@ -14,7 +17,7 @@ Result<Filters> parse_filters(const Request& req, std::initializer_list<const ch
     json doc = json::parse(it->second, nullptr, false);
     if (!doc.is_object()) return make_error(CTR_E_INVALID_ARGUMENT, "filters: not a JSON object: " + it->second);
     for (const auto& [key, values] : doc.items()) {
-        if (std::none_of(known.begin(), known.end(), [&](const char* k) { return key == k; }))
+        if (known.size() > 0 && std::none_of(known.begin(), known.end(), [&](const char* k) { return key == k; }))
             return make_error(CTR_E_INVALID_ARGUMENT, "invalid filter '" + key + "'");
         auto& list = out[key];
         if (values.is_array()) {
@@ -40,4 +43,27 @@ bool labels_match(const std::vector<std::string>& wanted, const json& labels) {
     return true;
 }
 
-}  // namespace ctr::apiserver::docker
+Result<PruneFilters> prune_filters_of(const Request& req) {
+    const Filters f = CTR_TRY(parse_filters(req, {"until", "label", "label!"}));
+    PruneFilters p;
+    if (auto it = f.find("until"); it != f.end())
+        for (const auto& v : it->second) {
+            const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+            auto t = parse_event_time(v, now);
+            if (!t) return make_error(CTR_E_INVALID_ARGUMENT, "filter until=" + v + ": " + t.error().message);
+            p.until = *t / 1000000000;
+        }
+    if (auto it = f.find("label"); it != f.end()) p.label = it->second;
+    if (auto it = f.find("label!"); it != f.end()) p.label_not = it->second;
+    return p;
+}
+
+bool PruneFilters::allows(int64_t created, const json& labels) const {
+    if (until && created >= *until) return false;
+    if (!label.empty() && !labels_match(label, labels)) return false;
+    for (const auto& l : label_not)
+        if (labels_match({l}, labels)) return false;
+    return true;
+}
+
+}  // namespace ctr::apiserver
