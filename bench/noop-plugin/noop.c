@@ -9,7 +9,9 @@ static int32_t noop(ctr_plugin *p, const char *req, size_t len, const ctr_sink *
     return CTR_OK;
 }
 
-static const ctr_runtime_v1 table = {sizeof(ctr_runtime_v1), 0, noop, noop, noop, noop, noop, noop, noop, noop, noop};
+static const ctr_runtime_v1 table = {.struct_size = sizeof(ctr_runtime_v1), .create = noop, .start = noop, .kill = noop,
+                                     .state = noop, .wait = noop, .delete_container = noop, .exec = noop, .resize = noop,
+                                     .stats = noop};
 
 static void destroy(ctr_plugin *p) { (void)p; }
 

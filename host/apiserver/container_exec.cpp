@@ -181,6 +181,7 @@ Result<sys::UniqueFd> Containers::connect_attach(const std::string& key) {
 
 Result<json> Containers::exec_process(const store::ContainerRecord& c, const json& body) {
     CTR_TRY_STATUS(store::check_action(c.name, c.state, store::ContainerAction::exec));
+    if (c.paused) return make_error(CTR_E_FAILED_PRECONDITION, "container " + c.name + " is paused: unpause it before exec");
     if (!body.is_object() || !body.contains("cmd") || !body["cmd"].is_array() || body["cmd"].empty())
         return make_error(CTR_E_INVALID_ARGUMENT, "exec needs a non-empty \"cmd\" array");
     for (const auto& [k, v] : body.items())

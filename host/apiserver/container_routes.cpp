@@ -140,6 +140,17 @@ static void add_signal_routes(Router& r, Containers& cs) {
         CTR_TRY_STATUS(cs.kill(req.param("id"), sig));
         return json_reply(json{{"signal", sig}});
     });
+    r.add("POST", "/v1/containers/{id}/pause", [&cs](const Request& req) -> Result<Reply> {
+        CTR_TRY_STATUS(cs.pause(req.param("id")));
+        return json_reply(json::object());
+    });
+    r.add("POST", "/v1/containers/{id}/unpause", [&cs](const Request& req) -> Result<Reply> {
+        CTR_TRY_STATUS(cs.unpause(req.param("id")));
+        return json_reply(json::object());
+    });
+    r.add("POST", "/v1/containers/{id}/update", [&cs](const Request& req) -> Result<Reply> {
+        return json_reply(CTR_TRY(cs.update(req.param("id"), req.body)).to_json());
+    });
     r.add("POST", "/v1/containers/{id}/exec", [&cs](const Request& req) -> Result<Reply> {
         auto c = CTR_TRY(cs.get(req.param("id")));  // errors before the stream starts are plain errors
         if (c.state != store::ContainerState::running) return make_error(CTR_E_FAILED_PRECONDITION, "container " + c.name + " is not running");

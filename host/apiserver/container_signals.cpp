@@ -61,6 +61,7 @@ Status Containers::kill(const std::string& key, int signal) {
     if (signal == SIGKILL || signal == SIGTERM) (void)sys::write_file_atomic(dir_of(c.id) / "user_stopped", "", 0600);
     if (!alive(c.pid) || ::kill(static_cast<pid_t>(*c.pid), signal) != 0)
         return make_error(CTR_E_FAILED_PRECONDITION, "container " + c.name + " is not running");
+    if (signal == SIGKILL || signal == SIGTERM) thaw_if_paused(c);  // else it would not get it until unpause
     note(c, "kill", {{"signal", std::to_string(signal)}});
     return ok();
 }
@@ -78,6 +79,7 @@ Result<store::ContainerRecord> Containers::stop(const std::string& key, int time
     (void)sys::write_file_atomic(dir_of(c.id) / "user_stopped", "", 0600);
     if (c.state != store::ContainerState::running) return c;  // idempotent
     if (alive(c.pid)) ::kill(static_cast<pid_t>(*c.pid), signal);
+    thaw_if_paused(c);
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
     while (std::chrono::steady_clock::now() < deadline && c.state == store::ContainerState::running) {
         std::this_thread::sleep_for(std::chrono::milliseconds(50));

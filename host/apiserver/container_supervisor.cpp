@@ -54,7 +54,14 @@ Result<store::ContainerRecord> Containers::restart(const std::string& key, int t
         if (c.state == store::ContainerState::running)
             return make_error(CTR_E_INTERNAL, "container " + c.name + " did not stop; not started again");
     }
-    c = CTR_TRY(start(c.id));
+    auto started = start(c.id);
+    if (!started) {
+        // A restart policy may have started it meanwhile: then it is restarted.
+        auto now = CTR_TRY(get(c.id));
+        if (now.state != store::ContainerState::running) return started.error();
+        started = now;
+    }
+    c = *started;
     note(c, "restart");
     return c;
 }
@@ -65,6 +72,8 @@ void Containers::maybe_restart(const store::ContainerRecord& c) {
     fs::path dir = dir_of(c.id);
     std::error_code ec;
     if (fs::exists(dir / "user_stopped", ec)) return;
+    // The watcher's look may be older than a user's start: ask again.
+    if (auto now = get(c.id); !now || now->state != store::ContainerState::stopped) return;
     auto count_text = sys::read_file(dir / "restarts");
     int64_t restarts = count_text ? std::atoll(count_text->c_str()) : 0;
     if (policy.rfind("on-failure", 0) == 0) {

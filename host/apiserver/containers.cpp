@@ -105,6 +105,8 @@ Result<store::ContainerRecord> Containers::find(const std::string& key) {
 }
 
 Status Containers::refresh(store::ContainerRecord& c) {
+    std::error_code ec;
+    c.paused = c.state == store::ContainerState::running && fs::exists(dir_of(c.id) / "paused", ec);
     if (c.state != store::ContainerState::running) return ok();
     auto exit = read_exit(dir_of(c.id));
     const bool unknown = !exit;
@@ -142,6 +144,8 @@ Status Containers::refresh(store::ContainerRecord& c) {
     c.exit_code = (*exit).value("exit_code", 255);
     c.finished_at = (*exit).value("finished_at", store::now_unix());
     c.pid.reset();
+    c.paused = false;
+    fs::remove(dir_of(c.id) / "paused", ec);
     // Its mount, namespace, addresses and ports go back before the record
     // says "stopped": whoever sees it stopped (a `stop`, a `system stop
     // --all`) finds them gone. A crash in between leaves it "running" with
@@ -343,8 +347,18 @@ void Containers::warn_if_unconfined(store::ContainerRecord& c) const {
     }
 }
 
+std::shared_ptr<std::mutex> Containers::start_lock(const std::string& id) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto& m = start_locks_[id];
+    if (!m) m = std::make_shared<std::mutex>();
+    return m;
+}
+
 Result<store::ContainerRecord> Containers::start(const std::string& key, bool wait_attach) {
-    auto c = CTR_TRY(get(key));
+    auto found = CTR_TRY(find(key));
+    auto serial = start_lock(found.id);
+    std::lock_guard<std::mutex> one_start(*serial);
+    auto c = CTR_TRY(get(found.id));  // as it is now that no other start runs
     CTR_TRY_STATUS(store::check_action(c.name, c.state, store::ContainerAction::start));
     attach_warmer_.kick();  // done, or nearly, by the time the runtime moves the process
     fs::path dir = dir_of(c.id);
@@ -354,6 +368,7 @@ Result<store::ContainerRecord> Containers::start(const std::string& key, bool wa
     std::error_code ec;
     fs::remove(dir / "exit.json", ec);
     fs::remove(dir / "user_stopped", ec);
+    fs::remove(dir / "paused", ec);
     fs::remove(dir / "health.json", ec);  // a new run starts "starting"
     CTR_TRY_STATUS(join_namespaces(c));
     if (auto restored = restore_host_state(c); !restored) {
@@ -519,6 +534,10 @@ Result<std::vector<services::ResolvedMount>> Containers::resolve_volumes(const s
 }
 
 Status Containers::destroy(const store::ContainerRecord& c, bool volumes) {
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        start_locks_.erase(c.id);  // a start holding it keeps its own reference
+    }
     fs::path dir = dir_of(c.id);
     std::vector<std::string> linked;
     {

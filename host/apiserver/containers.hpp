@@ -21,6 +21,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -84,6 +85,15 @@ public:
     // `volumes`: also remove its anonymous volumes (rm -v; run --rm does this).
     Status remove(const std::string& key, bool force, bool volumes = false);
     Result<store::ContainerRecord> get(const std::string& key);  // refreshed
+    // Freezes every process of a running container, or thaws them
+    // (container_pause.cpp); a "paused" file in its folder says which.
+    Status pause(const std::string& key);
+    Status unpause(const std::string& key);
+    // New limits and restart policy, {"memory", "memory_swap",
+    // "memory_reservation", "cpus", "cpu_shares", "cpuset_cpus",
+    // "cpuset_mems", "pids_limit", "restart"}: applied at once to a running
+    // container and kept for its next start. Returns the record.
+    Result<store::ContainerRecord> update(const std::string& key, const nlohmann::json& changes);
     Result<std::vector<store::ContainerRecord>> list();          // refreshed
 
     std::filesystem::path dir_of(const std::string& id) const { return d_.paths.lib_dir() / "containers" / id; }
@@ -133,6 +143,11 @@ private:
     // The runtime's stats of a running container, through a shim in --stats
     // mode (the runtime plugin lives in shims); nothing when it has none.
     std::optional<nlohmann::json> runtime_stats(const store::ContainerRecord& c);
+    // ABI 1.2's runtime operations, through a shim in --call mode (the
+    // runtime lives in shims): {"ok", "result"} or its error.
+    Result<nlohmann::json> runtime_call(const store::ContainerRecord& c, const std::string& op, const nlohmann::json& request = nlohmann::json::object());
+    // A paused container thawed, so that a signal just sent reaches it.
+    void thaw_if_paused(store::ContainerRecord& c);
     // --pid/--ipc container:NAME (container_joins.cpp): at create, the
     // other container must exist; at each start, it must run, and the spec
     // is pointed at its namespaces of the moment.
@@ -169,6 +184,10 @@ private:
     Networks& networks_;
     std::mutex mu_;                 // spawned shims; exit codes of containers removed by --rm
     std::mutex exits_mu_;           // one thread records an exit; the others find it recorded
+    // One start at a time per container: a restart policy's start on the
+    // watcher's thread and a user's `restart` may otherwise both make one.
+    std::map<std::string, std::shared_ptr<std::mutex>> start_locks_;  // guarded by mu_
+    std::shared_ptr<std::mutex> start_lock(const std::string& id);
     std::set<pid_t> shims_;
     FileWatch exit_files_{"exit.json"};
     AttachWarmer attach_warmer_;  // kicked by create and start

@@ -75,6 +75,8 @@ void add_compose_commands(CLI::App& app, Globals& g);
 // port, history, info, help (cmd_habits.cpp); `image history`.
 void add_habit_commands(CLI::App& app, Globals& g);
 void add_image_history(CLI::App* image, Globals& g);
+// pause, unpause, update (cmd_update.cpp).
+void add_update_commands(CLI::App& app, Globals& g);
 // `completion bash|zsh|fish`, and the hidden `__complete` its scripts call.
 void add_completion_commands(CLI::App& app, Globals& g);
 

@@ -52,6 +52,7 @@ std::string ports_text(const nlohmann::json& c) {
 
 std::string state_text(const nlohmann::json& c) {
     std::string s = c.value("state", "");
+    if (s == "running" && c.value("paused", false)) s = "paused";
     if (s == "stopped" && c.contains("exit_code") && !c["exit_code"].is_null()) s = "exited (" + std::to_string(c["exit_code"].get<int>()) + ")";
     if (c.contains("health") && c["health"].is_object() && c.value("state", "") == "running") s += " (" + c["health"].value("status", "") + ")";
     return s;

@@ -32,6 +32,11 @@
 // Stats mode (--stats): prints the runtime's stats of the running container
 // as json (the daemon's `container stats` asks this way: a VM's numbers are
 // its runtime's to know).
+//
+// Call mode (--call pause|resume|update [--request JSON]): one runtime
+// operation on the running container; prints {"ok":true,"result":...} or
+// {"ok":false,"status":N,"message":"..."} (the daemon's pause, unpause and
+// update: the runtime plugin lives in shims, not in the daemon).
 #include <ctr/base/log.hpp>
 #include "api/exit_codes.hpp"
 #include "shim/attach_server.hpp"
@@ -230,6 +235,7 @@ struct Args {
     std::string runtime, id, bundle, root, state_dir, exec_id, process_file, attach_socket, exit_file;
     int sync_fd = -1;
     bool interactive = false, tty = false, wait_attach = false, debug = false, stats = false;
+    std::string call, request;  // --call OP --request JSON
     int exit_code = -1, exit_signal = 0;
 
     bool detached() const { return !state_dir.empty(); }
@@ -257,6 +263,9 @@ std::optional<int> parse_args(int argc, char** argv, Args& a) {
     app.add_option("--exit-file", a.exit_file, "exec with --attach-socket: where its exit code goes");
     app.add_flag("--debug", a.debug, "log debug messages");
     app.add_flag("--stats", a.stats, "print the runtime's stats of the running container (json) and exit");
+    app.add_option("--call", a.call, "run one runtime operation on the container (pause, resume, update), print its answer, exit")
+        ->check(CLI::IsMember({"pause", "resume", "update"}));
+    app.add_option("--request", a.request, "with --call: more request fields, a JSON object");
     app.add_option("--exit-code", a.exit_code, "finish: the container exited with this code (from container-shim-reaper)");
     app.add_option("--exit-signal", a.exit_signal, "finish: the signal that ended it");
     try {
@@ -292,6 +301,21 @@ int record_exit(const Args& a, int code, int signal) {
 
 // Finish: the reaper saw the container end and recorded it (the daemon
 // waits for nothing more). Delete it; record the exit if it could not.
+// --call: the answer goes to stdout as JSON, success or not; a 1.0 runtime
+// (no such slot) answers unimplemented, naming the minor that added it.
+int call_mode(const Runtime& r, const Args& a) {
+    nlohmann::json req = a.request.empty() ? nlohmann::json::object() : nlohmann::json::parse(a.request, nullptr, false);
+    if (!req.is_object()) return fail("--request is not a JSON object");
+    req["id"] = a.id;
+    const ctr_op op = a.call == "pause" ? r.rt.pause : a.call == "resume" ? r.rt.resume : r.rt.update;
+    auto res = op ? invoke(op, r.inst, req, a.call.c_str())
+                  : ctr::Result<nlohmann::json>(ctr::make_error(CTR_E_UNIMPLEMENTED, "runtime " + a.runtime + " predates ABI 1.2: it has no " + a.call));
+    nlohmann::json out = res ? nlohmann::json{{"ok", true}, {"result", *res}}
+                             : nlohmann::json{{"ok", false}, {"status", res.error().status}, {"message", res.error().message}};
+    std::printf("%s\n", out.dump().c_str());
+    return res ? 0 : 1;
+}
+
 int finish(const Runtime& r, const Args& a) {
     (void)invoke(r.rt.delete_container, r.inst, {{"id", a.id}, {"force", true}}, "delete");
     std::error_code ec;
@@ -499,6 +523,7 @@ int main(int argc, char** argv) {
         std::printf("%s\n", st->dump().c_str());
         return 0;
     }
+    if (!a.call.empty()) return call_mode(r, a);
     if (a.exit_code >= 0 && a.detached()) return finish(r, a);
     if (!a.exec_id.empty()) return exec_mode(r, a);
     return run_container(r, a);

@@ -60,7 +60,7 @@ TEST_CASE("ctr_plugin_desc layout 1.0") {
 }
 
 TEST_CASE("ctr_runtime_v1 layout 1.0") {
-    CHECK(sizeof(ctr_runtime_v1) == 80);
+    CHECK(CTR_RUNTIME_V1_MIN_SIZE == 80);
     FIELD(ctr_runtime_v1, create, 8);
     FIELD(ctr_runtime_v1, start, 16);
     FIELD(ctr_runtime_v1, kill, 24);
@@ -70,6 +70,13 @@ TEST_CASE("ctr_runtime_v1 layout 1.0") {
     FIELD(ctr_runtime_v1, exec, 56);
     FIELD(ctr_runtime_v1, resize, 64);
     FIELD(ctr_runtime_v1, stats, 72);
+}
+
+TEST_CASE("ctr_runtime_v1 layout 1.2: pause, resume, update after the 1.0 slots") {
+    CHECK(sizeof(ctr_runtime_v1) == 104);
+    FIELD(ctr_runtime_v1, pause, 80);
+    FIELD(ctr_runtime_v1, resume, 88);
+    FIELD(ctr_runtime_v1, update, 96);
 }
 
 TEST_CASE("ctr_network_v1 layout 1.0") {

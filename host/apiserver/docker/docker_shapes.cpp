@@ -24,7 +24,8 @@ std::string status_line(const Containers& cs, const store::ContainerRecord& c) {
     const int64_t now = store::now_unix();
     if (c.state == store::ContainerState::running) {
         std::string h = health_status(cs, c);
-        return "Up " + ago(now - c.started_at.value_or(now)) + (h == "none" ? "" : h == "starting" ? " (health: starting)" : " (" + h + ")");
+        return "Up " + ago(now - c.started_at.value_or(now)) + (c.paused ? " (Paused)" : "") +
+               (h == "none" ? "" : h == "starting" ? " (health: starting)" : " (" + h + ")");
     }
     if (c.state == store::ContainerState::stopped)
         return "Exited (" + std::to_string(c.exit_code.value_or(0)) + ") " + ago(now - c.finished_at.value_or(now)) + " ago";
@@ -89,7 +90,7 @@ std::string docker_time(std::optional<int64_t> unix_seconds) {
 
 std::string docker_state(const store::ContainerRecord& c) {
     switch (c.state) {
-    case store::ContainerState::running: return "running";
+    case store::ContainerState::running: return c.paused ? "paused" : "running";
     case store::ContainerState::stopped: return "exited";
     default: return "created";
     }
@@ -169,7 +170,7 @@ json inspect_of(const Containers& cs, const store::ContainerRecord& c) {
     std::string first_ip = nets.empty() ? "" : nets.begin()->value("IPAddress", "");
     json state = {{"Status", docker_state(c)},
                   {"Running", c.state == store::ContainerState::running},
-                  {"Paused", false},
+                  {"Paused", c.paused},
                   {"Restarting", false},
                   {"OOMKilled", false},
                   {"Dead", false},
@@ -197,7 +198,8 @@ json inspect_of(const Containers& cs, const store::ContainerRecord& c) {
             {"Platform", "linux"},
             {"HostConfig",
              {{"NetworkMode", nets.empty() ? "none" : nets.begin().key()}, {"AutoRemove", s.remove},
-              {"RestartPolicy", {{"Name", s.restart}, {"MaximumRetryCount", 0}}}, {"Privileged", c.config.value("privileged", false)},
+              {"RestartPolicy", {{"Name", s.restart.substr(0, s.restart.find(':'))},
+                                 {"MaximumRetryCount", s.restart.find(':') == std::string::npos ? 0 : std::atoi(s.restart.c_str() + s.restart.find(':') + 1)}}}, {"Privileged", c.config.value("privileged", false)},
               {"Binds", c.config.value("volumes", json::array())}, {"PortBindings", port_bindings},
               // What the logs route serves: clients (compose) read logs only from drivers they know keep them.
               {"LogConfig", {{"Type", "json-file"}, {"Config", json::object()}}}}},

@@ -42,6 +42,8 @@ struct ContainerRecord {
     std::optional<int64_t> started_at, finished_at, exit_code, pid;
     // What the runtime warned of at this start: passed on, never stored.
     std::vector<std::string> warnings;
+    // Frozen by `pause`: read from the container's folder, never stored here.
+    bool paused = false;
 
     // `config` through its typed view: what the daemon reads of it.
     ContainerConfig settings() const { return ContainerConfig::of(config); }

@@ -73,7 +73,8 @@ json ContainerRecord::to_json() const {
             {"started_at", opt(started_at)},
             {"finished_at", opt(finished_at)},
             {"exit_code", opt(exit_code)},
-            {"pid", opt(pid)}};
+            {"pid", opt(pid)},
+            {"paused", paused}};
     if (!warnings.empty()) j["warnings"] = warnings;
     return j;
 }

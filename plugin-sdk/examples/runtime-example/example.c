@@ -767,11 +767,19 @@ out:
     return rc;
 }
 
+/* ABI 1.2's pause, resume and update: without cgroups this runtime has no
+ * freezer and no limits to change, and says so. */
+static int32_t op_unsupported(ctr_plugin *p, const char *req, size_t len, const ctr_sink *out, ctr_error *err) {
+    (void)p; (void)req; (void)len; (void)out;
+    return fail(err, CTR_E_UNSUPPORTED, "the example runtime cannot pause, resume or update a container (it uses no cgroups)");
+}
+
 /* ---- entry -------------------------------------------------------------------- */
 
 static const ctr_runtime_v1 kTable = {
     sizeof(ctr_runtime_v1), 0,
     op_create, op_start, op_kill, op_state, op_wait, op_delete, op_exec, op_resize, op_stats,
+    op_unsupported, op_unsupported, op_unsupported,
 };
 
 static void destroy(ctr_plugin *p) {

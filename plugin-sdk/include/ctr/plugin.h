@@ -42,7 +42,7 @@ extern "C" {
 /* The major is part of the entry symbol's name; a new major is a new symbol. */
 #define CTR_ABI_MAJOR 1
 /* Minors only add: new fields at the end of structs, new table slots. */
-#define CTR_ABI_MINOR 1
+#define CTR_ABI_MINOR 2
 
 #if defined(_WIN32)
 #define CTR_EXPORT __declspec(dllexport)
@@ -189,6 +189,15 @@ typedef struct ctr_runtime_v1 {
     /* [any-thread] {"id"}: result {"cpu":{"usage_ns"},"memory":{"usage","limit"},
      * "pids":{"current","limit"},"net":{...}?,"blkio":{...}?}; fields it cannot know are omitted. */
     ctr_op stats;
+    /* Since 1.2. [per-object] {"id"}: freezes every process of a running container
+     * (pause) or thaws them (resume). Not running (pause) or not paused (resume):
+     * CTR_E_FAILED_PRECONDITION. A runtime that cannot: CTR_E_UNSUPPORTED. */
+    ctr_op pause;
+    ctr_op resume;
+    /* Since 1.2. [per-object] {"id","resources":{OCI linux.resources: "memory"?,"cpu"?,"pids"?}}:
+     * changes the limits of a running container in place. Result {} (or {"warnings":[...]}).
+     * A limit the runtime cannot change: CTR_E_UNSUPPORTED naming it. */
+    ctr_op update;
 } ctr_runtime_v1;
 
 /* A network provider: makes networks and attaches containers to them. */

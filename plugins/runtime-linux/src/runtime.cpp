@@ -10,6 +10,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <filesystem>
+#include <cstdio>
 #include <fstream>
 #include <poll.h>
 #include <regex>
@@ -181,6 +182,49 @@ ctr::Result<json> Runtime::kill(const json& req) {
     auto run = CTR_TRY(run_oci(binary_, args));
     if (run.exit_code != 0) return oci_error(run, "kill");
     return json();
+}
+
+ctr::Result<json> Runtime::pause(const json& req) {
+    std::string id = CTR_TRY(ctr::sdk::get_string(req, "id"));
+    json st = CTR_TRY(oci_state(id));
+    if (st.value("status", "") != "running")
+        return ctr::make_error(CTR_E_FAILED_PRECONDITION, "container \"" + id + "\" is " + st.value("status", "not running") + ", not running");
+    auto run = CTR_TRY(run_oci(binary_, {"pause", id}));
+    if (run.exit_code != 0) return oci_error(run, "pause");
+    return json::object();
+}
+
+ctr::Result<json> Runtime::resume(const json& req) {
+    std::string id = CTR_TRY(ctr::sdk::get_string(req, "id"));
+    json st = CTR_TRY(oci_state(id));
+    if (st.value("status", "") != "paused")
+        return ctr::make_error(CTR_E_FAILED_PRECONDITION, "container \"" + id + "\" is " + st.value("status", "not running") + ", not paused");
+    auto run = CTR_TRY(run_oci(binary_, {"resume", id}));
+    if (run.exit_code != 0) return oci_error(run, "resume");
+    return json::object();
+}
+
+// The new limits go to the OCI runtime as a resources file (linux.resources'
+// shape) in the container's bundle, as both crun and runc take it.
+ctr::Result<json> Runtime::update(const json& req) {
+    std::string id = CTR_TRY(ctr::sdk::get_string(req, "id"));
+    if (!req.contains("resources") || !req["resources"].is_object())
+        return ctr::make_error(CTR_E_INVALID_ARGUMENT, "field \"resources\" must be an object");
+    json st = CTR_TRY(oci_state(id));
+    const std::string status = st.value("status", "");
+    if (status != "running" && status != "paused")
+        return ctr::make_error(CTR_E_FAILED_PRECONDITION, "container \"" + id + "\" is not running");
+    const std::string file = st.value("bundle", std::string("/tmp")) + "/resources-update.json";
+    {
+        std::ofstream out(file, std::ios::trunc);
+        out << req["resources"].dump();
+        if (!out) return ctr::make_error(CTR_E_INTERNAL, "write " + file);
+    }
+    auto run = run_oci(binary_, {"update", "--resources", file, id});
+    std::remove(file.c_str());
+    if (!run) return run.error();
+    if (run->exit_code != 0) return oci_error(*run, "update");
+    return json::object();
 }
 
 ctr::Result<json> Runtime::state(const json& req) {

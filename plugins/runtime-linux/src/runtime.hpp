@@ -30,6 +30,10 @@ public:
     ctr::Result<json> remove(const json& req) override;
     ctr::Result<json> exec(const json& req) override;
     ctr::Result<json> stats(const json& req) override;
+    // ABI 1.2: the OCI runtime's pause, resume and update (cgroup freezer, limits).
+    ctr::Result<json> pause(const json& req) override;
+    ctr::Result<json> resume(const json& req) override;
+    ctr::Result<json> update(const json& req) override;
 
 private:
     struct Process {

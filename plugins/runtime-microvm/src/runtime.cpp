@@ -520,6 +520,48 @@ ctr::Result<json> Runtime::exec(const json& req) {
     return json{{"exec_id", exec_id}, {"pid", pid}};
 }
 
+ctr::Result<pid_t> Runtime::qemu_of(const std::string& id) {
+    CTR_TRY_STATUS(check_id(id));
+    auto text = ctr::sys::read_file(vm_dir(id) / "vm.json");
+    if (!text) return ctr::make_error(CTR_E_NOT_FOUND, "no container \"" + id + "\" runs in a vm here");
+    json vm = json::parse(*text, nullptr, false);
+    pid_t qemu = vm.is_object() ? vm.value("qemu_pid", -1) : -1;
+    if (qemu <= 0 || !ctr::sys::read_proc_stat(qemu)) return ctr::make_error(CTR_E_FAILED_PRECONDITION, "the vm of \"" + id + "\" is not running");
+    return qemu;
+}
+
+namespace {
+
+// Whether the process is stopped (state T in /proc/PID/stat).
+bool stopped(pid_t pid) {
+    auto stat = ctr::sys::read_file("/proc/" + std::to_string(pid) + "/stat");
+    if (!stat) return false;
+    auto close = stat->rfind(')');
+    return close != std::string::npos && close + 2 < stat->size() && (*stat)[close + 2] == 'T';
+}
+
+}  // namespace
+
+ctr::Result<json> Runtime::pause(const json& req) {
+    std::string id = CTR_TRY(ctr::sdk::get_string(req, "id"));
+    pid_t qemu = CTR_TRY(qemu_of(id));
+    if (stopped(qemu)) return ctr::make_error(CTR_E_FAILED_PRECONDITION, "container \"" + id + "\" is paused already");
+    if (::kill(qemu, SIGSTOP) != 0) return ctr::make_error(CTR_E_INTERNAL, std::string("stop the vm: ") + std::strerror(errno));
+    return json::object();
+}
+
+ctr::Result<json> Runtime::resume(const json& req) {
+    std::string id = CTR_TRY(ctr::sdk::get_string(req, "id"));
+    pid_t qemu = CTR_TRY(qemu_of(id));
+    if (!stopped(qemu)) return ctr::make_error(CTR_E_FAILED_PRECONDITION, "container \"" + id + "\" is not paused");
+    if (::kill(qemu, SIGCONT) != 0) return ctr::make_error(CTR_E_INTERNAL, std::string("resume the vm: ") + std::strerror(errno));
+    return json::object();
+}
+
+ctr::Result<json> Runtime::update(const json&) {
+    return ctr::make_error(CTR_E_UNSUPPORTED, "runtime-microvm cannot change a running vm's limits: its memory and CPUs are set when it boots");
+}
+
 ctr::Result<json> Runtime::stats(const json& req) {
     std::string id = CTR_TRY(ctr::sdk::get_string(req, "id"));
     CTR_TRY_STATUS(check_id(id));

@@ -47,8 +47,15 @@ public:
     ctr::Result<json> remove(const json& req) override;
     ctr::Result<json> exec(const json& req) override;
     ctr::Result<json> stats(const json& req) override;
+    // ABI 1.2: the whole VM stops and goes on (QEMU gets SIGSTOP and
+    // SIGCONT); a VM's memory and CPUs are fixed when it boots: no update.
+    ctr::Result<json> pause(const json& req) override;
+    ctr::Result<json> resume(const json& req) override;
+    ctr::Result<json> update(const json& req) override;
 
 private:
+    // The QEMU of a container's VM, from its directory (whichever shim asks).
+    ctr::Result<pid_t> qemu_of(const std::string& id);
     // A container whose VM this instance owns.
     struct Container {
         std::string id, bundle, hostname;

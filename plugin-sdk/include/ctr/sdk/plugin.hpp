@@ -166,6 +166,10 @@ public:
     virtual Result<json> exec(const json&) { return unimplemented("exec"); }
     virtual Result<json> resize(const json&) { return unimplemented("resize"); }
     virtual Result<json> stats(const json&) { return unimplemented("stats"); }
+    // Since ABI 1.2.
+    virtual Result<json> pause(const json&) { return unimplemented("pause"); }
+    virtual Result<json> resume(const json&) { return unimplemented("resume"); }
+    virtual Result<json> update(const json&) { return unimplemented("update"); }
 };
 
 class Network : public PluginBase {
@@ -273,6 +277,9 @@ inline const ctr_runtime_v1 kRuntimeTable = {
     CTR_SDK_DETAIL_OP(Runtime, exec, "id", "exec_id", "process", "stdin", "stdout", "stderr", "console_socket"),
     CTR_SDK_DETAIL_OP(Runtime, resize, "id", "exec_id", "width", "height"),
     CTR_SDK_DETAIL_OP(Runtime, stats, "id"),
+    CTR_SDK_DETAIL_OP(Runtime, pause, "id"),
+    CTR_SDK_DETAIL_OP(Runtime, resume, "id"),
+    CTR_SDK_DETAIL_OP(Runtime, update, "id", "resources"),
 };
 
 inline const ctr_network_v1 kNetworkTable = {
