@@ -354,6 +354,31 @@ std::shared_ptr<std::mutex> Containers::start_lock(const std::string& id) {
     return m;
 }
 
+// The container's shim, from the standby pool when one waits there; the
+// read end of its sync pipe with it.
+Result<std::pair<pid_t, sys::UniqueFd>> Containers::spawn_shim(const store::ContainerRecord& c, const std::vector<std::string>& args) {
+    const fs::path dir = dir_of(c.id);
+    pid_t pid = -1;
+    sys::UniqueFd sync_read;
+    if (auto taken = standby_.take(c.runtime, args, (dir / "shim.log").string())) {
+        pid = taken->pid;
+        sync_read = std::move(taken->sync);
+    } else {
+        auto sync = CTR_TRY(sys::make_pipe());
+        sync_read = std::move(sync.read);
+        sys::SpawnOptions so;
+        so.stdout_path = (dir / "shim.log").string();
+        so.stderr_path.clear();             // with stdout
+        so.pass_fds = {{sync.write.get(), 3}};
+        so.new_session = true;              // the shim and its container outlive the daemon
+        auto spawned = sys::spawn(args, so);
+        sync.write.reset();
+        if (!spawned) return spawned.error().wrap("start the shim");
+        pid = *spawned;
+    }
+    return std::make_pair(pid, std::move(sync_read));
+}
+
 Result<store::ContainerRecord> Containers::start(const std::string& key, bool wait_attach) {
     auto found = CTR_TRY(find(key));
     auto serial = start_lock(found.id);
@@ -387,24 +412,7 @@ Result<store::ContainerRecord> Containers::start(const std::string& key, bool wa
         if (interactive) args.push_back("--interactive");
         if (wait_attach) args.push_back("--wait-attach");
     }
-    pid_t pid = -1;
-    sys::UniqueFd sync_read;
-    if (auto taken = standby_.take(c.runtime, args, (dir / "shim.log").string())) {
-        pid = taken->pid;
-        sync_read = std::move(taken->sync);
-    } else {
-        auto sync = CTR_TRY(sys::make_pipe());
-        sync_read = std::move(sync.read);
-        sys::SpawnOptions so;
-        so.stdout_path = (dir / "shim.log").string();
-        so.stderr_path.clear();             // with stdout
-        so.pass_fds = {{sync.write.get(), 3}};
-        so.new_session = true;              // the shim and its container outlive the daemon
-        auto spawned = sys::spawn(args, so);
-        sync.write.reset();
-        if (!spawned) return spawned.error().wrap("start the shim");
-        pid = *spawned;
-    }
+    auto [pid, sync_read] = CTR_TRY(spawn_shim(c, args));
     {
         std::lock_guard<std::mutex> lock(mu_);
         shims_.insert(pid);

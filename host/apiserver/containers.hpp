@@ -146,6 +146,7 @@ private:
     // ABI 1.2's runtime operations, through a shim in --call mode (the
     // runtime lives in shims): {"ok", "result"} or its error.
     Result<nlohmann::json> runtime_call(const store::ContainerRecord& c, const std::string& op, const nlohmann::json& request = nlohmann::json::object());
+    Result<std::pair<pid_t, sys::UniqueFd>> spawn_shim(const store::ContainerRecord& c, const std::vector<std::string>& args);
     // A paused container thawed, so that a signal just sent reaches it.
     void thaw_if_paused(store::ContainerRecord& c);
     // --pid/--ipc container:NAME (container_joins.cpp): at create, the

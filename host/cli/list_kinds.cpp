@@ -95,7 +95,9 @@ std::vector<RowView> container_rows(const json& c, bool no_trunc) {
         std::string name = volume ? m.value("Name", "") : m.value("Source", "");
         mounts.push_back(no_trunc || name.size() <= 15 ? name : name.substr(0, 15) + "…");
     }
-    for (auto& [name, _] : c.value("NetworkSettings", json::object()).value("Networks", json::object()).items()) networks.push_back(name);
+    // A named copy: items() of a temporary would dangle in the loop.
+    const json attached = c.value("NetworkSettings", json::object()).value("Networks", json::object());
+    for (auto it = attached.begin(); it != attached.end(); ++it) networks.push_back(it.key());
     std::string command = c.value("Command", "");
     if (!no_trunc && command.size() > 20) command = command.substr(0, 19) + "…";
     const int64_t created = c.value("Created", int64_t{0});

@@ -532,3 +532,28 @@ TEST_CASE("microvm: stats shows the VM's own memory limit and network; --shm-siz
     CHECK(r.cli({"rm", "-f", "vm"}).code == 0);
     CHECK(wait_for([&] { return qemus_of(r) == 0; }, 5000));
 }
+
+TEST_CASE("microvm: pause stops the whole VM and unpause lets it go on; update is refused, naming why" * doctest::skip(ctr::test::not_root() || !have_qemu())) {
+    DaemonRoot r;
+    set_kernel(r);
+    REQUIRE(r.cli({"run", "-d", "--name", "vm", "--runtime", "microvm", shared().image, "sleep", "600"}).code == 0);
+    const std::string id = r.cli({"inspect", "-f", "{{.Id}}", "vm"}).out.substr(0, 64);
+    const int qemu = qemu_pid(r, id);
+    REQUIRE(qemu > 0);
+    auto state = [&] {
+        auto stat = ctr::sys::read_file("/proc/" + std::to_string(qemu) + "/stat");
+        return stat ? (*stat)[stat->rfind(')') + 2] : '?';
+    };
+    auto paused = r.cli({"pause", "vm"});
+    CHECK_MESSAGE(paused.code == 0, paused.err);
+    CHECK(wait_for([&] { return state() == 'T'; }, 2000));
+    CHECK(r.cli({"inspect", "-f", "{{.State.Status}}", "vm"}).out == "paused\n");
+    CHECK(r.cli({"unpause", "vm"}).code == 0);
+    CHECK(wait_for([&] { return state() != 'T'; }, 2000));
+    CHECK(r.cli({"exec", "vm", "/bin/busybox", "true"}).code == 0);  // the guest goes on
+    auto update = r.cli({"update", "-m", "512m", "vm"});
+    CHECK(update.code == 125);
+    CHECK(update.err.find("its memory and CPUs are set when it boots") != std::string::npos);
+    CHECK(r.cli({"rm", "-f", "vm"}).code == 0);
+    CHECK(wait_for([&] { return qemus_of(r) == 0; }, 5000));
+}

@@ -69,6 +69,38 @@ Error docker_error(Error e) {
     return e;
 }
 
+// pause, unpause, update: HostConfig's resources and RestartPolicy as our update's fields.
+void add_pause_routes(Router& r, Containers& cs) {
+    r.add("POST", "/containers/{id}/pause", [&cs](const Request& req) -> Result<Reply> {
+        if (auto st = cs.pause(req.param("id")); !st) return docker_error(st.error());
+        return no_content();
+    });
+    r.add("POST", "/containers/{id}/unpause", [&cs](const Request& req) -> Result<Reply> {
+        if (auto st = cs.unpause(req.param("id")); !st) return docker_error(st.error());
+        return no_content();
+    });
+    r.add("POST", "/containers/{id}/update", [&cs](const Request& req) -> Result<Reply> {
+        const json& b = req.body.is_object() ? req.body : json::object();
+        json changes = json::object();
+        for (auto [key, as] : {std::pair{"Memory", "memory"}, {"MemorySwap", "memory_swap"}, {"MemoryReservation", "memory_reservation"},
+                               {"CpuShares", "cpu_shares"}, {"PidsLimit", "pids_limit"}})
+            if (b.contains(key) && b[key].is_number_integer() && b[key].get<int64_t>() != 0) changes[as] = b[key];
+        if (b.value("NanoCpus", int64_t{0}) > 0) changes["cpus"] = b["NanoCpus"].get<double>() / 1e9;
+        for (auto [key, as] : {std::pair{"CpusetCpus", "cpuset_cpus"}, {"CpusetMems", "cpuset_mems"}})
+            if (b.contains(key) && b[key].is_string() && !b[key].get<std::string>().empty()) changes[as] = b[key];
+        if (b.contains("RestartPolicy") && b["RestartPolicy"].is_object() && !b["RestartPolicy"].value("Name", "").empty()) {
+            const std::string name = b["RestartPolicy"].value("Name", "");
+            const int64_t max = b["RestartPolicy"].value("MaximumRetryCount", int64_t{0});
+            changes["restart"] = name == "on-failure" && max > 0 ? name + ":" + std::to_string(max) : name;
+        }
+        auto c = cs.update(req.param("id"), changes);
+        if (!c) return docker_error(c.error());
+        Reply reply;
+        reply.body = {{"Warnings", json::array()}};
+        return reply;
+    });
+}
+
 void add_lifecycle_routes(Router& r, Containers& cs, std::shared_ptr<Sessions> sessions) {
     // A terminal attached before the start: the process waits for it (and its size).
     r.add("POST", "/containers/{id}/start", [&cs, sessions](const Request& req) -> Result<Reply> {
@@ -94,35 +126,6 @@ void add_lifecycle_routes(Router& r, Containers& cs, std::shared_ptr<Sessions> s
         auto it = req.query.find("t");
         CTR_TRY(cs.restart(c->id, it == req.query.end() ? -1 : std::max(0, std::atoi(it->second.c_str()))));
         return no_content();
-    });
-    r.add("POST", "/containers/{id}/pause", [&cs](const Request& req) -> Result<Reply> {
-        if (auto st = cs.pause(req.param("id")); !st) return docker_error(st.error());
-        return no_content();
-    });
-    r.add("POST", "/containers/{id}/unpause", [&cs](const Request& req) -> Result<Reply> {
-        if (auto st = cs.unpause(req.param("id")); !st) return docker_error(st.error());
-        return no_content();
-    });
-    // HostConfig's resources and RestartPolicy, as our update's fields.
-    r.add("POST", "/containers/{id}/update", [&cs](const Request& req) -> Result<Reply> {
-        const json& b = req.body.is_object() ? req.body : json::object();
-        json changes = json::object();
-        for (auto [key, as] : {std::pair{"Memory", "memory"}, {"MemorySwap", "memory_swap"}, {"MemoryReservation", "memory_reservation"},
-                               {"CpuShares", "cpu_shares"}, {"PidsLimit", "pids_limit"}})
-            if (b.contains(key) && b[key].is_number_integer() && b[key].get<int64_t>() != 0) changes[as] = b[key];
-        if (b.value("NanoCpus", int64_t{0}) > 0) changes["cpus"] = b["NanoCpus"].get<double>() / 1e9;
-        for (auto [key, as] : {std::pair{"CpusetCpus", "cpuset_cpus"}, {"CpusetMems", "cpuset_mems"}})
-            if (b.contains(key) && b[key].is_string() && !b[key].get<std::string>().empty()) changes[as] = b[key];
-        if (b.contains("RestartPolicy") && b["RestartPolicy"].is_object() && !b["RestartPolicy"].value("Name", "").empty()) {
-            const std::string name = b["RestartPolicy"].value("Name", "");
-            const int64_t max = b["RestartPolicy"].value("MaximumRetryCount", int64_t{0});
-            changes["restart"] = name == "on-failure" && max > 0 ? name + ":" + std::to_string(max) : name;
-        }
-        auto c = cs.update(req.param("id"), changes);
-        if (!c) return docker_error(c.error());
-        Reply reply;
-        reply.body = {{"Warnings", json::array()}};
-        return reply;
     });
     r.add("POST", "/containers/{id}/kill", [&cs](const Request& req) -> Result<Reply> {
         auto it = req.query.find("signal");
@@ -231,6 +234,7 @@ void add_container_routes(Router& r, Daemon& d, Containers& cs, std::shared_ptr<
         return reply;
     });
     add_lifecycle_routes(r, cs, sessions);
+    add_pause_routes(r, cs);
 }
 
 }  // namespace ctr::apiserver::docker
