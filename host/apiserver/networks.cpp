@@ -126,7 +126,7 @@ Result<Networks::Wiring> Networks::wire(const store::ContainerRecord& c, const s
     using Mode = services::NetworkOptions::Mode;
     const auto& opt = req.network;
     Wiring w;
-    std::string hostname = req.hostname.empty() ? c.id.substr(0, 12) : req.hostname;
+    std::string hostname = services::container_hostname(req, c.id);
     std::string my_ip, gateway;
     std::vector<std::string> nameservers = opt.dns;
 

@@ -148,12 +148,19 @@ static void add_image_ls(CLI::App* image, Globals& g) {
 static void add_image_rm(CLI::App* image, Globals& g) {
     auto* rm = image->add_subcommand("rm", "remove images (and the content only they used)")->alias("delete");
     static std::vector<std::string> rm_refs;
-    rm->add_option("reference", rm_refs, "image references")->required();
-    static bool rm_force = false;
+    rm->add_option("reference", rm_refs, "image references");
+    static bool rm_force = false, rm_all = false;
     rm->add_flag("-f,--force", rm_force, "remove the name even when a container was made from the image");
+    rm->add_flag("-a,--all", rm_all, "every image (with -f, those containers were made from too)");
     on_run(rm, g, [&g] {
+        if (rm_all == !rm_refs.empty()) return error("image rm: give image references or --all, not both or neither");
         auto client = daemon_client(g);
         if (!client) return fail(client.error());
+        if (rm_all) {
+            auto list = client->call("GET", "/v1/images");
+            if (!list) return fail(list.error());
+            for (const auto& i : *list) rm_refs.push_back(i.value("reference", ""));
+        }
         int rc = 0;
         for (const auto& r : rm_refs) {
             auto res = client->call("DELETE", "/v1/images?reference=" + url_escape(r) + (rm_force ? "&force=1" : ""));

@@ -231,3 +231,23 @@ TEST_CASE("prunes take docker's until and label filters; system prune runs them 
     CHECK(r.cli({"volume", "ls", "-q", "--filter", "name=data"}).out == "data\n");  // named: stays
     CHECK(r.cli({"rm", "-f", "-v", "busy"}).code == 0);
 }
+
+TEST_CASE("image rm -a removes every image; those a container was made from need -f" * CTR_NEEDS_ROOT) {
+    DaemonRoot r;
+    const std::string image = shared().image;
+    REQUIRE(r.cli({"pull", "--progress", "none", image}).code == 0);
+    REQUIRE(r.cli({"tag", image, "local/spare:1"}).code == 0);
+    REQUIRE(r.cli({"tag", image, "local/used:1"}).code == 0);
+    REQUIRE(r.cli({"create", "--name", "user", "local/used:1", "true"}).code == 0);
+    auto both = r.cli({"image", "rm", "-a", "local/spare:1"});
+    CHECK(both.code == 125);
+    CHECK(both.err.find("not both or neither") != std::string::npos);
+    auto all = r.cli({"image", "rm", "-a"});
+    CHECK(all.code == 125);  // one is in use: named in the error, the others gone
+    CHECK(all.err.find("local/used:1") != std::string::npos);
+    CHECK(r.cli({"images", "--format", "{{.Repository}}:{{.Tag}}"}).out == "local/used:1\n");
+    auto forced = r.cli({"rmi", "-a", "-f"});
+    CHECK_MESSAGE(forced.code == 0, forced.err);
+    CHECK(r.cli({"images", "-q"}).out.empty());
+    CHECK(r.cli({"rm", "user"}).code == 0);
+}

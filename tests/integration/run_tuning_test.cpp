@@ -129,7 +129,8 @@ TEST_CASE("--pid, --ipc and --uts share the host's namespaces or another contain
     CHECK(trimmed(r.cli({"run", "--rm", "--pid", "host", image, "cat", "/proc/1/comm"}).out) == trimmed(read("/proc/1/comm")));
     char host[256] = {};
     ::gethostname(host, sizeof host - 1);
-    CHECK(trimmed(r.cli({"run", "--rm", "--uts", "host", image, "hostname"}).out) == host);
+    CHECK(trimmed(r.cli({"run", "--rm", "--uts", "host", image, "sh", "-c", "hostname; cat /etc/hostname; echo $HOSTNAME"}).out) ==
+          std::string(host) + "\n" + host + "\n" + host);
 
     // The join is made at each start, with the other container's process of the moment.
     REQUIRE(r.cli({"create", "--name", "joiner", "--pid", "container:base", image, "ps"}).code == 0);

@@ -117,6 +117,14 @@ Result<std::string> read_in_root(const std::filesystem::path& root, const std::s
     return out;
 }
 
+std::string container_hostname(const RunRequest& req, const std::string& id) {
+    if (req.tuning.uts_mode == "host") {
+        char name[256] = {};
+        if (::gethostname(name, sizeof name - 1) == 0) return name;
+    }
+    return req.hostname.empty() ? id.substr(0, 12) : req.hostname;
+}
+
 json RunRequest::to_json() const {
     json j = {{"image", image}, {"name", name}, {"cmd", cmd}, {"env", env}, {"workdir", workdir}, {"user", user},
               {"hostname", hostname}, {"runtime", runtime}, {"labels", labels}, {"memory", memory}, {"cpus", cpus}, {"rm", remove}};
@@ -244,7 +252,7 @@ Result<json> make_spec(const RunRequest& req, const json& image_config, const st
     std::vector<std::string> env = merge_env(list(cfg, "Env"), req.env);
     if (std::none_of(env.begin(), env.end(), [](const std::string& x) { return env_key(x) == "PATH"; }))
         env.push_back("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
-    std::string hostname = req.hostname.empty() ? id.substr(0, 12) : req.hostname;
+    std::string hostname = container_hostname(req, id);
     env.push_back("HOSTNAME=" + hostname);
     if (req.tty && std::none_of(env.begin(), env.end(), [](const std::string& x) { return env_key(x) == "TERM"; }))
         env.push_back("TERM=xterm");

@@ -130,6 +130,10 @@ Result<nlohmann::json> make_spec(const RunRequest& req, const nlohmann::json& im
 // the caller's before it sends them (cli/env_args.cpp).
 std::vector<std::string> merge_env(std::vector<std::string> base, const std::vector<std::string>& overrides);
 
+// The container's hostname: --hostname, else the first 12 characters of its
+// id; the host's own name with --uts host.
+std::string container_hostname(const RunRequest& req, const std::string& id);
+
 // uid:gid for `user` ("1000", "1000:1000", "name", "name:group"), from
 // `rootfs`'s /etc/passwd and /etc/group when names are used; an error names
 // a user or group that is not there.
