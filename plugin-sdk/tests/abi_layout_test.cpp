@@ -99,12 +99,16 @@ TEST_CASE("ctr_image_v1 layout 1.0") {
 }
 
 TEST_CASE("ctr_image_v1 layout 1.1: tag, save, load, push, import_rootfs after the 1.0 slots") {
-    CHECK(sizeof(ctr_image_v1) == 96);
-    FIELD(ctr_image_v1, tag, 56);
+        FIELD(ctr_image_v1, tag, 56);
     FIELD(ctr_image_v1, save, 64);
     FIELD(ctr_image_v1, load, 72);
     FIELD(ctr_image_v1, push, 80);
     FIELD(ctr_image_v1, import_rootfs, 88);
+}
+
+TEST_CASE("ctr_image_v1 layout 1.3: commit after import_rootfs") {
+    CHECK(sizeof(ctr_image_v1) == 104);
+    FIELD(ctr_image_v1, commit, 96);
 }
 
 #endif

@@ -42,7 +42,7 @@ extern "C" {
 /* The major is part of the entry symbol's name; a new major is a new symbol. */
 #define CTR_ABI_MAJOR 1
 /* Minors only add: new fields at the end of structs, new table slots. */
-#define CTR_ABI_MINOR 2
+#define CTR_ABI_MINOR 3
 
 #if defined(_WIN32)
 #define CTR_EXPORT __declspec(dllexport)
@@ -270,6 +270,14 @@ typedef struct ctr_image_v1 {
     /* [per-object] {"input","reference"}: makes a one-layer image named reference from a
      * root filesystem tarball at input (tar, gzip or zstd). Result {"reference","digest"}. */
     ctr_op import_rootfs;
+    /* ---- 1.3 ---- */
+    /* [per-object] {"reference","base"?,"layer"?,"config"}: an image made of base's
+     * layers (none when base is absent or empty) plus, when given, the uncompressed
+     * tar at layer (an absolute path; whiteouts as `.wh.` entries), with config
+     * (an OCI image config: env, cmd, history, ...) as its config; the plugin sets
+     * its rootfs.diff_ids. The builder's step: a hit or a new layer, kept by name.
+     * Result {"reference","digest","config"}. Unknown base: CTR_E_NOT_FOUND. */
+    ctr_op commit;
 } ctr_image_v1;
 
 /* ---- the entry point ---------------------------------------------------- */

@@ -80,6 +80,7 @@ public:
     ctr::Result<json> import_rootfs(const json& req) override {
         return store_->import_rootfs(CTR_TRY(ctr::sdk::get_string(req, "input")), CTR_TRY(ctr::sdk::get_string(req, "reference")));
     }
+    ctr::Result<json> commit(const json& req) override { return store_->commit(req); }
 
 private:
     std::unique_ptr<image_oci::ImageStore> store_;

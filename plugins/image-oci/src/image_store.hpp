@@ -49,6 +49,9 @@ public:
     ctr::Result<json> save(const std::vector<std::string>& references, const std::filesystem::path& output);
     ctr::Result<json> load(const std::filesystem::path& input);
     ctr::Result<json> import_rootfs(const std::filesystem::path& input, const std::string& reference);
+    // image_commit.cpp: a base's layers plus one more (or none), with a given
+    // config: the builder's steps.
+    ctr::Result<json> commit(const json& request);
     // image_push.cpp: uploads what the registry lacks, then the manifest.
     ctr::Result<json> push(const json& request, const ctr::sdk::Progress& progress);
 

@@ -199,6 +199,8 @@ public:
     virtual Result<json> load(const json&) { return unimplemented("load"); }
     virtual Result<json> push(const json&, const Progress&) { return unimplemented("push"); }
     virtual Result<json> import_rootfs(const json&) { return unimplemented("import_rootfs"); }
+    // 1.3
+    virtual Result<json> commit(const json&) { return unimplemented("commit"); }
 };
 
 // ---- the machinery behind the macro ------------------------------------------
@@ -330,6 +332,7 @@ inline const ctr_image_v1 kImageTable = {
     CTR_SDK_DETAIL_OP(Image, load, "input"),
     image_push,
     CTR_SDK_DETAIL_OP(Image, import_rootfs, "input", "reference"),
+    CTR_SDK_DETAIL_OP(Image, commit, "reference", "config"),
 };
 
 #undef CTR_SDK_DETAIL_OP
