@@ -7,6 +7,7 @@
 #include "apiserver/container_routes.hpp"
 #include "apiserver/containers.hpp"
 #include "apiserver/copy_routes.hpp"
+#include "apiserver/build/build_routes.hpp"
 #include "apiserver/daemon.hpp"
 #include "apiserver/docker/docker_api.hpp"
 #include "apiserver/event_stream.hpp"
@@ -193,6 +194,9 @@ int serve(apiserver::Daemon& d, apiserver::Containers& containers, apiserver::Ne
     apiserver::add_image_routes(router, d);
     apiserver::add_container_routes(router, d, containers);
     apiserver::add_copy_routes(router, containers);
+    apiserver::build::Builder builder(d, containers);
+    builder.remove_leftovers();  // what a build killed with the daemon left
+    apiserver::build::add_build_routes(router, d, builder);
     apiserver::add_network_routes(router, d, networks);
     apiserver::add_registry_routes(router, auth);
     apiserver::add_event_routes(router, d);

@@ -1,4 +1,5 @@
 // /v1/images: through the image plugin (image-oci by default).
+#include "apiserver/build/builder.hpp"
 #include "apiserver/daemon.hpp"
 #include "apiserver/list_filters.hpp"
 #include "apiserver/image_service.hpp"
@@ -85,7 +86,11 @@ static void add_archive_routes(Router& r, Daemon& d) {
 static void add_listing_routes(Router& r, Daemon& d) {
     r.add("GET", "/v1/images", [&d](const Request&) -> Result<Reply> {
         auto* p = CTR_TRY(d.image_plugin());
-        return json_reply(pluginhost::invoke(p->image()->list, p->instance(), json::object(), "list"));
+        json all = CTR_TRY(pluginhost::invoke(p->image()->list, p->instance(), json::object(), "list"));
+        json shown = json::array();
+        for (const auto& i : all)  // the builder's cached steps are `builder du`'s
+            if (!build::is_cache_reference(i.value("reference", ""))) shown.push_back(i);
+        return json_reply(shown);
     });
     r.add("GET", "/v1/images/inspect", [&d](const Request& req) -> Result<Reply> {
         auto* p = CTR_TRY(d.image_plugin());

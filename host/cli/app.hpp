@@ -74,6 +74,7 @@ void add_cp_command(CLI::App& app, Globals& g);
 void add_compose_commands(CLI::App& app, Globals& g);
 // port, history, info, help (cmd_habits.cpp); `image history`.
 void add_habit_commands(CLI::App& app, Globals& g);
+void add_build_commands(CLI::App& app, Globals& g);  // build, builder du|prune
 void add_image_history(CLI::App* image, Globals& g);
 // pause, unpause, update (cmd_update.cpp).
 void add_update_commands(CLI::App& app, Globals& g);

@@ -58,6 +58,7 @@ int main(int argc, char** argv) {
     add_compose_commands(app, g);
     add_system_commands(app, g);
     add_habit_commands(app, g);
+    add_build_commands(app, g);
     add_update_commands(app, g);
     add_completion_commands(app, g);
 

@@ -1,5 +1,6 @@
 // The image routes of the Docker API, on the image plugin: list, inspect,
 // and create (a pull, its progress as Docker's JSON lines).
+#include "apiserver/build/builder.hpp"
 #include "apiserver/docker/docker_api.hpp"
 #include "apiserver/list_filters.hpp"
 #include "apiserver/image_service.hpp"
@@ -78,6 +79,7 @@ void add_list_routes(Router& r, Daemon& d) {
         json out = json::array();
         for (const auto& i : list) {
             const std::string ref = i.value("reference", "");
+            if (build::is_cache_reference(ref)) continue;  // the builder's steps
             const int64_t created = i.value("created", int64_t{0});
             // Every image of ours has a name: none dangles.
             if (excluded(f, "dangling", [](const std::string& v) { return v == "false" || v == "0"; })) continue;

@@ -332,7 +332,7 @@ inline const ctr_image_v1 kImageTable = {
     CTR_SDK_DETAIL_OP(Image, load, "input"),
     image_push,
     CTR_SDK_DETAIL_OP(Image, import_rootfs, "input", "reference"),
-    CTR_SDK_DETAIL_OP(Image, commit, "reference", "config"),
+    CTR_SDK_DETAIL_OP(Image, commit, "reference", "base", "layer", "config"),
 };
 
 #undef CTR_SDK_DETAIL_OP

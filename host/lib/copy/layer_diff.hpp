@@ -1,0 +1,17 @@
+// An overlay upper directory as an image layer: the tar a registry and every
+// runtime read. Overlay's whiteouts (a 0/0 character device) become
+// ".wh.NAME" entries, an opaque directory (trusted.overlay.opaque=y) gets a
+// ".wh..wh..opq" entry, overlay's own xattrs are left out, hard links stay
+// links. Entries are in name order, so the same tree gives the same tar.
+#pragma once
+
+#include <ctr/sdk/result.hpp>
+
+#include <filesystem>
+
+namespace ctr::copy {
+
+// Writes the layer to `out` (created, or replaced); its size in bytes.
+Result<int64_t> write_layer(const std::filesystem::path& upper, const std::filesystem::path& out);
+
+}  // namespace ctr::copy

@@ -1,0 +1,137 @@
+// container build end to end: a Dockerfile on the test registry's busybox,
+// built through the daemon (RUN as a container, COPY into one), then run;
+// the cache (all CACHED again, invalidated exactly where a file, an ignored
+// file or a build arg says); and bad input refused with the step named and
+// nothing tagged.
+#include "tests/support/registry.hpp"
+#include "tests/support/run.hpp"
+
+#include "tests/support/skip.hpp"
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+
+using ctr::test::DaemonRoot;
+namespace fs = std::filesystem;
+
+namespace {
+
+ctr::test::BusyboxRegistry& shared() {
+    static ctr::test::BusyboxRegistry s;
+    return s;
+}
+
+void write(const fs::path& p, const std::string& text) {
+    fs::create_directories(p.parent_path());
+    std::ofstream(p, std::ios::trunc) << text;
+}
+
+// The step numbers the output shows as CACHED.
+std::string cached_steps(const std::string& err) {
+    std::string out;
+    size_t at = 0;
+    while ((at = err.find(" CACHED", at)) != std::string::npos) {
+        size_t hash = err.rfind('#', at);
+        out += err.substr(hash + 1, at - hash - 1) + ",";
+        ++at;
+    }
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("build: a Dockerfile's instructions make an image that runs, and a rebuild is all cached" * CTR_NEEDS_ROOT) {
+    DaemonRoot r;
+    ctr::test::ScratchDir ctx;
+    write(ctx.path() / "app/main.txt", "main\n");
+    write(ctx.path() / "app/lib/util.txt", "util\n");
+    write(ctx.path() / "notes.log", "ignored\n");
+    write(ctx.path() / ".dockerignore", "*.log\n");
+    write(ctx.path() / "Dockerfile",
+          "# syntax=docker/dockerfile:1\n"
+          "ARG BASE\n"
+          "FROM ${BASE} AS base\n"
+          "ARG WHO=world\n"
+          "ENV GREETING=\"hello $WHO\" \\\n    PATHS=/srv\n"
+          "WORKDIR /srv\n"
+          "COPY app/ ./\n"
+          "COPY --chmod=0600 --chown=7:8 app/main.txt /etc/main.txt\n"
+          "RUN echo \"$GREETING from $(pwd)\" > greeting.txt && ls -n /etc/main.txt\n"
+          "RUN <<EOF\nset -e\nmkdir -p /made\necho heredoc > /made/h.txt\nEOF\n"
+          "LABEL org.example.kind=test\n"
+          "EXPOSE 8080 53/udp\n"
+          "ENTRYPOINT [\"cat\"]\n"
+          "CMD [\"greeting.txt\"]\n"
+          "FROM base AS unused\n"
+          "RUN exit 1\n"
+          "FROM base\n"
+          "USER 1000:1000\n");
+    const std::string base = "BASE=" + shared().image;
+    auto built = r.cli({"build", "-t", "built:1", "--build-arg", base, ctx.path().string()});
+    REQUIRE_MESSAGE(built.code == 0, built.err);
+    CHECK(built.out.rfind("sha256:", 0) == 0);
+    CHECK(built.err.find("-rw-------    1 7        8") != std::string::npos);  // RUN's output, streamed
+    CHECK(built.err.find("exit 1") == std::string::npos);                      // the unused stage was skipped
+    auto ran = r.cli({"run", "--rm", "--user", "0", "built:1"});
+    CHECK(ran.out == "hello world from /srv\n");
+    CHECK(r.cli({"run", "--rm", "built:1", "/made/h.txt", "/srv/lib/util.txt", "/srv/main.txt"}).out == "heredoc\nutil\nmain\n");
+    CHECK(r.cli({"run", "--rm", "--entrypoint", "ls", "built:1", "/srv"}).out == "greeting.txt\nlib\nmain.txt\n");
+    auto config = r.cli({"image", "inspect", "-f", "{{json .Config.ExposedPorts}} {{.Config.User}} {{index .Config.Labels \"org.example.kind\"}}", "built:1"});
+    CHECK(config.out == "{\"53/udp\":{},\"8080/tcp\":{}} 1000:1000 test\n");
+    // The builder's steps are not images a user sees.
+    CHECK(r.cli({"image", "ls", "--format", "{{.Repository}}"}).out.find("container-build") == std::string::npos);
+
+    // Again: every step after FROM and ARG is a hit, and the image is the same.
+    auto again = r.cli({"build", "-t", "built:1", "--build-arg", base, ctx.path().string()});
+    REQUIRE_MESSAGE(again.code == 0, again.err);
+    CHECK(again.out == built.out);
+    CHECK(cached_steps(again.err) == "3,4,5,6,7,8,9,10,11,12,14,");
+    // An ignored file changes nothing; a copied file invalidates from its COPY on.
+    write(ctx.path() / "notes.log", "changed\n");
+    CHECK(cached_steps(r.cli({"build", "--build-arg", base, ctx.path().string()}).err) == "3,4,5,6,7,8,9,10,11,12,14,");
+    write(ctx.path() / "app/lib/util.txt", "util 2\n");
+    CHECK(cached_steps(r.cli({"build", "--build-arg", base, ctx.path().string()}).err) == "3,4,");
+    // A build arg: from the first step that uses it (ENV here).
+    CHECK(cached_steps(r.cli({"build", "--build-arg", base, "--build-arg", "WHO=you", ctx.path().string()}).err) == "");
+    auto du = r.cli({"builder", "du"});
+    CHECK(du.out.find(" cached steps") != std::string::npos);
+    CHECK(r.cli({"builder", "prune", "-f"}).code == 0);
+    CHECK(r.cli({"builder", "du"}).out.rfind("0 cached steps", 0) == 0);
+    CHECK(r.cli({"run", "--rm", "built:1"}).out == "hello world from /srv\n");  // a built image outlives the cache
+}
+
+TEST_CASE("build: bad input is refused with the place named, and nothing is tagged" * CTR_NEEDS_ROOT) {
+    DaemonRoot r;
+    ctr::test::ScratchDir ctx, outside;
+    write(outside.path() / "secret.txt", "secret\n");
+    write(ctx.path() / "ok.txt", "ok\n");
+    fs::create_symlink(outside.path() / "secret.txt", ctx.path() / "link.txt");
+    auto build = [&](const std::string& dockerfile) {
+        write(ctx.path() / "Dockerfile", dockerfile);
+        return r.cli({"build", "-t", "bad:1", ctx.path().string()});
+    };
+    const std::string from = "FROM " + shared().image + "\n";
+    auto failing = build(from + "COPY ok.txt /ok.txt\nRUN echo before; exit 3\n");
+    CHECK(failing.code == 125);
+    CHECK(failing.err.find("Dockerfile:3:1: RUN failed with exit code 3 (step 3)") != std::string::npos);
+    CHECK(failing.err.find("before") != std::string::npos);
+    CHECK(r.cli({"image", "inspect", "bad:1"}).code != 0);
+    CHECK(r.cli({"ps", "-a", "-q"}).out.empty());  // the step's container is gone
+    auto missing = build(from + "COPY nothere.txt /x\n");
+    CHECK(missing.code != 0);
+    CHECK(missing.err.find("Dockerfile:2:1: COPY nothere.txt: no such file or directory in the build context") != std::string::npos);
+    auto climb = build(from + "COPY ../x /x\n");
+    CHECK(climb.err.find("COPY ../x: the path leads outside the build context") != std::string::npos);
+    auto link = build(from + "COPY link.txt /x\n");
+    CHECK(link.err.find("\"link.txt\" leads outside the build context") != std::string::npos);
+    auto unknown = build(from + "\nCOPYY a b\n");
+    CHECK(unknown.err == "container: Dockerfile:3:1: unknown instruction: COPYY\n");
+    write(ctx.path() / "Dockerfile", from);
+    auto target = r.cli({"build", "--target", "nope", ctx.path().string()});
+    CHECK(target.err.find("target stage \"nope\" could not be found") != std::string::npos);
+    CHECK(r.cli({"image", "inspect", "bad:1"}).code != 0);
+    // Dockerfile on stdin, no context: COPY has nothing to read.
+    auto piped = r.cli({"build", "-"}, {});
+    CHECK(piped.code != 0);
+}
