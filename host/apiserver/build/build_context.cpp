@@ -1,0 +1,228 @@
+#include "apiserver/build/build_context.hpp"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <openssl/evp.h>
+
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <optional>
+
+namespace ctr::apiserver::build {
+
+namespace fs = std::filesystem;
+
+Hasher::Hasher() : ctx_(EVP_MD_CTX_new()) { EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(ctx_), EVP_sha256(), nullptr); }
+Hasher::~Hasher() { EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(ctx_)); }
+void Hasher::update(const void* data, size_t n) { EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(ctx_), data, n); }
+std::string Hasher::hex() {
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    EVP_DigestFinal_ex(static_cast<EVP_MD_CTX*>(ctx_), md, &len);
+    static const char* digits = "0123456789abcdef";
+    std::string out;
+    for (unsigned int i = 0; i < len; ++i) {
+        out += digits[md[i] >> 4];
+        out += digits[md[i] & 15];
+    }
+    return out;
+}
+
+std::string sha256_hex(const std::string& s) {
+    Hasher h;
+    h.update(s);
+    return h.hex();
+}
+
+namespace {
+
+// A relative path with "." and ".." resolved lexically; nullopt when it
+// climbs above its start.
+std::optional<std::string> clean_relative(const std::string& p) {
+    std::vector<std::string> parts;
+    size_t i = 0;
+    while (i <= p.size()) {
+        size_t j = p.find('/', i);
+        if (j == std::string::npos) j = p.size();
+        std::string part = p.substr(i, j - i);
+        if (part == "..") {
+            if (parts.empty()) return std::nullopt;
+            parts.pop_back();
+        } else if (!part.empty() && part != ".") {
+            parts.push_back(part);
+        }
+        i = j + 1;
+    }
+    std::string out;
+    for (const auto& part : parts) out += (out.empty() ? "" : "/") + part;
+    return out;
+}
+
+
+struct WriteFree {
+    void operator()(archive* a) const { archive_write_free(a); }
+};
+struct EntryFree {
+    void operator()(archive_entry* e) const { archive_entry_free(e); }
+};
+
+// Every entry below `dir` (sorted, recursive), as paths relative to the context.
+void walk(const fs::path& dir, const std::string& rel, const std::function<bool(const std::string&)>& skip,
+          const std::function<void(const fs::path&, const std::string&, const struct stat&)>& visit) {
+    std::vector<std::string> names;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(dir, ec)) names.push_back(e.path().filename().string());
+    std::sort(names.begin(), names.end());
+    for (const auto& n : names) {
+        fs::path p = dir / n;
+        std::string r = rel.empty() ? n : rel + "/" + n;
+        if (skip(r)) continue;
+        struct stat st {};
+        if (::lstat(p.c_str(), &st) != 0) continue;
+        visit(p, r, st);
+        if (S_ISDIR(st.st_mode)) walk(p, r, skip, visit);
+    }
+}
+
+}  // namespace
+
+Result<std::vector<Source>> Context::sources(const std::string& pattern) const {
+    if (root_.empty()) return make_error(CTR_E_INVALID_ARGUMENT, "COPY " + pattern + ": this build has no context (the Dockerfile came on stdin)");
+    auto clean = clean_relative(pattern);
+    if (!clean) return make_error(CTR_E_PERMISSION_DENIED, "COPY " + pattern + ": the path leads outside the build context");
+    std::vector<std::string> found;
+    if (clean->find_first_of("*?[") == std::string::npos) {
+        found.push_back(*clean);
+    } else {
+        // Level by level: each part of the pattern against the entries there.
+        std::vector<std::string> level = {""};
+        std::vector<std::string> parts;
+        for (size_t i = 0, j; i <= clean->size(); i = j + 1) {
+            j = clean->find('/', i);
+            if (j == std::string::npos) j = clean->size();
+            parts.push_back(clean->substr(i, j - i));
+        }
+        for (const auto& part : parts) {
+            std::vector<std::string> next;
+            for (const auto& base : level) {
+                std::error_code ec;
+                std::vector<std::string> names;
+                for (const auto& e : fs::directory_iterator(root_ / base, ec)) names.push_back(e.path().filename().string());
+                std::sort(names.begin(), names.end());
+                for (const auto& n : names)
+                    if (::fnmatch(part.c_str(), n.c_str(), FNM_PATHNAME) == 0) next.push_back(base.empty() ? n : base + "/" + n);
+            }
+            level = std::move(next);
+        }
+        found = level;
+    }
+    std::vector<Source> out;
+    std::error_code ec;
+    fs::path canonical_root = fs::canonical(root_, ec);
+    for (const auto& rel : found) {
+        if (ignored(rel)) continue;
+        fs::path p = root_ / rel;
+        // A symlink on the way may lead anywhere: what it resolves to must stay inside.
+        fs::path real = fs::weakly_canonical(p, ec);
+        std::string r = real.string(), base = canonical_root.string();
+        if (ec || (r != base && r.rfind(base + "/", 0) != 0))
+            return make_error(CTR_E_PERMISSION_DENIED, "COPY " + pattern + ": \"" + rel + "\" leads outside the build context");
+        struct stat st {};
+        if (::stat(real.c_str(), &st) != 0) continue;
+        out.push_back(Source{real, rel.empty() ? "." : rel, S_ISDIR(st.st_mode)});
+    }
+    if (out.empty()) return make_error(CTR_E_NOT_FOUND, "COPY " + pattern + ": no such file or directory in the build context");
+    return out;
+}
+
+Result<std::string> Context::digest(const std::vector<Source>& sources) const {
+    Hasher h;
+    auto add = [&](const fs::path& p, const std::string& name, const struct stat& st) {
+        std::string meta = name + '\0' + std::to_string(st.st_mode) + '\0' + std::to_string(st.st_uid) + '\0' +
+                           std::to_string(st.st_gid) + '\0' + std::to_string(S_ISREG(st.st_mode) ? st.st_size : 0) + '\0';
+        if (S_ISLNK(st.st_mode)) {
+            std::error_code ec;
+            meta += fs::read_symlink(p, ec).string();
+        }
+        h.update(meta + '\0');
+        if (!S_ISREG(st.st_mode)) return;
+        int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0) return;
+        char buf[1 << 16];
+        ssize_t n;
+        while ((n = ::read(fd, buf, sizeof buf)) > 0) h.update(buf, static_cast<size_t>(n));
+        ::close(fd);
+    };
+    for (const auto& s : sources) {
+        struct stat st {};
+        if (::stat(s.path.c_str(), &st) != 0) return make_error(CTR_E_NOT_FOUND, "\"" + s.rel + "\" went away");
+        add(s.path, s.rel, st);
+        if (s.directory) {
+            std::string base = s.rel == "." ? "" : s.rel;
+            walk(s.path, base, [this](const std::string& r) { return ignored(r); }, add);
+        }
+    }
+    return h.hex();
+}
+
+Status Context::write_tar(const std::vector<Source>& sources, const std::string& dest, bool dest_is_dir, long uid, long gid,
+                          int chmod, const fs::path& out) const {
+    std::unique_ptr<archive, WriteFree> a(archive_write_new());
+    archive_write_set_format_pax_restricted(a.get());
+    if (archive_write_open_filename(a.get(), out.c_str()) != ARCHIVE_OK)
+        return make_error(CTR_E_INTERNAL, "create \"" + out.string() + "\": " + archive_error_string(a.get()));
+    Status result;
+    auto put = [&](const fs::path& p, const std::string& name, const struct stat& st) {
+        if (!result) return;
+        std::unique_ptr<archive_entry, EntryFree> e(archive_entry_new());
+        archive_entry_copy_stat(e.get(), &st);
+        archive_entry_set_pathname(e.get(), name.c_str());
+        archive_entry_set_uid(e.get(), uid >= 0 ? uid : 0);
+        archive_entry_set_gid(e.get(), gid >= 0 ? gid : 0);
+        if (chmod >= 0 && !S_ISLNK(st.st_mode)) archive_entry_set_perm(e.get(), static_cast<mode_t>(chmod));
+        if (S_ISLNK(st.st_mode)) {
+            std::error_code ec;
+            archive_entry_set_symlink(e.get(), fs::read_symlink(p, ec).c_str());
+        }
+        if (archive_write_header(a.get(), e.get()) < ARCHIVE_WARN) {
+            result = make_error(CTR_E_INTERNAL, std::string("write the copy: ") + archive_error_string(a.get()));
+            return;
+        }
+        if (!S_ISREG(st.st_mode)) return;
+        int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0) {
+            result = make_error(CTR_E_INTERNAL, "open \"" + p.string() + "\": " + std::strerror(errno));
+            return;
+        }
+        char buf[1 << 16];
+        ssize_t n;
+        while ((n = ::read(fd, buf, sizeof buf)) > 0) archive_write_data(a.get(), buf, static_cast<size_t>(n));
+        ::close(fd);
+    };
+    for (const auto& s : sources) {
+        struct stat st {};
+        if (::stat(s.path.c_str(), &st) != 0) return make_error(CTR_E_NOT_FOUND, "\"" + s.rel + "\" went away");
+        if (s.directory) {
+            // A directory's contents land in dest; the directory itself is dest.
+            std::string skip_base = s.rel == "." ? "" : s.rel;
+            walk(s.path, "", [&](const std::string& r) { return ignored(skip_base.empty() ? r : skip_base + "/" + r); },
+                 [&](const fs::path& p, const std::string& r, const struct stat& sub) { put(p, dest.empty() ? r : dest + "/" + r, sub); });
+        } else {
+            std::string name = dest_is_dir ? (dest.empty() ? "" : dest + "/") + fs::path(s.rel).filename().string() : dest;
+            put(s.path, name, st);
+        }
+        CTR_TRY_STATUS(result);
+    }
+    if (archive_write_close(a.get()) != ARCHIVE_OK)
+        return make_error(CTR_E_INTERNAL, "close \"" + out.string() + "\": " + archive_error_string(a.get()));
+    return ok();
+}
+
+}  // namespace ctr::apiserver::build

@@ -1,0 +1,33 @@
+// POST /v1/build: a JSON body (see BuildRequest), answered with JSON lines
+// of progress and a last {"result"} or {"error"}. GET /v1/builder/du and
+// POST /v1/builder/prune: the step cache.
+#include "apiserver/build/build_routes.hpp"
+
+namespace ctr::apiserver::build {
+
+using nlohmann::json;
+
+void add_build_routes(Router& r, Daemon& d, Builder& builder) {
+    r.add("POST", "/v1/build", [&d, &builder](const Request& req) -> Result<Reply> {
+        auto request = CTR_TRY(BuildRequest::from_json(req.body));
+        Reply reply;
+        reply.stream = [&d, &builder, request](const Writer& write) {
+            std::atomic<bool> gone{false};
+            Progress line = [&](const json& j) {
+                if (!gone && !write(j.dump() + "\n")) gone = true;
+            };
+            auto result = builder.build(request, line, gone);
+            if (result) {
+                for (const auto& t : (*result)["tags"]) d.events.publish("image", "build", t.get<std::string>(), {{"name", t}});
+                line({{"result", *result}});
+            } else {
+                line({{"error", {{"message", result.error().message}, {"code", result.error().status}}}});
+            }
+        };
+        return reply;
+    });
+    r.add("GET", "/v1/builder/du", [&builder](const Request&) -> Result<Reply> { return json_reply(builder.usage()); });
+    r.add("POST", "/v1/builder/prune", [&builder](const Request&) -> Result<Reply> { return json_reply(builder.prune()); });
+}
+
+}  // namespace ctr::apiserver::build

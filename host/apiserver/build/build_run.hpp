@@ -1,0 +1,65 @@
+// The builder's internals shared by its files: the run of one build and a
+// stage's state as its instructions go.
+#pragma once
+
+#include "apiserver/build/build_context.hpp"
+#include "apiserver/build/builder.hpp"
+#include "build/shell_words.hpp"
+
+#include <optional>
+#include <set>
+
+namespace ctr::apiserver::build {
+
+struct StageState {
+    std::string ref;      // its image so far (a base, or a cached step)
+    nlohmann::json image; // that image's OCI config document
+    std::string key;      // the cache key so far
+    std::map<std::string, std::string> args;  // ARGs in scope, with values
+    bool cmd_set = false; // CMD given in this stage (ENTRYPOINT keeps it then)
+};
+
+class BuildRun {
+public:
+    BuildRun(Daemon& d, Containers& cs, const BuildRequest& req, const Progress& progress, const std::atomic<bool>& cancelled)
+        : d_(d), cs_(cs), req_(req), progress_(progress), cancelled_(cancelled) {}
+    Result<nlohmann::json> run();
+
+private:
+    // builder.cpp
+    Result<StageState> from(const ctr::build::Stage& stage, const std::vector<StageState>& done);
+    Status step(StageState& s, const ctr::build::Instruction& ins);
+    Status metadata(StageState& s, const ctr::build::Instruction& ins, std::string& key_text);
+    Status copy_plan(const StageState& s, const ctr::build::Instruction& ins, std::vector<Source>& sources, std::string& dest,
+                     long& uid, long& gid, int& chmod, std::string& payload);
+    Result<nlohmann::json> healthcheck(const ctr::build::Instruction& ins) const;
+    std::vector<std::string> run_argv(const StageState& s, const ctr::build::Instruction& ins) const;
+    ctr::build::Lookup lookup(const StageState& s) const;
+    Result<std::string> word(const StageState& s, const ctr::build::Instruction& ins, const std::string& w) const;
+    std::vector<std::string> run_env(const StageState& s) const;
+    // The image plugin: a stored image's {"reference","digest","config"} or nothing.
+    Result<std::optional<nlohmann::json>> resolve(const std::string& ref);
+    Result<nlohmann::json> commit(const StageState& s, const std::string& key, const std::string& layer, nlohmann::json image);
+    nlohmann::json history(const ctr::build::Instruction& ins, bool empty_layer) const;
+
+    // build_steps.cpp: RUN and COPY through a container of the stage's image.
+    Result<std::string> run_step(const StageState& s, const ctr::build::Instruction& ins, const std::vector<std::string>& argv);
+    Result<std::string> copy_step(const StageState& s, const ctr::build::Instruction& ins, const std::vector<Source>& sources,
+                                  const std::string& dest, long uid, long gid, int chmod);
+    Result<std::string> layer_of(const store::ContainerRecord& c);
+    Result<store::ContainerRecord> make_container(const StageState& s, nlohmann::json body);
+
+    Daemon& d_;
+    Containers& cs_;
+    const BuildRequest& req_;
+    const Progress& progress_;
+    const std::atomic<bool>& cancelled_;
+    std::optional<Context> context_;
+    ctr::build::Plan plan_;
+    std::map<std::string, std::string> globals_;  // global ARGs and the platform's
+    std::vector<StageState> done_;  // by stage index, as they finish
+    int step_no_ = 0, steps_ = 0;
+    std::set<std::string> temp_files_;
+};
+
+}  // namespace ctr::apiserver::build

@@ -1,0 +1,170 @@
+// RUN and COPY: each through a container of the stage's image, made by the
+// container service like any other (so the runtime plugin, its isolation and
+// the network are a container's), labelled as the builder's and removed
+// after; its overlay upper directory becomes the step's layer.
+#include "apiserver/build/build_run.hpp"
+
+#include "apiserver/copy_routes.hpp"
+#include "copy/layer_diff.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <random>
+
+namespace ctr::apiserver::build {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+constexpr const char* kBuildLabel = "container.build";
+
+std::string scratch_name(const std::string& what) {
+    static std::mt19937_64 rng{std::random_device{}()};
+    char buf[17];
+    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(rng()));
+    return what + "-" + buf;
+}
+
+// Removes the builder's container when the step ends, however it ends.
+struct ContainerGuard {
+    Containers& cs;
+    std::string id;
+    ~ContainerGuard() {
+        if (auto st = cs.remove(id, true, true); !st) spdlog::warn("build: remove container {}: {}", id, st.error().message);
+    }
+};
+
+}  // namespace
+
+Result<store::ContainerRecord> BuildRun::make_container(const StageState& s, json body) {
+    body["image"] = s.ref;
+    body["name"] = scratch_name("build");
+    body["labels"] = {{kBuildLabel, "1"}};
+    body["env"] = run_env(s);
+    const json& cfg = s.image["config"];
+    if (cfg.contains("WorkingDir") && cfg["WorkingDir"].is_string() && !cfg["WorkingDir"].get<std::string>().empty())
+        body["workdir"] = cfg["WorkingDir"];
+    if (cfg.contains("User") && cfg["User"].is_string() && !cfg["User"].get<std::string>().empty()) body["user"] = cfg["User"];
+    if (!req_.runtime.empty()) body["runtime"] = req_.runtime;
+    return cs_.create(body);
+}
+
+Result<std::string> BuildRun::layer_of(const store::ContainerRecord& c) {
+    auto now = CTR_TRY(cs_.get(c.id));
+    const std::string upper = now.settings().writable_dir;
+    if (upper.empty()) return make_error(CTR_E_UNSUPPORTED, "the image plugin does not say where a container's writes land (writable_dir): no layer can be made");
+    // The files the daemon mounts over (/etc/hosts, /etc/resolv.conf,
+    // /etc/hostname) leave empty mount points behind: not the build's.
+    for (const char* own : {"etc/hosts", "etc/resolv.conf", "etc/hostname"}) {
+        struct stat st {};
+        fs::path p = fs::path(upper) / own;
+        if (::lstat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0) ::unlink(p.c_str());
+    }
+    fs::path dir = d_.paths.lib_dir() / "build";
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    fs::path out = dir / (scratch_name("layer") + ".tar");
+    auto written = copy::write_layer(upper, out);
+    if (!written) {
+        fs::remove(out, ec);
+        return written.error();
+    }
+    return out.string();
+}
+
+Result<std::string> BuildRun::run_step(const StageState& s, const ctr::build::Instruction& ins, const std::vector<std::string>& argv) {
+    json body = {{"cmd", argv}, {"entrypoint", json::array()}};
+    if (ins.flag("network") == "none") body["networks"] = json::array({"none"});
+    if (ins.flag("network") == "host") body["networks"] = json::array({"host"});
+    auto c = CTR_TRY(make_container(s, body));
+    ContainerGuard guard{cs_, c.id};
+    CTR_TRY(cs_.start(c.id));
+    // Its output as it comes: both logs read from where they were.
+    std::streamoff offsets[2] = {0, 0};
+    auto relay = [&] {
+        const char* names[2] = {"stdout.log", "stderr.log"};
+        for (int i = 0; i < 2; ++i) {
+            std::ifstream in(cs_.dir_of(c.id) / names[i], std::ios::binary);
+            if (!in) continue;
+            in.seekg(offsets[i]);
+            std::string chunk((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+            offsets[i] += static_cast<std::streamoff>(chunk.size());
+            if (!chunk.empty()) progress_({{"output", chunk}});
+        }
+    };
+    for (;;) {
+        auto now = CTR_TRY(cs_.get(c.id));
+        relay();
+        if (now.state != store::ContainerState::running && now.state != store::ContainerState::creating) {
+            relay();
+            int code = static_cast<int>(now.exit_code.value_or(255));
+            if (code != 0)
+                return ctr::build::instruction_error(plan_.file, ins, "RUN failed with exit code " + std::to_string(code) + " (step " +
+                                                                          std::to_string(step_no_) + ")");
+            break;
+        }
+        if (cancelled_ || d_.stopping) {
+            (void)cs_.kill(c.id, 9);
+            return make_error(CTR_E_CANCELLED, "build cancelled");
+        }
+        cs_.wait_for_shim(c.id, 200, true);
+    }
+    return layer_of(c);
+}
+
+Result<std::string> BuildRun::copy_step(const StageState& s, const ctr::build::Instruction& ins, const std::vector<Source>& sources,
+                                        const std::string& dest_word, long uid, long gid, int chmod) {
+    auto c = CTR_TRY(make_container(s, json{{"cmd", json::array({"true"})}, {"entrypoint", json::array()}, {"networks", json::array({"none"})}}));
+    ContainerGuard guard{cs_, c.id};
+    // The destination: relative to WORKDIR; a directory when it ends in '/',
+    // when several sources go there, or when the image has a directory there.
+    std::string workdir = s.image["config"].value("WorkingDir", std::string("/"));
+    if (workdir.empty()) workdir = "/";
+    fs::path dest = dest_word.empty() || dest_word[0] != '/' ? fs::path(workdir) / dest_word : fs::path(dest_word);
+    std::string d = dest.lexically_normal().string();
+    while (d.size() > 1 && d.back() == '/') d.pop_back();
+    bool dest_dir = dest_word.back() == '/' || sources.size() > 1 || (sources.size() == 1 && sources[0].directory);
+    {
+        auto hold = CTR_TRY(cs_.hold_rootfs(c));
+        struct stat st {};
+        fs::path in_root = cs_.dir_of(c.id) / "rootfs" / d.substr(1);
+        if (::lstat(in_root.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) dest_dir = true;
+    }
+    fs::path dir = d_.paths.lib_dir() / "build";
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    fs::path tar = dir / (scratch_name("copy") + ".tar");
+    struct Remove {
+        fs::path p;
+        ~Remove() {
+            std::error_code e;
+            fs::remove(p, e);
+        }
+    } remove_tar{tar};
+    CTR_TRY_STATUS(context_->write_tar(sources, d == "/" ? "" : d.substr(1), dest_dir, uid, gid, chmod, tar));
+    int fd = ::open(tar.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return make_error(CTR_E_INTERNAL, "open the copy: " + std::string(std::strerror(errno)));
+    sys::UniqueFd owned(fd);
+    BodySource read = [fd](char* buf, size_t n) -> long { return static_cast<long>(::read(fd, buf, n)); };
+    auto st = extract_into(cs_, c, "/", read, true);
+    if (!st) return ctr::build::instruction_error(plan_.file, ins, st.error().message);
+    return layer_of(c);
+}
+
+void Builder::remove_leftovers() {
+    auto list = cs_.list();
+    if (!list) return;
+    for (const auto& c : *list)
+        if (c.labels.is_object() && c.labels.contains(kBuildLabel)) (void)cs_.remove(c.id, true, true);
+    std::error_code ec;
+    fs::remove_all(d_.paths.lib_dir() / "build", ec);
+}
+
+}  // namespace ctr::apiserver::build

@@ -1,0 +1,515 @@
+#include "apiserver/build/build_run.hpp"
+
+#include "build/shell_words.hpp"
+
+#include <ctr/pluginhost/call.hpp>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <ctime>
+
+namespace ctr::apiserver::build {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using ctr::build::Instruction;
+
+bool is_cache_reference(const std::string& r) { return r.rfind(std::string(kCacheRepository) + ":", 0) == 0; }
+
+Result<BuildRequest> BuildRequest::from_json(const json& b) {
+    if (!b.is_object()) return make_error(CTR_E_INVALID_ARGUMENT, "build needs a JSON object body");
+    BuildRequest r;
+    auto str = [&](const char* k, std::string& out) -> Status {
+        if (!b.contains(k)) return ok();
+        if (!b[k].is_string()) return make_error(CTR_E_INVALID_ARGUMENT, std::string("build: \"") + k + "\" must be a string");
+        out = b[k].get<std::string>();
+        return ok();
+    };
+    CTR_TRY_STATUS(str("dockerfile", r.dockerfile));
+    CTR_TRY_STATUS(str("dockerfile_name", r.dockerfile_name));
+    CTR_TRY_STATUS(str("context", r.context));
+    CTR_TRY_STATUS(str("ignore", r.ignore));
+    CTR_TRY_STATUS(str("target", r.target));
+    CTR_TRY_STATUS(str("runtime", r.runtime));
+    if (!r.context.empty() && !fs::path(r.context).is_absolute())
+        return make_error(CTR_E_INVALID_ARGUMENT, "build: context \"" + r.context + "\" must be an absolute path");
+    if (r.dockerfile.size() > (size_t{4} << 20)) return make_error(CTR_E_INVALID_ARGUMENT, "build: the Dockerfile is over 4 MiB");
+    try {
+        r.tags = b.value("tags", std::vector<std::string>{});
+        r.build_args = b.value("build_args", std::map<std::string, std::string>{});
+        r.labels = b.value("labels", std::map<std::string, std::string>{});
+    } catch (const std::exception&) {
+        return make_error(CTR_E_INVALID_ARGUMENT, "build: tags must be a list of strings, build_args and labels objects of strings");
+    }
+    r.no_cache = b.value("no_cache", false);
+    r.pull = b.value("pull", false);
+    return r;
+}
+
+Result<json> Builder::build(const BuildRequest& req, const Progress& progress, const std::atomic<bool>& cancelled) {
+    return BuildRun(d_, cs_, req, progress, cancelled).run();
+}
+
+namespace {
+
+std::string now_rfc3339() {
+    char when[32];
+    std::tm tm{};
+    std::time_t t = std::time(nullptr);
+    gmtime_r(&t, &tm);
+    std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return when;
+}
+
+std::string upper_case(std::string s) {
+    for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return s;
+}
+
+// Go's durations as HEALTHCHECK gives them ("30s", "1m30s", "500ms"), in ns.
+std::optional<int64_t> duration_ns(const std::string& s) {
+    int64_t total = 0;
+    size_t i = 0;
+    if (s.empty()) return std::nullopt;
+    while (i < s.size()) {
+        size_t j = i;
+        while (j < s.size() && (std::isdigit(static_cast<unsigned char>(s[j])) || s[j] == '.')) ++j;
+        if (j == i) return std::nullopt;
+        double v = std::stod(s.substr(i, j - i));
+        size_t k = j;
+        while (k < s.size() && std::isalpha(static_cast<unsigned char>(s[k]))) ++k;
+        std::string unit = s.substr(j, k - j);
+        double scale = unit == "ns" ? 1 : unit == "us" ? 1e3 : unit == "ms" ? 1e6 : unit == "s" ? 1e9 : unit == "m" ? 60e9 : unit == "h" ? 3600e9 : -1;
+        if (scale < 0) return std::nullopt;
+        total += static_cast<int64_t>(v * scale);
+        i = k;
+    }
+    return total;
+}
+
+// The config's Env as a map-like update: KEY=VALUE replaces KEY.
+void set_env(json& env, const std::string& name, const std::string& value) {
+    if (!env.is_array()) env = json::array();
+    for (auto& e : env)
+        if (e.is_string() && e.get<std::string>().rfind(name + "=", 0) == 0) {
+            e = name + "=" + value;
+            return;
+        }
+    env.push_back(name + "=" + value);
+}
+
+}  // namespace
+
+ctr::build::Lookup BuildRun::lookup(const StageState& s) const {
+    return [&s](const std::string& name) -> std::optional<std::string> {
+        // ENV wins over an ARG of the same name.
+        for (const auto& e : s.image["config"].value("Env", json::array()))
+            if (e.is_string() && e.get<std::string>().rfind(name + "=", 0) == 0) return e.get<std::string>().substr(name.size() + 1);
+        auto it = s.args.find(name);
+        if (it != s.args.end()) return it->second;
+        return std::nullopt;
+    };
+}
+
+Result<std::string> BuildRun::word(const StageState& s, const Instruction& ins, const std::string& w) const {
+    auto r = ctr::build::expand_word(w, lookup(s), plan_.file.escape);
+    if (!r) return ctr::build::instruction_error(plan_.file, ins, r.error().message);
+    return *r;
+}
+
+std::vector<std::string> BuildRun::run_env(const StageState& s) const {
+    json env = s.image["config"].value("Env", json::array());
+    std::vector<std::string> out;
+    for (const auto& e : env)
+        if (e.is_string()) out.push_back(e);
+    for (const auto& [k, v] : s.args) {
+        bool in_env = false;
+        for (const auto& e : out) in_env = in_env || e.rfind(k + "=", 0) == 0;
+        if (!in_env) out.push_back(k + "=" + v);
+    }
+    return out;
+}
+
+Result<std::optional<json>> BuildRun::resolve(const std::string& ref) {
+    auto* p = CTR_TRY(d_.image_plugin());
+    auto r = pluginhost::invoke(p->image()->resolve, p->instance(), {{"reference", ref}}, "resolve");
+    if (!r) {
+        if (r.error().status == CTR_E_NOT_FOUND) return std::optional<json>();
+        return r.error();
+    }
+    return std::optional<json>(*r);
+}
+
+json BuildRun::history(const Instruction& ins, bool empty_layer) const {
+    json h = {{"created", now_rfc3339()}, {"created_by", ins.original}, {"comment", "container build"}};
+    if (empty_layer) h["empty_layer"] = true;
+    return h;
+}
+
+Result<json> BuildRun::commit(const StageState& s, const std::string& key, const std::string& layer, json image) {
+    auto* p = CTR_TRY(d_.image_plugin());
+    if (!p->image()->commit) return make_error(CTR_E_UNIMPLEMENTED, "the image plugin has no commit (it came in ABI 1.3): it cannot store built images");
+    json req = {{"reference", std::string(kCacheRepository) + ":" + key.substr(0, 64)}, {"config", std::move(image)}};
+    if (!s.ref.empty()) req["base"] = s.ref;
+    if (!layer.empty()) req["layer"] = layer;
+    return pluginhost::invoke(p->image()->commit, p->instance(), req, "commit");
+}
+
+Result<StageState> BuildRun::from(const ctr::build::Stage& stage, const std::vector<StageState>& done) {
+    StageState s;
+    if (stage.base_stage) {
+        s = done[*stage.base_stage];
+        s.args.clear();
+        s.cmd_set = false;
+        return s;
+    }
+    auto platform = stage.platform;
+    if (stage.base == "scratch") {
+        s.image = {{"architecture", "amd64"}, {"os", "linux"}, {"config", json::object()}, {"history", json::array()}};
+        s.key = sha256_hex("scratch\n" + platform);
+        return s;
+    }
+    auto found = CTR_TRY(resolve(stage.base));
+    if (!found || req_.pull) {
+        progress_({{"output", "pulling " + stage.base + "\n"}});
+        auto* p = CTR_TRY(d_.image_plugin());
+        json pull = {{"reference", stage.base}};
+        if (d_.auth_for)
+            if (auto a = d_.auth_for(stage.base); !a.is_null()) pull["auth"] = a;
+        auto pulled = pluginhost::invoke_with_progress(p->image()->pull, "pull", p->instance(), pull, [](const json&) {},
+                                                       [this] { return cancelled_.load() || d_.stopping.load(); });
+        if (!pulled) return pulled.error().wrap("FROM " + stage.base);
+        found = CTR_TRY(resolve(stage.base));
+        if (!found) return make_error(CTR_E_NOT_FOUND, "FROM " + stage.base + ": not in the store after its pull");
+    }
+    s.ref = (*found)["reference"];
+    s.image = (*found)["config"];
+    if (!s.image.contains("config") || !s.image["config"].is_object()) s.image["config"] = json::object();
+    s.key = sha256_hex("from\n" + (*found)["digest"].get<std::string>());
+    return s;
+}
+
+// HEALTHCHECK NONE, or CMD with its flags, as the config's Healthcheck.
+Result<json> BuildRun::healthcheck(const Instruction& ins) const {
+    json hc;
+    if (upper_case(ins.args[0]) == "NONE") {
+        hc = {{"Test", {"NONE"}}};
+    } else {
+        std::string rest = ins.text.substr(ins.text.find_first_of(" \t") + 1);
+        rest.erase(0, rest.find_first_not_of(" \t"));
+        json test = json::array({"CMD-SHELL", rest});
+        if (!rest.empty() && rest[0] == '[') {
+            json j = json::parse(rest, nullptr, false);
+            if (j.is_array()) {
+                test = json::array({"CMD"});
+                for (const auto& e : j) test.push_back(e);
+            }
+        }
+        hc = {{"Test", test}};
+        for (const auto& [flag, field] : std::vector<std::pair<std::string, std::string>>{
+                 {"interval", "Interval"}, {"timeout", "Timeout"}, {"start-period", "StartPeriod"}, {"start-interval", "StartInterval"}}) {
+            if (!ins.has_flag(flag)) continue;
+            auto ns = duration_ns(ins.flag(flag));
+            if (!ns) return ctr::build::instruction_error(plan_.file, ins, "--" + flag + "=" + ins.flag(flag) + ": not a duration (30s, 1m30s)");
+            hc[field] = *ns;
+        }
+        if (ins.has_flag("retries")) {
+            const std::string r = ins.flag("retries");
+            if (r.empty() || r.find_first_not_of("0123456789") != std::string::npos || r.size() > 6)
+                return ctr::build::instruction_error(plan_.file, ins, "--retries=" + r + ": not a number");
+            hc["Retries"] = std::stoi(r);
+        }
+    }
+    return hc;
+}
+
+// The instructions that only change the config, applied to s.image.
+// `key_text`: what the cache key is made of (the values as expanded).
+Status BuildRun::metadata(StageState& s, const Instruction& ins, std::string& key_text) {
+    json& cfg = s.image["config"];
+    const std::string& k = ins.keyword;
+    auto shell_or_exec = [&]() -> json {
+        if (ins.exec_form) return json(ins.args);
+        json shell = cfg.value("Shell", json::array({"/bin/sh", "-c"}));
+        if (shell.empty()) shell = json::array({"/bin/sh", "-c"});
+        shell.push_back(ins.text);
+        return shell;
+    };
+    if (k == "ENV" || k == "LABEL") {
+        auto pairs = CTR_TRY(ctr::build::name_values(plan_.file, ins));
+        StageState before = s;  // every value of one ENV sees the values before it
+        for (const auto& [name, value] : pairs) {
+            std::string n = CTR_TRY(word(before, ins, name));
+            std::string v = CTR_TRY(word(before, ins, value.value_or("")));
+            if (k == "ENV") set_env(cfg["Env"], n, v);
+            else cfg["Labels"][n] = v;
+        }
+        key_text = k == "ENV" ? cfg["Env"].dump() : cfg["Labels"].dump();
+    } else if (k == "WORKDIR") {
+        std::string dir = CTR_TRY(word(s, ins, ins.args[0]));
+        if (dir.empty() || dir[0] != '/') dir = (fs::path(cfg.value("WorkingDir", std::string("/"))) / dir).lexically_normal().string();
+        cfg["WorkingDir"] = dir;
+        key_text = dir;
+    } else if (k == "USER" || k == "STOPSIGNAL") {
+        std::string v = CTR_TRY(word(s, ins, ins.args[0]));
+        cfg[k == "USER" ? "User" : "StopSignal"] = v;
+        key_text = v;
+    } else if (k == "CMD") {
+        cfg["Cmd"] = shell_or_exec();
+        s.cmd_set = true;
+        key_text = cfg["Cmd"].dump();
+    } else if (k == "ENTRYPOINT") {
+        cfg["Entrypoint"] = shell_or_exec();
+        if (!s.cmd_set) cfg.erase("Cmd");  // an inherited CMD does not outlive a new ENTRYPOINT
+        key_text = cfg["Entrypoint"].dump();
+    } else if (k == "EXPOSE" || k == "VOLUME") {
+        std::vector<std::string> items;
+        if (ins.exec_form) items = ins.args;
+        else {
+            auto w = ctr::build::expand_words(ins.text, lookup(s), plan_.file.escape);
+            if (!w) return ctr::build::instruction_error(plan_.file, ins, w.error().message);
+            items = *w;
+        }
+        for (auto item : items) {
+            if (k == "EXPOSE") {
+                if (item.find('/') == std::string::npos) item += "/tcp";
+                cfg["ExposedPorts"][item] = json::object();
+            } else {
+                cfg["Volumes"][item] = json::object();
+            }
+        }
+        key_text = json(items).dump();
+    } else if (k == "SHELL") {
+        cfg["Shell"] = ins.args;
+        key_text = cfg["Shell"].dump();
+    } else if (k == "HEALTHCHECK") {
+        cfg["Healthcheck"] = CTR_TRY(healthcheck(ins));
+        key_text = cfg["Healthcheck"].dump();
+    } else if (k == "MAINTAINER") {
+        s.image["author"] = ins.text;
+        key_text = ins.text;
+    } else if (k == "ONBUILD") {
+        cfg["OnBuild"].push_back(ins.text);
+        key_text = cfg["OnBuild"].dump();
+    }
+    return ok();
+}
+
+// RUN's command: the exec form as written, else the shell with the line
+// (or the heredoc that is the whole line, or the line with its heredocs).
+std::vector<std::string> BuildRun::run_argv(const StageState& s, const Instruction& ins) const {
+    if (ins.exec_form) return ins.args;
+    json shell = s.image["config"].value("Shell", json::array({"/bin/sh", "-c"}));
+    std::vector<std::string> argv = shell.empty() ? std::vector<std::string>{"/bin/sh", "-c"} : shell.get<std::vector<std::string>>();
+    std::string script = ins.text;
+    if (ins.heredocs.size() == 1 && ins.text == "<<" + ins.heredocs[0].name) script = ins.heredocs[0].content;
+    else
+        for (const auto& h : ins.heredocs) script += "\n" + h.content + h.name;
+    argv.push_back(script);
+    return argv;
+}
+
+// COPY's and ADD's sources found in the context, its destination and
+// flags; `payload`: what its cache key is made of.
+Status BuildRun::copy_plan(const StageState& s, const Instruction& ins, std::vector<Source>& sources, std::string& dest, long& uid,
+                           long& gid, int& chmod, std::string& payload) {
+    const std::string& k = ins.keyword;
+    if (ins.has_flag("from")) return ctr::build::instruction_error(plan_.file, ins, k + " --from is not supported yet");
+    if (!ins.heredocs.empty()) return ctr::build::instruction_error(plan_.file, ins, k + " with a heredoc is not supported yet");
+    if (!context_) return ctr::build::instruction_error(plan_.file, ins, k + ": this build has no context (the Dockerfile came on stdin)");
+    auto words = ctr::build::expand_words(ins.exec_form ? json(ins.args).dump() : ins.text, lookup(s), plan_.file.escape);
+    if (ins.exec_form) words = ins.args;
+    if (!words || words->size() < 2) return ctr::build::instruction_error(plan_.file, ins, k + " needs a source and a destination");
+    dest = words->back();
+    for (size_t i = 0; i + 1 < words->size(); ++i) {
+        if ((*words)[i].find("://") != std::string::npos)
+            return ctr::build::instruction_error(plan_.file, ins, k + " of a URL is not supported yet");
+        auto found = context_->sources((*words)[i]);
+        if (!found) return ctr::build::instruction_error(plan_.file, ins, found.error().message);
+        sources.insert(sources.end(), found->begin(), found->end());
+    }
+    if (ins.has_flag("chown")) {
+        std::string c = CTR_TRY(word(s, ins, ins.flag("chown")));
+        size_t colon = c.find(':');
+        std::string u = c.substr(0, colon), g = colon == std::string::npos ? u : c.substr(colon + 1);
+        auto num = [](const std::string& v) { return !v.empty() && v.size() < 10 && v.find_first_not_of("0123456789") == std::string::npos; };
+        if (!num(u) || !num(g)) return ctr::build::instruction_error(plan_.file, ins, "--chown=" + c + ": only numeric uid:gid is supported yet");
+        uid = std::stol(u);
+        gid = std::stol(g);
+    }
+    if (ins.has_flag("chmod")) {
+        const std::string m = ins.flag("chmod");
+        if (m.empty() || m.size() > 4 || m.find_first_not_of("01234567") != std::string::npos)
+            return ctr::build::instruction_error(plan_.file, ins, "--chmod=" + m + ": want an octal mode (0755)");
+        chmod = std::stoi(m, nullptr, 8);
+    }
+    std::string digest = CTR_TRY(context_->digest(sources));
+    payload = json{{"sources", digest}, {"dest", dest}, {"workdir", s.image["config"].value("WorkingDir", "")}, {"uid", uid}, {"gid", gid}, {"chmod", chmod}}.dump();
+    return ok();
+}
+
+Status BuildRun::step(StageState& s, const Instruction& ins) {
+    ++step_no_;
+    progress_({{"step", step_no_}, {"of", steps_}, {"instruction", ins.original}});
+    auto t0 = std::chrono::steady_clock::now();
+    const std::string& k = ins.keyword;
+    if (k == "ARG") {
+        for (const auto& [name, value] : CTR_TRY(ctr::build::name_values(plan_.file, ins))) {
+            auto given = req_.build_args.find(name);
+            if (given != req_.build_args.end()) s.args[name] = given->second;
+            else if (value) s.args[name] = CTR_TRY(word(s, ins, *value));
+            else if (auto g = globals_.find(name); g != globals_.end()) s.args[name] = g->second;
+        }
+        progress_({{"done", true}, {"seconds", 0}});
+        return ok();
+    }
+    StageState next = s;
+    std::string payload;
+    std::vector<std::string> argv;
+    std::vector<Source> sources;
+    std::string dest;
+    long uid = -1, gid = -1;
+    int chmod = -1;
+    if (k == "RUN") {
+        argv = run_argv(s, ins);
+        if (ins.has_flag("mount")) return ctr::build::instruction_error(plan_.file, ins, "RUN --mount is not supported yet");
+        payload = json{{"argv", argv}, {"args", s.args}, {"network", ins.flag("network", "default")}}.dump();
+    } else if (k == "COPY" || k == "ADD") {
+        CTR_TRY_STATUS(copy_plan(s, ins, sources, dest, uid, gid, chmod, payload));
+    } else {
+        CTR_TRY_STATUS(metadata(next, ins, payload));
+    }
+    std::string key = sha256_hex(s.key + "\n" + k + "\n" + payload);
+    std::string ref = std::string(kCacheRepository) + ":" + key.substr(0, 64);
+    if (!req_.no_cache) {
+        if (auto hit = CTR_TRY(resolve(ref)); hit) {
+            next.ref = ref;
+            next.image = (*hit)["config"];
+            next.key = key;
+            s = std::move(next);
+            progress_({{"cached", true}});
+            return ok();
+        }
+    }
+    if (cancelled_ || d_.stopping) return make_error(CTR_E_CANCELLED, "build cancelled");
+    std::string layer;
+    if (k == "RUN") layer = CTR_TRY(run_step(s, ins, argv));
+    else if (k == "COPY" || k == "ADD") layer = CTR_TRY(copy_step(s, ins, sources, dest, uid, gid, chmod));
+    json image = next.image;
+    if (!image["history"].is_array()) image["history"] = json::array();
+    image["history"].push_back(history(ins, layer.empty()));
+    image["created"] = now_rfc3339();
+    auto committed = commit(s, key, layer, image);
+    std::error_code ec;
+    if (!layer.empty()) fs::remove(layer, ec);
+    if (!committed) return committed.error().wrap(ins.keyword);
+    next.ref = (*committed)["reference"];
+    next.image = (*committed)["config"];
+    next.key = key;
+    s = std::move(next);
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    progress_({{"done", true}, {"seconds", secs}});
+    return ok();
+}
+
+Result<json> BuildRun::run() {
+    auto df = CTR_TRY(ctr::build::parse_dockerfile(req_.dockerfile, req_.dockerfile_name));
+    std::map<std::string, std::string> automatic = {{"TARGETPLATFORM", "linux/amd64"}, {"TARGETOS", "linux"}, {"TARGETARCH", "amd64"},
+                                                    {"BUILDPLATFORM", "linux/amd64"}, {"BUILDOS", "linux"}, {"BUILDARCH", "amd64"}};
+    plan_ = CTR_TRY(ctr::build::plan_build(df, req_.build_args, automatic));
+    auto order = CTR_TRY(plan_.stages_for(req_.target));
+    // The global ARGs' values: what `ARG NAME` in a stage brings in.
+    globals_ = automatic;
+    for (const auto& ins : plan_.global_args)
+        for (const auto& [name, value] : CTR_TRY(ctr::build::name_values(plan_.file, ins))) {
+            auto given = req_.build_args.find(name);
+            StageState g;
+            g.args = globals_;
+            if (given != req_.build_args.end()) globals_[name] = given->second;
+            else if (value) globals_[name] = CTR_TRY(word(g, ins, *value));
+        }
+    if (!req_.context.empty()) {
+        std::error_code ec;
+        if (!fs::is_directory(req_.context, ec)) return make_error(CTR_E_NOT_FOUND, "build context \"" + req_.context + "\" is not a directory");
+        context_.emplace(req_.context, CTR_TRY(ctr::build::IgnoreRules::parse(req_.ignore)));
+    }
+    for (size_t i : order) steps_ += 1 + static_cast<int>(plan_.stages[i].steps.size());
+    done_.resize(plan_.stages.size());
+    for (size_t i : order) {
+        const auto& stage = plan_.stages[i];
+        ++step_no_;
+        progress_({{"step", step_no_}, {"of", steps_}, {"instruction", stage.from.original}});
+        auto st = from(stage, done_);
+        if (!st) return ctr::build::instruction_error(plan_.file, stage.from, st.error().message);
+        progress_({{"done", true}, {"seconds", 0}});
+        // ONBUILD triggers of the base run first, as if written here.
+        json triggers = stage.base_stage ? json::array() : st->image["config"].value("OnBuild", json::array());
+        if (!triggers.is_array()) triggers = json::array();
+        st->image["config"].erase("OnBuild");
+        for (const auto& t : triggers) {
+            auto parsed = ctr::build::parse_dockerfile(t.get<std::string>(), "ONBUILD");
+            if (!parsed) return parsed.error();
+            steps_ += static_cast<int>(parsed->instructions.size());
+            for (const auto& ins : parsed->instructions) CTR_TRY_STATUS(step(*st, ins));
+        }
+        for (const auto& ins : stage.steps) CTR_TRY_STATUS(step(*st, ins));
+        done_[i] = *st;
+    }
+    StageState final_state = done_[order.back()];
+    if (!req_.labels.empty()) {
+        Instruction ins;
+        ins.keyword = "LABEL";
+        for (const auto& [k, v] : req_.labels) {
+            final_state.image["config"]["Labels"][k] = v;
+            ins.original += (ins.original.empty() ? "LABEL " : " ") + k + "=" + v;
+        }
+        std::string key = sha256_hex(final_state.key + "\nLABEL\n" + final_state.image["config"]["Labels"].dump());
+        json image = final_state.image;
+        image["history"].push_back(history(ins, true));
+        auto committed = CTR_TRY(commit(final_state, key, "", image));
+        final_state.ref = committed["reference"];
+        final_state.image = committed["config"];
+    }
+    if (final_state.ref.empty()) {  // FROM scratch and nothing else: an empty image
+        auto committed = CTR_TRY(commit(final_state, sha256_hex(final_state.key + "\nempty"), "", final_state.image));
+        final_state.ref = committed["reference"];
+    }
+    auto* p = CTR_TRY(d_.image_plugin());
+    json tags = json::array();
+    for (const auto& t : req_.tags) {
+        auto tagged = pluginhost::invoke(p->image()->tag, p->instance(), {{"source", final_state.ref}, {"target", t}}, "tag");
+        if (!tagged) return tagged.error().wrap("tag " + t);
+        tags.push_back((*tagged)["reference"]);
+        d_.events.publish("image", "tag", (*tagged)["reference"], {{"name", (*tagged)["reference"]}});
+    }
+    auto resolved = CTR_TRY(resolve(final_state.ref));
+    std::string digest = resolved ? (*resolved)["digest"].get<std::string>() : "";
+    return json{{"id", digest}, {"reference", final_state.ref}, {"tags", tags}};
+}
+
+Result<json> Builder::usage() {
+    auto* p = CTR_TRY(d_.image_plugin());
+    json list = CTR_TRY(pluginhost::invoke(p->image()->list, p->instance(), json::object(), "list"));
+    int64_t entries = 0, size = 0;
+    for (const auto& i : list)
+        if (is_cache_reference(i.value("reference", ""))) {
+            ++entries;
+            size += i.value("size", int64_t{0});
+        }
+    return json{{"entries", entries}, {"size", size}};
+}
+
+Result<json> Builder::prune() {
+    auto* p = CTR_TRY(d_.image_plugin());
+    json list = CTR_TRY(pluginhost::invoke(p->image()->list, p->instance(), json::object(), "list"));
+    json before = CTR_TRY(usage());
+    int64_t removed = 0;
+    for (const auto& i : list) {
+        std::string ref = i.value("reference", "");
+        if (!is_cache_reference(ref)) continue;
+        if (pluginhost::invoke(p->image()->remove, p->instance(), {{"reference", ref}}, "remove")) ++removed;
+    }
+    return json{{"removed", removed}, {"size", before["size"]}};
+}
+
+}  // namespace ctr::apiserver::build
