@@ -135,3 +135,31 @@ TEST_CASE("build: bad input is refused with the place named, and nothing is tagg
     auto piped = r.cli({"build", "-"}, {});
     CHECK(piped.code != 0);
 }
+
+TEST_CASE("build: COPY --from takes files from an earlier stage (by name or index) and from an image" * CTR_NEEDS_ROOT) {
+    DaemonRoot r;
+    ctr::test::ScratchDir ctx;
+    write(ctx.path() / "Dockerfile",
+          "FROM " + shared().image + " AS maker\n"
+          "RUN mkdir -p /out/sub && echo one > /out/one.txt && echo two > /out/sub/two.txt && ln -s one.txt /out/link\n"
+          "FROM scratch\n"
+          "COPY --from=maker /out /app/\n"
+          "COPY --from=0 --chown=5:6 /out/one.txt /single\n"
+          "COPY --from=" + shared().image + " /bin/busybox /bin/\n"
+          "COPY --from=maker /out/one.txt /out/sub/two.txt /both/\n"
+          "ENTRYPOINT [\"/bin/busybox\"]\n");
+    auto built = r.cli({"build", "-t", "multi:1", ctx.path().string()});
+    REQUIRE_MESSAGE(built.code == 0, built.err);
+    CHECK(r.cli({"run", "--rm", "multi:1", "cat", "/app/one.txt", "/app/sub/two.txt", "/app/link", "/single", "/both/one.txt", "/both/two.txt"}).out ==
+          "one\ntwo\none\none\none\ntwo\n");
+    CHECK(r.cli({"run", "--rm", "multi:1", "readlink", "/app/link"}).out == "one.txt\n");
+    CHECK(r.cli({"run", "--rm", "multi:1", "stat", "-c", "%u:%g", "/single", "/app/one.txt"}).out == "5:6\n0:0\n");
+    // The scratch stage's image holds only what was copied.
+    CHECK(r.cli({"run", "--rm", "multi:1", "ls", "/"}).out == "app\nbin\nboth\ndev\netc\nproc\nsingle\nsys\n");
+    auto again = r.cli({"build", "-t", "multi:1", ctx.path().string()});
+    CHECK(again.out == built.out);
+    CHECK(cached_steps(again.err) == "2,4,5,6,7,8,");
+    write(ctx.path() / "Dockerfile", "FROM " + shared().image + "\nCOPY --from=" + shared().image + " /nothere /x\n");
+    auto missing = r.cli({"build", ctx.path().string()});
+    CHECK(missing.err.find("COPY --from: /nothere: no such file or directory in") != std::string::npos);
+}

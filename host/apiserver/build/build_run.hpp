@@ -19,6 +19,25 @@ struct StageState {
     bool cmd_set = false; // CMD given in this stage (ENTRYPOINT keeps it then)
 };
 
+// A scratch file of the builder's, removed when this goes.
+struct ScratchFile {
+    std::filesystem::path path;
+    ~ScratchFile();
+};
+
+// The label on the builder's containers: a daemon start removes any left.
+inline constexpr const char* kBuildLabel = "container.build";
+
+// Removes a builder's container when its step ends, however it ends.
+struct ContainerGuard {
+    Containers& cs;
+    std::string id;
+    ~ContainerGuard();
+};
+
+// Names ours in the scratch folder: "what-<16 hex>".
+std::string scratch_name(const std::string& what);
+
 class BuildRun {
 public:
     BuildRun(Daemon& d, Containers& cs, const BuildRequest& req, const Progress& progress, const std::atomic<bool>& cancelled)
@@ -30,8 +49,16 @@ private:
     Result<StageState> from(const ctr::build::Stage& stage, const std::vector<StageState>& done);
     Status step(StageState& s, const ctr::build::Instruction& ins);
     Status metadata(StageState& s, const ctr::build::Instruction& ins, std::string& key_text);
-    Status copy_plan(const StageState& s, const ctr::build::Instruction& ins, std::vector<Source>& sources, std::string& dest,
-                     long& uid, long& gid, int& chmod, std::string& payload);
+    struct CopyPlan {
+        std::vector<Source> sources;          // from the context
+        std::string from_image;               // or, with --from, this image's
+        std::vector<std::string> from_paths;  // paths
+        std::string dest;
+        long uid = -1, gid = -1;
+        int chmod = -1;
+    };
+    Status copy_plan(const StageState& s, const ctr::build::Instruction& ins, CopyPlan& plan, std::string& payload);
+    Status owner_and_mode(const StageState& s, const ctr::build::Instruction& ins, CopyPlan& plan) const;
     Result<nlohmann::json> healthcheck(const ctr::build::Instruction& ins) const;
     std::vector<std::string> run_argv(const StageState& s, const ctr::build::Instruction& ins) const;
     ctr::build::Lookup lookup(const StageState& s) const;
@@ -39,6 +66,7 @@ private:
     std::vector<std::string> run_env(const StageState& s) const;
     // The image plugin: a stored image's {"reference","digest","config"} or nothing.
     Result<std::optional<nlohmann::json>> resolve(const std::string& ref);
+    Result<nlohmann::json> image_for(const std::string& reference);
     Result<nlohmann::json> commit(const StageState& s, const std::string& key, const std::string& layer, nlohmann::json image);
     nlohmann::json history(const ctr::build::Instruction& ins, bool empty_layer) const;
 
@@ -46,6 +74,17 @@ private:
     Result<std::string> run_step(const StageState& s, const ctr::build::Instruction& ins, const std::vector<std::string>& argv);
     Result<std::string> copy_step(const StageState& s, const ctr::build::Instruction& ins, const std::vector<Source>& sources,
                                   const std::string& dest, long uid, long gid, int chmod);
+    // COPY --from: paths of another image (a stage's, or any), read through
+    // a container of it (build_copy_from.cpp).
+    Result<std::string> copy_from_step(const StageState& s, const ctr::build::Instruction& ins, const std::string& image,
+                                       const std::vector<std::string>& paths, const std::string& dest, long uid, long gid, int chmod);
+    struct Placement {
+        std::string rel;   // from the root, no leading '/'; "" for the root
+        bool dir = false;  // sources go inside it
+    };
+    Result<Placement> place(const StageState& s, const store::ContainerRecord& c, const std::string& dest_word, bool dir_hint);
+    Result<std::string> land(const ctr::build::Instruction& ins, const store::ContainerRecord& c, const std::filesystem::path& tar);
+    std::filesystem::path scratch_file(const std::string& what) const;
     Result<std::string> layer_of(const store::ContainerRecord& c);
     Result<store::ContainerRecord> make_container(const StageState& s, nlohmann::json body);
 

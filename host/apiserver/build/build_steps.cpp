@@ -21,27 +21,21 @@ namespace ctr::apiserver::build {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-namespace {
-
-constexpr const char* kBuildLabel = "container.build";
-
 std::string scratch_name(const std::string& what) {
-    static std::mt19937_64 rng{std::random_device{}()};
+    thread_local std::mt19937_64 rng{std::random_device{}()};
     char buf[17];
     std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(rng()));
     return what + "-" + buf;
 }
 
-// Removes the builder's container when the step ends, however it ends.
-struct ContainerGuard {
-    Containers& cs;
-    std::string id;
-    ~ContainerGuard() {
-        if (auto st = cs.remove(id, true, true); !st) spdlog::warn("build: remove container {}: {}", id, st.error().message);
-    }
-};
+ContainerGuard::~ContainerGuard() {
+    if (auto st = cs.remove(id, true, true); !st) spdlog::warn("build: remove container {}: {}", id, st.error().message);
+}
 
-}  // namespace
+ScratchFile::~ScratchFile() {
+    std::error_code ec;
+    fs::remove(path, ec);
+}
 
 Result<store::ContainerRecord> BuildRun::make_container(const StageState& s, json body) {
     body["image"] = s.ref;
@@ -67,12 +61,10 @@ Result<std::string> BuildRun::layer_of(const store::ContainerRecord& c) {
         fs::path p = fs::path(upper) / own;
         if (::lstat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0) ::unlink(p.c_str());
     }
-    fs::path dir = d_.paths.lib_dir() / "build";
-    std::error_code ec;
-    fs::create_directories(dir, ec);
-    fs::path out = dir / (scratch_name("layer") + ".tar");
+    fs::path out = scratch_file("layer");
     auto written = copy::write_layer(upper, out);
     if (!written) {
+        std::error_code ec;
         fs::remove(out, ec);
         return written.error();
     }
@@ -119,36 +111,33 @@ Result<std::string> BuildRun::run_step(const StageState& s, const ctr::build::In
     return layer_of(c);
 }
 
-Result<std::string> BuildRun::copy_step(const StageState& s, const ctr::build::Instruction& ins, const std::vector<Source>& sources,
-                                        const std::string& dest_word, long uid, long gid, int chmod) {
-    auto c = CTR_TRY(make_container(s, json{{"cmd", json::array({"true"})}, {"entrypoint", json::array()}, {"networks", json::array({"none"})}}));
-    ContainerGuard guard{cs_, c.id};
-    // The destination: relative to WORKDIR; a directory when it ends in '/',
-    // when several sources go there, or when the image has a directory there.
+// The destination of a COPY in container `c`: relative to WORKDIR; a
+// directory when it ends in '/', when `dir_hint` says so (several sources, a
+// directory's contents), or when the image has a directory there.
+Result<BuildRun::Placement> BuildRun::place(const StageState& s, const store::ContainerRecord& c, const std::string& dest_word, bool dir_hint) {
     std::string workdir = s.image["config"].value("WorkingDir", std::string("/"));
     if (workdir.empty()) workdir = "/";
     fs::path dest = dest_word.empty() || dest_word[0] != '/' ? fs::path(workdir) / dest_word : fs::path(dest_word);
     std::string d = dest.lexically_normal().string();
     while (d.size() > 1 && d.back() == '/') d.pop_back();
-    bool dest_dir = dest_word.back() == '/' || sources.size() > 1 || (sources.size() == 1 && sources[0].directory);
-    {
-        auto hold = CTR_TRY(cs_.hold_rootfs(c));
-        struct stat st {};
-        fs::path in_root = cs_.dir_of(c.id) / "rootfs" / d.substr(1);
-        if (::lstat(in_root.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) dest_dir = true;
-    }
+    Placement p{d == "/" ? "" : d.substr(1), dir_hint || dest_word.empty() || dest_word.back() == '/'};
+    auto hold = CTR_TRY(cs_.hold_rootfs(c));
+    struct stat st {};
+    fs::path in_root = cs_.dir_of(c.id) / "rootfs" / p.rel;
+    if (::lstat(in_root.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) p.dir = true;
+    return p;
+}
+
+fs::path BuildRun::scratch_file(const std::string& what) const {
     fs::path dir = d_.paths.lib_dir() / "build";
     std::error_code ec;
     fs::create_directories(dir, ec);
-    fs::path tar = dir / (scratch_name("copy") + ".tar");
-    struct Remove {
-        fs::path p;
-        ~Remove() {
-            std::error_code e;
-            fs::remove(p, e);
-        }
-    } remove_tar{tar};
-    CTR_TRY_STATUS(context_->write_tar(sources, d == "/" ? "" : d.substr(1), dest_dir, uid, gid, chmod, tar));
+    return dir / (scratch_name(what) + ".tar");
+}
+
+// The tar at `tar` unpacked into the root of `c` (owners as written), and
+// the change as the step's layer.
+Result<std::string> BuildRun::land(const ctr::build::Instruction& ins, const store::ContainerRecord& c, const fs::path& tar) {
     int fd = ::open(tar.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return make_error(CTR_E_INTERNAL, "open the copy: " + std::string(std::strerror(errno)));
     sys::UniqueFd owned(fd);
@@ -156,6 +145,16 @@ Result<std::string> BuildRun::copy_step(const StageState& s, const ctr::build::I
     auto st = extract_into(cs_, c, "/", read, true);
     if (!st) return ctr::build::instruction_error(plan_.file, ins, st.error().message);
     return layer_of(c);
+}
+
+Result<std::string> BuildRun::copy_step(const StageState& s, const ctr::build::Instruction& ins, const std::vector<Source>& sources,
+                                        const std::string& dest_word, long uid, long gid, int chmod) {
+    auto c = CTR_TRY(make_container(s, json{{"cmd", json::array({"true"})}, {"entrypoint", json::array()}, {"networks", json::array({"none"})}}));
+    ContainerGuard guard{cs_, c.id};
+    auto where = CTR_TRY(place(s, c, dest_word, sources.size() > 1 || (sources.size() == 1 && sources[0].directory)));
+    ScratchFile tar{scratch_file("copy")};
+    CTR_TRY_STATUS(context_->write_tar(sources, where.rel, where.dir, uid, gid, chmod, tar.path));
+    return land(ins, c, tar.path);
 }
 
 void Builder::remove_leftovers() {

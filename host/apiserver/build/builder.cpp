@@ -155,6 +155,23 @@ Result<json> BuildRun::commit(const StageState& s, const std::string& key, const
     return pluginhost::invoke(p->image()->commit, p->instance(), req, "commit");
 }
 
+// A stored image, pulled first when missing (or always with --pull).
+Result<json> BuildRun::image_for(const std::string& reference) {
+    auto found = CTR_TRY(resolve(reference));
+    if (found && !req_.pull) return *found;
+    progress_({{"output", "pulling " + reference + "\n"}});
+    auto* p = CTR_TRY(d_.image_plugin());
+    json pull = {{"reference", reference}};
+    if (d_.auth_for)
+        if (auto a = d_.auth_for(reference); !a.is_null()) pull["auth"] = a;
+    auto pulled = pluginhost::invoke_with_progress(p->image()->pull, "pull", p->instance(), pull, [](const json&) {},
+                                                   [this] { return cancelled_.load() || d_.stopping.load(); });
+    if (!pulled) return pulled.error().wrap("pull " + reference);
+    found = CTR_TRY(resolve(reference));
+    if (!found) return make_error(CTR_E_NOT_FOUND, reference + ": not in the store after its pull");
+    return *found;
+}
+
 Result<StageState> BuildRun::from(const ctr::build::Stage& stage, const std::vector<StageState>& done) {
     StageState s;
     if (stage.base_stage) {
@@ -167,25 +184,17 @@ Result<StageState> BuildRun::from(const ctr::build::Stage& stage, const std::vec
     if (stage.base == "scratch") {
         s.image = {{"architecture", "amd64"}, {"os", "linux"}, {"config", json::object()}, {"history", json::array()}};
         s.key = sha256_hex("scratch\n" + platform);
+        // An empty image to start from: its steps' containers need one.
+        auto empty = CTR_TRY(commit(s, s.key, "", s.image));
+        s.ref = empty["reference"];
+        s.image = empty["config"];
         return s;
     }
-    auto found = CTR_TRY(resolve(stage.base));
-    if (!found || req_.pull) {
-        progress_({{"output", "pulling " + stage.base + "\n"}});
-        auto* p = CTR_TRY(d_.image_plugin());
-        json pull = {{"reference", stage.base}};
-        if (d_.auth_for)
-            if (auto a = d_.auth_for(stage.base); !a.is_null()) pull["auth"] = a;
-        auto pulled = pluginhost::invoke_with_progress(p->image()->pull, "pull", p->instance(), pull, [](const json&) {},
-                                                       [this] { return cancelled_.load() || d_.stopping.load(); });
-        if (!pulled) return pulled.error().wrap("FROM " + stage.base);
-        found = CTR_TRY(resolve(stage.base));
-        if (!found) return make_error(CTR_E_NOT_FOUND, "FROM " + stage.base + ": not in the store after its pull");
-    }
-    s.ref = (*found)["reference"];
-    s.image = (*found)["config"];
+    auto found = CTR_TRY(image_for(stage.base));
+    s.ref = found["reference"];
+    s.image = found["config"];
     if (!s.image.contains("config") || !s.image["config"].is_object()) s.image["config"] = json::object();
-    s.key = sha256_hex("from\n" + (*found)["digest"].get<std::string>());
+    s.key = sha256_hex("from\n" + found["digest"].get<std::string>());
     return s;
 }
 
@@ -309,42 +318,74 @@ std::vector<std::string> BuildRun::run_argv(const StageState& s, const Instructi
     return argv;
 }
 
-// COPY's and ADD's sources found in the context, its destination and
-// flags; `payload`: what its cache key is made of.
-Status BuildRun::copy_plan(const StageState& s, const Instruction& ins, std::vector<Source>& sources, std::string& dest, long& uid,
-                           long& gid, int& chmod, std::string& payload) {
+// COPY's and ADD's sources (in the context, or with --from in another
+// image), destination and flags; `payload`: what its cache key is made of.
+Status BuildRun::copy_plan(const StageState& s, const Instruction& ins, CopyPlan& plan, std::string& payload) {
     const std::string& k = ins.keyword;
-    if (ins.has_flag("from")) return ctr::build::instruction_error(plan_.file, ins, k + " --from is not supported yet");
     if (!ins.heredocs.empty()) return ctr::build::instruction_error(plan_.file, ins, k + " with a heredoc is not supported yet");
-    if (!context_) return ctr::build::instruction_error(plan_.file, ins, k + ": this build has no context (the Dockerfile came on stdin)");
-    auto words = ctr::build::expand_words(ins.exec_form ? json(ins.args).dump() : ins.text, lookup(s), plan_.file.escape);
-    if (ins.exec_form) words = ins.args;
-    if (!words || words->size() < 2) return ctr::build::instruction_error(plan_.file, ins, k + " needs a source and a destination");
-    dest = words->back();
-    for (size_t i = 0; i + 1 < words->size(); ++i) {
-        if ((*words)[i].find("://") != std::string::npos)
-            return ctr::build::instruction_error(plan_.file, ins, k + " of a URL is not supported yet");
-        auto found = context_->sources((*words)[i]);
-        if (!found) return ctr::build::instruction_error(plan_.file, ins, found.error().message);
-        sources.insert(sources.end(), found->begin(), found->end());
+    std::vector<std::string> words;
+    if (ins.exec_form) {
+        for (const auto& a : ins.args) words.push_back(CTR_TRY(word(s, ins, a)));
+    } else {
+        auto w = ctr::build::expand_words(ins.text, lookup(s), plan_.file.escape);
+        if (!w) return ctr::build::instruction_error(plan_.file, ins, w.error().message);
+        words = *w;
     }
+    if (words.size() < 2) return ctr::build::instruction_error(plan_.file, ins, k + " needs a source and a destination");
+    plan.dest = words.back();
+    words.pop_back();
+    CTR_TRY_STATUS(owner_and_mode(s, ins, plan));
+    json key = {{"dest", plan.dest}, {"workdir", s.image["config"].value("WorkingDir", "")}, {"uid", plan.uid}, {"gid", plan.gid}, {"chmod", plan.chmod}};
+    if (ins.has_flag("from")) {
+        std::string from = CTR_TRY(word(s, ins, ins.flag("from")));
+        if (auto stage = plan_.stage_named(from); stage && done_[*stage].image.is_object() && !done_[*stage].ref.empty()) {
+            plan.from_image = done_[*stage].ref;
+        } else if (stage) {
+            return ctr::build::instruction_error(plan_.file, ins, "--from=" + from + ": that stage has not been built");
+        } else {
+            auto found = image_for(from);
+            if (!found) return ctr::build::instruction_error(plan_.file, ins, "--from=" + from + ": " + found.error().message);
+            plan.from_image = (*found)["reference"];
+        }
+        auto image = CTR_TRY(resolve(plan.from_image));
+        for (const auto& w : words)
+            if (w.find_first_of("*?[") != std::string::npos)
+                return ctr::build::instruction_error(plan_.file, ins, k + " --from with a wildcard (" + w + ") is not supported yet");
+        plan.from_paths = words;
+        key["from"] = image ? (*image)["digest"] : json();
+        key["paths"] = words;
+        payload = key.dump();
+        return ok();
+    }
+    if (!context_) return ctr::build::instruction_error(plan_.file, ins, k + ": this build has no context (the Dockerfile came on stdin)");
+    for (const auto& w : words) {
+        if (w.find("://") != std::string::npos) return ctr::build::instruction_error(plan_.file, ins, k + " of a URL is not supported yet");
+        auto found = context_->sources(w);
+        if (!found) return ctr::build::instruction_error(plan_.file, ins, found.error().message);
+        plan.sources.insert(plan.sources.end(), found->begin(), found->end());
+    }
+    key["sources"] = CTR_TRY(context_->digest(plan.sources));
+    payload = key.dump();
+    return ok();
+}
+
+// --chown (numbers) and --chmod (octal) of a COPY or ADD.
+Status BuildRun::owner_and_mode(const StageState& s, const Instruction& ins, CopyPlan& plan) const {
     if (ins.has_flag("chown")) {
         std::string c = CTR_TRY(word(s, ins, ins.flag("chown")));
         size_t colon = c.find(':');
         std::string u = c.substr(0, colon), g = colon == std::string::npos ? u : c.substr(colon + 1);
         auto num = [](const std::string& v) { return !v.empty() && v.size() < 10 && v.find_first_not_of("0123456789") == std::string::npos; };
         if (!num(u) || !num(g)) return ctr::build::instruction_error(plan_.file, ins, "--chown=" + c + ": only numeric uid:gid is supported yet");
-        uid = std::stol(u);
-        gid = std::stol(g);
+        plan.uid = std::stol(u);
+        plan.gid = std::stol(g);
     }
     if (ins.has_flag("chmod")) {
         const std::string m = ins.flag("chmod");
         if (m.empty() || m.size() > 4 || m.find_first_not_of("01234567") != std::string::npos)
             return ctr::build::instruction_error(plan_.file, ins, "--chmod=" + m + ": want an octal mode (0755)");
-        chmod = std::stoi(m, nullptr, 8);
+        plan.chmod = std::stoi(m, nullptr, 8);
     }
-    std::string digest = CTR_TRY(context_->digest(sources));
-    payload = json{{"sources", digest}, {"dest", dest}, {"workdir", s.image["config"].value("WorkingDir", "")}, {"uid", uid}, {"gid", gid}, {"chmod", chmod}}.dump();
     return ok();
 }
 
@@ -366,16 +407,13 @@ Status BuildRun::step(StageState& s, const Instruction& ins) {
     StageState next = s;
     std::string payload;
     std::vector<std::string> argv;
-    std::vector<Source> sources;
-    std::string dest;
-    long uid = -1, gid = -1;
-    int chmod = -1;
+    CopyPlan copy;
     if (k == "RUN") {
         argv = run_argv(s, ins);
         if (ins.has_flag("mount")) return ctr::build::instruction_error(plan_.file, ins, "RUN --mount is not supported yet");
         payload = json{{"argv", argv}, {"args", s.args}, {"network", ins.flag("network", "default")}}.dump();
     } else if (k == "COPY" || k == "ADD") {
-        CTR_TRY_STATUS(copy_plan(s, ins, sources, dest, uid, gid, chmod, payload));
+        CTR_TRY_STATUS(copy_plan(s, ins, copy, payload));
     } else {
         CTR_TRY_STATUS(metadata(next, ins, payload));
     }
@@ -394,7 +432,9 @@ Status BuildRun::step(StageState& s, const Instruction& ins) {
     if (cancelled_ || d_.stopping) return make_error(CTR_E_CANCELLED, "build cancelled");
     std::string layer;
     if (k == "RUN") layer = CTR_TRY(run_step(s, ins, argv));
-    else if (k == "COPY" || k == "ADD") layer = CTR_TRY(copy_step(s, ins, sources, dest, uid, gid, chmod));
+    else if ((k == "COPY" || k == "ADD") && !copy.from_image.empty())
+        layer = CTR_TRY(copy_from_step(s, ins, copy.from_image, copy.from_paths, copy.dest, copy.uid, copy.gid, copy.chmod));
+    else if (k == "COPY" || k == "ADD") layer = CTR_TRY(copy_step(s, ins, copy.sources, copy.dest, copy.uid, copy.gid, copy.chmod));
     json image = next.image;
     if (!image["history"].is_array()) image["history"] = json::array();
     image["history"].push_back(history(ins, layer.empty()));
