@@ -11,6 +11,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -144,6 +145,7 @@ static void add_compose_up(CLI::App* compose, Globals& g) {
     static UpOptions uo;
     static bool up_detach = false;
     up->add_flag("-d,--detach", up_detach, "return once everything runs (else follow their output; Ctrl-C stops them)");
+    up->add_flag("--build", uo.build, "build the images of services with a build section first");
     up->add_flag("--remove-orphans", uo.remove_orphans, "remove containers of services the files no longer have");
     up->add_option("--progress", uo.progress, "pull progress: auto, plain or none")->check(CLI::IsMember({"auto", "plain", "none"}));
     up->add_option("--wait-timeout", uo.wait_timeout_s, "seconds to wait for a dependency's condition");
@@ -269,6 +271,29 @@ static void add_compose_config(CLI::App* compose, Globals& g) {
     });
 }
 
+static void add_compose_build(CLI::App* compose, Globals& g) {
+    auto* build = compose->add_subcommand("build", "build the images of services with a build section");
+    static std::vector<std::string> build_services;
+    static bool no_cache = false, pull = false;
+    build->add_option("service", build_services, "services (default: all)");
+    build->add_flag("--no-cache", no_cache, "run every step, using no cached one");
+    build->add_flag("--pull", pull, "pull the base images even when stored");
+    on_run(build, g, [&g] {
+        auto project = load_project(cf);
+        if (!project) return fail(project.error());
+        auto client = daemon_client(g);
+        if (!client) return fail(client.error());
+        for (const auto& svc : build_services)
+            if (!project->model["services"].contains(svc)) return fail(make_error(CTR_E_NOT_FOUND, "no such service: " + svc));
+        for (const auto& [svc, s] : project->model["services"].items()) {
+            if (!s.contains("build")) continue;
+            if (!build_services.empty() && std::find(build_services.begin(), build_services.end(), svc) == build_services.end()) continue;
+            if (auto st = build_service(*client, *project, svc, no_cache, pull); !st) return fail(st.error());
+        }
+        return 0;
+    });
+}
+
 static void add_compose_pull(CLI::App* compose, Globals& g) {
     auto* pull = compose->add_subcommand("pull", "pull the services' images");
     static std::vector<std::string> pull_services;
@@ -284,6 +309,7 @@ static void add_compose_pull(CLI::App* compose, Globals& g) {
         if (!order) return fail(order.error());
         for (const auto& svc : *order) {
             const json& s = project->model["services"][svc];
+            if (s.contains("build")) continue;  // its image is built, not pulled
             auto r = pull_image(*client, s["image"], s.value("platform", ""), 0, pull_progress);
             if (!r) return fail(r.error().wrap("service " + svc));
         }
@@ -363,6 +389,7 @@ void add_compose_commands(CLI::App& app, Globals& g) {
     add_compose_logs(compose, g);
     add_compose_config(compose, g);
     add_compose_pull(compose, g);
+    add_compose_build(compose, g);
     add_compose_exec(compose, g);
 }
 

@@ -2,6 +2,7 @@
 
 #include <ctr/base/strings.hpp>
 #include "cli/app.hpp"
+#include "cli/build_client.hpp"
 #include "compose/plan.hpp"
 #include <ctr/sys/unique_fd.hpp>
 
@@ -93,10 +94,34 @@ Status wait_condition(const api::Client& client, const std::string& service, con
     }
 }
 
+}  // namespace
+
+Status build_service(const api::Client& client, const cp::Project& project, const std::string& service, bool no_cache, bool pull) {
+    const json& s = project.model["services"][service];
+    const json& b = s["build"];
+    BuildOptions o;
+    o.context = b["context"].get<std::string>();
+    if (b.contains("dockerfile")) {
+        std::filesystem::path f = b["dockerfile"].get<std::string>();
+        o.file = (f.is_absolute() ? f : std::filesystem::path(o.context) / f).string();  // compose: relative to the context
+    }
+    o.target = b.value("target", "");
+    o.tags = {s["image"].get<std::string>()};
+    o.no_cache = no_cache;
+    o.pull = pull;
+    std::fprintf(stderr, "Building %s\n", service.c_str());
+    auto built = build_image(client, o, b.value("args", json::object()), b.value("labels", json::object()));
+    if (!built) return built.error().wrap("service " + service + ": build");
+    return ok();
+}
+
+namespace {
+
 Status ensure_image(const api::Client& client, const cp::Project& project, const std::string& service, const std::string& progress) {
     const json& s = project.model["services"][service];
     std::string image = s["image"];
     if (client.call("GET", "/v1/images/inspect?reference=" + url_escape(image))) return ok();
+    if (s.contains("build")) return build_service(client, project, service, false, false);
     auto pulled = pull_image(client, image, s.value("platform", ""), 0, progress);
     if (!pulled) return pulled.error().wrap("service " + service + ": pull " + image);
     return ok();
@@ -169,6 +194,9 @@ Result<std::vector<json>> project_containers(const api::Client& client, const st
 
 Status compose_up(const api::Client& client, const cp::Project& project, const UpOptions& o) {
     auto order = CTR_TRY(cp::start_order(project, o.services));
+    if (o.build)
+        for (const auto& svc : order)
+            if (project.model["services"][svc].contains("build")) CTR_TRY_STATUS(build_service(client, project, svc, false, false));
     auto existing = CTR_TRY(project_containers(client, project.name));
 
     // First everything that can fail without changing anything: ports, images.

@@ -20,7 +20,12 @@ struct UpOptions {
     bool remove_orphans = false;
     std::string progress = "auto";      // for pulls
     int wait_timeout_s = 300;           // for depends_on conditions
+    bool build = false;                 // --build: build the services that build, even when their image exists
 };
+
+// Builds a service's image from its build: section (context, dockerfile,
+// args, target, labels), named by its image.
+Status build_service(const api::Client& client, const compose::Project& project, const std::string& service, bool no_cache, bool pull);
 
 // Brings the project up. On an error nothing this call made is left behind.
 Status compose_up(const api::Client& client, const compose::Project& project, const UpOptions& options);

@@ -163,3 +163,41 @@ TEST_CASE("build: COPY --from takes files from an earlier stage (by name or inde
     auto missing = r.cli({"build", ctx.path().string()});
     CHECK(missing.err.find("COPY --from: /nothere: no such file or directory in") != std::string::npos);
 }
+
+TEST_CASE("build: compose builds the services that have a build section (compose build, up)" * CTR_NEEDS_ROOT) {
+    DaemonRoot r;
+    ctr::test::ScratchDir dir;
+    write(dir.path() / "app/Dockerfile.app", "ARG BASE\nFROM $BASE\nARG WHO\nRUN echo \"hi $WHO\" > /hi\nCMD [\"cat\", \"/hi\"]\n");
+    write(dir.path() / "compose.yaml",
+          "services:\n"
+          "  app:\n"
+          "    build:\n"
+          "      context: ./app\n"
+          "      dockerfile: Dockerfile.app\n"
+          "      args:\n"
+          "        BASE: " + shared().image + "\n"
+          "        WHO: compose\n"
+          "  named:\n"
+          "    image: mine/named:2\n"
+          "    build:\n"
+          "      context: app\n"
+          "      dockerfile: Dockerfile.app\n"
+          "      args: [\"BASE=" + shared().image + "\", \"WHO=named\"]\n");
+    const std::string file = (dir.path() / "compose.yaml").string();
+    auto built = r.cli({"compose", "-f", file, "-p", "demo", "build"});
+    REQUIRE_MESSAGE(built.code == 0, built.err);
+    CHECK(r.cli({"run", "--rm", "demo-app"}).out == "hi compose\n");
+    CHECK(r.cli({"run", "--rm", "mine/named:2"}).out == "hi named\n");
+    CHECK(r.cli({"image", "rm", "demo-app"}).code == 0);
+    // up builds what is missing, and runs it.
+    auto up = r.cli({"compose", "-f", file, "-p", "demo", "up", "-d"});
+    REQUIRE_MESSAGE(up.code == 0, up.err);
+    r.cli({"wait", "demo-app-1"});
+    CHECK(r.cli({"logs", "demo-app-1"}).out == "hi compose\n");
+    CHECK(r.cli({"compose", "-f", file, "-p", "demo", "down"}).code == 0);
+    auto bad = dir.path() / "bad.yaml";
+    write(bad, "services:\n  x:\n    build:\n      context: https://example.com/repo.git\n");
+    auto refused = r.cli({"compose", "-f", bad.string(), "build"});
+    CHECK(refused.code != 0);
+    CHECK(refused.err.find("only a local directory is supported") != std::string::npos);
+}

@@ -455,12 +455,36 @@ Status options_into(json& out, const std::string& p, const json& s, const Ctx& c
 
 }  // namespace
 
+// build: a context path, or {context, dockerfile, args, target, labels}:
+// the context made absolute from the project's directory.
+static Result<json> build_of(const json& b, const std::string& p, const Ctx& c) {
+    json spec = b.is_string() ? json{{"context", b}} : b;
+    if (!spec.is_object()) return c.err(p, "must be a path or a mapping");
+    for (const auto& [k, v] : spec.items())
+        if (k != "context" && k != "dockerfile" && k != "args" && k != "target" && k != "labels" && k.rfind("x-", 0) != 0)
+            return c.err(p + "/" + k, "not supported (context, dockerfile, args, target and labels are)");
+    std::string context = spec.contains("context") ? text_of(spec["context"]) : ".";
+    if (context.find("://") != std::string::npos || context.rfind("git@", 0) == 0)
+        return c.err(p + "/context", "\"" + context + "\": only a local directory is supported");
+    json out = {{"context", (fs::path(context).is_absolute() ? fs::path(context) : c.dir / context).lexically_normal().string()}};
+    if (spec.contains("dockerfile")) out["dockerfile"] = text_of(spec["dockerfile"]);
+    if (spec.contains("target")) out["target"] = text_of(spec["target"]);
+    out["args"] = spec.contains("args") ? CTR_TRY(map_of(spec["args"], p + "/args", c, '=', true)) : json::object();
+    out["labels"] = spec.contains("labels") ? CTR_TRY(map_of(spec["labels"], p + "/labels", c, '=', false)) : json::object();
+    return out;
+}
+
 Result<json> service_of(const std::string& name, const json& s, const Ctx& c, const json& top) {
     const std::string p = "/services/" + name;
     json out = json::object();
-    if (!s.contains("image") || !s["image"].is_string() || s["image"].get<std::string>().empty())
-        return at(origin_of(c.origins, p), "service " + name + ": image is required (build is not supported: build the image, then name it)");
-    out["image"] = s["image"];
+    if (s.contains("build")) {
+        out["build"] = CTR_TRY(build_of(s["build"], p + "/build", c));
+        // Compose's name for the image it builds, unless the file names one.
+        out["image"] = c.project + "-" + name;
+    }
+    if (s.contains("image") && s["image"].is_string() && !s["image"].get<std::string>().empty()) out["image"] = s["image"];
+    else if (!s.contains("build"))
+        return at(origin_of(c.origins, p), "service " + name + ": image or build is required");
     for (const char* k : {"container_name", "working_dir", "user", "hostname", "stop_signal", "platform"})
         if (s.contains(k) && !s[k].is_null()) out[k] = text_of(s[k]);
     if (s.contains("x-container-runtime")) out["runtime"] = text_of(s["x-container-runtime"]);

@@ -132,7 +132,7 @@ const std::map<std::string, Support>& service_keys() {
         {"logging", Support::warn}, {"cpu_shares", Support::warn}, {"cpu_quota", Support::warn}, {"cpu_period", Support::warn},
         {"mem_reservation", Support::warn}, {"mem_swappiness", Support::warn}, {"memswap_limit", Support::warn},
         {"oom_score_adj", Support::warn}, {"pull_policy", Support::warn}, {"links", Support::warn}, {"domainname", Support::warn},
-        {"stop_grace", Support::no}, {"build", Support::no}, {"secrets", Support::no}, {"configs", Support::no},
+        {"stop_grace", Support::no}, {"build", Support::yes}, {"secrets", Support::no}, {"configs", Support::no},
         {"profiles", Support::no}, {"extends", Support::no}, {"volumes_from", Support::no}, {"external_links", Support::no},
          {"ipc", Support::no},
         {"pid", Support::no}, {"userns_mode", Support::no}, {"cgroup_parent", Support::no}, {"group_add", Support::no}, {"scale", Support::no}, {"mac_address", Support::no}, {"develop", Support::no}};
@@ -426,7 +426,7 @@ Result<Project> load(const LoadOptions& opt) {
     json top = {{"networks", merged.value("networks", json::object())}, {"volumes", merged.value("volumes", json::object())}};
     for (auto& kind : {"networks", "volumes"})
         if (top[kind].is_null()) top[kind] = json::object();
-    detail::Ctx ctx{origins, project.dir, env, project.warnings};
+    detail::Ctx ctx{origins, project.dir, env, project.warnings, project.name};
 
     json model = {{"name", project.name}, {"services", json::object()}, {"networks", json::object()}, {"volumes", json::object()}};
     json services = merged.value("services", json::object());

@@ -30,6 +30,7 @@ struct Ctx {
     std::filesystem::path dir;
     const Lookup& env;
     std::vector<std::string>& warnings;
+    std::string project;  // its name: the default image name of a service that builds
     Error err(const std::string& pointer, const std::string& message) const {
         return at(origin_of(origins, pointer), dotted(pointer) + ": " + message);
     }

@@ -142,7 +142,8 @@ TEST_CASE("bad files name the file, the line and the key") {
     std::string file = (f.dir.path() / "compose.yaml").string();
     CHECK(f.error_of("services:\n  web:\n    image: [unclosed\n") .find(file + ":4:") == 0);
     CHECK(f.error_of("services:\n  web:\n    image: x\n    imagee: y\n") == file + ":4: services.web.imagee: unknown key");
-    CHECK(f.error_of("services:\n  web:\n    image: x\n    build: .\n") == file + ":4: services.web.build: not supported");
+    CHECK(f.error_of("services:\n  web:\n    image: x\n    build:\n      ssh: [default]\n") == file + ":5: services.web.build.ssh: not supported (context, dockerfile, args, target and labels are)");
+    CHECK(f.error_of("services:\n  web:\n    command: x\n") == file + ":3: service web: image or build is required");
     CHECK(f.error_of("services:\n  web:\n    image: x\n    healthcheck:\n      tst: [CMD, x]\n") ==
           file + ":5: services.web.healthcheck.tst: unknown key");
     CHECK(f.error_of("services:\n  a:\n    image: x\n    depends_on: [b]\n") ==
@@ -152,7 +153,7 @@ TEST_CASE("bad files name the file, the line and the key") {
     CHECK(f.error_of("services:\n  a:\n    image: x\n    volumes: [undeclared:/d]\n") ==
           file + ":4: services.a.volumes.0: volume \"undeclared\" is not declared in the top-level volumes");
     CHECK(f.error_of("services:\n  a:\n    image: x\n    networks: [back]\n").find("network \"back\" is not declared") != std::string::npos);
-    CHECK(f.error_of("services:\n  a:\n    command: x\n").find("service a: image is required") != std::string::npos);
+    CHECK(f.error_of("services:\n  a:\n    command: x\n").find("service a: image or build is required") != std::string::npos);
     CHECK(f.error_of("services:\n  a:\n    image: ${NEED:?please}\n") == file + ":3: services.a.image: required variable NEED is missing a value: please");
     CHECK(f.error_of("services:\n  a:\n    image: x\n    stop_grace_period: soon\n").find("invalid duration \"soon\"") != std::string::npos);
     CHECK(f.error_of("services:\n  a:\n    image: x\n    restart: sometimes\n").find("services.a.restart") != std::string::npos);
