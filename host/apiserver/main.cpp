@@ -216,6 +216,7 @@ int serve(apiserver::Daemon& d, apiserver::Containers& containers, apiserver::Ne
         apiserver::docker::add_object_routes(docker_router, d, containers, networks);
         apiserver::docker::add_image_routes(docker_router, d);
         apiserver::docker::add_image_transfer_routes(docker_router, d);
+        apiserver::docker::add_build_route(docker_router, d, builder);
         apiserver::docker::add_view_route(router, docker_router);
     }
     if (d.config.docker_api_enabled)

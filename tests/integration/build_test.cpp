@@ -9,6 +9,8 @@
 #include "tests/support/skip.hpp"
 #include <doctest/doctest.h>
 
+#include <ctr/sys/process.hpp>
+
 #include <filesystem>
 #include <fstream>
 
@@ -200,4 +202,38 @@ TEST_CASE("build: compose builds the services that have a build section (compose
     auto refused = r.cli({"compose", "-f", bad.string(), "build"});
     CHECK(refused.code != 0);
     CHECK(refused.err.find("only a local directory is supported") != std::string::npos);
+}
+
+TEST_CASE("build: docker build (the classic API's POST /build) builds through our builder" *
+          doctest::skip(ctr::test::not_root() || ctr::test::docker_cli().empty())) {
+    DaemonRoot r;
+    r.start();
+    ctr::test::ScratchDir ctx;
+    write(ctx.path() / "Dockerfile.dk", "ARG BASE\nFROM $BASE\nCOPY greeting /\nRUN echo built-by-docker\nCMD [\"cat\", \"/greeting\"]\n");
+    write(ctx.path() / "greeting", "hello from docker build\n");
+    write(ctx.path() / "ignored.txt", "x\n");
+    write(ctx.path() / ".dockerignore", "ignored.txt\n");
+    auto docker = [&](const std::vector<std::string>& args) {
+        std::vector<std::string> argv = {ctr::test::docker_cli()};
+        argv.insert(argv.end(), args.begin(), args.end());
+        ctr::sys::RunOptions o;
+        o.timeout_ms = 120000;
+        o.capture_stderr = true;
+        o.env = {"DOCKER_HOST=unix://" + (r.path() / "run/container/docker.sock").string(), "DOCKER_CONFIG=" + (r.path() / "docker-config").string(),
+                 "DOCKER_BUILDKIT=0"};
+        auto res = ctr::sys::run_capture(argv, o);
+        REQUIRE(res.has_value());
+        return *res;
+    };
+    auto built = docker({"build", "-t", "dk:1", "-f", (ctx.path() / "Dockerfile.dk").string(), "--build-arg", "BASE=" + shared().image, ctx.path().string()});
+    CHECK_MESSAGE(built.status.code == 0, built.err);
+    CHECK_MESSAGE(built.out.find("Step 3/4 : RUN echo built-by-docker") != std::string::npos, built.out);
+    CHECK(built.out.find("built-by-docker\n") != std::string::npos);
+    CHECK(built.out.find("Successfully tagged docker.io/library/dk:1") != std::string::npos);
+    CHECK(docker({"run", "--rm", "dk:1"}).out == "hello from docker build\n");
+    auto quiet = docker({"build", "-q", "-f", (ctx.path() / "Dockerfile.dk").string(), "--build-arg", "BASE=" + shared().image, ctx.path().string()});
+    CHECK_MESSAGE(quiet.out.rfind("sha256:", 0) == 0, quiet.out);
+    CHECK(r.cli({"image", "inspect", "-f", "{{.Id}}", "dk:1"}).code == 0);
+    auto failing = docker({"build", "-f", (ctx.path() / "missing").string(), ctx.path().string()});
+    CHECK(failing.status.code != 0);
 }

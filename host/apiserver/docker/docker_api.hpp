@@ -11,6 +11,10 @@
 
 #include <memory>
 
+namespace ctr::apiserver::build {
+class Builder;
+}
+
 namespace ctr::apiserver::docker {
 
 // The API version we advertise, and the oldest a client may ask for.
@@ -26,6 +30,10 @@ class Sessions;
 void add_container_routes(Router& r, Daemon& d, Containers& cs, std::shared_ptr<Sessions> sessions);
 void add_image_routes(Router& r, Daemon& d);
 void add_image_transfer_routes(Router& r, Daemon& d);  // push, get, load
+// POST /build, the classic builder's API, on our builder (docker_build.cpp).
+void add_build_route(Router& r, Daemon& d, build::Builder& builder);
+// A streamed request body into a new file of the run directory; its path.
+Result<std::filesystem::path> body_to_file(Daemon& d, const Request& req);
 // The credentials of X-Registry-Auth ({"username", "password"}), or null.
 nlohmann::json registry_auth_of(const Request& req);
 void add_log_routes(Router& r, Daemon& d, Containers& cs);

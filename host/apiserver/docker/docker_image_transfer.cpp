@@ -31,6 +31,9 @@ json push_progress(const json& e) {
     return j;
 }
 
+
+}  // namespace
+
 // The request's body to a new file of the run directory; its path.
 Result<std::filesystem::path> body_to_file(Daemon& d, const Request& req) {
     static std::atomic<int> counter{0};
@@ -59,8 +62,6 @@ Result<std::filesystem::path> body_to_file(Daemon& d, const Request& req) {
     }
     return file;
 }
-
-}  // namespace
 
 json registry_auth_of(const Request& req) {
     auto it = req.headers.find("x-registry-auth");
