@@ -237,3 +237,28 @@ TEST_CASE("build: docker build (the classic API's POST /build) builds through ou
     auto failing = docker({"build", "-f", (ctx.path() / "missing").string(), ctx.path().string()});
     CHECK(failing.status.code != 0);
 }
+
+TEST_CASE("build: COPY heredocs (expanded unless quoted) and --chown by name from the image's passwd and group" * CTR_NEEDS_ROOT) {
+    DaemonRoot r;
+    ctr::test::ScratchDir ctx;
+    write(ctx.path() / "a.txt", "a\n");
+    write(ctx.path() / "Dockerfile",
+          "FROM " + shared().image + "\n"
+          "RUN mkdir -p /etc && echo 'builder1:x:1234:2345::/home/b:/bin/sh' >> /etc/passwd && echo 'buildgrp:x:4321:' >> /etc/group\n"
+          "ENV WHERE=/srv\n"
+          "COPY <<EOF /etc/conf\nhome=$WHERE \"quoted\"\nEOF\n"
+          "COPY <<\"EOF\" /literal\nkeep $WHERE\nEOF\n"
+          "COPY <<A <<B /two/\none\nA\ntwo\nB\n"
+          "COPY --chown=builder1 a.txt /owned-by-app\n"
+          "COPY --chown=builder1:buildgrp a.txt /owned-by-app-staff\n"
+          "COPY --chown=55:66 a.txt /owned-by-numbers\n");
+    auto built = r.cli({"build", "-t", "docs:1", ctx.path().string()});
+    REQUIRE_MESSAGE(built.code == 0, built.err);
+    CHECK(r.cli({"run", "--rm", "docs:1", "cat", "/etc/conf", "/literal", "/two/A", "/two/B"}).out ==
+          "home=/srv \"quoted\"\nkeep $WHERE\none\ntwo\n");
+    CHECK(r.cli({"run", "--rm", "docs:1", "busybox", "stat", "-c", "%u:%g", "/owned-by-app", "/owned-by-app-staff", "/owned-by-numbers", "/etc/conf"}).out ==
+          "1234:2345\n1234:4321\n55:66\n0:0\n");
+    write(ctx.path() / "Dockerfile", "FROM " + shared().image + "\nCOPY --chown=nobody-here a.txt /x\n");
+    auto unknown = r.cli({"build", ctx.path().string()});
+    CHECK(unknown.err.find("Dockerfile:2:1: --chown=nobody-here: no user \"nobody-here\" in the image's /etc/passwd") != std::string::npos);
+}

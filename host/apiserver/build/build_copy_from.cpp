@@ -66,9 +66,9 @@ std::string below_top(const std::string& name) {
 
 }  // namespace
 
-Result<std::string> BuildRun::copy_from_step(const StageState& s, const ctr::build::Instruction& ins, const std::string& image,
-                                             const std::vector<std::string>& paths, const std::string& dest_word, long uid, long gid,
-                                             int chmod) {
+Result<std::string> BuildRun::copy_from_step(const StageState& s, const ctr::build::Instruction& ins, const CopyPlan& plan) {
+    const std::string& image = plan.from_image;
+    const std::vector<std::string>& paths = plan.from_paths;
     const json idle = {{"cmd", json::array({"true"})}, {"entrypoint", json::array()}, {"networks", json::array({"none"})}};
     StageState source;
     source.ref = image;
@@ -84,7 +84,10 @@ Result<std::string> BuildRun::copy_from_step(const StageState& s, const ctr::bui
         if (!st) return ctr::build::instruction_error(plan_.file, ins, ins.keyword + " --from: " + p + ": no such file or directory in " + image);
         items.emplace_back(abs, (*st).value("kind", "") == "directory");
     }
-    auto where = CTR_TRY(place(s, to, dest_word, items.size() > 1 || (items.size() == 1 && items[0].second)));
+    auto where = CTR_TRY(place(s, to, plan.dest, items.size() > 1 || (items.size() == 1 && items[0].second)));
+    auto owner = owner_in(to, plan);
+    if (!owner) return ctr::build::instruction_error(plan_.file, ins, owner.error().message);
+    auto [uid, gid] = *owner;
     ScratchFile out{scratch_file("copy")};
     std::unique_ptr<archive, WriteFree> w(archive_write_new());
     archive_write_set_format_pax_restricted(w.get());
@@ -104,7 +107,7 @@ Result<std::string> BuildRun::copy_from_step(const StageState& s, const ctr::bui
             if (is_dir) return rest.empty() ? std::string() : join(where.rel, rest);  // its contents, not itself
             return join(where.dir ? join(where.rel, base) : where.rel, rest);
         };
-        CTR_TRY_STATUS(retar(part.path, w.get(), rename, uid, gid, chmod));
+        CTR_TRY_STATUS(retar(part.path, w.get(), rename, uid, gid, plan.chmod));
     }
     if (archive_write_close(w.get()) != ARCHIVE_OK) return make_error(CTR_E_INTERNAL, std::string("close the copy: ") + archive_error_string(w.get()));
     return land(ins, to, out.path);

@@ -6,6 +6,7 @@
 #include "apiserver/build/builder.hpp"
 #include "build/shell_words.hpp"
 
+#include <memory>
 #include <optional>
 #include <set>
 
@@ -51,14 +52,24 @@ private:
     Status metadata(StageState& s, const ctr::build::Instruction& ins, std::string& key_text);
     struct CopyPlan {
         std::vector<Source> sources;          // from the context
+        std::shared_ptr<Context> heredocs;    // or from the instruction's heredocs, written here
         std::string from_image;               // or, with --from, this image's
         std::vector<std::string> from_paths;  // paths
         std::string dest;
-        long uid = -1, gid = -1;
+        std::string chown;                    // --chown as expanded; empty: 0:0
         int chmod = -1;
     };
     Status copy_plan(const StageState& s, const ctr::build::Instruction& ins, CopyPlan& plan, std::string& payload);
+    Status heredoc_sources(const StageState& s, const ctr::build::Instruction& ins, const std::vector<std::string>& words, CopyPlan& plan);
     Status owner_and_mode(const StageState& s, const ctr::build::Instruction& ins, CopyPlan& plan) const;
+    // COPY from the context (or the heredocs' folder) into a container of the stage.
+    Result<std::string> copy_step(const StageState& s, const ctr::build::Instruction& ins, const Context& context, const CopyPlan& plan);
+    // COPY --from: paths of another image (a stage's, or any), read through
+    // a container of it (build_copy_from.cpp).
+    Result<std::string> copy_from_step(const StageState& s, const ctr::build::Instruction& ins, const CopyPlan& plan);
+    // --chown's owner in the stage's image: numbers as given, names from its
+    // /etc/passwd and /etc/group (read in container c's root filesystem).
+    Result<std::pair<long, long>> owner_in(const store::ContainerRecord& c, const CopyPlan& plan);
     Result<nlohmann::json> healthcheck(const ctr::build::Instruction& ins) const;
     std::vector<std::string> run_argv(const StageState& s, const ctr::build::Instruction& ins) const;
     ctr::build::Lookup lookup(const StageState& s) const;
@@ -72,12 +83,8 @@ private:
 
     // build_steps.cpp: RUN and COPY through a container of the stage's image.
     Result<std::string> run_step(const StageState& s, const ctr::build::Instruction& ins, const std::vector<std::string>& argv);
-    Result<std::string> copy_step(const StageState& s, const ctr::build::Instruction& ins, const std::vector<Source>& sources,
-                                  const std::string& dest, long uid, long gid, int chmod);
-    // COPY --from: paths of another image (a stage's, or any), read through
-    // a container of it (build_copy_from.cpp).
-    Result<std::string> copy_from_step(const StageState& s, const ctr::build::Instruction& ins, const std::string& image,
-                                       const std::vector<std::string>& paths, const std::string& dest, long uid, long gid, int chmod);
+
+
     struct Placement {
         std::string rel;   // from the root, no leading '/'; "" for the root
         bool dir = false;  // sources go inside it

@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <optional>
+#include <sstream>
 #include <random>
 
 namespace ctr::apiserver::build {
@@ -147,14 +149,89 @@ Result<std::string> BuildRun::land(const ctr::build::Instruction& ins, const sto
     return layer_of(c);
 }
 
-Result<std::string> BuildRun::copy_step(const StageState& s, const ctr::build::Instruction& ins, const std::vector<Source>& sources,
-                                        const std::string& dest_word, long uid, long gid, int chmod) {
+Result<std::string> BuildRun::copy_step(const StageState& s, const ctr::build::Instruction& ins, const Context& context, const CopyPlan& plan) {
     auto c = CTR_TRY(make_container(s, json{{"cmd", json::array({"true"})}, {"entrypoint", json::array()}, {"networks", json::array({"none"})}}));
     ContainerGuard guard{cs_, c.id};
-    auto where = CTR_TRY(place(s, c, dest_word, sources.size() > 1 || (sources.size() == 1 && sources[0].directory)));
+    const auto& sources = plan.sources;
+    auto where = CTR_TRY(place(s, c, plan.dest, sources.size() > 1 || (sources.size() == 1 && sources[0].directory)));
+    auto owner = owner_in(c, plan);
+    if (!owner) return ctr::build::instruction_error(plan_.file, ins, owner.error().message);
+    auto [uid, gid] = *owner;
     ScratchFile tar{scratch_file("copy")};
-    CTR_TRY_STATUS(context_->write_tar(sources, where.rel, where.dir, uid, gid, chmod, tar.path));
+    CTR_TRY_STATUS(context.write_tar(sources, where.rel, where.dir, uid, gid, plan.chmod, tar.path));
     return land(ins, c, tar.path);
+}
+
+namespace {
+
+// The id of `name` in an /etc/passwd or /etc/group text (the third field).
+std::optional<long> id_in(const std::string& text, const std::string& name) {
+    std::istringstream in(text);
+    std::string line;
+    while (std::getline(in, line)) {
+        size_t a = line.find(':');
+        if (a == std::string::npos || line.substr(0, a) != name) continue;
+        size_t b = line.find(':', a + 1), c = line.find(':', b + 1);
+        if (b == std::string::npos || c == std::string::npos) return std::nullopt;
+        try {
+            return std::stol(line.substr(b + 1, c - b - 1));
+        } catch (const std::exception&) {
+            return std::nullopt;
+        }
+    }
+    return std::nullopt;
+}
+
+bool numeric(const std::string& v) { return !v.empty() && v.size() < 10 && v.find_first_not_of("0123456789") == std::string::npos; }
+
+}  // namespace
+
+Result<std::pair<long, long>> BuildRun::owner_in(const store::ContainerRecord& c, const CopyPlan& plan) {
+    if (plan.chown.empty()) return std::pair<long, long>{0, 0};
+    size_t colon = plan.chown.find(':');
+    std::string user = plan.chown.substr(0, colon), group = colon == std::string::npos ? "" : plan.chown.substr(colon + 1);
+    std::string passwd, groups;
+    if (!numeric(user) || (!group.empty() && !numeric(group))) {
+        auto hold = CTR_TRY(cs_.hold_rootfs(c));
+        // Read in the image's root; a link there could lead out: refused.
+        fs::path etc = cs_.dir_of(c.id) / "rootfs" / "etc";
+        auto read_plain = [](const fs::path& p) -> std::string {
+            struct stat st {};
+            if (::lstat(p.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return "";
+            std::ifstream in(p, std::ios::binary);
+            return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        };
+        struct stat st {};
+        if (::lstat(etc.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+            passwd = read_plain(etc / "passwd");
+            groups = read_plain(etc / "group");
+        }
+    }
+    long uid = 0, gid = 0;
+    if (numeric(user)) uid = std::stol(user);
+    else if (auto u = id_in(passwd, user)) uid = *u;
+    else return make_error(CTR_E_NOT_FOUND, "--chown=" + plan.chown + ": no user \"" + user + "\" in the image's /etc/passwd");
+    if (group.empty()) {
+        // The user's own group: its passwd line's fourth field, else the same number.
+        gid = uid;
+        std::istringstream in(passwd);
+        std::string line;
+        while (std::getline(in, line))
+            if (line.rfind(user + ":", 0) == 0) {
+                std::vector<std::string> f;
+                std::istringstream fields(line);
+                for (std::string part; std::getline(fields, part, ':');) f.push_back(part);
+                if (f.size() > 3 && numeric(f[3])) gid = std::stol(f[3]);
+                break;  // the first line of a name is the one getpwnam finds
+            }
+    } else if (numeric(group)) {
+        gid = std::stol(group);
+    } else if (auto g = id_in(groups, group)) {
+        gid = *g;
+    } else {
+        return make_error(CTR_E_NOT_FOUND, "--chown=" + plan.chown + ": no group \"" + group + "\" in the image's /etc/group");
+    }
+    return std::pair<long, long>{uid, gid};
 }
 
 void Builder::remove_leftovers() {

@@ -5,7 +5,9 @@
 #include <ctr/pluginhost/call.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
+#include <fstream>
 #include <ctime>
 
 namespace ctr::apiserver::build {
@@ -322,7 +324,6 @@ std::vector<std::string> BuildRun::run_argv(const StageState& s, const Instructi
 // image), destination and flags; `payload`: what its cache key is made of.
 Status BuildRun::copy_plan(const StageState& s, const Instruction& ins, CopyPlan& plan, std::string& payload) {
     const std::string& k = ins.keyword;
-    if (!ins.heredocs.empty()) return ctr::build::instruction_error(plan_.file, ins, k + " with a heredoc is not supported yet");
     std::vector<std::string> words;
     if (ins.exec_form) {
         for (const auto& a : ins.args) words.push_back(CTR_TRY(word(s, ins, a)));
@@ -335,7 +336,7 @@ Status BuildRun::copy_plan(const StageState& s, const Instruction& ins, CopyPlan
     plan.dest = words.back();
     words.pop_back();
     CTR_TRY_STATUS(owner_and_mode(s, ins, plan));
-    json key = {{"dest", plan.dest}, {"workdir", s.image["config"].value("WorkingDir", "")}, {"uid", plan.uid}, {"gid", plan.gid}, {"chmod", plan.chmod}};
+    json key = {{"dest", plan.dest}, {"workdir", s.image["config"].value("WorkingDir", "")}, {"chown", plan.chown}, {"chmod", plan.chmod}};
     if (ins.has_flag("from")) {
         std::string from = CTR_TRY(word(s, ins, ins.flag("from")));
         if (auto stage = plan_.stage_named(from); stage && done_[*stage].image.is_object() && !done_[*stage].ref.empty()) {
@@ -357,6 +358,12 @@ Status BuildRun::copy_plan(const StageState& s, const Instruction& ins, CopyPlan
         payload = key.dump();
         return ok();
     }
+    if (!ins.heredocs.empty()) {
+        CTR_TRY_STATUS(heredoc_sources(s, ins, words, plan));
+        key["sources"] = CTR_TRY(plan.heredocs->digest(plan.sources));
+        payload = key.dump();
+        return ok();
+    }
     if (!context_) return ctr::build::instruction_error(plan_.file, ins, k + ": this build has no context (the Dockerfile came on stdin)");
     for (const auto& w : words) {
         if (w.find("://") != std::string::npos) return ctr::build::instruction_error(plan_.file, ins, k + " of a URL is not supported yet");
@@ -369,16 +376,60 @@ Status BuildRun::copy_plan(const StageState& s, const Instruction& ins, CopyPlan
     return ok();
 }
 
-// --chown (numbers) and --chmod (octal) of a COPY or ADD.
+// COPY <<EOF DEST: each heredoc a file (named as the heredoc) in a scratch
+// folder that serves as the step's context; unquoted ones expanded.
+Status BuildRun::heredoc_sources(const StageState& s, const Instruction& ins, const std::vector<std::string>& words, CopyPlan& plan) {
+    fs::path dir = d_.paths.lib_dir() / "build" / scratch_name("heredoc");
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) return make_error(CTR_E_INTERNAL, "create \"" + dir.string() + "\": " + ec.message());
+    // The folder goes with the plan's context (a shared owner removes it).
+    struct Owned : Context {
+        using Context::Context;
+        fs::path owned;
+        ~Owned() {
+            std::error_code e;
+            fs::remove_all(owned, e);
+        }
+    };
+    auto ctx = std::make_shared<Owned>(dir, ctr::build::IgnoreRules());
+    ctx->owned = dir;
+    plan.heredocs = ctx;
+    for (const auto& w : words) {
+        const ctr::build::Heredoc* h = nullptr;
+        for (const auto& candidate : ins.heredocs)
+            if (w.rfind("<<", 0) == 0 && w.find(candidate.name) != std::string::npos) h = &candidate;
+        if (!h) return ctr::build::instruction_error(plan_.file, ins, ins.keyword + ": with heredocs, every source must be one (" + w + " is not)");
+        std::string content = h->content;
+        if (h->expand) {
+            // As inside double quotes: its own quotes are kept.
+            std::string quoted;
+            for (char c : content) {
+                if (c == '"') quoted += plan_.file.escape;
+                quoted += c;
+            }
+            auto e = ctr::build::expand_word("\"" + quoted + "\"", lookup(s), plan_.file.escape);
+            if (e) content = *e;
+        }
+        fs::path file = dir / h->name;
+        {
+            std::ofstream out(file, std::ios::binary | std::ios::trunc);
+            out << content;
+        }
+        fs::permissions(file, fs::perms(0644), ec);
+        auto found = ctx->sources(h->name);
+        if (!found) return ctr::build::instruction_error(plan_.file, ins, found.error().message);
+        plan.sources.insert(plan.sources.end(), found->begin(), found->end());
+    }
+    return ok();
+}
+
+// --chown (checked here, looked up in the image at the copy) and --chmod (octal).
 Status BuildRun::owner_and_mode(const StageState& s, const Instruction& ins, CopyPlan& plan) const {
     if (ins.has_flag("chown")) {
-        std::string c = CTR_TRY(word(s, ins, ins.flag("chown")));
-        size_t colon = c.find(':');
-        std::string u = c.substr(0, colon), g = colon == std::string::npos ? u : c.substr(colon + 1);
-        auto num = [](const std::string& v) { return !v.empty() && v.size() < 10 && v.find_first_not_of("0123456789") == std::string::npos; };
-        if (!num(u) || !num(g)) return ctr::build::instruction_error(plan_.file, ins, "--chown=" + c + ": only numeric uid:gid is supported yet");
-        plan.uid = std::stol(u);
-        plan.gid = std::stol(g);
+        plan.chown = CTR_TRY(word(s, ins, ins.flag("chown")));
+        if (plan.chown.empty() || plan.chown.front() == ':' || plan.chown.back() == ':' || std::count(plan.chown.begin(), plan.chown.end(), ':') > 1)
+            return ctr::build::instruction_error(plan_.file, ins, "--chown=" + plan.chown + ": want USER[:GROUP] (names or numbers)");
     }
     if (ins.has_flag("chmod")) {
         const std::string m = ins.flag("chmod");
@@ -433,8 +484,9 @@ Status BuildRun::step(StageState& s, const Instruction& ins) {
     std::string layer;
     if (k == "RUN") layer = CTR_TRY(run_step(s, ins, argv));
     else if ((k == "COPY" || k == "ADD") && !copy.from_image.empty())
-        layer = CTR_TRY(copy_from_step(s, ins, copy.from_image, copy.from_paths, copy.dest, copy.uid, copy.gid, copy.chmod));
-    else if (k == "COPY" || k == "ADD") layer = CTR_TRY(copy_step(s, ins, copy.sources, copy.dest, copy.uid, copy.gid, copy.chmod));
+        layer = CTR_TRY(copy_from_step(s, ins, copy));
+    else if (k == "COPY" || k == "ADD")
+        layer = CTR_TRY(copy_step(s, ins, copy.heredocs ? *copy.heredocs : *context_, copy));
     json image = next.image;
     if (!image["history"].is_array()) image["history"] = json::array();
     image["history"].push_back(history(ins, layer.empty()));
