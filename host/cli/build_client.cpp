@@ -1,6 +1,10 @@
 #include "build_client.hpp"
 
+#include <unistd.h>
+
 #include <cstdio>
+#include <cstdlib>
+#include <map>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -56,10 +60,55 @@ Result<json> request_of(const BuildOptions& f) {
     return body;
 }
 
+// --secret id=ID,src=FILE | id=ID,env=NAME (| id=ID: the variable ID): a
+// file the daemon mounts for the RUNs that ask. An env secret is written to
+// a private temporary file, removed when `cleanup` goes.
+Result<json> secrets_of(const std::vector<std::string>& specs, std::vector<std::string>& cleanup) {
+    json out = json::object();
+    for (const auto& spec : specs) {
+        std::map<std::string, std::string> o;
+        std::stringstream ss(spec);
+        for (std::string part; std::getline(ss, part, ',');) {
+            size_t eq = part.find('=');
+            o[part.substr(0, eq)] = eq == std::string::npos ? "" : part.substr(eq + 1);
+        }
+        std::string id = o["id"];
+        if (id.empty()) return make_error(CTR_E_INVALID_ARGUMENT, "--secret \"" + spec + "\": want id=ID,src=FILE or id=ID,env=NAME");
+        std::string src = o.count("src") ? o["src"] : o["source"];
+        if (!src.empty()) {
+            std::error_code ec;
+            fs::path p = fs::absolute(src, ec);
+            if (!fs::is_regular_file(p, ec)) return make_error(CTR_E_NOT_FOUND, "--secret " + id + ": no file \"" + src + "\"");
+            out[id] = p.string();
+            continue;
+        }
+        std::string var = o.count("env") ? o["env"] : id;
+        const char* value = std::getenv(var.c_str());
+        if (!value) return make_error(CTR_E_NOT_FOUND, "--secret " + id + ": the variable " + var + " is not set");
+        char path[] = "/tmp/container-secret-XXXXXX";
+        int fd = ::mkstemp(path);
+        if (fd < 0) return make_error(CTR_E_INTERNAL, "--secret " + id + ": cannot write a temporary file");
+        cleanup.push_back(path);
+        std::string v = value;
+        bool written = ::write(fd, v.data(), v.size()) == static_cast<ssize_t>(v.size());
+        ::close(fd);
+        if (!written) return make_error(CTR_E_INTERNAL, "--secret " + id + ": cannot write a temporary file");
+        out[id] = std::string(path);
+    }
+    return out;
+}
+
 }  // namespace
 
 Result<json> build_image(const api::Client& client, const BuildOptions& f, const json& args, const json& labels) {
     json body = CTR_TRY(request_of(f));
+    struct Cleanup {
+        std::vector<std::string> files;
+        ~Cleanup() {
+            for (const auto& f : files) ::unlink(f.c_str());
+        }
+    } cleanup;
+    body["secrets"] = CTR_TRY(secrets_of(f.secrets, cleanup.files));
     body["build_args"] = args;
     body["labels"] = labels;
     json result;

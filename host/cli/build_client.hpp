@@ -14,6 +14,7 @@ namespace ctr::cli {
 
 struct BuildOptions {
     std::vector<std::string> tags, build_args, labels;
+    std::vector<std::string> secrets;  // id=ID[,src=FILE|,env=NAME]
     std::string file, target, runtime, progress = "auto", iidfile, context;
     bool no_cache = false, pull = false, quiet = false;
 };

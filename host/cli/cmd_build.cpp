@@ -52,6 +52,7 @@ void add_build_commands(CLI::App& app, Globals& g) {
     build->add_option("-f,--file", f.file, "the Dockerfile (default CONTEXT/Dockerfile, then Containerfile; - for stdin)");
     build->add_option("--build-arg", f.build_args, "NAME=VALUE for an ARG (NAME alone: from the environment)");
     build->add_option("--label", f.labels, "KEY=VALUE on the image");
+    build->add_option("--secret", f.secrets, "id=ID,src=FILE or id=ID,env=NAME: for RUN --mount=type=secret (never stored)");
     build->add_option("--target", f.target, "the stage to build (default the last)");
     build->add_option("--runtime", f.runtime, "the runtime plugin RUN steps use");
     build->add_option("--progress", f.progress, "auto, plain or tty");

@@ -262,3 +262,30 @@ TEST_CASE("build: COPY heredocs (expanded unless quoted) and --chown by name fro
     auto unknown = r.cli({"build", ctx.path().string()});
     CHECK(unknown.err.find("Dockerfile:2:1: --chown=nobody-here: no user \"nobody-here\" in the image's /etc/passwd") != std::string::npos);
 }
+
+TEST_CASE("build: RUN --mount (cache kept between builds, tmpfs, a read-only bind of the context, a secret) leaves nothing in the image" * CTR_NEEDS_ROOT) {
+    DaemonRoot r;
+    ctr::test::ScratchDir ctx, secrets;
+    write(ctx.path() / "input.txt", "from the context\n");
+    write(secrets.path() / "token", "s3cret-value\n");
+    write(ctx.path() / "Dockerfile",
+          "FROM " + shared().image + "\n"
+          "RUN --mount=type=cache,target=/cache sh -c 'echo run >> /cache/log; wc -l < /cache/log > /seen'\n"
+          "RUN --mount=type=tmpfs,target=/scratch sh -c 'echo x > /scratch/file && ls /scratch > /tmpfs-saw'\n"
+          "RUN --mount=type=bind,source=input.txt,target=/in.txt cat /in.txt > /copied\n"
+          "RUN --mount=type=secret,id=token,required cat /run/secrets/token | wc -c > /secret-length\n");
+    const std::string secret = "id=token,src=" + (secrets.path() / "token").string();
+    auto built = r.cli({"build", "-t", "mounts:1", "--secret", secret, ctx.path().string()});
+    REQUIRE_MESSAGE(built.code == 0, built.err);
+    CHECK(r.cli({"run", "--rm", "mounts:1", "cat", "/seen", "/tmpfs-saw", "/copied", "/secret-length"}).out == "1\nfile\nfrom the context\n13\n");
+    // Nothing of the mounts is in the image: no cache, scratch, input or secret.
+    CHECK(r.cli({"run", "--rm", "mounts:1", "ls", "/cache", "/scratch", "/in.txt", "/run/secrets/token"}).code != 0);
+    CHECK(r.cli({"run", "--rm", "mounts:1", "ls", "/"}).out.find("cache") == std::string::npos);
+    CHECK(r.cli({"image", "inspect", "mounts:1"}).out.find("s3cret") == std::string::npos);
+    // The cache folder outlives the build: a build without the step cache sees it.
+    auto again = r.cli({"build", "--no-cache", "-t", "mounts:2", "--secret", secret, ctx.path().string()});
+    REQUIRE_MESSAGE(again.code == 0, again.err);
+    CHECK(r.cli({"run", "--rm", "mounts:2", "cat", "/seen"}).out == "2\n");
+    auto missing = r.cli({"build", "--no-cache", ctx.path().string()});
+    CHECK(missing.err.find("no secret \"token\" was given") != std::string::npos);
+}

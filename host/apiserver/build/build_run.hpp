@@ -92,7 +92,16 @@ private:
     Result<Placement> place(const StageState& s, const store::ContainerRecord& c, const std::string& dest_word, bool dir_hint);
     Result<std::string> land(const ctr::build::Instruction& ins, const store::ContainerRecord& c, const std::filesystem::path& tar);
     std::filesystem::path scratch_file(const std::string& what) const;
-    Result<std::string> layer_of(const store::ContainerRecord& c);
+    // `mount_points`: paths the step's mounts made, left out of the layer.
+    Result<std::string> layer_of(const store::ContainerRecord& c, const std::vector<std::string>& mount_points = {});
+    // RUN --mount (build_mounts.cpp).
+    struct RunMounts {
+        nlohmann::json volumes = nlohmann::json::array();  // "host:target[:ro]"
+        nlohmann::json tmpfs = nlohmann::json::array();
+        std::vector<std::string> targets;
+    };
+    Result<RunMounts> run_mounts(const StageState& s, const ctr::build::Instruction& ins);
+    static void strip_mount_points(const std::filesystem::path& upper, const std::vector<std::string>& targets);
     Result<store::ContainerRecord> make_container(const StageState& s, nlohmann::json body);
 
     Daemon& d_;

@@ -52,7 +52,7 @@ Result<store::ContainerRecord> BuildRun::make_container(const StageState& s, jso
     return cs_.create(body);
 }
 
-Result<std::string> BuildRun::layer_of(const store::ContainerRecord& c) {
+Result<std::string> BuildRun::layer_of(const store::ContainerRecord& c, const std::vector<std::string>& mount_points) {
     auto now = CTR_TRY(cs_.get(c.id));
     const std::string upper = now.settings().writable_dir;
     if (upper.empty()) return make_error(CTR_E_UNSUPPORTED, "the image plugin does not say where a container's writes land (writable_dir): no layer can be made");
@@ -63,6 +63,7 @@ Result<std::string> BuildRun::layer_of(const store::ContainerRecord& c) {
         fs::path p = fs::path(upper) / own;
         if (::lstat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0) ::unlink(p.c_str());
     }
+    strip_mount_points(upper, mount_points);
     fs::path out = scratch_file("layer");
     auto written = copy::write_layer(upper, out);
     if (!written) {
@@ -75,6 +76,9 @@ Result<std::string> BuildRun::layer_of(const store::ContainerRecord& c) {
 
 Result<std::string> BuildRun::run_step(const StageState& s, const ctr::build::Instruction& ins, const std::vector<std::string>& argv) {
     json body = {{"cmd", argv}, {"entrypoint", json::array()}};
+    auto mounts = CTR_TRY(run_mounts(s, ins));
+    if (!mounts.volumes.empty()) body["volumes"] = mounts.volumes;
+    if (!mounts.tmpfs.empty()) body["tmpfs"] = mounts.tmpfs;
     if (ins.flag("network") == "none") body["networks"] = json::array({"none"});
     if (ins.flag("network") == "host") body["networks"] = json::array({"host"});
     auto c = CTR_TRY(make_container(s, body));
@@ -110,7 +114,7 @@ Result<std::string> BuildRun::run_step(const StageState& s, const ctr::build::In
         }
         cs_.wait_for_shim(c.id, 200, true);
     }
-    return layer_of(c);
+    return layer_of(c, mounts.targets);
 }
 
 // The destination of a COPY in container `c`: relative to WORKDIR; a
@@ -239,8 +243,10 @@ void Builder::remove_leftovers() {
     if (!list) return;
     for (const auto& c : *list)
         if (c.labels.is_object() && c.labels.contains(kBuildLabel)) (void)cs_.remove(c.id, true, true);
+    // Scratch files of builds that did not finish; the cache mounts stay.
     std::error_code ec;
-    fs::remove_all(d_.paths.lib_dir() / "build", ec);
+    for (const auto& e : fs::directory_iterator(d_.paths.lib_dir() / "build", ec))
+        if (e.path().filename() != "cache-mounts") fs::remove_all(e.path(), ec);
 }
 
 }  // namespace ctr::apiserver::build

@@ -43,6 +43,14 @@ Result<BuildRequest> BuildRequest::from_json(const json& b) {
     } catch (const std::exception&) {
         return make_error(CTR_E_INVALID_ARGUMENT, "build: tags must be a list of strings, build_args and labels objects of strings");
     }
+    if (b.contains("secrets")) {
+        if (!b["secrets"].is_object()) return make_error(CTR_E_INVALID_ARGUMENT, "build: secrets must be an object of id -> absolute file path");
+        for (const auto& [id, src] : b["secrets"].items()) {
+            if (!src.is_string() || !fs::path(src.get<std::string>()).is_absolute())
+                return make_error(CTR_E_INVALID_ARGUMENT, "build: secret \"" + id + "\" must name an absolute file path");
+            r.secrets[id] = src.get<std::string>();
+        }
+    }
     r.no_cache = b.value("no_cache", false);
     r.pull = b.value("pull", false);
     return r;
@@ -341,8 +349,10 @@ Status BuildRun::step(StageState& s, const Instruction& ins) {
     CopyPlan copy;
     if (k == "RUN") {
         argv = run_argv(s, ins);
-        if (ins.has_flag("mount")) return ctr::build::instruction_error(plan_.file, ins, "RUN --mount is not supported yet");
-        payload = json{{"argv", argv}, {"args", s.args}, {"network", ins.flag("network", "default")}}.dump();
+        json mounts = json::array();  // as written: a secret's id, never its content
+        for (const auto& [name, value] : ins.flags)
+            if (name == "mount") mounts.push_back(value);
+        payload = json{{"argv", argv}, {"args", s.args}, {"network", ins.flag("network", "default")}, {"mounts", mounts}}.dump();
     } else if (k == "COPY" || k == "ADD") {
         CTR_TRY_STATUS(copy_plan(s, ins, copy, payload));
     } else {
@@ -481,6 +491,8 @@ Result<json> Builder::prune() {
         if (!is_cache_reference(ref)) continue;
         if (pluginhost::invoke(p->image()->remove, p->instance(), {{"reference", ref}}, "remove")) ++removed;
     }
+    std::error_code ec;
+    fs::remove_all(d_.paths.lib_dir() / "build" / "cache-mounts", ec);  // RUN --mount=type=cache folders
     return json{{"removed", removed}, {"size", before["size"]}};
 }
 

@@ -36,6 +36,9 @@ struct BuildRequest {
     std::map<std::string, std::string> labels;
     std::string target;
     std::string runtime;
+    // --secret: id -> a file to mount for the RUNs that ask (a path the
+    // daemon reads; never in a layer, the history or a cache key).
+    std::map<std::string, std::string> secrets;
     bool no_cache = false;
     bool pull = false;
 
