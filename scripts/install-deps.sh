@@ -19,6 +19,8 @@ packages=(
   docker-registry umoci skopeo apache2-utils jq util-linux iproute2 procps nftables openssl python3
   # clients of the Docker API tests (no recommends: never docker.io's daemon)
   docker-compose python3-docker
+  # the reference builder the build tests compare ours with (chroot isolation: no runtime needed)
+  buildah
 )
 
 export DEBIAN_FRONTEND=noninteractive

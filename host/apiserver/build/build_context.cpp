@@ -74,8 +74,10 @@ struct EntryFree {
 };
 
 // Every entry below `dir` (sorted, recursive), as paths relative to the context.
+// `descend`: an ignored folder is still searched (a '!' rule may bring back
+// something in it); it is not visited itself.
 void walk(const fs::path& dir, const std::string& rel, const std::function<bool(const std::string&)>& skip,
-          const std::function<void(const fs::path&, const std::string&, const struct stat&)>& visit) {
+          const std::function<void(const fs::path&, const std::string&, const struct stat&)>& visit, bool descend = false) {
     std::vector<std::string> names;
     std::error_code ec;
     for (const auto& e : fs::directory_iterator(dir, ec)) names.push_back(e.path().filename().string());
@@ -83,11 +85,14 @@ void walk(const fs::path& dir, const std::string& rel, const std::function<bool(
     for (const auto& n : names) {
         fs::path p = dir / n;
         std::string r = rel.empty() ? n : rel + "/" + n;
-        if (skip(r)) continue;
         struct stat st {};
         if (::lstat(p.c_str(), &st) != 0) continue;
+        if (skip(r)) {
+            if (descend && S_ISDIR(st.st_mode)) walk(p, r, skip, visit, descend);
+            continue;
+        }
         visit(p, r, st);
-        if (S_ISDIR(st.st_mode)) walk(p, r, skip, visit);
+        if (S_ISDIR(st.st_mode)) walk(p, r, skip, visit, descend);
     }
 }
 
@@ -166,14 +171,14 @@ Result<std::string> Context::digest(const std::vector<Source>& sources) const {
         add(s.path, s.rel, st);
         if (s.directory) {
             std::string base = s.rel == "." ? "" : s.rel;
-            walk(s.path, base, [this](const std::string& r) { return ignored(r); }, add);
+            walk(s.path, base, [this](const std::string& r) { return ignored(r); }, add, ignore_.has_exceptions());
         }
     }
     return h.hex();
 }
 
 Status Context::write_tar(const std::vector<Source>& sources, const std::string& dest, bool dest_is_dir, long uid, long gid,
-                          int chmod, const fs::path& out) const {
+                          int chmod, const fs::path& out, bool make_dest) const {
     std::unique_ptr<archive, WriteFree> a(archive_write_new());
     archive_write_set_format_pax_restricted(a.get());
     if (archive_write_open_filename(a.get(), out.c_str()) != ARCHIVE_OK)
@@ -206,6 +211,17 @@ Status Context::write_tar(const std::vector<Source>& sources, const std::string&
         while ((n = ::read(fd, buf, sizeof buf)) > 0) archive_write_data(a.get(), buf, static_cast<size_t>(n));
         ::close(fd);
     };
+    if (make_dest && !dest.empty()) {
+        std::unique_ptr<archive_entry, EntryFree> e(archive_entry_new());
+        archive_entry_set_pathname(e.get(), dest.c_str());
+        archive_entry_set_filetype(e.get(), AE_IFDIR);
+        archive_entry_set_perm(e.get(), 0755);
+        archive_entry_set_uid(e.get(), uid >= 0 ? uid : 0);
+        archive_entry_set_gid(e.get(), gid >= 0 ? gid : 0);
+        archive_entry_set_mtime(e.get(), ::time(nullptr), 0);
+        if (archive_write_header(a.get(), e.get()) < ARCHIVE_WARN)
+            return make_error(CTR_E_INTERNAL, std::string("write the copy: ") + archive_error_string(a.get()));
+    }
     for (const auto& s : sources) {
         struct stat st {};
         if (::stat(s.path.c_str(), &st) != 0) return make_error(CTR_E_NOT_FOUND, "\"" + s.rel + "\" went away");
@@ -213,7 +229,8 @@ Status Context::write_tar(const std::vector<Source>& sources, const std::string&
             // A directory's contents land in dest; the directory itself is dest.
             std::string skip_base = s.rel == "." ? "" : s.rel;
             walk(s.path, "", [&](const std::string& r) { return ignored(skip_base.empty() ? r : skip_base + "/" + r); },
-                 [&](const fs::path& p, const std::string& r, const struct stat& sub) { put(p, dest.empty() ? r : dest + "/" + r, sub); });
+                 [&](const fs::path& p, const std::string& r, const struct stat& sub) { put(p, dest.empty() ? r : dest + "/" + r, sub); },
+                 ignore_.has_exceptions());
         } else {
             std::string name = dest_is_dir ? (dest.empty() ? "" : dest + "/") + fs::path(s.rel).filename().string() : dest;
             put(s.path, name, st);

@@ -49,9 +49,11 @@ public:
     Result<std::string> digest(const std::vector<Source>& sources) const;
     // The sources as a tar whose entries are named under `dest` (a path
     // from the root, no leading '/'), owned by uid:gid when >= 0, with
-    // `chmod` for modes when >= 0; the parents of `dest` are not written.
+    // `chmod` for modes when >= 0; the parents of `dest` are not written,
+    // but `dest` itself is with `make_dest`, as a folder (mode 0755) owned
+    // by uid:gid (a COPY into a folder that did not exist).
     Status write_tar(const std::vector<Source>& sources, const std::string& dest, bool dest_is_dir, long uid, long gid, int chmod,
-                     const std::filesystem::path& out) const;
+                     const std::filesystem::path& out, bool make_dest = false) const;
 
 private:
     bool ignored(const std::string& rel) const { return !rel.empty() && ignore_.excluded(rel); }

@@ -93,6 +93,19 @@ Result<std::string> BuildRun::copy_from_step(const StageState& s, const ctr::bui
     archive_write_set_format_pax_restricted(w.get());
     if (archive_write_open_filename(w.get(), out.path.c_str()) != ARCHIVE_OK)
         return make_error(CTR_E_INTERNAL, std::string("create the copy: ") + archive_error_string(w.get()));
+    if (where.dir && !where.exists && !where.rel.empty()) {
+        // A folder the COPY makes is the --chown owner's, as its contents are.
+        archive_entry* e = archive_entry_new();
+        archive_entry_set_pathname(e, where.rel.c_str());
+        archive_entry_set_filetype(e, AE_IFDIR);
+        archive_entry_set_perm(e, 0755);
+        archive_entry_set_uid(e, uid);
+        archive_entry_set_gid(e, gid);
+        archive_entry_set_mtime(e, ::time(nullptr), 0);
+        int rc = archive_write_header(w.get(), e);
+        archive_entry_free(e);
+        if (rc < ARCHIVE_WARN) return make_error(CTR_E_INTERNAL, std::string("write the copy: ") + archive_error_string(w.get()));
+    }
     for (const auto& [abs, dir] : items) {
         ScratchFile part{scratch_file("from")};
         {

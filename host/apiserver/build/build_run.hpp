@@ -67,6 +67,8 @@ private:
     // COPY --from: paths of another image (a stage's, or any), read through
     // a container of it (build_copy_from.cpp).
     Result<std::string> copy_from_step(const StageState& s, const ctr::build::Instruction& ins, const CopyPlan& plan);
+    // WORKDIR: its folder made (mkdir -p, root's, 0755) when the image lacks it.
+    Result<std::string> workdir_step(const StageState& s, const ctr::build::Instruction& ins);
     // --chown's owner in the stage's image: numbers as given, names from its
     // /etc/passwd and /etc/group (read in container c's root filesystem).
     Result<std::pair<long, long>> owner_in(const store::ContainerRecord& c, const CopyPlan& plan);
@@ -87,7 +89,8 @@ private:
 
     struct Placement {
         std::string rel;   // from the root, no leading '/'; "" for the root
-        bool dir = false;  // sources go inside it
+        bool dir = false;      // sources go inside it
+        bool exists = false;   // the image has it already
     };
     Result<Placement> place(const StageState& s, const store::ContainerRecord& c, const std::string& dest_word, bool dir_hint);
     Result<std::string> land(const ctr::build::Instruction& ins, const store::ContainerRecord& c, const std::filesystem::path& tar);

@@ -7,6 +7,9 @@
 #include "apiserver/copy_routes.hpp"
 #include "copy/layer_diff.hpp"
 
+#include <archive.h>
+#include <archive_entry.h>
+
 #include <spdlog/spdlog.h>
 
 #include <fcntl.h>
@@ -64,6 +67,9 @@ Result<std::string> BuildRun::layer_of(const store::ContainerRecord& c, const st
         if (::lstat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0) ::unlink(p.c_str());
     }
     strip_mount_points(upper, mount_points);
+    // Where the runtime mounts /dev, /proc and /sys it may have made the
+    // folder: not the build's (BuildKit leaves them out too).
+    strip_mount_points(upper, {"/dev", "/proc", "/sys"});
     fs::path out = scratch_file("layer");
     auto written = copy::write_layer(upper, out);
     if (!written) {
@@ -130,7 +136,10 @@ Result<BuildRun::Placement> BuildRun::place(const StageState& s, const store::Co
     auto hold = CTR_TRY(cs_.hold_rootfs(c));
     struct stat st {};
     fs::path in_root = cs_.dir_of(c.id) / "rootfs" / p.rel;
-    if (::lstat(in_root.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) p.dir = true;
+    if (::lstat(in_root.c_str(), &st) == 0) {
+        p.exists = true;
+        if (S_ISDIR(st.st_mode)) p.dir = true;
+    }
     return p;
 }
 
@@ -162,7 +171,34 @@ Result<std::string> BuildRun::copy_step(const StageState& s, const ctr::build::I
     if (!owner) return ctr::build::instruction_error(plan_.file, ins, owner.error().message);
     auto [uid, gid] = *owner;
     ScratchFile tar{scratch_file("copy")};
-    CTR_TRY_STATUS(context.write_tar(sources, where.rel, where.dir, uid, gid, plan.chmod, tar.path));
+    CTR_TRY_STATUS(context.write_tar(sources, where.rel, where.dir, uid, gid, plan.chmod, tar.path, where.dir && !where.exists));
+    return land(ins, c, tar.path);
+}
+
+Result<std::string> BuildRun::workdir_step(const StageState& s, const ctr::build::Instruction& ins) {
+    std::string dir = fs::path(s.image["config"].value("WorkingDir", std::string("/"))).lexically_normal().string();
+    while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+    if (dir.empty() || dir == "/" || dir.rfind("/..", 0) == 0) return std::string();
+    auto c = CTR_TRY(make_container(s, json{{"cmd", json::array({"true"})}, {"entrypoint", json::array()}, {"networks", json::array({"none"})}}));
+    ContainerGuard guard{cs_, c.id};
+    // Asked through the helper: the path resolves inside the image's root.
+    if (auto st = path_stat(cs_, c, dir, true); st && st->value("kind", "") != "missing") return std::string();
+    ScratchFile tar{scratch_file("workdir")};
+    {
+        struct archive* a = archive_write_new();
+        archive_write_set_format_pax_restricted(a);
+        archive_write_open_filename(a, tar.path.c_str());
+        struct archive_entry* e = archive_entry_new();
+        archive_entry_set_pathname(e, dir.substr(1).c_str());
+        archive_entry_set_filetype(e, AE_IFDIR);
+        archive_entry_set_perm(e, 0755);
+        archive_entry_set_mtime(e, ::time(nullptr), 0);
+        int r = archive_write_header(a, e);
+        archive_entry_free(e);
+        archive_write_close(a);
+        archive_write_free(a);
+        if (r < ARCHIVE_WARN) return make_error(CTR_E_INTERNAL, "WORKDIR: cannot write its folder's entry");
+    }
     return land(ins, c, tar.path);
 }
 

@@ -192,7 +192,9 @@ Result<StageState> BuildRun::from(const ctr::build::Stage& stage, const std::vec
     }
     auto platform = stage.platform;
     if (stage.base == "scratch") {
-        s.image = {{"architecture", "amd64"}, {"os", "linux"}, {"config", json::object()}, {"history", json::array()}};
+        // As BuildKit does, a scratch image gets the default PATH.
+        s.image = {{"architecture", "amd64"}, {"os", "linux"},
+                   {"config", {{"Env", {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}}}}, {"history", json::array()}};
         s.key = sha256_hex("scratch\n" + platform);
         // An empty image to start from: its steps' containers need one.
         auto empty = CTR_TRY(commit(s, s.key, "", s.image));
@@ -266,7 +268,12 @@ Status BuildRun::metadata(StageState& s, const Instruction& ins, std::string& ke
         key_text = k == "ENV" ? cfg["Env"].dump() : cfg["Labels"].dump();
     } else if (k == "WORKDIR") {
         std::string dir = CTR_TRY(word(s, ins, ins.args[0]));
-        if (dir.empty() || dir[0] != '/') dir = (fs::path(cfg.value("WorkingDir", std::string("/"))) / dir).lexically_normal().string();
+        // As BuildKit: a relative one joined to the current and cleaned; an
+        // absolute one kept as written.
+        if (dir.empty() || dir[0] != '/') {
+            dir = (fs::path(cfg.value("WorkingDir", std::string("/"))) / dir).lexically_normal().string();
+            while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+        }
         cfg["WorkingDir"] = dir;
         key_text = dir;
     } else if (k == "USER" || k == "STOPSIGNAL") {
@@ -373,6 +380,7 @@ Status BuildRun::step(StageState& s, const Instruction& ins) {
     if (cancelled_ || d_.stopping) return make_error(CTR_E_CANCELLED, "build cancelled");
     std::string layer;
     if (k == "RUN") layer = CTR_TRY(run_step(s, ins, argv));
+    else if (k == "WORKDIR") layer = CTR_TRY(workdir_step(next, ins));
     else if ((k == "COPY" || k == "ADD") && !copy.from_image.empty())
         layer = CTR_TRY(copy_from_step(s, ins, copy));
     else if (k == "COPY" || k == "ADD")
