@@ -289,3 +289,24 @@ TEST_CASE("build: RUN --mount (cache kept between builds, tmpfs, a read-only bin
     auto missing = r.cli({"build", "--no-cache", ctx.path().string()});
     CHECK(missing.err.find("no secret \"token\" was given") != std::string::npos);
 }
+
+TEST_CASE("build: ADD unpacks a local tar (plain or compressed) keeping its owners; other files are copied" * CTR_NEEDS_ROOT) {
+    DaemonRoot r;
+    ctr::test::ScratchDir ctx, src;
+    write(src.path() / "pkg/bin/tool", "tool\n");
+    write(src.path() / "pkg/README", "readme\n");
+    auto tarred = ctr::sys::run_capture({"/bin/tar", "-C", src.path().string(), "--owner=5", "--group=6", "-czf",
+                                         (ctx.path() / "pkg.tar.gz").string(), "pkg"}, 30000);
+    REQUIRE((tarred && tarred->status.code == 0));
+    write(ctx.path() / "plain.txt", "plain\n");
+    write(ctx.path() / "Dockerfile",
+          "FROM " + shared().image + "\n"
+          "ADD pkg.tar.gz /opt\n"
+          "ADD --chown=9:9 pkg.tar.gz /owned/\n"
+          "ADD plain.txt /plain.txt\n");
+    auto built = r.cli({"build", "-t", "added:1", ctx.path().string()});
+    REQUIRE_MESSAGE(built.code == 0, built.err);
+    CHECK(r.cli({"run", "--rm", "added:1", "cat", "/opt/pkg/bin/tool", "/opt/pkg/README", "/plain.txt"}).out == "tool\nreadme\nplain\n");
+    CHECK(r.cli({"run", "--rm", "added:1", "busybox", "stat", "-c", "%u:%g", "/opt/pkg/README", "/owned/pkg/README"}).out == "5:6\n9:9\n");
+    CHECK(r.cli({"run", "--rm", "added:1", "ls", "/opt"}).out == "pkg\n");  // unpacked, not the archive
+}

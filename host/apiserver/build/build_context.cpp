@@ -96,6 +96,52 @@ void walk(const fs::path& dir, const std::string& rel, const std::function<bool(
     }
 }
 
+struct ReadFree {
+    void operator()(archive* a) const { archive_read_free(a); }
+};
+
+// ADD's rule: a local tar (plain or compressed) is unpacked under `dest`,
+// its names kept inside it ("..", absolute names refused). False when the
+// file is no tar (it is copied as it is then).
+Result<bool> append_archive(archive* out, const fs::path& file, const std::string& dest, long uid, long gid) {
+    std::unique_ptr<archive, ReadFree> in(archive_read_new());
+    archive_read_support_format_tar(in.get());
+    archive_read_support_format_gnutar(in.get());
+    for (auto f : {archive_read_support_filter_gzip, archive_read_support_filter_bzip2, archive_read_support_filter_xz,
+                   archive_read_support_filter_zstd})
+        f(in.get());
+    if (archive_read_open_filename(in.get(), file.c_str(), 1 << 16) != ARCHIVE_OK) return false;
+    archive_entry* e = nullptr;
+    int r = archive_read_next_header(in.get(), &e);
+    if (r != ARCHIVE_OK) return false;  // not a tar: a plain file
+    auto under = [&dest](const std::string& name) -> std::optional<std::string> {
+        if (!name.empty() && name[0] == '/') return std::nullopt;
+        auto clean = clean_relative(name);
+        if (!clean) return std::nullopt;
+        return dest.empty() ? *clean : clean->empty() ? dest : dest + "/" + *clean;
+    };
+    for (; r == ARCHIVE_OK; r = archive_read_next_header(in.get(), &e)) {
+        auto name = under(archive_entry_pathname(e));
+        if (!name) return make_error(CTR_E_PERMISSION_DENIED, "ADD " + file.filename().string() + ": unsafe name \"" + archive_entry_pathname(e) + "\" in the archive");
+        if (name->empty()) continue;
+        archive_entry_set_pathname(e, name->c_str());
+        if (const char* link = archive_entry_hardlink(e)) {
+            auto target = under(link);
+            if (!target) return make_error(CTR_E_PERMISSION_DENIED, "ADD " + file.filename().string() + ": unsafe link in the archive");
+            archive_entry_set_hardlink(e, target->c_str());
+        }
+        if (uid >= 0) archive_entry_set_uid(e, uid);
+        if (gid >= 0) archive_entry_set_gid(e, gid);
+        if (archive_write_header(out, e) < ARCHIVE_WARN) return make_error(CTR_E_INTERNAL, std::string("write the copy: ") + archive_error_string(out));
+        const void* buf;
+        size_t size;
+        la_int64_t off;
+        while (archive_read_data_block(in.get(), &buf, &size, &off) == ARCHIVE_OK) archive_write_data(out, buf, size);
+    }
+    if (r != ARCHIVE_EOF) return make_error(CTR_E_INVALID_ARGUMENT, "ADD " + file.filename().string() + ": " + archive_error_string(in.get()));
+    return true;
+}
+
 }  // namespace
 
 Result<std::vector<Source>> Context::sources(const std::string& pattern) const {
@@ -178,7 +224,7 @@ Result<std::string> Context::digest(const std::vector<Source>& sources) const {
 }
 
 Status Context::write_tar(const std::vector<Source>& sources, const std::string& dest, bool dest_is_dir, long uid, long gid,
-                          int chmod, const fs::path& out, bool make_dest) const {
+                          int chmod, const fs::path& out, bool make_dest, bool extract_archives) const {
     std::unique_ptr<archive, WriteFree> a(archive_write_new());
     archive_write_set_format_pax_restricted(a.get());
     if (archive_write_open_filename(a.get(), out.c_str()) != ARCHIVE_OK)
@@ -231,6 +277,8 @@ Status Context::write_tar(const std::vector<Source>& sources, const std::string&
             walk(s.path, "", [&](const std::string& r) { return ignored(skip_base.empty() ? r : skip_base + "/" + r); },
                  [&](const fs::path& p, const std::string& r, const struct stat& sub) { put(p, dest.empty() ? r : dest + "/" + r, sub); },
                  ignore_.has_exceptions());
+        } else if (extract_archives && CTR_TRY(append_archive(a.get(), s.path, dest, uid, gid))) {
+            // ADD of a local archive: its contents went in.
         } else {
             std::string name = dest_is_dir ? (dest.empty() ? "" : dest + "/") + fs::path(s.rel).filename().string() : dest;
             put(s.path, name, st);

@@ -51,9 +51,12 @@ public:
     // from the root, no leading '/'), owned by uid:gid when >= 0, with
     // `chmod` for modes when >= 0; the parents of `dest` are not written,
     // but `dest` itself is with `make_dest`, as a folder (mode 0755) owned
-    // by uid:gid (a COPY into a folder that did not exist).
+    // by uid:gid (a COPY into a folder that did not exist). With
+    // `extract_archives` (ADD), a source that is a tar (plain, gzip, bzip2,
+    // xz or zstd) is unpacked into `dest` instead, its owners kept when uid
+    // is -1.
     Status write_tar(const std::vector<Source>& sources, const std::string& dest, bool dest_is_dir, long uid, long gid, int chmod,
-                     const std::filesystem::path& out, bool make_dest = false) const;
+                     const std::filesystem::path& out, bool make_dest = false, bool extract_archives = false) const;
 
 private:
     bool ignored(const std::string& rel) const { return !rel.empty() && ignore_.excluded(rel); }

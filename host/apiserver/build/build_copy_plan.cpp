@@ -26,6 +26,7 @@ Status BuildRun::copy_plan(const StageState& s, const Instruction& ins, CopyPlan
     }
     if (words.size() < 2) return ctr::build::instruction_error(plan_.file, ins, k + " needs a source and a destination");
     plan.dest = words.back();
+    plan.extract = k == "ADD";
     words.pop_back();
     CTR_TRY_STATUS(owner_and_mode(s, ins, plan));
     json key = {{"dest", plan.dest}, {"workdir", s.image["config"].value("WorkingDir", "")}, {"chown", plan.chown}, {"chmod", plan.chmod}};

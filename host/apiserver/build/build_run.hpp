@@ -57,6 +57,7 @@ private:
         std::vector<std::string> from_paths;  // paths
         std::string dest;
         std::string chown;                    // --chown as expanded; empty: 0:0
+        bool extract = false;                 // ADD: local archives unpacked
         int chmod = -1;
     };
     Status copy_plan(const StageState& s, const ctr::build::Instruction& ins, CopyPlan& plan, std::string& payload);

@@ -171,7 +171,10 @@ Result<std::string> BuildRun::copy_step(const StageState& s, const ctr::build::I
     if (!owner) return ctr::build::instruction_error(plan_.file, ins, owner.error().message);
     auto [uid, gid] = *owner;
     ScratchFile tar{scratch_file("copy")};
-    CTR_TRY_STATUS(context.write_tar(sources, where.rel, where.dir, uid, gid, plan.chmod, tar.path, where.dir && !where.exists));
+    // ADD keeps an archive's own owners unless --chown says otherwise.
+    const long keep = plan.extract && plan.chown.empty() ? -1 : 0;
+    CTR_TRY_STATUS(context.write_tar(sources, where.rel, where.dir, keep < 0 ? -1 : uid, keep < 0 ? -1 : gid, plan.chmod, tar.path,
+                                     where.dir && !where.exists, plan.extract));
     return land(ins, c, tar.path);
 }
 
