@@ -13,6 +13,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
+
+#include <unistd.h>
 
 using ctr::test::DaemonRoot;
 namespace fs = std::filesystem;
@@ -309,4 +312,62 @@ TEST_CASE("build: ADD unpacks a local tar (plain or compressed) keeping its owne
     CHECK(r.cli({"run", "--rm", "added:1", "cat", "/opt/pkg/bin/tool", "/opt/pkg/README", "/plain.txt"}).out == "tool\nreadme\nplain\n");
     CHECK(r.cli({"run", "--rm", "added:1", "busybox", "stat", "-c", "%u:%g", "/opt/pkg/README", "/owned/pkg/README"}).out == "5:6\n9:9\n");
     CHECK(r.cli({"run", "--rm", "added:1", "ls", "/opt"}).out == "pkg\n");  // unpacked, not the archive
+}
+
+namespace {
+
+// Waits (up to 30 s) until `ps -a` lists a container: the build's step.
+bool step_container_appears(const DaemonRoot& r) {
+    for (int i = 0; i < 300; ++i) {
+        if (!r.cli({"ps", "-a", "-q"}).out.empty()) return true;
+        ::usleep(100000);
+    }
+    return false;
+}
+
+}  // namespace
+
+TEST_CASE("build: Ctrl-C and kill -9 of the daemon mid-RUN leave no container, no scratch file and no cache entry" * CTR_NEEDS_ROOT) {
+    DaemonRoot r;
+    ctr::test::ScratchDir ctx;
+    write(ctx.path() / "Dockerfile", "FROM " + shared().image + "\nRUN echo done-before > /before\nRUN sleep 30\n");
+    // Ctrl-C: the CLI goes, the daemon notices within a second and ends the step.
+    const std::string cli = std::string(std::getenv("CTR_BUILD_ROOT")) + "/host/container";
+    std::thread interrupted([&] {
+        (void)ctr::sys::run_capture({"/usr/bin/timeout", "-s", "INT", "4", cli, "--root", r.root(), "build", ctx.path().string()}, 60000);
+    });
+    REQUIRE(step_container_appears(r));
+    interrupted.join();
+    bool gone = false;
+    for (int i = 0; i < 100 && !gone; ++i, ::usleep(100000)) gone = r.cli({"ps", "-a", "-q"}).out.empty();
+    CHECK(gone);
+    CHECK(r.cli({"builder", "du"}).out.rfind("1 cached steps", 0) == 0);  // the first RUN, not the interrupted one
+
+    // kill -9 of the daemon: its next start removes what the build held.
+    std::thread killed([&] { (void)r.cli({"build", ctx.path().string()}); });
+    REQUIRE(step_container_appears(r));
+    r.kill9();
+    killed.join();
+    r.start();
+    CHECK(r.cli({"ps", "-a", "-q"}).out.empty());
+    CHECK(r.cli({"builder", "du"}).out.rfind("1 cached steps", 0) == 0);
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(r.path() / "var/lib/container/build", ec))
+        CHECK_MESSAGE(e.path().filename() == "cache-mounts", e.path().string());
+}
+
+TEST_CASE("build: a Dockerfile of 1 MiB, and a context of 100k files of which COPY reads one" * CTR_NEEDS_ROOT) {
+    DaemonRoot r;
+    ctr::test::ScratchDir ctx;
+    std::string big = "FROM " + shared().image + "\n";
+    while (big.size() < (size_t{1} << 20)) big += "# padding padding padding padding padding padding padding padding padding\n";
+    big += "LABEL size=large\nCOPY one.txt /one.txt\n";
+    write(ctx.path() / "Dockerfile", big);
+    write(ctx.path() / "one.txt", "one\n");
+    fs::create_directories(ctx.path() / "many");
+    for (int i = 0; i < 100000; ++i) std::ofstream(ctx.path() / "many" / std::to_string(i));
+    auto built = r.cli({"build", "-t", "big:1", ctx.path().string()});
+    REQUIRE_MESSAGE(built.code == 0, built.err);
+    CHECK(r.cli({"run", "--rm", "big:1", "cat", "/one.txt"}).out == "one\n");
+    CHECK(r.cli({"image", "inspect", "-f", "{{index .Config.Labels \"size\"}}", "big:1"}).out == "large\n");
 }

@@ -8,8 +8,19 @@ namespace ctr::apiserver::build {
 using nlohmann::json;
 
 void add_build_routes(Router& r, Daemon& d, Builder& builder) {
-    r.add("POST", "/v1/build", [&d, &builder](const Request& req) -> Result<Reply> {
-        auto request = CTR_TRY(BuildRequest::from_json(req.body));
+    // Streaming: it reads its own body, which may hold a Dockerfile past the
+    // 1 MiB other requests are held to (up to BuildRequest's 4 MiB).
+    r.add_streaming("POST", "/v1/build", [&d, &builder](const Request& req) -> Result<Reply> {
+        std::string text;
+        char buf[65536];
+        for (long n; (n = req.read_body(buf, sizeof buf)) != 0;) {
+            if (n < 0) return make_error(CTR_E_INVALID_ARGUMENT, "build: the request body ended early");
+            text.append(buf, static_cast<size_t>(n));
+            if (text.size() > (size_t{5} << 20)) return make_error(CTR_E_INVALID_ARGUMENT, "build: the request is over 5 MiB");
+        }
+        json body = json::parse(text, nullptr, false);
+        if (body.is_discarded()) return make_error(CTR_E_INVALID_ARGUMENT, "build: the request body is not JSON");
+        auto request = CTR_TRY(BuildRequest::from_json(body));
         Reply reply;
         reply.stream = [&d, &builder, request](const Writer& write) {
             std::atomic<bool> gone{false};

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <fstream>
 #include <optional>
 #include <sstream>
@@ -92,6 +93,7 @@ Result<std::string> BuildRun::run_step(const StageState& s, const ctr::build::In
     CTR_TRY(cs_.start(c.id));
     // Its output as it comes: both logs read from where they were.
     std::streamoff offsets[2] = {0, 0};
+    auto quiet_since = std::chrono::steady_clock::now();
     auto relay = [&] {
         const char* names[2] = {"stdout.log", "stderr.log"};
         for (int i = 0; i < 2; ++i) {
@@ -100,7 +102,16 @@ Result<std::string> BuildRun::run_step(const StageState& s, const ctr::build::In
             in.seekg(offsets[i]);
             std::string chunk((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
             offsets[i] += static_cast<std::streamoff>(chunk.size());
-            if (!chunk.empty()) progress_({{"output", chunk}});
+            if (!chunk.empty()) {
+                progress_({{"output", chunk}});
+                quiet_since = std::chrono::steady_clock::now();
+            }
+        }
+        // A RUN that prints nothing still writes now and then: a client that
+        // left (Ctrl-C) is noticed, and the step ended.
+        if (std::chrono::steady_clock::now() - quiet_since > std::chrono::seconds(1)) {
+            progress_({{"tick", true}});
+            quiet_since = std::chrono::steady_clock::now();
         }
     };
     for (;;) {

@@ -97,6 +97,7 @@ void add_build_route(Router& r, Daemon& d, build::Builder& builder) {
                 if (!gone && !write(text)) gone = true;
             };
             build::Progress progress = [&](const json& j) {
+                if (j.contains("tick")) return send("\r\n");  // whitespace between objects: a client that left is noticed
                 if (quiet) return;
                 if (j.contains("step")) send(line("Step " + std::to_string(j.value("step", 0)) + "/" + std::to_string(j.value("of", 0)) + " : " + j.value("instruction", "") + "\n"));
                 else if (j.contains("cached")) send(line(" ---> Using cache\n"));
