@@ -9,6 +9,7 @@
 #   bench/run.sh net          run on the default network, TCP between containers, 50 networks (against podman)
 #   bench/run.sh compose      up -d then down of a five-service file (against podman-compose)
 #   bench/run.sh microvm      run --rm in a VM against a bare QEMU boot; idle VM memory; memory given back
+#   bench/run.sh build        a 3-stage build with a 50 MiB context, cold and warm, against buildah
 #   bench/run.sh docker-api   docker run --rm through our socket against podman's Docker API and our CLI; docker ps with 100
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,5 +26,6 @@ case "${1:-plugins}" in
   compose) bench/compose.sh ;;
   microvm) bench/microvm.sh ;;
   docker-api) bench/docker_api.sh ;;
-  *) echo "bench/run.sh: unknown suite \"$1\" (plugins, ls, start, pull, pull-memory, density, net, compose, microvm, docker-api)" >&2; exit 2 ;;
+  build) bench/build.sh ;;
+  *) echo "bench/run.sh: unknown suite \"$1\" (plugins, ls, start, pull, pull-memory, density, net, compose, microvm, docker-api, build)" >&2; exit 2 ;;
 esac
