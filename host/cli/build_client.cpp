@@ -31,7 +31,25 @@ Result<std::string> read_text(const std::string& path) {
 }
 
 Result<json> request_of(const BuildOptions& f) {
-    json body = {{"tags", f.tags}, {"target", f.target}, {"no_cache", f.no_cache}, {"pull", f.pull}, {"runtime", f.runtime}};
+    json body = {{"tags", f.tags}, {"target", f.target}, {"no_cache", f.no_cache}, {"pull", f.pull}, {"runtime", f.runtime}, {"platform", f.platform}};
+    if (!f.output.empty()) {
+        std::string type = "local", dest;
+        if (f.output.find('=') == std::string::npos) {
+            dest = f.output;
+        } else {
+            std::stringstream ss(f.output);
+            for (std::string part; std::getline(ss, part, ',');) {
+                size_t eq = part.find('=');
+                std::string k = part.substr(0, eq), v = eq == std::string::npos ? "" : part.substr(eq + 1);
+                if (k == "type") type = v;
+                else if (k == "dest") dest = v;
+                else return make_error(CTR_E_INVALID_ARGUMENT, "-o \"" + f.output + "\": unknown key \"" + k + "\" (type, dest)");
+            }
+        }
+        if (dest.empty()) return make_error(CTR_E_INVALID_ARGUMENT, "-o \"" + f.output + "\": dest=PATH is required");
+        std::error_code ec;
+        body["output"] = {{"type", type}, {"dest", fs::absolute(dest, ec).lexically_normal().string()}};
+    }
     std::error_code ec;
     if (f.context == "-") {
         if (!f.file.empty() && f.file != "-") return make_error(CTR_E_INVALID_ARGUMENT, "build -: the Dockerfile comes on stdin; -f cannot name another");

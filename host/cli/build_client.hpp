@@ -15,7 +15,8 @@ namespace ctr::cli {
 struct BuildOptions {
     std::vector<std::string> tags, build_args, labels;
     std::vector<std::string> secrets;  // id=ID[,src=FILE|,env=NAME]
-    std::string file, target, runtime, progress = "auto", iidfile, context;
+    std::string file, target, runtime, progress = "auto", iidfile, context, platform;
+    std::string output;  // -o type=oci|tar|local,dest=PATH (a bare PATH: local)
     bool no_cache = false, pull = false, quiet = false;
 };
 

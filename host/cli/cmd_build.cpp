@@ -56,6 +56,8 @@ void add_build_commands(CLI::App& app, Globals& g) {
     build->add_option("--target", f.target, "the stage to build (default the last)");
     build->add_option("--runtime", f.runtime, "the runtime plugin RUN steps use");
     build->add_option("--progress", f.progress, "auto, plain or tty");
+    build->add_option("--platform", f.platform, "the platform to build for (only this host's, linux/amd64)");
+    build->add_option("-o,--output", f.output, "type=oci|tar|local,dest=PATH: also write the result there (a bare PATH: local)");
     build->add_option("--iidfile", f.iidfile, "write the image ID to this file");
     build->add_flag("--no-cache", f.no_cache, "run every step, using no cached one");
     build->add_flag("--pull", f.pull, "pull the base images even when stored");

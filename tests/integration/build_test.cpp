@@ -9,6 +9,7 @@
 #include "tests/support/skip.hpp"
 #include <doctest/doctest.h>
 
+#include <ctr/sys/files.hpp>
 #include <ctr/sys/process.hpp>
 
 #include <filesystem>
@@ -370,4 +371,26 @@ TEST_CASE("build: a Dockerfile of 1 MiB, and a context of 100k files of which CO
     REQUIRE_MESSAGE(built.code == 0, built.err);
     CHECK(r.cli({"run", "--rm", "big:1", "cat", "/one.txt"}).out == "one\n");
     CHECK(r.cli({"image", "inspect", "-f", "{{index .Config.Labels \"size\"}}", "big:1"}).out == "large\n");
+}
+
+TEST_CASE("build: -o writes an OCI archive, a tar or a folder of the result; --platform other than the host's is refused; the cache outlives a restart" * CTR_NEEDS_ROOT) {
+    DaemonRoot r;
+    ctr::test::ScratchDir ctx, out;
+    write(ctx.path() / "Dockerfile", "FROM " + shared().image + "\nRUN echo made > /made.txt\n");
+    auto oci = r.cli({"build", "-o", "type=oci,dest=" + (out.path() / "image.tar").string(), ctx.path().string()});
+    REQUIRE_MESSAGE(oci.code == 0, oci.err);
+    auto listed = ctr::sys::run_capture({"/bin/tar", "-tf", (out.path() / "image.tar").string()}, 30000);
+    CHECK((listed && listed->out.find("index.json") != std::string::npos));
+    REQUIRE(r.cli({"build", "-o", "type=tar,dest=" + (out.path() / "fs.tar").string(), ctx.path().string()}).code == 0);
+    listed = ctr::sys::run_capture({"/bin/tar", "-tf", (out.path() / "fs.tar").string()}, 30000);
+    CHECK((listed && listed->out.find("made.txt") != std::string::npos));
+    REQUIRE(r.cli({"build", "-o", (out.path() / "folder").string(), ctx.path().string()}).code == 0);
+    auto made = ctr::sys::read_file(out.path() / "folder/made.txt");
+    CHECK((made && *made == "made\n"));
+    CHECK(fs::exists(out.path() / "folder/bin/busybox"));
+    auto arm = r.cli({"build", "--platform", "linux/arm64", ctx.path().string()});
+    CHECK(arm.err.find("platform \"linux/arm64\": only this host's, linux/amd64, can be built") != std::string::npos);
+    REQUIRE(r.cli({"system", "stop"}).code == 0);
+    auto again = r.cli({"build", ctx.path().string()});
+    CHECK(cached_steps(again.err) == "2,");
 }

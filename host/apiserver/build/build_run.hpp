@@ -68,6 +68,9 @@ private:
     // COPY --from: paths of another image (a stage's, or any), read through
     // a container of it (build_copy_from.cpp).
     Result<std::string> copy_from_step(const StageState& s, const ctr::build::Instruction& ins, const CopyPlan& plan);
+    // -o: the result as an OCI archive (type=oci), a tar of its filesystem
+    // (tar) or its filesystem in a folder (local).
+    Status write_output(const StageState& s);
     // WORKDIR: its folder made (mkdir -p, root's, 0755) when the image lacks it.
     Result<std::string> workdir_step(const StageState& s, const ctr::build::Instruction& ins);
     // --chown's owner in the stage's image: numbers as given, names from its

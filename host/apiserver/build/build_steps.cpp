@@ -6,6 +6,9 @@
 
 #include "apiserver/copy_routes.hpp"
 #include "copy/layer_diff.hpp"
+#include "copy/tar_tree.hpp"
+
+#include <ctr/pluginhost/call.hpp>
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -40,7 +43,7 @@ ContainerGuard::~ContainerGuard() {
 
 ScratchFile::~ScratchFile() {
     std::error_code ec;
-    fs::remove(path, ec);
+    if (!path.empty()) fs::remove(path, ec);
 }
 
 Result<store::ContainerRecord> BuildRun::make_container(const StageState& s, json body) {
@@ -214,6 +217,37 @@ Result<std::string> BuildRun::workdir_step(const StageState& s, const ctr::build
         if (r < ARCHIVE_WARN) return make_error(CTR_E_INTERNAL, "WORKDIR: cannot write its folder's entry");
     }
     return land(ins, c, tar.path);
+}
+
+Status BuildRun::write_output(const StageState& s) {
+    const fs::path dest = req_.output_dest;
+    std::error_code ec;
+    if (req_.output_type == "oci") {
+        auto* p = CTR_TRY(d_.image_plugin());
+        if (!p->image()->save) return make_error(CTR_E_UNIMPLEMENTED, "-o type=oci: the image plugin cannot save images");
+        auto saved = pluginhost::invoke(p->image()->save, p->instance(), {{"references", {s.ref}}, {"output", dest.string()}}, "save");
+        if (!saved) return saved.error().wrap("-o type=oci");
+        return ok();
+    }
+    auto c = CTR_TRY(make_container(s, json{{"cmd", json::array({"true"})}, {"entrypoint", json::array()}, {"networks", json::array({"none"})}}));
+    ContainerGuard guard{cs_, c.id};
+    auto stream = CTR_TRY(path_tar(cs_, c, "/", "."));
+    fs::path tar = req_.output_type == "tar" ? dest : scratch_file("output");
+    ScratchFile remove_later{req_.output_type == "tar" ? fs::path() : tar};
+    {
+        std::ofstream out(tar, std::ios::binary | std::ios::trunc);
+        if (!out) return make_error(CTR_E_INTERNAL, "-o: cannot write \"" + tar.string() + "\"");
+        stream([&out](std::string_view chunk) { return static_cast<bool>(out.write(chunk.data(), static_cast<std::streamsize>(chunk.size()))); });
+    }
+    if (req_.output_type == "tar") return ok();
+    fs::create_directories(dest, ec);
+    if (ec) return make_error(CTR_E_INTERNAL, "-o type=local: cannot make \"" + dest.string() + "\": " + ec.message());
+    sys::UniqueFd fd(::open(tar.c_str(), O_RDONLY | O_CLOEXEC));
+    copy::ExtractOptions o;
+    o.raw = true;
+    o.dest = dest.string();
+    o.keep_owner = true;
+    return copy::extract_tree(fd.get(), o);
 }
 
 namespace {

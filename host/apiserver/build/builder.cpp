@@ -51,6 +51,18 @@ Result<BuildRequest> BuildRequest::from_json(const json& b) {
             r.secrets[id] = src.get<std::string>();
         }
     }
+    CTR_TRY_STATUS(str("platform", r.platform));
+    if (b.contains("output")) {
+        const json& o = b["output"];
+        if (!o.is_object() || !o.value("type", json()).is_string() || !o.value("dest", json()).is_string())
+            return make_error(CTR_E_INVALID_ARGUMENT, "build: output must be {\"type\": \"oci|tar|local\", \"dest\": \"/absolute/path\"}");
+        r.output_type = o["type"];
+        r.output_dest = o["dest"];
+        if (r.output_type != "oci" && r.output_type != "tar" && r.output_type != "local")
+            return make_error(CTR_E_INVALID_ARGUMENT, "build: output type \"" + r.output_type + "\": want oci, tar or local");
+        if (!fs::path(r.output_dest).is_absolute())
+            return make_error(CTR_E_INVALID_ARGUMENT, "build: output dest \"" + r.output_dest + "\" must be an absolute path");
+    }
     r.no_cache = b.value("no_cache", false);
     r.pull = b.value("pull", false);
     return r;
@@ -182,7 +194,14 @@ Result<json> BuildRun::image_for(const std::string& reference) {
     return *found;
 }
 
+// Only the host's platform is built: RUN steps would need an emulator.
+Status check_platform(const std::string& p) {
+    if (p.empty() || p == "linux/amd64" || p == "linux/x86_64" || p == "amd64") return ok();
+    return make_error(CTR_E_UNSUPPORTED, "platform \"" + p + "\": only this host's, linux/amd64, can be built");
+}
+
 Result<StageState> BuildRun::from(const ctr::build::Stage& stage, const std::vector<StageState>& done) {
+    CTR_TRY_STATUS(check_platform(stage.platform));
     StageState s;
     if (stage.base_stage) {
         s = done[*stage.base_stage];
@@ -407,6 +426,7 @@ Result<json> BuildRun::run() {
     std::map<std::string, std::string> automatic = {{"TARGETPLATFORM", "linux/amd64"}, {"TARGETOS", "linux"}, {"TARGETARCH", "amd64"},
                                                     {"BUILDPLATFORM", "linux/amd64"}, {"BUILDOS", "linux"}, {"BUILDARCH", "amd64"}};
     plan_ = CTR_TRY(ctr::build::plan_build(df, req_.build_args, automatic));
+    CTR_TRY_STATUS(check_platform(req_.platform));
     auto order = CTR_TRY(plan_.stages_for(req_.target));
     // The global ARGs' values: what `ARG NAME` in a stage brings in.
     globals_ = automatic;
@@ -472,6 +492,7 @@ Result<json> BuildRun::run() {
         tags.push_back((*tagged)["reference"]);
         d_.events.publish("image", "tag", (*tagged)["reference"], {{"name", (*tagged)["reference"]}});
     }
+    if (!req_.output_type.empty()) CTR_TRY_STATUS(write_output(final_state));
     auto resolved = CTR_TRY(resolve(final_state.ref));
     std::string digest = resolved ? (*resolved)["digest"].get<std::string>() : "";
     return json{{"id", digest}, {"reference", final_state.ref}, {"tags", tags}};

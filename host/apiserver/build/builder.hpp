@@ -41,6 +41,10 @@ struct BuildRequest {
     std::map<std::string, std::string> secrets;
     bool no_cache = false;
     bool pull = false;
+    std::string platform;      // --platform: only the host's (linux/amd64) is built
+    // -o type=oci|tar|local,dest=PATH: the result also written there (an
+    // OCI archive, a tar of its filesystem, or its filesystem in a folder).
+    std::string output_type, output_dest;
 
     static Result<BuildRequest> from_json(const nlohmann::json& body);
 };
