@@ -557,3 +557,15 @@ TEST_CASE("microvm: pause stops the whole VM and unpause lets it go on; update i
     CHECK(r.cli({"rm", "-f", "vm"}).code == 0);
     CHECK(wait_for([&] { return qemus_of(r) == 0; }, 5000));
 }
+
+TEST_CASE("microvm: build --runtime microvm runs the RUN steps in a VM; their writes become the layer" * doctest::skip(ctr::test::not_root() || !have_qemu())) {
+    DaemonRoot r;
+    set_kernel(r);
+    ScratchDir ctx;
+    std::ofstream(ctx.path() / "Dockerfile") << "FROM " << shared().image << "\nRUN /bin/busybox uname -r > /kernel.txt && echo in-a-vm > /made.txt\n";
+    auto built = r.cli({"build", "--runtime", "microvm", "-t", "vm-built:1", ctx.path().string()});
+    REQUIRE_MESSAGE(built.code == 0, built.err);
+    auto ran = r.cli({"run", "--rm", "vm-built:1", "cat", "/kernel.txt", "/made.txt"});
+    CHECK(ran.out.find("cloud-amd64\nin-a-vm\n") != std::string::npos);  // the guest's kernel wrote it
+    CHECK(r.cli({"ps", "-a", "-q"}).out.empty());
+}
