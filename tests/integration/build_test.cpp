@@ -11,6 +11,10 @@
 
 #include <ctr/sys/files.hpp>
 #include <ctr/sys/process.hpp>
+#include <ctr/sys/spawn.hpp>
+
+#include <csignal>
+#include <sys/wait.h>
 
 #include <filesystem>
 #include <fstream>
@@ -393,4 +397,47 @@ TEST_CASE("build: -o writes an OCI archive, a tar or a folder of the result; --p
     REQUIRE(r.cli({"system", "stop"}).code == 0);
     auto again = r.cli({"build", ctx.path().string()});
     CHECK(cached_steps(again.err) == "2,");
+}
+
+TEST_CASE("build: ADD of a URL downloads the file (mode 0600, never unpacked); a failed download names the URL" * CTR_NEEDS_ROOT) {
+    DaemonRoot r;
+    ctr::test::ScratchDir ctx, site;
+    write(site.path() / "files/data.txt", "served\n");
+    auto tarred = ctr::sys::run_capture({"/bin/tar", "-C", site.path().string(), "-czf", (site.path() / "files/pkg.tar.gz").string(), "files/data.txt"}, 30000);
+    REQUIRE((tarred && tarred->status.code == 0));
+    int port = 0;
+    pid_t server = -1;
+    for (int attempt = 0; attempt < 5 && port == 0; ++attempt) {
+        int p = 42000 + static_cast<int>(::getpid() % 1000) * 7 + attempt;
+        auto spawned = ctr::sys::spawn({"/usr/bin/python3", "-m", "http.server", std::to_string(p), "--bind", "127.0.0.1", "--directory",
+                                        site.path().string()}, {});
+        REQUIRE(spawned.has_value());
+        for (int i = 0; i < 50; ++i, ::usleep(100000)) {
+            auto probe = ctr::sys::run_capture({"/usr/bin/python3", "-c", "import socket; socket.create_connection(('127.0.0.1', " + std::to_string(p) + "), 1)"}, 5000);
+            if (probe && probe->status.code == 0) {
+                port = p;
+                server = *spawned;
+                break;
+            }
+        }
+        if (port == 0) ::kill(*spawned, SIGKILL);
+    }
+    // The server goes however the test ends (by its PID, ours).
+    struct Stop {
+        pid_t pid;
+        ~Stop() {
+            ::kill(pid, SIGTERM);
+            ::waitpid(pid, nullptr, 0);
+        }
+    } stop{server};
+    REQUIRE(port != 0);
+    const std::string url = "http://127.0.0.1:" + std::to_string(port) + "/files/";
+    write(ctx.path() / "Dockerfile", "FROM " + shared().image + "\nADD " + url + "data.txt /fetched/\nADD " + url + "pkg.tar.gz /pkg.tar.gz\nADD " + url + "data.txt /renamed.txt\n");
+    auto built = r.cli({"build", "-t", "fetched:1", ctx.path().string()});
+    CHECK_MESSAGE(built.code == 0, built.err);
+    CHECK(r.cli({"run", "--rm", "fetched:1", "cat", "/fetched/data.txt", "/renamed.txt"}).out == "served\nserved\n");
+    CHECK(r.cli({"run", "--rm", "fetched:1", "busybox", "stat", "-c", "%a %F", "/fetched/data.txt", "/pkg.tar.gz"}).out == "600 regular file\n600 regular file\n");
+    write(ctx.path() / "Dockerfile", "FROM " + shared().image + "\nADD " + url + "missing.txt /x\n");
+    auto missing = r.cli({"build", ctx.path().string()});
+    CHECK(missing.err.find("ADD " + url + "missing.txt: ") != std::string::npos);
 }

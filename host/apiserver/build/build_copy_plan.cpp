@@ -3,7 +3,10 @@
 // cache key is made of.
 #include "apiserver/build/build_run.hpp"
 
+#include <curl/curl.h>
+
 #include <algorithm>
+#include <memory>
 #include <fstream>
 
 namespace ctr::apiserver::build {
@@ -57,9 +60,15 @@ Status BuildRun::copy_plan(const StageState& s, const Instruction& ins, CopyPlan
         payload = key.dump();
         return ok();
     }
+    if (k == "ADD" && std::any_of(words.begin(), words.end(), [](const std::string& w) { return w.find("://") != std::string::npos; })) {
+        CTR_TRY_STATUS(url_sources(ins, words, plan));
+        key["sources"] = CTR_TRY(plan.heredocs->digest(plan.sources));
+        payload = key.dump();
+        return ok();
+    }
     if (!context_) return ctr::build::instruction_error(plan_.file, ins, k + ": this build has no context (the Dockerfile came on stdin)");
     for (const auto& w : words) {
-        if (w.find("://") != std::string::npos) return ctr::build::instruction_error(plan_.file, ins, k + " of a URL is not supported yet");
+        if (w.find("://") != std::string::npos) return ctr::build::instruction_error(plan_.file, ins, "COPY takes no URL (" + w + "): ADD does");
         auto found = context_->sources(w);
         if (!found) return ctr::build::instruction_error(plan_.file, ins, found.error().message);
         plan.sources.insert(plan.sources.end(), found->begin(), found->end());
@@ -69,14 +78,15 @@ Status BuildRun::copy_plan(const StageState& s, const Instruction& ins, CopyPlan
     return ok();
 }
 
-// COPY <<EOF DEST: each heredoc a file (named as the heredoc) in a scratch
-// folder that serves as the step's context; unquoted ones expanded.
-Status BuildRun::heredoc_sources(const StageState& s, const Instruction& ins, const std::vector<std::string>& words, CopyPlan& plan) {
-    fs::path dir = d_.paths.lib_dir() / "build" / scratch_name("heredoc");
+namespace {
+
+// A scratch folder that serves as a step's context (heredocs, downloads):
+// removed with the last owner of the returned context.
+Result<std::shared_ptr<Context>> scratch_context(const fs::path& lib, const std::string& what, fs::path& dir) {
+    dir = lib / "build" / scratch_name(what);
     std::error_code ec;
     fs::create_directories(dir, ec);
     if (ec) return make_error(CTR_E_INTERNAL, "create \"" + dir.string() + "\": " + ec.message());
-    // The folder goes with the plan's context (a shared owner removes it).
     struct Owned : Context {
         using Context::Context;
         fs::path owned;
@@ -87,6 +97,70 @@ Status BuildRun::heredoc_sources(const StageState& s, const Instruction& ins, co
     };
     auto ctx = std::make_shared<Owned>(dir, ctr::build::IgnoreRules());
     ctx->owned = dir;
+    return std::shared_ptr<Context>(ctx);
+}
+
+size_t to_file(char* data, size_t size, size_t n, void* out) {
+    auto* f = static_cast<std::ofstream*>(out);
+    f->write(data, static_cast<std::streamsize>(size * n));
+    return *f ? size * n : 0;
+}
+
+}  // namespace
+
+Result<std::shared_ptr<Context>> BuildRun::scratch_context(const std::string& what, fs::path& dir) const {
+    return build::scratch_context(d_.paths.lib_dir(), what, dir);
+}
+
+// ADD URL DEST: the file downloaded (http or https, redirects followed) into
+// a scratch folder that serves as the step's context, named by the URL's
+// last part, mode 0600 as Docker makes it. Its content is its cache key.
+Status BuildRun::url_sources(const Instruction& ins, const std::vector<std::string>& words, CopyPlan& plan) {
+    fs::path dir;
+    auto ctx = CTR_TRY(scratch_context("download", dir));
+    plan.heredocs = ctx;
+    for (const auto& url : words) {
+        if (url.find("://") == std::string::npos)
+            return ctr::build::instruction_error(plan_.file, ins, "ADD: with a URL, every source must be one (" + url + " is not)");
+        std::string path = url.substr(url.find("://") + 3);
+        path = path.find('/') == std::string::npos ? "" : path.substr(path.find('/'));
+        path = path.substr(0, path.find_first_of("?#"));
+        std::string name = fs::path(path).filename().string();
+        if (name.empty() || name == "." || name == "..") name = "download";
+        std::ofstream out(dir / name, std::ios::binary | std::ios::trunc);
+        std::unique_ptr<CURL, void (*)(CURL*)> curl(curl_easy_init(), curl_easy_cleanup);
+        char err[CURL_ERROR_SIZE] = {};
+        curl_easy_setopt(curl.get(), CURLOPT_URL, url.c_str());
+        curl_easy_setopt(curl.get(), CURLOPT_PROTOCOLS_STR, "http,https");
+        curl_easy_setopt(curl.get(), CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+        curl_easy_setopt(curl.get(), CURLOPT_FOLLOWLOCATION, 1L);
+        curl_easy_setopt(curl.get(), CURLOPT_MAXREDIRS, 5L);
+        curl_easy_setopt(curl.get(), CURLOPT_FAILONERROR, 1L);
+        curl_easy_setopt(curl.get(), CURLOPT_CONNECTTIMEOUT, 30L);
+        curl_easy_setopt(curl.get(), CURLOPT_LOW_SPEED_LIMIT, 1L);
+        curl_easy_setopt(curl.get(), CURLOPT_LOW_SPEED_TIME, 60L);
+        curl_easy_setopt(curl.get(), CURLOPT_ERRORBUFFER, err);
+        curl_easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, to_file);
+        curl_easy_setopt(curl.get(), CURLOPT_WRITEDATA, &out);
+        CURLcode rc = curl_easy_perform(curl.get());
+        out.close();
+        if (rc != CURLE_OK)
+            return ctr::build::instruction_error(plan_.file, ins, "ADD " + url + ": " + (err[0] ? std::string(err) : curl_easy_strerror(rc)));
+        std::error_code ec;
+        fs::permissions(dir / name, fs::perms(0600), ec);
+        auto found = ctx->sources(name);
+        if (!found) return ctr::build::instruction_error(plan_.file, ins, found.error().message);
+        plan.sources.insert(plan.sources.end(), found->begin(), found->end());
+    }
+    plan.extract = false;  // a download is never unpacked
+    return ok();
+}
+
+// COPY <<EOF DEST: each heredoc a file (named as the heredoc) in a scratch
+// folder that serves as the step's context; unquoted ones expanded.
+Status BuildRun::heredoc_sources(const StageState& s, const Instruction& ins, const std::vector<std::string>& words, CopyPlan& plan) {
+    fs::path dir;
+    auto ctx = CTR_TRY(scratch_context("heredoc", dir));
     plan.heredocs = ctx;
     for (const auto& w : words) {
         const ctr::build::Heredoc* h = nullptr;
@@ -109,6 +183,7 @@ Status BuildRun::heredoc_sources(const StageState& s, const Instruction& ins, co
             std::ofstream out(file, std::ios::binary | std::ios::trunc);
             out << content;
         }
+        std::error_code ec;
         fs::permissions(file, fs::perms(0644), ec);
         auto found = ctx->sources(h->name);
         if (!found) return ctr::build::instruction_error(plan_.file, ins, found.error().message);

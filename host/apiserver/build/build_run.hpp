@@ -61,6 +61,8 @@ private:
         int chmod = -1;
     };
     Status copy_plan(const StageState& s, const ctr::build::Instruction& ins, CopyPlan& plan, std::string& payload);
+    Status url_sources(const ctr::build::Instruction& ins, const std::vector<std::string>& words, CopyPlan& plan);
+    Result<std::shared_ptr<Context>> scratch_context(const std::string& what, std::filesystem::path& dir) const;
     Status heredoc_sources(const StageState& s, const ctr::build::Instruction& ins, const std::vector<std::string>& words, CopyPlan& plan);
     Status owner_and_mode(const StageState& s, const ctr::build::Instruction& ins, CopyPlan& plan) const;
     // COPY from the context (or the heredocs' folder) into a container of the stage.
