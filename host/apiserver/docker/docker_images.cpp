@@ -57,10 +57,16 @@ Result<std::string> image_reference_of(Daemon& d, const std::string& name) {
     const std::string hex = name.rfind("sha256:", 0) == 0 ? name.substr(7) : name;
     auto* p = CTR_TRY(d.image_plugin());
     auto list = CTR_TRY(pluginhost::invoke(p->image()->list, p->instance(), json::object(), "list"));
+    // A user's name first: a built image shares its digest with the builder's cached step.
+    std::string cached;
     for (const auto& i : list) {
         const std::string digest = i.value("digest", "");
-        if (digest.rfind("sha256:" + hex, 0) == 0) return i.value("reference", name);
+        if (digest.rfind("sha256:" + hex, 0) != 0) continue;
+        const std::string ref = i.value("reference", name);
+        if (!build::is_cache_reference(ref)) return ref;
+        if (cached.empty()) cached = ref;
     }
+    if (!cached.empty()) return cached;
     return name;  // not one of ours by id: maybe a name after all
 }
 
