@@ -4,6 +4,8 @@
 #include "app.hpp"
 #include "build_client.hpp"
 
+#include <ctr/base/units.hpp>
+
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -79,14 +81,23 @@ void add_build_commands(CLI::App& app, Globals& g) {
     });
     auto* prune = builder->add_subcommand("prune", "remove the build cache");
     static bool all = false, force = false;
+    static std::string keep_storage;
     prune->add_flag("-a,--all", all, "everything (the only kind there is)");
     prune->add_flag("-f,--force", force, "do not ask");
+    prune->add_option("--keep-storage", keep_storage, "keep the newest cached steps that fit in SIZE (512m, 2g)");
     on_run(prune, g, [&g] {
+        std::string target = "/v1/builder/prune";
+        if (!keep_storage.empty()) {
+            auto bytes = parse_size(keep_storage, "--keep-storage");
+            if (!bytes) return fail(bytes.error());
+            target += "?keep_storage=" + std::to_string(*bytes);
+        }
         auto client = daemon_client(g);
         if (!client) return fail(client.error());
-        auto r = client->call("POST", "/v1/builder/prune");
+        auto r = client->call("POST", target);
         if (!r) return fail(r.error());
-        std::printf("removed %lld cached steps\n", static_cast<long long>((*r).value("removed", int64_t{0})));
+        std::printf("removed %lld cached steps\nTotal reclaimed space: %s\n", static_cast<long long>((*r).value("removed", int64_t{0})),
+                    human_size((*r).value("size", int64_t{0})).c_str());
         return 0;
     });
 }

@@ -106,6 +106,13 @@ TEST_CASE("build: a Dockerfile's instructions make an image that runs, and a reb
     CHECK(cached_steps(r.cli({"build", "--build-arg", base, "--build-arg", "WHO=you", ctx.path().string()}).err) == "");
     auto du = r.cli({"builder", "du"});
     CHECK(du.out.find(" cached steps") != std::string::npos);
+    // --keep-storage: what fits stays (all of it here), the oldest go first otherwise.
+    CHECK(r.cli({"builder", "prune", "-f", "--keep-storage", "100g"}).out.rfind("removed 0 cached steps\n", 0) == 0);
+    CHECK(r.cli({"builder", "du"}).out == du.out);
+    CHECK(r.cli({"builder", "prune", "-f", "--keep-storage", "lots"}).code == 125);
+    auto to_one_byte = r.cli({"builder", "prune", "-f", "--keep-storage", "1"});
+    CHECK(to_one_byte.out.rfind("removed 0", 0) != 0);
+    CHECK(r.cli({"builder", "du"}).out.rfind("0 cached steps", 0) == 0);
     CHECK(r.cli({"builder", "prune", "-f"}).code == 0);
     CHECK(r.cli({"builder", "du"}).out.rfind("0 cached steps", 0) == 0);
     CHECK(r.cli({"run", "--rm", "built:1"}).out == "hello world from /srv\n");  // a built image outlives the cache

@@ -38,7 +38,16 @@ void add_build_routes(Router& r, Daemon& d, Builder& builder) {
         return reply;
     });
     r.add("GET", "/v1/builder/du", [&builder](const Request&) -> Result<Reply> { return json_reply(builder.usage()); });
-    r.add("POST", "/v1/builder/prune", [&builder](const Request&) -> Result<Reply> { return json_reply(builder.prune()); });
+    r.add("POST", "/v1/builder/prune", [&builder](const Request& req) -> Result<Reply> {
+        int64_t keep = -1;
+        if (auto it = req.query.find("keep_storage"); it != req.query.end()) {
+            const std::string& v = it->second;
+            if (v.empty() || v.size() > 18 || v.find_first_not_of("0123456789") != std::string::npos)
+                return make_error(CTR_E_INVALID_ARGUMENT, "keep_storage \"" + v + "\": want a number of bytes");
+            keep = std::stoll(v);
+        }
+        return json_reply(builder.prune(keep));
+    });
 }
 
 }  // namespace ctr::apiserver::build

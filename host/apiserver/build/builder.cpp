@@ -510,19 +510,33 @@ Result<json> Builder::usage() {
     return json{{"entries", entries}, {"size", size}};
 }
 
-Result<json> Builder::prune() {
+Result<json> Builder::prune(int64_t keep_bytes) {
     auto* p = CTR_TRY(d_.image_plugin());
     json list = CTR_TRY(pluginhost::invoke(p->image()->list, p->instance(), json::object(), "list"));
-    json before = CTR_TRY(usage());
-    int64_t removed = 0;
-    for (const auto& i : list) {
-        std::string ref = i.value("reference", "");
-        if (!is_cache_reference(ref)) continue;
-        if (pluginhost::invoke(p->image()->remove, p->instance(), {{"reference", ref}}, "remove")) ++removed;
+    std::vector<json> entries;
+    int64_t total = 0;
+    for (const auto& i : list)
+        if (is_cache_reference(i.value("reference", ""))) {
+            entries.push_back(i);
+            total += i.value("size", int64_t{0});
+        }
+    // Oldest first: with keep_bytes, the newest steps stay while they fit.
+    std::sort(entries.begin(), entries.end(),
+              [](const json& a, const json& b) { return a.value("created", int64_t{0}) < b.value("created", int64_t{0}); });
+    int64_t removed = 0, reclaimed = 0;
+    for (const auto& e : entries) {
+        if (keep_bytes >= 0 && total <= keep_bytes) break;
+        const int64_t size = e.value("size", int64_t{0});
+        if (!pluginhost::invoke(p->image()->remove, p->instance(), {{"reference", e["reference"]}}, "remove")) continue;
+        ++removed;
+        reclaimed += size;
+        total -= size;
     }
-    std::error_code ec;
-    fs::remove_all(d_.paths.lib_dir() / "build" / "cache-mounts", ec);  // RUN --mount=type=cache folders
-    return json{{"removed", removed}, {"size", before["size"]}};
+    if (keep_bytes < 0) {
+        std::error_code ec;
+        fs::remove_all(d_.paths.lib_dir() / "build" / "cache-mounts", ec);  // RUN --mount=type=cache folders
+    }
+    return json{{"removed", removed}, {"size", reclaimed}, {"kept", total}};
 }
 
 }  // namespace ctr::apiserver::build

@@ -59,9 +59,11 @@ public:
     // {"id", "reference", "tags"}; `cancelled` stops it between steps and
     // ends a running RUN.
     Result<nlohmann::json> build(const BuildRequest& req, const Progress& progress, const std::atomic<bool>& cancelled);
-    // The cache's images: {"entries", "size"}; prune removes them all.
+    // The cache's images: {"entries", "size"}. prune removes them all (and
+    // the RUN cache mounts), or with keep_bytes >= 0 the oldest until the
+    // rest fit in it: {"removed", "size" (reclaimed), "kept"}.
     Result<nlohmann::json> usage();
-    Result<nlohmann::json> prune();
+    Result<nlohmann::json> prune(int64_t keep_bytes = -1);
     // Containers a build left behind (a daemon killed mid-build): removed.
     void remove_leftovers();
 
