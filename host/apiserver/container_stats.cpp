@@ -3,6 +3,7 @@
 #include "apiserver/containers.hpp"
 #include "apiserver/container_parts.hpp"
 #include <ctr/pluginhost/host_env.hpp>
+#include <ctr/sys/cgroup.hpp>
 #include <ctr/sys/files.hpp>
 #include <ctr/sys/netns.hpp>
 #include <ctr/sys/process.hpp>
@@ -17,63 +18,18 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 using detail::alive;
 
-namespace {
-
-std::optional<int64_t> read_number(const fs::path& file) {
-    auto text = sys::read_file(file);
-    if (!text || text->empty()) return std::nullopt;
-    if (text->rfind("max", 0) == 0) return -1;
-    try {
-        return std::stoll(*text);
-    } catch (...) {
-        return std::nullopt;
-    }
-}
-
-}  // namespace
-
 Result<json> Containers::stats(const std::string& key) {
     auto c = CTR_TRY(get(key));
     if (c.state != store::ContainerState::running || !alive(c.pid)) return make_error(CTR_E_FAILED_PRECONDITION, "container " + c.name + " is not running");
     std::string pid = std::to_string(*c.pid);
     json out = {{"id", c.id}, {"name", c.name}};
-    // Each controller's path comes from /proc/PID/cgroup: runtimes place them differently.
-    auto cgroups = CTR_TRY(sys::read_file("/proc/" + pid + "/cgroup"));
-    std::istringstream lines(cgroups);
-    std::string line;
-    while (std::getline(lines, line)) {
-        auto a = line.find(':'), b = line.find(':', a + 1);
-        if (a == std::string::npos || b == std::string::npos) continue;
-        std::string controllers = line.substr(a + 1, b - a - 1), path = line.substr(b + 1);
-        auto has = [&](const char* name) { return ("," + controllers + ",").find(std::string(",") + name + ",") != std::string::npos; };
-        if (has("memory")) {
-            fs::path dir = fs::path("/sys/fs/cgroup/memory") / path.substr(1);
-            out["memory"]["usage"] = read_number(dir / "memory.usage_in_bytes").value_or(0);
-            int64_t limit = read_number(dir / "memory.limit_in_bytes").value_or(-1);
-            out["memory"]["limit"] = limit >= (int64_t{1} << 62) ? -1 : limit;  // v1 says "no limit" with a huge number
-        }
-        if (has("pids")) {
-            fs::path dir = fs::path("/sys/fs/cgroup/pids") / path.substr(1);
-            out["pids"]["current"] = read_number(dir / "pids.current").value_or(0);
-            out["pids"]["limit"] = read_number(dir / "pids.max").value_or(-1);
-        }
-        if (has("cpuacct")) {
-            std::string mount = fs::exists("/sys/fs/cgroup/cpuacct") ? "/sys/fs/cgroup/cpuacct" : "/sys/fs/cgroup/cpu,cpuacct";
-            out["cpu_ns"] = read_number(fs::path(mount) / path.substr(1) / "cpuacct.usage").value_or(0);
-        }
-        if (has("blkio")) {
-            auto io = sys::read_file(fs::path("/sys/fs/cgroup/blkio") / path.substr(1) / "blkio.throttle.io_service_bytes");
-            int64_t rd = 0, wr = 0;
-            std::istringstream il(io ? *io : "");
-            std::string dev, op;
-            int64_t n = 0;
-            while (il >> dev >> op >> n) {
-                if (op == "Read") rd += n;
-                if (op == "Write") wr += n;
-            }
-            out["blkio"] = {{"read_bytes", rd}, {"write_bytes", wr}};
-        }
-    }
+    // The cgroups /proc/PID/cgroup names (runtimes place them differently),
+    // on whichever layout the host has.
+    const auto u = sys::Cgroups().usage(static_cast<pid_t>(*c.pid));
+    if (u.memory_usage || u.memory_limit) out["memory"] = {{"usage", u.memory_usage.value_or(0)}, {"limit", u.memory_limit.value_or(-1)}};
+    if (u.pids_current || u.pids_limit) out["pids"] = {{"current", u.pids_current.value_or(0)}, {"limit", u.pids_limit.value_or(-1)}};
+    if (u.cpu_ns) out["cpu_ns"] = *u.cpu_ns;
+    if (u.io_read_bytes || u.io_write_bytes) out["blkio"] = {{"read_bytes", u.io_read_bytes.value_or(0)}, {"write_bytes", u.io_write_bytes.value_or(0)}};
     // The network namespace's interfaces, as the container sees them: its
     // own pinned namespace (a VM's proxy process lives in the host's), else
     // its process's (--network host).
@@ -81,6 +37,7 @@ Result<json> Containers::stats(const std::string& key) {
                                                      : sys::read_file("/proc/" + pid + "/net/dev");
     int64_t rx = 0, tx = 0;
     std::istringstream dl(dev ? *dev : "");
+    std::string line;
     while (std::getline(dl, line)) {
         auto colon = line.find(':');
         if (colon == std::string::npos) continue;
@@ -128,23 +85,8 @@ Result<json> Containers::top(const std::string& key) {
     ns = fs::read_symlink("/proc/" + std::to_string(*c.pid) + "/ns/pid", ec).string();
     const bool own_ns = ns != fs::read_symlink("/proc/self/ns/pid", ec).string();
     std::set<std::string> members;
-    if (!own_ns) {
-        auto cgroups = CTR_TRY(sys::read_file("/proc/" + std::to_string(*c.pid) + "/cgroup"));
-        std::istringstream lines(cgroups);
-        std::string line;
-        while (std::getline(lines, line)) {
-            auto a = line.find(':'), b = line.find(':', a + 1);
-            if (a == std::string::npos || b == std::string::npos) continue;
-            std::string controllers = "," + line.substr(a + 1, b - a - 1) + ",", path = line.substr(b + 1);
-            fs::path procs = controllers == ",," ? fs::path("/sys/fs/cgroup") / path.substr(1) / "cgroup.procs"
-                             : controllers.find(",pids,") != std::string::npos ? fs::path("/sys/fs/cgroup/pids") / path.substr(1) / "cgroup.procs"
-                                                                               : fs::path();
-            if (procs.empty()) continue;
-            auto text = sys::read_file(procs);
-            std::istringstream pids(text ? *text : std::string());
-            for (std::string pid; std::getline(pids, pid);) members.insert(pid);
-        }
-    }
+    if (!own_ns)
+        for (pid_t p : sys::Cgroups().members(static_cast<pid_t>(*c.pid))) members.insert(std::to_string(p));
     json out = json::array();
     for (const auto& e : fs::directory_iterator("/proc", ec)) {
         std::string name = e.path().filename().string();

@@ -3,6 +3,7 @@
 // cgroup parent's removal at shutdown.
 #include "apiserver/containers.hpp"
 #include "apiserver/container_parts.hpp"
+#include <ctr/sys/cgroup.hpp>
 #include <ctr/sys/files.hpp>
 
 #include <spdlog/spdlog.h>
@@ -86,31 +87,28 @@ void Containers::maybe_restart(const store::ContainerRecord& c) {
     int64_t delay = restarts == 0 ? 0 : std::min<int64_t>(int64_t{1} << std::min<int64_t>(restarts - 1, 4), 10);
     if (store::now_unix() - c.finished_at.value_or(0) < delay) return;
     (void)sys::write_file_atomic(dir / "restarts", std::to_string(restarts + 1), 0600);
-    auto st = start(c.id);
+    auto st = start(c.id, false, true);
     if (st) spdlog::info("restarted container {} (restart {}, policy {})", c.name, restarts + 1, policy);
-    else spdlog::warn("restart of container {} failed: {}", c.name, st.error().message);
+    else if (!fs::exists(dir / "user_stopped", ec)) spdlog::warn("restart of container {} failed: {}", c.name, st.error().message);
 }
 
 void Containers::release_cgroup_parent() const {
-    std::string parent = cgroup_parent(d_.paths);
-    std::vector<fs::path> places = {"/sys/fs/cgroup" + parent};  // a unified hierarchy
-    std::error_code ec;
-    for (const auto& h : fs::directory_iterator("/sys/fs/cgroup", ec))
-        if (h.is_directory(ec)) places.push_back(h.path().string() + parent);
     // A container that just exited may still have its cgroup, which its shim
     // is deleting: wait for that, up to a second. One with a process in it
     // runs on: the parent stays.
+    const sys::Cgroups cgroups;
+    const std::string parent = cgroup_parent(d_.paths);
     for (int attempt = 0; attempt < 50; ++attempt) {
-        bool busy = false, running = false;
-        for (const auto& place : places) {
-            if (::rmdir(place.c_str()) == 0 || errno == ENOENT) continue;
-            busy = true;
-            for (const auto& child : fs::directory_iterator(place, ec)) {
+        if (cgroups.remove(parent)) return;
+        bool running = false;
+        for (const auto& dir : cgroups.dirs(parent)) {
+            std::error_code ec;
+            for (const auto& child : fs::directory_iterator(dir, ec)) {
                 auto procs = sys::read_file(child.path() / "cgroup.procs");
                 if (child.is_directory(ec) && procs && !procs->empty()) running = true;
             }
         }
-        if (!busy || running) return;
+        if (running) return;
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
 }

@@ -14,6 +14,7 @@
 #include <sstream>
 
 using ctr::test::DaemonRoot;
+using ctr::test::cgroup_file;
 using nlohmann::json;
 namespace fs = std::filesystem;
 
@@ -32,23 +33,6 @@ std::string read(const fs::path& p) {
 std::string trimmed(std::string s) {
     while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
     return s;
-}
-
-// A file of the process's cgroup for `controller` (v1), or of its unified
-// cgroup (v2): `v1_file` or `v2_file`, whichever the host has.
-std::string cgroup_file(int pid, const std::string& controller, const std::string& v1_file, const std::string& v2_file) {
-    std::istringstream in(read("/proc/" + std::to_string(pid) + "/cgroup"));
-    std::string line, unified;
-    while (std::getline(in, line)) {
-        auto a = line.find(':'), b = line.find(':', a + 1);
-        std::string controllers = line.substr(a + 1, b - a - 1), path = line.substr(b + 1);
-        if (controllers.empty()) unified = path;
-        std::istringstream names(controllers);
-        for (std::string n; std::getline(names, n, ',');)
-            if (n == controller && fs::exists("/sys/fs/cgroup/" + controllers + path + "/" + v1_file))
-                return trimmed(read("/sys/fs/cgroup/" + controllers + path + "/" + v1_file));
-    }
-    return trimmed(read("/sys/fs/cgroup" + unified + "/" + v2_file));
 }
 
 int pid_of(const DaemonRoot& r, const std::string& name) {

@@ -40,6 +40,7 @@ Run run(const std::string& binary, const std::vector<std::string>& args, const s
 
 }  // namespace ctr::test
 
+#include <ctr/sys/cgroup.hpp>
 #include <ctr/sys/files.hpp>
 #include <ctr/sys/process.hpp>
 #include <ctr/sys/unique_fd.hpp>
@@ -86,8 +87,8 @@ DaemonRoot::~DaemonRoot() {
         }
         CHECK_MESSAGE(runtime_left.empty(), (std::string("runtime state or cgroups left: ") + (runtime_left.empty() ? "" : runtime_left[0])));
         if (!cgroup_parent().empty())
-            for (const char* h : {"/sys/fs/cgroup/pids", "/sys/fs/cgroup"})
-                CHECK_MESSAGE(!std::filesystem::exists(h + cgroup_parent()), (std::string("the daemon left its cgroup parent ") + h + cgroup_parent()));
+            for (const auto& dir : sys::Cgroups().dirs(cgroup_parent()))
+                CHECK_MESSAGE(!std::filesystem::exists(dir), "the daemon left its cgroup parent " << dir.string());
     }
     int pid = daemon_pid();
     if (pid > 0 && !gone(pid)) {
@@ -115,10 +116,7 @@ std::vector<std::string> DaemonRoot::runtime_leftovers() const {
     // or in the one unified hierarchy of a cgroup v2 host.
     const std::string parent = cgroup_parent();
     if (parent.empty()) return left;  // no daemon ever ran here
-    std::vector<std::string> places = {"/sys/fs/cgroup" + parent};
-    for (const auto& h : std::filesystem::directory_iterator("/sys/fs/cgroup", ec))
-        if (h.is_directory(ec)) places.push_back(h.path().string() + parent);
-    for (const auto& place : places)
+    for (const auto& place : sys::Cgroups().dirs(parent))
         for (const auto& cg : std::filesystem::directory_iterator(place, ec))
             if (cg.is_directory(ec)) left.push_back(cg.path().string());
     return left;
@@ -191,6 +189,18 @@ void DaemonRoot::kill9() {
     ::kill(pid, SIGKILL);
     for (int i = 0; i < 500 && !gone(pid); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
     REQUIRE(gone(pid));
+}
+
+std::string cgroup_file(int pid, const std::string& controller, const std::string& v1_file, const std::string& v2_file) {
+    std::filesystem::path unified;
+    for (const auto& m : sys::Cgroups().of(pid)) {
+        if (m.controllers.empty()) unified = m.dir;
+        if (("," + m.controllers + ",").find("," + controller + ",") != std::string::npos)
+            if (auto t = sys::read_file(m.dir / v1_file)) return t->substr(0, t->find('\n'));
+    }
+    if (unified.empty()) return "";
+    auto t = sys::read_file(unified / v2_file);
+    return t ? t->substr(0, t->find('\n')) : "";
 }
 
 std::string http_get(const std::string& ip, int port) {

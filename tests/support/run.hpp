@@ -31,6 +31,10 @@ Run run(const std::string& binary, const std::vector<std::string>& args,
 // scripts/install-deps.sh takes out of Debian's package; "" when neither.
 std::string docker_cli();
 
+// The first line of a file of PID's cgroup: `v1_file` in the v1 hierarchy
+// that has `controller`, else `v2_file` in its unified cgroup; "" if neither.
+std::string cgroup_file(int pid, const std::string& controller, const std::string& v1_file, const std::string& v2_file);
+
 }  // namespace ctr::test
 
 namespace ctr::test {

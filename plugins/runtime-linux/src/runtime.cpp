@@ -2,6 +2,7 @@
 
 #include "executable.hpp"
 
+#include <ctr/sys/cgroup.hpp>
 #include <ctr/sys/spawn.hpp>
 
 #include <cerrno>
@@ -351,28 +352,12 @@ ctr::Result<json> Runtime::stats(const json& req) {
     json st = CTR_TRY(oci_state(id));
     int pid = st.value("pid", 0);
     json out = json::object();
-    // The cgroup v1 memory and pids controllers of the container's first process.
-    std::ifstream cg("/proc/" + std::to_string(pid) + "/cgroup");
-    std::string line;
-    while (std::getline(cg, line)) {
-        auto a = line.find(':'), b = line.find(':', a + 1);
-        if (a == std::string::npos || b == std::string::npos) continue;
-        std::string ctrl = line.substr(a + 1, b - a - 1), path = line.substr(b + 1);
-        auto read_num = [](const std::string& f) -> std::optional<int64_t> {
-            std::ifstream in(f);
-            int64_t v = 0;
-            if (in >> v) return v;
-            return std::nullopt;
-        };
-        if (ctrl == "memory") {
-            if (auto v = read_num("/sys/fs/cgroup/memory" + path + "/memory.usage_in_bytes")) out["memory"]["usage"] = *v;
-            if (auto v = read_num("/sys/fs/cgroup/memory" + path + "/memory.limit_in_bytes")) out["memory"]["limit"] = *v;
-        } else if (ctrl == "pids") {
-            if (auto v = read_num("/sys/fs/cgroup/pids" + path + "/pids.current")) out["pids"]["current"] = *v;
-        } else if (ctrl.find("cpuacct") != std::string::npos) {
-            if (auto v = read_num("/sys/fs/cgroup/cpuacct" + path + "/cpuacct.usage")) out["cpu"]["usage_ns"] = *v;
-        }
-    }
+    // The cgroups of the container's first process, on whichever layout the host has.
+    const auto u = ctr::sys::Cgroups().usage(pid);
+    if (u.memory_usage) out["memory"]["usage"] = *u.memory_usage;
+    if (u.memory_limit) out["memory"]["limit"] = *u.memory_limit;
+    if (u.pids_current) out["pids"]["current"] = *u.pids_current;
+    if (u.cpu_ns) out["cpu"]["usage_ns"] = *u.cpu_ns;
     return out;
 }
 

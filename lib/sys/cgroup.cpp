@@ -1,0 +1,240 @@
+#include <ctr/sys/cgroup.hpp>
+#include <ctr/sys/files.hpp>
+
+#include <cerrno>
+#include <sstream>
+
+#include <unistd.h>
+
+namespace ctr::sys {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// The first number in a cgroup file; "max" is -1 (no limit).
+std::optional<int64_t> number(const fs::path& file) {
+    auto text = read_file(file);
+    if (!text || text->empty()) return std::nullopt;
+    if (text->rfind("max", 0) == 0) return -1;
+    try {
+        return std::stoll(*text);
+    } catch (...) {
+        return std::nullopt;
+    }
+}
+
+bool has_controller(const std::string& list, const char* name) {
+    return ("," + list + ",").find(std::string(",") + name + ",") != std::string::npos;
+}
+
+// Sums the "Read"/"Write" rows of v1's blkio.throttle.io_service_bytes.
+void v1_io(const fs::path& file, CgroupUsage& u) {
+    auto text = read_file(file);
+    if (!text) return;
+    std::istringstream in(*text);
+    std::string dev, op;
+    int64_t n = 0, rd = 0, wr = 0;
+    while (in >> dev >> op >> n) {
+        if (op == "Read") rd += n;
+        if (op == "Write") wr += n;
+    }
+    u.io_read_bytes = rd;
+    u.io_write_bytes = wr;
+}
+
+// Sums rbytes= and wbytes= over v2's io.stat, one line per device.
+void v2_io(const fs::path& file, CgroupUsage& u) {
+    auto text = read_file(file);
+    if (!text) return;
+    std::istringstream in(*text);
+    std::string word;
+    int64_t rd = 0, wr = 0;
+    while (in >> word) {
+        auto eq = word.find('=');
+        if (eq == std::string::npos) continue;
+        int64_t v = std::atoll(word.c_str() + eq + 1);
+        if (word.compare(0, eq, "rbytes") == 0) rd += v;
+        if (word.compare(0, eq, "wbytes") == 0) wr += v;
+    }
+    u.io_read_bytes = rd;
+    u.io_write_bytes = wr;
+}
+
+void v1_usage(const std::string& controllers, const fs::path& dir, CgroupUsage& u) {
+    if (has_controller(controllers, "memory")) {
+        u.memory_usage = number(dir / "memory.usage_in_bytes");
+        auto limit = number(dir / "memory.limit_in_bytes");
+        // v1 says "no limit" with a number near 2^63, rounded to pages.
+        if (limit) u.memory_limit = *limit >= (int64_t{1} << 62) ? -1 : *limit;
+    }
+    if (has_controller(controllers, "pids")) {
+        u.pids_current = number(dir / "pids.current");
+        u.pids_limit = number(dir / "pids.max");
+    }
+    if (has_controller(controllers, "cpuacct")) u.cpu_ns = number(dir / "cpuacct.usage");
+    if (has_controller(controllers, "blkio")) v1_io(dir / "blkio.throttle.io_service_bytes", u);
+}
+
+// The unified hierarchy: each figure only where its controller is enabled
+// (on a hybrid host, v1 has the controllers and these files are absent).
+void v2_usage(const fs::path& dir, CgroupUsage& u) {
+    if (fs::exists(dir / "memory.current")) {
+        u.memory_usage = number(dir / "memory.current");
+        u.memory_limit = number(dir / "memory.max");
+    }
+    if (fs::exists(dir / "pids.current")) {
+        u.pids_current = number(dir / "pids.current");
+        u.pids_limit = number(dir / "pids.max");
+    }
+    // cpu.stat is in every v2 cgroup, controller or not.
+    if (!u.cpu_ns)
+        if (auto usec = cgroup_key(dir / "cpu.stat", "usage_usec")) u.cpu_ns = *usec * 1000;
+    if (fs::exists(dir / "io.stat")) v2_io(dir / "io.stat", u);
+}
+
+void collect_procs(const fs::path& dir, std::set<pid_t>& out) {
+    if (auto text = read_file(dir / "cgroup.procs")) {
+        std::istringstream in(*text);
+        for (pid_t p; in >> p;) out.insert(p);
+    }
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(dir, ec))
+        if (e.is_directory(ec) && !e.is_symlink(ec)) collect_procs(e.path(), out);
+}
+
+// rmdir, leaves first. False when a cgroup below (or at) `dir` holds a process.
+bool remove_tree(const fs::path& dir) {
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(dir, ec))
+        if (e.is_directory(ec) && !e.is_symlink(ec) && !remove_tree(e.path())) return false;
+    return ::rmdir(dir.c_str()) == 0 || errno == ENOENT;
+}
+
+}  // namespace
+
+const char* to_string(CgroupVersion v) {
+    switch (v) {
+        case CgroupVersion::v1: return "v1";
+        case CgroupVersion::hybrid: return "hybrid";
+        case CgroupVersion::v2: return "v2";
+    }
+    return "v1";
+}
+
+std::optional<int64_t> cgroup_key(const fs::path& file, const std::string& key) {
+    auto text = read_file(file);
+    if (!text) return std::nullopt;
+    std::istringstream in(*text);
+    std::string k;
+    int64_t v = 0;
+    while (in >> k >> v)
+        if (k == key) return v;
+    return std::nullopt;
+}
+
+Cgroups::Cgroups(fs::path root, fs::path proc) : root_(std::move(root)), proc_(std::move(proc)) {}
+
+CgroupVersion Cgroups::version() const {
+    if (fs::exists(root_ / "cgroup.controllers")) return CgroupVersion::v2;
+    if (fs::exists(root_ / "unified" / "cgroup.controllers")) return CgroupVersion::hybrid;
+    return CgroupVersion::v1;
+}
+
+fs::path Cgroups::unified() const {
+    switch (version()) {
+        case CgroupVersion::v2: return root_;
+        case CgroupVersion::hybrid: return root_ / "unified";
+        case CgroupVersion::v1: break;
+    }
+    return {};
+}
+
+std::string Cgroups::v2_controllers() const {
+    auto u = unified();
+    if (u.empty()) return "";
+    auto text = read_file(u / "cgroup.controllers");
+    std::string s = text ? *text : "";
+    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+    return s;
+}
+
+std::vector<Cgroups::Membership> Cgroups::of(pid_t pid) const {
+    std::vector<Membership> out;
+    auto text = read_file(proc_ / std::to_string(pid) / "cgroup");
+    if (!text) return out;
+    const fs::path u = unified();
+    std::istringstream lines(*text);
+    std::string line;
+    while (std::getline(lines, line)) {
+        auto a = line.find(':'), b = line.find(':', a + 1);
+        if (a == std::string::npos || b == std::string::npos) continue;
+        std::string controllers = line.substr(a + 1, b - a - 1), path = line.substr(b + 1);
+        std::string rel = path.empty() ? "" : path.substr(1);
+        if (controllers.empty()) {
+            if (!u.empty()) out.push_back({"", rel.empty() ? u : u / rel});
+            continue;
+        }
+        std::string mount = controllers.rfind("name=", 0) == 0 ? controllers.substr(5) : controllers;
+        out.push_back({controllers, rel.empty() ? root_ / mount : root_ / mount / rel});
+    }
+    return out;
+}
+
+CgroupUsage Cgroups::usage(pid_t pid) const {
+    CgroupUsage u;
+    auto all = of(pid);
+    for (const auto& m : all)
+        if (!m.controllers.empty()) v1_usage(m.controllers, m.dir, u);
+    for (const auto& m : all)
+        if (m.controllers.empty()) v2_usage(m.dir, u);
+    return u;
+}
+
+int64_t Cgroups::oom_kills(pid_t pid) const {
+    int64_t n = 0;
+    for (const auto& m : of(pid)) {
+        std::optional<int64_t> v;
+        if (m.controllers.empty()) v = cgroup_key(m.dir / "memory.events", "oom_kill");
+        else if (has_controller(m.controllers, "memory")) v = cgroup_key(m.dir / "memory.oom_control", "oom_kill");
+        if (v && *v > n) n = *v;
+    }
+    return n;
+}
+
+std::set<pid_t> Cgroups::members(pid_t pid) const {
+    std::set<pid_t> out;
+    const bool v2 = version() == CgroupVersion::v2;
+    for (const auto& m : of(pid)) {
+        // v2: the one hierarchy. v1 and hybrid: pids, which runtimes always
+        // join, else the unified one, which they join where it exists.
+        if (v2 ? !m.controllers.empty() : !has_controller(m.controllers, "pids")) continue;
+        collect_procs(m.dir, out);
+        return out;
+    }
+    for (const auto& m : of(pid))
+        if (m.controllers.empty()) collect_procs(m.dir, out);
+    return out;
+}
+
+std::vector<fs::path> Cgroups::dirs(const std::string& path) const {
+    const std::string rel = path.rfind('/', 0) == 0 ? path.substr(1) : path;
+    if (version() == CgroupVersion::v2) return {root_ / rel};
+    std::vector<fs::path> out;
+    std::error_code ec;
+    // Each hierarchy's mount (unified/ too); not the cpu -> cpu,cpuacct links.
+    for (const auto& h : fs::directory_iterator(root_, ec))
+        if (h.is_directory(ec) && !h.is_symlink(ec)) out.push_back(h.path() / rel);
+    return out;
+}
+
+bool Cgroups::remove(const std::string& path) const {
+    bool all = true;
+    for (const auto& dir : dirs(path)) {
+        std::error_code ec;
+        if (fs::exists(dir, ec) && !remove_tree(dir)) all = false;
+    }
+    return all;
+}
+
+}  // namespace ctr::sys
