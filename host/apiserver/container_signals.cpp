@@ -75,8 +75,15 @@ std::pair<int, int> Containers::stop_defaults(const store::ContainerRecord& c) {
 
 Result<store::ContainerRecord> Containers::stop(const std::string& key, int timeout_s, int signal) {
     auto c = CTR_TRY(get(key));
-    // A container the user stopped stays stopped, whatever its --restart says.
-    (void)sys::write_file_atomic(dir_of(c.id) / "user_stopped", "", 0600);
+    // A container the user stopped stays stopped, whatever its --restart
+    // says. Marked under the start lock: a restart policy's start either
+    // sees the mark, or has started the container, which is stopped below.
+    {
+        auto serial = start_lock(c.id);
+        std::lock_guard<std::mutex> no_start(*serial);
+        (void)sys::write_file_atomic(dir_of(c.id) / "user_stopped", "", 0600);
+    }
+    c = CTR_TRY(get(c.id));
     if (c.state != store::ContainerState::running) return c;  // idempotent
     if (alive(c.pid)) ::kill(static_cast<pid_t>(*c.pid), signal);
     thaw_if_paused(c);

@@ -107,7 +107,13 @@ Result<store::ContainerRecord> Containers::find(const std::string& key) {
 Status Containers::refresh(store::ContainerRecord& c) {
     std::error_code ec;
     c.paused = c.state == store::ContainerState::running && fs::exists(dir_of(c.id) / "paused", ec);
-    if (c.state != store::ContainerState::running) return ok();
+    if (c.state != store::ContainerState::running) {
+        // The OOM killer's SIGKILL is the only way to 137 that it could
+        // explain: no other exit needs its record read.
+        if (c.exit_code == 137)
+            if (auto last = read_exit(dir_of(c.id))) c.oom_killed = last->value("oom_killed", false);
+        return ok();
+    }
     auto exit = read_exit(dir_of(c.id));
     const bool unknown = !exit;
     if (!exit) {
@@ -142,6 +148,7 @@ Status Containers::refresh(store::ContainerRecord& c) {
     }
     c.state = store::ContainerState::stopped;
     c.exit_code = (*exit).value("exit_code", 255);
+    c.oom_killed = (*exit).value("oom_killed", false);
     c.finished_at = (*exit).value("finished_at", store::now_unix());
     c.pid.reset();
     c.paused = false;
@@ -379,18 +386,19 @@ Result<std::pair<pid_t, sys::UniqueFd>> Containers::spawn_shim(const store::Cont
     return std::make_pair(pid, std::move(sync_read));
 }
 
-Result<store::ContainerRecord> Containers::start(const std::string& key, bool wait_attach) {
+Result<store::ContainerRecord> Containers::start(const std::string& key, bool wait_attach, bool by_policy) {
     auto found = CTR_TRY(find(key));
     auto serial = start_lock(found.id);
     std::lock_guard<std::mutex> one_start(*serial);
     auto c = CTR_TRY(get(found.id));  // as it is now that no other start runs
     CTR_TRY_STATUS(store::check_action(c.name, c.state, store::ContainerAction::start));
-    attach_warmer_.kick();  // done, or nearly, by the time the runtime moves the process
+    std::error_code ec;
     fs::path dir = dir_of(c.id);
+    if (by_policy && fs::exists(dir / "user_stopped", ec)) return make_error(CTR_E_FAILED_PRECONDITION, "container " + c.name + " was stopped by its user");
+    attach_warmer_.kick();  // done, or nearly, by the time the runtime moves the process
     // The last run's shim may still be deleting the runtime's container
     // (the exit is recorded before): a new create of the same id waits for it.
     if (auto t = sys::read_file(dir / "shim.pid"); t && alive(std::atoll(t->c_str()))) wait_for_shim(c.id, 5000);
-    std::error_code ec;
     fs::remove(dir / "exit.json", ec);
     fs::remove(dir / "user_stopped", ec);
     fs::remove(dir / "paused", ec);

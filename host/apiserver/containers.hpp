@@ -41,7 +41,9 @@ public:
 
     Result<store::ContainerRecord> create(const nlohmann::json& body);
     // `wait_attach`: the process starts once a client attached (run -i/-t).
-    Result<store::ContainerRecord> start(const std::string& key, bool wait_attach = false);
+    // `by_policy`: a restart policy's start, which a user's stop (its
+    // user_stopped mark, made under the same start lock) calls off.
+    Result<store::ContainerRecord> start(const std::string& key, bool wait_attach = false, bool by_policy = false);
     // Connects to the shim's attach socket of a running container made with
     // -i or -t; the caller relays the stream (api/attach_protocol.hpp).
     Result<sys::UniqueFd> connect_attach(const std::string& key);

@@ -63,14 +63,58 @@ static void scan(void) {
  * the delete. Atomic: a temporary file, renamed. Not flushed to disk: after a
  * power loss the container is not running either, and the daemon records an
  * unknown exit (as Durability::process_crash in sys/files.hpp). */
-static void record_exit(const char* dir, int code, int sig) {
-    char *tmp = NULL, *path = NULL, body[128];
+static void record_exit(const char* dir, int code, int sig, int oom_killed) {
+    char *tmp = NULL, *path = NULL, body[160];
     if (asprintf(&tmp, "%s/exit.json.tmp", dir) < 0 || asprintf(&path, "%s/exit.json", dir) < 0) return;
-    int n = snprintf(body, sizeof body, "{\"exit_code\":%d,\"signal\":%d,\"finished_at\":%lld}", code, sig, now_ns() / 1000000000LL);
+    int n = snprintf(body, sizeof body, "{\"exit_code\":%d,\"signal\":%d,\"finished_at\":%lld%s}", code, sig, now_ns() / 1000000000LL,
+                     oom_killed ? ",\"oom_killed\":true" : "");
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) return;
     if (write(fd, body, (size_t)n) == n) rename(tmp, path);
     close(fd);
+}
+
+/* The file in which the kernel counts OOM kills in PID's memory cgroup:
+ * memory.events on cgroup v2, memory.oom_control on v1 (both "oom_kill N").
+ * Found while the process lives: after its exit /proc no longer says, and
+ * the cgroup itself lasts until the shim deletes the container. The layout
+ * rules are ctr::sys::Cgroups' (lib/sys/cgroup.hpp), in C. */
+static char* oom_counter(pid_t pid) {
+    char path[64], line[4096], *found = NULL;
+    snprintf(path, sizeof path, "/proc/%d/cgroup", (int)pid);
+    FILE* f = fopen(path, "re");
+    if (!f) return NULL;
+    struct stat st;
+    const int v2 = stat("/sys/fs/cgroup/cgroup.controllers", &st) == 0;
+    while (!found && fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\n")] = 0;
+        char* a = strchr(line, ':');
+        char* b = a ? strchr(a + 1, ':') : NULL;
+        if (!b) continue;
+        *b = 0;
+        const char* controllers = a + 1;
+        char list[256];
+        snprintf(list, sizeof list, ",%s,", controllers);
+        if (v2 && !*controllers) {
+            if (asprintf(&found, "/sys/fs/cgroup%s/memory.events", b + 1) < 0) found = NULL;
+        } else if (strstr(list, ",memory,")) {
+            if (asprintf(&found, "/sys/fs/cgroup/%s%s/memory.oom_control", controllers, b + 1) < 0) found = NULL;
+        }
+    }
+    fclose(f);
+    return found;
+}
+
+static long long oom_kills(const char* file) {
+    if (!file) return 0;
+    FILE* f = fopen(file, "re");
+    if (!f) return 0;
+    char key[64];
+    long long v = 0, n = 0;
+    while (fscanf(f, "%63s %lld", key, &v) == 2)
+        if (strcmp(key, "oom_kill") == 0) n = v;
+    fclose(f);
+    return n;
 }
 
 int main(int argc, char** argv) {
@@ -93,6 +137,8 @@ int main(int argc, char** argv) {
     }
     scan();  /* what came while the shim handed over */
 
+    char* oom_file = oom_counter(pid);
+    const long long oom_before = oom_kills(oom_file);
     int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
     while (pidfd >= 0) {
         struct pollfd p[2] = {{pidfd, POLLIN, 0}, {in, POLLIN, 0}};
@@ -119,7 +165,7 @@ int main(int argc, char** argv) {
     }
     while (waitpid(-1, NULL, WNOHANG) > 0) {} /* orphans handed to us, as subreaper */
     scan();
-    record_exit(dir, code, sig);
+    record_exit(dir, code, sig, oom_kills(oom_file) > oom_before);
 
     char code_s[16], sig_s[16];
     snprintf(code_s, sizeof code_s, "%d", code);

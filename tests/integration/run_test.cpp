@@ -4,11 +4,13 @@
 #include "tests/support/registry.hpp"
 #include "tests/support/run.hpp"
 
+#include <ctr/sys/cgroup.hpp>
 #include <ctr/sys/files.hpp>
 
 #include "tests/support/skip.hpp"
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <csignal>
 #include <future>
 #include <regex>
@@ -314,9 +316,31 @@ TEST_CASE("stats: cpu, memory against its limit, pids against its limit, from th
     CHECK(s[0]["cpu_percent"].get<double>() > 20);  // a busy loop, on a shared 2-CPU machine
     auto table = r.cli({"stats", "--no-stream"});
     CHECK(table.out.find("64.0 MiB") != std::string::npos);
+    // Within 10% of what the kernel's files say, on whichever cgroup layout.
+    const int pid = std::stoi(r.cli({"inspect", "-f", "{{.State.Pid}}", "busy"}).out);
+    auto again = json::parse(r.cli({"stats", "--no-stream", "--format", "json", "busy"}).out);
+    const double kernel = std::stod("0" + ctr::test::cgroup_file(pid, "memory", "memory.usage_in_bytes", "memory.current"));
+    const double ours = again[0]["memory"]["usage"].get<double>();
+    CHECK_MESSAGE(std::abs(ours - kernel) <= kernel * 0.1, "stats " << ours << " B, the cgroup " << kernel << " B");
+    CHECK(ctr::test::cgroup_file(pid, "pids", "pids.max", "pids.max") == "50");
     CHECK(r.cli({"rm", "-f", "busy"}).code == 0);
     auto stopped = r.cli({"stats", "--no-stream", "busy"});
     CHECK(stopped.code == 125);
+}
+
+TEST_CASE("a process over its memory limit is killed by the kernel's OOM killer, and inspect says so" * CTR_NEEDS_ROOT) {
+    DaemonRoot r;
+    // The shell's own memory grows past 32 MiB as it keeps 64 MiB of output.
+    auto hog = r.cli({"run", "--name", "hog", "--memory", "32m", "--memory-swap", "32m", shared().image, "sh", "-c",
+                      "x=$(head -c 67108864 /dev/zero | tr '\\0' a); echo ${#x}"});
+    CHECK(hog.code == 137);
+    CHECK(r.cli({"inspect", "-f", "{{.State.OOMKilled}} {{.State.ExitCode}}", "hog"}).out == "true 137\n");
+    // A SIGKILL from anyone else is no OOM.
+    REQUIRE(r.cli({"run", "-d", "--name", "killed", shared().image, "sleep", "60"}).code == 0);
+    CHECK(r.cli({"kill", "killed"}).code == 0);
+    CHECK(r.cli({"wait", "killed"}).out == "137\n");
+    CHECK(r.cli({"inspect", "-f", "{{.State.OOMKilled}} {{.State.ExitCode}}", "killed"}).out == "false 137\n");
+    CHECK(r.cli({"rm", "-f", "hog", "killed"}).code == 0);
 }
 
 TEST_CASE("--restart: on-failure:N restarts a failing container N times; always restarts until the user stops it" * CTR_NEEDS_ROOT) {
@@ -333,6 +357,7 @@ TEST_CASE("--restart: on-failure:N restarts a failing container N times; always 
     CHECK(json::parse(r.cli({"inspect", "flaky"}).out)[0]["exit_code"] == 3);
 
     REQUIRE(r.cli({"run", "-d", "--name", "always", "--restart", "always", shared().image, "sh", "-c", "echo up; sleep 0.2"}).code == 0);
+    out.clear();
     for (int i = 0; i < 100 && std::count(out.begin(), out.end(), '\n') < 2; ++i) {
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
         out = r.cli({"logs", "always"}).out;
@@ -487,7 +512,7 @@ TEST_CASE("a standby shim, loaded ahead, runs the next container; a dead one is 
     // waited for, and the root's cgroup parent goes with the daemon.
     CHECK(r.cli({"run", "--rm", "--network", "none", shared().image, "true"}).code == 0);
     CHECK(r.cli({"system", "stop"}).code == 0);
-    CHECK_FALSE(fs::exists("/sys/fs/cgroup/pids" + r.cgroup_parent()));
+    for (const auto& dir : ctr::sys::Cgroups().dirs(r.cgroup_parent())) CHECK_MESSAGE(!fs::exists(dir), dir.string());
     for (int i = 0; i < 100 && !standby_shims(r.root()).empty(); ++i) usleep(20000);
     CHECK(standby_shims(r.root()).empty());  // told it is not needed, it left
 }

@@ -172,7 +172,7 @@ json inspect_of(const Containers& cs, const store::ContainerRecord& c) {
                   {"Running", c.state == store::ContainerState::running},
                   {"Paused", c.paused},
                   {"Restarting", false},
-                  {"OOMKilled", false},
+                  {"OOMKilled", c.oom_killed},
                   {"Dead", false},
                   {"Pid", c.pid.value_or(0)},
                   {"ExitCode", c.exit_code.value_or(0)},

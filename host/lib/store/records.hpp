@@ -44,6 +44,9 @@ struct ContainerRecord {
     std::vector<std::string> warnings;
     // Frozen by `pause`: read from the container's folder, never stored here.
     bool paused = false;
+    // The kernel's OOM killer struck in its cgroup before its last exit:
+    // read from that exit's record in its folder, never stored here.
+    bool oom_killed = false;
 
     // `config` through its typed view: what the daemon reads of it.
     ContainerConfig settings() const { return ContainerConfig::of(config); }

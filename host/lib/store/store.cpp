@@ -74,7 +74,8 @@ json ContainerRecord::to_json() const {
             {"finished_at", opt(finished_at)},
             {"exit_code", opt(exit_code)},
             {"pid", opt(pid)},
-            {"paused", paused}};
+            {"paused", paused},
+            {"oom_killed", oom_killed}};
     if (!warnings.empty()) j["warnings"] = warnings;
     return j;
 }
