@@ -32,6 +32,7 @@
 #include <set>
 #include <cstdio>
 #include <fcntl.h>
+#include <grp.h>
 #include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -73,6 +74,25 @@ Result<sys::UniqueFd> lock_root(const Paths& paths) {
     if (::flock(lock.get(), LOCK_EX | LOCK_NB) != 0)
         return make_error(CTR_E_ALREADY_EXISTS, "another container-apiserver is running for root " + paths.root().string());
     return lock;
+}
+
+// Who besides root may use the sockets: the members of the group the config
+// names ([api] group), when the operator made it. Its members can do what
+// root can (mount the host's / into a container), as the docker group's can.
+// The run folder lets the group through (0710); the sockets are 0660.
+Result<apiserver::Dialect> open_to_group(const Paths& paths, const std::string& name, apiserver::Dialect dialect) {
+    std::vector<char> buf(16384);
+    group g{};
+    group* found = nullptr;
+    if (name.empty() || ::getgrnam_r(name.c_str(), &g, buf.data(), buf.size(), &found) != 0 || !found) {
+        (void)::chmod(paths.run_dir().c_str(), 0700);  // root alone, as it was before any group
+        return dialect;
+    }
+    if (::chown(paths.run_dir().c_str(), static_cast<uid_t>(-1), found->gr_gid) != 0 || ::chmod(paths.run_dir().c_str(), 0710) != 0)
+        return sys::errno_error("open to group " + name, paths.run_dir(), errno);
+    dialect.mode = 0660;
+    dialect.group = static_cast<int>(found->gr_gid);
+    return dialect;
 }
 
 // The configuration, the log file, the store and the volumes; then the
@@ -201,7 +221,9 @@ int serve(apiserver::Daemon& d, apiserver::Containers& containers, apiserver::Ne
     apiserver::add_registry_routes(router, auth);
     apiserver::add_event_routes(router, d);
     apiserver::Server server(d);
-    if (auto st = server.listen(api::socket_path(paths), router); !st) return fail(st.error().message);
+    auto ours = open_to_group(paths, d.config.api_group, {});
+    if (!ours) return fail(ours.error().message);
+    if (auto st = server.listen(api::socket_path(paths), router, *ours); !st) return fail(st.error().message);
     // The Docker Engine API: its own routes, on the same services. The CLI
     // reads Docker's views through our socket even when its own is off.
     {
@@ -219,9 +241,11 @@ int serve(apiserver::Daemon& d, apiserver::Containers& containers, apiserver::Ne
         apiserver::docker::add_build_route(docker_router, d, builder);
         apiserver::docker::add_view_route(router, docker_router);
     }
-    if (d.config.docker_api_enabled)
-        if (auto st = server.listen(paths.run_dir() / "docker.sock", docker_router, apiserver::docker::dialect()); !st)
-            return fail(st.error().message);
+    if (d.config.docker_api_enabled) {
+        auto docker = open_to_group(paths, d.config.api_group, apiserver::docker::dialect());
+        if (!docker) return fail(docker.error().message);
+        if (auto st = server.listen(paths.run_dir() / "docker.sock", docker_router, *docker); !st) return fail(st.error().message);
+    }
     auto pid_file = paths.run_dir() / "apiserver.pid";
     (void)sys::write_file_atomic(pid_file, std::to_string(::getpid()) + "\n", 0600);
     d.started_at = store::now_unix();

@@ -1,6 +1,7 @@
 #include "apiserver/server.hpp"
 
 #include "api/http_status.hpp"
+#include <ctr/sys/files.hpp>
 
 #include <boost/asio/signal_set.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -34,6 +35,8 @@ Status Server::listen(const std::filesystem::path& socket, const Router& router,
     e->acceptor->open(asio::local::stream_protocol(), ec);
     if (!ec) e->acceptor->bind(asio::local::stream_protocol::endpoint(socket.string()), ec);
     if (!ec) ::chmod(socket.c_str(), e->dialect.mode);
+    if (!ec && e->dialect.group >= 0 && ::chown(socket.c_str(), static_cast<uid_t>(-1), static_cast<gid_t>(e->dialect.group)) != 0)
+        return sys::errno_error("chown", socket, errno);
     if (!ec) ::fcntl(e->acceptor->native_handle(), F_SETFD, FD_CLOEXEC);
     if (!ec) e->acceptor->listen(128, ec);
     if (ec) return make_error(CTR_E_UNAVAILABLE, "listen on \"" + socket.string() + "\": " + ec.message());

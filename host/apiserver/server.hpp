@@ -33,8 +33,9 @@ struct Dialect {
     std::function<Result<std::string>(const std::string& path)> route_path;
     // The status line and headers that hand a connection over (101).
     std::string upgrade_response = "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: ctr-attach\r\n\r\n";
-    // Permissions of the socket file.
+    // Permissions of the socket file, and its group (-1: root's).
     unsigned mode = 0600;
+    int group = -1;
 };
 
 class Server {

@@ -302,6 +302,60 @@ TEST_CASE("state directories are not open to other users (CVE-2021-41091)" * CTR
     CHECK(r.cli({"rm", "-f", "s"}).code == 0);
 }
 
+TEST_CASE("the API sockets: root's alone, or also the members' of the group [api] group names, when it exists" * CTR_NEEDS_ROOT) {
+    // A group and two users of this test's own, removed after.
+    const std::string tag = std::to_string(::getpid()), group = "ctrg" + tag, member = "ctrm" + tag, other = "ctro" + tag;
+    struct Accounts {
+        std::string group, member, other;
+        ~Accounts() {
+            for (const auto& u : {member, other}) (void)std::system(("userdel " + u + " 2>/dev/null").c_str());
+            (void)std::system(("groupdel " + group + " 2>/dev/null").c_str());
+        }
+    } accounts{group, member, other};
+    REQUIRE(std::system(("groupadd " + group).c_str()) == 0);
+    REQUIRE(std::system(("useradd -M -N -g nogroup -G " + group + " -s /usr/sbin/nologin " + member).c_str()) == 0);
+    REQUIRE(std::system(("useradd -M -N -g nogroup -s /usr/sbin/nologin " + other).c_str()) == 0);
+
+    DaemonRoot r;
+    ::chmod(r.path().c_str(), 0755);  // the scratch root itself: anyone may pass
+    auto as = [&](const std::string& user, const std::vector<std::string>& args) {
+        std::vector<std::string> argv = {"--reuid=" + user, "--regid=nogroup", "--init-groups", (ctr::test::build_root() / "host/container").string(),
+                                         "--root", r.path().string()};
+        argv.insert(argv.end(), args.begin(), args.end());
+        return ctr::test::run("/usr/bin/setpriv", argv);
+    };
+    auto mode_of = [](const fs::path& p) {
+        struct stat st {};
+        REQUIRE(::stat(p.c_str(), &st) == 0);
+        return std::pair<unsigned, gid_t>{st.st_mode & 07777, st.st_gid};
+    };
+    // No group of the default name here: 0600, and a user is refused.
+    REQUIRE(r.cli({"ls"}).code == 0);
+    const fs::path sock = r.path() / "run/container/api.sock", docker = r.path() / "run/container/docker.sock";
+    CHECK(mode_of(sock).first == 0600);
+    CHECK(mode_of(docker).first == 0600);
+    CHECK(as(member, {"ls"}).code != 0);
+
+    // The group named in the config: 0660 sockets of that group, a run folder it may pass.
+    REQUIRE(r.cli({"system", "stop"}).code == 0);
+    REQUIRE(ctr::sys::make_dirs(r.path() / "etc/container"));
+    REQUIRE(ctr::sys::write_file_atomic(r.path() / "etc/container/config.toml", "[api]\ngroup = \"" + group + "\"\n"));
+    REQUIRE(r.cli({"ls"}).code == 0);
+    const gid_t gid = mode_of(sock).second;
+    CHECK(mode_of(sock).first == 0660);
+    CHECK(mode_of(docker) == std::pair<unsigned, gid_t>{0660, gid});
+    CHECK(mode_of(r.path() / "run/container").first == 0710);
+    CHECK(gid != 0);
+    auto used = as(member, {"ls", "--format", "json"});
+    CHECK_MESSAGE(used.code == 0, used.err);
+    CHECK(used.out == "[]\n");
+    auto refused = as(other, {"ls"});
+    CHECK(refused.code != 0);
+    CHECK(refused.err.find("ermission denied") != std::string::npos);
+    // The state stays root's alone.
+    CHECK((mode_of(r.path() / "var/lib/container").first & 0077) == 0);
+}
+
 TEST_CASE("bad input: names, sizes, limits, programs, double starts (rows 35-43, 50)" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
     const std::string& img = images().plain;

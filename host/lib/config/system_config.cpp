@@ -53,6 +53,7 @@ nlohmann::json SystemConfig::properties() const {
             {"registry.insecure", registry_insecure},
             {"registry.max_concurrent_downloads", registry_max_concurrent_downloads},
             {"docker_api.enabled", docker_api_enabled},
+            {"api.group", api_group},
             {"log.level", log_level}};
     for (const auto& [name, settings] : plugin_settings.items())
         for (const auto& [k, v] : settings.items()) p["plugins." + name + "." + k] = v;
@@ -142,6 +143,7 @@ std::map<std::string, Reader> schema(const std::filesystem::path& file, SystemCo
          }},
         {"registry.max_concurrent_downloads", int_into(file, c.registry_max_concurrent_downloads, 1, 32)},
         {"docker_api.enabled", bool_into(file, c.docker_api_enabled)},
+        {"api.group", string_into(file, c.api_group)},
         {"log.level",
          [&](const toml::node& n, const std::string& key) -> Status {
              CTR_TRY_STATUS(string_into(file, c.log_level)(n, key));

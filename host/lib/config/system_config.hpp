@@ -35,6 +35,9 @@ struct SystemConfig {
     std::string log_level = "info";
     // The Docker Engine API on <root>/run/container/docker.sock.
     bool docker_api_enabled = true;
+    // The group whose members may use the daemon's sockets (0660; 0600 when
+    // no group of that name exists). Membership is root-equivalent.
+    std::string api_group = "container";
     // [plugins.NAME] tables: settings over plugin NAME's manifest, key by key.
     nlohmann::json plugin_settings = nlohmann::json::object();
 
