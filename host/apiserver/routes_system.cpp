@@ -1,6 +1,7 @@
 // /v1/ping, /v1/system/..., /v1/plugins
 #include "apiserver/daemon.hpp"
 
+#include <ctr/sys/cgroup.hpp>
 #include <ctr/base/units.hpp>
 #include <ctr/pluginhost/call.hpp>
 #include "build_config.hpp"
@@ -90,6 +91,14 @@ Result<json> disk_usage(Daemon& d) {
                         row("volumes", vol_total, vol_active, vol_size, vol_reclaimable)});
 }
 
+// The host's cgroup layout and who manages containers' cgroups. The OCI
+// runtimes are driven with cgroupfs (cgroupsPath a path, not a systemd
+// slice) on every host: the daemon makes and removes the per-root parent.
+json cgroup_status() {
+    const sys::Cgroups cgroups;
+    return json{{"version", sys::to_string(cgroups.version())}, {"manager", "cgroupfs"}, {"v2_controllers", cgroups.v2_controllers()}};
+}
+
 }  // namespace
 
 void add_system_routes(Router& r, Daemon& d) {
@@ -106,7 +115,8 @@ void add_system_routes(Router& r, Daemon& d) {
                                {"pid", static_cast<int64_t>(getpid())},
                                {"started_at", d.started_at},
                                {"log", d.log_file().string()},
-                               {"docker_socket", d.config.docker_api_enabled ? (d.paths.run_dir() / "docker.sock").string() : ""}});
+                               {"docker_socket", d.config.docker_api_enabled ? (d.paths.run_dir() / "docker.sock").string() : ""},
+                               {"cgroup", cgroup_status()}});
     });
 
     r.add("POST", "/v1/system/stop", [&d](const Request& req) -> Result<Reply> {

@@ -112,6 +112,8 @@ void print_info(const json& i) {
     for (auto it = rts.begin(); it != rts.end(); ++it) runtimes += (runtimes.empty() ? "" : " ") + it.key();
     line("Runtimes", runtimes);
     line("Default Runtime", i.value("DefaultRuntime", ""));
+    line("Cgroup Driver", i.value("CgroupDriver", ""));
+    line("Cgroup Version", i.value("CgroupVersion", ""));
     line("Kernel Version", i.value("KernelVersion", ""));
     line("Operating System", i.value("OperatingSystem", ""));
     line("Architecture", i.value("Architecture", ""));

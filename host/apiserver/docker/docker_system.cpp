@@ -2,6 +2,7 @@
 #include "apiserver/docker/docker_api.hpp"
 
 #include "build_config.hpp"
+#include <ctr/sys/cgroup.hpp>
 #include <ctr/pluginhost/call.hpp>
 
 #include <sys/utsname.h>
@@ -91,6 +92,8 @@ void add_system_routes(Router& r, Daemon& d) {
                       {"Architecture", u.machine}, {"KernelVersion", u.release}, {"NCPU", std::thread::hardware_concurrency()},
                       {"MemTotal", static_cast<int64_t>(::sysconf(_SC_PHYS_PAGES)) * ::sysconf(_SC_PAGESIZE)},
                       {"ServerVersion", CTR_VERSION}, {"DefaultRuntime", runtime ? *runtime : ""}, {"Runtimes", runtimes},
+                      // Docker says "1" for a hybrid host too: its controllers are v1's.
+                      {"CgroupVersion", sys::Cgroups().version() == sys::CgroupVersion::v2 ? "2" : "1"}, {"CgroupDriver", "cgroupfs"},
                       {"SecurityOptions", json::array({"name=seccomp,profile=default", "name=no-new-privileges"})},
                       {"Swarm", {{"LocalNodeState", "inactive"}}}, {"Plugins", {{"Volume", {"local"}}, {"Network", {"bridge"}}}},
                       {"Warnings", json::array()}};
