@@ -1,0 +1,72 @@
+// container-oci's commands: runc's command line over one runtime plugin,
+// called through the C ABI in this process (no daemon). An engine (podman,
+// containerd's shim, docker) runs a fresh container-oci per operation, as it
+// runs runc; what must outlive a call is the plugin's own state (under
+// --root) and one record per container here, which says it exists.
+#pragma once
+
+#include <ctr/pluginhost/registry.hpp>
+#include <ctr/sdk/result.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace ctr::oci {
+
+struct Globals {
+    std::string root = "/run/container-oci";  // runc's --root: our state, and the plugins' under it
+    std::string plugin = "runtime-linux";
+};
+
+struct CreateOptions {
+    std::string bundle = ".";
+    std::string pid_file, console_socket;
+    int preserve_fds = 0;
+};
+
+struct ExecOptions {
+    std::string process_file, pid_file, console_socket, cwd, user;
+    std::vector<std::string> env, args;
+    bool detach = false, tty = false;
+};
+
+class Front {
+public:
+    static Result<std::unique_ptr<Front>> open(const Globals& g);
+
+    int create(const std::string& id, const CreateOptions& o);
+    int start(const std::string& id);
+    int run(const std::string& id, const CreateOptions& o, bool detach);
+    int state(const std::string& id);
+    int kill(const std::string& id, const std::string& signal, bool all);
+    int remove(const std::string& id, bool force);
+    int list(const std::string& format, bool quiet);
+    int ps(const std::string& id, const std::string& format);
+    int exec(const std::string& id, const ExecOptions& o);
+    int pause(const std::string& id, bool resume);
+    int update(const std::string& id, const std::string& resources_file);
+    int events(const std::string& id, bool stats_once, int interval_s);
+
+private:
+    Front() = default;
+    Result<nlohmann::json> call(ctr_op op, const nlohmann::json& req, const char* name);
+    std::filesystem::path record_of(const std::string& id) const;
+    // The plugin's state of a container we made; runc's "does not exist" otherwise.
+    Result<nlohmann::json> known_state(const std::string& id);
+    int created(const std::string& id, const CreateOptions& o, bool keep_stdio_ours);
+
+    Globals g_;
+    std::unique_ptr<pluginhost::Registry> registry_;
+    const ctr_runtime_v1* rt_ = nullptr;
+    ctr_plugin* inst_ = nullptr;
+};
+
+// A signal by name ("KILL", "SIGKILL") or number; 0 when unknown.
+int parse_signal(const std::string& s);
+
+}  // namespace ctr::oci

@@ -1,0 +1,39 @@
+# Runs inside the test guest as PID 1 (tests/guest/guest_init.c started it
+# on an overlay of the host's root): mounts what a booted system has, checks
+# that cgroup2 is the only cgroup filesystem, and runs the integration cases
+# run-guest.sh chose. Lines starting "guest: " are read by run-guest.sh.
+set -u
+# shellcheck disable=SC1090
+. "$ctr_env"
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mkdir -p /dev/pts /dev/shm /dev/mqueue
+mount -t devpts -o newinstance,ptmxmode=0666 devpts /dev/pts
+ln -sf pts/ptmx /dev/ptmx
+mount -t tmpfs -o mode=1777 tmpfs /dev/shm
+mount -t mqueue mqueue /dev/mqueue
+mount -t cgroup2 cgroup2 /sys/fs/cgroup
+for d in /tmp /run /var/tmp /var/lib/container; do mount -t tmpfs -o mode=1777 tmpfs "$d" 2>/dev/null || true; done
+# The host's modules are not this kernel's: ours, read from the unpacked package.
+mkdir -p "/lib/modules/$version" && mount --bind "$modules" "/lib/modules/$version"
+ip link set lo up
+hostname guest
+
+if [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ] && ! grep -qw cgroup /proc/filesystems.v1 2>/dev/null \
+   && ! grep -q ' cgroup ' /proc/mounts && [ -z "$(awk -F: '$1 != 0' /proc/self/cgroup)" ]; then
+  echo "guest: cgroup2 only ($(cat /sys/fs/cgroup/cgroup.controllers))"
+fi
+# Every controller to the children, as systemd does for its slices.
+for c in $(cat /sys/fs/cgroup/cgroup.controllers); do echo "+$c" > /sys/fs/cgroup/cgroup.subtree_control; done
+
+cd "$src"
+"$build/tests/integration-tests" -tc="$filter" --duration=true --no-colors=true 2>&1
+rc=$?
+echo "guest: cases ran"
+echo "guest: exit $rc"
+sync
+# Reboot at once (reboot=t, and QEMU's -no-reboot ends the VM) rather than
+# panic with a trace when PID 1 exits.
+echo 1 > /proc/sys/kernel/sysrq
+echo b > /proc/sysrq-trigger

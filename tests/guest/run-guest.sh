@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# The second kind of host: Debian's kernel booted under QEMU with cgroup v1
+# switched off (cgroup_no_v1=all), as on every current distribution. The
+# guest sees this machine's root read-only under a tmpfs (so the same /usr,
+# the same build), and runs the integration cases named in guest-cases.txt
+# there. Its console comes back here; the test passes when the guest says
+# "cgroup2 only" and every case passed.
+#
+#   tests/guest/run-guest.sh BUILD_DIR [DOCTEST_FILTER]
+# The kernel is the cloud kernel package install-deps.sh caches (or
+# KERNEL_DEB). Without QEMU or that package the test says so and fails: CI
+# has both.
+set -euo pipefail
+build=$(realpath "$1")
+src=$(realpath "$(dirname "$0")/../..")
+filter=${2:-$(grep -v '^#' "$src/tests/guest/guest-cases.txt" | grep . | paste -sd, -)}
+deb=${KERNEL_DEB:-$(ls /var/cache/container-tests/kernels/linux-image-*.deb 2>/dev/null | head -1)}
+qemu=$(command -v qemu-system-x86_64 || true)
+virtiofsd=/usr/lib/qemu/virtiofsd
+for need in "$deb" "$qemu" "$virtiofsd"; do
+  [ -n "$need" ] && [ -e "$need" ] || { echo "run-guest: missing QEMU, virtiofsd or the kernel package (run scripts/install-deps.sh)" >&2; exit 1; }
+done
+
+# In the build tree, which the guest sees (its /tmp is its own).
+work=$(mktemp -d "$build/guest.XXXXXX")
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  [ -n "${KEEP_GUEST:-}" ] || rm -rf "$work"
+}
+trap cleanup EXIT
+
+dpkg-deb -x "$deb" "$work/kernel"
+moddir=$(ls -d "$work"/kernel/lib/modules/*)
+version=$(basename "$moddir")
+# What the integration cases need that this kernel builds as modules: the
+# shared root, overlay, veth/bridge networks, nftables with NAT, tun.
+python3 "$src/tests/guest/make_initramfs.py" "$work/initramfs" "$build/tests/guest-init" "$moddir" \
+  virtio_mmio virtiofs overlay veth bridge br_netfilter tun net/netfilter/ net/ipv4/netfilter/ net/ipv6/netfilter/ >/dev/null
+
+# What the guest script reads: where things are, the filter, the environment
+# meson gave this test (CTR_* and friends).
+{
+  printf 'build=%q\nsrc=%q\nfilter=%q\nmodules=%q\nversion=%q\n' "$build" "$src" "$filter" "$moddir" "$version"
+  env | grep -E '^(CTR_|CONTAINER_)' | sed 's/^/export /; s/=\(.*\)$/=\x27\1\x27/'
+} > "$work/guest.env"
+
+"$virtiofsd" --socket-path="$work/vfs.sock" -o source=/ -o sandbox=chroot -o cache=auto -o xattr >"$work/virtiofsd.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do [ -S "$work/vfs.sock" ] && break; sleep 0.05; done
+
+mem=3G
+timeout 1500 "$qemu" -nodefaults -no-user-config -nographic -no-reboot \
+  -machine microvm,memory-backend=mem -accel tcg,thread=multi -cpu max -smp 2 -m $mem \
+  -object memory-backend-memfd,id=mem,size=$mem,share=on \
+  -kernel "$work/kernel/boot/vmlinuz-$version" -initrd "$work/initramfs" \
+  -append "console=ttyS0 reboot=t panic=-1 loglevel=3 rdinit=/init cgroup_no_v1=all ctr_script=$src/tests/guest/inside.sh ctr_env=$work/guest.env" \
+  -global virtio-mmio.force-legacy=false \
+  -chardev socket,id=fs,path="$work/vfs.sock" -device vhost-user-fs-device,chardev=fs,tag=host \
+  -serial file:"$work/console.log" </dev/null || true
+
+# The guest's console, with its doctest summary renamed: the totals below
+# count its cases once (a -tc filter makes doctest count every other case
+# "skipped"; here only the cases a decorator skipped are).
+tr -d '\r' < "$work/console.log" | sed 's/^\[doctest\] test cases:/guest: test cases:/' | tee "$work/console.txt"
+summary=$(grep '^guest: test cases:' "$work/console.txt" || true)
+passed=$(sed -n 's/.*| *\([0-9]*\) passed.*/\1/p' <<<"$summary")
+failed=$(sed -n 's/.*| *\([0-9]*\) failed.*/\1/p' <<<"$summary")
+skipped=$(grep -c '^\[doctest\] skipped:' "$work/console.txt" || true)
+[ -n "$passed" ] && echo "[doctest] test cases: $((passed + failed + skipped)) | $passed passed | $failed failed | $skipped skipped"
+
+# A guest that never ran its cases counts as one failed case in the totals.
+failed() { echo "run-guest: $1" >&2; echo "[doctest] test cases: 1 | 0 passed | 1 failed | 0 skipped"; exit 1; }
+grep -q '^guest: cgroup2 only' "$work/console.txt" || failed "the guest never said it runs on cgroup2 alone"
+grep -q '^guest: cases ran' "$work/console.txt" || failed "the guest did not finish its cases"
+grep -q '^guest: exit 0' "$work/console.txt" || exit 1

@@ -1,0 +1,203 @@
+// container-oci against runc, on the same bundles: each step is run by both
+// and must answer alike (exit status, state, pid file, error wording),
+// since engines written for runc read our answers as runc's.
+#include "tests/support/run.hpp"
+#include "tests/support/skip.hpp"
+#include <ctr/sys/files.hpp>
+#include <ctr/sys/process.hpp>
+#include <ctr/sys/spawn.hpp>
+
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <chrono>
+#include <fstream>
+#include <future>
+#include <thread>
+#include <unistd.h>
+
+using ctr::test::ScratchDir;
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Oci {
+    std::string name, binary;
+    fs::path root, dir;
+    // Runs a command with stdio in files (a container keeps what it is
+    // given open: a pipe of ours would not end while it runs).
+    ctr::test::Run operator()(const std::vector<std::string>& args, const std::string& input = "") const {
+        static std::atomic<int> n{0};
+        const fs::path out = dir / ("out" + std::to_string(++n)), err = dir / ("err" + std::to_string(n)), in = dir / ("in" + std::to_string(n));
+        std::ofstream(in) << input;
+        std::vector<std::string> argv = {"/bin/sh", "-c", "exec \"$0\" \"$@\" <'" + in.string() + "' >'" + out.string() + "' 2>'" + err.string() + "'",
+                                         binary, "--root", root.string()};
+        argv.insert(argv.end(), args.begin(), args.end());
+        ctr::sys::RunOptions o;
+        o.timeout_ms = 60000;
+        auto r = ctr::sys::run_capture(argv, o);
+        REQUIRE(r);
+        ctr::test::Run res;
+        res.code = r->status.signal ? 128 + r->status.signal : r->status.code;
+        auto o_text = ctr::sys::read_file(out), e_text = ctr::sys::read_file(err);
+        res.out = o_text ? *o_text : "";
+        res.err = e_text ? *e_text : "";
+        return res;
+    }
+    std::string status(const std::string& id) const {
+        auto r = (*this)({"state", id});
+        if (r.code != 0) return "gone";
+        return json::parse(r.out).value("status", "");
+    }
+    bool becomes(const std::string& id, const std::string& want) const {
+        for (int i = 0; i < 250; ++i) {
+            if (status(id) == want) return true;
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        return false;
+    }
+};
+
+// A bundle: Debian's static busybox as the root, runc's default spec with
+// `args` and no terminal.
+fs::path make_bundle(const fs::path& dir, const std::vector<std::string>& args) {
+    fs::create_directories(dir / "rootfs/bin");
+    fs::copy_file("/bin/busybox", dir / "rootfs/bin/busybox");
+    for (const char* applet : {"sh", "echo", "sleep", "cat", "kill", "true"}) fs::create_symlink("busybox", dir / "rootfs/bin" / applet);
+    auto spec = ctr::test::run("host/container-oci", {"spec", "--bundle", dir.string()});
+    REQUIRE_MESSAGE(spec.code == 0, spec.err);
+    auto config = json::parse(*ctr::sys::read_file(dir / "config.json"));
+    config["process"]["terminal"] = false;
+    config["process"]["args"] = args;
+    REQUIRE(ctr::sys::write_file_atomic(dir / "config.json", config.dump()));
+    return dir;
+}
+
+std::vector<Oci> both(const ScratchDir& d) {
+    std::vector<Oci> out = {{"runc", ctr::sys::find_program("runc"), d.path() / "runc-root", d.path() / "runc"},
+                            {"container-oci", (ctr::test::build_root() / "host/container-oci").string(), d.path() / "oci-root", d.path() / "oci"}};
+    for (auto& o : out) fs::create_directories(o.dir);
+    REQUIRE_FALSE(out[0].binary.empty());
+    return out;
+}
+
+std::string unique(const std::string& base) { return base + "-" + std::to_string(::getpid()); }
+
+}  // namespace
+
+TEST_CASE("container-oci and runc alike: create, state, start, kill, delete, pid files and runc's error words" * CTR_NEEDS_ROOT) {
+    ScratchDir d;
+    const fs::path bundle = make_bundle(d.path() / "bundle", {"sleep", "30"});
+    const std::string id = unique("life");
+    for (const auto& oci : both(d)) {
+        CAPTURE(oci.name);
+        const fs::path pid_file = oci.dir / "pid";
+        auto made = oci({"create", "--bundle", bundle.string(), "--pid-file", pid_file.string(), id});
+        REQUIRE_MESSAGE(made.code == 0, made.err);
+        auto st = json::parse(oci({"state", id}).out);
+        CHECK(st["status"] == "created");
+        CHECK(st["id"] == id);
+        CHECK(st["bundle"] == bundle.string());
+        CHECK(st["rootfs"] == (bundle / "rootfs").string());
+        CHECK(std::to_string(st["pid"].get<int>()) == *ctr::sys::read_file(pid_file));
+        CHECK(oci({"list", "-q"}).out == id + "\n");
+        CHECK(oci({"start", id}).code == 0);
+        CHECK(oci.status(id) == "running");
+        CHECK(oci({"start", id}).err.find("cannot start an already running container") != std::string::npos);
+        auto procs = json::parse(oci({"ps", "--format", "json", id}).out);
+        CHECK(procs == json::array({st["pid"]}));
+        CHECK(oci({"pause", id}).code == 0);
+        CHECK(oci.status(id) == "paused");
+        CHECK(oci({"resume", id}).code == 0);
+        CHECK(oci.status(id) == "running");
+        auto del_running = oci({"delete", id});
+        CHECK(del_running.code == 1);
+        CHECK(del_running.err.find("cannot delete container " + id + " that is not stopped: running") != std::string::npos);
+        CHECK(oci({"kill", id, "KILL"}).code == 0);
+        CHECK(oci.becomes(id, "stopped"));
+        auto dead = oci({"kill", id, "TERM"});
+        CHECK(dead.code == 1);
+        CHECK(dead.err.find("container not running") != std::string::npos);
+        CHECK(oci({"delete", id}).code == 0);
+        CHECK(oci.status(id) == "gone");
+        // Not there: runc's words, on stderr and, with --log-format json, in the log.
+        for (const char* cmd : {"state", "start", "delete", "pause"}) {
+            CAPTURE(cmd);
+            auto r = oci({cmd, id});
+            CHECK(r.code == 1);
+            CHECK(r.err.find("container does not exist") != std::string::npos);
+        }
+        CHECK(oci({"kill", id, "KILL"}).err.find("container does not exist") != std::string::npos);
+        CHECK(oci({"delete", "--force", id}).code == 0);
+        const fs::path log = oci.dir / "log.json";
+        std::vector<std::string> logged = {"--log", log.string(), "--log-format", "json", "start", id};
+        CHECK(oci(logged).code == 1);
+        auto line = json::parse(*ctr::sys::read_file(log));
+        CHECK(line["level"] == "error");
+        CHECK(line["msg"] == "container does not exist");
+        CHECK(oci({"list", "-q"}).out.empty());
+    }
+}
+
+TEST_CASE("container-oci and runc alike: run in the foreground, exit codes, signal deaths, exec, bad bundles" * CTR_NEEDS_ROOT) {
+    ScratchDir d;
+    const fs::path exits = make_bundle(d.path() / "exits", {"sh", "-c", "echo out; echo err >&2; exit 3"});
+    const fs::path killed = make_bundle(d.path() / "killed", {"sleep", "30"});
+    const fs::path waits = make_bundle(d.path() / "waits", {"sleep", "30"});
+    fs::create_directories(d.path() / "empty");
+    for (const auto& oci : both(d)) {
+        CAPTURE(oci.name);
+        auto r = oci({"run", "--bundle", exits.string(), unique("exits")});
+        CHECK(r.code == 3);
+        CHECK(r.out == "out\n");
+        CHECK(r.err.find("err\n") != std::string::npos);
+        CHECK(oci.status(unique("exits")) == "gone");  // run deletes what it ran
+        // A signal death: PID 1 of its namespace, killed from outside.
+        auto foreground = std::async(std::launch::async, [&] { return oci({"run", "--bundle", killed.string(), unique("killed")}); });
+        CHECK(oci.becomes(unique("killed"), "running"));
+        CHECK(oci({"kill", unique("killed"), "9"}).code == 0);
+        CHECK(foreground.get().code == 137);
+        // exec: output, exit code, a pid file; detached run.
+        const std::string id = unique("waits");
+        REQUIRE(oci({"run", "-d", "--bundle", waits.string(), id}).code == 0);
+        CHECK(oci.status(id) == "running");
+        auto e = oci({"exec", id, "echo", "in it"});
+        CHECK(e.code == 0);
+        CHECK(e.out == "in it\n");
+        CHECK(oci({"exec", id, "sh", "-c", "exit 4"}).code == 4);
+        auto pf = oci.dir / "exec.pid";
+        CHECK(oci({"exec", "-d", "--pid-file", pf.string(), id, "sleep", "1"}).code == 0);
+        CHECK(fs::exists(pf));
+        CHECK(oci({"delete", "--force", id}).code == 0);
+        CHECK(oci.status(id) == "gone");
+        // A bundle without config.json: an error, and nothing made.
+        auto bad = oci({"create", "--bundle", (d.path() / "empty").string(), unique("bad")});
+        CHECK(bad.code == 1);
+        CHECK(bad.err.find("config.json") != std::string::npos);
+        CHECK(oci({"list", "-q"}).out.empty());
+    }
+}
+
+TEST_CASE("container-oci: version in runc's shape, features, spec, unsupported commands") {
+    auto v = ctr::test::run("host/container-oci", {"--version"});
+    CHECK(v.code == 0);
+    CHECK(v.out.rfind("runc version ", 0) == 0);
+    CHECK(v.out.find("\nspec: 1.0.2") != std::string::npos);
+    CHECK(v.out.find("container-oci") != std::string::npos);
+    auto f = ctr::test::run("host/container-oci", {"features"});
+    auto features = json::parse(f.out);
+    CHECK(features["linux"]["cgroup"]["v2"] == true);
+    CHECK(features["annotations"]["org.container.oci.plugin"] == "runtime-linux");
+    ScratchDir d;
+    CHECK(ctr::test::run("host/container-oci", {"spec", "--bundle", d.path().string()}).code == 0);
+    auto again = ctr::test::run("host/container-oci", {"spec", "--bundle", d.path().string()});
+    CHECK(again.code == 1);
+    CHECK(again.err.find("exists") != std::string::npos);
+    auto cp = ctr::test::run("host/container-oci", {"checkpoint", "x"});
+    CHECK(cp.code == 1);
+    CHECK(cp.err.find("checkpoint is not supported") != std::string::npos);
+    auto unknown = ctr::test::run("host/container-oci", {"--plugin", "runtime-nope", "--root", d.path().string(), "state", "x"});
+    CHECK(unknown.code == 1);
+    CHECK(unknown.err.find("runtime-nope") != std::string::npos);
+}
