@@ -7,6 +7,7 @@
 #include <ctr/sys/cgroup.hpp>
 #include <ctr/sys/files.hpp>
 #include <ctr/sys/process.hpp>
+#include <ctr/sys/spawn.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -270,7 +271,7 @@ int Front::ps(const std::string& id, const std::string& format) {
     for (pid_t p : members) list += (list.empty() ? "" : ",") + std::to_string(p);
     if (list.empty()) return 0;
     std::fflush(stdout);
-    auto r = sys::run_capture({"ps", "-f", "-p", list}, 10000);
+    auto r = sys::run_capture({sys::find_program("ps"), "-f", "-p", list}, 10000);
     if (!r) return log_error(r.error().message);
     std::fputs(r->out.c_str(), stdout);
     return 0;

@@ -46,19 +46,42 @@ python3 "$src/tests/guest/make_initramfs.py" "$work/initramfs" "$build/tests/gue
   env | grep -E '^(CTR_|CONTAINER_)' | sed 's/^/export /; s/=\(.*\)$/=\x27\1\x27/'
 } > "$work/guest.env"
 
-"$virtiofsd" --socket-path="$work/vfs.sock" -o source=/ -o sandbox=chroot -o cache=auto -o xattr >"$work/virtiofsd.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 100); do [ -S "$work/vfs.sock" ] && break; sleep 0.05; done
-
 mem=3G
-timeout 1500 "$qemu" -nodefaults -no-user-config -nographic -no-reboot \
-  -machine microvm,memory-backend=mem -accel tcg,thread=multi -cpu max -smp 2 -m $mem \
-  -object memory-backend-memfd,id=mem,size=$mem,share=on \
-  -kernel "$work/kernel/boot/vmlinuz-$version" -initrd "$work/initramfs" \
-  -append "console=ttyS0 reboot=t panic=-1 loglevel=3 rdinit=/init cgroup_no_v1=all ctr_script=$src/tests/guest/inside.sh ctr_env=$work/guest.env" \
-  -global virtio-mmio.force-legacy=false \
-  -chardev socket,id=fs,path="$work/vfs.sock" -device vhost-user-fs-device,chardev=fs,tag=host \
-  -serial file:"$work/console.log" </dev/null || true
+# As runtime-microvm does: the TSC's rate from the host, so that the guest
+# does not calibrate it under emulation (which can stall its boot).
+tsc_khz=$(awk -F: '/^cpu MHz/ { printf "%d", $2 * 1000; exit }' /proc/cpuinfo)
+boot() {
+  # virtiofsd serves one VM: one per boot.
+  rm -f "$work/vfs.sock"
+  "$virtiofsd" --socket-path="$work/vfs.sock" -o source=/ -o sandbox=chroot -o cache=auto -o xattr >>"$work/virtiofsd.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 100); do [ -S "$work/vfs.sock" ] && break; sleep 0.05; done
+  timeout 1500 "$qemu" -nodefaults -no-user-config -nographic -no-reboot \
+    -machine microvm,memory-backend=mem -accel tcg,thread=multi -cpu max -smp 2 -m $mem \
+    -object memory-backend-memfd,id=mem,size=$mem,share=on \
+    -kernel "$work/kernel/boot/vmlinuz-$version" -initrd "$work/initramfs" \
+    -append "console=ttyS0 reboot=t panic=-1 loglevel=3 rdinit=/init tsc_early_khz=${tsc_khz:-2400000} cgroup_no_v1=all ctr_script=$src/tests/guest/inside.sh ctr_env=$work/guest.env" \
+    -global virtio-mmio.force-legacy=false \
+    -chardev socket,id=fs,path="$work/vfs.sock" -device vhost-user-fs-device,chardev=fs,tag=host \
+    -serial file:"$work/console.log" </dev/null &
+  qemu_pid=$!
+  pids+=("$qemu_pid")
+}
+# A boot that says nothing in three minutes is stuck (an emulated CPU can
+# hang early): it gets one more try.
+for attempt in 1 2; do
+  boot
+  for _ in $(seq 180); do
+    grep -q '^guest: cgroup2 only' "$work/console.log" 2>/dev/null && break
+    kill -0 "$qemu_pid" 2>/dev/null || break
+    sleep 1
+  done
+  grep -q '^guest: cgroup2 only' "$work/console.log" 2>/dev/null && break
+  echo "run-guest: boot $attempt said nothing in 180 s" >&2
+  kill "$qemu_pid" 2>/dev/null; wait "$qemu_pid" 2>/dev/null
+  cp "$work/console.log" "$work/console.boot$attempt.log" 2>/dev/null
+done
+wait "$qemu_pid" 2>/dev/null || true
 
 # The guest's console, with its doctest summary renamed: the totals below
 # count its cases once (a -tc filter makes doctest count every other case

@@ -1,0 +1,109 @@
+// Engines that drive runc, driving container-oci instead: podman (Debian's)
+// with --runtime set to it, on a private store, run dir and network config,
+// all removed after.
+#include "tests/support/run.hpp"
+#include "tests/support/skip.hpp"
+#include <ctr/sys/files.hpp>
+#include <ctr/sys/process.hpp>
+#include <ctr/sys/spawn.hpp>
+
+#include <doctest/doctest.h>
+
+#include <fstream>
+
+using ctr::test::ScratchDir;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Podman {
+    fs::path dir;
+    std::string runtime;
+    ctr::test::Run operator()(const std::vector<std::string>& args) const {
+        std::vector<std::string> argv = {ctr::sys::find_program("podman"), "--root", (dir / "graph").string(), "--runroot", (dir / "run").string(),
+                                         "--tmpdir", (dir / "tmp").string(), "--cgroup-manager", "cgroupfs", "--events-backend", "file",
+                                         "--runtime", runtime};
+        argv.insert(argv.end(), args.begin(), args.end());
+        ctr::sys::RunOptions o;
+        o.timeout_ms = 120000;
+        o.capture_stderr = true;
+        o.env = {"CONTAINERS_CONF=" + (dir / "containers.conf").string(), "CONTAINERS_STORAGE_CONF=" + (dir / "storage.conf").string()};
+        auto r = ctr::sys::run_capture(argv, o);
+        REQUIRE(r);
+        return {r->status.signal ? 128 + r->status.signal : r->status.code, r->out, r->err};
+    }
+};
+
+// podman's settings for the test: its own store, network configs and
+// runtime root; rlimits this machine's root can set (it lacks
+// CAP_SYS_RESOURCE above its hard limits, which podman's defaults exceed).
+Podman make_podman(const fs::path& dir) {
+    fs::create_directories(dir / "cni");
+    std::ofstream(dir / "containers.conf") << "[containers]\ndefault_ulimits = [\"nofile=1024:1024\", \"nproc=1024:1024\"]\n"
+                                           << "[network]\nnetwork_config_dir = \"" << (dir / "cni").string() << "\"\n"
+                                           << "[engine]\ncgroup_manager = \"cgroupfs\"\nevents_logger = \"file\"\n";
+    std::ofstream(dir / "storage.conf") << "[storage]\ndriver = \"overlay\"\nrunroot = \"" << (dir / "run").string() << "\"\ngraphroot = \""
+                                        << (dir / "graph").string() << "\"\n";
+    // The runtime podman runs: container-oci with a --root of the test's.
+    // podman passes no --root of its own, and its cleanup after an exit
+    // (conmon's exit command) passes no runtime flags, so the root goes in
+    // the program, as an operator's wrapper would put it.
+    const fs::path wrapper = dir / "container-oci";
+    std::ofstream(wrapper) << "#!/bin/sh\nexec '" << (ctr::test::build_root() / "host/container-oci").string() << "' --root '"
+                           << (dir / "oci-root").string() << "' \"$@\"\n";
+    fs::permissions(wrapper, fs::perms::owner_all);
+    return {dir, wrapper.string()};
+}
+
+// A busybox image, imported from a root made of Debian's static busybox.
+void import_busybox(const Podman& podman, const fs::path& dir) {
+    fs::create_directories(dir / "rootfs/bin");
+    fs::copy_file("/bin/busybox", dir / "rootfs/bin/busybox");
+    for (const char* applet : {"sh", "echo", "sleep", "cat", "true"}) fs::create_symlink("busybox", dir / "rootfs/bin" / applet);
+    auto tar = ctr::sys::run_capture({ctr::sys::find_program("tar"), "-C", (dir / "rootfs").string(), "-cf", (dir / "rootfs.tar").string(), "."}, 30000);
+    REQUIRE((tar && tar->status.success()));
+    auto imported = podman({"import", (dir / "rootfs.tar").string(), "localhost/ctr-busybox:1"});
+    REQUIRE_MESSAGE(imported.code == 0, imported.err);
+}
+
+}  // namespace
+
+TEST_CASE("podman runs containers through container-oci: run, -d, exec with and without -t, logs, pause, stop, rm; nothing left" * CTR_NEEDS_ROOT) {
+    REQUIRE_FALSE(ctr::sys::find_program("podman").empty());
+    ScratchDir d;
+    const Podman podman = make_podman(d.path());
+    import_busybox(podman, d.path());
+    const std::string image = "localhost/ctr-busybox:1";
+
+    auto fg = podman({"run", "--rm", "--network", "none", image, "sh", "-c", "echo hello; exit 3"});
+    CHECK(fg.code == 3);
+    CHECK(fg.out == "hello\n");
+    auto bg = podman({"run", "-d", "--name", "p1", "--network", "none", image, "sh", "-c", "echo started; sleep 60"});
+    REQUIRE_MESSAGE(bg.code == 0, bg.err);
+    auto ex = podman({"exec", "p1", "echo", "in it"});
+    CHECK(ex.code == 0);
+    CHECK(ex.out == "in it\n");
+    CHECK(podman({"exec", "p1", "sh", "-c", "exit 5"}).code == 5);
+    auto tty = podman({"exec", "-t", "p1", "echo", "on a tty"});
+    CHECK(tty.code == 0);
+    CHECK(tty.out == "on a tty\r\n");
+    CHECK(podman({"logs", "p1"}).out == "started\n");
+    CHECK(podman({"pause", "p1"}).code == 0);
+    CHECK(podman({"inspect", "-f", "{{.State.Status}}", "p1"}).out == "paused\n");
+    CHECK(podman({"unpause", "p1"}).code == 0);
+    CHECK(podman({"inspect", "-f", "{{.State.Status}}", "p1"}).out == "running\n");
+    CHECK(podman({"stop", "-t", "1", "p1"}).code == 0);
+    CHECK(podman({"inspect", "-f", "{{.State.Status}}", "p1"}).out == "exited\n");
+    CHECK(podman({"rm", "p1"}).code == 0);
+    CHECK(podman({"ps", "-a", "-q"}).out.empty());
+    CHECK(podman({"rmi", "-a", "-f"}).code == 0);
+
+    // Nothing of container-oci's is left: no container it knows of, no process.
+    CHECK(fs::exists(d.path() / "oci-root/containers"));
+    auto list = ctr::test::run("host/container-oci", {"--root", (d.path() / "oci-root").string(), "list", "-q"});
+    CHECK(list.code == 0);
+    CHECK(list.out.empty());
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(d.path() / "oci-root/var/lib/container/plugins/runtime-linux/oci/crun", ec))
+        CHECK_MESSAGE(false, "crun state left: " << e.path().string());
+}
