@@ -38,18 +38,21 @@ struct Args {
     int interval = 5;
 };
 
-// A subcommand that needs the plugin: opened, then `body` runs on it.
+// Opens the plugin for `id` (plugin_for: the container's own, the bundle's
+// annotation at create, else --plugin or the program's name) and runs `body`.
 template <typename F>
-void with_front(CLI::App* cmd, Args& a, int& rc, F body) {
-    cmd->callback([&a, &rc, body] {
-        set_log_target(a.log);
-        auto front = Front::open(a.g);
-        if (!front) {
-            rc = log_error(front.error().message);
-            return;
-        }
-        rc = body(**front);
-    });
+int on_front(Args& a, const std::string& id, bool creating, F body) {
+    set_log_target(a.log);
+    Globals g = a.g;
+    g.plugin = plugin_for(a.g, id, creating ? a.create.bundle : "");
+    auto front = Front::open(g);
+    if (!front) return log_error(front.error().message);
+    return body(**front);
+}
+
+template <typename F>
+void with_front(CLI::App* cmd, Args& a, int& rc, F body, bool creating = false) {
+    cmd->callback([&a, &rc, body, creating] { rc = on_front(a, a.id, creating, body); });
 }
 
 void add_lifecycle(CLI::App& app, Args& a, int& rc) {
@@ -63,11 +66,11 @@ void add_lifecycle(CLI::App& app, Args& a, int& rc) {
     };
     auto* create = app.add_subcommand("create", "create a container; its process waits for start");
     add_create_flags(create);
-    with_front(create, a, rc, [&a](Front& f) { return f.create(a.id, a.create); });
+    with_front(create, a, rc, [&a](Front& f) { return f.create(a.id, a.create); }, true);
     auto* run = app.add_subcommand("run", "create and start; in the foreground, wait and exit with its status");
     add_create_flags(run);
     run->add_flag("-d,--detach", a.detach, "do not wait");
-    with_front(run, a, rc, [&a](Front& f) { return f.run(a.id, a.create, a.detach); });
+    with_front(run, a, rc, [&a](Front& f) { return f.run(a.id, a.create, a.detach); }, true);
     auto* start = app.add_subcommand("start", "run the process of a created container");
     start->add_option("id", a.id)->required();
     with_front(start, a, rc, [&a](Front& f) { return f.start(a.id); });
@@ -107,11 +110,15 @@ void add_others(CLI::App& app, Args& a, int& rc) {
     exec->add_option("-u,--user", a.exec.user, "UID[:GID]");
     // The id and the command are the rest, untouched: "-c" of `sh -c` is the command's.
     exec->prefix_command();
-    with_front(exec, a, rc, [&a, exec](Front& f) {
+    exec->callback([&a, &rc, exec] {
         auto rest = exec->remaining();
-        if (rest.empty()) return log_error("exec: no container id given");
+        if (rest.empty()) {
+            set_log_target(a.log);
+            rc = log_error("exec: no container id given");
+            return;
+        }
         a.exec.args.assign(rest.begin() + 1, rest.end());
-        return f.exec(rest.front(), a.exec);
+        rc = on_front(a, rest.front(), false, [&a, &rest](Front& f) { return f.exec(rest.front(), a.exec); });
     });
     for (const char* name : {"pause", "resume"}) {
         auto* c = app.add_subcommand(name, std::string(name) + " every process of the container");

@@ -32,6 +32,8 @@ namespace {
 // "does not exist" and "not running" in what a failed call said.
 constexpr const char* kNotExist = "container does not exist";
 
+constexpr const char* kPluginAnnotation = "org.container.oci.plugin";
+
 const json kOurStdio = {{"stdin", "/proc/self/fd/0"}, {"stdout", "/proc/self/fd/1"}, {"stderr", "/proc/self/fd/2"}};
 
 std::string now_rfc3339_nanos() {
@@ -74,6 +76,21 @@ std::string random_exec_id() {
 }
 
 }  // namespace
+
+std::string plugin_for(const Globals& g, const std::string& id, const std::string& bundle) {
+    if (valid_id(id)) {
+        auto record = json::parse(text_of(fs::path(g.root) / "containers" / (id + ".json")), nullptr, false);
+        if (record.is_object() && record.contains("plugin") && record["plugin"].is_string()) return record["plugin"];
+    }
+    if (!bundle.empty()) {
+        auto config = json::parse(text_of(fs::path(bundle) / "config.json"), nullptr, false);
+        if (config.is_object() && config.contains("annotations") && config["annotations"].is_object()) {
+            auto it = config["annotations"].find(kPluginAnnotation);
+            if (it != config["annotations"].end() && it->is_string() && !it->get<std::string>().empty()) return *it;
+        }
+    }
+    return g.plugin;
+}
 
 int parse_signal(const std::string& s) {
     if (s.empty()) return 0;

@@ -66,6 +66,11 @@ private:
     ctr_plugin* inst_ = nullptr;
 };
 
+// The plugin for container `id`: the one that made it (its record), else,
+// at create (`bundle` given), the bundle's config.json annotation
+// org.container.oci.plugin, else g.plugin (--plugin or the program's name).
+std::string plugin_for(const Globals& g, const std::string& id, const std::string& bundle);
+
 // A signal by name ("KILL", "SIGKILL") or number; 0 when unknown.
 int parse_signal(const std::string& s);
 

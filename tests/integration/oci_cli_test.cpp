@@ -200,4 +200,15 @@ TEST_CASE("container-oci: version in runc's shape, features, spec, unsupported c
     auto unknown = ctr::test::run("host/container-oci", {"--plugin", "runtime-nope", "--root", d.path().string(), "state", "x"});
     CHECK(unknown.code == 1);
     CHECK(unknown.err.find("runtime-nope") != std::string::npos);
+    // The plugin by the program's name, and by the bundle's annotation.
+    fs::create_symlink(ctr::test::build_root() / "host/container-oci", d.path() / "container-oci-nothere");
+    auto named = ctr::test::run((d.path() / "container-oci-nothere").string(), {"--root", d.path().string(), "state", "x"});
+    CHECK(named.err.find("runtime-nothere") != std::string::npos);
+    const fs::path bundle = d.path() / "annotated";
+    fs::create_directories(bundle);
+    REQUIRE(ctr::sys::write_file_atomic(bundle / "config.json", R"({"ociVersion":"1.0.2","annotations":{"org.container.oci.plugin":"runtime-elsewhere"}})"));
+    auto annotated = ctr::test::run("host/container-oci", {"--root", d.path().string(), "create", "--bundle", bundle.string(), "a1"});
+    CHECK(annotated.code == 1);
+    CHECK(annotated.err.find("runtime-elsewhere") != std::string::npos);
+    CHECK(ctr::test::run("host/container-oci", {"--root", d.path().string(), "list", "-q"}).out.empty());
 }
