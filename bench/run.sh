@@ -11,6 +11,7 @@
 #   bench/run.sh microvm      run --rm in a VM against a bare QEMU boot; idle VM memory; memory given back
 #   bench/run.sh build        a 3-stage build with a 50 MiB context, cold and warm, against buildah
 #   bench/run.sh docker-api   docker run --rm through our socket against podman's Docker API and our CLI; docker ps with 100
+#   bench/run.sh oci          podman run --rm through container-oci against podman through crun and runc
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${BUILD_DIR:-build}
@@ -27,5 +28,6 @@ case "${1:-plugins}" in
   microvm) bench/microvm.sh ;;
   docker-api) bench/docker_api.sh ;;
   build) bench/build.sh ;;
-  *) echo "bench/run.sh: unknown suite \"$1\" (plugins, ls, start, pull, pull-memory, density, net, compose, microvm, docker-api, build)" >&2; exit 2 ;;
+  oci) bench/oci.sh ;;
+  *) echo "bench/run.sh: unknown suite \"$1\" (plugins, ls, start, pull, pull-memory, density, net, compose, microvm, docker-api, build, oci)" >&2; exit 2 ;;
 esac

@@ -21,8 +21,8 @@ packages=(
   docker-compose python3-docker
   # the reference builder the build tests compare ours with (chroot isolation: no runtime needed)
   buildah
-  # an engine that drives container-oci as it drives runc (private store per test)
-  podman
+  # engines that drive container-oci as they drive runc (each test starts its own, privately)
+  podman containerd
 )
 
 export DEBIAN_FRONTEND=noninteractive

@@ -55,6 +55,8 @@ void print_warnings(const nlohmann::json& reply);
 Result<nlohmann::json> key_values(const std::vector<std::string>& items, const std::string& what);
 
 void add_system_commands(CLI::App& app, Globals& g);
+// `system oci-config ENGINE`, under `system`.
+void add_oci_config_command(CLI::App& system, Globals& g);
 // The plugins' commands under `system` (after add_system_commands), found on
 // `paths`' plugin search path. Returns their names.
 std::vector<std::string> add_plugin_commands(CLI::App& app, Globals& g, const Paths& paths);

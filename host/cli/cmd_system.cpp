@@ -301,6 +301,7 @@ void add_system_commands(CLI::App& app, Globals& g) {
     on_run(version, g, [&g] { return system_version(g, version_format); });
     on_run(system->add_subcommand("docker-env", "print the DOCKER_HOST that points Docker clients at this root"), g,
            [&g] { return system_docker_env(g); });
+    add_oci_config_command(*system, g);
 
     auto* logs = system->add_subcommand("logs", "show the API server's log");
     static bool follow = false;

@@ -179,7 +179,7 @@ TEST_CASE("container-oci and runc alike: run in the foreground, exit codes, sign
     }
 }
 
-TEST_CASE("container-oci: version in runc's shape, features, spec, unsupported commands") {
+TEST_CASE("container-oci: version in runc's shape, features, spec, unsupported commands, plugin choice; system oci-config") {
     auto v = ctr::test::run("host/container-oci", {"--version"});
     CHECK(v.code == 0);
     CHECK(v.out.rfind("runc version ", 0) == 0);
@@ -211,4 +211,19 @@ TEST_CASE("container-oci: version in runc's shape, features, spec, unsupported c
     CHECK(annotated.code == 1);
     CHECK(annotated.err.find("runtime-elsewhere") != std::string::npos);
     CHECK(ctr::test::run("host/container-oci", {"--root", d.path().string(), "list", "-q"}).out.empty());
+
+    // The engines' snippets name the binary beside the CLI.
+    const std::string oci = (ctr::test::build_root() / "host/container-oci").string();
+    auto containerd = ctr::test::run("host/container", {"system", "oci-config", "containerd"});
+    CHECK(containerd.code == 0);
+    CHECK(containerd.out.find("runtime_type = \"io.containerd.runc.v2\"") != std::string::npos);
+    CHECK(containerd.out.find("BinaryName = \"" + oci + "\"") != std::string::npos);
+    CHECK(containerd.out.find("# handler: container-linux") != std::string::npos);
+    auto podman = ctr::test::run("host/container", {"system", "oci-config", "podman", "--plugin", "runtime-microvm"});
+    CHECK(podman.out.find("ln -s " + oci + " " + oci + "-microvm") != std::string::npos);
+    CHECK(podman.out.find("container-microvm = [\"" + oci + "-microvm\"]") != std::string::npos);
+    auto docker = ctr::test::run("host/container", {"system", "oci-config", "docker"});
+    auto daemon_json = json::parse(docker.out.substr(docker.out.find('{')));
+    CHECK(daemon_json["runtimes"]["container-linux"]["path"] == oci);
+    CHECK(ctr::test::run("host/container", {"system", "oci-config", "nerdctl"}).code != 0);
 }

@@ -1,16 +1,22 @@
 // Engines that drive runc, driving container-oci instead: podman (Debian's)
-// with --runtime set to it, on a private store, run dir and network config,
-// all removed after.
+// with --runtime set to it, and containerd (Debian's) with ctr's
+// --runc-binary, each on a private store, state and socket, all removed
+// after.
+#include "tests/support/registry.hpp"
 #include "tests/support/run.hpp"
 #include "tests/support/skip.hpp"
+#include <ctr/sys/child.hpp>
 #include <ctr/sys/files.hpp>
 #include <ctr/sys/process.hpp>
 #include <ctr/sys/spawn.hpp>
 
 #include <doctest/doctest.h>
 
+#include <chrono>
 #include <fstream>
+#include <thread>
 
+using ctr::test::DaemonRoot;
 using ctr::test::ScratchDir;
 namespace fs = std::filesystem;
 
@@ -106,4 +112,85 @@ TEST_CASE("podman runs containers through container-oci: run, -d, exec with and 
     std::error_code ec;
     for (const auto& e : fs::directory_iterator(d.path() / "oci-root/var/lib/container/plugins/runtime-linux/oci/crun", ec))
         CHECK_MESSAGE(false, "crun state left: " << e.path().string());
+}
+
+namespace {
+
+// containerd on a socket, root and state of the test's, without its CRI
+// plugin (no Kubernetes here); stopped when the object goes.
+struct Containerd {
+    fs::path dir;
+    ctr::sys::Child daemon;
+    explicit Containerd(const fs::path& d) : dir(d) {
+        std::ofstream(dir / "config.toml") << "version = 2\nroot = \"" << (dir / "root").string() << "\"\nstate = \"" << (dir / "state").string()
+                                           << "\"\ndisabled_plugins = [\"io.containerd.grpc.v1.cri\"]\n[grpc]\n  address = \"" << (dir / "sock").string()
+                                           << "\"\n[ttrpc]\n  address = \"" << (dir / "sock.ttrpc").string() << "\"\n";
+        auto started = ctr::sys::Child::spawn({ctr::sys::find_program("containerd"), "--config", (dir / "config.toml").string()}, (dir / "log").string());
+        REQUIRE_MESSAGE(started, (started ? "" : started.error().message));
+        daemon = std::move(*started);
+        for (int i = 0; i < 250 && (*this)({"version"}).code != 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ~Containerd() { daemon.stop(5000); }
+    ctr::test::Run operator()(const std::vector<std::string>& args) const {
+        std::vector<std::string> argv = {ctr::sys::find_program("ctr"), "--address", (dir / "sock").string(), "-n", "ctrtest"};
+        argv.insert(argv.end(), args.begin(), args.end());
+        ctr::sys::RunOptions o;
+        o.timeout_ms = 120000;
+        o.capture_stderr = true;
+        auto r = ctr::sys::run_capture(argv, o);
+        REQUIRE(r);
+        return {r->status.signal ? 128 + r->status.signal : r->status.code, r->out, r->err};
+    }
+};
+
+}  // namespace
+
+TEST_CASE("containerd runs containers through container-oci: an image saved by container, run, exec, ps, pause, kill, delete" * CTR_NEEDS_ROOT) {
+    REQUIRE_FALSE(ctr::sys::find_program("containerd").empty());
+    static ctr::test::BusyboxRegistry registry;
+    ScratchDir d;
+    // The image, from our own store into containerd's.
+    {
+        DaemonRoot r;
+        REQUIRE(r.cli({"pull", registry.image}).code == 0);
+        auto saved = r.cli({"image", "save", "-o", (d.path() / "image.tar").string(), registry.image});
+        REQUIRE_MESSAGE(saved.code == 0, saved.err);
+    }
+    Containerd ctd(d.path());
+    auto imported = ctd({"images", "import", "--all-platforms", (d.path() / "image.tar").string()});
+    REQUIRE_MESSAGE(imported.code == 0, imported.err);
+    // ctr's fifos in the test's folder too. (containerd 1.6 puts its shims'
+    // sockets under /run/containerd/s whatever its config says; they go
+    // with the shims.)
+    const std::string fifos = (d.path() / "fifo").string();
+    const std::vector<std::string> oci = {"--runc-binary", (ctr::test::build_root() / "host/container-oci").string(), "--runc-root",
+                                          (d.path() / "oci-root").string(), "--fifo-dir", fifos};
+    auto with = [&oci](std::vector<std::string> args) {
+        args.insert(args.begin() + 1, oci.begin(), oci.end());
+        return args;
+    };
+
+    auto fg = ctd(with({"run", "--rm", registry.image, "once", "/bin/sh", "-c", "echo hello; exit 3"}));
+    CHECK(fg.code == 3);
+    CHECK(fg.out == "hello\n");
+    REQUIRE(ctd(with({"run", "-d", registry.image, "c1", "/bin/sleep", "60"})).code == 0);
+    CHECK(ctd({"task", "ls"}).out.find("RUNNING") != std::string::npos);
+    auto ex = ctd({"task", "exec", "--fifo-dir", fifos, "--exec-id", "e1", "c1", "/bin/echo", "in it"});
+    CHECK(ex.code == 0);
+    CHECK(ex.out == "in it\n");
+    CHECK(ctd({"task", "exec", "--fifo-dir", fifos, "--exec-id", "e2", "c1", "/bin/sh", "-c", "exit 4"}).code == 4);
+    CHECK(ctd({"task", "ps", "c1"}).out.find("PID") != std::string::npos);
+    CHECK(ctd({"task", "pause", "c1"}).code == 0);
+    CHECK(ctd({"task", "ls"}).out.find("PAUSED") != std::string::npos);
+    CHECK(ctd({"task", "resume", "c1"}).code == 0);
+    CHECK(ctd({"task", "kill", "-s", "KILL", "c1"}).code == 0);
+    for (int i = 0; i < 250 && ctd({"task", "ls"}).out.find("STOPPED") == std::string::npos; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    CHECK(ctd({"task", "ls"}).out.find("STOPPED") != std::string::npos);
+    CHECK(ctd({"task", "delete", "c1"}).code == 0);
+    CHECK(ctd({"container", "delete", "c1"}).code == 0);
+    // Nothing left of container-oci's (its root is per containerd namespace).
+    auto list = ctr::test::run("host/container-oci", {"--root", (d.path() / "oci-root/ctrtest").string(), "list", "-q"});
+    CHECK(list.code == 0);
+    CHECK(list.out.empty());
+    CHECK(ctd({"images", "rm", registry.image}).code == 0);
 }
