@@ -2,7 +2,7 @@
  * mounts cgroup2 alone. It loads the modules /modules/order lists (in that
  * order: the list puts dependencies first), puts a writable tmpfs over the
  * host's root (shared read-only through virtiofs, tag "host"), moves into
- * that overlay, and runs the script the kernel command line names
+ * that overlay (the host's root also at /host), and runs the script the kernel command line names
  * (ctr_script=PATH, which the kernel hands init as an environment variable).
  * When the script ends, so does PID 1: the kernel panics and, with
  * panic=-1 and QEMU's -no-reboot, the VM is gone. */
@@ -63,6 +63,9 @@ int main(void) {
     mkdir("/upper/data", 0755);
     mkdir("/upper/work", 0755);
     mount_at("overlay", "/newroot", "overlay", 0, "lowerdir=/lower,upperdir=/upper/data,workdir=/upper/work");
+    /* The host's root as it is, at /host: the script puts back what its own
+     * tmpfs mounts (/tmp, /run) would hide, such as a build tree in /tmp. */
+    mount_at("/lower", "/newroot/host", NULL, MS_BIND, NULL);
     /* The script mounts its own /proc, /sys and /dev: these go with the initramfs. */
     umount2("/proc", MNT_DETACH);
     umount2("/sys", MNT_DETACH);

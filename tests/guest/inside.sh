@@ -14,7 +14,15 @@ ln -sf pts/ptmx /dev/ptmx
 mount -t tmpfs -o mode=1777 tmpfs /dev/shm
 mount -t mqueue mqueue /dev/mqueue
 mount -t cgroup2 cgroup2 /sys/fs/cgroup
-for d in /tmp /run /var/tmp /var/lib/container; do mount -t tmpfs -o mode=1777 tmpfs "$d" 2>/dev/null || true; done
+# Fresh tmpfs where tests make stores (overlay mounts cannot have an overlay
+# as their upper layer); a source or build tree inside one comes back from
+# the host's root, read-only.
+for d in /tmp /run /var/tmp /var/lib/container; do
+  mount -t tmpfs -o mode=1777 tmpfs "$d" 2>/dev/null || continue
+  for tree in "$src" "$build"; do
+    case "$tree" in "$d"/*) mkdir -p "$tree" && mount --bind "/host$tree" "$tree" ;; esac
+  done
+done
 # The host's modules are not this kernel's: ours, read from the unpacked package.
 mkdir -p "/lib/modules/$version" && mount --bind "$modules" "/lib/modules/$version"
 ip link set lo up
