@@ -74,6 +74,7 @@ std::vector<std::string> end_options_after_image(const CLI::App& app, std::vecto
 void add_network_commands(CLI::App& app, Globals& g);
 void add_cp_command(CLI::App& app, Globals& g);
 void add_compose_commands(CLI::App& app, Globals& g);
+void add_kube_commands(CLI::App& app, Globals& g);
 // port, history, info, help (cmd_habits.cpp); `image history`.
 void add_habit_commands(CLI::App& app, Globals& g);
 void add_build_commands(CLI::App& app, Globals& g);  // build, builder du|prune

@@ -8,6 +8,7 @@
 #include "cli/exec.hpp"
 #include "cli/output.hpp"
 #include "compose/plan.hpp"
+#include "compose/yaml_out.hpp"
 
 #include <yaml-cpp/yaml.h>
 
@@ -26,59 +27,10 @@ using nlohmann::json;
 
 namespace {
 
-struct ComposeFlags {
-    std::vector<std::string> files, env_files;
-    std::string project, project_dir;
-};
-
-Result<compose::Project> load_project(const ComposeFlags& f) {
-    compose::LoadOptions o;
-    o.files = f.files;
-    o.project_name = f.project;
-    o.env_files = f.env_files;
-    std::error_code ec;
-    o.working_dir = f.project_dir.empty() ? std::filesystem::current_path(ec) : std::filesystem::path(f.project_dir);
-    o.environment = [](const std::string& k) -> std::optional<std::string> {
-        const char* v = std::getenv(k.c_str());
-        return v ? std::optional<std::string>(v) : std::nullopt;
-    };
-    auto p = CTR_TRY(compose::load(o));
-    for (const auto& w : p.warnings) std::fprintf(stderr, "container compose: warning: %s\n", w.c_str());
-    return p;
-}
-
 // The project's name without reading the files when -p names it (down, ps on a deleted file).
 Result<std::string> project_name(const ComposeFlags& f) {
     if (!f.project.empty() && f.files.empty()) return compose::normalize_project_name(f.project);
     return CTR_TRY(load_project(f)).name;
-}
-
-void emit(YAML::Emitter& out, const json& j) {
-    if ((j.is_object() || j.is_array()) && j.empty()) out << YAML::Flow;
-    if (j.is_object()) {
-        out << YAML::BeginMap;
-        for (const auto& [k, v] : j.items()) {
-            out << YAML::Key << k << YAML::Value;
-            emit(out, v);
-        }
-        out << YAML::EndMap;
-    } else if (j.is_array()) {
-        out << YAML::BeginSeq;
-        for (const auto& v : j) emit(out, v);
-        out << YAML::EndSeq;
-    } else if (j.is_string()) {
-        // Quoted only where YAML would read it as something else ("80", "true", "").
-        std::string v = j;
-        bool plain = !v.empty() && v.find_first_of(":#{}[],&*!|>'\"%@`") == std::string::npos && v.front() != ' ' &&
-                     v.back() != ' ' && v != "true" && v != "false" && v != "null" && v != "~" && v != "yes" && v != "no" &&
-                     v.find_first_not_of("0123456789.-+eE") != std::string::npos;
-        if (plain) out << v;
-        else out << YAML::DoubleQuoted << v;
-    } else if (j.is_null()) {
-        out << YAML::Null;
-    } else {
-        out << j.dump();
-    }
 }
 
 // Lines of each container's output, "name  | line", until they end (or
@@ -264,7 +216,7 @@ static void add_compose_config(CLI::App* compose, Globals& g) {
             print_json(project->model);
         } else {
             YAML::Emitter out;
-            emit(out, project->model);
+            ctr::compose::emit_yaml(out, project->model);
             std::printf("%s\n", out.c_str());
         }
         return 0;

@@ -19,6 +19,22 @@
 
 namespace ctr::cli {
 
+Result<compose::Project> load_project(const ComposeFlags& f) {
+    compose::LoadOptions o;
+    o.files = f.files;
+    o.project_name = f.project;
+    o.env_files = f.env_files;
+    std::error_code ec;
+    o.working_dir = f.project_dir.empty() ? std::filesystem::current_path(ec) : std::filesystem::path(f.project_dir);
+    o.environment = [](const std::string& k) -> std::optional<std::string> {
+        const char* v = std::getenv(k.c_str());
+        return v ? std::optional<std::string>(v) : std::nullopt;
+    };
+    auto p = CTR_TRY(compose::load(o));
+    for (const auto& w : p.warnings) std::fprintf(stderr, "container compose: warning: %s\n", w.c_str());
+    return p;
+}
+
 using nlohmann::json;
 namespace cp = ctr::compose;
 

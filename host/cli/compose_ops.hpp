@@ -15,6 +15,15 @@
 
 namespace ctr::cli {
 
+// The flags that say which project: -f files, --env-file, -p, --project-directory.
+struct ComposeFlags {
+    std::vector<std::string> files, env_files;
+    std::string project, project_dir;
+};
+
+// Reads the project they name (the environment for ${VAR}); its warnings on stderr.
+Result<compose::Project> load_project(const ComposeFlags& f);
+
 struct UpOptions {
     std::vector<std::string> services;  // empty: all
     bool remove_orphans = false;

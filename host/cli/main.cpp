@@ -56,6 +56,7 @@ int main(int argc, char** argv) {
     add_rename_top_export(app, g);
     add_cp_command(app, g);
     add_compose_commands(app, g);
+    add_kube_commands(app, g);
     add_system_commands(app, g);
     add_habit_commands(app, g);
     add_build_commands(app, g);
