@@ -140,7 +140,7 @@ int Front::created(const std::string& id, const CreateOptions& o, bool keep_stdi
     std::error_code ec;
     const fs::path bundle = fs::absolute(o.bundle, ec);
     if (!fs::exists(bundle / "config.json", ec)) return log_error("open " + (bundle / "config.json").string() + ": no such file or directory");
-    if (fs::exists(record_of(id), ec)) return log_error("container with id exists: " + id);
+    if (fs::exists(record_of(id), ec)) return log_error("container with given ID already exists");
     json req = {{"id", id}, {"bundle", bundle.string()}};
     // The container's stdio is ours, as under runc: the plugin opens paths,
     // and ours reopen the same pipes, files and terminals.

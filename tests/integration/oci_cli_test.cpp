@@ -11,9 +11,13 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <fstream>
 #include <future>
 #include <thread>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 using ctr::test::ScratchDir;
@@ -83,6 +87,61 @@ std::vector<Oci> both(const ScratchDir& d) {
 }
 
 std::string unique(const std::string& base) { return base + "-" + std::to_string(::getpid()); }
+
+// The engine's end of --console-socket: a unix socket that receives the
+// terminal's master by SCM_RIGHTS; then what the container writes on it.
+class ConsoleSocket {
+public:
+    explicit ConsoleSocket(const fs::path& path) : path_(path) {
+        listener_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_un addr{};
+        addr.sun_family = AF_UNIX;
+        std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+        REQUIRE(::bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+        REQUIRE(::listen(listener_, 1) == 0);
+    }
+    ~ConsoleSocket() {
+        for (int fd : {listener_, master_})
+            if (fd >= 0) ::close(fd);
+    }
+    // The master, once the runtime has sent it (within 10 s); -1 otherwise.
+    int master() {
+        if (master_ >= 0) return master_;
+        pollfd p{listener_, POLLIN, 0};
+        if (::poll(&p, 1, 10000) != 1) return -1;
+        int conn = ::accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
+        char byte[256];
+        iovec iov{byte, sizeof byte};
+        alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+        msghdr msg{};
+        msg.msg_iov = &iov;
+        msg.msg_iovlen = 1;
+        msg.msg_control = control;
+        msg.msg_controllen = sizeof control;
+        if (::recvmsg(conn, &msg, 0) > 0)
+            if (cmsghdr* c = CMSG_FIRSTHDR(&msg); c && c->cmsg_type == SCM_RIGHTS) std::memcpy(&master_, CMSG_DATA(c), sizeof(int));
+        ::close(conn);
+        return master_;
+    }
+    // What came on the terminal until `want` appeared (or 10 s passed).
+    std::string read_until(const std::string& want) {
+        std::string got;
+        for (int i = 0; i < 100 && got.find(want) == std::string::npos; ++i) {
+            pollfd p{master(), POLLIN, 0};
+            if (::poll(&p, 1, 100) == 1) {
+                char buf[256];
+                ssize_t n = ::read(p.fd, buf, sizeof buf);
+                if (n <= 0) break;
+                got.append(buf, static_cast<size_t>(n));
+            }
+        }
+        return got;
+    }
+
+private:
+    fs::path path_;
+    int listener_ = -1, master_ = -1;
+};
 
 }  // namespace
 
@@ -176,6 +235,30 @@ TEST_CASE("container-oci and runc alike: run in the foreground, exit codes, sign
         CHECK(bad.code == 1);
         CHECK(bad.err.find("config.json") != std::string::npos);
         CHECK(oci({"list", "-q"}).out.empty());
+    }
+}
+
+TEST_CASE("container-oci and runc alike: a terminal through --console-socket, and an id in use" * CTR_NEEDS_ROOT) {
+    ScratchDir d;
+    const fs::path bundle = make_bundle(d.path() / "bundle", {"sh", "-c", "echo on a tty; sleep 30"});
+    auto config = json::parse(*ctr::sys::read_file(bundle / "config.json"));
+    config["process"]["terminal"] = true;
+    REQUIRE(ctr::sys::write_file_atomic(bundle / "config.json", config.dump()));
+    const std::string id = unique("tty");
+    for (const auto& oci : both(d)) {
+        CAPTURE(oci.name);
+        ConsoleSocket console(oci.dir / "console.sock");
+        auto made = oci({"create", "--bundle", bundle.string(), "--console-socket", (oci.dir / "console.sock").string(), id});
+        REQUIRE_MESSAGE(made.code == 0, made.err);
+        CHECK(console.master() >= 0);
+        CHECK(::isatty(console.master()));
+        auto again = oci({"create", "--bundle", bundle.string(), "--console-socket", (oci.dir / "console.sock").string(), id});
+        CHECK(again.code == 1);
+        CHECK(again.err.find("container with given ID already exists") != std::string::npos);
+        CHECK(oci({"start", id}).code == 0);
+        CHECK(console.read_until("on a tty").find("on a tty\r\n") != std::string::npos);
+        CHECK(oci({"delete", "-f", id}).code == 0);
+        CHECK(oci.status(id) == "gone");
     }
 }
 
