@@ -21,10 +21,6 @@ namespace attach = ctr::api::attach;
 // Listens on `path` (replacing a stale socket), mode 0600.
 Result<sys::UniqueFd> listen_unix(const std::string& path);
 
-// The pty master a runtime sends to a console socket (SCM_RIGHTS): takes
-// the connection already queued on `listener` and its one fd.
-Result<sys::UniqueFd> receive_console(int listener, int timeout_ms);
-
 struct AttachIo {
     int master = -1;       // the terminal's master, or -1
     int stdin_write = -1;  // the write end of the container's stdin pipe, or -1

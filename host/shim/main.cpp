@@ -45,6 +45,7 @@
 #include <ctr/pluginhost/call.hpp>
 #include <ctr/pluginhost/host_env.hpp>
 #include <ctr/pluginhost/registry.hpp>
+#include <ctr/sys/console.hpp>
 #include <ctr/sys/files.hpp>
 #include <ctr/sys/io.hpp>
 #include <ctr/sys/process.hpp>
@@ -155,7 +156,7 @@ int exec_attached(const ctr_runtime_v1& rt, ctr_plugin* inst, const std::string&
     }
     UniqueFd master;
     if (console.valid()) {
-        auto m = ctr::shim::receive_console(console.get(), 10000);
+        auto m = ctr::sys::receive_console(console.get(), 10000);
         ::unlink(console_path.c_str());
         if (!m) return record(kExitEngine);
         master = std::move(*m);
@@ -436,7 +437,7 @@ int run_container(const Runtime& r, const Args& a) {
     auto remove = [&] { (void)invoke(r.rt.delete_container, r.inst, {{"id", a.id}, {"force", true}}, "delete"); };
     UniqueFd master;
     if (io.console_listener.valid()) {
-        auto m = ctr::shim::receive_console(io.console_listener.get(), 10000);
+        auto m = ctr::sys::receive_console(io.console_listener.get(), 10000);
         io.console_listener.reset();
         ::unlink(io.console_path.c_str());
         if (!m) {

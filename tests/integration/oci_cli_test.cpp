@@ -3,6 +3,7 @@
 // since engines written for runc read our answers as runc's.
 #include "tests/support/run.hpp"
 #include "tests/support/skip.hpp"
+#include <ctr/sys/console.hpp>
 #include <ctr/sys/files.hpp>
 #include <ctr/sys/process.hpp>
 #include <ctr/sys/spawn.hpp>
@@ -100,28 +101,12 @@ public:
         REQUIRE(::bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
         REQUIRE(::listen(listener_, 1) == 0);
     }
-    ~ConsoleSocket() {
-        for (int fd : {listener_, master_})
-            if (fd >= 0) ::close(fd);
-    }
+    ~ConsoleSocket() { ::close(listener_); }
     // The master, once the runtime has sent it (within 10 s); -1 otherwise.
     int master() {
-        if (master_ >= 0) return master_;
-        pollfd p{listener_, POLLIN, 0};
-        if (::poll(&p, 1, 10000) != 1) return -1;
-        int conn = ::accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
-        char byte[256];
-        iovec iov{byte, sizeof byte};
-        alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
-        msghdr msg{};
-        msg.msg_iov = &iov;
-        msg.msg_iovlen = 1;
-        msg.msg_control = control;
-        msg.msg_controllen = sizeof control;
-        if (::recvmsg(conn, &msg, 0) > 0)
-            if (cmsghdr* c = CMSG_FIRSTHDR(&msg); c && c->cmsg_type == SCM_RIGHTS) std::memcpy(&master_, CMSG_DATA(c), sizeof(int));
-        ::close(conn);
-        return master_;
+        if (!master_.valid())
+            if (auto m = ctr::sys::receive_console(listener_, 10000)) master_ = std::move(*m);
+        return master_.get();
     }
     // What came on the terminal until `want` appeared (or 10 s passed).
     std::string read_until(const std::string& want) {
@@ -140,7 +125,8 @@ public:
 
 private:
     fs::path path_;
-    int listener_ = -1, master_ = -1;
+    int listener_ = -1;
+    ctr::sys::UniqueFd master_;
 };
 
 }  // namespace
