@@ -377,7 +377,7 @@ TEST_CASE("--restart: on-failure:N restarts a failing container N times; always 
     CHECK(bad.err.find("want no, on-failure[:N], always or unless-stopped") != std::string::npos);
 }
 
-TEST_CASE("rename, top and export" * CTR_NEEDS_ROOT) {
+TEST_CASE("rename, top, export and kube generate" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
     REQUIRE(r.cli({"run", "-d", "--name", "first", shared().image, "sh", "-c", "echo data > /work/file; sleep 60 & sleep 61"}).code == 0);
     CHECK(r.cli({"rename", "first", "second"}).code == 0);
@@ -398,6 +398,14 @@ TEST_CASE("rename, top and export" * CTR_NEEDS_ROOT) {
     CHECK(listing.find("bin/busybox") != std::string::npos);
     CHECK(listing.find("work/file") != std::string::npos);  // the container's own changes are in it
     CHECK(listing.find("bin/sh -> busybox") != std::string::npos);  // links stay links
+
+    // Its Kubernetes YAML: a Pod (no restart policy), with its image and command.
+    auto kube = r.cli({"kube", "generate", "second"});
+    CHECK_MESSAGE(kube.code == 0, kube.err);
+    CHECK(kube.out.find("kind: Pod\n") != std::string::npos);
+    CHECK(kube.out.find("image: \"" + shared().image + "\"") != std::string::npos);  // quoted: it has a colon
+    CHECK(kube.out.find("restartPolicy: Never") != std::string::npos);
+    CHECK(r.cli({"kube", "generate", "nosuch"}).code == 125);
     CHECK(r.cli({"rm", "-f", "second"}).code == 0);
 }
 

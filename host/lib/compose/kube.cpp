@@ -99,6 +99,54 @@ json container_of(const std::string& name, const json& s, const std::string& pro
 
 }  // namespace
 
+json container_model(const json& config, const std::string& name) {
+    json s = {{"image", config.value("image", "")}};
+    auto list = [&config](const char* k) { return config.contains(k) && config[k].is_array() ? config[k] : json::array(); };
+    if (!list("cmd").empty()) s["command"] = config["cmd"];
+    if (!list("entrypoint").empty()) s["entrypoint"] = config["entrypoint"];
+    for (const auto& e : list("env")) {
+        const std::string kv = e.get<std::string>();
+        auto eq = kv.find('=');
+        s["environment"][kv.substr(0, eq)] = eq == std::string::npos ? "" : kv.substr(eq + 1);
+    }
+    if (!list("publish").empty()) s["ports"] = config["publish"];
+    json volumes = json::object();
+    for (const auto& v : list("volumes")) {
+        // "SOURCE:TARGET[:ro]": a path is a bind, a name a volume, none anonymous.
+        const std::string text = v.get<std::string>();
+        std::vector<std::string> parts;
+        for (size_t at = 0;;) {
+            auto colon = text.find(':', at);
+            parts.push_back(text.substr(at, colon == std::string::npos ? std::string::npos : colon - at));
+            if (colon == std::string::npos) break;
+            at = colon + 1;
+        }
+        json m = {{"type", "volume"}, {"read_only", parts.size() > 2 && parts[2] == "ro"}};
+        m["target"] = parts.size() > 1 ? parts[1] : parts[0];
+        if (parts.size() > 1) m["source"] = parts[0];
+        if (parts.size() > 1 && parts[0].rfind('/', 0) == 0) m["type"] = "bind";
+        else if (parts.size() > 1) volumes[parts[0]] = {{"name", parts[0]}};
+        s["volumes"].push_back(m);
+    }
+    for (const auto& t : list("tmpfs")) {
+        const std::string target = t.get<std::string>();
+        s["volumes"].push_back({{"type", "tmpfs"}, {"target", target.substr(0, target.find(':'))}});
+    }
+    if (config.value("restart", "") != "") s["restart"] = config["restart"];
+    if (config.value("workdir", "") != "") s["working_dir"] = config["workdir"];
+    if (config.value("hostname", "") != "") s["hostname"] = config["hostname"];
+    if (config.value("cpus", 0.0) > 0) s["cpus"] = config["cpus"];
+    if (config.value("memory", int64_t{0}) > 0) s["memory"] = config["memory"];
+    for (const char* k : {"cap_add", "cap_drop"})
+        if (!list(k).empty()) s[k] = config[k];
+    for (const char* k : {"privileged", "read_only", "tty"})
+        if (config.value(k, false)) s[k] = true;
+    if (config.value("interactive", false)) s["stdin_open"] = true;
+    if (config.value("runtime", "runtime-linux") != "runtime-linux") s["runtime"] = config["runtime"];
+    if (config.value("user", "") != "") s["user"] = config["user"];
+    return {{"name", name}, {"services", {{name, s}}}, {"volumes", volumes}};
+}
+
 Result<std::string> kube_yaml(const json& model, const KubeOptions& options, std::vector<std::string>& warnings) {
     const std::string project = model.value("name", "project");
     const json volumes_top = model.value("volumes", json::object());
@@ -125,7 +173,11 @@ Result<std::string> kube_yaml(const json& model, const KubeOptions& options, std
         json volumes = json::array();
         json pod = {{"containers", json::array({container_of(name, s, project, volumes_top, volumes, warnings)})}};
         if (!volumes.empty()) pod["volumes"] = volumes;
-        if (s.contains("runtime")) pod["runtimeClassName"] = s["runtime"];
+        // The handler `system oci-config` names: container-NAME for runtime-NAME.
+        if (s.contains("runtime")) {
+            std::string rt = s["runtime"];
+            pod["runtimeClassName"] = "container-" + dns_name(rt.rfind("runtime-", 0) == 0 ? rt.substr(8) : rt);
+        }
         if (s.contains("hostname")) pod["hostname"] = s["hostname"];
         if (s.contains("stop_grace_period")) pod["terminationGracePeriodSeconds"] = static_cast<int64_t>(std::ceil(s["stop_grace_period"].get<double>()));
         const std::string restart = s.value("restart", "no");

@@ -17,6 +17,12 @@ struct KubeOptions {
     std::string volume_size = "1Gi";  // each claim's request
 };
 
+// A container's config (as the daemon stores it: "image", "cmd", "env",
+// "publish", "volumes", "restart", ...) as a one-service project model, so
+// that kube_yaml makes its Pod or Deployment. The default runtime
+// (runtime-linux) gets no runtime class.
+nlohmann::json container_model(const nlohmann::json& config, const std::string& name);
+
 // The documents, joined by "---" lines. Keys of the model that Kubernetes
 // has no place for come back in `warnings`, one per service and key.
 Result<std::string> kube_yaml(const nlohmann::json& model, const KubeOptions& options, std::vector<std::string>& warnings);

@@ -75,7 +75,7 @@ volumes:
     CHECK(web["apiVersion"].as<std::string>() == "apps/v1");
     CHECK(web["spec"]["selector"]["matchLabels"]["app"].as<std::string>() == "web");
     auto pod = web["spec"]["template"]["spec"];
-    CHECK(pod["runtimeClassName"].as<std::string>() == "microvm");
+    CHECK(pod["runtimeClassName"].as<std::string>() == "container-microvm");  // the handler system oci-config names
     auto c = pod["containers"][0];
     CHECK(c["image"].as<std::string>() == "nginx:1");
     CHECK(c["envFrom"][0]["configMapRef"]["name"].as<std::string>() == "web-env");
@@ -119,4 +119,35 @@ TEST_CASE("kube generate: a service without an image is an error naming it") {
     auto yaml = kube_yaml(model, {}, warnings);
     REQUIRE_FALSE(yaml);
     CHECK(yaml.error().message == "service built: no image (build it and set image: first)");
+}
+
+TEST_CASE("kube generate from a container: its config as a one-service project") {
+    nlohmann::json config = {{"image", "busybox:1"},
+                             {"cmd", {"sleep", "100"}},
+                             {"env", {"A=1", "EMPTY="}},
+                             {"publish", {"127.0.0.1:18099:80"}},
+                             {"volumes", {"data:/data", "/srv:/srv:ro", "/anon"}},
+                             {"tmpfs", {"/run:size=1m"}},
+                             {"restart", "always"},
+                             {"memory", 67108864},
+                             {"runtime", "runtime-microvm"},
+                             {"workdir", ""}};
+    std::vector<std::string> warnings;
+    auto yaml = kube_yaml(container_model(config, "k1"), {}, warnings);
+    REQUIRE(yaml);
+    auto docs = documents(*yaml);
+    CHECK(docs.count("PersistentVolumeClaim/data") == 1);
+    CHECK(docs.count("ConfigMap/k1-env") == 1);
+    CHECK(docs.count("Service/k1") == 1);
+    auto pod = docs["Deployment/k1"]["spec"]["template"]["spec"];
+    REQUIRE(pod);
+    CHECK(pod["runtimeClassName"].as<std::string>() == "container-microvm");
+    CHECK(pod["containers"][0]["args"][1].as<std::string>() == "100");
+    CHECK(pod["volumes"].size() == 4);
+    CHECK(pod["volumes"][1]["hostPath"]["path"].as<std::string>() == "/srv");
+    CHECK(pod["volumes"][2]["emptyDir"].IsMap());
+    CHECK(pod["volumes"][3]["emptyDir"]["medium"].as<std::string>() == "Memory");
+    CHECK(pod["containers"][0]["volumeMounts"][3]["mountPath"].as<std::string>() == "/run");
+    CHECK(docs["ConfigMap/k1-env"]["data"]["EMPTY"].as<std::string>() == "");
+    CHECK(warnings.empty());
 }
