@@ -8,8 +8,7 @@
 #
 #   tests/guest/run-guest.sh BUILD_DIR [DOCTEST_FILTER]
 # The kernel is the cloud kernel package install-deps.sh caches (or
-# KERNEL_DEB). Without QEMU or that package the test says so and fails: CI
-# has both.
+# KERNEL_DEB). Without QEMU or that package the test is skipped, by name.
 set -euo pipefail
 build=$(realpath "$1")
 src=$(realpath "$(dirname "$0")/../..")
@@ -17,8 +16,15 @@ filter=${2:-$(grep -v '^#' "$src/tests/guest/guest-cases.txt" | grep . | paste -
 deb=${KERNEL_DEB:-$(ls /var/cache/container-tests/kernels/linux-image-*.deb 2>/dev/null | head -1)}
 qemu=$(command -v qemu-system-x86_64 || true)
 virtiofsd=/usr/lib/qemu/virtiofsd
+# A machine without them skips the guest, by name, as doctest skips a case
+# (scripts/test.sh lists it; on CI, which has them, a skip fails the run).
 for need in "$deb" "$qemu" "$virtiofsd"; do
-  [ -n "$need" ] && [ -e "$need" ] || { echo "run-guest: missing QEMU, virtiofsd or the kernel package (run scripts/install-deps.sh)" >&2; exit 1; }
+  if [ -z "$need" ] || [ ! -e "$need" ]; then
+    echo "run-guest: needs QEMU, its virtiofsd and the cached kernel package (scripts/install-deps.sh)" >&2
+    echo "[doctest] skipped: cgroup2-guest (no QEMU or guest kernel here)"
+    echo "[doctest] test cases: 1 | 0 passed | 0 failed | 1 skipped"
+    exit 0
+  fi
 done
 
 # In the build tree, which the guest sees (its /tmp is its own).
