@@ -176,7 +176,8 @@ int main(int argc, char** argv) {
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
-        return app.exit(e);
+        // runc exits 1 on a usage error; engines test for non-zero, some for 1.
+        return app.exit(e) == 0 ? 0 : 1;
     }
     return rc;
 }
