@@ -26,7 +26,8 @@ Result<json> Containers::runtime_call(const store::ContainerRecord& c, const std
     json answer = json::parse(r.out, nullptr, false);
     if (!answer.is_object()) return make_error(CTR_E_INTERNAL, op + " of " + c.name + ": the shim said " + r.out + r.err);
     if (!answer.value("ok", false))
-        return Error{answer.value("status", static_cast<int32_t>(CTR_E_INTERNAL)), answer.value("message", op + " failed"), 0};
+        return Error{answer.value("status", static_cast<int32_t>(CTR_E_INTERNAL)), answer.value("message", op + " failed"),
+                     answer.value("detail", 0)};
     return answer.value("result", json::object());
 }
 

@@ -76,40 +76,14 @@ std::optional<json> Containers::runtime_stats(const store::ContainerRecord& c) {
 Result<json> Containers::top(const std::string& key) {
     auto c = CTR_TRY(get(key));
     if (c.state != store::ContainerState::running || !alive(c.pid)) return make_error(CTR_E_FAILED_PRECONDITION, "container " + c.name + " is not running");
-    // Every process in the container's PID namespace, seen from the host.
-    // A container without a PID namespace of its own (a VM runtime's, whose
-    // processes live in the guest) shows the processes of its cgroup: never
-    // the host's.
-    std::string ns;
-    std::error_code ec;
-    ns = fs::read_symlink("/proc/" + std::to_string(*c.pid) + "/ns/pid", ec).string();
-    const bool own_ns = ns != fs::read_symlink("/proc/self/ns/pid", ec).string();
-    std::set<std::string> members;
-    if (!own_ns)
-        for (pid_t p : sys::Cgroups().members(static_cast<pid_t>(*c.pid))) members.insert(std::to_string(p));
+    // The runtime's own list (ABI 1.4): a VM's runtime shows its guest's
+    // processes. One without it gets the host's view of the container.
+    auto listed = runtime_call(c, "processes");
+    if (listed && listed->contains("processes") && (*listed)["processes"].is_array()) return (*listed)["processes"];
+    if (!listed && listed.error().status != CTR_E_UNIMPLEMENTED) return listed.error();
     json out = json::array();
-    for (const auto& e : fs::directory_iterator("/proc", ec)) {
-        std::string name = e.path().filename().string();
-        if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-        std::error_code ec2;
-        if (own_ns ? fs::read_symlink(e.path() / "ns/pid", ec2).string() != ns || ec2 : !members.count(name)) continue;
-        auto stat = sys::read_file(e.path() / "stat");
-        auto cmd = sys::read_file(e.path() / "cmdline");
-        if (!stat || !cmd) continue;
-        auto close = stat->rfind(')');
-        int64_t ppid = 0;
-        if (close != std::string::npos) std::sscanf(stat->c_str() + close + 2, "%*c %lld", reinterpret_cast<long long*>(&ppid));
-        std::replace(cmd->begin(), cmd->end(), '\0', ' ');
-        while (!cmd->empty() && cmd->back() == ' ') cmd->pop_back();
-        // A zombie, or a process between exec and its first page, has no
-        // command line: name it by its comm in brackets, as ps does.
-        if (cmd->empty()) {
-            auto open = stat->find('(');
-            if (open == std::string::npos || close == std::string::npos || close < open) continue;
-            *cmd = "[" + stat->substr(open + 1, close - open - 1) + "]";
-        }
-        out.push_back({{"pid", std::stoll(name)}, {"ppid", ppid}, {"command", *cmd}});
-    }
+    for (const auto& p : sys::container_processes(static_cast<pid_t>(*c.pid)))
+        out.push_back({{"pid", p.pid}, {"ppid", p.ppid}, {"command", p.command}});
     return out;
 }
 

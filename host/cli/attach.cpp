@@ -1,6 +1,7 @@
 #include "cli/attach.hpp"
 
 #include "api/attach_protocol.hpp"
+#include <ctr/sys/files.hpp>
 #include <ctr/sys/io.hpp>
 #include <ctr/sys/unique_fd.hpp>
 
@@ -139,10 +140,12 @@ Result<SessionEnd> attach_session(const api::Client& client, const std::string& 
     sys::UniqueFd conn(up.fd);
     std::string in = std::move(up.leftover);
 
-    int winch[2] = {-1, -1};
+    sys::FdPair winch;
     struct sigaction old_winch {};
-    if (tty && ::pipe2(winch, O_CLOEXEC | O_NONBLOCK) == 0) {
-        g_winch_pipe = winch[1];
+    if (tty)
+        if (auto p = sys::make_pipe(O_NONBLOCK)) winch = std::move(*p);
+    if (winch.write.valid()) {
+        g_winch_pipe = winch.write.get();
         struct sigaction sa {};
         sa.sa_handler = on_winch;
         sa.sa_flags = SA_RESTART;  // the API calls around us are not to see EINTR
@@ -150,7 +153,7 @@ Result<SessionEnd> attach_session(const api::Client& client, const std::string& 
         // A change between the request and now.
         if (auto size = our_size(); !size.empty()) sys::send_all(conn.get(), size);
     }
-    sys::UniqueFd winch_read(winch[0]), winch_write(winch[1]);
+    const sys::UniqueFd& winch_read = winch.read;
     RawTerminal raw(tty && interactive ? STDIN_FILENO : -1);
 
     bool stdin_open = interactive;
@@ -194,7 +197,7 @@ Result<SessionEnd> attach_session(const api::Client& client, const std::string& 
             if (auto size = our_size(); !size.empty()) sys::send_all(conn.get(), size);
         }
     }
-    if (winch[1] >= 0) {
+    if (winch.write.valid()) {
         ::sigaction(SIGWINCH, &old_winch, nullptr);
         g_winch_pipe = -1;
     }
@@ -202,30 +205,30 @@ Result<SessionEnd> attach_session(const api::Client& client, const std::string& 
 }
 
 SignalProxy::SignalProxy(const api::Client& client, std::string id) : client_(client), id_(std::move(id)) {
-    if (::pipe2(pipe_, O_CLOEXEC) != 0) return;
-    g_signal_pipe = pipe_[1];
+    auto p = sys::make_pipe();
+    if (!p) return;
+    pipe_ = std::move(*p);
+    g_signal_pipe = pipe_.write.get();
     struct sigaction sa {};
     sa.sa_handler = on_signal;
     sa.sa_flags = SA_RESTART;  // the wait call in flight is not to see EINTR
     for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2}) ::sigaction(sig, &sa, nullptr);
     thread_ = std::thread([this] {
         unsigned char sig;
-        while (::read(pipe_[0], &sig, 1) == 1 && sig != 0)
+        while (::read(pipe_.read.get(), &sig, 1) == 1 && sig != 0)
             (void)client_.call("POST", "/v1/containers/" + id_ + "/kill?signal=" + std::to_string(sig));
     });
 }
 
 SignalProxy::~SignalProxy() {
-    if (pipe_[1] < 0) return;
+    if (!pipe_.write.valid()) return;
     struct sigaction sa {};
     sa.sa_handler = SIG_DFL;
     for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2}) ::sigaction(sig, &sa, nullptr);
     g_signal_pipe = -1;
     unsigned char stop = 0;
-    [[maybe_unused]] auto w = ::write(pipe_[1], &stop, 1);
+    [[maybe_unused]] auto w = ::write(pipe_.write.get(), &stop, 1);
     thread_.join();
-    ::close(pipe_[0]);
-    ::close(pipe_[1]);
 }
 
 }  // namespace ctr::cli

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "api/client.hpp"
+#include <ctr/sys/unique_fd.hpp>
 
 #include <atomic>
 #include <csignal>
@@ -41,7 +42,7 @@ public:
 private:
     const api::Client& client_;
     std::string id_;
-    int pipe_[2] = {-1, -1};
+    sys::FdPair pipe_;
     std::thread thread_;
 };
 

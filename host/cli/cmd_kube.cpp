@@ -21,7 +21,9 @@ Result<nlohmann::json> model_of(const Globals& g, const ComposeFlags& flags, con
     if (!container.empty()) {
         auto client = CTR_TRY(daemon_client(g));
         auto c = CTR_TRY(client.call("GET", "/v1/containers/" + url_escape(container)));
-        return compose::container_model(c.value("config", nlohmann::json::object()), c.value("name", container));
+        auto props = CTR_TRY(client.call("GET", "/v1/system/properties"));
+        return compose::container_model(c.value("config", nlohmann::json::object()), c.value("name", container),
+                                        props.value("container.runtime", ""));
     }
     return CTR_TRY(load_project(flags)).model;
 }

@@ -3,6 +3,8 @@
 // docs/kubernetes.md). It only prints: the engines' files are the
 // operator's.
 #include "cli/app.hpp"
+#include <ctr/pluginhost/host_env.hpp>
+#include <ctr/pluginhost/registry.hpp>
 
 #include <cstdio>
 #include <filesystem>
@@ -20,13 +22,15 @@ std::string oci_path() {
     return ec ? "/usr/local/bin/container-oci" : (self.parent_path() / "container-oci").string();
 }
 
-int print_oci_config(const std::string& engine, const std::string& plugin) {
+// `plugin`: the one --plugin names; `fallback`: the one container-oci runs
+// when it names none.
+int print_oci_config(const std::string& engine, const std::string& plugin, const std::string& fallback) {
     const std::string short_name = plugin.rfind("runtime-", 0) == 0 ? plugin.substr(8) : plugin;
     const std::string handler = "container-" + short_name;
     std::string binary = oci_path();
     // Engines that take a path and no arguments choose the plugin by the
     // program's name: a link container-oci-NAME means runtime-NAME.
-    if (plugin != "runtime-linux") {
+    if (plugin != fallback) {
         const std::string link = binary + "-" + short_name;
         if (plugin.rfind("runtime-", 0) == 0 && engine != "docker") std::printf("# once: ln -s %s %s\n", binary.c_str(), link.c_str());
         if (plugin.rfind("runtime-", 0) == 0 && engine != "docker") binary = link;
@@ -57,10 +61,14 @@ int print_oci_config(const std::string& engine, const std::string& plugin) {
 
 void add_oci_config_command(CLI::App& system, Globals& g) {
     auto* cmd = system.add_subcommand("oci-config", "print the snippet that makes containerd, podman or docker run containers through container-oci");
-    static std::string engine, plugin = "runtime-linux";
+    static std::string engine, plugin;
     cmd->add_option("engine", engine, "containerd, podman or docker")->required()->check(CLI::IsMember({"containerd", "podman", "docker"}));
-    cmd->add_option("--plugin", plugin, "the runtime plugin (default runtime-linux)");
-    on_run(cmd, g, [] { return print_oci_config(engine, plugin); });
+    cmd->add_option("--plugin", plugin, "the runtime plugin (default: the one container-oci runs when none is named)");
+    on_run(cmd, g, [&g] {
+        auto fallback = pluginhost::Registry::default_of(pluginhost::default_registry_options(g.paths()), CTR_KIND_RUNTIME, "--plugin");
+        if (!fallback) return fail(fallback.error());
+        return print_oci_config(engine, plugin.empty() ? *fallback : plugin, *fallback);
+    });
 }
 
 }  // namespace ctr::cli

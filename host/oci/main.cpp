@@ -3,7 +3,8 @@
 // docker) run containers with any runtime plugin unchanged. docs/oci-cli.md.
 //
 // The plugin: --plugin NAME, else the name this binary runs under
-// (container-oci-microvm: runtime-microvm), else runtime-linux.
+// (container-oci-microvm: runtime-microvm), else the default runtime plugin
+// (the only one, or the one whose manifest says default = true).
 #include "oci/oci_front.hpp"
 #include "oci/oci_log.hpp"
 #include "oci/oci_static.hpp"
@@ -23,7 +24,7 @@ std::string plugin_of_program(const char* argv0) {
     const std::string name = std::filesystem::path(argv0).filename().string();
     const std::string prefix = "container-oci-";
     if (name.rfind(prefix, 0) == 0 && name.size() > prefix.size()) return "runtime-" + name.substr(prefix.size());
-    return "runtime-linux";
+    return "";  // the default runtime plugin
 }
 
 struct Args {
@@ -139,7 +140,10 @@ void add_others(CLI::App& app, Args& a, int& rc) {
 
 void add_static(CLI::App& app, Args& a, int& rc) {
     auto* features = app.add_subcommand("features", "what this runtime supports, as runtime-spec features JSON");
-    features->callback([&a, &rc] { rc = print_features(a.g.plugin); });
+    features->callback([&a, &rc] {
+        auto plugin = plugin_named(a.g);
+        rc = plugin ? print_features(*plugin) : log_error(plugin.error().message);
+    });
     auto* spec = app.add_subcommand("spec", "write a default config.json into the bundle");
     spec->add_option("-b,--bundle", a.create.bundle, "where to write it");
     spec->add_flag("--rootless", a.accepted, "accepted; the default spec is the same");
@@ -167,7 +171,7 @@ int main(int argc, char** argv) {
     app.add_flag("--debug", a.log.debug, "debug lines too");
     app.add_option("--systemd-cgroup", a.systemd_cgroup, "accepted; cgroups are managed as cgroupfs")->expected(0, 1);
     app.add_option("--rootless", a.rootless, "accepted: true, false or auto");
-    app.add_option("--plugin", a.g.plugin, "the runtime plugin (default: by program name, else runtime-linux)");
+    app.add_option("--plugin", a.g.plugin, "the runtime plugin (default: by program name, else the default runtime plugin)");
     app.set_version_flag("-v,--version", [] { return version_text(); });
     int rc = 0;
     add_lifecycle(app, a, rc);

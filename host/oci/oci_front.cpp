@@ -92,6 +92,13 @@ std::string plugin_for(const Globals& g, const std::string& id, const std::strin
     return g.plugin;
 }
 
+Result<std::string> plugin_named(const Globals& g) {
+    if (!g.plugin.empty()) return g.plugin;
+    // None named: the one runtime there is, or the one whose manifest says
+    // default, as the daemon chooses when its config names none.
+    return pluginhost::Registry::default_of(pluginhost::default_registry_options(Paths(g.root)), CTR_KIND_RUNTIME, "--plugin");
+}
+
 int parse_signal(const std::string& s) {
     if (s.empty()) return 0;
     if (s.find_first_not_of("0123456789") == std::string::npos) {
@@ -110,9 +117,10 @@ Result<std::unique_ptr<Front>> Front::open(const Globals& g) {
     f->g_ = g;
     Paths paths(g.root);
     auto options = pluginhost::default_registry_options(paths);
-    options.only_name = g.plugin;
+    f->g_.plugin = CTR_TRY(plugin_named(g));
+    options.only_name = f->g_.plugin;
     f->registry_ = pluginhost::Registry::scan(options);
-    auto plugin = CTR_TRY(f->registry_->get(g.plugin, CTR_KIND_RUNTIME));
+    auto plugin = CTR_TRY(f->registry_->get(f->g_.plugin, CTR_KIND_RUNTIME));
     f->rt_ = plugin->runtime();
     f->inst_ = plugin->instance();
     CTR_TRY_STATUS(sys::make_dirs(fs::path(g.root) / "containers", 0700));

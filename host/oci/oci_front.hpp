@@ -20,7 +20,7 @@ namespace ctr::oci {
 
 struct Globals {
     std::string root = "/run/container-oci";  // runc's --root: our state, and the plugins' under it
-    std::string plugin = "runtime-linux";
+    std::string plugin;  // empty: the default runtime plugin
 };
 
 struct CreateOptions {
@@ -69,6 +69,9 @@ private:
 // The plugin for container `id`: the one that made it (its record), else,
 // at create (`bundle` given), the bundle's config.json annotation
 // org.container.oci.plugin, else g.plugin (--plugin or the program's name).
+// g.plugin, or the default runtime plugin when it is empty.
+Result<std::string> plugin_named(const Globals& g);
+
 std::string plugin_for(const Globals& g, const std::string& id, const std::string& bundle);
 
 // A signal by name ("KILL", "SIGKILL") or number; 0 when unknown.

@@ -139,4 +139,11 @@ Result<std::string> Registry::choose(ctr_kind kind, const std::string& configure
                                                      " in config.toml chooses none");
 }
 
+Result<std::string> Registry::default_of(RegistryOptions options, ctr_kind kind, const std::string& config_key) {
+    options.load = false;
+    options.probe_exe.clear();
+    options.only_name.clear();
+    return scan(options)->choose(kind, "", config_key);
+}
+
 }  // namespace ctr::pluginhost

@@ -1,14 +1,18 @@
 #include <ctr/sys/process.hpp>
 
+#include <ctr/sys/cgroup.hpp>
 #include <ctr/sys/files.hpp>
 #include <ctr/sys/spawn.hpp>
 #include <ctr/sys/unique_fd.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <cstring>
 #include <fcntl.h>
 #include <poll.h>
+#include <set>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -42,11 +46,11 @@ int wait_child(pid_t pid) {
 Result<Captured> run_capture(const std::vector<std::string>& argv, const RunOptions& options) {
     if (argv.empty()) return make_error(CTR_E_INVALID_ARGUMENT, "run: empty command");
     const int timeout_ms = options.timeout_ms;
-    int fds[2], efds[2] = {-1, -1};
-    if (::pipe2(fds, O_CLOEXEC) != 0) return errno_error("pipe", argv[0], errno);
-    UniqueFd rd(fds[0]), wr(fds[1]);
-    if (options.capture_stderr && ::pipe2(efds, O_CLOEXEC) != 0) return errno_error("pipe", argv[0], errno);
-    UniqueFd erd(efds[0]), ewr(efds[1]);
+    auto [rd, wr] = CTR_TRY(make_pipe());
+    FdPair err;
+    if (options.capture_stderr) err = CTR_TRY(make_pipe());
+    UniqueFd& erd = err.read;
+    UniqueFd& ewr = err.write;
 
     SpawnOptions so;
     so.stdout_fd = wr.get();
@@ -101,6 +105,7 @@ std::optional<ProcStat> read_proc_stat(pid_t pid) {
     auto close = text->rfind(')');
     if (close == std::string::npos || close + 2 >= text->size()) return std::nullopt;
     ProcStat s;
+    if (auto open = text->find('('); open != std::string::npos && open < close) s.comm = text->substr(open + 1, close - open - 1);
     unsigned long long utime = 0, stime = 0;
     int ppid = -1;
     // state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt cmajflt utime stime
@@ -143,5 +148,35 @@ bool process_ended(pid_t pid) {
 }
 
 bool process_exiting(pid_t pid) { return pid > 0 && leader_state(pid) == 'Z' && !process_ended(pid); }
+
+std::vector<ProcessEntry> list_processes(const std::function<bool(pid_t)>& keep) {
+    std::vector<ProcessEntry> out;
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator("/proc", ec)) {
+        const std::string name = e.path().filename().string();
+        if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+        const pid_t pid = static_cast<pid_t>(std::stol(name));
+        if (!keep(pid)) continue;
+        auto stat = read_proc_stat(pid);
+        auto cmd = read_file(e.path() / "cmdline");
+        if (!stat || !cmd) continue;  // gone meanwhile
+        std::replace(cmd->begin(), cmd->end(), '\0', ' ');
+        while (!cmd->empty() && cmd->back() == ' ') cmd->pop_back();
+        if (cmd->empty()) *cmd = "[" + stat->comm + "]";
+        out.push_back({pid, stat->ppid, std::move(*cmd)});
+    }
+    std::sort(out.begin(), out.end(), [](const ProcessEntry& a, const ProcessEntry& b) { return a.pid < b.pid; });
+    return out;
+}
+
+std::vector<ProcessEntry> container_processes(pid_t init) {
+    std::error_code ec;
+    const auto ns_of = [&](const std::string& p) { return std::filesystem::read_symlink("/proc/" + p + "/ns/pid", ec).string(); };
+    const std::string ns = ns_of(std::to_string(init));
+    if (ns.empty()) return {};
+    if (ns != ns_of("self")) return list_processes([&](pid_t p) { return ns_of(std::to_string(p)) == ns; });
+    const std::set<pid_t> in = Cgroups().members(init);
+    return list_processes([&](pid_t p) { return in.count(p) > 0; });
+}
 
 }  // namespace ctr::sys

@@ -14,6 +14,7 @@
 #include "tests/support/skip.hpp"
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <fstream>
@@ -180,10 +181,19 @@ TEST_CASE("microvm: run -d, logs, exec with its own exit code and stdin, 127 for
     CHECK(ctr::sys::read_file(files.path() / "out.txt").value() == "from the guest\n");
     auto host_tmp = ctr::sys::read_file("/tmp/in.txt");
     CHECK_FALSE((host_tmp && *host_tmp == "from the host\n"));  // never the host's /tmp
-    // top: the VM's processes on the host, never the host's others.
-    auto top = r.cli({"top", "vm1"});
-    CHECK(top.out.find("qemu-system") != std::string::npos);
-    CHECK(top.out.find("container-apiserver") == std::string::npos);
+    // top: the guest's processes, as its agent lists them through the
+    // runtime's ABI (1.4); never QEMU or the host's others.
+    auto top = json::parse(r.cli({"top", "--format", "json", "vm1"}).out, nullptr, false);
+    REQUIRE(top.is_array());
+    std::vector<std::string> commands;
+    for (const auto& p : top) commands.push_back(p.value("command", ""));
+    CHECK_MESSAGE(std::find_if(commands.begin(), commands.end(), [](const std::string& c) { return c.rfind("sh -c trap", 0) == 0; }) != commands.end(),
+                  top.dump());
+    for (const auto& c : commands) {
+        CHECK(c.find("qemu-system") == std::string::npos);
+        CHECK(c.find("container-apiserver") == std::string::npos);
+        CHECK(c.find("container-vm-agent") == std::string::npos);  // the guest's init is ours, not the container's
+    }
 
     auto stop = r.cli({"stop", "vm1"});
     CHECK(stop.code == 0);

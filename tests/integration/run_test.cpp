@@ -128,7 +128,8 @@ TEST_CASE("errors: missing program 127, name in use, unknown runtime, unknown im
     CHECK(rt.code == 125);
     // runtime-microvm is listed where QEMU is installed.
     CHECK(rt.err.find("unknown runtime \"nope\" (available: runtime-linux, ") != std::string::npos);
-    CHECK(rt.err.find("example)") != std::string::npos);
+    CHECK(rt.err.find("example") != std::string::npos);  // both found through CONTAINER_PLUGIN_PATH
+    CHECK(rt.err.find("runtime-minimal") != std::string::npos);
 
     auto img = r.cli({"run", shared().registry.host() + "/test/absent:1", "true"});
     CHECK(img.code == 125);
@@ -390,6 +391,13 @@ TEST_CASE("rename, top, export and kube generate" * CTR_NEEDS_ROOT) {
     for (const auto& p : top) commands.push_back(p["command"]);
     CHECK(std::find(commands.begin(), commands.end(), "sleep 60") != commands.end());
     CHECK(std::find(commands.begin(), commands.end(), "sleep 61") != commands.end());
+    // In the host's PID namespace, top lists the container's cgroup: its own
+    // processes, never the host's others.
+    REQUIRE(r.cli({"run", "-d", "--name", "hostpid", "--pid", "host", shared().image, "sleep", "62"}).code == 0);
+    auto host_top = json::parse(r.cli({"top", "--format", "json", "hostpid"}).out);
+    CHECK(host_top.size() == 1);
+    CHECK(host_top[0].value("command", "") == "sleep 62");
+    CHECK(r.cli({"rm", "-f", "hostpid"}).code == 0);
 
     ScratchDir out;
     auto tarball = out.path() / "rootfs.tar";

@@ -4,6 +4,7 @@
 
 #include <doctest/doctest.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <csignal>
@@ -116,9 +117,32 @@ TEST_CASE("read_proc_stat: our own state, parent and CPU time; nothing for a pid
     REQUIRE(me.has_value());
     CHECK(me->state == 'R');
     CHECK(me->ppid == ::getppid());
+    CHECK(me->comm == std::string(program_invocation_short_name).substr(0, 15));  // the kernel keeps 15 bytes
     volatile uint64_t spin = 0;
     for (int i = 0; i < 50000000; ++i) spin = spin + static_cast<uint64_t>(i);
     CHECK(ctr::sys::read_proc_stat(::getpid())->cpu_ns() > 0);
     CHECK_FALSE(ctr::sys::read_proc_stat(0).has_value());
     CHECK_FALSE(ctr::sys::read_proc_stat(-1).has_value());
+}
+
+TEST_CASE("list_processes: the processes a filter keeps, with parent and command line; a zombie by its [comm]") {
+    pid_t child = ::fork();
+    if (child == 0) ::_exit(0);  // stays a zombie until we reap it
+    REQUIRE(child > 0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    auto list = ctr::sys::list_processes([&](pid_t p) { return p == ::getpid() || p == child; });
+    REQUIRE(list.size() == 2);
+    const auto& me = list[0].pid == ::getpid() ? list[0] : list[1];
+    const auto& zombie = list[0].pid == child ? list[0] : list[1];
+    CHECK(me.pid == ::getpid());
+    CHECK(me.ppid == ::getppid());
+    CHECK(me.command.find(program_invocation_short_name) != std::string::npos);
+    CHECK(zombie.pid == child);
+    CHECK(zombie.ppid == ::getpid());
+    CHECK(zombie.command == "[" + std::string(program_invocation_short_name).substr(0, 15) + "]");
+    ::waitpid(child, nullptr, 0);
+    CHECK(ctr::sys::list_processes([&](pid_t p) { return p == child; }).empty());
+    // A container in our own PID namespace is listed by its cgroups, never
+    // the whole host; one that is gone has nothing.
+    CHECK(ctr::sys::container_processes(child).empty());
 }

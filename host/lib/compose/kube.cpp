@@ -99,7 +99,7 @@ json container_of(const std::string& name, const json& s, const std::string& pro
 
 }  // namespace
 
-json container_model(const json& config, const std::string& name) {
+json container_model(const json& config, const std::string& name, const std::string& default_runtime) {
     json s = {{"image", config.value("image", "")}};
     auto list = [&config](const char* k) { return config.contains(k) && config[k].is_array() ? config[k] : json::array(); };
     if (!list("cmd").empty()) s["command"] = config["cmd"];
@@ -142,7 +142,7 @@ json container_model(const json& config, const std::string& name) {
     for (const char* k : {"privileged", "read_only", "tty"})
         if (config.value(k, false)) s[k] = true;
     if (config.value("interactive", false)) s["stdin_open"] = true;
-    if (config.value("runtime", "runtime-linux") != "runtime-linux") s["runtime"] = config["runtime"];
+    if (const std::string rt = config.value("runtime", ""); !rt.empty() && rt != default_runtime) s["runtime"] = rt;
     if (config.value("user", "") != "") s["user"] = config["user"];
     return {{"name", name}, {"services", {{name, s}}}, {"volumes", volumes}};
 }

@@ -19,9 +19,9 @@ struct KubeOptions {
 
 // A container's config (as the daemon stores it: "image", "cmd", "env",
 // "publish", "volumes", "restart", ...) as a one-service project model, so
-// that kube_yaml makes its Pod or Deployment. The default runtime
-// (runtime-linux) gets no runtime class.
-nlohmann::json container_model(const nlohmann::json& config, const std::string& name);
+// that kube_yaml makes its Pod or Deployment. The daemon's default runtime,
+// `default_runtime`, gets no runtime class.
+nlohmann::json container_model(const nlohmann::json& config, const std::string& name, const std::string& default_runtime);
 
 // The documents, joined by "---" lines. Keys of the model that Kubernetes
 // has no place for come back in `warnings`, one per service and key.

@@ -774,12 +774,19 @@ static int32_t op_unsupported(ctr_plugin *p, const char *req, size_t len, const 
     return fail(err, CTR_E_UNSUPPORTED, "the example runtime cannot pause, resume or update a container (it uses no cgroups)");
 }
 
+/* ABI 1.4's processes: left to the host, which lists the container's PID
+ * namespace itself when a runtime answers unimplemented. */
+static int32_t op_no_processes(ctr_plugin *p, const char *req, size_t len, const ctr_sink *out, ctr_error *err) {
+    (void)p; (void)req; (void)len; (void)out;
+    return fail(err, CTR_E_UNIMPLEMENTED, "the example runtime does not list processes");
+}
+
 /* ---- entry -------------------------------------------------------------------- */
 
 static const ctr_runtime_v1 kTable = {
     sizeof(ctr_runtime_v1), 0,
     op_create, op_start, op_kill, op_state, op_wait, op_delete, op_exec, op_resize, op_stats,
-    op_unsupported, op_unsupported, op_unsupported,
+    op_unsupported, op_unsupported, op_unsupported, op_no_processes,
 };
 
 static void destroy(ctr_plugin *p) {

@@ -42,7 +42,7 @@ extern "C" {
 /* The major is part of the entry symbol's name; a new major is a new symbol. */
 #define CTR_ABI_MAJOR 1
 /* Minors only add: new fields at the end of structs, new table slots. */
-#define CTR_ABI_MINOR 3
+#define CTR_ABI_MINOR 4
 
 #if defined(_WIN32)
 #define CTR_EXPORT __declspec(dllexport)
@@ -198,6 +198,11 @@ typedef struct ctr_runtime_v1 {
      * changes the limits of a running container in place. Result {} (or {"warnings":[...]}).
      * A limit the runtime cannot change: CTR_E_UNSUPPORTED naming it. */
     ctr_op update;
+    /* Since 1.4. [any-thread] {"id"}: the processes of a running container (for `top`).
+     * Result {"processes":[{"pid","ppid","command"}],"pid_namespace":"host"|"guest"}:
+     * "host" pids are this host's numbers; "guest" ones are a VM's own. Not running:
+     * CTR_E_FAILED_PRECONDITION. */
+    ctr_op processes;
 } ctr_runtime_v1;
 
 /* A network provider: makes networks and attaches containers to them. */

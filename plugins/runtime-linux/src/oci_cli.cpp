@@ -1,5 +1,7 @@
 #include "oci_cli.hpp"
 
+#include <ctr/sys/files.hpp>
+
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -60,10 +62,13 @@ ctr::Result<OciRun> run_oci(const OciBinary& binary, const std::vector<std::stri
     for (auto& a : argv) cargv.push_back(a.data());
     cargv.push_back(nullptr);
 
-    int out_pipe[2] = {-1, -1};
-    if (stdio.out < 0 && ::pipe2(out_pipe, O_CLOEXEC) != 0)
-        return ctr::make_error(CTR_E_RESOURCE_EXHAUSTED, std::string("pipe: ") + std::strerror(errno));
-    int devnull = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+    ctr::sys::FdPair out_pipe;
+    if (stdio.out < 0) {
+        auto p = ctr::sys::make_pipe();
+        if (!p) return ctr::make_error(CTR_E_RESOURCE_EXHAUSTED, p.error().message);
+        out_pipe = std::move(*p);
+    }
+    ctr::sys::UniqueFd devnull(::open("/dev/null", O_RDWR | O_CLOEXEC));
 
     // fork, then only system calls until exec: this process may have threads.
     pid_t pid = ::fork();
@@ -78,25 +83,24 @@ ctr::Result<OciRun> run_oci(const OciBinary& binary, const std::vector<std::stri
             if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) ::_exit(126);
             ::umount2("/sys/fs/cgroup/unified", MNT_DETACH);
         }
-        ::dup2(stdio.in >= 0 ? stdio.in : devnull, 0);
-        ::dup2(stdio.out >= 0 ? stdio.out : out_pipe[1], 1);
-        ::dup2(stdio.err >= 0 ? stdio.err : devnull, 2);
+        ::dup2(stdio.in >= 0 ? stdio.in : devnull.get(), 0);
+        ::dup2(stdio.out >= 0 ? stdio.out : out_pipe.write.get(), 1);
+        ::dup2(stdio.err >= 0 ? stdio.err : devnull.get(), 2);
         ::close_range(3, ~0U, 0);  // no fd of the shim reaches the runtime or the container
         ::execve(cargv[0], cargv.data(), environ);
         ::_exit(127);
     }
-    ::close(devnull);
+    devnull.reset();
     OciRun run;
-    if (out_pipe[1] >= 0) {
-        ::close(out_pipe[1]);
+    if (out_pipe.read.valid()) {
+        out_pipe.write.reset();
         char buf[8192];
         ssize_t n;
-        while ((n = ::read(out_pipe[0], buf, sizeof buf)) != 0) {
+        while ((n = ::read(out_pipe.read.get(), buf, sizeof buf)) != 0) {
             if (n < 0 && errno == EINTR) continue;
             if (n < 0) break;
             run.out.append(buf, static_cast<size_t>(n));
         }
-        ::close(out_pipe[0]);
     }
     int status = 0;
     while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {

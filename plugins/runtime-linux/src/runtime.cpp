@@ -3,6 +3,7 @@
 #include "executable.hpp"
 
 #include <ctr/sys/cgroup.hpp>
+#include <ctr/sys/process.hpp>
 #include <ctr/sys/spawn.hpp>
 
 #include <cerrno>
@@ -359,6 +360,18 @@ ctr::Result<json> Runtime::stats(const json& req) {
     if (u.pids_current) out["pids"]["current"] = *u.pids_current;
     if (u.cpu_ns) out["cpu"]["usage_ns"] = *u.cpu_ns;
     return out;
+}
+
+ctr::Result<json> Runtime::processes(const json& req) {
+    std::string id = CTR_TRY(ctr::sdk::get_string(req, "id"));
+    json st = CTR_TRY(oci_state(id));
+    const std::string status = st.value("status", "");
+    if (status != "running" && status != "paused")
+        return ctr::make_error(CTR_E_FAILED_PRECONDITION, "container \"" + id + "\" is " + (status.empty() ? "not running" : status) + ", not running");
+    json list = json::array();
+    for (const auto& p : ctr::sys::container_processes(st.value("pid", 0)))
+        list.push_back({{"pid", p.pid}, {"ppid", p.ppid}, {"command", p.command}});
+    return json{{"processes", std::move(list)}, {"pid_namespace", "host"}};
 }
 
 }  // namespace runtime_linux

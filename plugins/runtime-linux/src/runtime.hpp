@@ -34,6 +34,8 @@ public:
     ctr::Result<json> pause(const json& req) override;
     ctr::Result<json> resume(const json& req) override;
     ctr::Result<json> update(const json& req) override;
+    // ABI 1.4: the processes of the container's PID namespace (or cgroup).
+    ctr::Result<json> processes(const json& req) override;
 
 private:
     struct Process {

@@ -16,6 +16,7 @@
  *   boot.c      modules, the port, the shared root, the container's mounts
  *   network.c   the NICs' addresses and routes
  *   process.c   the processes: start, stdio, exits
+ *   ps.c        the list of the guest's processes, for top
  *   main.c      the frame loop
  */
 #ifndef CTR_MICROVM_AGENT_H
@@ -71,5 +72,8 @@ void close_fd(int *fd);
 void run_process(uint32_t stream, char *payload, uint32_t len);
 int relay(struct proc *p, int *fd, uint32_t type);
 void reap(void);
+
+/* ps.c */
+void send_process_list(uint32_t stream);
 
 #endif

@@ -52,6 +52,9 @@ static void handle_frame(const struct ctr_frame *f, char *payload) {
     case CTR_F_NETWORK:
         configure_network(payload, f->len);
         break;
+    case CTR_F_PROCESSES:
+        send_process_list(f->stream);
+        break;
     case CTR_F_POWEROFF:
         for (int i = 0; i < MAX_PROCS; ++i)
             if (procs[i].used) kill(procs[i].pid, SIGKILL);

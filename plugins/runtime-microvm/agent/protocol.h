@@ -41,13 +41,17 @@ enum ctr_frame_type {
                          * type "virtiofs-file": source is the tag of a share
                          * that holds one file, CTR_LONE_FILE, to bind */
     CTR_F_FILE = 9,     /* "id\0" then a file's bytes, for a "file" mount */
+    CTR_F_PROCESSES = 10, /* list the guest's processes: answered by one
+                           * CTR_F_PROCESS_LIST on the same stream */
     /* guest -> host */
     CTR_F_READY = 64,   /* the agent is up and the rootfs mounted; payload: its version */
     CTR_F_STARTED = 65, /* payload: int32 pid in the guest */
     CTR_F_STDOUT = 66,
     CTR_F_STDERR = 67,
     CTR_F_EXIT = 68,    /* payload: int32 exit code, int32 signal (0 if none) */
-    CTR_F_FAILED = 69   /* the process could not start. payload: int32 errno, then a message */
+    CTR_F_FAILED = 69,  /* the process could not start. payload: int32 errno, then a message */
+    CTR_F_PROCESS_LIST = 70 /* per process "pid\0ppid\0command\0" (decimal pids; the
+                             * agent itself and kernel threads left out) */
 };
 
 /*

@@ -1,5 +1,7 @@
 #include "exec_relay.hpp"
 
+#include <ctr/sys/files.hpp>
+
 #include "unix_socket.hpp"
 
 #include <csignal>
@@ -19,10 +21,9 @@ constexpr size_t kMaxQueued = size_t{64} << 20;
 ctr::Result<std::unique_ptr<ExecRelay>> ExecRelay::start(const std::filesystem::path& dir, Channel& vm) {
     auto listener = CTR_TRY(listen_in(dir, "exec.sock"));
     std::unique_ptr<ExecRelay> relay(new ExecRelay(vm, std::move(listener)));
-    int p[2];
-    if (::pipe2(p, O_CLOEXEC) != 0) return ctr::make_error(CTR_E_INTERNAL, "pipe");
-    relay->wake_read_.reset(p[0]);
-    relay->wake_write_.reset(p[1]);
+    auto wake = CTR_TRY(ctr::sys::make_pipe());
+    relay->wake_read_ = std::move(wake.read);
+    relay->wake_write_ = std::move(wake.write);
     relay->acceptor_ = std::thread([r = relay.get()] { r->accept_loop(); });
     return relay;
 }
@@ -77,8 +78,9 @@ void ExecRelay::serve(std::shared_ptr<Client> client) {
         auto f = client->channel.receive();
         if (!f) break;
         std::unique_lock lock(mu_);
-        if (f->type == CTR_F_RUN) {
-            if (client->stream) continue;  // one process per connection
+        // A connection asks one thing: runs one process, or lists them.
+        if (f->type == CTR_F_RUN || f->type == CTR_F_PROCESSES) {
+            if (client->stream) continue;
             client->stream = next_stream_++;
             streams_[client->stream] = client;
         }
@@ -86,7 +88,7 @@ void ExecRelay::serve(std::shared_ptr<Client> client) {
         lock.unlock();
         if (stream == 0) continue;
         if (f->type != CTR_F_RUN && f->type != CTR_F_STDIN && f->type != CTR_F_STDIN_EOF && f->type != CTR_F_SIGNAL &&
-            f->type != CTR_F_RESIZE)
+            f->type != CTR_F_RESIZE && f->type != CTR_F_PROCESSES)
             continue;
         (void)vm_.send(f->type, stream, f->payload);
     }
@@ -124,7 +126,7 @@ void ExecRelay::deliver(const Frame& f) {
         auto it = streams_.find(f.stream);
         if (it == streams_.end()) return;
         client = it->second;
-        if (f.type == CTR_F_EXIT || f.type == CTR_F_FAILED) streams_.erase(it);
+        if (f.type == CTR_F_EXIT || f.type == CTR_F_FAILED || f.type == CTR_F_PROCESS_LIST) streams_.erase(it);
     }
     std::unique_lock lock(client->mu);
     if (client->closed) return;

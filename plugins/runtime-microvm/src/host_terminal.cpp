@@ -1,5 +1,7 @@
 #include "host_terminal.hpp"
 
+#include <ctr/sys/files.hpp>
+
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -55,10 +57,9 @@ ctr::Result<std::unique_ptr<HostTerminal>> HostTerminal::open(const std::string&
     ::cfmakeraw(&tio);
     ::tcsetattr(t->slave_.get(), TCSANOW, &tio);
     CTR_TRY_STATUS(send_fd(console_socket, master.get()));
-    int p[2];
-    if (::pipe2(p, O_CLOEXEC) != 0) return ctr::make_error(CTR_E_INTERNAL, "pipe");
-    t->stop_read_.reset(p[0]);
-    t->stop_write_.reset(p[1]);
+    auto stop = CTR_TRY(ctr::sys::make_pipe());
+    t->stop_read_ = std::move(stop.read);
+    t->stop_write_ = std::move(stop.write);
     return t;
 }
 

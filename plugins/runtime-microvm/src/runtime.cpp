@@ -11,6 +11,7 @@
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <regex>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -228,9 +229,7 @@ ctr::Result<VmConfig> Runtime::vm_config(const json& config, const fs::path& roo
 // The container's pid on the host (signal_proxy.c): what it receives goes
 // to the guest's process.
 ctr::Status Runtime::spawn_signal_proxy(Container& c, const fs::path& rootfs) {
-    int p[2];
-    if (::pipe2(p, O_CLOEXEC) != 0) return ctr::make_error(CTR_E_INTERNAL, std::string("pipe: ") + std::strerror(errno));
-    ctr::sys::UniqueFd signals_read(p[0]), signals_write(p[1]);
+    auto [signals_read, signals_write] = CTR_TRY(ctr::sys::make_pipe());
     ctr::sys::SpawnOptions so;
     so.pass_fds = {{signals_write.get(), 3}};
     c.proxy = CTR_TRY(ctr::sys::Child::spawn({helper("container-vm-signals").string(), fs::absolute(rootfs).string()}, so));
@@ -532,12 +531,10 @@ ctr::Result<pid_t> Runtime::qemu_of(const std::string& id) {
 
 namespace {
 
-// Whether the process is stopped (state T in /proc/PID/stat).
+// Whether the process is stopped (state T).
 bool stopped(pid_t pid) {
-    auto stat = ctr::sys::read_file("/proc/" + std::to_string(pid) + "/stat");
-    if (!stat) return false;
-    auto close = stat->rfind(')');
-    return close != std::string::npos && close + 2 < stat->size() && (*stat)[close + 2] == 'T';
+    auto stat = ctr::sys::read_proc_stat(pid);
+    return stat && stat->state == 'T';
 }
 
 }  // namespace
@@ -581,6 +578,35 @@ ctr::Result<json> Runtime::stats(const json& req) {
     }
     if (auto stat = ctr::sys::read_proc_stat(qemu)) out["cpu"] = {{"usage_ns", stat->cpu_ns()}};
     return out;
+}
+
+ctr::Result<json> Runtime::processes(const json& req) {
+    std::string id = CTR_TRY(ctr::sdk::get_string(req, "id"));
+    CTR_TRY_STATUS(check_id(id));
+    pid_t qemu = CTR_TRY(qemu_of(id));
+    if (stopped(qemu)) return ctr::make_error(CTR_E_FAILED_PRECONDITION, "container \"" + id + "\" is paused: its guest cannot answer");
+    auto fd = connect_relay(vm_dir(id));
+    if (!fd) return ctr::make_error(CTR_E_NOT_FOUND, "container \"" + id + "\" is not running in a vm here");
+    // The agent answers at once; a guest that does not is not waited for.
+    const timeval limit{5, 0};
+    ::setsockopt(fd->get(), SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof limit);
+    Channel channel(std::move(*fd));
+    CTR_TRY_STATUS(channel.send(CTR_F_PROCESSES, 0));
+    auto f = channel.receive();
+    if (!f || f->type != CTR_F_PROCESS_LIST) return ctr::make_error(CTR_E_UNAVAILABLE, "the guest agent of \"" + id + "\" did not list its processes");
+    json list = json::array();
+    std::vector<std::string> fields;
+    for (size_t at = 0; at < f->payload.size();) {
+        size_t end = f->payload.find('\0', at);
+        if (end == std::string::npos) end = f->payload.size();
+        fields.push_back(f->payload.substr(at, end - at));
+        at = end + 1;
+        if (fields.size() == 3) {
+            list.push_back({{"pid", std::atoll(fields[0].c_str())}, {"ppid", std::atoll(fields[1].c_str())}, {"command", fields[2]}});
+            fields.clear();
+        }
+    }
+    return json{{"processes", std::move(list)}, {"pid_namespace", "guest"}};
 }
 
 }  // namespace microvm

@@ -52,6 +52,8 @@ public:
     ctr::Result<json> pause(const json& req) override;
     ctr::Result<json> resume(const json& req) override;
     ctr::Result<json> update(const json& req) override;
+    // ABI 1.4: the guest's processes, from its agent (through the VM's relay).
+    ctr::Result<json> processes(const json& req) override;
 
 private:
     // The QEMU of a container's VM, from its directory (whichever shim asks).

@@ -1,5 +1,7 @@
 #include "stdin_pump.hpp"
 
+#include <ctr/sys/files.hpp>
+
 #include <cerrno>
 #include <fcntl.h>
 #include <poll.h>
@@ -9,10 +11,10 @@ namespace microvm {
 
 void StdinPump::start(ctr::sys::UniqueFd in, Channel& channel, uint32_t stream) {
     in_ = std::move(in);
-    int p[2];
-    if (::pipe2(p, O_CLOEXEC) != 0) return;
-    stop_read_.reset(p[0]);
-    stop_write_.reset(p[1]);
+    auto stop = ctr::sys::make_pipe();
+    if (!stop) return;
+    stop_read_ = std::move(stop->read);
+    stop_write_ = std::move(stop->write);
     thread_ = std::thread([this, &channel, stream] {
         char buf[32768];
         for (;;) {

@@ -133,7 +133,7 @@ TEST_CASE("kube generate from a container: its config as a one-service project")
                              {"runtime", "runtime-microvm"},
                              {"workdir", ""}};
     std::vector<std::string> warnings;
-    auto yaml = kube_yaml(container_model(config, "k1"), {}, warnings);
+    auto yaml = kube_yaml(container_model(config, "k1", "runtime-linux"), {}, warnings);
     REQUIRE(yaml);
     auto docs = documents(*yaml);
     CHECK(docs.count("PersistentVolumeClaim/data") == 1);
@@ -150,4 +150,11 @@ TEST_CASE("kube generate from a container: its config as a one-service project")
     CHECK(pod["containers"][0]["volumeMounts"][3]["mountPath"].as<std::string>() == "/run");
     CHECK(docs["ConfigMap/k1-env"]["data"]["EMPTY"].as<std::string>() == "");
     CHECK(warnings.empty());
+
+    // The daemon's default runtime needs no runtime class.
+    config["runtime"] = "runtime-linux";
+    auto plain = kube_yaml(container_model(config, "k1", "runtime-linux"), {}, warnings);
+    REQUIRE(plain);
+    CHECK_FALSE(static_cast<bool>(documents(*plain)["Deployment/k1"]["spec"]["template"]["spec"]["runtimeClassName"]));
 }
+

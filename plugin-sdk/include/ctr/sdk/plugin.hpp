@@ -170,6 +170,8 @@ public:
     virtual Result<json> pause(const json&) { return unimplemented("pause"); }
     virtual Result<json> resume(const json&) { return unimplemented("resume"); }
     virtual Result<json> update(const json&) { return unimplemented("update"); }
+    // Since ABI 1.4.
+    virtual Result<json> processes(const json&) { return unimplemented("processes"); }
 };
 
 class Network : public PluginBase {
@@ -282,6 +284,7 @@ inline const ctr_runtime_v1 kRuntimeTable = {
     CTR_SDK_DETAIL_OP(Runtime, pause, "id"),
     CTR_SDK_DETAIL_OP(Runtime, resume, "id"),
     CTR_SDK_DETAIL_OP(Runtime, update, "id", "resources"),
+    CTR_SDK_DETAIL_OP(Runtime, processes, "id"),
 };
 
 inline const ctr_network_v1 kNetworkTable = {

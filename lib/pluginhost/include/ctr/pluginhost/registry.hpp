@@ -61,6 +61,10 @@ public:
     // system config's key that chooses.
     Result<std::string> choose(ctr_kind kind, const std::string& configured, const std::string& config_key) const;
 
+    // choose() with nothing configured, from the manifests alone: no plugin
+    // is probed or loaded (for a tool that then loads only that one).
+    static Result<std::string> default_of(RegistryOptions options, ctr_kind kind, const std::string& config_key);
+
 private:
     std::vector<PluginEntry> entries_;
 };

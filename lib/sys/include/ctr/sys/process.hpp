@@ -5,6 +5,7 @@
 #include <ctr/sdk/result.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <sys/types.h>
@@ -58,6 +59,7 @@ bool process_exiting(pid_t pid);
 // that file: the command name in parentheses may hold spaces and ')', so
 // fields are counted from the last ')'.
 struct ProcStat {
+    std::string comm;       // the name between the parentheses
     char state = '?';       // 'R', 'S', 'Z', ...
     pid_t ppid = -1;
     uint64_t utime = 0;     // clock ticks in user mode
@@ -66,5 +68,24 @@ struct ProcStat {
 };
 // Nothing when the process is gone (or /proc is not there).
 std::optional<ProcStat> read_proc_stat(pid_t pid);
+
+// One line of a process listing, as `top` and `ps` show it.
+struct ProcessEntry {
+    pid_t pid = -1;
+    pid_t ppid = -1;
+    // The command line, arguments joined by spaces; a process without one
+    // (a zombie, a kernel thread, one between exec and its first page) is
+    // named by its comm in brackets, as ps does.
+    std::string command;
+};
+
+// Every process of this host whose pid `keep` accepts, by pid.
+std::vector<ProcessEntry> list_processes(const std::function<bool(pid_t)>& keep);
+
+// A container's processes, from its first process `init`: every process in
+// init's PID namespace when that is not ours, else (a container sharing the
+// host's PID namespace, a VM whose processes live in a guest) those of
+// init's cgroups, never the whole host. Nothing if `init` is gone.
+std::vector<ProcessEntry> container_processes(pid_t init);
 
 }  // namespace ctr::sys
