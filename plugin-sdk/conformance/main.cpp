@@ -1,9 +1,13 @@
 // container-plugin-conformance --plugin DIR [--rule ID]... [--list]
+//                               [--format text|json] [--junit FILE]
 //
 // Runs the numbered rules of docs/plugin-requirements.md that apply to the
 // plugin's kind, each in a forked child with its own temporary directory, and
-// prints one line per rule and then "N passed, N failed".
+// prints one line per rule and then "N passed, N failed" (or, with --format
+// json, one document); --junit also writes JUnit XML for a plugin's own CI.
+// Exit status: 0 all passed, 1 a rule failed, 2 a usage error.
 #include "harness.hpp"
+#include "report.hpp"
 
 #include <ctr/pluginhost/manifest.hpp>
 
@@ -14,6 +18,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstring>
+#include <fstream>
 #include <poll.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -101,10 +106,13 @@ int main(int argc, char** argv) {
     std::vector<std::string> only;
     bool list = false;
     int timeout_s = 60;
+    std::string format = "text", junit;
     app.add_option("--plugin", plugin_dir, "the plugin's folder (holding config.toml)");
     app.add_option("--rule", only, "run only this rule (repeatable)");
     app.add_flag("--list", list, "list the rules and exit");
     app.add_option("--timeout", timeout_s, "seconds each rule may take")->check(CLI::PositiveNumber);
+    app.add_option("--format", format, "text (a line per rule) or json (one document)")->check(CLI::IsMember({"text", "json"}));
+    app.add_option("--junit", junit, "also write the results as JUnit XML to this file");
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -132,30 +140,37 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "container-plugin-conformance: %s\n", manifest.error().message.c_str());
         return 2;
     }
-    std::printf("plugin %s (%s, %s) at %s\n", manifest->name.c_str(), pluginhost::kind_name(manifest->kind),
-                manifest->version.c_str(), manifest->file.parent_path().c_str());
+    const bool text = format == "text";
+    Report report{manifest->name, pluginhost::kind_name(manifest->kind), manifest->version, manifest->file.parent_path().string(), {}};
+    if (text) std::printf("plugin %s (%s, %s) at %s\n", report.plugin.c_str(), report.kind.c_str(), report.version.c_str(), report.dir.c_str());
 
-    int passed = 0, failed = 0, skipped = 0;
-    bool root = geteuid() == 0;
+    const bool root = geteuid() == 0;
     for (const auto& rule : rules) {
         if (rule.kind != 0 && rule.kind != manifest->kind) continue;
         if (!only.empty() && std::find(only.begin(), only.end(), rule.id) == only.end()) continue;
-        if (rule.needs_root && !root) {
-            std::printf("SKIP %s %s (needs root)\n", rule.id.c_str(), rule.title.c_str());
-            ++skipped;
-            continue;
+        Outcome o{rule.id, rule.title, Outcome::Verdict::skip, "needs root", 0};
+        if (!rule.needs_root || root) {
+            const auto started = std::chrono::steady_clock::now();
+            Verdict v = run_isolated(rule, *manifest, timeout_s);
+            o.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+            o.verdict = v.passed ? Outcome::Verdict::pass : Outcome::Verdict::fail;
+            o.detail = v.detail;
         }
-        Verdict v = run_isolated(rule, *manifest, timeout_s);
-        if (v.passed) {
-            std::printf("PASS %s %s\n", rule.id.c_str(), rule.title.c_str());
-            ++passed;
-        } else {
-            std::printf("FAIL %s %s: %s\n", rule.id.c_str(), rule.title.c_str(), v.detail.c_str());
-            ++failed;
+        if (text) {
+            std::printf("%s\n", text_line(o).c_str());
+            std::fflush(stdout);
         }
-        std::fflush(stdout);
+        report.outcomes.push_back(std::move(o));
     }
-    if (skipped) std::printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped);
-    else std::printf("%d passed, %d failed\n", passed, failed);
-    return failed == 0 ? 0 : 1;
+    if (text) std::printf("%s\n", totals_line(report).c_str());
+    else std::printf("%s\n", to_json(report).dump(2).c_str());
+    if (!junit.empty()) {
+        std::ofstream out(junit, std::ios::trunc);
+        out << to_junit(report);
+        if (!out.flush()) {
+            std::fprintf(stderr, "container-plugin-conformance: cannot write --junit %s\n", junit.c_str());
+            return 2;
+        }
+    }
+    return report.count(Outcome::Verdict::fail) == 0 ? 0 : 1;
 }
