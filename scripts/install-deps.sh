@@ -11,6 +11,8 @@ packages=(
   libspdlog-dev libfmt-dev nlohmann-json3-dev doctest-dev libcli11-dev
   libsqlite3-dev libssl-dev libcurl4-openssl-dev libarchive-dev zlib1g-dev libzstd-dev
   libcap-dev libseccomp-dev libnl-route-3-dev libnftables-dev libyaml-cpp-dev
+  # the plugin kit's minimal C runtime reads JSON with jansson
+  libjansson-dev
   # runtime parts: OCI runtimes, a static busybox for test and demo images, tini for --init
   runc crun busybox-static tini
   # runtime-microvm: QEMU (which ships virtiofsd) and dpkg-deb for kernel packages
