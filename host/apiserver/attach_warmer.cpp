@@ -1,26 +1,22 @@
 #include "apiserver/attach_warmer.hpp"
 
+#include <ctr/sys/cgroup.hpp>
 #include <ctr/sys/unique_fd.hpp>
 
 #include <fcntl.h>
-#include <fstream>
 #include <unistd.h>
 
 namespace ctr::apiserver {
 
 namespace {
 
-// cgroup.procs of our own cgroup in the first single-controller v1 hierarchy
-// of /proc/self/cgroup ("7:pids:/a/b"); empty on a cgroup2-only host.
+// cgroup.procs of our own cgroup in the first single-controller v1
+// hierarchy ("7:pids:/a/b"); empty on a cgroup2-only host.
 std::string own_v1_procs() {
-    std::ifstream in("/proc/self/cgroup");
-    for (std::string line; std::getline(in, line);) {
-        auto a = line.find(':'), b = line.find(':', a + 1);
-        if (a == std::string::npos || b == std::string::npos || b == a + 1) continue;  // "0::/x" is cgroup2
-        std::string controller = line.substr(a + 1, b - a - 1);
-        if (controller.find_first_of("=,") != std::string::npos) continue;  // named or co-mounted
-        std::string dir = "/sys/fs/cgroup/" + controller + line.substr(b + 1);
-        if (::access((dir + "/cgroup.procs").c_str(), W_OK) == 0) return dir + "/cgroup.procs";
+    for (const auto& m : sys::Cgroups().of(::getpid())) {
+        if (m.controllers.empty() || m.controllers.find_first_of("=,") != std::string::npos) continue;  // cgroup2, named, co-mounted
+        const std::string procs = (m.dir / "cgroup.procs").string();
+        if (::access(procs.c_str(), W_OK) == 0) return procs;
     }
     return {};
 }

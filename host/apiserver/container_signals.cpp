@@ -55,10 +55,23 @@ Status Containers::rename(const std::string& key, const std::string& name) {
     return ok();
 }
 
+// A container the user stopped or killed stays stopped, whatever its
+// --restart says. Marked under the start lock: a restart policy's start
+// either sees the mark, or has started the container, which the caller then
+// reads again and signals.
+void Containers::mark_user_stopped(const std::string& id) {
+    auto serial = start_lock(id);
+    std::lock_guard<std::mutex> no_start(*serial);
+    (void)sys::write_file_atomic(dir_of(id) / "user_stopped", "", 0600);
+}
+
 Status Containers::kill(const std::string& key, int signal) {
     auto c = CTR_TRY(get(key));
     CTR_TRY_STATUS(store::check_action(c.name, c.state, store::ContainerAction::kill));
-    if (signal == SIGKILL || signal == SIGTERM) (void)sys::write_file_atomic(dir_of(c.id) / "user_stopped", "", 0600);
+    if (signal == SIGKILL || signal == SIGTERM) {
+        mark_user_stopped(c.id);
+        c = CTR_TRY(get(c.id));  // a restart policy's start may have come first: its process is the one to signal
+    }
     if (!alive(c.pid) || ::kill(static_cast<pid_t>(*c.pid), signal) != 0)
         return make_error(CTR_E_FAILED_PRECONDITION, "container " + c.name + " is not running");
     if (signal == SIGKILL || signal == SIGTERM) thaw_if_paused(c);  // else it would not get it until unpause
@@ -75,14 +88,7 @@ std::pair<int, int> Containers::stop_defaults(const store::ContainerRecord& c) {
 
 Result<store::ContainerRecord> Containers::stop(const std::string& key, int timeout_s, int signal) {
     auto c = CTR_TRY(get(key));
-    // A container the user stopped stays stopped, whatever its --restart
-    // says. Marked under the start lock: a restart policy's start either
-    // sees the mark, or has started the container, which is stopped below.
-    {
-        auto serial = start_lock(c.id);
-        std::lock_guard<std::mutex> no_start(*serial);
-        (void)sys::write_file_atomic(dir_of(c.id) / "user_stopped", "", 0600);
-    }
+    mark_user_stopped(c.id);
     c = CTR_TRY(get(c.id));
     if (c.state != store::ContainerState::running) return c;  // idempotent
     if (alive(c.pid)) ::kill(static_cast<pid_t>(*c.pid), signal);

@@ -8,10 +8,6 @@
 #include <ctr/sys/netns.hpp>
 #include <ctr/sys/process.hpp>
 
-#include <algorithm>
-#include <set>
-#include <sstream>
-
 namespace ctr::apiserver {
 
 namespace fs = std::filesystem;
@@ -35,22 +31,8 @@ Result<json> Containers::stats(const std::string& key) {
     // its process's (--network host).
     auto dev = fs::exists(networks_.netns_of(c.id)) ? sys::read_in_netns(networks_.netns_of(c.id), "/proc/thread-self/net/dev")
                                                      : sys::read_file("/proc/" + pid + "/net/dev");
-    int64_t rx = 0, tx = 0;
-    std::istringstream dl(dev ? *dev : "");
-    std::string line;
-    while (std::getline(dl, line)) {
-        auto colon = line.find(':');
-        if (colon == std::string::npos) continue;
-        std::istringstream f(line.substr(colon + 1));
-        std::vector<int64_t> v;
-        int64_t x;
-        while (f >> x) v.push_back(x);
-        if (v.size() >= 9) {
-            rx += v[0];
-            tx += v[8];
-        }
-    }
-    out["net"] = {{"rx_bytes", rx}, {"tx_bytes", tx}};
+    const auto net = sys::net_dev_totals(dev ? *dev : "");
+    out["net"] = {{"rx_bytes", net.rx_bytes}, {"tx_bytes", net.tx_bytes}};
     // The runtime's own numbers win where it has them: a VM's memory is its
     // size and what QEMU holds, not the cgroup of a proxy on the host.
     if (auto own = runtime_stats(c)) {

@@ -191,6 +191,7 @@ private:
     // watcher's thread and a user's `restart` may otherwise both make one.
     std::map<std::string, std::shared_ptr<std::mutex>> start_locks_;  // guarded by mu_
     std::shared_ptr<std::mutex> start_lock(const std::string& id);
+    void mark_user_stopped(const std::string& id);  // stop and kill: no restart policy starts it again
     std::set<pid_t> shims_;
     FileWatch exit_files_{"exit.json"};
     AttachWarmer attach_warmer_;  // kicked by create and start

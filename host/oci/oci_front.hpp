@@ -66,12 +66,13 @@ private:
     ctr_plugin* inst_ = nullptr;
 };
 
-// The plugin for container `id`: the one that made it (its record), else,
-// at create (`bundle` given), the bundle's config.json annotation
-// org.container.oci.plugin, else g.plugin (--plugin or the program's name).
 // g.plugin, or the default runtime plugin when it is empty.
 Result<std::string> plugin_named(const Globals& g);
 
+// The plugin for container `id`: the one that made it (its record), else,
+// at create (`bundle` given), the bundle's config.json annotation
+// org.container.oci.plugin, else g.plugin (--plugin or the program's name;
+// empty: the default, which Front::open resolves).
 std::string plugin_for(const Globals& g, const std::string& id, const std::string& bundle);
 
 // A signal by name ("KILL", "SIGKILL") or number; 0 when unknown.

@@ -9,7 +9,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <sstream>
 #include <thread>
+#include <vector>
 
 namespace ctr::sys {
 
@@ -53,6 +55,25 @@ Status remove_netns(const std::filesystem::path& path) {
         return errno_error("unmount", path, errno);
     if (::unlink(path.c_str()) != 0 && errno != ENOENT) return errno_error("remove", path, errno);
     return ok();
+}
+
+NetTotals net_dev_totals(const std::string& proc_net_dev) {
+    // Two header lines, then "  eth0: RX bytes packets errs drop fifo frame
+    // compressed multicast TX bytes ...": RX bytes is the first field after
+    // the colon, TX bytes the ninth.
+    NetTotals t;
+    std::istringstream lines(proc_net_dev);
+    for (std::string line; std::getline(lines, line);) {
+        auto colon = line.find(':');
+        if (colon == std::string::npos) continue;
+        std::istringstream f(line.substr(colon + 1));
+        std::vector<int64_t> v;
+        for (int64_t x; f >> x;) v.push_back(x);
+        if (v.size() < 9) continue;
+        t.rx_bytes += v[0];
+        t.tx_bytes += v[8];
+    }
+    return t;
 }
 
 }  // namespace ctr::sys

@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <set>
+#include <sstream>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -148,6 +149,18 @@ bool process_ended(pid_t pid) {
 }
 
 bool process_exiting(pid_t pid) { return pid > 0 && leader_state(pid) == 'Z' && !process_ended(pid); }
+
+int64_t host_cpu_ns() {
+    auto text = read_file("/proc/stat");
+    if (!text) return 0;
+    std::istringstream in(text->substr(0, text->find('\n')));  // "cpu  user nice system idle ..."
+    std::string cpu;
+    in >> cpu;
+    int64_t ticks = 0;
+    for (int64_t v; in >> v;) ticks += v;
+    const long hz = ::sysconf(_SC_CLK_TCK);
+    return ticks * (1000000000LL / (hz > 0 ? hz : 100));
+}
 
 std::vector<ProcessEntry> list_processes(const std::function<bool(pid_t)>& keep) {
     std::vector<ProcessEntry> out;

@@ -121,6 +121,7 @@ TEST_CASE("read_proc_stat: our own state, parent and CPU time; nothing for a pid
     volatile uint64_t spin = 0;
     for (int i = 0; i < 50000000; ++i) spin = spin + static_cast<uint64_t>(i);
     CHECK(ctr::sys::read_proc_stat(::getpid())->cpu_ns() > 0);
+    CHECK(ctr::sys::host_cpu_ns() > ctr::sys::read_proc_stat(::getpid())->cpu_ns());  // the host's time includes ours
     CHECK_FALSE(ctr::sys::read_proc_stat(0).has_value());
     CHECK_FALSE(ctr::sys::read_proc_stat(-1).has_value());
 }

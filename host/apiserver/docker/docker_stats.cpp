@@ -5,13 +5,10 @@
 #include "apiserver/docker/docker_api.hpp"
 
 #include <ctr/base/strings.hpp>
-#include <ctr/sys/files.hpp>
-
-#include <unistd.h>
+#include <ctr/sys/process.hpp>
 
 #include <algorithm>
 #include <chrono>
-#include <sstream>
 #include <thread>
 
 namespace ctr::apiserver::docker {
@@ -19,19 +16,6 @@ namespace ctr::apiserver::docker {
 using nlohmann::json;
 
 namespace {
-
-// The host's CPU time (all CPUs, all states) in nanoseconds, from /proc/stat.
-int64_t host_cpu_ns() {
-    auto text = sys::read_file("/proc/stat");
-    if (!text) return 0;
-    std::istringstream in(text->substr(0, text->find('\n')));
-    std::string cpu;
-    in >> cpu;
-    int64_t jiffies = 0;
-    for (int64_t v; in >> v;) jiffies += v;
-    const long hz = ::sysconf(_SC_CLK_TCK);
-    return jiffies * (1000000000LL / (hz > 0 ? hz : 100));
-}
 
 std::string now_rfc3339_nano() {
     const auto now = std::chrono::system_clock::now().time_since_epoch();
@@ -52,7 +36,7 @@ struct Reading {
 Result<Reading> read_once(Containers& cs, const std::string& id) {
     Reading r;
     r.ours = CTR_TRY(cs.stats(id));
-    r.host_ns = host_cpu_ns();
+    r.host_ns = sys::host_cpu_ns();
     r.when = now_rfc3339_nano();
     return r;
 }

@@ -5,6 +5,7 @@
 
 #include <ctr/sdk/result.hpp>
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 
@@ -17,6 +18,12 @@ Status make_netns(const std::filesystem::path& path);
 // Reads `file` (a /proc/thread-self/net/... file, say) from inside the
 // namespace pinned at `netns`: on a short-lived thread that joins it.
 Result<std::string> read_in_netns(const std::filesystem::path& netns, const std::filesystem::path& file);
+
+// The bytes received and sent by every interface of a /proc/net/dev text.
+struct NetTotals {
+    int64_t rx_bytes = 0, tx_bytes = 0;
+};
+NetTotals net_dev_totals(const std::string& proc_net_dev);
 
 // Unpins and deletes `path`; a path that is gone is not an error.
 Status remove_netns(const std::filesystem::path& path);

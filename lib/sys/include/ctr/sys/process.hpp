@@ -69,6 +69,10 @@ struct ProcStat {
 // Nothing when the process is gone (or /proc is not there).
 std::optional<ProcStat> read_proc_stat(pid_t pid);
 
+// The host's CPU time (all CPUs, all states) in nanoseconds, from /proc/stat;
+// 0 if it cannot be read.
+int64_t host_cpu_ns();
+
 // One line of a process listing, as `top` and `ps` show it.
 struct ProcessEntry {
     pid_t pid = -1;
