@@ -65,7 +65,9 @@ std::unique_ptr<Registry> Registry::scan(const RegistryOptions& opt) {
         offer.state_dir = (opt.state_root / m.name).string();
 
         ProbeOutcome outcome = outcome_of(precheck(m, offer));
-        if (outcome.state == PluginState::loaded) {
+        // The state dir is the plugin's once it runs (probed or loaded); a
+        // scan of manifests alone (default_of) leaves the host as it was.
+        if (outcome.state == PluginState::loaded && (opt.load || !opt.probe_exe.empty())) {
             if (auto st = sys::make_dirs(offer.state_dir, 0700); !st)
                 outcome = {PluginState::failed, "cannot make its state directory: " + st.error().message};
         }

@@ -145,3 +145,14 @@ TEST_CASE("choose(): the configured plugin, else the only one of its kind, else 
     CHECK(*two->choose(CTR_KIND_IMAGE, "image-alt", "[image] plugin") == "image-alt");
     CHECK(*two->choose(CTR_KIND_NETWORK, "network-alt", "[network] plugin") == "network-alt");
 }
+
+TEST_CASE("default_of(): the kind's default from the manifests alone; no plugin loaded, no state directory made") {
+    ctr::test::ScratchDir root;
+    auto o = options(root);
+    o.probe_cache.clear();
+    auto rt = Registry::default_of(o, CTR_KIND_RUNTIME, "--plugin");
+    REQUIRE_MESSAGE(rt.has_value(), rt.error().message);
+    CHECK(*rt == "runtime-linux");
+    CHECK(*Registry::default_of(o, CTR_KIND_IMAGE, "[image] plugin") == "image-oci");
+    CHECK_FALSE(std::filesystem::exists(root.path() / "state"));  // the host as it was
+}
