@@ -9,15 +9,15 @@
  * It joins a network namespace the spec names by path (the host wires it);
  * no cgroups, no seccomp, no terminal: those are what
  * runtime-linux adds. The plugin passes the runtime rules of the conformance
- * suite (docs/plugin-requirements.md).
+ * suite (docs/plugin-requirements.md). JSON through jansson, as
+ * runtime-minimal (docs/plugins.md says why).
  */
 #define _GNU_SOURCE
 #include <ctr/plugin.h>
 
-#include "json.h"
-
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
@@ -98,32 +98,47 @@ static int32_t emit(const ctr_sink *out, const char *text, ctr_error *err) {
     return CTR_OK;
 }
 
+/* Emits `doc` (and drops it): NULL (json_pack failed) is out of memory. */
+static int32_t emit_json(const ctr_sink *out, json_t *doc, ctr_error *err) {
+    char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+    json_decref(doc);
+    int32_t rc = text ? emit(out, text, err) : fail(err, CTR_E_RESOURCE_EXHAUSTED, "out of memory");
+    free(text);
+    return rc;
+}
+
 /* Parses a request object and rejects fields not in `allowed` (NULL-terminated). */
-static json_node *parse_request(const char *req, size_t len, const char *const *allowed, ctr_error *err) {
-    json_node *j = json_parse(req, len);
+static json_t *parse_request(const char *req, size_t len, const char *const *allowed, ctr_error *err) {
+    json_t *j = json_loadb(req ? req : "", req ? len : 0, 0, NULL), *v;
+    const char *key;
     if (!j) {
         fail(err, CTR_E_INVALID_ARGUMENT, "request is not valid json");
         return NULL;
     }
-    if (j->type != JSON_OBJECT) {
-        json_free(j);
+    if (!json_is_object(j)) {
+        json_decref(j);
         fail(err, CTR_E_INVALID_ARGUMENT, "request is not a json object");
         return NULL;
     }
-    for (const json_node *m = j->child; m; m = m->next) {
+    json_object_foreach(j, key, v) {
         int known = 0;
-        for (const char *const *a = allowed; *a; a++) known |= strcmp(*a, m->key) == 0;
+        for (const char *const *a = allowed; *a; a++) known |= strcmp(*a, key) == 0;
         if (!known) {
-            fail(err, CTR_E_INVALID_ARGUMENT, "unknown request field \"%s\"", m->key);
-            json_free(j);
+            fail(err, CTR_E_INVALID_ARGUMENT, "unknown request field \"%s\"", key);
+            json_decref(j);
             return NULL;
         }
     }
     return j;
 }
 
-static const char *required_id(const json_node *req, ctr_error *err) {
-    const char *id = json_get_string(req, "id");
+/* object[key] as a string, or NULL when absent or not a string. */
+static const char *get_string(const json_t *object, const char *key) {
+    return json_string_value(json_object_get(object, key));
+}
+
+static const char *required_id(const json_t *req, ctr_error *err) {
+    const char *id = get_string(req, "id");
     if (!id || !*id) {
         fail(err, CTR_E_INVALID_ARGUMENT, "missing field \"id\"");
         return NULL;
@@ -272,42 +287,41 @@ static pid_t clone_child(int (*fn)(void *), launch *l, int flags) {
 }
 
 /* Fills argv/envp/cwd of `l` from an OCI process object. */
-static int32_t fill_process(launch *l, const json_node *process, ctr_error *err) {
-    const json_node *args = json_get(process, "args");
-    if (!args || args->type != JSON_ARRAY || !args->child)
+static int32_t fill_process(launch *l, const json_t *process, ctr_error *err) {
+    const json_t *args = json_object_get(process, "args"), *e;
+    size_t n = 0, i;
+    if (!json_is_array(args) || json_array_size(args) == 0)
         return fail(err, CTR_E_INVALID_ARGUMENT, "process.args must be a non-empty array");
-    size_t n = 0;
-    for (const json_node *a = args->child; a; a = a->next) {
-        if (a->type != JSON_STRING) return fail(err, CTR_E_INVALID_ARGUMENT, "process.args must hold strings");
+    json_array_foreach(args, i, e) {
+        if (!json_is_string(e)) return fail(err, CTR_E_INVALID_ARGUMENT, "process.args must hold strings");
         if (n == MAX_ARGS) return fail(err, CTR_E_INVALID_ARGUMENT, "process.args has more than %d entries", MAX_ARGS);
-        l->argv[n++] = a->str;
+        l->argv[n++] = (char *)json_string_value(e);
     }
     l->argv[n] = NULL;
     n = 0;
-    const json_node *env = json_get(process, "env");
-    for (const json_node *e = env ? env->child : NULL; e; e = e->next) {
-        if (e->type != JSON_STRING) return fail(err, CTR_E_INVALID_ARGUMENT, "process.env must hold strings");
+    json_array_foreach(json_object_get(process, "env"), i, e) {
+        const char *var = json_string_value(e);
+        if (!var) return fail(err, CTR_E_INVALID_ARGUMENT, "process.env must hold strings");
         if (n == MAX_ENV) return fail(err, CTR_E_INVALID_ARGUMENT, "process.env has more than %d entries", MAX_ENV);
-        if (strncmp(e->str, "PATH=", 5) == 0) l->path_env = e->str + 5;
-        l->envp[n++] = e->str;
+        if (strncmp(var, "PATH=", 5) == 0) l->path_env = var + 5;
+        l->envp[n++] = (char *)var;
     }
     l->envp[n] = NULL;
-    const char *cwd = json_get_string(process, "cwd");
+    const char *cwd = get_string(process, "cwd");
     if (cwd && cwd[0] != '/') return fail(err, CTR_E_INVALID_ARGUMENT, "process.cwd must be absolute, not \"%s\"", cwd);
     snprintf(l->cwd, sizeof l->cwd, "%s", cwd ? cwd : "/");
-    const json_node *terminal = json_get(process, "terminal");
-    if (terminal && terminal->type == JSON_BOOL && terminal->boolean)
+    if (json_is_true(json_object_get(process, "terminal")))
         return fail(err, CTR_E_UNIMPLEMENTED, "the example runtime has no terminal support");
     return CTR_OK;
 }
 
 /* Opens the stdio paths of a request: absent stdin is /dev/null; absent
  * stdout/stderr are inherited. */
-static int32_t open_stdio(const json_node *req, int fds[3], ctr_error *err) {
+static int32_t open_stdio(const json_t *req, int fds[3], ctr_error *err) {
     static const char *const keys[3] = {"stdin", "stdout", "stderr"};
     for (int i = 0; i < 3; i++) fds[i] = -1;
     for (int i = 0; i < 3; i++) {
-        const char *path = json_get_string(req, keys[i]);
+        const char *path = get_string(req, keys[i]);
         if (!path && i == 0) path = "/dev/null";
         if (!path) continue;
         fds[i] = open(path, (i == 0 ? O_RDONLY : O_WRONLY | O_APPEND | O_CREAT) | O_CLOEXEC, 0600);
@@ -337,18 +351,17 @@ static int read_exec_error(int fd) {
 static const char *const kCreateFields[] = {"id", "bundle", "stdin", "stdout", "stderr", "terminal", "console_socket", NULL};
 
 static int32_t op_create(ctr_plugin *p, const char *req, size_t len, const ctr_sink *out, ctr_error *err) {
-    json_node *r = parse_request(req, len, kCreateFields, err), *spec = NULL;
+    json_t *r = parse_request(req, len, kCreateFields, err), *spec = NULL;
     int32_t rc = CTR_OK;
     launch *l = NULL;
     container *c = NULL;
     int fds[3] = {-1, -1, -1}, start_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1};
     if (!r) return err->status;
-    const char *id = required_id(r, err), *bundle = json_get_string(r, "bundle");
+    const char *id = required_id(r, err), *bundle = get_string(r, "bundle");
     if (!id) { rc = err->status; goto out; }
     if (strlen(id) >= sizeof c->id || strchr(id, '/')) { rc = fail(err, CTR_E_INVALID_ARGUMENT, "invalid id \"%s\"", id); goto out; }
     if (!bundle || bundle[0] != '/') { rc = fail(err, CTR_E_INVALID_ARGUMENT, "field \"bundle\" must be an absolute path"); goto out; }
-    const json_node *term = json_get(r, "terminal");
-    if (term && term->type == JSON_BOOL && term->boolean) { rc = fail(err, CTR_E_UNIMPLEMENTED, "the example runtime has no terminal support"); goto out; }
+    if (json_is_true(json_object_get(r, "terminal"))) { rc = fail(err, CTR_E_UNIMPLEMENTED, "the example runtime has no terminal support"); goto out; }
 
     pthread_mutex_lock(&p->mu);
     container *existing = find(p, id);
@@ -358,42 +371,36 @@ static int32_t op_create(ctr_plugin *p, const char *req, size_t len, const ctr_s
     /* Read and check bundle/config.json. */
     char path[4200];
     snprintf(path, sizeof path, "%s/config.json", bundle);
-    FILE *f = fopen(path, "re");
-    if (!f) { rc = fail(err, CTR_E_NOT_FOUND, "open \"%s\": %s", path, strerror(errno)); goto out; }
-    char *text = NULL;
-    size_t cap = 0, n = 0, got;
-    char buf[8192];
-    while ((got = fread(buf, 1, sizeof buf, f)) > 0) {
-        if (n + got > cap) { cap = (n + got) * 2; char *t = realloc(text, cap); if (!t) break; text = t; }
-        memcpy(text + n, buf, got);
-        n += got;
+    json_error_t why;
+    if (!(spec = json_load_file(path, 0, &why))) {
+        rc = errno == ENOENT ? fail(err, CTR_E_NOT_FOUND, "open \"%s\": %s", path, strerror(ENOENT))
+                             : fail(err, CTR_E_INVALID_ARGUMENT, "\"%s\": %s", path, why.text);
+        goto out;
     }
-    fclose(f);
-    spec = json_parse(text, n);
-    free(text);
-    if (!spec || spec->type != JSON_OBJECT) { rc = fail(err, CTR_E_INVALID_ARGUMENT, "\"%s\" is not a json object", path); goto out; }
+    if (!json_is_object(spec)) { rc = fail(err, CTR_E_INVALID_ARGUMENT, "\"%s\" is not a json object", path); goto out; }
 
     l = calloc(1, sizeof *l);
     c = calloc(1, sizeof *c);
     if (!l || !c) { rc = fail(err, CTR_E_RESOURCE_EXHAUSTED, "out of memory"); goto out; }
-    const json_node *process = json_get(spec, "process");
+    const json_t *process = json_object_get(spec, "process");
     if (!process) { rc = fail(err, CTR_E_INVALID_ARGUMENT, "config.json has no \"process\""); goto out; }
     if ((rc = fill_process(l, process, err)) != CTR_OK) goto out;
-    const char *root = json_get_string(json_get(spec, "root"), "path");
+    const char *root = get_string(json_object_get(spec, "root"), "path");
     if (!root) { rc = fail(err, CTR_E_INVALID_ARGUMENT, "config.json has no root.path"); goto out; }
     if (root[0] == '/') snprintf(l->rootfs, sizeof l->rootfs, "%s", root);
     else snprintf(l->rootfs, sizeof l->rootfs, "%s/%s", bundle, root);
     struct stat st;
     if (stat(l->rootfs, &st) != 0 || !S_ISDIR(st.st_mode)) { rc = fail(err, CTR_E_NOT_FOUND, "rootfs \"%s\" is not a directory", l->rootfs); goto out; }
     snprintf(l->proc_dir, sizeof l->proc_dir, "%s/proc", l->rootfs);
-    const char *hostname = json_get_string(spec, "hostname");
+    const char *hostname = get_string(spec, "hostname");
     snprintf(l->hostname, sizeof l->hostname, "%s", hostname ? hostname : "");
     /* A network namespace with a path is joined; without one, this example
      * stays in the caller's (it makes no network of its own). */
     l->net_fd = -1;
-    const json_node *nss = json_get(json_get(spec, "linux"), "namespaces");
-    for (const json_node *n = nss && nss->type == JSON_ARRAY ? nss->child : NULL; n; n = n->next) {
-        const char *type = json_get_string(n, "type"), *nspath = json_get_string(n, "path");
+    size_t i;
+    const json_t *ns;
+    json_array_foreach(json_object_get(json_object_get(spec, "linux"), "namespaces"), i, ns) {
+        const char *type = get_string(ns, "type"), *nspath = get_string(ns, "path");
         if (!type || strcmp(type, "network") != 0 || !nspath) continue;
         if ((l->net_fd = open(nspath, O_RDONLY | O_CLOEXEC)) < 0) { rc = fail(err, CTR_E_NOT_FOUND, "network namespace \"%s\": %s", nspath, strerror(errno)); goto out; }
     }
@@ -424,11 +431,8 @@ static int32_t op_create(ctr_plugin *p, const char *req, size_t len, const ctr_s
     p->containers = c;
     pthread_mutex_unlock(&p->mu);
     logf_(p, CTR_LOG_DEBUG, "created %s (pid %d)", c->id, (int)pid);
-    char result[512] = "{\"id\":";
-    json_quote(result, sizeof result, c->id);
-    snprintf(result + strlen(result), sizeof result - strlen(result), ",\"pid\":%d}", (int)pid);
     c = NULL;
-    rc = emit(out, result, err);
+    rc = emit_json(out, json_pack("{s:s, s:i}", "id", id, "pid", (int)pid), err);
 out:
     close_stdio(fds);
     if (start_pipe[0] >= 0) close(start_pipe[0]);
@@ -438,8 +442,8 @@ out:
     free(c);
     if (l && l->net_fd >= 0) close(l->net_fd);
     free(l);
-    json_free(spec);
-    json_free(r);
+    json_decref(spec);
+    json_decref(r);
     return rc;
 }
 
@@ -447,7 +451,7 @@ static const char *const kIdOnly[] = {"id", NULL};
 
 static int32_t op_start(ctr_plugin *p, const char *req, size_t len, const ctr_sink *out, ctr_error *err) {
     (void)out;
-    json_node *r = parse_request(req, len, kIdOnly, err);
+    json_t *r = parse_request(req, len, kIdOnly, err);
     if (!r) return err->status;
     int32_t rc = CTR_OK;
     const char *id = required_id(r, err);
@@ -472,7 +476,7 @@ static int32_t op_start(ctr_plugin *p, const char *req, size_t len, const ctr_si
     if (e != 0)  /* the process exits 127/126; wait() reports it */
         rc = fail(err, e == ENOENT ? CTR_E_NOT_FOUND : CTR_E_PERMISSION_DENIED, "cannot run the container's process: %s", strerror(e));
 out:
-    json_free(r);
+    json_decref(r);
     return rc;
 }
 
@@ -480,19 +484,19 @@ static const char *const kKillFields[] = {"id", "signal", "all", NULL};
 
 static int32_t op_kill(ctr_plugin *p, const char *req, size_t len, const ctr_sink *out, ctr_error *err) {
     (void)out;
-    json_node *r = parse_request(req, len, kKillFields, err);
+    json_t *r = parse_request(req, len, kKillFields, err);
     if (!r) return err->status;
     int32_t rc = CTR_OK;
     const char *id = required_id(r, err);
-    const json_node *sig = json_get(r, "signal");
+    const json_t *sig = json_object_get(r, "signal");
     if (!id) { rc = err->status; goto out; }
     int signo = SIGTERM;
     if (sig) {
-        if (sig->type != JSON_NUMBER || sig->num < 1 || sig->num > 64 || sig->num != (int)sig->num) {
+        if (!json_is_integer(sig) || json_integer_value(sig) < 1 || json_integer_value(sig) > 64) {
             rc = fail(err, CTR_E_INVALID_ARGUMENT, "field \"signal\" must be a signal number from 1 to 64");
             goto out;
         }
-        signo = (int)sig->num;
+        signo = (int)json_integer_value(sig);
     }
     pthread_mutex_lock(&p->mu);
     container *c = find(p, id);
@@ -502,32 +506,28 @@ static int32_t op_kill(ctr_plugin *p, const char *req, size_t len, const ctr_sin
     else if (kill(c->init.pid, signo) != 0) rc = fail(err, CTR_E_INTERNAL, "kill %d: %s", (int)c->init.pid, strerror(errno));
     pthread_mutex_unlock(&p->mu);
 out:
-    json_free(r);
+    json_decref(r);
     return rc;
 }
 
 static int32_t op_state(ctr_plugin *p, const char *req, size_t len, const ctr_sink *out, ctr_error *err) {
-    json_node *r = parse_request(req, len, kIdOnly, err);
+    json_t *r = parse_request(req, len, kIdOnly, err);
     if (!r) return err->status;
     int32_t rc = CTR_OK;
     const char *id = required_id(r, err);
-    char result[5000];
+    json_t *result = NULL;
     if (!id) { rc = err->status; goto out; }
     pthread_mutex_lock(&p->mu);
     container *c = find(p, id);
     if (c) {
         refresh(c);
-        snprintf(result, sizeof result, "{\"ociVersion\":\"1.0.2\",\"id\":");
-        json_quote(result, sizeof result, c->id);
-        snprintf(result + strlen(result), sizeof result - strlen(result), ",\"status\":\"%s\",\"pid\":%d,\"bundle\":",
-                 state_name(c->state), c->state == ST_STOPPED ? 0 : (int)c->init.pid);
-        json_quote(result, sizeof result, c->bundle);
-        strncat(result, "}", sizeof result - strlen(result) - 1);
+        result = json_pack("{s:s, s:s, s:s, s:i, s:s}", "ociVersion", "1.0.2", "id", c->id, "status", state_name(c->state),
+                           "pid", c->state == ST_STOPPED ? 0 : (int)c->init.pid, "bundle", c->bundle);
     }
     pthread_mutex_unlock(&p->mu);
-    rc = c ? emit(out, result, err) : fail(err, CTR_E_NOT_FOUND, "no container \"%s\"", id);
+    rc = c ? emit_json(out, result, err) : fail(err, CTR_E_NOT_FOUND, "no container \"%s\"", id);
 out:
-    json_free(r);
+    json_decref(r);
     return rc;
 }
 
@@ -536,14 +536,14 @@ static int pidfd_open_(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0);
 static const char *const kWaitFields[] = {"id", "exec_id", "timeout_ms", NULL};
 
 static int32_t op_wait(ctr_plugin *p, const char *req, size_t len, const ctr_sink *out, ctr_error *err) {
-    json_node *r = parse_request(req, len, kWaitFields, err);
+    json_t *r = parse_request(req, len, kWaitFields, err);
     if (!r) return err->status;
     int32_t rc = CTR_OK;
-    const char *id = required_id(r, err), *exec_id = json_get_string(r, "exec_id");
-    const json_node *t = json_get(r, "timeout_ms");
+    const char *id = required_id(r, err), *exec_id = get_string(r, "exec_id");
+    const json_t *t = json_object_get(r, "timeout_ms");
     int timeout = -1;
     if (!id) { rc = err->status; goto out; }
-    if (t && t->type == JSON_NUMBER && t->num >= 0) timeout = t->num > 2147483647.0 ? 2147483647 : (int)t->num;
+    if (json_is_integer(t) && json_integer_value(t) >= 0) timeout = json_integer_value(t) > 2147483647 ? 2147483647 : (int)json_integer_value(t);
     pthread_mutex_lock(&p->mu);
     container *c = find(p, id);
     proc_rec *pr = NULL;
@@ -576,7 +576,7 @@ static int32_t op_wait(ctr_plugin *p, const char *req, size_t len, const ctr_sin
     else snprintf(result, sizeof result, "{\"exit_code\":%d}", pr->exit_code);
     rc = emit(out, result, err);
 out:
-    json_free(r);
+    json_decref(r);
     return rc;
 }
 
@@ -596,18 +596,18 @@ static const char *const kDeleteFields[] = {"id", "force", NULL};
 
 static int32_t op_delete(ctr_plugin *p, const char *req, size_t len, const ctr_sink *out, ctr_error *err) {
     (void)out;
-    json_node *r = parse_request(req, len, kDeleteFields, err);
+    json_t *r = parse_request(req, len, kDeleteFields, err);
     if (!r) return err->status;
     int32_t rc = CTR_OK;
     const char *id = required_id(r, err);
-    const json_node *force = json_get(r, "force");
+    int force = json_is_true(json_object_get(r, "force"));
     if (!id) { rc = err->status; goto out; }
     pthread_mutex_lock(&p->mu);
     container **link = &p->containers;
     while (*link && strcmp((*link)->id, id) != 0) link = &(*link)->next;
     container *c = *link;
     if (c) refresh(c);
-    if (c && c->state == ST_RUNNING && !(force && force->type == JSON_BOOL && force->boolean)) {
+    if (c && c->state == ST_RUNNING && !force) {
         rc = fail(err, CTR_E_FAILED_PRECONDITION, "container \"%s\" is running (use force)", id);
         c = NULL;
     } else if (c) {
@@ -624,28 +624,28 @@ static int32_t op_delete(ctr_plugin *p, const char *req, size_t len, const ctr_s
         free_container(c);
     }
 out:
-    json_free(r);
+    json_decref(r);
     return rc;
 }
 
 static const char *const kExecFields[] = {"id", "exec_id", "process", "stdin", "stdout", "stderr", "console_socket", NULL};
 
 static int32_t op_exec(ctr_plugin *p, const char *req, size_t len, const ctr_sink *out, ctr_error *err) {
-    json_node *r = parse_request(req, len, kExecFields, err);
+    json_t *r = parse_request(req, len, kExecFields, err);
     if (!r) return err->status;
     int32_t rc = CTR_OK;
     launch *l = calloc(1, sizeof *l);
     proc_rec *pr = calloc(1, sizeof *pr);
     int fds[3] = {-1, -1, -1}, err_pipe[2] = {-1, -1}, own_pidns = -1, pidns = -1;
     char path[128];
-    const char *id = required_id(r, err), *exec_id = json_get_string(r, "exec_id");
+    const char *id = required_id(r, err), *exec_id = get_string(r, "exec_id");
     if (!l || !pr) { rc = fail(err, CTR_E_RESOURCE_EXHAUSTED, "out of memory"); goto out; }
     for (int i = 0; i < 4; i++) l->ns_fds[i] = -1;
     l->root_fd = -1;
     if (!id) { rc = err->status; goto out; }
     if (!exec_id || !*exec_id || strlen(exec_id) >= sizeof pr->exec_id) { rc = fail(err, CTR_E_INVALID_ARGUMENT, "field \"exec_id\" must be a non-empty string"); goto out; }
-    const json_node *process = json_get(r, "process");
-    if (!process || process->type != JSON_OBJECT) { rc = fail(err, CTR_E_INVALID_ARGUMENT, "field \"process\" must be an object"); goto out; }
+    const json_t *process = json_object_get(r, "process");
+    if (!json_is_object(process)) { rc = fail(err, CTR_E_INVALID_ARGUMENT, "field \"process\" must be an object"); goto out; }
     if ((rc = fill_process(l, process, err)) != CTR_OK) goto out;
 
     pthread_mutex_lock(&p->mu);
@@ -695,10 +695,7 @@ static int32_t op_exec(ctr_plugin *p, const char *req, size_t len, const ctr_sin
     if (e != 0) {
         rc = fail(err, e == ENOENT ? CTR_E_NOT_FOUND : CTR_E_PERMISSION_DENIED, "cannot run the exec process: %s", strerror(e));
     } else {
-        char result[300] = "{\"exec_id\":";
-        json_quote(result, sizeof result, exec_id);
-        snprintf(result + strlen(result), sizeof result - strlen(result), ",\"pid\":%d}", (int)pid);
-        rc = emit(out, result, err);
+        rc = emit_json(out, json_pack("{s:s, s:i}", "exec_id", exec_id, "pid", (int)pid), err);
     }
     pr = NULL;
 out:
@@ -711,7 +708,7 @@ out:
     if (err_pipe[1] >= 0) close(err_pipe[1]);
     free(pr);
     free(l);
-    json_free(r);
+    json_decref(r);
     return rc;
 }
 
@@ -719,14 +716,14 @@ static const char *const kResizeFields[] = {"id", "exec_id", "width", "height", 
 
 static int32_t op_resize(ctr_plugin *p, const char *req, size_t len, const ctr_sink *out, ctr_error *err) {
     (void)p; (void)out;
-    json_node *r = parse_request(req, len, kResizeFields, err);
+    json_t *r = parse_request(req, len, kResizeFields, err);
     if (!r) return err->status;
-    json_free(r);
+    json_decref(r);
     return fail(err, CTR_E_UNIMPLEMENTED, "the example runtime has no terminal support");
 }
 
 static int32_t op_stats(ctr_plugin *p, const char *req, size_t len, const ctr_sink *out, ctr_error *err) {
-    json_node *r = parse_request(req, len, kIdOnly, err);
+    json_t *r = parse_request(req, len, kIdOnly, err);
     if (!r) return err->status;
     int32_t rc = CTR_OK;
     const char *id = required_id(r, err);
@@ -763,7 +760,7 @@ static int32_t op_stats(ctr_plugin *p, const char *req, size_t len, const ctr_si
              rss_pages * (unsigned long long)page, pid > 0 ? 1 : 0);
     rc = emit(out, result, err);
 out:
-    json_free(r);
+    json_decref(r);
     return rc;
 }
 
