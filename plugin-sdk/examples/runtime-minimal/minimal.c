@@ -3,7 +3,8 @@
  * namespaces (the network one empty: the spec's is not joined), chrooted into
  * the bundle's rootfs, with the spec's user, bounding capabilities and
  * no_new_privs. exec, resize and stats answer unimplemented. JSON through
- * jansson. Start from here (docs/plugins.md, "Writing a runtime"). */
+ * jansson. `container plugin new --kind runtime` starts from this file
+ * (docs/plugin-tutorial.md). */
 #define _GNU_SOURCE
 #include <ctr/plugin.h>
 
