@@ -140,6 +140,15 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "container-plugin-conformance: %s\n", manifest.error().message.c_str());
         return 2;
     }
+    // A report that cannot be written is a usage error found before the rules run, not after.
+    std::ofstream junit_out;
+    if (!junit.empty()) {
+        junit_out.open(junit, std::ios::trunc);
+        if (!junit_out) {
+            std::fprintf(stderr, "container-plugin-conformance: --junit: cannot write \"%s\": %s\n", junit.c_str(), std::strerror(errno));
+            return 2;
+        }
+    }
     const bool text = format == "text";
     Report report{manifest->name, pluginhost::kind_name(manifest->kind), manifest->version, manifest->file.parent_path().string(), {}};
     if (text) std::printf("plugin %s (%s, %s) at %s\n", report.plugin.c_str(), report.kind.c_str(), report.version.c_str(), report.dir.c_str());
@@ -165,10 +174,9 @@ int main(int argc, char** argv) {
     if (text) std::printf("%s\n", totals_line(report).c_str());
     else std::printf("%s\n", to_json(report).dump(2).c_str());
     if (!junit.empty()) {
-        std::ofstream out(junit, std::ios::trunc);
-        out << to_junit(report);
-        if (!out.flush()) {
-            std::fprintf(stderr, "container-plugin-conformance: cannot write --junit %s\n", junit.c_str());
+        junit_out << to_junit(report);
+        if (!junit_out.flush()) {
+            std::fprintf(stderr, "container-plugin-conformance: --junit: cannot write \"%s\"\n", junit.c_str());
             return 2;
         }
     }

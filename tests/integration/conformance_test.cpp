@@ -165,6 +165,13 @@ TEST_CASE("--format json and --junit FILE report every rule for a plugin's CI; a
 
     // A bad format is a usage error.
     CHECK(run("plugin-sdk/conformance/container-plugin-conformance", {"--plugin", "x", "--format", "xml"}).code != 0);
+
+    // So is a report that cannot be written: said before any rule runs.
+    auto unwritable = run("plugin-sdk/conformance/container-plugin-conformance",
+                          {"--plugin", ctr::test::env_or_empty("CTR_EXAMPLE_PLUGIN"), "--junit", "/nonexistent/report.xml"});
+    CHECK(unwritable.code == 2);
+    CHECK(unwritable.err.find("--junit: cannot write \"/nonexistent/report.xml\"") != std::string::npos);
+    CHECK(unwritable.out.find("GEN-001") == std::string::npos);
 }
 
 TEST_CASE("runtime-minimal, under 200 lines of C, passes every rule: built against the current header and against every frozen minor's" * CTR_NEEDS_ROOT) {
