@@ -3,17 +3,17 @@
 namespace ctr::apiserver {
 
 Result<pluginhost::LoadedPlugin*> Daemon::image_plugin() const {
-    auto name = CTR_TRY(plugins->choose(CTR_KIND_IMAGE, config.image_plugin, "[image] plugin"));
+    auto name = CTR_TRY(plugins->choose(CTR_KIND_IMAGE, config.image_plugin, "[image] plugin in config.toml"));
     return plugins->get(name, CTR_KIND_IMAGE);
 }
 
 Result<pluginhost::LoadedPlugin*> Daemon::network_plugin() const {
-    auto name = CTR_TRY(plugins->choose(CTR_KIND_NETWORK, config.network_plugin, "[network] plugin"));
+    auto name = CTR_TRY(plugins->choose(CTR_KIND_NETWORK, config.network_plugin, "[network] plugin in config.toml"));
     return plugins->get(name, CTR_KIND_NETWORK);
 }
 
 Result<std::string> Daemon::runtime_named(const std::string& name) const {
-    if (name.empty()) return plugins->choose(CTR_KIND_RUNTIME, config.container_runtime, "[container] runtime");
+    if (name.empty()) return plugins->choose(CTR_KIND_RUNTIME, config.container_runtime, "[container] runtime in config.toml");
     // Short names, as Apple's and podman's: "microvm" for a plugin "runtime-microvm".
     const auto* rt = plugins->find(name);
     std::string full = name;

@@ -119,7 +119,7 @@ Result<LoadedPlugin*> Registry::get(const std::string& name, ctr_kind kind) cons
     return make_error(CTR_E_NOT_FOUND, "unknown " + what + " (available: " + available + ")");
 }
 
-Result<std::string> Registry::choose(ctr_kind kind, const std::string& configured, const std::string& config_key) const {
+Result<std::string> Registry::choose(ctr_kind kind, const std::string& configured, const std::string& chooser) const {
     if (!configured.empty()) {
         const PluginEntry* e = find(configured);
         if (e && e->kind == kind_name(kind) && (e->state == PluginState::loaded || e->reason == kNotNeeded)) return configured;
@@ -137,15 +137,14 @@ Result<std::string> Registry::choose(ctr_kind kind, const std::string& configure
     for (const auto* x : usable)
         if (x->is_default) defaults.push_back(x);
     if (defaults.size() == 1) return defaults.front()->name;
-    return make_error(CTR_E_FAILED_PRECONDITION, "several " + what + "s are loaded (" + names + ") and " + config_key +
-                                                     " in config.toml chooses none");
+    return make_error(CTR_E_FAILED_PRECONDITION, "several " + what + "s are loaded (" + names + ") and " + chooser + " chooses none");
 }
 
-Result<std::string> Registry::default_of(RegistryOptions options, ctr_kind kind, const std::string& config_key) {
+Result<std::string> Registry::default_of(RegistryOptions options, ctr_kind kind, const std::string& chooser) {
     options.load = false;
     options.probe_exe.clear();
     options.only_name.clear();
-    return scan(options)->choose(kind, "", config_key);
+    return scan(options)->choose(kind, "", chooser);
 }
 
 }  // namespace ctr::pluginhost

@@ -131,18 +131,18 @@ TEST_CASE("choose(): the configured plugin, else the only one of its kind, else 
     REQUIRE_FALSE(unknown);
     CHECK(unknown.error().message.find("unknown runtime plugin \"nope\"") != std::string::npos);
     // One image plugin: it, with nothing configured.
-    CHECK(*reg->choose(CTR_KIND_IMAGE, "", "[image] plugin") == "image-oci");
+    CHECK(*reg->choose(CTR_KIND_IMAGE, "", "[image] plugin in config.toml") == "image-oci");
     // A plugin of another kind is not one of this kind.
-    CHECK_FALSE(reg->choose(CTR_KIND_IMAGE, "network-vmnet", "[image] plugin"));
+    CHECK_FALSE(reg->choose(CTR_KIND_IMAGE, "network-vmnet", "[image] plugin in config.toml"));
 
     // A second image and network plugin: none chosen is an error naming both.
     auto o = options(root);
     o.dirs.push_back(env("CTR_ALT_PLUGINS"));
     auto two = Registry::scan(o);
-    auto image = two->choose(CTR_KIND_IMAGE, "", "[image] plugin");
+    auto image = two->choose(CTR_KIND_IMAGE, "", "[image] plugin in config.toml");
     REQUIRE_FALSE(image);
     CHECK(image.error().message == "several image plugins are loaded (image-oci, image-alt) and [image] plugin in config.toml chooses none");
-    CHECK(*two->choose(CTR_KIND_IMAGE, "image-alt", "[image] plugin") == "image-alt");
+    CHECK(*two->choose(CTR_KIND_IMAGE, "image-alt", "[image] plugin in config.toml") == "image-alt");
     CHECK(*two->choose(CTR_KIND_NETWORK, "network-alt", "[network] plugin") == "network-alt");
 }
 
@@ -153,6 +153,11 @@ TEST_CASE("default_of(): the kind's default from the manifests alone; no plugin 
     auto rt = Registry::default_of(o, CTR_KIND_RUNTIME, "--plugin");
     REQUIRE_MESSAGE(rt.has_value(), rt.error().message);
     CHECK(*rt == "runtime-linux");
-    CHECK(*Registry::default_of(o, CTR_KIND_IMAGE, "[image] plugin") == "image-oci");
+    CHECK(*Registry::default_of(o, CTR_KIND_IMAGE, "[image] plugin in config.toml") == "image-oci");
+    // Two image plugins, neither the default: the error names what chooses, as given.
+    o.dirs.push_back(env("CTR_ALT_PLUGINS"));
+    auto two = Registry::default_of(o, CTR_KIND_IMAGE, "--plugin");
+    REQUIRE_FALSE(two);
+    CHECK(two.error().message == "several image plugins are loaded (image-oci, image-alt) and --plugin chooses none");
     CHECK_FALSE(std::filesystem::exists(root.path() / "state"));  // the host as it was
 }

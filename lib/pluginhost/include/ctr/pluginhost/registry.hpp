@@ -57,13 +57,13 @@ public:
     // The name of the plugin of `kind` to use: `configured` when set (it must
     // be usable); else the only usable plugin of the kind; else the one of
     // them whose manifest says `default = true`. None, or several and none
-    // chosen, is an error that names the candidates and `config_key`, the
-    // system config's key that chooses.
-    Result<std::string> choose(ctr_kind kind, const std::string& configured, const std::string& config_key) const;
+    // chosen, is an error that names the candidates and `chooser`, what the
+    // user sets to choose ("[image] plugin in config.toml", "--plugin").
+    Result<std::string> choose(ctr_kind kind, const std::string& configured, const std::string& chooser) const;
 
     // choose() with nothing configured, from the manifests alone: no plugin
     // is probed or loaded (for a tool that then loads only that one).
-    static Result<std::string> default_of(RegistryOptions options, ctr_kind kind, const std::string& config_key);
+    static Result<std::string> default_of(RegistryOptions options, ctr_kind kind, const std::string& chooser);
 
 private:
     std::vector<PluginEntry> entries_;
