@@ -5,6 +5,7 @@
 #include "apiserver/container_parts.hpp"
 #include "services/names.hpp"
 
+#include <ctr/base/failpoint.hpp>
 #include <ctr/sys/files.hpp>
 
 #include <spdlog/spdlog.h>
@@ -92,6 +93,9 @@ Result<store::ContainerRecord> Containers::stop(const std::string& key, int time
     c = CTR_TRY(get(c.id));
     if (c.state != store::ContainerState::running) return c;  // idempotent
     if (alive(c.pid)) ::kill(static_cast<pid_t>(*c.pid), signal);
+    // Dying here: the mark keeps a restart policy off, and reconcile (or the
+    // watcher, if the exit comes later) records the exit.
+    failpoint("container-stop-after-signal");
     thaw_if_paused(c);
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
     while (std::chrono::steady_clock::now() < deadline && c.state == store::ContainerState::running) {

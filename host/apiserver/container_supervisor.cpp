@@ -17,6 +17,7 @@ namespace ctr::apiserver {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+using detail::alive;
 using detail::cgroup_parent;
 
 void Containers::stop_watcher() {
@@ -36,15 +37,44 @@ Result<std::vector<std::string>> Containers::reconcile() {
     }
     std::vector<std::string> done;
     for (auto& c : all) {
+        std::error_code ec;
         if (c.state == store::ContainerState::creating) {
             CTR_TRY_STATUS(destroy(c, true));
             done.push_back("rolled back the creation of container " + c.name);
+        } else if (c.state != store::ContainerState::running && !fs::exists(dir_of(c.id), ec)) {
+            CTR_TRY_STATUS(destroy(c, true));  // every step of it is idempotent
+            done.push_back("finished the removal of container " + c.name);
+        } else if (c.state != store::ContainerState::running && adopt_started(c)) {
+            done.push_back("container " + c.name + " was started: its record says so now");
         } else if (c.state == store::ContainerState::running) {
             CTR_TRY_STATUS(refresh(c));
             if (c.state != store::ContainerState::running) done.push_back("container " + c.name + " exited while no daemon ran");
         }
     }
     return done;
+}
+
+bool Containers::adopt_started(store::ContainerRecord& c) {
+    auto shim = sys::read_file(dir_of(c.id) / "shim.pid");
+    if (!shim || !alive(std::atoll(shim->c_str()))) return false;
+    // The shim of an earlier run may still be deleting its container: only
+    // the runtime can say whether a process runs.
+    auto state = runtime_call(c, "state", {{"id", c.id}});
+    if (!state || state->value("status", "") != "running" || state->value("pid", int64_t{0}) <= 0) return false;
+    c.state = store::ContainerState::running;
+    c.pid = state->value("pid", int64_t{0});
+    c.started_at = store::now_unix();
+    c.finished_at.reset();
+    c.exit_code.reset();
+    {
+        std::lock_guard<std::mutex> lock(d_.store_mu);
+        if (auto st = d_.store->update_container(c, sys::Durability::process_crash); !st) {
+            spdlog::warn("container {}: {}", c.name, st.error().message);
+            return false;
+        }
+    }
+    note(c, "start");
+    return true;
 }
 
 Result<store::ContainerRecord> Containers::restart(const std::string& key, int timeout_s) {

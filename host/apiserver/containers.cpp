@@ -439,6 +439,9 @@ Result<store::ContainerRecord> Containers::start(const std::string& key, bool wa
         (void)release_host_state(c);
         return e;
     }
+    // Dying here leaves a running container under a record that does not say
+    // so: reconcile adopts it (adopt_started).
+    failpoint("container-start-after-shim");
     c.state = store::ContainerState::running;
     c.pid = j.value("pid", int64_t{0});
     warn_if_unconfined(c);
@@ -579,6 +582,8 @@ Status Containers::destroy(const store::ContainerRecord& c, bool volumes) {
         fs::remove_all(dir, ec);
     }
     if (fs::exists(dir, ec)) spdlog::warn("container {}: cannot remove {}: {}", c.name, dir.string(), ec.message());
+    // Dying here leaves a record whose folder is gone: reconcile finishes the removal.
+    failpoint("container-remove-before-record");
     {
         std::lock_guard<std::mutex> lock(d_.store_mu);
         CTR_TRY_STATUS(d_.store->delete_container(c.id));  // and, by cascade, its volume links

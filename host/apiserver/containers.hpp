@@ -120,8 +120,10 @@ public:
     // until its exit.json appears (FileWatch).
     void wait_for_shim(const std::string& id, int timeout_ms, bool or_exit_file = false);
 
-    // Rolls back containers caught "creating" by a crash; notes exits that
-    // happened while no daemon ran. Then starts the watcher.
+    // After a crash: rolls back containers caught "creating", finishes
+    // removals whose folder is gone, adopts a start whose shim runs but whose
+    // record was not written, and notes exits that happened while no daemon
+    // ran. Then starts the watcher.
     Result<std::vector<std::string>> reconcile();
     // `after_each`: called on the watcher's thread with every container, each
     // time it has looked at them (every 200 ms): the health checks' clock.
@@ -141,6 +143,10 @@ private:
     Status refresh(store::ContainerRecord& c);
     // Runs the runtime's delete for a container whose shim died unfinished.
     void finish_abandoned(const store::ContainerRecord& c);
+    // A start that died after its shim started the container but before the
+    // record said so: the record becomes "running", as the start meant.
+    // False when no shim of it runs a container.
+    bool adopt_started(store::ContainerRecord& c);
     Status destroy(const store::ContainerRecord& c, bool volumes);  // rootfs, files, record
     // The runtime's stats of a running container, through a shim in --stats
     // mode (the runtime plugin lives in shims); nothing when it has none.

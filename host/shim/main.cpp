@@ -33,10 +33,11 @@
 // as json (the daemon's `container stats` asks this way: a VM's numbers are
 // its runtime's to know).
 //
-// Call mode (--call pause|resume|update|processes [--request JSON]): one runtime
-// operation on the running container; prints {"ok":true,"result":...} or
+// Call mode (--call state|pause|resume|update|processes [--request JSON]): one
+// runtime operation on the container; prints {"ok":true,"result":...} or
 // {"ok":false,"status":N,"message":"...","detail":D} (the daemon's pause,
-// unpause, update and top: the runtime plugin lives in shims, not in the daemon).
+// unpause, update and top, and its look at a container after a crash: the
+// runtime plugin lives in shims, not in the daemon).
 #include <ctr/base/log.hpp>
 #include "api/exit_codes.hpp"
 #include "shim/attach_server.hpp"
@@ -265,8 +266,8 @@ std::optional<int> parse_args(int argc, char** argv, Args& a) {
     app.add_option("--exit-file", a.exit_file, "exec with --attach-socket: where its exit code goes");
     app.add_flag("--debug", a.debug, "log debug messages");
     app.add_flag("--stats", a.stats, "print the runtime's stats of the running container (json) and exit");
-    app.add_option("--call", a.call, "run one runtime operation on the container (pause, resume, update, processes), print its answer, exit")
-        ->check(CLI::IsMember({"pause", "resume", "update", "processes"}));
+    app.add_option("--call", a.call, "run one runtime operation on the container (state, pause, resume, update, processes), print its answer, exit")
+        ->check(CLI::IsMember({"state", "pause", "resume", "update", "processes"}));
     app.add_option("--request", a.request, "with --call: more request fields, a JSON object");
     app.add_option("--exit-code", a.exit_code, "finish: the container exited with this code (from container-shim-reaper)");
     app.add_option("--exit-signal", a.exit_signal, "finish: the signal that ended it");
@@ -314,7 +315,7 @@ int call_mode(const Runtime& r, const Args& a) {
         ctr_op op;
         const char* since;
     };
-    const Slot slots[] = {{"pause", r.rt.pause, "1.2"}, {"resume", r.rt.resume, "1.2"}, {"update", r.rt.update, "1.2"}, {"processes", r.rt.processes, "1.4"}};
+    const Slot slots[] = {{"state", r.rt.state, "1.0"}, {"pause", r.rt.pause, "1.2"}, {"resume", r.rt.resume, "1.2"}, {"update", r.rt.update, "1.2"}, {"processes", r.rt.processes, "1.4"}};
     const Slot* slot = std::find_if(std::begin(slots), std::end(slots), [&](const Slot& s) { return a.call == s.name; });
     auto res = slot->op ? invoke(slot->op, r.inst, req, slot->name)
                         : ctr::Result<nlohmann::json>(ctr::make_error(

@@ -1,0 +1,92 @@
+// kill -9 of the daemon at the failpoints of start, stop and rm: the next
+// daemon finds the container as the interrupted command meant it (running,
+// stopped by its user, removed), with nothing lost and nothing left over.
+#include "tests/support/registry.hpp"
+#include "tests/support/run.hpp"
+
+#include "tests/support/skip.hpp"
+#include <doctest/doctest.h>
+
+#include <filesystem>
+
+using ctr::test::DaemonRoot;
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+ctr::test::BusyboxRegistry& shared() {
+    static ctr::test::BusyboxRegistry s;
+    return s;
+}
+
+// The daemon restarted with `failpoint` armed: the next command that passes
+// it dies there, as by SIGKILL.
+void arm(DaemonRoot& r, const std::string& failpoint) {
+    REQUIRE(r.cli({"system", "stop"}).code == 0);
+    r.start({"CONTAINER_FAILPOINT=" + failpoint});
+}
+
+json inspect(const DaemonRoot& r, const std::string& name) {
+    auto res = r.cli({"inspect", name});
+    REQUIRE_MESSAGE(res.code == 0, res.err);
+    return json::parse(res.out)[0];
+}
+
+}  // namespace
+
+TEST_CASE("kill -9 in start, after the shim started the container: the next daemon says it runs, and stop and rm work on it" * CTR_NEEDS_ROOT) {
+    DaemonRoot r;
+    r.start();
+    REQUIRE(r.cli({"create", "--name", "c1", shared().image, "sleep", "300"}).code == 0);
+    arm(r, "container-start-after-shim");
+    CHECK(r.cli({"start", "c1"}).code != 0);  // the daemon died under it
+    CHECK(r.cli({"system", "status"}).code == 1);
+
+    auto c = inspect(r, "c1");  // a new daemon, which reconciles
+    CHECK(c["state"] == "running");
+    REQUIRE(c["pid"].is_number_integer());
+    CHECK(fs::exists("/proc/" + std::to_string(c["pid"].get<int>())));
+    CHECK(r.cli({"exec", "c1", "true"}).code == 0);
+    CHECK(r.cli({"system", "logs"}).out.find("container c1 was started: its record says so now") != std::string::npos);
+    auto stop = r.cli({"stop", "-t", "1", "c1"});
+    CHECK_MESSAGE(stop.code == 0, stop.err);
+    CHECK(inspect(r, "c1")["state"] == "stopped");
+    CHECK(r.cli({"rm", "c1"}).code == 0);
+}
+
+TEST_CASE("kill -9 in stop, after the signal: the exit is recorded and the restart policy stays off" * CTR_NEEDS_ROOT) {
+    DaemonRoot r;
+    r.start();
+    // As PID 1 it gets SIGTERM only through a handler of its own.
+    REQUIRE(r.cli({"run", "-d", "--name", "c1", "--restart", "always", shared().image, "sh", "-c",
+                   "trap 'exit 143' TERM; sleep 300 & wait"}).code == 0);
+    arm(r, "container-stop-after-signal");
+    CHECK(r.cli({"stop", "c1"}).code != 0);
+    auto wait = r.cli({"wait", "c1"});  // a new daemon; the shell ends with the SIGTERM
+    CHECK(wait.out == "143\n");
+    auto c = inspect(r, "c1");
+    CHECK(c["state"] == "stopped");
+    CHECK(c["exit_code"] == 143);
+    CHECK(r.cli({"rm", "c1"}).code == 0);
+}
+
+TEST_CASE("kill -9 in rm, before the record went: the next daemon finishes the removal and the name is free" * CTR_NEEDS_ROOT) {
+    DaemonRoot r;
+    r.start();
+    REQUIRE(r.cli({"create", "--name", "gone", shared().image, "true"}).code == 0);
+    REQUIRE(r.cli({"create", "--name", "kept", shared().image, "true"}).code == 0);
+    std::string id = inspect(r, "gone")["id"];
+    arm(r, "container-remove-before-record");
+    CHECK(r.cli({"rm", "gone"}).code != 0);
+    CHECK_FALSE(fs::exists(r.path() / "var/lib/container/containers" / id));
+
+    auto ls = r.cli({"ls", "-a", "--format", "json"});  // a new daemon
+    REQUIRE(ls.code == 0);
+    auto all = json::parse(ls.out);
+    REQUIRE(all.size() == 1);
+    CHECK(all[0]["name"] == "kept");
+    CHECK(r.cli({"system", "logs"}).out.find("finished the removal of container gone") != std::string::npos);
+    CHECK(r.cli({"create", "--name", "gone", shared().image, "true"}).code == 0);
+    CHECK(r.cli({"rm", "gone", "kept"}).code == 0);
+}
