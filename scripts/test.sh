@@ -24,12 +24,23 @@ if ! meson compile -C "$build"; then
   exit 1
 fi
 
+# Every test works under a temporary root: the host's own state paths that
+# are not there before the run must not be there after it (one more case).
+host_paths=(/var/lib/container /run/container /run/container-oci /etc/container)
+absent=()
+for p in "${host_paths[@]}"; do [ -e "$p" ] || absent+=("$p"); done
+
 meson test -C "$build" --print-errorlogs --num-processes 2 "$@"
 rc=$?
 
+host_ok=1
+for p in "${absent[@]}"; do
+  if [ -e "$p" ]; then echo "the suite wrote to the host's own root: $p"; host_ok=0; rc=1; fi
+done
+
 # Totals from the test log: a doctest binary reports its own case counts;
 # any other test is one case, passed when it exited 0.
-awk '
+awk -v host_ok="$host_ok" '
   function flush() {
     if (!open) return
     if (!doctest) { if (ok) passed++; else failed++ }
@@ -46,7 +57,7 @@ awk '
       if (parts[i] ~ /skipped/) { gsub(/[^0-9]/, "", parts[i]); skipped += parts[i] }
     }
   }
-  END { flush(); printf "%d passed, %d failed, %d skipped\n", passed, failed, skipped }
+  END { flush(); if (host_ok) passed++; else failed++; printf "%d passed, %d failed, %d skipped\n", passed, failed, skipped }
 ' "$build/meson-logs/testlog.txt" > "$build/meson-logs/totals.txt"
 
 # The cases skipped because the machine lacks something (root, QEMU), by
