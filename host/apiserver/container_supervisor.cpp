@@ -41,7 +41,7 @@ Result<std::vector<std::string>> Containers::reconcile() {
         if (c.state == store::ContainerState::creating) {
             CTR_TRY_STATUS(destroy(c, true));
             done.push_back("rolled back the creation of container " + c.name);
-        } else if (c.state != store::ContainerState::running && !fs::exists(dir_of(c.id), ec)) {
+        } else if (fs::exists(removing_mark_of(c.id), ec)) {
             CTR_TRY_STATUS(destroy(c, true));  // every step of it is idempotent
             done.push_back("finished the removal of container " + c.name);
         } else if (c.state != store::ContainerState::running && adopt_started(c)) {
@@ -51,6 +51,12 @@ Result<std::vector<std::string>> Containers::reconcile() {
             if (c.state != store::ContainerState::running) done.push_back("container " + c.name + " exited while no daemon ran");
         }
     }
+    // A mark whose record went too (a crash after the removal's last step).
+    std::set<std::string> ids;
+    for (const auto& c : all) ids.insert(c.id);
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(d_.paths.lib_dir() / "containers", ec))
+        if (e.path().extension() == ".removing" && !ids.count(e.path().stem().string())) fs::remove(e.path(), ec);
     return done;
 }
 

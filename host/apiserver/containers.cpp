@@ -439,9 +439,7 @@ Result<store::ContainerRecord> Containers::start(const std::string& key, bool wa
         (void)release_host_state(c);
         return e;
     }
-    // Dying here leaves a running container under a record that does not say
-    // so: reconcile adopts it (adopt_started).
-    failpoint("container-start-after-shim");
+    failpoint("container-start-after-shim");  // reconcile adopts the running container
     c.state = store::ContainerState::running;
     c.pid = j.value("pid", int64_t{0});
     warn_if_unconfined(c);
@@ -568,26 +566,25 @@ Status Containers::destroy(const store::ContainerRecord& c, bool volumes) {
                                   {{"container_id", c.id}, {"target", (dir / "rootfs").string()}}, "release_rootfs");
         if (!st) spdlog::warn("container {}: release root filesystem: {}", c.name, st.error().message);
     }
-    // Addresses and links go before the record: until the record is gone, a
-    // crash leaves it to say what to release.
+    // Addresses and links go before the record, which says what to release after a crash.
     if (auto st = networks_.unwire(c); !st) spdlog::warn("container {}: release its network: {}", c.name, st.error().message);
-    // Its shim may still be finishing (the runtime's delete, a last line in
-    // a log) and write into the folder while it goes: if a late file kept
-    // the folder, wait for the shim to end and remove what is left. (Not
-    // waited for first: a `run --rm` would wait for the runtime's delete.)
+    // Its shim may still be finishing (the runtime's delete, a last log line) and write
+    // into the folder while it goes: if a late file kept it, wait for the shim and remove
+    // what is left. (Not waited for first: `run --rm` would wait for the runtime's delete.)
     std::error_code ec;
+    (void)sys::write_file_atomic(removing_mark_of(c.id), "", 0600, sys::Durability::process_crash);
     fs::remove_all(dir, ec);
     for (int attempt = 0; attempt < 3 && fs::exists(dir, ec); ++attempt) {
         wait_for_shim(c.id, 5000);
         fs::remove_all(dir, ec);
     }
     if (fs::exists(dir, ec)) spdlog::warn("container {}: cannot remove {}: {}", c.name, dir.string(), ec.message());
-    // Dying here leaves a record whose folder is gone: reconcile finishes the removal.
-    failpoint("container-remove-before-record");
+    failpoint("container-remove-before-record");  // reconcile finishes the removal
     {
         std::lock_guard<std::mutex> lock(d_.store_mu);
         CTR_TRY_STATUS(d_.store->delete_container(c.id));  // and, by cascade, its volume links
     }
+    fs::remove(removing_mark_of(c.id), ec);
     note(c, "destroy");
     if (volumes)
         for (const auto& name : linked)

@@ -99,6 +99,11 @@ public:
     Result<std::vector<store::ContainerRecord>> list();          // refreshed
 
     std::filesystem::path dir_of(const std::string& id) const { return d_.paths.lib_dir() / "containers" / id; }
+    // Beside the folder, while a removal runs: once the folder is gone, only
+    // this says that the record left behind by a crash is to be removed too.
+    std::filesystem::path removing_mark_of(const std::string& id) const {
+        return d_.paths.lib_dir() / "containers" / (id + ".removing");
+    }
 
     // A container that is not running holds no mounts and no namespaces
     // (container_host_state.cpp): at its exit its root filesystem is

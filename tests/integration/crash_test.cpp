@@ -87,6 +87,7 @@ TEST_CASE("kill -9 in rm, before the record went: the next daemon finishes the r
     REQUIRE(all.size() == 1);
     CHECK(all[0]["name"] == "kept");
     CHECK(r.cli({"system", "logs"}).out.find("finished the removal of container gone") != std::string::npos);
+    CHECK_FALSE(fs::exists(r.path() / "var/lib/container/containers" / (id + ".removing")));  // the mark went with it
     CHECK(r.cli({"create", "--name", "gone", shared().image, "true"}).code == 0);
     CHECK(r.cli({"rm", "gone", "kept"}).code == 0);
 }
