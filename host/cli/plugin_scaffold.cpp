@@ -18,6 +18,7 @@ namespace ctr::cli {
 extern const char* const kScaffoldRuntimeC;  // runtime-minimal's minimal.c
 extern const char* const kScaffoldNetworkC;
 extern const char* const kScaffoldImageC;
+extern const char* const kScaffoldHelpersC;  // fail, emit, parse: spliced into both at @HELPERS@
 extern const char* const kScaffoldRuntimeCpp;
 extern const char* const kScaffoldNetworkCpp;
 extern const char* const kScaffoldImageCpp;
@@ -88,6 +89,8 @@ Result<std::vector<ScaffoldFile>> plugin_scaffold(const std::string& kind, const
 
     std::string code = skeleton(kind, c);
     if (kind == "runtime" && c) code = replace_all(code, "runtime-minimal", name);
+    // Each plugin is one file of its own: the C skeletons' shared helpers go into each.
+    if (c) code = replace_all(code, "@HELPERS@\n", kScaffoldHelpersC);
 
     std::string deps = c ? (kind == "runtime" ? "dependency('jansson'), dependency('libcap')" : "dependency('jansson')")
                          : "dependency('nlohmann_json')";

@@ -16,35 +16,7 @@
 
 struct ctr_plugin { int unused; };  /* your instance: the store, locks, the state dir */
 
-static int32_t fail(ctr_error *err, int32_t status, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    if ((err->status = status) && err->message && err->message_capacity > 0) vsnprintf(err->message, err->message_capacity, fmt, ap);
-    va_end(ap);
-    return status;
-}
-
-static int32_t emit(const ctr_sink *out, json_t *doc, ctr_error *err) {
-    char *text = json_dumps(doc, JSON_COMPACT | JSON_ENCODE_ANY);
-    int bad = !text || (out && out->write(out->ctx, text, strlen(text)) != 0);
-    free(text), json_decref(doc);
-    return bad ? fail(err, CTR_E_RESOURCE_EXHAUSTED, "cannot hand over the result") : CTR_OK;
-}
-
-/* The request as an object whose keys are all in `allowed` (" a b "); NULL
- * with err set otherwise. */
-static json_t *parse(const char *req, size_t len, const char *allowed, ctr_error *err) {
-    json_t *r = json_loadb(req ? req : "", req ? len : 0, 0, NULL), *v;
-    const char *key, *bad = NULL;
-    char word[80];
-    json_object_foreach(r, key, v)
-        if (!bad && (snprintf(word, sizeof word, " %s ", key), strchr(key, ' ') || !strstr(allowed, word))) bad = key;
-    int32_t st = !json_is_object(r) ? fail(err, CTR_E_INVALID_ARGUMENT, "the request is not a json object")
-                 : bad ? fail(err, CTR_E_INVALID_ARGUMENT, "unknown request field \"%s\"", bad) : CTR_OK;
-    if (st) json_decref(r);
-    return st ? NULL : r;
-}
-
+@HELPERS@
 /* Docker's reference grammar, in short: [domain/]path[:tag][@sha256:hex], the
  * path's components lowercase [a-z0-9] joined by . _ or -. */
 static int valid_reference(const char *ref) {
