@@ -97,17 +97,24 @@ Result<store::ContainerRecord> Containers::stop(const std::string& key, int time
     // watcher, if the exit comes later) records the exit.
     failpoint("container-stop-after-signal");
     thaw_if_paused(c);
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
-    while (std::chrono::steady_clock::now() < deadline && c.state == store::ContainerState::running) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-        c = CTR_TRY(get(c.id));
-    }
-    if (c.state == store::ContainerState::running) {
-        if (alive(c.pid)) ::kill(static_cast<pid_t>(*c.pid), SIGKILL);
-        for (int i = 0; i < 200 && c.state == store::ContainerState::running; ++i) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    // Woken by the exit file or the shim's end, not by a timer; a look each
+    // second at most covers a wake that comes between the look and the wait.
+    auto wait_until = [&](std::chrono::steady_clock::time_point deadline) -> Status {
+        using namespace std::chrono;
+        for (auto left = deadline - steady_clock::now(); c.state == store::ContainerState::running && left.count() > 0;
+             left = deadline - steady_clock::now()) {
+            auto before = steady_clock::now();
+            wait_for_shim(c.id, static_cast<int>(std::min<int64_t>(duration_cast<milliseconds>(left).count() + 1, 1000)), true);
+            // A shim that ended while its process lives (killed outright) wakes every wait at once.
+            if (steady_clock::now() - before < milliseconds(5)) std::this_thread::sleep_for(milliseconds(10));
             c = CTR_TRY(get(c.id));
         }
+        return ok();
+    };
+    CTR_TRY_STATUS(wait_until(std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s)));
+    if (c.state == store::ContainerState::running) {
+        if (alive(c.pid)) ::kill(static_cast<pid_t>(*c.pid), SIGKILL);
+        CTR_TRY_STATUS(wait_until(std::chrono::steady_clock::now() + std::chrono::seconds(10)));
     }
     note(c, "stop");
     return c;
