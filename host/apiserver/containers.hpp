@@ -126,9 +126,9 @@ public:
     void wait_for_shim(const std::string& id, int timeout_ms, bool or_exit_file = false);
 
     // After a crash: rolls back containers caught "creating", finishes
-    // removals whose folder is gone, adopts a start whose shim runs but whose
-    // record was not written, and notes exits that happened while no daemon
-    // ran. Then starts the watcher.
+    // removals that left their ".removing" mark, adopts a start whose shim
+    // runs but whose record was not written, and notes exits that happened
+    // while no daemon ran. Then starts the watcher.
     Result<std::vector<std::string>> reconcile();
     // `after_each`: called on the watcher's thread with every container, each
     // time it has looked at them (every 200 ms): the health checks' clock.
