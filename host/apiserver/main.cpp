@@ -6,6 +6,7 @@
 #include "api/client.hpp"
 #include "apiserver/container_routes.hpp"
 #include "apiserver/containers.hpp"
+#include "apiserver/container_commit.hpp"
 #include "apiserver/copy_routes.hpp"
 #include "apiserver/build/build_routes.hpp"
 #include "apiserver/daemon.hpp"
@@ -214,6 +215,7 @@ int serve(apiserver::Daemon& d, apiserver::Containers& containers, apiserver::Ne
     apiserver::add_image_routes(router, d);
     apiserver::add_container_routes(router, d, containers);
     apiserver::add_copy_routes(router, containers);
+    apiserver::add_commit_routes(router, d, containers);
     apiserver::build::Builder builder(d, containers);
     builder.remove_leftovers();  // what a build killed with the daemon left
     apiserver::build::add_build_routes(router, d, builder);
@@ -233,6 +235,7 @@ int serve(apiserver::Daemon& d, apiserver::Containers& containers, apiserver::Ne
         apiserver::docker::add_attach_routes(docker_router, d, containers, docker_sessions);
         apiserver::docker::add_exec_routes(docker_router, containers, docker_sessions);
         apiserver::docker::add_archive_routes(docker_router, containers);
+        apiserver::docker::add_commit_routes(docker_router, d, containers);
         apiserver::docker::add_event_routes(docker_router, d);
         apiserver::docker::add_stats_routes(docker_router, d, containers);
         apiserver::docker::add_object_routes(docker_router, d, containers, networks);

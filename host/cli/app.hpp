@@ -81,6 +81,7 @@ void add_build_commands(CLI::App& app, Globals& g);  // build, builder du|prune
 void add_image_history(CLI::App* image, Globals& g);
 // pause, unpause, update (cmd_update.cpp).
 void add_update_commands(CLI::App& app, Globals& g);
+void add_commit_commands(CLI::App& app, Globals& g);  // diff, commit
 // `plugin new` (cmd_plugin.cpp).
 void add_plugin_group(CLI::App& app, Globals& g);
 // `completion bash|zsh|fish`, and the hidden `__complete` its scripts call.

@@ -61,6 +61,7 @@ int main(int argc, char** argv) {
     add_habit_commands(app, g);
     add_build_commands(app, g);
     add_update_commands(app, g);
+    add_commit_commands(app, g);
     add_plugin_group(app, g);
     add_completion_commands(app, g);
 

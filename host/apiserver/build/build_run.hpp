@@ -78,7 +78,6 @@ private:
     // --chown's owner in the stage's image: numbers as given, names from its
     // /etc/passwd and /etc/group (read in container c's root filesystem).
     Result<std::pair<long, long>> owner_in(const store::ContainerRecord& c, const CopyPlan& plan);
-    Result<nlohmann::json> healthcheck(const ctr::build::Instruction& ins) const;
     std::vector<std::string> run_argv(const StageState& s, const ctr::build::Instruction& ins) const;
     ctr::build::Lookup lookup(const StageState& s) const;
     Result<std::string> word(const StageState& s, const ctr::build::Instruction& ins, const std::string& w) const;

@@ -1,5 +1,6 @@
 #include "apiserver/build/build_run.hpp"
 
+#include "build/config_edit.hpp"
 #include "build/shell_words.hpp"
 
 #include <ctr/pluginhost/call.hpp>
@@ -81,43 +82,6 @@ std::string now_rfc3339() {
     gmtime_r(&t, &tm);
     std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
     return when;
-}
-
-std::string upper_case(std::string s) {
-    for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    return s;
-}
-
-// Go's durations as HEALTHCHECK gives them ("30s", "1m30s", "500ms"), in ns.
-std::optional<int64_t> duration_ns(const std::string& s) {
-    int64_t total = 0;
-    size_t i = 0;
-    if (s.empty()) return std::nullopt;
-    while (i < s.size()) {
-        size_t j = i;
-        while (j < s.size() && (std::isdigit(static_cast<unsigned char>(s[j])) || s[j] == '.')) ++j;
-        if (j == i) return std::nullopt;
-        double v = std::stod(s.substr(i, j - i));
-        size_t k = j;
-        while (k < s.size() && std::isalpha(static_cast<unsigned char>(s[k]))) ++k;
-        std::string unit = s.substr(j, k - j);
-        double scale = unit == "ns" ? 1 : unit == "us" ? 1e3 : unit == "ms" ? 1e6 : unit == "s" ? 1e9 : unit == "m" ? 60e9 : unit == "h" ? 3600e9 : -1;
-        if (scale < 0) return std::nullopt;
-        total += static_cast<int64_t>(v * scale);
-        i = k;
-    }
-    return total;
-}
-
-// The config's Env as a map-like update: KEY=VALUE replaces KEY.
-void set_env(json& env, const std::string& name, const std::string& value) {
-    if (!env.is_array()) env = json::array();
-    for (auto& e : env)
-        if (e.is_string() && e.get<std::string>().rfind(name + "=", 0) == 0) {
-            e = name + "=" + value;
-            return;
-        }
-    env.push_back(name + "=" + value);
 }
 
 }  // namespace
@@ -229,114 +193,12 @@ Result<StageState> BuildRun::from(const ctr::build::Stage& stage, const std::vec
     return s;
 }
 
-// HEALTHCHECK NONE, or CMD with its flags, as the config's Healthcheck.
-Result<json> BuildRun::healthcheck(const Instruction& ins) const {
-    json hc;
-    if (upper_case(ins.args[0]) == "NONE") {
-        hc = {{"Test", {"NONE"}}};
-    } else {
-        std::string rest = ins.text.substr(ins.text.find_first_of(" \t") + 1);
-        rest.erase(0, rest.find_first_not_of(" \t"));
-        json test = json::array({"CMD-SHELL", rest});
-        if (!rest.empty() && rest[0] == '[') {
-            json j = json::parse(rest, nullptr, false);
-            if (j.is_array()) {
-                test = json::array({"CMD"});
-                for (const auto& e : j) test.push_back(e);
-            }
-        }
-        hc = {{"Test", test}};
-        for (const auto& [flag, field] : std::vector<std::pair<std::string, std::string>>{
-                 {"interval", "Interval"}, {"timeout", "Timeout"}, {"start-period", "StartPeriod"}, {"start-interval", "StartInterval"}}) {
-            if (!ins.has_flag(flag)) continue;
-            auto ns = duration_ns(ins.flag(flag));
-            if (!ns) return ctr::build::instruction_error(plan_.file, ins, "--" + flag + "=" + ins.flag(flag) + ": not a duration (30s, 1m30s)");
-            hc[field] = *ns;
-        }
-        if (ins.has_flag("retries")) {
-            const std::string r = ins.flag("retries");
-            if (r.empty() || r.find_first_not_of("0123456789") != std::string::npos || r.size() > 6)
-                return ctr::build::instruction_error(plan_.file, ins, "--retries=" + r + ": not a number");
-            hc["Retries"] = std::stoi(r);
-        }
-    }
-    return hc;
-}
-
-// The instructions that only change the config, applied to s.image.
-// `key_text`: what the cache key is made of (the values as expanded).
 Status BuildRun::metadata(StageState& s, const Instruction& ins, std::string& key_text) {
-    json& cfg = s.image["config"];
-    const std::string& k = ins.keyword;
-    auto shell_or_exec = [&]() -> json {
-        if (ins.exec_form) return json(ins.args);
-        json shell = cfg.value("Shell", json::array({"/bin/sh", "-c"}));
-        if (shell.empty()) shell = json::array({"/bin/sh", "-c"});
-        shell.push_back(ins.text);
-        return shell;
-    };
-    if (k == "ENV" || k == "LABEL") {
-        auto pairs = CTR_TRY(ctr::build::name_values(plan_.file, ins));
-        StageState before = s;  // every value of one ENV sees the values before it
-        for (const auto& [name, value] : pairs) {
-            std::string n = CTR_TRY(word(before, ins, name));
-            std::string v = CTR_TRY(word(before, ins, value.value_or("")));
-            if (k == "ENV") set_env(cfg["Env"], n, v);
-            else cfg["Labels"][n] = v;
-        }
-        key_text = k == "ENV" ? cfg["Env"].dump() : cfg["Labels"].dump();
-    } else if (k == "WORKDIR") {
-        std::string dir = CTR_TRY(word(s, ins, ins.args[0]));
-        // As BuildKit: a relative one joined to the current and cleaned; an
-        // absolute one kept as written.
-        if (dir.empty() || dir[0] != '/') {
-            dir = (fs::path(cfg.value("WorkingDir", std::string("/"))) / dir).lexically_normal().string();
-            while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
-        }
-        cfg["WorkingDir"] = dir;
-        key_text = dir;
-    } else if (k == "USER" || k == "STOPSIGNAL") {
-        std::string v = CTR_TRY(word(s, ins, ins.args[0]));
-        cfg[k == "USER" ? "User" : "StopSignal"] = v;
-        key_text = v;
-    } else if (k == "CMD") {
-        cfg["Cmd"] = shell_or_exec();
-        s.cmd_set = true;
-        key_text = cfg["Cmd"].dump();
-    } else if (k == "ENTRYPOINT") {
-        cfg["Entrypoint"] = shell_or_exec();
-        if (!s.cmd_set) cfg.erase("Cmd");  // an inherited CMD does not outlive a new ENTRYPOINT
-        key_text = cfg["Entrypoint"].dump();
-    } else if (k == "EXPOSE" || k == "VOLUME") {
-        std::vector<std::string> items;
-        if (ins.exec_form) items = ins.args;
-        else {
-            auto w = ctr::build::expand_words(ins.text, lookup(s), plan_.file.escape);
-            if (!w) return ctr::build::instruction_error(plan_.file, ins, w.error().message);
-            items = *w;
-        }
-        for (auto item : items) {
-            if (k == "EXPOSE") {
-                if (item.find('/') == std::string::npos) item += "/tcp";
-                cfg["ExposedPorts"][item] = json::object();
-            } else {
-                cfg["Volumes"][item] = json::object();
-            }
-        }
-        key_text = json(items).dump();
-    } else if (k == "SHELL") {
-        cfg["Shell"] = ins.args;
-        key_text = cfg["Shell"].dump();
-    } else if (k == "HEALTHCHECK") {
-        cfg["Healthcheck"] = CTR_TRY(healthcheck(ins));
-        key_text = cfg["Healthcheck"].dump();
-    } else if (k == "MAINTAINER") {
-        s.image["author"] = ins.text;
-        key_text = ins.text;
-    } else if (k == "ONBUILD") {
-        cfg["OnBuild"].push_back(ins.text);
-        key_text = cfg["OnBuild"].dump();
-    }
+    key_text = CTR_TRY(ctr::build::apply_config_instruction(s.image, plan_.file, ins, [&s](const std::string& name) -> std::optional<std::string> {
+        auto it = s.args.find(name);
+        if (it != s.args.end()) return it->second;
+        return std::nullopt;
+    }, s.cmd_set));
     return ok();
 }
 

@@ -47,6 +47,12 @@ void add_object_routes(Router& r, Daemon& d, Containers& cs, Networks& nets);  /
 // of /{path}, for the CLI's Go templates (Docker's field names) and
 // --filter (Docker's filters, matched in one place for both).
 void add_view_route(Router& ours, const Router& docker);
+// GET /containers/{id}/changes and POST /commit (docker_commit.cpp).
+void add_commit_routes(Router& r, Daemon& d, Containers& cs);
+
+// Our "no such image: X" and "no such container: X" as Docker says them:
+// the docker CLI pulls on seeing the first.
+Error docker_error(Error e);
 
 // The reference of an image named by its Id ("sha256:HEX", or 12 or 64 hex
 // digits), as clients that read a container's Image send it back; any other

@@ -61,13 +61,6 @@ Reply no_content(int status = 204) {
     return r;
 }
 
-// Our "no such image: X" as Docker says it: the docker CLI pulls on seeing it.
-Error docker_error(Error e) {
-    if (e.status == CTR_E_NOT_FOUND && e.message.rfind("no such image: ", 0) == 0) e.message = "No such image: " + e.message.substr(15);
-    else if (e.status == CTR_E_NOT_FOUND && e.message.rfind("no such container: ", 0) == 0)
-        e.message = "No such container: " + e.message.substr(19);
-    return e;
-}
 
 // pause, unpause, update: HostConfig's resources and RestartPolicy as our update's fields.
 void add_pause_routes(Router& r, Containers& cs) {
@@ -180,6 +173,13 @@ void add_lifecycle_routes(Router& r, Containers& cs, std::shared_ptr<Sessions> s
 }
 
 }  // namespace
+
+Error docker_error(Error e) {
+    if (e.status == CTR_E_NOT_FOUND && e.message.rfind("no such image: ", 0) == 0) e.message = "No such image: " + e.message.substr(15);
+    else if (e.status == CTR_E_NOT_FOUND && e.message.rfind("no such container: ", 0) == 0)
+        e.message = "No such container: " + e.message.substr(19);
+    return e;
+}
 
 void add_container_routes(Router& r, Daemon& d, Containers& cs, std::shared_ptr<Sessions> sessions) {
     r.add("GET", "/containers/json", [&cs](const Request& req) -> Result<Reply> {

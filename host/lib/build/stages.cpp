@@ -88,6 +88,12 @@ Status check_onbuild(const Dockerfile& df, const Instruction& ins) {
 
 }  // namespace
 
+Status check_instruction(const Dockerfile& df, const Instruction& ins) {
+    CTR_TRY_STATUS(check_flags(df, ins));
+    CTR_TRY_STATUS(check_args(df, ins));
+    return check_onbuild(df, ins);
+}
+
 Error instruction_error(const Dockerfile& df, const Instruction& ins, const std::string& message) {
     return make_error(CTR_E_INVALID_ARGUMENT,
                       df.filename + ":" + std::to_string(ins.line) + ":" + std::to_string(ins.column) + ": " + message);
@@ -160,9 +166,7 @@ Result<Plan> plan_build(const Dockerfile& df, const std::map<std::string, std::s
         return std::nullopt;
     };
     for (const auto& ins : df.instructions) {
-        CTR_TRY_STATUS(check_flags(df, ins));
-        CTR_TRY_STATUS(check_args(df, ins));
-        CTR_TRY_STATUS(check_onbuild(df, ins));
+        CTR_TRY_STATUS(check_instruction(df, ins));
         if (ins.keyword == "FROM") {
             Stage s;
             s.index = plan.stages.size();

@@ -41,6 +41,9 @@ struct Plan {
 Result<Plan> plan_build(const Dockerfile& df, const std::map<std::string, std::string>& build_args,
                         const std::map<std::string, std::string>& automatic);
 
+// An instruction's flags and arguments as its keyword takes them.
+Status check_instruction(const Dockerfile& df, const Instruction& ins);
+
 // "error at Dockerfile:LINE:COL: message" for an instruction.
 Error instruction_error(const Dockerfile& df, const Instruction& ins, const std::string& message);
 

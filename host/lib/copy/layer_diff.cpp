@@ -55,7 +55,7 @@ void add_xattrs(archive_entry* e, const fs::path& path) {
 
 class LayerWriter {
 public:
-    explicit LayerWriter(archive* a) : a_(a), resolver_(archive_entry_linkresolver_new()) {
+    LayerWriter(archive* a, const SkipEntry& skip) : a_(a), skip_(skip), resolver_(archive_entry_linkresolver_new()) {
         archive_entry_linkresolver_set_strategy(resolver_.get(), ARCHIVE_FORMAT_TAR_PAX_RESTRICTED);
     }
 
@@ -70,6 +70,7 @@ public:
             std::string r = rel.empty() ? name : rel + "/" + name;
             struct stat st {};
             if (::lstat(p.c_str(), &st) != 0) return make_error(CTR_E_INTERNAL, "stat \"" + p.string() + "\": " + std::strerror(errno));
+            if (skip_ && skip_(r, st)) continue;
             if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0)) {
                 CTR_TRY_STATUS(whiteout(rel.empty() ? ".wh." + name : rel + "/.wh." + name, st));
                 continue;
@@ -138,17 +139,18 @@ private:
     }
 
     archive* a_;
+    const SkipEntry& skip_;
     std::unique_ptr<archive_entry_linkresolver, ResolverFree> resolver_;
 };
 
 }  // namespace
 
-Result<int64_t> write_layer(const fs::path& upper, const fs::path& out) {
+Result<int64_t> write_layer(const fs::path& upper, const fs::path& out, const SkipEntry& skip) {
     std::unique_ptr<archive, WriteFree> a(archive_write_new());
     archive_write_set_format_pax_restricted(a.get());
     if (archive_write_open_filename(a.get(), out.c_str()) != ARCHIVE_OK)
         return make_error(CTR_E_INTERNAL, "create \"" + out.string() + "\": " + archive_error_string(a.get()));
-    LayerWriter w(a.get());
+    LayerWriter w(a.get(), skip);
     CTR_TRY_STATUS(w.tree(upper, ""));
     if (archive_write_close(a.get()) != ARCHIVE_OK)
         return make_error(CTR_E_INTERNAL, "close \"" + out.string() + "\": " + archive_error_string(a.get()));

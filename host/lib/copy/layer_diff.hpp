@@ -7,11 +7,19 @@
 
 #include <ctr/sdk/result.hpp>
 
+#include <sys/stat.h>
+
 #include <filesystem>
+#include <functional>
+#include <string>
 
 namespace ctr::copy {
 
+// Entries of an upper directory a caller leaves out: the relative path
+// ("etc/hosts") and its stat. A skipped directory is skipped whole.
+using SkipEntry = std::function<bool(const std::string& rel, const struct stat& st)>;
+
 // Writes the layer to `out` (created, or replaced); its size in bytes.
-Result<int64_t> write_layer(const std::filesystem::path& upper, const std::filesystem::path& out);
+Result<int64_t> write_layer(const std::filesystem::path& upper, const std::filesystem::path& out, const SkipEntry& skip = {});
 
 }  // namespace ctr::copy

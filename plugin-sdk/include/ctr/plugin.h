@@ -240,7 +240,8 @@ typedef struct ctr_image_v1 {
      * Result {"reference","digest","config":{OCI image config}}. Progress through `progress`
      * (which may be NULL). */
     ctr_progress_op pull;
-    /* [any-thread] {"reference"}: result {"reference","digest","config"}; CTR_E_NOT_FOUND if absent. */
+    /* [any-thread] {"reference"}: result {"reference","digest","config"}, and optionally
+     * "layers" [{"digest","size"}] bottom first (history's sizes); CTR_E_NOT_FOUND if absent. */
     ctr_op resolve;
     /* [any-thread] {}: result [{"reference","digest","size","created"}]. */
     ctr_op list;

@@ -273,8 +273,10 @@ ctr::Result<json> ImageStore::resolve(const std::string& reference) {
     if (!index["images"].contains(key)) return ctr::make_error(CTR_E_NOT_FOUND, "no image " + key + " in the store");
     const json& rec = index["images"][key];
     std::string config = CTR_TRY(content_.read(rec["config_digest"], kMaxConfig));
+    json layers = json::array();
+    for (const auto& l : rec.value("layers", json::array())) layers.push_back({{"digest", l.value("digest", "")}, {"size", l.value("size", int64_t{0})}});
     return json{{"reference", key}, {"digest", rec["digest"]}, {"platform", rec["platform"]}, {"size", rec["size"]},
-                {"config", json::parse(config, nullptr, false)}};
+                {"config", json::parse(config, nullptr, false)}, {"layers", layers}};
 }
 
 ctr::Result<json> ImageStore::list() {
