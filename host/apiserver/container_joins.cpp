@@ -1,12 +1,17 @@
-// Namespaces a container shares with another (--pid/--ipc container:NAME,
-// as docker's): the other's process may change between starts, so the
-// spec's namespace paths are written at each start, from the other's pid.
+// What a container shares with another, as docker's flags say: namespaces
+// (--pid/--ipc container:NAME) and volumes (--volumes-from). The other's
+// process may change between starts, so the spec's namespace paths are
+// written at each start, from the other's pid; volumes are copied at create.
 #include "apiserver/containers.hpp"
 
 #include <ctr/sys/files.hpp>
 
+#include <algorithm>
+#include <map>
+
 namespace ctr::apiserver {
 
+namespace fs = std::filesystem;
 using nlohmann::json;
 
 Status Containers::check_joins(const services::RunRequest& req) {
@@ -16,6 +21,41 @@ Status Containers::check_joins(const services::RunRequest& req) {
         if (!req.name.empty() && other == req.name) return make_error(CTR_E_INVALID_ARGUMENT, std::string(flag) + " " + mode + ": a container cannot join itself");
         auto c = get(other);
         if (!c) return c.error().wrap(std::string(flag) + " " + mode);
+    }
+    return ok();
+}
+
+Status Containers::add_volumes_from(services::RunRequest& req) {
+    const fs::path volumes_dir = d_.paths.lib_dir() / "volumes";
+    for (const auto& from : req.volumes_from) {
+        const auto colon = from.rfind(':');
+        const std::string name = colon == std::string::npos ? from : from.substr(0, colon);
+        const std::string mode = colon == std::string::npos ? "" : from.substr(colon + 1);
+        auto other = get(name);
+        if (!other) return other.error().wrap("--volumes-from " + from);
+        // Where each of its mounts comes from: its spec (an anonymous
+        // volume's name is only there).
+        auto spec_text = sys::read_file(dir_of(other->id) / "config.json");
+        json spec = json::parse(spec_text ? *spec_text : std::string("{}"), nullptr, false);
+        std::map<std::string, std::string> source_at;
+        if (spec.is_object())
+            for (const auto& m : spec.value("mounts", json::array())) source_at[m.value("destination", "")] = m.value("source", "");
+        for (const auto& text : other->config.value("volumes", json::array())) {
+            if (!text.is_string()) continue;
+            auto v = services::VolumeSpec::parse(text.get<std::string>());
+            if (!v) continue;
+            if (std::any_of(req.volumes.begin(), req.volumes.end(), [&](const auto& mine) { return mine.destination == v->destination; }))
+                continue;
+            if (v->kind == services::VolumeSpec::Kind::anonymous) {
+                const fs::path rel = fs::path(source_at[v->destination]).lexically_relative(volumes_dir);
+                if (rel.empty() || rel.begin()->string() == "..")
+                    return make_error(CTR_E_INTERNAL, "--volumes-from " + from + ": the volume at " + v->destination + " is not found");
+                v->kind = services::VolumeSpec::Kind::named;
+                v->source = rel.begin()->string();
+            }
+            if (!mode.empty()) v->read_only = mode == "ro";
+            req.volumes.push_back(*v);
+        }
     }
     return ok();
 }

@@ -260,6 +260,7 @@ Result<store::ContainerRecord> Containers::create(const json& body) {
     }
 
     CTR_TRY_STATUS(check_joins(req));
+    CTR_TRY_STATUS(add_volumes_from(req));
     req.network.publish = services::publish_with_exposed(req.network, (*image)["config"]);
     store::ContainerRecord c = new_record(req, *image);
     {

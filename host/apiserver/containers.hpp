@@ -166,6 +166,10 @@ private:
     // other container must exist; at each start, it must run, and the spec
     // is pointed at its namespaces of the moment.
     Status check_joins(const services::RunRequest& req);
+    // --volumes-from NAME[:ro|:rw]: the other container's volumes (by their
+    // names, anonymous ones too) and binds, added to req.volumes where the
+    // request puts nothing of its own; ro/rw overrides their modes.
+    Status add_volumes_from(services::RunRequest& req);
     Status join_namespaces(const store::ContainerRecord& c);
     // The container's root filesystem mounted at its place, if it is not (the image plugin again).
     Status mount_rootfs(const store::ContainerRecord& c);

@@ -95,6 +95,8 @@ void add_run_flags(CLI::App* cmd, RunFlags& f) {
     cmd->add_option("--hostname", f.hostname, "hostname inside the container");
     cmd->add_option("-l,--label", f.labels, "label key=value")->allow_extra_args(false);
     cmd->add_option("-v,--volume", f.volumes, "NAME:/dst[:ro], /host/path:/dst[:ro], or /dst (anonymous)")->allow_extra_args(false);
+    cmd->add_option("--volumes-from", f.volumes_from, "CONTAINER[:ro|:rw]: the same volumes and binds at the same places")
+        ->allow_extra_args(false);
     cmd->add_option("--mount", f.mounts, "type=bind|volume|tmpfs,source=...,target=...[,readonly]")->allow_extra_args(false);
     cmd->add_option("--tmpfs", f.tmpfs, "a tmpfs at /dst[:size=64m,mode=1777]")->allow_extra_args(false);
     cmd->add_flag("--read-only", f.read_only, "mount the root filesystem read-only");
@@ -168,6 +170,7 @@ Result<nlohmann::json> request_of(const RunFlags& f) {
     CTR_TRY_STATUS(tuning_into(f, body));  // --label-file first: a -l of the same key wins
     for (const auto& [k, v] : labels.items()) body["labels"][k] = v;
     for (const auto& v : f.volumes) body["volumes"].push_back(absolute_volume_source(v));
+    body["volumes_from"] = f.volumes_from;
     if (!f.name.empty()) body["name"] = f.name;
     if (!f.workdir.empty()) body["workdir"] = f.workdir;
     if (!f.user.empty()) body["user"] = f.user;

@@ -19,7 +19,7 @@ struct RunFlags {
     std::string name, workdir, user, hostname, runtime, platform, memory, entrypoint, progress = "auto";
     std::string shm_size, stop_signal, cidfile, restart, pull = "missing";
     std::string detach_keys = kDefaultDetachKeys;
-    std::vector<std::string> env, env_files, labels, volumes, tmpfs, cap_add, cap_drop, ulimits;
+    std::vector<std::string> env, env_files, labels, volumes, volumes_from, tmpfs, cap_add, cap_drop, ulimits;
     std::vector<std::string> networks, aliases, dns, dns_search, dns_options, add_hosts, publish, mounts, security_opt;
     std::vector<std::string> devices, sysctls;
     std::string cgroupns;

@@ -4,6 +4,7 @@
 #include "tests/support/run.hpp"
 
 #include "tests/support/skip.hpp"
+#include "tests/support/tempdir.hpp"
 #include <ctr/sys/files.hpp>
 #include <doctest/doctest.h>
 
@@ -132,4 +133,46 @@ TEST_CASE("--pid, --ipc and --uts share the host's namespaces or another contain
     CHECK(error_of(r, {"run", "--uts", "container:base", image, "true"}).find("--uts \"container:base\": want host") != std::string::npos);
     CHECK(error_of(r, {"run", "--uts", "host", "--hostname", "x", image, "true"}).find("cannot have --hostname") != std::string::npos);
     CHECK(r.cli({"rm", "-f", "base", "joiner"}).code == 0);
+}
+
+TEST_CASE("--volumes-from gives a container another's volumes and binds, anonymous ones too" * CTR_NEEDS_ROOT) {
+    DaemonRoot r;
+    const std::string image = shared().image;
+    ctr::test::ScratchDir host;
+    REQUIRE(ctr::sys::write_file_atomic(host.path() / "from-host", "host\n"));
+    REQUIRE(r.cli({"run", "--name", "data", "-v", "/anon", "-v", "named:/named", "-v", host.path().string() + ":/bind:ro", image, "sh", "-c",
+                   "echo a > /anon/f && echo n > /named/f"})
+                .code == 0);
+    auto both = r.cli({"run", "--rm", "--volumes-from", "data", image, "sh", "-c", "cat /anon/f /named/f /bind/from-host; echo x > /anon/g && echo wrote"});
+    CHECK_MESSAGE(both.code == 0, both.err);
+    CHECK(both.out == "a\nn\nhost\nwrote\n");
+    // The writes landed in the same volume: the first container sees them.
+    REQUIRE(r.cli({"start", "-a", "data"}).code == 0);
+    CHECK(r.cli({"run", "--rm", "--volumes-from", "data", image, "cat", "/anon/g"}).out == "x\n");
+    // :ro makes every one read-only; the bind stays read-only either way.
+    auto ro = r.cli({"run", "--rm", "--volumes-from", "data:ro", image, "sh", "-c", "echo y > /named/g"});
+    CHECK(ro.code != 0);
+    CHECK(ro.err.find("Read-only file system") != std::string::npos);
+    // A -v of its own at the same place wins.
+    CHECK(r.cli({"run", "--rm", "--volumes-from", "data", "-v", "/named", image, "ls", "/named"}).out == "");
+    // The anonymous volume is in use while a container made with it exists.
+    REQUIRE(r.cli({"create", "--name", "user", "--volumes-from", "data", image, "true"}).code == 0);
+    CHECK(r.cli({"rm", "-v", "data"}).code == 0);
+    CHECK(r.cli({"start", "-a", "user"}).code == 0);
+    CHECK(r.cli({"run", "--rm", "--volumes-from", "user", image, "cat", "/anon/g"}).out == "x\n");
+    // The docker CLI's HostConfig.VolumesFrom means the same.
+    REQUIRE_FALSE(ctr::test::docker_cli().empty());
+    auto docker = ctr::test::run(ctr::test::docker_cli(), {"run", "--rm", "--volumes-from", "user:ro", image, "cat", "/anon/g"},
+                                 {"DOCKER_HOST=unix://" + (r.path() / "run/container/docker.sock").string()});
+    CHECK_MESSAGE(docker.code == 0, docker.err);
+    CHECK(docker.out == "x\n");
+
+    for (const auto& [from, says] : std::vector<std::pair<std::string, std::string>>{
+             {"nope", "--volumes-from nope: no such container: nope"},
+             {"user:rx", "--volumes-from \"user:rx\": it must be CONTAINER, CONTAINER:ro or CONTAINER:rw"}}) {
+        auto bad = r.cli({"run", "--rm", "--volumes-from", from, image, "true"});
+        CHECK(bad.code == 125);
+        CHECK_MESSAGE(bad.err.find(says) != std::string::npos, bad.err);
+    }
+    CHECK(r.cli({"rm", "-f", "user"}).code == 0);
 }

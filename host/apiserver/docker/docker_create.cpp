@@ -59,6 +59,7 @@ Status host_config_into(const json& hc, json& b) {
     if (!hc.is_object()) return ok();
     tuning_into(hc, b);
     copy_if(hc, "Binds", b, "volumes");
+    copy_if(hc, "VolumesFrom", b, "volumes_from");
     copy_if(hc, "AutoRemove", b, "rm");
     copy_if(hc, "Privileged", b, "privileged");
     copy_if(hc, "CapAdd", b, "cap_add");

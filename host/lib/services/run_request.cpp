@@ -228,6 +228,13 @@ Status read_cpu_memory(const json& b, RunRequest& r) {
 // -v, --tmpfs and --mount (into the same lists), and no two at one place.
 Status read_mounts(const json& b, RunRequest& r) {
     for (const auto& v : CTR_TRY(strings(b, "volumes"))) r.volumes.push_back(CTR_TRY(VolumeSpec::parse(v)));
+    for (const auto& from : CTR_TRY(strings(b, "volumes_from"))) {
+        const auto colon = from.rfind(':');
+        const std::string mode = colon == std::string::npos ? "" : from.substr(colon + 1);
+        if (from.empty() || colon == 0 || (colon != std::string::npos && mode != "ro" && mode != "rw"))
+            return make_error(CTR_E_INVALID_ARGUMENT, "--volumes-from \"" + from + "\": it must be CONTAINER, CONTAINER:ro or CONTAINER:rw");
+        r.volumes_from.push_back(from);
+    }
     r.read_only = b.value("read_only", false);
     r.tmpfs = CTR_TRY(strings(b, "tmpfs"));
     // --mount: into the same lists as -v and --tmpfs (to_json writes those).
@@ -330,7 +337,7 @@ Status read_host_access(const json& b, RunRequest& r) {
 Result<RunRequest> RunRequest::from_json(const json& b) {
     if (!b.is_object()) return make_error(CTR_E_INVALID_ARGUMENT, "request body must be an object");
     static const char* const known[] = {"image", "name", "cmd", "entrypoint", "env", "workdir", "user", "hostname",
-                                        "runtime", "labels", "memory", "cpus", "rm", "volumes", "read_only", "tmpfs",
+                                        "runtime", "labels", "memory", "cpus", "rm", "volumes", "volumes_from", "read_only", "tmpfs",
                                         "cap_add", "cap_drop", "pids_limit", "ulimits", "shm_size", "stop_signal",
                                         "stop_timeout", "restart", "tty", "interactive", "init", "mounts",
                                         "healthcheck", "security_opt", "privileged", "devices", "sysctls", "cgroupns"};

@@ -132,6 +132,7 @@ json RunRequest::to_json() const {
     json vols = json::array();
     for (const auto& v : volumes) vols.push_back(v.str());
     j["volumes"] = vols;
+    j["volumes_from"] = volumes_from;
     j["read_only"] = read_only;
     j["tmpfs"] = tmpfs;
     j["cap_add"] = cap_add;

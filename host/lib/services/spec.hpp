@@ -79,6 +79,7 @@ struct RunRequest {
     bool interactive = false;                        // -i: stdin from an attached client
     bool init = false;                               // --init: a small init (tini) as PID 1, reaping and passing signals
     std::vector<VolumeSpec> volumes;                 // -v
+    std::vector<std::string> volumes_from;           // --volumes-from NAME[:ro|:rw]: another container's -v, at create
     bool read_only = false;                          // --read-only: the root filesystem
     std::vector<std::string> tmpfs;                  // --tmpfs /dst[:size=64m,mode=1777]
     std::vector<std::string> cap_add, cap_drop;      // CAP_X, X or ALL
