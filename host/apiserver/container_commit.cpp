@@ -2,6 +2,7 @@
 
 #include "build/config_edit.hpp"
 #include "copy/layer_changes.hpp"
+#include "services/volumes.hpp"
 
 #include <ctr/pluginhost/call.hpp>
 #include <ctr/sys/files.hpp>
@@ -197,6 +198,23 @@ Result<json> commit_container(Daemon& d, Containers& cs, const CommitRequest& re
     d.events.publish("container", "commit", c.id, {{"name", c.name}, {"image", reference}, {"comment", req.comment}});
     spdlog::info("committed container {} as {} ({})", c.name, reference, digest);
     return json{{"Id", digest}, {"reference", reference}};
+}
+
+std::map<std::string, json> container_sizes(Daemon& d, const std::vector<store::ContainerRecord>& containers) {
+    std::map<std::string, json> out;
+    std::map<std::string, int64_t> image_size;
+    auto plugin = d.image_plugin();
+    pluginhost::LoadedPlugin* p = plugin ? *plugin : nullptr;
+    for (const auto& c : containers) {
+        const std::string upper = c.settings().writable_dir;
+        const int64_t rw = upper.empty() ? 0 : services::disk_usage(upper);
+        if (!image_size.count(c.image) && p) {
+            auto found = pluginhost::invoke(p->image()->resolve, p->instance(), {{"reference", c.image}}, "resolve");
+            image_size[c.image] = found ? found->value("size", int64_t{0}) : 0;
+        }
+        out[c.id] = {{"SizeRw", rw}, {"SizeRootFs", rw + image_size[c.image]}};
+    }
+    return out;
 }
 
 void add_commit_routes(Router& r, Daemon& d, Containers& cs) {

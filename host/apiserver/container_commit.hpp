@@ -1,4 +1,4 @@
-// diff and commit: what a container wrote to its root filesystem, listed as
+// diff, commit and size: what a container wrote to its root filesystem, listed as
 // docker lists it, or stored as a new image (the container's image's layers
 // plus one layer of its writes, its settings as the config). Both read the
 // image plugin's writable_dir (the overlay upper directory); the files the
@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,11 @@ Result<nlohmann::json> container_changes(Containers& cs, const std::string& key)
 
 // {"Id": the image's digest, "reference"}. An event: container commit.
 Result<nlohmann::json> commit_container(Daemon& d, Containers& cs, const CommitRequest& req);
+
+// The bytes each container wrote (its writable layer, 0 without one) and
+// those with its image's: Docker's {"SizeRw", "SizeRootFs"}, by id. `ps -s`
+// and ?size=1 of both APIs' lists; each image is asked for once.
+std::map<std::string, nlohmann::json> container_sizes(Daemon& d, const std::vector<store::ContainerRecord>& containers);
 
 // GET /v1/containers/{id}/changes and POST /v1/containers/{id}/commit.
 void add_commit_routes(Router& r, Daemon& d, Containers& cs);

@@ -1,4 +1,5 @@
 #include "apiserver/container_routes.hpp"
+#include "apiserver/container_commit.hpp"
 #include "apiserver/list_filters.hpp"
 
 #include "apiserver/health.hpp"
@@ -85,14 +86,22 @@ int signal_of(const Request& req, int fallback) {
 
 }  // namespace
 
-static void add_lifecycle_routes(Router& r, Containers& cs) {
+static void add_lifecycle_routes(Router& r, Daemon& d, Containers& cs) {
     r.add("POST", "/v1/containers", [&cs](const Request& req) -> Result<Reply> {
         return json_reply(CTR_TRY(cs.create(req.body)).to_json(), 201);
     });
-    r.add("GET", "/v1/containers", [&cs](const Request& req) -> Result<Reply> {
-        json arr = json::array();
+    r.add("GET", "/v1/containers", [&cs, &d](const Request& req) -> Result<Reply> {
+        std::vector<store::ContainerRecord> picked;
         for (const auto& c : CTR_TRY(cs.list()))
-            if (req.flag("all") || c.state == store::ContainerState::running) arr.push_back(with_health(cs, c));
+            if (req.flag("all") || c.state == store::ContainerState::running) picked.push_back(c);
+        // ?size=1: what each wrote, and that with its image ({"size_rw", "size_root_fs"}).
+        const auto sizes = req.flag("size") ? container_sizes(d, picked) : std::map<std::string, json>{};
+        json arr = json::array();
+        for (const auto& c : picked) {
+            arr.push_back(with_health(cs, c));
+            if (auto it = sizes.find(c.id); it != sizes.end())
+                arr.back().update({{"size_rw", it->second["SizeRw"]}, {"size_root_fs", it->second["SizeRootFs"]}});
+        }
         return json_reply(arr);
     });
     r.add("GET", "/v1/containers/{id}", [&cs](const Request& req) -> Result<Reply> {
@@ -290,7 +299,7 @@ static void add_removal_routes(Router& r, Containers& cs) {
 }
 
 void add_container_routes(Router& r, Daemon& d, Containers& cs) {
-    add_lifecycle_routes(r, cs);
+    add_lifecycle_routes(r, d, cs);
     add_exec_routes(r, cs);
     add_signal_routes(r, cs);
     add_inspect_routes(r, d, cs);

@@ -297,8 +297,7 @@ Result<store::ContainerRecord> Containers::create(const json& body) {
     auto spec = services::make_spec(req, (*image)["config"], dir / "rootfs", c.id, cgroup_parent(d_.paths), *mounts, wired->spec);
     if (!spec) return undo(spec.error());
     if (req.init) {
-        // It runs the command as its child, reaps orphans, passes signals on,
-        // and exits with the command's code.
+        // It runs the command as its child, reaps orphans, passes signals on, exits with its code.
         auto& args = (*spec)["process"]["args"];
         args.insert(args.begin(), {kInitPath, "--"});
     }

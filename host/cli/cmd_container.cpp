@@ -25,12 +25,13 @@ namespace ctr::cli {
 void add_container_commands(CLI::App& app, Globals& g) {
     auto* ls = app.add_subcommand("ls", "list containers")->alias("list")->alias("ps");
     static ListFlags lf;
-    static bool all = false, latest = false;
+    static bool all = false, latest = false, size = false;
     static int last = -1;
     add_list_flags(ls, lf);
     ls->add_flag("-a,--all", all, "include containers that are not running");
     ls->add_option("-n,--last", last, "the last N containers made, whatever their state");
     ls->add_flag("-l,--latest", latest, "the last container made, whatever its state");
+    ls->add_flag("-s,--size", size, "what each wrote, and that with its image (virtual)");
     on_run(ls, g, [&g] {
         auto client = daemon_client(g);
         if (!client) return fail(client.error());
@@ -40,6 +41,10 @@ void add_container_commands(CLI::App& app, Globals& g) {
                        std::string("/v1/docker/containers/json?all=") + (every ? "1" : "0") + (last > 0 ? "&limit=" + std::to_string(last) : ""),
                        "id", "Id", ""};
         if (!lf.filters.empty()) src.ours = "/v1/containers?all=1";
+        if (size) {
+            src.ours += src.ours.find('?') == std::string::npos ? "?size=1" : "&size=1";
+            src.docker += "&size=1";
+        }
         return run_listing(*client, src, lf, container_kind(), [](nlohmann::json items) {
             if (last > 0 && items.size() > static_cast<size_t>(last)) items.erase(items.begin() + last, items.end());
             auto id_of = [](const nlohmann::json& c) { return lf.no_trunc ? c["id"].get<std::string>() : c["id"].get<std::string>().substr(0, 12); };
@@ -52,8 +57,11 @@ void add_container_commands(CLI::App& app, Globals& g) {
                 for (const auto& c : items) {
                     rows.push_back({id_of(c), c["name"], c["image"], state_text(c), c["runtime"],
                                     time_ago(std::time(nullptr) - c["created_at"].get<int64_t>()), ports_text(c)});
+                    if (size) rows.back().push_back(size_text(c.value("size_rw", int64_t{0}), c.value("size_root_fs", int64_t{0})));
                 }
-                std::fputs(render_table({"ID", "NAME", "IMAGE", "STATE", "RUNTIME", "CREATED", "PORTS"}, rows).c_str(), stdout);
+                std::vector<std::string> head = {"ID", "NAME", "IMAGE", "STATE", "RUNTIME", "CREATED", "PORTS"};
+                if (size) head.push_back("SIZE");
+                std::fputs(render_table(head, rows).c_str(), stdout);
             }
         });
     });

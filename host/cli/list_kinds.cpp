@@ -56,6 +56,8 @@ std::string labels_text(const json& labels) {
     return out;
 }
 
+}  // namespace
+
 // docker's units.HumanSizeWithPrecision(n, 3): decimal units.
 std::string docker_size(double n) {
     const char* units[] = {"B", "kB", "MB", "GB", "TB", "PB"};
@@ -68,6 +70,12 @@ std::string docker_size(double n) {
     std::snprintf(buf, sizeof buf, "%.3g%s", n, units[u]);
     return buf;
 }
+
+std::string size_text(int64_t rw, int64_t root_fs) {
+    return docker_size(static_cast<double>(rw)) + " (virtual " + docker_size(static_cast<double>(root_fs)) + ")";
+}
+
+namespace {
 
 std::string ports_of(const json& ports) {
     std::string out;
@@ -109,7 +117,7 @@ std::vector<RowView> container_rows(const json& c, bool no_trunc) {
                    {"Ports", ports_of(c.value("Ports", json::array()))},
                    {"State", c.value("State", "")},
                    {"Status", c.value("Status", "")},
-                   {"Size", "0B"},
+                   {"Size", c.contains("SizeRw") ? size_text(c.value("SizeRw", int64_t{0}), c.value("SizeRootFs", int64_t{0})) : "0B"},
                    {"Names", joined(names)},
                    {"Labels", labels_text(c.value("Labels", json::object()))},
                    {"Mounts", joined(mounts)},

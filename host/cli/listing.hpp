@@ -66,6 +66,11 @@ struct ListSource {
 int run_listing(const api::Client& client, const ListSource& src, const ListFlags& lf, const ListKind& kind,
                 const std::function<void(const nlohmann::json& items)>& print_ours);
 
+// docker's sizes: decimal units at 3 digits ("4.86MB"), and ps -s's
+// "2B (virtual 4.86MB)" of what a container wrote and that with its image.
+std::string docker_size(double bytes);
+std::string size_text(int64_t rw, int64_t root_fs);
+
 // The kinds, with docker's fields and headers.
 const ListKind& container_kind();
 const ListKind& image_kind();

@@ -7,6 +7,8 @@
 #include "tests/support/skip.hpp"
 #include <doctest/doctest.h>
 
+#include <regex>
+
 using ctr::test::DaemonRoot;
 
 namespace {
@@ -56,6 +58,13 @@ TEST_CASE("diff lists a container's writes as docker does, without the daemon's 
     auto via_docker = docker(r, {"diff", "w"});
     CHECK_MESSAGE(via_docker.code == 0, via_docker.err);
     CHECK(via_docker.out == expected);
+
+    // ps -s: what it wrote (a few kB of files) and that with its image, as docker prints them.
+    auto sized = r.cli({"ps", "-a", "-s", "--filter", "name=^w$", "--format", "{{.Names}} {{.Size}}"});
+    CHECK_MESSAGE(std::regex_match(sized.out, std::regex("w [0-9.]+kB \\(virtual [0-9.]+MB\\)\n")), sized.out);
+    CHECK(docker(r, {"ps", "-a", "-s", "--filter", "name=^w$", "--format", "{{.Names}} {{.Size}}"}).out == sized.out);
+    CHECK(r.cli({"ps", "-a", "-s"}).out.find("SIZE") != std::string::npos);
+    CHECK(r.cli({"ps", "-a", "--filter", "name=^w$", "--format", "{{.Size}}"}).out == "0B\n");  // not asked for
 
     auto missing = r.cli({"diff", "nope"});
     CHECK(missing.code == 125);

@@ -1,5 +1,6 @@
 // The container routes of the Docker API, on the container service: list,
 // create, inspect, start, stop, restart, kill, wait, remove.
+#include "apiserver/container_commit.hpp"
 #include "apiserver/docker/docker_api.hpp"
 #include "apiserver/list_filters.hpp"
 #include "apiserver/docker/docker_sessions.hpp"
@@ -9,6 +10,7 @@
 #include <ctr/sys/files.hpp>
 
 #include <algorithm>
+#include <regex>
 #include <chrono>
 #include <functional>
 #include <csignal>
@@ -21,13 +23,24 @@ using nlohmann::json;
 
 namespace {
 
+// Docker's name filter: a regular expression searched in the name, with or
+// without its leading '/' ("^web$", "^/web"); one that is no valid
+// expression, as a plain part of the name.
+bool name_matches(const std::string& name, const std::string& pattern) {
+    try {
+        const std::regex re(pattern);
+        return std::regex_search(name, re) || std::regex_search("/" + name, re);
+    } catch (const std::regex_error&) {
+        return name.find(pattern.front() == '/' ? pattern.substr(1) : pattern) != std::string::npos;
+    }
+}
+
 // Whether `c` passes every filter of /containers/json.
 // `place` orders containers by creation (larger: newer), as `place_of` gives another's.
 bool matches(const Containers& cs, const store::ContainerRecord& c, const Filters& f, int64_t place,
              const std::function<std::optional<int64_t>(const std::string&)>& place_of) {
     if (excluded(f, "id", [&](const std::string& v) { return c.id.rfind(v, 0) == 0; })) return false;
-    if (excluded(f, "name", [&](const std::string& v) { return c.name.find(v.front() == '/' ? v.substr(1) : v) != std::string::npos; }))
-        return false;
+    if (excluded(f, "name", [&](const std::string& v) { return name_matches(c.name, v); })) return false;
     if (f.count("label") && !labels_match(f.at("label"), c.labels)) return false;
     if (excluded(f, "status", [&](const std::string& v) { return v == docker_state(c); })) return false;
     if (excluded(f, "ancestor", [&](const std::string& v) {
@@ -182,7 +195,7 @@ Error docker_error(Error e) {
 }
 
 void add_container_routes(Router& r, Daemon& d, Containers& cs, std::shared_ptr<Sessions> sessions) {
-    r.add("GET", "/containers/json", [&cs](const Request& req) -> Result<Reply> {
+    r.add("GET", "/containers/json", [&cs, &d](const Request& req) -> Result<Reply> {
         const Filters f = CTR_TRY(parse_filters(req, {"id", "name", "label", "status", "ancestor", "network", "volume", "before",
                                                       "since", "exited", "health"}));
         auto all_records = CTR_TRY(cs.list());
@@ -206,10 +219,12 @@ void add_container_routes(Router& r, Daemon& d, Containers& cs, std::shared_ptr<
             if (!matches(cs, c, f, -static_cast<int64_t>(i), place_of)) continue;
             picked.push_back(c);
         }
+        if (limit > 0 && static_cast<int64_t>(picked.size()) > limit) picked.resize(static_cast<size_t>(limit));
+        const auto sizes = req.flag("size") ? container_sizes(d, picked) : std::map<std::string, json>{};
         json out = json::array();
         for (const auto& c : picked) {
-            if (limit > 0 && static_cast<int64_t>(out.size()) >= limit) break;
             out.push_back(summary_of(cs, c));
+            if (auto it = sizes.find(c.id); it != sizes.end()) out.back().update(it->second);
         }
         Reply reply;
         reply.body = out;
