@@ -4,6 +4,7 @@
 #include "copy/layer_changes.hpp"
 #include "services/volumes.hpp"
 
+#include <ctr/base/strings.hpp>
 #include <ctr/pluginhost/call.hpp>
 #include <ctr/sys/files.hpp>
 #include <spdlog/spdlog.h>
@@ -54,14 +55,6 @@ Result<std::string> writable_dir_of(const store::ContainerRecord& c) {
     return upper;
 }
 
-std::string now_rfc3339() {
-    char when[32];
-    std::tm tm{};
-    std::time_t t = std::time(nullptr);
-    gmtime_r(&t, &tm);
-    std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return when;
-}
 
 // The container's own settings over its image's config, as docker's commit
 // keeps them: command, entrypoint, environment, working directory, user,
@@ -186,7 +179,7 @@ Result<json> commit_container(Daemon& d, Containers& cs, const CommitRequest& re
     std::string created_by;
     for (const auto& a : spec.value("process", json::object()).value("args", json::array()))
         if (a.is_string()) created_by += (created_by.empty() ? "" : " ") + a.get<std::string>();
-    json step = {{"created", now_rfc3339()}, {"created_by", created_by}};
+    json step = {{"created", ctr::rfc3339(std::time(nullptr))}, {"created_by", created_by}};
     if (!req.comment.empty()) step["comment"] = req.comment;
     if (!req.author.empty()) step["author"] = req.author, image["author"] = req.author;
     if (!image["history"].is_array()) image["history"] = json::array();

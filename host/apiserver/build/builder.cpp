@@ -3,6 +3,7 @@
 #include "build/config_edit.hpp"
 #include "build/shell_words.hpp"
 
+#include <ctr/base/strings.hpp>
 #include <ctr/pluginhost/call.hpp>
 #include <spdlog/spdlog.h>
 
@@ -73,19 +74,6 @@ Result<json> Builder::build(const BuildRequest& req, const Progress& progress, c
     return BuildRun(d_, cs_, req, progress, cancelled).run();
 }
 
-namespace {
-
-std::string now_rfc3339() {
-    char when[32];
-    std::tm tm{};
-    std::time_t t = std::time(nullptr);
-    gmtime_r(&t, &tm);
-    std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return when;
-}
-
-}  // namespace
-
 ctr::build::Lookup BuildRun::lookup(const StageState& s) const {
     return [&s](const std::string& name) -> std::optional<std::string> {
         // ENV wins over an ARG of the same name.
@@ -127,7 +115,7 @@ Result<std::optional<json>> BuildRun::resolve(const std::string& ref) {
 }
 
 json BuildRun::history(const Instruction& ins, bool empty_layer) const {
-    json h = {{"created", now_rfc3339()}, {"created_by", ins.original}, {"comment", "container build"}};
+    json h = {{"created", ctr::rfc3339(std::time(nullptr))}, {"created_by", ins.original}, {"comment", "container build"}};
     if (empty_layer) h["empty_layer"] = true;
     return h;
 }
@@ -269,7 +257,7 @@ Status BuildRun::step(StageState& s, const Instruction& ins) {
     json image = next.image;
     if (!image["history"].is_array()) image["history"] = json::array();
     image["history"].push_back(history(ins, layer.empty()));
-    image["created"] = now_rfc3339();
+    image["created"] = ctr::rfc3339(std::time(nullptr));
     auto committed = commit(s, key, layer, image);
     std::error_code ec;
     if (!layer.empty()) fs::remove(layer, ec);

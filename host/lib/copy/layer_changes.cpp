@@ -15,14 +15,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-bool is_whiteout(const struct stat& st) { return S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0); }
-
-bool opaque(const fs::path& dir) {
-    char v[4] = {};
-    ssize_t n = ::lgetxattr(dir.c_str(), "trusted.overlay.opaque", v, sizeof v);
-    return n == 1 && v[0] == 'y';
-}
-
 class Walker {
 public:
     Walker(const std::vector<fs::path>& lowers, const SkipEntry& skip) : lowers_(lowers), skip_(skip) {}
@@ -30,18 +22,11 @@ public:
     // The changes under `dir` (relative `rel`); whether any was found, so a
     // directory copied up for nothing can be left out.
     Result<bool> tree(const fs::path& dir, const std::string& rel) {
-        std::vector<std::string> names;
-        std::error_code ec;
-        for (const auto& e : fs::directory_iterator(dir, ec)) names.push_back(e.path().filename().string());
-        if (ec) return make_error(CTR_E_INTERNAL, "read \"" + dir.string() + "\": " + ec.message());
-        std::sort(names.begin(), names.end());
         bool any = false;
-        for (const auto& name : names) {
-            fs::path p = dir / name;
-            std::string r = rel.empty() ? name : rel + "/" + name;
-            struct stat st {};
-            if (::lstat(p.c_str(), &st) != 0) return make_error(CTR_E_INTERNAL, "stat \"" + p.string() + "\": " + std::strerror(errno));
-            if (skip_ && skip_(r, st)) continue;
+        for (const auto& e : CTR_TRY(upper_entries(dir, rel, skip_))) {
+            const std::string& r = e.rel;
+            const fs::path& p = e.path;
+            const struct stat& st = e.st;
             if (is_whiteout(st)) {
                 out_.push_back({"/" + r, ChangeKind::deleted});
                 any = true;
@@ -59,7 +44,7 @@ public:
             // A directory that was there before, is the same and holds no
             // change was copied up by overlay for something skipped.
             const bool same = existed && S_ISDIR(below.st_mode) && below.st_mode == st.st_mode && below.st_uid == st.st_uid &&
-                              below.st_gid == st.st_gid && !opaque(p);
+                              below.st_gid == st.st_gid && !is_opaque(p);
             if (same && !inner) out_.erase(out_.begin() + static_cast<long>(at));
             else any = true;
         }
@@ -87,7 +72,7 @@ private:
             walk /= part;
             struct stat st {};
             if (::lstat(walk.c_str(), &st) != 0) return false;
-            if (!S_ISDIR(st.st_mode) || opaque(walk)) return true;
+            if (!S_ISDIR(st.st_mode) || is_opaque(walk)) return true;
         }
         return false;
     }

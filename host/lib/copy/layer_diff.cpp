@@ -30,12 +30,6 @@ struct ResolverFree {
     void operator()(archive_entry_linkresolver* r) const { archive_entry_linkresolver_free(r); }
 };
 
-bool opaque(const fs::path& dir) {
-    char v[4] = {};
-    ssize_t n = ::lgetxattr(dir.c_str(), "trusted.overlay.opaque", v, sizeof v);
-    return n == 1 && v[0] == 'y';
-}
-
 // The xattrs a layer keeps: all but overlay's own bookkeeping.
 void add_xattrs(archive_entry* e, const fs::path& path) {
     ssize_t size = ::llistxattr(path.c_str(), nullptr, 0);
@@ -60,25 +54,15 @@ public:
     }
 
     Status tree(const fs::path& dir, const std::string& rel) {
-        std::vector<std::string> names;
-        std::error_code ec;
-        for (const auto& e : fs::directory_iterator(dir, ec)) names.push_back(e.path().filename().string());
-        if (ec) return make_error(CTR_E_INTERNAL, "read \"" + dir.string() + "\": " + ec.message());
-        std::sort(names.begin(), names.end());
-        for (const auto& name : names) {
-            fs::path p = dir / name;
-            std::string r = rel.empty() ? name : rel + "/" + name;
-            struct stat st {};
-            if (::lstat(p.c_str(), &st) != 0) return make_error(CTR_E_INTERNAL, "stat \"" + p.string() + "\": " + std::strerror(errno));
-            if (skip_ && skip_(r, st)) continue;
-            if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0)) {
-                CTR_TRY_STATUS(whiteout(rel.empty() ? ".wh." + name : rel + "/.wh." + name, st));
+        for (const auto& e : CTR_TRY(upper_entries(dir, rel, skip_))) {
+            if (is_whiteout(e.st)) {
+                CTR_TRY_STATUS(whiteout(rel.empty() ? ".wh." + e.name : rel + "/.wh." + e.name, e.st));
                 continue;
             }
-            CTR_TRY_STATUS(entry(p, r, st));
-            if (S_ISDIR(st.st_mode)) {
-                if (opaque(p)) CTR_TRY_STATUS(whiteout(r + "/.wh..wh..opq", st));
-                CTR_TRY_STATUS(tree(p, r));
+            CTR_TRY_STATUS(entry(e.path, e.rel, e.st));
+            if (S_ISDIR(e.st.st_mode)) {
+                if (is_opaque(e.path)) CTR_TRY_STATUS(whiteout(e.rel + "/.wh..wh..opq", e.st));
+                CTR_TRY_STATUS(tree(e.path, e.rel));
             }
         }
         return ok();
@@ -144,6 +128,30 @@ private:
 };
 
 }  // namespace
+
+bool is_whiteout(const struct stat& st) { return S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0); }
+
+bool is_opaque(const fs::path& dir) {
+    char v[4] = {};
+    ssize_t n = ::lgetxattr(dir.c_str(), "trusted.overlay.opaque", v, sizeof v);
+    return n == 1 && v[0] == 'y';
+}
+
+Result<std::vector<UpperEntry>> upper_entries(const fs::path& dir, const std::string& rel, const SkipEntry& skip) {
+    std::vector<std::string> names;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(dir, ec)) names.push_back(e.path().filename().string());
+    if (ec) return make_error(CTR_E_INTERNAL, "read \"" + dir.string() + "\": " + ec.message());
+    std::sort(names.begin(), names.end());
+    std::vector<UpperEntry> out;
+    for (const auto& name : names) {
+        UpperEntry e{name, rel.empty() ? name : rel + "/" + name, dir / name, {}};
+        if (::lstat(e.path.c_str(), &e.st) != 0) return make_error(CTR_E_INTERNAL, "stat \"" + e.path.string() + "\": " + std::strerror(errno));
+        if (skip && skip(e.rel, e.st)) continue;
+        out.push_back(std::move(e));
+    }
+    return out;
+}
 
 Result<int64_t> write_layer(const fs::path& upper, const fs::path& out, const SkipEntry& skip) {
     std::unique_ptr<archive, WriteFree> a(archive_write_new());
