@@ -161,7 +161,12 @@ std::function<Status()> stop_all(apiserver::Containers& containers, apiserver::N
             if (c.state == store::ContainerState::running)
                 stops.push_back(std::async(std::launch::async, [&containers, c] {
                     auto [timeout, signal] = containers.stop_defaults(c);
-                    return containers.stop(c.id, timeout, signal);
+                    auto stopped = containers.stop(c.id, timeout, signal);
+                    // The exit is recorded before its shim has the runtime
+                    // delete the container (its state, its cgroup): "nothing
+                    // of ours left" holds once the shim has ended too.
+                    if (stopped) containers.wait_for_shim(c.id, 10000);
+                    return stopped;
                 }));
         Status first = ok();
         for (auto& s : stops)
