@@ -6,6 +6,7 @@
 #include <ctr/pluginhost/host_env.hpp>
 #include <ctr/pluginhost/manifest.hpp>
 #include <ctr/pluginhost/registry.hpp>
+#include <ctr/pluginhost/remote.hpp>
 #include <ctr/sys/process.hpp>
 
 #include <spdlog/spdlog.h>
@@ -39,6 +40,60 @@ double p95(std::vector<double> v) {
 }
 
 }  // namespace
+
+// A call into a plugin host process (the daemon's image and network
+// plugins) against the same call in-process, on a plugin that does nothing:
+// `list`, and a `pull` that reports 1000 progress events.
+int remote_figures(const char* state_dir) {
+    using namespace ctr::pluginhost;
+    auto manifest = parse_manifest(std::filesystem::path(BENCH_NOOP_IMAGE_DIR) / "config.toml");
+    if (!manifest) return 1;
+    HostOffer offer;
+    offer.state_dir = state_dir;
+    RemoteOptions ro;
+    ro.host_exe = helper_path("container-plugin-host");
+    auto local = LoadedPlugin::load(*manifest, offer);
+    auto remote = LoadedPlugin::load_remote(*manifest, offer, ro);
+    if (!local || !remote) {
+        std::fprintf(stderr, "plugin-bench: %s\n", (!local ? local.error() : remote.error()).message.c_str());
+        return 1;
+    }
+    auto list_ns = [](const LoadedPlugin& p) {
+        std::vector<double> rounds;
+        constexpr int kCalls = 20000;
+        for (int round = 0; round < 11; ++round) {
+            auto a = Clock::now();
+            for (int i = 0; i < kCalls; ++i)
+                if (!invoke_raw(p.image()->list, p.instance(), "{}", "list")) return -1.0;
+            rounds.push_back(std::chrono::duration<double, std::nano>(Clock::now() - a).count() / kCalls);
+        }
+        return median(rounds);
+    };
+    auto pull_us = [](const LoadedPlugin& p) {
+        std::vector<double> rounds;
+        const nlohmann::json request{{"reference", "bench"}, {"events", 1000}};
+        for (int round = 0; round < 21; ++round) {
+            int seen = 0;
+            auto a = Clock::now();
+            auto r = invoke_with_progress(p.image()->pull, "pull", p.instance(), request,
+                                          [&](const nlohmann::json&) { ++seen; }, [] { return false; });
+            if (!r || seen != 1000) return -1.0;
+            rounds.push_back(std::chrono::duration<double, std::micro>(Clock::now() - a).count());
+        }
+        return median(rounds);
+    };
+    double in_ns = list_ns(**local), out_ns = list_ns(**remote);
+    double in_pull = pull_us(**local), out_pull = pull_us(**remote);
+    if (in_ns < 0 || out_ns < 0 || in_pull < 0 || out_pull < 0) return 1;
+    std::printf("metric plugin_host.call.in_process.median %.1f ns\n", in_ns);
+    std::printf("metric plugin_host.call.remote.median %.1f ns\n", out_ns);
+    std::printf("metric plugin_host.call.overhead %.1f us\n", (out_ns - in_ns) / 1000);
+    std::printf("metric plugin_host.pull_1000_events.in_process.median %.1f us\n", in_pull);
+    std::printf("metric plugin_host.pull_1000_events.remote.median %.1f us\n", out_pull);
+    std::printf("metric plugin_host.progress_event.overhead %.2f us\n", (out_pull - in_pull) / 1000);
+    std::printf("target plugin_host.call.overhead < 100 us: %s\n", (out_ns - in_ns) / 1000 < 100 ? "met" : "missed");
+    return 0;
+}
 
 // --scan-once ROOT: one scan in this fresh process; prints its time in ms.
 int scan_once(const char* root) {
@@ -104,6 +159,7 @@ int main(int argc, char** argv) {
         }
         direct_ns.push_back(std::chrono::duration<double, std::nano>(Clock::now() - d).count() / kCalls);
     }
+    if (remote_figures(tmpl) != 0) return 1;
     std::filesystem::remove_all(tmpl);
 
     std::printf("metric plugins.loaded %zu count\n", loaded);

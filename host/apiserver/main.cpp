@@ -97,8 +97,9 @@ Result<apiserver::Dialect> open_to_group(const Paths& paths, const std::string& 
 }
 
 // The configuration, the log file, the store and the volumes; then the
-// plugins. Image and network plugins live in the daemon; runtime plugins
-// live in the shims, so the daemon only probes them.
+// plugins. Image and network plugins run each in a plugin host process of
+// its own, which the daemon starts and restarts (a crash or hang there fails
+// one call); runtime plugins live in the shims, so the daemon only probes them.
 Status open_daemon(apiserver::Daemon& d, bool debug) {
     auto cfg = CTR_TRY(config::load(d.paths.etc_dir() / "config.toml"));
     d.config = cfg;
@@ -119,6 +120,8 @@ Status open_daemon(apiserver::Daemon& d, bool debug) {
 
     auto options = pluginhost::default_registry_options(d.paths);
     options.load_kinds = {CTR_KIND_IMAGE, CTR_KIND_NETWORK};
+    options.plugin_host_exe = pluginhost::helper_path("container-plugin-host");
+    options.call_timeout_ms = {{CTR_KIND_IMAGE, cfg.image_call_timeout_ms}, {CTR_KIND_NETWORK, cfg.network_call_timeout_ms}};
     d.plugins = pluginhost::Registry::scan(options);
     // A choice the config leaves open and the plugins do not settle is
     // named now; each request that needs the plugin says it again.

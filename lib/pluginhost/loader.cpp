@@ -1,5 +1,7 @@
 #include <ctr/pluginhost/loader.hpp>
 
+#include <ctr/pluginhost/remote.hpp>
+
 #include <boost/dll/shared_library.hpp>
 #include <spdlog/spdlog.h>
 

@@ -1,5 +1,7 @@
 #include <ctr/pluginhost/registry.hpp>
 
+#include <ctr/pluginhost/remote.hpp>
+
 #include <ctr/sys/files.hpp>
 
 #include <spdlog/spdlog.h>
@@ -12,13 +14,26 @@ namespace ctr::pluginhost {
 namespace {
 // The reason given to plugins a process was told not to load (only_name).
 const char* const kNotNeeded = "not needed by this process";
+
+RemoteOptions remote_options(const RegistryOptions& opt, const Manifest& m) {
+    RemoteOptions r;
+    r.host_exe = opt.plugin_host_exe;
+    r.init_timeout_ms = opt.probe_timeout_ms;
+    auto it = opt.call_timeout_ms.find(static_cast<int>(m.kind));
+    r.call_timeout_ms = it != opt.call_timeout_ms.end() && it->second > 0 ? it->second
+                        : m.call_timeout_ms > 0                          ? m.call_timeout_ms
+                                                                         : opt.default_call_timeout_ms;
+    return r;
+}
 }  // namespace
 
 nlohmann::json PluginEntry::to_json() const {
-    return {{"name", name},          {"kind", kind},
-            {"version", version},    {"abi", abi},
-            {"isolation", isolation}, {"path", path.string()},
-            {"state", state_name(state)}, {"reason", reason}};
+    nlohmann::json j{{"name", name},          {"kind", kind},
+                     {"version", version},    {"abi", abi},
+                     {"isolation", isolation}, {"path", path.string()},
+                     {"state", state_name(state)}, {"reason", reason}};
+    if (plugin && plugin->remote()) j["host_pid"] = plugin->remote()->pid();
+    return j;
 }
 
 std::unique_ptr<Registry> Registry::scan(const RegistryOptions& opt) {
@@ -81,7 +96,8 @@ std::unique_ptr<Registry> Registry::scan(const RegistryOptions& opt) {
         bool load_kind = opt.load_kinds.empty() ||
                          std::find(opt.load_kinds.begin(), opt.load_kinds.end(), static_cast<int>(m.kind)) != opt.load_kinds.end();
         if (outcome.state == PluginState::loaded && opt.load && load_kind) {
-            auto loaded = LoadedPlugin::load(m, offer);
+            bool remote = !opt.plugin_host_exe.empty() && (m.kind == CTR_KIND_NETWORK || m.kind == CTR_KIND_IMAGE);
+            auto loaded = remote ? LoadedPlugin::load_remote(m, offer, remote_options(opt, m)) : LoadedPlugin::load(m, offer);
             outcome = outcome_of(loaded ? ok() : Status(loaded.error()));
             if (loaded) {
                 e.abi = std::to_string(CTR_ABI_MAJOR) + "." + std::to_string((*loaded)->abi_minor());

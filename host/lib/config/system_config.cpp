@@ -46,6 +46,8 @@ nlohmann::json SystemConfig::properties() const {
             {"container.runtime", container_runtime},
             {"image.plugin", image_plugin},
             {"network.plugin", network_plugin},
+            {"image.call_timeout_ms", image_call_timeout_ms},
+            {"network.call_timeout_ms", network_call_timeout_ms},
             {"network.subnet_pool", network_subnet_pool},
             {"network.prefix_length", network_prefix_length},
             {"network.default", network_default},
@@ -122,6 +124,8 @@ std::map<std::string, Reader> schema(const std::filesystem::path& file, SystemCo
         {"container.runtime", plugin_into(file, c.container_runtime)},
         {"image.plugin", plugin_into(file, c.image_plugin)},
         {"network.plugin", plugin_into(file, c.network_plugin)},
+        {"image.call_timeout_ms", int_into(file, c.image_call_timeout_ms, 0, 86400000)},
+        {"network.call_timeout_ms", int_into(file, c.network_call_timeout_ms, 0, 86400000)},
         {"network.subnet_pool",
          [&](const toml::node& n, const std::string& key) -> Status {
              CTR_TRY_STATUS(string_into(file, c.network_subnet_pool)(n, key));

@@ -26,6 +26,11 @@ struct SystemConfig {
     std::string container_runtime;
     std::string image_plugin;
     std::string network_plugin;
+    // How long one call to the image or network plugin may take before its
+    // process is killed and restarted (0: the manifest's call_timeout_ms,
+    // else 10 minutes). Progress events (pull, push) renew it.
+    int image_call_timeout_ms = 0;
+    int network_call_timeout_ms = 0;
     std::string network_subnet_pool = "10.213.0.0/16";
     int network_prefix_length = 24;
     std::string network_default = "default";

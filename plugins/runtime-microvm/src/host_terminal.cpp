@@ -1,5 +1,6 @@
 #include "host_terminal.hpp"
 
+#include <ctr/sys/fd_passing.hpp>
 #include <ctr/sys/files.hpp>
 
 #include <cerrno>
@@ -25,20 +26,7 @@ ctr::Status send_fd(const std::string& socket_path, int fd) {
     std::memcpy(addr.sun_path, socket_path.c_str(), socket_path.size() + 1);
     if (!s.valid() || ::connect(s.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
         return ctr::make_error(CTR_E_INTERNAL, "console socket " + socket_path + ": " + std::strerror(errno));
-    char byte = 't';
-    iovec iov{&byte, 1};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    cmsghdr* c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
-    if (::sendmsg(s.get(), &msg, MSG_NOSIGNAL) < 0) return ctr::make_error(CTR_E_INTERNAL, std::string("send the terminal: ") + std::strerror(errno));
+    if (!ctr::sys::send_fd(s.get(), fd, 't')) return ctr::make_error(CTR_E_INTERNAL, std::string("send the terminal: ") + std::strerror(errno));
     return ctr::ok();
 }
 

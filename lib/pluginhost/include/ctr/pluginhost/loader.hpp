@@ -15,6 +15,9 @@
 
 namespace ctr::pluginhost {
 
+class RemotePlugin;
+struct RemoteOptions;
+
 // What the host offers a plugin at load time.
 struct HostOffer {
     std::string host_version;
@@ -45,6 +48,13 @@ public:
     // Error status CTR_E_UNAVAILABLE or CTR_E_UNSUPPORTED means "skipped":
     // the plugin is fine but not for this host. Anything else is a failure.
     static Result<std::unique_ptr<LoadedPlugin>> load(const Manifest& manifest, const HostOffer& offer);
+    // The same plugin in a plugin host process of its own (remote.hpp), for
+    // network and image plugins: the tables' slots call across, so a caller
+    // cannot tell, but a crash or a hang fails one call, not this process.
+    static Result<std::unique_ptr<LoadedPlugin>> load_remote(const Manifest& manifest, const HostOffer& offer,
+                                                             const RemoteOptions& options);
+    // Set when loaded by load_remote.
+    RemotePlugin* remote() const { return remote_.get(); }
 
 private:
     LoadedPlugin() = default;
@@ -56,6 +66,8 @@ private:
     ctr_runtime_v1 runtime_{};
     ctr_network_v1 network_{};
     ctr_image_v1 image_{};
+    std::unique_ptr<RemotePlugin> remote_;
+    std::string remote_version_;
 };
 
 // Checks done before a library is opened: ABI stated by the manifest, the

@@ -12,6 +12,9 @@
 //                                 # warns whenever a container is made with it)
 //   default = true                # optional: the default of its kind when the
 //                                 # system config names none and several are loaded
+//   call_timeout_ms = 600000      # optional, network and image plugins: how long one
+//                                 # call may take (progress renews it) before the host
+//                                 # kills the plugin's process and starts it again
 //   [settings]                    # optional, plugin-specific, handed to the plugin as JSON
 //   [[commands]]                  # optional: commands it adds as `container system NAME`
 //   name = "kernel"               #   a plugin name's characters
@@ -62,6 +65,7 @@ struct Manifest {
     std::string description;
     std::string isolation;  // "", "none", "namespaces" or "vm"
     bool is_default = false;
+    int call_timeout_ms = 0;  // 0: the host's default
     std::string settings_json = "{}";
     std::vector<PluginCommand> commands;
 };

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -29,7 +30,8 @@ struct PluginEntry {
     bool is_default = false;  // its manifest's `default = true`
     std::unique_ptr<LoadedPlugin> plugin;
 
-    nlohmann::json to_json() const;  // name, kind, version, abi, isolation, path, state, reason
+    nlohmann::json to_json() const;  // name, kind, version, abi, isolation, path, state, reason, and host_pid
+                                     // (its process) when it runs in one
 };
 
 struct RegistryOptions {
@@ -42,6 +44,13 @@ struct RegistryOptions {
     bool load = true;                          // false: discover and probe only
     std::vector<int> load_kinds;               // kinds to load in-process; empty: all
     std::string only_name;                     // set: probe and load only this plugin
+    // Set: network and image plugins run each in a process of its own
+    // (this program, remote.hpp) rather than in this one.
+    std::filesystem::path plugin_host_exe;
+    // Per kind, the operator's deadline for one call (0: the manifest's,
+    // else the default below).
+    std::map<int, int> call_timeout_ms;
+    int default_call_timeout_ms = 600000;
 };
 
 class Registry {
