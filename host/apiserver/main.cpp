@@ -110,6 +110,10 @@ Status open_daemon(apiserver::Daemon& d, bool debug) {
     if (!debug) spdlog::set_level(spdlog::level::from_str(cfg.log_level));
 
     d.store = CTR_TRY(store::Store::open(d.paths.lib_dir() / "state.db"));
+    // The way back should the file be damaged later (Store::open names it);
+    // made again at a clean stop.
+    if (auto st = d.store->backup(d.paths.lib_dir() / "state.db.bak"); !st)
+        spdlog::warn("no copy of the state database made: {}", st.error().message);
     d.volumes = std::make_unique<services::Volumes>(d.paths, *d.store, d.store_mu);
     d.volumes->on_change = [&d](const std::string& action, const std::string& name) {
         d.events.publish("volume", action, name, {{"driver", "local"}});
@@ -121,6 +125,7 @@ Status open_daemon(apiserver::Daemon& d, bool debug) {
     auto options = pluginhost::default_registry_options(d.paths);
     options.load_kinds = {CTR_KIND_IMAGE, CTR_KIND_NETWORK};
     options.plugin_host_exe = pluginhost::helper_path("container-plugin-host");
+    options.plugin_host_log = d.log_file();
     options.call_timeout_ms = {{CTR_KIND_IMAGE, cfg.image_call_timeout_ms}, {CTR_KIND_NETWORK, cfg.network_call_timeout_ms}};
     d.plugins = pluginhost::Registry::scan(options);
     // A choice the config leaves open and the plugins do not settle is
@@ -274,6 +279,10 @@ int serve(apiserver::Daemon& d, apiserver::Containers& containers, apiserver::Ne
     containers.stop_watcher();  // no more ticks
     containers.release_cgroup_parent();
     health.reset();              // its checks in flight are execs of the containers
+    // A clean stop leaves a copy of the state as it ends, for the way back
+    // should the file be damaged while the daemon is down.
+    if (auto st = d.store->backup(d.paths.lib_dir() / "state.db.bak"); !st)
+        spdlog::warn("no copy of the state database made: {}", st.error().message);
     std::error_code ec;
     std::filesystem::remove(pid_file, ec);
     return 0;

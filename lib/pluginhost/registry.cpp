@@ -18,6 +18,7 @@ const char* const kNotNeeded = "not needed by this process";
 RemoteOptions remote_options(const RegistryOptions& opt, const Manifest& m) {
     RemoteOptions r;
     r.host_exe = opt.plugin_host_exe;
+    r.log_file = opt.plugin_host_log;
     r.init_timeout_ms = opt.probe_timeout_ms;
     auto it = opt.call_timeout_ms.find(static_cast<int>(m.kind));
     r.call_timeout_ms = it != opt.call_timeout_ms.end() && it->second > 0 ? it->second

@@ -96,8 +96,14 @@ pid_t RemotePlugin::pid() {
 Status RemotePlugin::spawn_locked() {
     auto pair = CTR_TRY(socket_pair());
     sys::SpawnOptions so;
-    so.stdout_fd = STDERR_FILENO;  // the plugin must not print; if it does, it lands in the log
-    so.stderr_fd = STDERR_FILENO;
+    // The plugin must not print; if it does, it lands in the log.
+    if (options_.log_file.empty()) {
+        so.stdout_fd = STDERR_FILENO;
+        so.stderr_fd = STDERR_FILENO;
+    } else {
+        so.stdout_path = options_.log_file.string();
+        so.stderr_path = options_.log_file.string();
+    }
     so.pass_fds = {{pair.write.get(), 3}};
     std::vector<std::string> argv{options_.host_exe.string(), "--manifest", manifest_.file.string(),
                                   "--state-dir", offer_.state_dir, "--host-version", offer_.host_version,

@@ -1,6 +1,7 @@
 // kill -9 of the daemon at the failpoints of start, stop and rm: the next
 // daemon finds the container as the interrupted command meant it (running,
 // stopped by its user, removed), with nothing lost and nothing left over.
+// And a state database damaged while the daemon was down.
 #include "tests/support/registry.hpp"
 #include "tests/support/run.hpp"
 
@@ -8,6 +9,7 @@
 #include <doctest/doctest.h>
 
 #include <filesystem>
+#include <fstream>
 
 using ctr::test::DaemonRoot;
 using nlohmann::json;
@@ -90,4 +92,38 @@ TEST_CASE("kill -9 in rm, before the record went: the next daemon finishes the r
     CHECK_FALSE(fs::exists(r.path() / "var/lib/container/containers" / (id + ".removing")));  // the mark went with it
     CHECK(r.cli({"create", "--name", "gone", shared().image, "true"}).code == 0);
     CHECK(r.cli({"rm", "gone", "kept"}).code == 0);
+}
+
+TEST_CASE("a damaged state database: the daemon will not start on it, says why and where the last good copy is; that copy brings the state back" * CTR_NEEDS_ROOT) {
+    DaemonRoot r;
+    r.start();
+    REQUIRE(r.cli({"volume", "create", "keep"}).code == 0);
+    REQUIRE(r.cli({"system", "stop"}).code == 0);
+    fs::path db = r.path() / "var/lib/container/state.db";
+    fs::path bak = db.string() + ".bak";
+    REQUIRE(fs::exists(bak));  // made at the start, after the check passed
+
+    // The header overwritten: the file is no longer a database.
+    {
+        std::fstream f(db, std::ios::in | std::ios::out | std::ios::binary);
+        REQUIRE(f.good());
+        const std::string junk(100, 'x');
+        f.write(junk.data(), static_cast<std::streamsize>(junk.size()));
+    }
+    auto refused = r.cli({"system", "start"});
+    CHECK(refused.code != 0);
+    CHECK_MESSAGE(refused.err.find("state database \"" + db.string() + "\" cannot be read") != std::string::npos, refused.err);
+    CHECK_MESSAGE(refused.err.find(bak.string()) != std::string::npos, refused.err);
+    CHECK(r.cli({"volume", "ls"}).code != 0);  // and no daemon serves on the damaged file
+    CHECK(fs::exists(bak));                    // the copy is not overwritten by the failed start
+
+    // As the message says: the copy moved into place, the log files removed.
+    fs::rename(bak, db);
+    fs::remove(db.string() + "-wal");
+    fs::remove(db.string() + "-shm");
+    r.start();
+    auto volumes = r.cli({"volume", "ls", "-q"});
+    CHECK_MESSAGE(volumes.out.find("keep") != std::string::npos, (volumes.out + volumes.err));
+    CHECK(fs::exists(bak));  // and a new copy was made
+    REQUIRE(r.cli({"volume", "rm", "keep"}).code == 0);
 }

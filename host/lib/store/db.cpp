@@ -120,7 +120,10 @@ Result<std::unique_ptr<Db>> Db::open(const std::filesystem::path& file) {
     sqlite3_busy_timeout(raw, 5000);
     // WAL: readers never block the writer; synchronous=FULL: a committed
     // transaction survives a crash of the process or the machine.
-    CTR_TRY_STATUS(db->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"));
+    // A file that is not a database fails here, at its first read.
+    if (auto st = db->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"); !st)
+        return make_error(static_cast<ctr_status>(st.error().status),
+                          "state database \"" + file.string() + "\" cannot be read: " + sqlite3_errmsg(raw));
     auto check = CTR_TRY(db->prepare("PRAGMA quick_check"));
     if (CTR_TRY(check.step()) && check.text(0) != "ok")
         return make_error(CTR_E_INTERNAL, "state database \"" + file.string() + "\" is corrupt: " + check.text(0));

@@ -1,5 +1,8 @@
 #include "store/store.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <chrono>
 
 namespace ctr::store {
@@ -112,10 +115,41 @@ Status migrate_container_configs(Db& db) {
 
 }  // namespace
 
+namespace {
+// The way back to the copy of the last clean start or stop, when there is one.
+std::string backup_hint(const std::filesystem::path& file) {
+    std::filesystem::path bak = file.string() + ".bak";
+    std::error_code ec;
+    if (!std::filesystem::exists(bak, ec)) return "";
+    return "; the copy the daemon made when it last started or stopped cleanly is " + bak.string() + ": to go back to it, move it to " +
+           file.string() + " and remove " + file.string() + "-wal and " + file.string() + "-shm";
+}
+}  // namespace
+
 Result<std::unique_ptr<Store>> Store::open(const std::filesystem::path& file) {
-    auto db = CTR_TRY(Db::open(file));
-    CTR_TRY_STATUS(migrate_container_configs(*db));
-    return std::unique_ptr<Store>(new Store(std::move(db)));
+    auto db = Db::open(file);
+    if (!db) {
+        if (db.error().status != CTR_E_INTERNAL) return db.error();
+        return make_error(CTR_E_INTERNAL, db.error().message + backup_hint(file));
+    }
+    CTR_TRY_STATUS(migrate_container_configs(**db));
+    return std::unique_ptr<Store>(new Store(std::move(*db)));
+}
+
+Status Store::backup(const std::filesystem::path& to) {
+    std::filesystem::path tmp = to.string() + ".tmp";
+    std::error_code ec;
+    std::filesystem::remove(tmp, ec);  // VACUUM INTO wants a file that is not there
+    auto s = CTR_TRY(db_->prepare("VACUUM INTO ?"));
+    CTR_TRY_STATUS(s.bind(1, tmp.string()).run());
+    {
+        sys::UniqueFd fd(::open(tmp.c_str(), O_RDONLY | O_CLOEXEC));
+        if (!fd.valid() || ::fsync(fd.get()) != 0) return sys::errno_error("flush", tmp, errno);
+    }
+    if (::rename(tmp.c_str(), to.c_str()) != 0) return sys::errno_error("rename", tmp, errno);
+    sys::UniqueFd dir(::open(to.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (dir.valid()) (void)::fsync(dir.get());
+    return ok();
 }
 
 Status Store::insert_volume(const VolumeRecord& v) {

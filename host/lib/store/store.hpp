@@ -14,7 +14,15 @@ namespace ctr::store {
 
 class Store {
 public:
+    // A file that cannot be read as a database, or fails SQLite's
+    // quick_check, is an error that says so and, when there is one, names
+    // the copy backup() made and how to go back to it.
     static Result<std::unique_ptr<Store>> open(const std::filesystem::path& file);
+
+    // A consistent copy of the whole database at `to` (VACUUM INTO a
+    // temporary file, flushed, then renamed over `to`): the daemon makes one
+    // at each start, once the database has passed its check.
+    Status backup(const std::filesystem::path& to);
 
     Db& db() { return *db_; }
 

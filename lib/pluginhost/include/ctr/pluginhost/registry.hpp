@@ -47,6 +47,7 @@ struct RegistryOptions {
     // Set: network and image plugins run each in a process of its own
     // (this program, remote.hpp) rather than in this one.
     std::filesystem::path plugin_host_exe;
+    std::filesystem::path plugin_host_log;  // where their output goes; empty: our stderr
     // Per kind, the operator's deadline for one call (0: the manifest's,
     // else the default below).
     std::map<int, int> call_timeout_ms;

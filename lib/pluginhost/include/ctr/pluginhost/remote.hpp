@@ -25,6 +25,9 @@ namespace ctr::pluginhost {
 
 struct RemoteOptions {
     std::filesystem::path host_exe;     // container-plugin-host
+    // Its stdout and stderr are appended here (the daemon's log), not
+    // inherited: the daemon's own stderr may be a pipe nobody reads.
+    std::filesystem::path log_file;     // empty: inherited
     int init_timeout_ms = 10000;        // the plugin's init, at each start
     int call_timeout_ms = 600000;       // each call; progress renews it
 };
