@@ -10,6 +10,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sys/mount.h>
 
 using ctr::test::DaemonRoot;
 using nlohmann::json;
@@ -126,4 +127,45 @@ TEST_CASE("a damaged state database: the daemon will not start on it, says why a
     CHECK_MESSAGE(volumes.out.find("keep") != std::string::npos, (volumes.out + volumes.err));
     CHECK(fs::exists(bak));  // and a new copy was made
     REQUIRE(r.cli({"volume", "rm", "keep"}).code == 0);
+}
+
+TEST_CASE("a full disk under the state directory: what needs space fails with a clear error, the daemon serves on, and nothing stored is lost" * CTR_NEEDS_ROOT) {
+    DaemonRoot r;
+    fs::path lib = r.path() / "var/lib/container";
+    fs::create_directories(lib);
+    // A small disk of the test's own, under its scratch root.
+    REQUIRE(::mount("ctr-full", lib.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "size=48m,mode=0700") == 0);
+    struct Unmount {
+        fs::path at;
+        ~Unmount() { ::umount2(at.c_str(), MNT_DETACH); }
+    } unmount{lib};
+
+    r.start();
+    REQUIRE(r.cli({"volume", "create", "before"}).code == 0);
+    {  // the disk filled by someone else
+        std::ofstream filler(lib / "filler", std::ios::binary);
+        const std::string block(1 << 20, 'f');
+        while (filler.write(block.data(), static_cast<std::streamsize>(block.size()))) {}
+    }
+    auto full = r.cli({"volume", "create", "during"});
+    CHECK(full.code == 125);
+    CHECK_MESSAGE((full.err.find("disk is full") != std::string::npos ||
+                   full.err.find("No space left on device") != std::string::npos), full.err);
+    CHECK(std::count(full.err.begin(), full.err.end(), '\n') == 1);
+    // Still serving, and what was stored is there; the failed volume left nothing.
+    auto during = r.cli({"volume", "ls", "-q"});
+    CHECK(during.code == 0);
+    CHECK(during.out == "before\n");
+    CHECK_FALSE(fs::exists(lib / "volumes/during"));
+
+    fs::remove(lib / "filler");
+    auto after = r.cli({"volume", "create", "after"});
+    CHECK_MESSAGE(after.code == 0, after.err);
+    CHECK(r.cli({"volume", "ls", "-q"}).out == "after\nbefore\n");
+    // And a restarted daemon finds the same.
+    REQUIRE(r.cli({"system", "stop"}).code == 0);
+    r.start();
+    CHECK(r.cli({"volume", "ls", "-q"}).out == "after\nbefore\n");
+    REQUIRE(r.cli({"volume", "rm", "before", "after"}).code == 0);
+    REQUIRE(r.cli({"system", "stop"}).code == 0);
 }
