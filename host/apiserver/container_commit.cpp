@@ -55,7 +55,6 @@ Result<std::string> writable_dir_of(const store::ContainerRecord& c) {
     return upper;
 }
 
-
 // The container's own settings over its image's config, as docker's commit
 // keeps them: command, entrypoint, environment, working directory, user,
 // labels.
@@ -71,12 +70,8 @@ void settle_config(json& image, const store::ContainerRecord& c) {
     for (const auto& e : run.value("env", json::array())) {
         if (!e.is_string()) continue;
         const std::string kv = e.get<std::string>();
-        const std::string name = kv.substr(0, kv.find('='));
-        if (!cfg["Env"].is_array()) cfg["Env"] = json::array();
-        bool replaced = false;
-        for (auto& have : cfg["Env"])
-            if (have.is_string() && have.get<std::string>().rfind(name + "=", 0) == 0) have = kv, replaced = true;
-        if (!replaced) cfg["Env"].push_back(kv);
+        const auto eq = kv.find('=');
+        build::set_env(cfg["Env"], kv.substr(0, eq), eq == std::string::npos ? "" : kv.substr(eq + 1));
     }
     if (!run.value("workdir", "").empty()) cfg["WorkingDir"] = run["workdir"];
     if (!run.value("user", "").empty()) cfg["User"] = run["user"];

@@ -40,17 +40,6 @@ std::optional<int64_t> duration_ns(const std::string& s) {
     return total;
 }
 
-// The config's Env as a map-like update: KEY=VALUE replaces KEY.
-void set_env(json& env, const std::string& name, const std::string& value) {
-    if (!env.is_array()) env = json::array();
-    for (auto& e : env)
-        if (e.is_string() && e.get<std::string>().rfind(name + "=", 0) == 0) {
-            e = name + "=" + value;
-            return;
-        }
-    env.push_back(name + "=" + value);
-}
-
 // HEALTHCHECK NONE, or CMD with its flags, as the config's Healthcheck.
 Result<json> healthcheck(const Dockerfile& file, const Instruction& ins) {
     json hc;
@@ -188,6 +177,16 @@ Result<std::string> apply_config_instruction(json& image, const Dockerfile& file
         return cfg["OnBuild"].dump();
     }
     return instruction_error(file, ins, k + " does not change an image's config");
+}
+
+void set_env(json& env, const std::string& name, const std::string& value) {
+    if (!env.is_array()) env = json::array();
+    for (auto& e : env)
+        if (e.is_string() && e.get<std::string>().rfind(name + "=", 0) == 0) {
+            e = name + "=" + value;
+            return;
+        }
+    env.push_back(name + "=" + value);
 }
 
 Status apply_changes(json& image, const std::vector<std::string>& changes) {

@@ -22,6 +22,9 @@ namespace ctr::build {
 Result<std::string> apply_config_instruction(nlohmann::json& image, const Dockerfile& file, const Instruction& ins, const Lookup& args,
                                              bool& cmd_set);
 
+// The config's Env as a map-like update: NAME=VALUE replaces NAME's entry.
+void set_env(nlohmann::json& env, const std::string& name, const std::string& value);
+
 // `commit -c`'s changes ("CMD [\"sh\"]", "ENV A=1", ...), each one
 // Dockerfile line, applied to `image`. Only docker's set is taken: CMD,
 // ENTRYPOINT, ENV, EXPOSE, LABEL, ONBUILD, USER, VOLUME, WORKDIR.
