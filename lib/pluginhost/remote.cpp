@@ -121,7 +121,7 @@ Status RemotePlugin::spawn_locked() {
         if (hung) ::kill(pid_, SIGKILL);
         auto exit = reap(pid_, 1000);
         pid_ = -1;
-        return make_error(CTR_E_INTERNAL, hung ? "init hung: " + exit.describe() + " after " +
+        return make_error(CTR_E_INTERNAL, hung ? "init hung: no answer within " +
                                                       std::to_string(options_.init_timeout_ms) + " ms"
                                                 : "init crashed: " + exit.describe());
     }
