@@ -116,17 +116,16 @@ Status Containers::refresh(store::ContainerRecord& c) {
     }
     auto exit = read_exit(dir_of(c.id));
     const bool unknown = !exit;
+    bool orphaned = false;
     if (!exit) {
         auto shim_pid = sys::read_file(dir_of(c.id) / "shim.pid");
-        if (shim_pid) {
-            int64_t sp = std::atoll(shim_pid->c_str());
-            if (alive(sp) || alive(c.pid)) return ok();
-        } else if (alive(c.pid)) {
-            return ok();
-        }
-        // Neither the shim nor the process is there, and no exit was written:
-        // the shim died. The exit code is unknown.
-        exit = json{{"exit_code", 255}, {"finished_at", store::now_unix()}};
+        if (shim_pid ? alive(std::atoll(shim_pid->c_str())) : alive(c.pid)) return ok();
+        // The shim died without writing an exit. A process left running has
+        // nobody to wait for it, log it or note its end: it is killed (the
+        // finishing shim's forced delete), and its exit is SIGKILL's. With
+        // neither left, the exit code is unknown.
+        orphaned = alive(c.pid);
+        exit = json{{"exit_code", orphaned ? 137 : 255}, {"finished_at", store::now_unix()}};
     }
     // A `wait`, a log stream and the watcher all see one exit at once: the
     // first records it (a commit, and with --rm the removal), the others take
@@ -143,8 +142,9 @@ Status Containers::refresh(store::ContainerRecord& c) {
         return ok();
     }
     if (unknown) {
-        spdlog::warn("container {}: its shim is gone without an exit record", c.name);
-        finish_abandoned(c);
+        if (orphaned) spdlog::warn("container {}: its shim is gone while its process {} runs: the process is killed", c.name, *c.pid);
+        else spdlog::warn("container {}: its shim is gone without an exit record", c.name);
+        finish_abandoned(c, (*exit).value("exit_code", 255));
     }
     c.state = store::ContainerState::stopped;
     c.exit_code = (*exit).value("exit_code", 255);
@@ -322,13 +322,13 @@ std::vector<std::string> Containers::shim_argv(const store::ContainerRecord& c, 
     return args;
 }
 
-void Containers::finish_abandoned(const store::ContainerRecord& c) {
+void Containers::finish_abandoned(const store::ContainerRecord& c, int exit_code) {
     // A shim that died (killed outright) never had its runtime delete the
     // container: what the runtime made (its state, cgroups, a VM's traces)
     // is still there. A shim in finish mode does that delete now.
     fs::path dir = dir_of(c.id);
     std::vector<std::string> args = shim_argv(c);
-    args.insert(args.end(), {"--exit-code", "255"});
+    args.insert(args.end(), {"--exit-code", std::to_string(exit_code)});
     sys::SpawnOptions so;
     so.stdout_path = (dir / "shim.log").string();
     so.stderr_path.clear();

@@ -147,7 +147,7 @@ private:
     // Brings a record up to date with its exit file; carries out --rm.
     Status refresh(store::ContainerRecord& c);
     // Runs the runtime's delete for a container whose shim died unfinished.
-    void finish_abandoned(const store::ContainerRecord& c);
+    void finish_abandoned(const store::ContainerRecord& c, int exit_code);
     // A start that died after its shim started the container but before the
     // record said so: the record becomes "running", as the start meant.
     // False when no shim of it runs a container.

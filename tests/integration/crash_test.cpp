@@ -11,6 +11,8 @@
 #include <filesystem>
 #include <fstream>
 #include <sys/mount.h>
+#include <csignal>
+#include <thread>
 
 using ctr::test::DaemonRoot;
 using nlohmann::json;
@@ -93,6 +95,39 @@ TEST_CASE("kill -9 in rm, before the record went: the next daemon finishes the r
     CHECK_FALSE(fs::exists(r.path() / "var/lib/container/containers" / (id + ".removing")));  // the mark went with it
     CHECK(r.cli({"create", "--name", "gone", shared().image, "true"}).code == 0);
     CHECK(r.cli({"rm", "gone", "kept"}).code == 0);
+}
+
+TEST_CASE("kill -9 of a running container's shim: its process is killed, the exit says SIGKILL, and rm works" * CTR_NEEDS_ROOT) {
+    DaemonRoot r;
+    r.start();
+    REQUIRE(r.cli({"run", "-d", "--name", "c1", shared().image, "sleep", "300"}).code == 0);
+    auto c = inspect(r, "c1");
+    std::string id = c["id"];
+    REQUIRE(c["pid"].is_number_integer());
+    const std::string proc = "/proc/" + std::to_string(c["pid"].get<int>());
+    std::ifstream shim_file(r.path() / "var/lib/container/containers" / id / "shim.pid");
+    int shim = 0;
+    shim_file >> shim;
+    REQUIRE(shim > 0);
+    REQUIRE(::kill(shim, SIGKILL) == 0);
+
+    // Nobody waits for that process any more: the daemon must not call it
+    // running, nor leave it running.
+    for (int i = 0; i < 150 && inspect(r, "c1")["state"] == "running"; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    c = inspect(r, "c1");
+    CHECK(c["state"] == "stopped");
+    CHECK(c["exit_code"] == 137);
+    auto ended = [&] {
+        std::ifstream stat(proc + "/stat");
+        std::string line;
+        return !std::getline(stat, line) || line.find(") Z ") != std::string::npos;
+    };
+    for (int i = 0; i < 100 && !ended(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    CHECK(ended());
+    CHECK(r.daemon_log().find("its shim is gone while its process") != std::string::npos);
+    auto rm = r.cli({"rm", "c1"});
+    CHECK_MESSAGE(rm.code == 0, rm.err);
+    CHECK(r.runtime_leftovers().empty());
 }
 
 TEST_CASE("a damaged state database: the daemon will not start on it, says why and where the last good copy is; that copy brings the state back" * CTR_NEEDS_ROOT) {
