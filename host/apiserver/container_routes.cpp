@@ -298,7 +298,30 @@ static void add_removal_routes(Router& r, Containers& cs) {
     });
 }
 
+// network connect / disconnect: {"container", "aliases"?, "ip"?}; the
+// container's record as it is after.
+static void add_network_join_routes(Router& r, Containers& cs) {
+    auto body_of = [](const Request& req) -> Result<json> {
+        const json& b = req.body;
+        if (!b.is_object() || !b.contains("container") || !b["container"].is_string())
+            return make_error(CTR_E_INVALID_ARGUMENT, "container: name the container to connect or disconnect");
+        if (b.contains("aliases") && !b["aliases"].is_array()) return make_error(CTR_E_INVALID_ARGUMENT, "aliases: must be a list of names");
+        if (b.contains("ip") && !b["ip"].is_string()) return make_error(CTR_E_INVALID_ARGUMENT, "ip: must be a string");
+        return b;
+    };
+    r.add("POST", "/v1/networks/{name}/connect", [&cs, body_of](const Request& req) -> Result<Reply> {
+        json b = CTR_TRY(body_of(req));
+        auto c = CTR_TRY(cs.connect_network(b["container"], req.param("name"), b.value("aliases", json::array()), b.value("ip", "")));
+        return json_reply(c.to_json());
+    });
+    r.add("POST", "/v1/networks/{name}/disconnect", [&cs, body_of](const Request& req) -> Result<Reply> {
+        json b = CTR_TRY(body_of(req));
+        return json_reply(CTR_TRY(cs.disconnect_network(b["container"], req.param("name"))).to_json());
+    });
+}
+
 void add_container_routes(Router& r, Daemon& d, Containers& cs) {
+    add_network_join_routes(r, cs);
     add_lifecycle_routes(r, d, cs);
     add_exec_routes(r, cs);
     add_signal_routes(r, cs);

@@ -97,6 +97,12 @@ public:
     // container and kept for its next start. Returns the record.
     Result<store::ContainerRecord> update(const std::string& key, const nlohmann::json& changes);
     Result<std::vector<store::ContainerRecord>> list();          // refreshed
+    // `network connect` / `disconnect` (container_networks.cpp): a created
+    // or running container's namespace gains or loses the endpoint now, a
+    // stopped one's record changes for its next start. Returns the record.
+    Result<store::ContainerRecord> connect_network(const std::string& key, const std::string& network,
+                                                   const nlohmann::json& aliases, const std::string& ip);
+    Result<store::ContainerRecord> disconnect_network(const std::string& key, const std::string& network);
 
     std::filesystem::path dir_of(const std::string& id) const { return d_.paths.lib_dir() / "containers" / id; }
     // Beside the folder, while a removal runs: once the folder is gone, only
@@ -146,6 +152,8 @@ private:
     void warn_if_unconfined(store::ContainerRecord& c) const;
     // Brings a record up to date with its exit file; carries out --rm.
     Status refresh(store::ContainerRecord& c);
+    // Its name files after `network connect`/`disconnect` changed its first network.
+    void follow(const store::ContainerRecord& c);
     // Runs the runtime's delete for a container whose shim died unfinished.
     void finish_abandoned(const store::ContainerRecord& c, int exit_code);
     // A start that died after its shim started the container but before the

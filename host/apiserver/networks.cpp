@@ -7,6 +7,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -126,7 +127,6 @@ Result<Networks::Wiring> Networks::wire(const store::ContainerRecord& c, const s
     using Mode = services::NetworkOptions::Mode;
     const auto& opt = req.network;
     Wiring w;
-    std::string hostname = services::container_hostname(req, c.id);
     std::string my_ip, gateway;
     std::vector<std::string> nameservers = opt.dns;
 
@@ -177,8 +177,20 @@ Result<Networks::Wiring> Networks::wire(const store::ContainerRecord& c, const s
         if (nameservers.empty()) nameservers.push_back(gateway);
     }
 
+    if (opt.mode == Mode::none && nameservers.empty() && opt.add_hosts.empty()) return w;  // the image's own files
+    CTR_TRY_STATUS(write_name_files(c, req, my_ip, gateway, nameservers, dir, false));
+    w.mounts.push_back({(dir / "hosts").string(), "/etc/hosts", false});
+    w.mounts.push_back({(dir / "resolv.conf").string(), "/etc/resolv.conf", false});
+    // /etc/hostname, as Docker gives every container one (tools read it).
+    w.mounts.push_back({(dir / "hostname").string(), "/etc/hostname", false});
+    return w;
+}
+
+Status Networks::write_name_files(const store::ContainerRecord& c, const services::RunRequest& req, const std::string& my_ip,
+                                  const std::string& gateway, const std::vector<std::string>& nameservers, const fs::path& dir,
+                                  bool in_place) {
     std::vector<services::HostEntry> extra;
-    for (const auto& h : opt.add_hosts) {
+    for (const auto& h : req.network.add_hosts) {
         auto e = CTR_TRY(services::parse_add_host(h));
         if (e.ip == "host-gateway") {
             if (gateway.empty()) return make_error(CTR_E_INVALID_ARGUMENT, "--add-host " + h + ": host-gateway needs a network");
@@ -186,38 +198,93 @@ Result<Networks::Wiring> Networks::wire(const store::ContainerRecord& c, const s
         }
         extra.push_back(e);
     }
-    if (opt.mode == Mode::none && nameservers.empty() && extra.empty()) return w;  // the image's own files
-    CTR_TRY_STATUS(sys::write_file_atomic(dir / "hosts", services::render_hosts(hostname, c.name, my_ip, extra)));
-    CTR_TRY_STATUS(sys::write_file_atomic(dir / "resolv.conf", services::render_resolv_conf(nameservers, opt.dns_search, opt.dns_options)));
-    w.mounts.push_back({(dir / "hosts").string(), "/etc/hosts", false});
-    w.mounts.push_back({(dir / "resolv.conf").string(), "/etc/resolv.conf", false});
-    // /etc/hostname, as Docker gives every container one (tools read it).
-    CTR_TRY_STATUS(sys::write_file_atomic(dir / "hostname", hostname + "\n"));
-    w.mounts.push_back({(dir / "hostname").string(), "/etc/hostname", false});
-    return w;
+    const std::string hostname = services::container_hostname(req, c.id);
+    const std::pair<const char*, std::string> files[] = {
+        {"hosts", services::render_hosts(hostname, c.name, my_ip, extra)},
+        {"resolv.conf", services::render_resolv_conf(nameservers, req.network.dns_search, req.network.dns_options)},
+        {"hostname", hostname + "\n"}};
+    for (const auto& [name, text] : files) {
+        if (!in_place) {
+            CTR_TRY_STATUS(sys::write_file_atomic(dir / name, text));
+            continue;
+        }
+        // A running container has the file itself bind-mounted: a rename
+        // would leave it the old one.
+        std::ofstream out(dir / name, std::ios::trunc);
+        if (!(out << text) || !out.flush()) return make_error(CTR_E_INTERNAL, "rewrite " + (dir / name).string() + ": " + std::strerror(errno));
+    }
+    return ok();
 }
 
-namespace {
-
-// /etc/hosts as wire() wrote it, with the container's own line moved to a
-// new address.
-Status move_hosts_entry(const fs::path& file, const std::string& from, const std::string& to) {
-    auto text = sys::read_file(file);
-    if (!text) return ok();  // none: --network none with the image's own
-    std::istringstream in(*text);
-    std::string out, line;
-    while (std::getline(in, line)) out += (line.rfind(from + "\t", 0) == 0 ? to + line.substr(from.size()) : line) + "\n";
-    return sys::write_file_atomic(file, out);
+Status Networks::follow_first_network(const store::ContainerRecord& c, const fs::path& dir, bool in_place) {
+    std::error_code ec;
+    if (!fs::exists(dir / "hosts", ec)) return ok();  // the image's own files
+    // Of the request it was made with, what the files are made of (the
+    // record holds more, which from_json would refuse).
+    services::RunRequest req;
+    json asked = json::object();
+    for (const char* key : {"dns", "dns_search", "dns_options", "add_hosts"})
+        if (c.config.contains(key)) asked[key] = c.config[key];
+    req.network = CTR_TRY(services::NetworkOptions::from_json(asked));
+    req.hostname = c.config.value("hostname", "");
+    req.tuning.uts_mode = c.config.value("uts", "");
+    const json attachments = c.settings().network_attachments;
+    const json first = attachments.empty() ? json::object() : attachments[0];
+    const std::string gateway = first.value("gateway", "");
+    std::vector<std::string> nameservers = req.network.dns;
+    if (nameservers.empty() && !gateway.empty()) nameservers.push_back(gateway);
+    return write_name_files(c, req, first.value("ip", ""), gateway, nameservers, dir, in_place);
 }
 
-}  // namespace
+Result<json> Networks::connect(const store::ContainerRecord& c, const std::string& network, const json& aliases,
+                               const std::string& ip) {
+    CTR_TRY_STATUS(ensure(network));
+    std::set<std::string> taken;
+    for (const auto& a : c.settings().network_attachments) taken.insert(a.value("ifname", ""));
+    int k = 0;
+    while (taken.count("eth" + std::to_string(k))) ++k;
+    json names = {c.name, c.id.substr(0, 12)};
+    for (const auto& a : aliases)
+        if (a.is_string() && std::find(names.begin(), names.end(), a) == names.end()) names.push_back(a);
+    json req = {{"network", network}, {"ifname", "eth" + std::to_string(k)}, {"aliases", names}};
+    if (!ip.empty()) req["ip"] = ip;
+    fs::path ns = netns_of(c.id);
+    std::error_code ec;
+    if (!fs::exists(ns, ec))  // stopped: rewire_if_lost asks for it at the next start
+        return json{{"network", network}, {"ip", ""}, {"prefix", 0}, {"gateway", ""}, {"mac", ""},
+                    {"ifname", req["ifname"]}, {"ports", json::array()}, {"request", req}};
+    auto* p = CTR_TRY(plugin());
+    json attach = req;
+    attach["container_id"] = c.id;
+    attach["netns"] = ns.string();
+    auto r = pluginhost::invoke(p->network()->attach, p->instance(), attach, "attach");
+    if (!r) return r.error().wrap("network \"" + network + "\"");
+    d_.events.publish("network", "connect", network, {{"container", c.id}, {"name", network}, {"type", "bridge"}});
+    return attachment_of(*r, attach, network);
+}
+
+Status Networks::disconnect(const store::ContainerRecord& c, const std::string& network) {
+    std::error_code ec;
+    if (!fs::exists(netns_of(c.id), ec)) return ok();  // stopped: it holds no endpoint
+    auto* p = CTR_TRY(plugin());
+    auto r = pluginhost::invoke(p->network()->detach, p->instance(), {{"network", network}, {"container_id", c.id}}, "detach");
+    if (!r && r.error().status != CTR_E_NOT_FOUND) return r.error().wrap("network \"" + network + "\"");
+    d_.events.publish("network", "disconnect", network, {{"container", c.id}, {"name", network}, {"type", "bridge"}});
+    return ok();
+}
 
 Status Networks::rewire_if_lost(store::ContainerRecord& c, const fs::path& dir) {
     const auto settings = c.settings();
     json attachments = settings.network_attachments;
     fs::path ns = netns_of(c.id);
     std::error_code ec;
-    if (attachments.empty() || fs::exists(ns, ec)) return ok();
+    if (fs::exists(ns, ec)) return ok();
+    // No endpoint to make: --network none or host, or a container
+    // disconnected from every network, whose spec still names its own
+    // namespace (made empty, but for lo).
+    const bool own_namespace = std::none_of(settings.networks.begin(), settings.networks.end(),
+                                            [](const json& n) { return n == "none" || n == "host"; });
+    if (attachments.empty() && !own_namespace) return ok();
     CTR_TRY_STATUS(sys::make_dirs(ns.parent_path(), 0700));
     CTR_TRY_STATUS(sys::make_netns(ns));
     auto* p = CTR_TRY(plugin());
@@ -250,15 +317,11 @@ Status Networks::rewire_if_lost(store::ContainerRecord& c, const fs::path& dir) 
             (void)unwire(c);
             return r.error().wrap("network \"" + network + "\"");
         }
-        std::string cidr = (*r)["ips"][0].value("address", "");
-        std::string ip = cidr.substr(0, cidr.find('/'));
-        if (ip != a.value("ip", "")) {
-            if (&a == &attachments[0]) CTR_TRY_STATUS(move_hosts_entry(dir / "hosts", a.value("ip", ""), ip));
-            std::string mac;
-            for (const auto& itf : (*r)["interfaces"])
-                if (itf.contains("sandbox")) mac = itf.value("mac", "");
-            a["ip"] = a["request"]["ip"] = ip;
-            a["mac"] = a["request"]["mac"] = mac;
+        // A new address, or the first one of an endpoint that `network
+        // connect` added while the container was stopped.
+        json now = attachment_of(*r, req, network);
+        if (now["ip"] != a.value("ip", "") || now["gateway"] != a.value("gateway", "")) {
+            a = now;
             moved = true;
         }
     }
@@ -267,6 +330,8 @@ Status Networks::rewire_if_lost(store::ContainerRecord& c, const fs::path& dir) 
         std::lock_guard<std::mutex> lock(d_.store_mu);
         CTR_TRY_STATUS(d_.store->update_container(c));
     }
+    // Its own line in /etc/hosts and its nameserver follow its first network.
+    if (moved) CTR_TRY_STATUS(follow_first_network(c, dir, false));
     return ok();
 }
 

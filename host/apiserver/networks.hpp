@@ -42,6 +42,19 @@ public:
     // meanwhile is exchanged for a new one (not a --ip), its /etc/hosts line
     // and record updated (`dir`: the container's directory, as for wire).
     Status rewire_if_lost(store::ContainerRecord& c, const std::filesystem::path& dir);
+    // `network connect`: one more endpoint for the container on `network`
+    // (ethN, N the first free), with its name, short id and `aliases` as
+    // names and `ip` when given. Its namespace, when it has one (created or
+    // running), is attached now; a stopped container's at its next start.
+    // Returns the attachment as the record keeps it.
+    Result<nlohmann::json> connect(const store::ContainerRecord& c, const std::string& network, const nlohmann::json& aliases,
+                                   const std::string& ip);
+    // `network disconnect`: the endpoint detached, when there is one.
+    Status disconnect(const store::ContainerRecord& c, const std::string& network);
+    // After its networks changed (connect, disconnect, an address taken
+    // meanwhile): the container's /etc/hosts line and nameserver follow its
+    // first network. `in_place`: it runs, with the files bind-mounted.
+    Status follow_first_network(const store::ContainerRecord& c, const std::filesystem::path& dir, bool in_place);
     // The containers (by name) whose record names network `name`, running or not.
     std::vector<std::string> users_of(const std::string& name);
     // Detaches the container from every network it asked for and removes its
@@ -59,6 +72,10 @@ public:
 
 private:
     Result<pluginhost::LoadedPlugin*> plugin();
+    // The container's hosts, resolv.conf and hostname files in `dir`.
+    Status write_name_files(const store::ContainerRecord& c, const services::RunRequest& req, const std::string& my_ip,
+                            const std::string& gateway, const std::vector<std::string>& nameservers,
+                            const std::filesystem::path& dir, bool in_place);
     Status ensure(const std::string& name);  // the default network is made on first use
     Daemon& d_;
     std::mutex mu_;  // ensure(): one default network, even when two runs race

@@ -1,4 +1,4 @@
-// `container network create|ls|rm|inspect|prune` (alias `n`).
+// `container network create|ls|rm|inspect|connect|disconnect|prune` (alias `n`).
 #include "cli/app.hpp"
 #include "cli/listing.hpp"
 #include "cli/inspect.hpp"
@@ -82,6 +82,34 @@ static void add_network_rm(CLI::App* network, Globals& g) {
     });
 }
 
+// As docker's: quiet on success, one line naming what is wrong otherwise.
+static void add_network_join(CLI::App* network, Globals& g) {
+    static std::string net, container, ip;
+    static std::vector<std::string> aliases;
+    static bool force = false;
+    auto* connect = network->add_subcommand("connect", "connect a container to a network (a running one at once, a stopped one at its next start)");
+    connect->add_option("network", net, "network")->required();
+    connect->add_option("container", container, "container")->required();
+    connect->add_option("--alias", aliases, "another name for the container on this network (repeatable)")->allow_extra_args(false);
+    connect->add_option("--ip", ip, "the container's IPv4 address on this network (default: the next free one)");
+    auto* disconnect = network->add_subcommand("disconnect", "disconnect a container from a network");
+    disconnect->add_option("network", net, "network")->required();
+    disconnect->add_option("container", container, "container")->required();
+    disconnect->add_flag("-f,--force", force, "accepted for docker's sake: a disconnect never waits");
+    auto call = [&g](const char* action, nlohmann::json body) {
+        auto client = daemon_client(g);
+        if (!client) return fail(client.error());
+        body["container"] = container;
+        auto r = client->call("POST", "/v1/networks/" + url_escape(net) + "/" + action, body);
+        return r ? 0 : fail(r.error());
+    };
+    on_run(connect, g, [call] {
+        nlohmann::json body = {{"aliases", aliases}};
+        if (!ip.empty()) body["ip"] = ip;
+        return call("connect", body);
+    });
+    on_run(disconnect, g, [call] { return call("disconnect", nlohmann::json::object()); });
+}
 
 void add_network_commands(CLI::App& app, Globals& g) {
     auto* network = app.add_subcommand("network", "manage networks")->alias("n");
@@ -91,6 +119,7 @@ void add_network_commands(CLI::App& app, Globals& g) {
     add_network_ls(network, g);
     add_inspect_command(network, g, {ObjectKind::Network}, "show networks as json");
     add_network_rm(network, g);
+    add_network_join(network, g);
     add_prune_command(network, g, {"/v1/networks/prune", nullptr}, "remove every network no container uses (but the default)");
 }
 

@@ -242,8 +242,11 @@ std::string compose_file(const std::string& image, const std::string& mark) {
            "    image: " + image + "\n"
            "    depends_on: [web]\n"
            "    command: [\"sh\", \"-c\", \"until wget -qO- http://web:8080/ > /tmp/page; do sleep 0.2; done; cat /tmp/page; sleep 600\"]\n"
+           "    networks: [default, back]\n"  // compose joins the second with POST /networks/ID/connect
            "volumes:\n"
-           "  store: {}\n";
+           "  store: {}\n"
+           "networks:\n"
+           "  back: {}\n";
 }
 
 }  // namespace
@@ -279,6 +282,9 @@ TEST_CASE("docker-compose 1.29 runs a three-service project: a published port, a
     }
     CHECK_MESSAGE(logs.find("page-from-web") != std::string::npos, logs);
     CHECK(docker(r, {"exec", "proj_data_1", "cat", "/data/x"}).out == "stored-one\n");
+    auto client_nets = docker(r, {"inspect", "-f", "{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}", "proj_client_1"});
+    CHECK(client_nets.out == "proj_back proj_default \n");
+    CHECK(docker(r, {"exec", "proj_client_1", "cat", "/proc/net/dev"}).out.find("eth1:") != std::string::npos);
 
     // A changed service is recreated; the others are left as they run.
     const std::string web_id = docker(r, {"inspect", "-f", "{{.Id}}", "proj_web_1"}).out;
@@ -328,6 +334,17 @@ TEST_CASE("docker network, volume and ps --filter commands through our socket" *
                 .code == 0);
     REQUIRE(docker(r, {"run", "--name", "done", "-l", "role=done", image, "sh", "-c", "exit 7"}).code == 7);
     CHECK(docker(r, {"network", "inspect", "-f", "{{len .Containers}}", "blue-net"}).out == "1\n");
+    REQUIRE(docker(r, {"network", "create", "red-net"}).code == 0);
+    auto joined = docker(r, {"network", "connect", "--alias", "m2", "red-net", "member"});
+    CHECK_MESSAGE(joined.code == 0, joined.err);
+    CHECK(docker(r, {"exec", "member", "cat", "/proc/net/dev"}).out.find("eth1:") != std::string::npos);
+    CHECK(docker(r, {"inspect", "-f", "{{index .NetworkSettings.Networks \"red-net\" \"Aliases\"}}", "member"}).out.find("m2") != std::string::npos);
+    auto twice = docker(r, {"network", "connect", "red-net", "member"});
+    CHECK(twice.code != 0);
+    CHECK(twice.err.find("already connected") != std::string::npos);
+    CHECK(docker(r, {"network", "disconnect", "red-net", "member"}).code == 0);
+    CHECK(docker(r, {"inspect", "-f", "{{len .NetworkSettings.Networks}}", "member"}).out == "1\n");
+    CHECK(docker(r, {"network", "rm", "red-net"}).code == 0);
     CHECK(docker(r, {"ps", "--filter", "network=blue-net", "--format", "{{.Names}}"}).out == "member\n");
     CHECK(docker(r, {"ps", "-a", "--filter", "status=exited", "--format", "{{.Names}}"}).out == "done\n");
     CHECK(docker(r, {"ps", "-a", "--filter", "exited=7", "--format", "{{.Names}}"}).out == "done\n");

@@ -459,3 +459,80 @@ TEST_CASE("a container whose namespace was lost (a reboot empties /run) gets it 
     CHECK(inspect_network(r, "boot")["endpoints"].empty());
     CHECK(r.cli({"rm", "later"}).code == 0);
 }
+
+TEST_CASE("network connect and disconnect: a running container gains and loses an interface and its names; a stopped one at its next start" *
+          CTR_NEEDS_ROOT) {
+    DaemonRoot r;
+    REQUIRE(r.cli({"network", "create", "red"}).code == 0);
+    REQUIRE(r.cli({"network", "create", "blue"}).code == 0);
+    auto web = web_server("hello-blue");
+    std::vector<std::string> args = {"run", "-d", "--name", "blue-web", "--network", "blue", shared().image};
+    args.insert(args.end(), web.begin(), web.end());
+    REQUIRE(r.cli(args).code == 0);
+    REQUIRE(r.cli({"run", "-d", "--name", "app", "--network", "red", shared().image, "sleep", "300"}).code == 0);
+    const std::vector<std::string> fetch = {"exec", "app", "sh", "-c", "timeout 3 wget -q -O - http://blue-web/"};
+    CHECK(r.cli(fetch).code != 0);
+
+    auto connect = r.cli({"network", "connect", "--alias", "api", "blue", "app"});
+    CHECK_MESSAGE(connect.code == 0, connect.err);
+    CHECK(connect.out.empty());
+    CHECK(r.cli({"exec", "app", "ls", "/sys/class/net"}).out == "eth0\neth1\nlo\n");
+    CHECK(r.cli(fetch).out == "hello-blue\n");
+    // Its names on blue: its own and the alias.
+    CHECK(r.cli({"run", "--rm", "--network", "blue", shared().image, "nslookup", "api"}).code == 0);
+    CHECK(r.cli({"run", "--rm", "--network", "blue", shared().image, "nslookup", "app"}).code == 0);
+    auto c = json::parse(r.cli({"inspect", "app"}).out)[0];
+    CHECK(c["config"]["networks"] == json::array({"red", "blue"}));
+    CHECK(inspect_network(r, "blue")["endpoints"].size() == 2);
+
+    auto twice = r.cli({"network", "connect", "blue", "app"});
+    CHECK(twice.code == 125);
+    CHECK(twice.err == "container: container app is already connected to network \"blue\"\n");
+    auto nowhere = r.cli({"network", "connect", "nosuch", "app"});
+    CHECK(nowhere.code == 125);
+    CHECK(nowhere.err.find("network \"nosuch\" not found") != std::string::npos);
+    auto nobody = r.cli({"network", "connect", "blue", "nobody"});
+    CHECK(nobody.code == 125);
+    CHECK(nobody.err.find("no such container: nobody") != std::string::npos);
+    REQUIRE(r.cli({"create", "--name", "alone", "--network", "none", shared().image, "true"}).code == 0);
+    auto none = r.cli({"network", "connect", "blue", "alone"});
+    CHECK(none.code == 125);
+    CHECK(none.err.find("runs with --network none") != std::string::npos);
+
+    auto disconnect = r.cli({"network", "disconnect", "blue", "app"});
+    CHECK_MESSAGE(disconnect.code == 0, disconnect.err);
+    CHECK(r.cli({"exec", "app", "ls", "/sys/class/net"}).out == "eth0\nlo\n");
+    CHECK(r.cli(fetch).code != 0);
+    CHECK(inspect_network(r, "blue")["endpoints"].size() == 1);
+    auto again = r.cli({"network", "disconnect", "blue", "app"});
+    CHECK(again.code == 125);
+    CHECK(again.err == "container: container app is not connected to network \"blue\"\n");
+
+    // Stopped: the record changes now, the namespace at the next start.
+    REQUIRE(r.cli({"stop", "-t", "0", "app"}).code == 0);
+    CHECK(r.cli({"network", "connect", "blue", "app"}).code == 0);
+    CHECK(r.cli({"network", "disconnect", "red", "app"}).code == 0);
+    auto started = r.cli({"start", "app"});
+    REQUIRE_MESSAGE(started.code == 0, started.err);
+    CHECK(r.cli({"exec", "app", "ls", "/sys/class/net"}).out == "eth1\nlo\n");
+    CHECK(r.cli(fetch).out == "hello-blue\n");
+    auto busy = r.cli({"network", "rm", "blue"});
+    CHECK(busy.code == 125);
+    // Its first network gone while it runs: its nameserver and its own line
+    // in /etc/hosts move to the next one.
+    CHECK(r.cli({"network", "connect", "red", "app"}).code == 0);
+    CHECK(r.cli({"network", "disconnect", "blue", "app"}).code == 0);
+    const auto red = json::parse(r.cli({"inspect", "app"}).out)[0]["config"]["network_attachments"][0];
+    CHECK(red["network"] == "red");
+    CHECK(r.cli({"exec", "app", "cat", "/etc/resolv.conf"}).out == "nameserver " + red["gateway"].get<std::string>() + "\n");
+    CHECK(r.cli({"exec", "app", "grep", "app", "/etc/hosts"}).out.rfind(red["ip"].get<std::string>() + "\t", 0) == 0);
+    CHECK(r.cli({"rm", "-f", "blue-web"}).code == 0);
+    CHECK(r.cli({"network", "rm", "blue"}).code == 0);  // nobody asks for it now
+    // Off every network: loopback alone, as docker leaves it.
+    CHECK(r.cli({"network", "disconnect", "red", "app"}).code == 0);
+    CHECK(r.cli({"exec", "app", "ls", "/sys/class/net"}).out == "lo\n");
+    REQUIRE(r.cli({"restart", "-t", "0", "app"}).code == 0);
+    CHECK(r.cli({"exec", "app", "ls", "/sys/class/net"}).out == "lo\n");
+    CHECK(r.cli({"rm", "-f", "app", "alone"}).code == 0);
+    CHECK(r.cli({"network", "rm", "red"}).code == 0);
+}

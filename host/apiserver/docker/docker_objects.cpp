@@ -154,11 +154,37 @@ void add_network_routes(Router& r, Daemon& d, Containers& cs, Networks& nets) {
     r.add("POST", "/networks/prune", [&nets](const Request&) -> Result<Reply> {
         return json_reply(json{{"NetworksDeleted", CTR_TRY(nets.prune())}});
     });
-    for (const char* action : {"connect", "disconnect"})
-        r.add("POST", std::string("/networks/{id}/") + action, [action](const Request&) -> Result<Reply> {
-            return make_error(CTR_E_UNIMPLEMENTED, std::string("network ") + action +
-                                                       " of an existing container is not served yet: name its networks when it is created");
-        });
+    // {"Container", "EndpointConfig": {"Aliases", "IPAMConfig": {"IPv4Address"}}}:
+    // docker-compose joins a service's further networks this way, between
+    // create and start.
+    auto joined = [&d, &nets](const Request& req) -> Result<std::pair<std::string, std::string>> {
+        const json& b = req.body;
+        if (!b.is_object() || !b.contains("Container") || !b["Container"].is_string())
+            return make_error(CTR_E_INVALID_ARGUMENT, "Container: name the container");
+        std::string key = req.param("id");
+        auto n = find_network(d, nets, key);
+        // The default network is made on first use: it may not exist yet.
+        if (!n && (key == "bridge" || key == d.config.network_default)) return std::make_pair(b["Container"].get<std::string>(), d.config.network_default);
+        return std::make_pair(b["Container"].get<std::string>(), CTR_TRY(n).value("name", ""));
+    };
+    r.add("POST", "/networks/{id}/connect", [&cs, joined](const Request& req) -> Result<Reply> {
+        auto [container, network] = CTR_TRY(joined(req));
+        const json ep = req.body.value("EndpointConfig", json::object());
+        json aliases = ep.is_object() ? ep.value("Aliases", json::array()) : json::array();
+        std::string ip;
+        if (ep.is_object() && ep.contains("IPAMConfig") && ep["IPAMConfig"].is_object()) ip = ep["IPAMConfig"].value("IPv4Address", "");
+        CTR_TRY(cs.connect_network(container, network, aliases.is_array() ? aliases : json::array(), ip));
+        Reply reply;
+        reply.text = "";
+        return reply;
+    });
+    r.add("POST", "/networks/{id}/disconnect", [&cs, joined](const Request& req) -> Result<Reply> {
+        auto [container, network] = CTR_TRY(joined(req));
+        CTR_TRY(cs.disconnect_network(container, network));
+        Reply reply;
+        reply.text = "";
+        return reply;
+    });
 }
 
 void add_volume_routes(Router& r, Daemon& d) {

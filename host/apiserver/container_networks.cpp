@@ -1,0 +1,95 @@
+// `network connect` and `network disconnect` of an existing container. The
+// record's networks and attachments change together, under the start lock
+// (no start makes or wires its namespace meanwhile) and the exits lock (an
+// exit recorded meanwhile releases what the new record names, not the old).
+#include "apiserver/containers.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace ctr::apiserver {
+
+using nlohmann::json;
+
+namespace {
+
+// Networks the container's namespace is not ours to wire into.
+Status check_joinable(const store::ContainerRecord& c, const std::string& network, const char* verb) {
+    for (const auto& n : c.settings().networks)
+        if (n == "none" || n == "host")
+            return make_error(CTR_E_FAILED_PRECONDITION, "container " + c.name + " runs with --network " + n.get<std::string>() +
+                                                             ": it cannot be " + verb + " network \"" + network + "\"");
+    return ok();
+}
+
+// The names the record asks for, in the attachments' order: what unwire
+// detaches and `inspect` shows.
+json names_of(const json& attachments) {
+    json names = json::array();
+    for (const auto& a : attachments) names.push_back(a.value("network", ""));
+    return names;
+}
+
+}  // namespace
+
+// Its /etc/hosts line and nameserver after its first network changed. The
+// change itself stands: a file that cannot be written is logged.
+void Containers::follow(const store::ContainerRecord& c) {
+    if (auto st = networks_.follow_first_network(c, dir_of(c.id), c.state == store::ContainerState::running); !st)
+        spdlog::warn("container {}: its hosts and resolv.conf: {}", c.name, st.error().message);
+}
+
+Result<store::ContainerRecord> Containers::connect_network(const std::string& key, const std::string& network, const json& aliases,
+                                                           const std::string& ip) {
+    auto found = CTR_TRY(get(key));
+    auto serial = start_lock(found.id);
+    std::lock_guard<std::mutex> no_start(*serial);
+    CTR_TRY(get(found.id));  // an exit that happened meanwhile recorded first
+    std::lock_guard<std::mutex> no_exit(exits_mu_);
+    auto c = CTR_TRY(find(found.id));
+    CTR_TRY_STATUS(check_joinable(c, network, "connected to"));
+    json attachments = c.settings().network_attachments;
+    for (const auto& a : attachments)
+        if (a.value("network", "") == network)
+            return make_error(CTR_E_ALREADY_EXISTS, "container " + c.name + " is already connected to network \"" + network + "\"");
+    attachments.push_back(CTR_TRY(networks_.connect(c, network, aliases, ip)));
+    c.config["network_attachments"] = attachments;
+    c.config["networks"] = names_of(attachments);
+    {
+        std::lock_guard<std::mutex> lock(d_.store_mu);
+        if (auto st = d_.store->update_container(c); !st) {
+            (void)networks_.disconnect(c, network);
+            return st.error();
+        }
+    }
+    if (attachments.size() == 1) follow(c);  // its first network now
+    spdlog::info("connected container {} to network {}", c.name, network);
+    return c;
+}
+
+Result<store::ContainerRecord> Containers::disconnect_network(const std::string& key, const std::string& network) {
+    auto found = CTR_TRY(get(key));
+    auto serial = start_lock(found.id);
+    std::lock_guard<std::mutex> no_start(*serial);
+    CTR_TRY(get(found.id));
+    std::lock_guard<std::mutex> no_exit(exits_mu_);
+    auto c = CTR_TRY(find(found.id));
+    CTR_TRY_STATUS(check_joinable(c, network, "disconnected from"));
+    json attachments = c.settings().network_attachments;
+    auto it = std::find_if(attachments.begin(), attachments.end(), [&](const json& a) { return a.value("network", "") == network; });
+    if (it == attachments.end())
+        return make_error(CTR_E_NOT_FOUND, "container " + c.name + " is not connected to network \"" + network + "\"");
+    CTR_TRY_STATUS(networks_.disconnect(c, network));
+    const bool first = it == attachments.begin();
+    attachments.erase(it);
+    c.config["network_attachments"] = attachments;
+    c.config["networks"] = names_of(attachments);
+    {
+        std::lock_guard<std::mutex> lock(d_.store_mu);
+        CTR_TRY_STATUS(d_.store->update_container(c));
+    }
+    if (first) follow(c);
+    spdlog::info("disconnected container {} from network {}", c.name, network);
+    return c;
+}
+
+}  // namespace ctr::apiserver
