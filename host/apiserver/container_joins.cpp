@@ -1,5 +1,5 @@
 // What a container shares with another, as docker's flags say: namespaces
-// (--pid/--ipc container:NAME) and volumes (--volumes-from). The other's
+// (--pid/--ipc/--network container:NAME) and volumes (--volumes-from). The other's
 // process may change between starts, so the spec's namespace paths are
 // written at each start, from the other's pid; volumes are copied at create.
 #include "apiserver/containers.hpp"
@@ -15,7 +15,9 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 Status Containers::check_joins(const services::RunRequest& req) {
-    for (const auto& [flag, mode] : {std::pair{"--pid", req.tuning.pid_mode}, std::pair{"--ipc", req.tuning.ipc_mode}}) {
+    const std::string network = req.network.mode == services::NetworkOptions::Mode::container ? "container:" + req.network.container : "";
+    for (const auto& [flag, mode] :
+         {std::pair{"--pid", req.tuning.pid_mode}, std::pair{"--ipc", req.tuning.ipc_mode}, std::pair{"--network", network}}) {
         const std::string other = services::joined_container(mode);
         if (other.empty()) continue;
         if (!req.name.empty() && other == req.name) return make_error(CTR_E_INVALID_ARGUMENT, std::string(flag) + " " + mode + ": a container cannot join itself");
@@ -62,19 +64,27 @@ Status Containers::add_volumes_from(services::RunRequest& req) {
 
 Status Containers::join_namespaces(const store::ContainerRecord& c) {
     const auto settings = c.settings();
+    const std::string network = settings.networks.size() == 1 && settings.networks[0].is_string() ? settings.networks[0].get<std::string>() : "";
     json spec;
-    for (const auto& [type, mode] : {std::pair{"pid", settings.pid_mode}, std::pair{"ipc", settings.ipc_mode}}) {
-        const std::string other = services::joined_container(mode);
+    struct Join {
+        const char* flag;  // --pid, ...
+        const char* type;  // as the OCI spec names the namespace
+        const char* proc;  // as /proc/PID/ns names it
+        std::string mode;
+    };
+    for (const auto& j : {Join{"pid", "pid", "pid", settings.pid_mode}, Join{"ipc", "ipc", "ipc", settings.ipc_mode},
+                          Join{"network", "network", "net", network}}) {
+        const std::string other = services::joined_container(j.mode);
         if (other.empty()) continue;
         auto target = get(other);
-        if (!target) return target.error().wrap(std::string("--") + type + " " + mode);
+        if (!target) return target.error().wrap(std::string("--") + j.flag + " " + j.mode);
         if (target->state != store::ContainerState::running || !target->pid)
-            return make_error(CTR_E_FAILED_PRECONDITION, std::string("--") + type + " " + mode + ": " + other + " is not running");
+            return make_error(CTR_E_FAILED_PRECONDITION, std::string("--") + j.flag + " " + j.mode + ": " + other + " is not running");
         if (spec.is_null()) {
             spec = json::parse(CTR_TRY(sys::read_file(dir_of(c.id) / "config.json")), nullptr, false);
             if (!spec.is_object()) return make_error(CTR_E_INTERNAL, "config.json of " + c.name + " is not json");
         }
-        services::join_namespace(spec, type, "/proc/" + std::to_string(*target->pid) + "/ns/" + type);
+        services::join_namespace(spec, j.type, "/proc/" + std::to_string(*target->pid) + "/ns/" + j.proc);
     }
     if (spec.is_null()) return ok();
     return sys::write_file_atomic(dir_of(c.id) / "config.json", spec.dump(2));

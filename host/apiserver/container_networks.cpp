@@ -15,7 +15,7 @@ namespace {
 // Networks the container's namespace is not ours to wire into.
 Status check_joinable(const store::ContainerRecord& c, const std::string& network, const char* verb) {
     for (const auto& n : c.settings().networks)
-        if (n == "none" || n == "host")
+        if (n == "none" || n == "host" || (n.is_string() && n.get<std::string>().rfind("container:", 0) == 0))
             return make_error(CTR_E_FAILED_PRECONDITION, "container " + c.name + " runs with --network " + n.get<std::string>() +
                                                              ": it cannot be " + verb + " network \"" + network + "\"");
     return ok();

@@ -263,6 +263,13 @@ Result<store::ContainerRecord> Containers::create(const json& body) {
     CTR_TRY_STATUS(add_volumes_from(req));
     req.network.publish = services::publish_with_exposed(req.network, (*image)["config"]);
     store::ContainerRecord c = new_record(req, *image);
+    // On another's network it has the other's name, as docker gives it (the
+    // record keeps the request as asked; only the spec says so).
+    if (req.network.mode == services::NetworkOptions::Mode::container) {
+        auto other = CTR_TRY(find(req.network.container));
+        req.hostname = other.config.value("hostname", "");
+        if (req.hostname.empty()) req.hostname = other.id.substr(0, 12);
+    }
     {
         std::lock_guard<std::mutex> lock(d_.store_mu);
         // The intent, committed: a crash from here on is rolled back at the

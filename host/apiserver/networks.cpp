@@ -130,6 +130,22 @@ Result<Networks::Wiring> Networks::wire(const store::ContainerRecord& c, const s
     std::string my_ip, gateway;
     std::vector<std::string> nameservers = opt.dns;
 
+    if (opt.mode == Mode::container) {
+        // The other's namespace, joined at each start (its process may
+        // change); its hosts, resolv.conf and hostname files are ours too.
+        w.spec.kind = services::SpecNetwork::Kind::own;
+        std::optional<store::ContainerRecord> other;
+        {
+            std::lock_guard<std::mutex> lock(d_.store_mu);
+            other = CTR_TRY(d_.store->container(opt.container));
+        }
+        if (!other) return make_error(CTR_E_NOT_FOUND, "--network container:" + opt.container + ": no such container: " + opt.container);
+        const fs::path theirs = d_.paths.lib_dir() / "containers" / other->id;
+        std::error_code ec;
+        for (const char* name : {"hosts", "resolv.conf", "hostname"})
+            if (fs::exists(theirs / name, ec)) w.mounts.push_back({(theirs / name).string(), std::string("/etc/") + name, false});
+        return w;
+    }
     if (opt.mode == Mode::host) {
         w.spec.kind = services::SpecNetwork::Kind::host;
         if (nameservers.empty()) nameservers = host_resolv_nameservers();
@@ -282,8 +298,9 @@ Status Networks::rewire_if_lost(store::ContainerRecord& c, const fs::path& dir) 
     // No endpoint to make: --network none or host, or a container
     // disconnected from every network, whose spec still names its own
     // namespace (made empty, but for lo).
-    const bool own_namespace = std::none_of(settings.networks.begin(), settings.networks.end(),
-                                            [](const json& n) { return n == "none" || n == "host"; });
+    const bool own_namespace = std::none_of(settings.networks.begin(), settings.networks.end(), [](const json& n) {
+        return n == "none" || n == "host" || (n.is_string() && n.get<std::string>().rfind("container:", 0) == 0);
+    });
     if (attachments.empty() && !own_namespace) return ok();
     CTR_TRY_STATUS(sys::make_dirs(ns.parent_path(), 0700));
     CTR_TRY_STATUS(sys::make_netns(ns));
@@ -353,7 +370,7 @@ Status Networks::unwire(const store::ContainerRecord& c) {
     const json nets = c.settings().networks;
     std::vector<std::string> names;
     for (const auto& n : nets)
-        if (n.is_string() && n != "none" && n != "host") names.push_back(n);
+        if (n.is_string() && n != "none" && n != "host" && n.get<std::string>().rfind("container:", 0) != 0) names.push_back(n);
     if (names.empty() && nets.empty()) names.push_back(d_.config.network_default);
     if (!names.empty()) {
         if (auto p = plugin(); p) {

@@ -536,3 +536,53 @@ TEST_CASE("network connect and disconnect: a running container gains and loses a
     CHECK(r.cli({"rm", "-f", "app", "alone"}).code == 0);
     CHECK(r.cli({"network", "rm", "red"}).code == 0);
 }
+
+TEST_CASE("--network container:NAME: the other's interfaces, address, name and resolver; the other must run; what cannot go with it is refused" *
+          CTR_NEEDS_ROOT) {
+    DaemonRoot r;
+    auto web = web_server("shared");
+    std::vector<std::string> args = {"run", "-d", "--name", "web", shared().image};
+    args.insert(args.end(), web.begin(), web.end());
+    REQUIRE(r.cli(args).code == 0);
+    const std::string id = json::parse(r.cli({"inspect", "web"}).out)[0]["id"];
+    // Its server on 127.0.0.1: the same namespace, not a copy of it.
+    std::string page;
+    for (int i = 0; i < 50 && page != "shared\n"; ++i) {
+        page = r.cli({"run", "--rm", "--network", "container:web", shared().image, "sh", "-c", "timeout 2 wget -q -O - http://127.0.0.1/"}).out;
+        if (page != "shared\n") std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    CHECK(page == "shared\n");
+    auto side = r.cli({"run", "--rm", "--network", "container:web", shared().image, "sh", "-c", "hostname; ls /sys/class/net; cat /etc/resolv.conf"});
+    CHECK_MESSAGE(side.code == 0, side.err);
+    CHECK(side.out == id.substr(0, 12) + "\neth0\nlo\n" + r.cli({"exec", "web", "cat", "/etc/resolv.conf"}).out);
+    CHECK(inspect_network(r, "default")["endpoints"].size() == 1);  // no endpoint of its own
+
+    auto refused = [&](std::vector<std::string> more, const std::string& says) {
+        std::vector<std::string> a = {"run", "--rm"};
+        a.insert(a.end(), more.begin(), more.end());
+        a.insert(a.end(), {shared().image, "true"});
+        auto res = r.cli(a);
+        CHECK(res.code == 125);
+        CHECK_MESSAGE(res.err.find(says) != std::string::npos, res.err);
+    };
+    refused({"--network", "container:nosuch"}, "no such container: nosuch");
+    refused({"--network", "container:web", "-p", "8080:80"}, "--publish needs a network: not with --network container:web");
+    refused({"--network", "container:web", "--hostname", "x"}, "--hostname");
+    refused({"--network", "container:web", "--dns", "10.0.0.1"}, "not with --network container:web");
+    refused({"--network", "container:web", "--network", "default"}, "cannot be combined with other networks");
+
+    REQUIRE(r.cli({"create", "--name", "side", "--network", "container:web", shared().image, "sleep", "300"}).code == 0);
+    auto joining = r.cli({"network", "connect", "default", "side"});
+    CHECK(joining.code == 125);
+    CHECK(joining.err.find("runs with --network container:web") != std::string::npos);
+    REQUIRE(r.cli({"stop", "-t", "0", "web"}).code == 0);
+    auto alone = r.cli({"start", "side"});
+    CHECK(alone.code == 125);
+    CHECK_MESSAGE(alone.err.find("--network container:web: web is not running") != std::string::npos, alone.err);
+    REQUIRE(r.cli({"start", "web"}).code == 0);
+    auto started = r.cli({"start", "side"});
+    CHECK_MESSAGE(started.code == 0, started.err);
+    CHECK(r.cli({"exec", "side", "ls", "/sys/class/net"}).out == "eth0\nlo\n");
+    CHECK(r.cli({"rm", "-f", "side", "web"}).code == 0);
+    CHECK(r.runtime_leftovers().empty());
+}

@@ -283,8 +283,9 @@ Result<json> healthcheck_of(const json& v, const std::string& p, const Ctx& c) {
 Status networks_into(json& out, const std::string& p, const json& s, const Ctx& c, const json& top) {
     if (s.contains("network_mode") && !s["network_mode"].is_null()) {
         std::string mode = text_of(s["network_mode"]);
-        if (mode != "none" && mode != "host" && mode != "bridge")
-            return c.err(p + "/network_mode", "\"" + mode + "\" is not supported (none, host or bridge)");
+        const bool joins = (mode.rfind("service:", 0) == 0 && mode.size() > 8) || (mode.rfind("container:", 0) == 0 && mode.size() > 10);
+        if (mode != "none" && mode != "host" && mode != "bridge" && !joins)
+            return c.err(p + "/network_mode", "\"" + mode + "\" is not supported (none, host, bridge, service:NAME or container:NAME)");
         if (s.contains("networks") && mode != "bridge") return c.err(p + "/network_mode", "cannot go with networks");
         if (mode != "bridge") out["network_mode"] = mode;
     }
@@ -520,6 +521,9 @@ Result<json> service_of(const std::string& name, const json& s, const Ctx& c, co
 
     CTR_TRY_STATUS(networks_into(out, p, s, c, top));
     out["depends_on"] = CTR_TRY(depends_on_of(p, s, c));
+    // On another service's network: that one starts first, as compose has it.
+    if (const std::string mode = out.value("network_mode", ""); mode.rfind("service:", 0) == 0 && !out["depends_on"].contains(mode.substr(8)))
+        out["depends_on"][mode.substr(8)] = {{"condition", "service_started"}, {"required", true}};
     if (s.contains("healthcheck")) {
         auto hc = CTR_TRY(healthcheck_of(s["healthcheck"], p + "/healthcheck", c));
         if (!hc.is_null()) out["healthcheck"] = hc;

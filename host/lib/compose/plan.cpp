@@ -64,7 +64,9 @@ json create_body(const Project& project, const std::string& service) {
     b["volumes"] = volumes;
     b["tmpfs"] = tmpfs;
     if (s.contains("network_mode")) {
-        b["networks"] = json::array({s["network_mode"]});
+        const std::string mode = s["network_mode"];
+        // service:NAME is that service's container.
+        b["networks"] = json::array({mode.rfind("service:", 0) == 0 ? "container:" + container_name(project, mode.substr(8)) : mode});
     } else {
         json nets = json::array();
         std::set<std::string> aliases = {service};

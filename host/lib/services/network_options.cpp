@@ -108,6 +108,13 @@ Result<NetworkOptions> NetworkOptions::from_json(const json& b) {
     NetworkOptions o;
     std::vector<std::string> nets = CTR_TRY(strings_of(b, "networks"));
     for (const auto& n : nets) {
+        if (n.rfind("container:", 0) == 0) {
+            if (nets.size() > 1) return make_error(CTR_E_INVALID_ARGUMENT, "--network " + n + " cannot be combined with other networks");
+            if (n.size() == 10) return make_error(CTR_E_INVALID_ARGUMENT, "--network container: names no container");
+            o.mode = Mode::container;
+            o.container = n.substr(10);
+            continue;
+        }
         if (n == "none" || n == "host") {
             if (nets.size() > 1) return make_error(CTR_E_INVALID_ARGUMENT, "--network " + n + " cannot be combined with other networks");
             o.mode = n == "none" ? Mode::none : Mode::host;
@@ -142,11 +149,15 @@ Result<NetworkOptions> NetworkOptions::from_json(const json& b) {
     if (b.contains("publish_all") && !b["publish_all"].is_boolean()) return make_error(CTR_E_INVALID_ARGUMENT, "publish_all must be true or false");
     o.publish_all = b.value("publish_all", false);
     if (o.mode != Mode::bridge) {
-        std::string mode = o.mode == Mode::none ? "none" : "host";
+        std::string mode = o.mode == Mode::none ? "none" : o.mode == Mode::host ? "host" : "container:" + o.container;
         if (!o.publish.empty() || o.publish_all) return make_error(CTR_E_INVALID_ARGUMENT, "--publish needs a network: not with --network " + mode);
         if (!o.ip.empty() || !o.mac.empty() || !o.aliases.empty())
             return make_error(CTR_E_INVALID_ARGUMENT, "--ip, --mac-address and --network-alias need a network: not with --network " + mode);
     }
+    // The other container's names and resolver are this one's too.
+    if (o.mode == Mode::container && (!o.dns.empty() || !o.dns_search.empty() || !o.dns_options.empty() || !o.add_hosts.empty()))
+        return make_error(CTR_E_INVALID_ARGUMENT, "--dns, --dns-search, --dns-option and --add-host are " + o.container +
+                                                      "'s: not with --network container:" + o.container);
     return o;
 }
 
@@ -154,6 +165,7 @@ void NetworkOptions::to_json(json& b) const {
     json nets = networks;
     if (mode == Mode::none) nets = {"none"};
     if (mode == Mode::host) nets = {"host"};
+    if (mode == Mode::container) nets = {"container:" + container};
     b["networks"] = nets;
     b["ip"] = ip;
     b["mac_address"] = mac;

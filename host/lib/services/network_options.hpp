@@ -33,7 +33,8 @@ struct HostEntry {
 Result<HostEntry> parse_add_host(const std::string& text);
 
 struct NetworkOptions {
-    enum class Mode { bridge, none, host } mode = Mode::bridge;
+    enum class Mode { bridge, none, host, container } mode = Mode::bridge;
+    std::string container;              // container mode: whose network namespace is joined
     std::vector<std::string> networks;  // bridge mode; empty: the configured default
     std::string ip, mac;                // for the first network
     std::vector<std::string> aliases;

@@ -394,6 +394,9 @@ Result<RunRequest> RunRequest::from_json(const json& b) {
     if (r.restart != "no" && r.remove) return make_error(CTR_E_INVALID_ARGUMENT, "--restart and --rm cannot go together");
     CTR_TRY_STATUS(read_security(b, r));
     r.network = CTR_TRY(NetworkOptions::from_json(b));
+    if (r.network.mode == NetworkOptions::Mode::container && !r.hostname.empty())
+        return make_error(CTR_E_INVALID_ARGUMENT, "--hostname: a container on " + r.network.container + "'s network has " +
+                                                      r.network.container + "'s name: not with --network container:" + r.network.container);
     CTR_TRY_STATUS(read_host_access(b, r));
     return r;
 }

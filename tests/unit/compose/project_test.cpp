@@ -213,3 +213,17 @@ services:
     CHECK(f.error_of("services:\n  a:\n    image: x\n    cgroup: shared\n") == file + ":4: services.a.cgroup: want host or private, not \"shared\"");
     CHECK(f.error_of("services:\n  a:\n    image: x\n    devices: [3]\n").find("services.a.devices.0: want") != std::string::npos);
 }
+
+TEST_CASE("network_mode service:NAME joins that service's container, which starts first; container:NAME as it is") {
+    Files f;
+    f.write("compose.yaml",
+            "name: p\nservices:\n  web:\n    image: x\n  side:\n    image: x\n    network_mode: service:web\n"
+            "  other:\n    image: x\n    network_mode: container:elsewhere\n");
+    auto p = f.load();
+    REQUIRE_MESSAGE(p, p.error().message);
+    CHECK(create_body(*p, "side")["networks"] == json::array({"container:p-web-1"}));
+    CHECK(p->model["services"]["side"]["depends_on"].contains("web"));
+    CHECK(create_body(*p, "other")["networks"] == json::array({"container:elsewhere"}));
+    CHECK(f.error_of("services:\n  a:\n    image: x\n    network_mode: service:nope\n").find("unknown service \"nope\"") != std::string::npos);
+    CHECK(f.error_of("services:\n  a:\n    image: x\n    network_mode: pod\n").find("\"pod\" is not supported") != std::string::npos);
+}
