@@ -3,6 +3,7 @@
 #include "cli/go_template_ast.hpp"
 
 #include <charconv>
+#include <set>
 #include <cmath>
 
 namespace ctr::cli::gotmpl {
@@ -80,7 +81,7 @@ private:
         case Node::Continue: return Flow::Continue;
         case Node::Action: {
             json v = CTR_TRY(pipe(n.pipe, dot));
-            if (n.pipe.vars.empty()) out += print_value(v);
+            if (n.pipe.vars.empty()) out += v.is_null() && !nil_field_.empty() ? typed_nil(nil_field_) : print_value(v);
             return Flow::Normal;
         }
         case Node::If:
@@ -153,6 +154,7 @@ private:
     }
 
     Result<json> command(const Command& c, const json& dot, const json* piped) {
+        nil_field_.clear();  // only the last command's field can say
         const Arg& head = c.args.front();
         if (head.kind == Arg::Func) {
             std::vector<json> args;
@@ -210,10 +212,27 @@ private:
                 if (root || struct_like(*cur)) return fail(a.pos, "can't evaluate field " + name);
                 return json();
             }
+            // A null field of a struct is Go's nil of the field's type;
+            // a null under a map's key is a missing value.
+            if (it->is_null() && &name == &a.chain.back() && (root || struct_like(*cur))) nil_field_ = name;
             cur = &*it;
             root = false;
         }
         return *cur;
+    }
+
+    // How Go prints a nil field of docker's structs, by the field's name:
+    // a map "map[]", a pointer "<nil>", a slice (the rest) "[]".
+    static std::string typed_nil(const std::string& field) {
+        static const std::set<std::string> maps = {"Labels", "Options", "ExposedPorts", "Volumes", "Annotations", "Networks",
+                                                   "Ports", "Sysctls", "DriverOpts", "Attributes", "Tmpfs", "StorageOpt",
+                                                   "Status", "Containers", "Data"};
+        static const std::set<std::string> pointers = {"Health", "State", "Config", "HostConfig", "NetworkSettings", "GraphDriver",
+                                                       "RootFS", "Metadata", "UsageData", "Healthcheck", "Descriptor", "IPAM",
+                                                       "ContainerConfig", "LogConfig", "RestartPolicy"};
+        if (maps.count(field)) return "map[]";
+        if (pointers.count(field)) return "<nil>";
+        return "[]";
     }
 
     static bool struct_like(const json& o) {
@@ -244,6 +263,7 @@ private:
     const json& root_;
     const Methods& methods_;
     std::vector<std::pair<std::string, json>> vars_;
+    std::string nil_field_;  // the last command gave a struct's null field of this name
 };
 
 }  // namespace

@@ -36,7 +36,12 @@ TEST_CASE("templates: fields, chains, docker's inspect idioms") {
     CHECK(run("{{.Config.Labels}}", kInspect) == "map[com.x:y tier:front]");
     CHECK(run("{{index .Config.Labels \"com.x\"}}|{{index .Config.Labels \"nope\"}}|", kInspect) == "y||");
     CHECK(run("{{.Config.Labels.tier}} {{.Config.Labels.nope}}", kInspect) == "front <no value>");
-    CHECK(run("{{.State.Health}}", kInspect) == "<no value>");
+    // Go's nil of the field's type: a pointer, a slice, a map; a map's missing key is <no value>.
+    CHECK(run("{{.State.Health}}", kInspect) == "<nil>");
+    const json nils = json::parse(R"({"Config": {"Env": null, "Labels": null, "Cmd": ["x"]}, "Extra": {"k": null}})");
+    CHECK(run("{{.Config.Env}} {{.Config.Labels}} {{json .Config.Env}} {{len .Config.Cmd}}", nils) == "[] map[] null 1");
+    CHECK(run("{{if .Config.Env}}y{{else}}n{{end}} {{range .Config.Env}}x{{end}}.", nils) == "n .");
+    CHECK(run("{{.Extra.k}}", json::parse(R"({"Extra": {"k": null, "lower": 1}})")) == "<no value>");
     CHECK(run("{{.Ratio}} {{.Big}}", kInspect) == "0.5 2000000");
     CHECK(run("{{$.Name}}{{with .State}}:{{.Status}}:{{$.Id}}{{end}}", kInspect) == "/web:running:abc123");
 }
