@@ -193,13 +193,7 @@ static void add_log_routes(Router& r, Daemon& d, Containers& cs) {
         }
         // since: seconds since the epoch (fractions allowed): only output written from then on.
         int64_t since_ns = 0;
-        if (auto it = req.query.find("since"); it != req.query.end()) {
-            char* end = nullptr;
-            double secs = std::strtod(it->second.c_str(), &end);
-            if (it->second.empty() || *end != '\0' || secs < 0)
-                return make_error(CTR_E_INVALID_ARGUMENT, "since \"" + it->second + "\": want seconds since the epoch");
-            since_ns = static_cast<int64_t>(secs * 1e9);
-        }
+        if (auto it = req.query.find("since"); it != req.query.end()) since_ns = CTR_TRY(epoch_ns_of(it->second, "since"));
         const bool timestamps = req.flag("timestamps");
         // Output from before marks were kept shows the container's start time.
         const int64_t fallback_ns = c.started_at.value_or(c.created_at) * int64_t{1000000000};
@@ -214,24 +208,9 @@ static void add_log_routes(Router& r, Daemon& d, Containers& cs) {
                 if (from < 0) from = static_cast<int64_t>(fs::file_size(file, ec));  // nothing yet: only what comes
                 offset = std::max<std::streamoff>(offset, from);
             }
-            bool line_start = true;
             // With timestamps each line gets the time its first byte was written.
-            auto index = sys::LogIndex::read(file);
-            auto emit = [&](const std::string& chunk, std::streamoff at) {
-                if (!timestamps) return write(chunk);
-                index.refresh();
-                std::string out;
-                for (size_t i = 0; i < chunk.size(); ++i) {
-                    if (line_start) {
-                        int64_t t = index.time_at(at + static_cast<std::streamoff>(i));
-                        out += sys::rfc3339_nano(t ? t : fallback_ns) + " ";
-                        line_start = false;
-                    }
-                    out += chunk[i];
-                    if (chunk[i] == '\n') line_start = true;
-                }
-                return write(out);
-            };
+            sys::LineStamper stamps(file, fallback_ns);
+            auto emit = [&](const std::string& chunk, std::streamoff at) { return write(timestamps ? stamps.stamp(chunk, at) : chunk); };
             for (;;) {
                 std::ifstream in(file, std::ios::binary);
                 in.seekg(offset);
@@ -276,6 +255,30 @@ static void add_inspect_routes(Router& r, Daemon& d, Containers& cs) {
     add_log_routes(r, d, cs);
 }
 
+Result<json> prune_containers(Containers& cs, const PruneFilters& keep) {
+    json removed = json::array();
+    int64_t reclaimed = 0;
+    for (const auto& c : CTR_TRY(cs.list())) {
+        if (c.state == store::ContainerState::running || !keep.allows(c.created_at, c.labels)) continue;
+        const std::string writable = c.settings().writable_dir;
+        int64_t size = writable.empty() ? 0 : services::disk_usage(writable);
+        CTR_TRY_STATUS(cs.remove(c.id, false));
+        removed.push_back(c.id);
+        reclaimed += size;
+    }
+    return json{{"removed", removed}, {"reclaimed", reclaimed}};
+}
+
+Result<int64_t> epoch_ns_of(const std::string& t, const std::string& what) {
+    // Digits exactly: a double holds no nanoseconds of this century's seconds.
+    const size_t dot = t.find('.');
+    const std::string whole = t.substr(0, dot), frac = dot == std::string::npos ? "" : t.substr(dot + 1);
+    if (whole.empty() || whole.size() > 11 || whole.find_first_not_of("0123456789") != std::string::npos ||
+        frac.find_first_not_of("0123456789") != std::string::npos)
+        return make_error(CTR_E_INVALID_ARGUMENT, what + " \"" + t + "\": want seconds since the epoch");
+    return std::stoll(whole) * 1000000000 + std::stoll((frac + "000000000").substr(0, 9));
+}
+
 static void add_removal_routes(Router& r, Containers& cs) {
     r.add("DELETE", "/v1/containers/{id}", [&cs](const Request& req) -> Result<Reply> {
         auto c = CTR_TRY(cs.get(req.param("id")));
@@ -283,18 +286,7 @@ static void add_removal_routes(Router& r, Containers& cs) {
         return json_reply(json{{"id", c.id}, {"name", c.name}});
     });
     r.add("POST", "/v1/containers/prune", [&cs](const Request& req) -> Result<Reply> {
-        const PruneFilters keep = CTR_TRY(prune_filters_of(req));
-        json removed = json::array();
-        int64_t reclaimed = 0;
-        for (const auto& c : CTR_TRY(cs.list())) {
-            if (c.state == store::ContainerState::running || !keep.allows(c.created_at, c.labels)) continue;
-            const std::string writable = c.settings().writable_dir;
-            int64_t size = writable.empty() ? 0 : services::disk_usage(writable);
-            CTR_TRY_STATUS(cs.remove(c.id, false));
-            removed.push_back(c.id);
-            reclaimed += size;
-        }
-        return json_reply(json{{"removed", removed}, {"reclaimed", reclaimed}});
+        return json_reply(prune_containers(cs, CTR_TRY(prune_filters_of(req))));
     });
 }
 

@@ -239,25 +239,28 @@ Status extract_into(Containers& cs, const store::ContainerRecord& c, const std::
     return ok();
 }
 
+// export: the container's root filesystem as it sees it, its volumes and
+// the kernel's filesystems (/proc, /sys) left out; the files the engine
+// gives it (/etc/hosts, /etc/resolv.conf, /etc/hostname) with the
+// contents and modes it sees, not the empty mount points beneath them.
+Result<std::function<void(const Writer&)>> export_tar(Containers& cs, const store::ContainerRecord& c) {
+    auto hold = CTR_TRY(cs.hold_rootfs(c));
+    json binds = json::array();
+    for (const auto& b : binds_of(cs, c))
+        for (const char* own : {"/etc/hosts", "/etc/resolv.conf", "/etc/hostname"})
+            if (b.value("destination", "") == own) binds.push_back(b);
+    std::vector<std::string> args = {pluginhost::helper_path("container-cp").string(), "--rootfs",
+                                     (cs.dir_of(c.id) / "rootfs").string(), "--binds", binds.dump(), "out", "/", "--no-prefix"};
+    return std::function<void(const Writer&)>([args, held = shared_hold(hold)](const Writer& write) {
+        stream_out(args, write);
+        held->reset();
+    });
+}
+
 void add_copy_routes(Router& r, Containers& cs) {
-    // export: the container's root filesystem as it sees it, its volumes and
-    // the kernel's filesystems (/proc, /sys) left out; the files the engine
-    // gives it (/etc/hosts, /etc/resolv.conf, /etc/hostname) with the
-    // contents and modes it sees, not the empty mount points beneath them.
     r.add("GET", "/v1/containers/{id}/export", [&cs](const Request& req) -> Result<Reply> {
-        auto c = CTR_TRY(cs.get(req.param("id")));
-        auto hold = CTR_TRY(cs.hold_rootfs(c));
-        json binds = json::array();
-        for (const auto& b : binds_of(cs, c))
-            for (const char* own : {"/etc/hosts", "/etc/resolv.conf", "/etc/hostname"})
-                if (b.value("destination", "") == own) binds.push_back(b);
-        std::vector<std::string> args = {pluginhost::helper_path("container-cp").string(), "--rootfs",
-                                         (cs.dir_of(c.id) / "rootfs").string(), "--binds", binds.dump(), "out", "/", "--no-prefix"};
         Reply reply;
-        reply.stream = [args, held = shared_hold(hold)](const Writer& write) {
-            stream_out(args, write);
-            held->reset();
-        };
+        reply.stream = CTR_TRY(export_tar(cs, CTR_TRY(cs.get(req.param("id")))));
         return reply;
     });
     r.add("GET", "/v1/containers/{id}/archive/stat", [&cs](const Request& req) -> Result<Reply> {

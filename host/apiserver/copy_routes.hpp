@@ -20,6 +20,8 @@ Result<nlohmann::json> path_stat(Containers& cs, const store::ContainerRecord& c
 // `path` as a tar whose top entry is named `top`, written when the stream runs.
 Result<std::function<void(const Writer&)>> path_tar(Containers& cs, const store::ContainerRecord& c, const std::string& path,
                                                      const std::string& top);
+// The container's whole filesystem as a tar (export), written when the stream runs.
+Result<std::function<void(const Writer&)>> export_tar(Containers& cs, const store::ContainerRecord& c);
 // A tar from `read` unpacked into the existing directory `dir`; its owners
 // kept with `keep_owner`, else the files are root's.
 Status extract_into(Containers& cs, const store::ContainerRecord& c, const std::string& dir, const BodySource& read, bool keep_owner);

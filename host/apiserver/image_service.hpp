@@ -4,6 +4,7 @@
 #pragma once
 
 #include "apiserver/daemon.hpp"
+#include "apiserver/list_filters.hpp"
 #include "apiserver/router.hpp"
 
 #include <filesystem>
@@ -24,6 +25,11 @@ Result<nlohmann::json> remove_image(Daemon& d, const std::string& reference, boo
 Result<nlohmann::json> tag_image(Daemon& d, const std::string& source, const std::string& target);
 // Loads the archive at `input` (events: load, one per image); {"loaded": [refs]}.
 Result<nlohmann::json> load_images(Daemon& d, const std::string& input);
+
+// Removes, with `all`, every image no container was made from that `keep`
+// allows (nothing dangles here: without `all`, nothing goes).
+// {"removed": [references], "digests": [theirs], "reclaimed": bytes}.
+Result<nlohmann::json> prune_images(Daemon& d, const PruneFilters& keep, bool all);
 
 // The images as one archive (docker-save layout), written to a file of the
 // run directory; the stream sends it and removes it.

@@ -43,9 +43,15 @@ bool labels_match(const std::vector<std::string>& wanted, const json& labels) {
     return true;
 }
 
-Result<PruneFilters> prune_filters_of(const Request& req) {
-    const Filters f = CTR_TRY(parse_filters(req, {"until", "label", "label!"}));
+Result<PruneFilters> prune_filters_of(const Request& req, bool images) {
+    const Filters f = CTR_TRY(images ? parse_filters(req, {"until", "label", "label!", "dangling"}) : parse_filters(req, {"until", "label", "label!"}));
     PruneFilters p;
+    if (auto it = f.find("dangling"); it != f.end())
+        for (const auto& v : it->second) {
+            if (v != "true" && v != "false" && v != "1" && v != "0")
+                return make_error(CTR_E_INVALID_ARGUMENT, "filter dangling=" + v + ": want true or false");
+            p.dangling = v == "true" || v == "1";
+        }
     if (auto it = f.find("until"); it != f.end())
         for (const auto& v : it->second) {
             const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count();

@@ -29,10 +29,12 @@ Result<Filters> parse_filters(const Request& req, std::initializer_list<const ch
 struct PruneFilters {
     std::optional<int64_t> until;  // unix seconds
     std::vector<std::string> label, label_not;
+    std::optional<bool> dangling;  // images: dangling=false is every unused image (prune -a)
     // Whether an item made at `created` (unix seconds) with `labels` may go.
     bool allows(int64_t created, const nlohmann::json& labels) const;
 };
-Result<PruneFilters> prune_filters_of(const Request& req);
+// `images`: dangling=true|false is taken too.
+Result<PruneFilters> prune_filters_of(const Request& req, bool images = false);
 
 // Every "key" or "key=value" of `wanted` is among `labels` (an object).
 bool labels_match(const std::vector<std::string>& wanted, const nlohmann::json& labels);

@@ -253,6 +253,7 @@ int serve(apiserver::Daemon& d, apiserver::Containers& containers, apiserver::Ne
         apiserver::docker::add_stats_routes(docker_router, d, containers);
         apiserver::docker::add_object_routes(docker_router, d, containers, networks);
         apiserver::docker::add_image_routes(docker_router, d);
+        apiserver::docker::add_prune_routes(docker_router, d, containers);
         apiserver::docker::add_image_transfer_routes(docker_router, d);
         apiserver::docker::add_build_route(docker_router, d, builder);
         apiserver::docker::add_view_route(router, docker_router);

@@ -83,6 +83,36 @@ static void add_archive_routes(Router& r, Daemon& d) {
     });
 }
 
+// Prune: without all, nothing is dangling in this store (every image has a
+// name), so only `all` removes: every image no container was made from.
+Result<json> prune_images(Daemon& d, const PruneFilters& keep, bool all) {
+    auto* p = CTR_TRY(d.image_plugin());
+    json removed = json::array();
+    if (!all) return json{{"removed", removed}, {"reclaimed", 0}};
+    std::set<std::string> used;
+    {
+        std::lock_guard<std::mutex> lock(d.store_mu);
+        for (const auto& c : CTR_TRY(d.store->containers())) used.insert(c.image);
+    }
+    json images = CTR_TRY(pluginhost::invoke(p->image()->list, p->instance(), json::object(), "list"));
+    int64_t before = stored_layer_bytes(images);
+    json digests = json::array();
+    for (const auto& i : images) {
+        std::string ref = i.value("reference", "");
+        if (used.count(ref)) continue;
+        json labels = json::object();
+        if (!keep.label.empty() || !keep.label_not.empty())  // labels live in the image's config
+            if (auto full = pluginhost::invoke(p->image()->resolve, p->instance(), {{"reference", ref}}, "resolve"); full)
+                labels = full->value("config", json::object()).value("config", json::object()).value("Labels", json::object());
+        if (!keep.allows(i.value("created", int64_t{0}), labels.is_object() ? labels : json::object())) continue;
+        CTR_TRY(pluginhost::invoke(p->image()->remove, p->instance(), {{"reference", ref}}, "remove"));
+        removed.push_back(ref);
+        digests.push_back(i.value("digest", ""));
+    }
+    json left = CTR_TRY(pluginhost::invoke(p->image()->list, p->instance(), json::object(), "list"));
+    return json{{"removed", removed}, {"digests", digests}, {"reclaimed", before - stored_layer_bytes(left)}};
+}
+
 static void add_listing_routes(Router& r, Daemon& d) {
     r.add("GET", "/v1/images", [&d](const Request&) -> Result<Reply> {
         auto* p = CTR_TRY(d.image_plugin());
@@ -100,33 +130,8 @@ static void add_listing_routes(Router& r, Daemon& d) {
         return json_reply(remove_image(d, CTR_TRY(reference_param(req)), req.flag("force")));
     });
 
-    // Prune: without all, nothing is dangling in this store (every image has a
-    // name), so only `all` removes: every image no container was made from.
     r.add("POST", "/v1/images/prune", [&d](const Request& req) -> Result<Reply> {
-        auto* p = CTR_TRY(d.image_plugin());
-        const PruneFilters keep = CTR_TRY(prune_filters_of(req));
-        json removed = json::array();
-        if (!req.flag("all")) return json_reply(json{{"removed", removed}, {"reclaimed", 0}});
-        std::set<std::string> used;
-        {
-            std::lock_guard<std::mutex> lock(d.store_mu);
-            for (const auto& c : CTR_TRY(d.store->containers())) used.insert(c.image);
-        }
-        json images = CTR_TRY(pluginhost::invoke(p->image()->list, p->instance(), json::object(), "list"));
-        int64_t before = stored_layer_bytes(images);
-        for (const auto& i : images) {
-            std::string ref = i.value("reference", "");
-            if (used.count(ref)) continue;
-            json labels = json::object();
-            if (!keep.label.empty() || !keep.label_not.empty())  // labels live in the image's config
-                if (auto full = pluginhost::invoke(p->image()->resolve, p->instance(), {{"reference", ref}}, "resolve"); full)
-                    labels = full->value("config", json::object()).value("config", json::object()).value("Labels", json::object());
-            if (!keep.allows(i.value("created", int64_t{0}), labels.is_object() ? labels : json::object())) continue;
-            CTR_TRY(pluginhost::invoke(p->image()->remove, p->instance(), {{"reference", ref}}, "remove"));
-            removed.push_back(ref);
-        }
-        json left = CTR_TRY(pluginhost::invoke(p->image()->list, p->instance(), json::object(), "list"));
-        return json_reply(json{{"removed", removed}, {"reclaimed", before - stored_layer_bytes(left)}});
+        return json_reply(prune_images(d, CTR_TRY(prune_filters_of(req)), req.flag("all")));
     });
 
     // Pull streams JSON lines: progress events, then {"result": ...} or {"error": ...}.

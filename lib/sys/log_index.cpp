@@ -48,6 +48,21 @@ int64_t LogIndex::first_offset_since(int64_t unix_ns) const {
     return -1;
 }
 
+std::string LineStamper::stamp(const std::string& chunk, int64_t offset) {
+    index_.refresh();
+    std::string out;
+    for (size_t i = 0; i < chunk.size(); ++i) {
+        if (line_start_) {
+            int64_t t = index_.time_at(offset + static_cast<int64_t>(i));
+            out += rfc3339_nano(t ? t : fallback_ns_) + " ";
+            line_start_ = false;
+        }
+        out += chunk[i];
+        if (chunk[i] == '\n') line_start_ = true;
+    }
+    return out;
+}
+
 std::string rfc3339_nano(int64_t unix_ns) {
     time_t secs = static_cast<time_t>(unix_ns / 1000000000);
     std::tm tm{};

@@ -474,3 +474,51 @@ TEST_CASE("docker-py: the SDK's flows, its multiplexed streams, and bad input an
     CHECK_MESSAGE(res.code == 0, res.out << r.daemon_log());
     CHECK(res.out.find("ok\n") != std::string::npos);
 }
+
+TEST_CASE("docker export, logs --timestamps/--since/--until, container, image and system prune, plugin ls, through our socket" *
+          doctest::skip(ctr::test::not_root() || no_docker_cli())) {
+    DaemonRoot r;
+    r.start();
+    const std::string image = shared().image;
+    REQUIRE(docker(r, {"run", "--name", "talker", image, "sh", "-c", "echo first; sleep 2; echo second >&2; sleep 1; echo third"}).code == 0);
+
+    // export: the whole filesystem as a tar.
+    ctr::test::ScratchDir work;
+    auto exported = ctr::test::shell(r, docker_env(r) + "$D export talker > " + (work.path() / "fs.tar").string() + " && tar -tf " +
+                                            (work.path() / "fs.tar").string() + " | grep -x -e bin/busybox -e etc/hostname | sort");
+    CHECK_MESSAGE(exported.out == "bin/busybox\netc/hostname\n", exported.out << exported.err);
+    CHECK(docker(r, {"export", "nobody"}).err.find("No such container: nobody") != std::string::npos);
+
+    // Each line behind the time it was written; since and until cut by those times.
+    auto stamped = docker(r, {"logs", "--timestamps", "talker"});
+    CHECK(stamped.out.size() > 31);
+    CHECK_MESSAGE(stamped.out.find("Z first\n") == 29, stamped.out);  // 2026-12-06T00:00:00.123456789Z
+    CHECK(stamped.out.find("Z third\n") != std::string::npos);
+    CHECK(stamped.err.find("Z second\n") != std::string::npos);
+    const std::string first_at = stamped.out.substr(0, 30), third_at = stamped.out.substr(stamped.out.find("Z third") - 29, 30);
+    auto since = docker(r, {"logs", "--since", third_at, "talker"});
+    CHECK(since.out == "third\n");
+    CHECK(since.err.empty());
+    auto until = docker(r, {"logs", "--until", first_at, "talker"});
+    CHECK(until.out == "first\n");
+    CHECK(until.err.empty());
+    CHECK(docker(r, {"logs", "--since", "nonsense", "talker"}).code != 0);
+
+    // Prunes: a stopped container, then every image no container uses.
+    REQUIRE(docker(r, {"run", "-d", "--name", "keeper", image, "sleep", "300"}).code == 0);
+    auto pruned = docker(r, {"container", "prune", "-f"});
+    CHECK_MESSAGE(pruned.code == 0, pruned.err);
+    CHECK(pruned.out.find("Deleted Containers:") != std::string::npos);
+    CHECK(docker(r, {"ps", "-a", "--format", "{{.Names}}"}).out == "keeper\n");
+    CHECK(docker(r, {"image", "prune", "-f"}).out.find("Total reclaimed space: 0B") != std::string::npos);  // nothing dangles here
+    CHECK(docker(r, {"image", "prune", "-a", "-f"}).code == 0);
+    CHECK(docker(r, {"images", "-q"}).out.size() == 13);  // keeper's image stays
+    REQUIRE(docker(r, {"rm", "-f", "keeper"}).code == 0);
+    auto all = docker(r, {"system", "prune", "-a", "-f"});
+    CHECK_MESSAGE(all.code == 0, all.err);
+    CHECK(all.out.find("Deleted Images:") != std::string::npos);
+    CHECK(docker(r, {"images", "-q"}).out.empty());
+    auto plugins = docker(r, {"plugin", "ls", "--format", "{{.Name}}"});
+    CHECK_MESSAGE(plugins.code == 0, plugins.err);
+    CHECK(plugins.out.empty());
+}

@@ -29,6 +29,8 @@ void add_system_routes(Router& r, Daemon& d);
 class Sessions;
 void add_container_routes(Router& r, Daemon& d, Containers& cs, std::shared_ptr<Sessions> sessions);
 void add_image_routes(Router& r, Daemon& d);
+// POST /containers/prune, /images/prune, /build/prune (docker_disk.cpp).
+void add_prune_routes(Router& r, Daemon& d, Containers& cs);
 void add_image_transfer_routes(Router& r, Daemon& d);  // push, get, load
 // POST /build, the classic builder's API, on our builder (docker_build.cpp).
 void add_build_route(Router& r, Daemon& d, build::Builder& builder);

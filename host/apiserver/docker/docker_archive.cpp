@@ -67,6 +67,13 @@ Result<json> stat_of(Containers& cs, const store::ContainerRecord& c, const std:
 }  // namespace
 
 void add_archive_routes(Router& r, Containers& cs) {
+    r.add("GET", "/containers/{id}/export", [&cs](const Request& req) -> Result<Reply> {
+        auto c = CTR_TRY(container_of(cs, req));
+        Reply reply;
+        reply.content_type = "application/x-tar";
+        reply.stream = CTR_TRY(export_tar(cs, c));
+        return reply;
+    });
     r.add("HEAD", "/containers/{id}/archive", [&cs](const Request& req) -> Result<Reply> {
         auto c = CTR_TRY(container_of(cs, req));
         const std::string path = CTR_TRY(path_of(req));

@@ -7,6 +7,7 @@
 #include "apiserver/docker/docker_streams.hpp"
 
 #include <ctr/sys/io.hpp>
+#include <ctr/sys/log_index.hpp>
 #include <ctr/sys/unique_fd.hpp>
 
 #include <fcntl.h>
@@ -15,6 +16,7 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <iterator>
@@ -95,6 +97,28 @@ void follow_output(Containers& cs, Daemon& d, const std::string& id, int fd, std
     }
 }
 
+namespace {
+
+// since / until: seconds since the epoch, as the docker CLI sends them
+// ("1700000000.000000000"); absent or 0: none.
+Result<int64_t> epoch_ns(const Request& req, const char* key) {
+    auto it = req.query.find(key);
+    if (it == req.query.end() || it->second.empty()) return int64_t{0};
+    return epoch_ns_of(it->second, key);
+}
+
+int64_t now_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// One stream of a logs request: where it ends (until), its timestamps.
+struct Cut {
+    int64_t end = -1;  // -1: not cut (yet)
+    std::shared_ptr<sys::LineStamper> stamps;
+};
+
+}  // namespace
+
 void add_log_routes(Router& r, Daemon& d, Containers& cs) {
     r.add("GET", "/containers/{id}/logs", [&cs, &d](const Request& req) -> Result<Reply> {
         auto c = cs.get(req.param("id"));
@@ -105,23 +129,55 @@ void add_log_routes(Router& r, Daemon& d, Containers& cs) {
                 return make_error(CTR_E_INVALID_ARGUMENT, "tail \"" + it->second + "\": want a number of lines or all");
             tail = std::stoll(it->second);
         }
+        const int64_t since_ns = CTR_TRY(epoch_ns(req, "since")), until_ns = CTR_TRY(epoch_ns(req, "until"));
         std::vector<Source> sources;
         if (req.flag("stdout")) sources.push_back({cs.dir_of(c->id) / "stdout.log", 1});
         if (req.flag("stderr")) sources.push_back({cs.dir_of(c->id) / "stderr.log", 2});
         if (sources.empty()) return make_error(CTR_E_INVALID_ARGUMENT, "you must choose at least one stream (stdout or stderr)");
-        for (auto& s : sources) s.offset = tail < 0 ? 0 : tail_offset(s.file, tail);
+        // Output from before marks were kept shows the container's start time.
+        const int64_t fallback_ns = c->started_at.value_or(c->created_at) * int64_t{1000000000};
+        std::vector<Cut> cuts(sources.size());
+        for (size_t i = 0; i < sources.size(); ++i) {
+            auto& s = sources[i];
+            s.offset = tail < 0 ? 0 : tail_offset(s.file, tail);
+            if (since_ns > 0) {
+                int64_t from = sys::LogIndex::read(s.file).first_offset_since(since_ns);
+                std::error_code ec;
+                if (from < 0) from = static_cast<int64_t>(fs::file_size(s.file, ec));  // nothing since: only what comes
+                s.offset = std::max<std::streamoff>(s.offset, from);
+            }
+            if (req.flag("timestamps")) cuts[i].stamps = std::make_shared<sys::LineStamper>(s.file, fallback_ns);
+        }
         const bool tty = c->settings().tty, follow = req.flag("follow");
         const std::string id = c->id;
         Reply reply;
         reply.content_type = tty ? "application/vnd.docker.raw-stream" : "application/vnd.docker.multiplexed-stream";
-        reply.stream = [&cs, &d, sources, tty, follow, id](const Writer& write) mutable {
+        reply.stream = [&cs, &d, sources, cuts, tty, follow, id, until_ns](const Writer& write) mutable {
+            // Once `until` has passed, each stream ends at its first byte written after it.
+            auto cut_at_until = [&] {
+                if (until_ns <= 0 || now_ns() <= until_ns) return false;
+                for (size_t i = 0; i < sources.size(); ++i)
+                    if (cuts[i].end < 0) {
+                        cuts[i].end = sys::LogIndex::read(sources[i].file).first_offset_since(until_ns + 1);
+                        std::error_code ec;
+                        if (cuts[i].end < 0) cuts[i].end = static_cast<int64_t>(fs::file_size(sources[i].file, ec));
+                    }
+                return true;
+            };
             auto drain = [&] {
-                for (auto& s : sources)
-                    if (std::string chunk = read_more(s); !chunk.empty() && !write(tty ? chunk : framed(s.stream, chunk))) return false;
+                for (size_t i = 0; i < sources.size(); ++i) {
+                    const std::streamoff at = sources[i].offset;
+                    std::string chunk = read_more(sources[i]);
+                    if (cuts[i].end >= 0) chunk.resize(static_cast<size_t>(std::clamp<int64_t>(cuts[i].end - at, 0, static_cast<int64_t>(chunk.size()))));
+                    if (chunk.empty()) continue;
+                    if (cuts[i].stamps) chunk = cuts[i].stamps->stamp(chunk, at);
+                    if (!write(tty ? chunk : framed(sources[i].stream, chunk))) return false;
+                }
                 return true;
             };
             for (;;) {
-                if (!drain() || !follow || d.stopping) return;
+                const bool ended = cut_at_until();
+                if (!drain() || !follow || ended || d.stopping) return;
                 auto now = cs.get(id);
                 if (!now || now->state != store::ContainerState::running) {
                     drain();  // what was written before the exit

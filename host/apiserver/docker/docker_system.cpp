@@ -66,6 +66,13 @@ void add_system_routes(Router& r, Daemon& d) {
                       {"KernelVersion", u.release}, {"BuildTime", ""}};
         return reply;
     });
+    // Not a swarm, and no managed plugins: Docker's own answers to both, so
+    // that clients which ask (compose, SDK helpers) go on.
+    r.add("GET", "/swarm", [](const Request&) -> Result<Reply> {
+        return make_error(CTR_E_UNAVAILABLE,
+                          "This node is not a swarm manager. Use \"docker swarm init\" or \"docker swarm join\" to connect this node to swarm and try again.");
+    });
+    r.add("GET", "/plugins", [](const Request&) -> Result<Reply> { return json_reply(json::array()); });
     r.add("GET", "/info", [&d](const Request&) -> Result<Reply> {
         utsname u{};
         ::uname(&u);

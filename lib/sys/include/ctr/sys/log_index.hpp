@@ -41,6 +41,21 @@ private:
     std::vector<LogMark> marks_;  // offsets ascending
 };
 
+// `logs --timestamps`: each line of a log's bytes, read chunk by chunk,
+// behind the time its first byte was written ("2026-...Z "); `fallback_ns`
+// for bytes no mark covers (written before marks were kept).
+class LineStamper {
+public:
+    LineStamper(const std::filesystem::path& log, int64_t fallback_ns) : index_(LogIndex::read(log)), fallback_ns_(fallback_ns) {}
+    // `chunk`: the log's bytes from `offset` on, following the last chunk's.
+    std::string stamp(const std::string& chunk, int64_t offset);
+
+private:
+    LogIndex index_;
+    int64_t fallback_ns_;
+    bool line_start_ = true;
+};
+
 // "2026-11-28T16:14:17.123456789Z", as Docker prints log timestamps.
 std::string rfc3339_nano(int64_t unix_ns);
 
