@@ -506,6 +506,11 @@ TEST_CASE("docker export, logs --timestamps/--since/--until, container, image an
 
     // Prunes: a stopped container, then every image no container uses.
     REQUIRE(docker(r, {"run", "-d", "--name", "keeper", image, "sleep", "300"}).code == 0);
+    REQUIRE(docker(r, {"volume", "create", "spare"}).code == 0);
+    auto df = docker(r, {"system", "df", "--format", "{{.Type}} {{.TotalCount}} {{.Active}}"});
+    CHECK_MESSAGE(df.out == "Images 1 1\nContainers 2 1\nLocal Volumes 1 0\nBuild Cache 0 0\n", df.out << df.err);
+    auto df_v = docker(r, {"system", "df", "-v"});
+    CHECK_MESSAGE(df_v.out.find("talker") != std::string::npos, df_v.out << df_v.err);
     auto pruned = docker(r, {"container", "prune", "-f"});
     CHECK_MESSAGE(pruned.code == 0, pruned.err);
     CHECK(pruned.out.find("Deleted Containers:") != std::string::npos);

@@ -29,7 +29,12 @@ void add_system_routes(Router& r, Daemon& d);
 class Sessions;
 void add_container_routes(Router& r, Daemon& d, Containers& cs, std::shared_ptr<Sessions> sessions);
 void add_image_routes(Router& r, Daemon& d);
-// POST /containers/prune, /images/prune, /build/prune (docker_disk.cpp).
+// An image of the image plugin's list as GET /images/json shows it.
+nlohmann::json image_summary(const nlohmann::json& listed);
+// A volume as GET /volumes shows it; whether a container names it.
+nlohmann::json volume_shape(const store::VolumeRecord& v);
+bool volume_used(Daemon& d, const std::string& name);
+// POST /containers/prune, /images/prune, /build/prune, GET /system/df (docker_disk.cpp).
 void add_prune_routes(Router& r, Daemon& d, Containers& cs);
 void add_image_transfer_routes(Router& r, Daemon& d);  // push, get, load
 // POST /build, the classic builder's API, on our builder (docker_build.cpp).

@@ -1,16 +1,65 @@
-// What `docker system prune` and `docker container/image prune` call: the
-// prunes of containers and images, in Docker's shapes, on the services our
-// own prunes use (networks and volumes are in docker_objects.cpp).
+// What `docker system df`, `docker system prune` and `docker container/image
+// prune` call: disk use, and the prunes of containers and images, in
+// Docker's shapes, on the services our own use (network and volume prunes
+// are in docker_objects.cpp).
+#include "apiserver/build/builder.hpp"
+#include "apiserver/container_commit.hpp"
 #include "apiserver/container_routes.hpp"
+#include "apiserver/docker/docker_shapes.hpp"
 #include "apiserver/docker/docker_api.hpp"
 #include "apiserver/image_service.hpp"
 #include "apiserver/list_filters.hpp"
+#include "services/volumes.hpp"
+
+#include <ctr/pluginhost/call.hpp>
+
+#include <map>
 
 namespace ctr::apiserver::docker {
 
 using nlohmann::json;
 
+namespace {
+
+// GET /system/df: what `docker system df` tabulates. Images with how many
+// containers use each, containers with their sizes, volumes with theirs.
+Result<json> system_df(Daemon& d, Containers& cs) {
+    auto* p = CTR_TRY(d.image_plugin());
+    const json listed = CTR_TRY(pluginhost::invoke(p->image()->list, p->instance(), json::object(), "list"));
+    const auto records = CTR_TRY(cs.list());
+    std::map<std::string, int64_t> users;  // image reference -> containers made from it
+    for (const auto& c : records) ++users[c.image];
+    std::map<std::string, int64_t> layers;  // digest -> bytes, each once
+    json images = json::array();
+    for (const auto& i : listed) {
+        const std::string ref = i.value("reference", "");
+        if (build::is_cache_reference(ref)) continue;  // the builder's steps
+        for (const auto& l : i.value("layers", json::array())) layers[l.value("digest", "")] = l.value("size", int64_t{0});
+        json shape = image_summary(i);
+        shape["Containers"] = users.count(ref) ? users[ref] : 0;
+        images.push_back(shape);
+    }
+    int64_t layers_size = 0;
+    for (const auto& [digest, size] : layers) layers_size += size;
+    const auto sizes = container_sizes(d, records);
+    json containers = json::array();
+    for (const auto& c : records) {
+        containers.push_back(summary_of(cs, c));
+        if (auto it = sizes.find(c.id); it != sizes.end()) containers.back().update(it->second);
+    }
+    json volumes = json::array();
+    for (const auto& v : CTR_TRY(d.volumes->list())) {
+        json shape = volume_shape(v);
+        shape["UsageData"] = {{"Size", services::disk_usage(v.mountpoint)}, {"RefCount", volume_used(d, v.name) ? 1 : 0}};
+        volumes.push_back(shape);
+    }
+    return json{{"LayersSize", layers_size}, {"Images", images}, {"Containers", containers}, {"Volumes", volumes}, {"BuildCache", json::array()}};
+}
+
+}  // namespace
+
 void add_prune_routes(Router& r, Daemon& d, Containers& cs) {
+    r.add("GET", "/system/df", [&d, &cs](const Request&) -> Result<Reply> { return json_reply(system_df(d, cs)); });
     // filters: until, label, label!.
     r.add("POST", "/containers/prune", [&cs](const Request& req) -> Result<Reply> {
         json pruned = CTR_TRY(prune_containers(cs, CTR_TRY(prune_filters_of(req))));

@@ -14,9 +14,7 @@ namespace ctr::apiserver::docker {
 
 using nlohmann::json;
 
-namespace {
-
-json summary_of(const json& i) {
+json image_summary(const json& i) {
     std::string ref = i.value("reference", "");
     // Created: unix seconds
     return {{"Id", i.value("digest", "")},
@@ -30,6 +28,8 @@ json summary_of(const json& i) {
             {"Labels", json::object()},
             {"Containers", -1}};
 }
+
+namespace {
 
 // Our progress events as Docker's: {"status", "id", "progressDetail"}.
 json docker_progress(const json& e) {
@@ -94,7 +94,7 @@ void add_list_routes(Router& r, Daemon& d) {
                 continue;
             if (excluded(f, "before", [&](const std::string& v) { auto t = created_of(v); return t && created < *t; })) continue;
             if (excluded(f, "since", [&](const std::string& v) { auto t = created_of(v); return t && created > *t; })) continue;
-            out.push_back(summary_of(i));
+            out.push_back(image_summary(i));
         }
         Reply reply;
         reply.body = out;

@@ -94,27 +94,12 @@ Result<json> network_request(const json& b) {
     return req;
 }
 
-json volume_shape(const store::VolumeRecord& v) {
-    return {{"Name", v.name},
-            {"Driver", v.driver},
-            {"Mountpoint", v.mountpoint},
-            {"CreatedAt", ctr::rfc3339(v.created_at)},
-            {"Labels", v.labels.is_object() ? v.labels : json::object()},
-            {"Scope", "local"},
-            {"Options", v.options.is_object() && !v.options.empty() ? v.options : json(nullptr)}};
-}
-
 Result<store::VolumeRecord> find_volume(Daemon& d, const std::string& name) {
     auto v = d.volumes->inspect(name);
     if (!v && v.error().status == CTR_E_NOT_FOUND) return make_error(CTR_E_NOT_FOUND, "get " + name + ": no such volume");
     return v;
 }
 
-bool volume_used(Daemon& d, const std::string& name) {
-    std::lock_guard<std::mutex> lock(d.store_mu);
-    auto users = d.store->volume_users(name);
-    return users && !users->empty();
-}
 
 void add_network_routes(Router& r, Daemon& d, Containers& cs, Networks& nets) {
     r.add("GET", "/networks", [&d, &cs, &nets](const Request& req) -> Result<Reply> {
@@ -232,6 +217,22 @@ void add_volume_routes(Router& r, Daemon& d) {
 }
 
 }  // namespace
+
+json volume_shape(const store::VolumeRecord& v) {
+    return {{"Name", v.name},
+            {"Driver", v.driver},
+            {"Mountpoint", v.mountpoint},
+            {"CreatedAt", ctr::rfc3339(v.created_at)},
+            {"Labels", v.labels.is_object() ? v.labels : json::object()},
+            {"Scope", "local"},
+            {"Options", v.options.is_object() && !v.options.empty() ? v.options : json(nullptr)}};
+}
+
+bool volume_used(Daemon& d, const std::string& name) {
+    std::lock_guard<std::mutex> lock(d.store_mu);
+    auto users = d.store->volume_users(name);
+    return users && !users->empty();
+}
 
 void add_object_routes(Router& r, Daemon& d, Containers& cs, Networks& nets) {
     add_network_routes(r, d, cs, nets);
