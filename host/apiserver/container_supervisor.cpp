@@ -1,10 +1,11 @@
 // The supervisor of the container service: reconcile at start, the watcher
 // that notes exits and carries out --rm and restart policies, and the
-// cgroup parent's removal at shutdown.
+// cgroup parent's removal at shutdown, and the finish of a container whose shim died.
 #include "apiserver/containers.hpp"
 #include "apiserver/container_parts.hpp"
 #include <ctr/sys/cgroup.hpp>
 #include <ctr/sys/files.hpp>
+#include <ctr/sys/spawn.hpp>
 
 #include <spdlog/spdlog.h>
 
@@ -81,6 +82,29 @@ bool Containers::adopt_started(store::ContainerRecord& c) {
     }
     note(c, "start");
     return true;
+}
+
+void Containers::finish_abandoned(const store::ContainerRecord& c, int exit_code) {
+    // A shim that died (killed outright) never had its runtime delete the
+    // container: what the runtime made (its state, cgroups, a VM's traces)
+    // is still there. A shim in finish mode does that delete now.
+    fs::path dir = dir_of(c.id);
+    std::vector<std::string> args = shim_argv(c);
+    args.insert(args.end(), {"--exit-code", std::to_string(exit_code)});
+    sys::SpawnOptions so;
+    so.stdout_path = (dir / "shim.log").string();
+    so.stderr_path.clear();
+    so.new_session = true;
+    auto pid = sys::spawn(args, so);
+    if (!pid) {
+        spdlog::warn("container {}: cannot finish it: {}", c.name, pid.error().message);
+        return;
+    }
+    {
+        std::lock_guard<std::mutex> lock(mu_);
+        shims_.insert(*pid);
+    }
+    (void)sys::write_file_atomic(dir / "shim.pid", std::to_string(*pid), 0600, sys::Durability::process_crash);
 }
 
 Result<store::ContainerRecord> Containers::restart(const std::string& key, int timeout_s) {

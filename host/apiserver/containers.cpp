@@ -329,29 +329,6 @@ std::vector<std::string> Containers::shim_argv(const store::ContainerRecord& c, 
     return args;
 }
 
-void Containers::finish_abandoned(const store::ContainerRecord& c, int exit_code) {
-    // A shim that died (killed outright) never had its runtime delete the
-    // container: what the runtime made (its state, cgroups, a VM's traces)
-    // is still there. A shim in finish mode does that delete now.
-    fs::path dir = dir_of(c.id);
-    std::vector<std::string> args = shim_argv(c);
-    args.insert(args.end(), {"--exit-code", std::to_string(exit_code)});
-    sys::SpawnOptions so;
-    so.stdout_path = (dir / "shim.log").string();
-    so.stderr_path.clear();
-    so.new_session = true;
-    auto pid = sys::spawn(args, so);
-    if (!pid) {
-        spdlog::warn("container {}: cannot finish it: {}", c.name, pid.error().message);
-        return;
-    }
-    {
-        std::lock_guard<std::mutex> lock(mu_);
-        shims_.insert(*pid);
-    }
-    (void)sys::write_file_atomic(dir / "shim.pid", std::to_string(*pid), 0600, sys::Durability::process_crash);
-}
-
 void Containers::warn_if_unconfined(store::ContainerRecord& c) const {
     if (const auto* rt = d_.plugins->find(c.runtime); rt && rt->isolation == "none") {
         // Its manifest says it confines nothing: the user hears it at each start.
