@@ -1,4 +1,5 @@
 #include "apiserver/container_commit.hpp"
+#include "apiserver/image_service.hpp"
 
 #include "build/config_edit.hpp"
 #include "copy/layer_changes.hpp"
@@ -102,7 +103,6 @@ Result<CommitRequest> CommitRequest::from_json(const std::string& container, con
     r.reference = body.value("reference", "");
     r.comment = body.value("comment", "");
     r.author = body.value("author", "");
-    if (r.reference.empty()) return make_error(CTR_E_INVALID_ARGUMENT, "commit: name the new image (REPOSITORY[:TAG])");
     if (body.contains("changes")) {
         if (!body["changes"].is_array()) return make_error(CTR_E_INVALID_ARGUMENT, "commit: field \"changes\" must be an array of strings");
         for (const auto& c : body["changes"]) {
@@ -180,9 +180,11 @@ Result<json> commit_container(Daemon& d, Containers& cs, const CommitRequest& re
     if (!image["history"].is_array()) image["history"] = json::array();
     image["history"].push_back(step);
     image["created"] = step["created"];
-    json call = {{"reference", req.reference}, {"base", (*base)["reference"]}, {"layer", layer.string()}, {"config", image}};
+    // No name: a nameless image, as docker makes one (image_service.hpp).
+    const std::string wanted = req.reference.empty() ? untagged_reference() : req.reference;
+    json call = {{"reference", wanted}, {"base", (*base)["reference"]}, {"layer", layer.string()}, {"config", image}};
     auto committed = CTR_TRY(pluginhost::invoke(p->image()->commit, p->instance(), call, "commit"));
-    const std::string reference = committed.value("reference", req.reference), digest = committed.value("digest", "");
+    const std::string reference = committed.value("reference", wanted), digest = committed.value("digest", "");
     d.events.publish("container", "commit", c.id, {{"name", c.name}, {"image", reference}, {"comment", req.comment}});
     spdlog::info("committed container {} as {} ({})", c.name, reference, digest);
     return json{{"Id", digest}, {"reference", reference}};

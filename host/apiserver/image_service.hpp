@@ -14,6 +14,14 @@
 
 namespace ctr::apiserver {
 
+// Images with no name (docker's <none>:<none>: a commit without one, a build
+// without -t) are stored under this reserved repository; listings show them
+// nameless and dangling, `image prune` takes them, a tag of one replaces it.
+inline constexpr const char* kUntaggedRepository = "container-untagged.invalid/image";
+bool is_untagged(const std::string& reference);
+// A new name there; `tag`: 64 hex digits (a digest's, or random ones when empty).
+std::string untagged_reference(const std::string& tag = "");
+
 // The name of a container made from the image `reference` names, if any.
 Result<std::optional<std::string>> image_user(Daemon& d, const std::string& reference);
 
@@ -26,8 +34,8 @@ Result<nlohmann::json> tag_image(Daemon& d, const std::string& source, const std
 // Loads the archive at `input` (events: load, one per image); {"loaded": [refs]}.
 Result<nlohmann::json> load_images(Daemon& d, const std::string& input);
 
-// Removes, with `all`, every image no container was made from that `keep`
-// allows (nothing dangles here: without `all`, nothing goes).
+// Removes the nameless images no container was made from, with `all` every
+// image no container was made from, that `keep` allows.
 // {"removed": [references], "digests": [theirs], "reclaimed": bytes}.
 Result<nlohmann::json> prune_images(Daemon& d, const PruneFilters& keep, bool all);
 

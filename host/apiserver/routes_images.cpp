@@ -11,6 +11,7 @@
 #include <fstream>
 #include <unistd.h>
 #include <map>
+#include <random>
 #include <set>
 
 namespace ctr::apiserver {
@@ -83,12 +84,11 @@ static void add_archive_routes(Router& r, Daemon& d) {
     });
 }
 
-// Prune: without all, nothing is dangling in this store (every image has a
-// name), so only `all` removes: every image no container was made from.
+// Prune: the nameless images no container was made from; with `all`,
+// every image no container was made from.
 Result<json> prune_images(Daemon& d, const PruneFilters& keep, bool all) {
     auto* p = CTR_TRY(d.image_plugin());
     json removed = json::array();
-    if (!all) return json{{"removed", removed}, {"reclaimed", 0}};
     std::set<std::string> used;
     {
         std::lock_guard<std::mutex> lock(d.store_mu);
@@ -99,7 +99,7 @@ Result<json> prune_images(Daemon& d, const PruneFilters& keep, bool all) {
     json digests = json::array();
     for (const auto& i : images) {
         std::string ref = i.value("reference", "");
-        if (used.count(ref)) continue;
+        if (used.count(ref) || (!all && !is_untagged(ref))) continue;
         json labels = json::object();
         if (!keep.label.empty() || !keep.label_not.empty())  // labels live in the image's config
             if (auto full = pluginhost::invoke(p->image()->resolve, p->instance(), {{"reference", ref}}, "resolve"); full)
@@ -118,8 +118,11 @@ static void add_listing_routes(Router& r, Daemon& d) {
         auto* p = CTR_TRY(d.image_plugin());
         json all = CTR_TRY(pluginhost::invoke(p->image()->list, p->instance(), json::object(), "list"));
         json shown = json::array();
-        for (const auto& i : all)  // the builder's cached steps are `builder du`'s
-            if (!build::is_cache_reference(i.value("reference", ""))) shown.push_back(i);
+        for (const auto& i : all) {  // the builder's cached steps are `builder du`'s
+            if (build::is_cache_reference(i.value("reference", ""))) continue;
+            shown.push_back(i);
+            shown.back()["dangling"] = is_untagged(i.value("reference", ""));
+        }
         return json_reply(shown);
     });
     r.add("GET", "/v1/images/inspect", [&d](const Request& req) -> Result<Reply> {
@@ -181,11 +184,27 @@ Result<json> remove_image(Daemon& d, const std::string& reference, bool force) {
     return removed;
 }
 
+bool is_untagged(const std::string& reference) { return reference.rfind(std::string(kUntaggedRepository) + ":", 0) == 0; }
+
+std::string untagged_reference(const std::string& tag) {
+    if (!tag.empty()) return std::string(kUntaggedRepository) + ":" + tag;
+    std::random_device rd;
+    std::string hex;
+    for (int i = 0; i < 64; ++i) hex += "0123456789abcdef"[rd() % 16];
+    return std::string(kUntaggedRepository) + ":" + hex;
+}
+
 Result<json> tag_image(Daemon& d, const std::string& source, const std::string& target) {
     auto* p = CTR_TRY(d.image_plugin());
     CTR_TRY_STATUS(slot_11(p->image()->tag != nullptr, "tag"));
     auto tagged = CTR_TRY(pluginhost::invoke(p->image()->tag, p->instance(), {{"source", source}, {"target", target}}, "tag"));
     d.events.publish("image", "tag", target, {{"name", target}});
+    // A nameless image that got a name is nameless no more, as in docker.
+    if (const std::string digest = tagged.value("digest", ""); !digest.empty())
+        if (auto all = pluginhost::invoke(p->image()->list, p->instance(), json::object(), "list"))
+            for (const auto& i : *all)
+                if (i.value("digest", "") == digest && is_untagged(i.value("reference", "")))
+                    (void)pluginhost::invoke(p->image()->remove, p->instance(), {{"reference", i["reference"]}}, "remove");
     return tagged;
 }
 

@@ -59,7 +59,7 @@ void add_commit_commands(CLI::App& app, Globals& g) {
     auto* commit_cmd = app.add_subcommand("commit", "make an image of a container's changes: its image's layers plus one of its writes");
     static CommitFlags f;
     commit_cmd->add_option("container", f.container, "container")->required();
-    commit_cmd->add_option("reference", f.reference, "the new image's name: REPOSITORY[:TAG]")->required();
+    commit_cmd->add_option("reference", f.reference, "the new image's name: REPOSITORY[:TAG] (none: a nameless image, <none> in image ls)");
     commit_cmd->add_option("-m,--message", f.message, "a comment for the image's history");
     commit_cmd->add_option("-a,--author", f.author, "the image's author (\"Name <mail>\")");
     commit_cmd->add_option("-c,--change", f.changes, "a Dockerfile instruction for the config: CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, ONBUILD, USER, VOLUME, WORKDIR")

@@ -125,8 +125,11 @@ static void add_image_ls(CLI::App* image, Globals& g) {
         if (!client) return fail(client.error());
         ListSource src{"/v1/images", "/v1/docker/images/json", "digest", "Id", ""};
         return run_listing(*client, src, lf, image_kind(), [](const nlohmann::json& items) {
+        // A nameless image (a commit without a name, a build without -t) is
+        // <none> <none>, and -q gives its id, which every command takes.
+        auto id_of = [](const nlohmann::json& i) { return i.value("digest", "").substr(7, 12); };
         if (lf.quiet) {
-            for (const auto& i : items) std::printf("%s\n", i["reference"].get<std::string>().c_str());
+            for (const auto& i : items) std::printf("%s\n", i.value("dangling", false) ? id_of(i).c_str() : i["reference"].get<std::string>().c_str());
         } else if (lf.format == "json") {
             print_json(items);
         } else {
@@ -135,6 +138,7 @@ static void add_image_ls(CLI::App* image, Globals& g) {
                 std::string full = i["reference"];
                 auto colon = full.rfind(':');
                 std::string name = full.substr(0, colon), tag = colon == std::string::npos ? "" : full.substr(colon + 1);
+                if (i.value("dangling", false)) name = tag = "<none>";
                 rows.push_back({name, tag, i["digest"].get<std::string>().substr(7, 12), human_size(i["size"].get<int64_t>())});
             }
             std::fputs(render_table({"NAME", "TAG", "DIGEST", "SIZE"}, rows).c_str(), stdout);

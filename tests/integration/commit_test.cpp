@@ -5,6 +5,7 @@
 #include "tests/support/run.hpp"
 
 #include "tests/support/skip.hpp"
+#include <ctr/sys/files.hpp>
 #include <doctest/doctest.h>
 
 #include <regex>
@@ -131,4 +132,46 @@ TEST_CASE("commit stores a container's writes as an image with its settings and 
     std::error_code ec;
     CHECK(std::filesystem::is_empty(r.path() / "var/lib/container/commit", ec));
     CHECK(r.cli({"rm", "-f", "w", "live"}).code == 0);
+}
+
+TEST_CASE("commit without a name and build without -t make nameless images: <none> in listings, found by id, named by tag, pruned" *
+          CTR_NEEDS_ROOT) {
+    DaemonRoot r;
+    REQUIRE(r.cli({"run", "--name", "w", shared().image, "sh", "-c", "echo kept > /note"}).code == 0);
+    auto made = r.cli({"commit", "w"});
+    REQUIRE_MESSAGE(made.code == 0, made.err);
+    REQUIRE(made.out.rfind("sha256:", 0) == 0);
+    const std::string id = made.out.substr(7, 12);
+    auto ls = r.cli({"image", "ls"});
+    CHECK_MESSAGE(std::regex_search(ls.out, std::regex("\n<none> +<none> +" + id)), ls.out);
+    CHECK(ls.out.find("untagged") == std::string::npos);  // the reserved name stays hidden
+    CHECK(r.cli({"image", "ls", "-q", "--filter", "dangling=true"}).out == id + "\n");
+    CHECK(r.cli({"images", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}", "--filter", "dangling=true"}).out == "<none>:<none> " + id + "\n");
+    // Its id, in any of docker's forms, names it.
+    CHECK(r.cli({"run", "--rm", id, "cat", "/note"}).out == "kept\n");
+    CHECK(r.cli({"run", "--rm", made.out.substr(0, made.out.size() - 1), "cat", "/note"}).out == "kept\n");
+    CHECK(docker(r, {"inspect", "-f", "{{len .RepoTags}}", id}).out == "0\n");
+    CHECK(docker(r, {"images", "-q", "--filter", "dangling=true"}).out == id + "\n");
+    auto ambiguous_or_none = r.cli({"run", "--rm", "000000000000", "true"});
+    CHECK(ambiguous_or_none.code == 125);
+
+    // A tag names it: nameless no more.
+    REQUIRE(r.cli({"tag", id, "noted:1"}).code == 0);
+    CHECK(r.cli({"image", "ls", "-q", "--filter", "dangling=true"}).out.empty());
+    CHECK(r.cli({"run", "--rm", "noted:1", "cat", "/note"}).out == "kept\n");
+
+    // A build without -t is nameless too; prune takes the nameless ones only.
+    ctr::test::ScratchDir ctx;
+    REQUIRE(ctr::sys::write_file_atomic(ctx.path() / "Dockerfile", "FROM " + shared().image + "\nLABEL built=yes\n"));
+    auto built = r.cli({"build", "-q", ctx.path().string()});
+    REQUIRE_MESSAGE(built.code == 0, built.err);
+    REQUIRE(built.out.rfind("sha256:", 0) == 0);
+    CHECK(r.cli({"image", "ls", "-q", "--filter", "dangling=true"}).out == built.out.substr(7, 12) + "\n");
+    REQUIRE(r.cli({"commit", "w"}).code == 0);
+    CHECK(r.cli({"image", "ls", "-q", "--filter", "dangling=true"}).out.size() == 26);
+    auto pruned = r.cli({"image", "prune", "-f"});
+    CHECK_MESSAGE(pruned.code == 0, pruned.err);
+    CHECK(r.cli({"image", "ls", "-q", "--filter", "dangling=true"}).out.empty());
+    CHECK(r.cli({"run", "--rm", "noted:1", "cat", "/note"}).out == "kept\n");  // named: kept
+    CHECK(r.cli({"rm", "w"}).code == 0);
 }

@@ -1,4 +1,5 @@
 #include "apiserver/build/build_run.hpp"
+#include "apiserver/image_service.hpp"
 
 #include "build/config_edit.hpp"
 #include "build/shell_words.hpp"
@@ -19,6 +20,24 @@ using nlohmann::json;
 using ctr::build::Instruction;
 
 bool is_cache_reference(const std::string& r) { return r.rfind(std::string(kCacheRepository) + ":", 0) == 0; }
+
+namespace {
+
+// Without -t the image is nameless (<none> in listings), as docker's is;
+// with one, an earlier nameless build of the same image is named now.
+Status name_or_not(pluginhost::LoadedPlugin& p, const std::string& ref, const std::string& digest, bool tagged) {
+    if (digest.rfind("sha256:", 0) != 0) return ok();
+    const std::string nameless = untagged_reference(digest.substr(7));
+    if (tagged) {
+        (void)pluginhost::invoke(p.image()->remove, p.instance(), {{"reference", nameless}}, "remove");
+        return ok();
+    }
+    auto kept = pluginhost::invoke(p.image()->tag, p.instance(), {{"source", ref}, {"target", nameless}}, "tag");
+    if (!kept) return kept.error();
+    return ok();
+}
+
+}  // namespace
 
 Result<BuildRequest> BuildRequest::from_json(const json& b) {
     if (!b.is_object()) return make_error(CTR_E_INVALID_ARGUMENT, "build needs a JSON object body");
@@ -345,6 +364,7 @@ Result<json> BuildRun::run() {
     if (!req_.output_type.empty()) CTR_TRY_STATUS(write_output(final_state));
     auto resolved = CTR_TRY(resolve(final_state.ref));
     std::string digest = resolved ? (*resolved)["digest"].get<std::string>() : "";
+    CTR_TRY_STATUS(name_or_not(*p, final_state.ref, digest, !req_.tags.empty()));
     return json{{"id", digest}, {"reference", final_state.ref}, {"tags", tags}};
 }
 

@@ -67,7 +67,7 @@ void add_prune_routes(Router& r, Daemon& d, Containers& cs) {
         return json_reply(json{{"ContainersDeleted", deleted}, {"SpaceReclaimed", pruned["reclaimed"]}});
     });
     // filters: dangling=false (prune -a: every image no container uses;
-    // ours never dangle, so without it nothing goes), until, label, label!.
+    // without it, the nameless ones), until, label, label!.
     r.add("POST", "/images/prune", [&d](const Request& req) -> Result<Reply> {
         const PruneFilters keep = CTR_TRY(prune_filters_of(req, true));
         json pruned = CTR_TRY(prune_images(d, keep, keep.dangling == false));

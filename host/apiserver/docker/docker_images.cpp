@@ -19,7 +19,7 @@ json image_summary(const json& i) {
     // Created: unix seconds
     return {{"Id", i.value("digest", "")},
             {"ParentId", ""},
-            {"RepoTags", json::array({ref})},
+            {"RepoTags", is_untagged(ref) ? json::array() : json::array({ref})},
             {"RepoDigests", json::array()},
             {"Created", i.value("created", int64_t{0})},
             {"Size", i.value("size", int64_t{0})},
@@ -87,8 +87,7 @@ void add_list_routes(Router& r, Daemon& d) {
             const std::string ref = i.value("reference", "");
             if (build::is_cache_reference(ref)) continue;  // the builder's steps
             const int64_t created = i.value("created", int64_t{0});
-            // Every image of ours has a name: none dangles.
-            if (excluded(f, "dangling", [](const std::string& v) { return v == "false" || v == "0"; })) continue;
+            if (excluded(f, "dangling", [&](const std::string& v) { return (v == "true" || v == "1") == is_untagged(ref); })) continue;
             if (f.count("label") && !labels_match(f.at("label"), i.value("labels", json::object()))) continue;
             if (excluded(f, "reference", [&](const std::string& v) { return ref == v || ref.rfind(v + ":", 0) == 0 || ref.find("/" + v + ":") != std::string::npos; }))
                 continue;
@@ -172,7 +171,7 @@ void add_image_routes(Router& r, Daemon& d) {
         }
         json config = image->value("config", json::object());
         Reply reply;
-        reply.body = {{"Id", image->value("digest", "")}, {"RepoTags", json::array({image->value("reference", "")})},
+        reply.body = {{"Id", image->value("digest", "")}, {"RepoTags", is_untagged(image->value("reference", "")) ? json::array() : json::array({image->value("reference", "")})},
                       {"RepoDigests", json::array()}, {"Created", config.value("created", "")}, {"Size", image->value("size", int64_t{0})},
                       {"Architecture", config.value("architecture", "")}, {"Os", config.value("os", "linux")},
                       {"Config", config.value("config", json::object())}, {"RootFS", config.value("rootfs", json::object())},

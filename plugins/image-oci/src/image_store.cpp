@@ -90,8 +90,28 @@ ctr::Result<json> ImageStore::read_index() const {
 ctr::Status ImageStore::write_index(const json& index) const { return write_atomic(opt_.state_dir / "images.json", index.dump(2)); }
 
 ctr::Result<std::string> ImageStore::key_of(const std::string& reference) const {
-    auto ref = CTR_TRY(parse_reference(reference, opt_.default_domain));
-    return ref.str();
+    auto ref = parse_reference(reference, opt_.default_domain);
+    const std::string hex = reference.rfind("sha256:", 0) == 0 ? reference.substr(7) : reference;
+    const bool id_like = hex.size() >= 12 && hex.size() <= 64 && hex.find_first_not_of("0123456789abcdef") == std::string::npos;
+    if (!id_like) return CTR_TRY(std::move(ref)).str();
+    // An image's id (its digest, or its first 12 or more digits), as docker
+    // takes one: a stored name that reads the same wins.
+    json index = CTR_TRY(read_index());
+    if (ref && index["images"].contains(ref->str())) return ref->str();
+    std::string found, digest;
+    for (const auto& [key, rec] : index["images"].items()) {
+        const std::string d = rec.value("digest", "");
+        if (d.rfind("sha256:" + hex, 0) != 0) continue;
+        if (!digest.empty() && d != digest)
+            return ctr::make_error(CTR_E_INVALID_ARGUMENT, "\"" + reference + "\" is the start of more than one image's id: give more of it");
+        digest = d;
+        // A name under a reserved domain (.invalid: never a registry's)
+        // only if the image has no other.
+        const bool reserved = key.find(".invalid/") != std::string::npos;
+        if (found.empty() || (found.find(".invalid/") != std::string::npos && !reserved)) found = key;
+    }
+    if (!found.empty()) return found;
+    return CTR_TRY(std::move(ref)).str();
 }
 
 std::unique_ptr<RegistryClient> ImageStore::client_for(const Reference& ref, const json& req, const ctr::sdk::Progress& progress) const {
