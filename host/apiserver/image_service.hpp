@@ -36,7 +36,7 @@ Result<nlohmann::json> load_images(Daemon& d, const std::string& input);
 
 // Removes the nameless images no container was made from, with `all` every
 // image no container was made from, that `keep` allows.
-// {"removed": [references], "digests": [theirs], "reclaimed": bytes}.
+// {"removed": [references; a nameless image's digest], "digests": [theirs], "reclaimed": bytes}.
 Result<nlohmann::json> prune_images(Daemon& d, const PruneFilters& keep, bool all);
 
 // The images as one archive (docker-save layout), written to a file of the

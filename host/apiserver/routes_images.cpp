@@ -106,7 +106,7 @@ Result<json> prune_images(Daemon& d, const PruneFilters& keep, bool all) {
                 labels = full->value("config", json::object()).value("config", json::object()).value("Labels", json::object());
         if (!keep.allows(i.value("created", int64_t{0}), labels.is_object() ? labels : json::object())) continue;
         CTR_TRY(pluginhost::invoke(p->image()->remove, p->instance(), {{"reference", ref}}, "remove"));
-        removed.push_back(ref);
+        removed.push_back(is_untagged(ref) ? i.value("digest", "") : ref);  // a nameless one by its id
         digests.push_back(i.value("digest", ""));
     }
     json left = CTR_TRY(pluginhost::invoke(p->image()->list, p->instance(), json::object(), "list"));

@@ -171,6 +171,8 @@ TEST_CASE("commit without a name and build without -t make nameless images: <non
     CHECK(r.cli({"image", "ls", "-q", "--filter", "dangling=true"}).out.size() == 26);
     auto pruned = r.cli({"image", "prune", "-f"});
     CHECK_MESSAGE(pruned.code == 0, pruned.err);
+    CHECK_MESSAGE(pruned.out.find("sha256:") != std::string::npos, pruned.out);  // by id: the reserved name stays hidden
+    CHECK(pruned.out.find(".invalid") == std::string::npos);
     CHECK(r.cli({"image", "ls", "-q", "--filter", "dangling=true"}).out.empty());
     CHECK(r.cli({"run", "--rm", "noted:1", "cat", "/note"}).out == "kept\n");  // named: kept
     CHECK(r.cli({"rm", "w"}).code == 0);

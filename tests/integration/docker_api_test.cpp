@@ -509,6 +509,8 @@ TEST_CASE("docker export, logs --timestamps/--since/--until, container, image an
     REQUIRE(docker(r, {"volume", "create", "spare"}).code == 0);
     auto df = docker(r, {"system", "df", "--format", "{{.Type}} {{.TotalCount}} {{.Active}}"});
     CHECK_MESSAGE(df.out == "Images 1 1\nContainers 2 1\nLocal Volumes 1 0\nBuild Cache 0 0\n", df.out << df.err);
+    auto in_use = docker(r, {"system", "df", "--format", "{{.Type}} {{.Reclaimable}}"});
+    CHECK_MESSAGE(in_use.out.rfind("Images 0B (0%)\n", 0) == 0, in_use.out);  // its containers keep it
     auto df_v = docker(r, {"system", "df", "-v"});
     CHECK_MESSAGE(df_v.out.find("talker") != std::string::npos, df_v.out << df_v.err);
     auto pruned = docker(r, {"container", "prune", "-f"});

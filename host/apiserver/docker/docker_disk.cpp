@@ -14,6 +14,7 @@
 #include <ctr/pluginhost/call.hpp>
 
 #include <map>
+#include <set>
 
 namespace ctr::apiserver::docker {
 
@@ -30,13 +31,25 @@ Result<json> system_df(Daemon& d, Containers& cs) {
     std::map<std::string, int64_t> users;  // image reference -> containers made from it
     for (const auto& c : records) ++users[c.image];
     std::map<std::string, int64_t> layers;  // digest -> bytes, each once
+    std::map<std::string, std::set<std::string>> holders;  // layer digest -> the images (by digest, not name) that have it
+    for (const auto& i : listed)
+        if (!build::is_cache_reference(i.value("reference", "")))
+            for (const auto& l : i.value("layers", json::array())) {
+                layers[l.value("digest", "")] = l.value("size", int64_t{0});
+                holders[l.value("digest", "")].insert(i.value("digest", ""));
+            }
     json images = json::array();
     for (const auto& i : listed) {
         const std::string ref = i.value("reference", "");
         if (build::is_cache_reference(ref)) continue;  // the builder's steps
-        for (const auto& l : i.value("layers", json::array())) layers[l.value("digest", "")] = l.value("size", int64_t{0});
+        // SharedSize: its layers that another image has too. docker's df
+        // leaves an image with -1 out of what is in use.
+        int64_t shared = 0;
+        for (const auto& l : i.value("layers", json::array()))
+            if (holders[l.value("digest", "")].size() > 1) shared += l.value("size", int64_t{0});
         json shape = image_summary(i);
         shape["Containers"] = users.count(ref) ? users[ref] : 0;
+        shape["SharedSize"] = shared;
         images.push_back(shape);
     }
     int64_t layers_size = 0;
@@ -73,7 +86,7 @@ void add_prune_routes(Router& r, Daemon& d, Containers& cs) {
         json pruned = CTR_TRY(prune_images(d, keep, keep.dangling == false));
         json deleted = json::array();
         for (size_t i = 0; i < pruned["removed"].size(); ++i) {
-            deleted.push_back({{"Untagged", pruned["removed"][i]}});
+            if (pruned["removed"][i] != pruned["digests"][i]) deleted.push_back({{"Untagged", pruned["removed"][i]}});  // a nameless one has no name to lose
             deleted.push_back({{"Deleted", pruned["digests"][i]}});
         }
         return json_reply(json{{"ImagesDeleted", deleted.empty() ? json(nullptr) : deleted}, {"SpaceReclaimed", pruned["reclaimed"]}});
