@@ -52,8 +52,18 @@ Result<json> system_df(Daemon& d, Containers& cs) {
         shape["SharedSize"] = shared;
         images.push_back(shape);
     }
+    // Each layer once, and each image's own bytes beyond its layers (its
+    // config and manifest) once: docker's df takes what is in use from it,
+    // so it must hold every used image's whole size.
     int64_t layers_size = 0;
     for (const auto& [digest, size] : layers) layers_size += size;
+    std::set<std::string> counted;
+    for (const auto& i : listed) {
+        if (build::is_cache_reference(i.value("reference", "")) || !counted.insert(i.value("digest", "")).second) continue;
+        int64_t own = i.value("size", int64_t{0});
+        for (const auto& l : i.value("layers", json::array())) own -= l.value("size", int64_t{0});
+        if (own > 0) layers_size += own;
+    }
     const auto sizes = container_sizes(d, records);
     json containers = json::array();
     for (const auto& c : records) {
