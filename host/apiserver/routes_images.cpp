@@ -89,17 +89,19 @@ static void add_archive_routes(Router& r, Daemon& d) {
 Result<json> prune_images(Daemon& d, const PruneFilters& keep, bool all) {
     auto* p = CTR_TRY(d.image_plugin());
     json removed = json::array();
+    // In use by image, not by name: a container made through one name keeps
+    // every name of its image.
     std::set<std::string> used;
     {
         std::lock_guard<std::mutex> lock(d.store_mu);
-        for (const auto& c : CTR_TRY(d.store->containers())) used.insert(c.image);
+        for (const auto& c : CTR_TRY(d.store->containers())) used.insert(c.image), used.insert(c.settings().image_digest);
     }
     json images = CTR_TRY(pluginhost::invoke(p->image()->list, p->instance(), json::object(), "list"));
     int64_t before = stored_layer_bytes(images);
     json digests = json::array();
     for (const auto& i : images) {
         std::string ref = i.value("reference", "");
-        if (used.count(ref) || (!all && !is_untagged(ref))) continue;
+        if (used.count(ref) || used.count(i.value("digest", "")) || (!all && !is_untagged(ref))) continue;
         json labels = json::object();
         if (!keep.label.empty() || !keep.label_not.empty())  // labels live in the image's config
             if (auto full = pluginhost::invoke(p->image()->resolve, p->instance(), {{"reference", ref}}, "resolve"); full)
@@ -199,12 +201,17 @@ Result<json> tag_image(Daemon& d, const std::string& source, const std::string& 
     CTR_TRY_STATUS(slot_11(p->image()->tag != nullptr, "tag"));
     auto tagged = CTR_TRY(pluginhost::invoke(p->image()->tag, p->instance(), {{"source", source}, {"target", target}}, "tag"));
     d.events.publish("image", "tag", target, {{"name", target}});
-    // A nameless image that got a name is nameless no more, as in docker.
+    // A nameless image that got a name is nameless no more, as in docker;
+    // but a container made from it keeps the name it was made by (its
+    // record names its image so), and the listing shows it nameless too.
     if (const std::string digest = tagged.value("digest", ""); !digest.empty())
         if (auto all = pluginhost::invoke(p->image()->list, p->instance(), json::object(), "list"))
-            for (const auto& i : *all)
-                if (i.value("digest", "") == digest && is_untagged(i.value("reference", "")))
-                    (void)pluginhost::invoke(p->image()->remove, p->instance(), {{"reference", i["reference"]}}, "remove");
+            for (const auto& i : *all) {
+                const std::string ref = i.value("reference", "");
+                if (i.value("digest", "") != digest || !is_untagged(ref)) continue;
+                if (auto user = image_user(d, ref); !user || *user) continue;
+                (void)pluginhost::invoke(p->image()->remove, p->instance(), {{"reference", ref}}, "remove");
+            }
     return tagged;
 }
 

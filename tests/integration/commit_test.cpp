@@ -155,7 +155,15 @@ TEST_CASE("commit without a name and build without -t make nameless images: <non
     auto ambiguous_or_none = r.cli({"run", "--rm", "000000000000", "true"});
     CHECK(ambiguous_or_none.code == 125);
 
-    // A tag names it: nameless no more.
+    // A tag names it: nameless no more. A container made from it by its id
+    // still starts after that.
+    REQUIRE(r.cli({"run", "--name", "by-id", id, "cat", "/note"}).out == "kept\n");
+    REQUIRE(r.cli({"tag", id, "noted:1"}).code == 0);
+    // Its image is in use under every name: prune -a keeps it.
+    REQUIRE(r.cli({"image", "prune", "-a", "-f"}).code == 0);
+    CHECK(r.cli({"image", "ls", "-q"}).out.find("noted:1") != std::string::npos);
+    CHECK(r.cli({"start", "by-id"}).code == 0);
+    REQUIRE(r.cli({"rm", "-f", "by-id"}).code == 0);
     REQUIRE(r.cli({"tag", id, "noted:1"}).code == 0);
     CHECK(r.cli({"image", "ls", "-q", "--filter", "dangling=true"}).out.empty());
     CHECK(r.cli({"run", "--rm", "noted:1", "cat", "/note"}).out == "kept\n");
