@@ -21,17 +21,19 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 // Where the last `lines` lines of `file` begin (a last line without its
-// newline counts as one). Reads backwards, a block at a time.
+// newline counts as one). Reads backwards, a block at a time, down to the
+// first line its bound kept.
 std::streamoff tail_offset(const fs::path& file, int64_t lines) {
     std::ifstream in(file, std::ios::binary | std::ios::ate);
     if (!in) return 0;
     std::streamoff end = in.tellg(), pos = end;
     if (lines == 0) return end;
+    const std::streamoff start = sys::log_start(file);
     int64_t seen = 0;
     char buf[8192];
     bool last_byte = true;
-    while (pos > 0) {
-        std::streamoff n = std::min<std::streamoff>(pos, sizeof buf);
+    while (pos > start) {
+        std::streamoff n = std::min<std::streamoff>(pos - start, sizeof buf);
         pos -= n;
         in.seekg(pos);
         in.read(buf, n);
@@ -40,7 +42,7 @@ std::streamoff tail_offset(const fs::path& file, int64_t lines) {
             last_byte = false;
         }
     }
-    return 0;
+    return start;
 }
 
 namespace {
@@ -201,7 +203,7 @@ static void add_log_routes(Router& r, Daemon& d, Containers& cs) {
         std::string id = c.id;
         Reply reply;
         reply.stream = [&cs, &d, file, follow, id, tail, since_ns, timestamps, fallback_ns](const Writer& write) {
-            std::streamoff offset = tail < 0 ? 0 : tail_offset(file, tail);
+            std::streamoff offset = tail < 0 ? sys::log_start(file) : tail_offset(file, tail);
             if (since_ns > 0) {
                 int64_t from = sys::LogIndex::read(file).first_offset_since(since_ns);
                 std::error_code ec;
@@ -212,6 +214,7 @@ static void add_log_routes(Router& r, Daemon& d, Containers& cs) {
             sys::LineStamper stamps(file, fallback_ns);
             auto emit = [&](const std::string& chunk, std::streamoff at) { return write(timestamps ? stamps.stamp(chunk, at) : chunk); };
             for (;;) {
+                offset = std::max<std::streamoff>(offset, sys::log_start(file));  // a reader the bound overtook
                 std::ifstream in(file, std::ios::binary);
                 in.seekg(offset);
                 std::string chunk((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

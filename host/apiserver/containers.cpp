@@ -325,7 +325,11 @@ std::vector<std::string> Containers::shim_argv(const store::ContainerRecord& c, 
     const std::string dir = dir_of(c.id).string();
     std::vector<std::string> args = {pluginhost::helper_path("container-shim").string(), "--runtime", c.runtime, "--id", c.id,
                                      "--bundle", dir, "--root", d_.paths.root().string()};
-    if (detached) args.insert(args.end(), {"--state-dir", dir});
+    if (detached) {
+        const auto settings = c.settings();
+        args.insert(args.end(), {"--state-dir", dir, "--log-max-size", std::to_string(settings.log_max_size), "--log-max-file",
+                                 std::to_string(settings.log_max_file)});
+    }
     return args;
 }
 

@@ -28,6 +28,9 @@ void add_tuning_flags(CLI::App* cmd, RunFlags& f) {
     cmd->add_option("--pid", f.pid, "PID namespace: host, or container:NAME to share another's");
     cmd->add_option("--ipc", f.ipc, "IPC namespace: host, or container:NAME to share another's");
     cmd->add_option("--uts", f.uts, "UTS namespace (hostname): host");
+    cmd->add_option("--log-driver", f.log_driver, "json-file (the default), local or k8s-file: output kept in files either way");
+    cmd->add_option("--log-opt", f.log_opts, "max-size=SIZE (default 20m; -1: no bound) or max-file=N (default 5): each stream keeps about SIZE*N bytes")
+        ->allow_extra_args(false);
 }
 
 // KEY=VALUE lines (# comments and blank lines skipped) into `into`.
@@ -77,6 +80,8 @@ Status tuning_into(const RunFlags& f, nlohmann::json& body) {
     if (!f.pid.empty()) body["pid"] = f.pid;
     if (!f.ipc.empty()) body["ipc"] = f.ipc;
     if (!f.uts.empty()) body["uts"] = f.uts;
+    if (!f.log_driver.empty()) body["log_driver"] = f.log_driver;
+    if (!f.log_opts.empty()) body["log_opts"] = f.log_opts;
     return ok();
 }
 

@@ -36,6 +36,8 @@ struct RunFlags {
     std::string memory_reservation, memory_swap, cpuset_cpus, cpuset_mems, oom_score_adj, pid, ipc, uts;
     int64_t cpu_shares = 0;
     std::vector<std::string> group_add, annotations, label_files, expose;
+    std::string log_driver;                 // services/log_options.hpp
+    std::vector<std::string> log_opts;
     bool publish_all = false;
     std::string image;
     std::vector<std::string> command;

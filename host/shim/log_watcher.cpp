@@ -1,7 +1,6 @@
 #include "shim/log_watcher.hpp"
 
 #include <ctr/sys/files.hpp>
-#include <ctr/sys/log_index.hpp>
 
 #include <chrono>
 #include <fcntl.h>
@@ -21,38 +20,40 @@ int64_t now_ns() {
 
 }  // namespace
 
-std::vector<int64_t> log_sizes(const std::vector<std::filesystem::path>& logs) {
-    std::vector<int64_t> out;
-    for (const auto& p : logs) {
+LogFiles::LogFiles(const std::vector<std::filesystem::path>& logs, ctr_log_limit limit) : paths_(logs), files_(logs.size()), limit_(limit) {
+    for (size_t i = 0; i < logs.size(); ++i) {
         struct stat st {};
-        out.push_back(::stat(p.c_str(), &st) == 0 ? static_cast<int64_t>(st.st_size) : 0);
+        const long long size = ::stat(logs[i].c_str(), &st) == 0 ? static_cast<long long>(st.st_size) : 0;
+        (void)ctr_log_open(&files_[i], logs[i].c_str(), size);  // without an index, no marks: logs work without
     }
+}
+
+LogFiles::~LogFiles() {
+    for (auto& f : files_) ctr_log_close(&f);
+}
+
+void LogFiles::grew() {
+    const int64_t now = now_ns();
+    for (auto& f : files_) ctr_log_grew(&f, &limit_, now);
+}
+
+std::vector<int64_t> LogFiles::sizes() const {
+    std::vector<int64_t> out;
+    for (const auto& f : files_) out.push_back(f.size);
     return out;
 }
 
-void mark_growth(const std::vector<std::filesystem::path>& logs, std::vector<int64_t>& sizes) {
-    auto now = log_sizes(logs);
-    for (size_t i = 0; i < logs.size() && i < sizes.size(); ++i) {
-        if (now[i] <= sizes[i]) continue;
-        sys::UniqueFd index(::open(sys::LogIndex::index_of(logs[i]).c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
-        if (index.valid()) sys::append_mark(index.get(), {sizes[i], now_ns()});
-        sizes[i] = now[i];
-    }
-}
-
-Result<std::unique_ptr<LogWatcher>> LogWatcher::start(const std::vector<std::filesystem::path>& logs) {
-    std::unique_ptr<LogWatcher> w(new LogWatcher());
+Result<std::unique_ptr<LogWatcher>> LogWatcher::start(LogFiles& files) {
+    std::unique_ptr<LogWatcher> w(new LogWatcher(files));
     w->inotify_.reset(::inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
     if (!w->inotify_.valid()) return sys::errno_error("inotify_init1", "", errno);
     w->stop_.reset(::eventfd(0, EFD_CLOEXEC));
     if (!w->stop_.valid()) return sys::errno_error("eventfd", "", errno);
-    for (const auto& p : logs) {
+    for (const auto& p : files.paths()) {
         sys::UniqueFd log(::open(p.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
         if (!log.valid()) return sys::errno_error("open", p, errno);
         if (::inotify_add_watch(w->inotify_.get(), p.c_str(), IN_MODIFY) < 0) return sys::errno_error("inotify_add_watch", p, errno);
     }
-    w->logs_ = logs;
-    w->sizes_ = log_sizes(logs);
     w->thread_ = std::thread([raw = w.get()] { raw->run(); });
     return w;
 }
@@ -61,7 +62,7 @@ LogWatcher::~LogWatcher() {
     uint64_t one = 1;
     [[maybe_unused]] auto n = ::write(stop_.get(), &one, sizeof one);
     if (thread_.joinable()) thread_.join();
-    mark_growth(logs_, sizes_);  // what came after the last event
+    files_.grew();  // what came after the last event
 }
 
 void LogWatcher::run() {
@@ -75,7 +76,7 @@ void LogWatcher::run() {
         if (p[1].revents) return;
         while (::read(inotify_.get(), buf, sizeof buf) > 0) {
         }
-        mark_growth(logs_, sizes_);
+        files_.grew();
     }
 }
 

@@ -9,10 +9,12 @@
 // session of its own so that it outlives the daemon): the container writes
 // DIR/stdout.log and DIR/stderr.log; once it runs, the shim writes
 // {"ok":true,"pid":P} (or {"ok":false,"message","code"}) to fd N; when it
-// exits, DIR/exit.json gets {"exit_code","signal","finished_at"}.
+// exits, DIR/exit.json gets {"exit_code","signal","finished_at"}. The logs
+// keep at most about BYTES * N bytes each (sys/log_bound.h).
 //
 //   container-shim --runtime NAME --id ID --bundle DIR [--root DIR] [-i] [-t]
 //                  [--state-dir DIR --sync-fd N] [--attach-socket PATH [--wait-attach]]
+//                  [--log-max-size BYTES --log-max-file N]
 //   container-shim --standby NAME ROOT FD
 //
 // Standby (apiserver/shim_standby.hpp): started ahead of need, it loads the
@@ -240,6 +242,7 @@ struct Args {
     bool interactive = false, tty = false, wait_attach = false, debug = false, stats = false;
     std::string call, request;  // --call OP --request JSON
     int exit_code = -1, exit_signal = 0;
+    ctr_log_limit log_limit{0, 1};
 
     bool detached() const { return !state_dir.empty(); }
     bool attachable() const { return detached() && !attach_socket.empty() && (interactive || tty); }
@@ -263,6 +266,9 @@ std::optional<int> parse_args(int argc, char** argv, Args& a) {
     app.add_flag("-t,--tty", a.tty, "give the container a terminal");
     app.add_option("--attach-socket", a.attach_socket, "detached: where clients attach (with -i or -t)");
     app.add_flag("--wait-attach", a.wait_attach, "detached: start the process once the first client attached");
+    app.add_option("--log-max-size", a.log_limit.max_size, "detached: each log keeps about this many bytes times --log-max-file (0: unbounded)")
+        ->check(CLI::NonNegativeNumber);
+    app.add_option("--log-max-file", a.log_limit.max_file, "detached: see --log-max-size")->check(CLI::PositiveNumber);
     app.add_option("--exit-file", a.exit_file, "exec with --attach-socket: where its exit code goes");
     app.add_flag("--debug", a.debug, "log debug messages");
     app.add_flag("--stats", a.stats, "print the runtime's stats of the running container (json) and exit");
@@ -394,11 +400,13 @@ ctr::Result<json> create_request(const Args& a, Stdio& io) {
 // The container's process is our child and a fresh plugin can delete it:
 // the small reaper waits in our place (same pid), then execs us again to
 // finish. Returns only if that could not be.
-void hand_over_to_reaper(const Args& a, const json& created, const std::vector<int64_t>& log_sizes) {
+void hand_over_to_reaper(const Args& a, const json& created, const ctr::shim::LogFiles& logs) {
     pid_t child = static_cast<pid_t>(created.value("pid", 0));
     if (child <= 0 || parent_of(child) != ::getpid()) return;
     auto reaper = ctr::pluginhost::helper_path("container-shim-reaper").string();
-    std::vector<std::string> args = {reaper, std::to_string(child), a.state_dir, std::to_string(log_sizes[0]), std::to_string(log_sizes[1]),
+    const auto sizes = logs.sizes();
+    std::vector<std::string> args = {reaper, std::to_string(child), a.state_dir, std::to_string(sizes[0]), std::to_string(sizes[1]),
+                                     std::to_string(a.log_limit.max_size), std::to_string(a.log_limit.max_file),
                                      "--", ctr::pluginhost::helper_path("container-shim").string(),
                                      "--runtime", a.runtime, "--id", a.id, "--bundle", a.bundle, "--root", a.root, "--state-dir", a.state_dir};
     std::vector<char*> argv;
@@ -460,13 +468,13 @@ int run_container(const Runtime& r, const Args& a) {
     // without). A shim that hands over to the reaper marks what came before
     // the hand-over itself; one that waits runs a watcher thread. Either way
     // the marks start before the container's process runs.
-    const std::vector<fs::path> logs = {a.state("stdout.log"), a.state("stderr.log")};
     const bool hand_over = a.detached() && !a.attachable() && created->value("waitable_by_caller", false);
-    std::vector<int64_t> log_sizes = ctr::shim::log_sizes(logs);
+    std::optional<ctr::shim::LogFiles> logs;  // detached only: in the foreground the logs are our stdio
+    if (a.detached()) logs.emplace(std::vector<fs::path>{a.state("stdout.log"), a.state("stderr.log")}, a.log_limit);
     std::unique_ptr<ctr::shim::LogWatcher> log_watcher;
     auto watch_logs = [&] {
-        ctr::shim::mark_growth(logs, log_sizes);
-        auto w = ctr::shim::LogWatcher::start(logs);
+        logs->grew();
+        auto w = ctr::shim::LogWatcher::start(*logs);
         if (w) log_watcher = std::move(*w);
         else spdlog::warn("log timestamps: {}", w.error().message);
     };
@@ -486,8 +494,8 @@ int run_container(const Runtime& r, const Args& a) {
     }
     if (!waiting) report(a.sync_fd, started_report(*created));
     if (hand_over) {
-        ctr::shim::mark_growth(logs, log_sizes);  // the reaper marks from here on
-        hand_over_to_reaper(a, *created, log_sizes);
+        logs->grew();  // the reaper marks from here on
+        hand_over_to_reaper(a, *created, *logs);
         watch_logs();
     }
     // From here the shim only waits, once per container for as long as it

@@ -6,18 +6,22 @@
  * ("waitable_by_caller"), the shim execs this small static program in its
  * place: same pid, same child. It waits for the child and keeps marking
  * when the log files grow (sys/log_index.hpp: lines "OFFSET UNIX_NS" in
- * FILE.idx), records the exit, then execs the shim again to delete the
+ * FILE.idx) and freeing their oldest bytes past their bound
+ * (sys/log_bound.h), records the exit, then execs the shim again to delete the
  * container. A container pays this program's memory while it runs, not the
  * shim's.
  *
- *   container-shim-reaper PID STATE_DIR OUT_SIZE ERR_SIZE -- SHIM_ARGV...
+ *   container-shim-reaper PID STATE_DIR OUT_SIZE ERR_SIZE MAX_SIZE MAX_FILE -- SHIM_ARGV...
  *
  * OUT_SIZE and ERR_SIZE: how far the shim had marked stdout.log and
- * stderr.log; what came after gets a mark at once.
+ * stderr.log; what came after gets a mark at once. MAX_SIZE and MAX_FILE:
+ * the logs' bound (--log-opt; MAX_SIZE 0: unbounded).
  *
  * The shim is exec'd as SHIM_ARGV plus "--exit-code N --exit-signal S".
  * Single-threaded: poll on a pidfd and an inotify fd. */
 #define _GNU_SOURCE
+#include <ctr/sys/log_bound.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -32,13 +36,8 @@
 #include <time.h>
 #include <unistd.h>
 
-struct log_file {
-    char* path;
-    int index_fd;
-    long long size;
-};
-
-static struct log_file logs[2];
+static struct ctr_log_file logs[2];
+static struct ctr_log_limit limit;
 
 static long long now_ns(void) {
     struct timespec ts;
@@ -46,16 +45,9 @@ static long long now_ns(void) {
     return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-/* A mark for each file that grew since the last look. */
+/* A mark for each file that grew since the last look; its bound kept. */
 static void scan(void) {
-    for (int i = 0; i < 2; ++i) {
-        struct stat st;
-        if (logs[i].index_fd < 0 || stat(logs[i].path, &st) != 0 || st.st_size <= logs[i].size) continue;
-        char line[64];
-        int n = snprintf(line, sizeof line, "%lld %lld\n", logs[i].size, now_ns());
-        if (n > 0 && write(logs[i].index_fd, line, (size_t)n) < 0) { /* a missing mark only loses a timestamp */ }
-        logs[i].size = st.st_size;
-    }
+    for (int i = 0; i < 2; ++i) ctr_log_grew(&logs[i], &limit, now_ns());
 }
 
 /* The exit is recorded here, before the shim is exec'd to delete the
@@ -118,22 +110,22 @@ static long long oom_kills(const char* file) {
 }
 
 int main(int argc, char** argv) {
-    if (argc < 7 || strcmp(argv[5], "--") != 0) {
-        fprintf(stderr, "usage: container-shim-reaper PID STATE_DIR OUT_SIZE ERR_SIZE -- SHIM_ARGV...\n");
+    if (argc < 9 || strcmp(argv[7], "--") != 0) {
+        fprintf(stderr, "usage: container-shim-reaper PID STATE_DIR OUT_SIZE ERR_SIZE MAX_SIZE MAX_FILE -- SHIM_ARGV...\n");
         return 125;
     }
     pid_t pid = (pid_t)atoi(argv[1]);
     const char* dir = argv[2];
     const char* names[2] = {"stdout.log", "stderr.log"};
     int in = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+    limit.max_size = atoll(argv[5]);
+    limit.max_file = atoll(argv[6]);
     for (int i = 0; i < 2; ++i) {
-        char* index = NULL;
-        logs[i].index_fd = -1;
-        if (asprintf(&logs[i].path, "%s/%s", dir, names[i]) < 0 || asprintf(&index, "%s.idx", logs[i].path) < 0) continue;
-        logs[i].index_fd = open(index, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-        free(index);
-        logs[i].size = atoll(argv[3 + i]);
-        if (in >= 0) inotify_add_watch(in, logs[i].path, IN_MODIFY);
+        char* path = NULL;
+        if (asprintf(&path, "%s/%s", dir, names[i]) < 0) continue;
+        ctr_log_open(&logs[i], path, atoll(argv[3 + i]));
+        if (in >= 0) inotify_add_watch(in, path, IN_MODIFY);
+        free(path);
     }
     scan();  /* what came while the shim handed over */
 
@@ -170,10 +162,11 @@ int main(int argc, char** argv) {
     char code_s[16], sig_s[16];
     snprintf(code_s, sizeof code_s, "%d", code);
     snprintf(sig_s, sizeof sig_s, "%d", sig);
-    int n = argc - 6;
+    for (int i = 0; i < 2; ++i) ctr_log_close(&logs[i]);
+    int n = argc - 8;
     char** next = calloc((size_t)n + 5, sizeof *next);
     if (next) {
-        for (int i = 0; i < n; ++i) next[i] = argv[6 + i];
+        for (int i = 0; i < n; ++i) next[i] = argv[8 + i];
         next[n] = "--exit-code";
         next[n + 1] = code_s;
         next[n + 2] = "--exit-signal";
@@ -181,6 +174,6 @@ int main(int argc, char** argv) {
         execv(next[0], next);
     }
     /* The exit is recorded; only the OCI runtime's state is left behind. */
-    fprintf(stderr, "container-shim-reaper: exec %s: %s\n", argv[6], strerror(errno));
+    fprintf(stderr, "container-shim-reaper: exec %s: %s\n", argv[8], strerror(errno));
     return 0;
 }

@@ -1,9 +1,14 @@
 #include <ctr/sys/log_index.hpp>
 
+#include <ctr/sys/log_bound.h>
+#include <ctr/sys/unique_fd.hpp>
+
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
 #include <fstream>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace ctr::sys {
@@ -22,6 +27,14 @@ LogIndex LogIndex::read(const std::filesystem::path& log) {
 }
 
 void LogIndex::refresh() {
+    // Freeing a log's oldest bytes renames a shorter index over this one
+    // (sys/log_bound.h): a new file is read from its start.
+    struct stat st {};
+    if (::stat(index_.c_str(), &st) == 0 && st.st_ino != inode_) {
+        inode_ = st.st_ino;
+        read_to_ = 0;
+        marks_.clear();
+    }
     std::ifstream in(index_, std::ios::binary);
     if (!in || !in.seekg(read_to_)) return;
     std::string line;
@@ -46,6 +59,11 @@ int64_t LogIndex::first_offset_since(int64_t unix_ns) const {
     for (const auto& m : marks_)
         if (m.unix_ns >= unix_ns) return m.offset;
     return -1;
+}
+
+int64_t log_start(const std::filesystem::path& log) {
+    UniqueFd fd(::open(log.c_str(), O_RDONLY | O_CLOEXEC));
+    return fd.valid() ? ctr_log_start(fd.get()) : 0;
 }
 
 std::string LineStamper::stamp(const std::string& chunk, int64_t offset) {

@@ -9,6 +9,7 @@
 #include "copy/tar_tree.hpp"
 
 #include <ctr/pluginhost/call.hpp>
+#include <ctr/sys/log_index.hpp>
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -100,8 +101,10 @@ Result<std::string> BuildRun::run_step(const StageState& s, const ctr::build::In
     auto relay = [&] {
         const char* names[2] = {"stdout.log", "stderr.log"};
         for (int i = 0; i < 2; ++i) {
-            std::ifstream in(cs_.dir_of(c.id) / names[i], std::ios::binary);
+            const fs::path log = cs_.dir_of(c.id) / names[i];
+            std::ifstream in(log, std::ios::binary);
             if (!in) continue;
+            offsets[i] = std::max<std::streamoff>(offsets[i], sys::log_start(log));  // past what the log's bound freed
             in.seekg(offsets[i]);
             std::string chunk((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
             offsets[i] += static_cast<std::streamoff>(chunk.size());

@@ -76,6 +76,10 @@ Status host_config_into(const json& hc, json& b) {
     if (hc.value("PidsLimit", int64_t{0}) != 0 && !hc["PidsLimit"].is_null()) b["pids_limit"] = hc["PidsLimit"];
     if (hc.value("ShmSize", int64_t{0}) > 0) b["shm_size"] = hc["ShmSize"];
     if (hc.contains("PortBindings")) b["publish"] = publish_of(hc["PortBindings"]);
+    if (const auto& lc = hc.value("LogConfig", json::object()); lc.is_object()) {
+        if (lc.contains("Type") && lc["Type"].is_string() && !lc["Type"].get<std::string>().empty()) b["log_driver"] = lc["Type"];
+        if (lc.contains("Config") && lc["Config"].is_object() && !lc["Config"].empty()) b["log_opts"] = lc["Config"];
+    }
     if (hc.contains("Tmpfs") && hc["Tmpfs"].is_object()) {
         json tmpfs = json::array();
         for (const auto& [dst, opts] : hc["Tmpfs"].items())

@@ -7,6 +7,7 @@
 #include "apiserver/docker/docker_streams.hpp"
 
 #include <ctr/sys/io.hpp>
+#include <ctr/sys/log_bound.h>
 #include <ctr/sys/log_index.hpp>
 #include <ctr/sys/unique_fd.hpp>
 
@@ -39,6 +40,8 @@ std::string framed(char stream, const std::string& data) {
 }
 
 std::string read_more(Source& s) {
+    // Past what the log's bound freed (a reader it overtook, too).
+    s.offset = std::max<std::streamoff>(s.offset, s.held ? ctr_log_start(s.held->get()) : sys::log_start(s.file));
     if (s.held) {
         std::string out;
         char buf[65536];

@@ -202,7 +202,8 @@ json inspect_of(const Containers& cs, const store::ContainerRecord& c) {
                                  {"MaximumRetryCount", s.restart.find(':') == std::string::npos ? 0 : std::atoi(s.restart.c_str() + s.restart.find(':') + 1)}}}, {"Privileged", c.config.value("privileged", false)},
               {"Binds", c.config.value("volumes", json::array())}, {"PortBindings", port_bindings},
               // What the logs route serves: clients (compose) read logs only from drivers they know keep them.
-              {"LogConfig", {{"Type", "json-file"}, {"Config", json::object()}}}}},
+              {"LogConfig", {{"Type", c.config.value("log_driver", "json-file")},
+                             {"Config", c.config.contains("log_opts") && c.config["log_opts"].is_object() ? c.config["log_opts"] : json::object()}}}}},
             {"Config",
              {{"Hostname", spec.value("hostname", "")}, {"Env", process.value("env", json::array())}, {"Cmd", args},
               {"Image", c.image}, {"Labels", c.labels.is_object() ? c.labels : json::object()}, {"Tty", s.tty}, {"OpenStdin", s.interactive},

@@ -421,6 +421,18 @@ Status host_access_into(json& out, const std::string& p, const json& s, const Ct
 Status options_into(json& out, const std::string& p, const json& s, const Ctx& c) {
     if (s.contains("shm_size")) out["shm_size"] = CTR_TRY(bytes_of(s["shm_size"], p + "/shm_size", c));
     if (s.contains("tmpfs")) out["tmpfs"] = CTR_TRY(strings_of(s["tmpfs"], p + "/tmpfs", c));
+    if (s.contains("logging") && !s["logging"].is_null()) {
+        // The daemon checks driver and options (services/log_options.hpp);
+        // here they only become strings ("max-file: 3" is a number in YAML).
+        const json& l = s["logging"];
+        if (!l.is_object()) return c.err(p + "/logging", "must be a mapping with driver and options");
+        json logging = {{"driver", l.contains("driver") ? text_of(l["driver"]) : ""}, {"options", json::object()}};
+        if (l.contains("options") && !l["options"].is_null()) {
+            if (!l["options"].is_object()) return c.err(p + "/logging/options", "must be a mapping");
+            for (const auto& [k, v] : l["options"].items()) logging["options"][k] = text_of(v);
+        }
+        out["logging"] = logging;
+    }
     for (const char* k : {"init", "tty", "stdin_open", "read_only"})
         if (s.contains(k)) out[k] = CTR_TRY(bool_of(s[k], p + "/" + k, c));
     if (s.contains("stop_grace_period")) out["stop_grace_period"] = CTR_TRY(seconds_of(s["stop_grace_period"], p + "/stop_grace_period", c));

@@ -87,6 +87,10 @@ json create_body(const Project& project, const std::string& service) {
                             {"security_opt", "security_opt"}, {"privileged", "privileged"}, {"devices", "devices"},
                             {"sysctls", "sysctls"}, {"cgroup", "cgroupns"}})
         if (s.contains(from)) b[to] = s[from];
+    if (s.contains("logging")) {
+        if (!s["logging"]["driver"].get<std::string>().empty()) b["log_driver"] = s["logging"]["driver"];
+        if (!s["logging"]["options"].empty()) b["log_opts"] = s["logging"]["options"];
+    }
     if (s.contains("stop_grace_period")) b["stop_timeout"] = static_cast<int64_t>(std::ceil(s["stop_grace_period"].get<double>()));
 
     json labels = s["labels"];

@@ -129,7 +129,7 @@ const std::map<std::string, Support>& service_keys() {
         {"pids_limit", Support::yes}, {"shm_size", Support::yes}, {"ulimits", Support::yes}, {"security_opt", Support::yes},
         {"privileged", Support::yes}, {"devices", Support::yes}, {"sysctls", Support::yes}, {"cgroup", Support::yes},
         // Read, not acted on: they tune, they do not change what runs.
-        {"logging", Support::warn}, {"cpu_shares", Support::warn}, {"cpu_quota", Support::warn}, {"cpu_period", Support::warn},
+        {"logging", Support::yes}, {"cpu_shares", Support::warn}, {"cpu_quota", Support::warn}, {"cpu_period", Support::warn},
         {"mem_reservation", Support::warn}, {"mem_swappiness", Support::warn}, {"memswap_limit", Support::warn},
         {"oom_score_adj", Support::warn}, {"pull_policy", Support::warn}, {"links", Support::warn}, {"domainname", Support::warn},
         {"stop_grace", Support::no}, {"build", Support::yes}, {"secrets", Support::no}, {"configs", Support::no},

@@ -18,7 +18,7 @@
 //    "stdin_open", "cap_add", "cap_drop", "read_only", "dns", "dns_search",
 //    "extra_hosts", "ulimits", "security_opt" (a seccomp file read into its
 //    JSON), "privileged", "devices" (short strings), "sysctls" (KEY=VALUE),
-//    "cgroup", "platform"}
+//    "cgroup", "platform", "logging": {"driver", "options": {K: V}}}
 // (absent keys: not set by the file).
 #pragma once
 

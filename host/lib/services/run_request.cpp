@@ -344,7 +344,7 @@ Result<RunRequest> RunRequest::from_json(const json& b) {
     for (const auto& [k, v] : b.items()) {
         bool ok = false;
         for (const char* x : known) ok = ok || k == x;
-        ok = ok || NetworkOptions::is_field(k) || TuningOptions::is_field(k);
+        ok = ok || NetworkOptions::is_field(k) || TuningOptions::is_field(k) || LogOptions::is_field(k);
         if (!ok) return make_error(CTR_E_INVALID_ARGUMENT, "unknown field \"" + k + "\"");
     }
     RunRequest r;
@@ -371,6 +371,7 @@ Result<RunRequest> RunRequest::from_json(const json& b) {
     }
     CTR_TRY_STATUS(read_cpu_memory(b, r));
     r.tuning = CTR_TRY(TuningOptions::from_json(b, r.memory, r.hostname));
+    r.logs = CTR_TRY(LogOptions::from_json(b));
     r.remove = b.value("rm", false);
     r.tty = b.value("tty", false);
     r.interactive = b.value("interactive", false);

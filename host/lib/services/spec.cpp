@@ -156,6 +156,7 @@ json RunRequest::to_json() const {
     if (!security.cgroupns.empty()) j["cgroupns"] = security.cgroupns;
     network.to_json(j);
     tuning.to_json(j);
+    logs.to_json(j);
     return j;
 }
 

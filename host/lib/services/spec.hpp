@@ -6,6 +6,7 @@
 
 #include "services/network_options.hpp"
 #include "services/security.hpp"
+#include "services/log_options.hpp"
 #include "services/tuning.hpp"
 
 #include <ctr/sdk/result.hpp>
@@ -97,6 +98,7 @@ struct RunRequest {
     std::optional<bool> no_new_privileges;           // unset: yes, unless --privileged
     SecurityOptions security;                        // --privileged, --device, --sysctl, --cgroupns
     TuningOptions tuning;                            // --memory-swap, --cpu-shares, --group-add, --pid, ...
+    LogOptions logs;                                 // --log-driver, --log-opt
     bool unmask_system_paths = false;                // systempaths=unconfined
     // null: none; else {"test": [argv], "interval", "timeout", "start_period"
     // (seconds), "retries"}, run by the daemon (see normalize_healthcheck).

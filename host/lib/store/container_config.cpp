@@ -1,5 +1,7 @@
 #include "store/container_config.hpp"
 
+#include <algorithm>
+
 namespace ctr::store {
 
 namespace {
@@ -42,6 +44,8 @@ ContainerConfig ContainerConfig::of(const json& stored) {
     c.image_digest = field(stored, "image_digest", std::string());
     c.pid_mode = field(stored, "pid", std::string());
     c.ipc_mode = field(stored, "ipc", std::string());
+    c.log_max_size = std::max<int64_t>(0, field(stored, "log_max_size", kDefaultLogMaxSize));
+    c.log_max_file = std::max<int64_t>(1, field(stored, "log_max_file", kDefaultLogMaxFile));
     return c;
 }
 

@@ -31,6 +31,12 @@ struct ContainerConfig {
     std::string writable_dir;            // the image plugin's container layer; "": none
     std::string image_digest;
     std::string pid_mode, ipc_mode;      // "", "host" or "container:NAME" (joined at each start)
+    // The bound of each log (services/log_options.hpp); older containers
+    // get the default bound too.
+    static constexpr int64_t kDefaultLogMaxSize = int64_t{20} << 20;
+    static constexpr int64_t kDefaultLogMaxFile = 5;
+    int64_t log_max_size = kDefaultLogMaxSize;  // 0: unbounded
+    int64_t log_max_file = kDefaultLogMaxFile;
 
     // The typed view of a stored (and migrated) config; missing fields keep
     // their defaults, fields of another type read as their defaults.

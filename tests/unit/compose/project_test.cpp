@@ -160,11 +160,11 @@ TEST_CASE("bad files name the file, the line and the key") {
     CHECK(f.error_of("services:\n  a:\n    image: x\n    deploy:\n      replicas: 3\n").find("only 1 is supported") != std::string::npos);
     CHECK(f.error_of("services:\n  a:\n    image: x\n  a:\n    image: y\n").find("duplicate key \"a\"") != std::string::npos);
     // Keys that only tune are read with a warning, never silently.
-    f.write("compose.yaml", "services:\n  a:\n    image: x\n    logging: {driver: none}\n");
+    f.write("compose.yaml", "services:\n  a:\n    image: x\n    cpu_quota: 50000\n");
     auto p = f.load();
     REQUIRE(p);
     REQUIRE(p->warnings.size() == 1);
-    CHECK(p->warnings[0] == file + ":4: services.a.logging: ignored (it only tunes behaviour)");
+    CHECK(p->warnings[0] == file + ":4: services.a.cpu_quota: ignored (it only tunes behaviour)");
     auto none = Files().load();
     REQUIRE_FALSE(none);
     CHECK(none.error().message.find("no compose file") == 0);
@@ -185,6 +185,21 @@ TEST_CASE("security_opt: a seccomp profile's file is read from the project's fol
     std::string file = (f.dir.path() / "compose.yaml").string();
     CHECK(f.error_of("services:\n  a:\n    image: x\n    security_opt: [seccomp=missing.json]\n")
               .find(file + ":4: services.a.security_opt: cannot read the seccomp profile \"" + (f.dir.path() / "missing.json").string()) == 0);
+}
+
+TEST_CASE("logging: driver and options reach the create request as strings, for the daemon to check") {
+    Files f;
+    f.write("compose.yaml", "services:\n  a:\n    image: x\n    logging:\n      driver: json-file\n      options: {max-size: 10m, max-file: 3}\n"
+                            "  b:\n    image: x\n");
+    auto p = f.load();
+    REQUIRE(p);
+    CHECK(p->warnings.empty());
+    json a = create_body(*p, "a");
+    CHECK(a["log_driver"] == "json-file");
+    CHECK(a["log_opts"] == json{{"max-file", "3"}, {"max-size", "10m"}});
+    CHECK_FALSE(create_body(*p, "b").contains("log_opts"));
+    std::string file = (f.dir.path() / "compose.yaml").string();
+    CHECK(f.error_of("services:\n  a:\n    image: x\n    logging: json-file\n").find(file + ":4: services.a.logging: must be a mapping") == 0);
 }
 
 TEST_CASE("privileged, devices (short and long), sysctls (list and mapping) and cgroup reach the create request") {

@@ -37,9 +37,14 @@ public:
 
 private:
     std::filesystem::path index_;
+    uint64_t inode_ = 0;   // of the index read so far
     int64_t read_to_ = 0;  // bytes of the index consumed (whole lines only)
     std::vector<LogMark> marks_;  // offsets ascending
 };
+
+// Where a reader of `log` starts: 0, or past the bytes its bound freed
+// (sys/log_bound.h), at the first whole line kept.
+int64_t log_start(const std::filesystem::path& log);
 
 // `logs --timestamps`: each line of a log's bytes, read chunk by chunk,
 // behind the time its first byte was written ("2026-...Z "); `fallback_ns`
