@@ -13,6 +13,7 @@
 #include "apiserver/docker/docker_api.hpp"
 #include "apiserver/event_stream.hpp"
 #include "apiserver/docker/docker_sessions.hpp"
+#include "apiserver/dns_hosts.hpp"
 #include "apiserver/health.hpp"
 #include "apiserver/registry_auth.hpp"
 #include "apiserver/server.hpp"
@@ -219,6 +220,7 @@ int serve(apiserver::Daemon& d, apiserver::Containers& containers, apiserver::Ne
         if (!l || !*l) return nullptr;
         return {{"username", (*l)->username}, {"password", (*l)->password}};
     };
+    apiserver::DnsHosts dns(d);  // its routes' object outlives the routers
     // The routers outlive the server: a session still draining at the end
     // reads its endpoint's router.
     apiserver::Router router, docker_router;
@@ -235,6 +237,7 @@ int serve(apiserver::Daemon& d, apiserver::Containers& containers, apiserver::Ne
     apiserver::add_network_routes(router, d, networks);
     apiserver::add_registry_routes(router, auth);
     apiserver::add_event_routes(router, d);
+    apiserver::add_dns_routes(router, dns);
     apiserver::Server server(d);
     auto ours = open_to_group(paths, d.config.api_group, {});
     if (!ours) return fail(ours.error().message);
@@ -273,6 +276,7 @@ int serve(apiserver::Daemon& d, apiserver::Containers& containers, apiserver::Ne
         if (devnull.valid()) ::dup2(devnull.get(), STDERR_FILENO);
     }
     auto start_commands = run_start_commands(paths);
+    dns.start();
     auto health = std::make_unique<apiserver::Health>(containers);
     containers.start_watcher([&health](const std::vector<store::ContainerRecord>& all) { health->tick(all); });
     server.run();

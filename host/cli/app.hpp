@@ -57,6 +57,8 @@ Result<nlohmann::json> key_values(const std::vector<std::string>& items, const s
 void add_system_commands(CLI::App& app, Globals& g);
 // `system oci-config ENGINE`, under `system`.
 void add_oci_config_command(CLI::App& system, Globals& g);
+// `system dns create|delete|ls`, under `system`.
+void add_dns_commands(CLI::App& system, Globals& g);
 // The plugins' commands under `system` (after add_system_commands), found on
 // `paths`' plugin search path. Returns their names.
 std::vector<std::string> add_plugin_commands(CLI::App& app, Globals& g, const Paths& paths);

@@ -136,8 +136,9 @@ int system_stop(const Globals& g, bool all) {
 }
 
 // Everything of this root goes: containers (and their anonymous volumes),
-// networks, volumes, images; then the daemon stops, and with nothing left
-// to serve, its network plugin takes its bridges and rules from the host.
+// networks, volumes, images, `system dns` domains; then the daemon stops,
+// and with nothing left to serve, its network plugin takes its bridges and
+// rules from the host.
 int system_reset(const Globals& g, bool force) {
     if (!force) {
         if (!isatty(STDIN_FILENO))
@@ -171,6 +172,7 @@ int system_reset(const Globals& g, bool force) {
     each("/v1/networks", "name", [](const std::string& n) { return "/v1/networks/" + url_escape(n); });
     each("/v1/volumes", "name", [](const std::string& n) { return "/v1/volumes/" + url_escape(n) + "?force=1"; });
     each("/v1/images", "reference", [](const std::string& n) { return "/v1/images?reference=" + url_escape(n) + "&force=1"; });
+    each("/v1/system/dns", "domain", [](const std::string& n) { return "/v1/system/dns/" + url_escape(n); });
     int stopped = system_stop(g, true);
     return rc != 0 ? rc : stopped;
 }
@@ -302,6 +304,7 @@ void add_system_commands(CLI::App& app, Globals& g) {
     on_run(system->add_subcommand("docker-env", "print the DOCKER_HOST that points Docker clients at this root"), g,
            [&g] { return system_docker_env(g); });
     add_oci_config_command(*system, g);
+    add_dns_commands(*system, g);
 
     auto* logs = system->add_subcommand("logs", "show the API server's log");
     static bool follow = false;

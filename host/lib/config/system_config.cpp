@@ -56,6 +56,7 @@ nlohmann::json SystemConfig::properties() const {
             {"registry.max_concurrent_downloads", registry_max_concurrent_downloads},
             {"docker_api.enabled", docker_api_enabled},
             {"api.group", api_group},
+            {"dns.hosts_file", dns_hosts_file},
             {"log.level", log_level}};
     for (const auto& [name, settings] : plugin_settings.items())
         for (const auto& [k, v] : settings.items()) p["plugins." + name + "." + k] = v;
@@ -148,6 +149,12 @@ std::map<std::string, Reader> schema(const std::filesystem::path& file, SystemCo
         {"registry.max_concurrent_downloads", int_into(file, c.registry_max_concurrent_downloads, 1, 32)},
         {"docker_api.enabled", bool_into(file, c.docker_api_enabled)},
         {"api.group", string_into(file, c.api_group)},
+        {"dns.hosts_file",
+         [&](const toml::node& n, const std::string& key) -> Status {
+             CTR_TRY_STATUS(string_into(file, c.dns_hosts_file)(n, key));
+             if (c.dns_hosts_file.empty() || c.dns_hosts_file.front() != '/') return bad(file, n, key, "must be an absolute path");
+             return ok();
+         }},
         {"log.level",
          [&](const toml::node& n, const std::string& key) -> Status {
              CTR_TRY_STATUS(string_into(file, c.log_level)(n, key));
@@ -197,7 +204,7 @@ Result<SystemConfig> load(const std::filesystem::path& file) {
             continue;
         }
         const toml::table* t = node.as_table();
-        if (!t) return bad(file, node, s, "unknown key (the file holds only tables: container, image, network, registry, docker_api, log, plugins)");
+        if (!t) return bad(file, node, s, "unknown key (the file holds only tables: container, image, network, registry, docker_api, api, dns, log, plugins)");
         if (s == "plugins") {
             CTR_TRY_STATUS(read_plugin_settings(file, *t, c));
             continue;

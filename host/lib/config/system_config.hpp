@@ -43,6 +43,8 @@ struct SystemConfig {
     // The group whose members may use the daemon's sockets (0660; 0600 when
     // no group of that name exists). Membership is root-equivalent.
     std::string api_group = "container";
+    // Where `system dns` writes its entries (apiserver/dns_hosts.hpp).
+    std::string dns_hosts_file = "/etc/hosts";
     // [plugins.NAME] tables: settings over plugin NAME's manifest, key by key.
     nlohmann::json plugin_settings = nlohmann::json::object();
 
