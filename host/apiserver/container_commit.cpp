@@ -14,6 +14,7 @@
 #include <ctime>
 #include <fstream>
 #include <random>
+#include <algorithm>
 #include <set>
 
 namespace ctr::apiserver {
@@ -91,6 +92,53 @@ struct Freeze {
     }
 };
 
+// Docker's merge of a commit's config over the image's (daemon/commit.go):
+// lists and strings given replace; Env by variable, Labels, ExposedPorts
+// and Volumes by key, are added to the image's.
+Status merge_commit_config(json& image, const json& given) {
+    if (!given.is_object()) return ok();
+    json& cfg = image["config"];
+    if (!cfg.is_object()) cfg = json::object();
+    auto bad = [](const char* key, const char* want) {
+        return make_error(CTR_E_INVALID_ARGUMENT, std::string("commit: config.") + key + " must be " + want);
+    };
+    for (const char* key : {"Cmd", "Entrypoint"}) {
+        if (!given.contains(key) || given[key].is_null()) continue;
+        const json& v = given[key].is_string() ? json::array({"/bin/sh", "-c", given[key]}) : given[key];
+        if (!v.is_array() || !std::all_of(v.begin(), v.end(), [](const json& x) { return x.is_string(); })) return bad(key, "a list of strings");
+        if (!v.empty()) cfg[key] = v;
+    }
+    for (const char* key : {"User", "WorkingDir", "StopSignal"}) {
+        if (!given.contains(key) || given[key].is_null()) continue;
+        if (!given[key].is_string()) return bad(key, "a string");
+        if (!given[key].get<std::string>().empty()) cfg[key] = given[key];
+    }
+    if (given.contains("Env") && !given["Env"].is_null()) {
+        if (!given["Env"].is_array()) return bad("Env", "a list of NAME=VALUE");
+        json env = json::array();
+        std::set<std::string> names;
+        for (const auto& e : given["Env"]) {
+            if (!e.is_string() || e.get<std::string>().find('=') == 0 || e.get<std::string>().find('=') == std::string::npos)
+                return bad("Env", "a list of NAME=VALUE");
+            env.push_back(e);
+            names.insert(e.get<std::string>().substr(0, e.get<std::string>().find('=')));
+        }
+        for (const auto& e : cfg.value("Env", json::array()))
+            if (e.is_string() && !names.count(e.get<std::string>().substr(0, e.get<std::string>().find('=')))) env.push_back(e);
+        cfg["Env"] = env;
+    }
+    for (const char* key : {"Labels", "ExposedPorts", "Volumes"}) {
+        if (!given.contains(key) || given[key].is_null()) continue;
+        if (!given[key].is_object()) return bad(key, "an object");
+        if (!cfg.contains(key) || !cfg[key].is_object()) cfg[key] = json::object();
+        for (const auto& [k, v] : given[key].items()) {
+            if (std::string(key) == "Labels" && !v.is_string()) return bad(key, "an object of strings");
+            cfg[key][k] = std::string(key) == "Labels" ? v : json::object();
+        }
+    }
+    return ok();
+}
+
 }  // namespace
 
 Result<CommitRequest> CommitRequest::from_json(const std::string& container, const json& body) {
@@ -112,6 +160,10 @@ Result<CommitRequest> CommitRequest::from_json(const std::string& container, con
     }
     if (body.contains("pause") && !body["pause"].is_boolean()) return make_error(CTR_E_INVALID_ARGUMENT, "commit: field \"pause\" must be true or false");
     r.pause = body.value("pause", true);
+    if (body.contains("config") && !body["config"].is_null()) {
+        if (!body["config"].is_object()) return make_error(CTR_E_INVALID_ARGUMENT, "commit: field \"config\" must be an object");
+        r.config = body["config"];
+    }
     return r;
 }
 
@@ -143,6 +195,7 @@ Result<json> commit_container(Daemon& d, Containers& cs, const CommitRequest& re
     if (!image.is_object()) image = json::object();
     settle_config(image, c);
     if (auto st = build::apply_changes(image, req.changes); !st) return st.error();
+    CTR_TRY_STATUS(merge_commit_config(image, req.config));
 
     const json spec = spec_of(cs, c);
     Freeze freeze{cs, c.id};

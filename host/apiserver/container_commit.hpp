@@ -24,8 +24,12 @@ struct CommitRequest {
     std::string comment, author;       // -m, -a
     std::vector<std::string> changes;  // -c: Dockerfile lines (CMD, ENV, ...)
     bool pause = true;                 // a running container is frozen while its layer is written
-    // {"reference", "comment"?, "author"?, "changes"?, "pause"?}; the
-    // container from the route.
+    // Docker's POST /commit body, a ContainerConfig: its Cmd, Entrypoint,
+    // Env, Labels, ExposedPorts, Volumes, User, WorkingDir, StopSignal over
+    // the image's, by docker's merge rules. Null: none.
+    nlohmann::json config;
+    // {"reference", "comment"?, "author"?, "changes"?, "pause"?, "config"?};
+    // the container from the route.
     static Result<CommitRequest> from_json(const std::string& container, const nlohmann::json& body);
 };
 

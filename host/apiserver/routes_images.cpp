@@ -172,8 +172,44 @@ Result<std::optional<std::string>> image_user(Daemon& d, const std::string& refe
     return std::optional<std::string>();
 }
 
+namespace {
+
+// The names of the image whose id `reference` is (all of it, or its first
+// 12 or more digits), as `image ls` shows ids; empty when it is no id, or a
+// name that reads the same.
+std::vector<std::string> names_of_id(pluginhost::LoadedPlugin* p, const std::string& reference) {
+    const std::string hex = reference.rfind("sha256:", 0) == 0 ? reference.substr(7) : reference;
+    if (hex.size() < 12 || hex.size() > 64 || hex.find_first_not_of("0123456789abcdef") != std::string::npos) return {};
+    auto all = pluginhost::invoke(p->image()->list, p->instance(), json::object(), "list");
+    if (!all) return {};
+    std::vector<std::string> names;
+    for (const auto& i : *all) {
+        const std::string ref = i.value("reference", "");
+        if (ref.find("/" + hex + ":") != std::string::npos) return {};  // a name wins, as the plugin decides
+        if (i.value("digest", "").rfind("sha256:" + hex, 0) == 0) names.push_back(ref);
+    }
+    return names;
+}
+
+}  // namespace
+
 Result<json> remove_image(Daemon& d, const std::string& reference, bool force) {
     auto* p = CTR_TRY(d.image_plugin());
+    // By id, docker's rule: the image, not one of its names. With several
+    // names that takes -f; forced, each name goes.
+    const auto names = names_of_id(p, reference);
+    std::string shown;
+    int named = 0;
+    for (const auto& n : names)
+        if (!is_untagged(n)) shown += std::string(named++ ? ", " : "") + n;
+    if (named > 1) {
+        if (!force)
+            return make_error(CTR_E_FAILED_PRECONDITION, "unable to delete " + reference + " (must be forced): the image has " +
+                                                             std::to_string(named) + " names (" + shown + ")");
+        json last;
+        for (const auto& n : names) last = CTR_TRY(remove_image(d, n, true));
+        return last;
+    }
     // An image a container was made from stays unless forced (docker's
     // rule); forced, only the name goes while that container holds its layers.
     if (!force)

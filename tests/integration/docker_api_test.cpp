@@ -528,4 +528,13 @@ TEST_CASE("docker export, logs --timestamps/--since/--until, container, image an
     auto plugins = docker(r, {"plugin", "ls", "--format", "{{.Name}}"});
     CHECK_MESSAGE(plugins.code == 0, plugins.err);
     CHECK(plugins.out.empty());
+    // Swarm's objects and image search: Docker's own refusals, one line each.
+    for (const auto& kind : {"service", "secret", "config", "node"}) {
+        auto swarm = docker(r, {kind, "ls"});
+        CHECK(swarm.code != 0);
+        CHECK_MESSAGE(swarm.err.find("This node is not a swarm manager") != std::string::npos, kind << ": " << swarm.err);
+    }
+    auto search = docker(r, {"search", "busybox"});
+    CHECK(search.code != 0);
+    CHECK_MESSAGE(search.err.find("image search is not supported") != std::string::npos, search.err);
 }

@@ -179,6 +179,19 @@ TEST_CASE("image pull, ls, inspect, rm through the CLI; rm collects what no imag
     auto gone = r.cli({"image", "rm", b});
     CHECK(gone.code == 125);
     CHECK(gone.err.find("no image " + b) != std::string::npos);
+
+    // By id, docker's rule: the image with every name it has, which takes -f when it has several.
+    REQUIRE(r.cli({"image", "pull", "--progress", "none", a}).code == 0);
+    REQUIRE(r.cli({"image", "tag", a, "local/alias:1"}).code == 0);
+    const std::string id = json::parse(r.cli({"image", "inspect", a}).out)[0]["digest"].get<std::string>().substr(7, 12);
+    auto refused = r.cli({"image", "rm", id});
+    CHECK(refused.code == 125);
+    CHECK_MESSAGE(refused.err.find("unable to delete " + id + " (must be forced): the image has 2 names") != std::string::npos, refused.err);
+    CHECK(json::parse(r.cli({"image", "ls", "--format", "json"}).out).size() == 2);
+    auto forced = r.cli({"image", "rm", "-f", id});
+    CHECK_MESSAGE(forced.code == 0, forced.err);
+    CHECK(json::parse(r.cli({"image", "ls", "--format", "json"}).out).empty());
+    CHECK(count(state / "snapshots") == 0);
 }
 
 TEST_CASE("registry errors are clear, store nothing, and leave the daemon serving" * CTR_NEEDS_ROOT) {

@@ -526,6 +526,9 @@ TEST_CASE("network connect and disconnect: a running container gains and loses a
     CHECK(red["network"] == "red");
     CHECK(r.cli({"exec", "app", "cat", "/etc/resolv.conf"}).out == "nameserver " + red["gateway"].get<std::string>() + "\n");
     CHECK(r.cli({"exec", "app", "grep", "app", "/etc/hosts"}).out.rfind(red["ip"].get<std::string>() + "\t", 0) == 0);
+    // ... and so does its default route (it went with blue's interface).
+    auto routes = r.cli({"exec", "app", "cat", "/proc/net/route"}).out;
+    CHECK_MESSAGE(routes.find(red["ifname"].get<std::string>() + "\t00000000\t") != std::string::npos, routes);
     CHECK(r.cli({"rm", "-f", "blue-web"}).code == 0);
     CHECK(r.cli({"network", "rm", "blue"}).code == 0);  // nobody asks for it now
     // Off every network: loopback alone, as docker leaves it.

@@ -23,6 +23,9 @@ void add_commit_routes(Router& r, Daemon& d, Containers& cs) {
         std::string repo = q("repo"), tag = q("tag");
         json body = {{"comment", q("comment")}, {"author", q("author")}, {"changes", query_values(req.raw_query, "changes")}};
         if (!repo.empty()) body["reference"] = repo + ":" + (tag.empty() ? "latest" : tag);
+        // The body: a ContainerConfig to merge (docker-py's conf=, the Engine
+        // API's own); the docker CLI sends none.
+        if (req.body.is_object() && !req.body.empty()) body["config"] = req.body;
         const std::string pause = q("pause");
         body["pause"] = !(pause == "0" || pause == "false" || pause == "False");
         auto parsed = CommitRequest::from_json(q("container"), body);

@@ -68,9 +68,22 @@ void add_system_routes(Router& r, Daemon& d) {
     });
     // Not a swarm, and no managed plugins: Docker's own answers to both, so
     // that clients which ask (compose, SDK helpers) go on.
-    r.add("GET", "/swarm", [](const Request&) -> Result<Reply> {
+    auto not_swarm = [](const Request&) -> Result<Reply> {
         return make_error(CTR_E_UNAVAILABLE,
                           "This node is not a swarm manager. Use \"docker swarm init\" or \"docker swarm join\" to connect this node to swarm and try again.");
+    };
+    r.add("GET", "/swarm", not_swarm);
+    // Swarm's objects: Docker answers these the same way on a node that is not in a swarm.
+    for (const char* kind : {"/services", "/tasks", "/nodes", "/secrets", "/configs"}) {
+        r.add("GET", kind, not_swarm);
+        r.add("POST", std::string(kind) + "/create", not_swarm);
+        r.add("GET", std::string(kind) + "/{id}", not_swarm);
+        r.add("DELETE", std::string(kind) + "/{id}", not_swarm);
+    }
+    // Searching needs a registry's search API, which OCI registries do not
+    // have (Docker Hub's is its own); said plainly rather than an empty list.
+    r.add("GET", "/images/search", [](const Request&) -> Result<Reply> {
+        return make_error(CTR_E_UNIMPLEMENTED, "image search is not supported: OCI registries have no search API (pull by name)");
     });
     r.add("GET", "/plugins", [](const Request&) -> Result<Reply> { return json_reply(json::array()); });
     r.add("GET", "/info", [&d](const Request&) -> Result<Reply> {

@@ -440,6 +440,7 @@ Result<json> Networks::attach(const json& req) {
     } else {
         nsfd.reset(::open(netns.c_str(), O_RDONLY | O_CLOEXEC));
         if (!nsfd.valid()) return make_error(CTR_E_INVALID_ARGUMENT, "netns: cannot open \"" + netns + "\": " + strerror(errno));
+        e.netns = netns;
         do e.host_link = "ctrv" + random_hex(4);
         while (nl.link_exists(e.host_link));
     }
@@ -497,7 +498,23 @@ Result<json> Networks::detach(const json& req) {
     CTR_TRY_STATUS(undo_endpoint(n, id));
     if (had_ports) CTR_TRY_STATUS(apply_rules());
     refresh_dns();
+    keep_default_route(id);
     return json::object();
+}
+
+void Networks::keep_default_route(const std::string& container_id) {
+    for (const auto& [name, other] : networks_) {
+        const Endpoint* e = other.endpoint(container_id);
+        if (other.internal || !e || e->netns.empty()) continue;  // none there, or a VM's tap
+        sys::UniqueFd nsfd(::open(e->netns.c_str(), O_RDONLY | O_CLOEXEC));
+        if (!nsfd.valid()) return;  // gone with its container (a stop detaches every network)
+        auto inside = Netlink::in_netns(nsfd.get());
+        if (!inside || !inside->link_exists(e->ifname)) return;
+        // Kept when one is there (the detached endpoint did not hold it).
+        if (auto st = inside->add_default_route(e->ifname, other.gateway); !st)
+            warn_("container " + container_id + ": default route via " + name + ": " + st.error().message);
+        return;
+    }
 }
 
 Result<json> Networks::list() {

@@ -44,6 +44,9 @@ private:
     Result<std::vector<PortMapping>> parse_ports(const nlohmann::json& req, const NetworkState& n);
     Result<Ipv4> choose_ip(const nlohmann::json& req, const NetworkState& n);
     Status undo_endpoint(NetworkState& n, const std::string& container_id);
+    // After a detach: a default route through another endpoint of the
+    // container, in the namespace it goes on using, when it lost its own.
+    void keep_default_route(const std::string& container_id);
     Result<NetworkState*> named(const std::string& name);  // not found: an error naming it
 
     std::mutex mu_;

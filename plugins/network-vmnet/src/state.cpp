@@ -40,7 +40,7 @@ json NetworkState::to_json() const {
         json ports = json::array();
         for (const auto& p : e.ports)
             ports.push_back({{"host_ip", p.host_ip}, {"host_port", p.host_port}, {"container_port", p.container_port}, {"protocol", p.protocol}});
-        eps.push_back({{"container_id", e.container_id}, {"ifname", e.ifname}, {"host_link", e.host_link},
+        eps.push_back({{"container_id", e.container_id}, {"ifname", e.ifname}, {"host_link", e.host_link}, {"netns", e.netns},
                        {"ip", e.ip.str()}, {"mac", e.mac}, {"aliases", e.aliases}, {"ports", ports}});
     }
     return {{"name", name}, {"driver", "bridge"}, {"subnet", subnet.str()}, {"gateway", gateway.str()}, {"bridge", bridge},
@@ -65,6 +65,7 @@ Result<NetworkState> NetworkState::from_json(const json& j) {
             ep.container_id = e.at("container_id").get<std::string>();
             ep.ifname = e.value("ifname", "eth0");
             ep.host_link = e.at("host_link").get<std::string>();
+            ep.netns = e.value("netns", "");
             ep.ip = CTR_TRY(parse_ipv4(e.at("ip").get<std::string>(), "ip"));
             ep.mac = e.value("mac", "");
             ep.aliases = e.value("aliases", std::vector<std::string>{});

@@ -33,6 +33,7 @@ struct Endpoint {
     std::string mac;
     std::vector<std::string> aliases;  // names the network's DNS answers for
     std::vector<PortMapping> ports;
+    std::string netns;  // the container's network namespace (a veth's); "": a tap, or older state
 };
 
 struct NetworkState {
