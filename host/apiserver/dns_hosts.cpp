@@ -66,7 +66,12 @@ std::string replace_hosts_block(const std::string& hosts, const std::string& beg
     return out + block;
 }
 
-DnsHosts::DnsHosts(Daemon& d) : d_(d), domains_file_(d.paths.lib_dir() / "dns.json"), hosts_file_(d.config.dns_hosts_file) {
+DnsHosts::DnsHosts(Daemon& d)
+    : d_(d),
+      domains_file_(d.paths.lib_dir() / "dns.json"),
+      hosts_file_(d.config.dns_hosts_file),
+      begin_("# BEGIN container system dns, root " + d.paths.root().string() + ": written by the container daemon, edits are lost"),
+      end_("# END container system dns, root " + d.paths.root().string()) {
     if (auto text = sys::read_file(domains_file_)) {
         json j = json::parse(*text, nullptr, false);
         if (j.is_object() && j["domains"].is_array())
@@ -109,25 +114,24 @@ std::string DnsHosts::block() {
     std::sort(lines.begin(), lines.end(), [](const std::string& a, const std::string& b) {
         return a.substr(a.find('\t')) < b.substr(b.find('\t'));
     });
-    entries_ = lines.size();
-    const std::string root = d_.paths.root().string();
-    std::string out = "# BEGIN container system dns, root " + root + ": written by the container daemon, edits are lost\n";
+    std::string out = begin_ + "\n";
     for (const auto& l : lines) out += l + "\n";
-    return out + "# END container system dns, root " + root + "\n";
+    return out + end_ + "\n";
 }
 
 Status DnsHosts::sync() {
-    const std::string root = d_.paths.root().string();
     std::string now;
     if (auto text = sys::read_file(hosts_file_)) now = *text;
     else if (domains_.empty()) return ok();  // no file, nothing to take out
     if (!now.empty() && now.back() != '\n') now += "\n";
-    std::string wanted = replace_hosts_block(now, "# BEGIN container system dns, root " + root + ": written by the container daemon, edits are lost",
-                                             "# END container system dns, root " + root, block());
+    std::string wanted = replace_hosts_block(now, begin_, end_, block());
     if (wanted == now) return ok();
     if (auto st = write_hosts(hosts_file_, wanted); !st) return st.error().wrap("write " + hosts_file_.string());
-    spdlog::debug("system dns: {} has {} entries", hosts_file_.string(), entries_);
     return ok();
+}
+
+Status DnsHosts::save_domains() {
+    return sys::write_file_atomic(domains_file_, json{{"domains", domains_}}.dump() + "\n", 0644);
 }
 
 void DnsHosts::follow() {
@@ -156,10 +160,9 @@ Status DnsHosts::create(const std::string& domain) {
     CTR_TRY_STATUS(check_dns_domain(domain));
     std::lock_guard<std::mutex> lock(mu_);
     if (domains_.count(domain)) return make_error(CTR_E_ALREADY_EXISTS, "dns domain " + domain + " exists");
-    auto save = [&] { return sys::write_file_atomic(domains_file_, json{{"domains", domains_}}.dump() + "\n", 0644); };
     domains_.insert(domain);
     Status st = sync();
-    if (st) st = save();
+    if (st) st = save_domains();
     if (!st) {  // nothing half made: the hosts file as it was, the domain not kept
         domains_.erase(domain);
         (void)sync();
@@ -174,7 +177,7 @@ Status DnsHosts::remove(const std::string& domain) {
     if (!domains_.count(domain)) return make_error(CTR_E_NOT_FOUND, "no dns domain " + domain);
     domains_.erase(domain);
     Status st = sync();
-    if (st) st = sys::write_file_atomic(domains_file_, json{{"domains", domains_}}.dump() + "\n", 0644);
+    if (st) st = save_domains();
     if (!st) {
         domains_.insert(domain);
         return st;

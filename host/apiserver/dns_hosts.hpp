@@ -46,13 +46,14 @@ public:
 private:
     Status sync();  // under mu_
     std::string block();  // this root's block as it should be; "" without domains
+    Status save_domains();
     void follow();
 
     Daemon& d_;
     std::filesystem::path domains_file_, hosts_file_;
+    std::string begin_, end_;  // the block's marker lines, naming the root
     std::mutex mu_;
     std::set<std::string> domains_;
-    size_t entries_ = 0;  // lines of the block last written
     std::atomic<bool> done_{false};
     std::thread thread_;
 };
