@@ -17,7 +17,9 @@ mount -t cgroup2 cgroup2 /sys/fs/cgroup
 # Fresh tmpfs where tests make stores (overlay mounts cannot have an overlay
 # as their upper layer); a source or build tree inside one comes back from
 # the host's root, read-only.
-for d in /tmp /run /var/tmp /var/lib/container; do
+# /var/lib/containers too: skopeo's blob-info cache (a bbolt file) lives
+# there, and the host's skopeo may be writing its own copy at the same time.
+for d in /tmp /run /var/tmp /var/lib/container /var/lib/containers; do
   mount -t tmpfs -o mode=1777 tmpfs "$d" 2>/dev/null || continue
   for tree in "$src" "$build"; do
     case "$tree" in "$d"/*) mkdir -p "$tree" && mount --bind "/host$tree" "$tree" ;; esac
