@@ -4,6 +4,7 @@
 #include <ctr/base/strings.hpp>
 #include "cli/env_args.hpp"
 #include "cli/app.hpp"
+#include "cli/full_cli.hpp"
 #include "cli/compose_ops.hpp"
 #include "cli/exec.hpp"
 #include "cli/output.hpp"
@@ -102,7 +103,7 @@ static void add_compose_up(CLI::App* compose, Globals& g) {
     up->add_option("--progress", uo.progress, "pull progress: auto, plain or none")->check(CLI::IsMember({"auto", "plain", "none"}));
     up->add_option("--wait-timeout", uo.wait_timeout_s, "seconds to wait for a dependency's condition");
     up->add_option("service", uo.services, "services (default: all), with their dependencies");
-    on_run(up, g, [&g] {
+    on_run_heavy(up, g, [&g] {
         auto project = load_project(cf);
         if (!project) return fail(project.error());
         auto client = daemon_client(g);
@@ -137,7 +138,7 @@ static void add_compose_down(CLI::App* compose, Globals& g) {
     auto* down = compose->add_subcommand("down", "stop and remove the project's containers and networks");
     static bool down_volumes = false;
     down->add_flag("-v,--volumes", down_volumes, "also remove the project's named volumes and anonymous ones");
-    on_run(down, g, [&g] {
+    on_run_heavy(down, g, [&g] {
         auto name = project_name(cf);
         if (!name) return fail(name.error());
         auto client = daemon_client(g);
@@ -153,7 +154,7 @@ static void add_compose_ps(CLI::App* compose, Globals& g) {
     static bool ps_all = true;
     add_list_flags(ps, pf);
     ps->add_flag("-a,--all", ps_all, "include stopped containers (the default)");
-    on_run(ps, g, [&g] {
+    on_run_heavy(ps, g, [&g] {
         auto name = project_name(cf);
         if (!name) return fail(name.error());
         auto client = daemon_client(g);
@@ -189,7 +190,7 @@ static void add_compose_logs(CLI::App* compose, Globals& g) {
     logs->add_flag("-f,--follow", logs_follow, "keep following");
     logs->add_option("-n,--tail", logs_tail, "only the last N lines of each");
     logs->add_option("service", logs_services, "services (default: all)");
-    on_run(logs, g, [&g] {
+    on_run_heavy(logs, g, [&g] {
         auto name = project_name(cf);
         if (!name) return fail(name.error());
         auto client = daemon_client(g);
@@ -207,7 +208,7 @@ static void add_compose_config(CLI::App* compose, Globals& g) {
     static bool config_services = false;
     config->add_option("--format", config_format, "yaml or json")->check(CLI::IsMember({"yaml", "json"}));
     config->add_flag("--services", config_services, "print the services' names only");
-    on_run(config, g, [] {
+    on_run_heavy(config, g, [] {
         auto project = load_project(cf);
         if (!project) return fail(project.error());
         if (config_services) {
@@ -230,7 +231,7 @@ static void add_compose_build(CLI::App* compose, Globals& g) {
     build->add_option("service", build_services, "services (default: all)");
     build->add_flag("--no-cache", no_cache, "run every step, using no cached one");
     build->add_flag("--pull", pull, "pull the base images even when stored");
-    on_run(build, g, [&g] {
+    on_run_heavy(build, g, [&g] {
         auto project = load_project(cf);
         if (!project) return fail(project.error());
         auto client = daemon_client(g);
@@ -252,7 +253,7 @@ static void add_compose_pull(CLI::App* compose, Globals& g) {
     static std::string pull_progress = "auto";
     pull->add_option("service", pull_services, "services (default: all)");
     pull->add_option("--progress", pull_progress, "auto, plain or none")->check(CLI::IsMember({"auto", "plain", "none"}));
-    on_run(pull, g, [&g] {
+    on_run_heavy(pull, g, [&g] {
         auto project = load_project(cf);
         if (!project) return fail(project.error());
         auto client = daemon_client(g);
@@ -276,7 +277,7 @@ static void add_compose_pull(CLI::App* compose, Globals& g) {
         auto* services = &verb_services[slot++];
         cmd->add_option("service", *services, "services (default: all)");
         std::string v = verb;
-        on_run(cmd, g, [&g, services, v] {
+        on_run_heavy(cmd, g, [&g, services, v] {
             auto name = project_name(cf);
             if (!name) return fail(name.error());
             auto client = daemon_client(g);
@@ -310,7 +311,7 @@ static void add_compose_exec(CLI::App* compose, Globals& g) {
     exec->add_option("-u,--user", eo.user, "user");
     exec->add_option("service", exec_service, "service")->required();
     exec->add_option("command", exec_cmd, "command and arguments")->required();
-    on_run(exec, g, [&g] {
+    on_run_heavy(exec, g, [&g] {
         auto name = project_name(cf);
         if (!name) return fail(name.error());
         auto client = daemon_client(g);

@@ -4,6 +4,7 @@
 // (no "..", no absolute names, nothing written through a symlink).
 #include <ctr/base/strings.hpp>
 #include "cli/app.hpp"
+#include "cli/full_cli.hpp"
 #include "cli/output.hpp"
 #include "copy/tar_tree.hpp"
 #include <ctr/sys/io.hpp>
@@ -139,7 +140,7 @@ void add_cp_command(CLI::App& app, Globals& g) {
     cp->add_flag("-a,--archive", f.archive, "keep owners (uid and gid) from the source");
     cp->add_flag("-L,--follow-link", f.follow, "follow a symlink given as the source");
     cp->add_flag("-q,--quiet", f.quiet, "say nothing when done");
-    on_run(cp, g, [&g] {
+    on_run_heavy(cp, g, [&g] {
         Side a = parse_side(from), b = parse_side(to);
         if (a.container.empty() == b.container.empty())
             return error("cp: exactly one of source and destination must be CONTAINER:PATH");

@@ -2,6 +2,7 @@
 // from a container or a Compose project (compose/kube.hpp), on stdout or
 // into -o FILE.
 #include "cli/app.hpp"
+#include "cli/full_cli.hpp"
 #include "cli/compose_ops.hpp"
 #include "cli/output.hpp"
 #include "compose/kube.hpp"
@@ -61,7 +62,7 @@ void add_kube_commands(CLI::App& app, Globals& g) {
     generate->add_option("--env-file", flags.env_files, "a .env file for ${VAR}");
     generate->add_option("-o,--output", output, "write here instead of stdout");
     generate->add_option("--volume-size", volume_size, "the storage each volume's claim requests")->capture_default_str();
-    on_run(generate, g, [&g] { return kube_generate(g, flags, container, output, volume_size); });
+    on_run_heavy(generate, g, [&g] { return kube_generate(g, flags, container, output, volume_size); });
 }
 
 }  // namespace ctr::cli

@@ -4,6 +4,7 @@
 #include "build_config.hpp"
 #include "cli/shortcuts.hpp"
 #include "cli/app.hpp"
+#include "cli/full_cli.hpp"
 #include "cli/command_path.hpp"
 #include "cli/output.hpp"
 
@@ -36,6 +37,7 @@ size_t command_index(const std::vector<std::string>& args, std::string* root) {
 
 int main(int argc, char** argv) {
     using namespace ctr::cli;
+    remember_args(argv);
     Globals g;
     CLI::App app{"container: run OCI images as containers on Linux", "container"};
     app.set_version_flag("--version", std::string("container version ") + CTR_VERSION);
