@@ -15,6 +15,7 @@ fi
 work=$(mktemp -d /tmp/container-bench-XXXXXX)
 [ -n "${BENCH_IN_NS:-}" ] && mount -t tmpfs -o size=8g bench "$work"
 registry_pid=""
+docker_pid=""
 piso="podman --root $work/podman/graph --runroot $work/podman/run --tmpdir $work/podman/tmp --storage-driver overlay --cgroup-manager cgroupfs --events-backend file"
 
 need() {
@@ -31,6 +32,7 @@ bench_cleanup() {
   $piso rm -af >/dev/null 2>&1 || true
   $piso rmi -af >/dev/null 2>&1 || true
   [ -n "$registry_pid" ] && kill "$registry_pid" 2>/dev/null
+  stop_docker
   awk -v p="$work" '$2 ~ "^"p {print $2}' /proc/mounts | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
   rm -rf "$work"
 }
@@ -80,3 +82,52 @@ tiny_image() {
 # median_ms CSV NAME: hyperfine's median (column 4), in ms.
 median_ms() { awk -F, -v n="$2" '$1==n {printf "%.1f", $4 * 1000}' "$1"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", a / b}'; }
+
+# docker as a peer: Debian's docker.io daemon, taken out of the package (as
+# scripts/install-deps.sh takes its client) rather than installed, so that
+# nothing starts it at boot; run on a private data root, exec root and socket,
+# with its own containerd under them, no bridge, no iptables rules, and its
+# containers' cgroups under a parent of this run's own. Sets $dk, the client
+# command. bench_cleanup stops it and removes what it made.
+docker_cache=/var/cache/container-tests/docker
+docker_cgroup=container-bench-docker-$$
+start_docker() {
+  if [ ! -x "$docker_cache/dockerd" ] || [ ! -x "$docker_cache/docker" ]; then
+    local x="$work/docker-deb"
+    mkdir -p "$x" "$docker_cache"
+    (cd "$x" && apt-get download -q docker.io 2>&1 | grep -v 'unsandboxed' || true)
+    dpkg-deb -x "$x"/docker.io_*.deb "$x/root"
+    install -m 0755 "$x/root/usr/bin/docker" "$docker_cache/docker"
+    install -m 0755 "$x/root/usr/sbin/dockerd" "$docker_cache/dockerd"
+    rm -rf "$x"
+  fi
+  need containerd runc
+  mkdir -p "$work/docker"
+  echo '{}' > "$work/docker/daemon.json"
+  "$docker_cache/dockerd" --config-file "$work/docker/daemon.json" -H "unix://$work/docker/docker.sock" \
+    --data-root "$work/docker/data" --exec-root "$work/docker/exec" --pidfile "$work/docker/docker.pid" \
+    --bridge none --iptables=false --ip6tables=false --ip-masq=false --userland-proxy=false \
+    --cgroup-parent "/$docker_cgroup" --storage-driver overlay2 --log-level error >"$work/docker/dockerd.log" 2>&1 &
+  docker_pid=$!
+  dk="$docker_cache/docker -H unix://$work/docker/docker.sock"
+  local _
+  for _ in $(seq 300); do $dk version >/dev/null 2>&1 && return 0; sleep 0.1; done
+  echo "bench: dockerd did not start:" >&2; tail -5 "$work/docker/dockerd.log" >&2; exit 1
+}
+
+stop_docker() {
+  [ -n "$docker_pid" ] || return 0
+  local ids
+  ids=$($dk ps -aq 2>/dev/null || true)
+  [ -n "$ids" ] && $dk rm -f $ids >/dev/null 2>&1
+  kill "$docker_pid" 2>/dev/null
+  wait "$docker_pid" 2>/dev/null || true
+  docker_pid=""
+  local d
+  for d in /sys/fs/cgroup/*/"$docker_cgroup" /sys/fs/cgroup/unified/"$docker_cgroup"; do [ -d "$d" ] && rmdir "$d" 2>/dev/null; done
+  return 0
+}
+
+# docker_image: pulls $image (set by tiny_image) into docker from the loopback
+# registry (docker treats 127.0.0.0/8 registries as insecure by default).
+docker_image() { $dk pull -q "$image" >/dev/null; }

@@ -12,22 +12,46 @@
 #   bench/run.sh build        a 3-stage build with a 50 MiB context, cold and warm, against buildah
 #   bench/run.sh docker-api   docker run --rm through our socket against podman's Docker API and our CLI; docker ps with 100
 #   bench/run.sh oci          podman run --rm through container-oci against podman through crun and runc
+#   bench/run.sh scale        500 running containers, then 200 on 20 networks: start latency, ls, memory, restart
+#   bench/run.sh all          every suite above, one after the other, then one table of every ratio
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${BUILD_DIR:-build}
 meson compile -C "$build" >/dev/null
-case "${1:-plugins}" in
-  plugins) "$build/bench/plugin-bench" "${2:-50}" ;;
-  ls) bench/ls.sh ;;
-  start) bench/start.sh ;;
-  pull) bench/pull.sh ;;
-  pull-memory) bench/pull_memory.sh ;;
-  density) bench/density.sh ;;
-  net) bench/net.sh ;;
-  compose) bench/compose.sh ;;
-  microvm) bench/microvm.sh ;;
-  docker-api) bench/docker_api.sh ;;
-  build) bench/build.sh ;;
-  oci) bench/oci.sh ;;
-  *) echo "bench/run.sh: unknown suite \"$1\" (plugins, ls, start, pull, pull-memory, density, net, compose, microvm, docker-api, build, oci)" >&2; exit 2 ;;
-esac
+suites=(plugins ls start pull pull-memory density net compose microvm docker-api build oci scale)
+one() {
+  case "$1" in
+    plugins) "$build/bench/plugin-bench" "${2:-50}" ;;
+    ls) bench/ls.sh ;;
+    start) bench/start.sh ;;
+    pull) bench/pull.sh ;;
+    pull-memory) bench/pull_memory.sh ;;
+    density) bench/density.sh ;;
+    net) bench/net.sh ;;
+    compose) bench/compose.sh ;;
+    microvm) bench/microvm.sh ;;
+    docker-api) bench/docker_api.sh ;;
+    build) bench/build.sh ;;
+    oci) bench/oci.sh ;;
+    scale) bench/scale.sh ;;
+    *) echo "bench/run.sh: unknown suite \"$1\" (${suites[*]}, all)" >&2; exit 2 ;;
+  esac
+}
+if [ "${1:-plugins}" != all ]; then
+  one "${1:-plugins}" "${2:-}"
+  exit
+fi
+# all: each suite's lines as they come (a suite that fails is named and the
+# rest go on), then every ratio of the run in one table.
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+failed=()
+for s in "${suites[@]}"; do
+  echo "== $s"
+  one "$s" 2>&1 | tee -a "$out" || failed+=("$s")
+done
+echo
+echo "| metric | ratio | against |"
+echo "|---|---|---|"
+awk '$1 == "metric" && $2 ~ /ratio/ { rest = ""; for (i = 4; i <= NF; i++) rest = rest " " $i; printf "| %s | %s |%s |\n", $2, $3, rest }' "$out"
+[ ${#failed[@]} -eq 0 ] || { echo "suites that failed: ${failed[*]}" >&2; exit 1; }
