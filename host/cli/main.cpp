@@ -10,6 +10,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <initializer_list>
+#include <string_view>
 
 namespace {
 
@@ -33,42 +35,51 @@ size_t command_index(const std::vector<std::string>& args, std::string* root) {
     return i;
 }
 
+// Which registration function makes each top-level command (and its
+// aliases). A command line whose command word is here builds that group's
+// commands alone: building the parser for all of them, some 500 flags, took
+// about 3 ms of every command's start. Any other line (no word, help,
+// completion, a mistyped word) builds them all. The integration test
+// "every top-level command ..." holds this table to what is registered.
+struct CommandGroup {
+    std::initializer_list<std::string_view> words;
+    void (*add)(CLI::App&, ctr::cli::Globals&);
+};
+
+const CommandGroup kGroups[] = {
+    {{"run", "attach", "create", "start", "stop", "restart", "kill", "logs", "exec", "wait"}, ctr::cli::add_run_commands},
+    {{"ls", "list", "ps", "inspect", "rm", "delete", "prune"}, ctr::cli::add_container_commands},
+    {{"image", "i"}, ctr::cli::add_image_commands},
+    {{"network", "n"}, ctr::cli::add_network_commands},
+    {{"volume", "v"}, ctr::cli::add_volume_commands},
+    {{"events"}, ctr::cli::add_event_commands},
+    {{"registry", "r"}, ctr::cli::add_registry_commands},
+    {{"stats"}, ctr::cli::add_stats_command},
+    {{"rename", "top", "export"}, ctr::cli::add_rename_top_export},
+    {{"cp", "copy"}, ctr::cli::add_cp_command},
+    {{"compose"}, ctr::cli::add_compose_commands},
+    {{"kube"}, ctr::cli::add_kube_commands},
+    {{"system", "s"}, ctr::cli::add_system_commands},
+    {{"port", "history", "info"}, ctr::cli::add_habit_commands},
+    {{"build", "builder"}, ctr::cli::add_build_commands},
+    {{"pause", "unpause", "update"}, ctr::cli::add_update_commands},
+    {{"diff", "commit"}, ctr::cli::add_commit_commands},
+    {{"plugin"}, ctr::cli::add_plugin_group},
+    {{"completion"}, ctr::cli::add_completion_commands},
+};
+
+void add_commands(CLI::App& app, ctr::cli::Globals& g, const std::string& word) {
+    for (const auto& group : kGroups)
+        if (std::find(group.words.begin(), group.words.end(), word) != group.words.end()) return group.add(app, g);
+    for (const auto& group : kGroups) group.add(app, g);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     using namespace ctr::cli;
     remember_args(argv);
-    Globals g;
-    CLI::App app{"container: run OCI images as containers on Linux", "container"};
-    app.set_version_flag("--version", std::string("container version ") + CTR_VERSION);
-    app.add_flag("--debug", g.debug, "log debug messages")->envname("CONTAINER_DEBUG");
-    app.add_option("--root", g.root, "root of all state (default $CONTAINER_ROOT, else /)");
-    app.require_subcommand(1);
-    app.fallthrough();
-    app.footer(shortcuts_help());
-
-    add_run_commands(app, g);
-    add_container_commands(app, g);
-    add_image_commands(app, g);
-    add_network_commands(app, g);
-    add_volume_commands(app, g);
-    add_event_commands(app, g);
-    add_registry_commands(app, g);
-    add_stats_command(app, g);
-    add_rename_top_export(app, g);
-    add_cp_command(app, g);
-    add_compose_commands(app, g);
-    add_kube_commands(app, g);
-    add_system_commands(app, g);
-    add_habit_commands(app, g);
-    add_build_commands(app, g);
-    add_update_commands(app, g);
-    add_commit_commands(app, g);
-    add_plugin_group(app, g);
-    add_completion_commands(app, g);
-
     std::vector<std::string> args(argv, argv + argc);
-    args = end_options_after_image(app, args);
     // Plugins' commands live under `system`; found only when that is the
     // command, so that other commands pay nothing for them. `system NAME
     // ARGS...` passes ARGS on untouched.
@@ -82,6 +93,17 @@ int main(int argc, char** argv) {
         args.push_back("--help");
     }
     expand_shortcut(args, at);
+
+    Globals g;
+    CLI::App app{"container: run OCI images as containers on Linux", "container"};
+    app.set_version_flag("--version", std::string("container version ") + CTR_VERSION);
+    app.add_flag("--debug", g.debug, "log debug messages")->envname("CONTAINER_DEBUG");
+    app.add_option("--root", g.root, "root of all state (default $CONTAINER_ROOT, else /)");
+    app.require_subcommand(1);
+    app.fallthrough();
+    app.footer(shortcuts_help());
+    add_commands(app, g, at < args.size() && args[at] != "--help" ? args[at] : "");
+    args = end_options_after_image(app, args);
     if (at + 1 < args.size() && (args[at] == "system" || args[at] == "s")) {
         auto names = add_plugin_commands(app, g, ctr::Paths(root));
         if (at + 2 < args.size() && std::find(names.begin(), names.end(), args[at + 1]) != names.end() && args[at + 2] != "--")

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <sstream>
 
 using ctr::test::DaemonRoot;
 using nlohmann::json;
@@ -250,4 +251,41 @@ TEST_CASE("image rm -a removes every image; those a container was made from need
     CHECK_MESSAGE(forced.code == 0, forced.err);
     CHECK(r.cli({"images", "-q"}).out.empty());
     CHECK(r.cli({"rm", "user"}).code == 0);
+}
+
+// The CLI builds only the command group a command line names (cli/main.cpp's
+// table): every word `--help` lists, name or alias, must still reach its
+// command, and a mistyped one still gets the nearest.
+TEST_CASE("every top-level command and alias that --help lists answers its own --help") {
+    DaemonRoot r;  // never started: help needs no daemon
+    auto top = r.cli({"--help"});
+    REQUIRE(top.code == 0);
+    std::istringstream in(top.out.substr(top.out.find("Subcommands:")));
+    std::string line;
+    std::vector<std::vector<std::string>> commands;  // each: its name, then its aliases
+    std::getline(in, line);
+    while (std::getline(in, line) && line.rfind("  ", 0) == 0) {
+        std::string words = line.substr(2, line.find("  ", 2) - 2);
+        std::vector<std::string> names;
+        for (size_t at = 0; at != std::string::npos;) {
+            size_t comma = words.find(", ", at);
+            names.push_back(words.substr(at, comma == std::string::npos ? std::string::npos : comma - at));
+            at = comma == std::string::npos ? comma : comma + 2;
+        }
+        commands.push_back(names);
+    }
+    REQUIRE(commands.size() > 30);
+    for (const auto& names : commands) {
+        if (names[0] == "help") continue;  // `help` alone is the top-level help
+        for (const auto& word : names) {
+            CAPTURE(word);
+            auto help = r.cli({word, "--help"});
+            CHECK_MESSAGE(help.code == 0, help.err);
+            CHECK(help.out.find("Usage: container " + names[0]) != std::string::npos);
+        }
+    }
+    auto typo = r.cli({"lss"});
+    CHECK(typo.code == 125);
+    CHECK(typo.err.find("did you mean \"ls\"") != std::string::npos);
+    CHECK(r.cli({"help", "image", "ls"}).out.find("Usage: container image ls") != std::string::npos);
 }
