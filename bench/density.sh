@@ -14,14 +14,6 @@ start_docker
 docker_image
 prun="$piso --runtime runc run -d --network none --ulimit nofile=1024:1024 --ulimit nproc=4096:4096"
 
-pss() {  # sum of PSS (KiB) of the given pids
-  local sum=0 p v
-  for p in "$@"; do
-    v=$(awk '/^Pss:/{print $2; exit}' "/proc/$p/smaps_rollup" 2>/dev/null || echo 0)
-    sum=$((sum + ${v:-0}))
-  done
-  echo "$sum"
-}
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 # parallel_ms CMD...: runs "CMD... dI" for I in 1..n, all at once; prints the
 # wall time in ms. (Waits on these jobs only: a bare `wait` would wait for the

@@ -79,6 +79,16 @@ tiny_image() {
   $piso pull -q --tls-verify=false "$image" >/dev/null
 }
 
+# pss PID...: the sum of their proportional set sizes, in KiB.
+pss() {  # sum of PSS (KiB) of the given pids
+  local sum=0 p v
+  for p in "$@"; do
+    v=$(awk '/^Pss:/{print $2; exit}' "/proc/$p/smaps_rollup" 2>/dev/null || echo 0)
+    sum=$((sum + ${v:-0}))
+  done
+  echo "$sum"
+}
+
 # median_ms CSV NAME: hyperfine's median (column 4), in ms.
 median_ms() { awk -F, -v n="$2" '$1==n {printf "%.1f", $4 * 1000}' "$1"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", a / b}'; }

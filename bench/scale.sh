@@ -22,14 +22,6 @@ c() { "$ctr" --root "$R" "$@"; }
 c system start >/dev/null
 
 now_ns() { date +%s%N; }
-pss() {  # sum of PSS (KiB) of the given pids
-  local sum=0 p v
-  for p in "$@"; do
-    v=$(awk '/^Pss:/{print $2; exit}' "/proc/$p/smaps_rollup" 2>/dev/null || echo 0)
-    sum=$((sum + ${v:-0}))
-  done
-  echo "$sum"
-}
 daemon_pid() { cat "$R/run/container/apiserver.pid"; }
 running() { c ls -q | wc -l; }
 
