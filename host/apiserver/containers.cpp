@@ -583,7 +583,14 @@ Status Containers::destroy(const store::ContainerRecord& c, bool volumes) {
 Status Containers::remove(const std::string& key, bool force, bool volumes) {
     auto c = CTR_TRY(get(key));
     CTR_TRY_STATUS(store::check_action(c.name, c.state, store::ContainerAction::remove, force));
-    if (c.state == store::ContainerState::running) c = CTR_TRY(stop(c.id, 0, SIGKILL));
+    if (c.state == store::ContainerState::running) {
+        c = CTR_TRY(stop(c.id, 0, SIGKILL));
+        // The exit is recorded before the shim has the runtime delete the
+        // container: `rm -f` returns once its runtime state and cgroup are
+        // gone too, as docker's does. (A container that had exited before
+        // is not waited for, so `run --rm` does not pay for the delete.)
+        wait_for_shim(c.id, 5000);
+    }
     CTR_TRY_STATUS(destroy(c, volumes));
     spdlog::info("removed container {}", c.name);
     return ok();
