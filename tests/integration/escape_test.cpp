@@ -1,0 +1,139 @@
+// Escape classes of reliability-and-security.md §3 that attack the OCI
+// runtime itself, made for real from inside a container by a static probe
+// (tests/fixtures/probes/exe_probe.c), on a copy of the runtime binary that
+// the test made: if a defence were missing, only the copy would be harmed.
+#include "tests/support/registry.hpp"
+#include "tests/support/run.hpp"
+
+#include <ctr/sys/files.hpp>
+#include <ctr/sys/spawn.hpp>
+
+#include "tests/support/skip.hpp"
+#include <doctest/doctest.h>
+
+#include <sys/stat.h>
+#include <chrono>
+#include <sstream>
+#include <thread>
+
+using ctr::test::DaemonRoot;
+namespace fs = std::filesystem;
+
+namespace {
+
+// busybox, the probe, and /bin/evil: a script whose interpreter is
+// /proc/self/exe, so that a runtime that executes it runs itself inside.
+ctr::test::BusyboxRegistry& images() {
+    static ctr::test::BusyboxRegistry s("cp \"$CTR_BUILD_ROOT/tests/exe-probe\" bin/ && printf '#!/proc/self/exe\\n' > bin/evil && chmod 0755 bin/evil");
+    return s;
+}
+
+std::string dev_ino(const fs::path& p) {
+    struct stat st {};
+    REQUIRE(::stat(p.c_str(), &st) == 0);
+    return std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino);
+}
+
+// The probe's lines whose first word is `what`.
+std::vector<std::string> lines_of(const std::string& log, const std::string& what) {
+    std::vector<std::string> out;
+    std::istringstream in(log);
+    std::string line;
+    while (std::getline(in, line))
+        if (line.rfind(what + " ", 0) == 0) out.push_back(line);
+    return out;
+}
+
+bool ends_ok(const std::string& line) { return line.size() >= 3 && line.compare(line.size() - 3, 3, " ok") == 0; }
+
+std::string logs_until(const DaemonRoot& r, const std::string& name, const std::string& wanted) {
+    std::string log;
+    for (int i = 0; i < 100; ++i) {
+        log = r.cli({"logs", name}).out;
+        if (log.find(wanted) != std::string::npos) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return log;
+}
+
+}  // namespace
+
+TEST_CASE("the runtime cannot be overwritten, traced or read from a container during exec (CVE-2019-5736 class)" * CTR_NEEDS_ROOT) {
+    for (std::string runtime : {"crun", "runc"}) {
+        CAPTURE(runtime);
+        std::string installed = ctr::sys::find_program(runtime);
+        if (installed.empty()) continue;  // install-deps.sh installs both: the CI has them
+        DaemonRoot r;
+        // The daemon drives a copy of the runtime, which the attack may harm.
+        fs::create_directories(r.path() / "bin");
+        fs::create_directories(r.path() / "etc/container");
+        const fs::path copy = r.path() / "bin" / runtime;
+        fs::copy_file(installed, copy);
+        const auto original = ctr::sys::read_file(copy);
+        REQUIRE(original);
+        REQUIRE(ctr::sys::write_file_atomic(r.path() / "etc/container/config.toml",
+                                            "[plugins.runtime-linux]\noci_runtime = \"" + copy.string() + "\"\n"));
+        r.start();
+
+        // Default capabilities: the runtime's process, entering to run each
+        // exec, is not even visible to the container (not dumpable).
+        REQUIRE(r.cli({"run", "-d", "--name", "plain", images().image, "exe-probe", "60", dev_ino(copy), "trace"}).code == 0);
+        // And with CAP_SYS_PTRACE it is: the attack then reaches the program.
+        REQUIRE(r.cli({"run", "-d", "--cap-add", "SYS_PTRACE", "--name", "tracer", images().image, "exe-probe", "60", dev_ino(copy), "trace"}).code == 0);
+        logs_until(r, "plain", "watching");
+        logs_until(r, "tracer", "watching");
+        for (int i = 0; i < 3; ++i) {
+            for (const char* c : {"plain", "tracer"}) {
+                CHECK(r.cli({"exec", c, "/bin/evil"}).code != 0);  // the runtime does not run itself inside
+                CHECK(r.cli({"exec", c, "ls"}).code == 0);
+            }
+        }
+        auto plain = logs_until(r, "plain", "read-mem");
+        INFO(plain);
+        CHECK(lines_of(plain, "hidden").size() >= 3);  // the probe did see the runtime come in
+        for (const auto& l : lines_of(plain, "ptrace")) CHECK_FALSE(ends_ok(l));
+        for (const auto& l : lines_of(plain, "read-mem")) CHECK_FALSE(ends_ok(l));
+        CHECK(lines_of(plain, "saw").empty());
+
+        auto traced = logs_until(r, "tracer", "reopen-write");
+        INFO(traced);
+        // It saw the runtime's own program (the copy, not a memfd clone: these
+        // runtimes run it from a read-only bind mount of the binary) ...
+        auto saw = lines_of(traced, "saw");
+        CHECK(saw.size() >= 3);
+        for (const auto& l : saw) CHECK(l.find(" " + dev_ino(copy) + " ") != std::string::npos);
+        // ... and could not write it: busy while it ran, read-only after.
+        CHECK(lines_of(traced, "open-write").size() >= 3);
+        CHECK(lines_of(traced, "reopen-write").size() >= 1);
+        for (const auto& l : lines_of(traced, "open-write")) CHECK_FALSE(ends_ok(l));
+        for (const auto& l : lines_of(traced, "reopen-write")) CHECK_FALSE(ends_ok(l));
+        CHECK(lines_of(traced, "write").empty());
+        auto after = ctr::sys::read_file(copy);
+        REQUIRE(after);
+        CHECK((*after == *original));
+        CHECK(r.cli({"rm", "-f", "plain", "tracer"}).code == 0);
+    }
+}
+
+TEST_CASE("the CVE-2019-5736 probe overwrites a host program that runs unprotected in its sight" * CTR_NEEDS_ROOT) {
+    // The probe can fail: given the host's PID namespace and CAP_SYS_PTRACE
+    // (to look at a process with more capabilities than its own), a program
+    // of the host's that runs without a runtime's read-only bind (here a
+    // copy of sleep) is overwritten once it ends, as the exploit did to runc.
+    DaemonRoot r;
+    fs::create_directories(r.path() / "bin");
+    const fs::path victim = r.path() / "bin/victim";
+    fs::copy_file(ctr::sys::find_program("sleep"), victim);
+    REQUIRE(r.cli({"run", "-d", "--pid", "host", "--cap-add", "SYS_PTRACE", "--name", "host-pid", images().image, "exe-probe", "60", dev_ino(victim)}).code == 0);
+    logs_until(r, "host-pid", "watching");
+    auto ran = ctr::test::run(victim.string(), {"1"});
+    CHECK(ran.code == 0);
+    auto log = logs_until(r, "host-pid", "\nwrite ");
+    INFO(log);
+    CHECK(lines_of(log, "write").size() == 1);
+    for (const auto& l : lines_of(log, "write")) CHECK(ends_ok(l));
+    auto now = ctr::sys::read_file(victim);
+    REQUIRE(now);
+    CHECK(now->rfind("OVERWRITTEN", 0) == 0);
+    CHECK(r.cli({"rm", "-f", "host-pid"}).code == 0);
+}
