@@ -21,10 +21,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// busybox, the probe, and /bin/evil: a script whose interpreter is
-// /proc/self/exe, so that a runtime that executes it runs itself inside.
+// busybox, the probe, /bin/evil: a script whose interpreter is
+// /proc/self/exe, so that a runtime that executes it runs itself inside;
+// and /data, a symlink to /dev.
 ctr::test::BusyboxRegistry& images() {
-    static ctr::test::BusyboxRegistry s("cp \"$CTR_BUILD_ROOT/tests/exe-probe\" bin/ && printf '#!/proc/self/exe\\n' > bin/evil && chmod 0755 bin/evil");
+    static ctr::test::BusyboxRegistry s("cp \"$CTR_BUILD_ROOT/tests/exe-probe\" bin/ && printf '#!/proc/self/exe\\n' > bin/evil && "
+                                        "chmod 0755 bin/evil && ln -s /dev data");
     return s;
 }
 
@@ -136,4 +138,42 @@ TEST_CASE("the CVE-2019-5736 probe overwrites a host program that runs unprotect
     REQUIRE(now);
     CHECK(now->rfind("OVERWRITTEN", 0) == 0);
     CHECK(r.cli({"rm", "-f", "host-pid"}).code == 0);
+}
+
+TEST_CASE("an image's symlink cannot lead a volume onto /dev, whose null masks paths (CVE-2025-31133 class)" * CTR_NEEDS_ROOT) {
+    DaemonRoot r;
+    auto host_setting = [] { return *ctr::sys::read_file("/proc/sys/kernel/core_pattern"); };
+    const std::string core_pattern = host_setting();
+    // A volume whose "null" points at a host setting: mounted as /dev, the
+    // runtime would bind that setting over each masked path.
+    REQUIRE(r.cli({"volume", "create", "fake-dev"}).code == 0);
+    auto planted = r.cli({"run", "--rm", "-v", "fake-dev:/x", images().image, "busybox", "ln", "-s", "/proc/sys/kernel/core_pattern", "/x/null"});
+    REQUIRE_MESSAGE(planted.code == 0, planted.err);
+    for (std::vector<std::string> how : {std::vector<std::string>{"-v", "fake-dev:/data"},
+                                         {"--mount", "type=volume,src=fake-dev,dst=/data/sub"},
+                                         {"--tmpfs", "/data"}}) {
+        CAPTURE(how[1]);
+        std::vector<std::string> args = {"run", "--rm", "--name", "led"};
+        args.insert(args.end(), how.begin(), how.end());
+        args.insert(args.end(), {images().image, "true"});
+        auto res = r.cli(args);
+        CHECK(res.code == 125);
+        CHECK_MESSAGE(res.err.find(" leads to /dev") != std::string::npos, res.err);
+        CHECK(res.err.find("cannot mount over /dev") != std::string::npos);
+        CHECK(r.cli({"ls", "-a", "-q"}).out.empty());  // nothing half made
+    }
+    // Lexically, too.
+    auto direct = r.cli({"run", "--rm", "-v", "fake-dev:/dev", images().image, "true"});
+    CHECK(direct.code == 125);
+    CHECK(direct.err.find("cannot mount over /dev") != std::string::npos);
+    // The masked paths of a plain container are the real null device.
+    // (Those this kernel has: each is the character device 1:3, and empty.)
+    auto masked = r.cli({"run", "--rm", images().image, "sh", "-c",
+                         "for p in /proc/kcore /proc/keys /proc/timer_list /proc/sched_debug; do "
+                         "[ -e $p ] && echo \"$(stat -c %t:%T $p) $(wc -c < $p)\"; done; true"});
+    CHECK_MESSAGE(masked.code == 0, masked.err);
+    CHECK(!masked.out.empty());
+    std::istringstream seen(masked.out);
+    for (std::string line; std::getline(seen, line);) CHECK(line == "1:3 0");
+    CHECK(host_setting() == core_pattern);
 }

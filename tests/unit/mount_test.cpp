@@ -1,5 +1,7 @@
 // --mount, Docker's syntax, into -v and --tmpfs specs.
 #include "services/spec.hpp"
+#include "services/mount_targets.hpp"
+#include "tests/support/tempdir.hpp"
 
 #include <doctest/doctest.h>
 
@@ -45,4 +47,29 @@ TEST_CASE("--mount: bad specs name the spec and the problem") {
         CHECK(r.error().message.find(std::string("--mount \"") + b.spec + "\"") == 0);
         CHECK(r.error().message.find(b.message) != std::string::npos);
     }
+}
+
+TEST_CASE("mount destinations resolve through the image's symlinks inside its root, and none may land on /proc, /sys or /dev") {
+    ctr::test::ScratchDir root;
+    namespace fs = std::filesystem;
+    fs::create_directories(root.path() / "dev");
+    fs::create_directories(root.path() / "srv/real");
+    fs::create_symlink("/dev", root.path() / "data");             // absolute: re-rooted
+    fs::create_symlink("../../dev/shm", root.path() / "srv/up");  // ".." stops at the root
+    fs::create_symlink("real", root.path() / "srv/rel");
+    fs::create_symlink("/loop", root.path() / "loop");           // a loop ends after 40 links
+    CHECK(resolve_in_root(root.path(), "/data") == "/dev");
+    CHECK(resolve_in_root(root.path(), "/data/null") == "/dev/null");
+    CHECK(resolve_in_root(root.path(), "/srv/up/x") == "/dev/shm/x");
+    CHECK(resolve_in_root(root.path(), "/srv/rel/new/dir") == "/srv/real/new/dir");
+    CHECK(resolve_in_root(root.path(), "/srv/./rel/../real") == "/srv/real");
+    CHECK(resolve_in_root(root.path(), "/nope/a") == "/nope/a");
+    CHECK(resolve_in_root(root.path(), "/loop") == "/loop");
+
+    nlohmann::json mounts = nlohmann::json::array({{{"destination", "/dev"}}, {{"destination", "/srv/rel"}}});
+    CHECK(check_mount_targets(root.path(), mounts, 1));  // the runtime's own /dev is not checked
+    mounts.push_back({{"destination", "/data"}});
+    auto refused = check_mount_targets(root.path(), mounts, 1);
+    REQUIRE(!refused);
+    CHECK(refused.error().message == "mount destination /data leads to /dev through the image's symlinks: cannot mount over /dev");
 }

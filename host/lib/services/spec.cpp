@@ -1,5 +1,6 @@
 #include "services/spec.hpp"
 
+#include "services/mount_targets.hpp"
 #include "services/seccomp.hpp"
 
 #include <ctr/sys/files.hpp>
@@ -314,7 +315,9 @@ Result<json> make_spec(const RunRequest& req, const json& image_config, const st
     }
     CTR_TRY_STATUS(apply_security(spec, req.security));
     CTR_TRY_STATUS(apply_tuning(spec, req.tuning, rootfs));
+    const size_t defaults = spec["mounts"].size();
     add_mounts(spec["mounts"], req.tmpfs, extra);
+    CTR_TRY_STATUS(check_mount_targets(rootfs, spec["mounts"], defaults));
     return spec;
 }
 
