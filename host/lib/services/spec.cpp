@@ -213,8 +213,11 @@ json default_mounts(int64_t shm_size) {
     });
 }
 
-// --tmpfs DEST[:OPTIONS] and the binds (volumes, /etc/hosts, ...), after the defaults.
-void add_mounts(json& mounts, const std::vector<std::string>& tmpfs, const std::vector<ResolvedMount>& extra) {
+// --tmpfs DEST[:OPTIONS] and the binds (volumes, /etc/hosts, ...), after the
+// defaults; none may land on those through the image's symlinks.
+Status add_mounts(json& mounts, const std::vector<std::string>& tmpfs, const std::vector<ResolvedMount>& extra,
+                  const std::filesystem::path& rootfs) {
+    const size_t defaults = mounts.size();
     for (const auto& t : tmpfs) {
         auto colon = t.find(':');
         json options = {"nosuid", "nodev"};
@@ -230,6 +233,7 @@ void add_mounts(json& mounts, const std::vector<std::string>& tmpfs, const std::
         if (m.read_only) options.push_back("ro");
         mounts.push_back({{"destination", m.destination}, {"type", "bind"}, {"source", m.source}, {"options", options}});
     }
+    return check_mount_targets(rootfs, mounts, defaults);
 }
 
 }  // namespace
@@ -315,9 +319,7 @@ Result<json> make_spec(const RunRequest& req, const json& image_config, const st
     }
     CTR_TRY_STATUS(apply_security(spec, req.security));
     CTR_TRY_STATUS(apply_tuning(spec, req.tuning, rootfs));
-    const size_t defaults = spec["mounts"].size();
-    add_mounts(spec["mounts"], req.tmpfs, extra);
-    CTR_TRY_STATUS(check_mount_targets(rootfs, spec["mounts"], defaults));
+    CTR_TRY_STATUS(add_mounts(spec["mounts"], req.tmpfs, extra, rootfs));
     return spec;
 }
 
