@@ -11,8 +11,10 @@
 #include "tests/support/skip.hpp"
 #include <doctest/doctest.h>
 
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <chrono>
+#include <map>
 #include <sstream>
 #include <thread>
 
@@ -21,11 +23,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// busybox, the probe, /bin/evil: a script whose interpreter is
+// busybox, the probes, /bin/evil: a script whose interpreter is
 // /proc/self/exe, so that a runtime that executes it runs itself inside;
 // and /data, a symlink to /dev.
 ctr::test::BusyboxRegistry& images() {
-    static ctr::test::BusyboxRegistry s("cp \"$CTR_BUILD_ROOT/tests/exe-probe\" bin/ && printf '#!/proc/self/exe\\n' > bin/evil && "
+    static ctr::test::BusyboxRegistry s("cp \"$CTR_BUILD_ROOT/tests/exe-probe\" \"$CTR_BUILD_ROOT/tests/swap-probe\" bin/ && printf '#!/proc/self/exe\\n' > bin/evil && "
                                         "chmod 0755 bin/evil && ln -s /dev data");
     return s;
 }
@@ -176,4 +178,61 @@ TEST_CASE("an image's symlink cannot lead a volume onto /dev, whose null masks p
     std::istringstream seen(masked.out);
     for (std::string line; std::getline(seen, line);) CHECK(line == "1:3 0");
     CHECK(host_setting() == core_pattern);
+}
+
+TEST_CASE("a mount target swapped for a symlink during start stays inside the container (CVE-2021-30465 class)" * CTR_NEEDS_ROOT) {
+    for (std::string runtime : {"crun", "runc"}) {
+        CAPTURE(runtime);
+        if (ctr::sys::find_program(runtime).empty()) continue;  // install-deps.sh installs both
+        DaemonRoot r;
+        fs::create_directories(r.path() / "etc/container");
+        REQUIRE(ctr::sys::write_file_atomic(r.path() / "etc/container/config.toml",
+                                            "[plugins.runtime-linux]\noci_runtime = \"" + runtime + "\"\n"));
+        r.start();
+        // A target name no host has: were it followed out of the root, the
+        // runtime would make /NAME on the host and mount over it.
+        const std::string name = "ctr-race-" + std::to_string(::getpid()) + "-" + runtime;
+        const fs::path on_host = fs::path("/") / name;
+        REQUIRE(r.cli({"run", "--rm", "-v", "marked:/w", images().image, "sh", "-c", "echo m > /w/marker"}).code == 0);
+        // A runtime known to lose this race (runc before 1.1.14) is named
+        // at each start that it can reach, and not raced here: it would
+        // write on the host. Any other must hold.
+        auto calm = r.cli({"run", "--rm", "-v", "shared:/a", "-v", "marked:/a/d/" + name, images().image, "true"});
+        REQUIRE_MESSAGE(calm.code == 0, calm.err);
+        if (calm.err.find("CVE-2024-45310") != std::string::npos) {
+            CHECK(runtime == "runc");
+            CHECK(calm.err.find("the mount at /a, under which /a/d/" + name + " is mounted") != std::string::npos);
+            CHECK(r.cli({"run", "--rm", "-v", "shared:/a", images().image, "true"}).err.empty());  // nothing nested: no warning
+            continue;
+        }
+        // The attacker shares the volume that the victim mounts at /a, and
+        // swaps /a/d (a directory) with /a/l (a symlink to "/") all along.
+        REQUIRE(r.cli({"run", "-d", "--name", "swapper", "-v", "shared:/shared", images().image, "swap-probe", "/shared", "120"}).code == 0);
+        logs_until(r, "swapper", "swapping");
+        std::map<std::string, int> outcomes;
+        for (int i = 0; i < 12; ++i) {
+            auto res = r.cli({"run", "--rm", "-v", "shared:/a", "-v", "marked:/a/d/" + name, images().image, "sh", "-c",
+                              "awk '{print $5}' /proc/self/mountinfo | grep " + name});
+            // Started: where the volume is, as the container sees its mounts.
+            // Not started: the runtime refused a target that moved.
+            ++outcomes[res.code == 0 ? res.out : "refused"];
+            std::error_code ec;
+            if (fs::exists(on_host, ec)) {  // out of the root: undo it on the host, and fail
+                ::umount2(on_host.c_str(), MNT_DETACH);
+                fs::remove(on_host, ec);
+                FAIL("a mount landed on the host at " << on_host.string());
+            }
+        }
+        std::string seen;
+        for (const auto& [what, n] : outcomes) seen += what + " x" + std::to_string(n) + "; ";
+        INFO(seen);
+        for (const auto& [what, n] : outcomes)
+            CHECK((what == "refused" || what == "/a/d/" + name + "\n" || what == "/a/l/" + name + "\n" || what == "/" + name + "\n"));
+        // The swaps did meet the runtime's mounting: not every start was the plain one.
+        CHECK(outcomes["/a/d/" + name + "\n"] < 12);
+        auto info = ctr::sys::read_file("/proc/self/mountinfo");
+        REQUIRE(info);
+        CHECK(info->find(name) == std::string::npos);
+        CHECK(r.cli({"rm", "-f", "swapper"}).code == 0);
+    }
 }

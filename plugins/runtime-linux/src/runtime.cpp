@@ -74,6 +74,7 @@ ctr::Status Runtime::init() {
     fs::create_directories(binary_.state_root, ec);
     if (ec) return ctr::make_error(CTR_E_UNAVAILABLE, "create " + binary_.state_root + ": " + ec.message());
     binary_.hide_unified = binary_.name() == "crun" && hybrid_cgroups();
+    flaws_ = known_flaws(binary_);
     // Orphaned container processes come to us, so that we can wait for them.
     ::prctl(PR_SET_CHILD_SUBREAPER, 1);
     host().debug("using " + binary_.path + (binary_.hide_unified ? " (hybrid cgroups: private mount namespace)" : ""));
@@ -153,7 +154,13 @@ ctr::Result<json> Runtime::create(const json& req) {
     execs_.erase(id);
     // The init is our caller's child (we made it a subreaper) and `crun delete`
     // needs nothing of this instance: the caller may wait for it itself.
-    return json{{"id", id}, {"pid", pid}, {"waitable_by_caller", true}};
+    json result = {{"id", id}, {"pid", pid}, {"waitable_by_caller", true}};
+    if (flaws_.mkdir_race) {  // only then is the spec read again
+        std::ifstream spec_file(fs::path(bundle) / "config.json");
+        auto spec = json::parse(spec_file, nullptr, false);
+        if (auto w = mkdir_race_warning(flaws_, binary_, spec); !w.empty()) result["warnings"] = json::array({w});
+    }
+    return result;
 }
 
 ctr::Result<json> Runtime::start(const json& req) {

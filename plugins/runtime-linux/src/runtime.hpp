@@ -5,6 +5,7 @@
 // exit code.
 #pragma once
 
+#include "known_flaws.hpp"
 #include "oci_cli.hpp"
 
 #include <ctr/sdk/plugin.hpp>
@@ -49,6 +50,7 @@ private:
     void reap(Process& p, bool block);
 
     OciBinary binary_;
+    KnownFlaws flaws_;
     std::mutex mu_;
     std::map<std::string, Process> inits_;                      // by container id
     std::map<std::string, std::map<std::string, Process>> execs_;  // by container id, exec id
