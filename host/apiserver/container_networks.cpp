@@ -4,6 +4,7 @@
 // exit recorded meanwhile releases what the new record names, not the old).
 #include "apiserver/containers.hpp"
 
+#include <ctr/base/failpoint.hpp>
 #include <spdlog/spdlog.h>
 
 namespace ctr::apiserver {
@@ -52,6 +53,7 @@ Result<store::ContainerRecord> Containers::connect_network(const std::string& ke
         if (a.value("network", "") == network)
             return make_error(CTR_E_ALREADY_EXISTS, "container " + c.name + " is already connected to network \"" + network + "\"");
     attachments.push_back(CTR_TRY(networks_.connect(c, network, aliases, ip)));
+    failpoint("network-connect-after-plugin");  // reconcile detaches what the record does not name
     c.config["network_attachments"] = attachments;
     c.config["networks"] = names_of(attachments);
     {
@@ -79,6 +81,7 @@ Result<store::ContainerRecord> Containers::disconnect_network(const std::string&
     if (it == attachments.end())
         return make_error(CTR_E_NOT_FOUND, "container " + c.name + " is not connected to network \"" + network + "\"");
     CTR_TRY_STATUS(networks_.disconnect(c, network));
+    failpoint("network-disconnect-after-plugin");  // reconcile_attachments: the record forgets it
     const bool first = it == attachments.begin();
     attachments.erase(it);
     c.config["network_attachments"] = attachments;
@@ -90,6 +93,31 @@ Result<store::ContainerRecord> Containers::disconnect_network(const std::string&
     if (first) follow(c);
     spdlog::info("disconnected container {} from network {}", c.name, network);
     return c;
+}
+
+Result<std::vector<std::string>> Containers::reconcile_attachments(const std::map<std::string, std::set<std::string>>& attached) {
+    std::vector<std::string> done;
+    static const std::set<std::string> none;
+    for (auto c : CTR_TRY(list())) {
+        if (c.state != store::ContainerState::running) continue;  // the others' endpoints are made at their start
+        auto it = attached.find(c.id);
+        const auto& has = it == attached.end() ? none : it->second;
+        const json before = c.settings().network_attachments;
+        json kept = json::array();
+        for (const auto& a : before) {
+            if (has.count(a.value("network", ""))) kept.push_back(a);
+            else done.push_back("container " + c.name + " is no longer on network " + a.value("network", "") + ": it was being disconnected");
+        }
+        if (kept.size() == before.size()) continue;
+        c.config["network_attachments"] = kept;
+        c.config["networks"] = names_of(kept);
+        {
+            std::lock_guard<std::mutex> lock(d_.store_mu);
+            CTR_TRY_STATUS(d_.store->update_container(c));
+        }
+        if (kept.empty() || kept[0] != before[0]) follow(c);
+    }
+    return done;
 }
 
 }  // namespace ctr::apiserver

@@ -103,6 +103,10 @@ public:
     Result<store::ContainerRecord> connect_network(const std::string& key, const std::string& network,
                                                    const nlohmann::json& aliases, const std::string& ip);
     Result<store::ContainerRecord> disconnect_network(const std::string& key, const std::string& network);
+    // After a crash: a running container's record that still names a network
+    // whose endpoint a `network disconnect` had detached forgets it.
+    // `attached`: each container's id and the networks it has an endpoint on.
+    Result<std::vector<std::string>> reconcile_attachments(const std::map<std::string, std::set<std::string>>& attached);
 
     std::filesystem::path dir_of(const std::string& id) const { return d_.paths.lib_dir() / "containers" / id; }
     // Beside the folder, while a removal runs: once the folder is gone, only

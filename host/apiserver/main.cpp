@@ -31,6 +31,7 @@
 
 #include <csignal>
 #include <future>
+#include <map>
 #include <set>
 #include <cstdio>
 #include <fcntl.h>
@@ -145,15 +146,28 @@ Status reconcile(apiserver::Daemon& d, apiserver::Containers& containers, apiser
     if (!rolled) return make_error(CTR_E_INTERNAL, "reconcile containers: " + rolled.error().message);
     for (const auto& line : *rolled) spdlog::warn("after a crash: {}", line);
     {
-        std::set<std::string> ids;
+        std::map<std::string, std::set<std::string>> named;
         std::lock_guard<std::mutex> store_lock(d.store_mu);
         auto all = d.store->containers();
         if (!all) return make_error(CTR_E_INTERNAL, "reconcile networks: " + all.error().message);
-        for (const auto& c : *all) ids.insert(c.id);
-        auto released = networks.reconcile(ids);
+        for (const auto& c : *all) {
+            auto& networks_of = named[c.id];
+            for (const auto& a : c.settings().network_attachments) networks_of.insert(a.value("network", ""));
+        }
+        auto released = networks.reconcile(named);
         if (!released) spdlog::warn("reconcile networks: {}", released.error().message);
         else
             for (const auto& line : *released) spdlog::warn("after a crash: {}", line);
+    }
+    if (auto nets = networks.list(); nets) {
+        std::map<std::string, std::set<std::string>> attached;
+        for (const auto& n : *nets)
+            for (const auto& e : n.value("endpoints", nlohmann::json::array()))
+                attached[e.value("container_id", "")].insert(n.value("name", ""));
+        auto forgot = containers.reconcile_attachments(attached);
+        if (!forgot) spdlog::warn("reconcile network attachments: {}", forgot.error().message);
+        else
+            for (const auto& line : *forgot) spdlog::warn("after a crash: {}", line);
     }
     containers.release_all_idle();
     return ok();

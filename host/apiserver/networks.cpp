@@ -391,21 +391,23 @@ Status Networks::unwire(const store::ContainerRecord& c) {
     return result;
 }
 
-Result<std::vector<std::string>> Networks::reconcile(const std::set<std::string>& ids) {
+Result<std::vector<std::string>> Networks::reconcile(const std::map<std::string, std::set<std::string>>& named) {
     std::vector<std::string> done;
     auto* p = CTR_TRY(plugin());
     for (const auto& n : CTR_TRY(list())) {
+        const std::string network = n.value("name", "");
         for (const auto& e : n.value("endpoints", json::array())) {
             std::string id = e.value("container_id", "");
-            if (ids.count(id)) continue;
-            CTR_TRY(pluginhost::invoke(p->network()->detach, p->instance(), {{"network", n["name"]}, {"container_id", id}}, "detach"));
-            done.push_back("released the address " + e.value("ip", "") + " of container " + id.substr(0, 12) + " on network " +
-                           n.value("name", ""));
+            auto record = named.find(id);
+            if (record != named.end() && record->second.count(network)) continue;
+            CTR_TRY(pluginhost::invoke(p->network()->detach, p->instance(), {{"network", network}, {"container_id", id}}, "detach"));
+            done.push_back("released the address " + e.value("ip", "") + " of container " + id.substr(0, 12) + " on network " + network +
+                           (record == named.end() ? "" : ", which its record does not name"));
         }
     }
     std::error_code ec;
     for (const auto& entry : fs::directory_iterator(d_.paths.run_dir() / "netns", ec)) {
-        if (ids.count(entry.path().filename().string())) continue;
+        if (named.count(entry.path().filename().string())) continue;
         CTR_TRY_STATUS(sys::remove_netns(entry.path()));
         done.push_back("removed the network namespace of container " + entry.path().filename().string().substr(0, 12));
     }

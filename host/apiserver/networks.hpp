@@ -10,6 +10,7 @@
 #include "apiserver/daemon.hpp"
 #include "services/spec.hpp"
 
+#include <map>
 #include <set>
 
 namespace ctr::apiserver {
@@ -61,9 +62,11 @@ public:
     // namespace. Idempotent.
     Status unwire(const store::ContainerRecord& c);
 
-    // After a crash: detaches endpoints of containers that no longer exist
-    // and removes their namespaces.
-    Result<std::vector<std::string>> reconcile(const std::set<std::string>& container_ids);
+    // After a crash: detaches endpoints of containers that no longer exist,
+    // or on a network their record does not name (a `network connect` cut
+    // short), and removes the namespaces of those gone. `named`: each
+    // container's id and the networks of its record's attachments.
+    Result<std::vector<std::string>> reconcile(const std::map<std::string, std::set<std::string>>& named);
     // For `system stop --all`: the default network goes when no one uses it
     // (it is made again on first use).
     void remove_default_if_unused();

@@ -204,3 +204,42 @@ TEST_CASE("a full disk under the state directory: what needs space fails with a 
     REQUIRE(r.cli({"volume", "rm", "before", "after"}).code == 0);
     REQUIRE(r.cli({"system", "stop"}).code == 0);
 }
+
+TEST_CASE("kill -9 in network connect and disconnect, after the plugin: the next daemon makes the record and the endpoints agree" * CTR_NEEDS_ROOT) {
+    DaemonRoot r;
+    r.start();
+    REQUIRE(r.cli({"network", "create", "extra"}).code == 0);
+    REQUIRE(r.cli({"run", "-d", "--name", "c1", shared().image, "sleep", "300"}).code == 0);
+    auto endpoints = [&](const std::string& network) {
+        auto res = r.cli({"network", "inspect", network});
+        REQUIRE_MESSAGE(res.code == 0, res.err);
+        return json::parse(res.out)[0]["endpoints"].size();
+    };
+    auto links = [&] { return r.cli({"exec", "c1", "ls", "/sys/class/net"}).out; };
+    const json networks = inspect(r, "c1")["config"]["networks"];  // the default network's
+
+    // Connect: the endpoint was made, the record never said so.
+    arm(r, "network-connect-after-plugin");
+    CHECK(r.cli({"network", "connect", "extra", "c1"}).code != 0);
+    CHECK(inspect(r, "c1")["config"]["networks"] == networks);  // a new daemon
+    CHECK(endpoints("extra") == 0);
+    CHECK(links() == "eth0\nlo\n");
+    CHECK(r.cli({"system", "logs"}).out.find("on network extra, which its record does not name") != std::string::npos);
+    auto again = r.cli({"network", "connect", "extra", "c1"});  // as if it never happened
+    CHECK_MESSAGE(again.code == 0, again.err);
+    CHECK(links() == "eth0\neth1\nlo\n");
+
+    // Disconnect: the endpoint went, the record still named it.
+    arm(r, "network-disconnect-after-plugin");
+    CHECK(r.cli({"network", "disconnect", "extra", "c1"}).code != 0);
+    CHECK(inspect(r, "c1")["config"]["networks"] == json::array({"default"}));  // as a disconnect that ended leaves it
+    CHECK(endpoints("extra") == 0);
+    CHECK(links() == "eth0\nlo\n");
+    CHECK(r.cli({"system", "logs"}).out.find("container c1 is no longer on network extra") != std::string::npos);
+    auto back = r.cli({"network", "connect", "extra", "c1"});
+    CHECK_MESSAGE(back.code == 0, back.err);
+    CHECK(endpoints("extra") == 1);
+    CHECK(r.cli({"rm", "-f", "c1"}).code == 0);
+    CHECK(endpoints("extra") == 0);
+    CHECK(r.cli({"network", "rm", "extra"}).code == 0);
+}
