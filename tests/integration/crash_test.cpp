@@ -10,6 +10,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sys/mount.h>
 #include <csignal>
 #include <thread>
@@ -242,4 +243,43 @@ TEST_CASE("kill -9 in network connect and disconnect, after the plugin: the next
     CHECK(r.cli({"rm", "-f", "c1"}).code == 0);
     CHECK(endpoints("extra") == 0);
     CHECK(r.cli({"network", "rm", "extra"}).code == 0);
+}
+
+TEST_CASE("kill -9 during compose up, in a create and in a start: up again converges, with no duplicate, and down leaves nothing" * CTR_NEEDS_ROOT) {
+    DaemonRoot r;
+    r.start();
+    ctr::test::ScratchDir dir;
+    const std::string file = (dir.path() / "compose.yaml").string();
+    std::ofstream(file) << "name: cut\nservices:\n"
+                           "  a:\n    image: " << shared().image << "\n    command: [\"sleep\", \"300\"]\n    networks: [back]\n"
+                           "    volumes: [\"data:/data\"]\n    stop_signal: KILL\n"
+                           "  b:\n    image: " << shared().image << "\n    command: [\"sleep\", \"300\"]\n    networks: [back]\n"
+                           "    depends_on: [a]\n    stop_signal: KILL\n"
+                           "networks:\n  back: {}\nvolumes:\n  data: {}\n";
+    auto services = [&] {
+        auto ps = r.cli({"compose", "-f", file, "ps", "-a", "--format", "json"});
+        REQUIRE_MESSAGE(ps.code == 0, ps.err);
+        std::map<std::string, int> running;
+        for (const auto& c : json::parse(ps.out)) running[c["service"].get<std::string>()] += c["state"] == "running";
+        return running;
+    };
+    for (const std::string failpoint : {"container-create-after-network", "container-start-after-shim"}) {
+        CAPTURE(failpoint);
+        arm(r, failpoint);
+        CHECK(r.cli({"compose", "-f", file, "up", "-d"}).code != 0);  // the daemon died under it
+        auto up = r.cli({"compose", "-f", file, "up", "-d"});  // a new daemon
+        CHECK_MESSAGE(up.code == 0, up.err);
+        auto all = r.cli({"ls", "-a", "--format", "json"});
+        REQUIRE(all.code == 0);
+        CHECK(json::parse(all.out).size() == 2);  // one container per service, no half-made one
+        CHECK(services() == std::map<std::string, int>{{"a", 1}, {"b", 1}});
+        auto nets = r.cli({"network", "ls", "-q"}).out;
+        CHECK(nets.find("cut_back") != std::string::npos);
+        CHECK(nets.find("cut_back") == nets.rfind("cut_back"));
+        auto down = r.cli({"compose", "-f", file, "down", "-v"});
+        CHECK_MESSAGE(down.code == 0, down.err);
+        CHECK(r.cli({"ls", "-a", "-q"}).out.empty());
+        CHECK(r.cli({"network", "ls", "-q"}).out.find("cut_back") == std::string::npos);
+        CHECK(r.cli({"volume", "ls", "-q"}).out.empty());
+    }
 }
