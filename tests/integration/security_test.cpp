@@ -373,6 +373,10 @@ TEST_CASE("bad input: names, sizes, limits, programs, double starts (rows 35-43,
     CHECK(tiny.code == 125);
     CHECK(tiny.err.find("minimum is 6 MiB") != std::string::npos);
     CHECK(r.cli({"run", "--rm", "--cpus", "-1", img, "true"}).code == 125);
+    auto many = r.cli({"run", "--rm", "--cpus", "999", img, "true"});  // more than the host has
+    CHECK(many.code == 125);
+    CHECK_MESSAGE(many.err.find("--cpus 999: the range is from 0.01 to") != std::string::npos, many.err);
+    CHECK(many.err.find("CPUs") != std::string::npos);
     CHECK(r.cli({"run", "--rm", "--pids-limit", "-5", img, "true"}).code == 125);
     auto noexec = r.cli({"run", "--rm", images().not_exec, "/bin/script"});
     CHECK(noexec.code == 126);
