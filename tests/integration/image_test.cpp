@@ -590,7 +590,15 @@ TEST_CASE("kill -9 of the daemon mid-pull: no half image after the restart, and 
             if (std::count_if(seen.begin(), seen.end(), [](const std::string& l) { return l.find("/blobs/") != std::string::npos; }) >= 2) break;
             usleep(20000);
         }
-        usleep(300000);  // some bytes of the big layer are in
+        // Some bytes of the big layer are in: a partial blob of 64 KiB or more.
+        auto partial = [&] {
+            std::error_code ec;
+            for (const auto& e : fs::recursive_directory_iterator(r.path() / "var/lib/container/plugins/image-oci/content/ingest", ec))
+                if (e.is_regular_file(ec) && e.file_size(ec) >= 65536) return true;
+            return false;
+        };
+        for (int i = 0; i < 500 && !partial(); ++i) usleep(20000);
+        REQUIRE(partial());
         r.kill9();
         CHECK(pull.get().code != 0);
     }
