@@ -27,10 +27,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-ctr::test::BusyboxRegistry& shared() {
-    static ctr::test::BusyboxRegistry s;
-    return s;
-}
+auto& shared = ctr::test::shared_busybox;  // one registry for every file that needs no more
 
 void write(const fs::path& p, const std::string& text) {
     fs::create_directories(p.parent_path());

@@ -12,10 +12,7 @@ using nlohmann::json;
 
 namespace {
 
-ctr::test::BusyboxRegistry& shared() {
-    static ctr::test::BusyboxRegistry s;
-    return s;
-}
+auto& shared = ctr::test::shared_busybox;  // one registry for every file that needs no more
 
 std::string out_of(const DaemonRoot& r, const std::vector<std::string>& args) {
     auto res = r.cli(args);

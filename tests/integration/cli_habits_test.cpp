@@ -16,10 +16,7 @@ using nlohmann::json;
 
 namespace {
 
-ctr::test::BusyboxRegistry& shared() {
-    static ctr::test::BusyboxRegistry s;
-    return s;
-}
+auto& shared = ctr::test::shared_busybox;  // one registry for every file that needs no more
 
 json inspect(const DaemonRoot& r, const std::string& name) { return json::parse(r.cli({"inspect", name}).out)[0]; }
 

@@ -14,10 +14,7 @@ using ctr::test::DaemonRoot;
 
 namespace {
 
-ctr::test::BusyboxRegistry& shared() {
-    static ctr::test::BusyboxRegistry s;
-    return s;
-}
+auto& shared = ctr::test::shared_busybox;  // one registry for every file that needs no more
 
 ctr::test::Run docker(const DaemonRoot& r, const std::vector<std::string>& args) {
     return ctr::test::run(ctr::test::docker_cli(), args, {"DOCKER_HOST=unix://" + (r.path() / "run/container/docker.sock").string()});

@@ -19,10 +19,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-ctr::test::BusyboxRegistry& shared() {
-    static ctr::test::BusyboxRegistry s;
-    return s;
-}
+auto& shared = ctr::test::shared_busybox;  // one registry for every file that needs no more
 
 std::string slurp(const fs::path& p) {
     auto r = ctr::sys::read_file(p);

@@ -19,10 +19,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-ctr::test::BusyboxRegistry& shared() {
-    static ctr::test::BusyboxRegistry s;
-    return s;
-}
+auto& shared = ctr::test::shared_busybox;  // one registry for every file that needs no more
 
 fs::path log_of(const DaemonRoot& r, const std::string& name, const char* stream) {
     auto j = json::parse(r.cli({"inspect", name}).out)[0];

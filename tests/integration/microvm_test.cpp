@@ -29,10 +29,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-ctr::test::BusyboxRegistry& shared() {
-    static ctr::test::BusyboxRegistry s;
-    return s;
-}
+auto& shared = ctr::test::shared_busybox;  // one registry for every file that needs no more
 
 // Where install-deps.sh leaves the guest kernel package for the tests.
 const fs::path kKernelCache = "/var/cache/container-tests/kernels";

@@ -17,10 +17,7 @@ using nlohmann::json;
 
 namespace {
 
-ctr::test::BusyboxRegistry& shared() {
-    static ctr::test::BusyboxRegistry s;
-    return s;
-}
+auto& shared = ctr::test::shared_busybox;  // one registry for every file that needs no more
 
 // Frozen, as the kernel says it: v1's freezer.state, v2's cgroup.events
 // (whose frozen tasks sleep in S, not D).

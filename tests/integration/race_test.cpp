@@ -24,10 +24,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-ctr::test::BusyboxRegistry& shared() {
-    static ctr::test::BusyboxRegistry s;
-    return s;
-}
+auto& shared = ctr::test::shared_busybox;  // one registry for every file that needs no more
 
 // Processes of this host whose command line is exactly `argv`.
 int processes_running(const std::vector<std::string>& argv) {

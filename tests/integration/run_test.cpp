@@ -26,10 +26,7 @@ namespace fs = std::filesystem;
 namespace {
 
 // One registry and one busybox image for every test in this file.
-ctr::test::BusyboxRegistry& shared() {
-    static ctr::test::BusyboxRegistry s;
-    return s;
-}
+auto& shared = ctr::test::shared_busybox;  // one registry for every file that needs no more
 
 }  // namespace
 

@@ -16,10 +16,7 @@ using nlohmann::json;
 
 namespace {
 
-ctr::test::BusyboxRegistry& shared() {
-    static ctr::test::BusyboxRegistry s;
-    return s;
-}
+auto& shared = ctr::test::shared_busybox;  // one registry for every file that needs no more
 
 constexpr int kContainers = 500;
 constexpr int kWorkers = 4;

@@ -111,4 +111,9 @@ const std::vector<std::string> kBusyboxImage = {
     "printf 'root:x:0:0:root:/root:/bin/sh\\napp:x:1000:1000:app:/work:/bin/sh\\n' > etc/passwd && "
     "printf 'root:x:0:\\napp:x:1000:\\nstaff:x:50:\\n' > etc/group && chown 1000:1000 work"};
 
+BusyboxRegistry& shared_busybox() {
+    static BusyboxRegistry s;
+    return s;
+}
+
 }  // namespace ctr::test

@@ -60,4 +60,8 @@ struct BusyboxRegistry {
     }
 };
 
+// The plain one (no extra steps), shared by every test file of the binary
+// that needs no more: one registry and one build for all of them.
+BusyboxRegistry& shared_busybox();
+
 }  // namespace ctr::test
