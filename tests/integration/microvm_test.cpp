@@ -486,6 +486,32 @@ TEST_CASE("microvm: a VM container outlives a daemon killed with -9; a shim kill
     CHECK(r.cli({"rm", "lasting"}).code == 0);
 }
 
+TEST_CASE("microvm: kill -9 of QEMU under a VM container: the exit is recorded, exec says it is not running, rm leaves nothing" * doctest::skip(ctr::test::not_root() || !have_qemu())) {
+    DaemonRoot r;
+    set_kernel(r);
+    auto run = r.cli({"run", "-d", "--name", "vm", "--runtime", "microvm", shared().image, "sleep", "600"});
+    REQUIRE_MESSAGE(run.code == 0, run.err);
+    std::string id = run.out.substr(0, run.out.find('\n'));
+    int qemu = qemu_pid(r, id);
+    REQUIRE(qemu > 0);
+    REQUIRE(::kill(qemu, SIGKILL) == 0);
+    auto state = [&] { return json::parse(r.cli({"inspect", "vm"}).out)[0]; };
+    CHECK_MESSAGE(wait_for([&] { return state().value("state", "") == "stopped"; }, 20000), r.daemon_log());
+    auto c = state();
+    CHECK(c["exit_code"].is_number_integer());
+    CHECK(c.value("exit_code", 0) != 0);  // not a clean exit of its command
+    auto exec = r.cli({"exec", "vm", "true"});
+    CHECK(exec.code != 0);
+    CHECK_MESSAGE(exec.err.find("not running") != std::string::npos, exec.err);
+    // The shim saw QEMU go and removed the rest: virtiofsd, the VM's folder.
+    CHECK(wait_for([&] { return qemus_of(r) == 0; }, 10000));
+    CHECK(wait_for([&] { return !fs::exists(vms_dir(r) / id); }, 10000));
+    CHECK(r.cli({"rm", "vm"}).code == 0);
+    // And a new VM container starts at once.
+    auto again = r.cli({"run", "--rm", "--runtime", "microvm", shared().image, "echo", "fresh"});
+    CHECK_MESSAGE(again.out == "fresh\n", again.err);
+}
+
 TEST_CASE("microvm: run applies the flags: env, workdir, user, hostname, entrypoint, a read-only root" * doctest::skip(ctr::test::not_root() || !have_qemu())) {
     DaemonRoot r;
     set_kernel(r);
