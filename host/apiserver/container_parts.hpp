@@ -18,12 +18,13 @@ namespace ctr::apiserver::detail {
 // What a shim writes on its sync fd before closing it: {"ok", ...}, read
 // until it closes or `timeout_ms` passes (then: whatever came, maybe nothing).
 nlohmann::json read_sync_answer(int fd, int timeout_ms);
-// The image plugin the containers' root filesystems come from.
 // 64 hex digits from the system's random source.
 std::string random_id();
 // Each root gets its own cgroup parent, so parallel roots never collide.
 std::string cgroup_parent(const Paths& paths);
-// A container's exit.json in `dir`, when its shim wrote one.
+// Where a container's shim (or reaper) records its exit, in its folder `dir`.
+inline std::filesystem::path exit_file_of(const std::filesystem::path& dir) { return dir / "exit.json"; }
+// That file's record, when it was written.
 std::optional<nlohmann::json> read_exit(const std::filesystem::path& dir);
 // A process that has not ended (sys::process_ended: a zombie this host's
 // PID 1 is slow to reap has ended; one whose threads still exit has not).

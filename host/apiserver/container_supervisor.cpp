@@ -20,6 +20,7 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 using detail::alive;
 using detail::cgroup_parent;
+using detail::exit_file_of;
 
 void Containers::stop_watcher() {
     {
@@ -231,7 +232,7 @@ void Containers::watch() {
             if (may_restart(c)) read_all = true;
             if (c.state != store::ContainerState::running) continue;
             std::error_code ec;
-            if (tick % 10 != 0 && !fs::exists(dir_of(c.id) / "exit.json", ec)) continue;
+            if (tick % 10 != 0 && !fs::exists(exit_file_of(dir_of(c.id)), ec)) continue;
             auto now = c;
             if (!refresh(now) || now.state != store::ContainerState::running) read_all = true;
         }

@@ -1,4 +1,5 @@
 #include "apiserver/containers.hpp"
+#include "apiserver/container_parts.hpp"
 #include "services/names.hpp"
 #include "apiserver/health.hpp"
 #include "api/mux_frame.hpp"
@@ -76,7 +77,7 @@ std::string cgroup_parent(const Paths& paths) {
 
 
 std::optional<json> read_exit(const fs::path& dir) {
-    auto text = sys::read_file(dir / "exit.json");
+    auto text = sys::read_file(exit_file_of(dir));
     if (!text) return std::nullopt;
     auto j = json::parse(*text, nullptr, false);
     if (!j.is_object()) return std::nullopt;
@@ -91,6 +92,7 @@ bool alive(std::optional<int64_t> pid) { return pid && *pid > 0 && !sys::process
 
 using detail::alive;
 using detail::cgroup_parent;
+using detail::exit_file_of;
 using detail::random_id;
 using detail::read_exit;
 using detail::read_sync_answer;
@@ -387,7 +389,7 @@ Result<store::ContainerRecord> Containers::start(const std::string& key, bool wa
     // The last run's shim may still be deleting the runtime's container
     // (the exit is recorded before): a new create of the same id waits for it.
     if (auto t = sys::read_file(dir / "shim.pid"); t && alive(std::atoll(t->c_str()))) wait_for_shim(c.id, 5000);
-    fs::remove(dir / "exit.json", ec);
+    fs::remove(exit_file_of(dir), ec);
     fs::remove(dir / "user_stopped", ec);
     fs::remove(dir / "paused", ec);
     fs::remove(dir / "health.json", ec);  // a new run starts "starting"
@@ -459,7 +461,7 @@ void Containers::wait_for_shim(const std::string& id, int timeout_ms, bool or_ex
     std::optional<FileWatch::Subscription> exit_file;
     if (or_exit_file) {
         if (auto s = exit_files_.subscribe(dir_of(id)); s) exit_file.emplace(std::move(*s));
-        if (fs::exists(dir_of(id) / "exit.json")) return;  // it came before the watch
+        if (fs::exists(exit_file_of(dir_of(id)))) return;  // it came before the watch
     }
     pollfd p[2] = {{shim.get(), POLLIN, 0}, {exit_file ? exit_file->fd() : -1, POLLIN, 0}};
     int n;
