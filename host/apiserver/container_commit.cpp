@@ -5,6 +5,7 @@
 #include "copy/layer_changes.hpp"
 #include "services/volumes.hpp"
 
+#include <ctr/base/failpoint.hpp>
 #include <ctr/base/strings.hpp>
 #include <ctr/pluginhost/call.hpp>
 #include <ctr/sys/files.hpp>
@@ -82,13 +83,34 @@ void settle_config(json& image, const store::ContainerRecord& c) {
 }
 
 // Freezes a running container for as long as it lives (commit --pause).
+// The pause of a commit, undone however the commit ends. Its mark in the
+// container's folder lets the next daemon undo it after a crash
+// (Containers::reconcile), so that no container stays frozen for a
+// commit nobody waits for.
 struct Freeze {
     Containers& cs;
     std::string id;
     bool frozen = false;
+    Status pause() {
+        CTR_TRY_STATUS(sys::write_file_atomic(cs.commit_pause_mark_of(id), "", 0600, sys::Durability::process_crash));
+        auto st = cs.pause(id);
+        frozen = bool(st);
+        if (!frozen) forget();
+        return st;
+    }
+    Status thaw() {
+        frozen = false;
+        auto st = cs.unpause(id);
+        forget();
+        return st;
+    }
+    void forget() {
+        std::error_code ec;
+        fs::remove(cs.commit_pause_mark_of(id), ec);
+    }
     ~Freeze() {
         if (!frozen) return;
-        if (auto st = cs.unpause(id); !st) spdlog::warn("commit: unpause {}: {}", id, st.error().message);
+        if (auto st = thaw(); !st) spdlog::warn("commit: unpause {}: {}", id, st.error().message);
     }
 };
 
@@ -199,11 +221,8 @@ Result<json> commit_container(Daemon& d, Containers& cs, const CommitRequest& re
 
     const json spec = spec_of(cs, c);
     Freeze freeze{cs, c.id};
-    if (req.pause && c.state == store::ContainerState::running && !c.paused) {
-        auto st = cs.pause(c.id);
-        if (st) freeze.frozen = true;
-        else if (st.error().status != CTR_E_UNIMPLEMENTED) return st.error().wrap("commit");
-    }
+    if (req.pause && c.state == store::ContainerState::running && !c.paused)
+        if (auto st = freeze.pause(); !st && st.error().status != CTR_E_UNIMPLEMENTED) return st.error().wrap("commit");
     auto hold = CTR_TRY(cs.hold_rootfs(c));
     fs::path dir = d.paths.lib_dir() / "commit";
     std::error_code ec;
@@ -218,11 +237,9 @@ Result<json> commit_container(Daemon& d, Containers& cs, const CommitRequest& re
         }
     } scratch{layer};
     CTR_TRY(copy::write_layer(upper, layer, not_its_own(spec, upper)));
+    failpoint("container-commit-while-paused");  // reconcile unpauses it
     hold.reset();
-    if (freeze.frozen) {
-        freeze.frozen = false;
-        CTR_TRY_STATUS(cs.unpause(c.id));
-    }
+    if (freeze.frozen) CTR_TRY_STATUS(freeze.thaw());
 
     std::string created_by;
     for (const auto& a : spec.value("process", json::object()).value("args", json::array()))

@@ -53,10 +53,20 @@ Result<std::vector<std::string>> Containers::reconcile() {
             if (c.state != store::ContainerState::running) done.push_back("container " + c.name + " exited while no daemon ran");
         }
     }
+    // A commit cut short left its container paused.
+    for (const auto& c : all) {
+        std::error_code ec;
+        if (!fs::exists(commit_pause_mark_of(c.id), ec)) continue;
+        if (auto st = unpause(c.id); !st) spdlog::warn("container {}: unpause after a commit cut short: {}", c.name, st.error().message);
+        else done.push_back("container " + c.name + " was paused for a commit that a crash cut short: it runs on");
+        fs::remove(commit_pause_mark_of(c.id), ec);
+    }
+    // No commit runs yet: the layers that commits cut short were writing go.
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(d_.paths.lib_dir() / "commit", ec)) fs::remove(e.path(), ec);
     // A mark whose record went too (a crash after the removal's last step).
     std::set<std::string> ids;
     for (const auto& c : all) ids.insert(c.id);
-    std::error_code ec;
     for (const auto& e : fs::directory_iterator(d_.paths.lib_dir() / "containers", ec))
         if (e.path().extension() == ".removing" && !ids.count(e.path().stem().string())) fs::remove(e.path(), ec);
     return done;

@@ -109,6 +109,8 @@ public:
     Result<std::vector<std::string>> reconcile_attachments(const std::map<std::string, std::set<std::string>>& attached);
 
     std::filesystem::path dir_of(const std::string& id) const { return d_.paths.lib_dir() / "containers" / id; }
+    // Written before a commit pauses the container, removed once it is unpaused.
+    std::filesystem::path commit_pause_mark_of(const std::string& id) const { return dir_of(id) / "commit-paused"; }
     // Beside the folder, while a removal runs: once the folder is gone, only
     // this says that the record left behind by a crash is to be removed too.
     std::filesystem::path removing_mark_of(const std::string& id) const {

@@ -280,3 +280,22 @@ TEST_CASE("kill -9 during compose up, in a create and in a start: up again conve
         CHECK(r.cli({"volume", "ls", "-q"}).out.empty());
     }
 }
+
+TEST_CASE("kill -9 in commit, while the container is paused for it: the next daemon unpauses it and drops the half layer" * CTR_NEEDS_ROOT) {
+    DaemonRoot r;
+    r.start();
+    REQUIRE(r.cli({"run", "-d", "--name", "c1", shared().image, "sh", "-c", "echo kept > /note; exec sleep 300"}).code == 0);
+    arm(r, "container-commit-while-paused");
+    CHECK(r.cli({"commit", "c1", "snap:1"}).code != 0);  // the daemon died with c1 frozen
+    CHECK(r.cli({"inspect", "-f", "{{.State.Status}} {{.State.Paused}}", "c1"}).out == "running false\n");  // a new daemon
+    CHECK(r.cli({"system", "logs"}).out.find("container c1 was paused for a commit that a crash cut short") != std::string::npos);
+    CHECK(r.cli({"exec", "c1", "cat", "/note"}).out == "kept\n");
+    std::error_code ec;
+    CHECK((!fs::exists(r.path() / "var/lib/container/commit", ec) || fs::is_empty(r.path() / "var/lib/container/commit", ec)));
+    CHECK(r.cli({"image", "ls", "-q", "snap:1"}).out.empty());  // the image was never made
+    auto commit = r.cli({"commit", "c1", "snap:1"});
+    CHECK_MESSAGE(commit.code == 0, commit.err);
+    CHECK(r.cli({"run", "--rm", "snap:1", "cat", "/note"}).out == "kept\n");
+    CHECK(r.cli({"rm", "-f", "c1"}).code == 0);
+    CHECK(r.cli({"image", "rm", "snap:1"}).code == 0);
+}
