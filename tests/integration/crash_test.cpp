@@ -299,3 +299,35 @@ TEST_CASE("kill -9 in commit, while the container is paused for it: the next dae
     CHECK(r.cli({"rm", "-f", "c1"}).code == 0);
     CHECK(r.cli({"image", "rm", "snap:1"}).code == 0);
 }
+
+TEST_CASE("the image plugin killed in image rm, between its index and its collection: the name is gone and the next start collects the layers" * CTR_NEEDS_ROOT) {
+    DaemonRoot r;
+    r.start();
+    const fs::path blobs = r.path() / "var/lib/container/plugins/image-oci/content/blobs/sha256";
+    auto count = [&] {
+        size_t n = 0;
+        std::error_code ec;
+        for ([[maybe_unused]] const auto& e : fs::directory_iterator(blobs, ec)) ++n;
+        return n;
+    };
+    REQUIRE(r.cli({"image", "pull", "--progress", "none", shared().image}).code == 0);
+    const size_t before = count();
+    // An image of its own (a unique layer): its blobs are what must go.
+    ctr::test::ScratchDir dir;
+    ctr::test::sh("mkdir -p " + (dir.path() / "fs").string() + " && head -c 65536 /dev/urandom > " + (dir.path() / "fs/noise").string() +
+                  " && tar -C " + (dir.path() / "fs").string() + " -cf " + (dir.path() / "layer.tar").string() + " .");
+    REQUIRE(r.cli({"image", "import", (dir.path() / "layer.tar").string(), "doomed:1"}).code == 0);
+    REQUIRE(count() > before);
+    // The failpoint is reached in the plugin's own process, which dies there.
+    arm(r, "image-remove-after-index");
+    auto rm = r.cli({"image", "rm", "doomed:1"});
+    CHECK(rm.code != 0);
+    CHECK_MESSAGE(rm.err.find("crashed") != std::string::npos, rm.err);
+    CHECK(r.cli({"system", "status"}).code == 0);  // the daemon serves on
+    CHECK(r.cli({"image", "ls", "-q", "doomed:1"}).out.empty());
+    CHECK(count() == before);  // the restarted plugin collected what the removal owed
+    CHECK_FALSE(fs::exists(r.path() / "var/lib/container/plugins/image-oci/gc-pending"));
+    CHECK(r.cli({"run", "--rm", shared().image, "true"}).code == 0);  // what stays still works
+    REQUIRE(r.cli({"system", "stop"}).code == 0);  // disarmed, for the reset that ends the test
+    r.start();
+}

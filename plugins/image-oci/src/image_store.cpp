@@ -3,6 +3,8 @@
 #include "ingest_follower.hpp"
 #include "unpack.hpp"
 
+#include <ctr/base/failpoint.hpp>
+
 #include <fcntl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -71,6 +73,11 @@ ctr::Status ImageStore::init() {
     fs::create_directories(opt_.state_dir / "snapshots", ec);
     if (!ec) fs::create_directories(opt_.state_dir / "containers", ec);
     if (ec) return ctr::make_error(CTR_E_INTERNAL, "create image store: " + ec.message());
+    // A removal that died between the index and the collection (remove).
+    if (fs::exists(gc_mark(), ec)) {
+        CTR_TRY_STATUS(collect_garbage(CTR_TRY(read_index())));
+        fs::remove(gc_mark(), ec);
+    }
     return ctr::ok();
 }
 
@@ -348,8 +355,15 @@ ctr::Result<json> ImageStore::remove(const std::string& reference) {
     if (!index["images"].contains(key)) return ctr::make_error(CTR_E_NOT_FOUND, "no image " + key + " in the store");
     std::string digest = index["images"][key]["digest"];
     index["images"].erase(key);
+    // Were this process to die between the index and the collection, the
+    // image's blobs and snapshots would be reachable from nothing: the mark
+    // has the next start (init) collect them.
+    CTR_TRY_STATUS(write_atomic(gc_mark(), ""));
     CTR_TRY_STATUS(write_index(index));
+    ctr::failpoint("image-remove-after-index");
     CTR_TRY_STATUS(collect_garbage(index));
+    std::error_code ec;
+    fs::remove(gc_mark(), ec);
     return json{{"reference", key}, {"digest", digest}};
 }
 

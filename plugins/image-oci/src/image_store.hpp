@@ -71,6 +71,8 @@ private:
     ctr::Status ensure_snapshot(const Descriptor& layer, const std::string& diff_id, const std::string& chain_id,
                                 const ctr::sdk::Progress& progress, const ReadFn* streamed = nullptr);
     ctr::Status collect_garbage(const json& index);
+    // Present while a removal's collection is owed.
+    std::filesystem::path gc_mark() const { return opt_.state_dir / "gc-pending"; }
     // Records `name` for the manifest `manifest_digest`, whose blobs are all
     // in the content store: unpacks its layers, then writes the index.
     ctr::Result<json> record_image(const std::string& name, const std::string& manifest_digest);
