@@ -82,8 +82,8 @@ void settle_config(json& image, const store::ContainerRecord& c) {
         for (const auto& [k, v] : c.labels.items()) cfg["Labels"][k] = v;
 }
 
-// Freezes a running container for as long as it lives (commit --pause).
-// The pause of a commit, undone however the commit ends. Its mark in the
+// Freezes a running container while a commit writes its layer (commit
+// --pause), and undoes it however the commit ends. Its mark in the
 // container's folder lets the next daemon undo it after a crash
 // (Containers::reconcile), so that no container stays frozen for a
 // commit nobody waits for.

@@ -98,7 +98,12 @@ Result<store::ContainerRecord> Containers::disconnect_network(const std::string&
 Result<std::vector<std::string>> Containers::reconcile_attachments(const std::map<std::string, std::set<std::string>>& attached) {
     std::vector<std::string> done;
     static const std::set<std::string> none;
-    for (auto c : CTR_TRY(list())) {
+    std::vector<store::ContainerRecord> all;  // as reconcile() left them: no refresh again
+    {
+        std::lock_guard<std::mutex> lock(d_.store_mu);
+        all = CTR_TRY(d_.store->containers());
+    }
+    for (auto& c : all) {
         if (c.state != store::ContainerState::running) continue;  // the others' endpoints are made at their start
         auto it = attached.find(c.id);
         const auto& has = it == attached.end() ? none : it->second;

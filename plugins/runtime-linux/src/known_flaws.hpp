@@ -22,7 +22,7 @@ struct KnownFlaws {
     bool mkdir_race = false;     // runc older than 1.1.14
 };
 
-// Asks the binary its version (once, at the plugin's start).
+// Asks the binary its version (once, at the plugin's start), when it is runc.
 KnownFlaws known_flaws(const OciBinary& binary);
 
 // The warning for a container whose spec (config.json) has a mount below
