@@ -12,9 +12,23 @@
 
 #include <chrono>
 #include <csignal>
+#include <map>
 #include <thread>
 
 namespace ctr::apiserver {
+
+int signal_number(std::string s) {
+    static const std::map<std::string, int> names = {{"HUP", SIGHUP}, {"INT", SIGINT}, {"QUIT", SIGQUIT}, {"KILL", SIGKILL},
+                                                     {"USR1", SIGUSR1}, {"USR2", SIGUSR2}, {"TERM", SIGTERM}, {"STOP", SIGSTOP},
+                                                     {"CONT", SIGCONT}, {"WINCH", SIGWINCH}};
+    if (s.rfind("SIG", 0) == 0) s = s.substr(3);
+    if (auto n = names.find(s); n != names.end()) return n->second;
+    if (!s.empty() && s.size() < 4 && s.find_first_not_of("0123456789") == std::string::npos) {
+        int v = std::atoi(s.c_str());
+        if (v >= 1 && v <= 64) return v;
+    }
+    return -1;
+}
 
 using nlohmann::json;
 using detail::alive;

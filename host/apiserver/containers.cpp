@@ -1,6 +1,7 @@
 #include "apiserver/containers.hpp"
 #include "apiserver/container_parts.hpp"
 #include "services/names.hpp"
+#include "services/mount_targets.hpp"
 #include "apiserver/health.hpp"
 #include "api/mux_frame.hpp"
 
@@ -493,21 +494,13 @@ Result<json> Containers::wait(const std::string& key, const std::atomic<bool>& c
     return json{{"exit_code", c.exit_code.value_or(0)}};
 }
 
-int signal_number(std::string s) {
-    static const std::map<std::string, int> names = {{"HUP", SIGHUP}, {"INT", SIGINT}, {"QUIT", SIGQUIT}, {"KILL", SIGKILL},
-                                                     {"USR1", SIGUSR1}, {"USR2", SIGUSR2}, {"TERM", SIGTERM}, {"STOP", SIGSTOP},
-                                                     {"CONT", SIGCONT}, {"WINCH", SIGWINCH}};
-    if (s.rfind("SIG", 0) == 0) s = s.substr(3);
-    if (auto n = names.find(s); n != names.end()) return n->second;
-    if (!s.empty() && s.size() < 4 && s.find_first_not_of("0123456789") == std::string::npos) {
-        int v = std::atoi(s.c_str());
-        if (v >= 1 && v <= 64) return v;
-    }
-    return -1;
-}
-
 Result<std::vector<services::ResolvedMount>> Containers::resolve_volumes(const store::ContainerRecord& c,
                                                                          const services::RunRequest& req) {
+    // Checked before any named volume is made for a container that would be refused.
+    std::vector<std::string> destinations;
+    for (const auto& v : req.volumes) destinations.push_back(v.destination);
+    for (const auto& t : req.tmpfs) destinations.push_back(t.substr(0, t.find(':')));
+    CTR_TRY_STATUS(services::check_destinations(dir_of(c.id) / "rootfs", destinations));
     std::vector<services::ResolvedMount> out;
     for (const auto& v : req.volumes) {
         services::ResolvedMount m;

@@ -152,6 +152,7 @@ TEST_CASE("an image's symlink cannot lead a volume onto /dev, whose null masks p
     auto planted = r.cli({"run", "--rm", "-v", "fake-dev:/x", images().image, "busybox", "ln", "-s", "/proc/sys/kernel/core_pattern", "/x/null"});
     REQUIRE_MESSAGE(planted.code == 0, planted.err);
     for (std::vector<std::string> how : {std::vector<std::string>{"-v", "fake-dev:/data"},
+                                         {"-v", "never-made:/data"},
                                          {"--mount", "type=volume,src=fake-dev,dst=/data/sub"},
                                          {"--tmpfs", "/data"}}) {
         CAPTURE(how[1]);
@@ -163,6 +164,7 @@ TEST_CASE("an image's symlink cannot lead a volume onto /dev, whose null masks p
         CHECK_MESSAGE(res.err.find(" leads to /dev") != std::string::npos, res.err);
         CHECK(res.err.find("cannot mount over /dev") != std::string::npos);
         CHECK(r.cli({"ls", "-a", "-q"}).out.empty());  // nothing half made
+        CHECK(r.cli({"volume", "ls", "-q"}).out == "fake-dev\n");  // nor a volume for it
     }
     // Lexically, too.
     auto direct = r.cli({"run", "--rm", "-v", "fake-dev:/dev", images().image, "true"});

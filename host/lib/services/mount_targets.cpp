@@ -62,9 +62,8 @@ std::string resolve_in_root(const std::filesystem::path& root, const std::string
     return joined(done);
 }
 
-Status check_mount_targets(const std::filesystem::path& root, const nlohmann::json& mounts, size_t defaults) {
-    for (size_t i = defaults; i < mounts.size(); ++i) {
-        const std::string dest = mounts[i].value("destination", std::string());
+Status check_destinations(const std::filesystem::path& root, const std::vector<std::string>& destinations) {
+    for (const auto& dest : destinations) {
         const std::string real = resolve_in_root(root, dest);
         for (const std::string forbidden : {"/proc", "/sys", "/dev"})
             if (real == forbidden || real.rfind(forbidden + "/", 0) == 0)
@@ -72,6 +71,12 @@ Status check_mount_targets(const std::filesystem::path& root, const nlohmann::js
                                                               " through the image's symlinks: cannot mount over " + forbidden);
     }
     return ok();
+}
+
+Status check_mount_targets(const std::filesystem::path& root, const nlohmann::json& mounts, size_t defaults) {
+    std::vector<std::string> destinations;
+    for (size_t i = defaults; i < mounts.size(); ++i) destinations.push_back(mounts[i].value("destination", std::string()));
+    return check_destinations(root, destinations);
 }
 
 }  // namespace ctr::services

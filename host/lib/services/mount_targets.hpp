@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <string>
+#include <vector>
 
 namespace ctr::services {
 
@@ -16,6 +17,9 @@ namespace ctr::services {
 // component read and followed as if `root` were "/", ".." stopping at the
 // root; components that do not exist are kept as written. At most 40 links.
 std::string resolve_in_root(const std::filesystem::path& root, const std::string& path);
+
+// Refuses any of `destinations` that resolves to /proc, /sys or /dev.
+Status check_destinations(const std::filesystem::path& root, const std::vector<std::string>& destinations);
 
 // Refuses any mount of `mounts` after the first `defaults` (the runtime's
 // own /proc, /dev, /sys) whose destination resolves to one of those.
