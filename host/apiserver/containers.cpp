@@ -193,8 +193,9 @@ Result<std::vector<store::ContainerRecord>> Containers::list() {
     std::vector<store::ContainerRecord> out;
     for (auto& c : all) {
         CTR_TRY_STATUS(refresh(c));
-        if (c.settings().remove && c.state == store::ContainerState::stopped) continue;  // just removed
-        out.push_back(c);
+        // (State first: settings() parses the whole config.)
+        if (c.state == store::ContainerState::stopped && c.settings().remove) continue;  // just removed
+        out.push_back(std::move(c));
     }
     return out;
 }

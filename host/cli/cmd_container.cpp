@@ -45,6 +45,8 @@ void add_container_commands(CLI::App& app, Globals& g) {
             src.ours += src.ours.find('?') == std::string::npos ? "?size=1" : "&size=1";
             src.docker += "&size=1";
         }
+        // A table or ids need no configs: only their ports.
+        if (lf.format != "json") src.ours += src.ours.find('?') == std::string::npos ? "?summary=1" : "&summary=1";
         return run_listing(*client, src, lf, container_kind(), [](nlohmann::json items) {
             if (last > 0 && items.size() > static_cast<size_t>(last)) items.erase(items.begin() + last, items.end());
             auto id_of = [](const nlohmann::json& c) { return lf.no_trunc ? c["id"].get<std::string>() : c["id"].get<std::string>().substr(0, 12); };

@@ -145,13 +145,14 @@ int run_listing(const api::Client& client, const ListSource& src, const ListFlag
     }
     auto ours = client.call("GET", src.ours);
     if (!ours) return fail(ours.error());
-    json items = *ours;
+    json items = json::array();
     if (!filters.empty()) {
         std::set<std::string> kept;
         for (const auto& d : docker) kept.insert(d.value(src.docker_key, ""));
-        items = json::array();
-        for (const auto& o : *ours)
-            if (kept.count(o.value(src.ours_key, ""))) items.push_back(o);
+        for (auto& o : *ours)
+            if (kept.count(o.value(src.ours_key, ""))) items.push_back(std::move(o));
+    } else {
+        items = std::move(*ours);
     }
     print_ours(items);
     return 0;

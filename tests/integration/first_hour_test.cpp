@@ -214,6 +214,10 @@ TEST_CASE("small ones: exec's error once, top's rows, rm -f of nothing, ls with 
     CHECK(ls.out.find("PORTS") != std::string::npos);
     CHECK(std::regex_search(ls.out, std::regex(R"(three\s.*exited \(3\))")));
     CHECK(std::regex_search(ls.out, std::regex("w\\s.*running.*127\\.0\\.0\\.1:" + port + "->80/tcp")));
+    // The table is made from summaries; the json listing keeps whole configs.
+    auto listed = json::parse(r.cli({"ls", "-a", "--format", "json"}).out);
+    REQUIRE(listed.size() >= 2);
+    for (const auto& c : listed) CHECK(c["config"].contains("cmd"));
 
     auto inspect = json::parse(r.cli({"inspect", "three"}).out)[0];
     std::regex rfc3339(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)");
