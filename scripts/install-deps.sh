@@ -27,6 +27,12 @@ packages=(
   podman containerd
 )
 
+# testcontainers for Node (tests/integration/testcontainers_test.cpp, which
+# installs the npm package itself): Node.js and npm, Debian's unless the
+# machine has its own.
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
+
 export DEBIAN_FRONTEND=noninteractive
 if [ "$(id -u)" -ne 0 ]; then
   echo "install-deps.sh: must run as root (it calls apt-get)" >&2

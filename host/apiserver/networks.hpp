@@ -67,6 +67,10 @@ public:
     // short), and removes the namespaces of those gone. `named`: each
     // container's id and the networks of its record's attachments.
     Result<std::vector<std::string>> reconcile(const std::map<std::string, std::set<std::string>>& named);
+    // The default network is made on first use (and only it: another name
+    // not found is an error); Docker's clients may ask for it ("bridge")
+    // before any container does.
+    Status ensure(const std::string& name);
     // For `system stop --all`: the default network goes when no one uses it
     // (it is made again on first use).
     void remove_default_if_unused();
@@ -79,7 +83,6 @@ private:
     Status write_name_files(const store::ContainerRecord& c, const services::RunRequest& req, const std::string& my_ip,
                             const std::string& gateway, const std::vector<std::string>& nameservers,
                             const std::filesystem::path& dir, bool in_place);
-    Status ensure(const std::string& name);  // the default network is made on first use
     Daemon& d_;
     std::mutex mu_;  // ensure(): one default network, even when two runs race
 };

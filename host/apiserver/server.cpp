@@ -134,6 +134,22 @@ public:
         }
         return 0;
     }
+    // As read, but with what has come so far, without waiting for more to
+    // fill `out`.
+    long read_available(char* out, size_t n) {
+        while (!parser_.is_done()) {
+            parser_.get().body().data = out;
+            parser_.get().body().size = n;
+            boost::system::error_code ec;
+            http::read_some(sock_, buf_, parser_, ec);
+            if (ec == http::error::need_buffer) ec = {};
+            if (ec) return -1;
+            const size_t got = n - parser_.get().body().size;
+            if (got > 0) return static_cast<long>(got);
+        }
+        return 0;
+    }
+    bool chunked() const { return parser_.chunked(); }
 
 private:
     Socket& sock_;
@@ -161,6 +177,25 @@ std::optional<std::string> read_whole(BodyReader& reader, bool& failed) {
         if (!over) body.append(chunk, static_cast<size_t>(n));
         else if ((dropped += static_cast<size_t>(n)) > (64u << 20)) return std::nullopt;
     }
+}
+
+// The body of a request that hands its connection over (an upgrade, an
+// exec's start) sent chunked by a client that keeps the request open for
+// the stream after it (dockerode with stdin): read until it is a whole JSON
+// value, as Docker decodes it, never waiting for a last chunk that does not
+// come.
+std::optional<std::string> read_json_value(BodyReader& reader, bool& failed) {
+    std::string body;
+    char chunk[4096];
+    failed = false;
+    while (body.size() <= kBodyLimit) {
+        long n = reader.read_available(chunk, sizeof chunk);
+        if (n < 0) failed = true;
+        if (n <= 0) return failed ? std::nullopt : std::optional<std::string>(std::move(body));
+        body.append(chunk, static_cast<size_t>(n));
+        if (nlohmann::json::accept(body)) return body;
+    }
+    return std::nullopt;
 }
 
 // The body read by its type (json, or as it is), then the route.
@@ -205,13 +240,21 @@ Result<Reply> read_and_route(const Router& router, const Dialect& dialect, Reque
         req.read_body = nullptr;
         return reply;
     }
-    auto body = read_whole(reader, failed);
+    const bool hands_over = req.headers.count("upgrade") ||
+                            (req.path.rfind("/exec/", 0) == 0 && req.path.size() > 6 && req.path.compare(req.path.size() - 6, 6, "/start") == 0);
+    const bool open_ended = hands_over && reader.chunked();
+    auto body = open_ended ? read_json_value(reader, failed) : read_whole(reader, failed);
     if (failed) return make_error(CTR_E_CANCELLED, "the client broke off");
     if (!body) {
         too_large = true;
         return make_error(CTR_E_INVALID_ARGUMENT, "request body larger than " + std::to_string(kBodyLimit) + " bytes");
     }
     return handle(router, req, *body, type);
+}
+
+// What hands a connection over: an upgrade if the client asked for one.
+const std::string& handover_of(const Dialect& dialect, const Request& req) {
+    return req.headers.count("upgrade") || dialect.handover_response.empty() ? dialect.upgrade_response : dialect.handover_response;
 }
 
 }  // namespace
@@ -243,7 +286,7 @@ void Server::session(const Endpoint& e, Socket sock) {
                       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - began).count());
 
         if (reply && reply->upgrade) {
-            asio::write(sock, asio::buffer(dialect.upgrade_response), ec);
+            asio::write(sock, asio::buffer(handover_of(dialect, req)), ec);
             if (ec) break;
             auto pending = buf.data();
             std::string leftover(static_cast<const char*>(pending.data()), pending.size());

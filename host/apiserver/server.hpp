@@ -33,6 +33,10 @@ struct Dialect {
     std::function<Result<std::string>(const std::string& path)> route_path;
     // The status line and headers that hand a connection over (101).
     std::string upgrade_response = "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: ctr-attach\r\n\r\n";
+    // The same for a client that did not ask to upgrade (empty: as above).
+    // Docker then answers 200 and streams until it closes the connection;
+    // a 101 it did not ask for makes such a client (dockerode) drop it.
+    std::string handover_response;
     // Permissions of the socket file, and its group (-1: root's).
     unsigned mode = 0600;
     int group = -1;

@@ -127,7 +127,8 @@ void add_log_routes(Router& r, Daemon& d, Containers& cs) {
         auto c = cs.get(req.param("id"));
         if (!c) return make_error(CTR_E_NOT_FOUND, "No such container: " + req.param("id"));
         int64_t tail = -1;
-        if (auto it = req.query.find("tail"); it != req.query.end() && it->second != "all") {
+        // A negative tail is all of it, as Docker reads it (testcontainers sends -1).
+        if (auto it = req.query.find("tail"); it != req.query.end() && it->second != "all" && it->second.rfind("-", 0) != 0) {
             if (it->second.empty() || it->second.find_first_not_of("0123456789") != std::string::npos || it->second.size() > 9)
                 return make_error(CTR_E_INVALID_ARGUMENT, "tail \"" + it->second + "\": want a number of lines or all");
             tail = std::stoll(it->second);

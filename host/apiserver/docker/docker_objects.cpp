@@ -61,9 +61,12 @@ json network_shape(Containers& cs, const json& n) {
             {"Labels", n.value("labels", json::object())}};
 }
 
-// A network by name, Id or Id prefix; "bridge" is our default network.
+// A network by name, Id or Id prefix; "bridge" is our default network,
+// which Docker always has: asked for, it is made (testcontainers reads its
+// gateway before its first container).
 Result<json> find_network(Daemon& d, Networks& nets, std::string key) {
     if (key == "bridge") key = d.config.network_default;
+    if (key == d.config.network_default) CTR_TRY_STATUS(nets.ensure(key));
     auto all = CTR_TRY(nets.list());
     for (const auto& n : all)
         if (n.value("name", "") == key) return n;

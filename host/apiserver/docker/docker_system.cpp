@@ -38,6 +38,7 @@ Dialect dialect() {
         return std::string(m[2]);
     };
     d.upgrade_response = "HTTP/1.1 101 UPGRADED\r\nContent-Type: application/vnd.docker.raw-stream\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n";
+    d.handover_response = "HTTP/1.1 200 OK\r\nContent-Type: application/vnd.docker.raw-stream\r\n\r\n";
     return d;
 }
 
