@@ -12,7 +12,8 @@ using nlohmann::json;
 namespace {
 
 // "80/tcp": [{"HostIp": "", "HostPort": "8080"}] -> "8080:80/tcp"; an empty
-// HostPort lets the network plugin pick a free one.
+// HostPort, or Docker's "0" (testcontainers sends it; our -p refuses port
+// 0, as the bad-input catalogue asks), lets the network plugin pick one.
 json publish_of(const json& bindings) {
     json out = json::array();
     if (!bindings.is_object()) return out;
@@ -28,6 +29,7 @@ json publish_of(const json& bindings) {
         }
         for (const auto& h : hosts) {
             std::string ip = h.value("HostIp", ""), host_port = h.value("HostPort", "");
+            if (host_port == "0") host_port.clear();
             std::string text = (ip.empty() ? "" : ip + ":") + host_port + (ip.empty() && host_port.empty() ? "" : ":") + number + "/" + proto;
             out.push_back(text);
         }

@@ -74,8 +74,7 @@ Result<std::vector<PortMapping>> parse_publish(const std::string& text) {
         if (host_ip == "0.0.0.0") host_ip.clear();
     }
     auto [clo, chi] = CTR_TRY(port_range(container_part, text));
-    // Host port 0, as docker takes it (and testcontainers sends it): any free one.
-    if (host_part.empty() || host_part == "0") {
+    if (host_part.empty()) {
         std::vector<PortMapping> any;
         for (int p = clo; p <= chi; ++p) any.push_back({host_ip, 0, p, protocol});
         return any;
