@@ -121,37 +121,27 @@ class BodyReader {
 public:
     BodyReader(Socket& sock, boost::beast::flat_buffer& buf, http::request_parser<http::buffer_body>& parser)
         : sock_(sock), buf_(buf), parser_(parser) {}
-    long read(char* out, size_t n) {
-        while (!parser_.is_done()) {
-            parser_.get().body().data = out;
-            parser_.get().body().size = n;
-            boost::system::error_code ec;
-            http::read(sock_, buf_, parser_, ec);
-            if (ec == http::error::need_buffer) ec = {};
-            if (ec) return -1;
-            const size_t got = n - parser_.get().body().size;
-            if (got > 0) return static_cast<long>(got);
-        }
-        return 0;
-    }
+    long read(char* out, size_t n) { return next(out, n, false); }
     // As read, but with what has come so far, without waiting for more to
     // fill `out`.
-    long read_available(char* out, size_t n) {
-        while (!parser_.is_done()) {
-            parser_.get().body().data = out;
-            parser_.get().body().size = n;
-            boost::system::error_code ec;
-            http::read_some(sock_, buf_, parser_, ec);
-            if (ec == http::error::need_buffer) ec = {};
-            if (ec) return -1;
-            const size_t got = n - parser_.get().body().size;
-            if (got > 0) return static_cast<long>(got);
-        }
-        return 0;
-    }
+    long read_available(char* out, size_t n) { return next(out, n, true); }
     bool chunked() const { return parser_.chunked(); }
 
 private:
+    long next(char* out, size_t n, bool some) {
+        while (!parser_.is_done()) {
+            parser_.get().body().data = out;
+            parser_.get().body().size = n;
+            boost::system::error_code ec;
+            if (some) http::read_some(sock_, buf_, parser_, ec);
+            else http::read(sock_, buf_, parser_, ec);
+            if (ec == http::error::need_buffer) ec = {};
+            if (ec) return -1;
+            const size_t got = n - parser_.get().body().size;
+            if (got > 0) return static_cast<long>(got);
+        }
+        return 0;
+    }
     Socket& sock_;
     boost::beast::flat_buffer& buf_;
     http::request_parser<http::buffer_body>& parser_;
