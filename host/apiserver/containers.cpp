@@ -2,6 +2,7 @@
 #include "apiserver/container_parts.hpp"
 #include "services/names.hpp"
 #include "services/mount_targets.hpp"
+#include "services/tuning.hpp"
 #include "apiserver/health.hpp"
 #include "api/mux_frame.hpp"
 
@@ -307,6 +308,8 @@ Result<store::ContainerRecord> Containers::create(const json& body) {
     }
     auto spec = services::make_spec(req, (*image)["config"], dir / "rootfs", c.id, cgroup_parent(d_.paths), *mounts, wired->spec);
     if (!spec) return undo(spec.error());
+    if (d_.rootless)
+        if (auto st = services::check_no_limits(*spec); !st) return undo(st.error());
     if (req.init) {
         // It runs the command as its child, reaps orphans, passes signals on, exits with its code.
         auto& args = (*spec)["process"]["args"];

@@ -27,6 +27,10 @@ struct Daemon {
     std::unique_ptr<services::Volumes> volumes;
     services::Events events;  // what happened, for `container events` and Docker's /events
     int64_t started_at = 0;
+    // Started by an ordinary user: root of a user namespace of its own
+    // (sys::enter_user_namespace), with no say over the host's cgroups or network.
+    bool rootless = false;
+    bool single_id = false;  // rootless with only the user's own id mapped
     std::atomic<bool> stopping{false};
     std::function<void()> request_stop;
     std::function<Status()> stop_all_containers;  // for `system stop --all`

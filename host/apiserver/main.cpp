@@ -16,6 +16,7 @@
 #include "apiserver/dns_hosts.hpp"
 #include "apiserver/health.hpp"
 #include "apiserver/registry_auth.hpp"
+#include "apiserver/rootless.hpp"
 #include "apiserver/server.hpp"
 #include <ctr/base/fatal_log.hpp>
 #include <ctr/base/log.hpp>
@@ -26,12 +27,14 @@
 #include <ctr/sys/files.hpp>
 #include <ctr/sys/process.hpp>
 #include <ctr/sys/unique_fd.hpp>
+#include <ctr/sys/userns.hpp>
 
 #include <CLI/CLI.hpp>
 
 #include <csignal>
 #include <future>
 #include <map>
+#include <optional>
 #include <set>
 #include <cstdio>
 #include <fcntl.h>
@@ -83,11 +86,12 @@ Result<sys::UniqueFd> lock_root(const Paths& paths) {
 // names ([api] group), when the operator made it. Its members can do what
 // root can (mount the host's / into a container), as the docker group's can.
 // The run folder lets the group through (0710); the sockets are 0660.
-Result<apiserver::Dialect> open_to_group(const Paths& paths, const std::string& name, apiserver::Dialect dialect) {
+// A rootless daemon's sockets are its user's alone.
+Result<apiserver::Dialect> open_to_group(const Paths& paths, bool rootless, const std::string& name, apiserver::Dialect dialect) {
     std::vector<char> buf(16384);
     group g{};
     group* found = nullptr;
-    if (name.empty() || ::getgrnam_r(name.c_str(), &g, buf.data(), buf.size(), &found) != 0 || !found) {
+    if (rootless || name.empty() || ::getgrnam_r(name.c_str(), &g, buf.data(), buf.size(), &found) != 0 || !found) {
         (void)::chmod(paths.run_dir().c_str(), 0700);  // root alone, as it was before any group
         return dialect;
     }
@@ -129,6 +133,7 @@ Status open_daemon(apiserver::Daemon& d, bool debug) {
     options.plugin_host_exe = pluginhost::helper_path("container-plugin-host");
     options.plugin_host_log = d.log_file();
     options.call_timeout_ms = {{CTR_KIND_IMAGE, cfg.image_call_timeout_ms}, {CTR_KIND_NETWORK, cfg.network_call_timeout_ms}};
+    if (d.rootless) options.plugin_netns[CTR_KIND_NETWORK] = CTR_TRY(apiserver::rootless_netns(d.paths));
     d.plugins = pluginhost::Registry::scan(options);
     // A choice the config leaves open and the plugins do not settle is
     // named now; each request that needs the plugin says it again.
@@ -170,6 +175,7 @@ Status reconcile(apiserver::Daemon& d, apiserver::Containers& containers, apiser
             for (const auto& line : *forgot) spdlog::warn("after a crash: {}", line);
     }
     containers.release_all_idle();
+    if (auto all = containers.list(); all && d.rootless) networks.republish(*all);
     return ok();
 }
 
@@ -226,6 +232,16 @@ std::vector<std::thread> run_start_commands(const Paths& paths) {
     return running;
 }
 
+// Whether a rootless daemon's namespaces may end with it: no container
+// lives in them.
+bool nothing_running(apiserver::Containers& containers) {
+    auto all = containers.list();
+    if (!all) return false;
+    for (const auto& c : *all)
+        if (c.state == store::ContainerState::running) return false;  // paused ones are running too
+    return true;
+}
+
 int serve(apiserver::Daemon& d, apiserver::Containers& containers, apiserver::Networks& networks, bool background) {
     const Paths& paths = d.paths;
     apiserver::RegistryAuth auth(paths.lib_dir() / "auth.json");
@@ -253,7 +269,7 @@ int serve(apiserver::Daemon& d, apiserver::Containers& containers, apiserver::Ne
     apiserver::add_event_routes(router, d);
     apiserver::add_dns_routes(router, dns);
     apiserver::Server server(d);
-    auto ours = open_to_group(paths, d.config.api_group, {});
+    auto ours = open_to_group(paths, d.rootless, d.config.api_group, {});
     if (!ours) return fail(ours.error().message);
     if (auto st = server.listen(api::socket_path(paths), router, *ours); !st) return fail(st.error().message);
     // The Docker Engine API: its own routes, on the same services. The CLI
@@ -276,7 +292,7 @@ int serve(apiserver::Daemon& d, apiserver::Containers& containers, apiserver::Ne
         apiserver::docker::add_view_route(router, docker_router);
     }
     if (d.config.docker_api_enabled) {
-        auto docker = open_to_group(paths, d.config.api_group, apiserver::docker::dialect());
+        auto docker = open_to_group(paths, d.rootless, d.config.api_group, apiserver::docker::dialect());
         if (!docker) return fail(docker.error().message);
         if (auto st = server.listen(paths.run_dir() / "docker.sock", docker_router, *docker); !st) return fail(st.error().message);
     }
@@ -297,6 +313,7 @@ int serve(apiserver::Daemon& d, apiserver::Containers& containers, apiserver::Ne
     for (auto& t : start_commands) t.join();
     containers.stop_watcher();  // no more ticks
     containers.release_cgroup_parent();
+    if (d.rootless && nothing_running(containers)) apiserver::end_rootless(paths);
     health.reset();              // its checks in flight are execs of the containers
     // A clean stop leaves a copy of the state as it ends, for the way back
     // should the file be damaged while the daemon is down.
@@ -312,14 +329,27 @@ int serve(apiserver::Daemon& d, apiserver::Containers& containers, apiserver::Ne
 int main(int argc, char** argv) {
     CLI::App app{"container-apiserver: the container daemon", "container-apiserver"};
     std::string root;
-    bool debug = false, background = false;
+    bool debug = false, background = false, hold = false;
     app.add_option("--root", root, "root of all state (default $CONTAINER_ROOT, else /)");
     app.add_flag("--background", background, "started by the CLI: once serving, log to the log file only");
     app.add_flag("--debug", debug, "log debug messages");
+    app.add_flag("--hold-namespaces", hold, "rootless: keep the user's namespaces alive (started by the daemon)")->group("");
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
         return app.exit(e);
+    }
+    if (hold) return apiserver::hold_namespaces();
+    auto daemon = std::make_unique<apiserver::Daemon>(Paths(root));
+    auto lock = lock_root(daemon->paths);
+    if (!lock) return fail(lock.error().message);
+    // An ordinary user's daemon: first into the user's namespaces, while
+    // this process is still one thread (unshare and setns need it).
+    std::optional<sys::UserNamespace> userns;
+    if (::geteuid() != 0) {
+        auto entered = apiserver::enter_rootless(daemon->paths);
+        if (!entered) return fail(entered.error().message);
+        userns = *entered;
     }
     log::init("container-apiserver", debug);
     // A peer that leaves mid-write (a client, a shim, a helper on a pipe)
@@ -327,9 +357,9 @@ int main(int argc, char** argv) {
     // Children get the default back (sys::spawn).
     std::signal(SIGPIPE, SIG_IGN);
 
-    auto daemon = std::make_unique<apiserver::Daemon>(Paths(root));
-    auto lock = lock_root(daemon->paths);
-    if (!lock) return fail(lock.error().message);
+    daemon->rootless = userns.has_value();
+    daemon->single_id = userns && userns->single_id;
+    if (daemon->single_id) spdlog::warn("{}", userns->warning);
     if (auto st = open_daemon(*daemon, debug); !st) return fail(st.error().message);
     apiserver::Networks networks(*daemon);
     auto containers = std::make_unique<apiserver::Containers>(*daemon, networks);

@@ -123,6 +123,30 @@ json attachment_of(const json& reply, json request, const std::string& network) 
 
 }  // namespace
 
+Networks::Networks(Daemon& d) : d_(d) {
+    if (d_.rootless) proxy_ = std::make_unique<PortProxy>(d_.paths.run_dir() / "netns-rootless");
+}
+
+Networks::~Networks() = default;
+
+Status Networks::publish(const std::string& id, const json& attachments) {
+    if (!proxy_ || attachments.empty() || !attachments[0].contains("ports")) return ok();
+    std::vector<services::PortMapping> ports;
+    for (const auto& p : attachments[0]["ports"])
+        ports.push_back({p.value("host_ip", ""), p.value("host_port", 0), p.value("container_port", 0), p.value("protocol", "tcp")});
+    if (ports.empty()) return ok();
+    proxy_->close(id);
+    return proxy_->open(id, attachments[0].value("ip", ""), ports);
+}
+
+void Networks::republish(const std::vector<store::ContainerRecord>& all) {
+    std::error_code ec;
+    for (const auto& c : all)
+        if (proxy_ && fs::exists(netns_of(c.id), ec))
+            if (auto st = publish(c.id, c.settings().network_attachments); !st)
+                spdlog::warn("container {}: {}", c.name, st.error().message);
+}
+
 Result<Networks::Wiring> Networks::wire(const store::ContainerRecord& c, const services::RunRequest& req, const fs::path& dir) {
     using Mode = services::NetworkOptions::Mode;
     const auto& opt = req.network;
@@ -191,6 +215,7 @@ Result<Networks::Wiring> Networks::wire(const store::ContainerRecord& c, const s
         // The first network's DNS server answers names on that network and
         // passes the rest to the host's resolvers.
         if (nameservers.empty()) nameservers.push_back(gateway);
+        CTR_TRY_STATUS(publish(c.id, w.attachments));
     }
 
     if (opt.mode == Mode::none && nameservers.empty() && opt.add_hosts.empty()) return w;  // the image's own files
@@ -349,6 +374,10 @@ Status Networks::rewire_if_lost(store::ContainerRecord& c, const fs::path& dir) 
     }
     // Its own line in /etc/hosts and its nameserver follow its first network.
     if (moved) CTR_TRY_STATUS(follow_first_network(c, dir, false));
+    if (auto st = publish(c.id, attachments); !st) {
+        (void)unwire(c);
+        return st;
+    }
     return ok();
 }
 
@@ -367,6 +396,7 @@ std::vector<std::string> Networks::users_of(const std::string& name) {
 
 Status Networks::unwire(const store::ContainerRecord& c) {
     Status result = ok();
+    if (proxy_) proxy_->close(c.id);
     const json nets = c.settings().networks;
     std::vector<std::string> names;
     for (const auto& n : nets)

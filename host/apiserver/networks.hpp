@@ -8,6 +8,7 @@
 #pragma once
 
 #include "apiserver/daemon.hpp"
+#include "apiserver/port_proxy.hpp"
 #include "services/spec.hpp"
 
 #include <map>
@@ -17,7 +18,8 @@ namespace ctr::apiserver {
 
 class Networks {
 public:
-    explicit Networks(Daemon& d) : d_(d) {}
+    explicit Networks(Daemon& d);
+    ~Networks();
 
     Result<nlohmann::json> list();
     Result<nlohmann::json> inspect(const std::string& name);
@@ -77,14 +79,21 @@ public:
 
     std::filesystem::path netns_of(const std::string& id) const { return d_.paths.run_dir() / "netns" / id; }
 
+    // Rootless (port_proxy.hpp): the daemon listens on a container's
+    // published host ports itself from wire to unwire; after a daemon
+    // start, again for the containers whose namespace stands.
+    void republish(const std::vector<store::ContainerRecord>& all);
+
 private:
     Result<pluginhost::LoadedPlugin*> plugin();
     // The container's hosts, resolv.conf and hostname files in `dir`.
     Status write_name_files(const store::ContainerRecord& c, const services::RunRequest& req, const std::string& my_ip,
                             const std::string& gateway, const std::vector<std::string>& nameservers,
                             const std::filesystem::path& dir, bool in_place);
+    Status publish(const std::string& id, const nlohmann::json& attachments);
     Daemon& d_;
     std::mutex mu_;  // ensure(): one default network, even when two runs race
+    std::unique_ptr<PortProxy> proxy_;  // rootless only
 };
 
 void add_network_routes(Router& router, Daemon& daemon, Networks& networks);

@@ -116,7 +116,9 @@ void add_system_routes(Router& r, Daemon& d) {
                                {"started_at", d.started_at},
                                {"log", d.log_file().string()},
                                {"docker_socket", d.config.docker_api_enabled ? (d.paths.run_dir() / "docker.sock").string() : ""},
-                               {"cgroup", cgroup_status()}});
+                               {"cgroup", d.rootless ? json{{"version", "none"}, {"manager", "none (rootless, no delegated cgroup)"}} : cgroup_status()},
+                               {"rootless", d.rootless},
+                               {"id_mapping", !d.rootless ? "host" : d.single_id ? "single id" : "subordinate ranges"}});
     });
 
     r.add("POST", "/v1/system/stop", [&d](const Request& req) -> Result<Reply> {

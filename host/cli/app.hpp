@@ -14,7 +14,7 @@ namespace ctr::cli {
 
 struct Globals {
     bool debug = false;
-    std::string root;     // --root; empty: $CONTAINER_ROOT or "/"
+    std::string root;     // --root; empty: $CONTAINER_ROOT, or Paths' default
     int exit_code = 0;
 
     Paths paths() const { return Paths(root); }

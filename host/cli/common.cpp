@@ -1,14 +1,22 @@
 #include "cli/app.hpp"
 #include "cli/output.hpp"
 
+#include <ctr/sys/userns.hpp>
+
 #include <cstdio>
+#include <unistd.h>
 
 namespace ctr::cli {
 
 Result<api::Client> daemon_client(const Globals& g) {
     Paths paths = g.paths();
     bool started = CTR_TRY(api::ensure_daemon(paths, g.debug));
-    if (started) std::fprintf(stderr, "container: started the API server for root %s\n", paths.root().c_str());
+    if (started) {
+        bool rootless = ::geteuid() != 0;
+        std::fprintf(stderr, "container: started the API server for root %s%s\n", paths.root().c_str(), rootless ? " (rootless)" : "");
+        if (rootless)
+            if (auto w = sys::single_id_warning(); !w.empty()) std::fprintf(stderr, "container: warning: %s\n", w.c_str());
+    }
     return api::Client(api::socket_path(paths));
 }
 

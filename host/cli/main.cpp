@@ -98,7 +98,7 @@ int main(int argc, char** argv) {
     CLI::App app{"container: run OCI images as containers on Linux", "container"};
     app.set_version_flag("--version", std::string("container version ") + CTR_VERSION);
     app.add_flag("--debug", g.debug, "log debug messages")->envname("CONTAINER_DEBUG");
-    app.add_option("--root", g.root, "root of all state (default $CONTAINER_ROOT, else /)");
+    app.add_option("--root", g.root, "root of all state (default $CONTAINER_ROOT, else / for root, ~/.local/share/container for others)");
     app.require_subcommand(1);
     app.fallthrough();
     app.footer(shortcuts_help());

@@ -24,6 +24,7 @@ RemoteOptions remote_options(const RegistryOptions& opt, const Manifest& m) {
     r.call_timeout_ms = it != opt.call_timeout_ms.end() && it->second > 0 ? it->second
                         : m.call_timeout_ms > 0                          ? m.call_timeout_ms
                                                                          : opt.default_call_timeout_ms;
+    if (auto ns = opt.plugin_netns.find(static_cast<int>(m.kind)); ns != opt.plugin_netns.end()) r.netns = ns->second;
     return r;
 }
 }  // namespace

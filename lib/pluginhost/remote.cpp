@@ -105,6 +105,7 @@ Status RemotePlugin::spawn_locked() {
         so.stderr_path = options_.log_file.string();
     }
     so.pass_fds = {{pair.write.get(), 3}};
+    so.netns = options_.netns.string();
     std::vector<std::string> argv{options_.host_exe.string(), "--manifest", manifest_.file.string(),
                                   "--state-dir", offer_.state_dir, "--host-version", offer_.host_version,
                                   "--control-fd", "3"};

@@ -4,6 +4,9 @@
 #include <cerrno>
 #include <sstream>
 
+#include <fstream>
+#include <linux/magic.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 namespace ctr::sys {
@@ -235,6 +238,15 @@ bool Cgroups::remove(const std::string& path) const {
         if (fs::exists(dir, ec) && !remove_tree(dir)) all = false;
     }
     return all;
+}
+
+bool hybrid_cgroups() {
+    struct statfs root {}, unified {};
+    if (::statfs("/sys/fs/cgroup", &root) != 0 || root.f_type != TMPFS_MAGIC) return false;
+    if (::statfs("/sys/fs/cgroup/unified", &unified) != 0 || unified.f_type != CGROUP2_SUPER_MAGIC) return false;
+    std::ifstream controllers("/sys/fs/cgroup/unified/cgroup.controllers");
+    std::string any;
+    return static_cast<bool>(controllers >> any);
 }
 
 }  // namespace ctr::sys

@@ -3,7 +3,11 @@
 #include <ctr/sys/files.hpp>
 #include <ctr/sys/unique_fd.hpp>
 
+#include <cstring>
 #include <fcntl.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/syscall.h>
@@ -46,6 +50,28 @@ Result<std::string> read_in_netns(const std::filesystem::path& netns, const std:
             return;
         }
         result = read_file(file);
+    }).join();
+    return result;
+}
+
+Status loopback_up(const std::filesystem::path& netns) {
+    UniqueFd ns(::open(netns.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!ns.valid()) return errno_error("open", netns, errno);
+    Status result = ok();
+    std::thread([&] {
+        if (::setns(ns.get(), CLONE_NEWNET) != 0) {
+            result = errno_error("join the network namespace", netns, errno);
+            return;
+        }
+        UniqueFd s(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+        ifreq ifr{};
+        std::strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
+        if (!s.valid() || ::ioctl(s.get(), SIOCGIFFLAGS, &ifr) != 0) {
+            result = errno_error("read the flags of lo in", netns, errno);
+            return;
+        }
+        ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP);
+        if (::ioctl(s.get(), SIOCSIFFLAGS, &ifr) != 0) result = errno_error("set lo up in", netns, errno);
     }).join();
     return result;
 }

@@ -1,14 +1,17 @@
 #include <ctr/sys/spawn.hpp>
 
 #include <ctr/sys/files.hpp>
+#include <ctr/sys/unique_fd.hpp>
 
 #include <algorithm>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <spawn.h>
 #include <cstdlib>
 #include <filesystem>
 #include <sstream>
+#include <thread>
 #include <unistd.h>
 
 extern char** environ;
@@ -89,7 +92,20 @@ Result<pid_t> spawn(const std::vector<std::string>& argv, const SpawnOptions& o)
     for (const auto& e : env) cenv.push_back(const_cast<char*>(e.c_str()));
     cenv.push_back(nullptr);
     pid_t pid = -1;
-    int rc = ::posix_spawn(&pid, argv[0].c_str(), &fa, &attr, cargv.data(), cenv.data());
+    int rc = 0;
+    if (o.netns.empty()) {
+        rc = ::posix_spawn(&pid, argv[0].c_str(), &fa, &attr, cargv.data(), cenv.data());
+    } else {
+        // A child starts in its parent thread's namespaces: spawned from a
+        // short-lived thread that joined the namespace, no thread of ours
+        // stays in it.
+        UniqueFd ns(::open(o.netns.c_str(), O_RDONLY | O_CLOEXEC));
+        rc = ns.valid() ? 0 : errno;
+        if (rc == 0)
+            std::thread([&] {
+                rc = ::setns(ns.get(), CLONE_NEWNET) == 0 ? ::posix_spawn(&pid, argv[0].c_str(), &fa, &attr, cargv.data(), cenv.data()) : errno;
+            }).join();
+    }
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&attr);
     if (rc != 0) return errno_error("spawn", argv[0], rc);

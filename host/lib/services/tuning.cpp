@@ -3,6 +3,7 @@
 #include "services/spec.hpp"
 
 #include <algorithm>
+#include <map>
 #include <regex>
 #include <sstream>
 
@@ -167,6 +168,23 @@ Status apply_tuning(json& spec, const TuningOptions& t, const std::filesystem::p
 void join_namespace(json& spec, const std::string& type, const std::string& path) {
     for (auto& ns : spec["linux"]["namespaces"])
         if (ns["type"] == type) ns["path"] = path;
+}
+
+Status check_no_limits(const json& spec) {
+    static const std::map<std::string, std::string> flags = {
+        {"memory", "--memory"}, {"cpu", "--cpus"}, {"pids", "--pids-limit"}, {"blockIO", "--blkio-weight"},
+        {"hugepageLimits", "hugepage limits"}, {"network", "network priorities"}, {"rdma", "rdma limits"}, {"unified", "cgroup v2 settings"}};
+    const json* resources = spec.contains("linux") ? &spec["linux"] : nullptr;
+    if (!resources || !resources->contains("resources")) return ok();
+    for (const auto& [key, value] : (*resources)["resources"].items()) {
+        if (key == "devices" || value.is_null() || value.empty()) continue;
+        auto flag = flags.find(key);
+        return make_error(CTR_E_FAILED_PRECONDITION,
+                          (flag == flags.end() ? key : flag->second) +
+                              ": a rootless daemon limits resources only in a cgroup v2 subtree delegated to its user, and this one has none "
+                              "(see docs/rootless.md)");
+    }
+    return ok();
 }
 
 }  // namespace ctr::services

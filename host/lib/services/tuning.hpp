@@ -44,6 +44,11 @@ std::string joined_container(const std::string& mode);
 // (join_namespace), since the other container's process changes.
 Status apply_tuning(nlohmann::json& spec, const TuningOptions& t, const std::filesystem::path& rootfs);
 
+// Rootless without a delegated cgroup: a spec that limits resources (any
+// of linux.resources but the device rules) is refused, naming the flag,
+// rather than run unlimited.
+Status check_no_limits(const nlohmann::json& spec);
+
 // Points the spec's namespace of `type` ("pid", "ipc", "uts") at `path`.
 void join_namespace(nlohmann::json& spec, const std::string& type, const std::string& path);
 

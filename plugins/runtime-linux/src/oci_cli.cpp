@@ -10,11 +10,9 @@
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <linux/magic.h>
 
 extern char** environ;
 
@@ -39,15 +37,6 @@ std::string last_message(const std::string& log_path) {
 
 }  // namespace
 
-bool hybrid_cgroups() {
-    struct statfs root {}, unified {};
-    if (::statfs("/sys/fs/cgroup", &root) != 0 || root.f_type != TMPFS_MAGIC) return false;
-    if (::statfs("/sys/fs/cgroup/unified", &unified) != 0 || unified.f_type != CGROUP2_SUPER_MAGIC) return false;
-    std::ifstream controllers("/sys/fs/cgroup/unified/cgroup.controllers");
-    std::string any;
-    return static_cast<bool>(controllers >> any);
-}
-
 ctr::Result<OciRun> run_oci(const OciBinary& binary, const std::vector<std::string>& args, const Stdio& stdio) {
     // The runtime's own messages go to a file of ours (its --log), in our state
     // directory like everything else of this root.
@@ -57,6 +46,7 @@ ctr::Result<OciRun> run_oci(const OciBinary& binary, const std::vector<std::stri
     ::close(log_fd);
 
     std::vector<std::string> argv = {binary.path, "--root", binary.state_root, "--log", log_path};
+    argv.insert(argv.end(), binary.global_args.begin(), binary.global_args.end());
     argv.insert(argv.end(), args.begin(), args.end());
     std::vector<char*> cargv;
     for (auto& a : argv) cargv.push_back(a.data());

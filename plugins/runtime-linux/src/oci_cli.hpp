@@ -18,6 +18,7 @@ struct OciBinary {
     std::string path;        // absolute
     std::string state_root;  // --root: where the binary keeps its container state
     bool hide_unified = false;
+    std::vector<std::string> global_args;  // before the command, after --root and --log
     std::string name() const { return path.substr(path.rfind('/') + 1); }
 };
 
@@ -34,8 +35,5 @@ struct Stdio {
 // Runs `binary --root R --log L <args...>` and waits for it. With `stdio`
 // set, those fds become its (and, for create/exec, the container's) stdio.
 ctr::Result<OciRun> run_oci(const OciBinary& binary, const std::vector<std::string>& args, const Stdio& stdio = {});
-
-// True when crun would refuse this host's cgroup layout.
-bool hybrid_cgroups();
 
 }  // namespace runtime_linux

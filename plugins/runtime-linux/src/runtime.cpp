@@ -5,6 +5,7 @@
 #include <ctr/sys/cgroup.hpp>
 #include <ctr/sys/process.hpp>
 #include <ctr/sys/spawn.hpp>
+#include <ctr/sys/userns.hpp>
 
 #include <cerrno>
 #include <csignal>
@@ -73,7 +74,11 @@ ctr::Status Runtime::init() {
     std::error_code ec;
     fs::create_directories(binary_.state_root, ec);
     if (ec) return ctr::make_error(CTR_E_UNAVAILABLE, "create " + binary_.state_root + ": " + ec.message());
-    binary_.hide_unified = binary_.name() == "crun" && hybrid_cgroups();
+    binary_.hide_unified = binary_.name() == "crun" && ctr::sys::hybrid_cgroups();
+    // Rootless (a user's daemon, root of its own user namespace): the host's
+    // cgroups are not ours to make. runc sees the namespace and lets a
+    // cgroup it cannot make go; crun must be told.
+    if (binary_.name() == "crun" && ctr::sys::in_user_namespace()) binary_.global_args = {"--cgroup-manager=disabled"};
     flaws_ = known_flaws(binary_);
     // Orphaned container processes come to us, so that we can wait for them.
     ::prctl(PR_SET_CHILD_SUBREAPER, 1);

@@ -10,7 +10,8 @@ namespace ctr {
 
 class Paths {
 public:
-    // root "" means: $CONTAINER_ROOT if set, else "/".
+    // root "" means: $CONTAINER_ROOT if set, else "/" for root and
+    // $XDG_DATA_HOME/container (~/.local/share/container) for anyone else.
     explicit Paths(std::string root = "");
 
     const std::filesystem::path& root() const { return root_; }

@@ -51,6 +51,9 @@ struct RegistryOptions {
     // Per kind, the operator's deadline for one call (0: the manifest's,
     // else the default below).
     std::map<int, int> call_timeout_ms;
+    // By kind: the network namespace its plugin host processes run in (a
+    // rootless daemon's network plugin works in a namespace of its own).
+    std::map<int, std::filesystem::path> plugin_netns;
     int default_call_timeout_ms = 600000;
 };
 

@@ -30,6 +30,7 @@ struct RemoteOptions {
     std::filesystem::path log_file;     // empty: inherited
     int init_timeout_ms = 10000;        // the plugin's init, at each start
     int call_timeout_ms = 600000;       // each call; progress renews it
+    std::filesystem::path netns;        // empty: ours; else the network namespace it runs in
 };
 
 class RemotePlugin {

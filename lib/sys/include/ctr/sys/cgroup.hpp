@@ -70,4 +70,9 @@ private:
 // memory.oom_control); empty when absent.
 std::optional<int64_t> cgroup_key(const std::filesystem::path& file, const std::string& key);
 
+// A hybrid host whose cgroup2 mount (/sys/fs/cgroup/unified) has
+// controllers at all: crun refuses to run beside it ("drop all controllers
+// from cgroupv2"), so runtime-linux hides it from crun.
+bool hybrid_cgroups();
+
 }  // namespace ctr::sys

@@ -25,6 +25,10 @@ struct NetTotals {
 };
 NetTotals net_dev_totals(const std::string& proc_net_dev);
 
+// Sets the loopback link of the namespace pinned at `netns` up (a new
+// namespace's is down, without 127.0.0.1).
+Status loopback_up(const std::filesystem::path& netns);
+
 // Unpins and deletes `path`; a path that is gone is not an error.
 Status remove_netns(const std::filesystem::path& path);
 

@@ -24,6 +24,7 @@ struct SpawnOptions {
     bool new_session = false;              // setsid: no signal from our terminal or session reaches it
     std::vector<std::string> env;          // "K=V" added to (or replacing in) our environment
     std::string cwd;                       // "": ours
+    std::string netns;                     // "": ours; else the network namespace pinned there
 };
 
 // argv[0] is an absolute path. Returns the child's pid; the caller reaps it.
