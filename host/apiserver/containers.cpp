@@ -310,6 +310,7 @@ Result<store::ContainerRecord> Containers::create(const json& body) {
     if (!spec) return undo(spec.error());
     if (d_.rootless)
         if (auto st = services::check_no_limits(*spec); !st) return undo(st.error());
+    if (d_.single_id) services::drop_unmapped_mount_ids(*spec);
     if (req.init) {
         // It runs the command as its child, reaps orphans, passes signals on, exits with its code.
         auto& args = (*spec)["process"]["args"];

@@ -187,4 +187,15 @@ Status check_no_limits(const json& spec) {
     return ok();
 }
 
+void drop_unmapped_mount_ids(json& spec) {
+    if (!spec.contains("mounts")) return;
+    for (auto& m : spec["mounts"]) {
+        if (!m.contains("options")) continue;
+        json kept = json::array();
+        for (const auto& o : m["options"])
+            if (!o.is_string() || (o.get<std::string>().rfind("gid=", 0) != 0 && o.get<std::string>().rfind("uid=", 0) != 0)) kept.push_back(o);
+        m["options"] = kept;
+    }
+}
+
 }  // namespace ctr::services

@@ -49,6 +49,10 @@ Status apply_tuning(nlohmann::json& spec, const TuningOptions& t, const std::fil
 // rather than run unlimited.
 Status check_no_limits(const nlohmann::json& spec);
 
+// Rootless with only the user's own id mapped: the default mounts' group
+// options (devpts gid=5, tty) name an id the namespace lacks; they go.
+void drop_unmapped_mount_ids(nlohmann::json& spec);
+
 // Points the spec's namespace of `type` ("pid", "ipc", "uts") at `path`.
 void join_namespace(nlohmann::json& spec, const std::string& type, const std::string& path);
 

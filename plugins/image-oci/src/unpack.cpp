@@ -35,6 +35,11 @@ Error sys_error(const std::string& op, const std::string& path) {
                            op + " \"" + path + "\": " + std::strerror(errno));
 }
 
+// A chown to an id our user namespace does not map fails with EINVAL: a
+// rootless daemon with only its user's id mapped keeps such files its
+// user's (as podman's ignore_chown_errors does). As root it cannot happen.
+bool owned(int rc) { return rc == 0 || errno == EINVAL; }
+
 // Every open inside the target goes through this (see unpack.hpp).
 using ctr::sys::open_in_root;
 
@@ -301,7 +306,7 @@ Result<UnpackResult> unpack_stream(const ReadFn& read, const std::string& layer_
             if (::mkdirat(parent.get(), name.c_str(), 0700) != 0 && errno != EEXIST) return sys_error("mkdir", raw);
             Fd dir(::openat(parent.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
             if (!dir.valid()) return sys_error("open directory", raw);
-            if (::fchown(dir.get(), uid, gid) != 0) return sys_error("chown", raw);
+            if (!owned(::fchown(dir.get(), uid, gid))) return sys_error("chown", raw);
             if (::fchmod(dir.get(), perm) != 0) return sys_error("chmod", raw);
             CTR_TRY_STATUS(apply_xattrs(dir.get(), e, raw));
             dir_times.push_back({join(parts, parts.size()), {times[0], times[1]}});
@@ -331,7 +336,7 @@ Result<UnpackResult> unpack_stream(const ReadFn& read, const std::string& layer_
             if (rr != ARCHIVE_EOF)
                 return ctr::make_error(CTR_E_INVALID_ARGUMENT, "read layer entry \"" + raw + "\": " + errstr(a2.get()));
             if (::ftruncate(f.get(), archive_entry_size(e)) != 0) return sys_error("size", raw);
-            if (::fchown(f.get(), uid, gid) != 0) return sys_error("chown", raw);
+            if (!owned(::fchown(f.get(), uid, gid))) return sys_error("chown", raw);
             if (::fchmod(f.get(), perm) != 0) return sys_error("chmod", raw);
             CTR_TRY_STATUS(apply_xattrs(f.get(), e, raw));
             if (::futimens(f.get(), times) != 0) return sys_error("set times of", raw);
@@ -340,14 +345,19 @@ Result<UnpackResult> unpack_stream(const ReadFn& read, const std::string& layer_
         case AE_IFLNK: {
             const char* to = archive_entry_symlink(e);
             if (::symlinkat(to ? to : "", parent.get(), name.c_str()) != 0) return sys_error("symlink", raw);
-            if (::fchownat(parent.get(), name.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW) != 0) return sys_error("chown", raw);
+            if (!owned(::fchownat(parent.get(), name.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW))) return sys_error("chown", raw);
             if (::utimensat(parent.get(), name.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0) return sys_error("set times of", raw);
             break;
         }
         case AE_IFCHR: case AE_IFBLK: case AE_IFIFO: {
             dev_t dev = makedev(archive_entry_rdevmajor(e), archive_entry_rdevminor(e));
-            if (::mknodat(parent.get(), name.c_str(), type | perm, dev) != 0) return sys_error("mknod", raw);
-            if (::fchownat(parent.get(), name.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW) != 0) return sys_error("chown", raw);
+            if (::mknodat(parent.get(), name.c_str(), type | perm, dev) != 0) {
+                // A user namespace may not make devices; a container's /dev
+                // is its own tmpfs anyway, so a rootless unpack goes without.
+                if (errno == EPERM && type != AE_IFIFO) continue;
+                return sys_error("mknod", raw);
+            }
+            if (!owned(::fchownat(parent.get(), name.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW))) return sys_error("chown", raw);
             if (::fchmodat(parent.get(), name.c_str(), perm, 0) != 0) return sys_error("chmod", raw);
             if (::utimensat(parent.get(), name.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0) return sys_error("set times of", raw);
             break;

@@ -1,0 +1,295 @@
+// Rootless (docs/rootless.md): an ordinary user made for the test, with
+// ranges in /etc/subuid and /etc/subgid (useradd gives them), runs
+// `container` without root: its own daemon under ~/.local/share/container
+// in a user namespace, networks in its own network namespace, ports
+// published by the daemon. A second user without ranges gets the single-id
+// mapping and its warning. Both users and everything they ran are removed
+// after; the host's network and the root daemon's state are never touched.
+//
+// The build tree may sit under a folder the users cannot pass (CI's clone
+// under /root): each command then runs in a private mount namespace where
+// that folder is covered with an open tmpfs holding the build tree alone,
+// at its own path (the binaries find their plugins by it).
+#include "tests/support/registry.hpp"
+#include "tests/support/run.hpp"
+#include "tests/support/skip.hpp"
+
+#include <ctr/sys/files.hpp>
+#include <ctr/sys/process.hpp>
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <pwd.h>
+#include <set>
+#include <sstream>
+#include <sys/stat.h>
+#include <thread>
+#include <unistd.h>
+
+using ctr::test::Run;
+using ctr::test::ScratchDir;
+namespace fs = std::filesystem;
+
+namespace {
+
+ctr::test::BusyboxRegistry& web_image() {
+    static ctr::test::BusyboxRegistry s("for a in httpd wget touch; do ln -s busybox bin/$a; done && mkdir -p www && echo rootless-page > www/index.html");
+    return s;
+}
+
+// In a private mount namespace: the build tree made reachable (see above),
+// then the command as the user, with the user's own environment.
+const char* const kAsUser = R"SH(set -e
+u=$1 b=$2 stage=$3; shift 3
+mask= p=
+for part in $(echo "${b#/}" | tr / ' '); do
+  p="$p/$part"
+  if ! setpriv --reuid "$u" --regid "$u" --clear-groups test -x "$p"; then mask=$p; break; fi
+done
+if [ -n "$mask" ]; then
+  mount --bind "$b" "$stage"
+  mount -t tmpfs -o mode=0755 none "$mask"
+  mkdir -p "$b"
+  mount --bind "$stage" "$b"
+fi
+cd /
+exec setpriv --reuid "$u" --regid "$(id -g "$u")" --init-groups --reset-env "$@"
+)SH";
+
+// The pids whose real uid is `uid` (from /proc).
+std::set<pid_t> processes_of(uid_t uid) {
+    std::set<pid_t> out;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator("/proc", ec)) {
+        const std::string name = e.path().filename().string();
+        if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+        struct stat st{};
+        if (::stat(e.path().c_str(), &st) != 0 || st.st_uid != uid) continue;
+        // A zombie is gone but for its parent's wait (init's, here).
+        auto stat = ctr::sys::read_file(e.path() / "stat");
+        if (stat && stat->find(") Z ") != std::string::npos) continue;
+        out.insert(std::stoi(name));
+    }
+    return out;
+}
+
+std::string uid_line(pid_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+    for (std::string line; std::getline(in, line);)
+        if (line.rfind("Uid:", 0) == 0) return line;
+    return "";
+}
+
+class TestUser {
+public:
+    explicit TestUser(const std::string& suffix, bool ranges) {
+        ::chmod(dir_.path().c_str(), 0755);  // the user's home is inside
+        stage_ = dir_.path() / "stage";
+        fs::create_directories(stage_);
+        name_ = "ctrrl" + std::to_string(::getpid()) + suffix;
+        home_ = dir_.path() / "home";
+        ctr::test::sh("useradd -m -d " + home_.string() + " -s /bin/sh " + name_);
+        if (!ranges) drop_ranges();
+        passwd* pw = ::getpwnam(name_.c_str());
+        REQUIRE(pw != nullptr);
+        uid_ = pw->pw_uid;
+    }
+    ~TestUser() {
+        (void)cli({"rm", "-a", "-f"});
+        (void)cli({"system", "stop"});
+        // What is left of ours (a daemon that would not stop, a holder):
+        // every one of them this test's, found by the user's uid.
+        for (int i = 0; i < 50 && !processes_of(uid_).empty(); ++i) {
+            for (pid_t pid : processes_of(uid_)) ::kill(pid, SIGKILL);
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+        drop_ranges();
+        (void)ctr::sys::run_capture({"/usr/sbin/userdel", "-r", name_}, 20000);
+    }
+    TestUser(const TestUser&) = delete;
+    TestUser& operator=(const TestUser&) = delete;
+
+    Run cli(const std::vector<std::string>& args, int timeout_ms = 120000) const {
+        std::vector<std::string> argv = {"/usr/bin/unshare", "-m", "--propagation", "private", "/bin/sh", "-c", kAsUser, "sh",
+                                         name_, ctr::test::build_root().string(), stage_.string(),
+                                         (ctr::test::build_root() / "host/container").string()};
+        argv.insert(argv.end(), args.begin(), args.end());
+        ctr::sys::RunOptions o;
+        o.timeout_ms = timeout_ms;
+        o.capture_stderr = true;
+        auto r = ctr::sys::run_capture(argv, o);
+        REQUIRE(r);
+        return Run{r->status.timed_out ? -1 : r->status.code, r->out, r->err};
+    }
+    uid_t uid() const { return uid_; }
+    const fs::path& home() const { return home_; }
+    fs::path root() const { return home_ / ".local/share/container"; }
+
+private:
+    // The user's lines of /etc/subuid and /etc/subgid, as usermod removes them.
+    void drop_ranges() {
+        for (const char* f : {"/etc/subuid", "/etc/subgid"}) {
+            auto text = ctr::sys::read_file(f);
+            if (!text) continue;
+            std::string kept, line;
+            std::istringstream in(*text);
+            bool changed = false;
+            while (std::getline(in, line)) {
+                if (line.rfind(name_ + ":", 0) == 0) changed = true;
+                else kept += line + "\n";
+            }
+            if (changed) REQUIRE(ctr::sys::write_file_atomic(f, kept, 0644));
+        }
+    }
+    ScratchDir dir_;
+    fs::path stage_, home_;
+    std::string name_;
+    uid_t uid_ = 0;
+};
+
+std::string trim(std::string s) {
+    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+    return s;
+}
+
+int free_port() {
+    // A port the kernel picks as free now, from its ephemeral range.
+    for (int p = 18000 + ::getpid() % 2000;; ++p)
+        if (ctr::test::http_get("127.0.0.1", p).empty()) return p;
+}
+
+}  // namespace
+
+TEST_CASE("rootless: an ordinary user runs containers, networks, ports, volumes, exec, cp and compose without root" * CTR_NEEDS_ROOT) {
+    const std::string image = web_image().image;
+    TestUser user("a", true);
+
+    auto pulled = user.cli({"image", "pull", image});
+    INFO(pulled.err);
+    REQUIRE(pulled.code == 0);
+    CHECK(pulled.err.find("(rootless)") != std::string::npos);  // the first command started the user's daemon
+    CHECK(pulled.err.find("warning") == std::string::npos);   // the user has ranges
+    CHECK(fs::exists(user.root() / "var/lib/container/state.db"));
+    auto status = user.cli({"system", "status", "--format", "json"});
+    auto sj = nlohmann::json::parse(status.out);
+    CHECK(sj.value("rootless", false));
+    CHECK(sj.value("id_mapping", "") == "subordinate ranges");
+
+    // uid 0 inside is the user outside.
+    auto id = user.cli({"run", "--rm", image, "id", "-u"});
+    INFO(id.err);
+    CHECK(trim(id.out) == "0");
+    REQUIRE(user.cli({"run", "-d", "--name", "idle", image, "sleep", "300"}).code == 0);
+    const int pid = std::stoi(user.cli({"inspect", "-f", "{{.State.Pid}}", "idle"}).out);
+    CHECK(uid_line(pid).find("\t" + std::to_string(user.uid()) + "\t") != std::string::npos);
+    CHECK(trim(user.cli({"exec", "idle", "id", "-u"}).out) == "0");
+
+    // A network of the user's: by name from one container to another, and
+    // a port published on the host's loopback.
+    const int port = free_port();
+    REQUIRE(user.cli({"network", "create", "mynet"}).code == 0);
+    auto web = user.cli({"run", "-d", "--name", "web", "--network", "mynet", "-p", "127.0.0.1:" + std::to_string(port) + ":80", image,
+                         "httpd", "-f", "-p", "80", "-h", "/www"});
+    INFO(web.err);
+    REQUIRE(web.code == 0);
+    auto fetched = user.cli({"run", "--rm", "--network", "mynet", image, "wget", "-q", "-O", "-", "http://web/"});
+    INFO(fetched.err);
+    CHECK(trim(fetched.out) == "rootless-page");
+    std::string page;
+    for (int i = 0; i < 50 && page.empty(); ++i) {
+        page = ctr::test::http_get("127.0.0.1", port);
+        if (page.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    CHECK(page.find("rootless-page") != std::string::npos);
+
+    // The daemon killed: the next one joins the namespaces the containers
+    // live in and publishes their ports again.
+    auto daemon_pid = ctr::sys::read_file(user.root() / "run/container/apiserver.pid");
+    REQUIRE(daemon_pid);
+    ::kill(std::stoi(*daemon_pid), SIGKILL);
+    for (int i = 0; i < 100 && ::kill(std::stoi(*daemon_pid), 0) == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    auto after = user.cli({"ls", "-q", "--filter", "name=web"});
+    CHECK(!trim(after.out).empty());
+    CHECK(ctr::test::http_get("127.0.0.1", port).find("rootless-page") != std::string::npos);
+    CHECK(trim(user.cli({"exec", "web", "cat", "/www/index.html"}).out) == "rootless-page");
+
+    // A named volume written by one container, read by another.
+    REQUIRE(user.cli({"run", "--rm", "-v", "shared:/data", image, "sh", "-c", "echo kept > /data/f"}).code == 0);
+    CHECK(trim(user.cli({"run", "--rm", "-v", "shared:/data", image, "cat", "/data/f"}).out) == "kept");
+
+    // Files a container makes in a bind-mounted folder are the user's.
+    const fs::path bound = user.home() / "bound";
+    REQUIRE(user.cli({"run", "--rm", "-v", user.home().string() + ":/h", image, "sh", "-c", "mkdir /h/bound && echo x > /h/bound/made"}).code == 0);
+    struct stat st{};
+    REQUIRE(::stat((bound / "made").c_str(), &st) == 0);
+    CHECK(st.st_uid == user.uid());
+
+    // cp both ways.
+    REQUIRE(user.cli({"cp", "idle:/etc/passwd", (user.home() / "passwd.copy").string()}).code == 0);
+    REQUIRE(::stat((user.home() / "passwd.copy").c_str(), &st) == 0);
+    CHECK(st.st_uid == user.uid());
+    REQUIRE(user.cli({"cp", (bound / "made").string(), "idle:/tmp/made"}).code == 0);
+    CHECK(trim(user.cli({"exec", "idle", "cat", "/tmp/made"}).out) == "x");
+
+    // compose up and down.
+    const fs::path project = user.home() / "proj";
+    fs::create_directories(project);
+    REQUIRE(ctr::sys::write_file_atomic(project / "compose.yaml",
+                                        "services:\n  app:\n    image: " + image + "\n    command: [\"sleep\", \"300\"]\n", 0644));
+    ::chown(project.c_str(), user.uid(), static_cast<gid_t>(-1));
+    const std::string file = (project / "compose.yaml").string();
+    auto up = user.cli({"compose", "-f", file, "up", "-d"});
+    INFO(up.err);
+    CHECK(up.code == 0);
+    CHECK(user.cli({"compose", "-f", file, "ps", "--format", "json"}).out.find("running") != std::string::npos);
+    CHECK(user.cli({"compose", "-f", file, "down"}).code == 0);
+    CHECK(user.cli({"compose", "-f", file, "ps", "-q"}).out.empty());
+
+    // Bad input: a privileged port, a limit without a delegated cgroup.
+    auto low = user.cli({"run", "-d", "-p", "80:80", image, "true"});
+    CHECK(low.code == 125);
+    CHECK(low.err.find("net.ipv4.ip_unprivileged_port_start") != std::string::npos);
+    auto mem = user.cli({"run", "--rm", "-m", "64m", image, "true"});
+    CHECK(mem.code == 125);
+    CHECK(mem.err.find("--memory") != std::string::npos);
+    CHECK(mem.err.find("delegated") != std::string::npos);
+
+    // A second user at once: its own daemon and state, nothing of the first's.
+    {
+        TestUser other("b", false);
+        auto first = other.cli({"run", "--rm", image, "id", "-u"});
+        INFO(first.err);
+        CHECK(first.code == 0);
+        CHECK(trim(first.out) == "0");
+        CHECK(first.err.find("warning: no ranges for") != std::string::npos);  // the single-id mapping, said
+        CHECK(trim(other.cli({"ls", "-a", "-q"}).out).empty());
+        CHECK(other.cli({"inspect", "web"}).code != 0);
+        auto os = nlohmann::json::parse(other.cli({"system", "status", "--format", "json"}).out);
+        CHECK(os.value("id_mapping", "") == "single id");
+    }
+    CHECK(!trim(user.cli({"ls", "-q", "--filter", "name=web"}).out).empty());  // the first user's untouched
+
+    // All removed, the daemon stopped: no process of the user's is left
+    // (the holder ends with the last container), so no mount or network
+    // namespace of theirs either.
+    REQUIRE(user.cli({"rm", "-a", "-f"}).code == 0);
+    REQUIRE(user.cli({"network", "rm", "mynet"}).code == 0);
+    REQUIRE(user.cli({"system", "stop"}).code == 0);
+    std::set<pid_t> left;
+    for (int i = 0; i < 100; ++i) {
+        left = processes_of(user.uid());
+        if (left.empty()) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    std::string names;
+    for (pid_t p : left) names += " " + std::to_string(p) + ":" + [&] {
+        auto c = ctr::sys::read_file("/proc/" + std::to_string(p) + "/cmdline");
+        return c ? c->substr(0, c->find('\0')) : std::string("?");
+    }();
+    INFO("left:" << names);
+    CHECK(left.empty());
+    CHECK(ctr::test::http_get("127.0.0.1", port).empty());
+}
