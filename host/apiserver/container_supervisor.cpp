@@ -168,7 +168,7 @@ void Containers::release_cgroup_parent() const {
     // is deleting: wait for that, up to a second. One with a process in it
     // runs on: the parent stays.
     const sys::Cgroups cgroups;
-    const std::string parent = cgroup_parent(d_.paths);
+    const std::string parent = cgroup_parent(d_.paths, d_.cgroup_base);
     for (int attempt = 0; attempt < 50; ++attempt) {
         if (cgroups.remove(parent)) return;
         bool running = false;
@@ -188,7 +188,7 @@ void Containers::start_watcher(std::function<void(const std::vector<store::Conta
     // Where this root's containers' cgroups go, said once: whoever must find
     // what the daemon made (an operator, the tests' leftover checks) reads
     // it here instead of computing our naming again.
-    (void)sys::write_file_atomic(d_.paths.run_dir() / "cgroup-parent", cgroup_parent(d_.paths) + "\n", 0600);
+    (void)sys::write_file_atomic(d_.paths.run_dir() / "cgroup-parent", cgroup_parent(d_.paths, d_.cgroup_base) + "\n", 0600);
     after_each_ = std::move(after_each);
     watcher_ = std::thread([this] { watch(); });
 }

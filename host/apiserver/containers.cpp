@@ -73,8 +73,8 @@ std::string random_id() {
 }
 
 // Each root gets its own cgroup parent, so parallel roots never collide.
-std::string cgroup_parent(const Paths& paths) {
-    return "/container-" + std::to_string(std::hash<std::string>()(paths.root().string()) % 1000000007ULL);
+std::string cgroup_parent(const Paths& paths, const std::string& base) {
+    return base + "/container-" + std::to_string(std::hash<std::string>()(paths.root().string()) % 1000000007ULL);
 }
 
 
@@ -306,9 +306,9 @@ Result<store::ContainerRecord> Containers::create(const json& body) {
         if (!tini) return undo(tini.error());
         mounts->push_back({*tini, kInitPath, true});
     }
-    auto spec = services::make_spec(req, (*image)["config"], dir / "rootfs", c.id, cgroup_parent(d_.paths), *mounts, wired->spec);
+    auto spec = services::make_spec(req, (*image)["config"], dir / "rootfs", c.id, cgroup_parent(d_.paths, d_.cgroup_base), *mounts, wired->spec);
     if (!spec) return undo(spec.error());
-    if (d_.rootless)
+    if (!d_.limits)
         if (auto st = services::check_no_limits(*spec); !st) return undo(st.error());
     if (d_.single_id) services::drop_unmapped_mount_ids(*spec);
     if (req.init) {

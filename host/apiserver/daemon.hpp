@@ -31,6 +31,11 @@ struct Daemon {
     // (sys::enter_user_namespace), with no say over the host's cgroups or network.
     bool rootless = false;
     bool single_id = false;  // rootless with only the user's own id mapped
+    // Where the containers' cgroups go: "" is the hierarchy's root (root's
+    // daemon); a rootless one's is its delegated cgroup v2 subtree, and
+    // `limits` is false when it has none (rootless.hpp).
+    std::string cgroup_base;
+    bool limits = true;
     std::atomic<bool> stopping{false};
     std::function<void()> request_stop;
     std::function<Status()> stop_all_containers;  // for `system stop --all`

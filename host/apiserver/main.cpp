@@ -359,8 +359,16 @@ int main(int argc, char** argv) {
 
     daemon->rootless = userns.has_value();
     daemon->single_id = userns && userns->single_id;
-    if (daemon->single_id) spdlog::warn("{}", userns->warning);
+    if (daemon->rootless) {
+        daemon->cgroup_base = apiserver::rootless_cgroups(daemon->paths);
+        daemon->limits = !daemon->cgroup_base.empty();
+        ::setenv(apiserver::kCgroupsEnv, daemon->limits ? "delegated" : "none", 1);  // for the runtimes in the shims
+    }
     if (auto st = open_daemon(*daemon, debug); !st) return fail(st.error().message);
+    if (daemon->rootless)  // in the log file, which open_daemon opened
+        spdlog::info("rootless: {}", daemon->limits ? "containers' cgroups under the delegated " + daemon->cgroup_base
+                                                     : std::string("no delegated cgroup v2 subtree: resource limits are refused"));
+    if (daemon->single_id) spdlog::warn("{}", userns->warning);
     apiserver::Networks networks(*daemon);
     auto containers = std::make_unique<apiserver::Containers>(*daemon, networks);
     if (auto st = reconcile(*daemon, *containers, networks); !st) return fail(st.error().message);

@@ -5,7 +5,11 @@
 #include <ctr/sys/netns.hpp>
 #include <ctr/sys/spawn.hpp>
 
+#include <ctr/sys/unique_fd.hpp>
+
 #include <csignal>
+#include <fcntl.h>
+#include <sstream>
 #include <cstdlib>
 #include <sys/stat.h>
 #include <sys/vfs.h>
@@ -46,7 +50,50 @@ uint32_t mapped_ids() {
     return static_cast<uint32_t>(total);
 }
 
+const std::filesystem::path kCgroupRoot = "/sys/fs/cgroup";
+
+// One write to a cgroup file (never a temporary and a rename: the kernel's
+// file takes its value as it is written).
+bool write_cgroup(const std::filesystem::path& file, const std::string& text) {
+    sys::UniqueFd fd(::open(file.c_str(), O_WRONLY | O_CLOEXEC));
+    return fd.valid() && ::write(fd.get(), text.data(), text.size()) == static_cast<ssize_t>(text.size());
+}
+
+// A cgroup we may make children in, move processes into and give
+// controllers to: its folder and those two files are ours (delegated).
+bool ours_to_write(const std::filesystem::path& rel) {
+    const auto dir = kCgroupRoot / rel.relative_path();
+    return ::access(dir.c_str(), W_OK) == 0 && ::access((dir / "cgroup.procs").c_str(), W_OK) == 0 &&
+           ::access((dir / "cgroup.subtree_control").c_str(), W_OK) == 0;
+}
+
 }  // namespace
+
+std::string rootless_cgroups(const Paths& paths) {
+    struct statfs fs{};
+    if (::statfs(kCgroupRoot.c_str(), &fs) != 0 || fs.f_type != CGROUP2_SUPER_MAGIC) return "";
+    auto self = sys::read_file("/proc/self/cgroup");  // "0::/PATH" alone on a v2 host
+    if (!self || self->rfind("0::", 0) != 0) return "";
+    std::filesystem::path own = self->substr(3, self->find('\n') == std::string::npos ? std::string::npos : self->find('\n') - 3);
+    if (own.empty() || own == "/" || !ours_to_write(own)) return "";
+    auto base = own;
+    while (base.parent_path() != "/" && ours_to_write(base.parent_path())) base = base.parent_path();
+    // Processes live in leaves only (cgroup v2): ours in a leaf of its own,
+    // so that the base can give its controllers to the containers' cgroups.
+    const auto leaf = kCgroupRoot / base.relative_path() /
+                      ("container-daemon-" + std::to_string(std::hash<std::string>()(paths.root().string()) % 1000000007ULL));
+    if (auto st = sys::make_dirs(leaf, 0755); !st) return "";
+    if (!write_cgroup(leaf / "cgroup.procs", std::to_string(::getpid()))) return "";
+    auto controllers = sys::read_file(kCgroupRoot / base.relative_path() / "cgroup.controllers");
+    if (!controllers) return "";
+    std::istringstream words(*controllers);
+    for (std::string c; words >> c;) {
+        if (c != "cpu" && c != "memory" && c != "pids" && c != "io") continue;
+        // Refused (EBUSY) while the base itself holds a process: then no limits.
+        if (!write_cgroup(kCgroupRoot / base.relative_path() / "cgroup.subtree_control", "+" + c)) return "";
+    }
+    return base.string();
+}
 
 Result<sys::UserNamespace> enter_rootless(const Paths& paths) {
     CTR_TRY_STATUS(sys::make_dirs(paths.run_dir(), 0700));

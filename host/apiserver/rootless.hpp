@@ -21,6 +21,18 @@ namespace ctr::apiserver {
 // one. This process must have no thread yet.
 Result<sys::UserNamespace> enter_rootless(const Paths& paths);
 
+// The cgroup v2 subtree delegated to the user (the highest cgroup above
+// ours whose files are the user's: systemd's user@UID.service with
+// Delegate=yes), as a path from the hierarchy's root: the daemon moves
+// into a leaf of its own there and gives the controllers to the children.
+// "" when there is none (a v1 or hybrid host, or nothing delegated); then
+// the runtime is told to use no cgroup (kCgroupsEnv).
+std::string rootless_cgroups(const Paths& paths);
+
+// What a rootless daemon tells its runtimes in their environment:
+// "delegated" (make cgroups under cgroupsPath) or "none" (make none).
+inline constexpr const char* kCgroupsEnv = "CONTAINER_ROOTLESS_CGROUPS";
+
 // What the holder runs: nothing, until SIGTERM.
 int hold_namespaces();
 

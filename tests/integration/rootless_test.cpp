@@ -25,7 +25,10 @@
 #include <pwd.h>
 #include <set>
 #include <sstream>
+#include <algorithm>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <thread>
 #include <unistd.h>
 
@@ -36,7 +39,7 @@ namespace fs = std::filesystem;
 namespace {
 
 ctr::test::BusyboxRegistry& web_image() {
-    static ctr::test::BusyboxRegistry s("for a in httpd wget touch; do ln -s busybox bin/$a; done && mkdir -p www && echo rootless-page > www/index.html");
+    static ctr::test::BusyboxRegistry s("for a in httpd wget touch seq; do ln -s busybox bin/$a; done && mkdir -p www && echo rootless-page > www/index.html");
     return s;
 }
 
@@ -55,6 +58,7 @@ if [ -n "$mask" ]; then
   mkdir -p "$b"
   mount --bind "$stage" "$b"
 fi
+[ -n "$CTR_TEST_CGROUP" ] && echo $$ > "$CTR_TEST_CGROUP/cgroup.procs"
 cd /
 exec setpriv --reuid "$u" --regid "$(id -g "$u")" --init-groups --reset-env "$@"
 )SH";
@@ -120,11 +124,15 @@ public:
         ctr::sys::RunOptions o;
         o.timeout_ms = timeout_ms;
         o.capture_stderr = true;
+        o.env = {"CTR_TEST_CGROUP=" + cgroup_.string()};
         auto r = ctr::sys::run_capture(argv, o);
         REQUIRE(r);
         return Run{r->status.timed_out ? -1 : r->status.code, r->out, r->err};
     }
     uid_t uid() const { return uid_; }
+    // The cgroup (a folder under /sys/fs/cgroup) every later command of the
+    // user's starts in; none: the test's own.
+    void start_in(const fs::path& cgroup) { cgroup_ = cgroup; }
     const fs::path& home() const { return home_; }
     fs::path root() const { return home_ / ".local/share/container"; }
 
@@ -145,7 +153,7 @@ private:
         }
     }
     ScratchDir dir_;
-    fs::path stage_, home_;
+    fs::path stage_, home_, cgroup_;
     std::string name_;
     uid_t uid_ = 0;
 };
@@ -292,4 +300,86 @@ TEST_CASE("rootless: an ordinary user runs containers, networks, ports, volumes,
     INFO("left:" << names);
     CHECK(left.empty());
     CHECK(ctr::test::http_get("127.0.0.1", port).empty());
+}
+
+namespace {
+
+bool cgroup2_only() {
+    struct statfs fs{};
+    return ::statfs("/sys/fs/cgroup", &fs) == 0 && fs.f_type == CGROUP2_SUPER_MAGIC;
+}
+
+// A cgroup v2 subtree given to a user as systemd gives user@UID.service
+// with Delegate=yes: the folder and its files are the user's, the
+// controllers reach it, and the user's processes start in a leaf below.
+class Delegation {
+public:
+    explicit Delegation(uid_t uid) : dir_("/sys/fs/cgroup/ctr-rootless-" + std::to_string(::getpid())) {
+        fs::create_directories(dir_ / "session");
+        for (const auto& p : {dir_, dir_ / "cgroup.procs", dir_ / "cgroup.subtree_control", dir_ / "cgroup.threads", dir_ / "session",
+                              dir_ / "session/cgroup.procs", dir_ / "session/cgroup.subtree_control", dir_ / "session/cgroup.threads"})
+            REQUIRE(::chown(p.c_str(), uid, static_cast<gid_t>(-1)) == 0);
+    }
+    ~Delegation() {
+        // Deepest first; each is empty once the user's processes are gone.
+        std::vector<fs::path> all;
+        std::error_code ec;
+        for (const auto& e : fs::recursive_directory_iterator(dir_, ec))
+            if (e.is_directory(ec)) all.push_back(e.path());
+        std::sort(all.rbegin(), all.rend());
+        for (const auto& d : all) ::rmdir(d.c_str());
+        ::rmdir(dir_.c_str());
+    }
+    const fs::path& dir() const { return dir_; }
+
+private:
+    fs::path dir_;
+};
+
+std::string cgroup_of(pid_t pid) {
+    auto text = ctr::sys::read_file("/proc/" + std::to_string(pid) + "/cgroup");
+    if (!text || text->rfind("0::", 0) != 0) return "";
+    return trim(text->substr(3));
+}
+
+}  // namespace
+
+TEST_CASE("rootless: resource limits are enforced in a delegated cgroup v2 subtree, and refused by name without one" * CTR_NEEDS_ROOT) {
+    const std::string image = web_image().image;
+    TestUser user("c", true);
+    if (!cgroup2_only()) {
+        // A v1 or hybrid host (this one's kind): nothing can be delegated.
+        auto mem = user.cli({"run", "--rm", "-m", "32m", image, "true"});
+        CHECK(mem.code == 125);
+        CHECK(mem.err.find("delegated") != std::string::npos);
+        auto status = nlohmann::json::parse(user.cli({"system", "status", "--format", "json"}).out);
+        CHECK(status["cgroup"].value("version", "") == "none");
+        return;
+    }
+    Delegation delegated(user.uid());
+    user.start_in(delegated.dir() / "session");
+    auto run = user.cli({"run", "-d", "--name", "limited", "-m", "32m", "--pids-limit", "20", image, "sleep", "300"});
+    INFO(run.err);
+    REQUIRE(run.code == 0);
+    auto status = nlohmann::json::parse(user.cli({"system", "status", "--format", "json"}).out);
+    CHECK(status["cgroup"].value("delegated", "") == "/" + delegated.dir().filename().string());
+    const int pid = std::stoi(user.cli({"inspect", "-f", "{{.State.Pid}}", "limited"}).out);
+    const std::string cg = cgroup_of(pid);
+    INFO("cgroup " << cg);
+    CHECK(cg.rfind("/" + delegated.dir().filename().string() + "/container-", 0) == 0);
+    const fs::path dir = fs::path("/sys/fs/cgroup") / fs::path(cg).relative_path();
+    auto file = [&](const char* name) {
+        auto t = ctr::sys::read_file(dir / name);
+        return t ? trim(*t) : std::string();
+    };
+    CHECK(file("memory.max") == "33554432");
+    CHECK(file("pids.max") == "20");
+    // Enforced: the container cannot start a 21st process.
+    auto forks = user.cli({"exec", "limited", "sh", "-c", "for i in $(seq 30); do sleep 5 & done; wait"});
+    CHECK((forks.out + forks.err).find("can't fork") != std::string::npos);
+    REQUIRE(user.cli({"rm", "-f", "limited"}).code == 0);
+    REQUIRE(user.cli({"system", "stop"}).code == 0);
+    for (int i = 0; i < 100 && !processes_of(user.uid()).empty(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    CHECK(processes_of(user.uid()).empty());
+    CHECK(!fs::exists(dir));  // the container's cgroup went with it
 }

@@ -76,9 +76,12 @@ ctr::Status Runtime::init() {
     if (ec) return ctr::make_error(CTR_E_UNAVAILABLE, "create " + binary_.state_root + ": " + ec.message());
     binary_.hide_unified = binary_.name() == "crun" && ctr::sys::hybrid_cgroups();
     // Rootless (a user's daemon, root of its own user namespace): the host's
-    // cgroups are not ours to make. runc sees the namespace and lets a
-    // cgroup it cannot make go; crun must be told.
-    if (binary_.name() == "crun" && ctr::sys::in_user_namespace()) binary_.global_args = {"--cgroup-manager=disabled"};
+    // cgroups are ours to make only where a subtree was delegated, which
+    // the daemon says in CONTAINER_ROOTLESS_CGROUPS. runc sees the namespace
+    // and lets a cgroup it cannot make go; crun must be told.
+    const char* cgroups = std::getenv("CONTAINER_ROOTLESS_CGROUPS");
+    if (binary_.name() == "crun" && ctr::sys::in_user_namespace() && !(cgroups && std::string(cgroups) == "delegated"))
+        binary_.global_args = {"--cgroup-manager=disabled"};
     flaws_ = known_flaws(binary_);
     // Orphaned container processes come to us, so that we can wait for them.
     ::prctl(PR_SET_CHILD_SUBREAPER, 1);
