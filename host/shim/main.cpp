@@ -350,8 +350,8 @@ int exec_mode(const Runtime& r, const Args& a) {
     if (!process.is_object()) return fail("--process-file is not a json object");
     if (!a.attach_socket.empty())
         return exec_attached(r.rt, r.inst, a.id, a.exec_id, process, a.attach_socket, a.tty, a.interactive, a.sync_fd, a.exit_file);
-    json req = {{"id", a.id}, {"exec_id", a.exec_id}, {"process", process}, {"stdout", "/dev/stdout"}, {"stderr", "/dev/stderr"}};
-    if (a.interactive) req["stdin"] = "/dev/stdin";
+    json req = {{"id", a.id}, {"exec_id", a.exec_id}, {"process", process}, {"stdout", "/proc/self/fd/1"}, {"stderr", "/proc/self/fd/2"}};
+    if (a.interactive) req["stdin"] = "/proc/self/fd/0";
     if (auto e = invoke(r.rt.exec, r.inst, req, "exec"); !e) {
         // Our stderr is the exec's, which the user reads: in the CLI's voice.
         std::fprintf(stderr, "container: %s\n", e.error().message.c_str());
@@ -373,9 +373,11 @@ struct Stdio {
 ctr::Result<json> create_request(const Args& a, Stdio& io) {
     json create = {{"id", a.id}, {"bundle", fs::absolute(a.bundle).lexically_normal().string()}};
     if (!a.detached()) {
-        create["stdout"] = "/dev/stdout";
-        create["stderr"] = "/dev/stderr";
-        if (a.interactive) create["stdin"] = "/dev/stdin";
+        // Our own stdio, named through /proc: /dev/stdout is udev's link
+        // and a bare devtmpfs has none.
+        create["stdout"] = "/proc/self/fd/1";
+        create["stderr"] = "/proc/self/fd/2";
+        if (a.interactive) create["stdin"] = "/proc/self/fd/0";
         return create;
     }
     create["stdout"] = a.state("stdout.log").string();

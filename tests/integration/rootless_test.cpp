@@ -374,8 +374,21 @@ TEST_CASE("rootless: resource limits are enforced in a delegated cgroup v2 subtr
     };
     CHECK(file("memory.max") == "33554432");
     CHECK(file("pids.max") == "20");
+    // An exec'd process joins the container's cgroup.
+    auto in_exec = user.cli({"exec", "limited", "cat", "/proc/self/cgroup"});
+    INFO("exec: " << in_exec.err);
+    CHECK(trim(in_exec.out) == "0::/");  // its own cgroup namespace's root
+    auto joined = user.cli({"exec", "-d", "limited", "sleep", "301"});
+    CHECK(joined.code == 0);
+    bool found = false;
+    for (int i = 0; i < 50 && !found; ++i) {
+        auto procs = ctr::sys::read_file(dir / "cgroup.procs");
+        found = procs && procs->find('\n') != procs->rfind('\n');  // a second process
+        if (!found) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    CHECK(found);
     // Enforced: the container cannot start a 21st process.
-    auto forks = user.cli({"exec", "limited", "sh", "-c", "for i in $(seq 30); do sleep 5 & done; wait"});
+    auto forks = user.cli({"run", "--rm", "--pids-limit", "20", image, "sh", "-c", "for i in $(seq 30); do sleep 5 & done; wait"});
     CHECK((forks.out + forks.err).find("can't fork") != std::string::npos);
     REQUIRE(user.cli({"rm", "-f", "limited"}).code == 0);
     REQUIRE(user.cli({"system", "stop"}).code == 0);
