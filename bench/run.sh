@@ -13,12 +13,13 @@
 #   bench/run.sh docker-api   docker run --rm through our socket against podman's Docker API and our CLI; docker ps with 100
 #   bench/run.sh oci          podman run --rm through container-oci against podman through crun and runc
 #   bench/run.sh scale        500 running containers, then 200 on 20 networks: start latency, ls, memory, restart
+#   bench/run.sh rootless     run --rm as an ordinary user against podman rootless and our root mode
 #   bench/run.sh all          every suite above, one after the other, then one table of every ratio
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${BUILD_DIR:-build}
 meson compile -C "$build" >/dev/null
-suites=(plugins ls start pull pull-memory density net compose microvm docker-api build oci scale)
+suites=(plugins ls start pull pull-memory density net compose microvm docker-api build oci scale rootless)
 one() {
   case "$1" in
     plugins) "$build/bench/plugin-bench" "${2:-50}" ;;
@@ -34,6 +35,7 @@ one() {
     build) bench/build.sh ;;
     oci) bench/oci.sh ;;
     scale) bench/scale.sh ;;
+    rootless) bench/rootless.sh ;;
     *) echo "bench/run.sh: unknown suite \"$1\" (${suites[*]}, all)" >&2; exit 2 ;;
   esac
 }
