@@ -16,6 +16,7 @@
 
 #include <ctr/sys/files.hpp>
 #include <ctr/sys/process.hpp>
+#include <ctr/sys/userns.hpp>
 #include <doctest/doctest.h>
 
 #include <chrono>
@@ -96,10 +97,17 @@ public:
         name_ = "ctrrl" + std::to_string(::getpid()) + suffix;
         home_ = dir_.path() / "home";
         ctr::test::sh("useradd -m -d " + home_.string() + " -s /bin/sh " + name_);
-        if (!ranges) drop_ranges();
         passwd* pw = ::getpwnam(name_.c_str());
         REQUIRE(pw != nullptr);
         uid_ = pw->pw_uid;
+        if (!ranges) drop_ranges();
+        // useradd gives ranges where login.defs says SUB_UID_COUNT; else ours,
+        // high enough to meet no one's.
+        if (ranges && ctr::sys::subordinate_ranges("/etc/subuid", name_, uid_).empty()) {
+            const std::string from = std::to_string(3000000000ULL + (::getpid() % 4096) * 65536ULL + (suffix == "a" ? 0 : 32768));
+            const std::string to = std::to_string(std::stoull(from) + 32767);
+            ctr::test::sh("usermod --add-subuids " + from + "-" + to + " --add-subgids " + from + "-" + to + " " + name_);
+        }
     }
     ~TestUser() {
         (void)cli({"rm", "-a", "-f"});
