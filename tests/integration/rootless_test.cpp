@@ -119,7 +119,13 @@ public:
             std::this_thread::sleep_for(std::chrono::milliseconds(100));
         }
         drop_ranges();
-        (void)ctr::sys::run_capture({"/usr/sbin/userdel", "-r", name_}, 20000);
+        // userdel refuses while a process of the user's is not yet reaped
+        // (a zombie this host's PID 1 is slow to collect): again, a while.
+        for (int i = 0; i < 100; ++i) {
+            auto r = ctr::sys::run_capture({"/usr/sbin/userdel", "-r", name_}, 20000);
+            if (!r || r->status.success() || ::getpwnam(name_.c_str()) == nullptr) break;
+            std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        }
     }
     TestUser(const TestUser&) = delete;
     TestUser& operator=(const TestUser&) = delete;
