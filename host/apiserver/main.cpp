@@ -347,6 +347,7 @@ int main(int argc, char** argv) {
     // this process is still one thread (unshare and setns need it).
     std::optional<sys::UserNamespace> userns;
     if (::geteuid() != 0) {
+        (void)pluginhost::self_exe();  // where our helpers are, read while our mounts are the CLI's
         auto entered = apiserver::enter_rootless(daemon->paths);
         if (!entered) return fail(entered.error().message);
         userns = *entered;

@@ -10,9 +10,15 @@
 namespace ctr::pluginhost {
 
 std::filesystem::path self_exe() {
-    std::error_code ec;
-    auto p = std::filesystem::read_symlink("/proc/self/exe", ec);
-    return ec ? std::filesystem::path() : p;
+    // Read once: after a rootless daemon moves into a mount namespace of its
+    // own, the link may name our program by a path that only made sense in
+    // the namespace it came from (a bind mount seen from its own root).
+    static const std::filesystem::path exe = [] {
+        std::error_code ec;
+        auto p = std::filesystem::read_symlink("/proc/self/exe", ec);
+        return ec ? std::filesystem::path() : p;
+    }();
+    return exe;
 }
 
 bool running_from_build_tree() {
@@ -23,8 +29,12 @@ bool running_from_build_tree() {
 
 std::filesystem::path helper_path(const std::string& name) {
     if (running_from_build_tree()) return std::filesystem::path(CTR_BUILD_ROOT) / "host" / name;
-    auto beside = self_exe().parent_path() / name;
     std::error_code ec;
+    // A program whose own path cannot be seen from here (a mount of another
+    // namespace) cannot be placed: the build tree's helper, when there is one.
+    if (!std::filesystem::exists(self_exe(), ec) && std::filesystem::exists(std::filesystem::path(CTR_BUILD_ROOT) / "host" / name, ec))
+        return std::filesystem::path(CTR_BUILD_ROOT) / "host" / name;
+    auto beside = self_exe().parent_path() / name;
     if (std::filesystem::exists(beside, ec)) return beside;
     return std::filesystem::path(CTR_LIBEXEC_DIR) / name;
 }
