@@ -13,6 +13,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <functional>
 #include <sstream>
 #include <thread>
 #include <vector>
@@ -40,40 +41,52 @@ Status make_netns(const std::filesystem::path& path) {
     return result;
 }
 
-Result<std::string> read_in_netns(const std::filesystem::path& netns, const std::filesystem::path& file) {
-    UniqueFd ns(::open(netns.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!ns.valid()) return errno_error("open", netns, errno);
-    Result<std::string> result = std::string();
-    std::thread([&] {
-        if (::setns(ns.get(), CLONE_NEWNET) != 0) {
-            result = errno_error("join the network namespace", netns, errno);
-            return;
-        }
-        result = read_file(file);
-    }).join();
-    return result;
-}
+namespace {
 
-Status loopback_up(const std::filesystem::path& netns) {
+// Runs `fn` on a short-lived thread that has joined the namespace pinned at
+// `netns` (no thread of ours stays in another namespace).
+Status in_netns(const std::filesystem::path& netns, const std::function<Status()>& fn) {
     UniqueFd ns(::open(netns.c_str(), O_RDONLY | O_CLOEXEC));
     if (!ns.valid()) return errno_error("open", netns, errno);
     Status result = ok();
     std::thread([&] {
-        if (::setns(ns.get(), CLONE_NEWNET) != 0) {
-            result = errno_error("join the network namespace", netns, errno);
-            return;
-        }
+        if (::setns(ns.get(), CLONE_NEWNET) != 0) result = errno_error("join the network namespace", netns, errno);
+        else result = fn();
+    }).join();
+    return result;
+}
+
+}  // namespace
+
+Result<std::string> read_in_netns(const std::filesystem::path& netns, const std::filesystem::path& file) {
+    std::string text;
+    CTR_TRY_STATUS(in_netns(netns, [&]() -> Status {
+        text = CTR_TRY(read_file(file));
+        return ok();
+    }));
+    return text;
+}
+
+Status write_in_netns(const std::filesystem::path& netns, const std::filesystem::path& file, const std::string& text) {
+    return in_netns(netns, [&]() -> Status {
+        // Written in place: a /proc/sys file takes its value as it is written.
+        UniqueFd fd(::open(file.c_str(), O_WRONLY | O_CLOEXEC));
+        if (!fd.valid()) return errno_error("open", file, errno);
+        if (::write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size())) return errno_error("write", file, errno);
+        return ok();
+    });
+}
+
+Status loopback_up(const std::filesystem::path& netns) {
+    return in_netns(netns, [&]() -> Status {
         UniqueFd s(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
         ifreq ifr{};
         std::strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
-        if (!s.valid() || ::ioctl(s.get(), SIOCGIFFLAGS, &ifr) != 0) {
-            result = errno_error("read the flags of lo in", netns, errno);
-            return;
-        }
+        if (!s.valid() || ::ioctl(s.get(), SIOCGIFFLAGS, &ifr) != 0) return errno_error("read the flags of lo in", netns, errno);
         ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP);
-        if (::ioctl(s.get(), SIOCSIFFLAGS, &ifr) != 0) result = errno_error("set lo up in", netns, errno);
-    }).join();
-    return result;
+        if (::ioctl(s.get(), SIOCSIFFLAGS, &ifr) != 0) return errno_error("set lo up in", netns, errno);
+        return ok();
+    });
 }
 
 Status remove_netns(const std::filesystem::path& path) {

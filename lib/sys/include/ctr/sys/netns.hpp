@@ -19,6 +19,10 @@ Status make_netns(const std::filesystem::path& path);
 // namespace pinned at `netns`: on a short-lived thread that joins it.
 Result<std::string> read_in_netns(const std::filesystem::path& netns, const std::filesystem::path& file);
 
+// Writes `text` to `file` (a /proc/sys/net/... file) from inside the
+// namespace pinned at `netns`.
+Status write_in_netns(const std::filesystem::path& netns, const std::filesystem::path& file, const std::string& text);
+
 // The bytes received and sent by every interface of a /proc/net/dev text.
 struct NetTotals {
     int64_t rx_bytes = 0, tx_bytes = 0;
