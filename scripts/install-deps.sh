@@ -16,8 +16,9 @@ packages=(
   # runtime parts: OCI runtimes, a static busybox for test and demo images, tini for --init
   runc crun busybox-static tini
   # rootless: newuidmap/newgidmap map a user's /etc/subuid ranges; useradd and
-  # setpriv (the rootless test's users) come with every Debian
-  uidmap passwd
+  # setpriv (the rootless test's users) come with every Debian; slirp4netns
+  # carries rootless containers' traffic out of the user's network namespace
+  uidmap passwd slirp4netns
   # runtime-microvm: QEMU (which ships virtiofsd) and dpkg-deb for kernel packages
   qemu-system-x86 dpkg
   # test helpers: a real registry, reference image tools, a pty driver

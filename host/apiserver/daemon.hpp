@@ -36,6 +36,9 @@ struct Daemon {
     // `limits` is false when it has none (rootless.hpp).
     std::string cgroup_base;
     bool limits = true;
+    // A rootless daemon's way out for its containers (rootless_outbound.hpp):
+    // "slirp4netns", or "none: WHY".
+    std::string outbound = "host";
     std::atomic<bool> stopping{false};
     std::function<void()> request_stop;
     std::function<Status()> stop_all_containers;  // for `system stop --all`

@@ -17,6 +17,7 @@
 #include "apiserver/health.hpp"
 #include "apiserver/registry_auth.hpp"
 #include "apiserver/rootless.hpp"
+#include "apiserver/rootless_outbound.hpp"
 #include "apiserver/server.hpp"
 #include <ctr/base/fatal_log.hpp>
 #include <ctr/base/log.hpp>
@@ -133,7 +134,13 @@ Status open_daemon(apiserver::Daemon& d, bool debug) {
     options.plugin_host_exe = pluginhost::helper_path("container-plugin-host");
     options.plugin_host_log = d.log_file();
     options.call_timeout_ms = {{CTR_KIND_IMAGE, cfg.image_call_timeout_ms}, {CTR_KIND_NETWORK, cfg.network_call_timeout_ms}};
-    if (d.rootless) options.plugin_netns[CTR_KIND_NETWORK] = CTR_TRY(apiserver::rootless_netns(d.paths));
+    if (d.rootless) {
+        const auto netns = CTR_TRY(apiserver::rootless_netns(d.paths));
+        options.plugin_netns[CTR_KIND_NETWORK] = netns;
+        auto out = apiserver::start_outbound(d.paths, netns);
+        d.outbound = out.via.empty() ? "none: " + out.missing : out.via;
+        if (out.via.empty()) spdlog::warn("rootless: containers reach no network beyond this host: {}", out.missing);
+    }
     d.plugins = pluginhost::Registry::scan(options);
     // A choice the config leaves open and the plugins do not settle is
     // named now; each request that needs the plugin says it again.
@@ -175,7 +182,8 @@ Status reconcile(apiserver::Daemon& d, apiserver::Containers& containers, apiser
             for (const auto& line : *forgot) spdlog::warn("after a crash: {}", line);
     }
     containers.release_all_idle();
-    if (auto all = containers.list(); all && d.rootless) networks.republish(*all);
+    if (d.rootless)
+        if (auto all = containers.list(); all) networks.republish(*all);
     return ok();
 }
 

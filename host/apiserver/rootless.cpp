@@ -1,4 +1,5 @@
 #include "apiserver/rootless.hpp"
+#include "apiserver/rootless_outbound.hpp"
 
 #include <ctr/pluginhost/host_env.hpp>
 #include <ctr/sys/files.hpp>
@@ -38,16 +39,6 @@ pid_t running_holder(const Paths& paths) {
     auto cmdline = sys::read_file(proc + "/cmdline");
     if (!cmdline || cmdline->find(kHoldFlag) == std::string::npos) return 0;
     return pid;
-}
-
-// How many ids the namespace we are in maps (1: the user's own alone).
-uint32_t mapped_ids() {
-    auto map = sys::read_file("/proc/self/uid_map");
-    uint64_t total = 0;
-    if (!map) return 1;
-    std::istringstream lines(*map);
-    for (uint64_t inside, outside, count; lines >> inside >> outside >> count;) total += count;
-    return static_cast<uint32_t>(total);
 }
 
 const std::filesystem::path kCgroupRoot = "/sys/fs/cgroup";
@@ -101,7 +92,7 @@ Result<sys::UserNamespace> enter_rootless(const Paths& paths) {
         sys::UserNamespace ns;
         ns.warning = sys::single_id_warning();
         CTR_TRY_STATUS(sys::join_user_namespace(holder));
-        ns.ids = mapped_ids();
+        ns.ids = static_cast<uint32_t>(sys::mapped_id_count());
         ns.single_id = ns.ids == 1;
         if (!ns.single_id) ns.warning.clear();
         return ns;
@@ -132,10 +123,14 @@ Result<std::filesystem::path> rootless_netns(const Paths& paths) {
     CTR_TRY_STATUS(sys::remove_netns(pin));  // a file left when its namespace went
     CTR_TRY_STATUS(sys::make_netns(pin));
     CTR_TRY_STATUS(sys::loopback_up(pin));  // for ports published on 127.0.0.1
+    // Ours to set (a new namespace's is 0): between the bridges and out
+    // through slirp4netns's device.
+    CTR_TRY_STATUS(sys::write_in_netns(pin, "/proc/sys/net/ipv4/ip_forward", "1"));
     return pin;
 }
 
 void end_rootless(const Paths& paths) {
+    stop_outbound(paths);
     (void)sys::remove_netns(paths.run_dir() / "netns-rootless");
     if (pid_t holder = running_holder(paths)) ::kill(holder, SIGTERM);
     std::error_code ec;

@@ -120,7 +120,8 @@ void add_system_routes(Router& r, Daemon& d) {
                                {"docker_socket", d.config.docker_api_enabled ? (d.paths.run_dir() / "docker.sock").string() : ""},
                                {"cgroup", !d.limits ? json{{"version", "none"}, {"manager", "none (rootless, no delegated cgroup)"}} : cgroup_status(d.cgroup_base)},
                                {"rootless", d.rootless},
-                               {"id_mapping", !d.rootless ? "host" : d.single_id ? "single id" : "subordinate ranges"}});
+                               {"id_mapping", !d.rootless ? "host" : d.single_id ? "single id" : "subordinate ranges"},
+                               {"outbound", d.outbound}});
     });
 
     r.add("POST", "/v1/system/stop", [&d](const Request& req) -> Result<Reply> {

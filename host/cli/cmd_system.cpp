@@ -189,7 +189,10 @@ int system_status(const Globals& g, const std::string& format) {
         if (auto docker = r->value("docker_socket", ""); !docker.empty()) std::printf("docker api: unix://%s\n", docker.c_str());
         if (auto cg = r->value("cgroup", nlohmann::json::object()); cg.is_object() && cg.contains("version"))
             std::printf("cgroups: %s, managed by %s\n", cg.value("version", "").c_str(), cg.value("manager", "").c_str());
-        if (r->value("rootless", false)) std::printf("rootless: yes, ids mapped from %s\n", r->value("id_mapping", "").c_str());
+        if (r->value("rootless", false)) {
+            std::printf("rootless: yes, ids mapped from %s\n", r->value("id_mapping", "").c_str());
+            std::printf("outbound: %s\n", r->value("outbound", "").c_str());
+        }
     } else {
         std::printf("apiserver is not running\nroot: %s\n", paths.root().c_str());
     }

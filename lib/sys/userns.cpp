@@ -9,6 +9,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <fstream>
+#include <sstream>
 #include <grp.h>
 #include <pwd.h>
 #include <sched.h>
@@ -114,12 +115,16 @@ std::string single_id_warning() {
            "of other owners become yours and changing owners fails (as root: usermod --add-subuids 100000-165535 --add-subgids 100000-165535 " + who + ")";
 }
 
-bool in_user_namespace() {
+uint64_t mapped_id_count() {
     auto map = read_file("/proc/self/uid_map");
-    if (!map) return false;
-    // The initial namespace maps every id: "0 0 4294967295".
-    return map->find("4294967295") == std::string::npos;
+    if (!map) return kAllIds;
+    uint64_t total = 0;
+    std::istringstream lines(*map);
+    for (uint64_t inside, outside, count; lines >> inside >> outside >> count;) total += count;
+    return total;
 }
+
+bool in_user_namespace() { return mapped_id_count() < kAllIds; }
 
 Status join_user_namespace(pid_t pid) {
     const std::string base = "/proc/" + std::to_string(pid) + "/ns/";

@@ -50,6 +50,11 @@ Result<UserNamespace> enter_user_namespace();
 // This process must have no thread yet.
 Status join_user_namespace(pid_t pid);
 
+// How many uids the user namespace we are in maps: kAllIds in the initial
+// one ("0 0 4294967295"), 1 where only the user's own id is.
+inline constexpr uint64_t kAllIds = 4294967295ULL;
+uint64_t mapped_id_count();
+
 // True when this process's uid 0 is not the host's (we are in a user
 // namespace that maps less than every id).
 bool in_user_namespace();
