@@ -13,6 +13,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <sys/socket.h>
+#include <atomic>
 #include <thread>
 #include <unistd.h>
 
@@ -65,9 +66,18 @@ void pump(int a, int b) {
     }
 }
 
+// Connections carried at once, over every port: each is a thread, so a
+// client that opens them without end must not cost the daemon its memory.
+// One over the bound is closed at once (the client sees a reset).
+constexpr int kMaxConnections = 1024;
+std::atomic<int> g_connections{0};
+
 // One connection: a socket made in the user's network namespace (this
 // thread joins it; the thread ends with the connection) to the container.
 void forward(sys::UniqueFd client, std::string netns, sockaddr_in target) {
+    struct Counted {
+        ~Counted() { --g_connections; }
+    } counted;
     sys::UniqueFd ns(::open(netns.c_str(), O_RDONLY | O_CLOEXEC));
     if (!ns.valid() || ::setns(ns.get(), CLONE_NEWNET) != 0) return;
     sys::UniqueFd up(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
@@ -85,6 +95,10 @@ void accept_loop(int listen_fd, int stop_fd, std::string netns, sockaddr_in targ
         if (p[1].revents) return;
         sys::UniqueFd client(::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC));
         if (!client.valid()) continue;
+        if (++g_connections > kMaxConnections) {
+            --g_connections;
+            continue;  // closed as `client` goes
+        }
         std::thread(forward, std::move(client), netns, target).detach();
     }
 }

@@ -4,7 +4,8 @@
 // host. The daemon, in the host's namespace, listens on each published
 // host port itself and carries each TCP connection to the container's
 // address through a socket made in the user's namespace (as rootlesskit's
-// built-in port driver does). Each connection is a thread of its own.
+// built-in port driver does). Each connection is a thread of its own, up
+// to a bound over all ports (more are refused).
 #pragma once
 
 #include "services/network_options.hpp"
