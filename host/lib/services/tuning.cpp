@@ -192,8 +192,11 @@ void drop_unmapped_mount_ids(json& spec) {
     for (auto& m : spec["mounts"]) {
         if (!m.contains("options")) continue;
         json kept = json::array();
-        for (const auto& o : m["options"])
-            if (!o.is_string() || (o.get<std::string>().rfind("gid=", 0) != 0 && o.get<std::string>().rfind("uid=", 0) != 0)) kept.push_back(o);
+        for (const auto& o : m["options"]) {
+            const std::string s = o.is_string() ? o.get<std::string>() : "";
+            const bool id = s.rfind("gid=", 0) == 0 || s.rfind("uid=", 0) == 0;
+            if (!id || s.substr(4) == "0") kept.push_back(o);  // 0, the user, is mapped
+        }
         m["options"] = kept;
     }
 }

@@ -49,8 +49,9 @@ Status apply_tuning(nlohmann::json& spec, const TuningOptions& t, const std::fil
 // rather than run unlimited.
 Status check_no_limits(const nlohmann::json& spec);
 
-// Rootless with only the user's own id mapped: the default mounts' group
-// options (devpts gid=5, tty) name an id the namespace lacks; they go.
+// Rootless with only the user's own id mapped: mount options that name
+// another id (devpts gid=5, a tmpfs's uid=1000) name one the namespace
+// lacks, and the mount would fail; they go (uid=0 and gid=0 stay).
 void drop_unmapped_mount_ids(nlohmann::json& spec);
 
 // Points the spec's namespace of `type` ("pid", "ipc", "uts") at `path`.
