@@ -34,6 +34,15 @@ done
 mkdir -p "/lib/modules/$version" && mount --bind "$modules" "/lib/modules/$version"
 ip link set lo up
 hostname guest
+# A network as a booted host has one: an interface with an address and a
+# default route (a dummy one: nothing lies beyond the guest), which tests
+# may reach as "an address of the host's", and /dev/net/tun open to all
+# users as udev makes it on most distributions (rootless outbound traffic).
+# Set whether or not this works: a case that uses the address fails then.
+export CTR_TEST_HOST_ADDR=192.0.2.10
+ip link add eth0 type dummy && ip addr add "$CTR_TEST_HOST_ADDR/24" dev eth0 && ip link set eth0 up \
+  && ip route add default via 192.0.2.1
+chmod 0666 /dev/net/tun
 
 if [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ] && ! grep -qw cgroup /proc/filesystems.v1 2>/dev/null \
    && ! grep -q ' cgroup ' /proc/mounts && [ -z "$(awk -F: '$1 != 0' /proc/self/cgroup)" ]; then

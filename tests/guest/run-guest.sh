@@ -41,9 +41,10 @@ dpkg-deb -x "$deb" "$work/kernel"
 moddir=$(ls -d "$work"/kernel/lib/modules/*)
 version=$(basename "$moddir")
 # What the integration cases need that this kernel builds as modules: the
-# shared root, overlay, veth/bridge networks, nftables with NAT, tun.
+# shared root, overlay, veth/bridge networks, nftables with NAT, tun, and
+# dummy (the guest's stand-in for a host's network interface).
 python3 "$src/tests/guest/make_initramfs.py" "$work/initramfs" "$build/tests/guest-init" "$moddir" \
-  virtio_mmio virtiofs overlay veth bridge br_netfilter tun net/netfilter/ net/ipv4/netfilter/ net/ipv6/netfilter/ >/dev/null
+  virtio_mmio virtiofs overlay veth bridge br_netfilter tun dummy net/netfilter/ net/ipv4/netfilter/ net/ipv6/netfilter/ >/dev/null
 
 # What the guest script reads: where things are, the filter, the environment
 # meson gave this test (CTR_* and friends).

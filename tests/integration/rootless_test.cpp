@@ -16,6 +16,7 @@
 
 #include <ctr/sys/files.hpp>
 #include <ctr/sys/process.hpp>
+#include <ctr/sys/spawn.hpp>
 #include <ctr/sys/userns.hpp>
 #include <doctest/doctest.h>
 
@@ -30,6 +31,7 @@
 #include <linux/magic.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
+#include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
 
@@ -40,12 +42,14 @@ namespace fs = std::filesystem;
 namespace {
 
 ctr::test::BusyboxRegistry& web_image() {
-    static ctr::test::BusyboxRegistry s("for a in httpd wget touch seq; do ln -s busybox bin/$a; done && mkdir -p www && echo rootless-page > www/index.html");
+    static ctr::test::BusyboxRegistry s("for a in httpd wget touch seq ping; do ln -s busybox bin/$a; done && mkdir -p www && echo rootless-page > www/index.html");
     return s;
 }
 
 // In a private mount namespace: the build tree made reachable (see above),
-// then the command as the user, with the user's own environment.
+// /dev/net/tun open to all as most distributions make it (this host's is
+// root's alone) when the test asks, then the command as the user, with the
+// user's own environment.
 const char* const kAsUser = R"SH(set -e
 u=$1 b=$2 stage=$3; shift 3
 mask= p=
@@ -60,6 +64,11 @@ if [ -n "$mask" ]; then
   mount --bind "$stage" "$b"
 fi
 [ -n "$CTR_TEST_CGROUP" ] && echo $$ > "$CTR_TEST_CGROUP/cgroup.procs"
+if [ -n "$CTR_TEST_TUN" ]; then
+  mount -t tmpfs -o mode=0755 none "$CTR_TEST_TUN"
+  mknod -m 0666 "$CTR_TEST_TUN/tun" c 10 200
+  mount --bind "$CTR_TEST_TUN/tun" /dev/net/tun
+fi
 cd /
 exec setpriv --reuid "$u" --regid "$(id -g "$u")" --init-groups --reset-env "$@"
 )SH";
@@ -138,7 +147,7 @@ public:
         ctr::sys::RunOptions o;
         o.timeout_ms = timeout_ms;
         o.capture_stderr = true;
-        o.env = {"CTR_TEST_CGROUP=" + cgroup_.string()};
+        o.env = {"CTR_TEST_CGROUP=" + cgroup_.string(), "CTR_TEST_TUN=" + (tun_ ? (dir_.path() / "tun").string() : "")};
         auto r = ctr::sys::run_capture(argv, o);
         REQUIRE(r);
         return Run{r->status.timed_out ? -1 : r->status.code, r->out, r->err};
@@ -147,6 +156,12 @@ public:
     // The cgroup (a folder under /sys/fs/cgroup) every later command of the
     // user's starts in; none: the test's own.
     void start_in(const fs::path& cgroup) { cgroup_ = cgroup; }
+    // Every later command of the user's sees a /dev/net/tun of mode 0666
+    // (in its own mount namespace: the host's device node is untouched).
+    void open_tun() {
+        fs::create_directories(dir_.path() / "tun");
+        tun_ = true;
+    }
     const fs::path& home() const { return home_; }
     fs::path root() const { return home_ / ".local/share/container"; }
 
@@ -170,6 +185,7 @@ private:
     fs::path stage_, home_, cgroup_;
     std::string name_;
     uid_t uid_ = 0;
+    bool tun_ = false;
 };
 
 std::string trim(std::string s) {
@@ -178,7 +194,8 @@ std::string trim(std::string s) {
 }
 
 int free_port() {
-    // A port the kernel picks as free now, from its ephemeral range.
+    // A port nothing answers on 127.0.0.1 now, from a range picked by pid
+    // (two runs at once try different ones).
     for (int p = 18000 + ::getpid() % 2000;; ++p)
         if (ctr::test::http_get("127.0.0.1", p).empty()) return p;
 }
@@ -188,6 +205,7 @@ int free_port() {
 TEST_CASE("rootless: an ordinary user runs containers, networks, ports, volumes, exec, cp and compose without root" * CTR_NEEDS_ROOT) {
     const std::string image = web_image().image;
     TestUser user("a", true);
+    user.open_tun();
 
     auto pulled = user.cli({"image", "pull", image});
     INFO(pulled.err);
@@ -199,6 +217,7 @@ TEST_CASE("rootless: an ordinary user runs containers, networks, ports, volumes,
     auto sj = nlohmann::json::parse(status.out);
     CHECK(sj.value("rootless", false));
     CHECK(sj.value("id_mapping", "") == "subordinate ranges");
+    CHECK(sj.value("outbound", "") == "slirp4netns");
 
     // uid 0 inside is the user outside.
     auto id = user.cli({"run", "--rm", image, "id", "-u"});
@@ -220,6 +239,11 @@ TEST_CASE("rootless: an ordinary user runs containers, networks, ports, volumes,
     auto fetched = user.cli({"run", "--rm", "--network", "mynet", image, "wget", "-q", "-O", "-", "http://web/"});
     INFO(fetched.err);
     CHECK(trim(fetched.out) == "rootless-page");
+    // Out of the user's network namespace through slirp4netns: its gateway
+    // (which nothing but slirp4netns answers) from a container on a bridge.
+    auto out = user.cli({"run", "--rm", "--network", "mynet", image, "ping", "-c", "1", "-W", "5", "10.0.2.2"});
+    INFO(out.out << out.err);
+    CHECK(out.out.find("1 packets received") != std::string::npos);
     std::string page;
     for (int i = 0; i < 50 && page.empty(); ++i) {
         page = ctr::test::http_get("127.0.0.1", port);
@@ -291,6 +315,10 @@ TEST_CASE("rootless: an ordinary user runs containers, networks, ports, volumes,
         CHECK(other.cli({"inspect", "web"}).code != 0);
         auto os = nlohmann::json::parse(other.cli({"system", "status", "--format", "json"}).out);
         CHECK(os.value("id_mapping", "") == "single id");
+        // This host's /dev/net/tun is root's alone (the guest's too, but for
+        // the first user's): no way out, and why.
+        if ((fs::status("/dev/net/tun").permissions() & fs::perms::others_write) == fs::perms::none)
+            CHECK(os.value("outbound", "").find("none: /dev/net/tun cannot be opened") == 0);
     }
     CHECK(!trim(user.cli({"ls", "-q", "--filter", "name=web"}).out).empty());  // the first user's untouched
 
@@ -372,6 +400,7 @@ TEST_CASE("rootless: resource limits are enforced in a delegated cgroup v2 subtr
     }
     Delegation delegated(user.uid());
     user.start_in(delegated.dir() / "session");
+    user.open_tun();
     auto run = user.cli({"run", "-d", "--name", "limited", "-m", "32m", "--pids-limit", "20", image, "sleep", "300"});
     INFO(run.err);
     REQUIRE(run.code == 0);
@@ -404,6 +433,24 @@ TEST_CASE("rootless: resource limits are enforced in a delegated cgroup v2 subtr
     // Enforced: the container cannot start a 21st process.
     auto forks = user.cli({"run", "--rm", "--pids-limit", "20", image, "sh", "-c", "for i in $(seq 30); do sleep 5 & done; wait"});
     CHECK((forks.out + forks.err).find("can't fork") != std::string::npos);
+
+    // Out through slirp4netns over TCP to an address of the host's own (the
+    // guest's interface, which tests/guest/inside.sh names: this host's
+    // would be traffic beyond loopback).
+    if (const char* addr = std::getenv("CTR_TEST_HOST_ADDR")) {
+        ScratchDir www;
+        REQUIRE(ctr::sys::write_file_atomic(www.path() / "index.html", "outbound-page\n", 0644));
+        const std::string where = std::string(addr) + ":" + std::to_string(free_port());
+        ctr::sys::SpawnOptions so;
+        auto httpd = ctr::sys::spawn({"/bin/busybox", "httpd", "-f", "-p", where, "-h", www.path().string()}, so);
+        REQUIRE(httpd);
+        std::string page;
+        for (int i = 0; i < 3 && page.find("outbound-page") == std::string::npos; ++i)
+            page = user.cli({"run", "--rm", image, "wget", "-q", "-T", "10", "-O", "-", "http://" + where + "/"}).out;
+        ::kill(*httpd, SIGTERM);
+        ::waitpid(*httpd, nullptr, 0);
+        CHECK(page.find("outbound-page") != std::string::npos);
+    }
     REQUIRE(user.cli({"rm", "-f", "limited"}).code == 0);
     REQUIRE(user.cli({"system", "stop"}).code == 0);
     for (int i = 0; i < 100 && !processes_of(user.uid()).empty(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
