@@ -24,6 +24,14 @@ Paths::Paths(std::string root) {
         root = (env && *env) ? env : ::geteuid() == 0 ? "/" : user_root();
     }
     root_ = std::filesystem::absolute(root).lexically_normal();
+    run_ = root_ / "run/container";
+    // The same rule in the CLI and in its rootless daemon (uid 0 of a user
+    // namespace, given --root by the CLI, with the user's environment).
+    const char* runtime = std::getenv("XDG_RUNTIME_DIR");
+    std::error_code ec;
+    if (runtime && *runtime == '/' && std::filesystem::is_directory(runtime, ec) &&
+        root_ == std::filesystem::path(user_root()).lexically_normal())
+        run_ = std::filesystem::path(runtime) / "container";
 }
 
 }  // namespace ctr

@@ -12,19 +12,22 @@ class Paths {
 public:
     // root "" means: $CONTAINER_ROOT if set, else "/" for root and
     // $XDG_DATA_HOME/container (~/.local/share/container) for anyone else.
+    // That user root's volatile state (sockets, pids, namespaces) goes to
+    // $XDG_RUNTIME_DIR/container when the session has one (a tmpfs of the
+    // user's, emptied at logout, as podman's and rootless docker's are).
     explicit Paths(std::string root = "");
 
     const std::filesystem::path& root() const { return root_; }
     std::filesystem::path etc_dir() const { return root_ / "etc/container"; }      // system config, plugins
     std::filesystem::path lib_dir() const { return root_ / "var/lib/container"; }  // state db, content
-    std::filesystem::path run_dir() const { return root_ / "run/container"; }      // sockets, volatile state
+    const std::filesystem::path& run_dir() const { return run_; }                 // sockets, volatile state
     std::filesystem::path log_dir() const { return root_ / "var/log/container"; }  // the daemon's log
     std::filesystem::path plugin_state_dir(const std::string& plugin) const {
         return lib_dir() / "plugins" / plugin;
     }
 
 private:
-    std::filesystem::path root_;
+    std::filesystem::path root_, run_;
 };
 
 }  // namespace ctr
