@@ -159,7 +159,12 @@ TEST_CASE("docker run -i and -it, exec (plain, -i, -it, -d) and exec inspect thr
     auto fed = ctr::test::shell(r, env + "echo data | $D exec -i box cat");
     CHECK(fed.code == 0);
     CHECK(fed.out == "data\n");
-    auto exec_tty = ctr::test::in_terminal(r, env + "$D exec -it box sh -c 'tty; stty size'");
+    // docker (API 1.41) sizes an exec's terminal by a resize after its start:
+    // a process may look before it lands (a new pty is 0 0), as under
+    // dockerd. It waits for the size, with a deadline.
+    auto exec_tty = ctr::test::in_terminal(
+        r, env + "$D exec -it box sh -c 'tty; i=0; while [ $i -lt 100 ] && [ \"$(stty size)\" = \"0 0\" ]; do sleep 0.1; i=$((i+1)); done; stty size'");
+    INFO(exec_tty.out);
     CHECK(exec_tty.code == 0);
     CHECK(ctr::test::without_cr(exec_tty.out).find("33 101\n") != std::string::npos);
     CHECK(docker(r, {"exec", "-d", "box", "sh", "-c", "echo detached > /tmp/f"}).code == 0);
