@@ -20,10 +20,6 @@ namespace ctr::apiserver::detail {
 nlohmann::json read_sync_answer(int fd, int timeout_ms);
 // 64 hex digits from the system's random source.
 std::string random_id();
-// Each root gets its own cgroup parent, so parallel roots never collide.
-// `base`: the cgroup the daemon may make cgroups under ("": the root; a
-// rootless daemon's delegated subtree).
-std::string cgroup_parent(const Paths& paths, const std::string& base);
 // Where a container's shim (or reaper) records its exit, in its folder `dir`.
 inline std::filesystem::path exit_file_of(const std::filesystem::path& dir) { return dir / "exit.json"; }
 // That file's record, when it was written.

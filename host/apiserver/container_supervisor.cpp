@@ -3,6 +3,7 @@
 // cgroup parent's removal at shutdown, and the finish of a container whose shim died.
 #include "apiserver/containers.hpp"
 #include "apiserver/container_parts.hpp"
+#include "apiserver/cgroup_manager.hpp"
 #include <ctr/sys/cgroup.hpp>
 #include <ctr/sys/files.hpp>
 #include <ctr/sys/spawn.hpp>
@@ -19,7 +20,6 @@ namespace ctr::apiserver {
 namespace fs = std::filesystem;
 using nlohmann::json;
 using detail::alive;
-using detail::cgroup_parent;
 using detail::exit_file_of;
 
 void Containers::stop_watcher() {
@@ -168,7 +168,21 @@ void Containers::release_cgroup_parent() const {
     // is deleting: wait for that, up to a second. One with a process in it
     // runs on: the parent stays.
     const sys::Cgroups cgroups;
-    const std::string parent = cgroup_parent(d_.paths, d_.cgroup_base);
+    const std::string parent = cgroup_parent_dir(d_.paths, d_.cgroup_manager, d_.cgroup_base);
+    if (d_.cgroup_manager == "systemd") {
+        // Each scope goes with its last process; the slice is systemd's to
+        // end, once nothing runs in it.
+        for (int attempt = 0; attempt < 50; ++attempt) {
+            auto populated = sys::cgroup_key(fs::path("/sys/fs/cgroup") / fs::path(parent).relative_path() / "cgroup.events", "populated");
+            if (!populated) return;  // never made, or gone
+            if (*populated == 0) {
+                if (!stop_systemd_slice(d_.paths)) spdlog::warn("systemd did not stop the slice of {}", parent);
+                return;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        return;  // a container runs on: so does its slice
+    }
     for (int attempt = 0; attempt < 50; ++attempt) {
         if (cgroups.remove(parent)) return;
         bool running = false;
@@ -188,7 +202,8 @@ void Containers::start_watcher(std::function<void(const std::vector<store::Conta
     // Where this root's containers' cgroups go, said once: whoever must find
     // what the daemon made (an operator, the tests' leftover checks) reads
     // it here instead of computing our naming again.
-    (void)sys::write_file_atomic(d_.paths.run_dir() / "cgroup-parent", cgroup_parent(d_.paths, d_.cgroup_base) + "\n", 0600);
+    (void)sys::write_file_atomic(d_.paths.run_dir() / "cgroup-parent", cgroup_parent_dir(d_.paths, d_.cgroup_manager, d_.cgroup_base) + "\n",
+                                 0600);
     after_each_ = std::move(after_each);
     watcher_ = std::thread([this] { watch(); });
 }

@@ -1,4 +1,5 @@
 #include "apiserver/containers.hpp"
+#include "apiserver/cgroup_manager.hpp"
 #include "apiserver/container_parts.hpp"
 #include "services/names.hpp"
 #include "services/mount_targets.hpp"
@@ -72,10 +73,6 @@ std::string random_id() {
     return s;
 }
 
-// Each root gets its own cgroup parent, so parallel roots never collide.
-std::string cgroup_parent(const Paths& paths, const std::string& base) {
-    return base + "/container-" + std::to_string(std::hash<std::string>()(paths.root().string()) % 1000000007ULL);
-}
 
 
 std::optional<json> read_exit(const fs::path& dir) {
@@ -93,7 +90,6 @@ bool alive(std::optional<int64_t> pid) { return pid && *pid > 0 && !sys::process
 }  // namespace detail
 
 using detail::alive;
-using detail::cgroup_parent;
 using detail::exit_file_of;
 using detail::random_id;
 using detail::read_exit;
@@ -306,8 +302,10 @@ Result<store::ContainerRecord> Containers::create(const json& body) {
         if (!tini) return undo(tini.error());
         mounts->push_back({*tini, kInitPath, true});
     }
-    auto spec = services::make_spec(req, (*image)["config"], dir / "rootfs", c.id, cgroup_parent(d_.paths, d_.cgroup_base), *mounts, wired->spec);
+    auto spec = services::make_spec(req, (*image)["config"], dir / "rootfs", c.id, cgroup_parent_dir(d_.paths, "cgroupfs", d_.cgroup_base),
+                                    *mounts, wired->spec);
     if (!spec) return undo(spec.error());
+    (*spec)["linux"]["cgroupsPath"] = cgroups_path(d_.paths, d_.cgroup_manager, d_.cgroup_base, c.id);
     if (!d_.limits)
         if (auto st = services::check_no_limits(*spec); !st) return undo(st.error());
     if (d_.single_id) services::drop_unmapped_mount_ids(*spec);

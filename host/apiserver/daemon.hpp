@@ -36,6 +36,9 @@ struct Daemon {
     // `limits` is false when it has none (rootless.hpp).
     std::string cgroup_base;
     bool limits = true;
+    // "systemd" or "cgroupfs" (cgroup_manager.hpp); before open_daemon, the
+    // --cgroup-manager flag ("": the config's choice).
+    std::string cgroup_manager;
     // A rootless daemon's way out for its containers (rootless_outbound.hpp):
     // "slirp4netns", or "none: WHY".
     std::string outbound = "host";

@@ -16,6 +16,7 @@
 #include "apiserver/dns_hosts.hpp"
 #include "apiserver/health.hpp"
 #include "apiserver/registry_auth.hpp"
+#include "apiserver/cgroup_manager.hpp"
 #include "apiserver/rootless.hpp"
 #include "apiserver/rootless_outbound.hpp"
 #include "apiserver/server.hpp"
@@ -110,6 +111,8 @@ Result<apiserver::Dialect> open_to_group(const Paths& paths, bool rootless, cons
 Status open_daemon(apiserver::Daemon& d, bool debug) {
     auto cfg = CTR_TRY(config::load(d.paths.etc_dir() / "config.toml"));
     d.config = cfg;
+    d.cgroup_manager = CTR_TRY(apiserver::choose_cgroup_manager(d.cgroup_manager.empty() ? cfg.container_cgroup_manager : d.cgroup_manager, d.rootless));
+    ::setenv(apiserver::kCgroupManagerEnv, d.cgroup_manager.c_str(), 1);  // for the runtimes in the shims
     // [plugins.NAME] settings reach every plugin load: ours, the probes', the shims'.
     if (!cfg.plugin_settings.empty()) ::setenv(pluginhost::kSettingsEnv, cfg.plugin_settings.dump().c_str(), 1);
     log::add_file(d.log_file().string());
@@ -336,11 +339,12 @@ int serve(apiserver::Daemon& d, apiserver::Containers& containers, apiserver::Ne
 
 int main(int argc, char** argv) {
     CLI::App app{"container-apiserver: the container daemon", "container-apiserver"};
-    std::string root;
+    std::string root, cgroup_manager;
     bool debug = false, background = false, hold = false;
     app.add_option("--root", root, "root of all state (default $CONTAINER_ROOT, else /)");
     app.add_flag("--background", background, "started by the CLI: once serving, log to the log file only");
     app.add_flag("--debug", debug, "log debug messages");
+    app.add_option("--cgroup-manager", cgroup_manager, "who makes containers' cgroups: auto, systemd or cgroupfs (default: the config's container.cgroup_manager)");
     app.add_flag("--hold-namespaces", hold, "rootless: keep the user's namespaces alive (started by the daemon)")->group("");
     try {
         app.parse(argc, argv);
@@ -367,6 +371,7 @@ int main(int argc, char** argv) {
     std::signal(SIGPIPE, SIG_IGN);
 
     daemon->rootless = userns.has_value();
+    daemon->cgroup_manager = cgroup_manager;
     daemon->single_id = userns && userns->single_id;
     if (daemon->rootless) {
         daemon->cgroup_base = apiserver::rootless_cgroups(daemon->paths);

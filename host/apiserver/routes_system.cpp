@@ -91,12 +91,11 @@ Result<json> disk_usage(Daemon& d) {
                         row("volumes", vol_total, vol_active, vol_size, vol_reclaimable)});
 }
 
-// The host's cgroup layout and who manages containers' cgroups. The OCI
-// runtimes are driven with cgroupfs (cgroupsPath a path, not a systemd
-// slice) on every host: the daemon makes and removes the per-root parent.
-json cgroup_status(const std::string& base) {
+// The host's cgroup layout and who manages containers' cgroups
+// (cgroup_manager.hpp).
+json cgroup_status(const std::string& base, const std::string& manager) {
     const sys::Cgroups cgroups;
-    json j{{"version", sys::to_string(cgroups.version())}, {"manager", "cgroupfs"}, {"v2_controllers", cgroups.v2_controllers()}};
+    json j{{"version", sys::to_string(cgroups.version())}, {"manager", manager}, {"v2_controllers", cgroups.v2_controllers()}};
     if (!base.empty()) j["delegated"] = base;  // rootless: the user's subtree
     return j;
 }
@@ -118,7 +117,7 @@ void add_system_routes(Router& r, Daemon& d) {
                                {"started_at", d.started_at},
                                {"log", d.log_file().string()},
                                {"docker_socket", d.config.docker_api_enabled ? (d.paths.run_dir() / "docker.sock").string() : ""},
-                               {"cgroup", !d.limits ? json{{"version", "none"}, {"manager", "none (rootless, no delegated cgroup)"}} : cgroup_status(d.cgroup_base)},
+                               {"cgroup", !d.limits ? json{{"version", "none"}, {"manager", "none (rootless, no delegated cgroup)"}} : cgroup_status(d.cgroup_base, d.cgroup_manager)},
                                {"rootless", d.rootless},
                                {"id_mapping", !d.rootless ? "host" : d.single_id ? "single id" : "subordinate ranges"},
                                {"outbound", d.outbound}});

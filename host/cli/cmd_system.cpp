@@ -98,9 +98,11 @@ int plugin_inspect(const Globals& g, const std::vector<std::string>& names) {
     return rc;
 }
 
-int system_start(const Globals& g) {
+int system_start(const Globals& g, const std::string& cgroup_manager) {
     Paths paths = g.paths();
-    auto started = api::ensure_daemon(paths, g.debug);
+    std::vector<std::string> args;
+    if (!cgroup_manager.empty()) args = {"--cgroup-manager", cgroup_manager};
+    auto started = api::ensure_daemon(paths, g.debug, args);
     if (!started) return fail(started.error());
     if (*started) std::printf("started the API server for root %s\n", paths.root().c_str());
     else std::printf("the API server is already running for root %s\n", paths.root().c_str());
@@ -284,7 +286,11 @@ void add_system_commands(CLI::App& app, Globals& g) {
     auto* system = app.add_subcommand("system", "manage the container system")->alias("s");
     system->require_subcommand(1);
 
-    on_run(system->add_subcommand("start", "start the API server"), g, [&g] { return system_start(g); });
+    auto* start = system->add_subcommand("start", "start the API server");
+    static std::string cgroup_manager;
+    start->add_option("--cgroup-manager", cgroup_manager, "who makes containers' cgroups: auto, systemd or cgroupfs (default: the config's)")
+        ->check(CLI::IsMember({"auto", "systemd", "cgroupfs"}));
+    on_run(start, g, [&g] { return system_start(g, cgroup_manager); });
 
     auto* stop = system->add_subcommand("stop", "stop the API server");
     static bool stop_all = false;

@@ -1,5 +1,11 @@
 #include <ctr/sys/cgroup.hpp>
 #include <ctr/sys/files.hpp>
+#include <ctr/sys/unique_fd.hpp>
+
+#include <cstring>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 
 #include <cerrno>
 #include <sstream>
@@ -238,6 +244,34 @@ bool Cgroups::remove(const std::string& path) const {
         if (fs::exists(dir, ec) && !remove_tree(dir)) all = false;
     }
     return all;
+}
+
+std::string systemd_cgroup_dir(const std::string& cgroups_path) {
+    // "SLICE:PREFIX:NAME", three fields, the slice ending ".slice".
+    const auto first = cgroups_path.find(':');
+    const auto second = first == std::string::npos ? std::string::npos : cgroups_path.find(':', first + 1);
+    if (second == std::string::npos || cgroups_path.find(':', second + 1) != std::string::npos) return "";
+    const std::string slice = cgroups_path.substr(0, first), prefix = cgroups_path.substr(first + 1, second - first - 1),
+                      name = cgroups_path.substr(second + 1);
+    const std::string suffix = ".slice";
+    if (name.empty() || slice.size() <= suffix.size() || slice.compare(slice.size() - suffix.size(), suffix.size(), suffix) != 0)
+        return "";
+    // systemd's rule: each dash opens a level, "a-b.slice" inside "a.slice".
+    const std::string stem = slice.substr(0, slice.size() - suffix.size());
+    std::string dir;
+    for (size_t dash = stem.find('-'); dash != std::string::npos; dash = stem.find('-', dash + 1)) dir += "/" + stem.substr(0, dash) + suffix;
+    dir += "/" + slice;
+    return dir + "/" + (prefix.empty() ? name : prefix + "-" + name) + ".scope";
+}
+
+bool systemd_manages_cgroups() {
+    struct stat st{};
+    if (::stat("/run/systemd/system", &st) != 0 || !S_ISDIR(st.st_mode)) return false;  // sd_booted()'s test
+    UniqueFd s(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::strncpy(addr.sun_path, kSystemBus, sizeof addr.sun_path - 1);
+    return s.valid() && ::connect(s.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
 }
 
 bool hybrid_cgroups() {

@@ -123,3 +123,15 @@ TEST_CASE("cgroup removal goes leaves first and stops at a cgroup with a process
     CHECK(fs::exists(root / "pids/q/busy"));
     CHECK_FALSE(fs::exists(root / "memory/q"));
 }
+
+TEST_CASE("systemd's cgroupsPath form names the directory runc and crun make") {
+    using ctr::sys::systemd_cgroup_dir;
+    CHECK(systemd_cgroup_dir("system.slice:docker:abc") == "/system.slice/docker-abc.scope");
+    CHECK(systemd_cgroup_dir("container-12.slice:container:id1") == "/container.slice/container-12.slice/container-id1.scope");
+    CHECK(systemd_cgroup_dir("a-b-c.slice::x") == "/a.slice/a-b.slice/a-b-c.slice/x.scope");
+    // Not that form: a cgroupfs path, a missing field, a slice that is not one.
+    CHECK(systemd_cgroup_dir("/container-12/id1").empty());
+    CHECK(systemd_cgroup_dir("system.slice:docker").empty());
+    CHECK(systemd_cgroup_dir("system:docker:abc").empty());
+    CHECK(systemd_cgroup_dir("system.slice:docker:").empty());
+}

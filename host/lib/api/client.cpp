@@ -151,7 +151,7 @@ bool accepting(const std::filesystem::path& path) {
 
 }  // namespace
 
-Result<bool> ensure_daemon(const Paths& paths, bool debug) {
+Result<bool> ensure_daemon(const Paths& paths, bool debug, const std::vector<std::string>& daemon_args) {
     Client client(socket_path(paths));
     if (accepting(socket_path(paths))) {
         // A daemon killed a moment ago still accepts while its last threads
@@ -170,6 +170,7 @@ Result<bool> ensure_daemon(const Paths& paths, bool debug) {
     auto exe = pluginhost::helper_path("container-apiserver");
     std::vector<std::string> args = {exe.string(), "--root", paths.root().string(), "--background"};
     if (debug) args.push_back("--debug");
+    args.insert(args.end(), daemon_args.begin(), daemon_args.end());
     sys::SpawnOptions so;
     so.stderr_path = start_log.string();  // its one line of error, if it cannot start
     so.truncate = true;

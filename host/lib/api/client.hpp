@@ -11,6 +11,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace ctr::api {
 
@@ -57,6 +58,6 @@ private:
 // Starts container-apiserver for `paths` in the background when none
 // answers, waits until it does (or it exits, whose error is returned).
 // Returns true when it started one.
-Result<bool> ensure_daemon(const Paths& paths, bool debug);
+Result<bool> ensure_daemon(const Paths& paths, bool debug, const std::vector<std::string>& daemon_args = {});
 
 }  // namespace ctr::api

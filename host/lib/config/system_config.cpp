@@ -44,6 +44,7 @@ nlohmann::json SystemConfig::properties() const {
     nlohmann::json p = {{"container.cpus", container_cpus},
             {"container.memory", container_memory},
             {"container.runtime", container_runtime},
+            {"container.cgroup_manager", container_cgroup_manager},
             {"image.plugin", image_plugin},
             {"network.plugin", network_plugin},
             {"image.call_timeout_ms", image_call_timeout_ms},
@@ -123,6 +124,13 @@ std::map<std::string, Reader> schema(const std::filesystem::path& file, SystemCo
              return ok();
          }},
         {"container.runtime", plugin_into(file, c.container_runtime)},
+        {"container.cgroup_manager",
+         [&](const toml::node& n, const std::string& key) -> Status {
+             CTR_TRY_STATUS(string_into(file, c.container_cgroup_manager)(n, key));
+             for (const char* m : {"auto", "systemd", "cgroupfs"})
+                 if (c.container_cgroup_manager == m) return ok();
+             return bad(file, n, key, "must be auto, systemd or cgroupfs, not \"" + c.container_cgroup_manager + "\"");
+         }},
         {"image.plugin", plugin_into(file, c.image_plugin)},
         {"network.plugin", plugin_into(file, c.network_plugin)},
         {"image.call_timeout_ms", int_into(file, c.image_call_timeout_ms, 0, 86400000)},

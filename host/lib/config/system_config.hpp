@@ -24,6 +24,11 @@ struct SystemConfig {
     // runtimes, of which several are usual) the one whose manifest says
     // `default = true`; several and none chosen is an error naming them.
     std::string container_runtime;
+    // Who makes containers' cgroups: "systemd" (a transient scope each, in
+    // a slice per root, through systemd's D-Bus API: the runtime asks),
+    // "cgroupfs" (the runtime makes directories itself) or "auto" (systemd
+    // where it is PID 1 on a cgroup v2 host and its bus answers).
+    std::string container_cgroup_manager = "auto";
     std::string image_plugin;
     std::string network_plugin;
     // How long one call to the image or network plugin may take before its

@@ -82,6 +82,11 @@ ctr::Status Runtime::init() {
     const char* cgroups = std::getenv("CONTAINER_ROOTLESS_CGROUPS");
     if (binary_.name() == "crun" && ctr::sys::in_user_namespace() && !(cgroups && std::string(cgroups) == "delegated"))
         binary_.global_args = {"--cgroup-manager=disabled"};
+    // A daemon whose cgroups systemd makes (CONTAINER_CGROUP_MANAGER, its
+    // cgroupsPath "SLICE:PREFIX:NAME"): runc and crun ask systemd for a
+    // scope, on every command (the spelling both accept).
+    const char* manager = std::getenv("CONTAINER_CGROUP_MANAGER");
+    if (manager && std::string(manager) == "systemd") binary_.global_args.push_back("--systemd-cgroup");
     flaws_ = known_flaws(binary_);
     // Orphaned container processes come to us, so that we can wait for them.
     ::prctl(PR_SET_CHILD_SUBREAPER, 1);

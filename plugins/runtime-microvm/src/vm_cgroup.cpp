@@ -1,5 +1,7 @@
 #include "vm_cgroup.hpp"
 
+#include <ctr/sys/cgroup.hpp>
+
 #include <ctr/sys/unique_fd.hpp>
 
 #include <fcntl.h>
@@ -24,8 +26,13 @@ bool is_cgroup(const fs::path& p, long magic) {
 }
 
 // The directories of `path` in each hierarchy stats reads.
-std::vector<fs::path> dirs_of(const std::string& path) {
+std::vector<fs::path> dirs_of(const std::string& cgroups_path) {
     std::vector<fs::path> dirs;
+    // systemd's form (a daemon whose runtimes ask systemd for scopes): the
+    // VM's processes go where runc's would, made as a directory (QEMU is
+    // not a process systemd started for us).
+    const std::string systemd = ctr::sys::systemd_cgroup_dir(cgroups_path);
+    const std::string& path = systemd.empty() ? cgroups_path : systemd;
     if (path.empty()) return dirs;
     const fs::path root = "/sys/fs/cgroup";
     std::vector<fs::path> bases;

@@ -75,4 +75,16 @@ std::optional<int64_t> cgroup_key(const std::filesystem::path& file, const std::
 // from cgroupv2"), so runtime-linux hides it from crun.
 bool hybrid_cgroups();
 
+// systemd's form of an OCI cgroupsPath, "SLICE:PREFIX:NAME", as the
+// directory runc and crun make for it under the hierarchy's root: the
+// slice's ancestors ("a-b.slice" lives in "a.slice"), the slice, then
+// PREFIX-NAME.scope. "" for a path not of that form.
+std::string systemd_cgroup_dir(const std::string& cgroups_path);
+
+// Whether systemd runs this host's cgroups and can be asked to make some:
+// it is PID 1 (/run/systemd/system exists) and the system bus answers,
+// which is how runc and crun reach it.
+inline constexpr const char* kSystemBus = "/run/dbus/system_bus_socket";
+bool systemd_manages_cgroups();
+
 }  // namespace ctr::sys
