@@ -109,6 +109,17 @@ static long long oom_kills(const char* file) {
     return n;
 }
 
+/* Reads the inotify events waiting on `in`: whether one was for `watch`. */
+static int drain(int in, int watch) {
+    char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+    int hit = 0;
+    ssize_t n;
+    while ((n = read(in, buf, sizeof buf)) > 0)
+        for (char* e = buf; e < buf + n; e += sizeof(struct inotify_event) + ((struct inotify_event*)e)->len)
+            if (watch >= 0 && ((struct inotify_event*)e)->wd == watch) hit = 1;
+    return hit;
+}
+
 int main(int argc, char** argv) {
     if (argc < 9 || strcmp(argv[7], "--") != 0) {
         fprintf(stderr, "usage: container-shim-reaper PID STATE_DIR OUT_SIZE ERR_SIZE MAX_SIZE MAX_FILE -- SHIM_ARGV...\n");
@@ -131,6 +142,12 @@ int main(int argc, char** argv) {
 
     char* oom_file = oom_counter(pid);
     const long long oom_before = oom_kills(oom_file);
+    /* cgroup v2 says when memory.events changes: read it then, while the
+     * cgroup is surely there. Under systemd the container's scope (and the
+     * cgroup with it) goes as soon as its last process has, which can be
+     * before this reaper reads it after the exit. */
+    int oom_seen = 0;
+    const int oom_watch = (in >= 0 && oom_file && strstr(oom_file, "memory.events")) ? inotify_add_watch(in, oom_file, IN_MODIFY) : -1;
     int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
     while (pidfd >= 0) {
         struct pollfd p[2] = {{pidfd, POLLIN, 0}, {in, POLLIN, 0}};
@@ -139,8 +156,7 @@ int main(int argc, char** argv) {
             break;
         }
         if (p[1].revents) {
-            char buf[4096];
-            while (read(in, buf, sizeof buf) > 0) {}
+            if (drain(in, oom_watch) && oom_kills(oom_file) > oom_before) oom_seen = 1;
             scan();
         }
         if (p[0].revents) break;
@@ -155,9 +171,10 @@ int main(int argc, char** argv) {
             code = 128 + sig;
         }
     }
+    if (in >= 0 && drain(in, oom_watch) && oom_kills(oom_file) > oom_before) oom_seen = 1;  /* came with the exit */
     while (waitpid(-1, NULL, WNOHANG) > 0) {} /* orphans handed to us, as subreaper */
     scan();
-    record_exit(dir, code, sig, oom_kills(oom_file) > oom_before);
+    record_exit(dir, code, sig, oom_seen || oom_kills(oom_file) > oom_before);
 
     char code_s[16], sig_s[16];
     snprintf(code_s, sizeof code_s, "%d", code);
