@@ -19,8 +19,9 @@ packages=(
   # setpriv (the rootless test's users) come with every Debian; slirp4netns
   # carries rootless containers' traffic out of the user's network namespace
   uidmap passwd slirp4netns
-  # runtime-microvm: QEMU (which ships virtiofsd) and dpkg-deb for kernel packages
-  qemu-system-x86 dpkg
+  # runtime-microvm: QEMU (which ships virtiofsd) and dpkg-deb for kernel packages;
+  # the systemd guest boots this machine's systemd and D-Bus as its init
+  qemu-system-x86 dpkg systemd dbus
   # test helpers: a real registry, reference image tools, a pty driver
   docker-registry umoci skopeo apache2-utils jq util-linux iproute2 procps nftables openssl python3
   # clients of the Docker API tests (no recommends: never docker.io's daemon)

@@ -2,9 +2,17 @@
 # on an overlay of the host's root): mounts what a booted system has, checks
 # that cgroup2 is the only cgroup filesystem, and runs the integration cases
 # run-guest.sh chose. Lines starting "guest: " are read by run-guest.sh.
+#
+# With ctr_init=systemd on the kernel's command line (the systemd guest),
+# PID 1 becomes systemd after the mounts, and systemd runs this script
+# again as a service (ctr-tests.service) to run the cases: a host whose
+# cgroups systemd manages, with its bus up, as most users' are.
 set -u
 # shellcheck disable=SC1090
 . "$ctr_env"
+under_systemd=
+[ "${ctr_init:-}" = systemd ] && [ "$$" != 1 ] && under_systemd=1
+if [ -z "$under_systemd" ]; then
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
@@ -24,7 +32,10 @@ mount -t cgroup2 cgroup2 /sys/fs/cgroup
 # the host's root, read-only.
 # /var/lib/containers too: skopeo's blob-info cache (a bbolt file) lives
 # there, and the host's skopeo may be writing its own copy at the same time.
-for d in /tmp /run /var/tmp /var/lib/container /var/lib/containers; do
+# (systemd mounts its own /run.)
+run=/run
+[ "${ctr_init:-}" = systemd ] && run=
+for d in /tmp $run /var/tmp /var/lib/container /var/lib/containers; do
   mount -t tmpfs -o mode=1777 tmpfs "$d" 2>/dev/null || continue
   for tree in "$src" "$build"; do
     case "$tree" in "$d"/*) mkdir -p "$tree" && mount --bind "/host$tree" "$tree" ;; esac
@@ -32,6 +43,32 @@ for d in /tmp /run /var/tmp /var/lib/container /var/lib/containers; do
 done
 # The host's modules are not this kernel's: ours, read from the unpacked package.
 mkdir -p "/lib/modules/$version" && mount --bind "$modules" "/lib/modules/$version"
+fi
+
+if [ "${ctr_init:-}" = systemd ] && [ -z "$under_systemd" ]; then
+  # The cases as a service, and the system bus it needs (runc and crun ask
+  # systemd for scopes over it), with nothing else of a boot: no
+  # sysinit.target, whose units this guest has no use for.
+  cat > /etc/systemd/system/ctr-tests.service <<UNIT
+[Unit]
+Description=container's integration cases on a systemd host
+DefaultDependencies=no
+Wants=dbus.socket
+After=dbus.socket
+[Service]
+Type=exec
+Environment=ctr_env=$ctr_env ctr_init=systemd
+ExecStart=/bin/bash $0
+StandardOutput=tty
+StandardError=tty
+TTYPath=/dev/ttyS0
+UNIT
+  for unit in dbus.socket dbus.service; do
+    mkdir -p "/etc/systemd/system/$unit.d"
+    printf '[Unit]\nDefaultDependencies=no\n' > "/etc/systemd/system/$unit.d/ctr-tests.conf"
+  done
+  exec /lib/systemd/systemd --unit=ctr-tests.service --log-level=warning --show-status=false
+fi
 ip link set lo up
 hostname guest
 # A network as a booted host has one: an interface with an address and a
@@ -49,7 +86,11 @@ if [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ] && ! grep -qw cgroup /proc/fi
   echo "guest: cgroup2 only ($(cat /sys/fs/cgroup/cgroup.controllers))"
 fi
 # Every controller to the children, as systemd does for its slices.
-for c in $(cat /sys/fs/cgroup/cgroup.controllers); do echo "+$c" > /sys/fs/cgroup/cgroup.subtree_control; done
+if [ -z "$under_systemd" ]; then
+  for c in $(cat /sys/fs/cgroup/cgroup.controllers); do echo "+$c" > /sys/fs/cgroup/cgroup.subtree_control; done
+else
+  echo "guest: systemd $(systemctl is-system-running 2>&1), bus $(busctl --system status >/dev/null 2>&1 && echo up || echo down)"
+fi
 
 cd "$src"
 "$build/tests/integration-tests" -tc="$filter" --duration=true --no-colors=true 2>&1

@@ -6,13 +6,21 @@
 # there. Its console comes back here; the test passes when the guest says
 # "cgroup2 only" and every case passed.
 #
-#   tests/guest/run-guest.sh BUILD_DIR [DOCTEST_FILTER]
+#   tests/guest/run-guest.sh BUILD_DIR [--systemd] [DOCTEST_FILTER]
+#
+# With --systemd, systemd is the guest's PID 1 (with its system bus) and the
+# cases are those of guest-systemd-cases.txt: a host whose cgroups systemd
+# manages.
 # The kernel is the cloud kernel package install-deps.sh caches (or
 # KERNEL_DEB). Without QEMU or that package the test is skipped, by name.
 set -euo pipefail
+init=
+if [ "${2:-}" = --systemd ]; then init=systemd; set -- "$1" "${@:3}"; fi
 build=$(realpath "$1")
 src=$(realpath "$(dirname "$0")/../..")
-filter=${2:-$(grep -v '^#' "$src/tests/guest/guest-cases.txt" | grep . | paste -sd, -)}
+cases=$src/tests/guest/guest-cases.txt
+[ "$init" = systemd ] && cases=$src/tests/guest/guest-systemd-cases.txt
+filter=${2:-$(grep -v '^#' "$cases" | grep . | paste -sd, -)}
 deb=${KERNEL_DEB:-$(ls /var/cache/container-tests/kernels/linux-image-*.deb 2>/dev/null | head -1)}
 qemu=$(command -v qemu-system-x86_64 || true)
 virtiofsd=/usr/lib/qemu/virtiofsd
@@ -21,7 +29,7 @@ virtiofsd=/usr/lib/qemu/virtiofsd
 for need in "$deb" "$qemu" "$virtiofsd"; do
   if [ -z "$need" ] || [ ! -e "$need" ]; then
     echo "run-guest: needs QEMU, its virtiofsd and the cached kernel package (scripts/install-deps.sh)" >&2
-    echo "[doctest] skipped: cgroup2-guest (no QEMU or guest kernel here)"
+    echo "[doctest] skipped: cgroup2-${init:+$init-}guest (no QEMU or guest kernel here)"
     echo "[doctest] test cases: 1 | 0 passed | 0 failed | 1 skipped"
     exit 0
   fi
@@ -67,7 +75,7 @@ boot() {
     -machine microvm,memory-backend=mem -accel tcg,thread=multi -cpu max -smp 2 -m $mem \
     -object memory-backend-memfd,id=mem,size=$mem,share=on \
     -kernel "$work/kernel/boot/vmlinuz-$version" -initrd "$work/initramfs" \
-    -append "console=ttyS0 reboot=t panic=-1 loglevel=3 rdinit=/init tsc_early_khz=${tsc_khz:-2400000} cgroup_no_v1=all ctr_script=$src/tests/guest/inside.sh ctr_env=$work/guest.env" \
+    -append "console=ttyS0 reboot=t panic=-1 loglevel=3 rdinit=/init tsc_early_khz=${tsc_khz:-2400000} cgroup_no_v1=all ctr_script=$src/tests/guest/inside.sh ctr_env=$work/guest.env${init:+ ctr_init=$init}" \
     -global virtio-mmio.force-legacy=false \
     -chardev socket,id=fs,path="$work/vfs.sock" -device vhost-user-fs-device,chardev=fs,tag=host \
     -serial file:"$work/console.log" </dev/null &
@@ -103,5 +111,8 @@ skipped=$(grep -c '^\[doctest\] skipped:' "$work/console.txt" || true)
 # A guest that never ran its cases counts as one failed case in the totals.
 failed() { echo "run-guest: $1" >&2; echo "[doctest] test cases: 1 | 0 passed | 1 failed | 0 skipped"; exit 1; }
 grep -q '^guest: cgroup2 only' "$work/console.txt" || failed "the guest never said it runs on cgroup2 alone"
+if [ "$init" = systemd ]; then
+  grep -q '^guest: systemd .*bus up' "$work/console.txt" || failed "systemd and its bus were not up in the guest"
+fi
 grep -q '^guest: cases ran' "$work/console.txt" || failed "the guest did not finish its cases"
 grep -q '^guest: exit 0' "$work/console.txt" || exit 1

@@ -70,7 +70,8 @@ if [ -n "$CTR_TEST_TUN" ]; then
   mount --bind "$CTR_TEST_TUN/tun" /dev/net/tun
 fi
 cd /
-exec setpriv --reuid "$u" --regid "$(id -g "$u")" --init-groups --reset-env "$@"
+exec setpriv --reuid "$u" --regid "$(id -g "$u")" --init-groups --reset-env \
+  /usr/bin/env ${CTR_TEST_XDG_RUNTIME_DIR:+XDG_RUNTIME_DIR=$CTR_TEST_XDG_RUNTIME_DIR} "$@"
 )SH";
 
 // The pids whose real uid is `uid` (from /proc).
@@ -147,7 +148,8 @@ public:
         ctr::sys::RunOptions o;
         o.timeout_ms = timeout_ms;
         o.capture_stderr = true;
-        o.env = {"CTR_TEST_CGROUP=" + cgroup_.string(), "CTR_TEST_TUN=" + (tun_ ? (dir_.path() / "tun").string() : "")};
+        o.env = {"CTR_TEST_CGROUP=" + cgroup_.string(), "CTR_TEST_TUN=" + (tun_ ? (dir_.path() / "tun").string() : ""),
+                 "CTR_TEST_XDG_RUNTIME_DIR=" + runtime_dir_.string()};
         auto r = ctr::sys::run_capture(argv, o);
         REQUIRE(r);
         return Run{r->status.timed_out ? -1 : r->status.code, r->out, r->err};
@@ -156,6 +158,16 @@ public:
     // The cgroup (a folder under /sys/fs/cgroup) every later command of the
     // user's starts in; none: the test's own.
     void start_in(const fs::path& cgroup) { cgroup_ = cgroup; }
+    // Every later command of the user's has XDG_RUNTIME_DIR, a folder of
+    // the user's (as a login session's /run/user/UID).
+    void use_runtime_dir() {
+        runtime_dir_ = dir_.path() / "xdg-run";
+        fs::create_directories(runtime_dir_);
+        ::chmod(runtime_dir_.c_str(), 0700);
+        REQUIRE(::chown(runtime_dir_.c_str(), uid_, static_cast<gid_t>(-1)) == 0);
+    }
+    // Where the user's daemon keeps sockets and pids.
+    fs::path run_dir() const { return runtime_dir_.empty() ? root() / "run/container" : runtime_dir_ / "container"; }
     // Every later command of the user's sees a /dev/net/tun of mode 0666
     // (in its own mount namespace: the host's device node is untouched).
     void open_tun() {
@@ -182,7 +194,7 @@ private:
         }
     }
     ScratchDir dir_;
-    fs::path stage_, home_, cgroup_;
+    fs::path stage_, home_, cgroup_, runtime_dir_;
     std::string name_;
     uid_t uid_ = 0;
     bool tun_ = false;
@@ -206,6 +218,7 @@ TEST_CASE("rootless: an ordinary user runs containers, networks, ports, volumes,
     const std::string image = web_image().image;
     TestUser user("a", true);
     user.open_tun();
+    user.use_runtime_dir();
 
     auto pulled = user.cli({"image", "pull", image});
     INFO(pulled.err);
@@ -213,6 +226,9 @@ TEST_CASE("rootless: an ordinary user runs containers, networks, ports, volumes,
     CHECK(pulled.err.find("(rootless)") != std::string::npos);  // the first command started the user's daemon
     CHECK(pulled.err.find("warning") == std::string::npos);   // the user has ranges
     CHECK(fs::exists(user.root() / "var/lib/container/state.db"));
+    // Sockets and pids in the session's runtime folder, not under the root.
+    CHECK(fs::exists(user.run_dir() / "api.sock"));
+    CHECK(!fs::exists(user.root() / "run/container/api.sock"));
     auto status = user.cli({"system", "status", "--format", "json"});
     auto sj = nlohmann::json::parse(status.out);
     CHECK(sj.value("rootless", false));
@@ -253,7 +269,7 @@ TEST_CASE("rootless: an ordinary user runs containers, networks, ports, volumes,
 
     // The daemon killed: the next one joins the namespaces the containers
     // live in and publishes their ports again.
-    auto daemon_pid = ctr::sys::read_file(user.root() / "run/container/apiserver.pid");
+    auto daemon_pid = ctr::sys::read_file(user.run_dir() / "apiserver.pid");
     REQUIRE(daemon_pid);
     ::kill(std::stoi(*daemon_pid), SIGKILL);
     for (int i = 0; i < 100 && ::kill(std::stoi(*daemon_pid), 0) == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -444,12 +460,16 @@ TEST_CASE("rootless: resource limits are enforced in a delegated cgroup v2 subtr
         ctr::sys::SpawnOptions so;
         auto httpd = ctr::sys::spawn({"/bin/busybox", "httpd", "-f", "-p", where, "-h", www.path().string()}, so);
         REQUIRE(httpd);
-        std::string page;
-        for (int i = 0; i < 3 && page.find("outbound-page") == std::string::npos; ++i)
-            page = user.cli({"run", "--rm", image, "wget", "-q", "-T", "10", "-O", "-", "http://" + where + "/"}).out;
+        Run fetched;
+        for (int i = 0; i < 3 && fetched.out.find("outbound-page") == std::string::npos; ++i)
+            fetched = user.cli({"run", "--rm", image, "wget", "-q", "-O", "-", "http://" + where + "/"});
+        const bool httpd_ran = ::waitpid(*httpd, nullptr, WNOHANG) == 0;
         ::kill(*httpd, SIGTERM);
         ::waitpid(*httpd, nullptr, 0);
-        CHECK(page.find("outbound-page") != std::string::npos);
+        auto slirp_log = ctr::sys::read_file(user.run_dir() / "slirp4netns.log");
+        INFO("wget (exit " << fetched.code << "): " << fetched.err << "\nstatus: " << user.cli({"system", "status", "--format", "json"}).out
+                      << "\nslirp4netns: " << (slirp_log ? *slirp_log : "no log") << "\nhttpd running: " << httpd_ran);
+        CHECK(fetched.out.find("outbound-page") != std::string::npos);
     }
     REQUIRE(user.cli({"rm", "-f", "limited"}).code == 0);
     REQUIRE(user.cli({"system", "stop"}).code == 0);
