@@ -4,6 +4,7 @@
 #include <ctr/pluginhost/host_env.hpp>
 #include <ctr/sys/files.hpp>
 #include <ctr/sys/netns.hpp>
+#include <ctr/sys/process.hpp>
 #include <ctr/sys/spawn.hpp>
 
 #include <ctr/sys/unique_fd.hpp>
@@ -27,19 +28,8 @@ constexpr const char* kHoldFlag = "--hold-namespaces";
 std::filesystem::path holder_pid_file(const Paths& paths) { return paths.run_dir() / "userns-holder.pid"; }
 
 // The holder of this root, when it runs: our user's, running our program
-// with the holder's flag (a pid reused by anything else is not it).
-pid_t running_holder(const Paths& paths) {
-    auto text = sys::read_file(holder_pid_file(paths));
-    if (!text) return 0;
-    pid_t pid = static_cast<pid_t>(std::atoi(text->c_str()));
-    if (pid <= 0) return 0;
-    struct stat st{};
-    const std::string proc = "/proc/" + std::to_string(pid);
-    if (::stat(proc.c_str(), &st) != 0 || st.st_uid != ::getuid()) return 0;
-    auto cmdline = sys::read_file(proc + "/cmdline");
-    if (!cmdline || cmdline->find(kHoldFlag) == std::string::npos) return 0;
-    return pid;
-}
+// with the holder's flag.
+pid_t running_holder(const Paths& paths) { return sys::running_from_pid_file(holder_pid_file(paths), kHoldFlag); }
 
 const std::filesystem::path kCgroupRoot = "/sys/fs/cgroup";
 

@@ -1,6 +1,7 @@
 #include "apiserver/rootless_outbound.hpp"
 
 #include <ctr/sys/files.hpp>
+#include <ctr/sys/process.hpp>
 #include <ctr/sys/spawn.hpp>
 #include <ctr/sys/unique_fd.hpp>
 
@@ -28,21 +29,12 @@ constexpr int kReadyTimeoutMs = 20000;
 std::filesystem::path pid_file(const Paths& paths) { return paths.run_dir() / "slirp4netns.pid"; }
 std::filesystem::path log_file(const Paths& paths) { return paths.run_dir() / "slirp4netns.log"; }
 
-// This root's slirp4netns when it runs: ours, running that program (a pid
-// reused by anything else is not it). One that ended while we were its
-// parent is reaped first.
+// This root's slirp4netns when it runs (one that ended while we were its
+// parent is reaped first).
 pid_t running(const Paths& paths) {
-    auto text = sys::read_file(pid_file(paths));
-    if (!text) return 0;
-    const pid_t pid = static_cast<pid_t>(std::atoi(text->c_str()));
-    if (pid <= 0) return 0;
-    (void)::waitpid(pid, nullptr, WNOHANG);
-    struct stat st{};
-    const std::string proc = "/proc/" + std::to_string(pid);
-    if (::stat(proc.c_str(), &st) != 0 || st.st_uid != ::getuid()) return 0;
-    auto cmdline = sys::read_file(proc + "/cmdline");
-    if (!cmdline || cmdline->find(kProgram) == std::string::npos) return 0;
-    return pid;
+    if (auto text = sys::read_file(pid_file(paths)); text && std::atoi(text->c_str()) > 0)
+        (void)::waitpid(static_cast<pid_t>(std::atoi(text->c_str())), nullptr, WNOHANG);
+    return sys::running_from_pid_file(pid_file(paths), kProgram);
 }
 
 // The last line slirp4netns wrote: why it stopped.

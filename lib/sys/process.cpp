@@ -15,6 +15,7 @@
 #include <set>
 #include <sstream>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -149,6 +150,18 @@ bool process_ended(pid_t pid) {
 }
 
 bool process_exiting(pid_t pid) { return pid > 0 && leader_state(pid) == 'Z' && !process_ended(pid); }
+
+pid_t running_from_pid_file(const std::filesystem::path& pid_file, const std::string& marker) {
+    auto text = read_file(pid_file);
+    if (!text) return 0;
+    const pid_t pid = static_cast<pid_t>(std::atoi(text->c_str()));
+    if (pid <= 0) return 0;
+    struct stat st{};
+    const std::string proc = "/proc/" + std::to_string(pid);
+    if (::stat(proc.c_str(), &st) != 0 || st.st_uid != ::getuid()) return 0;
+    auto cmdline = read_file(proc + "/cmdline");
+    return cmdline && cmdline->find(marker) != std::string::npos ? pid : 0;
+}
 
 int64_t host_cpu_ns() {
     auto text = read_file("/proc/stat");

@@ -5,6 +5,7 @@
 #include <ctr/sdk/result.hpp>
 
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <optional>
 #include <string>
@@ -54,6 +55,11 @@ bool process_ended(pid_t pid);
 // Whether a process is on its way out: its leader has exited (a zombie)
 // while other threads of it still run. It may hold its fds for a while.
 bool process_exiting(pid_t pid);
+
+// The process a pid file names, when it still runs as one of ours (same
+// uid) with `marker` in its command line: a pid reused by anything else is
+// not it. 0 otherwise.
+pid_t running_from_pid_file(const std::filesystem::path& pid_file, const std::string& marker);
 
 // The fields of /proc/PID/stat that this project reads. The one parser of
 // that file: the command name in parentheses may hold spaces and ')', so
