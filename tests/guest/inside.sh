@@ -89,7 +89,13 @@ fi
 if [ -z "$under_systemd" ]; then
   for c in $(cat /sys/fs/cgroup/cgroup.controllers); do echo "+$c" > /sys/fs/cgroup/cgroup.subtree_control; done
 else
-  echo "guest: systemd $(systemctl is-system-running 2>&1), bus $(busctl --system status >/dev/null 2>&1 && echo up || echo down)"
+  # The bus starts beside this service: wait for it (a minute at most).
+  bus=down
+  for _ in $(seq 120); do
+    busctl --system call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus GetId >/dev/null 2>&1 && { bus=up; break; }
+    sleep 0.5
+  done
+  echo "guest: systemd $(systemctl is-system-running 2>&1), bus $bus"
 fi
 
 cd "$src"

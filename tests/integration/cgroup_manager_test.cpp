@@ -1,8 +1,8 @@
 // The cgroup manager (docs/cgroups.md). Where systemd is PID 1 and its bus
 // answers (the suite's systemd guest), auto picks systemd: each container
 // gets a transient scope in the root's slice, made by the runtime through
-// systemd, its limits set as the unit's; the scope goes with `rm` and the
-// slice with `system stop`. Elsewhere (this build machine, whose PID 1 is
+// systemd, its limits on the container's cgroup in it; the scope goes with
+// `rm` and the slice with `system stop`. Elsewhere (this build machine, whose PID 1 is
 // not systemd) auto picks cgroupfs, and asking for systemd is refused with
 // a message that says why.
 #include "tests/support/registry.hpp"
@@ -76,13 +76,17 @@ TEST_CASE("cgroup manager: systemd's scopes where systemd runs, cgroupfs elsewhe
     REQUIRE(at != std::string::npos);
     const std::string scope = path.substr(0, at + 1 + unit.size());
     CHECK(fs::path(scope).parent_path().string() == r.cgroup_parent());
-    // systemd knows it, with the limits as the unit's properties.
+    // systemd knows it. The limits are on the container's own cgroup (runc
+    // sets them as the scope's properties; crun on the child it makes in
+    // the scope, which systemd delegates to it).
     CHECK(systemctl_show(unit, "ActiveState") == "active");
-    CHECK(systemctl_show(unit, "MemoryMax") == "33554432");
-    CHECK(systemctl_show(unit, "TasksMax") == "30");
+    CHECK(systemctl_show(unit, "Delegate") == "yes");
     const fs::path dir = fs::path("/sys/fs/cgroup") / fs::path(scope).relative_path();
-    auto memory_max = ctr::sys::read_file(dir / "memory.max");
+    const fs::path own = fs::path("/sys/fs/cgroup") / fs::path(path).relative_path();
+    auto memory_max = ctr::sys::read_file(own / "memory.max");
+    auto pids_max = ctr::sys::read_file(own / "pids.max");
     CHECK((memory_max && trim(*memory_max) == "33554432"));
+    CHECK((pids_max && trim(*pids_max) == "30"));
     // stats and top read it as on any host.
     auto stats = json::parse(r.cli({"stats", "--no-stream", "--format", "json", "scoped"}).out);
     REQUIRE(stats.size() == 1);
