@@ -275,6 +275,50 @@ TEST_CASE("build: COPY heredocs (expanded unless quoted) and --chown by name fro
     CHECK(unknown.err.find("Dockerfile:2:1: --chown=nobody-here: no user \"nobody-here\" in the image's /etc/passwd") != std::string::npos);
 }
 
+TEST_CASE("build: RUN --mount=type=bind,from= a stage or an image, COPY --from with wildcards; a bound file's change invalidates its RUN" * CTR_NEEDS_ROOT) {
+    DaemonRoot r;
+    ctr::test::ScratchDir ctx;
+    write(ctx.path() / "input.txt", "first\n");
+    write(ctx.path() / "Dockerfile",
+          "FROM " + shared().image + " AS maker\n"
+          "RUN mkdir -p /out && echo alpha > /out/a.txt && echo beta > /out/b.txt && echo gamma > /out/c.log && ln -s /out /outlink\n"
+          "FROM " + shared().image + "\n"
+          "RUN --mount=type=bind,from=maker,source=/out,target=/m cat /m/a.txt /m/b.txt > /bound\n"
+          // The source through the image's own absolute symlink; writes to a rw bind are dropped.
+          "RUN --mount=type=bind,from=maker,source=/outlink/c.log,target=/c.log,rw sh -c 'cat /c.log > /bound-link; echo scribble > /c.log'\n"
+          "RUN --mount=type=bind,from=" + shared().image + ",source=/bin/busybox,target=/opt/tools/echo /opt/tools/echo from-image > /bound-image\n"
+          "COPY --from=maker /out/*.txt /globbed/\n"
+          "COPY --from=maker /o?t/c.* /single-glob\n"
+          "COPY --from=maker /out/c.log /after-rw\n"
+          "RUN --mount=type=bind,source=input.txt,target=/in.txt cat /in.txt > /copied\n");
+    auto built = r.cli({"build", "-t", "binds:1", ctx.path().string()});
+    REQUIRE_MESSAGE(built.code == 0, built.err);
+    CHECK(r.cli({"run", "--rm", "binds:1", "cat", "/bound", "/bound-link", "/bound-image", "/globbed/a.txt", "/globbed/b.txt", "/single-glob",
+                 "/after-rw", "/copied"})
+              .out == "alpha\nbeta\ngamma\nfrom-image\nalpha\nbeta\ngamma\ngamma\nfirst\n");
+    CHECK(r.cli({"run", "--rm", "binds:1", "ls", "/globbed"}).out == "a.txt\nb.txt\n");
+    // The mount points are not in the image.
+    for (const char* point : {"/m", "/c.log", "/opt/tools", "/in.txt"}) CHECK_MESSAGE(r.cli({"run", "--rm", "binds:1", "ls", point}).code != 0, point);
+    auto again = r.cli({"build", "-t", "binds:1", ctx.path().string()});
+    REQUIRE_MESSAGE(again.code == 0, again.err);
+    CHECK(cached_steps(again.err) == "2,4,5,6,7,8,9,10,");
+    // A change in the bound context file runs that RUN again, and only it.
+    write(ctx.path() / "input.txt", "second\n");
+    auto changed = r.cli({"build", "-t", "binds:2", ctx.path().string()});
+    REQUIRE_MESSAGE(changed.code == 0, changed.err);
+    CHECK(cached_steps(changed.err) == "2,4,5,6,7,8,9,");
+    CHECK(r.cli({"run", "--rm", "binds:2", "cat", "/copied"}).out == "second\n");
+    write(ctx.path() / "Dockerfile", "FROM " + shared().image + " AS maker\nFROM " + shared().image + "\nCOPY --from=maker /bin/*.none /x/\n");
+    auto unmatched = r.cli({"build", ctx.path().string()});
+    CHECK(unmatched.code != 0);
+    CHECK_MESSAGE(unmatched.err.find("COPY --from: /bin/*.none: no file matches in") != std::string::npos, unmatched.err);
+    write(ctx.path() / "Dockerfile", "FROM " + shared().image + " AS maker\nFROM " + shared().image +
+                                         "\nRUN --mount=type=bind,from=maker,source=/nothere,target=/x true\n");
+    auto absent = r.cli({"build", ctx.path().string()});
+    CHECK(absent.code != 0);
+    CHECK_MESSAGE(absent.err.find("no /nothere in maker") != std::string::npos, absent.err);
+}
+
 TEST_CASE("build: RUN --mount (cache kept between builds, tmpfs, a read-only bind of the context, a secret) leaves nothing in the image" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
     ctr::test::ScratchDir ctx, secrets;

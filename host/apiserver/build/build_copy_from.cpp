@@ -1,9 +1,10 @@
-// COPY --from=STAGE|IMAGE: the paths are read from a container of the other
-// image through the cp helper (so they resolve inside that image's root),
-// renamed under the destination with the step's owner and mode, and
-// unpacked into the step's container like any COPY.
+// COPY --from=STAGE|IMAGE: the paths (wildcards expanded in that image) are
+// read from a container of the other image through the cp helper (so they
+// resolve inside that image's root), renamed under the destination with the
+// step's owner and mode, and unpacked into the step's container like any COPY.
 #include "apiserver/build/build_run.hpp"
 
+#include "apiserver/build/image_paths.hpp"
 #include "apiserver/copy_routes.hpp"
 
 #include <archive.h>
@@ -77,11 +78,19 @@ Result<std::string> BuildRun::copy_from_step(const StageState& s, const ctr::bui
     ContainerGuard from_guard{cs_, from.id};
     auto to = CTR_TRY(make_container(s, idle));
     ContainerGuard to_guard{cs_, to.id};
+    std::vector<std::string> matched;
+    {
+        auto hold = CTR_TRY(cs_.hold_rootfs(from));
+        for (const auto& p : paths) {
+            auto found = CTR_TRY(glob_in_root(cs_.dir_of(from.id) / "rootfs", p));
+            if (found.empty()) return ctr::build::instruction_error(plan_.file, ins, ins.keyword + " --from: " + p + ": no file matches in " + image);
+            matched.insert(matched.end(), found.begin(), found.end());
+        }
+    }
     std::vector<std::pair<std::string, bool>> items;  // absolute path, a directory
-    for (const auto& p : paths) {
-        std::string abs = fs::path("/" + p).lexically_normal().string();
+    for (const auto& abs : matched) {
         auto st = path_stat(cs_, from, abs, true);
-        if (!st) return ctr::build::instruction_error(plan_.file, ins, ins.keyword + " --from: " + p + ": no such file or directory in " + image);
+        if (!st) return ctr::build::instruction_error(plan_.file, ins, ins.keyword + " --from: " + abs + ": no such file or directory in " + image);
         items.emplace_back(abs, (*st).value("kind", "") == "directory");
     }
     auto where = CTR_TRY(place(s, to, plan.dest, items.size() > 1 || (items.size() == 1 && items[0].second)));

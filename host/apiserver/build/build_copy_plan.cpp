@@ -34,21 +34,9 @@ Status BuildRun::copy_plan(const StageState& s, const Instruction& ins, CopyPlan
     CTR_TRY_STATUS(owner_and_mode(s, ins, plan));
     json key = {{"dest", plan.dest}, {"workdir", s.image["config"].value("WorkingDir", "")}, {"chown", plan.chown}, {"chmod", plan.chmod}};
     if (ins.has_flag("from")) {
-        std::string from = CTR_TRY(word(s, ins, ins.flag("from")));
-        if (auto stage = plan_.stage_named(from); stage && done_[*stage].image.is_object() && !done_[*stage].ref.empty()) {
-            plan.from_image = done_[*stage].ref;
-        } else if (stage) {
-            return ctr::build::instruction_error(plan_.file, ins, "--from=" + from + ": that stage has not been built");
-        } else {
-            auto found = image_for(from);
-            if (!found) return ctr::build::instruction_error(plan_.file, ins, "--from=" + from + ": " + found.error().message);
-            plan.from_image = (*found)["reference"];
-        }
+        plan.from_image = CTR_TRY(image_named(ins, CTR_TRY(word(s, ins, ins.flag("from")))));
         auto image = CTR_TRY(resolve(plan.from_image));
-        for (const auto& w : words)
-            if (w.find_first_of("*?[") != std::string::npos)
-                return ctr::build::instruction_error(plan_.file, ins, k + " --from with a wildcard (" + w + ") is not supported yet");
-        plan.from_paths = words;
+        plan.from_paths = words;  // wildcards expanded in that image at the copy
         key["from"] = image ? (*image)["digest"] : json();
         key["paths"] = words;
         payload = key.dump();
@@ -76,6 +64,16 @@ Status BuildRun::copy_plan(const StageState& s, const Instruction& ins, CopyPlan
     key["sources"] = CTR_TRY(context_->digest(plan.sources));
     payload = key.dump();
     return ok();
+}
+
+Result<std::string> BuildRun::image_named(const Instruction& ins, const std::string& from) {
+    if (auto stage = plan_.stage_named(from); stage && done_[*stage].image.is_object() && !done_[*stage].ref.empty())
+        return done_[*stage].ref;
+    else if (stage)
+        return ctr::build::instruction_error(plan_.file, ins, "from " + from + ": that stage has not been built");
+    auto found = image_for(from);
+    if (!found) return ctr::build::instruction_error(plan_.file, ins, "from " + from + ": " + found.error().message);
+    return (*found)["reference"].get<std::string>();
 }
 
 namespace {

@@ -1,9 +1,12 @@
 // RUN --mount: type=cache (a folder of the builder's that outlives builds,
-// keyed by id), type=tmpfs, type=bind (read-only, from the context), and
+// keyed by id), type=tmpfs, type=bind (read-only, from the context, or with
+// from= from a stage or an image), and
 // type=secret (a --secret mounted read-only at /run/secrets/ID for this RUN
 // only). They become the step container's volumes and tmpfs; the mount
 // points they leave in its upper directory are taken out of the layer.
 #include "apiserver/build/build_run.hpp"
+
+#include "services/mount_targets.hpp"
 
 #include <sys/stat.h>
 #include <sys/xattr.h>
@@ -31,6 +34,8 @@ std::map<std::string, std::string> options_of(const std::string& spec) {
     }
     return out;
 }
+
+std::string source_of(std::map<std::string, std::string>& o) { return o.count("source") ? o["source"] : o.count("src") ? o["src"] : "."; }
 
 bool truthy(const std::map<std::string, std::string>& o, const std::string& k) {
     auto it = o.find(k);
@@ -73,12 +78,15 @@ Result<BuildRun::RunMounts> BuildRun::run_mounts(const StageState& s, const ctr:
             m.volumes.push_back(dir.string() + ":" + target + (truthy(o, "ro") || truthy(o, "readonly") ? ":ro" : ""));
         } else if (type == "tmpfs") {
             m.tmpfs.push_back(o.count("size") ? target + ":size=" + o["size"] : target);
+        } else if (type == "bind" && o.count("from")) {
+            auto bound = bind_from(ins, o["from"], source_of(o));
+            if (!bound) return bad(bound.error().message);
+            m.volumes.push_back(bound->first + ":" + target + (truthy(o, "rw") || truthy(o, "readwrite") ? "" : ":ro"));
+            m.held.push_back(bound->second);
         } else if (type == "bind") {
-            if (o.count("from")) return bad("a bind from a stage or image is not supported yet");
             if (truthy(o, "rw") || truthy(o, "readwrite")) return bad("a writable bind of the context is not supported (its writes would reach your files)");
             if (!context_) return bad("this build has no context to bind");
-            std::string source = o.count("source") ? o["source"] : o.count("src") ? o["src"] : ".";
-            auto found = context_->sources(source);
+            auto found = context_->sources(source_of(o));
             if (!found || found->size() != 1) return bad(found ? "the source names more than one path" : found.error().message);
             m.volumes.push_back((*found)[0].path.string() + ":" + target + ":ro");
         } else {
@@ -87,6 +95,50 @@ Result<BuildRun::RunMounts> BuildRun::run_mounts(const StageState& s, const ctr:
         m.targets.push_back(target);
     }
     return m;
+}
+
+// A container of the image, its root filesystem mounted while the step
+// runs: the bind's source is a path in it, resolved as that image sees it
+// (its symlinks followed inside its root; the image cannot change). Writes
+// through a writable bind land in that container's upper layer, dropped with
+// it, as BuildKit drops them.
+Result<std::pair<std::string, std::shared_ptr<void>>> BuildRun::bind_from(const ctr::build::Instruction& ins, const std::string& from,
+                                                                          const std::string& source) {
+    StageState image;
+    image.ref = CTR_TRY(image_named(ins, from));
+    image.image = {{"config", json::object()}};
+    auto c = CTR_TRY(make_container(image, {{"cmd", json::array({"true"})}, {"entrypoint", json::array()}, {"networks", json::array({"none"})}}));
+    struct Held {
+        ContainerGuard guard;
+        std::shared_ptr<void> rootfs;  // declared last, so unmounted before the container goes
+    };
+    std::shared_ptr<Held> held(new Held{ContainerGuard{cs_, c.id}, nullptr});
+    held->rootfs = CTR_TRY(cs_.hold_rootfs(c));
+    const fs::path root = cs_.dir_of(c.id) / "rootfs";
+    const std::string inside = services::resolve_in_root(root, "/" + source);
+    std::error_code ec;
+    if (!fs::exists(root.string() + inside, ec)) return make_error(CTR_E_NOT_FOUND, "no " + source + " in " + from);
+    return std::make_pair(root.string() + inside, std::shared_ptr<void>(held));
+}
+
+// What RUN's cache key takes from its binds: the content of the context's
+// paths it binds, and the digest of each image or stage it binds from.
+Result<json> BuildRun::bind_sources_key(const ctr::build::Instruction& ins) {
+    json key = json::array();
+    for (const auto& [name, value] : ins.flags) {
+        if (name != "mount") continue;
+        auto o = options_of(value);
+        if ((o.count("type") ? o["type"] : "bind") != "bind") continue;
+        if (o.count("from")) {
+            auto image = CTR_TRY(resolve(CTR_TRY(image_named(ins, o["from"]))));
+            key.push_back(image ? (*image)["digest"] : json());
+        } else if (context_) {
+            auto found = context_->sources(source_of(o));
+            if (!found) return ctr::build::instruction_error(plan_.file, ins, "--mount=" + value + ": " + found.error().message);
+            key.push_back(CTR_TRY(context_->digest(*found)));
+        }
+    }
+    return key;
 }
 
 void BuildRun::strip_mount_points(const fs::path& upper, const std::vector<std::string>& targets) {

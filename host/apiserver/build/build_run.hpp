@@ -60,6 +60,9 @@ private:
         bool extract = false;                 // ADD: local archives unpacked
         int chmod = -1;
     };
+    // --from=NAME (COPY, RUN --mount): a stage of this build that has been
+    // built, else an image (pulled when not stored); its reference.
+    Result<std::string> image_named(const ctr::build::Instruction& ins, const std::string& from);
     Status copy_plan(const StageState& s, const ctr::build::Instruction& ins, CopyPlan& plan, std::string& payload);
     Status url_sources(const ctr::build::Instruction& ins, const std::vector<std::string>& words, CopyPlan& plan);
     Result<std::shared_ptr<Context>> scratch_context(const std::string& what, std::filesystem::path& dir) const;
@@ -107,8 +110,12 @@ private:
         nlohmann::json volumes = nlohmann::json::array();  // "host:target[:ro]"
         nlohmann::json tmpfs = nlohmann::json::array();
         std::vector<std::string> targets;
+        std::vector<std::shared_ptr<void>> held;  // what binds from other images need while the step runs
     };
     Result<RunMounts> run_mounts(const StageState& s, const ctr::build::Instruction& ins);
+    Result<std::pair<std::string, std::shared_ptr<void>>> bind_from(const ctr::build::Instruction& ins, const std::string& from,
+                                                                    const std::string& source);
+    Result<nlohmann::json> bind_sources_key(const ctr::build::Instruction& ins);
     static void strip_mount_points(const std::filesystem::path& upper, const std::vector<std::string>& targets);
     Result<store::ContainerRecord> make_container(const StageState& s, nlohmann::json body);
 

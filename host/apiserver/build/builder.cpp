@@ -247,7 +247,9 @@ Status BuildRun::step(StageState& s, const Instruction& ins) {
         json mounts = json::array();  // as written: a secret's id, never its content
         for (const auto& [name, value] : ins.flags)
             if (name == "mount") mounts.push_back(value);
-        payload = json{{"argv", argv}, {"args", s.args}, {"network", ins.flag("network", "default")}, {"mounts", mounts}}.dump();
+        json key = {{"argv", argv}, {"args", s.args}, {"network", ins.flag("network", "default")}, {"mounts", mounts}};
+        if (json bound = CTR_TRY(bind_sources_key(ins)); !bound.empty()) key["bound"] = bound;
+        payload = key.dump();
     } else if (k == "COPY" || k == "ADD") {
         CTR_TRY_STATUS(copy_plan(s, ins, copy, payload));
     } else {
