@@ -102,6 +102,7 @@ Result<json> prune_images(Daemon& d, const PruneFilters& keep, bool all) {
     for (const auto& i : images) {
         std::string ref = i.value("reference", "");
         if (used.count(ref) || used.count(i.value("digest", "")) || (!all && !is_untagged(ref))) continue;
+        if (build::is_cache_reference(ref)) continue;  // the builder's steps: `builder prune`'s
         json labels = json::object();
         if (!keep.label.empty() || !keep.label_not.empty())  // labels live in the image's config
             if (auto full = pluginhost::invoke(p->image()->resolve, p->instance(), {{"reference", ref}}, "resolve"); full)

@@ -1,4 +1,5 @@
 // /v1/ping, /v1/system/..., /v1/plugins
+#include "apiserver/build/builder.hpp"
 #include "apiserver/daemon.hpp"
 
 #include <ctr/sys/cgroup.hpp>
@@ -57,8 +58,10 @@ Result<json> disk_usage(Daemon& d) {
 
     std::map<std::string, int64_t> layer_size;     // digest -> bytes
     std::set<std::string> used_layers;
-    int64_t image_active = 0;
+    int64_t image_active = 0, image_total = 0;
     for (const auto& i : images) {
+        if (build::is_cache_reference(i.value("reference", ""))) continue;  // its own row
+        ++image_total;
         bool used = used_images.count(i.value("reference", "")) > 0;
         image_active += used;
         for (const auto& l : i.value("layers", json::array())) {
@@ -86,9 +89,11 @@ Result<json> disk_usage(Daemon& d) {
     auto row = [](const char* type, int64_t total, int64_t active, int64_t size, int64_t reclaimable) {
         return json{{"type", type}, {"total", total}, {"active", active}, {"size", size}, {"reclaimable", reclaimable}};
     };
-    return json::array({row("images", static_cast<int64_t>(images.size()), image_active, image_size, image_reclaimable),
+    const auto cache = build::cache_usage(images);
+    return json::array({row("images", image_total, image_active, image_size, image_reclaimable),
                         row("containers", static_cast<int64_t>(containers.size()), running, container_size, container_reclaimable),
-                        row("volumes", vol_total, vol_active, vol_size, vol_reclaimable)});
+                        row("volumes", vol_total, vol_active, vol_size, vol_reclaimable),
+                        row("build cache", cache.entries, 0, cache.size, cache.own)});
 }
 
 // The host's cgroup layout and who manages containers' cgroups

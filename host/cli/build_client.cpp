@@ -1,5 +1,7 @@
 #include "build_client.hpp"
 
+#include "cli/build_progress.hpp"
+
 #include <unistd.h>
 
 #include <cstdio>
@@ -132,8 +134,8 @@ Result<json> build_image(const api::Client& client, const BuildOptions& f, const
     json result;
     std::optional<Error> error;
     std::string pending;
-    int step = 0;
-    CTR_TRY_STATUS(client.stream_post("/v1/build", body, [&](std::string_view data) {
+    BuildProgress progress(f.progress, f.quiet);
+    auto streamed = client.stream_post("/v1/build", body, [&](std::string_view data) {
         pending.append(data);
         size_t nl;
         while ((nl = pending.find('\n')) != std::string::npos) {
@@ -142,16 +144,12 @@ Result<json> build_image(const api::Client& client, const BuildOptions& f, const
             if (!j.is_object()) continue;
             if (j.contains("result")) result = j["result"];
             else if (j.contains("error")) error = make_error(static_cast<ctr_status>(j["error"].value("code", 7)), j["error"].value("message", "build failed"));
-            else if (f.quiet) continue;
-            else if (j.contains("step")) {
-                step = j["step"];
-                std::fprintf(stderr, "#%d [%d/%d] %s\n", step, step, j.value("of", 0), j.value("instruction", "").c_str());
-            } else if (j.contains("cached")) std::fprintf(stderr, "#%d CACHED\n", step);
-            else if (j.contains("done")) std::fprintf(stderr, "#%d DONE %.1fs\n", step, j.value("seconds", 0.0));
-            else if (j.contains("output")) std::fputs(j["output"].get<std::string>().c_str(), stderr);
+            else progress.event(j);
         }
         return true;
-    }));
+    });
+    progress.finish(!streamed || error.has_value());
+    if (!streamed) return streamed.error();
     if (error) return *error;
     if (!result.is_object()) return make_error(CTR_E_INTERNAL, "the build ended without a result");
     if (!f.quiet)

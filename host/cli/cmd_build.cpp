@@ -3,6 +3,7 @@
 // reads the context where it lies (see docs/build.md).
 #include "app.hpp"
 #include "build_client.hpp"
+#include "output.hpp"
 
 #include <ctr/base/units.hpp>
 
@@ -70,13 +71,22 @@ void add_build_commands(CLI::App& app, Globals& g) {
     auto* builder = app.add_subcommand("builder", "the build cache");
     builder->require_subcommand(1);
     auto* du = builder->add_subcommand("du", "what the build cache holds");
+    static std::string du_format;
+    du->add_option("--format", du_format, "json: {\"entries\", \"size\", \"own\"} in bytes");
     on_run(du, g, [&g] {
         auto client = daemon_client(g);
         if (!client) return fail(client.error());
         auto r = client->call("GET", "/v1/builder/du");
         if (!r) return fail(r.error());
-        std::printf("%lld cached steps, %lld bytes\n", static_cast<long long>((*r).value("entries", int64_t{0})),
-                    static_cast<long long>((*r).value("size", int64_t{0})));
+        if (du_format == "json") {
+            print_json(*r);
+            return 0;
+        }
+        if (!du_format.empty()) return fail(make_error(CTR_E_INVALID_ARGUMENT, "--format \"" + du_format + "\": want json"));
+        // Each layer once; what a prune would free apart from what images share.
+        std::printf("%lld cached steps, %s (%s of their own; the rest is shared with images)\n",
+                    static_cast<long long>((*r).value("entries", int64_t{0})), human_size((*r).value("size", int64_t{0})).c_str(),
+                    human_size((*r).value("own", int64_t{0})).c_str());
         return 0;
     });
     auto* prune = builder->add_subcommand("prune", "remove the build cache");

@@ -223,7 +223,9 @@ TEST_CASE("system df counts volumes and what could be reclaimed") {
     REQUIRE(r.cli({"volume", "create", "d1"}).code == 0);
     REQUIRE(ctr::sys::write_file_atomic(r.path() / "var/lib/container/volumes/d1/_data/blob", std::string(100000, 'x')));
     auto df = json::parse(r.cli({"system", "df", "--format", "json"}).out);
-    REQUIRE(df.size() == 3);
+    REQUIRE(df.size() == 4);
+    CHECK(df[3]["type"] == "build cache");
+    CHECK(df[3]["total"] == 0);
     CHECK(df[2]["type"] == "volumes");
     CHECK(df[2]["total"] == 1);
     CHECK(df[2]["size"].get<int64_t>() >= 100000);

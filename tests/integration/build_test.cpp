@@ -94,6 +94,15 @@ TEST_CASE("build: a Dockerfile's instructions make an image that runs, and a reb
     REQUIRE_MESSAGE(again.code == 0, again.err);
     CHECK(again.out == built.out);
     CHECK(cached_steps(again.err) == "3,4,5,6,7,8,9,10,11,12,14,");
+    // The live view (what a terminal gets): one line per step, drawn in place.
+    auto live = r.cli({"build", "--progress", "tty", "-t", "built:1", "--build-arg", base, ctx.path().string()});
+    REQUIRE_MESSAGE(live.code == 0, live.err);
+    CHECK(live.out == built.out);
+    CHECK(live.err.find(" => CACHED [4/14] WORKDIR /srv\n") != std::string::npos);
+    CHECK(live.err.find("[+] Building ") != std::string::npos);
+    CHECK(live.err.find("\033[") != std::string::npos);
+    CHECK(live.err.find("#4 CACHED") == std::string::npos);
+    CHECK(r.cli({"build", "--progress", "fancy", ctx.path().string()}).code == 125);
     // An ignored file changes nothing; a copied file invalidates from its COPY on.
     write(ctx.path() / "notes.log", "changed\n");
     CHECK(cached_steps(r.cli({"build", "--build-arg", base, ctx.path().string()}).err) == "3,4,5,6,7,8,9,10,11,12,14,");
@@ -248,6 +257,9 @@ TEST_CASE("build: docker build (the classic API's POST /build) builds through ou
     CHECK(r.cli({"image", "inspect", "-f", "{{.Id}}", "dk:1"}).code == 0);
     auto failing = docker({"build", "-f", (ctx.path() / "missing").string(), ctx.path().string()});
     CHECK(failing.status.code != 0);
+    // docker's df counts the cached steps (COPY, RUN and CMD: every step but ARG and FROM) as its Build Cache.
+    auto df = docker({"system", "df", "--format", "{{.Type}} {{.TotalCount}}"});
+    CHECK_MESSAGE(df.out.find("Build Cache 3\n") != std::string::npos, df.out << df.err);
 }
 
 TEST_CASE("build: COPY heredocs (expanded unless quoted) and --chown by name from the image's passwd and group" * CTR_NEEDS_ROOT) {
@@ -488,4 +500,53 @@ TEST_CASE("build: ADD of a URL downloads the file (mode 0600, never unpacked); a
     write(ctx.path() / "Dockerfile", "FROM " + shared().image + "\nADD " + url + "missing.txt /x\n");
     auto missing = r.cli({"build", ctx.path().string()});
     CHECK(missing.err.find("ADD " + url + "missing.txt: ") != std::string::npos);
+}
+
+TEST_CASE("build: builder du counts each layer once and apart from what images share; system df has a build cache row; image prune -a leaves the cache" *
+          CTR_NEEDS_ROOT) {
+    DaemonRoot r;
+    ctr::test::ScratchDir ctx;
+    write(ctx.path() / "Dockerfile", "FROM " + shared().image + "\n"
+                                     "RUN head -c 1048576 /dev/urandom > /a\n"
+                                     "RUN head -c 1048576 /dev/urandom > /b\n"
+                                     "RUN head -c 1048576 /dev/urandom > /c\n");
+    auto built = r.cli({"build", "-q", "-t", "du:1", ctx.path().string()});
+    REQUIRE_MESSAGE(built.code == 0, built.err);
+    auto json_of = [](const std::string& s) { return nlohmann::json::parse(s, nullptr, false); };
+    auto images = json_of(r.cli({"image", "ls", "--format", "json"}).out);
+    REQUIRE(images.is_array());
+    int64_t base = -1;
+    for (const auto& i : images)
+        if (i.dump().find("busybox") != std::string::npos) base = i.value("size", int64_t{-1});
+    REQUIRE(base > 0);
+    auto du = json_of(r.cli({"builder", "du", "--format", "json"}).out);
+    REQUIRE(du.is_object());
+    CHECK(du["entries"] == 3);
+    // The three steps' images hold the base and 1, 2 and 3 MiB: each layer once is
+    // the base and 3 MiB (counted per image it would be three bases and 6 MiB).
+    const int64_t mib = 1 << 20;
+    CHECK(du["size"].get<int64_t>() > base + 3 * mib);
+    CHECK(du["size"].get<int64_t>() < base + 3 * mib + 256 * 1024);
+    // du:1 holds every layer: the cache's own bytes are its configs and manifests.
+    CHECK(du["own"].get<int64_t>() < 64 * 1024);
+    auto text = r.cli({"builder", "du"});
+    CHECK_MESSAGE(text.out.rfind("3 cached steps, ", 0) == 0, text.out);
+    CHECK(text.out.find(" MiB") != std::string::npos);
+    auto df = json_of(r.cli({"system", "df", "--format", "json"}).out);
+    REQUIRE(df.is_array());
+    REQUIRE(df.size() == 4);
+    CHECK(df[0]["type"] == "images");
+    CHECK(df[0]["total"] == 2);  // busybox and du:1, not the cached steps
+    CHECK(df[3]["type"] == "build cache");
+    CHECK(df[3]["total"] == 3);
+    CHECK(df[3]["size"] == du["size"]);
+    // Without du:1 its three layers are the cache's own; a prune -a of images leaves them.
+    REQUIRE(r.cli({"image", "rm", "du:1"}).code == 0);
+    REQUIRE(r.cli({"image", "prune", "-a", "-f"}).code == 0);
+    du = json_of(r.cli({"builder", "du", "--format", "json"}).out);
+    CHECK(du["entries"] == 3);
+    CHECK(du["own"].get<int64_t>() > 3 * mib);
+    auto pruned = r.cli({"builder", "prune", "-f"});
+    CHECK(pruned.out.find("removed 3 cached steps") != std::string::npos);
+    CHECK(json_of(r.cli({"builder", "du", "--format", "json"}).out)["entries"] == 0);
 }

@@ -370,45 +370,73 @@ Result<json> BuildRun::run() {
     return json{{"id", digest}, {"reference", final_state.ref}, {"tags", tags}};
 }
 
+CacheUsage cache_usage(const json& images) {
+    CacheUsage u;
+    std::set<std::string> image_layers;  // held by an image that is not the cache's
+    std::vector<const json*> cached;
+    for (const auto& i : images) {
+        if (is_cache_reference(i.value("reference", ""))) {
+            cached.push_back(&i);
+            continue;
+        }
+        for (const auto& l : i.value("layers", json::array())) image_layers.insert(l.value("digest", ""));
+    }
+    // Each layer is counted once, with the oldest entry that holds it.
+    std::stable_sort(cached.begin(), cached.end(),
+                     [](const json* a, const json* b) { return a->value("created", int64_t{0}) < b->value("created", int64_t{0}); });
+    std::set<std::string> counted;
+    for (const json* i : cached) {
+        int64_t own = i->value("size", int64_t{0}), total = 0;
+        for (const auto& l : i->value("layers", json::array())) own -= l.value("size", int64_t{0});
+        own = std::max<int64_t>(own, 0);  // its config and manifest
+        total = own;
+        for (const auto& l : i->value("layers", json::array())) {
+            const std::string digest = l.value("digest", "");
+            if (!counted.insert(digest).second) continue;
+            total += l.value("size", int64_t{0});
+            if (!image_layers.count(digest)) own += l.value("size", int64_t{0});
+        }
+        ++u.entries;
+        u.size += total;
+        u.own += own;
+        u.own_by_reference[i->value("reference", "")] = own;
+    }
+    return u;
+}
+
 Result<json> Builder::usage() {
     auto* p = CTR_TRY(d_.image_plugin());
-    json list = CTR_TRY(pluginhost::invoke(p->image()->list, p->instance(), json::object(), "list"));
-    int64_t entries = 0, size = 0;
-    for (const auto& i : list)
-        if (is_cache_reference(i.value("reference", ""))) {
-            ++entries;
-            size += i.value("size", int64_t{0});
-        }
-    return json{{"entries", entries}, {"size", size}};
+    const auto u = cache_usage(CTR_TRY(pluginhost::invoke(p->image()->list, p->instance(), json::object(), "list")));
+    return json{{"entries", u.entries}, {"size", u.size}, {"own", u.own}};
 }
 
 Result<json> Builder::prune(int64_t keep_bytes) {
     auto* p = CTR_TRY(d_.image_plugin());
     json list = CTR_TRY(pluginhost::invoke(p->image()->list, p->instance(), json::object(), "list"));
+    const int64_t before = cache_usage(list).own;
+    // Oldest first: with keep_bytes, the newest steps stay while their own bytes fit.
     std::vector<json> entries;
-    int64_t total = 0;
     for (const auto& i : list)
-        if (is_cache_reference(i.value("reference", ""))) {
-            entries.push_back(i);
-            total += i.value("size", int64_t{0});
-        }
-    // Oldest first: with keep_bytes, the newest steps stay while they fit.
+        if (is_cache_reference(i.value("reference", ""))) entries.push_back(i);
     std::sort(entries.begin(), entries.end(),
               [](const json& a, const json& b) { return a.value("created", int64_t{0}) < b.value("created", int64_t{0}); });
-    int64_t removed = 0, reclaimed = 0;
+    int64_t removed = 0, left = before;
     for (const auto& e : entries) {
-        if (keep_bytes >= 0 && total <= keep_bytes) break;
-        const int64_t size = e.value("size", int64_t{0});
+        if (keep_bytes >= 0 && left <= keep_bytes) break;
         if (!pluginhost::invoke(p->image()->remove, p->instance(), {{"reference", e["reference"]}}, "remove")) continue;
         ++removed;
-        reclaimed += size;
-        total -= size;
+        for (auto it = list.begin(); it != list.end(); ++it)
+            if (it->value("reference", "") == e["reference"]) {
+                list.erase(it);
+                break;
+            }
+        left = cache_usage(list).own;
     }
     if (keep_bytes < 0) {
         std::error_code ec;
         fs::remove_all(d_.paths.lib_dir() / "build" / "cache-mounts", ec);  // RUN --mount=type=cache folders
     }
-    return json{{"removed", removed}, {"size", reclaimed}, {"kept", total}};
+    return json{{"removed", removed}, {"size", before - left}, {"kept", left}};
 }
 
 }  // namespace ctr::apiserver::build

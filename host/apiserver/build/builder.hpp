@@ -26,6 +26,16 @@ namespace ctr::apiserver::build {
 inline constexpr const char* kCacheRepository = "container-build.invalid/cache";
 bool is_cache_reference(const std::string& reference);
 
+// The cache's share of an image list (the image plugin's `list`): its
+// entries; `size`, the bytes of the distinct layers they hold, each once,
+// plus each entry's config and manifest; `own`, the part of that no other
+// image holds: what removing them all would free.
+struct CacheUsage {
+    int64_t entries = 0, size = 0, own = 0;
+    std::map<std::string, int64_t> own_by_reference;  // each entry's share of `own`
+};
+CacheUsage cache_usage(const nlohmann::json& images);
+
 struct BuildRequest {
     std::string dockerfile;            // its text
     std::string dockerfile_name = "Dockerfile";
@@ -59,9 +69,10 @@ public:
     // {"id", "reference", "tags"}; `cancelled` stops it between steps and
     // ends a running RUN.
     Result<nlohmann::json> build(const BuildRequest& req, const Progress& progress, const std::atomic<bool>& cancelled);
-    // The cache's images: {"entries", "size"}. prune removes them all (and
-    // the RUN cache mounts), or with keep_bytes >= 0 the oldest until the
-    // rest fit in it: {"removed", "size" (reclaimed), "kept"}.
+    // The cache's images: {"entries", "size", "own"} (CacheUsage). prune
+    // removes them all (and the RUN cache mounts), or with keep_bytes >= 0
+    // the oldest until the rest's own bytes fit in it: {"removed", "size"
+    // (reclaimed), "kept" (own bytes left)}.
     Result<nlohmann::json> usage();
     Result<nlohmann::json> prune(int64_t keep_bytes = -1);
     // Containers a build left behind (a daemon killed mid-build): removed.

@@ -11,6 +11,7 @@
 #include "apiserver/list_filters.hpp"
 #include "services/volumes.hpp"
 
+#include <ctr/base/strings.hpp>
 #include <ctr/pluginhost/call.hpp>
 
 #include <map>
@@ -76,7 +77,20 @@ Result<json> system_df(Daemon& d, Containers& cs) {
         shape["UsageData"] = {{"Size", services::disk_usage(v.mountpoint)}, {"RefCount", volume_used(d, v.name) ? 1 : 0}};
         volumes.push_back(shape);
     }
-    return json{{"LayersSize", layers_size}, {"Images", images}, {"Containers", containers}, {"Volumes", volumes}, {"BuildCache", json::array()}};
+    // The builder's cached steps, each with its own bytes (docker's df sums
+    // the records that are not Shared).
+    json cache = json::array();
+    const auto usage = build::cache_usage(listed);
+    for (const auto& i : listed) {
+        const std::string ref = i.value("reference", "");
+        if (!build::is_cache_reference(ref)) continue;
+        const std::string digest = i.value("digest", "");
+        const std::string created = ctr::rfc3339(i.value("created", int64_t{0}));
+        cache.push_back({{"ID", digest.substr(digest.find(':') + 1, 25)}, {"Parent", ""}, {"Type", "regular"}, {"Description", "a cached build step"},
+                         {"InUse", false}, {"Shared", false}, {"Size", usage.own_by_reference.count(ref) ? usage.own_by_reference.at(ref) : 0},
+                         {"CreatedAt", created}, {"LastUsedAt", created}, {"UsageCount", 1}});
+    }
+    return json{{"LayersSize", layers_size}, {"Images", images}, {"Containers", containers}, {"Volumes", volumes}, {"BuildCache", cache}};
 }
 
 }  // namespace
