@@ -208,6 +208,26 @@ Result<std::vector<json>> project_containers(const api::Client& client, const st
     return out;
 }
 
+namespace {
+
+// Whether the image `reference` names now is not the one `container` was
+// made from (a build or a pull since): docker compose makes it again then.
+// A reference that names no image now changes nothing.
+Result<bool> image_changed(const api::Client& client, const json& container, const std::string& reference) {
+    const json config = container.value("config", json::object());
+    const std::string made_from = config.is_object() ? config.value("image_digest", "") : "";
+    if (made_from.empty() || reference.empty()) return false;
+    auto now = client.call("GET", "/v1/images/inspect?reference=" + url_escape(reference));
+    if (!now) {
+        if (now.error().status == CTR_E_NOT_FOUND) return false;
+        return now.error();
+    }
+    const std::string digest = now->value("digest", "");
+    return !digest.empty() && digest != made_from;
+}
+
+}  // namespace
+
 Status compose_up(const api::Client& client, const cp::Project& project, const UpOptions& o) {
     auto order = CTR_TRY(cp::start_order(project, o.services));
     if (o.build)
@@ -224,7 +244,8 @@ Status compose_up(const api::Client& client, const cp::Project& project, const U
     for (const auto& svc : order) {
         Step st{svc, "create", cp::create_body(project, svc), container_of(existing, svc)};
         if (!st.current.is_null()) {
-            bool same = st.current["labels"].value(cp::kHashLabel, "") == st.body["labels"][cp::kHashLabel];
+            bool same = st.current["labels"].value(cp::kHashLabel, "") == st.body["labels"][cp::kHashLabel] &&
+                        !CTR_TRY(image_changed(client, st.current, st.body.value("image", "")));
             st.action = !same ? "recreate" : st.current["state"] == "running" ? "keep" : "start";
         }
         if (st.action == "create" || st.action == "recreate")

@@ -217,6 +217,17 @@ TEST_CASE("build: compose builds the services that have a build section (compose
     REQUIRE_MESSAGE(up.code == 0, up.err);
     r.cli({"wait", "demo-app-1"});
     CHECK(r.cli({"logs", "demo-app-1"}).out == "hi compose\n");
+    // up --build after a change: the rebuilt service's container is made again
+    // from its new image (its config is the same); the other one's image did not change.
+    write(dir.path() / "app/Dockerfile.app", "ARG BASE\nFROM $BASE\nARG WHO\nRUN echo \"hi $WHO\" > /hi\nCMD [\"cat\", \"/hi\"]\nLABEL changed=yes\n");
+    auto rebuilt = r.cli({"compose", "-f", file, "-p", "demo", "up", "-d", "--build", "app"});
+    REQUIRE_MESSAGE(rebuilt.code == 0, rebuilt.err);
+    CHECK_MESSAGE((rebuilt.out + rebuilt.err).find("Recreated") != std::string::npos, rebuilt.out << rebuilt.err);
+    auto made_from = nlohmann::json::parse(r.cli({"inspect", "demo-app-1"}).out)[0]["config"]["image_digest"];
+    CHECK(made_from == nlohmann::json::parse(r.cli({"image", "inspect", "demo-app"}).out)[0]["digest"]);
+    auto same = r.cli({"compose", "-f", file, "-p", "demo", "up", "-d"});
+    REQUIRE_MESSAGE(same.code == 0, same.err);
+    CHECK_MESSAGE((same.out + same.err).find("Recreated") == std::string::npos, same.out << same.err);
     CHECK(r.cli({"compose", "-f", file, "-p", "demo", "down"}).code == 0);
     auto bad = dir.path() / "bad.yaml";
     write(bad, "services:\n  x:\n    build:\n      context: https://example.com/repo.git\n");
