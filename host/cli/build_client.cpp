@@ -12,6 +12,7 @@
 #include <iostream>
 #include <optional>
 #include <sstream>
+#include <string_view>
 
 namespace ctr::cli {
 
@@ -32,7 +33,34 @@ Result<std::string> read_text(const std::string& path) {
     return ss.str();
 }
 
-Result<json> request_of(const BuildOptions& f) {
+// What `build -` got on stdin: an archive (tar, or gzip, bzip2, xz or zstd
+// of one) is the context, as docker reads it; anything else a Dockerfile.
+bool is_archive(const std::string& b) {
+    auto starts = [&b](std::string_view magic) { return b.size() >= magic.size() && b.compare(0, magic.size(), magic) == 0; };
+    using namespace std::string_view_literals;
+    return starts("\x1f\x8b"sv) || starts("BZh"sv) || starts("\xfd" "7zXZ\x00"sv) || starts("\x28\xb5\x2f\xfd"sv) ||
+           (b.size() >= 262 && b.compare(257, 5, "ustar") == 0);
+}
+
+// stdin's bytes in a private temporary file (removed by the caller).
+Result<std::string> to_temp_file(const std::string& bytes, std::vector<std::string>& cleanup) {
+    const char* tmp = std::getenv("TMPDIR");
+    std::string path = std::string(tmp && *tmp ? tmp : "/tmp") + "/container-context-XXXXXX";
+    int fd = ::mkstemp(path.data());
+    if (fd < 0) return make_error(CTR_E_INTERNAL, "cannot write a temporary file for the context in " + path);
+    cleanup.push_back(path);
+    size_t done = 0;
+    while (done < bytes.size()) {
+        ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+        if (n <= 0) break;
+        done += static_cast<size_t>(n);
+    }
+    ::close(fd);
+    if (done != bytes.size()) return make_error(CTR_E_INTERNAL, "cannot write the context to " + path);
+    return path;
+}
+
+Result<json> request_of(const BuildOptions& f, std::vector<std::string>& cleanup) {
     json body = {{"tags", f.tags}, {"target", f.target}, {"no_cache", f.no_cache}, {"pull", f.pull}, {"runtime", f.runtime}, {"platform", f.platform}};
     if (!f.output.empty()) {
         std::string type = "local", dest;
@@ -54,8 +82,16 @@ Result<json> request_of(const BuildOptions& f) {
     }
     std::error_code ec;
     if (f.context == "-") {
+        std::string in = CTR_TRY(read_text("-"));
+        if (is_archive(in)) {
+            // The context itself: -f names the Dockerfile inside it.
+            if (f.file == "-") return make_error(CTR_E_INVALID_ARGUMENT, "build -: the context comes on stdin; -f names a Dockerfile inside it");
+            body["context_tar"] = CTR_TRY(to_temp_file(in, cleanup));
+            body["dockerfile_path"] = f.file;
+            return body;
+        }
         if (!f.file.empty() && f.file != "-") return make_error(CTR_E_INVALID_ARGUMENT, "build -: the Dockerfile comes on stdin; -f cannot name another");
-        body["dockerfile"] = CTR_TRY(read_text("-"));
+        body["dockerfile"] = in;
         return body;
     }
     fs::path ctx = fs::absolute(f.context, ec);
@@ -121,13 +157,13 @@ Result<json> secrets_of(const std::vector<std::string>& specs, std::vector<std::
 }  // namespace
 
 Result<json> build_image(const api::Client& client, const BuildOptions& f, const json& args, const json& labels) {
-    json body = CTR_TRY(request_of(f));
     struct Cleanup {
         std::vector<std::string> files;
         ~Cleanup() {
             for (const auto& f : files) ::unlink(f.c_str());
         }
     } cleanup;
+    json body = CTR_TRY(request_of(f, cleanup.files));
     body["secrets"] = CTR_TRY(secrets_of(f.secrets, cleanup.files));
     body["build_args"] = args;
     body["labels"] = labels;

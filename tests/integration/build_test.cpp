@@ -561,3 +561,43 @@ TEST_CASE("build: builder du counts each layer once and apart from what images s
     CHECK(pruned.out.find("removed 3 cached steps") != std::string::npos);
     CHECK(json_of(r.cli({"builder", "du", "--format", "json"}).out)["entries"] == 0);
 }
+
+TEST_CASE("build: a tar on stdin is the context (plain or gzip, -f inside it, its .dockerignore applied); a Dockerfile on stdin still builds" *
+          CTR_NEEDS_ROOT) {
+    DaemonRoot r;
+    ctr::test::ScratchDir ctx, out;
+    write(ctx.path() / "sub/Build.file", "FROM " + shared().image + "\nCOPY . /ctx/\nCMD [\"ls\", \"/ctx\"]\n");
+    write(ctx.path() / "data.txt", "data\n");
+    write(ctx.path() / "skip.log", "ignored\n");
+    write(ctx.path() / ".dockerignore", "*.log\n");
+    write(ctx.path() / "Dockerfile", "FROM " + shared().image + "\nCOPY data.txt /\nCMD [\"cat\", \"/data.txt\"]\n");
+    // The CLI's temporary copy of the context goes in a folder of the test's.
+    fs::create_directories(out.path() / "tmp");
+    const std::string cli = "TMPDIR=" + (out.path() / "tmp").string() + " " + (ctr::test::build_root() / "host/container").string() + " --root " + r.root();
+    auto sh = [](const std::string& script) {
+        auto res = ctr::sys::run_capture({"/bin/sh", "-c", script}, ctr::sys::RunOptions{120000, true, {}});
+        REQUIRE(res.has_value());
+        return *res;
+    };
+    const std::string plain = (out.path() / "ctx.tar").string(), gz = (out.path() / "ctx.tgz").string();
+    REQUIRE(sh("tar -C " + ctx.path().string() + " -cf " + plain + " .").status.code == 0);
+    REQUIRE(sh("tar -C " + ctx.path().string() + " -czf " + gz + " .").status.code == 0);
+    auto from_tar = sh(cli + " build -q -t tarctx:1 - < " + plain);
+    REQUIRE_MESSAGE(from_tar.status.code == 0, from_tar.err);
+    CHECK(r.cli({"run", "--rm", "tarctx:1"}).out == "data\n");
+    auto from_gz = sh(cli + " build -q -t tarctx:2 -f sub/Build.file - < " + gz);
+    REQUIRE_MESSAGE(from_gz.status.code == 0, from_gz.err);
+    CHECK(r.cli({"run", "--rm", "tarctx:2"}).out == "Dockerfile\ndata.txt\nsub\n");  // no skip.log
+    auto missing = sh(cli + " build -f nothere - < " + plain);
+    CHECK(missing.status.code == 125);
+    CHECK_MESSAGE(missing.err.find("Cannot locate specified Dockerfile: nothere") != std::string::npos, missing.err);
+    auto outside = sh(cli + " build -f ../../etc/passwd - < " + plain);
+    CHECK(outside.status.code == 125);
+    CHECK_MESSAGE(outside.err.find("must be a path inside the context") != std::string::npos, outside.err);
+    auto dockerfile = sh("printf 'FROM " + shared().image + "\\nCMD [\"echo\", \"from stdin\"]\\n' | " + cli + " build -q -t stdin:1 -");
+    REQUIRE_MESSAGE(dockerfile.status.code == 0, dockerfile.err);
+    CHECK(r.cli({"run", "--rm", "stdin:1"}).out == "from stdin\n");
+    // The temporary copy of the context is gone, and so is the unpacked one.
+    CHECK(fs::is_empty(out.path() / "tmp"));
+    CHECK(sh("ls " + (r.path() / "var/lib/container/build").string() + " | grep -c context-").out == "0\n");
+}

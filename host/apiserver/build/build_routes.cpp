@@ -2,6 +2,7 @@
 // of progress and a last {"result"} or {"error"}. GET /v1/builder/du and
 // POST /v1/builder/prune: the step cache.
 #include "apiserver/build/build_routes.hpp"
+#include "apiserver/build/context_archive.hpp"
 
 namespace ctr::apiserver::build {
 
@@ -21,8 +22,22 @@ void add_build_routes(Router& r, Daemon& d, Builder& builder) {
         json body = json::parse(text, nullptr, false);
         if (body.is_discarded()) return make_error(CTR_E_INVALID_ARGUMENT, "build: the request body is not JSON");
         auto request = CTR_TRY(BuildRequest::from_json(body));
+        // The context as a tar the client wrote (`build -` with a tar on stdin).
+        std::shared_ptr<UnpackedContext> unpacked;
+        if (body.contains("context_tar")) {
+            const json& tar = body["context_tar"];
+            if (!tar.is_string() || !std::filesystem::path(tar.get<std::string>()).is_absolute())
+                return make_error(CTR_E_INVALID_ARGUMENT, "build: context_tar must be an absolute file path");
+            const json& name = body.value("dockerfile_path", json(""));
+            if (!name.is_string()) return make_error(CTR_E_INVALID_ARGUMENT, "build: dockerfile_path must be a string");
+            unpacked = CTR_TRY(unpack_context(d.paths.lib_dir(), tar.get<std::string>(), name.get<std::string>()));
+            request.context = unpacked->dir.string();
+            request.dockerfile = unpacked->dockerfile;
+            request.dockerfile_name = unpacked->dockerfile_name;
+            request.ignore = unpacked->ignore;
+        }
         Reply reply;
-        reply.stream = [&d, &builder, request](const Writer& write) {
+        reply.stream = [&d, &builder, request, unpacked](const Writer& write) {
             std::atomic<bool> gone{false};
             Progress line = [&](const json& j) {
                 if (!gone && !write(j.dump() + "\n")) gone = true;

@@ -5,18 +5,9 @@
 // then removed. The answer is Docker's JSON stream: "Step N/M : ...",
 // " ---> Using cache", RUN's output, {"aux":{"ID"}}, "Successfully built".
 #include "apiserver/build/build_routes.hpp"
+#include "apiserver/build/context_archive.hpp"
 #include "apiserver/docker/docker_api.hpp"
 
-#include "copy/tar_tree.hpp"
-
-#include <ctr/sys/unique_fd.hpp>
-
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <fstream>
-#include <random>
-#include <sstream>
 
 namespace ctr::apiserver::docker {
 
@@ -37,14 +28,6 @@ Result<std::map<std::string, std::string>> object_param(const Request& req, cons
     return out;
 }
 
-struct Scratch {
-    fs::path dir;
-    ~Scratch() {
-        std::error_code ec;
-        if (!dir.empty()) fs::remove_all(dir, ec);
-    }
-};
-
 std::string line(const std::string& text) { return json{{"stream", text}}.dump() + "\r\n"; }
 
 }  // namespace
@@ -62,32 +45,15 @@ void add_build_route(Router& r, Daemon& d, build::Builder& builder) {
         if (req.query.count("remote") && !req.query.at("remote").empty())
             return make_error(CTR_E_UNSUPPORTED, "remote build contexts are not supported: send the context as the body");
         auto tar = CTR_TRY(body_to_file(d, req));
-        auto scratch = std::make_shared<Scratch>();
-        {
-            thread_local std::mt19937_64 rng{std::random_device{}()};
-            scratch->dir = d.paths.lib_dir() / "build" / ("context-" + std::to_string(rng()));
-            std::error_code ec;
-            fs::create_directories(scratch->dir, ec);
-            sys::UniqueFd fd(::open(tar.c_str(), O_RDONLY | O_CLOEXEC));
-            copy::ExtractOptions o;
-            o.raw = true;
-            o.dest = scratch->dir.string();
-            o.keep_owner = true;
-            auto st = fd.valid() ? copy::extract_tree(fd.get(), o) : Status(make_error(CTR_E_INTERNAL, "cannot read the context"));
-            fs::remove(tar, ec);
-            if (!st) return st.error().wrap("the build context");
-        }
-        // The Dockerfile: a path inside the context (the CLI sends it there).
-        fs::path rel = fs::path(dockerfile).lexically_normal();
-        if (rel.is_absolute() || rel.string().rfind("..", 0) == 0)
-            return make_error(CTR_E_INVALID_ARGUMENT, "dockerfile \"" + dockerfile + "\" must be a path inside the context");
-        std::ifstream in(scratch->dir / rel, std::ios::binary);
-        if (!in) return make_error(CTR_E_NOT_FOUND, "Cannot locate specified Dockerfile: " + dockerfile);
-        std::stringstream ss;
-        ss << in.rdbuf();
-        b.dockerfile = ss.str();
-        b.dockerfile_name = rel.filename().string();
+        auto unpacked = build::unpack_context(d.paths.lib_dir(), tar, dockerfile);
+        std::error_code ec;
+        fs::remove(tar, ec);
+        if (!unpacked) return unpacked.error();
+        auto scratch = *unpacked;
+        b.dockerfile = scratch->dockerfile;
+        b.dockerfile_name = scratch->dockerfile_name;
         b.context = scratch->dir.string();
+        // The client applied .dockerignore already.
         const bool quiet = req.flag("q");
         Reply reply;
         reply.content_type = "application/json";
