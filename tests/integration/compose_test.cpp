@@ -242,3 +242,64 @@ TEST_CASE("compose up in the foreground follows every service's output until the
     CHECK(r.cli({"compose", "-f", file, "down"}).code == 0);
     CHECK(r.cli({"ls", "-a", "-q"}).out.empty());
 }
+
+TEST_CASE("kube play runs what kube generate wrote: a Deployment reached by its Service's name and port; play again keeps, --replace remakes, --down removes" *
+          CTR_NEEDS_ROOT) {
+    DaemonRoot r;
+    ScratchDir dir;
+    const int port = random_port();
+    const std::string compose_file = (dir.path() / "compose.yaml").string(), yaml = (dir.path() / "app.yaml").string();
+    REQUIRE(ctr::sys::write_file_atomic(compose_file, R"(name: shop
+services:
+  web:
+    image: )" + shared().image + R"(
+    command: ["sh", "-c", "mkdir -p /www && echo $${GREETING} > /www/index.html && exec httpd -f -p 80 -h /www"]
+    restart: always
+    environment: {GREETING: from-kube}
+    ports: [")" + std::to_string(port) + R"(:80"]
+    volumes: [state:/state]
+volumes:
+  state: {}
+)"));
+    auto generated = r.cli({"kube", "generate", "--compose", compose_file, "-o", yaml});
+    REQUIRE_MESSAGE(generated.code == 0, generated.err);
+    auto played = r.cli({"kube", "play", yaml});
+    REQUIRE_MESSAGE(played.code == 0, played.err);
+    auto ls = json::parse(r.cli({"ls", "-a", "--format", "json"}).out);
+    REQUIRE(ls.size() == 1);
+    CHECK(ls[0]["name"] == "web-1");
+    CHECK(ls[0]["state"] == "running");
+    const std::string first_id = ls[0]["id"];
+    // From the host through the Service's port, and by the Service's name on the project's network.
+    std::string body;
+    for (int i = 0; i < 50 && body.empty(); ++i) {
+        body = ctr::test::http_get("127.0.0.1", port);
+        if (body.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    CHECK(body == "from-kube\n");
+    auto by_name = r.cli({"run", "--rm", "--network", "app_default", shared().image, "wget", "-q", "-O", "-", "http://web/"});
+    CHECK_MESSAGE(by_name.out == "from-kube\n", by_name.err);
+    CHECK(r.cli({"volume", "inspect", "shop-state"}).code == 0);  // the claim
+    // Again: kept. --replace: made anew.
+    REQUIRE(r.cli({"kube", "play", yaml}).code == 0);
+    CHECK(json::parse(r.cli({"ls", "-a", "--format", "json"}).out)[0]["id"] == first_id);
+    auto replaced = r.cli({"kube", "play", "--replace", yaml});
+    REQUIRE_MESSAGE(replaced.code == 0, replaced.err);
+    ls = json::parse(r.cli({"ls", "-a", "--format", "json"}).out);
+    REQUIRE(ls.size() == 1);
+    CHECK(ls[0]["id"] != first_id);
+    // --down: the containers and the network go, the claim's volume stays.
+    auto down = r.cli({"kube", "play", "--down", yaml});
+    REQUIRE_MESSAGE(down.code == 0, down.err);
+    CHECK(json::parse(r.cli({"ls", "-a", "--format", "json"}).out).empty());
+    CHECK(r.cli({"network", "inspect", "app_default"}).code != 0);
+    CHECK(r.cli({"volume", "inspect", "shop-state"}).code == 0);
+    // A kind it does not run: one line naming it, nothing made.
+    const std::string job = (dir.path() / "job.yaml").string();
+    REQUIRE(ctr::sys::write_file_atomic(job, "apiVersion: batch/v1\nkind: Job\nmetadata: {name: once}\n"));
+    auto refused = r.cli({"kube", "play", job});
+    CHECK(refused.code == 125);
+    CHECK(refused.err == "container: document 1: kind Job is not supported (Pod, Deployment, Service, ConfigMap, PersistentVolumeClaim)\n");
+    CHECK(json::parse(r.cli({"ls", "-a", "--format", "json"}).out).empty());
+    CHECK(r.cli({"network", "inspect", "job_default"}).code != 0);
+}

@@ -1,4 +1,5 @@
 #include "compose/project.hpp"
+#include "compose/yaml_in.hpp"
 
 #include "compose/project_parts.hpp"
 
@@ -51,20 +52,6 @@ using detail::dotted;
 using detail::Origins;
 using detail::origin_of;
 
-json scalar_of(const std::string& text, bool quoted) {
-    if (quoted) return text;
-    if (text.empty() || text == "~" || text == "null" || text == "Null" || text == "NULL") return nullptr;
-    if (text == "true" || text == "True" || text == "TRUE") return true;
-    if (text == "false" || text == "False" || text == "FALSE") return false;
-    static const std::regex integer("[-+]?[0-9]+"), real("[-+]?([0-9]+\\.[0-9]*|\\.[0-9]+)([eE][-+]?[0-9]+)?");
-    try {
-        if (std::regex_match(text, integer) && text.size() < 18) return std::stoll(text);
-        if (std::regex_match(text, real)) return std::stod(text);
-    } catch (...) {
-    }
-    return text;
-}
-
 Result<json> to_json(const YAML::Node& n, const std::string& pointer, const std::string& file, Origins& origins, const Lookup& env) {
     std::string where = file + ":" + std::to_string(n.Mark().line + 1);
     origins[pointer] = where;
@@ -74,7 +61,7 @@ Result<json> to_json(const YAML::Node& n, const std::string& pointer, const std:
         case YAML::NodeType::Scalar: {
             auto value = interpolate(n.Scalar(), env);
             if (!value) return at(where, (pointer.empty() ? "" : dotted(pointer) + ": ") + value.error().message);
-            return scalar_of(*value, n.Tag() == "!");
+            return yaml_scalar(*value, n.Tag() == "!");
         }
         case YAML::NodeType::Sequence: {
             json arr = json::array();
