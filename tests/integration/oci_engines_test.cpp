@@ -145,6 +145,44 @@ struct Containerd {
 
 }  // namespace
 
+TEST_CASE("podman kube play (the reference consumer) loads what kube generate writes: its pods, containers, env from the ConfigMap and the claim" *
+          CTR_NEEDS_ROOT) {
+    REQUIRE_FALSE(ctr::sys::find_program("podman").empty());
+    ScratchDir d;
+    const Podman podman = make_podman(d.path());
+    // The pods' infra containers come from our image (no pause image here);
+    // --start=false: podman only makes what the YAML says.
+    std::ofstream(d.path() / "containers.conf", std::ios::app) << "infra_image = \"localhost/ctr-busybox:cmd\"\n";
+    fs::create_directories(d.path() / "rootfs/bin");
+    fs::copy_file("/bin/busybox", d.path() / "rootfs/bin/busybox");
+    for (const char* applet : {"sh", "sleep"}) fs::create_symlink("busybox", d.path() / "rootfs/bin" / applet);
+    auto tar = ctr::sys::run_capture({ctr::sys::find_program("tar"), "-C", (d.path() / "rootfs").string(), "-cf", (d.path() / "rootfs.tar").string(), "."}, 30000);
+    REQUIRE((tar && tar->status.success()));
+    auto imported = podman({"import", "--change", "CMD [\"sleep\", \"100000\"]", (d.path() / "rootfs.tar").string(), "localhost/ctr-busybox:cmd"});
+    REQUIRE_MESSAGE(imported.code == 0, imported.err);
+    std::ofstream(d.path() / "compose.yaml") << "name: shop\nservices:\n"
+                                                "  web:\n    image: localhost/ctr-busybox:cmd\n    command: [sh, -c, sleep 1000]\n    restart: always\n"
+                                                "    environment: {GREETING: from-kube}\n    ports: [\"18080:80\"]\n    volumes: [state:/state]\n"
+                                                "  job:\n    image: localhost/ctr-busybox:cmd\n    command: [sh, -c, echo done]\n"
+                                                "volumes:\n  state: {}\n";
+    const std::string yaml = (d.path() / "app.yaml").string();
+    auto generated = ctr::test::run("host/container", {"--root", (d.path() / "ours").string(), "kube", "generate", "--compose",
+                                                       (d.path() / "compose.yaml").string(), "-o", yaml});
+    REQUIRE_MESSAGE(generated.code == 0, generated.err);
+    auto played = podman({"kube", "play", "--start=false", yaml});
+    CHECK_MESSAGE(played.code == 0, played.err);
+    auto names = podman({"ps", "-a", "--format", "{{.Names}}"});
+    CHECK_MESSAGE(names.out.find("job-job\n") != std::string::npos, names.out);
+    CHECK_MESSAGE(names.out.find("web-pod-0-web\n") != std::string::npos, names.out);
+    auto web = podman({"inspect", "web-pod-0-web", "--format", "{{.Config.Env}} | {{.Config.Cmd}} | {{range .Mounts}}{{.Name}}:{{.Destination}}{{end}}"});
+    CHECK_MESSAGE(web.out.find("GREETING=from-kube") != std::string::npos, web.out << web.err);
+    CHECK(web.out.find("| [sh -c sleep 1000] |") != std::string::npos);
+    CHECK(web.out.find("shop-state:/state") != std::string::npos);
+    CHECK(podman({"pod", "rm", "-af"}).code == 0);
+    CHECK(podman({"volume", "rm", "-af"}).code == 0);
+    CHECK(podman({"rmi", "-af"}).code == 0);
+}
+
 TEST_CASE("containerd runs containers through container-oci: an image saved by container, run, exec, ps, pause, kill, delete" * CTR_NEEDS_ROOT) {
     REQUIRE_FALSE(ctr::sys::find_program("containerd").empty());
     static ctr::test::BusyboxRegistry registry;
