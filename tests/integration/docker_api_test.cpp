@@ -318,6 +318,10 @@ TEST_CASE("docker network, volume and ps --filter commands through our socket" *
     DaemonRoot r;
     r.start();
     const std::string image = shared().image;
+    // The default network is Docker's bridge: not removed, with Docker's words.
+    auto bridge = docker(r, {"network", "rm", "bridge"});
+    CHECK(bridge.code != 0);
+    CHECK_MESSAGE(bridge.err.find("bridge is a pre-defined network and cannot be removed") != std::string::npos, bridge.err);
     auto made = docker(r, {"network", "create", "--label", "team=blue", "blue-net"});
     REQUIRE_MESSAGE(made.code == 0, made.err);
     const std::string net_id = made.out.substr(0, made.out.find('\n'));

@@ -62,11 +62,12 @@ json network_shape(Containers& cs, const json& n) {
 }
 
 // A network by name, Id or Id prefix; "bridge" is our default network,
-// which Docker always has: asked for, it is made (testcontainers reads its
-// gateway before its first container).
-Result<json> find_network(Daemon& d, Networks& nets, std::string key) {
+// which Docker always has. With `make_default` (inspect) it is made when
+// asked for: testcontainers reads its gateway before its first container.
+// Other routes leave it as it is (a `network rm bridge` must not make it).
+Result<json> find_network(Daemon& d, Networks& nets, std::string key, bool make_default = false) {
     if (key == "bridge") key = d.config.network_default;
-    if (key == d.config.network_default) CTR_TRY_STATUS(nets.ensure(key));
+    if (make_default && key == d.config.network_default) CTR_TRY_STATUS(nets.ensure(key));
     auto all = CTR_TRY(nets.list());
     for (const auto& n : all)
         if (n.value("name", "") == key) return n;
@@ -123,7 +124,7 @@ void add_network_routes(Router& r, Daemon& d, Containers& cs, Networks& nets) {
         return json_reply(out);
     });
     r.add("GET", "/networks/{id}", [&d, &cs, &nets](const Request& req) -> Result<Reply> {
-        return json_reply(network_shape(cs, CTR_TRY(find_network(d, nets, req.param("id")))));
+        return json_reply(network_shape(cs, CTR_TRY(find_network(d, nets, req.param("id"), true))));
     });
     r.add("POST", "/networks/create", [&nets](const Request& req) -> Result<Reply> {
         json ours = CTR_TRY(network_request(req.body));
@@ -133,6 +134,9 @@ void add_network_routes(Router& r, Daemon& d, Containers& cs, Networks& nets) {
         return json_reply(json{{"Id", network_id(made)}, {"Warning", ""}}, 201);
     });
     r.add("DELETE", "/networks/{id}", [&d, &nets](const Request& req) -> Result<Reply> {
+        // Docker's own words and status (403): its bridge is not the user's to remove.
+        if (const std::string key = req.param("id"); key == "bridge" || key == d.config.network_default)
+            return make_error(CTR_E_PERMISSION_DENIED, key + " is a pre-defined network and cannot be removed");
         json n = CTR_TRY(find_network(d, nets, req.param("id")));
         CTR_TRY_STATUS(nets.remove(n.value("name", "")));
         Reply reply;
