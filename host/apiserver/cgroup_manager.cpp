@@ -43,7 +43,7 @@ std::string cgroups_path(const Paths& paths, const std::string& manager, const s
 }
 
 std::string cgroup_parent_dir(const Paths& paths, const std::string& manager, const std::string& base) {
-    if (manager == "systemd") return std::filesystem::path(sys::systemd_cgroup_dir(slice_of(paths) + "::x")).parent_path().string();
+    if (manager == "systemd") return sys::systemd_slice_dir(slice_of(paths));
     return base + "/container-" + root_number(paths);
 }
 

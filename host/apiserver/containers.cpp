@@ -302,10 +302,9 @@ Result<store::ContainerRecord> Containers::create(const json& body) {
         if (!tini) return undo(tini.error());
         mounts->push_back({*tini, kInitPath, true});
     }
-    auto spec = services::make_spec(req, (*image)["config"], dir / "rootfs", c.id, cgroup_parent_dir(d_.paths, "cgroupfs", d_.cgroup_base),
+    auto spec = services::make_spec(req, (*image)["config"], dir / "rootfs", c.id, cgroups_path(d_.paths, d_.cgroup_manager, d_.cgroup_base, c.id),
                                     *mounts, wired->spec);
     if (!spec) return undo(spec.error());
-    (*spec)["linux"]["cgroupsPath"] = cgroups_path(d_.paths, d_.cgroup_manager, d_.cgroup_base, c.id);
     if (!d_.limits)
         if (auto st = services::check_no_limits(*spec); !st) return undo(st.error());
     if (d_.single_id) services::drop_unmapped_mount_ids(*spec);

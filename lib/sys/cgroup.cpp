@@ -246,6 +246,16 @@ bool Cgroups::remove(const std::string& path) const {
     return all;
 }
 
+std::string systemd_slice_dir(const std::string& slice) {
+    const std::string suffix = ".slice";
+    if (slice.size() <= suffix.size() || slice.compare(slice.size() - suffix.size(), suffix.size(), suffix) != 0) return "";
+    // systemd's rule: each dash opens a level, "a-b.slice" inside "a.slice".
+    const std::string stem = slice.substr(0, slice.size() - suffix.size());
+    std::string dir;
+    for (size_t dash = stem.find('-'); dash != std::string::npos; dash = stem.find('-', dash + 1)) dir += "/" + stem.substr(0, dash) + suffix;
+    return dir + "/" + slice;
+}
+
 std::string systemd_cgroup_dir(const std::string& cgroups_path) {
     // "SLICE:PREFIX:NAME", three fields, the slice ending ".slice".
     const auto first = cgroups_path.find(':');
@@ -253,14 +263,8 @@ std::string systemd_cgroup_dir(const std::string& cgroups_path) {
     if (second == std::string::npos || cgroups_path.find(':', second + 1) != std::string::npos) return "";
     const std::string slice = cgroups_path.substr(0, first), prefix = cgroups_path.substr(first + 1, second - first - 1),
                       name = cgroups_path.substr(second + 1);
-    const std::string suffix = ".slice";
-    if (name.empty() || slice.size() <= suffix.size() || slice.compare(slice.size() - suffix.size(), suffix.size(), suffix) != 0)
-        return "";
-    // systemd's rule: each dash opens a level, "a-b.slice" inside "a.slice".
-    const std::string stem = slice.substr(0, slice.size() - suffix.size());
-    std::string dir;
-    for (size_t dash = stem.find('-'); dash != std::string::npos; dash = stem.find('-', dash + 1)) dir += "/" + stem.substr(0, dash) + suffix;
-    dir += "/" + slice;
+    const std::string dir = systemd_slice_dir(slice);
+    if (name.empty() || dir.empty()) return "";
     return dir + "/" + (prefix.empty() ? name : prefix + "-" + name) + ".scope";
 }
 

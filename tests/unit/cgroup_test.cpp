@@ -134,4 +134,8 @@ TEST_CASE("systemd's cgroupsPath form names the directory runc and crun make") {
     CHECK(systemd_cgroup_dir("system.slice:docker").empty());
     CHECK(systemd_cgroup_dir("system:docker:abc").empty());
     CHECK(systemd_cgroup_dir("system.slice:docker:").empty());
+    // A slice alone: the per-root parent the daemon removes.
+    CHECK(ctr::sys::systemd_slice_dir("container-12.slice") == "/container.slice/container-12.slice");
+    CHECK(ctr::sys::systemd_slice_dir("system.slice") == "/system.slice");
+    CHECK(ctr::sys::systemd_slice_dir("container-12").empty());
 }

@@ -239,7 +239,7 @@ Status add_mounts(json& mounts, const std::vector<std::string>& tmpfs, const std
 }  // namespace
 
 Result<json> make_spec(const RunRequest& req, const json& image_config, const std::filesystem::path& rootfs,
-                       const std::string& id, const std::string& cgroup_parent, const std::vector<ResolvedMount>& extra,
+                       const std::string& id, const std::string& cgroups_path, const std::vector<ResolvedMount>& extra,
                        const SpecNetwork& network) {
     json cfg = image_config.value("config", json::object());
     if (cfg.is_null()) cfg = json::object();
@@ -297,7 +297,7 @@ Result<json> make_spec(const RunRequest& req, const json& image_config, const st
         {"mounts", default_mounts(req.shm_size)},
         {"linux",
          {{"namespaces", {{{"type", "pid"}}, {{"type", "ipc"}}, {{"type", "uts"}}, {{"type", "mount"}}, {{"type", "network"}}}},
-          {"cgroupsPath", cgroup_parent + "/" + id},
+          {"cgroupsPath", cgroups_path},
           {"resources", resources},
           {"maskedPaths", {"/proc/acpi", "/proc/asound", "/proc/interrupts", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
                            "/proc/sched_debug", "/proc/scsi", "/proc/timer_list", "/proc/timer_stats",

@@ -121,10 +121,11 @@ struct SpecNetwork {
     std::string path;
 };
 
-// `rootfs` is the container's mounted root filesystem (for /etc/passwd).
+// `rootfs` is the container's mounted root filesystem (for /etc/passwd);
+// `cgroups_path` the OCI cgroupsPath, as the cgroup manager in use writes it.
 Result<nlohmann::json> make_spec(const RunRequest& req, const nlohmann::json& image_config,
                                  const std::filesystem::path& rootfs, const std::string& id,
-                                 const std::string& cgroup_parent, const std::vector<ResolvedMount>& mounts = {},
+                                 const std::string& cgroups_path, const std::vector<ResolvedMount>& mounts = {},
                                  const SpecNetwork& network = {});
 
 // `base` (KEY=VALUE entries) with `overrides` applied in order: KEY=VALUE

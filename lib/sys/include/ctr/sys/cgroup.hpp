@@ -80,6 +80,9 @@ bool hybrid_cgroups();
 // slice's ancestors ("a-b.slice" lives in "a.slice"), the slice, then
 // PREFIX-NAME.scope. "" for a path not of that form.
 std::string systemd_cgroup_dir(const std::string& cgroups_path);
+// A slice's directory under the hierarchy's root ("/a.slice/a-b.slice");
+// "" for a name that does not end in ".slice".
+std::string systemd_slice_dir(const std::string& slice);
 
 // Whether systemd runs this host's cgroups and can be asked to make some:
 // it is PID 1 (/run/systemd/system exists) and the system bus answers,
