@@ -88,6 +88,10 @@ void Router::add_streaming(const std::string& method, const std::string& pattern
     routes_.push_back(Route{method, split_path(pattern), std::move(handler), pattern, true});
 }
 
+void Router::add_handover(const std::string& method, const std::string& pattern, Handler handler) {
+    routes_.push_back(Route{method, split_path(pattern), std::move(handler), pattern, false, true});
+}
+
 const Router::Route* Router::match(Request& req, bool& path_matched) const {
     auto segs = split_path(req.path);
     path_matched = false;
@@ -124,6 +128,13 @@ bool Router::streams_body(const Request& request) const {
     bool path_matched = false;
     const Route* r = match(copy, path_matched);
     return r && r->streaming;
+}
+
+bool Router::hands_over(const Request& request) const {
+    Request copy = request;
+    bool path_matched = false;
+    const Route* r = match(copy, path_matched);
+    return r && r->handover;
 }
 
 Result<Reply> Router::dispatch(Request& req) const {

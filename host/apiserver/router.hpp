@@ -57,8 +57,14 @@ public:
     // A route whose body may be large (a tar): its handler is called before
     // the body is read, and reads it with Request::read_body.
     void add_streaming(const std::string& method, const std::string& pattern, Handler handler);
+    // A route that hands its connection over after its reply (an exec's
+    // start without an Upgrade header): a chunked body is read only up to
+    // one whole JSON value, for the client keeps the request open for the
+    // stream that follows it.
+    void add_handover(const std::string& method, const std::string& pattern, Handler handler);
     Result<Reply> dispatch(Request& request) const;
     bool streams_body(const Request& request) const;
+    bool hands_over(const Request& request) const;
     // "GET /v1/ping", ... for docs and tests.
     std::vector<std::string> routes() const;
 
@@ -69,6 +75,7 @@ private:
         Handler handler;
         std::string pattern;
         bool streaming = false;
+        bool handover = false;
     };
     // The route of `req` (its params filled in); null if none, with
     // `path_matched` telling whether another method has it.

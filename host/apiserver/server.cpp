@@ -230,8 +230,7 @@ Result<Reply> read_and_route(const Router& router, const Dialect& dialect, Reque
         req.read_body = nullptr;
         return reply;
     }
-    const bool hands_over = req.headers.count("upgrade") ||
-                            (req.path.rfind("/exec/", 0) == 0 && req.path.size() > 6 && req.path.compare(req.path.size() - 6, 6, "/start") == 0);
+    const bool hands_over = req.headers.count("upgrade") || router.hands_over(req);
     const bool open_ended = hands_over && reader.chunked();
     auto body = open_ended ? read_json_value(reader, failed) : read_whole(reader, failed);
     if (failed) return make_error(CTR_E_CANCELLED, "the client broke off");

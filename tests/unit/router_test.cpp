@@ -34,7 +34,7 @@ TEST_CASE("query strings") {
     CHECK_FALSE(r.flag("flag"));
 }
 
-TEST_CASE("a {name*} segment takes the slashes of an image name; streaming routes are known before their body is read") {
+TEST_CASE("a {name*} segment takes the slashes of an image name; streaming and handover routes are known before their body is read") {
     Router r;
     r.add("GET", "/images/json", [](const Request&) { return json_reply(nlohmann::json::array()); });
     r.add("GET", "/images/{name*}/json", [](const Request& req) { return json_reply(nlohmann::json{{"name", req.param("name")}}); });
@@ -48,4 +48,12 @@ TEST_CASE("a {name*} segment takes the slashes of an image name; streaming route
     Request put{"PUT", "/containers/c1/archive", {}, {}, nullptr};
     CHECK(r.streams_body(put));
     CHECK_FALSE(r.streams_body(a));
+    // A route that hands its connection over says so; the others do not.
+    r.add_handover("POST", "/exec/{id}/start", [](const Request&) { return json_reply(nlohmann::json::object()); });
+    Request start{"POST", "/exec/e1/start", {}, {}, nullptr};
+    CHECK(r.hands_over(start));
+    CHECK_FALSE(r.streams_body(start));
+    CHECK_FALSE(r.hands_over(put));
+    Request other{"POST", "/exec/e1/resize", {}, {}, nullptr};
+    CHECK_FALSE(r.hands_over(other));
 }

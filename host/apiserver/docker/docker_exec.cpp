@@ -85,7 +85,7 @@ void add_exec_routes(Router& r, Containers& cs, std::shared_ptr<Sessions> sessio
         e.config = b;
         return json_reply(json{{"Id", sessions->add_exec(std::move(e))}}, 201);
     });
-    r.add("POST", "/exec/{id}/start", [&cs, sessions](const Request& req) -> Result<Reply> {
+    r.add_handover("POST", "/exec/{id}/start", [&cs, sessions](const Request& req) -> Result<Reply> {
         DockerExec e = CTR_TRY(find_exec(*sessions, req.param("id")));
         const std::string detach = CTR_TRY(detach_sequence(e.config.value("DetachKeys", "")));
         if (!sessions->start_exec(e.id)) return make_error(CTR_E_FAILED_PRECONDITION, "Exec " + e.id + " has already started");
