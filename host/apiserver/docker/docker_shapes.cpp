@@ -6,7 +6,6 @@
 #include <ctr/sys/files.hpp>
 
 #include <map>
-#include <mutex>
 
 namespace ctr::apiserver::docker {
 
@@ -14,28 +13,18 @@ using nlohmann::json;
 
 namespace {
 
-// The command a container runs, as the list's "Command": its process's args
-// in the runtime's config.json. That file is mostly the seccomp profile
-// (26 KB), parsed for each container at every listing it made a `docker ps`
-// of 100 take 28 ms in the daemon; its args never change after create, so
-// each container's are read once (a bounded cache by id: cleared when full).
+// The command a container runs, as the list's "Command": its process's
+// args, kept in its record at create. A record made before that was kept
+// has them only in the runtime's config.json, read then.
 std::string command_of(const Containers& cs, const store::ContainerRecord& c) {
-    static std::mutex mu;
-    static std::map<std::string, std::string> known;
-    {
-        std::lock_guard<std::mutex> lock(mu);
-        if (auto it = known.find(c.id); it != known.end()) return it->second;
-    }
+    if (c.config.is_object() && c.config.contains("command") && c.config["command"].is_string()) return c.config["command"];
     auto text = sys::read_file(cs.dir_of(c.id) / "config.json");
-    if (!text) return "";  // not made yet, or gone: not kept
+    if (!text) return "";
     json spec = json::parse(*text, nullptr, false);
     std::string command;
     if (spec.is_object())
         for (const auto& a : spec.value("process", json::object()).value("args", json::array()))
             if (a.is_string()) command += (command.empty() ? "" : " ") + a.get<std::string>();
-    std::lock_guard<std::mutex> lock(mu);
-    if (known.size() >= 4096) known.clear();
-    known[c.id] = command;
     return command;
 }
 
