@@ -79,6 +79,7 @@ TEST_CASE("the docker CLI drives container: version, run -d (pulling), ps, inspe
     const std::string id = run.out.substr(0, run.out.find('\n'));
     CHECK(id.size() == 64);
     CHECK(docker(r, {"ps", "--format", "{{.Names}} {{.Image}} {{.Label \"tier\"}}"}).out == "web " + shared().image + " front\n");
+    CHECK(docker(r, {"ps", "--no-trunc", "--format", "{{.Command}}"}).out == "\"sleep 600\"\n");
     CHECK(docker(r, {"inspect", "-f", "{{.State.Status}} {{.State.Running}} {{.Name}}", "web"}).out == "running true /web\n");
     auto whole = docker(r, {"inspect", "web"});
     CHECK_MESSAGE(whole.code == 0, whole.err);
