@@ -14,7 +14,9 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
+#include <set>
 
 namespace {
 
@@ -169,7 +171,7 @@ int main(int argc, char** argv) {
     app.add_option("--log", a.log.file, "append errors here");
     app.add_option("--log-format", a.log.format, "text or json")->check(CLI::IsMember({"text", "json"}));
     app.add_flag("--debug", a.log.debug, "debug lines too");
-    app.add_option("--systemd-cgroup", a.systemd_cgroup, "accepted; cgroups are managed as cgroupfs")->expected(0, 1);
+    app.add_option("--systemd-cgroup", a.systemd_cgroup, "the cgroupsPath is systemd's SLICE:PREFIX:NAME: a scope systemd makes")->expected(0, 1);
     app.add_option("--rootless", a.rootless, "accepted: true, false or auto");
     app.add_option("--plugin", a.g.plugin, "the runtime plugin (default: by program name, else the default runtime plugin)");
     app.set_version_flag("-v,--version", [] { return version_text(); });
@@ -177,6 +179,18 @@ int main(int argc, char** argv) {
     add_lifecycle(app, a, rc);
     add_others(app, a, rc);
     add_static(app, a, rc);
+    // Read before the commands run (their callbacks run inside parse), among
+    // the global flags before the command's name: the runtime plugin learns
+    // the cgroup manager from its environment, as under our daemon
+    // (runtime-linux passes --systemd-cgroup on to runc or crun;
+    // runtime-microvm places its VM in the scope).
+    std::set<std::string> commands;
+    for (const auto* sub : app.get_subcommands({})) commands.insert(sub->get_name());
+    for (int i = 1; i < argc; ++i) {
+        const std::string arg = argv[i];
+        if (commands.count(arg)) break;
+        if (arg == "--systemd-cgroup" || arg == "--systemd-cgroup=true") ::setenv("CONTAINER_CGROUP_MANAGER", "systemd", 1);
+    }
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -30,7 +30,7 @@ int print_features(const std::string& plugin) {
               {"linux",
                {{"namespaces", {"cgroup", "ipc", "mount", "network", "pid", "user", "uts"}},
                 {"capabilities", caps},
-                {"cgroup", {{"v1", true}, {"v2", true}, {"systemd", false}, {"systemdUser", false}}},
+                {"cgroup", {{"v1", true}, {"v2", true}, {"systemd", true}, {"systemdUser", false}}},
                 {"seccomp", {{"enabled", true}}},
                 {"apparmor", {{"enabled", false}}},
                 {"selinux", {{"enabled", false}}}}},

@@ -3,6 +3,7 @@
 // since engines written for runc read our answers as runc's.
 #include "tests/support/run.hpp"
 #include "tests/support/skip.hpp"
+#include <ctr/sys/cgroup.hpp>
 #include <ctr/sys/console.hpp>
 #include <ctr/sys/files.hpp>
 #include <ctr/sys/process.hpp>
@@ -295,4 +296,38 @@ TEST_CASE("container-oci: version in runc's shape, features, spec, unsupported c
     auto daemon_json = json::parse(docker.out.substr(docker.out.find('{')));
     CHECK(daemon_json["runtimes"]["container-linux"]["path"] == oci);
     CHECK(ctr::test::run("host/container", {"system", "oci-config", "nerdctl"}).code != 0);
+}
+
+TEST_CASE("container-oci --systemd-cgroup: where systemd runs, the container is a scope of the slice its cgroupsPath names; elsewhere the runtime's refusal, nothing left" *
+          CTR_NEEDS_ROOT) {
+    ScratchDir d;
+    const Oci oci{"container-oci", (ctr::test::build_root() / "host/container-oci").string(), d.path() / "oci-root", d.path() / "oci"};
+    fs::create_directories(oci.dir);
+    const fs::path bundle = make_bundle(d.path() / "bundle", {"sleep", "30"});
+    const std::string id = unique("scoped");
+    auto config = json::parse(*ctr::sys::read_file(bundle / "config.json"));
+    config["linux"]["cgroupsPath"] = "system.slice:ctrtest:" + id;  // systemd's SLICE:PREFIX:NAME
+    REQUIRE(ctr::sys::write_file_atomic(bundle / "config.json", config.dump()));
+    auto run = oci({"--systemd-cgroup", "run", "-d", "--bundle", bundle.string(), id});
+    if (!ctr::sys::systemd_manages_cgroups()) {
+        // This build machine: the OCI runtime was asked for systemd and says it cannot.
+        CHECK(run.code != 0);
+        CHECK_MESSAGE(run.err.find("sd-bus") != std::string::npos, run.err);
+        CHECK(oci({"list", "-q"}).out.empty());
+        return;
+    }
+    REQUIRE_MESSAGE(run.code == 0, run.err);
+    auto st = json::parse(oci({"state", id}).out);
+    const int pid = st.value("pid", 0);
+    REQUIRE(pid > 0);
+    auto cgroup = ctr::sys::read_file("/proc/" + std::to_string(pid) + "/cgroup");
+    REQUIRE(cgroup);
+    const std::string scope = "/system.slice/ctrtest-" + id + ".scope";
+    CHECK_MESSAGE(cgroup->find("0::" + scope) == 0, *cgroup);
+    auto active = ctr::sys::run_capture({ctr::sys::find_program("systemctl"), "show", "-p", "ActiveState", "--value", "ctrtest-" + id + ".scope"}, 30000);
+    CHECK((active && active->out == "active\n"));
+    REQUIRE(oci({"delete", "-f", id}).code == 0);
+    bool gone = false;
+    for (int i = 0; i < 200 && !(gone = !fs::exists("/sys/fs/cgroup" + scope)); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    CHECK(gone);
 }

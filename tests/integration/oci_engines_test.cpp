@@ -121,6 +121,9 @@ namespace {
 struct Containerd {
     fs::path dir;
     ctr::sys::Child daemon;
+    // containerd's namespace, which also names the cgroup parent its
+    // containers get (/NAMESPACE/ID): the test's own, removed after.
+    const std::string ns = "ctrtest-" + std::to_string(::getpid());
     explicit Containerd(const fs::path& d) : dir(d) {
         std::ofstream(dir / "config.toml") << "version = 2\nroot = \"" << (dir / "root").string() << "\"\nstate = \"" << (dir / "state").string()
                                            << "\"\ndisabled_plugins = [\"io.containerd.grpc.v1.cri\"]\n[grpc]\n  address = \"" << (dir / "sock").string()
@@ -130,9 +133,21 @@ struct Containerd {
         daemon = std::move(*started);
         for (int i = 0; i < 250 && (*this)({"version"}).code != 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
-    ~Containerd() { daemon.stop(5000); }
+    ~Containerd() {
+        daemon.stop(5000);
+        for (const auto& dir_left : cgroups_left()) ::rmdir(dir_left.c_str());
+    }
+    // The namespace's cgroup parent, in each hierarchy that has it.
+    std::vector<fs::path> cgroups_left() const {
+        std::vector<fs::path> out;
+        std::error_code ec;
+        for (const auto& h : fs::directory_iterator("/sys/fs/cgroup", ec))
+            if (fs::is_directory(h.path() / ns, ec)) out.push_back(h.path() / ns);
+        if (fs::is_directory(fs::path("/sys/fs/cgroup") / ns, ec)) out.push_back(fs::path("/sys/fs/cgroup") / ns);
+        return out;
+    }
     ctr::test::Run operator()(const std::vector<std::string>& args) const {
-        std::vector<std::string> argv = {ctr::sys::find_program("ctr"), "--address", (dir / "sock").string(), "-n", "ctrtest"};
+        std::vector<std::string> argv = {ctr::sys::find_program("ctr"), "--address", (dir / "sock").string(), "-n", ns};
         argv.insert(argv.end(), args.begin(), args.end());
         ctr::sys::RunOptions o;
         o.timeout_ms = 120000;
@@ -227,8 +242,12 @@ TEST_CASE("containerd runs containers through container-oci: an image saved by c
     CHECK(ctd({"task", "delete", "c1"}).code == 0);
     CHECK(ctd({"container", "delete", "c1"}).code == 0);
     // Nothing left of container-oci's (its root is per containerd namespace).
-    auto list = ctr::test::run("host/container-oci", {"--root", (d.path() / "oci-root/ctrtest").string(), "list", "-q"});
+    auto list = ctr::test::run("host/container-oci", {"--root", (d.path() / "oci-root" / ctd.ns).string(), "list", "-q"});
     CHECK(list.code == 0);
     CHECK(list.out.empty());
+    // Of the containers' cgroups, only the namespace's empty parents, which
+    // the runtime does not own (runc leaves them too): removed here.
+    for (const auto& parent : ctd.cgroups_left()) CHECK_MESSAGE(::rmdir(parent.c_str()) == 0, parent.string() << " is not empty");
+    CHECK(ctd.cgroups_left().empty());
     CHECK(ctd({"images", "rm", registry.image}).code == 0);
 }
