@@ -1,5 +1,7 @@
 #include "compose/kube_play.hpp"
 
+#include "compose/yaml_in.hpp"
+
 #include <map>
 #include <regex>
 #include <set>
@@ -32,25 +34,12 @@ Status check_keys(const json& obj, const std::string& where, std::initializer_li
     return ok();
 }
 
-std::string text(const json& v) {
-    if (v.is_string()) return v.get<std::string>();
-    if (v.is_boolean()) return v.get<bool>() ? "true" : "false";
-    if (v.is_number_integer()) return std::to_string(v.get<int64_t>());
-    if (v.is_number_float()) {
-        std::string s = std::to_string(v.get<double>());
-        while (s.size() > 1 && s.back() == '0') s.pop_back();
-        if (!s.empty() && s.back() == '.') s.pop_back();
-        return s;
-    }
-    return v.is_null() ? "" : v.dump();
-}
-
 Result<std::vector<std::string>> strings(const json& v, const std::string& where) {
     if (!v.is_array()) return bad(where, "must be a list of strings");
     std::vector<std::string> out;
     for (const auto& s : v) {
         if (!s.is_string() && !s.is_number()) return bad(where, "must be a list of strings");
-        out.push_back(text(s));
+        out.push_back(yaml_text(s));
     }
     return out;
 }
@@ -88,7 +77,7 @@ Result<json> env_of(const json& c, const std::string& where, const Objects& o) {
             auto it = o.config_maps.find(name);
             if (it == o.config_maps.end()) return bad(w + ".configMapRef", "no ConfigMap \"" + name + "\" in the file");
             const std::string prefix = e.value("prefix", "");
-            for (const auto& [k, v] : it->second.items()) env[prefix + k] = text(v);
+            for (const auto& [k, v] : it->second.items()) env[prefix + k] = yaml_text(v);
         }
     }
     if (c.contains("env")) {
@@ -105,9 +94,9 @@ Result<json> env_of(const json& c, const std::string& where, const Objects& o) {
                 auto it = o.config_maps.find(map);
                 if (it == o.config_maps.end() || !it->second.contains(key))
                     return bad(w + ".valueFrom.configMapKeyRef", "no key \"" + key + "\" in ConfigMap \"" + map + "\"");
-                env[e["name"].get<std::string>()] = text(it->second[key]);
+                env[e["name"].get<std::string>()] = yaml_text(it->second[key]);
             } else {
-                env[e["name"].get<std::string>()] = text(e.value("value", json("")));
+                env[e["name"].get<std::string>()] = yaml_text(e.value("value", json("")));
             }
         }
     }
@@ -141,7 +130,7 @@ Result<json> service_of(const PodDef& pod, const json& c, size_t index, const js
     s["labels"][kKubeNameLabel] = pod.owner;
     if (c.contains("command")) s["entrypoint"] = CTR_TRY(strings(c["command"], where + ".command"));
     if (c.contains("args")) s["command"] = CTR_TRY(strings(c["args"], where + ".args"));
-    if (c.contains("workingDir")) s["working_dir"] = text(c["workingDir"]);
+    if (c.contains("workingDir")) s["working_dir"] = yaml_text(c["workingDir"]);
     s["environment"] = CTR_TRY(env_of(c, where, o));
     if (c.value("tty", false)) s["tty"] = true;
     if (c.value("stdin", false)) s["stdin_open"] = true;
@@ -202,7 +191,7 @@ Result<json> service_of(const PodDef& pod, const json& c, size_t index, const js
             if (sc["capabilities"].contains("add")) s["cap_add"] = CTR_TRY(strings(sc["capabilities"]["add"], where + ".securityContext.capabilities.add"));
             if (sc["capabilities"].contains("drop")) s["cap_drop"] = CTR_TRY(strings(sc["capabilities"]["drop"], where + ".securityContext.capabilities.drop"));
         }
-        if (sc.contains("runAsUser")) s["user"] = text(sc["runAsUser"]) + (sc.contains("runAsGroup") ? ":" + text(sc["runAsGroup"]) : "");
+        if (sc.contains("runAsUser")) s["user"] = yaml_text(sc["runAsUser"]) + (sc.contains("runAsGroup") ? ":" + yaml_text(sc["runAsGroup"]) : "");
     }
     if (c.contains("livenessProbe")) {
         json hc = CTR_TRY(probe_of(c["livenessProbe"], where + ".livenessProbe"));
@@ -271,7 +260,7 @@ Status read_object(const json& doc, size_t n, Objects& o, std::vector<std::strin
     }
     pod.labels = pod_meta.is_object() ? pod_meta.value("labels", json::object()) : json::object();
     if (!pod.labels.is_object()) return bad(where + ": labels", "must be a mapping");
-    for (auto& [k, v] : pod.labels.items()) v = text(v);
+    for (auto& [k, v] : pod.labels.items()) v = yaml_text(v);
     CTR_TRY_STATUS(check_keys(pod.spec, where + ": spec",
                               {"containers", "volumes", "restartPolicy", "hostname", "runtimeClassName", "terminationGracePeriodSeconds",
                                "securityContext"},
@@ -329,7 +318,7 @@ Result<json> kube_play_model(const std::vector<json>& docs, const std::string& p
         std::string runtime;
         if (pod.spec.contains("runtimeClassName")) {
             // The handler `system oci-config` prints: container-NAME runs runtime NAME.
-            const std::string rc = text(pod.spec["runtimeClassName"]);
+            const std::string rc = yaml_text(pod.spec["runtimeClassName"]);
             if (rc.rfind("container-", 0) != 0 || rc.size() == 10)
                 return bad(pod.where + ": spec.runtimeClassName", "\"" + rc + "\" is not one of ours (container-NAME, for the runtime plugin NAME)");
             runtime = rc.substr(10);
@@ -346,7 +335,7 @@ Result<json> kube_play_model(const std::vector<json>& docs, const std::string& p
             if (pod.spec.contains("terminationGracePeriodSeconds"))
                 s["stop_grace_period"] = CTR_TRY(seconds(pod.spec["terminationGracePeriodSeconds"], pod.where + ": spec.terminationGracePeriodSeconds"));
             if (i == 0) {
-                s["hostname"] = pod.spec.contains("hostname") ? text(pod.spec["hostname"]) : pod.name;
+                s["hostname"] = pod.spec.contains("hostname") ? yaml_text(pod.spec["hostname"]) : pod.name;
                 s["networks"] = {{"default", {{"aliases", json::array({pod.name})}}}};
             } else {
                 // A pod's containers share its network: the first one's.
@@ -362,7 +351,7 @@ Result<json> kube_play_model(const std::vector<json>& docs, const std::string& p
         std::vector<const PodDef*> chosen;
         for (const auto& pod : o.pods) {
             bool match = selector.is_object() && !selector.empty();
-            for (const auto& [k, v] : selector.items()) match = match && pod.labels.value(k, "") == text(v);
+            for (const auto& [k, v] : selector.items()) match = match && pod.labels.value(k, "") == yaml_text(v);
             if (match) chosen.push_back(&pod);
         }
         if (chosen.empty()) {
@@ -388,8 +377,8 @@ Result<json> kube_play_model(const std::vector<json>& docs, const std::string& p
                 target = 0;
                 for (const auto& c : chosen[0]->spec["containers"])
                     for (const auto& cp : c.value("ports", json::array()))
-                        if (cp.value("name", "") == text(p["targetPort"])) target = cp.value("containerPort", int64_t{0});
-                if (target == 0) return bad(w + ".targetPort", "no container port named \"" + text(p["targetPort"]) + "\"");
+                        if (cp.value("name", "") == yaml_text(p["targetPort"])) target = cp.value("containerPort", int64_t{0});
+                if (target == 0) return bad(w + ".targetPort", "no container port named \"" + yaml_text(p["targetPort"]) + "\"");
             }
             std::string proto = p.value("protocol", "TCP");
             for (auto& ch : proto) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));

@@ -4,6 +4,7 @@
 #include "compose/project_parts.hpp"
 
 #include "compose/dotenv.hpp"
+#include "compose/yaml_in.hpp"
 #include <ctr/base/units.hpp>
 #include <ctr/sys/files.hpp>
 
@@ -17,19 +18,6 @@ using nlohmann::json;
 
 namespace {
 
-
-std::string text_of(const json& v) {
-    if (v.is_string()) return v.get<std::string>();
-    if (v.is_boolean()) return v.get<bool>() ? "true" : "false";
-    if (v.is_number_integer()) return std::to_string(v.get<int64_t>());
-    if (v.is_number_float()) {
-        std::string s = std::to_string(v.get<double>());
-        while (s.size() > 1 && s.back() == '0') s.pop_back();
-        if (!s.empty() && s.back() == '.') s.pop_back();
-        return s;
-    }
-    return v.is_null() ? "" : v.dump();
-}
 
 // A command as Compose splits a string: words, quotes, backslashes (no shell).
 Result<std::vector<std::string>> split_words(const std::string& s) {
@@ -74,7 +62,7 @@ Result<json> argv_of(const json& v, const std::string& p, const Ctx& c) {
         json out = json::array();
         for (const auto& x : v) {
             if (x.is_object() || x.is_array() || x.is_null()) return c.err(p, "must be a string or a list of strings");
-            out.push_back(text_of(x));
+            out.push_back(yaml_text(x));
         }
         return out;
     }
@@ -84,11 +72,11 @@ Result<json> argv_of(const json& v, const std::string& p, const Ctx& c) {
 Result<std::vector<std::string>> strings_of(const json& v, const std::string& p, const Ctx& c) {
     std::vector<std::string> out;
     if (v.is_null()) return out;
-    if (v.is_string() || v.is_number()) return std::vector<std::string>{text_of(v)};
+    if (v.is_string() || v.is_number()) return std::vector<std::string>{yaml_text(v)};
     if (!v.is_array()) return c.err(p, "must be a string or a list");
     for (const auto& x : v) {
         if (x.is_object() || x.is_array() || x.is_null()) return c.err(p, "must be a list of strings");
-        out.push_back(text_of(x));
+        out.push_back(yaml_text(x));
     }
     return out;
 }
@@ -103,7 +91,7 @@ Result<json> map_of(const json& v, const std::string& p, const Ctx& c, char sep,
                 if (auto e = c.env(k)) out[k] = *e;  // KEY with no value: the caller's, when set
             } else {
                 if (x.is_object() || x.is_array()) return c.err(p + "/" + k, "must be a string");
-                out[k] = text_of(x);
+                out[k] = yaml_text(x);
             }
         }
         return out;
@@ -157,7 +145,7 @@ Result<double> number_of(const json& v, const std::string& p, const Ctx& c) {
 
 Result<int64_t> bytes_of(const json& v, const std::string& p, const Ctx& c) {
     if (v.is_number_integer()) return v.get<int64_t>();
-    auto b = parse_size(text_of(v), dotted(p));
+    auto b = parse_size(yaml_text(v), dotted(p));
     if (!b) return at(origin_of(c.origins, p), b.error().message);
     return *b;
 }
@@ -172,14 +160,14 @@ Result<std::vector<std::string>> ports_of(const json& v, const std::string& p, c
         const json& x = v[i];
         if (x.is_object()) {
             if (!x.contains("target")) return c.err(pi, "target is required");
-            std::string s = x.contains("host_ip") ? text_of(x["host_ip"]) + ":" : "";
-            if (x.contains("published") && !x["published"].is_null()) s += text_of(x["published"]) + ":";
+            std::string s = x.contains("host_ip") ? yaml_text(x["host_ip"]) + ":" : "";
+            if (x.contains("published") && !x["published"].is_null()) s += yaml_text(x["published"]) + ":";
             else if (!s.empty()) s += ":";
-            s += text_of(x["target"]);
-            if (x.contains("protocol")) s += "/" + text_of(x["protocol"]);
+            s += yaml_text(x["target"]);
+            if (x.contains("protocol")) s += "/" + yaml_text(x["protocol"]);
             out.push_back(s);
         } else if (x.is_string() || x.is_number_integer()) {
-            out.push_back(text_of(x));
+            out.push_back(yaml_text(x));
         } else {
             return c.err(pi, "must be a string, a number or a mapping");
         }
@@ -227,13 +215,13 @@ Result<json> volumes_of(const json& v, const std::string& p, const Ctx& c, const
             std::string type = x.value("type", "volume");
             if (type != "volume" && type != "bind" && type != "tmpfs") return c.err(pi + "/type", "\"" + type + "\" is not supported (volume, bind or tmpfs)");
             m["type"] = type;
-            m["source"] = x.contains("source") ? text_of(x["source"]) : "";
+            m["source"] = x.contains("source") ? yaml_text(x["source"]) : "";
             if (!x.contains("target")) return c.err(pi, "target is required");
-            m["target"] = text_of(x["target"]);
+            m["target"] = yaml_text(x["target"]);
             if (x.contains("read_only")) m["read_only"] = CTR_TRY(bool_of(x["read_only"], pi + "/read_only", c));
             if (type == "tmpfs" && x.contains("tmpfs") && x["tmpfs"].is_object()) {
                 if (x["tmpfs"].contains("size")) m["size"] = CTR_TRY(bytes_of(x["tmpfs"]["size"], pi + "/tmpfs/size", c));
-                if (x["tmpfs"].contains("mode")) m["mode"] = text_of(x["tmpfs"]["mode"]);
+                if (x["tmpfs"].contains("mode")) m["mode"] = yaml_text(x["tmpfs"]["mode"]);
             }
         } else {
             return c.err(pi, "must be a string or a mapping");
@@ -282,7 +270,7 @@ Result<json> healthcheck_of(const json& v, const std::string& p, const Ctx& c) {
 // level (but "default").
 Status networks_into(json& out, const std::string& p, const json& s, const Ctx& c, const json& top) {
     if (s.contains("network_mode") && !s["network_mode"].is_null()) {
-        std::string mode = text_of(s["network_mode"]);
+        std::string mode = yaml_text(s["network_mode"]);
         const bool joins = (mode.rfind("service:", 0) == 0 && mode.size() > 8) || (mode.rfind("container:", 0) == 0 && mode.size() > 10);
         if (mode != "none" && mode != "host" && mode != "bridge" && !joins)
             return c.err(p + "/network_mode", "\"" + mode + "\" is not supported (none, host, bridge, service:NAME or container:NAME)");
@@ -294,7 +282,7 @@ Status networks_into(json& out, const std::string& p, const json& s, const Ctx& 
         if (s.contains("networks") && !s["networks"].is_null()) {
             const json& n = s["networks"];
             if (n.is_array()) {
-                for (const auto& x : n) nets[text_of(x)] = {{"aliases", json::array()}};
+                for (const auto& x : n) nets[yaml_text(x)] = {{"aliases", json::array()}};
             } else if (n.is_object()) {
                 for (const auto& [k, v] : n.items()) {
                     json aliases = json::array();
@@ -322,7 +310,7 @@ Result<json> depends_on_of(const std::string& p, const json& s, const Ctx& c) {
     if (s.contains("depends_on") && !s["depends_on"].is_null()) {
         const json& d = s["depends_on"];
         if (d.is_array()) {
-            for (const auto& x : d) deps[text_of(x)] = {{"condition", "service_started"}, {"required", true}};
+            for (const auto& x : d) deps[yaml_text(x)] = {{"condition", "service_started"}, {"required", true}};
         } else if (d.is_object()) {
             for (const auto& [k, v] : d.items()) {
                 std::string cond = v.is_object() ? v.value("condition", "service_started") : "service_started";
@@ -393,7 +381,7 @@ Status host_access_into(json& out, const std::string& p, const json& s, const Ct
                 devices.push_back(d);
             } else if (d.is_object() && d.contains("source") && d["source"].is_string()) {
                 std::string text = d["source"].get<std::string>() + ":" + d.value("target", d["source"].get<std::string>());
-                if (d.contains("permissions")) text += ":" + text_of(d["permissions"]);
+                if (d.contains("permissions")) text += ":" + yaml_text(d["permissions"]);
                 devices.push_back(text);
             } else {
                 return c.err(p + "/devices/" + std::to_string(i), "want \"HOST[:CONTAINER][:rwm]\" or {source, target, permissions}");
@@ -404,13 +392,13 @@ Status host_access_into(json& out, const std::string& p, const json& s, const Ct
     if (s.contains("sysctls")) {
         json list = json::array();
         if (s["sysctls"].is_object())
-            for (const auto& [k, v] : s["sysctls"].items()) list.push_back(k + "=" + text_of(v));
+            for (const auto& [k, v] : s["sysctls"].items()) list.push_back(k + "=" + yaml_text(v));
         else
             for (const auto& x : CTR_TRY(strings_of(s["sysctls"], p + "/sysctls", c))) list.push_back(x);
         out["sysctls"] = list;
     }
     if (s.contains("cgroup")) {
-        std::string mode = text_of(s["cgroup"]);
+        std::string mode = yaml_text(s["cgroup"]);
         if (mode != "host" && mode != "private") return c.err(p + "/cgroup", "want host or private, not \"" + mode + "\"");
         out["cgroup"] = mode;
     }
@@ -426,10 +414,10 @@ Status options_into(json& out, const std::string& p, const json& s, const Ctx& c
         // here they only become strings ("max-file: 3" is a number in YAML).
         const json& l = s["logging"];
         if (!l.is_object()) return c.err(p + "/logging", "must be a mapping with driver and options");
-        json logging = {{"driver", l.contains("driver") ? text_of(l["driver"]) : ""}, {"options", json::object()}};
+        json logging = {{"driver", l.contains("driver") ? yaml_text(l["driver"]) : ""}, {"options", json::object()}};
         if (l.contains("options") && !l["options"].is_null()) {
             if (!l["options"].is_object()) return c.err(p + "/logging/options", "must be a mapping");
-            for (const auto& [k, v] : l["options"].items()) logging["options"][k] = text_of(v);
+            for (const auto& [k, v] : l["options"].items()) logging["options"][k] = yaml_text(v);
         }
         out["logging"] = logging;
     }
@@ -441,7 +429,7 @@ Status options_into(json& out, const std::string& p, const json& s, const Ctx& c
     if (s.contains("extra_hosts")) {
         json hosts = json::array();
         if (s["extra_hosts"].is_object()) {
-            for (const auto& [h, ip] : s["extra_hosts"].items()) hosts.push_back(h + ":" + text_of(ip));
+            for (const auto& [h, ip] : s["extra_hosts"].items()) hosts.push_back(h + ":" + yaml_text(ip));
         } else {
             for (const auto& h : CTR_TRY(strings_of(s["extra_hosts"], p + "/extra_hosts", c))) {
                 std::string x = h;
@@ -456,8 +444,8 @@ Status options_into(json& out, const std::string& p, const json& s, const Ctx& c
         if (!s["ulimits"].is_object()) return c.err(p + "/ulimits", "must be a mapping");
         json list = json::array();
         for (const auto& [k, v] : s["ulimits"].items()) {
-            if (v.is_object()) list.push_back(k + "=" + text_of(v.value("soft", json(0))) + ":" + text_of(v.value("hard", json(0))));
-            else list.push_back(k + "=" + text_of(v));
+            if (v.is_object()) list.push_back(k + "=" + yaml_text(v.value("soft", json(0))) + ":" + yaml_text(v.value("hard", json(0))));
+            else list.push_back(k + "=" + yaml_text(v));
         }
         out["ulimits"] = list;
     }
@@ -476,12 +464,12 @@ static Result<json> build_of(const json& b, const std::string& p, const Ctx& c) 
     for (const auto& [k, v] : spec.items())
         if (k != "context" && k != "dockerfile" && k != "args" && k != "target" && k != "labels" && k.rfind("x-", 0) != 0)
             return c.err(p + "/" + k, "not supported (context, dockerfile, args, target and labels are)");
-    std::string context = spec.contains("context") ? text_of(spec["context"]) : ".";
+    std::string context = spec.contains("context") ? yaml_text(spec["context"]) : ".";
     if (context.find("://") != std::string::npos || context.rfind("git@", 0) == 0)
         return c.err(p + "/context", "\"" + context + "\": only a local directory is supported");
     json out = {{"context", (fs::path(context).is_absolute() ? fs::path(context) : c.dir / context).lexically_normal().string()}};
-    if (spec.contains("dockerfile")) out["dockerfile"] = text_of(spec["dockerfile"]);
-    if (spec.contains("target")) out["target"] = text_of(spec["target"]);
+    if (spec.contains("dockerfile")) out["dockerfile"] = yaml_text(spec["dockerfile"]);
+    if (spec.contains("target")) out["target"] = yaml_text(spec["target"]);
     out["args"] = spec.contains("args") ? CTR_TRY(map_of(spec["args"], p + "/args", c, '=', true)) : json::object();
     out["labels"] = spec.contains("labels") ? CTR_TRY(map_of(spec["labels"], p + "/labels", c, '=', false)) : json::object();
     return out;
@@ -499,10 +487,10 @@ Result<json> service_of(const std::string& name, const json& s, const Ctx& c, co
     else if (!s.contains("build"))
         return at(origin_of(c.origins, p), "service " + name + ": image or build is required");
     for (const char* k : {"container_name", "working_dir", "user", "hostname", "stop_signal", "platform"})
-        if (s.contains(k) && !s[k].is_null()) out[k] = text_of(s[k]);
-    if (s.contains("x-container-runtime")) out["runtime"] = text_of(s["x-container-runtime"]);
+        if (s.contains(k) && !s[k].is_null()) out[k] = yaml_text(s[k]);
+    if (s.contains("x-container-runtime")) out["runtime"] = yaml_text(s["x-container-runtime"]);
     if (s.contains("restart")) {
-        std::string r = s["restart"].is_boolean() && !s["restart"].get<bool>() ? "no" : text_of(s["restart"]);
+        std::string r = s["restart"].is_boolean() && !s["restart"].get<bool>() ? "no" : yaml_text(s["restart"]);
         static const std::regex re("no|always|unless-stopped|on-failure(:[0-9]+)?");
         if (!std::regex_match(r, re)) return c.err(p + "/restart", "\"" + r + "\": want no, always, on-failure[:N] or unless-stopped");
         out["restart"] = r;
@@ -556,17 +544,17 @@ Status top_level_into(json& model, json top, const std::string& project, const C
         std::string p = "/networks/" + net;
         json s = spec.is_null() ? json::object() : spec;
         bool external = s.contains("external") ? CTR_TRY(bool_of(s["external"], p + "/external", ctx)) : false;
-        json n = {{"name", s.contains("name") ? text_of(s["name"]) : external ? net : project + "_" + net},
+        json n = {{"name", s.contains("name") ? yaml_text(s["name"]) : external ? net : project + "_" + net},
                   {"external", external},
                   {"internal", s.contains("internal") ? CTR_TRY(bool_of(s["internal"], p + "/internal", ctx)) : false},
                   {"labels", s.contains("labels") ? CTR_TRY(map_of(s["labels"], p + "/labels", ctx, '=', false)) : json::object()}};
-        if (s.contains("driver") && text_of(s["driver"]) != "bridge")
-            return ctx.err(p + "/driver", "\"" + text_of(s["driver"]) + "\" is not supported (bridge)");
+        if (s.contains("driver") && yaml_text(s["driver"]) != "bridge")
+            return ctx.err(p + "/driver", "\"" + yaml_text(s["driver"]) + "\" is not supported (bridge)");
         if (s.contains("ipam") && s["ipam"].is_object() && s["ipam"].contains("config") && s["ipam"]["config"].is_array() &&
             !s["ipam"]["config"].empty()) {
             const json& cfg = s["ipam"]["config"][0];
-            if (cfg.contains("subnet")) n["subnet"] = text_of(cfg["subnet"]);
-            if (cfg.contains("gateway")) n["gateway"] = text_of(cfg["gateway"]);
+            if (cfg.contains("subnet")) n["subnet"] = yaml_text(cfg["subnet"]);
+            if (cfg.contains("gateway")) n["gateway"] = yaml_text(cfg["gateway"]);
         }
         model["networks"][net] = n;
     }
@@ -574,9 +562,9 @@ Status top_level_into(json& model, json top, const std::string& project, const C
         std::string p = "/volumes/" + vol;
         json s = spec.is_null() ? json::object() : spec;
         bool external = s.contains("external") ? CTR_TRY(bool_of(s["external"], p + "/external", ctx)) : false;
-        if (s.contains("driver") && text_of(s["driver"]) != "local")
-            return ctx.err(p + "/driver", "\"" + text_of(s["driver"]) + "\" is not supported (local)");
-        model["volumes"][vol] = {{"name", s.contains("name") ? text_of(s["name"]) : external ? vol : project + "_" + vol},
+        if (s.contains("driver") && yaml_text(s["driver"]) != "local")
+            return ctx.err(p + "/driver", "\"" + yaml_text(s["driver"]) + "\" is not supported (local)");
+        model["volumes"][vol] = {{"name", s.contains("name") ? yaml_text(s["name"]) : external ? vol : project + "_" + vol},
                                  {"external", external},
                                  {"labels", s.contains("labels") ? CTR_TRY(map_of(s["labels"], p + "/labels", ctx, '=', false)) : json::object()}};
     }

@@ -22,6 +22,19 @@ json yaml_scalar(const std::string& text, bool quoted) {
     return text;
 }
 
+std::string yaml_text(const json& v) {
+    if (v.is_string()) return v.get<std::string>();
+    if (v.is_boolean()) return v.get<bool>() ? "true" : "false";
+    if (v.is_number_integer()) return std::to_string(v.get<int64_t>());
+    if (v.is_number_float()) {
+        std::string s = std::to_string(v.get<double>());
+        while (s.size() > 1 && s.back() == '0') s.pop_back();
+        if (!s.empty() && s.back() == '.') s.pop_back();
+        return s;
+    }
+    return v.is_null() ? "" : v.dump();
+}
+
 namespace {
 
 Result<json> to_json(const YAML::Node& n, const std::string& file) {

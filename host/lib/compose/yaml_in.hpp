@@ -12,6 +12,9 @@
 namespace ctr::compose {
 
 nlohmann::json yaml_scalar(const std::string& text, bool quoted);
+// A scalar as the text it was written as: "80", "true", "0.5"; "" for null;
+// a list or a mapping as JSON.
+std::string yaml_text(const nlohmann::json& v);
 
 // Every document of a multi-document stream ("---" between them), empty
 // ones left out. Errors name `file` and the line.

@@ -4,6 +4,7 @@
 #include "compose/kube.hpp"
 #include "compose/kube_play.hpp"
 #include "compose/project.hpp"
+#include "tests/unit/compose/load_dir.hpp"
 #include "compose/yaml_in.hpp"
 #include <ctr/sys/files.hpp>
 #include "tests/support/tempdir.hpp"
@@ -169,10 +170,7 @@ services:
 volumes:
   data: {}
 )"));
-    LoadOptions o;
-    o.working_dir = dir.path();
-    o.environment = [](const std::string&) -> std::optional<std::string> { return std::nullopt; };
-    auto project = load(o);
+    auto project = ctr::test::load_dir(dir.path());
     REQUIRE(project);
     std::vector<std::string> warnings;
     auto yaml = kube_yaml(project->model, {}, warnings);

@@ -2,6 +2,7 @@
 // service's keys become. The YAML is read back with yaml-cpp.
 #include "compose/kube.hpp"
 #include "compose/project.hpp"
+#include "tests/unit/compose/load_dir.hpp"
 #include <ctr/sys/files.hpp>
 #include "tests/support/tempdir.hpp"
 
@@ -49,10 +50,7 @@ services:
 volumes:
   data: {}
 )"));
-    LoadOptions o;
-    o.working_dir = dir.path();
-    o.environment = [](const std::string&) -> std::optional<std::string> { return std::nullopt; };
-    auto project = load(o);
+    auto project = ctr::test::load_dir(dir.path());
     REQUIRE_MESSAGE(project, (project ? "" : project.error().message));
     std::vector<std::string> warnings;
     auto yaml = kube_yaml(project->model, {}, warnings);
