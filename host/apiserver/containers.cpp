@@ -315,11 +315,7 @@ Result<store::ContainerRecord> Containers::create(const json& body) {
     }
     c.config["network_attachments"] = wired->attachments;
     if (prepared->contains("writable_dir")) c.config["writable_dir"] = (*prepared)["writable_dir"];
-    // What it runs, as listings show it: kept with the record, so that no
-    // listing reads the runtime's config.json (mostly its seccomp profile).
-    std::string command;
-    for (const auto& a : (*spec)["process"]["args"]) command += (command.empty() ? "" : " ") + a.get<std::string>();
-    c.config["command"] = command;
+    c.config["command"] = services::command_line(*spec);  // for listings, which then need not read config.json
     if (auto st = sys::write_file_atomic(dir / "config.json", spec->dump(2)); !st) return undo(st.error());
     c.state = store::ContainerState::created;
     {

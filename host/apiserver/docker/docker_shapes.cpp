@@ -1,4 +1,5 @@
 #include "apiserver/docker/docker_shapes.hpp"
+#include "services/spec.hpp"
 
 #include "apiserver/health.hpp"
 
@@ -21,11 +22,7 @@ std::string command_of(const Containers& cs, const store::ContainerRecord& c) {
     auto text = sys::read_file(cs.dir_of(c.id) / "config.json");
     if (!text) return "";
     json spec = json::parse(*text, nullptr, false);
-    std::string command;
-    if (spec.is_object())
-        for (const auto& a : spec.value("process", json::object()).value("args", json::array()))
-            if (a.is_string()) command += (command.empty() ? "" : " ") + a.get<std::string>();
-    return command;
+    return spec.is_object() ? services::command_line(spec) : "";
 }
 
 // "3 seconds", "2 minutes", as docker's Status column says them.

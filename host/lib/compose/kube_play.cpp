@@ -115,25 +115,12 @@ Result<json> probe_of(const json& p, const std::string& where) {
     return hc;
 }
 
-// One container of a pod as a Compose service.
-Result<json> service_of(const PodDef& pod, const json& c, size_t index, const json& pod_volumes, const Objects& o, json& top_volumes,
-                        std::vector<std::string>& warnings) {
-    const std::string where = pod.where + ": spec.containers[" + std::to_string(index) + "]";
-    CTR_TRY_STATUS(check_keys(c, where,
-                              {"name", "image", "command", "args", "workingDir", "env", "envFrom", "ports", "volumeMounts", "resources",
-                               "securityContext", "livenessProbe", "tty", "stdin", "stdinOnce", "imagePullPolicy", "terminationMessagePath",
-                               "terminationMessagePolicy"},
-                              {"readinessProbe", "startupProbe", "lifecycle"}, warnings));
-    if (!c.contains("image") || !c["image"].is_string() || c["image"].get<std::string>().empty()) return bad(where + ".image", "is required");
-    json s = {{"image", c["image"]}, {"labels", pod.labels}, {"ports", json::array()}, {"volumes", json::array()}, {"depends_on", json::object()}};
-    s["labels"][kKubeKindLabel] = pod.kind;
-    s["labels"][kKubeNameLabel] = pod.owner;
-    if (c.contains("command")) s["entrypoint"] = CTR_TRY(strings(c["command"], where + ".command"));
-    if (c.contains("args")) s["command"] = CTR_TRY(strings(c["args"], where + ".args"));
-    if (c.contains("workingDir")) s["working_dir"] = yaml_text(c["workingDir"]);
-    s["environment"] = CTR_TRY(env_of(c, where, o));
-    if (c.value("tty", false)) s["tty"] = true;
-    if (c.value("stdin", false)) s["stdin_open"] = true;
+// A container's volumeMounts, each through the pod volume it names: a
+// claim (a named volume, declared at the top), a hostPath (a bind), an
+// emptyDir (anonymous, or a tmpfs in memory).
+Result<json> mounts_of(const PodDef& pod, const json& c, const std::string& where, const json& pod_volumes, const Objects& o, json& top_volumes,
+                       std::vector<std::string>& warnings) {
+    json out = json::array();
     for (size_t i = 0; i < c.value("volumeMounts", json::array()).size(); ++i) {
         const json& m = c["volumeMounts"][i];
         const std::string w = where + ".volumeMounts[" + std::to_string(i) + "]";
@@ -162,8 +149,31 @@ Result<json> service_of(const PodDef& pod, const json& c, size_t index, const js
         } else {
             return bad(pod.where + ": volume " + name, "only persistentVolumeClaim, hostPath and emptyDir are supported");
         }
-        s["volumes"].push_back(mount);
+        out.push_back(mount);
     }
+    return out;
+}
+
+// One container of a pod as a Compose service.
+Result<json> service_of(const PodDef& pod, const json& c, size_t index, const json& pod_volumes, const Objects& o, json& top_volumes,
+                        std::vector<std::string>& warnings) {
+    const std::string where = pod.where + ": spec.containers[" + std::to_string(index) + "]";
+    CTR_TRY_STATUS(check_keys(c, where,
+                              {"name", "image", "command", "args", "workingDir", "env", "envFrom", "ports", "volumeMounts", "resources",
+                               "securityContext", "livenessProbe", "tty", "stdin", "stdinOnce", "imagePullPolicy", "terminationMessagePath",
+                               "terminationMessagePolicy"},
+                              {"readinessProbe", "startupProbe", "lifecycle"}, warnings));
+    if (!c.contains("image") || !c["image"].is_string() || c["image"].get<std::string>().empty()) return bad(where + ".image", "is required");
+    json s = {{"image", c["image"]}, {"labels", pod.labels}, {"ports", json::array()}, {"volumes", json::array()}, {"depends_on", json::object()}};
+    s["labels"][kKubeKindLabel] = pod.kind;
+    s["labels"][kKubeNameLabel] = pod.owner;
+    if (c.contains("command")) s["entrypoint"] = CTR_TRY(strings(c["command"], where + ".command"));
+    if (c.contains("args")) s["command"] = CTR_TRY(strings(c["args"], where + ".args"));
+    if (c.contains("workingDir")) s["working_dir"] = yaml_text(c["workingDir"]);
+    s["environment"] = CTR_TRY(env_of(c, where, o));
+    if (c.value("tty", false)) s["tty"] = true;
+    if (c.value("stdin", false)) s["stdin_open"] = true;
+    s["volumes"] = CTR_TRY(mounts_of(pod, c, where, pod_volumes, o, top_volumes, warnings));
     if (c.contains("resources")) {
         const json& r = c["resources"];
         CTR_TRY_STATUS(check_keys(r, where + ".resources", {"limits", "requests"}, {}, warnings));
@@ -277,6 +287,49 @@ Status read_object(const json& doc, size_t n, Objects& o, std::vector<std::strin
     return ok();
 }
 
+// A Service: its name an alias of every pod it selects; its ports
+// published on the first of them (one host port reaches one container).
+Status apply_service(const std::string& name, const json& spec, const Objects& o, json& services, std::vector<std::string>& warnings) {
+    const json selector = spec.value("selector", json::object());
+    std::vector<const PodDef*> chosen;
+    for (const auto& pod : o.pods) {
+        bool match = selector.is_object() && !selector.empty();
+        for (const auto& [k, v] : selector.items()) match = match && pod.labels.value(k, "") == yaml_text(v);
+        if (match) chosen.push_back(&pod);
+    }
+    if (chosen.empty()) {
+        warnings.push_back("Service " + name + ": its selector matches no pod in the file");
+        return ok();
+    }
+    for (const auto* pod : chosen) services[pod->keys[0]]["networks"]["default"]["aliases"].push_back(name);
+    if (chosen.size() > 1)
+        warnings.push_back("Service " + name + ": its ports are published on " + chosen[0]->name + " only (a host port serves one container)");
+    const json ports = spec.value("ports", json::array());
+    if (!ports.is_array()) return bad("Service " + name + ": spec.ports", "must be a list");
+    for (size_t i = 0; i < ports.size(); ++i) {
+        const json& p = ports[i];
+        const std::string w = "Service " + name + ": spec.ports[" + std::to_string(i) + "]";
+        CTR_TRY_STATUS(check_keys(p, w, {"name", "port", "targetPort", "protocol", "nodePort"}, {"appProtocol"}, warnings));
+        if (!p.contains("port") || !p["port"].is_number_integer()) return bad(w + ".port", "is required (a number)");
+        const int64_t host = p.contains("nodePort") ? p["nodePort"].get<int64_t>() : p["port"].get<int64_t>();
+        int64_t target = p["port"];
+        if (p.contains("targetPort") && p["targetPort"].is_number_integer()) {
+            target = p["targetPort"];
+        } else if (p.contains("targetPort")) {
+            // A named port of the pod's containers.
+            target = 0;
+            for (const auto& c : chosen[0]->spec["containers"])
+                for (const auto& cp : c.value("ports", json::array()))
+                    if (cp.value("name", "") == yaml_text(p["targetPort"])) target = cp.value("containerPort", int64_t{0});
+            if (target == 0) return bad(w + ".targetPort", "no container port named \"" + yaml_text(p["targetPort"]) + "\"");
+        }
+        std::string proto = p.value("protocol", "TCP");
+        for (auto& ch : proto) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        services[chosen[0]->keys[0]]["ports"].push_back(std::to_string(host) + ":" + std::to_string(target) + "/" + proto);
+    }
+    return ok();
+}
+
 }  // namespace
 
 Result<double> cpu_quantity(const json& q) {
@@ -346,45 +399,7 @@ Result<json> kube_play_model(const std::vector<json>& docs, const std::string& p
             services[key] = s;
         }
     }
-    for (const auto& [name, spec] : o.services) {
-        const json selector = spec.value("selector", json::object());
-        std::vector<const PodDef*> chosen;
-        for (const auto& pod : o.pods) {
-            bool match = selector.is_object() && !selector.empty();
-            for (const auto& [k, v] : selector.items()) match = match && pod.labels.value(k, "") == yaml_text(v);
-            if (match) chosen.push_back(&pod);
-        }
-        if (chosen.empty()) {
-            warnings.push_back("Service " + name + ": its selector matches no pod in the file");
-            continue;
-        }
-        for (const auto* pod : chosen) services[pod->keys[0]]["networks"]["default"]["aliases"].push_back(name);
-        if (chosen.size() > 1)
-            warnings.push_back("Service " + name + ": its ports are published on " + chosen[0]->name + " only (a host port serves one container)");
-        const json ports = spec.value("ports", json::array());
-        if (!ports.is_array()) return bad("Service " + name + ": spec.ports", "must be a list");
-        for (size_t i = 0; i < ports.size(); ++i) {
-            const json& p = ports[i];
-            const std::string w = "Service " + name + ": spec.ports[" + std::to_string(i) + "]";
-            CTR_TRY_STATUS(check_keys(p, w, {"name", "port", "targetPort", "protocol", "nodePort"}, {"appProtocol"}, warnings));
-            if (!p.contains("port") || !p["port"].is_number_integer()) return bad(w + ".port", "is required (a number)");
-            const int64_t host = p.contains("nodePort") ? p["nodePort"].get<int64_t>() : p["port"].get<int64_t>();
-            int64_t target = p["port"];
-            if (p.contains("targetPort") && p["targetPort"].is_number_integer()) {
-                target = p["targetPort"];
-            } else if (p.contains("targetPort")) {
-                // A named port of the pod's containers.
-                target = 0;
-                for (const auto& c : chosen[0]->spec["containers"])
-                    for (const auto& cp : c.value("ports", json::array()))
-                        if (cp.value("name", "") == yaml_text(p["targetPort"])) target = cp.value("containerPort", int64_t{0});
-                if (target == 0) return bad(w + ".targetPort", "no container port named \"" + yaml_text(p["targetPort"]) + "\"");
-            }
-            std::string proto = p.value("protocol", "TCP");
-            for (auto& ch : proto) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-            services[chosen[0]->keys[0]]["ports"].push_back(std::to_string(host) + ":" + std::to_string(target) + "/" + proto);
-        }
-    }
+    for (const auto& [name, spec] : o.services) CTR_TRY_STATUS(apply_service(name, spec, o, services, warnings));
     return model;
 }
 

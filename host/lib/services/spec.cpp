@@ -238,6 +238,13 @@ Status add_mounts(json& mounts, const std::vector<std::string>& tmpfs, const std
 
 }  // namespace
 
+std::string command_line(const json& spec) {
+    std::string command;
+    for (const auto& a : spec.value("process", json::object()).value("args", json::array()))
+        if (a.is_string()) command += (command.empty() ? "" : " ") + a.get<std::string>();
+    return command;
+}
+
 Result<json> make_spec(const RunRequest& req, const json& image_config, const std::filesystem::path& rootfs,
                        const std::string& id, const std::string& cgroups_path, const std::vector<ResolvedMount>& extra,
                        const SpecNetwork& network) {

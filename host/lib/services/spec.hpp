@@ -128,6 +128,9 @@ Result<nlohmann::json> make_spec(const RunRequest& req, const nlohmann::json& im
                                  const std::string& cgroups_path, const std::vector<ResolvedMount>& mounts = {},
                                  const SpecNetwork& network = {});
 
+// What a spec runs, as listings show it: its process's args joined by spaces.
+std::string command_line(const nlohmann::json& spec);
+
 // `base` (KEY=VALUE entries) with `overrides` applied in order: KEY=VALUE
 // replaces any entry of that KEY, a bare KEY removes it. The daemon never
 // looks a bare KEY up in its own environment: the CLI resolves those from

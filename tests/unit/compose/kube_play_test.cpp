@@ -156,17 +156,17 @@ spec:
 TEST_CASE("kube play: what kube generate writes plays back as the same services") {
     ctr::test::ScratchDir dir;
     REQUIRE(ctr::sys::write_file_atomic(dir.path() / "compose.yaml", R"(
-name: shop
+name: store
 services:
-  web:
-    image: nginx:1
-    restart: always
-    ports: ["8080:80"]
-    environment: {MODE: prod}
-    volumes: [data:/var/lib/data]
   job:
-    image: busybox
     command: ["sh", "-c", "echo done"]
+    image: busybox
+  api:
+    environment: {MODE: prod}
+    image: httpd:2
+    ports: ["8080:80"]
+    restart: unless-stopped
+    volumes: [data:/var/lib/data]
 volumes:
   data: {}
 )"));
@@ -178,13 +178,13 @@ volumes:
     auto m = play(*yaml, warnings);
     REQUIRE_MESSAGE(m, (m ? "" : m.error().message));
     const json& s = (*m)["services"];
-    REQUIRE(s.contains("web-1"));
+    REQUIRE(s.contains("api-1"));
     REQUIRE(s.contains("job"));
-    CHECK(s["web-1"]["image"] == "nginx:1");
-    CHECK(s["web-1"]["ports"] == json::array({"8080:80/tcp"}));
-    CHECK(s["web-1"]["environment"]["MODE"] == "prod");
-    CHECK(s["web-1"]["volumes"][0]["source"] == "shop-data");
-    CHECK(has(s["web-1"]["networks"]["default"]["aliases"], "web"));  // the Service generate wrote for its ports
+    CHECK(s["api-1"]["image"] == "httpd:2");
+    CHECK(s["api-1"]["ports"] == json::array({"8080:80/tcp"}));
+    CHECK(s["api-1"]["environment"]["MODE"] == "prod");
+    CHECK(s["api-1"]["volumes"][0]["source"] == "store-data");
+    CHECK(has(s["api-1"]["networks"]["default"]["aliases"], "api"));  // the Service generate wrote for its ports
     CHECK(s["job"]["command"] == json::array({"sh", "-c", "echo done"}));
     CHECK(s["job"]["restart"] == "no");
 }
