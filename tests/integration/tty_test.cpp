@@ -84,7 +84,7 @@ TEST_CASE("attach feeds a detached -i container; start -a -i runs a created one 
     REQUIRE(r.cli({"run", "-d", "-i", "--name", "reader", shared().image, "sh", "-c", "read line; echo got:$line; exit 2"}).code == 0);
     auto attached = shell(r, "echo hello | $CTR attach reader");
     CHECK(attached.code == 2);
-    CHECK(r.cli({"logs", "reader"}).out == "got:hello\n");
+    CHECK(r.logs_when("reader", "got:hello") == "got:hello\n");
     // Nothing to attach to: made without -i or -t, or not running.
     REQUIRE(r.cli({"run", "-d", "--name", "plain", shared().image, "sleep", "30"}).code == 0);
     auto plain = r.cli({"attach", "plain"});

@@ -53,6 +53,7 @@ Run run(const std::string& binary, const std::vector<std::string>& args, const s
 #include <cstdio>
 #include <fstream>
 #include <sstream>
+#include <chrono>
 #include <thread>
 
 namespace ctr::test {
@@ -164,6 +165,16 @@ Run DaemonRoot::cli(const std::vector<std::string>& args, const std::vector<std:
 std::string DaemonRoot::daemon_log() const {
     auto text = sys::read_file(path() / "var/log/container/apiserver.log");
     return text ? *text : "";
+}
+
+std::string DaemonRoot::logs_when(const std::string& name, const std::string& want, int timeout_ms) const {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    std::string out = cli({"logs", name}).out;
+    while (out.find(want) == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        out = cli({"logs", name}).out;
+    }
+    return out;
 }
 
 int DaemonRoot::daemon_pid() const {

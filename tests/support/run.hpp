@@ -52,6 +52,9 @@ public:
     const std::filesystem::path& path() const { return dir_.path(); }
     // `container --root ROOT args...`
     Run cli(const std::vector<std::string>& args, const std::vector<std::string>& env = {}) const;
+    // `container logs NAME` once it holds `want` (a process started with
+    // `run -d` may not have written yet), or as it is after `timeout_ms`.
+    std::string logs_when(const std::string& name, const std::string& want, int timeout_ms = 20000) const;
     int daemon_pid() const;  // from the pid file; 0 when none
     void start(const std::vector<std::string>& env = {});
     void kill9();            // SIGKILL to the daemon, then wait for it to be gone
