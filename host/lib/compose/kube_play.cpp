@@ -2,6 +2,7 @@
 
 #include "compose/yaml_in.hpp"
 
+#include <algorithm>
 #include <map>
 #include <regex>
 #include <set>
@@ -400,6 +401,9 @@ Result<json> kube_play_model(const std::vector<json>& docs, const std::string& p
         }
     }
     for (const auto& [name, spec] : o.services) CTR_TRY_STATUS(apply_service(name, spec, o, services, warnings));
+    // A Deployment's replicas say the same of each: once is enough.
+    std::set<std::string> seen;
+    warnings.erase(std::remove_if(warnings.begin(), warnings.end(), [&seen](const std::string& w) { return !seen.insert(w).second; }), warnings.end());
     return model;
 }
 

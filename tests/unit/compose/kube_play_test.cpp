@@ -91,6 +91,7 @@ spec:
       - name: web
         image: nginx:1
         ports: [{name: http, containerPort: 80}]
+        readinessProbe: {httpGet: {path: /, port: 80}}
 ---
 apiVersion: v1
 kind: Service
@@ -151,6 +152,8 @@ spec:
     };
     CHECK(warned("Service front: its ports are published on web-1 only"));
     CHECK(warned("Pod tools: spec.containers[1].readinessProbe has no meaning on one host"));
+    // Said once for the Deployment, not once per replica.
+    CHECK(std::count(warnings.begin(), warnings.end(), "Deployment web: spec.containers[0].readinessProbe has no meaning on one host: ignored") == 1);
 }
 
 TEST_CASE("kube play: what kube generate writes plays back as the same services") {
