@@ -340,6 +340,14 @@ TEST_CASE("build: RUN --mount=type=bind,from= a stage or an image, COPY --from w
     auto absent = r.cli({"build", ctx.path().string()});
     CHECK(absent.code != 0);
     CHECK_MESSAGE(absent.err.find("no /nothere in maker") != std::string::npos, absent.err);
+    // A chain of 41 links, past what is followed inside the image, whose last
+    // names a host file: refused, never bound.
+    write(ctx.path() / "Dockerfile", "FROM " + shared().image + " AS maker\n"
+                                     "RUN ln -s /etc/hostname /l40 && i=40 && while [ $i -gt 0 ]; do ln -s /l$i /l$((i-1)); i=$((i-1)); done\n"
+                                     "FROM " + shared().image + "\nRUN --mount=type=bind,from=maker,source=/l0,target=/x cat /x\n");
+    auto outside = r.cli({"build", ctx.path().string()});
+    CHECK(outside.code != 0);
+    CHECK_MESSAGE(outside.err.find("/l0 leads outside maker") != std::string::npos, outside.err);
 }
 
 TEST_CASE("build: RUN --mount (cache kept between builds, tmpfs, a read-only bind of the context, a secret) leaves nothing in the image" * CTR_NEEDS_ROOT) {

@@ -116,9 +116,14 @@ Result<std::pair<std::string, std::shared_ptr<void>>> BuildRun::bind_from(const 
     held->rootfs = CTR_TRY(cs_.hold_rootfs(c));
     const fs::path root = cs_.dir_of(c.id) / "rootfs";
     const std::string inside = services::resolve_in_root(root, "/" + source);
+    // The runtime opens the source from the host's root: what it reaches
+    // must be inside the image's, even past resolve_in_root's 40 links.
     std::error_code ec;
-    if (!fs::exists(root.string() + inside, ec)) return make_error(CTR_E_NOT_FOUND, "no " + source + " in " + from);
-    return std::make_pair(root.string() + inside, std::shared_ptr<void>(held));
+    const fs::path real = fs::canonical(root.string() + inside, ec);
+    if (ec) return make_error(CTR_E_NOT_FOUND, "no " + source + " in " + from);
+    const std::string r = real.string(), base = fs::canonical(root, ec).string();
+    if (ec || (r != base && r.rfind(base + "/", 0) != 0)) return make_error(CTR_E_PERMISSION_DENIED, source + " leads outside " + from);
+    return std::make_pair(r, std::shared_ptr<void>(held));
 }
 
 // What RUN's cache key takes from its binds: the content of the context's
