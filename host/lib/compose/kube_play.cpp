@@ -45,6 +45,19 @@ Result<std::vector<std::string>> strings(const json& v, const std::string& where
     return out;
 }
 
+// A boolean field of `obj` (false when absent); another type is an error naming it.
+Result<bool> flag(const json& obj, const char* key, const std::string& where) {
+    if (!obj.contains(key)) return false;
+    if (!obj[key].is_boolean()) return bad(where + "." + key, "must be true or false");
+    return obj[key].get<bool>();
+}
+
+Result<int64_t> whole(const json& obj, const char* key, int64_t fallback, const std::string& where) {
+    if (!obj.contains(key)) return fallback;
+    if (!obj[key].is_number_integer()) return bad(where + "." + key, "must be a whole number");
+    return obj[key].get<int64_t>();
+}
+
 Result<double> seconds(const json& v, const std::string& where) {
     if (!v.is_number() || v.get<double>() < 0) return bad(where, "must be a number of seconds");
     return v.get<double>();
@@ -112,7 +125,7 @@ Result<json> probe_of(const json& p, const std::string& where) {
     hc["interval"] = p.contains("periodSeconds") ? CTR_TRY(seconds(p["periodSeconds"], where + ".periodSeconds")) : 10.0;
     hc["timeout"] = p.contains("timeoutSeconds") ? CTR_TRY(seconds(p["timeoutSeconds"], where + ".timeoutSeconds")) : 1.0;
     if (p.contains("initialDelaySeconds")) hc["start_period"] = CTR_TRY(seconds(p["initialDelaySeconds"], where + ".initialDelaySeconds"));
-    hc["retries"] = p.value("failureThreshold", 3);
+    hc["retries"] = CTR_TRY(whole(p, "failureThreshold", 3, where));
     return hc;
 }
 
@@ -130,9 +143,9 @@ Result<json> mounts_of(const PodDef& pod, const json& c, const std::string& wher
         if (target.empty() || target[0] != '/') return bad(w + ".mountPath", "must be an absolute path");
         const json* vol = nullptr;
         for (const auto& v : pod_volumes)
-            if (v.value("name", "") == name) vol = &v;
+            if (v.is_object() && v.value("name", json()) == name) vol = &v;
         if (!vol) return bad(w + ".name", "no volume \"" + name + "\" in the pod's spec.volumes");
-        json mount = {{"target", target}, {"read_only", m.value("readOnly", false)}};
+        json mount = {{"target", target}, {"read_only", CTR_TRY(flag(m, "readOnly", w))}};
         if (vol->contains("persistentVolumeClaim")) {
             const std::string claim = (*vol)["persistentVolumeClaim"].value("claimName", "");
             if (claim.empty()) return bad(pod.where + ": volume " + name, "persistentVolumeClaim.claimName is required");
@@ -172,8 +185,8 @@ Result<json> service_of(const PodDef& pod, const json& c, size_t index, const js
     if (c.contains("args")) s["command"] = CTR_TRY(strings(c["args"], where + ".args"));
     if (c.contains("workingDir")) s["working_dir"] = yaml_text(c["workingDir"]);
     s["environment"] = CTR_TRY(env_of(c, where, o));
-    if (c.value("tty", false)) s["tty"] = true;
-    if (c.value("stdin", false)) s["stdin_open"] = true;
+    if (CTR_TRY(flag(c, "tty", where))) s["tty"] = true;
+    if (CTR_TRY(flag(c, "stdin", where))) s["stdin_open"] = true;
     s["volumes"] = CTR_TRY(mounts_of(pod, c, where, pod_volumes, o, top_volumes, warnings));
     if (c.contains("resources")) {
         const json& r = c["resources"];
@@ -196,8 +209,8 @@ Result<json> service_of(const PodDef& pod, const json& c, size_t index, const js
         CTR_TRY_STATUS(check_keys(sc, where + ".securityContext",
                                   {"privileged", "capabilities", "readOnlyRootFilesystem", "runAsUser", "runAsGroup", "allowPrivilegeEscalation"},
                                   {"runAsNonRoot", "seccompProfile", "seLinuxOptions", "fsGroup", "supplementalGroups"}, warnings));
-        if (sc.value("privileged", false)) s["privileged"] = true;
-        if (sc.value("readOnlyRootFilesystem", false)) s["read_only"] = true;
+        if (CTR_TRY(flag(sc, "privileged", where + ".securityContext"))) s["privileged"] = true;
+        if (CTR_TRY(flag(sc, "readOnlyRootFilesystem", where + ".securityContext"))) s["read_only"] = true;
         if (sc.contains("capabilities")) {
             if (sc["capabilities"].contains("add")) s["cap_add"] = CTR_TRY(strings(sc["capabilities"]["add"], where + ".securityContext.capabilities.add"));
             if (sc["capabilities"].contains("drop")) s["cap_drop"] = CTR_TRY(strings(sc["capabilities"]["drop"], where + ".securityContext.capabilities.drop"));
@@ -312,7 +325,7 @@ Status apply_service(const std::string& name, const json& spec, const Objects& o
         const std::string w = "Service " + name + ": spec.ports[" + std::to_string(i) + "]";
         CTR_TRY_STATUS(check_keys(p, w, {"name", "port", "targetPort", "protocol", "nodePort"}, {"appProtocol"}, warnings));
         if (!p.contains("port") || !p["port"].is_number_integer()) return bad(w + ".port", "is required (a number)");
-        const int64_t host = p.contains("nodePort") ? p["nodePort"].get<int64_t>() : p["port"].get<int64_t>();
+        const int64_t host = CTR_TRY(whole(p, "nodePort", p["port"].get<int64_t>(), w));
         int64_t target = p["port"];
         if (p.contains("targetPort") && p["targetPort"].is_number_integer()) {
             target = p["targetPort"];
@@ -321,6 +334,7 @@ Status apply_service(const std::string& name, const json& spec, const Objects& o
             target = 0;
             for (const auto& c : chosen[0]->spec["containers"])
                 for (const auto& cp : c.value("ports", json::array()))
+                    if (cp.is_object())
                     if (cp.value("name", "") == yaml_text(p["targetPort"])) target = cp.value("containerPort", int64_t{0});
             if (target == 0) return bad(w + ".targetPort", "no container port named \"" + yaml_text(p["targetPort"]) + "\"");
         }
@@ -353,7 +367,9 @@ Result<int64_t> memory_quantity(const json& q) {
     return static_cast<int64_t>(std::stod(m[1].str()) * unit.at(m[2].matched ? m[2].str() : ""));
 }
 
-Result<json> kube_play_model(const std::vector<json>& docs, const std::string& project, std::vector<std::string>& warnings) {
+namespace {
+
+Result<json> model_of(const std::vector<json>& docs, const std::string& project, std::vector<std::string>& warnings) {
     Objects o;
     for (size_t i = 0; i < docs.size(); ++i) CTR_TRY_STATUS(read_object(docs[i], i, o, warnings));
     if (o.pods.empty()) return make_error(CTR_E_INVALID_ARGUMENT, "no Pod or Deployment to run in the file");
@@ -405,6 +421,18 @@ Result<json> kube_play_model(const std::vector<json>& docs, const std::string& p
     std::set<std::string> seen;
     warnings.erase(std::remove_if(warnings.begin(), warnings.end(), [&seen](const std::string& w) { return !seen.insert(w).second; }), warnings.end());
     return model;
+}
+
+}  // namespace
+
+Result<json> kube_play_model(const std::vector<json>& docs, const std::string& project, std::vector<std::string>& warnings) {
+    // The fields above are checked by type where they are read; a value of
+    // a type no check foresaw is still one clear error, not a crash.
+    try {
+        return model_of(docs, project, warnings);
+    } catch (const json::exception& e) {
+        return make_error(CTR_E_INVALID_ARGUMENT, std::string("a field of the YAML has the wrong type (") + e.what() + ")");
+    }
 }
 
 }  // namespace ctr::compose

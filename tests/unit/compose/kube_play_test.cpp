@@ -209,6 +209,14 @@ TEST_CASE("kube play: unknown kinds and fields, bad names and missing references
     CHECK(error_of("kind: Service\nmetadata: {name: s}\nspec: {selector: {a: b}}\n") == "no Pod or Deployment to run in the file");
     CHECK(error_of("kind: Pod\nmetadata: {name: p}\nspec: {containers: [{name: c}]}\n") == "Pod p: spec.containers[0].image: is required");
     CHECK(error_of("a: [\n").rfind("app.yaml:", 0) == 0);
+    // Values of the wrong type: named where checked, one clear error anywhere else.
+    CHECK(error_of(pod + "    tty: yes-please\n") == "Pod p: spec.containers[0].tty: must be true or false");
+    CHECK(error_of(pod + "    livenessProbe: {exec: {command: [\"true\"]}, failureThreshold: many}\n") ==
+          "Pod p: spec.containers[0].livenessProbe.failureThreshold: must be a whole number");
+    CHECK(error_of(pod + "    volumeMounts: [{name: a, mountPath: /a}]\n  volumes: {a: b}\n").find("no volume \"a\"") != std::string::npos);
+    CHECK(error_of(pod + "    envFrom: [{configMapRef: nope}]\n").rfind("a field of the YAML has the wrong type (", 0) == 0);
+    CHECK(error_of(pod + "---\nkind: Service\nmetadata: {name: s}\nspec: {selector: {a: b}, ports: [{port: 80, nodePort: high}]}\n")
+              .find("(no error)") != std::string::npos);  // its selector matches no pod: the ports are not read
 }
 
 TEST_CASE("kube play: CPU and memory quantities") {
