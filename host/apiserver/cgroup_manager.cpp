@@ -20,30 +20,33 @@ std::string slice_of(const Paths& paths) { return "container-" + root_number(pat
 
 }  // namespace
 
-Result<std::string> choose_cgroup_manager(const std::string& wanted, bool rootless) {
+const char* to_string(CgroupManager manager) { return manager == CgroupManager::systemd ? "systemd" : "cgroupfs"; }
+
+Result<CgroupManager> choose_cgroup_manager(const std::string& wanted, bool rootless) {
     if (wanted != "auto" && wanted != "systemd" && wanted != "cgroupfs")
         return make_error(CTR_E_INVALID_ARGUMENT, "cgroup manager: must be auto, systemd or cgroupfs, not \"" + wanted + "\"");
     if (rootless) {
         if (wanted == "systemd")
             return make_error(CTR_E_UNIMPLEMENTED, "cgroup manager systemd: a rootless daemon makes cgroups itself in its delegated subtree "
                                                    "(cgroupfs); systemd's user instance is not asked (docs/rootless.md)");
-        return std::string("cgroupfs");
+        return CgroupManager::cgroupfs;
     }
     const bool systemd = sys::systemd_manages_cgroups();
     if (wanted == "systemd" && !systemd)
         return make_error(CTR_E_FAILED_PRECONDITION, std::string("cgroup manager systemd: systemd is not PID 1 here, or its bus (") +
                                                          sys::kSystemBus + ") does not answer");
-    if (wanted == "auto") return std::string(systemd && sys::Cgroups().version() == sys::CgroupVersion::v2 ? "systemd" : "cgroupfs");
-    return wanted;
+    if (wanted == "auto")
+        return systemd && sys::Cgroups().version() == sys::CgroupVersion::v2 ? CgroupManager::systemd : CgroupManager::cgroupfs;
+    return wanted == "systemd" ? CgroupManager::systemd : CgroupManager::cgroupfs;
 }
 
-std::string cgroups_path(const Paths& paths, const std::string& manager, const std::string& base, const std::string& id) {
-    if (manager == "systemd") return slice_of(paths) + ":container:" + id;
+std::string cgroups_path(const Paths& paths, CgroupManager manager, const std::string& base, const std::string& id) {
+    if (manager == CgroupManager::systemd) return slice_of(paths) + ":container:" + id;
     return base + "/container-" + root_number(paths) + "/" + id;
 }
 
-std::string cgroup_parent_dir(const Paths& paths, const std::string& manager, const std::string& base) {
-    if (manager == "systemd") return sys::systemd_slice_dir(slice_of(paths));
+std::string cgroup_parent_dir(const Paths& paths, CgroupManager manager, const std::string& base) {
+    if (manager == CgroupManager::systemd) return sys::systemd_slice_dir(slice_of(paths));
     return base + "/container-" + root_number(paths);
 }
 

@@ -14,24 +14,30 @@
 
 namespace ctr::apiserver {
 
+enum class CgroupManager { cgroupfs, systemd };
+
+// "cgroupfs" or "systemd": the name the config, `system status`, Docker's
+// CgroupDriver and the runtimes' environment use.
+const char* to_string(CgroupManager manager);
+
 // What the daemon tells its runtimes in their environment: "systemd" or
 // "cgroupfs" (runtime-linux passes --systemd-cgroup to runc or crun).
 inline constexpr const char* kCgroupManagerEnv = "CONTAINER_CGROUP_MANAGER";
 
-// "systemd" or "cgroupfs", from `wanted` (auto, systemd or cgroupfs: the
-// flag, else the config). auto is systemd where it is PID 1 on a cgroup v2
-// host and its bus answers. A rootless daemon keeps cgroupfs (its delegated
-// subtree), and systemd asked for where it cannot serve is an error.
-Result<std::string> choose_cgroup_manager(const std::string& wanted, bool rootless);
+// The manager from `wanted` (auto, systemd or cgroupfs: the flag, else the
+// config). auto is systemd where it is PID 1 on a cgroup v2 host and its
+// bus answers. A rootless daemon keeps cgroupfs (its delegated subtree),
+// and systemd asked for where it cannot serve is an error.
+Result<CgroupManager> choose_cgroup_manager(const std::string& wanted, bool rootless);
 
 // The OCI cgroupsPath of container `id`: "PARENT/ID" for cgroupfs (under
 // `base`, a rootless daemon's subtree), "container-N.slice:container:ID"
 // for systemd.
-std::string cgroups_path(const Paths& paths, const std::string& manager, const std::string& base, const std::string& id);
+std::string cgroups_path(const Paths& paths, CgroupManager manager, const std::string& base, const std::string& id);
 
 // The per-root parent as a directory under the hierarchy's root: the slice's
 // for systemd.
-std::string cgroup_parent_dir(const Paths& paths, const std::string& manager, const std::string& base);
+std::string cgroup_parent_dir(const Paths& paths, CgroupManager manager, const std::string& base);
 
 // At a clean stop with no container left: systemd is asked to stop the
 // root's slice (its directory goes with it); cgroupfs's parent is the

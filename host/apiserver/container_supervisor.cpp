@@ -169,7 +169,7 @@ void Containers::release_cgroup_parent() const {
     // runs on: the parent stays.
     const sys::Cgroups cgroups;
     const std::string parent = cgroup_parent_dir(d_.paths, d_.cgroup_manager, d_.cgroup_base);
-    if (d_.cgroup_manager == "systemd") {
+    if (d_.cgroup_manager == CgroupManager::systemd) {
         // Each scope goes with its last process; the slice is systemd's to
         // end, once nothing runs in it.
         for (int attempt = 0; attempt < 50; ++attempt) {

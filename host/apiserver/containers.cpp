@@ -453,8 +453,7 @@ Result<store::ContainerRecord> Containers::start(const std::string& key, bool wa
 }
 
 void Containers::wait_for_shim(const std::string& id, int timeout_ms, bool or_exit_file) {
-    auto text = sys::read_file(dir_of(id) / "shim.pid");
-    int pid = text ? std::atoi(text->c_str()) : 0;
+    const pid_t pid = sys::read_pid_file(dir_of(id) / "shim.pid");
     sys::UniqueFd shim(pid > 0 ? static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)) : -1);
     if (!shim.valid()) {  // gone already, or no shim: nothing to wait for
         std::this_thread::sleep_for(std::chrono::milliseconds(std::min(timeout_ms, 10)));

@@ -3,6 +3,7 @@
 // way to ask the server to stop.
 #pragma once
 
+#include "apiserver/cgroup_manager.hpp"
 #include "apiserver/router.hpp"
 #include <ctr/base/paths.hpp>
 #include "config/system_config.hpp"
@@ -36,9 +37,10 @@ struct Daemon {
     // `limits` is false when it has none (rootless.hpp).
     std::string cgroup_base;
     bool limits = true;
-    // "systemd" or "cgroupfs" (cgroup_manager.hpp); before open_daemon, the
-    // --cgroup-manager flag ("": the config's choice).
-    std::string cgroup_manager;
+    // The --cgroup-manager flag ("": the config's choice), and what
+    // open_daemon chose from it (cgroup_manager.hpp).
+    std::string cgroup_manager_wanted;
+    CgroupManager cgroup_manager = CgroupManager::cgroupfs;
     // A rootless daemon's way out for its containers (rootless_outbound.hpp):
     // "slirp4netns", or "none: WHY".
     std::string outbound = "host";

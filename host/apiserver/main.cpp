@@ -111,8 +111,8 @@ Result<apiserver::Dialect> open_to_group(const Paths& paths, bool rootless, cons
 Status open_daemon(apiserver::Daemon& d, bool debug) {
     auto cfg = CTR_TRY(config::load(d.paths.etc_dir() / "config.toml"));
     d.config = cfg;
-    d.cgroup_manager = CTR_TRY(apiserver::choose_cgroup_manager(d.cgroup_manager.empty() ? cfg.container_cgroup_manager : d.cgroup_manager, d.rootless));
-    ::setenv(apiserver::kCgroupManagerEnv, d.cgroup_manager.c_str(), 1);  // for the runtimes in the shims
+    d.cgroup_manager = CTR_TRY(apiserver::choose_cgroup_manager(d.cgroup_manager_wanted.empty() ? cfg.container_cgroup_manager : d.cgroup_manager_wanted, d.rootless));
+    ::setenv(apiserver::kCgroupManagerEnv, apiserver::to_string(d.cgroup_manager), 1);  // for the runtimes in the shims
     // [plugins.NAME] settings reach every plugin load: ours, the probes', the shims'.
     if (!cfg.plugin_settings.empty()) ::setenv(pluginhost::kSettingsEnv, cfg.plugin_settings.dump().c_str(), 1);
     log::add_file(d.log_file().string());
@@ -371,7 +371,7 @@ int main(int argc, char** argv) {
     std::signal(SIGPIPE, SIG_IGN);
 
     daemon->rootless = userns.has_value();
-    daemon->cgroup_manager = cgroup_manager;
+    daemon->cgroup_manager_wanted = cgroup_manager;
     daemon->single_id = userns && userns->single_id;
     if (daemon->rootless) {
         daemon->cgroup_base = apiserver::rootless_cgroups(daemon->paths);

@@ -32,9 +32,9 @@ std::filesystem::path log_file(const Paths& paths) { return paths.run_dir() / "s
 // This root's slirp4netns when it runs (one that ended while we were its
 // parent is reaped first).
 pid_t running(const Paths& paths) {
-    if (auto text = sys::read_file(pid_file(paths)); text && std::atoi(text->c_str()) > 0)
-        (void)::waitpid(static_cast<pid_t>(std::atoi(text->c_str())), nullptr, WNOHANG);
-    return sys::running_from_pid_file(pid_file(paths), kProgram);
+    const pid_t pid = sys::read_pid_file(pid_file(paths));
+    if (pid > 0) (void)::waitpid(pid, nullptr, WNOHANG);
+    return sys::running_as(pid, kProgram);
 }
 
 // The last line slirp4netns wrote: why it stopped.

@@ -98,9 +98,9 @@ Result<json> disk_usage(Daemon& d) {
 
 // The host's cgroup layout and who manages containers' cgroups
 // (cgroup_manager.hpp).
-json cgroup_status(const std::string& base, const std::string& manager) {
+json cgroup_status(const std::string& base, CgroupManager manager) {
     const sys::Cgroups cgroups;
-    json j{{"version", sys::to_string(cgroups.version())}, {"manager", manager}, {"v2_controllers", cgroups.v2_controllers()}};
+    json j{{"version", sys::to_string(cgroups.version())}, {"manager", to_string(manager)}, {"v2_controllers", cgroups.v2_controllers()}};
     if (!base.empty()) j["delegated"] = base;  // rootless: the user's subtree
     return j;
 }

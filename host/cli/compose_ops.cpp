@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <cstring>
 #include <future>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -210,21 +211,37 @@ Result<std::vector<json>> project_containers(const api::Client& client, const st
 
 namespace {
 
-// Whether the image `reference` names now is not the one `container` was
-// made from (a build or a pull since): docker compose makes it again then.
-// A reference that names no image now changes nothing.
-Result<bool> image_changed(const api::Client& client, const json& container, const std::string& reference) {
-    const json config = container.value("config", json::object());
-    const std::string made_from = config.is_object() ? config.value("image_digest", "") : "";
-    if (made_from.empty() || reference.empty()) return false;
-    auto now = client.call("GET", "/v1/images/inspect?reference=" + url_escape(reference));
-    if (!now) {
-        if (now.error().status == CTR_E_NOT_FOUND) return false;
-        return now.error();
+// The digest each image reference of a project names now, asked once per
+// reference however many services share it ("" for a reference that names
+// no image).
+class ImageDigests {
+public:
+    explicit ImageDigests(const api::Client& client) : client_(client) {}
+
+    Result<std::string> of(const std::string& reference) {
+        if (auto known = digests_.find(reference); known != digests_.end()) return known->second;
+        std::string digest;
+        auto now = client_.call("GET", "/v1/images/inspect?reference=" + url_escape(reference));
+        if (now) digest = now->value("digest", "");
+        else if (now.error().status != CTR_E_NOT_FOUND) return now.error();
+        return digests_[reference] = digest;
     }
-    const std::string digest = now->value("digest", "");
-    return !digest.empty() && digest != made_from;
-}
+
+    // Whether the image `reference` names now is not the one `container`
+    // was made from (a build or a pull since): docker compose makes it
+    // again then. A reference that names no image now changes nothing.
+    Result<bool> changed(const json& container, const std::string& reference) {
+        const json config = container.value("config", json::object());
+        const std::string made_from = config.is_object() ? config.value("image_digest", "") : "";
+        if (made_from.empty() || reference.empty()) return false;
+        const std::string digest = CTR_TRY(of(reference));
+        return !digest.empty() && digest != made_from;
+    }
+
+private:
+    const api::Client& client_;
+    std::map<std::string, std::string> digests_;
+};
 
 }  // namespace
 
@@ -241,11 +258,12 @@ Status compose_up(const api::Client& client, const cp::Project& project, const U
         json body, current;
     };
     std::vector<Step> steps;
+    ImageDigests images(client);
     for (const auto& svc : order) {
         Step st{svc, "create", cp::create_body(project, svc), container_of(existing, svc)};
         if (!st.current.is_null()) {
             bool same = st.current["labels"].value(cp::kHashLabel, "") == st.body["labels"][cp::kHashLabel] &&
-                        !CTR_TRY(image_changed(client, st.current, st.body.value("image", "")));
+                        !CTR_TRY(images.changed(st.current, st.body.value("image", "")));
             st.action = !same ? "recreate" : st.current["state"] == "running" ? "keep" : "start";
         }
         if (st.action == "create" || st.action == "recreate")

@@ -151,10 +151,17 @@ bool process_ended(pid_t pid) {
 
 bool process_exiting(pid_t pid) { return pid > 0 && leader_state(pid) == 'Z' && !process_ended(pid); }
 
-pid_t running_from_pid_file(const std::filesystem::path& pid_file, const std::string& marker) {
+pid_t read_pid_file(const std::filesystem::path& pid_file) {
     auto text = read_file(pid_file);
-    if (!text) return 0;
-    const pid_t pid = static_cast<pid_t>(std::atoi(text->c_str()));
+    const pid_t pid = text ? static_cast<pid_t>(std::atoi(text->c_str())) : 0;
+    return pid > 0 ? pid : 0;
+}
+
+pid_t running_from_pid_file(const std::filesystem::path& pid_file, const std::string& marker) {
+    return running_as(read_pid_file(pid_file), marker);
+}
+
+pid_t running_as(pid_t pid, const std::string& marker) {
     if (pid <= 0) return 0;
     struct stat st{};
     const std::string proc = "/proc/" + std::to_string(pid);

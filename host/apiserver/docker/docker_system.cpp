@@ -114,7 +114,7 @@ void add_system_routes(Router& r, Daemon& d) {
                       {"MemTotal", static_cast<int64_t>(::sysconf(_SC_PHYS_PAGES)) * ::sysconf(_SC_PAGESIZE)},
                       {"ServerVersion", CTR_VERSION}, {"DefaultRuntime", runtime ? *runtime : ""}, {"Runtimes", runtimes},
                       // Docker says "1" for a hybrid host too: its controllers are v1's.
-                      {"CgroupVersion", sys::Cgroups().version() == sys::CgroupVersion::v2 ? "2" : "1"}, {"CgroupDriver", d.cgroup_manager},
+                      {"CgroupVersion", sys::Cgroups().version() == sys::CgroupVersion::v2 ? "2" : "1"}, {"CgroupDriver", to_string(d.cgroup_manager)},
                       {"SecurityOptions", json::array({"name=seccomp,profile=default", "name=no-new-privileges"})},
                       {"Swarm", {{"LocalNodeState", "inactive"}}}, {"Plugins", {{"Volume", {"local"}}, {"Network", {"bridge"}}}},
                       {"Warnings", json::array()}};

@@ -157,8 +157,7 @@ Result<bool> ensure_daemon(const Paths& paths, bool debug, const std::vector<std
         // A daemon killed a moment ago still accepts while its last threads
         // exit, and resets what it took once they have: wait for it to be
         // gone, then start a new one.
-        auto pid_text = sys::read_file(paths.run_dir() / "apiserver.pid");
-        pid_t pid = pid_text ? static_cast<pid_t>(std::atoi(pid_text->c_str())) : 0;
+        const pid_t pid = sys::read_pid_file(paths.run_dir() / "apiserver.pid");
         if (!sys::process_exiting(pid)) return false;
         for (int i = 0; i < 500 && !sys::process_ended(pid); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
         if (!sys::process_ended(pid)) return make_error(CTR_E_UNAVAILABLE, "the API server (pid " + std::to_string(pid) + ") is exiting and has not ended within 5 s");

@@ -60,6 +60,10 @@ bool process_exiting(pid_t pid);
 // uid) with `marker` in its command line: a pid reused by anything else is
 // not it. 0 otherwise.
 pid_t running_from_pid_file(const std::filesystem::path& pid_file, const std::string& marker);
+// The same for a pid already read.
+pid_t running_as(pid_t pid, const std::string& marker);
+// The positive pid a pid file holds, or 0 (missing, empty, not a number).
+pid_t read_pid_file(const std::filesystem::path& pid_file);
 
 // The fields of /proc/PID/stat that this project reads. The one parser of
 // that file: the command name in parentheses may hold spaces and ')', so
