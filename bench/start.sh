@@ -19,6 +19,11 @@ docker_image
 mkdir -p "$work/ours-runc/etc/container"
 printf '[plugins.runtime-linux]\noci_runtime = "runc"\n' > "$work/ours-runc/etc/container/config.toml"
 "$ctr" --root "$work/ours-runc" image pull --progress none "$image" >/dev/null
+# And crun compiling the seccomp profile at each create, as before
+# runtime-linux handed it the compiled program (docs/security.md#seccomp).
+mkdir -p "$work/ours-compiles/etc/container"
+printf '[plugins.runtime-linux]\nprecompile_seccomp = false\n' > "$work/ours-compiles/etc/container/config.toml"
+"$ctr" --root "$work/ours-compiles" image pull --progress none "$image" >/dev/null
 
 # Raw bundles with the same root filesystem: crun's default spec running
 # true, and ours (the config.json our runtime-linux gave a container created
@@ -41,17 +46,19 @@ raw_runc="runc --root $work/runc run --bundle $work/ours-bundle bench-\$\$"
 hyperfine -N --warmup 3 --runs "$runs" --export-csv "$work/start.csv" \
   -n ours "$ctr --root $work/ours run --rm --network none $image true" \
   -n ours-runc "$ctr --root $work/ours-runc run --rm --network none $image true" \
+  -n ours-crun-compiles "$ctr --root $work/ours-compiles run --rm --network none $image true" \
   -n podman-runc-none "$piso --runtime runc run --rm --network none --ulimit nofile=1024:1024 --ulimit nproc=4096:4096 $image true" \
   -n docker-none "$dk run --rm --network none $image true" \
   -n raw-crun "sh -c \"$raw_crun\"" \
   -n raw-runc "sh -c \"$raw_runc\"" \
   -n raw-crun-default-spec "sh -c \"$raw_crun_default\"" >/dev/null
-for n in ours ours-runc podman-runc-none docker-none raw-crun raw-runc raw-crun-default-spec; do
+for n in ours ours-runc ours-crun-compiles podman-runc-none docker-none raw-crun raw-runc raw-crun-default-spec; do
   echo "metric start.$n.median $(median_ms "$work/start.csv" $n) ms"
 done
 m() { median_ms "$work/start.csv" "$1"; }
 echo "metric start.ratio-podman $(ratio "$(m ours)" "$(m podman-runc-none)") ours/podman (target <= 0.3)"
 echo "metric start.ratio-docker $(ratio "$(m ours)" "$(m docker-none)") ours/docker"
 echo "metric start.ratio-raw-crun $(ratio "$(m ours)" "$(m raw-crun)") ours/crun, the same bundle (target <= 1.5)"
+echo "metric start.ratio-precompiled-seccomp $(ratio "$(m ours)" "$(m ours-crun-compiles)") ours/ours with crun compiling seccomp at each create"
 echo "metric start.ratio-raw-runc $(ratio "$(m ours-runc)" "$(m raw-runc)") ours-on-runc/runc, the same bundle (target <= 1.5)"
 echo "metric start.ratio-raw-crun-default-spec $(ratio "$(m ours)" "$(m raw-crun-default-spec)") ours/crun with crun's default spec (no seccomp)"

@@ -19,6 +19,12 @@
 
 namespace ctr::apiserver {
 
+// In the environment of every runtime plugin the daemon's shims load: the
+// bundles are the daemon's own, and a runtime may add to their spec (runtime-
+// linux hands crun a compiled seccomp filter that way). container-oci never
+// says so: an engine's bundle is the engine's.
+inline constexpr const char* kOwnBundlesEnv = "CONTAINER_OWN_BUNDLES";
+
 struct Daemon {
     Paths paths;
     config::SystemConfig config;

@@ -113,6 +113,7 @@ Status open_daemon(apiserver::Daemon& d, bool debug) {
     d.config = cfg;
     d.cgroup_manager = CTR_TRY(apiserver::choose_cgroup_manager(d.cgroup_manager_wanted.empty() ? cfg.container_cgroup_manager : d.cgroup_manager_wanted, d.rootless));
     ::setenv(apiserver::kCgroupManagerEnv, apiserver::to_string(d.cgroup_manager), 1);  // for the runtimes in the shims
+    ::setenv(apiserver::kOwnBundlesEnv, "1", 1);
     // [plugins.NAME] settings reach every plugin load: ours, the probes', the shims'.
     if (!cfg.plugin_settings.empty()) ::setenv(pluginhost::kSettingsEnv, cfg.plugin_settings.dump().c_str(), 1);
     log::add_file(d.log_file().string());

@@ -135,12 +135,19 @@ private:
 TEST_CASE("container-oci and runc alike: create, state, start, kill, delete, pid files and runc's error words" * CTR_NEEDS_ROOT) {
     ScratchDir d;
     const fs::path bundle = make_bundle(d.path() / "bundle", {"sleep", "30"});
+    // A seccomp section, which runtime-linux compiles for crun under our
+    // daemon only: an engine's bundle is left as the engine wrote it.
+    auto config = json::parse(*ctr::sys::read_file(bundle / "config.json"));
+    config["linux"]["seccomp"] = {{"defaultAction", "SCMP_ACT_ALLOW"}, {"syscalls", {{{"names", {"getppid"}}, {"action", "SCMP_ACT_ERRNO"}}}}};
+    REQUIRE(ctr::sys::write_file_atomic(bundle / "config.json", config.dump(2)));
+    const std::string written = *ctr::sys::read_file(bundle / "config.json");
     const std::string id = unique("life");
     for (const auto& oci : both(d)) {
         CAPTURE(oci.name);
         const fs::path pid_file = oci.dir / "pid";
         auto made = oci({"create", "--bundle", bundle.string(), "--pid-file", pid_file.string(), id});
         REQUIRE_MESSAGE(made.code == 0, made.err);
+        CHECK(*ctr::sys::read_file(bundle / "config.json") == written);
         auto st = json::parse(oci({"state", id}).out);
         CHECK(st["status"] == "created");
         CHECK(st["id"] == id);

@@ -109,6 +109,38 @@ TEST_CASE("the default seccomp profile is an allow-list: no namespace by clone o
     CHECK(admin["mount-tmpfs"] == "ok");
     CHECK(admin["clone3"] == "ok");
     CHECK(admin["keyctl"] == kEPERM);  // not namespaced: never
+
+    // crun (the default runtime) loaded the programs runtime-linux compiled
+    // and kept, one per profile: the capability sets above make two
+    // (plugins/runtime-linux/src/seccomp_bpf.hpp). What the probes met is theirs.
+    const fs::path plugin = r.path() / "var/lib/container/plugins/runtime-linux";
+    REQUIRE(fs::exists(plugin / "oci" / "crun"));
+    std::error_code ec;
+    CHECK(std::distance(fs::directory_iterator(plugin / "seccomp-cache", ec), fs::directory_iterator()) == 2);
+}
+
+TEST_CASE("precompile_seccomp = false: crun compiles the profile itself, to the same effect; a setting that is not a boolean is refused by name" *
+          CTR_NEEDS_ROOT) {
+    DaemonRoot r;
+    fs::create_directories(r.path() / "etc/container");
+    const fs::path config = r.path() / "etc/container/config.toml";
+    REQUIRE(ctr::sys::write_file_atomic(config, "[plugins.runtime-linux]\nprecompile_seccomp = false\n"));
+    r.start();
+    auto confined = probe(r, {});
+    CHECK(confined["unshare-newuser"] == kEPERM);
+    CHECK(confined["clone3"] == kENOSYS);
+    CHECK(confined["socket-vsock"] == kEAFNOSUPPORT);
+    CHECK_FALSE(fs::exists(r.path() / "var/lib/container/plugins/runtime-linux/seccomp-cache"));
+
+    REQUIRE(r.cli({"system", "stop"}).code == 0);
+    REQUIRE(ctr::sys::write_file_atomic(config, "[plugins.runtime-linux]\nprecompile_seccomp = \"yes\"\n"));
+    r.start();
+    auto refused = r.cli({"run", "--rm", images().probe, "true"});
+    CHECK(refused.code == 125);
+    CHECK_MESSAGE(refused.err.find("setting precompile_seccomp must be true or false, not \"yes\"") != std::string::npos, refused.err);
+    REQUIRE(ctr::sys::write_file_atomic(config, ""));  // for the reset that ends the test
+    REQUIRE(r.cli({"system", "stop"}).code == 0);
+    r.start();
 }
 
 TEST_CASE("--security-opt: a profile from a file, no-new-privileges=false, and bad options refused by name" * CTR_NEEDS_ROOT) {

@@ -1,6 +1,7 @@
 #include "runtime.hpp"
 
 #include "executable.hpp"
+#include "seccomp_bpf.hpp"
 
 #include <ctr/sys/cgroup.hpp>
 #include <ctr/sys/process.hpp>
@@ -88,6 +89,11 @@ ctr::Status Runtime::init() {
     const char* manager = std::getenv("CONTAINER_CGROUP_MANAGER");
     if (manager && std::string(manager) == "systemd") binary_.global_args.push_back("--systemd-cgroup");
     flaws_ = known_flaws(binary_);
+    const json precompile = settings.value("precompile_seccomp", json(true));
+    if (!precompile.is_boolean())
+        return ctr::make_error(CTR_E_INVALID_ARGUMENT, "setting precompile_seccomp must be true or false, not " + precompile.dump());
+    const char* own = std::getenv("CONTAINER_OWN_BUNDLES");
+    precompile_seccomp_ = binary_.name() == "crun" && own && std::string(own) == "1" && precompile.get<bool>();
     // Orphaned container processes come to us, so that we can wait for them.
     ::prctl(PR_SET_CHILD_SUBREAPER, 1);
     host().debug("using " + binary_.path + (binary_.hide_unified ? " (hybrid cgroups: private mount namespace)" : ""));
@@ -142,6 +148,11 @@ ctr::Result<json> Runtime::create(const json& req) {
     std::error_code ec;
     if (!fs::exists(fs::path(bundle) / "config.json", ec))
         return ctr::make_error(CTR_E_NOT_FOUND, "no config.json in bundle \"" + bundle + "\"");
+    // Only in a bundle that is our daemon's (an engine's config.json through
+    // container-oci stays as the engine wrote it). The programs outlive the
+    // containers: kept in the plugin's own state, away from the runtimes'
+    // per-container folders.
+    if (precompile_seccomp_) (void)precompile_seccomp(bundle, fs::path(host().state_dir()) / "seccomp-cache");
     OpenStdio io;
     CTR_TRY_STATUS(io.open(req));
     auto pid_file = fs::path(binary_.state_root) / (id + ".pid");

@@ -51,6 +51,9 @@ private:
 
     OciBinary binary_;
     KnownFlaws flaws_;
+    // crun, under the daemon (CONTAINER_OWN_BUNDLES: not container-oci), and
+    // the setting precompile_seccomp not false (seccomp_bpf.hpp).
+    bool precompile_seccomp_ = false;
     std::mutex mu_;
     std::map<std::string, Process> inits_;                      // by container id
     std::map<std::string, std::map<std::string, Process>> execs_;  // by container id, exec id
