@@ -184,6 +184,9 @@ Result<Networks::Wiring> Networks::wire(const store::ContainerRecord& c, const s
             auto more = CTR_TRY(services::parse_publish(text));
             ports.insert(ports.end(), more.begin(), more.end());
         }
+        if (proxy_)  // rootless: the daemon listens on the host, so it chooses (port_proxy.hpp)
+            for (auto& m : ports)
+                if (m.host_port == 0) m.host_port = CTR_TRY(PortProxy::free_host_port(m));
         fs::path ns = netns_of(c.id);
         CTR_TRY_STATUS(sys::make_dirs(ns.parent_path(), 0700));
         CTR_TRY_STATUS(sys::make_netns(ns));

@@ -36,6 +36,12 @@ public:
     void close(const std::string& id);
     bool has(const std::string& id);
 
+    // A port free on the host now for mapping `m`'s address, for `-p 80`
+    // (no host port). Chosen here, where the daemon listens: the network
+    // plugin, in the user's network namespace, would choose one free there
+    // that the host may have taken.
+    static Result<int> free_host_port(const services::PortMapping& m);
+
     struct Listener;
 
 private:

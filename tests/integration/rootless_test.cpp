@@ -15,6 +15,8 @@
 #include "tests/support/skip.hpp"
 
 #include <ctr/sys/files.hpp>
+#include <ctr/sys/netns.hpp>
+#include <ctr/sys/unique_fd.hpp>
 #include <ctr/sys/process.hpp>
 #include <ctr/sys/spawn.hpp>
 #include <ctr/sys/userns.hpp>
@@ -29,6 +31,9 @@
 #include <sstream>
 #include <algorithm>
 #include <linux/magic.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <sys/wait.h>
@@ -266,6 +271,44 @@ TEST_CASE("rootless: an ordinary user runs containers, networks, ports, volumes,
         if (page.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     CHECK(page.find("rootless-page") != std::string::npos);
+
+    // -p without a host port: chosen on the host, where the daemon listens.
+    // The user's network namespace is made to offer one port only, which
+    // the host has taken: a port chosen there could not be had.
+    {
+        ctr::sys::UniqueFd taken(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t len = sizeof a;
+        REQUIRE(::bind(taken.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+        REQUIRE(::listen(taken.get(), 1) == 0);
+        REQUIRE(::getsockname(taken.get(), reinterpret_cast<sockaddr*>(&a), &len) == 0);
+        const std::string held = std::to_string(ntohs(a.sin_port));
+        // The user's network namespace as its network plugin's process holds
+        // it (the daemon's pin of it is a mount in the user's mount namespace).
+        const pid_t daemon = std::stoi(*ctr::sys::read_file(user.run_dir() / "apiserver.pid"));
+        std::string netns;
+        for (const auto& p : ctr::sys::list_processes([](pid_t) { return true; }))
+            if (p.ppid == daemon && p.command.find("network-vmnet/config.toml") != std::string::npos)
+                netns = "/proc/" + std::to_string(p.pid) + "/ns/net";
+        REQUIRE_FALSE(netns.empty());
+        auto narrowed = ctr::sys::write_in_netns(netns, "/proc/sys/net/ipv4/ip_local_port_range", held + " " + held);
+        REQUIRE_MESSAGE(narrowed, (narrowed ? "" : narrowed.error().message));
+        auto any = user.cli({"run", "-d", "--name", "anyport", "--network", "mynet", "-p", "127.0.0.1::80", image, "httpd", "-f", "-p", "80", "-h", "/www"});
+        INFO(any.err);
+        REQUIRE(any.code == 0);
+        const std::string chosen = trim(user.cli({"port", "anyport", "80"}).out);
+        REQUIRE(chosen.rfind("127.0.0.1:", 0) == 0);
+        CHECK(chosen != "127.0.0.1:" + held);
+        std::string got;
+        for (int i = 0; i < 50 && got.empty(); ++i) {
+            got = ctr::test::http_get("127.0.0.1", std::stoi(chosen.substr(10)));
+            if (got.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+        CHECK(got.find("rootless-page") != std::string::npos);
+        CHECK(user.cli({"rm", "-f", "anyport"}).code == 0);
+    }
 
     // The daemon killed: the next one joins the namespaces the containers
     // live in and publishes their ports again.
