@@ -198,6 +198,11 @@ TEST_CASE("container-oci and runc alike: run in the foreground, exit codes, sign
     const fs::path exits = make_bundle(d.path() / "exits", {"sh", "-c", "echo out; echo err >&2; exit 3"});
     const fs::path killed = make_bundle(d.path() / "killed", {"sleep", "30"});
     const fs::path waits = make_bundle(d.path() / "waits", {"sleep", "30"});
+    const fs::path windows = make_bundle(d.path() / "windows", {"true"});
+    auto spec = json::parse(*ctr::sys::read_file(windows / "config.json"));
+    spec.erase("linux");
+    spec["windows"] = {{"layerFolders", {"C:\\layers\\1"}}};
+    REQUIRE(ctr::sys::write_file_atomic(windows / "config.json", spec.dump()));
     fs::create_directories(d.path() / "empty");
     for (const auto& oci : both(d)) {
         CAPTURE(oci.name);
@@ -229,6 +234,13 @@ TEST_CASE("container-oci and runc alike: run in the foreground, exit codes, sign
         CHECK(bad.code == 1);
         CHECK(bad.err.find("config.json") != std::string::npos);
         CHECK(oci({"list", "-q"}).out.empty());
+        // A spec for another platform (Windows': no linux block): refused
+        // by the runtime, exit 1, and nothing made either.
+        auto other = oci({"create", "--bundle", windows.string(), unique("windows")});
+        CHECK(other.code == 1);
+        CHECK_FALSE(other.err.empty());
+        CHECK(oci({"list", "-q"}).out.empty());
+        CHECK(oci.status(unique("windows")) == "gone");
     }
 }
 
