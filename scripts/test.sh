@@ -51,9 +51,10 @@ awk -v host_ok="$host_ok" '
   }
   /^test:/            { flush(); open = 1; doctest = 0; ok = 0 }
   /^result:/          { ok = ($0 ~ /exit status 0$/) }
-  # doctest's own "skipped" also counts the cases a filter left to another
-  # test (the integration suite runs in parts): the skipped are the cases
-  # its decorators skipped, which doctest_main.cpp names one per line.
+  # The "skipped" of doctest (its summary line) also counts the cases a
+  # filter left to another test (the integration suite runs in parts): the
+  # skipped are the cases a decorator skipped, named one per line by
+  # doctest_main.cpp.
   /^\[doctest\] skipped: / { skipped++ }
   /^\[doctest\] test cases:/ {
     doctest = 1
