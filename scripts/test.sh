@@ -78,5 +78,17 @@ if [ -n "$skipped_names" ]; then
     rc=1
   fi
 fi
+# The failed cases, each with its failed checks: meson shows only the last
+# lines of a long log, and the per-case durations push a failure out of them.
+awk '
+  /^=====+$/           { name = ""; shown = 0; grab = 0; next }
+  /^TEST CASE: /       { name = $0; next }
+  /: (FATAL )?ERROR: / { if (name != "" && !shown) { print "FAILED " name; shown = 1 }; grab = 12 }
+  grab > 0             { print "  " $0; grab-- }
+' "$build/meson-logs/testlog.txt" > "$build/meson-logs/failures.txt"
+if [ -s "$build/meson-logs/failures.txt" ]; then
+  echo "failed checks:"
+  head -n 400 "$build/meson-logs/failures.txt"
+fi
 cat "$build/meson-logs/totals.txt"
 exit $rc
