@@ -108,22 +108,6 @@ int unprivileged_port_start() {
     return text ? std::atoi(text->c_str()) : 1024;
 }
 
-Result<sys::UniqueFd> listen_on(const services::PortMapping& m);
-
-}  // namespace
-
-Result<int> PortProxy::free_host_port(const services::PortMapping& m) {
-    services::PortMapping any = m;
-    any.host_port = 0;  // the kernel's choice, among the ports free now
-    auto fd = CTR_TRY(listen_on(any));
-    sockaddr_in addr{};
-    socklen_t len = sizeof addr;
-    if (::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&addr), &len) != 0) return sys::errno_error("getsockname", "publish", errno);
-    return static_cast<int>(ntohs(addr.sin_port));
-}
-
-namespace {
-
 Result<sys::UniqueFd> listen_on(const services::PortMapping& m) {
     const std::string where = (m.host_ip.empty() ? "0.0.0.0" : m.host_ip) + ":" + std::to_string(m.host_port);
     if (m.protocol != "tcp")
@@ -150,6 +134,16 @@ Result<sys::UniqueFd> listen_on(const services::PortMapping& m) {
 }
 
 }  // namespace
+
+Result<int> PortProxy::free_host_port(const services::PortMapping& m) {
+    services::PortMapping any = m;
+    any.host_port = 0;  // the kernel's choice, among the ports free now
+    auto fd = CTR_TRY(listen_on(any));
+    sockaddr_in addr{};
+    socklen_t len = sizeof addr;
+    if (::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&addr), &len) != 0) return sys::errno_error("getsockname", "publish", errno);
+    return static_cast<int>(ntohs(addr.sin_port));
+}
 
 PortProxy::PortProxy(std::filesystem::path netns) : netns_(std::move(netns)) {}
 

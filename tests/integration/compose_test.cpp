@@ -3,6 +3,7 @@
 // with a health check the client waits for), reached from the host through a
 // published port, changed and brought up again, brought down with nothing
 // left; and bad files that change nothing.
+#include "tests/support/ports.hpp"
 #include "tests/support/registry.hpp"
 #include "tests/support/run.hpp"
 
@@ -200,15 +201,8 @@ TEST_CASE("compose: bad files and a taken port give clear errors and change noth
     nothing_made();
 
     // A port a host process listens on: refused before anything is made.
-    ctr::sys::UniqueFd taken(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::bind(taken.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-    REQUIRE(::listen(taken.get(), 1) == 0);
-    socklen_t len = sizeof a;
-    REQUIRE(::getsockname(taken.get(), reinterpret_cast<sockaddr*>(&a), &len) == 0);
-    int port = ntohs(a.sin_port);
+    const auto taken = ctr::test::hold_port();
+    const int port = taken.port;
     f = write("name: bad\nservices:\n  a:\n    image: " + shared().image + "\n    command: [sleep, '100']\n    volumes: [v:/v]\n  b:\n    image: " +
               shared().image + "\n    ports: ['127.0.0.1:" + std::to_string(port) + ":80']\nvolumes:\n  v:\n");
     auto clash = r.cli({"compose", "-f", f, "up", "-d"});

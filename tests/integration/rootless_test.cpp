@@ -10,6 +10,7 @@
 // under /root): each command then runs in a private mount namespace where
 // that folder is covered with an open tmpfs holding the build tree alone,
 // at its own path (the binaries find their plugins by it).
+#include "tests/support/ports.hpp"
 #include "tests/support/registry.hpp"
 #include "tests/support/run.hpp"
 #include "tests/support/skip.hpp"
@@ -276,15 +277,8 @@ TEST_CASE("rootless: an ordinary user runs containers, networks, ports, volumes,
     // The user's network namespace is made to offer one port only, which
     // the host has taken: a port chosen there could not be had.
     {
-        ctr::sys::UniqueFd taken(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        socklen_t len = sizeof a;
-        REQUIRE(::bind(taken.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-        REQUIRE(::listen(taken.get(), 1) == 0);
-        REQUIRE(::getsockname(taken.get(), reinterpret_cast<sockaddr*>(&a), &len) == 0);
-        const std::string held = std::to_string(ntohs(a.sin_port));
+        const auto taken = ctr::test::hold_port();
+        const std::string held = std::to_string(taken.port);
         // The user's network namespace as its network plugin's process holds
         // it (the daemon's pin of it is a mount in the user's mount namespace).
         const pid_t daemon = std::stoi(*ctr::sys::read_file(user.run_dir() / "apiserver.pid"));

@@ -1,4 +1,5 @@
 #include "registry.hpp"
+#include "ports.hpp"
 #include "token_server.hpp"
 
 #include <ctr/sys/files.hpp>
@@ -15,18 +16,6 @@
 namespace ctr::test {
 
 namespace {
-
-int free_port() {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-    socklen_t len = sizeof a;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-    ::close(fd);
-    return ntohs(a.sin_port);
-}
 
 bool answers(int port) {
     int fd = ::socket(AF_INET, SOCK_STREAM, 0);

@@ -121,12 +121,26 @@ TEST_CASE("runtime-linux hands crun the compiled filter in the bundle, kept for 
     CHECK((fs::status(bundle / "config.json").permissions() & fs::perms::all) == static_cast<fs::perms>(0640));
     CHECK(std::distance(fs::directory_iterator(cache), fs::directory_iterator()) == 1);
 
-    // A second bundle of the same profile takes the kept program; an
-    // unchanged bundle is left as it is.
+    // A second bundle of the same profile takes the kept program, not a
+    // fresh compile: the entry (key, NUL, program) is planted with another
+    // program, which is what the bundle must get.
+    const fs::path entry = fs::directory_iterator(cache)->path();
+    const std::string kept = *ctr::sys::read_file(entry);
+    const std::string key = kept.substr(0, kept.find('\0'));
+    REQUIRE(ctr::sys::write_file_atomic(entry, key + std::string(1, '\0') + "planted program"));
     fs::create_directories(dir / "second");
     REQUIRE(ctr::sys::write_file_atomic(dir / "second" / "config.json", spec.dump()));
+    auto second = [&] { return json::parse(*ctr::sys::read_file(dir / "second" / "config.json")); };
     CHECK(precompile_seccomp(dir / "second", cache));
-    CHECK(json::parse(*ctr::sys::read_file(dir / "second" / "config.json"))["annotations"][runtime_linux::kSeccompBpfAnnotation] == data);
+    CHECK(ctr::base64_decode(second()["annotations"].value(runtime_linux::kSeccompBpfAnnotation, "")) == "planted program");
+    // An entry under the same name for another key (a hash collision) is
+    // not taken: the profile is compiled and the entry made right.
+    REQUIRE(ctr::sys::write_file_atomic(entry, "another key" + std::string(1, '\0') + "planted program"));
+    REQUIRE(ctr::sys::write_file_atomic(dir / "second" / "config.json", spec.dump()));
+    CHECK(precompile_seccomp(dir / "second", cache));
+    CHECK(second()["annotations"][runtime_linux::kSeccompBpfAnnotation] == data);
+    CHECK(*ctr::sys::read_file(entry) == kept);
+    // An unchanged bundle is left as it is.
     CHECK(precompile_seccomp(bundle, cache));
     CHECK(read() == now);
 
