@@ -160,9 +160,14 @@ typedef int32_t (*ctr_op)(ctr_plugin *plugin, const char *request, size_t reques
 typedef struct ctr_runtime_v1 {
     uint32_t struct_size;
     uint32_t reserved;
-    /* [per-object] {"id","bundle","stdin"?,"stdout"?,"stderr"?,"terminal"?,"console_socket"?}
+    /* [per-object] {"id","bundle","stdin"?,"stdout"?,"stderr"?,"terminal"?,"console_socket"?,
+     * "preserve_fds"?}
      * Creates the container from bundle/config.json; the process does not run yet.
-     * Result: {"id","pid"?}. A second create with a live id: CTR_E_ALREADY_EXISTS. */
+     * Result: {"id","pid"?}. A second create with a live id: CTR_E_ALREADY_EXISTS.
+     * preserve_fds N (optional, runc's --preserve-fds): the calling process's fds 3..N+2
+     * go to the container as its fds 3..N+2; a runtime that passed them says so with
+     * "preserve_fds":N in its result (a caller deletes a container whose result does not;
+     * a runtime that knows nothing of the field refuses it as any unknown field). */
     ctr_op create;
     /* [per-object] {"id"}: runs the process of a created container.
      * Not in state "created": CTR_E_FAILED_PRECONDITION and no effect. */

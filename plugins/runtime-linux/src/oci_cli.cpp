@@ -76,7 +76,10 @@ ctr::Result<OciRun> run_oci(const OciBinary& binary, const std::vector<std::stri
         ::dup2(stdio.in >= 0 ? stdio.in : devnull.get(), 0);
         ::dup2(stdio.out >= 0 ? stdio.out : out_pipe.write.get(), 1);
         ::dup2(stdio.err >= 0 ? stdio.err : devnull.get(), 2);
-        ::close_range(3, ~0U, 0);  // no fd of the shim reaches the runtime or the container
+        // The caller's fds to pass on, made inheritable; no other fd of the
+        // shim reaches the runtime or the container.
+        for (int fd = 3; fd < 3 + stdio.preserve; ++fd) ::fcntl(fd, F_SETFD, 0);
+        ::close_range(static_cast<unsigned>(3 + stdio.preserve), ~0U, 0);
         ::execve(cargv[0], cargv.data(), environ);
         ::_exit(127);
     }

@@ -30,6 +30,9 @@ struct OciRun {
 
 struct Stdio {
     int in = -1, out = -1, err = -1;  // -1: /dev/null for stdin, captured for stdout, log for stderr
+    // fds 3 .. 3+preserve-1 of this process stay open in the runtime (its
+    // --preserve-fds passes them on to the container); every other is closed.
+    int preserve = 0;
 };
 
 // Runs `binary --root R --log L <args...>` and waits for it. With `stdio`

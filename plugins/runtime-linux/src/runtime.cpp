@@ -153,6 +153,11 @@ ctr::Result<json> Runtime::create(const json& req) {
     // containers: kept in the plugin's own state, away from the runtimes'
     // per-container folders.
     if (precompile_seccomp_) (void)precompile_seccomp(bundle, fs::path(host().state_dir()) / "seccomp-cache");
+    // The caller's fds 3.. for the container (container-oci's --preserve-fds,
+    // e.g. podman's socket activation): this process's own, passed on as runc does.
+    const int64_t preserve = CTR_TRY(ctr::sdk::get_int(req, "preserve_fds", 0));
+    if (preserve < 0 || preserve > 1024)
+        return ctr::make_error(CTR_E_INVALID_ARGUMENT, "field \"preserve_fds\" must be 0 to 1024, not " + std::to_string(preserve));
     OpenStdio io;
     CTR_TRY_STATUS(io.open(req));
     auto pid_file = fs::path(binary_.state_root) / (id + ".pid");
@@ -161,8 +166,14 @@ ctr::Result<json> Runtime::create(const json& req) {
         args.push_back("--console-socket");
         args.push_back(*console);
     }
+    if (preserve > 0) {
+        args.push_back("--preserve-fds");
+        args.push_back(std::to_string(preserve));
+    }
     args.push_back(id);
-    auto run = CTR_TRY(run_oci(binary_, args, io.stdio()));
+    Stdio stdio = io.stdio();
+    stdio.preserve = static_cast<int>(preserve);
+    auto run = CTR_TRY(run_oci(binary_, args, stdio));
     if (run.exit_code != 0) {
         if (run.error.find("already exists") != std::string::npos)  // and it is not ours to delete
             return ctr::make_error(CTR_E_ALREADY_EXISTS, "container \"" + id + "\" already exists");
@@ -179,6 +190,7 @@ ctr::Result<json> Runtime::create(const json& req) {
     // The init is our caller's child (we made it a subreaper) and `crun delete`
     // needs nothing of this instance: the caller may wait for it itself.
     json result = {{"id", id}, {"pid", pid}, {"waitable_by_caller", true}};
+    if (preserve > 0) result["preserve_fds"] = preserve;  // said, so that the caller knows they went
     if (flaws_.mkdir_race) {  // only then is the spec read again
         std::ifstream spec_file(fs::path(bundle) / "config.json");
         auto spec = json::parse(spec_file, nullptr, false);

@@ -272,7 +272,7 @@ Iface& self(ctr_plugin* p) {
 
 inline const ctr_runtime_v1 kRuntimeTable = {
     sizeof(ctr_runtime_v1), 0,
-    CTR_SDK_DETAIL_OP(Runtime, create, "id", "bundle", "stdin", "stdout", "stderr", "terminal", "console_socket"),
+    CTR_SDK_DETAIL_OP(Runtime, create, "id", "bundle", "stdin", "stdout", "stderr", "terminal", "console_socket", "preserve_fds"),
     CTR_SDK_DETAIL_OP(Runtime, start, "id"),
     CTR_SDK_DETAIL_OP(Runtime, kill, "id", "signal", "all"),
     CTR_SDK_DETAIL_OP(Runtime, state, "id"),
