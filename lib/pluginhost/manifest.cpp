@@ -12,7 +12,7 @@ namespace ctr::pluginhost {
 
 namespace {
 
-const char* const kKeys[] = {"name", "kind", "abi", "library", "version", "description", "isolation", "default", "call_timeout_ms", "settings", "commands"};
+const char* const kKeys[] = {"name", "kind", "abi", "library", "version", "description", "isolation", "default", "holds_containers", "call_timeout_ms", "settings", "commands"};
 const char* const kCommandKeys[] = {"name", "program", "summary", "start_args", "start_when"};
 
 std::string where(const std::filesystem::path& file, const toml::source_region& src) {
@@ -180,6 +180,10 @@ Result<Manifest> parse_manifest(const std::filesystem::path& file) {
     if (const toml::node* d = table.get("default")) {
         if (!d->is_boolean()) return bad(file, *d, "key \"default\" must be true or false");
         m.is_default = d->as_boolean()->get();
+    }
+    if (const toml::node* h = table.get("holds_containers")) {
+        if (!h->is_boolean()) return bad(file, *h, "key \"holds_containers\" must be true or false");
+        m.holds_containers = h->as_boolean()->get();
     }
     if (const toml::node* t = table.get("call_timeout_ms")) {
         if (!t->is_integer() || t->as_integer()->get() < 1 || t->as_integer()->get() > 86400000)

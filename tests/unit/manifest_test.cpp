@@ -47,11 +47,12 @@ TEST_CASE("a good manifest parses, with settings as json") {
 TEST_CASE("a manifest's default flag and commands") {
     ctr::test::ScratchDir dir;
     auto m = parse_manifest(write(dir, std::string(kGood).insert(std::string(kGood).find("[settings]"),
-        "default = true\n[[commands]]\nname = \"kernel\"\nprogram = \"tool\"\nsummary = \"s\"\n"
+        "default = true\nholds_containers = true\n[[commands]]\nname = \"kernel\"\nprogram = \"tool\"\nsummary = \"s\"\n"
         "start_args = [\"update\"]\nstart_when = \"auto\"\n") +
         "[[commands]]\nname = \"other\"\nprogram = \"t2\"\n"));
     REQUIRE_MESSAGE(m.has_value(), (m ? "" : m.error().message));
     CHECK(m->is_default);
+    CHECK(m->holds_containers);
     CHECK(m->isolation.empty());  // not said: not claimed
     REQUIRE(m->commands.size() == 2);
     CHECK(m->commands[0].name == "kernel");
@@ -87,6 +88,8 @@ TEST_CASE("manifest errors name the file, the line and the key") {
          "config.toml:6:", "\"settings\" must be a table"},
         {"name = \"x\"\nkind = \"runtime\"\nabi = \"1.0\"\nlibrary = \"l.so\"\nversion = \"1\"\ndefault = \"yes\"\n",
          "config.toml:6:", "key \"default\" must be true or false"},
+        {"name = \"x\"\nkind = \"runtime\"\nabi = \"1.0\"\nlibrary = \"l.so\"\nversion = \"1\"\nholds_containers = 1\n",
+         "config.toml:6:", "key \"holds_containers\" must be true or false"},
         {"name = \"x\"\nkind = \"runtime\"\nabi = \"1.0\"\nlibrary = \"l.so\"\nversion = \"1\"\n[[commands]]\nname = \"k\"\nprogram = \"/bin/sh\"\n",
          "config.toml:6:", "beside the manifest, not \"/bin/sh\""},
         {"name = \"x\"\nkind = \"runtime\"\nabi = \"1.0\"\nlibrary = \"l.so\"\nversion = \"1\"\n[[commands]]\nname = \"k\"\nprogram = \"t\"\nwhen = 1\n",

@@ -400,6 +400,11 @@ ctr::Result<json> Runtime::state(const json& req) {
     std::string id = CTR_TRY(ctr::sdk::get_string(req, "id"));
     auto c = CTR_TRY(find(id));
     std::string status = !c->started ? "created" : c->main->exited() ? "stopped" : "running";
+    // A paused VM (QEMU stopped) is a paused container, as runc says of a frozen one.
+    if (status == "running" && c->vm) {
+        auto stat = ctr::sys::read_proc_stat(c->vm->qemu_pid());
+        if (stat && stat->state == 'T') status = "paused";
+    }
     return json{{"ociVersion", "1.0.2"}, {"id", id}, {"status", status}, {"pid", c->proxy.pid()}, {"bundle", c->bundle}};
 }
 

@@ -12,6 +12,10 @@
 //                                 # warns whenever a container is made with it)
 //   default = true                # optional: the default of its kind when the
 //                                 # system config names none and several are loaded
+//   holds_containers = true       # optional, runtimes: the instance that created a
+//                                 # container must live as long as it (a VM's channel in
+//                                 # its memory): container-oci keeps a monitor process
+//                                 # holding it per container (docs/oci-cli.md)
 //   call_timeout_ms = 600000      # optional, network and image plugins: how long one
 //                                 # call may take (progress renews it) before the host
 //                                 # kills the plugin's process and starts it again
@@ -65,6 +69,7 @@ struct Manifest {
     std::string description;
     std::string isolation;  // "", "none", "namespaces" or "vm"
     bool is_default = false;
+    bool holds_containers = false;
     int call_timeout_ms = 0;  // 0: the host's default
     std::string settings_json = "{}";
     std::vector<PluginCommand> commands;
