@@ -89,6 +89,18 @@ void add_lifecycle(CLI::App& app, Args& a, int& rc) {
     del->add_flag("-f,--force", a.force, "kill it first");
     del->add_option("id", a.id)->required();
     with_front(del, a, rc, [&a](Front& f) { return f.remove(a.id, a.force); });
+    // Not for engines: what CrashGuard runs after a plugin crashed in create.
+    auto* crashed = app.add_subcommand("after-crash", "")->group("");
+    crashed->add_option("id", a.id)->required();
+    crashed->add_option("signal", a.signal)->required();
+    with_front(crashed, a, rc, [&a](Front& f) { return f.after_crash(a.id, a.signal); });
+    // Not for engines either: the process create leaves for a plugin that
+    // holds its containers (oci/monitor.hpp).
+    auto* monitor = app.add_subcommand("monitor", "")->group("");
+    monitor->add_option("id", a.id)->required();
+    monitor->add_option("request", a.resources)->required();
+    monitor->add_option("sync-fd", a.interval)->required();
+    with_front(monitor, a, rc, [&a](Front& f) { return f.monitor(a.id, a.resources, a.interval); });
 }
 
 void add_others(CLI::App& app, Args& a, int& rc) {
@@ -163,6 +175,7 @@ void add_static(CLI::App& app, Args& a, int& rc) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    route_library_logs();
     Args a;
     a.g.plugin = plugin_of_program(argv[0]);
     CLI::App app{"container-oci: runc's command line over container's runtime plugins"};
@@ -194,8 +207,12 @@ int main(int argc, char** argv) {
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
-        // runc exits 1 on a usage error; engines test for non-zero, some for 1.
-        return app.exit(e) == 0 ? 0 : 1;
+        if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+        // runc exits 1 on a usage error (engines test for non-zero, some for
+        // 1) and reports it as any other error: in the log, where an engine
+        // reads why its call failed.
+        set_log_target(a.log);
+        return log_error(e.what());
     }
     return rc;
 }

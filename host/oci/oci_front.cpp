@@ -1,4 +1,6 @@
 #include "oci/oci_front.hpp"
+#include "oci/crash_guard.hpp"
+#include "oci/monitor.hpp"
 #include "oci/oci_log.hpp"
 
 #include <ctr/base/paths.hpp>
@@ -6,6 +8,7 @@
 #include <ctr/pluginhost/host_env.hpp>
 #include <ctr/sys/cgroup.hpp>
 #include <ctr/sys/files.hpp>
+#include <ctr/sys/io.hpp>
 #include <ctr/sys/process.hpp>
 #include <ctr/sys/spawn.hpp>
 
@@ -18,6 +21,8 @@
 #include <cstring>
 #include <fstream>
 #include <random>
+#include <fcntl.h>
+#include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
 
@@ -33,6 +38,9 @@ namespace {
 constexpr const char* kNotExist = "container does not exist";
 
 constexpr const char* kPluginAnnotation = "org.container.oci.plugin";
+
+// The fd on which a detached exec's waiting child says its process started.
+constexpr const char* kExecSyncEnv = "CONTAINER_OCI_EXEC_SYNC";
 
 const json kOurStdio = {{"stdin", "/proc/self/fd/0"}, {"stdout", "/proc/self/fd/1"}, {"stderr", "/proc/self/fd/2"}};
 
@@ -123,13 +131,93 @@ Result<std::unique_ptr<Front>> Front::open(const Globals& g) {
     auto plugin = CTR_TRY(f->registry_->get(f->g_.plugin, CTR_KIND_RUNTIME));
     f->rt_ = plugin->runtime();
     f->inst_ = plugin->instance();
+    f->holds_containers_ = plugin->manifest().holds_containers;
     CTR_TRY_STATUS(sys::make_dirs(fs::path(g.root) / "containers", 0700));
     return f;
 }
 
 Result<json> Front::call(ctr_op op, const json& req, const char* name) {
     if (!op) return make_error(CTR_E_UNIMPLEMENTED, "runtime " + g_.plugin + " cannot " + name);
+    // A held container is its monitor's to call; once the monitor is gone,
+    // the container has ended.
+    if (holds_containers_ && req.contains("id") && std::string(name) != "create") {
+        const std::string id = req["id"].get<std::string>();
+        auto r = call_monitor(monitor_paths(id), name, req);
+        if (!r && r.error().status == CTR_E_UNAVAILABLE) return after_monitor(id, name, req);
+        return r;
+    }
     return pluginhost::invoke(op, inst_, req, name);
+}
+
+MonitorPaths Front::monitor_paths(const std::string& id) const {
+    return MonitorPaths{fs::path(g_.root) / "monitors", id, fs::path(g_.root) / "containers" / (id + ".exit")};
+}
+
+Result<json> Front::after_monitor(const std::string& id, const char* name, const json& req) {
+    const std::string op = name;
+    const auto paths = monitor_paths(id);
+    std::error_code ec;
+    if (op == "delete") {
+        // What its monitor did not take down (it was killed): the plugin's
+        // own cleanup of a container no instance holds.
+        auto r = pluginhost::invoke(rt_->delete_container, inst_, req, name);
+        fs::remove(paths.exit, ec);
+        return r;
+    }
+    if (op == "state") {
+        auto record = json::parse(text_of(record_of(id)), nullptr, false);
+        return json{{"ociVersion", "1.0.2"}, {"id", id}, {"status", "stopped"}, {"pid", 0},
+                    {"bundle", record.is_object() ? record.value("bundle", "") : ""}};
+    }
+    if (op == "wait") {
+        auto status = json::parse(text_of(paths.exit), nullptr, false);
+        return status.is_object() ? status : json{{"exit_code", 255}};
+    }
+    return make_error(CTR_E_FAILED_PRECONDITION, "container \"" + id + "\" is not running");
+}
+
+Result<json> Front::create_in_monitor(const std::string& id, const json& req) {
+    auto sync = sys::make_pipe(O_CLOEXEC);
+    if (!sync) return sync.error();
+    std::vector<std::string> argv = {"/proc/self/exe", "--root", g_.root, "--plugin", g_.plugin};
+    if (const auto& log = log_target(); !log.file.empty()) argv.insert(argv.end(), {"--log", log.file, "--log-format", log.format});
+    argv.insert(argv.end(), {"monitor", id, req.dump(), "3"});
+    sys::SpawnOptions so;
+    so.stdin_fd = 0;  // the container's stdio is the engine's, as ours is
+    so.stdout_fd = 1;
+    so.stderr_fd = 2;
+    so.pass_fds = {{sync->write.get(), 3}};
+    auto pid = sys::spawn(argv, so);
+    if (!pid) return pid.error();
+    sync->write.reset();
+    std::string answer;
+    char buf[4096];
+    for (ssize_t n; (n = ::read(sync->read.get(), buf, sizeof buf)) != 0;) {
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) break;
+        answer.append(buf, static_cast<size_t>(n));
+    }
+    auto report = json::parse(answer, nullptr, false);
+    if (!report.is_object() || !report.value("ok", false)) {
+        int status = 0;
+        ::waitpid(*pid, &status, 0);  // it ended after saying why
+        if (!report.is_object()) {
+            // It died in create (the plugin crashed): what it made is the
+            // plugin's to take down, from here.
+            (void)pluginhost::invoke(rt_->delete_container, inst_, {{"id", id}, {"force", true}}, "delete");
+            const std::string how = WIFSIGNALED(status) ? std::string("signal ") + std::to_string(WTERMSIG(status)) : "exit " + std::to_string(WEXITSTATUS(status));
+            return make_error(CTR_E_INTERNAL, "runtime plugin " + g_.plugin + " ended the monitor of \"" + id + "\" during create (" + how + ")");
+        }
+        return Error{report.value("status", static_cast<int32_t>(CTR_E_INTERNAL)), report.value("message", std::string("create failed")), 0};
+    }
+    // It goes on without us: the engine's reaper becomes its parent.
+    return json{{"id", id}, {"pid", report.value("pid", 0)}};
+}
+
+int Front::monitor(const std::string& id, const std::string& request, int sync_fd) {
+    auto req = json::parse(request, nullptr, false);
+    if (!req.is_object()) return log_error("monitor: the request is not JSON");
+    return run_monitor(*rt_, inst_, monitor_paths(id), req, sync_fd);
 }
 
 fs::path Front::record_of(const std::string& id) const { return fs::path(g_.root) / "containers" / (id + ".json"); }
@@ -144,7 +232,7 @@ Result<json> Front::known_state(const std::string& id) {
 
 int Front::created(const std::string& id, const CreateOptions& o, bool keep_stdio_ours) {
     if (!valid_id(id)) return log_error("invalid container id \"" + id + "\"");
-    if (o.preserve_fds > 0) return log_error("--preserve-fds: runtime " + g_.plugin + " passes no extra file descriptors");
+    if (o.preserve_fds < 0) return log_error("--preserve-fds must not be negative");
     std::error_code ec;
     const fs::path bundle = fs::absolute(o.bundle, ec);
     if (!fs::exists(bundle / "config.json", ec)) return log_error("open " + (bundle / "config.json").string() + ": no such file or directory");
@@ -154,15 +242,51 @@ int Front::created(const std::string& id, const CreateOptions& o, bool keep_stdi
     // and ours reopen the same pipes, files and terminals.
     if (keep_stdio_ours) req.update(kOurStdio);
     if (!o.console_socket.empty()) req.update({{"terminal", true}, {"console_socket", fs::absolute(o.console_socket, ec).string()}});
+    // Our fds 3.. are the engine's (socket activation): the plugin runs in
+    // this process and passes them on itself.
+    if (o.preserve_fds > 0) req["preserve_fds"] = o.preserve_fds;
     // The record first: a crash mid-create leaves something `delete` finds.
     json record = {{"id", id}, {"bundle", bundle.string()}, {"created", now_rfc3339_nanos()}, {"plugin", g_.plugin}};
     if (auto st = sys::write_file_atomic(record_of(id), record.dump(), 0600); !st) return log_error(st.error().message);
-    auto made = call(rt_->create, req, "create");
+    auto made = [&]() -> Result<json> {
+        if (holds_containers_) return create_in_monitor(id, req);
+        CrashGuard guard(after_crash_argv(id));
+        return call(rt_->create, req, "create");
+    }();
+    const std::string no_fds = "--preserve-fds: runtime " + g_.plugin + " passes no extra file descriptors";
     if (!made) {
         fs::remove(record_of(id), ec);
+        // A runtime that does not know the field refuses it (GEN-004).
+        if (o.preserve_fds > 0 && made.error().message.find("\"preserve_fds\"") != std::string::npos) return log_error(no_fds);
         return log_error(made.error().message);
     }
+    // One that takes unknown fields made the container without them: not
+    // what the engine asked for, so it goes again.
+    if (o.preserve_fds > 0 && made->value("preserve_fds", int64_t{0}) != o.preserve_fds) {
+        (void)call(rt_->delete_container, {{"id", id}, {"force", true}}, "delete");
+        fs::remove(record_of(id), ec);
+        return log_error(no_fds);
+    }
     return write_pid_file(o.pid_file, made->value("pid", int64_t{0}));
+}
+
+// This program again, on the same root, log and plugin, told to clean up
+// after a crash in create: CrashGuard runs it with the signal's number last.
+std::vector<std::string> Front::after_crash_argv(const std::string& id) const {
+    std::vector<std::string> argv = {"/proc/self/exe", "--root", g_.root, "--plugin", g_.plugin};
+    if (const auto& log = log_target(); !log.file.empty()) argv.insert(argv.end(), {"--log", log.file, "--log-format", log.format});
+    argv.insert(argv.end(), {"after-crash", id, "SIGNAL"});
+    return argv;
+}
+
+int Front::after_crash(const std::string& id, const std::string& signal) {
+    const int sig = std::atoi(signal.c_str());
+    (void)call(rt_->delete_container, {{"id", id}, {"force", true}}, "delete");
+    std::error_code ec;
+    fs::remove(record_of(id), ec);
+    const char* what = sig > 0 ? ::sigdescr_np(sig) : nullptr;
+    return log_error("runtime plugin " + g_.plugin + " crashed during create (signal " + signal + (what ? std::string(": ") + what : "") +
+                     "); container \"" + id + "\" was not created");
 }
 
 int Front::create(const std::string& id, const CreateOptions& o) { return created(id, o, true); }
@@ -327,20 +451,75 @@ int Front::exec(const std::string& id, const ExecOptions& o) {
             process["user"]["gid"] = colon == std::string::npos ? 0 : std::stoll(o.user.substr(colon + 1));
         }
     }
+    // Detached, in a held container: the engine waits for the pid it is
+    // given, which must end as the process does; a container-oci of its
+    // own waits in the foreground and is that pid.
+    if (holds_containers_ && o.detach) return exec_waited_by_child(id, o, process);
     const std::string exec_id = random_exec_id();
     json req = {{"id", id}, {"exec_id", exec_id}, {"process", process}};
     req.update(kOurStdio);
+    // A held container's exec is made by its monitor, which opens our
+    // stdio through our pid (pipes, files and terminals; not sockets).
+    if (holds_containers_) {
+        const std::string fds = "/proc/" + std::to_string(::getpid()) + "/fd/";
+        req.update({{"stdin", fds + "0"}, {"stdout", fds + "1"}, {"stderr", fds + "2"}});
+    }
     if (!o.console_socket.empty()) {
         std::error_code ec;
         req["console_socket"] = fs::absolute(o.console_socket, ec).string();
     }
     auto started = call(rt_->exec, req, "exec");
     if (!started) return log_error(started.error().message);
+    // Started for a detached exec's parent (exec_waited_by_child): it may go.
+    if (const char* sync = std::getenv(kExecSyncEnv)) {
+        const int fd = std::atoi(sync);
+        (void)sys::write_all_nosignal(fd, "started");
+        ::close(fd);
+        ::unsetenv(kExecSyncEnv);
+    }
     if (int rc = write_pid_file(o.pid_file, started->value("pid", int64_t{0})); rc != 0) return rc;
     if (o.detach) return 0;
     auto waited = call(rt_->wait, {{"id", id}, {"exec_id", exec_id}}, "wait");
     if (!waited) return log_error(waited.error().message);
     return static_cast<int>(waited->value("exit_code", 255));
+}
+
+int Front::exec_waited_by_child(const std::string& id, const ExecOptions& o, const json& process) {
+    // The process as built here, in a file of ours: the engine's may be
+    // gone by the time the child reads it.
+    const fs::path file = fs::path(g_.root) / "monitors" / (id + "." + random_exec_id() + ".process.json");
+    if (auto st = sys::write_file_atomic(file, process.dump(), 0600); !st) return log_error(st.error().message);
+    auto sync = sys::make_pipe(O_CLOEXEC);
+    if (!sync) return log_error(sync.error().message);
+    std::vector<std::string> argv = {"/proc/self/exe", "--root", g_.root, "--plugin", g_.plugin};
+    if (const auto& log = log_target(); !log.file.empty()) argv.insert(argv.end(), {"--log", log.file, "--log-format", log.format});
+    argv.insert(argv.end(), {"exec", "--process", file.string()});
+    if (!o.console_socket.empty()) argv.insert(argv.end(), {"--console-socket", o.console_socket});
+    argv.push_back(id);
+    sys::SpawnOptions so;
+    so.stdin_fd = 0;
+    so.stdout_fd = 1;
+    so.stderr_fd = 2;
+    so.pass_fds = {{sync->write.get(), 3}};
+    so.env = {std::string(kExecSyncEnv) + "=3"};
+    auto pid = sys::spawn(argv, so);
+    std::error_code ec;
+    if (!pid) {
+        fs::remove(file, ec);
+        return log_error(pid.error().message);
+    }
+    sync->write.reset();
+    char buf[16];
+    ssize_t n;
+    do n = ::read(sync->read.get(), buf, sizeof buf); while (n < 0 && errno == EINTR);
+    fs::remove(file, ec);
+    if (n <= 0) {
+        // It said why on stderr and in the log; its status is ours.
+        int status = 0;
+        ::waitpid(*pid, &status, 0);
+        return WIFEXITED(status) && WEXITSTATUS(status) != 0 ? WEXITSTATUS(status) : 1;
+    }
+    return write_pid_file(o.pid_file, *pid);
 }
 
 int Front::pause(const std::string& id, bool resume) {

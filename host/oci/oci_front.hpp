@@ -18,6 +18,8 @@
 
 namespace ctr::oci {
 
+struct MonitorPaths;
+
 struct Globals {
     std::string root = "/run/container-oci";  // runc's --root: our state, and the plugins' under it
     std::string plugin;  // empty: the default runtime plugin
@@ -51,6 +53,12 @@ public:
     int pause(const std::string& id, bool resume);
     int update(const std::string& id, const std::string& resources_file);
     int events(const std::string& id, bool stats_once, int interval_s);
+    // After the plugin crashed in create (CrashGuard's exec): removes what it
+    // made of `id` and reports the crash; 1.
+    int after_crash(const std::string& id, const std::string& signal);
+    // The monitor of a container of a plugin that holds its containers
+    // (monitor.hpp): creates it from `request` and serves it; reports on sync_fd.
+    int monitor(const std::string& id, const std::string& request, int sync_fd);
 
 private:
     Front() = default;
@@ -59,11 +67,19 @@ private:
     // The plugin's state of a container we made; runc's "does not exist" otherwise.
     Result<nlohmann::json> known_state(const std::string& id);
     int created(const std::string& id, const CreateOptions& o, bool keep_stdio_ours);
+    std::vector<std::string> after_crash_argv(const std::string& id) const;
+    int exec_waited_by_child(const std::string& id, const ExecOptions& o, const nlohmann::json& process);
+    // What create did in this process, done by a monitor process instead.
+    Result<nlohmann::json> create_in_monitor(const std::string& id, const nlohmann::json& req);
+    // A held container's call when its monitor is gone: it has ended.
+    Result<nlohmann::json> after_monitor(const std::string& id, const char* name, const nlohmann::json& req);
+    struct MonitorPaths monitor_paths(const std::string& id) const;
 
     Globals g_;
     std::unique_ptr<pluginhost::Registry> registry_;
     const ctr_runtime_v1* rt_ = nullptr;
     ctr_plugin* inst_ = nullptr;
+    bool holds_containers_ = false;  // the manifest's word: containers live in monitors
 };
 
 // g.plugin, or the default runtime plugin when it is empty.

@@ -1,11 +1,15 @@
 #include "oci/oci_log.hpp"
 
 #include <nlohmann/json.hpp>
+#include <spdlog/sinks/base_sink.h>
+#include <spdlog/spdlog.h>
 
 #include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <fcntl.h>
+#include <memory>
+#include <mutex>
 #include <unistd.h>
 
 namespace ctr::oci {
@@ -32,6 +36,7 @@ std::string formatted(const char* level, const std::string& message, const std::
 }  // namespace
 
 void set_log_target(LogTarget target) { g_target = std::move(target); }
+const LogTarget& log_target() { return g_target; }
 
 void log_line(const char* level, const std::string& message) {
     const bool debug = std::string(level) == "debug";
@@ -42,13 +47,32 @@ void log_line(const char* level, const std::string& message) {
         std::fprintf(stderr, "%s\n", formatted(level, message, g_target.format).c_str());
         return;
     }
-    if (!debug) std::fprintf(stderr, "%s\n", message.c_str());
+    if (std::string(level) == "error") std::fprintf(stderr, "%s\n", message.c_str());
     std::string line = formatted(level, message, g_target.format) + "\n";
     // Appended whole by one write: engines tail this file while we run.
     int fd = ::open(g_target.file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     if (fd < 0) return;
     [[maybe_unused]] auto n = ::write(fd, line.data(), line.size());
     ::close(fd);
+}
+
+namespace {
+
+class OciSink final : public spdlog::sinks::base_sink<std::mutex> {
+protected:
+    void sink_it_(const spdlog::details::log_msg& msg) override {
+        const char* level = msg.level >= spdlog::level::err ? "error" : msg.level == spdlog::level::warn ? "warning" : "debug";
+        log_line(level, std::string(msg.payload.data(), msg.payload.size()));
+    }
+    void flush_() override {}
+};
+
+}  // namespace
+
+void route_library_logs() {
+    auto logger = std::make_shared<spdlog::logger>("container-oci", std::make_shared<OciSink>());
+    logger->set_level(spdlog::level::debug);  // log_line drops debug lines unless --debug
+    spdlog::set_default_logger(logger);
 }
 
 int log_error(const std::string& message) {

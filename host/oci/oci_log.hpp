@@ -16,10 +16,17 @@ struct LogTarget {
 };
 
 void set_log_target(LogTarget target);
+const LogTarget& log_target();
 
 // Reports `message` at level "error" (or "warning", "debug"); returns 1,
 // runc's exit status for every failure.
 int log_error(const std::string& message);
 void log_line(const char* level, const std::string& message);
+
+// What the libraries and plugins log (spdlog: a plugin's warnings, the
+// host's debug lines) goes the way of log_line: to --log when it is given,
+// as runc's own warnings do. Never bare to stderr then: an engine's stderr
+// for container-oci is often the container's.
+void route_library_logs();
 
 }  // namespace ctr::oci

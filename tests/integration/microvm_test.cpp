@@ -3,6 +3,7 @@
 // on throwaway roots. The kernel package comes from the Debian archive once
 // (scripts/install-deps.sh caches it) and is installed per root with
 // `system kernel set --package`.
+#include "tests/support/guest_kernel.hpp"
 #include "tests/support/registry.hpp"
 #include "tests/support/run.hpp"
 #include "tests/support/terminal.hpp"
@@ -31,30 +32,8 @@ namespace {
 
 auto& shared = ctr::test::shared_busybox;  // one registry for every file that needs no more
 
-// Where install-deps.sh leaves the guest kernel package for the tests.
-const fs::path kKernelCache = "/var/cache/container-tests/kernels";
-
-// The cached cloud kernel package; fetched with apt-get download if absent.
-fs::path kernel_package() {
-    static fs::path found = [] {
-        std::error_code ec;
-        auto scan = [&]() -> fs::path {
-            for (const auto& e : fs::directory_iterator(kKernelCache, ec))
-                if (e.path().extension() == ".deb" && e.path().filename().string().rfind("linux-image-", 0) == 0) return e.path();
-            return {};
-        };
-        if (auto p = scan(); !p.empty()) return p;
-        fs::create_directories(kKernelCache, ec);
-        std::string cmd = "cd " + kKernelCache.string() +
-                          " && apt-get download $(apt-cache depends linux-image-cloud-amd64 | sed -n 's/.*Depends: //p' | head -1) >/dev/null 2>&1";
-        REQUIRE(std::system(cmd.c_str()) == 0);
-        return scan();
-    }();
-    REQUIRE_MESSAGE(!found.empty(), "no guest kernel package in " << kKernelCache);
-    return found;
-}
-
-bool have_qemu() { return !ctr::sys::find_program("qemu-system-x86_64").empty(); }
+using ctr::test::have_qemu;
+using ctr::test::kernel_package;
 
 void set_kernel(const DaemonRoot& r) {
     auto set = r.cli({"system", "kernel", "set", "--package", kernel_package().string()});

@@ -31,13 +31,14 @@ namespace {
 struct Oci {
     std::string name, binary;
     fs::path root, dir;
+    std::string redirects;  // more of the shell's redirections (fds for --preserve-fds)
     // Runs a command with stdio in files (a container keeps what it is
     // given open: a pipe of ours would not end while it runs).
     ctr::test::Run operator()(const std::vector<std::string>& args, const std::string& input = "") const {
         static std::atomic<int> n{0};
         const fs::path out = dir / ("out" + std::to_string(++n)), err = dir / ("err" + std::to_string(n)), in = dir / ("in" + std::to_string(n));
         std::ofstream(in) << input;
-        std::vector<std::string> argv = {"/bin/sh", "-c", "exec \"$0\" \"$@\" <'" + in.string() + "' >'" + out.string() + "' 2>'" + err.string() + "'",
+        std::vector<std::string> argv = {"/bin/sh", "-c", "exec \"$0\" \"$@\" <'" + in.string() + "' >'" + out.string() + "' 2>'" + err.string() + "' " + redirects,
                                          binary, "--root", root.string()};
         argv.insert(argv.end(), args.begin(), args.end());
         ctr::sys::RunOptions o;
@@ -70,7 +71,7 @@ struct Oci {
 fs::path make_bundle(const fs::path& dir, const std::vector<std::string>& args) {
     fs::create_directories(dir / "rootfs/bin");
     fs::copy_file("/bin/busybox", dir / "rootfs/bin/busybox");
-    for (const char* applet : {"sh", "echo", "sleep", "cat", "kill", "true"}) fs::create_symlink("busybox", dir / "rootfs/bin" / applet);
+    for (const char* applet : {"sh", "echo", "sleep", "cat", "kill", "true", "ls"}) fs::create_symlink("busybox", dir / "rootfs/bin" / applet);
     auto spec = ctr::test::run("host/container-oci", {"spec", "--bundle", dir.string()});
     REQUIRE_MESSAGE(spec.code == 0, spec.err);
     auto config = json::parse(*ctr::sys::read_file(dir / "config.json"));
@@ -242,6 +243,75 @@ TEST_CASE("container-oci and runc alike: run in the foreground, exit codes, sign
         CHECK(oci({"list", "-q"}).out.empty());
         CHECK(oci.status(unique("windows")) == "gone");
     }
+}
+
+TEST_CASE("container-oci and runc alike: --preserve-fds hands the engine's fds 3.. to the container; a plugin that cannot is refused, nothing left" *
+          CTR_NEEDS_ROOT) {
+    ScratchDir d;
+    // fd 3 is a file the container appends to, fd 4 one it reads from.
+    const fs::path writes = make_bundle(d.path() / "writes", {"sh", "-c", "echo to-three >&3; cat <&4 >&3; ls /proc/self/fd"});
+    for (auto oci : both(d)) {
+        CAPTURE(oci.name);
+        const fs::path three = oci.dir / "three", four = oci.dir / "four";
+        std::ofstream(four) << "from-four\n";
+        oci.redirects = "3>>'" + three.string() + "' 4<'" + four.string() + "'";
+        auto r = oci({"run", "--preserve-fds", "2", "--bundle", writes.string(), unique("writes")});
+        CHECK_MESSAGE(r.code == 0, r.err);
+        CHECK(ctr::test::file_text(three) == "to-three\nfrom-four\n");
+        // Only those: stdio, the two, and ls's own directory.
+        CHECK(r.out == "0\n1\n2\n3\n4\n5\n");
+        // Without the flag, the same fds stay out of the container.
+        r = oci({"run", "--bundle", writes.string(), unique("writes")});
+        CHECK(r.out == "0\n1\n2\n3\n");
+        CHECK(ctr::test::file_text(three) == "to-three\nfrom-four\n");
+        CHECK(oci({"list", "-q"}).out.empty());
+    }
+    // runtime-example (a third party's plugin) does not know the field: the
+    // container it made goes again, with runc's exit code.
+    Oci example{"example", (ctr::test::build_root() / "host/container-oci").string(), d.path() / "example-root", d.path() / "example"};
+    fs::create_directories(example.dir);
+    example.redirects = "3>/dev/null";
+    auto refused = example({"--plugin", "example", "create", "--preserve-fds", "1", "--bundle", writes.string(), unique("example")});
+    CHECK(refused.code == 1);
+    CHECK(refused.err.find("--preserve-fds: runtime example passes no extra file descriptors") != std::string::npos);
+    CHECK(example({"--plugin", "example", "list", "-q"}).out.empty());
+}
+
+TEST_CASE("container-oci: a plugin that crashes in the middle of create gets runc's exit code, one clear line on stderr and in the JSON log, and leaves nothing; usage errors are logged too") {
+    ScratchDir d;
+    fs::create_directories(d.path() / "bundle");
+    std::ofstream(d.path() / "bundle/config.json") << "{}";
+    const fs::path root = d.path() / "root", log = d.path() / "log.json";
+    const std::vector<std::string> env = {"CONTAINER_PLUGIN_PATH=" + ctr::test::env_or_empty("CTR_CRASH_RUNTIME")};
+    auto oci = [&](std::vector<std::string> args) {
+        args.insert(args.begin(), {"--root", root.string(), "--log", log.string(), "--log-format", "json", "--plugin", "crash-create"});
+        return ctr::test::run("host/container-oci", args, env);
+    };
+    auto r = oci({"create", "--bundle", (d.path() / "bundle").string(), "broken"});
+    CHECK(r.code == 1);
+    const std::string said = "runtime plugin crash-create crashed during create (signal 11: Segmentation fault); container \"broken\" was not created";
+    CHECK(r.err == said + "\n");
+    auto line = json::parse(ctr::test::file_text(log), nullptr, false);
+    CHECK(line.value("level", "") == "error");
+    CHECK(line.value("msg", "") == said);
+    // The plugin's mark of what it had made is gone (its delete ran), and
+    // so is our record: to an engine the container never was.
+    std::vector<std::string> left;
+    for (const auto& e : fs::recursive_directory_iterator(root))
+        if (e.path().filename().string().find("broken") != std::string::npos) left.push_back(e.path().string());
+    CHECK(left.empty());
+    CHECK(oci({"list", "-q"}).out.empty());
+    auto st = oci({"state", "broken"});
+    CHECK(st.code == 1);
+    CHECK(st.err.find("container does not exist") != std::string::npos);
+    // A usage error is reported like any other (runc logs it too): an
+    // engine reads the log to say why its call failed.
+    const fs::path usage_log = d.path() / "usage.json";
+    auto u = ctr::test::run("host/container-oci", {"--root", root.string(), "--log", usage_log.string(), "--log-format", "json", "create", "--bogus", "x"}, env);
+    CHECK(u.code == 1);
+    auto usage = json::parse(ctr::test::file_text(usage_log), nullptr, false);
+    CHECK(usage.value("level", "") == "error");
+    CHECK(usage.value("msg", "").find("--bogus") != std::string::npos);
 }
 
 TEST_CASE("container-oci and runc alike: a terminal through --console-socket, and an id in use" * CTR_NEEDS_ROOT) {

@@ -2,6 +2,7 @@
 // with --runtime set to it, and containerd (Debian's) with ctr's
 // --runc-binary, each on a private store, state and socket, all removed
 // after.
+#include "tests/support/guest_kernel.hpp"
 #include "tests/support/registry.hpp"
 #include "tests/support/run.hpp"
 #include "tests/support/skip.hpp"
@@ -14,6 +15,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <functional>
 #include <thread>
 
 using ctr::test::DaemonRoot;
@@ -74,24 +76,27 @@ void import_busybox(const Podman& podman, const fs::path& dir) {
 
 }  // namespace
 
-TEST_CASE("podman runs containers through container-oci: run, -d, exec with and without -t, logs, pause, stop, rm; nothing left" * CTR_NEEDS_ROOT) {
-    REQUIRE_FALSE(ctr::sys::find_program("podman").empty());
-    ScratchDir d;
-    const Podman podman = make_podman(d.path());
-    import_busybox(podman, d.path());
-    const std::string image = "localhost/ctr-busybox:1";
+namespace {
 
+// podman's life of a container through container-oci, the same for every
+// runtime plugin: a foreground run's output and exit code, a detached one,
+// exec with and without a terminal, logs, pause, stop, rm; then nothing of
+// container-oci's is left (`plugin_state`: the plugin's folder under the root).
+void podman_flow(const Podman& podman, const fs::path& oci_root, const fs::path& plugin_state,
+                 const std::function<void(const std::string& name)>& while_running = {}) {
+    const std::string image = "localhost/ctr-busybox:1";
     auto fg = podman({"run", "--rm", "--network", "none", image, "sh", "-c", "echo hello; exit 3"});
-    CHECK(fg.code == 3);
+    CHECK_MESSAGE(fg.code == 3, fg.err);
     CHECK(fg.out == "hello\n");
     auto bg = podman({"run", "-d", "--name", "p1", "--network", "none", image, "sh", "-c", "echo started; sleep 60"});
     REQUIRE_MESSAGE(bg.code == 0, bg.err);
+    if (while_running) while_running("p1");
     auto ex = podman({"exec", "p1", "echo", "in it"});
-    CHECK(ex.code == 0);
+    CHECK_MESSAGE(ex.code == 0, ex.err);
     CHECK(ex.out == "in it\n");
     CHECK(podman({"exec", "p1", "sh", "-c", "exit 5"}).code == 5);
     auto tty = podman({"exec", "-t", "p1", "echo", "on a tty"});
-    CHECK(tty.code == 0);
+    CHECK_MESSAGE(tty.code == 0, tty.err);
     CHECK(tty.out == "on a tty\r\n");
     CHECK(podman({"logs", "p1"}).out == "started\n");
     CHECK(podman({"pause", "p1"}).code == 0);
@@ -104,14 +109,53 @@ TEST_CASE("podman runs containers through container-oci: run, -d, exec with and 
     CHECK(podman({"ps", "-a", "-q"}).out.empty());
     CHECK(podman({"rmi", "-a", "-f"}).code == 0);
 
-    // Nothing of container-oci's is left: no container it knows of, no process.
-    CHECK(fs::exists(d.path() / "oci-root/containers"));
-    auto list = ctr::test::run("host/container-oci", {"--root", (d.path() / "oci-root").string(), "list", "-q"});
+    // Nothing of container-oci's is left: no container it knows of, no
+    // state of the plugin's for one.
+    CHECK(fs::exists(oci_root / "containers"));
+    auto list = ctr::test::run("host/container-oci", {"--root", oci_root.string(), "list", "-q"});
     CHECK(list.code == 0);
     CHECK(list.out.empty());
     std::error_code ec;
-    for (const auto& e : fs::directory_iterator(d.path() / "oci-root/var/lib/container/plugins/runtime-linux/oci/crun", ec))
-        CHECK_MESSAGE(false, "crun state left: " << e.path().string());
+    for (const auto& e : fs::directory_iterator(plugin_state, ec)) CHECK_MESSAGE(false, "plugin state left: " << e.path().string());
+}
+
+}  // namespace
+
+TEST_CASE("podman runs containers through container-oci: run, -d, exec with and without -t, logs, pause, stop, rm; nothing left" * CTR_NEEDS_ROOT) {
+    REQUIRE_FALSE(ctr::sys::find_program("podman").empty());
+    ScratchDir d;
+    const Podman podman = make_podman(d.path());
+    import_busybox(podman, d.path());
+    podman_flow(podman, d.path() / "oci-root", d.path() / "oci-root/var/lib/container/plugins/runtime-linux/oci/crun");
+}
+
+TEST_CASE("podman runs VM containers through container-oci-microvm: each container's monitor is its pid, exits with its status; nothing left" *
+          doctest::skip(ctr::test::not_root() || !ctr::test::have_qemu())) {
+    REQUIRE_FALSE(ctr::sys::find_program("podman").empty());
+    ScratchDir d;
+    Podman podman = make_podman(d.path());
+    const fs::path oci_root = d.path() / "oci-root";
+    // The guest kernel, where runtime-microvm looks under this root.
+    auto kernel = ctr::test::run("host/container", {"--root", oci_root.string(), "system", "kernel", "set", "--package", ctr::test::kernel_package().string()});
+    REQUIRE_MESSAGE(kernel.code == 0, kernel.err);
+    // The plugin chosen by the program's name, as an operator's link does.
+    const fs::path link = d.path() / "bin/container-oci-microvm", wrapper = d.path() / "container-oci-microvm";
+    fs::create_directories(link.parent_path());
+    fs::create_symlink(ctr::test::build_root() / "host/container-oci", link);
+    std::ofstream(wrapper) << "#!/bin/sh\nexec '" << link.string() << "' --root '" << oci_root.string() << "' \"$@\"\n";
+    fs::permissions(wrapper, fs::perms::owner_all);
+    podman.runtime = wrapper.string();
+    import_busybox(podman, d.path());
+    podman_flow(podman, oci_root, oci_root / "var/lib/container/plugins/runtime-microvm/vms", [&](const std::string& name) {
+        // The container's pid, to podman, is its monitor: a container-oci
+        // process, which podman's conmon now parents.
+        const std::string pid = podman({"inspect", "-f", "{{.State.Pid}}", name}).out;
+        auto cmdline = ctr::test::file_text("/proc/" + pid.substr(0, pid.find('\n')) + "/cmdline");
+        CHECK(cmdline.find(std::string("monitor") + '\0') != std::string::npos);
+    });
+    // No monitor is left either.
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(oci_root / "monitors", ec)) CHECK_MESSAGE(false, "monitor socket left: " << e.path().string());
 }
 
 namespace {

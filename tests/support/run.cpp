@@ -1,5 +1,7 @@
 #include "run.hpp"
 
+#include <ctr/sys/files.hpp>
+
 #include <doctest/doctest.h>
 
 #include <cstdlib>
@@ -10,6 +12,11 @@ namespace ctr::test {
 std::string env_or_empty(const char* name) {
     const char* v = std::getenv(name);
     return v ? v : "";
+}
+
+std::string file_text(const std::filesystem::path& file) {
+    auto text = sys::read_file(file);
+    return text ? *text : "";
 }
 
 std::filesystem::path build_root() { return env_or_empty("CTR_BUILD_ROOT"); }

@@ -14,6 +14,8 @@ namespace ctr::test {
 
 std::filesystem::path build_root();   // $CTR_BUILD_ROOT
 std::string env_or_empty(const char* name);
+// A file's text; "" when it cannot be read.
+std::string file_text(const std::filesystem::path& file);
 
 struct Run {
     int code = -1;
