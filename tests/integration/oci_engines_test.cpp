@@ -153,6 +153,20 @@ TEST_CASE("podman runs VM containers through container-oci-microvm: each contain
         auto cmdline = ctr::test::file_text("/proc/" + pid.substr(0, pid.find('\n')) + "/cmdline");
         CHECK(cmdline.find(std::string("monitor") + '\0') != std::string::npos);
     });
+    // runc's own default spec (`spec`: ambient capabilities without an
+    // inheritable set) runs in a VM as under runc.
+    const fs::path bundle = d.path() / "bundle";
+    fs::create_directories(bundle / "rootfs/bin");
+    fs::copy_file("/bin/busybox", bundle / "rootfs/bin/busybox");
+    fs::create_symlink("busybox", bundle / "rootfs/bin/sh");
+    REQUIRE(ctr::test::run("host/container-oci", {"spec", "--bundle", bundle.string()}).code == 0);
+    auto spec = nlohmann::json::parse(ctr::test::file_text(bundle / "config.json"));
+    spec["process"]["terminal"] = false;
+    spec["process"]["args"] = {"sh", "-c", "echo from the runc spec; exit 4"};
+    REQUIRE(ctr::sys::write_file_atomic(bundle / "config.json", spec.dump()));
+    auto plain = ctr::test::run("host/container-oci", {"--root", oci_root.string(), "--plugin", "runtime-microvm", "run", "--bundle", bundle.string(), "plain"});
+    CHECK_MESSAGE(plain.code == 4, plain.err);
+    CHECK(plain.out == "from the runc spec\n");
     // No monitor is left either.
     std::error_code ec;
     for (const auto& e : fs::directory_iterator(oci_root / "monitors", ec)) CHECK_MESSAGE(false, "monitor socket left: " << e.path().string());

@@ -133,8 +133,14 @@ static int set_capabilities(const char *caps) {
     }
     if (syscall(SYS_capset, &header, data) != 0) return errno;
     prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
-    for (int c = 0; c < 64; ++c)
-        if ((m[4] & (1ULL << c)) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) != 0) return errno;
+    /* The kernel raises an ambient capability only when it is permitted and
+     * inheritable; runc's default spec lists ambient ones without an
+     * inheritable set. Those are skipped, as runc ends up doing, rather
+     * than failing the exec. */
+    for (int c = 0; c < 64; ++c) {
+        const unsigned long long bit = 1ULL << c;
+        if ((m[4] & bit) && (m[3] & bit) && (m[2] & bit) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) != 0) return errno;
+    }
     return 0;
 }
 
