@@ -1,6 +1,7 @@
 #include "oci/monitor.hpp"
 
 #include <ctr/pluginhost/call.hpp>
+#include <ctr/pluginhost/remote_ops.hpp>
 #include <ctr/pluginhost/wire.hpp>
 #include <ctr/sys/files.hpp>
 #include <ctr/sys/io.hpp>
@@ -54,7 +55,7 @@ Result<SocketAddress> address_of(const MonitorPaths& p) {
 }
 
 std::string result_frame(int32_t status, int32_t detail, const std::string& message, const json& result) {
-    return json{{"status", status}, {"detail", detail}, {"message", message}}.dump() + "\n" + (result.is_null() ? "" : result.dump());
+    return wire::result_payload(status, detail, message, result.is_null() ? "" : result.dump());
 }
 
 class Monitor {
@@ -97,22 +98,10 @@ public:
     }
 
 private:
+    // Any runtime slot but create (this monitor's own, done once).
     ctr_op slot(const std::string& op) const {
-        if (op == "start") return rt_.start;
-        if (op == "kill") return rt_.kill;
-        if (op == "state") return rt_.state;
-        if (op == "wait") return rt_.wait;
-        if (op == "delete") return rt_.delete_container;
-        if (op == "exec") return rt_.exec;
-        if (op == "resize") return rt_.resize;
-        if (op == "stats") return rt_.stats;
-        // The host's copy of the table is whole: slots a plugin's older ABI
-        // lacks are null.
-        if (op == "pause") return rt_.pause;
-        if (op == "resume") return rt_.resume;
-        if (op == "update") return rt_.update;
-        if (op == "processes") return rt_.processes;
-        return nullptr;
+        const pluginhost::OpSlot* s = op == "create" ? nullptr : pluginhost::find_op_slot(CTR_KIND_RUNTIME, op);
+        return s ? reinterpret_cast<ctr_op>(pluginhost::read_slot(&rt_, *s)) : nullptr;
     }
 
     // Once started: the container's end is ours. Its status is recorded for

@@ -59,7 +59,7 @@ int32_t progress_cancelled(void* ctx) {
 }
 
 std::string result_frame(int32_t status, int32_t detail, const std::string& message, const std::string& result) {
-    return nlohmann::json{{"status", status}, {"detail", detail}, {"message", message}}.dump() + "\n" + result;
+    return wire::result_payload(status, detail, message, result);
 }
 
 // One call: the frame names the slot; the plugin's answer goes back as is.

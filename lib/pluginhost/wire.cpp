@@ -1,5 +1,7 @@
 #include <ctr/pluginhost/wire.hpp>
 
+#include <nlohmann/json.hpp>
+
 #include <cerrno>
 #include <cstring>
 #include <poll.h>
@@ -48,6 +50,10 @@ ReadStatus recv_bytes(int fd, char* p, size_t n, Clock::time_point deadline, con
 }
 
 }  // namespace
+
+std::string result_payload(int32_t status, int32_t detail, const std::string& message, std::string_view result) {
+    return nlohmann::json{{"status", status}, {"detail", detail}, {"message", message}}.dump() + "\n" + std::string(result);
+}
 
 bool write_frame(int fd, char type, std::string_view payload) {
     if (payload.size() > kMaxFrame) return false;

@@ -1,6 +1,7 @@
-// The slots of the network and image tables by name, for the plugin host
-// process (which calls the slot a frame names) and the daemon's proxy (which
-// fills the same slots with functions that send the frame).
+// The slots of the plugin tables by name, for the plugin host process
+// (which calls the slot a frame names), the daemon's proxy (which fills the
+// same slots with functions that send the frame), and container-oci's
+// monitor (which serves a runtime's calls for one container).
 #pragma once
 
 #include <ctr/plugin.h>
@@ -14,11 +15,24 @@ namespace ctr::pluginhost {
 struct OpSlot {
     const char* name;
     ctr_kind kind;
-    size_t offset;   // in ctr_network_v1 or ctr_image_v1
+    size_t offset;   // in ctr_runtime_v1, ctr_network_v1 or ctr_image_v1
     bool progress;   // a ctr_progress_op (pull, push), else a ctr_op
 };
 
 inline constexpr OpSlot kOpSlots[] = {
+    {"create", CTR_KIND_RUNTIME, offsetof(ctr_runtime_v1, create), false},
+    {"start", CTR_KIND_RUNTIME, offsetof(ctr_runtime_v1, start), false},
+    {"kill", CTR_KIND_RUNTIME, offsetof(ctr_runtime_v1, kill), false},
+    {"state", CTR_KIND_RUNTIME, offsetof(ctr_runtime_v1, state), false},
+    {"wait", CTR_KIND_RUNTIME, offsetof(ctr_runtime_v1, wait), false},
+    {"delete", CTR_KIND_RUNTIME, offsetof(ctr_runtime_v1, delete_container), false},
+    {"exec", CTR_KIND_RUNTIME, offsetof(ctr_runtime_v1, exec), false},
+    {"resize", CTR_KIND_RUNTIME, offsetof(ctr_runtime_v1, resize), false},
+    {"stats", CTR_KIND_RUNTIME, offsetof(ctr_runtime_v1, stats), false},
+    {"pause", CTR_KIND_RUNTIME, offsetof(ctr_runtime_v1, pause), false},
+    {"resume", CTR_KIND_RUNTIME, offsetof(ctr_runtime_v1, resume), false},
+    {"update", CTR_KIND_RUNTIME, offsetof(ctr_runtime_v1, update), false},
+    {"processes", CTR_KIND_RUNTIME, offsetof(ctr_runtime_v1, processes), false},
     {"create_network", CTR_KIND_NETWORK, offsetof(ctr_network_v1, create_network), false},
     {"remove_network", CTR_KIND_NETWORK, offsetof(ctr_network_v1, remove_network), false},
     {"attach", CTR_KIND_NETWORK, offsetof(ctr_network_v1, attach), false},

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -37,6 +38,9 @@ struct Frame {
 enum class ReadStatus { ok, eof, timeout, bad };
 
 using Clock = std::chrono::steady_clock;
+
+// The payload of a result frame: {"status","detail","message"}, '\n', the result.
+std::string result_payload(int32_t status, int32_t detail, const std::string& message, std::string_view result);
 
 // Writes one frame (no SIGPIPE). False when the peer is gone.
 bool write_frame(int fd, char type, std::string_view payload);
