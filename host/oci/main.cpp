@@ -39,6 +39,8 @@ struct Args {
     bool detach = false, all = false, force = false, quiet = false, stats = false;
     bool accepted = false;  // flags runc's callers pass that change nothing here
     int interval = 5;
+    std::string monitor_request;  // the hidden `monitor` command's create request
+    int sync_fd = -1;             // and where it reports
 };
 
 // Opens the plugin for `id` (plugin_for: the container's own, the bundle's
@@ -98,9 +100,9 @@ void add_lifecycle(CLI::App& app, Args& a, int& rc) {
     // holds its containers (oci/monitor.hpp).
     auto* monitor = app.add_subcommand("monitor", "")->group("");
     monitor->add_option("id", a.id)->required();
-    monitor->add_option("request", a.resources)->required();
-    monitor->add_option("sync-fd", a.interval)->required();
-    with_front(monitor, a, rc, [&a](Front& f) { return f.monitor(a.id, a.resources, a.interval); });
+    monitor->add_option("request", a.monitor_request)->required();
+    monitor->add_option("sync-fd", a.sync_fd)->required();
+    with_front(monitor, a, rc, [&a](Front& f) { return f.monitor(a.id, a.monitor_request, a.sync_fd); });
 }
 
 void add_others(CLI::App& app, Args& a, int& rc) {

@@ -179,9 +179,7 @@ Result<json> Front::after_monitor(const std::string& id, const char* name, const
 Result<json> Front::create_in_monitor(const std::string& id, const json& req) {
     auto sync = sys::make_pipe(O_CLOEXEC);
     if (!sync) return sync.error();
-    std::vector<std::string> argv = {"/proc/self/exe", "--root", g_.root, "--plugin", g_.plugin};
-    if (const auto& log = log_target(); !log.file.empty()) argv.insert(argv.end(), {"--log", log.file, "--log-format", log.format});
-    argv.insert(argv.end(), {"monitor", id, req.dump(), "3"});
+    const std::vector<std::string> argv = self_argv({"monitor", id, req.dump(), "3"});
     sys::SpawnOptions so;
     so.stdin_fd = 0;  // the container's stdio is the engine's, as ours is
     so.stdout_fd = 1;
@@ -250,7 +248,7 @@ int Front::created(const std::string& id, const CreateOptions& o, bool keep_stdi
     if (auto st = sys::write_file_atomic(record_of(id), record.dump(), 0600); !st) return log_error(st.error().message);
     auto made = [&]() -> Result<json> {
         if (holds_containers_) return create_in_monitor(id, req);
-        CrashGuard guard(after_crash_argv(id));
+        CrashGuard guard(self_argv({"after-crash", id, "SIGNAL"}));
         return call(rt_->create, req, "create");
     }();
     const std::string no_fds = "--preserve-fds: runtime " + g_.plugin + " passes no extra file descriptors";
@@ -272,10 +270,10 @@ int Front::created(const std::string& id, const CreateOptions& o, bool keep_stdi
 
 // This program again, on the same root, log and plugin, told to clean up
 // after a crash in create: CrashGuard runs it with the signal's number last.
-std::vector<std::string> Front::after_crash_argv(const std::string& id) const {
+std::vector<std::string> Front::self_argv(std::initializer_list<std::string> command) const {
     std::vector<std::string> argv = {"/proc/self/exe", "--root", g_.root, "--plugin", g_.plugin};
     if (const auto& log = log_target(); !log.file.empty()) argv.insert(argv.end(), {"--log", log.file, "--log-format", log.format});
-    argv.insert(argv.end(), {"after-crash", id, "SIGNAL"});
+    argv.insert(argv.end(), command);
     return argv;
 }
 
@@ -491,9 +489,7 @@ int Front::exec_waited_by_child(const std::string& id, const ExecOptions& o, con
     if (auto st = sys::write_file_atomic(file, process.dump(), 0600); !st) return log_error(st.error().message);
     auto sync = sys::make_pipe(O_CLOEXEC);
     if (!sync) return log_error(sync.error().message);
-    std::vector<std::string> argv = {"/proc/self/exe", "--root", g_.root, "--plugin", g_.plugin};
-    if (const auto& log = log_target(); !log.file.empty()) argv.insert(argv.end(), {"--log", log.file, "--log-format", log.format});
-    argv.insert(argv.end(), {"exec", "--process", file.string()});
+    std::vector<std::string> argv = self_argv({"exec", "--process", file.string()});
     if (!o.console_socket.empty()) argv.insert(argv.end(), {"--console-socket", o.console_socket});
     argv.push_back(id);
     sys::SpawnOptions so;

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -67,7 +68,8 @@ private:
     // The plugin's state of a container we made; runc's "does not exist" otherwise.
     Result<nlohmann::json> known_state(const std::string& id);
     int created(const std::string& id, const CreateOptions& o, bool keep_stdio_ours);
-    std::vector<std::string> after_crash_argv(const std::string& id) const;
+    // This program again, on the same root, plugin and log, running `command`.
+    std::vector<std::string> self_argv(std::initializer_list<std::string> command) const;
     int exec_waited_by_child(const std::string& id, const ExecOptions& o, const nlohmann::json& process);
     // What create did in this process, done by a monitor process instead.
     Result<nlohmann::json> create_in_monitor(const std::string& id, const nlohmann::json& req);
