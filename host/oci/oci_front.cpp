@@ -271,7 +271,10 @@ int Front::created(const std::string& id, const CreateOptions& o, bool keep_stdi
 // This program again, on the same root, log and plugin, told to clean up
 // after a crash in create: CrashGuard runs it with the signal's number last.
 std::vector<std::string> Front::self_argv(std::initializer_list<std::string> command) const {
-    std::vector<std::string> argv = {"/proc/self/exe", "--root", g_.root, "--plugin", g_.plugin};
+    // By its real path, so that ps shows what runs (a monitor lives on).
+    std::error_code ec;
+    const fs::path self = fs::read_symlink("/proc/self/exe", ec);
+    std::vector<std::string> argv = {ec ? "/proc/self/exe" : self.string(), "--root", g_.root, "--plugin", g_.plugin};
     if (const auto& log = log_target(); !log.file.empty()) argv.insert(argv.end(), {"--log", log.file, "--log-format", log.format});
     argv.insert(argv.end(), command);
     return argv;
