@@ -3,10 +3,14 @@
 #include <ctr/pluginhost/call.hpp>
 #include <ctr/pluginhost/remote_ops.hpp>
 #include <ctr/pluginhost/wire.hpp>
+#include <ctr/sys/cgroup.hpp>
 #include <ctr/sys/files.hpp>
 #include <ctr/sys/io.hpp>
 #include <ctr/sys/unique_fd.hpp>
 
+#include <spdlog/spdlog.h>
+
+#include <atomic>
 #include <chrono>
 #include <csignal>
 #include <cstring>
@@ -65,7 +69,9 @@ public:
     // One connection, one call: the frame names the operation.
     void serve(sys::UniqueFd conn) {
         wire::Frame f;
-        if (wire::read_frame(conn.get(), wire::Clock::time_point::max(), &f) != wire::ReadStatus::ok || f.type != wire::kCall) return;
+        // A caller says what it wants at once (container-oci writes the
+        // frame as it connects); one that does not is dropped.
+        if (wire::read_frame(conn.get(), wire::Clock::now() + std::chrono::seconds(30), &f) != wire::ReadStatus::ok || f.type != wire::kCall) return;
         const auto nl = f.payload.find('\n');
         const std::string op = f.payload.substr(0, nl);
         json req = nl == std::string::npos ? json() : json::parse(f.payload.substr(nl + 1), nullptr, false);
@@ -75,7 +81,9 @@ public:
             return;
         }
         req["id"] = paths_.id;  // this monitor's container, whatever was asked
+        if (op == "delete") leave_cgroups();
         auto r = pluginhost::invoke(fn, inst_, req, op.c_str());
+        if (!r && op == "delete") follow_into_cgroups(container_pid_);
         if (r && op == "state") (*r)["pid"] = ::getpid();  // the engine's pid of the container is ours
         if (r && op == "start") watch_exit();
         const std::string answer = r ? result_frame(CTR_OK, 0, "", *r) : result_frame(r.error().status, r.error().detail_code, r.error().message, json());
@@ -84,6 +92,31 @@ public:
         // Deleted: as runc's init at a delete, killed (the plugin has taken
         // the container down; nothing is left to wait for).
         if (r && op == "delete") end_killed();
+    }
+
+    // To the engine we are the container's process, so we live in its
+    // cgroups (the spec's cgroupsPath, where the plugin put the VM): what
+    // the engine counts, freezes or kills there includes us, as it includes
+    // runc's init. Hierarchies where the container is at the root are left
+    // alone.
+    void follow_into_cgroups(pid_t container) {
+        container_pid_ = container;
+        const sys::Cgroups cg;
+        std::vector<sys::Cgroups::Membership> theirs;
+        for (const auto& m : cg.of(container))
+            if (!m.hierarchy_root) theirs.push_back(m);
+        if (theirs.empty()) return;
+        if (home_.empty())
+            for (const auto& m : cg.of(::getpid()))
+                for (const auto& t : theirs)
+                    if (t.controllers == m.controllers) home_.push_back(m);
+        if (auto st = cg.enter(::getpid(), theirs); !st) spdlog::warn("monitor of {}: {}", paths_.id, st.error().message);
+    }
+
+    // Back where we came from before the plugin removes the cgroups, which
+    // it cannot while a process is in them.
+    void leave_cgroups() {
+        if (!home_.empty()) (void)sys::Cgroups().enter(::getpid(), home_);
     }
 
     // Signals sent to us (the container's pid to the engine) reach the container.
@@ -114,6 +147,7 @@ private:
                 json status = waited ? *waited : json{{"exit_code", 255}};
                 (void)sys::write_file_atomic(paths_.exit, status.dump(), 0600, sys::Durability::process_crash);
                 std::lock_guard lock(ending_);
+                leave_cgroups();
                 (void)pluginhost::invoke(rt_.delete_container, inst_, {{"id", paths_.id}, {"force", true}}, "delete");
                 unlink_socket();
                 const int sig = status.value("signal", 0);
@@ -149,6 +183,8 @@ private:
     const ctr_runtime_v1& rt_;
     ctr_plugin* inst_;
     MonitorPaths paths_;
+    pid_t container_pid_ = 0;
+    std::vector<sys::Cgroups::Membership> home_;  // ours before we followed the container
     std::once_flag watching_;
     std::mutex ending_;
 };
@@ -184,10 +220,13 @@ int run_monitor(const ctr_runtime_v1& rt, ctr_plugin* inst, const MonitorPaths& 
         return fail(made.error());
     }
     Monitor monitor(rt, inst, paths);
+    if (made->value("pid", 0) > 0) monitor.follow_into_cgroups(made->value("pid", 0));
     monitor.forward_signals(forwarded);
     json ok = {{"ok", true}, {"pid", ::getpid()}};
     if (made->contains("warnings")) ok["warnings"] = (*made)["warnings"];
     report(sync_fd, ok);
+    constexpr int kMaxCalls = 64;
+    std::atomic<int> busy{0};
     for (;;) {
         sys::UniqueFd conn(::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC));
         if (!conn.valid()) {
@@ -195,7 +234,22 @@ int run_monitor(const ctr_runtime_v1& rt, ctr_plugin* inst, const MonitorPaths& 
             std::this_thread::sleep_for(std::chrono::milliseconds(50));
             continue;
         }
-        std::thread([&monitor, c = std::move(conn)]() mutable { monitor.serve(std::move(c)); }).detach();
+        // A thread per call (a wait or a terminal exec lasts as long as what
+        // it waits for), at most kMaxCalls at once: past that a caller is
+        // told to try again, and the monitor's memory stays bounded.
+        if (busy.load() >= kMaxCalls) {
+            (void)wire::write_frame(conn.get(), wire::kResult,
+                                    result_frame(CTR_E_RESOURCE_EXHAUSTED, 0,
+                                                 "the monitor of container " + paths.id + " is serving " + std::to_string(kMaxCalls) +
+                                                     " calls already; try again",
+                                                 json()));
+            continue;
+        }
+        ++busy;
+        std::thread([&monitor, &busy, c = std::move(conn)]() mutable {
+            monitor.serve(std::move(c));
+            --busy;
+        }).detach();
     }
 }
 

@@ -3,6 +3,7 @@
 #include <ctr/sys/unique_fd.hpp>
 
 #include <cstring>
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -181,13 +182,24 @@ std::vector<Cgroups::Membership> Cgroups::of(pid_t pid) const {
         std::string controllers = line.substr(a + 1, b - a - 1), path = line.substr(b + 1);
         std::string rel = path.empty() ? "" : path.substr(1);
         if (controllers.empty()) {
-            if (!u.empty()) out.push_back({"", rel.empty() ? u : u / rel});
+            if (!u.empty()) out.push_back({"", rel.empty() ? u : u / rel, rel.empty()});
             continue;
         }
         std::string mount = controllers.rfind("name=", 0) == 0 ? controllers.substr(5) : controllers;
-        out.push_back({controllers, rel.empty() ? root_ / mount : root_ / mount / rel});
+        out.push_back({controllers, rel.empty() ? root_ / mount : root_ / mount / rel, rel.empty()});
     }
     return out;
+}
+
+Status Cgroups::enter(pid_t pid, const std::vector<Membership>& where) const {
+    Status first = ok();
+    for (const auto& m : where) {
+        UniqueFd fd(::open((m.dir / "cgroup.procs").c_str(), O_WRONLY | O_CLOEXEC));
+        const std::string text = std::to_string(pid);
+        if ((!fd.valid() || ::write(fd.get(), text.data(), text.size()) < 0) && first)
+            first = make_error(CTR_E_INTERNAL, "enter cgroup " + m.dir.string() + ": " + std::strerror(errno));
+    }
+    return first;
 }
 
 CgroupUsage Cgroups::usage(pid_t pid) const {

@@ -3,6 +3,7 @@
 // The real kernel's files are read by the integration cases, on this
 // machine (hybrid) and in the cgroup2-only guest (tests/guest/).
 #include <ctr/sys/cgroup.hpp>
+#include <ctr/sys/files.hpp>
 #include "tests/support/tempdir.hpp"
 
 #include <doctest/doctest.h>
@@ -103,6 +104,39 @@ TEST_CASE("cgroups v1 and hybrid: a hierarchy per controller, v1's 'no limit', t
     fs::remove(root / "unified/cgroup.controllers");
     CHECK(cg.version() == CgroupVersion::v1);
     CHECK(cg.v2_controllers().empty());
+}
+
+TEST_CASE("a process follows another into its cgroups, and goes back: the hierarchies where that one is below the root") {
+    ctr::test::ScratchDir d;
+    fs::path root = d.path() / "cg", proc = d.path() / "proc";
+    put(root / "unified/cgroup.controllers", "hugetlb\n");
+    put(proc / "42/cgroup", "9:memory:/p/c1\n4:pids:/p/c1\n1:name=systemd:/\n0::/p/c1\n");
+    put(proc / "7/cgroup", "9:memory:/engine\n4:pids:/engine\n1:name=systemd:/\n0::/engine\n");
+    for (const char* h : {"memory", "pids", "unified"}) {
+        put(root / h / "p/c1/cgroup.procs", "");
+        put(root / h / "engine/cgroup.procs", "");
+    }
+    Cgroups cg(root, proc);
+    auto theirs = cg.of(42);
+    REQUIRE(theirs.size() == 4);
+    CHECK(theirs[2].controllers == "name=systemd");
+    CHECK(theirs[2].hierarchy_root);
+    CHECK_FALSE(theirs[0].hierarchy_root);
+    theirs.erase(theirs.begin() + 2);  // as the monitor does: not into a root
+    CHECK(cg.enter(7, theirs));
+    for (const char* h : {"memory", "pids", "unified"}) CHECK(*read_file(root / h / "p/c1/cgroup.procs") == "7");
+    CHECK_FALSE(fs::exists(root / "systemd/cgroup.procs"));
+    // Back: the same call with where it was.
+    auto home = cg.of(7);
+    home.erase(home.begin() + 2);
+    CHECK(cg.enter(7, home));
+    CHECK(*read_file(root / "memory/engine/cgroup.procs") == "7");
+    // A cgroup that is not there: the first failure is said, the rest tried.
+    fs::remove_all(root / "pids/p");
+    auto missing = cg.enter(8, theirs);
+    REQUIRE_FALSE(missing);
+    CHECK(missing.error().message.find("pids/p/c1") != std::string::npos);
+    CHECK(*read_file(root / "unified/p/c1/cgroup.procs") == "8");
 }
 
 TEST_CASE("cgroup removal goes leaves first and stops at a cgroup with a process") {

@@ -10,6 +10,8 @@
 // ROOT/unified/p on a hybrid host. Tests hand in a fake root and /proc.
 #pragma once
 
+#include <ctr/sdk/result.hpp>
+
 #include <sys/types.h>
 
 #include <cstdint>
@@ -46,8 +48,13 @@ public:
     struct Membership {
         std::string controllers;
         std::filesystem::path dir;
+        bool hierarchy_root = false;  // the line's path is "/"
     };
     std::vector<Membership> of(pid_t pid) const;
+    // Writes `pid` into the cgroup.procs of each of `where` (a process's
+    // memberships, read before): how a process follows another into its
+    // cgroups, and goes back. Every one is tried; the first failure is said.
+    Status enter(pid_t pid, const std::vector<Membership>& where) const;
 
     CgroupUsage usage(pid_t pid) const;
     // How many times the kernel's OOM killer struck in PID's memory cgroup.
