@@ -1,10 +1,11 @@
 // A runtime plugin runs in container-oci's own process: its crash in the
-// middle of create would end us with a half-made container and no word an
-// engine can read. While a CrashGuard lives, a fatal signal (SIGSEGV,
-// SIGBUS, SIGILL, SIGFPE, SIGABRT) execs container-oci again with the
-// arguments given to the guard, the last one replaced by the signal's
-// number: that process removes what was made and reports the crash as runc
-// reports any error (a line on stderr and in the log, exit 1).
+// middle of a call would end us with no word an engine can read (and, in
+// create, with a half-made container). While a CrashGuard lives, a fatal
+// signal (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT) execs container-oci
+// again with the arguments given to the guard, the last one replaced by the
+// signal's number: that process reports the crash as runc reports any error
+// (a line on stderr and in the log, exit 1), after create also removing
+// what was made.
 //
 // The handler makes only async-signal-safe calls: everything it needs is
 // built when the guard is made. One guard at a time.

@@ -33,7 +33,7 @@ struct Args {
     Globals g;
     LogTarget log;
     std::string systemd_cgroup, rootless = "auto";
-    std::string id, signal, format = "table", resources;
+    std::string id, op, signal, format = "table", resources;
     CreateOptions create;
     ExecOptions exec;
     bool detach = false, all = false, force = false, quiet = false, stats = false;
@@ -91,11 +91,12 @@ void add_lifecycle(CLI::App& app, Args& a, int& rc) {
     del->add_flag("-f,--force", a.force, "kill it first");
     del->add_option("id", a.id)->required();
     with_front(del, a, rc, [&a](Front& f) { return f.remove(a.id, a.force); });
-    // Not for engines: what CrashGuard runs after a plugin crashed in create.
+    // Not for engines: what CrashGuard runs after a plugin crashed in a call.
     auto* crashed = app.add_subcommand("after-crash", "")->group("");
     crashed->add_option("id", a.id)->required();
+    crashed->add_option("op", a.op)->required();
     crashed->add_option("signal", a.signal)->required();
-    with_front(crashed, a, rc, [&a](Front& f) { return f.after_crash(a.id, a.signal); });
+    with_front(crashed, a, rc, [&a](Front& f) { return f.after_crash(a.id, a.op, a.signal); });
     // Not for engines either: the process create leaves for a plugin that
     // holds its containers (oci/monitor.hpp).
     auto* monitor = app.add_subcommand("monitor", "")->group("");

@@ -16,6 +16,7 @@
 #include <chrono>
 #include <iostream>
 #include <iterator>
+#include <optional>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -146,6 +147,10 @@ Result<json> Front::call(ctr_op op, const json& req, const char* name) {
         if (!r && r.error().status == CTR_E_UNAVAILABLE) return after_monitor(id, name, req);
         return r;
     }
+    // The plugin runs in this process: its crash in any call on a container
+    // is reported as an error, not as our death (crash_guard.hpp).
+    std::optional<CrashGuard> guard;
+    if (req.contains("id") && req["id"].is_string()) guard.emplace(self_argv({"after-crash", req["id"].get<std::string>(), name, "SIGNAL"}));
     return pluginhost::invoke(op, inst_, req, name);
 }
 
@@ -248,7 +253,6 @@ int Front::created(const std::string& id, const CreateOptions& o, bool keep_stdi
     if (auto st = sys::write_file_atomic(record_of(id), record.dump(), 0600); !st) return log_error(st.error().message);
     auto made = [&]() -> Result<json> {
         if (holds_containers_) return create_in_monitor(id, req);
-        CrashGuard guard(self_argv({"after-crash", id, "SIGNAL"}));
         return call(rt_->create, req, "create");
     }();
     const std::string no_fds = "--preserve-fds: runtime " + g_.plugin + " passes no extra file descriptors";
@@ -268,8 +272,8 @@ int Front::created(const std::string& id, const CreateOptions& o, bool keep_stdi
     return write_pid_file(o.pid_file, made->value("pid", int64_t{0}));
 }
 
-// This program again, on the same root, log and plugin, told to clean up
-// after a crash in create: CrashGuard runs it with the signal's number last.
+// This program again, on the same root, log and plugin (a monitor, a
+// detached exec's waiter, what runs after a plugin's crash).
 std::vector<std::string> Front::self_argv(std::initializer_list<std::string> command) const {
     // By its real path, so that ps shows what runs (a monitor lives on).
     std::error_code ec;
@@ -280,14 +284,19 @@ std::vector<std::string> Front::self_argv(std::initializer_list<std::string> com
     return argv;
 }
 
-int Front::after_crash(const std::string& id, const std::string& signal) {
+// After a plugin crashed in call `op` on container `id`: CrashGuard runs
+// this with the signal's number last. A crash in create takes back what
+// was made (to the engine the container never was); after any other call
+// the record stays, so that the engine's delete clears what is there.
+int Front::after_crash(const std::string& id, const std::string& op, const std::string& signal) {
     const int sig = std::atoi(signal.c_str());
+    const char* what = sig > 0 ? ::sigdescr_np(sig) : nullptr;
+    const std::string crashed = "runtime plugin " + g_.plugin + " crashed during " + op + " (signal " + signal + (what ? std::string(": ") + what : "") + ")";
+    if (op != "create") return log_error(crashed);
     (void)call(rt_->delete_container, {{"id", id}, {"force", true}}, "delete");
     std::error_code ec;
     fs::remove(record_of(id), ec);
-    const char* what = sig > 0 ? ::sigdescr_np(sig) : nullptr;
-    return log_error("runtime plugin " + g_.plugin + " crashed during create (signal " + signal + (what ? std::string(": ") + what : "") +
-                     "); container \"" + id + "\" was not created");
+    return log_error(crashed + "; container \"" + id + "\" was not created");
 }
 
 int Front::create(const std::string& id, const CreateOptions& o) { return created(id, o, true); }

@@ -54,9 +54,9 @@ public:
     int pause(const std::string& id, bool resume);
     int update(const std::string& id, const std::string& resources_file);
     int events(const std::string& id, bool stats_once, int interval_s);
-    // After the plugin crashed in create (CrashGuard's exec): removes what it
-    // made of `id` and reports the crash; 1.
-    int after_crash(const std::string& id, const std::string& signal);
+    // After the plugin crashed in call `op` on `id` (CrashGuard's exec):
+    // reports the crash, and after create removes what was made; 1.
+    int after_crash(const std::string& id, const std::string& op, const std::string& signal);
     // The monitor of a container of a plugin that holds its containers
     // (monitor.hpp): creates it from `request` and serves it; reports on sync_fd.
     int monitor(const std::string& id, const std::string& request, int sync_fd);

@@ -277,15 +277,16 @@ TEST_CASE("container-oci and runc alike: --preserve-fds hands the engine's fds 3
     CHECK(example({"--plugin", "example", "list", "-q"}).out.empty());
 }
 
-TEST_CASE("container-oci: a plugin that crashes in the middle of create gets runc's exit code, one clear line on stderr and in the JSON log, and leaves nothing; usage errors are logged too") {
+TEST_CASE("container-oci: a plugin that crashes in the middle of create gets runc's exit code, one clear line on stderr and in the JSON log, and leaves nothing; a crash in start is reported alike; usage errors are logged too") {
     ScratchDir d;
     fs::create_directories(d.path() / "bundle");
     std::ofstream(d.path() / "bundle/config.json") << "{}";
     const fs::path root = d.path() / "root", log = d.path() / "log.json";
     const std::vector<std::string> env = {"CONTAINER_PLUGIN_PATH=" + ctr::test::env_or_empty("CTR_CRASH_RUNTIME")};
-    auto oci = [&](std::vector<std::string> args) {
+    auto oci = [&](std::vector<std::string> args, std::vector<std::string> extra_env = {}) {
         args.insert(args.begin(), {"--root", root.string(), "--log", log.string(), "--log-format", "json", "--plugin", "crash-create"});
-        return ctr::test::run("host/container-oci", args, env);
+        extra_env.insert(extra_env.begin(), env.begin(), env.end());
+        return ctr::test::run("host/container-oci", args, extra_env);
     };
     auto r = oci({"create", "--bundle", (d.path() / "bundle").string(), "broken"});
     CHECK(r.code == 1);
@@ -312,6 +313,20 @@ TEST_CASE("container-oci: a plugin that crashes in the middle of create gets run
     auto usage = json::parse(ctr::test::file_text(usage_log), nullptr, false);
     CHECK(usage.value("level", "") == "error");
     CHECK(usage.value("msg", "").find("--bogus") != std::string::npos);
+    // A crash in a later call (start) is an error in the same words; the
+    // container stays, for the engine's delete to clear.
+    auto made = oci({"create", "--bundle", (d.path() / "bundle").string(), "late"}, {"CTR_CRASH_AT=start"});
+    REQUIRE_MESSAGE(made.code == 0, made.err);
+    auto started = oci({"start", "late"});
+    CHECK(started.code == 1);
+    CHECK(started.err == "runtime plugin crash-create crashed during start (signal 11: Segmentation fault)\n");
+    CHECK(oci({"state", "late"}).code == 0);
+    CHECK(oci({"list", "-q"}).out == "late\n");
+    CHECK(oci({"delete", "late"}).code == 0);
+    left.clear();
+    for (const auto& e : fs::recursive_directory_iterator(root))
+        if (e.path().filename().string().find("late") != std::string::npos) left.push_back(e.path().string());
+    CHECK(left.empty());
 }
 
 TEST_CASE("container-oci and runc alike: a terminal through --console-socket, and an id in use" * CTR_NEEDS_ROOT) {
