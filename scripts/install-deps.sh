@@ -28,8 +28,9 @@ packages=(
   docker-compose python3-docker
   # the reference builder the build tests compare ours with (chroot isolation: no runtime needed)
   buildah
-  # engines that drive container-oci as they drive runc (each test starts its own, privately)
-  podman containerd
+  # engines that drive container-oci as they drive runc (each test starts its own, privately);
+  # gRPC for the test's calls to containerd's CRI, as a kubelet makes them
+  podman containerd python3-grpcio
 )
 
 # testcontainers for Node (tests/integration/testcontainers_test.cpp, which

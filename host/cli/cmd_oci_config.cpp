@@ -36,7 +36,12 @@ int print_oci_config(const std::string& engine, const std::string& plugin, const
         if (plugin.rfind("runtime-", 0) == 0 && engine != "docker") binary = link;
     }
     if (engine == "containerd") {
-        std::printf("# /etc/containerd/config.toml (version = 2), then restart containerd\n"
+        // Beside the runc runtime the operator's config has: a runtimes table
+        // of ours alone would replace containerd's built-in one, and the CRI
+        // plugin does not load without its default_runtime_name's table.
+        std::printf("# /etc/containerd/config.toml (version = 2), beside its runc runtime\n"
+                    "# (`containerd config default` writes one; the CRI plugin does not load\n"
+                    "# without the table of its default_runtime_name), then restart containerd\n"
                     "[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.%s]\n"
                     "  runtime_type = \"io.containerd.runc.v2\"\n"
                     "  [plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.%s.options]\n"

@@ -36,9 +36,10 @@ NetnsLink::NetnsLink() {
     std::string base = "10.253." + std::to_string(n / 64) + ".";
     unsigned host_octet = (n % 64) * 4 + 1;
     inside_ = base + std::to_string(host_octet + 1);
+    outside_ = base + std::to_string(host_octet);
     ip({"netns", "add", name_});
     ip({"link", "add", host_link_, "type", "veth", "peer", "name", "eth0", "netns", name_});
-    ip({"addr", "add", base + std::to_string(host_octet) + "/30", "dev", host_link_});
+    ip({"addr", "add", outside_ + "/30", "dev", host_link_});
     ip({"link", "set", host_link_, "up"});
     ip({"-n", name_, "addr", "add", inside_ + "/30", "dev", "eth0"});
     ip({"-n", name_, "link", "set", "eth0", "up"});

@@ -17,10 +17,11 @@ public:
 
     const std::string& name() const { return name_; }        // under /run/netns
     const std::string& inside() const { return inside_; }    // the namespace's address
+    const std::string& outside() const { return outside_; }  // the host's end
     std::string path() const { return "/run/netns/" + name_; }
 
 private:
-    std::string name_, host_link_, inside_;
+    std::string name_, host_link_, inside_, outside_;
 };
 
 }  // namespace ctr::test
