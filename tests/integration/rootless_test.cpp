@@ -10,6 +10,7 @@
 // under /root): each command then runs in a private mount namespace where
 // that folder is covered with an open tmpfs holding the build tree alone,
 // at its own path (the binaries find their plugins by it).
+#include "tests/support/guest_kernel.hpp"
 #include "tests/support/ports.hpp"
 #include "tests/support/registry.hpp"
 #include "tests/support/run.hpp"
@@ -261,6 +262,19 @@ TEST_CASE("rootless: an ordinary user runs containers, networks, ports, volumes,
     auto fetched = user.cli({"run", "--rm", "--network", "mynet", image, "wget", "-q", "-O", "-", "http://web/"});
     INFO(fetched.err);
     CHECK(trim(fetched.out) == "rootless-page");
+    // A VM container of the user's (runtime-microvm, emulated here): its
+    // kernel set by the user (the test boot runs in a user namespace of the
+    // user's), on the same network, reaching the other container by name.
+    if (ctr::test::have_qemu()) {
+        auto kernel = user.cli({"system", "kernel", "set", "--package", ctr::test::kernel_package().string()});
+        INFO(kernel.err);
+        REQUIRE(kernel.code == 0);
+        auto vm = user.cli({"run", "--rm", "--runtime", "microvm", "--network", "mynet", image, "wget", "-q", "-O", "-", "http://web/"});
+        INFO(vm.err);
+        CHECK(trim(vm.out) == "rootless-page");
+    } else {
+        MESSAGE("no QEMU here: the VM container step is left out");
+    }
     // Out of the user's network namespace through slirp4netns: its gateway
     // (which nothing but slirp4netns answers) from a container on a bridge.
     auto out = user.cli({"run", "--rm", "--network", "mynet", image, "ping", "-c", "1", "-W", "5", "10.0.2.2"});

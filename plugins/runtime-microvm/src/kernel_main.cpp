@@ -17,6 +17,7 @@
 #include <ctr/sys/files.hpp>
 #include <ctr/sys/process.hpp>
 #include <ctr/sys/spawn.hpp>
+#include <ctr/sys/userns.hpp>
 
 #include <CLI/CLI.hpp>
 
@@ -167,6 +168,15 @@ int main(int argc, char** argv) {
         return 125;
     }
     if (state_dir.empty()) return fail("no state directory (the CLI gives it: run this as `container system kernel`)");
+    // An ordinary user's (rootless) store: the test boot's virtiofsd must be
+    // root, so we become root of a user namespace of the user's, as the
+    // user's daemon is (no thread has started yet). What we write still
+    // belongs to the user.
+    if (::geteuid() != 0) {
+        auto ns = ctr::sys::enter_user_namespace();
+        if (!ns) return fail("rootless: " + ns.error().message);
+        if (ns->single_id) std::fprintf(stderr, "warning: %s\n", ns->warning.c_str());
+    }
     // The plugin's state dir, private as the host makes it for a plugin: the
     // CLI and the daemon's auto update both run us before any shim may have.
     if (auto st = ctr::sys::make_dirs(state_dir, 0700); !st) return fail(st.error().message);

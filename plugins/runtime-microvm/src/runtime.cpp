@@ -1,6 +1,7 @@
 #include "runtime.hpp"
 
 #include <ctr/sys/files.hpp>
+#include <ctr/sys/userns.hpp>
 #include <ctr/sys/process.hpp>
 #include <ctr/sys/spawn.hpp>
 
@@ -298,7 +299,12 @@ ctr::Result<json> Runtime::create(const json& req) {
     remove_vm_dir(vc.dir);  // a shim killed outright leaves its VM dir behind
     CTR_TRY_STATUS(ctr::sys::make_dirs(vc.dir, 0700));
     const std::string cgroup_path = config.value("linux", json::object()).value("cgroupsPath", "");
-    c->cgroup = CTR_TRY(VmCgroup::create(cgroup_path));
+    // A rootless daemon without a delegated subtree can make no cgroup (it
+    // refuses limits then): the VM runs in the daemon's, as runtime-linux
+    // has crun make none (CONTAINER_ROOTLESS_CGROUPS, docs/rootless.md).
+    const char* rootless_cgroups = std::getenv("CONTAINER_ROOTLESS_CGROUPS");
+    if (!ctr::sys::in_user_namespace() || (rootless_cgroups && std::string(rootless_cgroups) == "delegated"))
+        c->cgroup = CTR_TRY(VmCgroup::create(cgroup_path));
     // For a delete by another process, after this shim died (see remove).
     CTR_TRY_STATUS(ctr::sys::write_file_atomic(vc.dir / "cgroup", cgroup_path, 0600, ctr::sys::Durability::process_crash));
     vc.on_spawn = [cg = &c->cgroup, this](pid_t pid) {
