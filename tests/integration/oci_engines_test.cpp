@@ -120,6 +120,10 @@ void podman_flow(const Podman& podman, const fs::path& oci_root, const fs::path&
     auto fg = podman({"run", "--rm", "--network", "none", image, "sh", "-c", "echo hello; exit 3"});
     CHECK_MESSAGE(fg.code == 3, fg.err);
     CHECK(fg.out == "hello\n");
+    // The container's own terminal: a pty master on podman's console socket.
+    auto on_tty = podman({"run", "--rm", "-t", "--network", "none", image, "echo", "a terminal"});
+    CHECK_MESSAGE(on_tty.code == 0, on_tty.err);
+    CHECK(on_tty.out == "a terminal\r\n");
     auto bg = podman({"run", "-d", "--name", "p1", "--network", "none", image, "sh", "-c", "echo started; sleep 60"});
     REQUIRE_MESSAGE(bg.code == 0, bg.err);
     if (while_running) while_running("p1");

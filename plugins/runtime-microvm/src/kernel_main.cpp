@@ -45,13 +45,15 @@ fs::path self_dir() {
     return fs::read_symlink("/proc/self/exe", ec).parent_path();
 }
 
-KernelStore::BootTest boot_test_for(const KernelStore& store, const std::string& accel) {
-    return [&store, accel](const fs::path& dir) {
+// `tools`: where this program and the guest agent are (self_dir(), read
+// before we enter a user namespace: /proc/self/exe may not resolve there).
+KernelStore::BootTest boot_test_for(const KernelStore& store, const std::string& accel, const fs::path& tools) {
+    return [&store, accel, tools](const fs::path& dir) {
         microvm::VmConfig base;
         base.accel = microvm::choose_accel(accel);
         if (!base.accel.warning.empty()) std::fprintf(stderr, "warning: %s\n", base.accel.warning.c_str());
         std::fprintf(stderr, "booting a test vm with the new kernel...\n");
-        return microvm::boot_test(dir, store, self_dir() / "container-vm-agent", base);
+        return microvm::boot_test(dir, store, tools / "container-vm-agent", base);
     };
 }
 
@@ -171,7 +173,10 @@ int main(int argc, char** argv) {
     // An ordinary user's (rootless) store: the test boot's virtiofsd must be
     // root, so we become root of a user namespace of the user's, as the
     // user's daemon is (no thread has started yet). What we write still
-    // belongs to the user.
+    // belongs to the user. Where we are is read first: in the new mount
+    // namespace /proc/self/exe can lose the folders a bind mount gave it
+    // (found in CI, whose build tree the test reaches through one).
+    const fs::path tools = self_dir();
     if (::geteuid() != 0) {
         auto ns = ctr::sys::enter_user_namespace();
         if (!ns) return fail("rootless: " + ns.error().message);
@@ -183,7 +188,7 @@ int main(int argc, char** argv) {
     // Where the plugin looks for kernels (its setting kernels_dir), so that
     // what this tool installs is what the VMs boot.
     KernelStore store(setting(settings, "kernels_dir", (fs::path(state_dir) / "kernels").string()));
-    auto test = boot_test_for(store, accel);
+    auto test = boot_test_for(store, accel, tools);
 
     if (*ls) {
         auto list = store.list();
