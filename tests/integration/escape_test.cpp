@@ -80,11 +80,14 @@ TEST_CASE("the runtime cannot be overwritten, traced or read from a container du
                                             "[plugins.runtime-linux]\noci_runtime = \"" + copy.string() + "\"\n"));
         r.start();
 
+        // The probes watch for 300 s, far more than the execs below take even
+        // on a loaded machine (60 s ran out in a CI run: "container plain is
+        // not running"); they are removed at the end anyway.
         // Default capabilities: the runtime's process, entering to run each
         // exec, is not even visible to the container (not dumpable).
-        REQUIRE(r.cli({"run", "-d", "--name", "plain", images().image, "exe-probe", "60", dev_ino(copy), "trace"}).code == 0);
+        REQUIRE(r.cli({"run", "-d", "--name", "plain", images().image, "exe-probe", "300", dev_ino(copy), "trace"}).code == 0);
         // And with CAP_SYS_PTRACE it is: the attack then reaches the program.
-        REQUIRE(r.cli({"run", "-d", "--cap-add", "SYS_PTRACE", "--name", "tracer", images().image, "exe-probe", "60", dev_ino(copy), "trace"}).code == 0);
+        REQUIRE(r.cli({"run", "-d", "--cap-add", "SYS_PTRACE", "--name", "tracer", images().image, "exe-probe", "300", dev_ino(copy), "trace"}).code == 0);
         logs_until(r, "plain", "watching");
         logs_until(r, "tracer", "watching");
         for (int i = 0; i < 3; ++i) {
