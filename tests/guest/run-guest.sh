@@ -65,6 +65,12 @@ mem=3G
 # As runtime-microvm does: the TSC's rate from the host, so that the guest
 # does not calibrate it under emulation (which can stall its boot).
 tsc_khz=$(awk -F: '/^cpu MHz/ { printf "%d", $2 * 1000; exit }' /proc/cpuinfo)
+# A kernel whose CPUs lock up (seen once on CI: both emulated CPUs spinning
+# in the kernel, in crun and container-shim, until the 1500 s timeout)
+# panics after two minutes of it with every CPU's stack on the console
+# (loglevel 5 shows the traces: one warning level below them), and the
+# guest then boots once more, rather than eating the run's time.
+watchdog="watchdog_thresh=60 softlockup_panic=1 softlockup_all_cpu_backtrace=1"
 boot() {
   # virtiofsd serves one VM: one per boot.
   rm -f "$work/vfs.sock"
@@ -75,7 +81,7 @@ boot() {
     -machine microvm,memory-backend=mem -accel tcg,thread=multi -cpu max -smp 2 -m $mem \
     -object memory-backend-memfd,id=mem,size=$mem,share=on \
     -kernel "$work/kernel/boot/vmlinuz-$version" -initrd "$work/initramfs" \
-    -append "console=ttyS0 reboot=t panic=-1 loglevel=3 rdinit=/init tsc_early_khz=${tsc_khz:-2400000} cgroup_no_v1=all ctr_script=$src/tests/guest/inside.sh ctr_env=$work/guest.env${init:+ ctr_init=$init}" \
+    -append "console=ttyS0 reboot=t panic=-1 loglevel=5 $watchdog rdinit=/init tsc_early_khz=${tsc_khz:-2400000} cgroup_no_v1=all ctr_script=$src/tests/guest/inside.sh ctr_env=$work/guest.env${init:+ ctr_init=$init}" \
     -global virtio-mmio.force-legacy=false \
     -chardev socket,id=fs,path="$work/vfs.sock" -device vhost-user-fs-device,chardev=fs,tag=host \
     -serial file:"$work/console.log" </dev/null &
@@ -84,19 +90,31 @@ boot() {
 }
 # A boot that says nothing in three minutes is stuck (an emulated CPU can
 # hang early): it gets one more try.
-for attempt in 1 2; do
-  boot
-  for _ in $(seq 180); do
+run_guest() {
+  for attempt in 1 2; do
+    boot
+    for _ in $(seq 180); do
+      grep -q '^guest: cgroup2 only' "$work/console.log" 2>/dev/null && break
+      kill -0 "$qemu_pid" 2>/dev/null || break
+      sleep 1
+    done
     grep -q '^guest: cgroup2 only' "$work/console.log" 2>/dev/null && break
-    kill -0 "$qemu_pid" 2>/dev/null || break
-    sleep 1
+    echo "run-guest: boot $attempt said nothing in 180 s" >&2
+    kill "$qemu_pid" 2>/dev/null; wait "$qemu_pid" 2>/dev/null
+    cp "$work/console.log" "$work/console.boot$attempt.log" 2>/dev/null
   done
-  grep -q '^guest: cgroup2 only' "$work/console.log" 2>/dev/null && break
-  echo "run-guest: boot $attempt said nothing in 180 s" >&2
-  kill "$qemu_pid" 2>/dev/null; wait "$qemu_pid" 2>/dev/null
-  cp "$work/console.log" "$work/console.boot$attempt.log" 2>/dev/null
-done
-wait "$qemu_pid" 2>/dev/null || true
+  wait "$qemu_pid" 2>/dev/null || true
+}
+run_guest
+# A lockup's panic ended the guest before its cases did: what it printed
+# from the first lockup on (the stacks), then the whole guest once more.
+if grep -q 'soft lockup' "$work/console.log" && ! grep -q '^guest: cases ran' "$work/console.log"; then
+  echo "run-guest: the guest's kernel locked up; its console from there:"
+  tr -d '\r' < "$work/console.log" | sed -n '/soft lockup/,$p' | head -n 200
+  cp "$work/console.log" "$work/console.lockup.log"
+  echo "run-guest: the guest runs its cases once more"
+  run_guest
+fi
 
 # The guest's console, with its doctest summary renamed: the totals below
 # count its cases once (a -tc filter makes doctest count every other case
