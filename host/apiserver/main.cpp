@@ -377,7 +377,7 @@ int main(int argc, char** argv) {
     if (daemon->rootless) {
         daemon->cgroup_base = apiserver::rootless_cgroups(daemon->paths);
         daemon->limits = !daemon->cgroup_base.empty();
-        ::setenv(apiserver::kCgroupsEnv, daemon->limits ? "delegated" : "none", 1);  // for the runtimes in the shims
+        ::setenv(sys::kRootlessCgroupsEnv, daemon->limits ? "delegated" : "none", 1);  // for the runtimes in the shims
     }
     if (auto st = open_daemon(*daemon, debug); !st) return fail(st.error().message);
     if (daemon->rootless)  // in the log file, which open_daemon opened

@@ -26,12 +26,8 @@ Result<sys::UserNamespace> enter_rootless(const Paths& paths);
 // Delegate=yes), as a path from the hierarchy's root: the daemon moves
 // into a leaf of its own there and gives the controllers to the children.
 // "" when there is none (a v1 or hybrid host, or nothing delegated); then
-// the runtime is told to use no cgroup (kCgroupsEnv).
+// the runtime is told to use no cgroup (sys::kRootlessCgroupsEnv).
 std::string rootless_cgroups(const Paths& paths);
-
-// What a rootless daemon tells its runtimes in their environment:
-// "delegated" (make cgroups under cgroupsPath) or "none" (make none).
-inline constexpr const char* kCgroupsEnv = "CONTAINER_ROOTLESS_CGROUPS";
 
 // What the holder runs: nothing, until SIGTERM.
 int hold_namespaces();

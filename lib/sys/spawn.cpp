@@ -42,9 +42,14 @@ std::string find_program(const std::string& name) {
     if (name.front() == '/') return std::filesystem::exists(name, ec) ? name : std::string();
     const char* path = std::getenv("PATH");
     std::stringstream ss(path && *path ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
-    std::string dir;
-    while (std::getline(ss, dir, ':'))
-        if (!dir.empty() && ::access((std::filesystem::path(dir) / name).c_str(), X_OK) == 0) return (std::filesystem::path(dir) / name).string();
+    std::vector<std::string> dirs;
+    for (std::string dir; std::getline(ss, dir, ':');)
+        if (!dir.empty()) dirs.push_back(dir);
+    // Then the sbin folders, which an ordinary user's PATH lacks on Debian:
+    // a rootless daemon still runs tc, newuidmap's peers and the like there.
+    dirs.insert(dirs.end(), {"/usr/local/sbin", "/usr/sbin", "/sbin"});
+    for (const auto& dir : dirs)
+        if (::access((std::filesystem::path(dir) / name).c_str(), X_OK) == 0) return (std::filesystem::path(dir) / name).string();
     return {};
 }
 

@@ -6,10 +6,12 @@
 #include <ctr/sys/unique_fd.hpp>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
 #include <fstream>
 #include <sstream>
+#include <string_view>
 #include <grp.h>
 #include <pwd.h>
 #include <sched.h>
@@ -125,6 +127,12 @@ uint64_t mapped_id_count() {
 }
 
 bool in_user_namespace() { return mapped_id_count() < kAllIds; }
+
+bool may_make_cgroups() {
+    if (!in_user_namespace()) return true;
+    const char* said = std::getenv(kRootlessCgroupsEnv);
+    return said && std::string_view(said) == "delegated";
+}
 
 Status join_user_namespace(pid_t pid) {
     const std::string base = "/proc/" + std::to_string(pid) + "/ns/";

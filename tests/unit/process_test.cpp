@@ -1,10 +1,12 @@
 #include <ctr/sys/files.hpp>
 #include <ctr/sys/io.hpp>
 #include <ctr/sys/process.hpp>
+#include <ctr/sys/spawn.hpp>
 
 #include <doctest/doctest.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <chrono>
 #include <cstdint>
 #include <csignal>
@@ -146,4 +148,20 @@ TEST_CASE("list_processes: the processes a filter keeps, with parent and command
     // A container in our own PID namespace is listed by its cgroups, never
     // the whole host; one that is gone has nothing.
     CHECK(ctr::sys::container_processes(child).empty());
+}
+
+TEST_CASE("find_program: PATH first, then the sbin folders an ordinary user's PATH lacks; an absolute path only if it exists") {
+    const char* saved = std::getenv("PATH");
+    const std::string path = saved ? saved : "";
+    ::setenv("PATH", "/nonexistent-ctr-test", 1);
+    const std::string tc = ctr::sys::find_program("tc");  // iproute2's, in sbin
+    CHECK(tc.size() > 7);
+    CHECK(tc.substr(tc.size() - 7) == "sbin/tc");
+    CHECK(ctr::sys::find_program("sh").empty());  // in bin only: not found off PATH
+    CHECK(ctr::sys::find_program("no-such-program-ctr").empty());
+    CHECK(ctr::sys::find_program("/bin/sh") == "/bin/sh");
+    CHECK(ctr::sys::find_program("/nonexistent-ctr-test/sh").empty());
+    ::setenv("PATH", "/usr/bin", 1);
+    CHECK(ctr::sys::find_program("sh") == "/usr/bin/sh");
+    ::setenv("PATH", path.c_str(), 1);
 }

@@ -4,7 +4,11 @@
 
 #include <doctest/doctest.h>
 
+#include <cstdlib>
 #include <fstream>
+#include <sched.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 TEST_CASE("subordinate_ranges: the user's lines by name or number, others and bad lines ignored") {
     ctr::test::ScratchDir dir;
@@ -31,4 +35,27 @@ TEST_CASE("id_map_args: 0 is the user, then each range in turn from 1") {
     CHECK(ctr::sys::id_map_args(1001, {}) == V{"0", "1001", "1"});
     CHECK(ctr::sys::id_map_args(1001, {{100000, 65536}, {300000, 1000}}) ==
           V{"0", "1001", "1", "1", "100000", "65536", "65537", "300000", "1000"});
+}
+
+TEST_CASE("may_make_cgroups: always outside a user namespace, inside one only where a subtree was delegated") {
+    ::setenv(ctr::sys::kRootlessCgroupsEnv, "none", 1);
+    CHECK(ctr::sys::may_make_cgroups());  // the host's root: the variable is not for it
+    ::unsetenv(ctr::sys::kRootlessCgroupsEnv);
+    // Inside a new user namespace, in a child (this process keeps its own).
+    const pid_t child = ::fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+        if (::unshare(CLONE_NEWUSER) != 0) ::_exit(10);
+        int bad = 0;
+        if (ctr::sys::may_make_cgroups()) bad |= 1;  // nothing said: none
+        ::setenv(ctr::sys::kRootlessCgroupsEnv, "none", 1);
+        if (ctr::sys::may_make_cgroups()) bad |= 2;
+        ::setenv(ctr::sys::kRootlessCgroupsEnv, "delegated", 1);
+        if (!ctr::sys::may_make_cgroups()) bad |= 4;
+        ::_exit(bad);
+    }
+    int status = 0;
+    REQUIRE(::waitpid(child, &status, 0) == child);
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
 }

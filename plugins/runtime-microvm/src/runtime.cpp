@@ -301,10 +301,8 @@ ctr::Result<json> Runtime::create(const json& req) {
     const std::string cgroup_path = config.value("linux", json::object()).value("cgroupsPath", "");
     // A rootless daemon without a delegated subtree can make no cgroup (it
     // refuses limits then): the VM runs in the daemon's, as runtime-linux
-    // has crun make none (CONTAINER_ROOTLESS_CGROUPS, docs/rootless.md).
-    const char* rootless_cgroups = std::getenv("CONTAINER_ROOTLESS_CGROUPS");
-    if (!ctr::sys::in_user_namespace() || (rootless_cgroups && std::string(rootless_cgroups) == "delegated"))
-        c->cgroup = CTR_TRY(VmCgroup::create(cgroup_path));
+    // has crun make none (docs/rootless.md).
+    if (ctr::sys::may_make_cgroups()) c->cgroup = CTR_TRY(VmCgroup::create(cgroup_path));
     // For a delete by another process, after this shim died (see remove).
     CTR_TRY_STATUS(ctr::sys::write_file_atomic(vc.dir / "cgroup", cgroup_path, 0600, ctr::sys::Durability::process_crash));
     vc.on_spawn = [cg = &c->cgroup, this](pid_t pid) {

@@ -55,12 +55,7 @@ std::string gateway_of(const std::string& ifname) {
 
 // tc, run from this thread: it inherits the namespace the thread entered.
 ctr::Status tc(const std::vector<std::string>& args) {
-    // In sbin, which an ordinary user's PATH lacks on Debian (a rootless daemon's).
-    static const std::string path = [] {
-        for (const char* p : {"tc", "/usr/sbin/tc", "/sbin/tc"})
-            if (auto found = ctr::sys::find_program(p); !found.empty()) return found;
-        return std::string();
-    }();
+    static const std::string path = ctr::sys::find_program("tc");  // sbin, for a rootless daemon too
     if (path.empty()) return ctr::make_error(CTR_E_UNAVAILABLE, "tc not found (install iproute2)");
     std::vector<std::string> argv = {path};
     argv.insert(argv.end(), args.begin(), args.end());

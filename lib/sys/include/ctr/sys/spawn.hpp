@@ -28,8 +28,9 @@ struct SpawnOptions {
 };
 
 // argv[0] is an absolute path. Returns the child's pid; the caller reaps it.
-// An absolute path as given if it exists, else the first match on PATH;
-// "" when there is none.
+// An absolute path as given if it exists, else the first match on PATH,
+// then in the sbin folders (missing from an ordinary user's PATH); "" when
+// there is none.
 std::string find_program(const std::string& name);
 
 Result<pid_t> spawn(const std::vector<std::string>& argv, const SpawnOptions& options);

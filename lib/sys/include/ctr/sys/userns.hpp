@@ -59,4 +59,14 @@ uint64_t mapped_id_count();
 // namespace that maps less than every id).
 bool in_user_namespace();
 
+// What a rootless daemon tells the runtimes in its shims, in their
+// environment: "delegated" (a cgroup subtree is the user's: make cgroups
+// under cgroupsPath) or "none" (make none).
+inline constexpr const char* kRootlessCgroupsEnv = "CONTAINER_ROOTLESS_CGROUPS";
+
+// Whether this process may make cgroups for its containers: always outside
+// a user namespace; inside one only where the daemon said a subtree was
+// delegated (kRootlessCgroupsEnv). The rule every runtime plugin follows.
+bool may_make_cgroups();
+
 }  // namespace ctr::sys
