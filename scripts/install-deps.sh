@@ -19,6 +19,8 @@ packages=(
   # setpriv (the rootless test's users) come with every Debian; slirp4netns
   # carries rootless containers' traffic out of the user's network namespace
   uidmap passwd slirp4netns
+  # overlay mounts where the kernel refuses them in a user namespace
+  fuse-overlayfs
   # runtime-microvm: QEMU (which ships virtiofsd) and dpkg-deb for kernel packages;
   # the systemd guest boots this machine's systemd and D-Bus as its init
   qemu-system-x86 dpkg systemd dbus

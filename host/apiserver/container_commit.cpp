@@ -193,10 +193,14 @@ Result<json> container_changes(Containers& cs, const std::string& key) {
     auto c = CTR_TRY(cs.get(key));
     std::string upper = CTR_TRY(writable_dir_of(c));
     auto hold = CTR_TRY(cs.hold_rootfs(c));
-    // Without the layers beneath (a plugin that is not overlay), every
-    // entry reads as added.
-    auto lowers = copy::overlay_lowers(cs.dir_of(c.id) / "rootfs");
-    auto changes = CTR_TRY(copy::layer_changes(upper, lowers ? *lowers : std::vector<fs::path>{}, not_its_own(spec_of(cs, c), upper)));
+    // The layers beneath, as the image plugin said (a fuse-overlayfs mount
+    // shows none), else as the overlay mount shows them; without them (a
+    // plugin that is not overlay), every entry reads as added.
+    const auto said = c.settings().lower_dirs;
+    std::vector<fs::path> lowers(said.begin(), said.end());
+    if (lowers.empty())
+        if (auto mounted = copy::overlay_lowers(cs.dir_of(c.id) / "rootfs")) lowers = *mounted;
+    auto changes = CTR_TRY(copy::layer_changes(upper, lowers, not_its_own(spec_of(cs, c), upper)));
     json out = json::array();
     for (const auto& ch : changes) out.push_back({{"Path", ch.path}, {"Kind", static_cast<int>(ch.kind)}});
     return out;

@@ -315,6 +315,7 @@ Result<store::ContainerRecord> Containers::create(const json& body) {
     }
     c.config["network_attachments"] = wired->attachments;
     if (prepared->contains("writable_dir")) c.config["writable_dir"] = (*prepared)["writable_dir"];
+    if (prepared->contains("lower_dirs")) c.config["lower_dirs"] = (*prepared)["lower_dirs"];
     c.config["command"] = services::command_line(*spec);  // for listings, which then need not read config.json
     if (auto st = sys::write_file_atomic(dir / "config.json", spec->dump(2)); !st) return undo(st.error());
     c.state = store::ContainerState::created;

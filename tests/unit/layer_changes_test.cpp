@@ -2,15 +2,19 @@
 // on a real overlay mount: what the kernel writes for a change, an
 // addition, a deletion and an opaque directory.
 #include "copy/layer_changes.hpp"
+#include "copy/layer_diff.hpp"
 
 #include "tests/support/skip.hpp"
 #include "tests/support/tempdir.hpp"
 #include <ctr/sys/files.hpp>
+#include <ctr/sys/process.hpp>
 
 #include <doctest/doctest.h>
 
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
 
 #include <cstdlib>
 #include <fstream>
@@ -80,4 +84,29 @@ TEST_CASE("layer_changes reads an overlay's upper directory as docker diff does"
     REQUIRE(all);
     CHECK(listing(*all) == "C /etc\nA /etc/hosts\n");
     REQUIRE(::umount2(merged.c_str(), MNT_DETACH) == 0);
+}
+
+TEST_CASE("an opaque directory as fuse-overlayfs leaves it in a user namespace: one change, one opaque mark in the layer" * CTR_NEEDS_ROOT) {
+    // What fuse-overlayfs (1.10) writes in a rootless daemon's upper layer
+    // for `rm -rf /var/cache && mkdir /var/cache && echo b > /var/cache/b`:
+    // its xattr on the directory, plus a ".wh..wh..opq" file and a
+    // ".wh..opq" whiteout inside it.
+    ctr::test::ScratchDir dir;
+    const fs::path base = dir.path() / "base", upper = dir.path() / "upper";
+    write(base / "var/cache/a", "x\n");
+    write(upper / "var/cache/b", "b\n");
+    write(upper / "var/cache/.wh..wh..opq", "");
+    REQUIRE(::mknod((upper / "var/cache/.wh..opq").c_str(), S_IFCHR, makedev(0, 0)) == 0);
+    REQUIRE(::setxattr((upper / "var/cache").c_str(), "user.fuseoverlayfs.opaque", "y", 1, 0) == 0);
+    CHECK(ctr::copy::is_opaque(upper / "var/cache"));
+
+    auto changes = ctr::copy::layer_changes(upper, {base});
+    REQUIRE(changes);
+    CHECK(listing(*changes) == "C /var\nC /var/cache\nA /var/cache/b\n");
+
+    const fs::path tar = dir.path() / "layer.tar";
+    REQUIRE(ctr::copy::write_layer(upper, tar));
+    auto listed = ctr::sys::run_capture({"/bin/tar", "-tf", tar.string()}, 10000);
+    REQUIRE(listed);
+    CHECK(listed->out == "var/\nvar/cache/\nvar/cache/.wh..wh..opq\nvar/cache/b\n");
 }

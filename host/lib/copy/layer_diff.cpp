@@ -132,9 +132,14 @@ private:
 bool is_whiteout(const struct stat& st) { return S_ISCHR(st.st_mode) && st.st_rdev == makedev(0, 0); }
 
 bool is_opaque(const fs::path& dir) {
-    char v[4] = {};
-    ssize_t n = ::lgetxattr(dir.c_str(), "trusted.overlay.opaque", v, sizeof v);
-    return n == 1 && v[0] == 'y';
+    // trusted.* as root's overlay marks it; user.* in a user namespace (a
+    // rootless daemon's, which cannot set trusted ones); fuse-overlayfs's
+    // own mark there, beside the files it also leaves (upper_entries).
+    for (const char* name : {"trusted.overlay.opaque", "user.overlay.opaque", "user.fuseoverlayfs.opaque"}) {
+        char v[4] = {};
+        if (::lgetxattr(dir.c_str(), name, v, sizeof v) == 1 && v[0] == 'y') return true;
+    }
+    return false;
 }
 
 Result<std::vector<UpperEntry>> upper_entries(const fs::path& dir, const std::string& rel, const SkipEntry& skip) {
@@ -148,6 +153,10 @@ Result<std::vector<UpperEntry>> upper_entries(const fs::path& dir, const std::st
         UpperEntry e{name, rel.empty() ? name : rel + "/" + name, dir / name, {}};
         if (::lstat(e.path.c_str(), &e.st) != 0) return make_error(CTR_E_INTERNAL, "stat \"" + e.path.string() + "\": " + std::strerror(errno));
         if (skip && skip(e.rel, e.st)) continue;
+        // fuse-overlayfs marks an opaque directory in a user namespace with
+        // these two entries too (a file and a whiteout); the directory's
+        // xattr says it (is_opaque), they are no change of the container's.
+        if (name == ".wh..wh..opq" || (name == ".wh..opq" && is_whiteout(e.st))) continue;
         out.push_back(std::move(e));
     }
     return out;

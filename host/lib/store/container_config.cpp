@@ -41,6 +41,8 @@ ContainerConfig ContainerConfig::of(const json& stored) {
     c.ip = field(stored, "ip", std::string());
     c.mac_address = field(stored, "mac_address", std::string());
     c.writable_dir = field(stored, "writable_dir", std::string());
+    for (const auto& d : array_field(stored, "lower_dirs"))
+        if (d.is_string()) c.lower_dirs.push_back(d.get<std::string>());
     c.image_digest = field(stored, "image_digest", std::string());
     c.pid_mode = field(stored, "pid", std::string());
     c.ipc_mode = field(stored, "ipc", std::string());

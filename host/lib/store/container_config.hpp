@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace ctr::store {
 
@@ -29,6 +30,7 @@ struct ContainerConfig {
     nlohmann::json network_attachments = nlohmann::json::array();  // what the network plugin gave
     std::string ip, mac_address;         // asked for on the first network; "": any
     std::string writable_dir;            // the image plugin's container layer; "": none
+    std::vector<std::string> lower_dirs;  // the image's layers beneath it, top first; none: read from the mount
     std::string image_digest;
     std::string pid_mode, ipc_mode;      // "", "host" or "container:NAME" (joined at each start)
     // The bound of each log (services/log_options.hpp); older containers

@@ -255,11 +255,13 @@ typedef struct ctr_image_v1 {
     /* [per-object] {"reference","container_id","target"}: makes the container's root
      * filesystem at target (an empty directory). Result {"rootfs","config"}, and
      * optionally "writable_dir": where the container's own writes land (the
-     * host measures it for `system df` and prune). A stopped container holds no
-     * mounts: the host unmounts target then, and calls prepare_rootfs again
-     * before the next start (or a copy); for a container that has its root
-     * filesystem already, it mounts the same one at target again, its writes
-     * kept (Result {"rootfs"}, config optional then). */
+     * host measures it for `system df` and prune), and "lower_dirs": the layers
+     * beneath it, top first (for `diff`, where the mount does not show them).
+     * A stopped container holds no mounts: the host unmounts target then, and
+     * calls prepare_rootfs again before the next start (or a copy); for a
+     * container that has its root filesystem already, it mounts the same one
+     * at target again, its writes kept (Result {"rootfs"}, config optional
+     * then). */
     ctr_op prepare_rootfs;
     /* [per-object] {"container_id","target"}: undoes prepare_rootfs. Idempotent. */
     ctr_op release_rootfs;

@@ -37,6 +37,7 @@ public:
             if (*bytes < 1024) return ctr::make_error(CTR_E_INVALID_ARGUMENT, "settings.max_layer_bytes must be at least 1k");
             o.max_layer_bytes = *bytes;
         }
+        o.overlay = CTR_TRY(image_oci::overlay_driver(settings));
         store_ = std::make_unique<image_oci::ImageStore>(o);
         return store_->init();
     }

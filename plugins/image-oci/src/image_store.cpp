@@ -1,6 +1,7 @@
 #include "image_store.hpp"
 
 #include "ingest_follower.hpp"
+#include "overlay_mount.hpp"
 #include "unpack.hpp"
 
 #include <ctr/base/failpoint.hpp>
@@ -375,8 +376,18 @@ bool mounted_at(const fs::path& path) {
     return ::stat(path.c_str(), &here) == 0 && ::stat(path.parent_path().c_str(), &parent) == 0 && here.st_dev != parent.st_dev;
 }
 
-std::string overlay_options(const std::string& lower, const fs::path& dir) {
-    return "lowerdir=" + lower + ",upperdir=" + (dir / "upper").string() + ",workdir=" + (dir / "work").string();
+// A container's layers, from its dir: its upper and work folders, and the
+// snapshots beneath (top first; an empty folder of its own for an image
+// without layers).
+OverlayLayers layers_of(const fs::path& dir, std::vector<fs::path> lowers) {
+    if (lowers.empty()) lowers.push_back(dir / "empty");
+    return OverlayLayers{std::move(lowers), dir / "upper", dir / "work"};
+}
+
+json lower_dirs(const OverlayLayers& l) {
+    json out = json::array();
+    for (const auto& d : l.lowers) out.push_back(d.string());
+    return out;
 }
 
 }  // namespace
@@ -389,13 +400,13 @@ ctr::Result<json> ImageStore::remount_rootfs(const fs::path& dir, const fs::path
     if (!layers.is_array()) return ctr::make_error(CTR_E_INTERNAL, "the container's layers.json is damaged");
     // From the container's own list: its image may have been untagged since,
     // and the layers stay while the container does (collect_garbage).
-    std::string lower;
-    for (const auto& chain : layers) lower = (snapshot_dir(chain.get<std::string>()) / "fs").string() + (lower.empty() ? "" : ":" + lower);
-    if (lower.empty()) lower = (dir / "empty").string();
+    std::vector<fs::path> lowers;
+    for (const auto& chain : layers) lowers.insert(lowers.begin(), snapshot_dir(chain.get<std::string>()) / "fs");
+    const OverlayLayers l = layers_of(dir, std::move(lowers));
     std::error_code ec;
     fs::create_directories(target, ec);
-    if (::mount("overlay", target.c_str(), "overlay", 0, overlay_options(lower, dir).c_str()) != 0)
-        return ctr::make_error(CTR_E_INTERNAL, "mount overlay on \"" + target.string() + "\" again: " + std::strerror(errno));
+    if (auto m = mount_overlay(l, target, opt_.overlay); !m) return m.error().wrap("mount the container's root filesystem again");
+    result["lower_dirs"] = lower_dirs(l);
     return result;
 }
 
@@ -407,15 +418,14 @@ ctr::Result<json> ImageStore::prepare_rootfs(const std::string& reference, const
     if (std::error_code ec; fs::exists(existing / "layers.json", ec)) return remount_rootfs(existing, target);
     json image = CTR_TRY(resolve(reference));
     json layers = json::array();
-    std::string lower;
+    std::vector<fs::path> lowers;
     {
         std::lock_guard<std::mutex> lock(mu_);
         json index = CTR_TRY(read_index());
         const json& rec = index["images"][image["reference"].get<std::string>()];
         for (const auto& l : rec["layers"]) {
             layers.push_back(l["chain_id"]);
-            // overlay wants the top layer first
-            lower = (snapshot_dir(l["chain_id"]) / "fs").string() + (lower.empty() ? "" : ":" + lower);
+            lowers.insert(lowers.begin(), snapshot_dir(l["chain_id"]) / "fs");  // overlay wants the top layer first
         }
     }
     fs::path dir = opt_.state_dir / "containers" / container_id;
@@ -426,21 +436,14 @@ ctr::Result<json> ImageStore::prepare_rootfs(const std::string& reference, const
     if (!ec) fs::create_directories(target, ec);
     if (ec) return ctr::make_error(CTR_E_INTERNAL, "prepare root filesystem: " + ec.message());
     CTR_TRY_STATUS(write_atomic(dir / "layers.json", layers.dump()));
-    if (layers.empty()) {  // an image without layers: an empty lower layer
-        lower = (dir / "empty").string();
-        fs::create_directories(dir / "empty", ec);
-    }
-    std::string opts = overlay_options(lower, dir);
-    if (opts.size() > 4000)
-        return ctr::make_error(CTR_E_UNSUPPORTED, "image has too many layers for one overlay mount (" + std::to_string(layers.size()) + ")");
-    if (::mount("overlay", target.c_str(), "overlay", 0, opts.c_str()) != 0) {
-        int e = errno;
+    if (layers.empty()) fs::create_directories(dir / "empty", ec);  // an image without layers: an empty lower layer
+    const OverlayLayers l = layers_of(dir, std::move(lowers));
+    if (auto m = mount_overlay(l, target, opt_.overlay); !m) {
         fs::remove_all(dir, ec);
-        return ctr::make_error(e == EPERM ? CTR_E_PERMISSION_DENIED : CTR_E_INTERNAL,
-                               "mount overlay on \"" + target.string() + "\": " + std::strerror(e));
+        return m.error();
     }
     return json{{"rootfs", target.string()}, {"config", image["config"]}, {"reference", image["reference"]}, {"digest", image["digest"]},
-                {"writable_dir", (dir / "upper").string()}};
+                {"writable_dir", l.upper.string()}, {"lower_dirs", lower_dirs(l)}};
 }
 
 ctr::Status ImageStore::release_rootfs(const std::string& container_id, const fs::path& target) {

@@ -6,6 +6,7 @@
 
 #include "content_store.hpp"
 #include "oci_types.hpp"
+#include "overlay_mount.hpp"
 #include "unpack.hpp"
 #include "reference.hpp"
 #include "registry_client.hpp"
@@ -29,6 +30,7 @@ struct StoreOptions {
     int max_concurrent_downloads = 3;
     int stall_seconds = 60;  // a transfer below 1 byte/s this long is dropped (and resumed)
     int64_t max_layer_bytes = int64_t{64} << 30;  // a layer's uncompressed tar may not grow past this
+    OverlayDriver overlay = OverlayDriver::automatic;  // how containers' root filesystems are mounted
 };
 
 class ImageStore {

@@ -1,6 +1,7 @@
 #include "unpack.hpp"
 
 #include "digest.hpp"
+#include "overlay_mount.hpp"
 
 #include <ctr/sys/files.hpp>
 
@@ -270,7 +271,7 @@ Result<UnpackResult> unpack_stream(const ReadFn& read, const std::string& layer_
         if (name == ".wh..wh..opq") {
             Fd dir(open_in_root(root.get(), join(parts, parts.size() - 1), O_RDONLY | O_DIRECTORY));
             if (!dir.valid()) return sys_error("open opaque directory", raw);
-            if (::fsetxattr(dir.get(), "trusted.overlay.opaque", "y", 1, 0) != 0) return sys_error("mark opaque", raw);
+            if (::fsetxattr(dir.get(), opaque_xattr(), "y", 1, 0) != 0) return sys_error("mark opaque", raw);
             continue;
         }
         if (name.rfind(".wh.", 0) == 0) {

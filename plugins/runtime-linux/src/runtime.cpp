@@ -78,10 +78,9 @@ ctr::Status Runtime::init() {
     binary_.hide_unified = binary_.name() == "crun" && ctr::sys::hybrid_cgroups();
     // Rootless (a user's daemon, root of its own user namespace): the host's
     // cgroups are ours to make only where a subtree was delegated, which
-    // the daemon says in CONTAINER_ROOTLESS_CGROUPS. runc sees the namespace
-    // and lets a cgroup it cannot make go; crun must be told.
-    const char* cgroups = std::getenv("CONTAINER_ROOTLESS_CGROUPS");
-    if (binary_.name() == "crun" && ctr::sys::in_user_namespace() && !(cgroups && std::string(cgroups) == "delegated"))
+    // the daemon says (sys::may_make_cgroups). runc sees the namespace and
+    // lets a cgroup it cannot make go; crun must be told.
+    if (binary_.name() == "crun" && !ctr::sys::may_make_cgroups())
         binary_.global_args = {"--cgroup-manager=disabled"};
     // A daemon whose cgroups systemd makes (CONTAINER_CGROUP_MANAGER, its
     // cgroupsPath "SLICE:PREFIX:NAME"): runc and crun ask systemd for a
@@ -234,6 +233,11 @@ ctr::Result<json> Runtime::pause(const json& req) {
     json st = CTR_TRY(oci_state(id));
     if (st.value("status", "") != "running")
         return ctr::make_error(CTR_E_FAILED_PRECONDITION, "container \"" + id + "\" is " + st.value("status", "not running") + ", not running");
+    // The freezer is a cgroup's: a rootless daemon without a delegated
+    // subtree has none to freeze (as a runtime that cannot pause: commit
+    // then goes on unpaused).
+    if (!ctr::sys::may_make_cgroups())
+        return ctr::make_error(CTR_E_UNIMPLEMENTED, "cannot pause container \"" + id + "\": it has no cgroup (a rootless daemon without a delegated cgroup subtree)");
     auto run = CTR_TRY(run_oci(binary_, {"pause", id}));
     if (run.exit_code != 0) return oci_error(run, "pause");
     return json::object();
