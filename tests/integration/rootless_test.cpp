@@ -429,6 +429,10 @@ TEST_CASE("rootless: an ordinary user runs containers, networks, ports, volumes,
         INFO(listed.err);
         CHECK(listed.out == ".\n..\nnew\n");
         CHECK(other.cli({"rm", "-f", "fz"}).code == 0);
+        // No VM container without subordinate ids, said by name.
+        auto vm = other.cli({"run", "--rm", "--runtime", "microvm", image, "true"});
+        CHECK(vm.code == 125);
+        CHECK(vm.err.find("need the user's subordinate ids") != std::string::npos);
         CHECK(trim(other.cli({"ls", "-a", "-q"}).out).empty());
         CHECK(other.cli({"inspect", "web"}).code != 0);
         auto os = nlohmann::json::parse(other.cli({"system", "status", "--format", "json"}).out);

@@ -280,6 +280,13 @@ ctr::Result<std::shared_ptr<Runtime::Container>> Runtime::new_container(const js
 ctr::Result<json> Runtime::create(const json& req) {
     std::string id = CTR_TRY(ctr::sdk::get_string(req, "id"));
     CTR_TRY_STATUS(check_id(id));
+    // virtiofsd drops its supplementary groups, which a user namespace that
+    // maps only the user's own ids forbids (setgroups denied there): said
+    // before anything is made, rather than as virtiofsd's death.
+    if (auto groups = ctr::sys::read_file("/proc/self/setgroups"); groups && groups->rfind("deny", 0) == 0)
+        return ctr::make_error(CTR_E_UNSUPPORTED,
+                               "VM containers under a rootless daemon need the user's subordinate ids (/etc/subuid and /etc/subgid): "
+                               "virtiofsd sets its groups, which a user namespace that maps only the user's own id forbids");
     std::string bundle = CTR_TRY(ctr::sdk::get_string(req, "bundle"));
     {
         std::lock_guard lock(mu_);
