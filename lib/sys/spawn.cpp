@@ -46,7 +46,7 @@ std::string find_program(const std::string& name) {
     for (std::string dir; std::getline(ss, dir, ':');)
         if (!dir.empty()) dirs.push_back(dir);
     // Then the sbin folders, which an ordinary user's PATH lacks on Debian:
-    // a rootless daemon still runs tc, newuidmap's peers and the like there.
+    // a rootless daemon still runs tc and the like from there.
     dirs.insert(dirs.end(), {"/usr/local/sbin", "/usr/sbin", "/sbin"});
     for (const auto& dir : dirs)
         if (::access((std::filesystem::path(dir) / name).c_str(), X_OK) == 0) return (std::filesystem::path(dir) / name).string();

@@ -15,6 +15,13 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// Whether this process is in a user namespace: it cannot change in its
+// life, and every mount and every opaque directory unpacked asks.
+bool in_user_namespace() {
+    static const bool in = ctr::sys::in_user_namespace();
+    return in;
+}
+
 std::string joined_lowers(const OverlayLayers& l) {
     std::string out;
     for (const auto& d : l.lowers) out += (out.empty() ? "" : ":") + d.string();
@@ -32,7 +39,7 @@ constexpr size_t kKernelOptionsMax = 4000;
 int mount_kernel(const OverlayLayers& l, const fs::path& target) {
     std::string opts = options(l);
     // A user namespace's overlay keeps its marks in user xattrs (5.11+).
-    if (ctr::sys::in_user_namespace()) opts += ",userxattr";
+    if (in_user_namespace()) opts += ",userxattr";
     if (opts.size() > kKernelOptionsMax) return E2BIG;
     return ::mount("overlay", target.c_str(), "overlay", 0, opts.c_str()) == 0 ? 0 : errno;
 }
@@ -69,7 +76,7 @@ ctr::Result<OverlayDriver> overlay_driver(const ctr::sdk::json& settings) {
     return ctr::make_error(CTR_E_INVALID_ARGUMENT, "settings.overlay must be \"auto\", \"kernel\" or \"fuse\", not " + v.dump());
 }
 
-const char* opaque_xattr() { return ctr::sys::in_user_namespace() ? "user.overlay.opaque" : "trusted.overlay.opaque"; }
+const char* opaque_xattr() { return in_user_namespace() ? "user.overlay.opaque" : "trusted.overlay.opaque"; }
 
 ctr::Result<std::string> mount_overlay(const OverlayLayers& l, const fs::path& target, OverlayDriver driver) {
     if (driver == OverlayDriver::fuse) return mount_fuse(l, target);
@@ -78,7 +85,7 @@ ctr::Result<std::string> mount_overlay(const OverlayLayers& l, const fs::path& t
     // Refused in a user namespace (an older kernel, or one that forbids
     // unprivileged overlay mounts): fuse-overlayfs does it in user space.
     const bool refused = e == EPERM || e == EINVAL || e == ENODEV || e == EACCES || e == E2BIG;
-    if (driver == OverlayDriver::automatic && refused && ctr::sys::in_user_namespace()) {
+    if (driver == OverlayDriver::automatic && refused && in_user_namespace()) {
         auto fused = mount_fuse(l, target);
         if (fused) return fused;
         return ctr::make_error(CTR_E_PERMISSION_DENIED, kernel_refusal(target, e) + ", and " + fused.error().message);
