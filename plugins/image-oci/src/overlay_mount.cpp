@@ -60,8 +60,9 @@ ctr::Result<std::string> mount_fuse(const OverlayLayers& l, const fs::path& targ
     return std::string("fuse-overlayfs");
 }
 
-std::string kernel_refusal(const fs::path& target, int e) {
-    if (e == E2BIG) return "the image has too many layers for one overlay mount";
+std::string kernel_refusal(const OverlayLayers& l, const fs::path& target, int e) {
+    if (e == E2BIG)
+        return "the image has " + std::to_string(l.lowers.size()) + " layers: too many for one overlay mount (its options pass a page)";
     return "mount overlay on \"" + target.string() + "\": " + std::strerror(e);
 }
 
@@ -88,9 +89,9 @@ ctr::Result<std::string> mount_overlay(const OverlayLayers& l, const fs::path& t
     if (driver == OverlayDriver::automatic && refused && in_user_namespace()) {
         auto fused = mount_fuse(l, target);
         if (fused) return fused;
-        return ctr::make_error(CTR_E_PERMISSION_DENIED, kernel_refusal(target, e) + ", and " + fused.error().message);
+        return ctr::make_error(CTR_E_PERMISSION_DENIED, kernel_refusal(l, target, e) + ", and " + fused.error().message);
     }
-    return ctr::make_error(e == EPERM ? CTR_E_PERMISSION_DENIED : e == E2BIG ? CTR_E_UNSUPPORTED : CTR_E_INTERNAL, kernel_refusal(target, e));
+    return ctr::make_error(e == EPERM ? CTR_E_PERMISSION_DENIED : e == E2BIG ? CTR_E_UNSUPPORTED : CTR_E_INTERNAL, kernel_refusal(l, target, e));
 }
 
 }  // namespace image_oci
