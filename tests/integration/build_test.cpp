@@ -27,8 +27,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-auto& shared = ctr::test::shared_busybox;  // one registry for every file that needs no more
-
 void write(const fs::path& p, const std::string& text) {
     fs::create_directories(p.parent_path());
     std::ofstream(p, std::ios::trunc) << text;
@@ -74,7 +72,7 @@ TEST_CASE("build: a Dockerfile's instructions make an image that runs, and a reb
           "RUN exit 1\n"
           "FROM base\n"
           "USER 1000:1000\n");
-    const std::string base = "BASE=" + shared().image;
+    const std::string base = "BASE=" + ctr::test::shared_busybox().image;
     auto built = r.cli({"build", "-t", "built:1", "--build-arg", base, ctx.path().string()});
     REQUIRE_MESSAGE(built.code == 0, built.err);
     CHECK(built.out.rfind("sha256:", 0) == 0);
@@ -134,7 +132,7 @@ TEST_CASE("build: bad input is refused with the place named, and nothing is tagg
         write(ctx.path() / "Dockerfile", dockerfile);
         return r.cli({"build", "-t", "bad:1", ctx.path().string()});
     };
-    const std::string from = "FROM " + shared().image + "\n";
+    const std::string from = "FROM " + ctr::test::shared_busybox().image + "\n";
     auto failing = build(from + "COPY ok.txt /ok.txt\nRUN echo before; exit 3\n");
     CHECK(failing.code == 125);
     CHECK(failing.err.find("Dockerfile:3:1: RUN failed with exit code 3 (step 3)") != std::string::npos);
@@ -163,12 +161,12 @@ TEST_CASE("build: COPY --from takes files from an earlier stage (by name or inde
     DaemonRoot r;
     ctr::test::ScratchDir ctx;
     write(ctx.path() / "Dockerfile",
-          "FROM " + shared().image + " AS maker\n"
+          "FROM " + ctr::test::shared_busybox().image + " AS maker\n"
           "RUN mkdir -p /out/sub && echo one > /out/one.txt && echo two > /out/sub/two.txt && ln -s one.txt /out/link\n"
           "FROM scratch\n"
           "COPY --from=maker /out /app/\n"
           "COPY --from=0 --chown=5:6 /out/one.txt /single\n"
-          "COPY --from=" + shared().image + " /bin/busybox /bin/\n"
+          "COPY --from=" + ctr::test::shared_busybox().image + " /bin/busybox /bin/\n"
           "COPY --from=maker /out/one.txt /out/sub/two.txt /both/\n"
           "ENTRYPOINT [\"/bin/busybox\"]\n");
     auto built = r.cli({"build", "-t", "multi:1", ctx.path().string()});
@@ -182,7 +180,7 @@ TEST_CASE("build: COPY --from takes files from an earlier stage (by name or inde
     auto again = r.cli({"build", "-t", "multi:1", ctx.path().string()});
     CHECK(again.out == built.out);
     CHECK(cached_steps(again.err) == "2,4,5,6,7,8,");
-    write(ctx.path() / "Dockerfile", "FROM " + shared().image + "\nCOPY --from=" + shared().image + " /nothere /x\n");
+    write(ctx.path() / "Dockerfile", "FROM " + ctr::test::shared_busybox().image + "\nCOPY --from=" + ctr::test::shared_busybox().image + " /nothere /x\n");
     auto missing = r.cli({"build", ctx.path().string()});
     CHECK(missing.err.find("COPY --from: /nothere: no such file or directory in") != std::string::npos);
 }
@@ -198,14 +196,14 @@ TEST_CASE("build: compose builds the services that have a build section (compose
           "      context: ./app\n"
           "      dockerfile: Dockerfile.app\n"
           "      args:\n"
-          "        BASE: " + shared().image + "\n"
+          "        BASE: " + ctr::test::shared_busybox().image + "\n"
           "        WHO: compose\n"
           "  named:\n"
           "    image: mine/named:2\n"
           "    build:\n"
           "      context: app\n"
           "      dockerfile: Dockerfile.app\n"
-          "      args: [\"BASE=" + shared().image + "\", \"WHO=named\"]\n");
+          "      args: [\"BASE=" + ctr::test::shared_busybox().image + "\", \"WHO=named\"]\n");
     const std::string file = (dir.path() / "compose.yaml").string();
     auto built = r.cli({"compose", "-f", file, "-p", "demo", "build"});
     REQUIRE_MESSAGE(built.code == 0, built.err);
@@ -257,13 +255,13 @@ TEST_CASE("build: docker build (the classic API's POST /build) builds through ou
         REQUIRE(res.has_value());
         return *res;
     };
-    auto built = docker({"build", "-t", "dk:1", "-f", (ctx.path() / "Dockerfile.dk").string(), "--build-arg", "BASE=" + shared().image, ctx.path().string()});
+    auto built = docker({"build", "-t", "dk:1", "-f", (ctx.path() / "Dockerfile.dk").string(), "--build-arg", "BASE=" + ctr::test::shared_busybox().image, ctx.path().string()});
     CHECK_MESSAGE(built.status.code == 0, built.err);
     CHECK_MESSAGE(built.out.find("Step 3/4 : RUN echo built-by-docker") != std::string::npos, built.out);
     CHECK(built.out.find("built-by-docker\n") != std::string::npos);
     CHECK(built.out.find("Successfully tagged docker.io/library/dk:1") != std::string::npos);
     CHECK(docker({"run", "--rm", "dk:1"}).out == "hello from docker build\n");
-    auto quiet = docker({"build", "-q", "-f", (ctx.path() / "Dockerfile.dk").string(), "--build-arg", "BASE=" + shared().image, ctx.path().string()});
+    auto quiet = docker({"build", "-q", "-f", (ctx.path() / "Dockerfile.dk").string(), "--build-arg", "BASE=" + ctr::test::shared_busybox().image, ctx.path().string()});
     CHECK_MESSAGE(quiet.out.rfind("sha256:", 0) == 0, quiet.out);
     CHECK(r.cli({"image", "inspect", "-f", "{{.Id}}", "dk:1"}).code == 0);
     auto failing = docker({"build", "-f", (ctx.path() / "missing").string(), ctx.path().string()});
@@ -278,7 +276,7 @@ TEST_CASE("build: COPY heredocs (expanded unless quoted) and --chown by name fro
     ctr::test::ScratchDir ctx;
     write(ctx.path() / "a.txt", "a\n");
     write(ctx.path() / "Dockerfile",
-          "FROM " + shared().image + "\n"
+          "FROM " + ctr::test::shared_busybox().image + "\n"
           "RUN mkdir -p /etc && echo 'builder1:x:1234:2345::/home/b:/bin/sh' >> /etc/passwd && echo 'buildgrp:x:4321:' >> /etc/group\n"
           "ENV WHERE=/srv\n"
           "COPY <<EOF /etc/conf\nhome=$WHERE \"quoted\"\nEOF\n"
@@ -293,7 +291,7 @@ TEST_CASE("build: COPY heredocs (expanded unless quoted) and --chown by name fro
           "home=/srv \"quoted\"\nkeep $WHERE\none\ntwo\n");
     CHECK(r.cli({"run", "--rm", "docs:1", "busybox", "stat", "-c", "%u:%g", "/owned-by-app", "/owned-by-app-staff", "/owned-by-numbers", "/etc/conf"}).out ==
           "1234:2345\n1234:4321\n55:66\n0:0\n");
-    write(ctx.path() / "Dockerfile", "FROM " + shared().image + "\nCOPY --chown=nobody-here a.txt /x\n");
+    write(ctx.path() / "Dockerfile", "FROM " + ctr::test::shared_busybox().image + "\nCOPY --chown=nobody-here a.txt /x\n");
     auto unknown = r.cli({"build", ctx.path().string()});
     CHECK(unknown.err.find("Dockerfile:2:1: --chown=nobody-here: no user \"nobody-here\" in the image's /etc/passwd") != std::string::npos);
 }
@@ -303,13 +301,13 @@ TEST_CASE("build: RUN --mount=type=bind,from= a stage or an image, COPY --from w
     ctr::test::ScratchDir ctx;
     write(ctx.path() / "input.txt", "first\n");
     write(ctx.path() / "Dockerfile",
-          "FROM " + shared().image + " AS maker\n"
+          "FROM " + ctr::test::shared_busybox().image + " AS maker\n"
           "RUN mkdir -p /out && echo alpha > /out/a.txt && echo beta > /out/b.txt && echo gamma > /out/c.log && ln -s /out /outlink\n"
-          "FROM " + shared().image + "\n"
+          "FROM " + ctr::test::shared_busybox().image + "\n"
           "RUN --mount=type=bind,from=maker,source=/out,target=/m cat /m/a.txt /m/b.txt > /bound\n"
           // The source through the image's own absolute symlink; writes to a rw bind are dropped.
           "RUN --mount=type=bind,from=maker,source=/outlink/c.log,target=/c.log,rw sh -c 'cat /c.log > /bound-link; echo scribble > /c.log'\n"
-          "RUN --mount=type=bind,from=" + shared().image + ",source=/bin/busybox,target=/opt/tools/echo /opt/tools/echo from-image > /bound-image\n"
+          "RUN --mount=type=bind,from=" + ctr::test::shared_busybox().image + ",source=/bin/busybox,target=/opt/tools/echo /opt/tools/echo from-image > /bound-image\n"
           "COPY --from=maker /out/*.txt /globbed/\n"
           "COPY --from=maker /o?t/c.* /single-glob\n"
           "COPY --from=maker /out/c.log /after-rw\n"
@@ -331,20 +329,20 @@ TEST_CASE("build: RUN --mount=type=bind,from= a stage or an image, COPY --from w
     REQUIRE_MESSAGE(changed.code == 0, changed.err);
     CHECK(cached_steps(changed.err) == "2,4,5,6,7,8,9,");
     CHECK(r.cli({"run", "--rm", "binds:2", "cat", "/copied"}).out == "second\n");
-    write(ctx.path() / "Dockerfile", "FROM " + shared().image + " AS maker\nFROM " + shared().image + "\nCOPY --from=maker /bin/*.none /x/\n");
+    write(ctx.path() / "Dockerfile", "FROM " + ctr::test::shared_busybox().image + " AS maker\nFROM " + ctr::test::shared_busybox().image + "\nCOPY --from=maker /bin/*.none /x/\n");
     auto unmatched = r.cli({"build", ctx.path().string()});
     CHECK(unmatched.code != 0);
     CHECK_MESSAGE(unmatched.err.find("COPY --from: /bin/*.none: no file matches in") != std::string::npos, unmatched.err);
-    write(ctx.path() / "Dockerfile", "FROM " + shared().image + " AS maker\nFROM " + shared().image +
+    write(ctx.path() / "Dockerfile", "FROM " + ctr::test::shared_busybox().image + " AS maker\nFROM " + ctr::test::shared_busybox().image +
                                          "\nRUN --mount=type=bind,from=maker,source=/nothere,target=/x true\n");
     auto absent = r.cli({"build", ctx.path().string()});
     CHECK(absent.code != 0);
     CHECK_MESSAGE(absent.err.find("no /nothere in maker") != std::string::npos, absent.err);
     // A chain of 41 links, past what is followed inside the image, whose last
     // names a host file: refused, never bound.
-    write(ctx.path() / "Dockerfile", "FROM " + shared().image + " AS maker\n"
+    write(ctx.path() / "Dockerfile", "FROM " + ctr::test::shared_busybox().image + " AS maker\n"
                                      "RUN ln -s /etc/hostname /l40 && i=40 && while [ $i -gt 0 ]; do ln -s /l$i /l$((i-1)); i=$((i-1)); done\n"
-                                     "FROM " + shared().image + "\nRUN --mount=type=bind,from=maker,source=/l0,target=/x cat /x\n");
+                                     "FROM " + ctr::test::shared_busybox().image + "\nRUN --mount=type=bind,from=maker,source=/l0,target=/x cat /x\n");
     auto outside = r.cli({"build", ctx.path().string()});
     CHECK(outside.code != 0);
     CHECK_MESSAGE(outside.err.find("/l0 leads outside maker") != std::string::npos, outside.err);
@@ -356,7 +354,7 @@ TEST_CASE("build: RUN --mount (cache kept between builds, tmpfs, a read-only bin
     write(ctx.path() / "input.txt", "from the context\n");
     write(secrets.path() / "token", "s3cret-value\n");
     write(ctx.path() / "Dockerfile",
-          "FROM " + shared().image + "\n"
+          "FROM " + ctr::test::shared_busybox().image + "\n"
           "RUN --mount=type=cache,target=/cache sh -c 'echo run >> /cache/log; wc -l < /cache/log > /seen'\n"
           "RUN --mount=type=tmpfs,target=/scratch sh -c 'echo x > /scratch/file && ls /scratch > /tmpfs-saw'\n"
           "RUN --mount=type=bind,source=input.txt,target=/in.txt cat /in.txt > /copied\n"
@@ -387,7 +385,7 @@ TEST_CASE("build: ADD unpacks a local tar (plain or compressed) keeping its owne
     REQUIRE((tarred && tarred->status.code == 0));
     write(ctx.path() / "plain.txt", "plain\n");
     write(ctx.path() / "Dockerfile",
-          "FROM " + shared().image + "\n"
+          "FROM " + ctr::test::shared_busybox().image + "\n"
           "ADD pkg.tar.gz /opt\n"
           "ADD --chown=9:9 pkg.tar.gz /owned/\n"
           "ADD plain.txt /plain.txt\n");
@@ -414,7 +412,7 @@ bool step_container_appears(const DaemonRoot& r) {
 TEST_CASE("build: Ctrl-C and kill -9 of the daemon mid-RUN leave no container, no scratch file and no cache entry" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
     ctr::test::ScratchDir ctx;
-    write(ctx.path() / "Dockerfile", "FROM " + shared().image + "\nRUN echo done-before > /before\nRUN sleep 30\n");
+    write(ctx.path() / "Dockerfile", "FROM " + ctr::test::shared_busybox().image + "\nRUN echo done-before > /before\nRUN sleep 30\n");
     // Ctrl-C: the CLI goes, the daemon notices within a second and ends the step.
     const std::string cli = std::string(std::getenv("CTR_BUILD_ROOT")) + "/host/container";
     std::thread interrupted([&] {
@@ -443,7 +441,7 @@ TEST_CASE("build: Ctrl-C and kill -9 of the daemon mid-RUN leave no container, n
 TEST_CASE("build: a Dockerfile of 1 MiB, and a context of 100k files of which COPY reads one" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
     ctr::test::ScratchDir ctx;
-    std::string big = "FROM " + shared().image + "\n";
+    std::string big = "FROM " + ctr::test::shared_busybox().image + "\n";
     while (big.size() < (size_t{1} << 20)) big += "# padding padding padding padding padding padding padding padding padding\n";
     big += "LABEL size=large\nCOPY one.txt /one.txt\n";
     write(ctx.path() / "Dockerfile", big);
@@ -459,7 +457,7 @@ TEST_CASE("build: a Dockerfile of 1 MiB, and a context of 100k files of which CO
 TEST_CASE("build: -o writes an OCI archive, a tar or a folder of the result; --platform other than the host's is refused; the cache outlives a restart" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
     ctr::test::ScratchDir ctx, out;
-    write(ctx.path() / "Dockerfile", "FROM " + shared().image + "\nRUN echo made > /made.txt\n");
+    write(ctx.path() / "Dockerfile", "FROM " + ctr::test::shared_busybox().image + "\nRUN echo made > /made.txt\n");
     auto oci = r.cli({"build", "-o", "type=oci,dest=" + (out.path() / "image.tar").string(), ctx.path().string()});
     REQUIRE_MESSAGE(oci.code == 0, oci.err);
     auto listed = ctr::sys::run_capture({"/bin/tar", "-tf", (out.path() / "image.tar").string()}, 30000);
@@ -511,12 +509,12 @@ TEST_CASE("build: ADD of a URL downloads the file (mode 0600, never unpacked); a
     } stop{server};
     REQUIRE(port != 0);
     const std::string url = "http://127.0.0.1:" + std::to_string(port) + "/files/";
-    write(ctx.path() / "Dockerfile", "FROM " + shared().image + "\nADD " + url + "data.txt /fetched/\nADD " + url + "pkg.tar.gz /pkg.tar.gz\nADD " + url + "data.txt /renamed.txt\n");
+    write(ctx.path() / "Dockerfile", "FROM " + ctr::test::shared_busybox().image + "\nADD " + url + "data.txt /fetched/\nADD " + url + "pkg.tar.gz /pkg.tar.gz\nADD " + url + "data.txt /renamed.txt\n");
     auto built = r.cli({"build", "-t", "fetched:1", ctx.path().string()});
     CHECK_MESSAGE(built.code == 0, built.err);
     CHECK(r.cli({"run", "--rm", "fetched:1", "cat", "/fetched/data.txt", "/renamed.txt"}).out == "served\nserved\n");
     CHECK(r.cli({"run", "--rm", "fetched:1", "busybox", "stat", "-c", "%a %F", "/fetched/data.txt", "/pkg.tar.gz"}).out == "600 regular file\n600 regular file\n");
-    write(ctx.path() / "Dockerfile", "FROM " + shared().image + "\nADD " + url + "missing.txt /x\n");
+    write(ctx.path() / "Dockerfile", "FROM " + ctr::test::shared_busybox().image + "\nADD " + url + "missing.txt /x\n");
     auto missing = r.cli({"build", ctx.path().string()});
     CHECK(missing.err.find("ADD " + url + "missing.txt: ") != std::string::npos);
 }
@@ -525,7 +523,7 @@ TEST_CASE("build: builder du counts each layer once and apart from what images s
           CTR_NEEDS_ROOT) {
     DaemonRoot r;
     ctr::test::ScratchDir ctx;
-    write(ctx.path() / "Dockerfile", "FROM " + shared().image + "\n"
+    write(ctx.path() / "Dockerfile", "FROM " + ctr::test::shared_busybox().image + "\n"
                                      "RUN head -c 1048576 /dev/urandom > /a\n"
                                      "RUN head -c 1048576 /dev/urandom > /b\n"
                                      "RUN head -c 1048576 /dev/urandom > /c\n");
@@ -574,11 +572,11 @@ TEST_CASE("build: a tar on stdin is the context (plain or gzip, -f inside it, it
           CTR_NEEDS_ROOT) {
     DaemonRoot r;
     ctr::test::ScratchDir ctx, out;
-    write(ctx.path() / "sub/Build.file", "FROM " + shared().image + "\nCOPY . /ctx/\nCMD [\"ls\", \"/ctx\"]\n");
+    write(ctx.path() / "sub/Build.file", "FROM " + ctr::test::shared_busybox().image + "\nCOPY . /ctx/\nCMD [\"ls\", \"/ctx\"]\n");
     write(ctx.path() / "data.txt", "data\n");
     write(ctx.path() / "skip.log", "ignored\n");
     write(ctx.path() / ".dockerignore", "*.log\n");
-    write(ctx.path() / "Dockerfile", "FROM " + shared().image + "\nCOPY data.txt /\nCMD [\"cat\", \"/data.txt\"]\n");
+    write(ctx.path() / "Dockerfile", "FROM " + ctr::test::shared_busybox().image + "\nCOPY data.txt /\nCMD [\"cat\", \"/data.txt\"]\n");
     // The CLI's temporary copy of the context goes in a folder of the test's.
     fs::create_directories(out.path() / "tmp");
     const std::string cli = "TMPDIR=" + (out.path() / "tmp").string() + " " + (ctr::test::build_root() / "host/container").string() + " --root " + r.root();
@@ -602,7 +600,7 @@ TEST_CASE("build: a tar on stdin is the context (plain or gzip, -f inside it, it
     auto outside = sh(cli + " build -f ../../etc/passwd - < " + plain);
     CHECK(outside.status.code == 125);
     CHECK_MESSAGE(outside.err.find("must be a path inside the context") != std::string::npos, outside.err);
-    auto dockerfile = sh("printf 'FROM " + shared().image + "\\nCMD [\"echo\", \"from stdin\"]\\n' | " + cli + " build -q -t stdin:1 -");
+    auto dockerfile = sh("printf 'FROM " + ctr::test::shared_busybox().image + "\\nCMD [\"echo\", \"from stdin\"]\\n' | " + cli + " build -q -t stdin:1 -");
     REQUIRE_MESSAGE(dockerfile.status.code == 0, dockerfile.err);
     CHECK(r.cli({"run", "--rm", "stdin:1"}).out == "from stdin\n");
     // The temporary copy of the context is gone, and so is the unpacked one.

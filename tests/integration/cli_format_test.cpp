@@ -12,8 +12,6 @@ using nlohmann::json;
 
 namespace {
 
-auto& shared = ctr::test::shared_busybox;  // one registry for every file that needs no more
-
 std::string out_of(const DaemonRoot& r, const std::vector<std::string>& args) {
     auto res = r.cli(args);
     CHECK_MESSAGE(res.code == 0, res.err);
@@ -21,18 +19,13 @@ std::string out_of(const DaemonRoot& r, const std::vector<std::string>& args) {
 }
 
 // The one-line error of a command that must fail with 125.
-std::string error_of(const DaemonRoot& r, const std::vector<std::string>& args) {
-    auto res = r.cli(args);
-    CHECK(res.code == 125);
-    CHECK(std::count(res.err.begin(), res.err.end(), '\n') == 1);
-    return res.err;
-}
+using ctr::test::error_of;
 
 }  // namespace
 
 TEST_CASE("ps takes docker's filters and Go templates: same key ORs, different keys AND" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
-    const std::string image = shared().image;
+    const std::string image = ctr::test::shared_busybox().image;
     REQUIRE(r.cli({"run", "-d", "--name", "web", "-l", "tier=front", image, "sleep", "600"}).code == 0);
     REQUIRE(r.cli({"run", "-d", "--name", "db", "-l", "tier=back", image, "sleep", "600"}).code == 0);
     CHECK(r.cli({"run", "--name", "done", image, "sh", "-c", "exit 3"}).code == 3);
@@ -68,7 +61,7 @@ TEST_CASE("ps takes docker's filters and Go templates: same key ORs, different k
 
 TEST_CASE("images, networks and volumes take filters and templates too" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
-    const std::string image = shared().image;
+    const std::string image = ctr::test::shared_busybox().image;
     REQUIRE(r.cli({"pull", "--progress", "none", image}).code == 0);
     CHECK(out_of(r, {"images", "--format", "{{.Repository}}:{{.Tag}}"}) == image + "\n");
     CHECK(out_of(r, {"images", "--filter", "dangling=true", "-q"}).empty());
@@ -90,7 +83,7 @@ TEST_CASE("images, networks and volumes take filters and templates too" * CTR_NE
 
 TEST_CASE("inspect -f sees docker's inspect fields and ours, for every kind" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
-    const std::string image = shared().image;
+    const std::string image = ctr::test::shared_busybox().image;
     REQUIRE(r.cli({"run", "-d", "--name", "web", image, "sleep", "600"}).code == 0);
     CHECK(r.cli({"run", "--name", "done", image, "sh", "-c", "exit 7"}).code == 7);
     const json ours = json::parse(out_of(r, {"inspect", "web"}))[0];
@@ -118,7 +111,7 @@ TEST_CASE("a shell script of docker idioms prints what docker's would" * CTR_NEE
     DaemonRoot r;
     const std::string script = ctr::test::env_or_empty("CTR_SOURCE_ROOT") + "/tests/fixtures/cli/docker-idioms.sh";
     const std::string path = (ctr::test::build_root() / "host").string() + ":" + ctr::test::env_or_empty("PATH");
-    auto res = ctr::test::run("/bin/sh", {script, shared().image}, {"PATH=" + path, "CONTAINER_ROOT=" + r.root()});
+    auto res = ctr::test::run("/bin/sh", {script, ctr::test::shared_busybox().image}, {"PATH=" + path, "CONTAINER_ROOT=" + r.root()});
     CHECK_MESSAGE(res.code == 0, res.err);
     CHECK(res.out ==
           "# names, sorted\ncache\nweb\nworker\n"

@@ -16,17 +16,15 @@ using nlohmann::json;
 
 namespace {
 
-auto& shared = ctr::test::shared_busybox;  // one registry for every file that needs no more
-
-json inspect(const DaemonRoot& r, const std::string& name) { return json::parse(r.cli({"inspect", name}).out)[0]; }
+using ctr::test::inspect;
 
 }  // namespace
 
 TEST_CASE("ps, images, pull, tag and rmi are the commands docker users expect" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
-    auto pulled = r.cli({"pull", "--progress", "none", shared().image});
+    auto pulled = r.cli({"pull", "--progress", "none", ctr::test::shared_busybox().image});
     CHECK_MESSAGE(pulled.code == 0, pulled.err);
-    CHECK(r.cli({"tag", shared().image, "local/copy:2"}).code == 0);
+    CHECK(r.cli({"tag", ctr::test::shared_busybox().image, "local/copy:2"}).code == 0);
     auto images = r.cli({"images", "--format", "json"});
     REQUIRE(images.code == 0);
     CHECK(images.out == r.cli({"image", "ls", "--format", "json"}).out);
@@ -34,13 +32,13 @@ TEST_CASE("ps, images, pull, tag and rmi are the commands docker users expect" *
     CHECK(r.cli({"rmi", "local/copy:2"}).code == 0);
     CHECK(r.cli({"images", "-q"}).out.find("local/copy") == std::string::npos);
 
-    REQUIRE(r.cli({"run", "-d", "--name", "web", shared().image, "sleep", "600"}).code == 0);
+    REQUIRE(r.cli({"run", "-d", "--name", "web", ctr::test::shared_busybox().image, "sleep", "600"}).code == 0);
     auto ps = r.cli({"ps"});
     CHECK(ps.code == 0);
     CHECK(ps.out.find("web") != std::string::npos);
     CHECK(r.cli({"ps", "-q"}).out == r.cli({"ls", "-q"}).out);
     // Shortcuts are words in command position only: a container may be named "images".
-    REQUIRE(r.cli({"create", "--name", "images", shared().image, "true"}).code == 0);
+    REQUIRE(r.cli({"create", "--name", "images", ctr::test::shared_busybox().image, "true"}).code == 0);
     CHECK(r.cli({"rm", "images"}).code == 0);
     auto help = r.cli({"--help"});
     CHECK(help.out.find("rmi (image rm)") != std::string::npos);
@@ -49,7 +47,7 @@ TEST_CASE("ps, images, pull, tag and rmi are the commands docker users expect" *
 
 TEST_CASE("restart stops a running container and starts it again; a stopped one just starts" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
-    REQUIRE(r.cli({"run", "-d", "--name", "svc", shared().image, "sleep", "600"}).code == 0);
+    REQUIRE(r.cli({"run", "-d", "--name", "svc", ctr::test::shared_busybox().image, "sleep", "600"}).code == 0);
     const auto before = inspect(r, "svc");
     auto restarted = r.cli({"restart", "-t", "0", "svc"});
     CHECK_MESSAGE(restarted.code == 0, restarted.err);
@@ -68,7 +66,7 @@ TEST_CASE("restart stops a running container and starts it again; a stopped one 
 
 TEST_CASE("port, history, info, help and kill -a answer as docker's do" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
-    REQUIRE(r.cli({"run", "-d", "--name", "pub", "-p", "80", "-p", "127.0.0.1::53/udp", shared().image, "sleep", "600"}).code == 0);
+    REQUIRE(r.cli({"run", "-d", "--name", "pub", "-p", "80", "-p", "127.0.0.1::53/udp", ctr::test::shared_busybox().image, "sleep", "600"}).code == 0);
     auto ports = r.cli({"port", "pub"});
     REQUIRE(ports.code == 0);
     const std::string tcp_line = ports.out.substr(0, ports.out.find('\n'));
@@ -79,11 +77,11 @@ TEST_CASE("port, history, info, help and kill -a answer as docker's do" * CTR_NE
     CHECK(none.code == 125);
     CHECK(none.err == "container: no public port '81/tcp' published for pub\n");
 
-    auto history = r.cli({"history", shared().image});
+    auto history = r.cli({"history", ctr::test::shared_busybox().image});
     REQUIRE(history.code == 0);
     CHECK(history.out.rfind("IMAGE", 0) == 0);
     CHECK(history.out.find("CREATED BY") != std::string::npos);
-    auto steps = r.cli({"image", "history", "--format", "{{.CreatedBy}}", "--no-trunc", shared().image});
+    auto steps = r.cli({"image", "history", "--format", "{{.CreatedBy}}", "--no-trunc", ctr::test::shared_busybox().image});
     CHECK(steps.code == 0);
     CHECK(std::count(steps.out.begin(), steps.out.end(), '\n') == std::count(history.out.begin(), history.out.end(), '\n') - 1);
     CHECK(r.cli({"history", "no/such:image"}).code == 125);
@@ -98,7 +96,7 @@ TEST_CASE("port, history, info, help and kill -a answer as docker's do" * CTR_NE
     CHECK(r.cli({"help", "images"}).out == r.cli({"image", "ls", "--help"}).out);
     CHECK(r.cli({"help"}).out.find("Subcommands:") != std::string::npos);
 
-    REQUIRE(r.cli({"run", "-d", "--name", "two", shared().image, "sleep", "600"}).code == 0);
+    REQUIRE(r.cli({"run", "-d", "--name", "two", ctr::test::shared_busybox().image, "sleep", "600"}).code == 0);
     CHECK(r.cli({"kill"}).code == 125);
     auto killed = r.cli({"kill", "-a"});
     CHECK_MESSAGE(killed.code == 0, killed.err);
@@ -110,7 +108,7 @@ TEST_CASE("port, history, info, help and kill -a answer as docker's do" * CTR_NE
 
 TEST_CASE("completion scripts complete commands, flags and names in bash" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
-    REQUIRE(r.cli({"run", "-d", "--name", "webserver", shared().image, "sleep", "600"}).code == 0);
+    REQUIRE(r.cli({"run", "-d", "--name", "webserver", ctr::test::shared_busybox().image, "sleep", "600"}).code == 0);
     REQUIRE(r.cli({"network", "create", "backnet"}).code == 0);
     const std::string path = (ctr::test::build_root() / "host").string() + ":" + ctr::test::env_or_empty("PATH");
     // Loads the script, fills COMP_WORDS as bash does for `line`, prints COMPREPLY.
@@ -127,7 +125,7 @@ TEST_CASE("completion scripts complete commands, flags and names in bash" * CTR_
     CHECK(complete("container stop web", 2) == "webserver\n");
     CHECK(complete("container run --netw", 2) == "--network\n--network-alias\n");
     CHECK(complete("container run --network back", 3) == "backnet\n");
-    CHECK(complete("container run -d " + shared().image.substr(0, 5), 3) == shared().image + "\n");
+    CHECK(complete("container run -d " + ctr::test::shared_busybox().image.substr(0, 5), 3) == ctr::test::shared_busybox().image + "\n");
     CHECK(complete("container ps --fi", 2) == "--filter\n");
     CHECK(complete("container network rm back", 3) == "backnet\n");
     auto zsh = r.cli({"completion", "zsh"});
@@ -140,7 +138,7 @@ TEST_CASE("completion scripts complete commands, flags and names in bash" * CTR_
 
 TEST_CASE("run -P/--expose, --pull, and exec -u NAME, --env-file, -w, as docker's" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
-    const std::string image = shared().image;
+    const std::string image = ctr::test::shared_busybox().image;
     // --pull never: only what is here; always: a pull first, even when here.
     auto never = r.cli({"run", "--rm", "--pull", "never", image, "true"});
     CHECK(never.code == 125);
@@ -184,7 +182,7 @@ TEST_CASE("run -P/--expose, --pull, and exec -u NAME, --env-file, -w, as docker'
 
 TEST_CASE("prunes take docker's until and label filters; system prune runs them all, asking first" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
-    const std::string image = shared().image;
+    const std::string image = ctr::test::shared_busybox().image;
     REQUIRE(r.cli({"create", "--name", "keepme", "-l", "keep=1", image, "true"}).code == 0);
     REQUIRE(r.cli({"create", "--name", "tossme", image, "true"}).code == 0);
     auto names = [&] { return r.cli({"ps", "-a", "--format", "{{.Names}}"}).out; };
@@ -232,7 +230,7 @@ TEST_CASE("prunes take docker's until and label filters; system prune runs them 
 
 TEST_CASE("image rm -a removes every image; those a container was made from need -f" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
-    const std::string image = shared().image;
+    const std::string image = ctr::test::shared_busybox().image;
     REQUIRE(r.cli({"pull", "--progress", "none", image}).code == 0);
     REQUIRE(r.cli({"tag", image, "local/spare:1"}).code == 0);
     REQUIRE(r.cli({"tag", image, "local/used:1"}).code == 0);

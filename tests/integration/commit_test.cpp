@@ -14,8 +14,6 @@ using ctr::test::DaemonRoot;
 
 namespace {
 
-auto& shared = ctr::test::shared_busybox;  // one registry for every file that needs no more
-
 ctr::test::Run docker(const DaemonRoot& r, const std::vector<std::string>& args) {
     return ctr::test::run(ctr::test::docker_cli(), args, {"DOCKER_HOST=unix://" + (r.path() / "run/container/docker.sock").string()});
 }
@@ -26,7 +24,7 @@ TEST_CASE("diff lists a container's writes as docker does, without the daemon's 
     DaemonRoot r;
     // The default network: /etc/hosts, /etc/resolv.conf and /etc/hostname
     // are mounted over empty files the runtime made; -v and --tmpfs too.
-    REQUIRE(r.cli({"run", "--name", "w", "-v", "/vol", "--tmpfs", "/scratch", shared().image, "sh", "-c",
+    REQUIRE(r.cli({"run", "--name", "w", "-v", "/vol", "--tmpfs", "/scratch", ctr::test::shared_busybox().image, "sh", "-c",
                    "echo extra >> /etc/group && busybox mkdir -p /data/x && echo new > /data/x/f && busybox rm /bin/grep && "
                    "echo v > /vol/in-volume && echo t > /scratch/in-tmpfs"})
                 .code == 0);
@@ -41,13 +39,13 @@ TEST_CASE("diff lists a container's writes as docker does, without the daemon's 
 
     // Nothing written: nothing listed, though overlay copied /etc up for
     // the mount points.
-    REQUIRE(r.cli({"run", "--name", "same", shared().image, "true"}).code == 0);
+    REQUIRE(r.cli({"run", "--name", "same", ctr::test::shared_busybox().image, "true"}).code == 0);
     auto none = r.cli({"diff", "same"});
     CHECK(none.code == 0);
     CHECK(none.out == "");
 
     // A running container's writes show as they happen.
-    REQUIRE(r.cli({"run", "-d", "--name", "live", shared().image, "sh", "-c", "echo up > /up && sleep 600"}).code == 0);
+    REQUIRE(r.cli({"run", "-d", "--name", "live", ctr::test::shared_busybox().image, "sh", "-c", "echo up > /up && sleep 600"}).code == 0);
     REQUIRE(r.cli({"exec", "live", "sh", "-c", "while [ ! -e /up ]; do sleep 0.05; done"}).code == 0);
     CHECK(r.cli({"diff", "live"}).out == "A /up\n");
 
@@ -75,7 +73,7 @@ TEST_CASE("diff lists a container's writes as docker does, without the daemon's 
 
 TEST_CASE("commit stores a container's writes as an image with its settings and -c changes" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
-    REQUIRE(r.cli({"run", "--name", "w", "-e", "FROM_RUN=yes", "--label", "made=by-run", shared().image, "sh", "-c",
+    REQUIRE(r.cli({"run", "--name", "w", "-e", "FROM_RUN=yes", "--label", "made=by-run", ctr::test::shared_busybox().image, "sh", "-c",
                    "busybox mkdir -p /data/x && echo new > /data/x/f && busybox rm /bin/grep"})
                 .code == 0);
     auto made = r.cli({"commit", "-m", "the data", "-a", "Tester <t@example.com>", "-c", "CMD [\"cat\", \"/data/x/f\"]", "-c",
@@ -97,7 +95,7 @@ TEST_CASE("commit stores a container's writes as an image with its settings and 
     CHECK_MESSAGE(sizes.rfind("0B\n", 0) != 0, sizes);
 
     // A running container is frozen for the commit and thawed after it.
-    REQUIRE(r.cli({"run", "-d", "--name", "live", shared().image, "sh", "-c", "echo up > /up && sleep 600"}).code == 0);
+    REQUIRE(r.cli({"run", "-d", "--name", "live", ctr::test::shared_busybox().image, "sh", "-c", "echo up > /up && sleep 600"}).code == 0);
     REQUIRE(r.cli({"exec", "live", "sh", "-c", "while [ ! -e /up ]; do sleep 0.05; done"}).code == 0);
     auto live = r.cli({"commit", "live", "live:1"});
     REQUIRE_MESSAGE(live.code == 0, live.err);
@@ -134,7 +132,7 @@ TEST_CASE("commit stores a container's writes as an image with its settings and 
 TEST_CASE("commit without a name and build without -t make nameless images: <none> in listings, found by id, named by tag, pruned" *
           CTR_NEEDS_ROOT) {
     DaemonRoot r;
-    REQUIRE(r.cli({"run", "--name", "w", shared().image, "sh", "-c", "echo kept > /note"}).code == 0);
+    REQUIRE(r.cli({"run", "--name", "w", ctr::test::shared_busybox().image, "sh", "-c", "echo kept > /note"}).code == 0);
     auto made = r.cli({"commit", "w"});
     REQUIRE_MESSAGE(made.code == 0, made.err);
     REQUIRE(made.out.rfind("sha256:", 0) == 0);
@@ -167,7 +165,7 @@ TEST_CASE("commit without a name and build without -t make nameless images: <non
 
     // A build without -t is nameless too; prune takes the nameless ones only.
     ctr::test::ScratchDir ctx;
-    REQUIRE(ctr::sys::write_file_atomic(ctx.path() / "Dockerfile", "FROM " + shared().image + "\nLABEL built=yes\n"));
+    REQUIRE(ctr::sys::write_file_atomic(ctx.path() / "Dockerfile", "FROM " + ctr::test::shared_busybox().image + "\nLABEL built=yes\n"));
     auto built = r.cli({"build", "-q", ctx.path().string()});
     REQUIRE_MESSAGE(built.code == 0, built.err);
     REQUIRE(built.out.rfind("sha256:", 0) == 0);

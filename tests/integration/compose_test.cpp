@@ -27,7 +27,7 @@ using nlohmann::json;
 
 namespace {
 
-ctr::test::BusyboxRegistry& shared() {
+ctr::test::BusyboxRegistry& compose_busybox() {
     static ctr::test::BusyboxRegistry s("for a in httpd wget mkdir touch test timeout; do ln -s busybox bin/$a; done");
     return s;
 }
@@ -91,7 +91,7 @@ TEST_CASE("compose up runs a three-service application; up again changes only wh
     DaemonRoot r;
     ScratchDir dir;
     const std::string file = (dir.path() / "compose.yaml").string();
-    REQUIRE(ctr::sys::write_file_atomic(file, app_file(shared().image)));
+    REQUIRE(ctr::sys::write_file_atomic(file, app_file(compose_busybox().image)));
     const int port = random_port();
     const std::vector<std::string> env = {"WEB_PORT=" + std::to_string(port)};
 
@@ -178,7 +178,7 @@ TEST_CASE("compose: bad files and a taken port give clear errors and change noth
     CHECK(syntax.err.find(f + ":6:") != std::string::npos);
     CHECK(syntax.err.find("YAML") != std::string::npos);
 
-    f = write("name: bad\nservices:\n  a:\n    image: " + shared().image + "\n    depends_on: [db]\n");
+    f = write("name: bad\nservices:\n  a:\n    image: " + compose_busybox().image + "\n    depends_on: [db]\n");
     auto unknown = r.cli({"compose", "-f", f, "up", "-d"});
     CHECK(unknown.code == 125);
     CHECK(unknown.err == "container: " + f + ":5: service a: depends_on names an unknown service \"db\"\n");
@@ -194,7 +194,7 @@ TEST_CASE("compose: bad files and a taken port give clear errors and change noth
     CHECK(unsupported.err.find(f + ":5: services.a.ipc: not supported") != std::string::npos);
 
     // An external network must exist; nothing is made when it does not.
-    f = write("name: bad\nservices:\n  a:\n    image: " + shared().image + "\n    networks: [outer]\n    volumes: [v:/v]\nnetworks:\n  outer:\n    external: true\nvolumes:\n  v:\n");
+    f = write("name: bad\nservices:\n  a:\n    image: " + compose_busybox().image + "\n    networks: [outer]\n    volumes: [v:/v]\nnetworks:\n  outer:\n    external: true\nvolumes:\n  v:\n");
     auto external = r.cli({"compose", "-f", f, "up", "-d"});
     CHECK(external.code == 125);
     CHECK(external.err.find("network outer is declared external, but could not be found") != std::string::npos);
@@ -203,8 +203,8 @@ TEST_CASE("compose: bad files and a taken port give clear errors and change noth
     // A port a host process listens on: refused before anything is made.
     const auto taken = ctr::test::hold_port();
     const int port = taken.port;
-    f = write("name: bad\nservices:\n  a:\n    image: " + shared().image + "\n    command: [sleep, '100']\n    volumes: [v:/v]\n  b:\n    image: " +
-              shared().image + "\n    ports: ['127.0.0.1:" + std::to_string(port) + ":80']\nvolumes:\n  v:\n");
+    f = write("name: bad\nservices:\n  a:\n    image: " + compose_busybox().image + "\n    command: [sleep, '100']\n    volumes: [v:/v]\n  b:\n    image: " +
+              compose_busybox().image + "\n    ports: ['127.0.0.1:" + std::to_string(port) + ":80']\nvolumes:\n  v:\n");
     auto clash = r.cli({"compose", "-f", f, "up", "-d"});
     CHECK(clash.code == 125);
     CHECK(clash.err.find("service b: port 127.0.0.1:" + std::to_string(port) + "/tcp is already in use on the host") != std::string::npos);
@@ -217,10 +217,10 @@ TEST_CASE("compose up in the foreground follows every service's output until the
     DaemonRoot r;
     ScratchDir dir;
     const std::string file = (dir.path() / "compose.yaml").string();
-    REQUIRE(ctr::sys::write_file_atomic(file, "name: fg\nservices:\n  a:\n    image: " + shared().image +
+    REQUIRE(ctr::sys::write_file_atomic(file, "name: fg\nservices:\n  a:\n    image: " + compose_busybox().image +
                                                    "\n    command: [sh, -c, 'echo one; sleep 0.5; echo two']\n  b:\n    image: " +
-                                                   shared().image + "\n    command: [sh, -c, 'echo oops >&2; exit 3']\n  c:\n    image: " +
-                                                   shared().image + "\n    x-container-runtime: example\n    command: [echo, by-example]\n"));
+                                                   compose_busybox().image + "\n    command: [sh, -c, 'echo oops >&2; exit 3']\n  c:\n    image: " +
+                                                   compose_busybox().image + "\n    x-container-runtime: example\n    command: [echo, by-example]\n"));
     auto up = r.cli({"compose", "-f", file, "up"});
     CHECK(up.code == 0);
     // Lines come as they are printed: another service's may come between.
@@ -246,7 +246,7 @@ TEST_CASE("kube play runs what kube generate wrote: a Deployment reached by its 
     REQUIRE(ctr::sys::write_file_atomic(compose_file, R"(name: shop
 services:
   web:
-    image: )" + shared().image + R"(
+    image: )" + compose_busybox().image + R"(
     command: ["sh", "-c", "mkdir -p /www && echo $${GREETING} > /www/index.html && exec httpd -f -p 80 -h /www"]
     restart: always
     environment: {GREETING: from-kube}
@@ -271,7 +271,7 @@ volumes:
         if (body.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     CHECK(body == "from-kube\n");
-    auto by_name = r.cli({"run", "--rm", "--network", "app_default", shared().image, "wget", "-q", "-O", "-", "http://web/"});
+    auto by_name = r.cli({"run", "--rm", "--network", "app_default", compose_busybox().image, "wget", "-q", "-O", "-", "http://web/"});
     CHECK_MESSAGE(by_name.out == "from-kube\n", by_name.err);
     CHECK(r.cli({"volume", "inspect", "shop-state"}).code == 0);  // the claim
     // Again: kept. --replace: made anew.

@@ -19,8 +19,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-auto& shared = ctr::test::shared_busybox;  // one registry for every file that needs no more
-
 std::string slurp(const fs::path& p) {
     auto r = ctr::sys::read_file(p);
     return r ? *r : "<missing>";
@@ -45,7 +43,7 @@ ctr::test::Run shell(const DaemonRoot& r, const std::string& script) {
 TEST_CASE("cp out of a container follows Docker's rules for files and directories" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
     ScratchDir here;
-    REQUIRE(r.cli({"run", "-d", "--name", "src", "--network", "none", shared().image, "sh", "-c",
+    REQUIRE(r.cli({"run", "-d", "--name", "src", "--network", "none", ctr::test::shared_busybox().image, "sh", "-c",
                    "mkdir -p /data/sub && echo one > /data/a && echo two > /data/sub/b && ln -s a /data/link && chmod 0640 /data/a && "
                    "chown 1000:50 /data/a && sleep 1000"})
                 .code == 0);
@@ -127,7 +125,7 @@ TEST_CASE("cp into running and stopped containers, into volumes, and from a tar 
     fs::create_directories(here.path() / "tree/deep");
     REQUIRE(ctr::sys::write_file_atomic(here.path() / "tree/deep/f", "payload\n", 0600));
     REQUIRE(ctr::sys::write_file_atomic(here.path() / "single", "single\n", 0755));
-    REQUIRE(r.cli({"run", "-d", "--name", "dst", "--network", "none", "-v", "shared:/vol", shared().image, "sleep", "1000"}).code == 0);
+    REQUIRE(r.cli({"run", "-d", "--name", "dst", "--network", "none", "-v", "shared:/vol", ctr::test::shared_busybox().image, "sleep", "1000"}).code == 0);
 
     CHECK(r.cli({"cp", (here.path() / "tree").string(), "dst:/tmp"}).code == 0);
     CHECK(r.cli({"exec", "dst", "cat", "/tmp/tree/deep/f"}).out == "payload\n");
@@ -140,7 +138,7 @@ TEST_CASE("cp into running and stopped containers, into volumes, and from a tar 
 
     // The volume mounted in the running container receives it, and a second container sees it.
     CHECK(r.cli({"cp", (here.path() / "single").string(), "dst:/vol/"}).code == 0);
-    CHECK(r.cli({"run", "--rm", "--network", "none", "-v", "shared:/v", shared().image, "cat", "/v/single"}).out == "single\n");
+    CHECK(r.cli({"run", "--rm", "--network", "none", "-v", "shared:/v", ctr::test::shared_busybox().image, "cat", "/v/single"}).out == "single\n");
 
     // A tar on stdin lands under an existing directory as its entries are named.
     auto piped = shell(r, "tar -C " + here.path().string() + " -cf - tree | CTR cp - dst:/vol");
@@ -178,7 +176,7 @@ TEST_CASE("cp cannot be pointed at the host by a container's symlinks" * CTR_NEE
     const std::string marker = "ctr-cp-escape-" + std::to_string(::getpid());
     REQUIRE(ctr::sys::write_file_atomic(here.path() / marker, "from the host\n"));
     // Absolute and relative links that would leave the root on the host.
-    REQUIRE(r.cli({"run", "-d", "--name", "evil", "--network", "none", shared().image, "sh", "-c",
+    REQUIRE(r.cli({"run", "-d", "--name", "evil", "--network", "none", ctr::test::shared_busybox().image, "sh", "-c",
                    "ln -s / /tmp/up && ln -s ../../../../../../ /tmp/rel && ln -s /etc/shadow-of-host /tmp/file && sleep 1000"})
                 .code == 0);
     for (int i = 0; i < 100 && r.cli({"exec", "evil", "sh", "-c", "test -L /tmp/file"}).code != 0; ++i) usleep(50000);

@@ -21,8 +21,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-auto& shared = ctr::test::shared_busybox;  // one registry for every file that needs no more
-
 // The daemon restarted with `failpoint` armed: the next command that passes
 // it dies there, as by SIGKILL.
 void arm(DaemonRoot& r, const std::string& failpoint) {
@@ -30,18 +28,14 @@ void arm(DaemonRoot& r, const std::string& failpoint) {
     r.start({"CONTAINER_FAILPOINT=" + failpoint});
 }
 
-json inspect(const DaemonRoot& r, const std::string& name) {
-    auto res = r.cli({"inspect", name});
-    REQUIRE_MESSAGE(res.code == 0, res.err);
-    return json::parse(res.out)[0];
-}
+using ctr::test::inspect;
 
 }  // namespace
 
 TEST_CASE("kill -9 in start, after the shim started the container: the next daemon says it runs, and stop and rm work on it" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
     r.start();
-    REQUIRE(r.cli({"create", "--name", "c1", shared().image, "sleep", "300"}).code == 0);
+    REQUIRE(r.cli({"create", "--name", "c1", ctr::test::shared_busybox().image, "sleep", "300"}).code == 0);
     arm(r, "container-start-after-shim");
     CHECK(r.cli({"start", "c1"}).code != 0);  // the daemon died under it
     CHECK(r.cli({"system", "status"}).code == 1);
@@ -62,7 +56,7 @@ TEST_CASE("kill -9 in stop, after the signal: the exit is recorded and the resta
     DaemonRoot r;
     r.start();
     // As PID 1 it gets SIGTERM only through a handler of its own.
-    REQUIRE(r.cli({"run", "-d", "--name", "c1", "--restart", "always", shared().image, "sh", "-c",
+    REQUIRE(r.cli({"run", "-d", "--name", "c1", "--restart", "always", ctr::test::shared_busybox().image, "sh", "-c",
                    "trap 'exit 143' TERM; sleep 300 & wait"}).code == 0);
     arm(r, "container-stop-after-signal");
     CHECK(r.cli({"stop", "c1"}).code != 0);
@@ -77,8 +71,8 @@ TEST_CASE("kill -9 in stop, after the signal: the exit is recorded and the resta
 TEST_CASE("kill -9 in rm, before the record went: the next daemon finishes the removal and the name is free" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
     r.start();
-    REQUIRE(r.cli({"create", "--name", "gone", shared().image, "true"}).code == 0);
-    REQUIRE(r.cli({"create", "--name", "kept", shared().image, "true"}).code == 0);
+    REQUIRE(r.cli({"create", "--name", "gone", ctr::test::shared_busybox().image, "true"}).code == 0);
+    REQUIRE(r.cli({"create", "--name", "kept", ctr::test::shared_busybox().image, "true"}).code == 0);
     std::string id = inspect(r, "gone")["id"];
     arm(r, "container-remove-before-record");
     CHECK(r.cli({"rm", "gone"}).code != 0);
@@ -91,14 +85,14 @@ TEST_CASE("kill -9 in rm, before the record went: the next daemon finishes the r
     CHECK(all[0]["name"] == "kept");
     CHECK(r.cli({"system", "logs"}).out.find("finished the removal of container gone") != std::string::npos);
     CHECK_FALSE(fs::exists(r.path() / "var/lib/container/containers" / (id + ".removing")));  // the mark went with it
-    CHECK(r.cli({"create", "--name", "gone", shared().image, "true"}).code == 0);
+    CHECK(r.cli({"create", "--name", "gone", ctr::test::shared_busybox().image, "true"}).code == 0);
     CHECK(r.cli({"rm", "gone", "kept"}).code == 0);
 }
 
 TEST_CASE("kill -9 of a running container's shim: its process is killed, the exit says SIGKILL, and rm works" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
     r.start();
-    REQUIRE(r.cli({"run", "-d", "--name", "c1", shared().image, "sleep", "300"}).code == 0);
+    REQUIRE(r.cli({"run", "-d", "--name", "c1", ctr::test::shared_busybox().image, "sleep", "300"}).code == 0);
     auto c = inspect(r, "c1");
     std::string id = c["id"];
     REQUIRE(c["pid"].is_number_integer());
@@ -207,7 +201,7 @@ TEST_CASE("kill -9 in network connect and disconnect, after the plugin: the next
     DaemonRoot r;
     r.start();
     REQUIRE(r.cli({"network", "create", "extra"}).code == 0);
-    REQUIRE(r.cli({"run", "-d", "--name", "c1", shared().image, "sleep", "300"}).code == 0);
+    REQUIRE(r.cli({"run", "-d", "--name", "c1", ctr::test::shared_busybox().image, "sleep", "300"}).code == 0);
     auto endpoints = [&](const std::string& network) {
         auto res = r.cli({"network", "inspect", network});
         REQUIRE_MESSAGE(res.code == 0, res.err);
@@ -248,9 +242,9 @@ TEST_CASE("kill -9 during compose up, in a create and in a start: up again conve
     ctr::test::ScratchDir dir;
     const std::string file = (dir.path() / "compose.yaml").string();
     std::ofstream(file) << "name: cut\nservices:\n"
-                           "  a:\n    image: " << shared().image << "\n    command: [\"sleep\", \"300\"]\n    networks: [back]\n"
+                           "  a:\n    image: " << ctr::test::shared_busybox().image << "\n    command: [\"sleep\", \"300\"]\n    networks: [back]\n"
                            "    volumes: [\"data:/data\"]\n    stop_signal: KILL\n"
-                           "  b:\n    image: " << shared().image << "\n    command: [\"sleep\", \"300\"]\n    networks: [back]\n"
+                           "  b:\n    image: " << ctr::test::shared_busybox().image << "\n    command: [\"sleep\", \"300\"]\n    networks: [back]\n"
                            "    depends_on: [a]\n    stop_signal: KILL\n"
                            "networks:\n  back: {}\nvolumes:\n  data: {}\n";
     auto services = [&] {
@@ -284,7 +278,7 @@ TEST_CASE("kill -9 during compose up, in a create and in a start: up again conve
 TEST_CASE("kill -9 in commit, while the container is paused for it: the next daemon unpauses it and drops the half layer" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
     r.start();
-    REQUIRE(r.cli({"run", "-d", "--name", "c1", shared().image, "sh", "-c", "echo kept > /note; exec sleep 300"}).code == 0);
+    REQUIRE(r.cli({"run", "-d", "--name", "c1", ctr::test::shared_busybox().image, "sh", "-c", "echo kept > /note; exec sleep 300"}).code == 0);
     arm(r, "container-commit-while-paused");
     CHECK(r.cli({"commit", "c1", "snap:1"}).code != 0);  // the daemon died with c1 frozen
     CHECK(r.cli({"inspect", "-f", "{{.State.Status}} {{.State.Paused}}", "c1"}).out == "running false\n");  // a new daemon
@@ -310,7 +304,7 @@ TEST_CASE("the image plugin killed in image rm, between its index and its collec
         for ([[maybe_unused]] const auto& e : fs::directory_iterator(blobs, ec)) ++n;
         return n;
     };
-    REQUIRE(r.cli({"image", "pull", "--progress", "none", shared().image}).code == 0);
+    REQUIRE(r.cli({"image", "pull", "--progress", "none", ctr::test::shared_busybox().image}).code == 0);
     const size_t before = count();
     // An image of its own (a unique layer): its blobs are what must go.
     ctr::test::ScratchDir dir;
@@ -327,7 +321,7 @@ TEST_CASE("the image plugin killed in image rm, between its index and its collec
     CHECK(r.cli({"image", "ls", "-q", "doomed:1"}).out.empty());
     CHECK(count() == before);  // the restarted plugin collected what the removal owed
     CHECK_FALSE(fs::exists(r.path() / "var/lib/container/plugins/image-oci/gc-pending"));
-    CHECK(r.cli({"run", "--rm", shared().image, "true"}).code == 0);  // what stays still works
+    CHECK(r.cli({"run", "--rm", ctr::test::shared_busybox().image, "true"}).code == 0);  // what stays still works
     REQUIRE(r.cli({"system", "stop"}).code == 0);  // disarmed, for the reset that ends the test
     r.start();
 }

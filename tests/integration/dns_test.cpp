@@ -22,13 +22,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-auto& shared = ctr::test::shared_busybox;  // one registry for every file that needs no more
-
-std::string read(const fs::path& p) {
-    auto t = ctr::sys::read_file(p);
-    return t ? *t : "";
-}
-
 // The daemon writes the block from its events: a moment after the change.
 bool soon(const std::function<bool()>& ok) {
     for (int i = 0; i < 100; ++i) {
@@ -64,30 +57,30 @@ TEST_CASE("system dns: the host resolves running containers as NAME.DOMAIN; entr
     REQUIRE(ctr::sys::make_dirs(r.path() / "etc/container"));
     REQUIRE(ctr::sys::write_file_atomic(r.path() / "etc/container/config.toml", "[dns]\nhosts_file = \"" + hosts.string() + "\"\n"));
 
-    REQUIRE(r.cli({"run", "-d", "--name", "web", shared().image, "sleep", "600"}).code == 0);
-    CHECK(read(hosts) == mine);  // nothing before a domain is made
+    REQUIRE(r.cli({"run", "-d", "--name", "web", ctr::test::shared_busybox().image, "sleep", "600"}).code == 0);
+    CHECK(ctr::test::file_text(hosts) == mine);  // nothing before a domain is made
     auto created = r.cli({"system", "dns", "create", "test"});
     REQUIRE_MESSAGE(created.code == 0, created.err);
     CHECK(created.out == "test\n");
     const std::string web_ip = ip_of(r, "web");
     REQUIRE_FALSE(web_ip.empty());
-    CHECK(read(hosts).find(web_ip + "\tweb.test\n") != std::string::npos);
-    CHECK(read(hosts).rfind(mine, 0) == 0);  // the user's lines first, as they were
+    CHECK(ctr::test::file_text(hosts).find(web_ip + "\tweb.test\n") != std::string::npos);
+    CHECK(ctr::test::file_text(hosts).rfind(mine, 0) == 0);  // the user's lines first, as they were
     CHECK(resolve(hosts, "web.test").rfind(web_ip + " ", 0) == 0);
 
-    REQUIRE(r.cli({"run", "-d", "--name", "db", shared().image, "sleep", "600"}).code == 0);
+    REQUIRE(r.cli({"run", "-d", "--name", "db", ctr::test::shared_busybox().image, "sleep", "600"}).code == 0);
     const std::string db_ip = ip_of(r, "db");
-    CHECK(soon([&] { return read(hosts).find(db_ip + "\tdb.test\n") != std::string::npos; }));
+    CHECK(soon([&] { return ctr::test::file_text(hosts).find(db_ip + "\tdb.test\n") != std::string::npos; }));
     REQUIRE(r.cli({"rename", "db", "store"}).code == 0);
-    CHECK(soon([&] { return read(hosts).find(db_ip + "\tstore.test\n") != std::string::npos; }));
-    CHECK(read(hosts).find("\tdb.test") == std::string::npos);
+    CHECK(soon([&] { return ctr::test::file_text(hosts).find(db_ip + "\tstore.test\n") != std::string::npos; }));
+    CHECK(ctr::test::file_text(hosts).find("\tdb.test") == std::string::npos);
     CHECK(resolve(hosts, "store.test").rfind(db_ip + " ", 0) == 0);
     REQUIRE(r.cli({"stop", "-t", "0", "web"}).code == 0);
-    CHECK(soon([&] { return read(hosts).find("web.test") == std::string::npos; }));
+    CHECK(soon([&] { return ctr::test::file_text(hosts).find("web.test") == std::string::npos; }));
     CHECK(resolve(hosts, "web.test").empty());
 
     // Refusals: one line, exit 125, nothing changed.
-    const std::string before = read(hosts);
+    const std::string before = ctr::test::file_text(hosts);
     for (const auto& [domain, message] : std::vector<std::pair<std::string, std::string>>{
              {"test", "dns domain test exists"},
              {"Bad_Domain", "dns domain \"Bad_Domain\": want DNS labels"},
@@ -99,7 +92,7 @@ TEST_CASE("system dns: the host resolves running containers as NAME.DOMAIN; entr
         CHECK(std::count(bad.err.begin(), bad.err.end(), '\n') == 1);
     }
     CHECK(r.cli({"system", "dns", "delete", "nope"}).code == 125);
-    CHECK(read(hosts) == before);
+    CHECK(ctr::test::file_text(hosts) == before);
     CHECK(r.cli({"system", "dns", "ls", "-q"}).out == "test\n");
     auto listed = json::parse(r.cli({"system", "dns", "ls", "--format", "json"}).out);
     REQUIRE(listed.size() == 1);
@@ -110,16 +103,16 @@ TEST_CASE("system dns: the host resolves running containers as NAME.DOMAIN; entr
     r.kill9();
     REQUIRE(ctr::sys::write_file_atomic(hosts, mine));
     REQUIRE(r.cli({"system", "start"}).code == 0);
-    CHECK(soon([&] { return read(hosts).find(db_ip + "\tstore.test\n") != std::string::npos; }));
+    CHECK(soon([&] { return ctr::test::file_text(hosts).find(db_ip + "\tstore.test\n") != std::string::npos; }));
 
     // Two domains, then each deleted; the user's lines stay as they were.
     REQUIRE(r.cli({"system", "dns", "create", "containers.internal"}).code == 0);
-    CHECK(read(hosts).find(db_ip + "\tstore.containers.internal\n") != std::string::npos);
+    CHECK(ctr::test::file_text(hosts).find(db_ip + "\tstore.containers.internal\n") != std::string::npos);
     CHECK(r.cli({"system", "dns", "delete", "test"}).out == "test\n");
-    CHECK(read(hosts).find("store.test") == std::string::npos);
-    CHECK(read(hosts).find("store.containers.internal") != std::string::npos);
+    CHECK(ctr::test::file_text(hosts).find("store.test") == std::string::npos);
+    CHECK(ctr::test::file_text(hosts).find("store.containers.internal") != std::string::npos);
     // reset deletes the rest.
     auto reset = r.cli({"system", "reset", "--force"});
     CHECK_MESSAGE(reset.code == 0, reset.err);
-    CHECK(read(hosts) == mine);
+    CHECK(ctr::test::file_text(hosts) == mine);
 }

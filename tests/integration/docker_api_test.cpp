@@ -22,7 +22,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-ctr::test::BusyboxRegistry& shared() {
+ctr::test::BusyboxRegistry& docker_busybox() {
     static ctr::test::BusyboxRegistry s(
         "for a in tty stty cat httpd wget; do ln -sf busybox bin/$a; done && mkdir -p www && echo page-from-web > www/index.html");
     return s;
@@ -74,11 +74,11 @@ TEST_CASE("the docker CLI drives container: version, run -d (pulling), ps, inspe
     CHECK(version.out.rfind("1.41 linux/", 0) == 0);
     CHECK(version.err.find("Unsolicited") == std::string::npos);  // HEAD /_ping has no body
 
-    auto run = docker(r, {"run", "-d", "--name", "web", "-l", "tier=front", shared().image, "sleep", "600"});
+    auto run = docker(r, {"run", "-d", "--name", "web", "-l", "tier=front", docker_busybox().image, "sleep", "600"});
     REQUIRE_MESSAGE(run.code == 0, run.err);
     const std::string id = run.out.substr(0, run.out.find('\n'));
     CHECK(id.size() == 64);
-    CHECK(docker(r, {"ps", "--format", "{{.Names}} {{.Image}} {{.Label \"tier\"}}"}).out == "web " + shared().image + " front\n");
+    CHECK(docker(r, {"ps", "--format", "{{.Names}} {{.Image}} {{.Label \"tier\"}}"}).out == "web " + docker_busybox().image + " front\n");
     CHECK(docker(r, {"ps", "--no-trunc", "--format", "{{.Command}}"}).out == "\"sleep 600\"\n");
     CHECK(docker(r, {"inspect", "-f", "{{.State.Status}} {{.State.Running}} {{.Name}}", "web"}).out == "running true /web\n");
     auto whole = docker(r, {"inspect", "web"});
@@ -102,10 +102,10 @@ TEST_CASE("the docker CLI drives container: version, run -d (pulling), ps, inspe
     CHECK(docker(r, {"rm", "web"}).code == 0);
     CHECK(json::parse(r.cli({"ls", "-a", "--format", "json"}).out).empty());
 
-    CHECK(docker(r, {"images", "--format", "{{.Repository}}:{{.Tag}}"}).out == shared().image + "\n");
+    CHECK(docker(r, {"images", "--format", "{{.Repository}}:{{.Tag}}"}).out == docker_busybox().image + "\n");
 
     // logs: stdout and stderr apart, through Docker's framing; --tail; -f to the end.
-    REQUIRE(docker(r, {"run", "-d", "--name", "talk", shared().image, "sh", "-c", "echo out1; echo err1 >&2; echo out2; sleep 1; echo last"}).code == 0);
+    REQUIRE(docker(r, {"run", "-d", "--name", "talk", docker_busybox().image, "sh", "-c", "echo out1; echo err1 >&2; echo out2; sleep 1; echo last"}).code == 0);
     auto followed = docker(r, {"logs", "-f", "talk"});
     CHECK(followed.code == 0);
     CHECK(followed.out == "out1\nout2\nlast\n");
@@ -115,7 +115,7 @@ TEST_CASE("the docker CLI drives container: version, run -d (pulling), ps, inspe
 
     // docker run in the foreground: attach, start, wait for the next exit;
     // its output on our stdout and stderr, its exit code ours; --rm takes it.
-    auto fg = docker(r, {"run", "--rm", shared().image, "sh", "-c", "echo hello; echo oops >&2; exit 3"});
+    auto fg = docker(r, {"run", "--rm", docker_busybox().image, "sh", "-c", "echo hello; echo oops >&2; exit 3"});
     CHECK_MESSAGE(fg.code == 3, fg.err << r.daemon_log());
     CHECK(fg.out == "hello\n");
     CHECK(fg.err.find("oops\n") != std::string::npos);
@@ -131,7 +131,7 @@ TEST_CASE("docker run -i and -it, exec (plain, -i, -it, -d) and exec inspect thr
           doctest::skip(ctr::test::not_root() || no_docker_cli())) {
     DaemonRoot r;
     r.start();
-    const std::string env = docker_env(r), image = shared().image;
+    const std::string env = docker_env(r), image = docker_busybox().image;
     REQUIRE(docker(r, {"pull", "-q", image}).code == 0);
 
     // stdin through the hijacked attach, ended by the client's half-close.
@@ -203,7 +203,7 @@ TEST_CASE("docker cp both ways through the archive routes, a body larger than a 
     std::string big(3 << 20, '\0');
     for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>((i * 131) % 251);
     REQUIRE(ctr::sys::write_file_atomic(h / "big.bin", big, 0644));
-    REQUIRE(docker(r, {"run", "-d", "--name", "files", shared().image, "sleep", "600"}).code == 0);
+    REQUIRE(docker(r, {"run", "-d", "--name", "files", docker_busybox().image, "sleep", "600"}).code == 0);
 
     auto in = docker(r, {"cp", (h / "a.txt").string(), "files:/tmp/"});
     CHECK_MESSAGE(in.code == 0, in.err);
@@ -264,7 +264,7 @@ TEST_CASE("docker-compose 1.29 runs a three-service project: a published port, a
     r.start();
     ctr::test::ScratchDir work;
     const fs::path file = work.path() / "docker-compose.yml";
-    REQUIRE(ctr::sys::write_file_atomic(file, compose_file(shared().image, "one"), 0644));
+    REQUIRE(ctr::sys::write_file_atomic(file, compose_file(docker_busybox().image, "one"), 0644));
     const std::string compose = docker_env(r) + "cd " + work.path().string() + " && docker-compose -p proj ";
 
     auto up = ctr::test::shell(r, compose + "up -d 2>&1");
@@ -295,7 +295,7 @@ TEST_CASE("docker-compose 1.29 runs a three-service project: a published port, a
     // A changed service is recreated; the others are left as they run.
     const std::string web_id = docker(r, {"inspect", "-f", "{{.Id}}", "proj_web_1"}).out;
     const std::string data_id = docker(r, {"inspect", "-f", "{{.Id}}", "proj_data_1"}).out;
-    REQUIRE(ctr::sys::write_file_atomic(file, compose_file(shared().image, "two"), 0644));
+    REQUIRE(ctr::sys::write_file_atomic(file, compose_file(docker_busybox().image, "two"), 0644));
     auto again = ctr::test::shell(r, compose + "up -d 2>&1");
     CHECK_MESSAGE(again.code == 0, again.out);
     CHECK(again.out.find("Recreating proj_data_1") != std::string::npos);
@@ -318,7 +318,7 @@ TEST_CASE("docker-compose 1.29 runs a three-service project: a published port, a
 TEST_CASE("docker network, volume and ps --filter commands through our socket" * doctest::skip(ctr::test::not_root() || no_docker_cli())) {
     DaemonRoot r;
     r.start();
-    const std::string image = shared().image;
+    const std::string image = docker_busybox().image;
     // The default network is Docker's bridge: not removed, with Docker's words.
     auto bridge = docker(r, {"network", "rm", "bridge"});
     CHECK(bridge.code != 0);
@@ -389,8 +389,8 @@ TEST_CASE("docker tag, push, rmi, history, save and load, images --filter, throu
           doctest::skip(ctr::test::not_root() || no_docker_cli())) {
     DaemonRoot r;
     r.start();
-    const std::string image = shared().image;
-    const std::string copy = shared().registry.host() + "/test/copy:2";
+    const std::string image = docker_busybox().image;
+    const std::string copy = docker_busybox().registry.host() + "/test/copy:2";
     REQUIRE(docker(r, {"pull", "-q", image}).code == 0);
     auto tagged = docker(r, {"tag", image, copy});
     CHECK_MESSAGE(tagged.code == 0, tagged.err);
@@ -434,7 +434,7 @@ TEST_CASE("events: docker events and container events see containers, images, ne
           doctest::skip(ctr::test::not_root() || no_docker_cli())) {
     DaemonRoot r;
     r.start();
-    const std::string env = docker_env(r), image = shared().image;
+    const std::string env = docker_env(r), image = docker_busybox().image;
     const std::string t0 = std::to_string(std::time(nullptr) - 1);
     // Live: a follower started first sees what happens after it, up to --until.
     auto live = std::async(std::launch::async, [&] {
@@ -480,7 +480,7 @@ TEST_CASE("docker-py: the SDK's flows, its multiplexed streams, and bad input an
     const char* source = std::getenv("CTR_SOURCE_ROOT");  // set by meson test
     REQUIRE(source != nullptr);
     const std::string script = (fs::path(source) / "tests/fixtures/docker-py/flows.py").string();
-    auto res = ctr::test::shell(r, docker_env(r) + "IMAGE=" + shared().image + " /usr/bin/python3 " + script + " 2>&1");
+    auto res = ctr::test::shell(r, docker_env(r) + "IMAGE=" + docker_busybox().image + " /usr/bin/python3 " + script + " 2>&1");
     CHECK_MESSAGE(res.code == 0, res.out << r.daemon_log());
     CHECK(res.out.find("ok\n") != std::string::npos);
 }
@@ -489,7 +489,7 @@ TEST_CASE("docker export, logs --timestamps/--since/--until, container, image an
           doctest::skip(ctr::test::not_root() || no_docker_cli())) {
     DaemonRoot r;
     r.start();
-    const std::string image = shared().image;
+    const std::string image = docker_busybox().image;
     REQUIRE(docker(r, {"run", "--name", "talker", image, "sh", "-c", "echo first; sleep 2; echo second >&2; sleep 1; echo third"}).code == 0);
 
     // export: the whole filesystem as a tar.

@@ -27,7 +27,7 @@ namespace {
 // busybox, the probes, /bin/evil: a script whose interpreter is
 // /proc/self/exe, so that a runtime that executes it runs itself inside;
 // and /data, a symlink to /dev.
-ctr::test::BusyboxRegistry& images() {
+ctr::test::BusyboxRegistry& escape_images() {
     static ctr::test::BusyboxRegistry s("cp \"$CTR_BUILD_ROOT/tests/exe-probe\" \"$CTR_BUILD_ROOT/tests/swap-probe\" bin/ && printf '#!/proc/self/exe\\n' > bin/evil && "
                                         "chmod 0755 bin/evil && ln -s /dev data");
     return s;
@@ -85,9 +85,9 @@ TEST_CASE("the runtime cannot be overwritten, traced or read from a container du
         // not running"); they are removed at the end anyway.
         // Default capabilities: the runtime's process, entering to run each
         // exec, is not even visible to the container (not dumpable).
-        REQUIRE(r.cli({"run", "-d", "--name", "plain", images().image, "exe-probe", "300", dev_ino(copy), "trace"}).code == 0);
+        REQUIRE(r.cli({"run", "-d", "--name", "plain", escape_images().image, "exe-probe", "300", dev_ino(copy), "trace"}).code == 0);
         // And with CAP_SYS_PTRACE it is: the attack then reaches the program.
-        REQUIRE(r.cli({"run", "-d", "--cap-add", "SYS_PTRACE", "--name", "tracer", images().image, "exe-probe", "300", dev_ino(copy), "trace"}).code == 0);
+        REQUIRE(r.cli({"run", "-d", "--cap-add", "SYS_PTRACE", "--name", "tracer", escape_images().image, "exe-probe", "300", dev_ino(copy), "trace"}).code == 0);
         logs_until(r, "plain", "watching");
         logs_until(r, "tracer", "watching");
         for (int i = 0; i < 3; ++i) {
@@ -145,7 +145,7 @@ TEST_CASE("the CVE-2019-5736 probe overwrites a host program that runs unprotect
     fs::create_directories(r.path() / "bin");
     const fs::path victim = r.path() / "bin/victim";
     fs::copy_file(ctr::sys::find_program("sleep"), victim);
-    REQUIRE(r.cli({"run", "-d", "--pid", "host", "--cap-add", "SYS_PTRACE", "--name", "host-pid", images().image, "exe-probe", "60", dev_ino(victim)}).code == 0);
+    REQUIRE(r.cli({"run", "-d", "--pid", "host", "--cap-add", "SYS_PTRACE", "--name", "host-pid", escape_images().image, "exe-probe", "60", dev_ino(victim)}).code == 0);
     logs_until(r, "host-pid", "watching");
     auto ran = ctr::test::run(victim.string(), {"1"});
     CHECK(ran.code == 0);
@@ -166,7 +166,7 @@ TEST_CASE("an image's symlink cannot lead a volume onto /dev, whose null masks p
     // A volume whose "null" points at a host setting: mounted as /dev, the
     // runtime would bind that setting over each masked path.
     REQUIRE(r.cli({"volume", "create", "fake-dev"}).code == 0);
-    auto planted = r.cli({"run", "--rm", "-v", "fake-dev:/x", images().image, "busybox", "ln", "-s", "/proc/sys/kernel/core_pattern", "/x/null"});
+    auto planted = r.cli({"run", "--rm", "-v", "fake-dev:/x", escape_images().image, "busybox", "ln", "-s", "/proc/sys/kernel/core_pattern", "/x/null"});
     REQUIRE_MESSAGE(planted.code == 0, planted.err);
     for (std::vector<std::string> how : {std::vector<std::string>{"-v", "fake-dev:/data"},
                                          {"-v", "never-made:/data"},
@@ -175,7 +175,7 @@ TEST_CASE("an image's symlink cannot lead a volume onto /dev, whose null masks p
         CAPTURE(how[1]);
         std::vector<std::string> args = {"run", "--rm", "--name", "led"};
         args.insert(args.end(), how.begin(), how.end());
-        args.insert(args.end(), {images().image, "true"});
+        args.insert(args.end(), {escape_images().image, "true"});
         auto res = r.cli(args);
         CHECK(res.code == 125);
         CHECK_MESSAGE(res.err.find(" leads to /dev") != std::string::npos, res.err);
@@ -184,12 +184,12 @@ TEST_CASE("an image's symlink cannot lead a volume onto /dev, whose null masks p
         CHECK(r.cli({"volume", "ls", "-q"}).out == "fake-dev\n");  // nor a volume for it
     }
     // Lexically, too.
-    auto direct = r.cli({"run", "--rm", "-v", "fake-dev:/dev", images().image, "true"});
+    auto direct = r.cli({"run", "--rm", "-v", "fake-dev:/dev", escape_images().image, "true"});
     CHECK(direct.code == 125);
     CHECK(direct.err.find("cannot mount over /dev") != std::string::npos);
     // The masked paths of a plain container are the real null device.
     // (Those this kernel has: each is the character device 1:3, and empty.)
-    auto masked = r.cli({"run", "--rm", images().image, "sh", "-c",
+    auto masked = r.cli({"run", "--rm", escape_images().image, "sh", "-c",
                          "for p in /proc/kcore /proc/keys /proc/timer_list /proc/sched_debug; do "
                          "[ -e $p ] && echo \"$(stat -c %t:%T $p) $(wc -c < $p)\"; done; true"});
     CHECK_MESSAGE(masked.code == 0, masked.err);
@@ -212,25 +212,25 @@ TEST_CASE("a mount target swapped for a symlink during start stays inside the co
         // runtime would make /NAME on the host and mount over it.
         const std::string name = "ctr-race-" + std::to_string(::getpid()) + "-" + runtime;
         const fs::path on_host = fs::path("/") / name;
-        REQUIRE(r.cli({"run", "--rm", "-v", "marked:/w", images().image, "sh", "-c", "echo m > /w/marker"}).code == 0);
+        REQUIRE(r.cli({"run", "--rm", "-v", "marked:/w", escape_images().image, "sh", "-c", "echo m > /w/marker"}).code == 0);
         // A runtime known to lose this race (runc before 1.1.14) is named
         // at each start that it can reach, and not raced here: it would
         // write on the host. Any other must hold.
-        auto calm = r.cli({"run", "--rm", "-v", "shared:/a", "-v", "marked:/a/d/" + name, images().image, "true"});
+        auto calm = r.cli({"run", "--rm", "-v", "shared:/a", "-v", "marked:/a/d/" + name, escape_images().image, "true"});
         REQUIRE_MESSAGE(calm.code == 0, calm.err);
         if (calm.err.find("CVE-2024-45310") != std::string::npos) {
             CHECK(runtime == "runc");
             CHECK(calm.err.find("the mount at /a, under which /a/d/" + name + " is mounted") != std::string::npos);
-            CHECK(r.cli({"run", "--rm", "-v", "shared:/a", images().image, "true"}).err.empty());  // nothing nested: no warning
+            CHECK(r.cli({"run", "--rm", "-v", "shared:/a", escape_images().image, "true"}).err.empty());  // nothing nested: no warning
             continue;
         }
         // The attacker shares the volume that the victim mounts at /a, and
         // swaps /a/d (a directory) with /a/l (a symlink to "/") all along.
-        REQUIRE(r.cli({"run", "-d", "--name", "swapper", "-v", "shared:/shared", images().image, "swap-probe", "/shared", "120"}).code == 0);
+        REQUIRE(r.cli({"run", "-d", "--name", "swapper", "-v", "shared:/shared", escape_images().image, "swap-probe", "/shared", "120"}).code == 0);
         logs_until(r, "swapper", "swapping");
         std::map<std::string, int> outcomes;
         for (int i = 0; i < 12; ++i) {
-            auto res = r.cli({"run", "--rm", "-v", "shared:/a", "-v", "marked:/a/d/" + name, images().image, "sh", "-c",
+            auto res = r.cli({"run", "--rm", "-v", "shared:/a", "-v", "marked:/a/d/" + name, escape_images().image, "sh", "-c",
                               "awk '{print $5}' /proc/self/mountinfo | grep " + name});
             // Started: where the volume is, as the container sees its mounts.
             // Not started: the runtime refused a target that moved.

@@ -29,7 +29,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-ctr::test::BusyboxRegistry& shared() {
+ctr::test::BusyboxRegistry& first_hour_busybox() {
     static ctr::test::BusyboxRegistry s("for a in head stat wc tar; do ln -sf busybox bin/$a; done");
     return s;
 }
@@ -63,19 +63,19 @@ int count_of(const std::string& text, const std::string& what) {
 
 TEST_CASE("output without a terminal reaches the CLI's stdout as it is printed: run, logs -f, exec, system logs -f" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
-    REQUIRE(r.cli({"image", "pull", "--progress", "none", shared().image}).code == 0);
-    check_streamed(timed_lines(cli_argv(r, {"run", "--rm", shared().image, "sh", "-c", kSlowPair})), "a", "b");
+    REQUIRE(r.cli({"image", "pull", "--progress", "none", first_hour_busybox().image}).code == 0);
+    check_streamed(timed_lines(cli_argv(r, {"run", "--rm", first_hour_busybox().image, "sh", "-c", kSlowPair})), "a", "b");
 
-    REQUIRE(r.cli({"run", "-d", "--name", "talker", shared().image, "sh", "-c", std::string("sleep 1; ") + kSlowPair}).code == 0);
+    REQUIRE(r.cli({"run", "-d", "--name", "talker", first_hour_busybox().image, "sh", "-c", std::string("sleep 1; ") + kSlowPair}).code == 0);
     check_streamed(timed_lines(cli_argv(r, {"logs", "-f", "talker"})), "a", "b");
 
-    REQUIRE(r.cli({"run", "-d", "--name", "idle", shared().image, "sleep", "600"}).code == 0);
+    REQUIRE(r.cli({"run", "-d", "--name", "idle", first_hour_busybox().image, "sleep", "600"}).code == 0);
     check_streamed(timed_lines(cli_argv(r, {"exec", "idle", "sh", "-c", kSlowPair})), "a", "b");
 
     // The daemon's own log: a container made 2 s into the follow shows up then.
     auto later = std::async(std::launch::async, [&r] {
         std::this_thread::sleep_for(std::chrono::seconds(2));
-        return r.cli({"create", "--name", "made-later", shared().image, "true"}).code;
+        return r.cli({"create", "--name", "made-later", first_hour_busybox().image, "true"}).code;
     });
     auto log = timed_lines(cli_argv(r, {"system", "logs", "-f", "-n", "0"}), 6000);
     CHECK(later.get() == 0);
@@ -91,7 +91,7 @@ TEST_CASE("compose up in the foreground and compose logs -f stream each line as 
     DaemonRoot r;
     ScratchDir dir;
     const std::string file = (dir.path() / "compose.yaml").string();
-    REQUIRE(ctr::sys::write_file_atomic(file, "name: slow\nservices:\n  s:\n    image: " + shared().image +
+    REQUIRE(ctr::sys::write_file_atomic(file, "name: slow\nservices:\n  s:\n    image: " + first_hour_busybox().image +
                                                   "\n    command: [sh, -c, 'sleep 1; " + kSlowPair + "']\n"));
     check_streamed(timed_lines(cli_argv(r, {"compose", "-f", file, "up"})), "slow-s-1 | a", "slow-s-1 | b");
     REQUIRE(r.cli({"compose", "-f", file, "down"}).code == 0);
@@ -107,7 +107,7 @@ TEST_CASE("-e KEY and env-file lines take the caller's environment, never the da
     auto env_file = dir.path() / "vars.env";
     REQUIRE(ctr::sys::write_file_atomic(env_file, "# a comment\nexport EXPORTED=1\nPLAIN=two words\nFROM_FILE_BARE\nONLY_IN_DAEMON\n\n"));
     auto res = r.cli({"run", "--rm", "--env-file", env_file.string(), "-e", "SHARED_NAME", "-e", "ONLY_IN_DAEMON", "-e", "UNSET_ANYWHERE",
-                      shared().image, "env"},
+                      first_hour_busybox().image, "env"},
                      {"SHARED_NAME=caller-value", "FROM_FILE_BARE=from-caller"});
     REQUIRE(res.code == 0);
     CHECK(res.out.find("SHARED_NAME=caller-value\n") != std::string::npos);
@@ -121,7 +121,7 @@ TEST_CASE("-e KEY and env-file lines take the caller's environment, never the da
 
     // exec -e too; and a bare KEY sent to the API straight removes the
     // variable: it is never looked up in the daemon.
-    REQUIRE(r.cli({"run", "-d", "--name", "e", "-e", "KEEP=1", "-e", "DROP=1", shared().image, "sleep", "600"}).code == 0);
+    REQUIRE(r.cli({"run", "-d", "--name", "e", "-e", "KEEP=1", "-e", "DROP=1", first_hour_busybox().image, "sleep", "600"}).code == 0);
     auto ex = r.cli({"exec", "-e", "SHARED_NAME", "-e", "ONLY_IN_DAEMON", "e", "env"}, {"SHARED_NAME=exec-caller"});
     CHECK(ex.out.find("SHARED_NAME=exec-caller\n") != std::string::npos);
     CHECK(ex.out.find("ONLY_IN_DAEMON") == std::string::npos);
@@ -153,17 +153,17 @@ TEST_CASE("a mistyped command names itself with the nearest one; usage errors po
 
 TEST_CASE("values are checked before the runtime sees them, with the range in words" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
-    auto tiny = r.cli({"run", "--rm", "--cpus", "0.001", shared().image, "true"});
+    auto tiny = r.cli({"run", "--rm", "--cpus", "0.001", first_hour_busybox().image, "true"});
     CHECK(tiny.code == 125);
     CHECK(tiny.err.find("--cpus 0.001: the range is from 0.01 to ") != std::string::npos);
-    auto many = r.cli({"run", "--rm", "--cpus", "4096", shared().image, "true"});
+    auto many = r.cli({"run", "--rm", "--cpus", "4096", first_hour_busybox().image, "true"});
     CHECK(many.code == 125);
     CHECK(many.err.find("as this host has") != std::string::npos);
     auto negative = r.cli({"stop", "-t", "-5", "x"});
     CHECK(negative.code == 125);
     CHECK(negative.err.find("\"-5\" is not a whole number of seconds from 0 to 86400") != std::string::npos);
     CHECK(negative.err.size() < 200);
-    auto timeout = r.cli({"create", "--stop-timeout", "-3", shared().image, "true"});
+    auto timeout = r.cli({"create", "--stop-timeout", "-3", first_hour_busybox().image, "true"});
     CHECK(timeout.code == 125);
     CHECK(timeout.err.find("from -1 to 86400") != std::string::npos);
     CHECK(r.cli({"ls", "-a", "-q"}).out.empty());  // nothing half-made
@@ -188,7 +188,7 @@ TEST_CASE("system kernel: its help is the user's, and its errors speak as contai
 TEST_CASE("small ones: exec's error once, top's rows, rm -f of nothing, ls with exit codes and ports, RFC 3339 in inspect" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
     const std::string port = std::to_string(20000 + std::random_device{}() % 20000);
-    REQUIRE(r.cli({"run", "-d", "--name", "w", "-p", "127.0.0.1:" + port + ":80", shared().image, "sleep", "600"}).code == 0);
+    REQUIRE(r.cli({"run", "-d", "--name", "w", "-p", "127.0.0.1:" + port + ":80", first_hour_busybox().image, "sleep", "600"}).code == 0);
     auto missing = r.cli({"exec", "w", "nosuchcmd"});
     CHECK(missing.code == 127);
     CHECK(count_of(missing.err, "nosuchcmd") == 1);
@@ -209,7 +209,7 @@ TEST_CASE("small ones: exec's error once, top's rows, rm -f of nothing, ls with 
     CHECK(gone.err.empty());
     CHECK(r.cli({"rm", "no-such-container"}).code == 125);
 
-    REQUIRE(r.cli({"run", "--name", "three", shared().image, "sh", "-c", "exit 3"}).code == 3);
+    REQUIRE(r.cli({"run", "--name", "three", first_hour_busybox().image, "sh", "-c", "exit 3"}).code == 3);
     auto ls = r.cli({"ls", "-a"});
     CHECK(ls.out.find("PORTS") != std::string::npos);
     CHECK(std::regex_search(ls.out, std::regex(R"(three\s.*exited \(3\))")));
@@ -232,7 +232,7 @@ TEST_CASE("cp and export of a stopped container give what it saw: /etc/hosts and
     DaemonRoot r;
     ScratchDir out;
     REQUIRE(r.cli({"volume", "create", "data"}).code == 0);
-    REQUIRE(r.cli({"run", "--name", "s", "-v", "data:/data", shared().image, "sh", "-c", "echo kept > /data/f"}).code == 0);
+    REQUIRE(r.cli({"run", "--name", "s", "-v", "data:/data", first_hour_busybox().image, "sh", "-c", "echo kept > /data/f"}).code == 0);
     for (const char* file : {"/etc/hosts", "/etc/resolv.conf"}) {
         auto dest = out.path() / fs::path(file).filename();
         REQUIRE(r.cli({"cp", std::string("s:") + file, dest.string()}).code == 0);
@@ -259,7 +259,7 @@ TEST_CASE("cp and export of a stopped container give what it saw: /etc/hosts and
 
 TEST_CASE("system df counts what is used, shared layers once, and the containers' own writes; prune says what it freed" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
-    REQUIRE(r.cli({"image", "pull", "--progress", "none", shared().image}).code == 0);
+    REQUIRE(r.cli({"image", "pull", "--progress", "none", first_hour_busybox().image}).code == 0);
     auto row = [&r](const std::string& type) {
         for (const auto& x : json::parse(r.cli({"system", "df", "--format", "json"}).out))
             if (x["type"] == type) return x;
@@ -267,13 +267,13 @@ TEST_CASE("system df counts what is used, shared layers once, and the containers
     };
     int64_t one_tag = row("images")["size"];
     CHECK(one_tag > 0);
-    REQUIRE(r.cli({"image", "tag", shared().image, "second:tag"}).code == 0);
+    REQUIRE(r.cli({"image", "tag", first_hour_busybox().image, "second:tag"}).code == 0);
     CHECK(row("images")["total"] == 2);
     CHECK(row("images")["size"] == one_tag);  // the same layers, counted once
     CHECK(row("images")["reclaimable"] == one_tag);
     CHECK(row("images")["active"] == 0);
 
-    REQUIRE(r.cli({"run", "--name", "writer", shared().image, "sh", "-c", "head -c 3000000 /dev/zero > /big"}).code == 0);
+    REQUIRE(r.cli({"run", "--name", "writer", first_hour_busybox().image, "sh", "-c", "head -c 3000000 /dev/zero > /big"}).code == 0);
     auto containers = row("containers");
     CHECK(containers["total"] == 1);
     CHECK(containers["active"] == 0);
@@ -283,18 +283,18 @@ TEST_CASE("system df counts what is used, shared layers once, and the containers
     CHECK(row("images")["reclaimable"] == 0);  // its layers are the used image's too
 
     // An image a container was made from stays, unless forced.
-    auto refused = r.cli({"image", "rm", shared().image});
+    auto refused = r.cli({"image", "rm", first_hour_busybox().image});
     CHECK(refused.code == 125);
     CHECK(refused.err.find("is used by container writer") != std::string::npos);
 
     auto pruned = r.cli({"prune"});
     CHECK(pruned.code == 0);
     CHECK(std::regex_search(pruned.out, std::regex(R"(Total reclaimed space: 2\.\d MiB)")));
-    CHECK(r.cli({"image", "rm", shared().image}).code == 0);
+    CHECK(r.cli({"image", "rm", first_hour_busybox().image}).code == 0);
 
     // volume prune: anonymous ones only, unless -a.
     REQUIRE(r.cli({"volume", "create", "named"}).code == 0);
-    REQUIRE(r.cli({"run", "--name", "anon", "-v", "/scratch", shared().image, "true"}).code == 0);
+    REQUIRE(r.cli({"run", "--name", "anon", "-v", "/scratch", first_hour_busybox().image, "true"}).code == 0);
     REQUIRE(r.cli({"rm", "anon"}).code == 0);
     auto vp = r.cli({"volume", "prune"});
     CHECK(vp.out.find("named") == std::string::npos);
@@ -315,13 +315,13 @@ TEST_CASE("a relative bind source is the caller's working directory's" * CTR_NEE
     o.cwd = here.path().string();
     o.capture_stderr = true;
     auto res = ctr::sys::run_capture({(ctr::test::build_root() / "host/container").string(), "--root", r.root(), "run", "--rm", "-v",
-                                      "./data:/data:ro", shared().image, "cat", "/data/f"},
+                                      "./data:/data:ro", first_hour_busybox().image, "cat", "/data/f"},
                                      o);
     REQUIRE(res.has_value());
     INFO(res->err);
     CHECK(res->out == "relative\n");
     auto mount = ctr::sys::run_capture({(ctr::test::build_root() / "host/container").string(), "--root", r.root(), "run", "--rm",
-                                        "--mount", "type=bind,source=./data,target=/m", shared().image, "cat", "/m/f"},
+                                        "--mount", "type=bind,source=./data,target=/m", first_hour_busybox().image, "cat", "/m/f"},
                                        o);
     REQUIRE(mount.has_value());
     CHECK(mount->out == "relative\n");
@@ -329,8 +329,8 @@ TEST_CASE("a relative bind source is the caller's working directory's" * CTR_NEE
 
 TEST_CASE("detach keys leave a session and the container running: run -it, attach, exec -it" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
-    REQUIRE(r.cli({"image", "pull", "--progress", "none", shared().image}).code == 0);
-    auto run = ctr::test::in_terminal(r, "$CTR run -it --name d " + shared().image + " sh", "sleep 2; printf '\\020\\021'; sleep 2");
+    REQUIRE(r.cli({"image", "pull", "--progress", "none", first_hour_busybox().image}).code == 0);
+    auto run = ctr::test::in_terminal(r, "$CTR run -it --name d " + first_hour_busybox().image + " sh", "sleep 2; printf '\\020\\021'; sleep 2");
     INFO(run.out);
     CHECK(run.code == 0);
     CHECK(ctr::test::without_cr(run.out).find("detached from") != std::string::npos);
@@ -347,6 +347,6 @@ TEST_CASE("detach keys leave a session and the container running: run -it, attac
     auto ex = ctr::test::in_terminal(r, "$CTR exec -it d sh", "sleep 1; printf '\\020\\021'; sleep 2");
     CHECK(ex.code == 0);
     CHECK(ex.out.find("detached from") != std::string::npos);
-    CHECK(r.cli({"run", "--rm", "--detach-keys", "ctrl-", shared().image, "true"}).err.find("--detach-keys: \"ctrl-\" is not a key") !=
+    CHECK(r.cli({"run", "--rm", "--detach-keys", "ctrl-", first_hour_busybox().image, "true"}).err.find("--detach-keys: \"ctrl-\" is not a key") !=
           std::string::npos);
 }

@@ -19,8 +19,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-auto& shared = ctr::test::shared_busybox;  // one registry for every file that needs no more
-
 fs::path log_of(const DaemonRoot& r, const std::string& name, const char* stream) {
     auto j = json::parse(r.cli({"inspect", name}).out)[0];
     return r.path() / "var/lib/container/containers" / j["id"].get<std::string>() / stream;
@@ -51,7 +49,7 @@ const std::string kChatter = "i=0; while [ $i -lt 20000 ]; do echo \"line $i " +
 TEST_CASE("--log-opt max-size=64k,max-file=2: about 128 KiB of each stream on disk, logs shows the newest whole lines" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
     REQUIRE(r.cli({"run", "-d", "--name", "chatty", "--network", "none", "--log-opt", "max-size=64k", "--log-opt", "max-file=2",
-                   shared().image, "sh", "-c", kChatter})
+                   ctr::test::shared_busybox().image, "sh", "-c", kChatter})
                 .code == 0);
     REQUIRE(r.cli({"wait", "chatty"}).out == "0\n");
     auto [disk, size] = disk_and_size(log_of(r, "chatty", "stdout.log"));
@@ -102,7 +100,7 @@ TEST_CASE("--log-opt max-size=64k,max-file=2: about 128 KiB of each stream on di
 TEST_CASE("a terminal's log is bounded by the shim's own watcher; max-file=1 keeps only the newest bytes" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
     REQUIRE(r.cli({"run", "-d", "-t", "--name", "tty", "--network", "none", "--log-opt", "max-size=16k", "--log-opt", "max-file=1",
-                   shared().image, "sh", "-c", "i=0; while [ $i -lt 3000 ]; do echo \"tty line $i\"; i=$((i+1)); done; echo done"})
+                   ctr::test::shared_busybox().image, "sh", "-c", "i=0; while [ $i -lt 3000 ]; do echo \"tty line $i\"; i=$((i+1)); done; echo done"})
                 .code == 0);
     REQUIRE(r.cli({"wait", "tty"}).out == "0\n");
     auto [disk, size] = disk_and_size(log_of(r, "tty", "stdout.log"));
@@ -116,11 +114,11 @@ TEST_CASE("a terminal's log is bounded by the shim's own watcher; max-file=1 kee
 
 TEST_CASE("logs are bounded by default (20m x 5); bad --log-driver and --log-opt are refused in one line, nothing made" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
-    REQUIRE(r.cli({"create", "--name", "plain", "--network", "none", shared().image, "true"}).code == 0);
+    REQUIRE(r.cli({"create", "--name", "plain", "--network", "none", ctr::test::shared_busybox().image, "true"}).code == 0);
     auto inspect = json::parse(r.cli({"inspect", "plain"}).out)[0];
     CHECK(inspect["config"]["log_max_size"] == 20 * 1024 * 1024);
     CHECK(inspect["config"]["log_max_file"] == 5);
-    REQUIRE(r.cli({"create", "--name", "unbounded", "--network", "none", "--log-opt", "max-size=-1", shared().image, "true"}).code == 0);
+    REQUIRE(r.cli({"create", "--name", "unbounded", "--network", "none", "--log-opt", "max-size=-1", ctr::test::shared_busybox().image, "true"}).code == 0);
     CHECK(json::parse(r.cli({"inspect", "unbounded"}).out)[0]["config"]["log_max_size"] == 0);
     const std::vector<std::pair<std::vector<std::string>, std::string>> bad = {
         {{"--log-opt", "max-size=lots"}, "--log-opt max-size: invalid size \"lots\""},
@@ -135,7 +133,7 @@ TEST_CASE("logs are bounded by default (20m x 5); bad --log-driver and --log-opt
     for (const auto& [flags, message] : bad) {
         std::vector<std::string> args = {"create", "--name", "bad", "--network", "none"};
         args.insert(args.end(), flags.begin(), flags.end());
-        args.insert(args.end(), {shared().image, "true"});
+        args.insert(args.end(), {ctr::test::shared_busybox().image, "true"});
         auto res = r.cli(args);
         CHECK(res.code == 125);
         CHECK_MESSAGE(res.err.find(message) != std::string::npos, res.err);

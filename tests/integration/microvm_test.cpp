@@ -30,8 +30,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-auto& shared = ctr::test::shared_busybox;  // one registry for every file that needs no more
-
 using ctr::test::have_qemu;
 using ctr::test::kernel_package;
 
@@ -93,7 +91,7 @@ bool wait_for(const std::function<bool()>& cond, int ms) {
 TEST_CASE("microvm: run shows stdout and stderr apart, exits with the container's code, in a guest kernel of its own" * doctest::skip(ctr::test::not_root() || !have_qemu())) {
     DaemonRoot r;
     set_kernel(r);
-    auto res = r.cli({"run", "--rm", "--runtime", "microvm", shared().image, "sh", "-c",
+    auto res = r.cli({"run", "--rm", "--runtime", "microvm", ctr::test::shared_busybox().image, "sh", "-c",
                       "echo out; echo err >&2; /bin/busybox uname -r; /bin/busybox hostname; exit 3"});
     CHECK(res.code == 3);
     CHECK(res.out.rfind("out\n", 0) == 0);
@@ -105,7 +103,7 @@ TEST_CASE("microvm: run shows stdout and stderr apart, exits with the container'
     if (cpuinfo.find(" vmx") == std::string::npos && cpuinfo.find(" svm") == std::string::npos)
         CHECK(count(res.err, "software emulation") == 1);
     // --memory and --cpus size the VM.
-    auto sized = r.cli({"run", "--rm", "--runtime", "microvm", "--memory", "384m", "--cpus", "2", shared().image, "sh", "-c",
+    auto sized = r.cli({"run", "--rm", "--runtime", "microvm", "--memory", "384m", "--cpus", "2", ctr::test::shared_busybox().image, "sh", "-c",
                         "/bin/busybox nproc; /bin/busybox awk '/MemTotal/ {print $2}' /proc/meminfo"});
     REQUIRE_MESSAGE(sized.code == 0, sized.err);
     CHECK(sized.out.rfind("2\n", 0) == 0);
@@ -122,7 +120,7 @@ TEST_CASE("microvm: run shows stdout and stderr apart, exits with the container'
 TEST_CASE("microvm: run -d, logs, exec with its own exit code and stdin, 127 for a missing program, stop reaches the guest process" * doctest::skip(ctr::test::not_root() || !have_qemu())) {
     DaemonRoot r;
     set_kernel(r);
-    auto run = r.cli({"run", "-d", "--name", "vm1", "--runtime", "microvm", shared().image, "sh", "-c",
+    auto run = r.cli({"run", "-d", "--name", "vm1", "--runtime", "microvm", ctr::test::shared_busybox().image, "sh", "-c",
                       "trap 'echo got TERM; exit 7' TERM; echo started; while true; do /bin/busybox sleep 0.1; done"});
     REQUIRE_MESSAGE(run.code == 0, run.err);
     CHECK(wait_for([&] { return r.cli({"logs", "vm1"}).out == "started\n"; }, 10000));
@@ -191,7 +189,7 @@ TEST_CASE("microvm: run -d, logs, exec with its own exit code and stdin, 127 for
 TEST_CASE("microvm: memory the guest frees goes back to the host within 20 s" * doctest::skip(ctr::test::not_root() || !have_qemu())) {
     DaemonRoot r;
     set_kernel(r);
-    auto run = r.cli({"run", "-d", "--name", "mem", "--runtime", "microvm", "--memory", "1g", shared().image, "sh", "-c",
+    auto run = r.cli({"run", "-d", "--name", "mem", "--runtime", "microvm", "--memory", "1g", ctr::test::shared_busybox().image, "sh", "-c",
                       "/bin/busybox sleep 2; /bin/busybox dd if=/dev/zero of=/dev/null bs=512M count=1 2>/dev/null; echo freed; "
                       "/bin/busybox sleep 300"});
     REQUIRE_MESSAGE(run.code == 0, run.err);
@@ -259,7 +257,7 @@ TEST_CASE("microvm: kernel set, ls, update and rollback with local packages; a k
     }
     CHECK(r.cli({"system", "kernel", "update", "--from", (work.path() / "updates").string()}).out.find("up to date") != std::string::npos);
     // The new kernel runs containers.
-    CHECK(r.cli({"run", "--rm", "--runtime", "microvm", shared().image, "echo", "on the update"}).out == "on the update\n");
+    CHECK(r.cli({"run", "--rm", "--runtime", "microvm", ctr::test::shared_busybox().image, "echo", "on the update"}).out == "on the update\n");
 
     auto back = r.cli({"system", "kernel", "rollback"});
     CHECK_MESSAGE(back.code == 0, back.err);
@@ -300,7 +298,7 @@ TEST_CASE("microvm: kernel set, ls, update and rollback with local packages; a k
 
 TEST_CASE("microvm: clear errors without a kernel and without QEMU; nothing left behind" * doctest::skip(ctr::test::not_root() || !have_qemu())) {
     DaemonRoot r;
-    auto none = r.cli({"run", "--rm", "--runtime", "microvm", shared().image, "true"});
+    auto none = r.cli({"run", "--rm", "--runtime", "microvm", ctr::test::shared_busybox().image, "true"});
     CHECK(none.code == 125);
     CHECK(none.err.find("no guest kernel is set: run `container system kernel set --recommended`") != std::string::npos);
     CHECK(r.cli({"ls", "-a", "-q"}).out.empty());
@@ -311,7 +309,7 @@ TEST_CASE("microvm: clear errors without a kernel and without QEMU; nothing left
     fs::create_directories(r.path() / "etc/container");
     REQUIRE(ctr::sys::write_file_atomic(r.path() / "etc/container/config.toml",
                                         "[plugins.runtime-microvm]\nqemu = \"/nonexistent/qemu-system-x86_64\"\n"));
-    auto no_qemu = r.cli({"run", "--rm", "--runtime", "microvm", shared().image, "true"});
+    auto no_qemu = r.cli({"run", "--rm", "--runtime", "microvm", ctr::test::shared_busybox().image, "true"});
     CHECK(no_qemu.code == 125);
     CHECK(no_qemu.err.find("qemu \"/nonexistent/qemu-system-x86_64\" not found") != std::string::npos);
     CHECK(r.cli({"ls", "-a", "-q"}).out.empty());
@@ -326,8 +324,8 @@ TEST_CASE("microvm: a VM container and a namespaced container on one network rea
     auto serve = [](const std::string& text) {
         return "mkdir -p /www && echo " + text + " > /www/index.html && exec /bin/busybox httpd -f -p 80 -h /www";
     };
-    REQUIRE(r.cli({"run", "-d", "--name", "native", "--network", "mixed", shared().image, "sh", "-c", serve("from-native")}).code == 0);
-    auto vm = r.cli({"run", "-d", "--name", "guest", "--network", "mixed", "--runtime", "microvm", shared().image, "sh", "-c", serve("from-guest")});
+    REQUIRE(r.cli({"run", "-d", "--name", "native", "--network", "mixed", ctr::test::shared_busybox().image, "sh", "-c", serve("from-native")}).code == 0);
+    auto vm = r.cli({"run", "-d", "--name", "guest", "--network", "mixed", "--runtime", "microvm", ctr::test::shared_busybox().image, "sh", "-c", serve("from-guest")});
     REQUIRE_MESSAGE(vm.code == 0, vm.err);
     // The VM reaches the namespaced container by name (the network's DNS), with the address the network gave it.
     auto got = r.cli({"exec", "guest", "sh", "-c", "for i in 1 2 3 4 5; do /bin/busybox wget -q -O - http://native/ && exit 0; /bin/busybox sleep 1; done; exit 1"});
@@ -350,10 +348,10 @@ TEST_CASE("microvm: a VM container and a namespaced container on one network rea
 TEST_CASE("microvm: run -it and exec -it give a terminal of our size that takes what we type" * doctest::skip(ctr::test::not_root() || !have_qemu())) {
     DaemonRoot r;
     set_kernel(r);
-    REQUIRE(r.cli({"image", "pull", "--progress", "none", shared().image}).code == 0);
+    REQUIRE(r.cli({"image", "pull", "--progress", "none", ctr::test::shared_busybox().image}).code == 0);
     using ctr::test::in_terminal;
     using ctr::test::without_cr;
-    auto sized = in_terminal(r, "$CTR run --rm -t --runtime microvm " + shared().image +
+    auto sized = in_terminal(r, "$CTR run --rm -t --runtime microvm " + ctr::test::shared_busybox().image +
                                     " sh -c '/bin/busybox tty; /bin/busybox stty size; echo TERM=$TERM; exit 3'");
     INFO(sized.err);
     CHECK(sized.code == 3);
@@ -361,11 +359,11 @@ TEST_CASE("microvm: run -it and exec -it give a terminal of our size that takes 
     CHECK(out.find("/dev/pts/0\n") != std::string::npos);
     CHECK(out.find("33 101\n") != std::string::npos);
     CHECK(out.find("TERM=xterm\n") != std::string::npos);
-    auto typed = in_terminal(r, "$CTR run --rm -it --runtime microvm " + shared().image + " sh", "sleep 4; printf 'echo from-typing; exit 6\\n'; sleep 5");
+    auto typed = in_terminal(r, "$CTR run --rm -it --runtime microvm " + ctr::test::shared_busybox().image + " sh", "sleep 4; printf 'echo from-typing; exit 6\\n'; sleep 5");
     CHECK(typed.code == 6);
     CHECK(without_cr(typed.out).find("\nfrom-typing\n") != std::string::npos);
 
-    REQUIRE(r.cli({"run", "-d", "--name", "box", "--runtime", "microvm", shared().image, "/bin/busybox", "sleep", "300"}).code == 0);
+    REQUIRE(r.cli({"run", "-d", "--name", "box", "--runtime", "microvm", ctr::test::shared_busybox().image, "/bin/busybox", "sleep", "300"}).code == 0);
     auto exec_sized = in_terminal(r, "$CTR exec -t box sh -c '/bin/busybox stty size; exit 5'");
     CHECK(exec_sized.code == 5);
     CHECK(without_cr(exec_sized.out).find("33 101\n") != std::string::npos);
@@ -404,7 +402,7 @@ TEST_CASE("microvm: volumes are shared both ways, a read-only one stays read-onl
     REQUIRE(ctr::sys::write_file_atomic(dirs.path() / "rw/in.txt", "host rw\n"));
     REQUIRE(ctr::sys::write_file_atomic(dirs.path() / "ro/in.txt", "host ro\n"));
     auto res = r.cli({"run", "--rm", "--runtime", "microvm", "-v", (dirs.path() / "rw").string() + ":/data", "-v",
-                      (dirs.path() / "ro").string() + ":/ro:ro", "-v", "keep:/named", "--tmpfs", "/scratch", shared().image, "sh", "-c",
+                      (dirs.path() / "ro").string() + ":/ro:ro", "-v", "keep:/named", "--tmpfs", "/scratch", ctr::test::shared_busybox().image, "sh", "-c",
                       "cat /data/in.txt /ro/in.txt; echo guest > /data/out.txt; echo named > /named/n.txt; "
                       "/bin/busybox mount -o remount,rw /ro; echo x > /ro/x 2>/dev/null && echo WROTE-RO; "
                       "/bin/busybox grep ' /scratch tmpfs' /proc/mounts >/dev/null && echo tmpfs-ok"});
@@ -415,10 +413,10 @@ TEST_CASE("microvm: volumes are shared both ways, a read-only one stays read-onl
     CHECK(!fs::exists(dirs.path() / "ro/x"));
     CHECK(ctr::sys::read_file(r.path() / "var/lib/container/volumes/keep/_data/n.txt").value() == "named\n");
     // The next VM sees what the last one left in the named volume.
-    CHECK(r.cli({"run", "--rm", "--runtime", "microvm", "-v", "keep:/named", shared().image, "cat", "/named/n.txt"}).out == "named\n");
+    CHECK(r.cli({"run", "--rm", "--runtime", "microvm", "-v", "keep:/named", ctr::test::shared_busybox().image, "cat", "/named/n.txt"}).out == "named\n");
     // A read-only file is sent into the VM (so --init works).
     auto init = r.cli({"run", "--rm", "--runtime", "microvm", "--init", "-v", (dirs.path() / "rw/in.txt").string() + ":/etc/app.conf:ro",
-                       shared().image, "sh", "-c", "cat /etc/app.conf; cat /proc/1/cmdline | /bin/busybox tr '\\0' ' '; echo; echo x > /etc/app.conf || echo refused"});
+                       ctr::test::shared_busybox().image, "sh", "-c", "cat /etc/app.conf; cat /proc/1/cmdline | /bin/busybox tr '\\0' ' '; echo; echo x > /etc/app.conf || echo refused"});
     INFO(init.err);
     CHECK(init.out.rfind("host rw\n/sbin/container-init -- sh", 0) == 0);
     CHECK(init.out.find("\nrefused\n") != std::string::npos);
@@ -431,7 +429,7 @@ TEST_CASE("microvm: volumes are shared both ways, a read-only one stays read-onl
         big.put('\0');
     }
     auto file = r.cli({"run", "--rm", "--runtime", "microvm", "-v", (dirs.path() / "rw/in.txt").string() + ":/etc/app.conf", "-v",
-                       (dirs.path() / "ro/big.bin").string() + ":/big.bin:ro", shared().image, "sh", "-c",
+                       (dirs.path() / "ro/big.bin").string() + ":/big.bin:ro", ctr::test::shared_busybox().image, "sh", "-c",
                        "cat /etc/app.conf; echo appended >> /etc/app.conf; /bin/busybox ls -A /run/.container-files/vol0; "
                        "/bin/busybox wc -c < /big.bin; /bin/busybox mount -o remount,rw /big.bin; echo x >> /big.bin 2>/dev/null || echo big-ro"});
     INFO(file.err);
@@ -446,7 +444,7 @@ TEST_CASE("microvm: volumes are shared both ways, a read-only one stays read-onl
 TEST_CASE("microvm: a VM container outlives a daemon killed with -9; a shim killed outright takes its VM along and leaves nothing" * doctest::skip(ctr::test::not_root() || !have_qemu())) {
     DaemonRoot r;
     set_kernel(r);
-    auto run = r.cli({"run", "-d", "--name", "lasting", "--runtime", "microvm", shared().image, "sh", "-c",
+    auto run = r.cli({"run", "-d", "--name", "lasting", "--runtime", "microvm", ctr::test::shared_busybox().image, "sh", "-c",
                       "echo up; while true; do /bin/busybox sleep 0.2; done"});
     REQUIRE_MESSAGE(run.code == 0, run.err);
     std::string id = run.out.substr(0, run.out.find('\n'));
@@ -468,7 +466,7 @@ TEST_CASE("microvm: a VM container outlives a daemon killed with -9; a shim kill
 TEST_CASE("microvm: kill -9 of QEMU under a VM container: the exit is recorded, exec says it is not running, rm leaves nothing" * doctest::skip(ctr::test::not_root() || !have_qemu())) {
     DaemonRoot r;
     set_kernel(r);
-    auto run = r.cli({"run", "-d", "--name", "vm", "--runtime", "microvm", shared().image, "sleep", "600"});
+    auto run = r.cli({"run", "-d", "--name", "vm", "--runtime", "microvm", ctr::test::shared_busybox().image, "sleep", "600"});
     REQUIRE_MESSAGE(run.code == 0, run.err);
     std::string id = run.out.substr(0, run.out.find('\n'));
     int qemu = qemu_pid(r, id);
@@ -487,7 +485,7 @@ TEST_CASE("microvm: kill -9 of QEMU under a VM container: the exit is recorded, 
     CHECK(wait_for([&] { return !fs::exists(vms_dir(r) / id); }, 10000));
     CHECK(r.cli({"rm", "vm"}).code == 0);
     // And a new VM container starts at once.
-    auto again = r.cli({"run", "--rm", "--runtime", "microvm", shared().image, "echo", "fresh"});
+    auto again = r.cli({"run", "--rm", "--runtime", "microvm", ctr::test::shared_busybox().image, "echo", "fresh"});
     CHECK_MESSAGE(again.out == "fresh\n", again.err);
 }
 
@@ -495,22 +493,22 @@ TEST_CASE("microvm: run applies the flags: env, workdir, user, hostname, entrypo
     DaemonRoot r;
     set_kernel(r);
     auto res = r.cli({"run", "--rm", "--runtime", "microvm", "-e", "GREETING=hi", "-w", "/tmp", "-u", "1000:50", "--hostname", "box",
-                      shared().image, "sh", "-c", "echo $GREETING; pwd; /bin/busybox id -u; /bin/busybox id -g; /bin/busybox hostname; echo $$"});
+                      ctr::test::shared_busybox().image, "sh", "-c", "echo $GREETING; pwd; /bin/busybox id -u; /bin/busybox id -g; /bin/busybox hostname; echo $$"});
     INFO(res.err);
     CHECK(res.out == "hi\n/tmp\n1000\n50\nbox\n1\n");  // and PID 1 of its own namespace
-    CHECK(r.cli({"run", "--rm", "--runtime", "microvm", "--entrypoint", "echo", shared().image, "from", "entrypoint"}).out == "from entrypoint\n");
+    CHECK(r.cli({"run", "--rm", "--runtime", "microvm", "--entrypoint", "echo", ctr::test::shared_busybox().image, "from", "entrypoint"}).out == "from entrypoint\n");
     // The spec's privileges hold in the guest too: Docker's default capabilities, none inheritable or ambient, no new privileges.
-    auto status = r.cli({"run", "--rm", "--runtime", "microvm", shared().image, "cat", "/proc/self/status"});
+    auto status = r.cli({"run", "--rm", "--runtime", "microvm", ctr::test::shared_busybox().image, "cat", "/proc/self/status"});
     CHECK(status.out.find("CapBnd:\t00000000a80425fb") != std::string::npos);
     CHECK(status.out.find("CapEff:\t00000000a80425fb") != std::string::npos);
     CHECK(status.out.find("CapInh:\t0000000000000000") != std::string::npos);
     CHECK(status.out.find("CapAmb:\t0000000000000000") != std::string::npos);
     CHECK(status.out.find("NoNewPrivs:\t1") != std::string::npos);
-    auto added = r.cli({"run", "--rm", "--runtime", "microvm", "--cap-drop", "ALL", "--cap-add", "NET_ADMIN", shared().image, "cat", "/proc/self/status"});
+    auto added = r.cli({"run", "--rm", "--runtime", "microvm", "--cap-drop", "ALL", "--cap-add", "NET_ADMIN", ctr::test::shared_busybox().image, "cat", "/proc/self/status"});
     CHECK(added.out.find("CapBnd:\t0000000000001000") != std::string::npos);
     // --read-only holds for root in the guest, even after a remount; --init's
     // file finds a file to be bound onto in the read-only root.
-    auto ro = r.cli({"run", "--rm", "--runtime", "microvm", "--read-only", "--init", "--tmpfs", "/scratch", shared().image, "sh", "-c",
+    auto ro = r.cli({"run", "--rm", "--runtime", "microvm", "--read-only", "--init", "--tmpfs", "/scratch", ctr::test::shared_busybox().image, "sh", "-c",
                      "/bin/busybox mount -o remount,rw /; echo x > /x 2>/dev/null && echo WROTE; echo y > /scratch/y && echo scratch-ok; "
                      "/bin/busybox head -c 20 /proc/1/cmdline | /bin/busybox tr '\\0' ' '; echo"});
     INFO(ro.err);
@@ -520,7 +518,7 @@ TEST_CASE("microvm: run applies the flags: env, workdir, user, hostname, entrypo
 TEST_CASE("microvm: stats shows the VM's own memory limit and network; --shm-size reaches the guest, and past its memory is refused" * doctest::skip(ctr::test::not_root() || !have_qemu())) {
     DaemonRoot r;
     set_kernel(r);
-    REQUIRE(r.cli({"run", "-d", "--name", "vm", "--runtime", "microvm", "-m", "256m", "--shm-size", "100m", shared().image, "sleep", "600"}).code == 0);
+    REQUIRE(r.cli({"run", "-d", "--name", "vm", "--runtime", "microvm", "-m", "256m", "--shm-size", "100m", ctr::test::shared_busybox().image, "sleep", "600"}).code == 0);
     auto stats = json::parse(r.cli({"stats", "--no-stream", "--format", "json", "vm"}).out)[0];
     INFO(stats.dump());
     CHECK(stats["memory"]["limit"] == int64_t{256} << 20);
@@ -538,7 +536,7 @@ TEST_CASE("microvm: stats shows the VM's own memory limit and network; --shm-siz
     auto shm = r.cli({"exec", "vm", "/bin/busybox", "grep", " /dev/shm ", "/proc/mounts"});
     CHECK(shm.out.find("size=102400k") != std::string::npos);
     CHECK(shm.out.find("noexec") != std::string::npos);
-    auto too_big = r.cli({"run", "--rm", "--runtime", "microvm", "-m", "256m", "--shm-size", "300m", shared().image, "true"});
+    auto too_big = r.cli({"run", "--rm", "--runtime", "microvm", "-m", "256m", "--shm-size", "300m", ctr::test::shared_busybox().image, "true"});
     CHECK(too_big.code == 125);
     CHECK(too_big.err.find("--shm-size 300 MiB is more than the VM's memory (256 MiB)") != std::string::npos);
     CHECK(r.cli({"rm", "-f", "vm"}).code == 0);
@@ -548,7 +546,7 @@ TEST_CASE("microvm: stats shows the VM's own memory limit and network; --shm-siz
 TEST_CASE("microvm: pause stops the whole VM and unpause lets it go on; update is refused, naming why" * doctest::skip(ctr::test::not_root() || !have_qemu())) {
     DaemonRoot r;
     set_kernel(r);
-    REQUIRE(r.cli({"run", "-d", "--name", "vm", "--runtime", "microvm", shared().image, "sleep", "600"}).code == 0);
+    REQUIRE(r.cli({"run", "-d", "--name", "vm", "--runtime", "microvm", ctr::test::shared_busybox().image, "sleep", "600"}).code == 0);
     const std::string id = r.cli({"inspect", "-f", "{{.Id}}", "vm"}).out.substr(0, 64);
     const int qemu = qemu_pid(r, id);
     REQUIRE(qemu > 0);
@@ -574,7 +572,7 @@ TEST_CASE("microvm: build --runtime microvm runs the RUN steps in a VM; their wr
     DaemonRoot r;
     set_kernel(r);
     ScratchDir ctx;
-    std::ofstream(ctx.path() / "Dockerfile") << "FROM " << shared().image << "\nRUN /bin/busybox uname -r > /kernel.txt && echo in-a-vm > /made.txt\n";
+    std::ofstream(ctx.path() / "Dockerfile") << "FROM " << ctr::test::shared_busybox().image << "\nRUN /bin/busybox uname -r > /kernel.txt && echo in-a-vm > /made.txt\n";
     auto built = r.cli({"build", "--runtime", "microvm", "-t", "vm-built:1", ctx.path().string()});
     REQUIRE_MESSAGE(built.code == 0, built.err);
     auto ran = r.cli({"run", "--rm", "vm-built:1", "cat", "/kernel.txt", "/made.txt"});

@@ -34,7 +34,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-ctr::test::BusyboxRegistry& shared() {
+ctr::test::BusyboxRegistry& network_busybox() {
     static ctr::test::BusyboxRegistry s(
         // busybox's wget -T crashes (Debian 1.35): timeouts come from `timeout` instead.
         "for a in httpd wget nslookup ip mkdir wc timeout; do ln -s busybox bin/$a; done");
@@ -77,7 +77,7 @@ void sh(const std::vector<std::string>& argv) {
 // Waits until a container's web server answers from inside the network.
 bool serving(const DaemonRoot& r, const std::string& network, const std::string& host) {
     for (int i = 0; i < 50; ++i) {
-        if (r.cli({"run", "--rm", "--network", network, shared().image, "sh", "-c", "timeout 2 wget -q -O - http://" + host + "/"}).code == 0)
+        if (r.cli({"run", "--rm", "--network", network, network_busybox().image, "sh", "-c", "timeout 2 wget -q -O - http://" + host + "/"}).code == 0)
             return true;
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
@@ -139,7 +139,7 @@ TEST_CASE("containers on one network reach each other by address, name and alias
     DaemonRoot r;
     REQUIRE(r.cli({"network", "create", "front"}).code == 0);
     auto web = web_server("hello-web");
-    std::vector<std::string> args = {"run", "-d", "--name", "web", "--network", "front", "--network-alias", "www", shared().image};
+    std::vector<std::string> args = {"run", "-d", "--name", "web", "--network", "front", "--network-alias", "www", network_busybox().image};
     args.insert(args.end(), web.begin(), web.end());
     REQUIRE(r.cli(args).code == 0);
     auto net = inspect_network(r, "front");
@@ -151,29 +151,29 @@ TEST_CASE("containers on one network reach each other by address, name and alias
     REQUIRE(serving(r, "front", ip));
     for (const std::string& host : {ip, std::string("web"), std::string("www")}) {
         CAPTURE(host);
-        auto got = r.cli({"run", "--rm", "--network", "front", shared().image, "sh", "-c", "timeout 3 wget -q -O - http://" + host + "/"});
+        auto got = r.cli({"run", "--rm", "--network", "front", network_busybox().image, "sh", "-c", "timeout 3 wget -q -O - http://" + host + "/"});
         CHECK(got.out == "hello-web\n");
     }
     // A third-party runtime joins the namespace the host wired, unchanged.
-    auto example = r.cli({"run", "--rm", "--runtime", "example", "--network", "front", shared().image, "sh", "-c",
+    auto example = r.cli({"run", "--rm", "--runtime", "example", "--network", "front", network_busybox().image, "sh", "-c",
                           "timeout 3 wget -q -O - http://" + ip + "/"});
     CHECK_MESSAGE(example.out == "hello-web\n", example.err);
-    auto resolv = r.cli({"run", "--rm", "--network", "front", "--dns-search", "example.test", shared().image, "cat", "/etc/resolv.conf"});
+    auto resolv = r.cli({"run", "--rm", "--network", "front", "--dns-search", "example.test", network_busybox().image, "cat", "/etc/resolv.conf"});
     CHECK(resolv.out == "nameserver " + gateway + "\nsearch example.test\n");
     auto hosts = r.cli({"run", "--rm", "--network", "front", "--hostname", "box", "--add-host", "db.test:10.1.2.3", "--add-host",
-                        "gw:host-gateway", shared().image, "cat", "/etc/hosts"});
+                        "gw:host-gateway", network_busybox().image, "cat", "/etc/hosts"});
     CHECK(hosts.out.find("\tbox") != std::string::npos);
     CHECK(hosts.out.find("10.1.2.3\tdb.test\n") != std::string::npos);
     CHECK(hosts.out.find(gateway + "\tgw\n") != std::string::npos);
-    auto dns = r.cli({"run", "--rm", "--network", "front", "--dns", "10.9.9.9", shared().image, "cat", "/etc/resolv.conf"});
+    auto dns = r.cli({"run", "--rm", "--network", "front", "--dns", "10.9.9.9", network_busybox().image, "cat", "/etc/resolv.conf"});
     CHECK(dns.out == "nameserver 10.9.9.9\n");
     // An unknown single name is answered at once, not left to time out.
-    auto missing = r.cli({"run", "--rm", "--network", "front", shared().image, "nslookup", "nobody-here"});
+    auto missing = r.cli({"run", "--rm", "--network", "front", network_busybox().image, "nslookup", "nobody-here"});
     CHECK(missing.code != 0);
     CHECK(r.cli({"rm", "-f", "web"}).code == 0);
     CHECK(inspect_network(r, "front")["endpoints"].empty());
     // The name is gone with the container.
-    CHECK(r.cli({"run", "--rm", "--network", "front", shared().image, "nslookup", "web"}).code != 0);
+    CHECK(r.cli({"run", "--rm", "--network", "front", network_busybox().image, "nslookup", "web"}).code != 0);
 }
 
 TEST_CASE("containers on different networks cannot reach each other; one on both networks reaches both" * CTR_NEEDS_ROOT) {
@@ -182,19 +182,19 @@ TEST_CASE("containers on different networks cannot reach each other; one on both
     REQUIRE(r.cli({"network", "create", "blue"}).code == 0);
     for (const std::string& name : {std::string("red"), std::string("blue")}) {
         auto web = web_server("hello-" + name);
-        std::vector<std::string> args = {"run", "-d", "--name", name + "-web", "--network", name, shared().image};
+        std::vector<std::string> args = {"run", "-d", "--name", name + "-web", "--network", name, network_busybox().image};
         args.insert(args.end(), web.begin(), web.end());
         REQUIRE(r.cli(args).code == 0);
     }
     std::string red_ip = inspect_network(r, "red")["endpoints"][0]["ip"];
     REQUIRE(serving(r, "red", red_ip));
     // From blue: no route through the host to red, and no name either.
-    auto across = r.cli({"run", "--rm", "--network", "blue", shared().image, "sh", "-c", "timeout 2 wget -q -O - http://" + red_ip + "/"});
+    auto across = r.cli({"run", "--rm", "--network", "blue", network_busybox().image, "sh", "-c", "timeout 2 wget -q -O - http://" + red_ip + "/"});
     CHECK(across.code != 0);
     CHECK(across.out.empty());
-    CHECK(r.cli({"run", "--rm", "--network", "blue", shared().image, "nslookup", "red-web"}).code != 0);
+    CHECK(r.cli({"run", "--rm", "--network", "blue", network_busybox().image, "nslookup", "red-web"}).code != 0);
     // On both: two interfaces, and both servers by name.
-    auto both = r.cli({"run", "--rm", "--network", "red", "--network", "blue", shared().image, "sh", "-c",
+    auto both = r.cli({"run", "--rm", "--network", "red", "--network", "blue", network_busybox().image, "sh", "-c",
                        "timeout 3 wget -q -O - http://red-web/ && timeout 3 wget -q -O - http://blue-web/ && ip -o -4 addr show | wc -l"});
     CHECK(both.out == "hello-red\nhello-blue\n3\n");  // lo, eth0, eth1
     // A network in use cannot go; its error names the container.
@@ -208,7 +208,7 @@ TEST_CASE("published ports answer on 127.0.0.1; a port already taken is refused 
     DaemonRoot r;
     int port = random_port();
     auto web = web_server("published");
-    std::vector<std::string> args = {"run", "-d", "--name", "pub", "-p", "127.0.0.1:" + std::to_string(port) + ":80", shared().image};
+    std::vector<std::string> args = {"run", "-d", "--name", "pub", "-p", "127.0.0.1:" + std::to_string(port) + ":80", network_busybox().image};
     args.insert(args.end(), web.begin(), web.end());
     REQUIRE(r.cli(args).code == 0);
     std::string body;
@@ -233,19 +233,19 @@ TEST_CASE("published ports answer on 127.0.0.1; a port already taken is refused 
         return t ? t->out : std::string();
     };
     std::string before = table();
-    auto clash = r.cli({"run", "--rm", "-p", "127.0.0.1:" + std::to_string(taken_port) + ":80", shared().image, "true"});
+    auto clash = r.cli({"run", "--rm", "-p", "127.0.0.1:" + std::to_string(taken_port) + ":80", network_busybox().image, "true"});
     CHECK(clash.code == 125);
     CHECK(clash.err.find("address already in use") != std::string::npos);
     CHECK(r.cli({"ls", "-a", "-q"}).out.size() == 13);  // only "pub"
     CHECK(table() == before);
-    auto twice = r.cli({"run", "--rm", "-p", std::to_string(port) + ":80", shared().image, "true"});
+    auto twice = r.cli({"run", "--rm", "-p", std::to_string(port) + ":80", network_busybox().image, "true"});
     CHECK(twice.code == 125);
     CHECK(twice.err.find("already published by container") != std::string::npos);
 
     // Bad specs: row 44 of the bad-input catalogue.
     for (const char* spec : {"0:80", "65536:80", "8000-8001:80", "80:80/sctp", "x:80", "10.0.0.300:80:80"}) {
         CAPTURE(spec);
-        auto bad = r.cli({"run", "--rm", "-p", spec, shared().image, "true"});
+        auto bad = r.cli({"run", "--rm", "-p", spec, network_busybox().image, "true"});
         CHECK(bad.code == 125);
         CHECK(bad.err.find(std::string("--publish \"") + spec + "\"") != std::string::npos);
     }
@@ -254,7 +254,7 @@ TEST_CASE("published ports answer on 127.0.0.1; a port already taken is refused 
 
     // No host port: a free one is chosen, and inspect says which.
     auto any_web = web_server("any-port");
-    std::vector<std::string> any_args = {"run", "-d", "--name", "anyport", "-p", "127.0.0.1::80", shared().image};
+    std::vector<std::string> any_args = {"run", "-d", "--name", "anyport", "-p", "127.0.0.1::80", network_busybox().image};
     any_args.insert(any_args.end(), any_web.begin(), any_web.end());
     REQUIRE(r.cli(any_args).code == 0);
     auto chosen = json::parse(r.cli({"inspect", "anyport"}).out)[0]["config"]["network_attachments"][0]["ports"];
@@ -275,16 +275,16 @@ TEST_CASE("outbound traffic is masqueraded; an internal network has no way out" 
     Outside outside;
     REQUIRE(r.cli({"network", "create", "open"}).code == 0);
     REQUIRE(r.cli({"network", "create", "--internal", "closed"}).code == 0);
-    auto out = r.cli({"run", "--rm", "--network", "open", shared().image, "sh", "-c", "timeout 3 wget -q -O - http://" + outside.ip + "/"});
+    auto out = r.cli({"run", "--rm", "--network", "open", network_busybox().image, "sh", "-c", "timeout 3 wget -q -O - http://" + outside.ip + "/"});
     CHECK_MESSAGE(out.out == "outside\n", out.err);
-    auto in = r.cli({"run", "--rm", "--network", "closed", shared().image, "sh", "-c", "timeout 2 wget -q -O - http://" + outside.ip + "/"});
+    auto in = r.cli({"run", "--rm", "--network", "closed", network_busybox().image, "sh", "-c", "timeout 2 wget -q -O - http://" + outside.ip + "/"});
     CHECK(in.code != 0);
     CHECK(in.out.empty());
     // A port published on every address is reachable from outside too
     // (prerouting DNAT), and answers back through the host.
     int port = random_port();
     auto pweb = web_server("from-outside");
-    std::vector<std::string> pargs = {"run", "-d", "--name", "pweb", "--network", "open", "-p", std::to_string(port) + ":80", shared().image};
+    std::vector<std::string> pargs = {"run", "-d", "--name", "pweb", "--network", "open", "-p", std::to_string(port) + ":80", network_busybox().image};
     pargs.insert(pargs.end(), pweb.begin(), pweb.end());
     REQUIRE(r.cli(pargs).code == 0);
     std::string fetched;
@@ -298,11 +298,11 @@ TEST_CASE("outbound traffic is masqueraded; an internal network has no way out" 
     CHECK(r.cli({"rm", "-f", "pweb"}).code == 0);
     // Inside the internal network, containers still talk.
     auto web = web_server("inside");
-    std::vector<std::string> args = {"run", "-d", "--name", "iweb", "--network", "closed", shared().image};
+    std::vector<std::string> args = {"run", "-d", "--name", "iweb", "--network", "closed", network_busybox().image};
     args.insert(args.end(), web.begin(), web.end());
     REQUIRE(r.cli(args).code == 0);
     CHECK(serving(r, "closed", "iweb"));
-    auto publish = r.cli({"run", "--rm", "--network", "closed", "-p", std::to_string(random_port()) + ":80", shared().image, "true"});
+    auto publish = r.cli({"run", "--rm", "--network", "closed", "-p", std::to_string(random_port()) + ":80", network_busybox().image, "true"});
     CHECK(publish.code == 125);
     CHECK(publish.err.find("is internal") != std::string::npos);
     CHECK(r.cli({"rm", "-f", "iweb"}).code == 0);
@@ -313,12 +313,12 @@ TEST_CASE("static addresses, exhaustion of a /29, and the address returns on rm"
     auto made = r.cli({"network", "create", "--subnet", "10.253.7.0/29", "small"});
     REQUIRE_MESSAGE(made.code == 0, made.err);
     CHECK(r.cli({"create", "--name", "fixed", "--network", "small", "--ip", "10.253.7.6", "--mac-address", "02:42:0a:fd:07:06",
-                 shared().image, "true"}).code == 0);
+                 network_busybox().image, "true"}).code == 0);
     auto fixed = inspect_network(r, "small")["endpoints"][0];
     CHECK(fixed["ip"] == "10.253.7.6");
     CHECK(fixed["mac"] == "02:42:0a:fd:07:06");
     // .1 is the gateway, .6 is taken: .2 to .5 are left.
-    for (int i = 0; i < 4; ++i) CHECK(r.cli({"create", "--name", "n" + std::to_string(i), "--network", "small", shared().image, "true"}).code == 0);
+    for (int i = 0; i < 4; ++i) CHECK(r.cli({"create", "--name", "n" + std::to_string(i), "--network", "small", network_busybox().image, "true"}).code == 0);
     // Without --mac-address the MAC follows the address (Docker's 02:42 rule), so a
     // container recreated on a freed address is reached at once, not after ARP caches expire.
     json small = inspect_network(r, "small");
@@ -326,7 +326,7 @@ TEST_CASE("static addresses, exhaustion of a /29, and the address returns on rm"
     for (const auto& e : small["endpoints"])
         if (e["ip"] == "10.253.7.2") seen += e["mac"] == "02:42:0a:fd:07:02";
     CHECK(seen == 1);
-    auto full = r.cli({"create", "--name", "one-too-many", "--network", "small", shared().image, "true"});
+    auto full = r.cli({"create", "--name", "one-too-many", "--network", "small", network_busybox().image, "true"});
     CHECK(full.code == 125);
     CHECK(full.err.find("no free address in network \"small\" (10.253.7.0/29)") != std::string::npos);
     CHECK(r.cli({"ls", "-a", "-q"}).out.size() == 5 * 13);  // the failed one left nothing
@@ -337,12 +337,12 @@ TEST_CASE("static addresses, exhaustion of a /29, and the address returns on rm"
                           Bad{"10.253.7.7", "broadcast address"}, Bad{"10.253.7.6", "is in use by container"},
                           Bad{"10.253.7", "is not an IPv4 address"}}) {
         CAPTURE(b.ip);
-        auto bad = r.cli({"create", "--network", "small", "--ip", b.ip, shared().image, "true"});
+        auto bad = r.cli({"create", "--network", "small", "--ip", b.ip, network_busybox().image, "true"});
         CHECK(bad.code == 125);
         CHECK(bad.err.find(b.message) != std::string::npos);
     }
     CHECK(r.cli({"rm", "n2"}).code == 0);
-    CHECK(r.cli({"create", "--name", "again", "--network", "small", shared().image, "true"}).code == 0);
+    CHECK(r.cli({"create", "--name", "again", "--network", "small", network_busybox().image, "true"}).code == 0);
     CHECK(inspect_network(r, "small")["endpoints"].size() == 5);
     CHECK(r.cli({"rm", "fixed", "n0", "n1", "n3", "again"}).code == 0);
     CHECK(inspect_network(r, "small")["endpoints"].empty());
@@ -376,18 +376,18 @@ TEST_CASE("bad networks: invalid and overlapping subnets, duplicate names, unkno
     auto ls = json::parse(r.cli({"network", "ls", "--format", "json"}).out);
     REQUIRE(ls.size() == 1);  // nothing half made
     CHECK(r.cli({"network", "rm", "nope"}).code != 0);
-    CHECK(r.cli({"run", "--rm", "--network", "nope", shared().image, "true"}).code == 125);
-    CHECK(r.cli({"run", "--rm", "--network", "none", "-p", "80:80", shared().image, "true"}).code == 125);
+    CHECK(r.cli({"run", "--rm", "--network", "nope", network_busybox().image, "true"}).code == 125);
+    CHECK(r.cli({"run", "--rm", "--network", "none", "-p", "80:80", network_busybox().image, "true"}).code == 125);
 }
 
 TEST_CASE("--network none has only loopback; --network host shares the host's interfaces" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
-    CHECK(r.cli({"run", "--rm", "--network", "none", shared().image, "ls", "/sys/class/net"}).out == "lo\n");
-    auto host = r.cli({"run", "--rm", "--network", "host", shared().image, "ls", "/sys/class/net"});
+    CHECK(r.cli({"run", "--rm", "--network", "none", network_busybox().image, "ls", "/sys/class/net"}).out == "lo\n");
+    auto host = r.cli({"run", "--rm", "--network", "host", network_busybox().image, "ls", "/sys/class/net"});
     auto mine = ctr::sys::run_capture({"/bin/ls", "/sys/class/net"}, 10000);
     REQUIRE(mine);
     CHECK(host.out == mine->out);
-    auto def = r.cli({"run", "--rm", shared().image, "ls", "/sys/class/net"});
+    auto def = r.cli({"run", "--rm", network_busybox().image, "ls", "/sys/class/net"});
     CHECK(def.out == "eth0\nlo\n");  // the default network, made on first use
     CHECK(r.cli({"network", "ls", "-q"}).out == "default\n");
 }
@@ -396,7 +396,7 @@ TEST_CASE("after kill -9 of the daemon, names and addresses survive; a crash mid
     DaemonRoot r;
     REQUIRE(r.cli({"network", "create", "keep"}).code == 0);
     auto web = web_server("still-here");
-    std::vector<std::string> args = {"run", "-d", "--name", "web", "--network", "keep", shared().image};
+    std::vector<std::string> args = {"run", "-d", "--name", "web", "--network", "keep", network_busybox().image};
     args.insert(args.end(), web.begin(), web.end());
     REQUIRE(r.cli(args).code == 0);
     std::string ip = inspect_network(r, "keep")["endpoints"][0]["ip"];
@@ -407,7 +407,7 @@ TEST_CASE("after kill -9 of the daemon, names and addresses survive; a crash mid
 
     // Die between wiring the network and committing the container.
     r.kill9();
-    auto crashed = r.cli({"create", "--name", "half", "--network", "keep", shared().image, "true"},
+    auto crashed = r.cli({"create", "--name", "half", "--network", "keep", network_busybox().image, "true"},
                          {"CONTAINER_FAILPOINT=container-create-after-network"});
     CHECK(crashed.code != 0);
     auto ls = r.cli({"ls", "-a", "--format", "json"});  // a new daemon rolls back
@@ -423,9 +423,9 @@ TEST_CASE("after kill -9 of the daemon, names and addresses survive; a crash mid
 TEST_CASE("teardown: after rm, network rm and system stop --all nothing of ours is left" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
     REQUIRE(r.cli({"network", "create", "gone"}).code == 0);
-    auto a = r.cli({"run", "-d", "--name", "a", "--network", "gone", "-p", std::to_string(random_port()) + ":80", shared().image, "sleep", "60"});
+    auto a = r.cli({"run", "-d", "--name", "a", "--network", "gone", "-p", std::to_string(random_port()) + ":80", network_busybox().image, "sleep", "60"});
     REQUIRE_MESSAGE(a.code == 0, a.err);
-    REQUIRE(r.cli({"run", "-d", "--name", "b", shared().image, "sleep", "60"}).code == 0);
+    REQUIRE(r.cli({"run", "-d", "--name", "b", network_busybox().image, "sleep", "60"}).code == 0);
     std::string bridge = inspect_network(r, "gone")["bridge"];
     std::string default_bridge = inspect_network(r, "default")["bridge"];
     std::string veth = inspect_network(r, "gone")["endpoints"][0]["host_link"];
@@ -444,7 +444,7 @@ TEST_CASE("teardown: after rm, network rm and system stop --all nothing of ours 
 TEST_CASE("a container whose namespace was lost (a reboot empties /run) gets it back at start, with its address" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
     REQUIRE(r.cli({"network", "create", "boot"}).code == 0);
-    REQUIRE(r.cli({"create", "--name", "later", "--network", "boot", shared().image, "sh", "-c", "ip -o -4 addr show eth0"}).code == 0);
+    REQUIRE(r.cli({"create", "--name", "later", "--network", "boot", network_busybox().image, "sh", "-c", "ip -o -4 addr show eth0"}).code == 0);
     auto before = inspect_network(r, "boot")["endpoints"][0];
     std::string id = json::parse(r.cli({"inspect", "later"}).out)[0]["id"];
     REQUIRE(ctr::sys::remove_netns(r.path() / "run/container/netns" / id));
@@ -466,10 +466,10 @@ TEST_CASE("network connect and disconnect: a running container gains and loses a
     REQUIRE(r.cli({"network", "create", "red"}).code == 0);
     REQUIRE(r.cli({"network", "create", "blue"}).code == 0);
     auto web = web_server("hello-blue");
-    std::vector<std::string> args = {"run", "-d", "--name", "blue-web", "--network", "blue", shared().image};
+    std::vector<std::string> args = {"run", "-d", "--name", "blue-web", "--network", "blue", network_busybox().image};
     args.insert(args.end(), web.begin(), web.end());
     REQUIRE(r.cli(args).code == 0);
-    REQUIRE(r.cli({"run", "-d", "--name", "app", "--network", "red", shared().image, "sleep", "300"}).code == 0);
+    REQUIRE(r.cli({"run", "-d", "--name", "app", "--network", "red", network_busybox().image, "sleep", "300"}).code == 0);
     const std::vector<std::string> fetch = {"exec", "app", "sh", "-c", "timeout 3 wget -q -O - http://blue-web/"};
     CHECK(r.cli(fetch).code != 0);
 
@@ -479,8 +479,8 @@ TEST_CASE("network connect and disconnect: a running container gains and loses a
     CHECK(r.cli({"exec", "app", "ls", "/sys/class/net"}).out == "eth0\neth1\nlo\n");
     CHECK(r.cli(fetch).out == "hello-blue\n");
     // Its names on blue: its own and the alias.
-    CHECK(r.cli({"run", "--rm", "--network", "blue", shared().image, "nslookup", "api"}).code == 0);
-    CHECK(r.cli({"run", "--rm", "--network", "blue", shared().image, "nslookup", "app"}).code == 0);
+    CHECK(r.cli({"run", "--rm", "--network", "blue", network_busybox().image, "nslookup", "api"}).code == 0);
+    CHECK(r.cli({"run", "--rm", "--network", "blue", network_busybox().image, "nslookup", "app"}).code == 0);
     auto c = json::parse(r.cli({"inspect", "app"}).out)[0];
     CHECK(c["config"]["networks"] == json::array({"red", "blue"}));
     CHECK(inspect_network(r, "blue")["endpoints"].size() == 2);
@@ -494,7 +494,7 @@ TEST_CASE("network connect and disconnect: a running container gains and loses a
     auto nobody = r.cli({"network", "connect", "blue", "nobody"});
     CHECK(nobody.code == 125);
     CHECK(nobody.err.find("no such container: nobody") != std::string::npos);
-    REQUIRE(r.cli({"create", "--name", "alone", "--network", "none", shared().image, "true"}).code == 0);
+    REQUIRE(r.cli({"create", "--name", "alone", "--network", "none", network_busybox().image, "true"}).code == 0);
     auto none = r.cli({"network", "connect", "blue", "alone"});
     CHECK(none.code == 125);
     CHECK(none.err.find("runs with --network none") != std::string::npos);
@@ -544,18 +544,18 @@ TEST_CASE("--network container:NAME: the other's interfaces, address, name and r
           CTR_NEEDS_ROOT) {
     DaemonRoot r;
     auto web = web_server("shared");
-    std::vector<std::string> args = {"run", "-d", "--name", "web", shared().image};
+    std::vector<std::string> args = {"run", "-d", "--name", "web", network_busybox().image};
     args.insert(args.end(), web.begin(), web.end());
     REQUIRE(r.cli(args).code == 0);
     const std::string id = json::parse(r.cli({"inspect", "web"}).out)[0]["id"];
     // Its server on 127.0.0.1: the same namespace, not a copy of it.
     std::string page;
     for (int i = 0; i < 50 && page != "shared\n"; ++i) {
-        page = r.cli({"run", "--rm", "--network", "container:web", shared().image, "sh", "-c", "timeout 2 wget -q -O - http://127.0.0.1/"}).out;
+        page = r.cli({"run", "--rm", "--network", "container:web", network_busybox().image, "sh", "-c", "timeout 2 wget -q -O - http://127.0.0.1/"}).out;
         if (page != "shared\n") std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     CHECK(page == "shared\n");
-    auto side = r.cli({"run", "--rm", "--network", "container:web", shared().image, "sh", "-c", "hostname; ls /sys/class/net; cat /etc/resolv.conf"});
+    auto side = r.cli({"run", "--rm", "--network", "container:web", network_busybox().image, "sh", "-c", "hostname; ls /sys/class/net; cat /etc/resolv.conf"});
     CHECK_MESSAGE(side.code == 0, side.err);
     CHECK(side.out == id.substr(0, 12) + "\neth0\nlo\n" + r.cli({"exec", "web", "cat", "/etc/resolv.conf"}).out);
     CHECK(inspect_network(r, "default")["endpoints"].size() == 1);  // no endpoint of its own
@@ -563,7 +563,7 @@ TEST_CASE("--network container:NAME: the other's interfaces, address, name and r
     auto refused = [&](std::vector<std::string> more, const std::string& says) {
         std::vector<std::string> a = {"run", "--rm"};
         a.insert(a.end(), more.begin(), more.end());
-        a.insert(a.end(), {shared().image, "true"});
+        a.insert(a.end(), {network_busybox().image, "true"});
         auto res = r.cli(a);
         CHECK(res.code == 125);
         CHECK_MESSAGE(res.err.find(says) != std::string::npos, res.err);
@@ -574,7 +574,7 @@ TEST_CASE("--network container:NAME: the other's interfaces, address, name and r
     refused({"--network", "container:web", "--dns", "10.0.0.1"}, "not with --network container:web");
     refused({"--network", "container:web", "--network", "default"}, "cannot be combined with other networks");
 
-    REQUIRE(r.cli({"create", "--name", "side", "--network", "container:web", shared().image, "sleep", "300"}).code == 0);
+    REQUIRE(r.cli({"create", "--name", "side", "--network", "container:web", network_busybox().image, "sleep", "300"}).code == 0);
     auto joining = r.cli({"network", "connect", "default", "side"});
     CHECK(joining.code == 125);
     CHECK(joining.err.find("runs with --network container:web") != std::string::npos);

@@ -17,8 +17,6 @@ using nlohmann::json;
 
 namespace {
 
-auto& shared = ctr::test::shared_busybox;  // one registry for every file that needs no more
-
 // Frozen, as the kernel says it: v1's freezer.state, v2's cgroup.events
 // (whose frozen tasks sleep in S, not D).
 bool frozen(int pid) {
@@ -30,13 +28,13 @@ bool frozen(int pid) {
     return false;
 }
 
-int pid_of(const DaemonRoot& r, const std::string& name) { return std::stoi(r.cli({"inspect", "-f", "{{.State.Pid}}", name}).out); }
+using ctr::test::pid_of;
 
 }  // namespace
 
 TEST_CASE("pause freezes a container's processes and unpause thaws them; exec waits for unpause" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
-    REQUIRE(r.cli({"run", "-d", "--name", "frozen", shared().image, "sh", "-c", "while :; do sleep 1; done"}).code == 0);
+    REQUIRE(r.cli({"run", "-d", "--name", "frozen", ctr::test::shared_busybox().image, "sh", "-c", "while :; do sleep 1; done"}).code == 0);
     const int pid = pid_of(r, "frozen");
     auto paused = r.cli({"pause", "frozen"});
     CHECK_MESSAGE(paused.code == 0, paused.err);
@@ -68,7 +66,7 @@ TEST_CASE("pause freezes a container's processes and unpause thaws them; exec wa
     CHECK(stopped.err.find("frozen is not running") != std::string::npos);
 
     // The example runtime says it cannot.
-    REQUIRE(r.cli({"run", "-d", "--name", "plain", "--runtime", "example", shared().image, "sleep", "600"}).code == 0);
+    REQUIRE(r.cli({"run", "-d", "--name", "plain", "--runtime", "example", ctr::test::shared_busybox().image, "sleep", "600"}).code == 0);
     auto unsupported = r.cli({"pause", "plain"});
     CHECK(unsupported.code == 125);
     CHECK(unsupported.err.find("the example runtime cannot pause") != std::string::npos);
@@ -77,7 +75,7 @@ TEST_CASE("pause freezes a container's processes and unpause thaws them; exec wa
 
 TEST_CASE("update changes a running container's limits at once and keeps them for its next start" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
-    REQUIRE(r.cli({"run", "-d", "--name", "svc", "-m", "64m", shared().image, "sleep", "600"}).code == 0);
+    REQUIRE(r.cli({"run", "-d", "--name", "svc", "-m", "64m", ctr::test::shared_busybox().image, "sleep", "600"}).code == 0);
     auto updated = r.cli({"update", "-m", "96m", "--pids-limit", "30", "--cpu-shares", "256", "--restart", "on-failure:3", "svc"});
     CHECK_MESSAGE(updated.code == 0, updated.err);
     CHECK(updated.out == "svc\n");

@@ -19,7 +19,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-ctr::test::BusyboxRegistry& shared() {
+ctr::test::BusyboxRegistry& choice_busybox() {
     static ctr::test::BusyboxRegistry s("ln -s busybox bin/ip");
     return s;
 }
@@ -42,7 +42,7 @@ TEST_CASE("plugins by configuration: a second image and network plugin are used 
     REQUIRE_MESSAGE(loaded == 2, plugins.dump());
 
     // Two of a kind and none chosen: an error naming both and the key.
-    auto pull = r.cli({"image", "pull", shared().image}, env);
+    auto pull = r.cli({"image", "pull", choice_busybox().image}, env);
     CHECK(pull.code == 125);
     CHECK(pull.err.find("several image plugins are loaded") != std::string::npos);
     CHECK(pull.err.find("image-oci") != std::string::npos);
@@ -58,10 +58,10 @@ TEST_CASE("plugins by configuration: a second image and network plugin are used 
     REQUIRE(ctr::sys::write_file_atomic(r.path() / "etc/container/config.toml",
                                         "[image]\nplugin = \"image-alt\"\n[network]\nplugin = \"network-alt\"\n"));
     r.start(env);
-    auto pulled = r.cli({"image", "pull", shared().image}, env);
+    auto pulled = r.cli({"image", "pull", choice_busybox().image}, env);
     REQUIRE_MESSAGE(pulled.code == 0, pulled.err);
     REQUIRE(r.cli({"network", "create", "--subnet", "10.213.77.0/24", "altnet"}, env).code == 0);
-    auto run = r.cli({"run", "--rm", "--network", "altnet", shared().image, "ip", "-4", "addr", "show", "eth0"}, env);
+    auto run = r.cli({"run", "--rm", "--network", "altnet", choice_busybox().image, "ip", "-4", "addr", "show", "eth0"}, env);
     CHECK_MESSAGE(run.code == 0, run.err);
     CHECK(run.out.find("10.213.77.") != std::string::npos);
 

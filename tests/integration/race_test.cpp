@@ -24,8 +24,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-auto& shared = ctr::test::shared_busybox;  // one registry for every file that needs no more
-
 // Processes of this host whose command line is exactly `argv`.
 int processes_running(const std::vector<std::string>& argv) {
     std::string want;
@@ -50,7 +48,7 @@ json all_containers(const DaemonRoot& r) {
 TEST_CASE("two starts of one container at once: one process runs; the other start succeeds or says it already runs" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
     r.start();
-    REQUIRE(r.cli({"create", "--name", "twice", shared().image, "sleep", "307"}).code == 0);
+    REQUIRE(r.cli({"create", "--name", "twice", ctr::test::shared_busybox().image, "sleep", "307"}).code == 0);
     auto first = std::async(std::launch::async, [&] { return r.cli({"start", "twice"}); });
     auto second = std::async(std::launch::async, [&] { return r.cli({"start", "twice"}); });
     auto a = first.get(), b = second.get();
@@ -67,7 +65,7 @@ TEST_CASE("two starts of one container at once: one process runs; the other star
 TEST_CASE("rm -f while run --rm waits on the same container: both end, the container is gone once" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
     r.start();
-    auto run = std::async(std::launch::async, [&] { return r.cli({"run", "--rm", "--name", "raced", shared().image, "sleep", "308"}); });
+    auto run = std::async(std::launch::async, [&] { return r.cli({"run", "--rm", "--name", "raced", ctr::test::shared_busybox().image, "sleep", "308"}); });
     bool running = false;
     for (auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
          !running && std::chrono::steady_clock::now() < deadline; std::this_thread::sleep_for(std::chrono::milliseconds(20)))
@@ -85,14 +83,14 @@ TEST_CASE("rm -f while run --rm waits on the same container: both end, the conta
 TEST_CASE("Ctrl-C to the CLI during run -d and create: each container is whole or absent, and rm -f removes it" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
     r.start();
-    (void)r.cli({"image", "pull", shared().image});
+    (void)r.cli({"image", "pull", ctr::test::shared_busybox().image});
     const std::string cli = (ctr::test::build_root() / "host/container").string();
     int n = 0;
     for (const char* after : {"0.01", "0.03", "0.06", "0.1", "0.2", "0.4"}) {
         for (const char* verb : {"run", "create"}) {
             std::vector<std::string> argv = {"/usr/bin/timeout", "-s", "INT", after, cli, "--root", r.root(), verb};
             if (std::string(verb) == "run") argv.push_back("-d");
-            for (const std::string& a : std::vector<std::string>{"--name", "c" + std::to_string(n++), shared().image, "sleep", "309"})
+            for (const std::string& a : std::vector<std::string>{"--name", "c" + std::to_string(n++), ctr::test::shared_busybox().image, "sleep", "309"})
                 argv.push_back(a);
             ctr::sys::RunOptions o;
             o.timeout_ms = 60000;

@@ -26,13 +26,12 @@ namespace fs = std::filesystem;
 namespace {
 
 // One registry and one busybox image for every test in this file.
-auto& shared = ctr::test::shared_busybox;  // one registry for every file that needs no more
 
 }  // namespace
 
 TEST_CASE("run pulls a missing image, shows stdout and stderr apart, and exits with the container's code" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
-    auto res = r.cli({"run", "--rm", "--progress", "plain", shared().image, "sh", "-c", "echo out; echo err >&2; exit 3"});
+    auto res = r.cli({"run", "--rm", "--progress", "plain", ctr::test::shared_busybox().image, "sh", "-c", "echo out; echo err >&2; exit 3"});
     CHECK(res.code == 3);
     CHECK(res.out == "out\n");
     CHECK(res.err.find("err\n") != std::string::npos);
@@ -46,41 +45,41 @@ TEST_CASE("run pulls a missing image, shows stdout and stderr apart, and exits w
 
 TEST_CASE("run applies the image config and the flags: env, workdir, user, hostname, entrypoint" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
-    auto env = r.cli({"run", "--rm", "-e", "GREETING=hi", "-e", "PATH=/bin", shared().image, "sh", "-c", "echo $GREETING $PATH"});
+    auto env = r.cli({"run", "--rm", "-e", "GREETING=hi", "-e", "PATH=/bin", ctr::test::shared_busybox().image, "sh", "-c", "echo $GREETING $PATH"});
     CHECK(env.out == "hi /bin\n");
-    CHECK(r.cli({"run", "--rm", "-w", "/tmp", shared().image, "pwd"}).out == "/tmp\n");
-    CHECK(r.cli({"run", "--rm", "-u", "app", shared().image, "id"}).out.find("uid=1000(app) gid=1000") == 0);
-    CHECK(r.cli({"run", "--rm", "-u", "1000:50", shared().image, "id"}).out.find("uid=1000(app) gid=50(staff)") == 0);
-    CHECK(r.cli({"run", "--rm", "--hostname", "box", shared().image, "hostname"}).out == "box\n");
-    CHECK(r.cli({"run", "--rm", "--entrypoint", "echo", shared().image, "from", "entrypoint"}).out == "from entrypoint\n");
-    CHECK(r.cli({"run", "--rm", shared().image, "sh", "-c", "echo $$"}).out == "1\n");  // its own PID namespace
+    CHECK(r.cli({"run", "--rm", "-w", "/tmp", ctr::test::shared_busybox().image, "pwd"}).out == "/tmp\n");
+    CHECK(r.cli({"run", "--rm", "-u", "app", ctr::test::shared_busybox().image, "id"}).out.find("uid=1000(app) gid=1000") == 0);
+    CHECK(r.cli({"run", "--rm", "-u", "1000:50", ctr::test::shared_busybox().image, "id"}).out.find("uid=1000(app) gid=50(staff)") == 0);
+    CHECK(r.cli({"run", "--rm", "--hostname", "box", ctr::test::shared_busybox().image, "hostname"}).out == "box\n");
+    CHECK(r.cli({"run", "--rm", "--entrypoint", "echo", ctr::test::shared_busybox().image, "from", "entrypoint"}).out == "from entrypoint\n");
+    CHECK(r.cli({"run", "--rm", ctr::test::shared_busybox().image, "sh", "-c", "echo $$"}).out == "1\n");  // its own PID namespace
     // The image's own command (/bin/sh) runs when none is given: with no stdin it exits 0.
-    CHECK(r.cli({"run", "--rm", shared().image}).code == 0);
-    auto bad_user = r.cli({"run", "--rm", "-u", "nobody-here", shared().image, "id"});
+    CHECK(r.cli({"run", "--rm", ctr::test::shared_busybox().image}).code == 0);
+    auto bad_user = r.cli({"run", "--rm", "-u", "nobody-here", ctr::test::shared_busybox().image, "id"});
     CHECK(bad_user.code == 125);
     CHECK(bad_user.err.find("user \"nobody-here\" not found in the image's /etc/passwd") != std::string::npos);
 }
 
 TEST_CASE("secure defaults: no inheritable or ambient capabilities, no new privileges, masked paths, seccomp" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
-    auto status = r.cli({"run", "--rm", shared().image, "cat", "/proc/self/status"});
+    auto status = r.cli({"run", "--rm", ctr::test::shared_busybox().image, "cat", "/proc/self/status"});
     REQUIRE(status.code == 0);
     CHECK(status.out.find("CapInh:\t0000000000000000") != std::string::npos);
     CHECK(status.out.find("CapAmb:\t0000000000000000") != std::string::npos);
     CHECK(status.out.find("NoNewPrivs:\t1") != std::string::npos);
-    auto keys = r.cli({"run", "--rm", shared().image, "cat", "/proc/keys"});
+    auto keys = r.cli({"run", "--rm", ctr::test::shared_busybox().image, "cat", "/proc/keys"});
     CHECK(keys.out.empty());  // masked by /dev/null
-    auto sys_rq = r.cli({"run", "--rm", shared().image, "sh", "-c", "echo x > /proc/sysrq-trigger"});
+    auto sys_rq = r.cli({"run", "--rm", ctr::test::shared_busybox().image, "sh", "-c", "echo x > /proc/sysrq-trigger"});
     CHECK(sys_rq.code != 0);  // read-only
     CHECK(status.out.find("Seccomp:\t2") != std::string::npos);  // a filter is on
     // swapoff is refused by seccomp even with CAP_SYS_ADMIN (EPERM, not ENOENT).
-    auto swap = r.cli({"run", "--rm", "--cap-add", "SYS_ADMIN", shared().image, "sh", "-c", "swapoff /nonexistent"});
+    auto swap = r.cli({"run", "--rm", "--cap-add", "SYS_ADMIN", ctr::test::shared_busybox().image, "sh", "-c", "swapoff /nonexistent"});
     CHECK(swap.err.find("Operation not permitted") != std::string::npos);
 }
 
 TEST_CASE("run -d, ls, logs, stop, start again, rm; rm of a running container needs -f" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
-    auto d = r.cli({"run", "-d", "--name", "web", shared().image, "sh", "-c", "echo started; sleep 60"});
+    auto d = r.cli({"run", "-d", "--name", "web", ctr::test::shared_busybox().image, "sh", "-c", "echo started; sleep 60"});
     REQUIRE_MESSAGE(d.code == 0, d.err);
     CHECK(d.out.size() == 65);
     auto ls = json::parse(r.cli({"ls", "--format", "json"}).out);
@@ -112,27 +111,27 @@ TEST_CASE("run -d, ls, logs, stop, start again, rm; rm of a running container ne
 
 TEST_CASE("errors: missing program 127, name in use, unknown runtime, unknown image; nothing left behind" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
-    auto missing = r.cli({"run", "--rm", shared().image, "/no/such/program"});
+    auto missing = r.cli({"run", "--rm", ctr::test::shared_busybox().image, "/no/such/program"});
     CHECK(missing.code == 127);
     CHECK(missing.err.find("/no/such/program") != std::string::npos);
 
-    REQUIRE(r.cli({"create", "--name", "taken", shared().image, "true"}).code == 0);
-    auto dup = r.cli({"run", "--name", "taken", shared().image, "true"});
+    REQUIRE(r.cli({"create", "--name", "taken", ctr::test::shared_busybox().image, "true"}).code == 0);
+    auto dup = r.cli({"run", "--name", "taken", ctr::test::shared_busybox().image, "true"});
     CHECK(dup.code == 125);
     CHECK(dup.err.find("the container name \"taken\" is already in use") != std::string::npos);
 
-    auto rt = r.cli({"run", "--runtime", "nope", shared().image, "true"});
+    auto rt = r.cli({"run", "--runtime", "nope", ctr::test::shared_busybox().image, "true"});
     CHECK(rt.code == 125);
     // runtime-microvm is listed where QEMU is installed.
     CHECK(rt.err.find("unknown runtime \"nope\" (available: runtime-linux, ") != std::string::npos);
     CHECK(rt.err.find("example") != std::string::npos);  // both found through CONTAINER_PLUGIN_PATH
     CHECK(rt.err.find("runtime-minimal") != std::string::npos);
 
-    auto img = r.cli({"run", shared().registry.host() + "/test/absent:1", "true"});
+    auto img = r.cli({"run", ctr::test::shared_busybox().registry.host() + "/test/absent:1", "true"});
     CHECK(img.code == 125);
     CHECK(img.err.find("not found") != std::string::npos);
 
-    auto mem = r.cli({"run", "--memory", "12XB", shared().image, "true"});
+    auto mem = r.cli({"run", "--memory", "12XB", ctr::test::shared_busybox().image, "true"});
     CHECK(mem.code == 125);
     CHECK(mem.err.find("--memory: invalid size \"12XB\"") != std::string::npos);
 
@@ -142,7 +141,7 @@ TEST_CASE("errors: missing program 127, name in use, unknown runtime, unknown im
 
 TEST_CASE("--runtime example runs a container end to end, with no change to the host, and a warning that it confines nothing" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
-    auto res = r.cli({"run", "--rm", "--runtime", "example", shared().image, "sh", "-c", "echo hello from the example runtime; exit 4"});
+    auto res = r.cli({"run", "--rm", "--runtime", "example", ctr::test::shared_busybox().image, "sh", "-c", "echo hello from the example runtime; exit 4"});
     CHECK(res.code == 4);
     CHECK(res.out == "hello from the example runtime\n");
     CHECK(res.err.find("runtime \"example\" confines nothing (its manifest says isolation = \"none\")") != std::string::npos);
@@ -152,7 +151,7 @@ TEST_CASE("--runtime example runs a container end to end, with no change to the 
     // Not found unless its folder is on CONTAINER_PLUGIN_PATH, as the tests put it.
     DaemonRoot bare;
     bare.start({"CONTAINER_PLUGIN_PATH="});
-    auto unknown = bare.cli({"run", "--rm", "--runtime", "example", shared().image, "true"}, {"CONTAINER_PLUGIN_PATH="});
+    auto unknown = bare.cli({"run", "--rm", "--runtime", "example", ctr::test::shared_busybox().image, "true"}, {"CONTAINER_PLUGIN_PATH="});
     CHECK(unknown.code == 125);
     CHECK(unknown.err.find("unknown runtime \"example\"") != std::string::npos);
     CHECK(bare.cli({"system", "plugin", "ls", "-q"}, {"CONTAINER_PLUGIN_PATH="}).out.find("example") == std::string::npos);
@@ -160,8 +159,8 @@ TEST_CASE("--runtime example runs a container end to end, with no change to the 
 
 TEST_CASE("a daemon killed with SIGKILL leaves containers running; the new one finds them, stops them, reads their logs" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
-    REQUIRE(r.cli({"run", "-d", "--name", "survivor", shared().image, "sh", "-c", "echo before; sleep 60"}).code == 0);
-    REQUIRE(r.cli({"run", "-d", "--name", "short", shared().image, "sh", "-c", "sleep 1; exit 7"}).code == 0);
+    REQUIRE(r.cli({"run", "-d", "--name", "survivor", ctr::test::shared_busybox().image, "sh", "-c", "echo before; sleep 60"}).code == 0);
+    REQUIRE(r.cli({"run", "-d", "--name", "short", ctr::test::shared_busybox().image, "sh", "-c", "sleep 1; exit 7"}).code == 0);
     r.kill9();
     std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // "short" exits while no daemon runs
     auto ls = json::parse(r.cli({"ls", "-a", "--format", "json"}).out);  // starts a new daemon
@@ -181,11 +180,11 @@ TEST_CASE("a daemon killed with SIGKILL leaves containers running; the new one f
 TEST_CASE("20 containers started in parallel all run and report their own exit codes" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
     r.start();
-    REQUIRE(r.cli({"image", "pull", "--progress", "none", shared().image}).code == 0);
+    REQUIRE(r.cli({"image", "pull", "--progress", "none", ctr::test::shared_busybox().image}).code == 0);
     std::vector<std::future<ctr::test::Run>> runs;
     for (int i = 0; i < 20; ++i)
         runs.push_back(std::async(std::launch::async, [&r, i] {
-            return r.cli({"run", "--rm", shared().image, "sh", "-c", "echo n" + std::to_string(i) + "; exit " + std::to_string(i)});
+            return r.cli({"run", "--rm", ctr::test::shared_busybox().image, "sh", "-c", "echo n" + std::to_string(i) + "; exit " + std::to_string(i)});
         }));
     for (int i = 0; i < 20; ++i) {
         auto res = runs[i].get();
@@ -199,8 +198,8 @@ TEST_CASE("20 containers started in parallel all run and report their own exit c
 
 TEST_CASE("system stop --all stops every container, then the daemon" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
-    REQUIRE(r.cli({"run", "-d", "--name", "a", shared().image, "sleep", "60"}).code == 0);
-    REQUIRE(r.cli({"run", "-d", "--name", "b", shared().image, "sleep", "60"}).code == 0);
+    REQUIRE(r.cli({"run", "-d", "--name", "a", ctr::test::shared_busybox().image, "sleep", "60"}).code == 0);
+    REQUIRE(r.cli({"run", "-d", "--name", "b", ctr::test::shared_busybox().image, "sleep", "60"}).code == 0);
     CHECK(r.cli({"system", "stop", "--all"}).code == 0);
     CHECK(r.cli({"system", "status"}).code == 1);
     auto ls = json::parse(r.cli({"ls", "-a", "--format", "json"}).out);
@@ -213,14 +212,14 @@ TEST_CASE("system stop --all stops every container, then the daemon" * CTR_NEEDS
 
 TEST_CASE("volumes: a named volume shared by two running containers, read-only mounts, binds, anonymous ones removed with --rm" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
-    REQUIRE(r.cli({"run", "-d", "--name", "writer", "-v", "shared:/data", shared().image, "sh", "-c", "echo hello > /data/msg; sleep 60"}).code == 0);
+    REQUIRE(r.cli({"run", "-d", "--name", "writer", "-v", "shared:/data", ctr::test::shared_busybox().image, "sh", "-c", "echo hello > /data/msg; sleep 60"}).code == 0);
     std::string got;
     for (int i = 0; i < 50 && got.empty(); ++i) {  // the writer runs concurrently
-        got = r.cli({"run", "--rm", "-v", "shared:/data:ro", shared().image, "cat", "/data/msg"}).out;
+        got = r.cli({"run", "--rm", "-v", "shared:/data:ro", ctr::test::shared_busybox().image, "cat", "/data/msg"}).out;
         if (got.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     CHECK(got == "hello\n");
-    auto ro = r.cli({"run", "--rm", "-v", "shared:/data:ro", shared().image, "sh", "-c", "echo x > /data/other"});
+    auto ro = r.cli({"run", "--rm", "-v", "shared:/data:ro", ctr::test::shared_busybox().image, "sh", "-c", "echo x > /data/other"});
     CHECK(ro.code != 0);
     CHECK(ro.err.find("Read-only file system") != std::string::npos);
     auto in_use = r.cli({"volume", "rm", "shared"});
@@ -229,16 +228,16 @@ TEST_CASE("volumes: a named volume shared by two running containers, read-only m
 
     ScratchDir host;
     REQUIRE(ctr::sys::write_file_atomic(host.path() / "f", "from the host\n"));
-    CHECK(r.cli({"run", "--rm", "-v", host.path().string() + ":/h", shared().image, "cat", "/h/f"}).out == "from the host\n");
+    CHECK(r.cli({"run", "--rm", "-v", host.path().string() + ":/h", ctr::test::shared_busybox().image, "cat", "/h/f"}).out == "from the host\n");
 
-    CHECK(r.cli({"run", "--rm", "-v", "/scratch", shared().image, "sh", "-c", "echo ok > /scratch/x && cat /scratch/x"}).out == "ok\n");
+    CHECK(r.cli({"run", "--rm", "-v", "/scratch", ctr::test::shared_busybox().image, "sh", "-c", "echo ok > /scratch/x && cat /scratch/x"}).out == "ok\n");
     CHECK(r.cli({"volume", "ls", "-q"}).out == "shared\n");  // the anonymous one went with --rm
 
     for (auto [spec, why] : {std::pair{"/no/such/dir:/x", "bind source \"/no/such/dir\" does not exist"},
                              {"v:/proc", "cannot mount over /proc"}, {"v:relative", "must be an absolute path"},
                              {"v:/a:rx", "options must be ro or rw"}}) {
         CAPTURE(spec);
-        auto bad = r.cli({"run", "--rm", "-v", spec, shared().image, "true"});
+        auto bad = r.cli({"run", "--rm", "-v", spec, ctr::test::shared_busybox().image, "true"});
         CHECK(bad.code == 125);
         CHECK(bad.err.find(why) != std::string::npos);
     }
@@ -249,7 +248,7 @@ TEST_CASE("volumes: a named volume shared by two running containers, read-only m
 
 TEST_CASE("exec runs another process in a running container, with its own output and exit code" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
-    REQUIRE(r.cli({"run", "-d", "--name", "box", "-e", "BASE=1", shared().image, "sleep", "60"}).code == 0);
+    REQUIRE(r.cli({"run", "-d", "--name", "box", "-e", "BASE=1", ctr::test::shared_busybox().image, "sleep", "60"}).code == 0);
     auto e = r.cli({"exec", "box", "sh", "-c", "echo out $BASE; echo err >&2; exit 5"});
     CHECK(e.code == 5);
     CHECK(e.out == "out 1\n");
@@ -269,7 +268,7 @@ TEST_CASE("exec runs another process in a running container, with its own output
 
 TEST_CASE("run flags: --read-only, --tmpfs, --cap-add/--cap-drop, --ulimit (clamped), --pids-limit, --shm-size, --cidfile, --stop-signal" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
-    const std::string& img = shared().image;
+    const std::string& img = ctr::test::shared_busybox().image;
     auto ro = r.cli({"run", "--rm", "--read-only", img, "sh", "-c", "echo x > /f"});
     CHECK(ro.code != 0);
     CHECK(ro.err.find("Read-only file system") != std::string::npos);
@@ -304,7 +303,7 @@ TEST_CASE("run flags: --read-only, --tmpfs, --cap-add/--cap-drop, --ulimit (clam
 
 TEST_CASE("stats: cpu, memory against its limit, pids against its limit, from the container's cgroups" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
-    REQUIRE(r.cli({"run", "-d", "--name", "busy", "--memory", "64m", "--pids-limit", "50", shared().image, "sh", "-c", "while :; do :; done"}).code == 0);
+    REQUIRE(r.cli({"run", "-d", "--name", "busy", "--memory", "64m", "--pids-limit", "50", ctr::test::shared_busybox().image, "sh", "-c", "while :; do :; done"}).code == 0);
     auto s = json::parse(r.cli({"stats", "--no-stream", "--format", "json", "busy"}).out);
     REQUIRE(s.size() == 1);
     CHECK(s[0]["memory"]["limit"] == 64 << 20);
@@ -329,12 +328,12 @@ TEST_CASE("stats: cpu, memory against its limit, pids against its limit, from th
 TEST_CASE("a process over its memory limit is killed by the kernel's OOM killer, and inspect says so" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
     // The shell's own memory grows past 32 MiB as it keeps 64 MiB of output.
-    auto hog = r.cli({"run", "--name", "hog", "--memory", "32m", "--memory-swap", "32m", shared().image, "sh", "-c",
+    auto hog = r.cli({"run", "--name", "hog", "--memory", "32m", "--memory-swap", "32m", ctr::test::shared_busybox().image, "sh", "-c",
                       "x=$(head -c 67108864 /dev/zero | tr '\\0' a); echo ${#x}"});
     CHECK(hog.code == 137);
     CHECK(r.cli({"inspect", "-f", "{{.State.OOMKilled}} {{.State.ExitCode}}", "hog"}).out == "true 137\n");
     // A SIGKILL from anyone else is no OOM.
-    REQUIRE(r.cli({"run", "-d", "--name", "killed", shared().image, "sleep", "60"}).code == 0);
+    REQUIRE(r.cli({"run", "-d", "--name", "killed", ctr::test::shared_busybox().image, "sleep", "60"}).code == 0);
     CHECK(r.cli({"kill", "killed"}).code == 0);
     CHECK(r.cli({"wait", "killed"}).out == "137\n");
     CHECK(r.cli({"inspect", "-f", "{{.State.OOMKilled}} {{.State.ExitCode}}", "killed"}).out == "false 137\n");
@@ -343,7 +342,7 @@ TEST_CASE("a process over its memory limit is killed by the kernel's OOM killer,
 
 TEST_CASE("--restart: on-failure:N restarts a failing container N times; always restarts until the user stops it" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
-    REQUIRE(r.cli({"run", "-d", "--name", "flaky", "--restart", "on-failure:2", shared().image, "sh", "-c", "echo run; exit 3"}).code == 0);
+    REQUIRE(r.cli({"run", "-d", "--name", "flaky", "--restart", "on-failure:2", ctr::test::shared_busybox().image, "sh", "-c", "echo run; exit 3"}).code == 0);
     std::string out;
     for (int i = 0; i < 100 && out != "run\nrun\nrun\n"; ++i) {  // the first run and two restarts, 0 + 1 s apart
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -354,7 +353,7 @@ TEST_CASE("--restart: on-failure:N restarts a failing container N times; always 
     CHECK(r.cli({"logs", "flaky"}).out == "run\nrun\nrun\n");
     CHECK(json::parse(r.cli({"inspect", "flaky"}).out)[0]["exit_code"] == 3);
 
-    REQUIRE(r.cli({"run", "-d", "--name", "always", "--restart", "always", shared().image, "sh", "-c", "echo up; sleep 0.2"}).code == 0);
+    REQUIRE(r.cli({"run", "-d", "--name", "always", "--restart", "always", ctr::test::shared_busybox().image, "sh", "-c", "echo up; sleep 0.2"}).code == 0);
     out.clear();
     for (int i = 0; i < 100 && std::count(out.begin(), out.end(), '\n') < 2; ++i) {
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -367,17 +366,17 @@ TEST_CASE("--restart: on-failure:N restarts a failing container N times; always 
     CHECK(r.cli({"logs", "always"}).out == after);  // stopped by the user: stays stopped
     CHECK(json::parse(r.cli({"inspect", "always"}).out)[0]["state"] == "stopped");
 
-    auto both = r.cli({"run", "--rm", "--restart", "always", shared().image, "true"});
+    auto both = r.cli({"run", "--rm", "--restart", "always", ctr::test::shared_busybox().image, "true"});
     CHECK(both.code == 125);
     CHECK(both.err.find("--restart and --rm cannot go together") != std::string::npos);
-    auto bad = r.cli({"run", "--restart", "sometimes", shared().image, "true"});
+    auto bad = r.cli({"run", "--restart", "sometimes", ctr::test::shared_busybox().image, "true"});
     CHECK(bad.code == 125);
     CHECK(bad.err.find("want no, on-failure[:N], always or unless-stopped") != std::string::npos);
 }
 
 TEST_CASE("rename, top, export and kube generate" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
-    REQUIRE(r.cli({"run", "-d", "--name", "first", shared().image, "sh", "-c", "echo data > /work/file; sleep 60 & sleep 61"}).code == 0);
+    REQUIRE(r.cli({"run", "-d", "--name", "first", ctr::test::shared_busybox().image, "sh", "-c", "echo data > /work/file; sleep 60 & sleep 61"}).code == 0);
     CHECK(r.cli({"rename", "first", "second"}).code == 0);
     CHECK(json::parse(r.cli({"inspect", "second"}).out)[0]["name"] == "second");
     CHECK(r.cli({"inspect", "first"}).code == 125);
@@ -390,7 +389,7 @@ TEST_CASE("rename, top, export and kube generate" * CTR_NEEDS_ROOT) {
     CHECK(std::find(commands.begin(), commands.end(), "sleep 61") != commands.end());
     // In the host's PID namespace, top lists the container's cgroup: its own
     // processes, never the host's others.
-    REQUIRE(r.cli({"run", "-d", "--name", "hostpid", "--pid", "host", shared().image, "sleep", "62"}).code == 0);
+    REQUIRE(r.cli({"run", "-d", "--name", "hostpid", "--pid", "host", ctr::test::shared_busybox().image, "sleep", "62"}).code == 0);
     auto host_top = json::parse(r.cli({"top", "--format", "json", "hostpid"}).out);
     CHECK(host_top.size() == 1);
     CHECK(host_top[0].value("command", "") == "sleep 62");
@@ -408,7 +407,7 @@ TEST_CASE("rename, top, export and kube generate" * CTR_NEEDS_ROOT) {
     auto kube = r.cli({"kube", "generate", "second"});
     CHECK_MESSAGE(kube.code == 0, kube.err);
     CHECK(kube.out.find("kind: Pod\n") != std::string::npos);
-    CHECK(kube.out.find("image: \"" + shared().image + "\"") != std::string::npos);  // quoted: it has a colon
+    CHECK(kube.out.find("image: \"" + ctr::test::shared_busybox().image + "\"") != std::string::npos);  // quoted: it has a colon
     CHECK(kube.out.find("restartPolicy: Never") != std::string::npos);
     CHECK(r.cli({"kube", "generate", "nosuch"}).code == 125);
     CHECK(r.cli({"rm", "-f", "second"}).code == 0);
@@ -416,19 +415,19 @@ TEST_CASE("rename, top, export and kube generate" * CTR_NEEDS_ROOT) {
 
 TEST_CASE("image prune -a removes every image no container was made from" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
-    REQUIRE(r.cli({"create", "--name", "keep", shared().image, "true"}).code == 0);
+    REQUIRE(r.cli({"create", "--name", "keep", ctr::test::shared_busybox().image, "true"}).code == 0);
     CHECK(r.cli({"image", "prune", "-a"}).out == "Total reclaimed space: 0 B\n");  // in use
-    CHECK(r.cli({"image", "ls", "-q"}).out == shared().image + "\n");
+    CHECK(r.cli({"image", "ls", "-q"}).out == ctr::test::shared_busybox().image + "\n");
     CHECK(r.cli({"rm", "keep"}).code == 0);
     auto pruned = r.cli({"image", "prune", "-a"}).out;
-    CHECK(pruned.rfind(shared().image + "\nTotal reclaimed space: ", 0) == 0);
+    CHECK(pruned.rfind(ctr::test::shared_busybox().image + "\nTotal reclaimed space: ", 0) == 0);
     CHECK(pruned.find("Total reclaimed space: 0 B") == std::string::npos);
     CHECK(r.cli({"image", "ls", "-q"}).out.empty());
 }
 
 TEST_CASE("logs -n shows the last lines of each stream" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
-    REQUIRE(r.cli({"run", "--name", "counter", shared().image, "sh", "-c", "for i in 1 2 3 4 5; do echo $i; done; printf 'e1\\ne2\\ne3'  >&2"}).code == 0);
+    REQUIRE(r.cli({"run", "--name", "counter", ctr::test::shared_busybox().image, "sh", "-c", "for i in 1 2 3 4 5; do echo $i; done; printf 'e1\\ne2\\ne3'  >&2"}).code == 0);
     auto two = r.cli({"logs", "-n", "2", "counter"});
     CHECK(two.out == "4\n5\n");
     CHECK(two.err == "e2\ne3");  // a last line without its newline counts
@@ -443,7 +442,7 @@ TEST_CASE("logs -n shows the last lines of each stream" * CTR_NEEDS_ROOT) {
 
 TEST_CASE("while a detached container runs, its shim is the small static reaper; the exit is recorded and the OCI state deleted" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
-    auto id = r.cli({"run", "-d", "--name", "lean", "--network", "none", shared().image, "sh", "-c", "echo up; sleep 100"});
+    auto id = r.cli({"run", "-d", "--name", "lean", "--network", "none", ctr::test::shared_busybox().image, "sh", "-c", "echo up; sleep 100"});
     REQUIRE(id.code == 0);
     std::string cid = id.out.substr(0, 64);
     fs::path dir = r.path() / "var/lib/container/containers" / cid;
@@ -503,7 +502,7 @@ std::vector<int> await_standby(const std::string& root, int not_pid = -1) {
 
 TEST_CASE("a standby shim, loaded ahead, runs the next container; a dead one is replaced; none outlives the daemon" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
-    REQUIRE(r.cli({"create", "--name", "first", "--network", "none", shared().image, "sleep", "100"}).code == 0);  // create makes one ready
+    REQUIRE(r.cli({"create", "--name", "first", "--network", "none", ctr::test::shared_busybox().image, "sleep", "100"}).code == 0);  // create makes one ready
     auto ready = await_standby(r.root());
     REQUIRE(ready.size() == 1);
     REQUIRE(r.cli({"start", "first"}).code == 0);
@@ -517,13 +516,13 @@ TEST_CASE("a standby shim, loaded ahead, runs the next container; a dead one is 
     REQUIRE(next.size() == 1);
     CHECK(next[0] != ready[0]);
     ::kill(next[0], SIGKILL);
-    auto run = r.cli({"run", "--rm", "--network", "none", shared().image, "sh", "-c", "exit 7"});
+    auto run = r.cli({"run", "--rm", "--network", "none", ctr::test::shared_busybox().image, "sh", "-c", "exit 7"});
     CHECK_MESSAGE(run.code == 7, run.err);
     CHECK(r.cli({"rm", "-f", "first"}).code == 0);
     CHECK(await_standby(r.root(), next[0]).size() == 1);
     // A stop right after a run: the cgroup the finishing shim is deleting is
     // waited for, and the root's cgroup parent goes with the daemon.
-    CHECK(r.cli({"run", "--rm", "--network", "none", shared().image, "true"}).code == 0);
+    CHECK(r.cli({"run", "--rm", "--network", "none", ctr::test::shared_busybox().image, "true"}).code == 0);
     CHECK(r.cli({"system", "stop"}).code == 0);
     for (const auto& dir : ctr::sys::Cgroups().dirs(r.cgroup_parent())) CHECK_MESSAGE(!fs::exists(dir), dir.string());
     for (int i = 0; i < 100 && !standby_shims(r.root()).empty(); ++i) usleep(20000);
@@ -537,12 +536,12 @@ TEST_CASE("the CLI end to end on runc: run, exit codes, -d, exec, logs, stop, th
     REQUIRE(ctr::sys::write_file_atomic(r.path() / "etc/container/config.toml", "[plugins.runtime-linux]\noci_runtime = \"runc\"\n"));
     r.start();
     CHECK(r.cli({"system", "property", "ls"}).out.find("plugins.runtime-linux.oci_runtime") != std::string::npos);
-    auto ran = r.cli({"run", "--rm", "--network", "none", shared().image, "sh", "-c", "echo out; echo err >&2; exit 3"});
+    auto ran = r.cli({"run", "--rm", "--network", "none", ctr::test::shared_busybox().image, "sh", "-c", "echo out; echo err >&2; exit 3"});
     CHECK_MESSAGE(ran.code == 3, ran.err);
     CHECK(ran.out == "out\n");
     CHECK(ran.err.find("err\n") != std::string::npos);
-    CHECK(r.cli({"run", "--rm", "--network", "none", shared().image, "no-such-program"}).code == 127);
-    auto bg = r.cli({"run", "-d", "--name", "bg", shared().image, "sh", "-c", "echo hello; exec sleep 100"});
+    CHECK(r.cli({"run", "--rm", "--network", "none", ctr::test::shared_busybox().image, "no-such-program"}).code == 127);
+    auto bg = r.cli({"run", "-d", "--name", "bg", ctr::test::shared_busybox().image, "sh", "-c", "echo hello; exec sleep 100"});
     REQUIRE(bg.code == 0);
     // runc's state, not crun's, holds the container.
     CHECK(fs::exists(r.path() / "var/lib/container/plugins/runtime-linux/oci/runc" / bg.out.substr(0, 64)));
@@ -559,7 +558,7 @@ TEST_CASE("the CLI end to end on runc: run, exit codes, -d, exec, logs, stop, th
 TEST_CASE("logs -t gives each line the time it was written; --since keeps what came after a time" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
     // Two bursts 1.5 s apart, on both streams.
-    REQUIRE(r.cli({"run", "--name", "talker", "--network", "none", shared().image, "sh", "-c",
+    REQUIRE(r.cli({"run", "--name", "talker", "--network", "none", ctr::test::shared_busybox().image, "sh", "-c",
                    "echo early; echo early-err >&2; sleep 1.5; echo late; echo late-err >&2"}).code == 0);
     auto stamped = r.cli({"logs", "-t", "talker"});
     REQUIRE(stamped.code == 0);
@@ -599,12 +598,12 @@ TEST_CASE("logs -t gives each line the time it was written; --since keeps what c
 
 TEST_CASE("--init runs tini as PID 1: the command is its child, signals reach it, its exit code comes out" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
-    auto res = r.cli({"run", "--rm", "--init", shared().image, "sh", "-c", "cat /proc/1/cmdline; echo; echo pid=$$; exit 3"});
+    auto res = r.cli({"run", "--rm", "--init", ctr::test::shared_busybox().image, "sh", "-c", "cat /proc/1/cmdline; echo; echo pid=$$; exit 3"});
     CHECK(res.code == 3);
     CHECK(res.out.find("/sbin/container-init") == 0);
     CHECK(res.out.find("pid=1\n") == std::string::npos);
     // A sleep as PID 1 ignores SIGTERM and is killed (137); under tini it gets it (143).
-    REQUIRE(r.cli({"run", "-d", "--init", "--name", "inited", shared().image, "sleep", "60"}).code == 0);
+    REQUIRE(r.cli({"run", "-d", "--init", "--name", "inited", ctr::test::shared_busybox().image, "sleep", "60"}).code == 0);
     CHECK(r.cli({"stop", "-t", "20", "inited"}).code == 0);
     CHECK(json::parse(r.cli({"inspect", "inited"}).out)[0]["exit_code"] == 143);
     CHECK(r.cli({"rm", "inited"}).code == 0);
@@ -615,13 +614,13 @@ TEST_CASE("--mount binds host paths, mounts named volumes and tmpfs, read-only w
     ScratchDir host;
     REQUIRE(ctr::sys::write_file_atomic(host.path() / "file", "from-host\n"));
     auto res = r.cli({"run", "--rm", "--mount", "type=bind,source=" + host.path().string() + ",target=/h,readonly", "--mount",
-                      "type=volume,source=shared,target=/v", "--mount", "type=tmpfs,target=/t,tmpfs-size=1048576", shared().image, "sh",
+                      "type=volume,source=shared,target=/v", "--mount", "type=tmpfs,target=/t,tmpfs-size=1048576", ctr::test::shared_busybox().image, "sh",
                       "-c", "cat /h/file; echo x > /h/no 2>/dev/null || echo ro-ok; echo kept > /v/f; grep ' /t ' /proc/mounts | grep -c tmpfs"});
     CHECK_MESSAGE(res.code == 0, res.err);
     CHECK(res.out == "from-host\nro-ok\n1\n");
     // The named volume outlives the container.
-    CHECK(r.cli({"run", "--rm", "--mount", "source=shared,target=/again", shared().image, "cat", "/again/f"}).out == "kept\n");
-    auto bad = r.cli({"run", "--rm", "--mount", "type=bind,target=/x", shared().image, "true"});
+    CHECK(r.cli({"run", "--rm", "--mount", "source=shared,target=/again", ctr::test::shared_busybox().image, "cat", "/again/f"}).out == "kept\n");
+    auto bad = r.cli({"run", "--rm", "--mount", "type=bind,target=/x", ctr::test::shared_busybox().image, "true"});
     CHECK(bad.code == 125);
     CHECK(bad.err.find("--mount \"type=bind,target=/x\"") != std::string::npos);
 }

@@ -21,28 +21,13 @@ namespace fs = std::filesystem;
 
 namespace {
 
-auto& shared = ctr::test::shared_busybox;  // one registry for every file that needs no more
-
-std::string read(const fs::path& p) {
-    auto t = ctr::sys::read_file(p);
-    return t ? *t : "";
-}
-
 std::string trimmed(std::string s) {
     while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
     return s;
 }
 
-int pid_of(const DaemonRoot& r, const std::string& name) {
-    return std::stoi(r.cli({"inspect", "-f", "{{.State.Pid}}", name}).out);
-}
-
-std::string error_of(const DaemonRoot& r, const std::vector<std::string>& args) {
-    auto res = r.cli(args);
-    CHECK(res.code == 125);
-    CHECK(std::count(res.err.begin(), res.err.end(), '\n') == 1);
-    return res.err;
-}
+using ctr::test::pid_of;
+using ctr::test::error_of;
 
 }  // namespace
 
@@ -50,11 +35,11 @@ TEST_CASE("run's finer controls reach the kernel: memory reservation and swap, C
     DaemonRoot r;
     auto made = r.cli({"run", "-d", "--name", "t", "-m", "64m", "--memory-reservation", "32m", "--memory-swap", "128m", "--cpu-shares", "512",
                        "--cpuset-cpus", "0", "--oom-score-adj", "300", "--group-add", "1234", "--group-add", "staff",
-                       "--annotation", "org.example.team=core", shared().image, "sleep", "600"});
+                       "--annotation", "org.example.team=core", ctr::test::shared_busybox().image, "sleep", "600"});
     REQUIRE_MESSAGE(made.code == 0, made.err);
     const int pid = pid_of(r, "t");
-    CHECK(trimmed(read("/proc/" + std::to_string(pid) + "/oom_score_adj")) == "300");
-    const std::string status = read("/proc/" + std::to_string(pid) + "/status");
+    CHECK(trimmed(ctr::test::file_text("/proc/" + std::to_string(pid) + "/oom_score_adj")) == "300");
+    const std::string status = ctr::test::file_text("/proc/" + std::to_string(pid) + "/status");
     const std::string groups = status.substr(status.find("Groups:"), status.find('\n', status.find("Groups:")) - status.find("Groups:"));
     CHECK(groups.find("1234") != std::string::npos);
     CHECK(groups.find("50") != std::string::npos);  // staff, from the image's /etc/group
@@ -65,12 +50,12 @@ TEST_CASE("run's finer controls reach the kernel: memory reservation and swap, C
     CHECK((shares == "512" || shares == "20"));  // v2: weight 1 + (512-2)*9999/262142
     CHECK(cgroup_file(pid, "cpuset", "cpuset.cpus", "cpuset.cpus") == "0");
     const std::string id = trimmed(r.cli({"inspect", "-f", "{{.Id}}", "t"}).out);
-    auto spec = json::parse(read(r.path() / "var/lib/container/containers" / id / "config.json"));
+    auto spec = json::parse(ctr::test::file_text(r.path() / "var/lib/container/containers" / id / "config.json"));
     CHECK(spec["annotations"]["org.example.team"] == "core");
     CHECK(r.cli({"rm", "-f", "t"}).code == 0);
 
     // The Docker API's HostConfig fields reach the same controls.
-    const std::string image = shared().image;
+    const std::string image = ctr::test::shared_busybox().image;
     REQUIRE_FALSE(ctr::test::docker_cli().empty());
     auto docker = ctr::test::run(ctr::test::docker_cli(), {"run", "--rm", "--oom-score-adj", "200", "--group-add", "1234", image, "sh", "-c",
                                                      "cat /proc/self/oom_score_adj; id -G"},
@@ -92,7 +77,7 @@ TEST_CASE("run's finer controls reach the kernel: memory reservation and swap, C
 
 TEST_CASE("--pid, --ipc and --uts share the host's namespaces or another container's" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
-    const std::string image = shared().image;
+    const std::string image = ctr::test::shared_busybox().image;
     REQUIRE(r.cli({"run", "-d", "--name", "base", image, "sleep", "600"}).code == 0);
     auto ps = r.cli({"run", "--rm", "--pid", "container:base", image, "ps"});
     CHECK_MESSAGE(ps.code == 0, ps.err);
@@ -108,7 +93,7 @@ TEST_CASE("--pid, --ipc and --uts share the host's namespaces or another contain
     CHECK(ns({"--ipc", "container:base"}) == fs::read_symlink("/proc/" + std::to_string(base) + "/ns/ipc").string());
     CHECK(ns({"--ipc", "host"}) == fs::read_symlink("/proc/self/ns/ipc").string());
     CHECK(ns({}) != fs::read_symlink("/proc/self/ns/ipc").string());
-    CHECK(trimmed(r.cli({"run", "--rm", "--pid", "host", image, "cat", "/proc/1/comm"}).out) == trimmed(read("/proc/1/comm")));
+    CHECK(trimmed(r.cli({"run", "--rm", "--pid", "host", image, "cat", "/proc/1/comm"}).out) == trimmed(ctr::test::file_text("/proc/1/comm")));
     char host[256] = {};
     ::gethostname(host, sizeof host - 1);
     CHECK(trimmed(r.cli({"run", "--rm", "--uts", "host", image, "sh", "-c", "hostname; cat /etc/hostname; echo $HOSTNAME"}).out) ==
@@ -134,7 +119,7 @@ TEST_CASE("--pid, --ipc and --uts share the host's namespaces or another contain
 
 TEST_CASE("--volumes-from gives a container another's volumes and binds, anonymous ones too" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
-    const std::string image = shared().image;
+    const std::string image = ctr::test::shared_busybox().image;
     ctr::test::ScratchDir host;
     REQUIRE(ctr::sys::write_file_atomic(host.path() / "from-host", "host\n"));
     REQUIRE(r.cli({"run", "--name", "data", "-v", "/anon", "-v", "named:/named", "-v", host.path().string() + ":/bind:ro", image, "sh", "-c",

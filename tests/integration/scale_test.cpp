@@ -16,8 +16,6 @@ using nlohmann::json;
 
 namespace {
 
-auto& shared = ctr::test::shared_busybox;  // one registry for every file that needs no more
-
 constexpr int kContainers = 500;
 constexpr int kWorkers = 4;
 
@@ -26,7 +24,7 @@ constexpr int kWorkers = 4;
 TEST_CASE("500 running containers survive a kill -9 of the daemon: the next one finds each running, stops and removes them all" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
     r.start();
-    REQUIRE(r.cli({"image", "pull", "--progress", "none", shared().image}).code == 0);
+    REQUIRE(r.cli({"image", "pull", "--progress", "none", ctr::test::shared_busybox().image}).code == 0);
 
     // kWorkers clients side by side, each starting its share.
     std::atomic<int> next{0};
@@ -35,7 +33,7 @@ TEST_CASE("500 running containers survive a kill -9 of the daemon: the next one 
         workers.push_back(std::async(std::launch::async, [&] {
             std::vector<std::string> errors;
             for (int i = next++; i < kContainers; i = next++) {
-                auto res = r.cli({"run", "-d", "--network", "none", "--name", "s" + std::to_string(i), shared().image, "sleep", "600"});
+                auto res = r.cli({"run", "-d", "--network", "none", "--name", "s" + std::to_string(i), ctr::test::shared_busybox().image, "sleep", "600"});
                 if (res.code != 0) errors.push_back("s" + std::to_string(i) + ": " + res.err);
             }
             return errors;

@@ -46,7 +46,7 @@ struct Images {
     }
 };
 
-Images& images() {
+Images& security_images() {
     static Images i;
     return i;
 }
@@ -55,7 +55,7 @@ Images& images() {
 std::map<std::string, std::string> probe(const DaemonRoot& r, const std::vector<std::string>& flags) {
     std::vector<std::string> args = {"run", "--rm"};
     args.insert(args.end(), flags.begin(), flags.end());
-    args.insert(args.end(), {images().probe, "syscall-probe"});
+    args.insert(args.end(), {security_images().probe, "syscall-probe"});
     auto res = r.cli(args);
     REQUIRE_MESSAGE(res.code == 0, res.err);
     std::map<std::string, std::string> out;
@@ -135,7 +135,7 @@ TEST_CASE("precompile_seccomp = false: crun compiles the profile itself, to the 
     REQUIRE(r.cli({"system", "stop"}).code == 0);
     REQUIRE(ctr::sys::write_file_atomic(config, "[plugins.runtime-linux]\nprecompile_seccomp = \"yes\"\n"));
     r.start();
-    auto refused = r.cli({"run", "--rm", images().probe, "true"});
+    auto refused = r.cli({"run", "--rm", security_images().probe, "true"});
     CHECK(refused.code == 125);
     CHECK_MESSAGE(refused.err.find("setting precompile_seccomp must be true or false, not \"yes\"") != std::string::npos, refused.err);
     REQUIRE(ctr::sys::write_file_atomic(config, ""));  // for the reset that ends the test
@@ -154,25 +154,25 @@ TEST_CASE("--security-opt: a profile from a file, no-new-privileges=false, and b
     names.erase(std::remove(names.begin(), names.end(), "mkdir"), names.end());
     names.erase(std::remove(names.begin(), names.end(), "mkdirat"), names.end());
     REQUIRE(ctr::sys::write_file_atomic(work.path() / "no-mkdir.json", profile.dump(), 0644));
-    auto denied = r.cli({"run", "--rm", "--security-opt", "seccomp=" + (work.path() / "no-mkdir.json").string(), images().plain, "busybox",
+    auto denied = r.cli({"run", "--rm", "--security-opt", "seccomp=" + (work.path() / "no-mkdir.json").string(), security_images().plain, "busybox",
                          "mkdir", "/tmp/x"});
     CHECK(denied.code != 0);
     CHECK_MESSAGE(denied.err.find("Operation not permitted") != std::string::npos, denied.out << denied.err);
-    CHECK(r.cli({"run", "--rm", images().plain, "busybox", "mkdir", "/tmp/x"}).code == 0);
+    CHECK(r.cli({"run", "--rm", security_images().plain, "busybox", "mkdir", "/tmp/x"}).code == 0);
 
-    CHECK(r.cli({"run", "--rm", images().plain, "grep", "NoNewPrivs", "/proc/self/status"}).out.find("1") != std::string::npos);
-    auto nnp = r.cli({"run", "--rm", "--security-opt", "no-new-privileges=false", images().plain, "grep", "NoNewPrivs", "/proc/self/status"});
+    CHECK(r.cli({"run", "--rm", security_images().plain, "grep", "NoNewPrivs", "/proc/self/status"}).out.find("1") != std::string::npos);
+    auto nnp = r.cli({"run", "--rm", "--security-opt", "no-new-privileges=false", security_images().plain, "grep", "NoNewPrivs", "/proc/self/status"});
     CHECK(nnp.out.find("0") != std::string::npos);
-    CHECK(r.cli({"run", "--rm", "--security-opt", "label=disable", "--security-opt", "apparmor=unconfined", images().plain, "true"}).code == 0);
+    CHECK(r.cli({"run", "--rm", "--security-opt", "label=disable", "--security-opt", "apparmor=unconfined", security_images().plain, "true"}).code == 0);
 
-    auto missing = r.cli({"run", "--rm", "--security-opt", "seccomp=/nonexistent/profile.json", images().plain, "true"});
+    auto missing = r.cli({"run", "--rm", "--security-opt", "seccomp=/nonexistent/profile.json", security_images().plain, "true"});
     CHECK(missing.code == 125);
     CHECK(missing.err.find("--security-opt seccomp=/nonexistent/profile.json: cannot read") != std::string::npos);
-    auto unknown = r.cli({"run", "--rm", "--security-opt", "privileged-ish=1", images().plain, "true"});
+    auto unknown = r.cli({"run", "--rm", "--security-opt", "privileged-ish=1", security_images().plain, "true"});
     CHECK(unknown.code == 125);
     CHECK(unknown.err.find("--security-opt \"privileged-ish=1\": unknown option") != std::string::npos);
     REQUIRE(ctr::sys::write_file_atomic(work.path() / "bad.json", R"({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_NOPE"}]})", 0644));
-    auto bad = r.cli({"run", "--rm", "--security-opt", "seccomp=" + (work.path() / "bad.json").string(), images().plain, "true"});
+    auto bad = r.cli({"run", "--rm", "--security-opt", "seccomp=" + (work.path() / "bad.json").string(), security_images().plain, "true"});
     CHECK(bad.code == 125);
     CHECK(bad.err.find("seccomp profile: syscalls[0].action \"SCMP_ACT_NOPE\" is not a seccomp action") != std::string::npos);
     auto listed = r.cli({"list", "--all", "--format", "json"});
@@ -185,10 +185,10 @@ TEST_CASE("devices: denied unless allowed; --device gives one with its permissio
     // loop devices' control node, outside the default set (opening it does
     // nothing to it).
     const std::string raw = "busybox mknod /tmp/node c 10 237 && : < /tmp/node && echo opened";
-    auto denied = r.cli({"run", "--rm", images().plain, "sh", "-c", raw});
+    auto denied = r.cli({"run", "--rm", security_images().plain, "sh", "-c", raw});
     CHECK(denied.out.find("opened") == std::string::npos);
     CHECK(denied.err.find("Operation not permitted") != std::string::npos);
-    auto privileged = r.cli({"run", "--rm", "--privileged", images().plain, "sh", "-c", raw});
+    auto privileged = r.cli({"run", "--rm", "--privileged", security_images().plain, "sh", "-c", raw});
     CHECK_MESSAGE(privileged.out == "opened\n", privileged.err);  // the same probe, the device rules off
 
     // A device outside the default set, read-only: it opens for reading,
@@ -196,16 +196,16 @@ TEST_CASE("devices: denied unless allowed; --device gives one with its permissio
     const std::string dev = fs::exists("/dev/loop-control") ? "/dev/loop-control" : "/dev/fuse";
     REQUIRE(fs::exists(dev));
     const std::string open_both = ": < /dev/d && echo opened; sh -c ': > /dev/d' 2>/dev/null && echo writable || echo refused";
-    auto ro = r.cli({"run", "--rm", "--device", dev + ":/dev/d:r", images().plain, "sh", "-c", open_both});
+    auto ro = r.cli({"run", "--rm", "--device", dev + ":/dev/d:r", security_images().plain, "sh", "-c", open_both});
     CHECK(ro.out == "opened\nrefused\n");
-    auto rw_dev = r.cli({"run", "--rm", "--device", dev + ":/dev/d", images().plain, "sh", "-c", open_both});
+    auto rw_dev = r.cli({"run", "--rm", "--device", dev + ":/dev/d", security_images().plain, "sh", "-c", open_both});
     CHECK(rw_dev.out == "opened\nwritable\n");
-    auto rw = r.cli({"run", "--rm", "--device", "/dev/null:/dev/mynull", images().plain, "sh", "-c", "echo x > /dev/mynull && echo wrote"});
+    auto rw = r.cli({"run", "--rm", "--device", "/dev/null:/dev/mynull", security_images().plain, "sh", "-c", "echo x > /dev/mynull && echo wrote"});
     CHECK(rw.out == "wrote\n");
-    auto not_device = r.cli({"run", "--rm", "--device", "/etc/hostname", images().plain, "true"});
+    auto not_device = r.cli({"run", "--rm", "--device", "/etc/hostname", security_images().plain, "true"});
     CHECK(not_device.code == 125);
     CHECK(not_device.err.find("--device /etc/hostname: not a character or block device") != std::string::npos);
-    auto bad = r.cli({"run", "--rm", "--device", "/dev/null:/dev/n:rwx", images().plain, "true"});
+    auto bad = r.cli({"run", "--rm", "--device", "/dev/null:/dev/n:rwx", security_images().plain, "true"});
     CHECK(bad.code == 125);
     CHECK(bad.err.find("--device \"/dev/null:/dev/n:rwx\": permissions are made of r, w and m") != std::string::npos);
 }
@@ -220,12 +220,12 @@ TEST_CASE("--privileged: every capability, no seccomp, writable /sys, no masked 
             if (line.rfind("CapBnd:", 0) == 0) host_bounding = line.substr(line.find_first_not_of(" \t", 7));
     }
     const std::string probe = "grep -E '^(CapEff|Seccomp|NoNewPrivs):' /proc/self/status; grep ' /sys ' /proc/mounts; cat /proc/kcore | head -c 1 | wc -c";
-    auto plain = r.cli({"run", "--rm", images().plain, "sh", "-c", probe});
+    auto plain = r.cli({"run", "--rm", security_images().plain, "sh", "-c", probe});
     CHECK(plain.out.find("CapEff:\t" + host_bounding) == std::string::npos);
     CHECK(plain.out.find("Seccomp:\t2") != std::string::npos);
     CHECK(plain.out.find("NoNewPrivs:\t1") != std::string::npos);
     CHECK(plain.out.find("sysfs ro,") != std::string::npos);
-    REQUIRE(r.cli({"run", "-d", "--name", "p", "--privileged", images().plain, "sleep", "60"}).code == 0);
+    REQUIRE(r.cli({"run", "-d", "--name", "p", "--privileged", security_images().plain, "sleep", "60"}).code == 0);
     auto priv = r.cli({"exec", "p", "sh", "-c", probe});
     CHECK(priv.out.find("CapEff:\t" + host_bounding) != std::string::npos);
     CHECK(priv.out.find("Seccomp:\t0") != std::string::npos);
@@ -237,34 +237,34 @@ TEST_CASE("--privileged: every capability, no seccomp, writable /sys, no masked 
 
 TEST_CASE("--sysctl sets namespaced parameters and refuses the host's; --cgroupns private hides the host's cgroup paths; /dev/pts has gid 5" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
-    auto set = r.cli({"run", "--rm", "--sysctl", "net.ipv4.ip_unprivileged_port_start=80", "--sysctl", "kernel.shmmni=1000", images().plain,
+    auto set = r.cli({"run", "--rm", "--sysctl", "net.ipv4.ip_unprivileged_port_start=80", "--sysctl", "kernel.shmmni=1000", security_images().plain,
                       "sh", "-c", "cat /proc/sys/net/ipv4/ip_unprivileged_port_start /proc/sys/kernel/shmmni"});
     CHECK_MESSAGE(set.out == "80\n1000\n", set.err);
-    auto host_wide = r.cli({"run", "--rm", "--sysctl", "vm.swappiness=1", images().plain, "true"});
+    auto host_wide = r.cli({"run", "--rm", "--sysctl", "vm.swappiness=1", security_images().plain, "true"});
     CHECK(host_wide.code == 125);
     CHECK(host_wide.err.find("--sysctl vm.swappiness: not kept per container by the kernel, it would change the host") != std::string::npos);
-    auto host_net = r.cli({"run", "--rm", "--network", "host", "--sysctl", "net.ipv4.ip_forward=1", images().plain, "true"});
+    auto host_net = r.cli({"run", "--rm", "--network", "host", "--sysctl", "net.ipv4.ip_forward=1", security_images().plain, "true"});
     CHECK(host_net.code == 125);
     CHECK(host_net.err.find("with --network host it would change the host's network") != std::string::npos);
 
     // With its own cgroup namespace, the container's cgroups are its root.
-    auto priv = r.cli({"run", "--rm", "--cgroupns", "private", images().plain, "cat", "/proc/self/cgroup"});
+    auto priv = r.cli({"run", "--rm", "--cgroupns", "private", security_images().plain, "cat", "/proc/self/cgroup"});
     REQUIRE(priv.code == 0);
     CHECK(priv.out.find(r.cgroup_parent()) == std::string::npos);
-    auto host = r.cli({"run", "--rm", "--cgroupns", "host", images().plain, "cat", "/proc/self/cgroup"});
+    auto host = r.cli({"run", "--rm", "--cgroupns", "host", security_images().plain, "cat", "/proc/self/cgroup"});
     CHECK(host.out.find(r.cgroup_parent()) != std::string::npos);
-    CHECK(r.cli({"run", "--rm", images().plain, "grep", "devpts", "/proc/mounts"}).out.find("gid=5") != std::string::npos);
+    CHECK(r.cli({"run", "--rm", security_images().plain, "grep", "devpts", "/proc/mounts"}).out.find("gid=5") != std::string::npos);
 }
 
 TEST_CASE("no host file descriptor reaches the container (CVE-2024-21626 class)" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
     // sh stays PID 1 (the command is not its last), and holds its stdio and nothing else.
-    auto fds = r.cli({"run", "--rm", images().plain, "sh", "-c", "ls /proc/1/fd; true"});
+    auto fds = r.cli({"run", "--rm", security_images().plain, "sh", "-c", "ls /proc/1/fd; true"});
     REQUIRE(fds.code == 0);
     CHECK(fds.out == "0\n1\n2\n");
     // The same for a process started by exec: its own descriptors ($$ is
     // the exec'd shell, not the container's init).
-    REQUIRE(r.cli({"run", "-d", "--name", "fdscan", images().plain, "sleep", "60"}).code == 0);
+    REQUIRE(r.cli({"run", "-d", "--name", "fdscan", security_images().plain, "sleep", "60"}).code == 0);
     auto own = r.cli({"exec", "fdscan", "sh", "-c", "ls /proc/$$/fd; echo pid $$; true"});
     CHECK(own.out.find("0\n1\n2\npid ") == 0);
     CHECK(own.out.find("pid 1\n") == std::string::npos);
@@ -280,20 +280,20 @@ TEST_CASE("no host file descriptor reaches the container (CVE-2024-21626 class)"
 TEST_CASE("a working directory through /proc/self/fd or a relative one is refused or stays inside" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
     for (int fd = 3; fd < 8; ++fd) {
-        auto res = r.cli({"run", "--rm", "-w", "/proc/self/fd/" + std::to_string(fd), images().plain, "pwd"});
+        auto res = r.cli({"run", "--rm", "-w", "/proc/self/fd/" + std::to_string(fd), security_images().plain, "pwd"});
         CAPTURE(fd);
         // Either the runtime refuses it, or the process runs inside the container.
         if (res.code == 0) CHECK(res.out.find(r.root()) == std::string::npos);
         else CHECK(res.err.find("chdir") != std::string::npos);
     }
-    auto rel = r.cli({"run", "--rm", "-w", "relative/dir", images().plain, "pwd"});
+    auto rel = r.cli({"run", "--rm", "-w", "relative/dir", security_images().plain, "pwd"});
     CHECK(rel.code == 125);
     CHECK(rel.err.find("workdir must be an absolute path") != std::string::npos);
 }
 
 TEST_CASE("an image whose /proc is a symlink cannot redirect the proc mount" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
-    auto res = r.cli({"run", "--rm", images().proc_link, "sh", "-c", "cat /proc/self/status | head -1"});
+    auto res = r.cli({"run", "--rm", security_images().proc_link, "sh", "-c", "cat /proc/self/status | head -1"});
     // The runtime refuses it, or mounts procfs inside the container.
     if (res.code == 0) CHECK(res.out.find("Name:") == 0);
     else CHECK(res.code == 125);
@@ -301,7 +301,7 @@ TEST_CASE("an image whose /proc is a symlink cannot redirect the proc mount" * C
     // Where procfs went, seen in the container's own mount namespace (from
     // the host, through its init's mountinfo): one proc mount, on a path of
     // the container's, the symlink's target resolved inside its root.
-    REQUIRE(r.cli({"run", "-d", "--name", "pl", images().proc_link, "sleep", "60"}).code == 0);
+    REQUIRE(r.cli({"run", "-d", "--name", "pl", security_images().proc_link, "sleep", "60"}).code == 0);
     auto pid = json::parse(r.cli({"inspect", "pl"}).out)[0]["pid"].get<int64_t>();
     auto info = ctr::sys::read_file("/proc/" + std::to_string(pid) + "/mountinfo");
     REQUIRE(info);
@@ -324,7 +324,7 @@ TEST_CASE("an image whose /proc is a symlink cannot redirect the proc mount" * C
 
 TEST_CASE("state directories are not open to other users (CVE-2021-41091)" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
-    REQUIRE(r.cli({"run", "-d", "--name", "s", images().plain, "sleep", "60"}).code == 0);
+    REQUIRE(r.cli({"run", "-d", "--name", "s", security_images().plain, "sleep", "60"}).code == 0);
     for (const char* dir : {"var/lib/container", "run/container", "var/log/container"}) {
         CAPTURE(dir);
         struct stat st {};
@@ -390,7 +390,7 @@ TEST_CASE("the API sockets: root's alone, or also the members' of the group [api
 
 TEST_CASE("bad input: names, sizes, limits, programs, double starts (rows 35-43, 50)" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
-    const std::string& img = images().plain;
+    const std::string& img = security_images().plain;
     for (const char* name : {".", "..", "a/b", "-x", "with space"}) {
         CAPTURE(name);
         auto res = r.cli({"run", "--name", name, img, "true"});
@@ -410,7 +410,7 @@ TEST_CASE("bad input: names, sizes, limits, programs, double starts (rows 35-43,
     CHECK_MESSAGE(many.err.find("--cpus 999: the range is from 0.01 to") != std::string::npos, many.err);
     CHECK(many.err.find("CPUs") != std::string::npos);
     CHECK(r.cli({"run", "--rm", "--pids-limit", "-5", img, "true"}).code == 125);
-    auto noexec = r.cli({"run", "--rm", images().not_exec, "/bin/script"});
+    auto noexec = r.cli({"run", "--rm", security_images().not_exec, "/bin/script"});
     CHECK(noexec.code == 126);
     auto missing = r.cli({"run", "--rm", img, "/no/such"});
     CHECK(missing.code == 127);

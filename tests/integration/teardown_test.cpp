@@ -24,13 +24,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
-ctr::test::BusyboxRegistry& shared() {
+ctr::test::BusyboxRegistry& teardown_busybox() {
     static ctr::test::BusyboxRegistry s("for a in ping; do ln -sf busybox bin/$a; done");
     return s;
 }
 
-json inspect(const DaemonRoot& r, const std::string& name) { return json::parse(r.cli({"inspect", name}).out)[0]; }
-
+using ctr::test::inspect;
 std::string id_of(const DaemonRoot& r, const std::string& name) { return inspect(r, name)["id"]; }
 
 // The mounts under the root that belong to container `id` (its overlay, its
@@ -84,7 +83,7 @@ std::vector<std::string> slow_to_stop(const std::string& tag, int grace) {
 TEST_CASE("a stopped container holds no mount and no namespace; its start makes them again, with a new address if its own was taken" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
     const std::string port = std::to_string(20000 + std::random_device{}() % 20000);
-    REQUIRE(r.cli({"run", "-d", "--name", "a", "-p", "127.0.0.1:" + port + ":80", shared().image, "sleep", "600"}).code == 0);
+    REQUIRE(r.cli({"run", "-d", "--name", "a", "-p", "127.0.0.1:" + port + ":80", teardown_busybox().image, "sleep", "600"}).code == 0);
     const std::string a = id_of(r, "a");
     CHECK(mounts_of(r, a) == 2);  // its root filesystem, its network namespace
     std::string first_ip = inspect(r, "a")["config"]["network_attachments"][0]["ip"];
@@ -99,7 +98,7 @@ TEST_CASE("a stopped container holds no mount and no namespace; its start makes 
     CHECK(mounts_of(r, a) == 0);
 
     // Its address and port went back: another container may take them.
-    REQUIRE(r.cli({"run", "-d", "--name", "b", shared().image, "sleep", "600"}).code == 0);
+    REQUIRE(r.cli({"run", "-d", "--name", "b", teardown_busybox().image, "sleep", "600"}).code == 0);
     std::string b_ip = inspect(r, "b")["config"]["network_attachments"][0]["ip"];
     CHECK(b_ip == first_ip);  // the lowest free one: a's
 
@@ -116,7 +115,7 @@ TEST_CASE("a stopped container holds no mount and no namespace; its start makes 
     CHECK(ping.out.find(second_ip) != std::string::npos);
     // A network a stopped container will want back stays.
     REQUIRE(r.cli({"network", "create", "kept"}).code == 0);
-    REQUIRE(r.cli({"create", "--name", "later", "--network", "kept", shared().image, "true"}).code == 0);
+    REQUIRE(r.cli({"create", "--name", "later", "--network", "kept", teardown_busybox().image, "true"}).code == 0);
     auto rm = r.cli({"network", "rm", "kept"});
     CHECK(rm.code == 125);
     CHECK(rm.err.find("is in use by 1 container(s), running or not: later") != std::string::npos);
@@ -126,9 +125,9 @@ TEST_CASE("a stopped container holds no mount and no namespace; its start makes 
 TEST_CASE("system stop --all leaves nothing of ours on the host; a later start makes it again; system reset takes the root" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
     REQUIRE(r.cli({"network", "create", "front"}).code == 0);
-    REQUIRE(r.cli({"run", "-d", "--name", "web", "--network", "front", shared().image, "sleep", "600"}).code == 0);
-    REQUIRE(r.cli({"run", "-d", "--name", "plain", shared().image, "sleep", "600"}).code == 0);
-    REQUIRE(r.cli({"create", "--name", "made", shared().image, "true"}).code == 0);
+    REQUIRE(r.cli({"run", "-d", "--name", "web", "--network", "front", teardown_busybox().image, "sleep", "600"}).code == 0);
+    REQUIRE(r.cli({"run", "-d", "--name", "plain", teardown_busybox().image, "sleep", "600"}).code == 0);
+    REQUIRE(r.cli({"create", "--name", "made", teardown_busybox().image, "true"}).code == 0);
     auto bridges = bridges_of(r);
     REQUIRE(bridges.size() == 2);
     for (const auto& b : bridges) CHECK(link_exists(b));
@@ -143,7 +142,7 @@ TEST_CASE("system stop --all leaves nothing of ours on the host; a later start m
 
     // A start makes what it needs again from the records.
     REQUIRE(r.cli({"start", "web"}).code == 0);
-    REQUIRE(r.cli({"run", "--rm", "--network", "front", shared().image, "ping", "-c", "1", "-W", "2", "web"}).code == 0);
+    REQUIRE(r.cli({"run", "--rm", "--network", "front", teardown_busybox().image, "ping", "-c", "1", "-W", "2", "web"}).code == 0);
     CHECK(inspect(r, "made")["state"] == "created");
     REQUIRE(r.cli({"start", "-a", "made"}).code == 0);
 
@@ -151,7 +150,7 @@ TEST_CASE("system stop --all leaves nothing of ours on the host; a later start m
     CHECK(reset.code == 0);
     CHECK(reset.out.find("removed web\n") != std::string::npos);
     CHECK(reset.out.find("removed front\n") != std::string::npos);
-    CHECK(reset.out.find("removed " + shared().image + "\n") != std::string::npos);
+    CHECK(reset.out.find("removed " + teardown_busybox().image + "\n") != std::string::npos);
     CHECK(ScratchDir::mounts_below(r.path()).empty());
     CHECK(bridges_of(r).empty());
     CHECK(r.release_network_leftovers() == 0);
@@ -164,7 +163,7 @@ TEST_CASE("stops run at once, each with its own grace period; compose stops depe
     DaemonRoot r;
     REQUIRE(r.cli({"volume", "create", "logs"}).code == 0);
     for (const char* name : {"s1", "s2", "s3"}) {
-        std::vector<std::string> args = {"run", "-d", "--name", name, "--stop-timeout", "10", "-v", "logs:/data", shared().image};
+        std::vector<std::string> args = {"run", "-d", "--name", name, "--stop-timeout", "10", "-v", "logs:/data", teardown_busybox().image};
         auto cmd = slow_to_stop(name, 3);
         args.insert(args.end(), cmd.begin(), cmd.end());
         REQUIRE(r.cli(args).code == 0);
@@ -185,7 +184,7 @@ TEST_CASE("stops run at once, each with its own grace period; compose stops depe
         std::string yaml = "name: order\nservices:\n";
         for (const auto& [svc, deps] : std::vector<std::pair<std::string, std::string>>{{"db", ""}, {"cache", ""}, {"web", "[db, cache]"}}) {
             auto cmd = slow_to_stop(svc, 2);
-            yaml += "  " + svc + ":\n    image: " + shared().image + "\n    stop_grace_period: 10s\n    volumes: [logs:/data]\n" +
+            yaml += "  " + svc + ":\n    image: " + teardown_busybox().image + "\n    stop_grace_period: 10s\n    volumes: [logs:/data]\n" +
                     "    environment: [V=" + (svc == "web" ? version : "1") + "]\n    command: [sh, -c, \"" + cmd[2] + "\"]\n";
             if (!deps.empty()) yaml += "    depends_on: " + deps + "\n";
         }
@@ -193,7 +192,7 @@ TEST_CASE("stops run at once, each with its own grace period; compose stops depe
         REQUIRE(ctr::sys::write_file_atomic(file, yaml));
     };
     write("1");
-    REQUIRE(r.cli({"run", "--rm", "-v", "logs:/data", shared().image, "sh", "-c", ": > /data/log"}).code == 0);
+    REQUIRE(r.cli({"run", "--rm", "-v", "logs:/data", teardown_busybox().image, "sh", "-c", ": > /data/log"}).code == 0);
     REQUIRE(r.cli({"compose", "-f", file, "up", "-d"}).code == 0);
     REQUIRE(r.cli({"compose", "-f", file, "stop"}).code == 0);
     auto web = unix_of(inspect(r, "order-web-1")["finished_at"]);
@@ -202,14 +201,14 @@ TEST_CASE("stops run at once, each with its own grace period; compose stops depe
     CHECK(db >= web + 2);     // after web's 2 s of grace
     CHECK(cache >= web + 2);
     CHECK(std::abs(db - cache) <= 1);  // together
-    auto log = r.cli({"run", "--rm", "-v", "logs:/data", shared().image, "cat", "/data/log"}).out;
+    auto log = r.cli({"run", "--rm", "-v", "logs:/data", teardown_busybox().image, "cat", "/data/log"}).out;
     CHECK(log.rfind("web\n", 0) == 0);
 
     // A changed service is recreated: its old container hears TERM first.
     REQUIRE(r.cli({"compose", "-f", file, "up", "-d"}).code == 0);
-    REQUIRE(r.cli({"run", "--rm", "-v", "logs:/data", shared().image, "sh", "-c", ": > /data/log"}).code == 0);
+    REQUIRE(r.cli({"run", "--rm", "-v", "logs:/data", teardown_busybox().image, "sh", "-c", ": > /data/log"}).code == 0);
     write("2");
     REQUIRE(r.cli({"compose", "-f", file, "up", "-d"}).code == 0);
-    CHECK(r.cli({"run", "--rm", "-v", "logs:/data", shared().image, "cat", "/data/log"}).out == "web\n");
+    CHECK(r.cli({"run", "--rm", "-v", "logs:/data", teardown_busybox().image, "cat", "/data/log"}).out == "web\n");
     REQUIRE(r.cli({"compose", "-f", file, "down"}).code == 0);
 }

@@ -60,6 +60,7 @@ Run run(const std::string& binary, const std::vector<std::string>& args, const s
 #include <cstdio>
 #include <fstream>
 #include <sstream>
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -238,6 +239,23 @@ std::string http_get(const std::string& ip, int port) {
     for (ssize_t n; (n = ::read(fd.get(), buf, sizeof buf)) > 0;) resp.append(buf, static_cast<size_t>(n));
     auto body = resp.find("\r\n\r\n");
     return body == std::string::npos ? "" : resp.substr(body + 4);
+}
+
+nlohmann::json inspect(const DaemonRoot& r, const std::string& name) {
+    auto res = r.cli({"inspect", name});
+    REQUIRE_MESSAGE(res.code == 0, res.err);
+    return nlohmann::json::parse(res.out)[0];
+}
+
+int pid_of(const DaemonRoot& r, const std::string& name) {
+    return std::stoi(r.cli({"inspect", "-f", "{{.State.Pid}}", name}).out);
+}
+
+std::string error_of(const DaemonRoot& r, const std::vector<std::string>& args) {
+    auto res = r.cli(args);
+    CHECK(res.code == 125);
+    CHECK(std::count(res.err.begin(), res.err.end(), '\n') == 1);
+    return res.err;
 }
 
 }  // namespace ctr::test

@@ -75,4 +75,12 @@ private:
     mutable std::string cgroup_parent_;
 };
 
+// `inspect NAME`'s object; the command must succeed.
+nlohmann::json inspect(const DaemonRoot& r, const std::string& name);
+// The pid of container NAME's process (inspect's .State.Pid).
+int pid_of(const DaemonRoot& r, const std::string& name);
+// The stderr of a command that must fail as an engine error: exit 125 and a
+// single line.
+std::string error_of(const DaemonRoot& r, const std::vector<std::string>& args);
+
 }  // namespace ctr::test
