@@ -45,7 +45,8 @@ constexpr Arch kArch =
     {"", ""};
 #endif
 
-std::vector<std::string> strings_of(const json& j, const char* key) {
+// A list of strings in the profile; anything else there is passed over.
+std::vector<std::string> profile_strings(const json& j, const char* key) {
     std::vector<std::string> out;
     if (j.is_object() && j.contains(key) && j[key].is_array())
         for (const auto& v : j[key])
@@ -66,16 +67,16 @@ bool applies(const json& entry, const std::vector<std::string>& caps) {
         return std::find(arches.begin(), arches.end(), kArch.docker) != arches.end();
     };
     const json inc = entry.value("includes", json::object()), exc = entry.value("excludes", json::object());
-    for (const auto& c : strings_of(inc, "caps"))
+    for (const auto& c : profile_strings(inc, "caps"))
         if (!has_cap(c)) return false;
-    if (auto arches = strings_of(inc, "arches"); !arches.empty() && !has_arch(arches)) return false;
+    if (auto arches = profile_strings(inc, "arches"); !arches.empty() && !has_arch(arches)) return false;
     if (inc.is_object() && inc.contains("minKernel") && inc["minKernel"].is_string()) {
         utsname u{};
         if (::uname(&u) == 0 && kernel_of(u.release) < kernel_of(inc["minKernel"].get<std::string>())) return false;
     }
-    for (const auto& c : strings_of(exc, "caps"))
+    for (const auto& c : profile_strings(exc, "caps"))
         if (has_cap(c)) return false;
-    if (has_arch(strings_of(exc, "arches"))) return false;
+    if (has_arch(profile_strings(exc, "arches"))) return false;
     return true;
 }
 
@@ -107,7 +108,7 @@ Status check_args(const json& args, const std::string& at) {
 void refuse_known(const json& profile, json& rules, json& out) {
     std::set<std::string> refused(kKnownSyscalls, kKnownSyscalls + kKnownSyscallCount);
     for (const auto& s : profile.value("syscalls", json::array())) {
-        for (const auto& n : strings_of(s, "names")) refused.insert(n);
+        for (const auto& n : profile_strings(s, "names")) refused.insert(n);
         if (s.contains("name") && s["name"].is_string()) refused.insert(s["name"].get<std::string>());
     }
     for (const auto& r : rules)
@@ -150,7 +151,7 @@ json oci_seccomp(const json& profile, const std::vector<std::string>& caps) {
     for (const auto& m : profile.value("archMap", json::array()))
         if (m.value("architecture", "") == kArch.scmp) {
             arches.push_back(kArch.scmp);
-            for (const auto& sub : strings_of(m, "subArchitectures")) arches.push_back(sub);
+            for (const auto& sub : profile_strings(m, "subArchitectures")) arches.push_back(sub);
         }
     if (arches.empty() && profile.contains("architectures")) arches = profile["architectures"];
     if (arches.empty() && *kArch.scmp) arches.push_back(kArch.scmp);
@@ -161,7 +162,7 @@ json oci_seccomp(const json& profile, const std::vector<std::string>& caps) {
     json conditional = json::array();
     for (const auto& s : profile.value("syscalls", json::array())) {
         if (!applies(s, caps)) continue;
-        std::vector<std::string> names = strings_of(s, "names");
+        std::vector<std::string> names = profile_strings(s, "names");
         if (s.contains("name") && s["name"].is_string()) names.push_back(s["name"]);
         const bool has_errno = s.contains("errnoRet");
         const int64_t errno_ret = has_errno ? s["errnoRet"].get<int64_t>() : 0;
