@@ -1,11 +1,15 @@
+#include <ctr/sys/child.hpp>
 #include <ctr/sys/files.hpp>
 #include <ctr/sys/io.hpp>
 #include <ctr/sys/process.hpp>
 #include <ctr/sys/spawn.hpp>
 
+#include "tests/support/skip.hpp"
+
 #include <doctest/doctest.h>
 
 #include <cerrno>
+#include <sched.h>
 #include <cstdlib>
 #include <chrono>
 #include <cstdint>
@@ -164,4 +168,49 @@ TEST_CASE("find_program: PATH first, then the sbin folders an ordinary user's PA
     ::setenv("PATH", "/usr/bin", 1);
     CHECK(ctr::sys::find_program("sh") == "/usr/bin/sh");
     ::setenv("PATH", path.c_str(), 1);
+}
+
+namespace {
+
+// In a new PID namespace, as its init: a bystander process, and a Child
+// stopped by two threads at once (runtime-microvm's wait and delete did
+// so). 0 when the bystander lived through it. A stop that signalled a pid
+// another thread had already cleared to -1 was kill(-1, SIGKILL): every
+// process but the caller, here only the namespace's; once, on CI, the
+// machine's.
+int stop_twice_as_init() {
+    auto bystander = ctr::sys::spawn({"/bin/sleep", "60"}, ctr::sys::SpawnOptions{});
+    if (!bystander) return 10;
+    for (int round = 0; round < 20; ++round) {
+        auto child = ctr::sys::Child::spawn({"/bin/sleep", "60"});
+        if (!child) return 11;
+        std::thread other([&] { child->stop(200); });
+        child->stop(200);
+        other.join();
+        if (child->pid() != -1) return 12;
+        if (::waitpid(*bystander, nullptr, WNOHANG) != 0) return 13;  // the bystander died
+    }
+    ::kill(*bystander, SIGKILL);
+    ::waitpid(*bystander, nullptr, 0);
+    return 0;
+}
+
+}  // namespace
+
+TEST_CASE("a Child stopped from two threads at once is signalled and reaped once; no other process is touched" * CTR_NEEDS_ROOT) {
+    pid_t outer = ::fork();
+    REQUIRE(outer >= 0);
+    if (outer == 0) {
+        if (::unshare(CLONE_NEWPID) != 0) ::_exit(20);
+        pid_t init = ::fork();
+        if (init < 0) ::_exit(21);
+        if (init == 0) ::_exit(stop_twice_as_init());
+        int st = 0;
+        ::waitpid(init, &st, 0);
+        ::_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 30);
+    }
+    int status = 0;
+    REQUIRE(::waitpid(outer, &status, 0) == outer);
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
 }
