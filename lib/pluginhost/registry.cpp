@@ -7,7 +7,10 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
 #include <map>
+#include <mutex>
+#include <thread>
 
 namespace ctr::pluginhost {
 
@@ -43,6 +46,15 @@ std::unique_ptr<Registry> Registry::scan(const RegistryOptions& opt) {
     ProbeCache cache(opt.probe_cache);
     std::map<std::string, std::filesystem::path> first_of_name;
 
+    // First what the manifests alone settle, in the order found; the plugins
+    // that pass are probed or loaded after, side by side (below).
+    struct Pending {
+        size_t entry;
+        Manifest manifest;
+        HostOffer offer;
+        bool load_kind = false;
+    };
+    std::vector<Pending> pending;
     for (auto& cand : scan_dirs(opt.dirs)) {
         PluginEntry e;
         e.path = cand.dir;
@@ -88,28 +100,72 @@ std::unique_ptr<Registry> Registry::scan(const RegistryOptions& opt) {
             if (auto st = sys::make_dirs(offer.state_dir, 0700); !st)
                 outcome = {PluginState::failed, "cannot make its state directory: " + st.error().message};
         }
-        if (outcome.state == PluginState::loaded && !opt.probe_exe.empty()) {
+        e.state = outcome.state;
+        e.reason = outcome.reason;
+        if (outcome.state == PluginState::loaded) {
+            bool load_kind = opt.load_kinds.empty() ||
+                             std::find(opt.load_kinds.begin(), opt.load_kinds.end(), static_cast<int>(m.kind)) != opt.load_kinds.end();
+            pending.push_back({reg->entries_.size(), m, offer, load_kind});
+        }
+        reg->entries_.push_back(std::move(e));
+    }
+
+    // Each plugin's probe, or its plugin host's start, is a process of its
+    // own: they run side by side, which takes a daemon's start from the sum
+    // of them to about the longest. A plugin that goes to a plugin host is
+    // not probed first: that process is as disposable as the probe (a crash
+    // or a hang in its init costs it alone, and says so the same way).
+    // In-process loads stay one at a time, in the order found, after.
+    std::mutex cache_mu;
+    auto settle = [&](Pending& p) {
+        PluginEntry& e = reg->entries_[p.entry];
+        const Manifest& m = p.manifest;
+        const bool remote = opt.load && p.load_kind && !opt.plugin_host_exe.empty() &&
+                            (m.kind == CTR_KIND_NETWORK || m.kind == CTR_KIND_IMAGE);
+        ProbeOutcome outcome{e.state, e.reason};
+        if (!remote && !opt.probe_exe.empty()) {
             std::string key = fingerprint(m);
-            if (!cache.find(key, &outcome)) {
-                outcome = run_probe(opt.probe_exe, m, offer, opt.probe_timeout_ms);
+            bool cached = false;
+            {
+                std::lock_guard<std::mutex> lock(cache_mu);
+                cached = cache.find(key, &outcome);
+            }
+            if (!cached) {
+                outcome = run_probe(opt.probe_exe, m, p.offer, opt.probe_timeout_ms);
+                std::lock_guard<std::mutex> lock(cache_mu);
                 cache.put(key, outcome);
             }
         }
-        bool load_kind = opt.load_kinds.empty() ||
-                         std::find(opt.load_kinds.begin(), opt.load_kinds.end(), static_cast<int>(m.kind)) != opt.load_kinds.end();
-        if (outcome.state == PluginState::loaded && opt.load && load_kind) {
-            bool remote = !opt.plugin_host_exe.empty() && (m.kind == CTR_KIND_NETWORK || m.kind == CTR_KIND_IMAGE);
-            auto loaded = remote ? LoadedPlugin::load_remote(m, offer, remote_options(opt, m)) : LoadedPlugin::load(m, offer);
+        if (remote) {
+            auto loaded = LoadedPlugin::load_remote(m, p.offer, remote_options(opt, m));
             outcome = outcome_of(loaded ? ok() : Status(loaded.error()));
-            if (loaded) {
-                e.abi = std::to_string(CTR_ABI_MAJOR) + "." + std::to_string((*loaded)->abi_minor());
-                e.plugin = std::move(*loaded);
-            }
+            if (loaded) e.plugin = std::move(*loaded);
         }
         e.state = outcome.state;
         e.reason = outcome.reason;
+    };
+    {
+        std::atomic<size_t> next{0};
+        auto worker = [&] {
+            for (size_t i = next++; i < pending.size(); i = next++) settle(pending[i]);
+        };
+        std::vector<std::thread> workers;
+        const size_t n = std::min<size_t>(pending.size(), 8);
+        for (size_t t = 1; t < n; ++t) workers.emplace_back(worker);
+        worker();
+        for (auto& w : workers) w.join();
+    }
+    for (auto& p : pending) {
+        PluginEntry& e = reg->entries_[p.entry];
+        if (e.state == PluginState::loaded && !e.plugin && opt.load && p.load_kind) {
+            auto loaded = LoadedPlugin::load(p.manifest, p.offer);
+            ProbeOutcome outcome = outcome_of(loaded ? ok() : Status(loaded.error()));
+            e.state = outcome.state;
+            e.reason = outcome.reason;
+            if (loaded) e.plugin = std::move(*loaded);
+        }
+        if (e.plugin) e.abi = std::to_string(CTR_ABI_MAJOR) + "." + std::to_string(e.plugin->abi_minor());
         if (e.state != PluginState::loaded) spdlog::debug("plugin {} {}: {}", e.name, state_name(e.state), e.reason);
-        reg->entries_.push_back(std::move(e));
     }
     cache.save();
     return reg;
