@@ -149,8 +149,10 @@ std::unique_ptr<Registry> Registry::scan(const RegistryOptions& opt) {
         auto worker = [&] {
             for (size_t i = next++; i < pending.size(); i = next++) settle(pending[i]);
         };
+        // As many at once as there are CPUs: more would only stretch each
+        // one's init towards its deadline.
         std::vector<std::thread> workers;
-        const size_t n = std::min<size_t>(pending.size(), 8);
+        const size_t n = std::min<size_t>(pending.size(), std::max(2u, std::thread::hardware_concurrency()));
         for (size_t t = 1; t < n; ++t) workers.emplace_back(worker);
         worker();
         for (auto& w : workers) w.join();

@@ -96,6 +96,40 @@ TEST_CASE("probe verdicts are cached: a second scan runs no probe and agrees") {
     CHECK(e->reason.find("cannot run the plugin probe") != std::string::npos);
 }
 
+TEST_CASE("plugins bound for a plugin host start there without a probe; the others are probed; the order found is kept") {
+    ctr::test::ScratchDir root;
+    auto o = options(root);
+    o.plugin_host_exe = std::filesystem::path(env("CTR_BUILD_ROOT")) / "host/container-plugin-host";
+    o.load_kinds = {CTR_KIND_IMAGE, CTR_KIND_NETWORK};
+    // No probe to run: a plugin that needed one says so; those that go to a
+    // plugin host do not need it.
+    o.probe_exe = root.path() / "no-such-probe";
+    auto reg = Registry::scan(o);
+    auto listed = Registry::scan(options(root));  // probes only, one verdict each
+    REQUIRE(reg->entries().size() == listed->entries().size());
+    for (size_t i = 0; i < reg->entries().size(); ++i) CHECK(reg->entries()[i].name == listed->entries()[i].name);
+    for (const char* name : {"image-oci", "network-vmnet"}) {
+        CAPTURE(name);
+        const PluginEntry* e = reg->find(name);
+        REQUIRE(e != nullptr);
+        CHECK(e->state == PluginState::loaded);
+        REQUIRE(e->plugin != nullptr);
+        CHECK(e->plugin->remote() != nullptr);
+    }
+    const PluginEntry* runtime = reg->find("runtime-linux");
+    REQUIRE(runtime != nullptr);
+    CHECK(runtime->state == PluginState::failed);
+    CHECK(runtime->reason.find("cannot run the plugin probe") != std::string::npos);
+    // A network plugin that is not what its manifest says fails in its
+    // plugin host with the words a probe would have said.
+    const PluginEntry* mismatch = nullptr;
+    for (const auto& e : reg->entries())
+        if (e.path.filename() == "kind-mismatch") mismatch = &e;
+    REQUIRE(mismatch != nullptr);
+    CHECK(mismatch->state == PluginState::failed);
+    CHECK(mismatch->reason.find("plugin says it is a runtime plugin, manifest says network") != std::string::npos);
+}
+
 TEST_CASE("get() finds a loaded plugin by name and kind, and lists the others when it cannot") {
     ctr::test::ScratchDir root;
     auto reg = Registry::scan(options(root));
