@@ -3,7 +3,7 @@
 // cache key is made of.
 #include "apiserver/build/build_run.hpp"
 
-#include <curl/curl.h>
+#include "apiserver/build/url_download.hpp"
 
 #include <algorithm>
 #include <memory>
@@ -98,12 +98,6 @@ Result<std::shared_ptr<Context>> scratch_context(const fs::path& lib, const std:
     return std::shared_ptr<Context>(ctx);
 }
 
-size_t to_file(char* data, size_t size, size_t n, void* out) {
-    auto* f = static_cast<std::ofstream*>(out);
-    f->write(data, static_cast<std::streamsize>(size * n));
-    return *f ? size * n : 0;
-}
-
 }  // namespace
 
 Result<std::shared_ptr<Context>> BuildRun::scratch_context(const std::string& what, fs::path& dir) const {
@@ -125,25 +119,8 @@ Status BuildRun::url_sources(const Instruction& ins, const std::vector<std::stri
         path = path.substr(0, path.find_first_of("?#"));
         std::string name = fs::path(path).filename().string();
         if (name.empty() || name == "." || name == "..") name = "download";
-        std::ofstream out(dir / name, std::ios::binary | std::ios::trunc);
-        std::unique_ptr<CURL, void (*)(CURL*)> curl(curl_easy_init(), curl_easy_cleanup);
-        char err[CURL_ERROR_SIZE] = {};
-        curl_easy_setopt(curl.get(), CURLOPT_URL, url.c_str());
-        curl_easy_setopt(curl.get(), CURLOPT_PROTOCOLS_STR, "http,https");
-        curl_easy_setopt(curl.get(), CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-        curl_easy_setopt(curl.get(), CURLOPT_FOLLOWLOCATION, 1L);
-        curl_easy_setopt(curl.get(), CURLOPT_MAXREDIRS, 5L);
-        curl_easy_setopt(curl.get(), CURLOPT_FAILONERROR, 1L);
-        curl_easy_setopt(curl.get(), CURLOPT_CONNECTTIMEOUT, 30L);
-        curl_easy_setopt(curl.get(), CURLOPT_LOW_SPEED_LIMIT, 1L);
-        curl_easy_setopt(curl.get(), CURLOPT_LOW_SPEED_TIME, 60L);
-        curl_easy_setopt(curl.get(), CURLOPT_ERRORBUFFER, err);
-        curl_easy_setopt(curl.get(), CURLOPT_WRITEFUNCTION, to_file);
-        curl_easy_setopt(curl.get(), CURLOPT_WRITEDATA, &out);
-        CURLcode rc = curl_easy_perform(curl.get());
-        out.close();
-        if (rc != CURLE_OK)
-            return ctr::build::instruction_error(plan_.file, ins, "ADD " + url + ": " + (err[0] ? std::string(err) : curl_easy_strerror(rc)));
+        if (auto got = download_url(url, dir / name); !got)
+            return ctr::build::instruction_error(plan_.file, ins, "ADD " + url + ": " + got.error().message);
         std::error_code ec;
         fs::permissions(dir / name, fs::perms(0600), ec);
         auto found = ctx->sources(name);
