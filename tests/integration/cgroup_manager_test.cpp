@@ -40,22 +40,9 @@ bool gone_within(const fs::path& dir, int ms) {
     return !fs::exists(dir);
 }
 
-}  // namespace
-
-TEST_CASE("cgroup manager: systemd's scopes where systemd runs, cgroupfs elsewhere, systemd refused by name where it cannot serve" *
-          CTR_NEEDS_ROOT) {
-    const std::string image = ctr::test::shared_busybox().image;
-    DaemonRoot r;
-    if (!ctr::sys::systemd_manages_cgroups()) {
-        auto refused = r.cli({"system", "start", "--cgroup-manager", "systemd"});
-        CHECK(refused.code != 0);
-        CHECK(refused.err.find("cgroup manager systemd: systemd is not PID 1 here") != std::string::npos);
-        CHECK(r.daemon_pid() == 0);  // nothing started half-way
-        r.start();
-        auto status = json::parse(r.cli({"system", "status", "--format", "json"}).out);
-        CHECK(status["cgroup"].value("manager", "") == "cgroupfs");
-        return;
-    }
+// A container in a scope of systemd's, its limits, stats and top; the scope
+// gone with rm, the root's slice with system stop.
+void systemd_scope_flow(DaemonRoot& r, const std::string& image, const std::string& runtime) {
     r.start();  // auto
     auto status = json::parse(r.cli({"system", "status", "--format", "json"}).out);
     REQUIRE(status["cgroup"].value("manager", "") == "systemd");
@@ -64,6 +51,8 @@ TEST_CASE("cgroup manager: systemd's scopes where systemd runs, cgroupfs elsewhe
     REQUIRE(run.code == 0);
     const std::string id = trim(r.cli({"inspect", "-f", "{{.Id}}", "scoped"}).out);
     const int pid = std::stoi(r.cli({"inspect", "-f", "{{.State.Pid}}", "scoped"}).out);
+    // The runtime the config names holds it.
+    CHECK(fs::exists(r.path() / "var/lib/container/plugins/runtime-linux/oci" / runtime / id));
     // Its scope, in the root's slice, which sits in container.slice (crun
     // puts the process in a child of the scope, which systemd delegates).
     auto cgroup = ctr::sys::read_file("/proc/" + std::to_string(pid) + "/cgroup");
@@ -100,4 +89,33 @@ TEST_CASE("cgroup manager: systemd's scopes where systemd runs, cgroupfs elsewhe
     REQUIRE(r.cli({"system", "stop"}).code == 0);
     CHECK(gone_within(slice, 10000));
     CHECK(systemctl_show(fs::path(r.cgroup_parent()).filename().string(), "ActiveState") != "active");
+}
+
+}  // namespace
+
+TEST_CASE("cgroup manager: systemd's scopes where systemd runs, cgroupfs elsewhere, systemd refused by name where it cannot serve" *
+          CTR_NEEDS_ROOT) {
+    const std::string image = ctr::test::shared_busybox().image;
+    if (!ctr::sys::systemd_manages_cgroups()) {
+        DaemonRoot r;
+        auto refused = r.cli({"system", "start", "--cgroup-manager", "systemd"});
+        CHECK(refused.code != 0);
+        CHECK(refused.err.find("cgroup manager systemd: systemd is not PID 1 here") != std::string::npos);
+        CHECK(r.daemon_pid() == 0);  // nothing started half-way
+        r.start();
+        auto status = json::parse(r.cli({"system", "status", "--format", "json"}).out);
+        CHECK(status["cgroup"].value("manager", "") == "cgroupfs");
+        return;
+    }
+    // Both OCI runtimes: crun (a v2 host's default) and runc, which set the
+    // limits differently (crun on a child cgroup of the scope, runc as the
+    // scope's own properties).
+    for (const std::string runtime : {"crun", "runc"}) {
+        CAPTURE(runtime);
+        DaemonRoot r;
+        fs::create_directories(r.path() / "etc/container");
+        REQUIRE(ctr::sys::write_file_atomic(r.path() / "etc/container/config.toml",
+                                            "[plugins.runtime-linux]\noci_runtime = \"" + runtime + "\"\n"));
+        systemd_scope_flow(r, image, runtime);
+    }
 }

@@ -328,10 +328,25 @@ TEST_CASE("stats: cpu, memory against its limit, pids against its limit, from th
 TEST_CASE("a process over its memory limit is killed by the kernel's OOM killer, and inspect says so" * CTR_NEEDS_ROOT) {
     DaemonRoot r;
     // The shell's own memory grows past 32 MiB as it keeps 64 MiB of output.
-    auto hog = r.cli({"run", "--name", "hog", "--memory", "32m", "--memory-swap", "32m", ctr::test::shared_busybox().image, "sh", "-c",
-                      "x=$(head -c 67108864 /dev/zero | tr '\\0' a); echo ${#x}"});
-    CHECK(hog.code == 137);
-    CHECK(r.cli({"inspect", "-f", "{{.State.OOMKilled}} {{.State.ExitCode}}", "hog"}).out == "true 137\n");
+    const std::vector<std::string> hog_args = {"--memory", "32m", "--memory-swap", "32m", ctr::test::shared_busybox().image, "sh", "-c",
+                                               "x=$(head -c 67108864 /dev/zero | tr '\\0' a); echo ${#x}"};
+    auto run_hog = [&](DaemonRoot& root) {
+        std::vector<std::string> args = {"run", "--name", "hog"};
+        args.insert(args.end(), hog_args.begin(), hog_args.end());
+        auto hog = root.cli(args);
+        CHECK_MESSAGE(hog.code == 137, hog.err);
+        CHECK(root.cli({"inspect", "-f", "{{.State.OOMKilled}} {{.State.ExitCode}}", "hog"}).out == "true 137\n");
+    };
+    run_hog(r);
+    {
+        // The same through runc, the config's other OCI runtime, which
+        // makes the container's cgroup and sets its limit itself.
+        DaemonRoot on_runc;
+        fs::create_directories(on_runc.path() / "etc/container");
+        REQUIRE(ctr::sys::write_file_atomic(on_runc.path() / "etc/container/config.toml", "[plugins.runtime-linux]\noci_runtime = \"runc\"\n"));
+        on_runc.start();
+        run_hog(on_runc);
+    }
     // A SIGKILL from anyone else is no OOM.
     REQUIRE(r.cli({"run", "-d", "--name", "killed", ctr::test::shared_busybox().image, "sleep", "60"}).code == 0);
     CHECK(r.cli({"kill", "killed"}).code == 0);
