@@ -58,15 +58,24 @@ int fail(const std::string& message) {
     return 1;
 }
 
-// Tells systemd we are ready, when it started us with Type=notify.
-void sd_notify_ready() {
+// Where to say we are ready: systemd's socket when it started us with
+// Type=notify, or the CLI's that started us. Taken out of the environment
+// at the start, while we are one thread: the OCI runtimes our shims run
+// read NOTIFY_SOCKET as a container's wish to talk to systemd.
+std::string take_notify_socket() {
     const char* path = std::getenv("NOTIFY_SOCKET");
-    if (!path || !*path) return;
+    std::string out = path ? path : "";
+    ::unsetenv("NOTIFY_SOCKET");
+    return out;
+}
+
+void sd_notify_ready(const std::string& path) {
+    if (path.empty()) return;
     sys::UniqueFd fd(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
     if (!fd.valid()) return;
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
-    std::strncpy(addr.sun_path, path, sizeof addr.sun_path - 1);
+    std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
     if (addr.sun_path[0] == '@') addr.sun_path[0] = '\0';  // abstract namespace
     const char msg[] = "READY=1";
     ::sendto(fd.get(), msg, sizeof msg - 1, 0, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
@@ -254,7 +263,8 @@ bool nothing_running(apiserver::Containers& containers) {
     return true;
 }
 
-int serve(apiserver::Daemon& d, apiserver::Containers& containers, apiserver::Networks& networks, bool background) {
+int serve(apiserver::Daemon& d, apiserver::Containers& containers, apiserver::Networks& networks, bool background,
+          const std::string& notify_socket) {
     const Paths& paths = d.paths;
     apiserver::RegistryAuth auth(paths.lib_dir() / "auth.json");
     d.auth_for = [&auth](const std::string& reference) -> nlohmann::json {
@@ -312,7 +322,7 @@ int serve(apiserver::Daemon& d, apiserver::Containers& containers, apiserver::Ne
     (void)sys::write_file_atomic(pid_file, std::to_string(::getpid()) + "\n", 0600);
     d.started_at = store::now_unix();
     spdlog::info("container-apiserver {} serving root {} (pid {})", CTR_VERSION, paths.root().string(), ::getpid());
-    sd_notify_ready();
+    sd_notify_ready(notify_socket);
     if (background) {  // whoever started us has stopped reading our stderr
         sys::UniqueFd devnull(::open("/dev/null", O_WRONLY | O_CLOEXEC));
         if (devnull.valid()) ::dup2(devnull.get(), STDERR_FILENO);
@@ -353,6 +363,7 @@ int main(int argc, char** argv) {
         return app.exit(e);
     }
     if (hold) return apiserver::hold_namespaces();
+    const std::string notify_socket = take_notify_socket();
     auto daemon = std::make_unique<apiserver::Daemon>(Paths(root));
     auto lock = lock_root(daemon->paths);
     if (!lock) return fail(lock.error().message);
@@ -388,7 +399,7 @@ int main(int argc, char** argv) {
     auto containers = std::make_unique<apiserver::Containers>(*daemon, networks);
     if (auto st = reconcile(*daemon, *containers, networks); !st) return fail(st.error().message);
     daemon->stop_all_containers = stop_all(*containers, networks);
-    int rc = serve(*daemon, *containers, networks, background);
+    int rc = serve(*daemon, *containers, networks, background, notify_socket);
     containers.reset();  // before the store goes
     spdlog::info("container-apiserver stopped");
     return rc;

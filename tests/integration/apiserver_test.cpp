@@ -1,14 +1,21 @@
 // The API server as a user meets it through the CLI: started on demand,
 // stopped, versioned, crash-safe, one per root, and strict about its config.
+#include "tests/support/registry.hpp"
 #include "tests/support/run.hpp"
+#include "tests/support/skip.hpp"
 
 #include <ctr/sys/files.hpp>
 #include <ctr/sys/process.hpp>
 #include <ctr/sys/spawn.hpp>
+#include <ctr/sys/unique_fd.hpp>
 
 #include <doctest/doctest.h>
 
+#include <cstring>
 #include <future>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <thread>
 
@@ -33,6 +40,9 @@ TEST_CASE("a fresh root has no daemon; `container ls` starts one; `system stop` 
 
     auto again = r.cli({"ls"});
     CHECK(again.err.empty());  // already running: nothing started
+    // The socket on which the daemon said it was ready is gone with the start.
+    for (const auto& e : std::filesystem::directory_iterator(r.path() / "run/container"))
+        CHECK_MESSAGE(e.path().filename().string().rfind("apiserver.ready.", 0) != 0, e.path());
 
     auto running = r.cli({"system", "status", "--format", "json"});
     CHECK(running.code == 0);
@@ -72,6 +82,47 @@ TEST_CASE("one daemon per root: a second one refuses to start") {
     CHECK(second.code == 1);
     CHECK(second.err.find("another container-apiserver is running for root " + r.root()) != std::string::npos);
     CHECK(r.cli({"ls"}).code == 0);  // the first still serves
+}
+
+TEST_CASE("a daemon given NOTIFY_SOCKET says READY=1 there once it serves, and what it starts does not inherit it" * CTR_NEEDS_ROOT) {
+    DaemonRoot r;
+    const auto notify = r.path() / "notify.sock";
+    ctr::sys::UniqueFd listener(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    REQUIRE(notify.string().size() < sizeof a.sun_path);
+    std::memcpy(a.sun_path, notify.c_str(), notify.string().size());
+    REQUIRE(::bind(listener.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+
+    ctr::sys::SpawnOptions so;
+    so.env = {"NOTIFY_SOCKET=" + notify.string()};  // as systemd starts a Type=notify service
+    so.stderr_path = (r.path() / "apiserver.err").string();
+    auto pid = ctr::sys::spawn({(ctr::test::build_root() / "host/container-apiserver").string(), "--root", r.root()}, so);
+    REQUIRE(pid);
+    pollfd p{listener.get(), POLLIN, 0};
+    REQUIRE_MESSAGE(::poll(&p, 1, 30000) == 1, ctr::test::file_text(r.path() / "apiserver.err"));
+    char buf[128] = {};
+    CHECK(std::string(buf, static_cast<size_t>(std::max<ssize_t>(0, ::recv(listener.get(), buf, sizeof buf, 0)))) == "READY=1");
+    auto ls = r.cli({"ls"});
+    CHECK(ls.code == 0);
+    CHECK(ls.err.empty());  // it serves already: the CLI started nothing
+    CHECK(r.daemon_pid() == *pid);
+
+    // The shim (and the OCI runtime it runs) would otherwise take it for a
+    // container's request to talk to systemd.
+    auto run = r.cli({"run", "-d", "--network", "none", ctr::test::shared_busybox().image, "sleep", "60"});
+    REQUIRE_MESSAGE(run.code == 0, run.err);
+    auto shim = ctr::sys::read_pid_file(r.path() / "var/lib/container/containers" / run.out.substr(0, 64) / "shim.pid");
+    REQUIRE(shim > 0);
+    std::string env_block = ctr::test::file_text("/proc/" + std::to_string(shim) + "/environ");
+    CHECK_FALSE(env_block.empty());
+    CHECK(env_block.find("NOTIFY_SOCKET=") == std::string::npos);
+    CHECK(r.cli({"rm", "-f", run.out.substr(0, 64)}).code == 0);
+    CHECK(r.cli({"system", "stop"}).code == 0);
+    int status = 0;
+    CHECK(::waitpid(*pid, &status, 0) == *pid);
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
 }
 
 TEST_CASE("20 CLI calls in parallel on a root with no daemon all succeed, with one daemon") {

@@ -12,12 +12,14 @@
 #include <boost/beast/http.hpp>
 
 #include <chrono>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <cstring>
+#include <string_view>
 #include <limits>
 #include <fcntl.h>
 #include <signal.h>
@@ -149,6 +151,34 @@ bool accepting(const std::filesystem::path& path) {
     return ::connect(fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
 }
 
+// A datagram socket at `path` on which a daemon we start says READY=1 once
+// it serves (the sd_notify protocol, NOTIFY_SOCKET): we wake then, not at
+// the next poll. Not valid when the path is too long for a socket: polling
+// alone then.
+sys::UniqueFd ready_socket(const std::filesystem::path& path) {
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    if (path.string().size() >= sizeof a.sun_path) return {};
+    std::memcpy(a.sun_path, path.c_str(), path.string().size());
+    sys::UniqueFd fd(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    ::unlink(path.c_str());
+    if (!fd.valid() || ::bind(fd.get(), reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) return {};
+    return fd;
+}
+
+// Whether READY=1 came within `ms` (anything else sent there is read and dropped).
+bool said_ready(int fd, int ms) {
+    if (fd < 0) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+        return false;
+    }
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, ms) <= 0) return false;
+    char buf[256];
+    const ssize_t n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+    return n > 0 && std::string_view(buf, static_cast<size_t>(n)).find("READY=1") != std::string_view::npos;
+}
+
 }  // namespace
 
 Result<bool> ensure_daemon(const Paths& paths, bool debug, const std::vector<std::string>& daemon_args) {
@@ -170,18 +200,27 @@ Result<bool> ensure_daemon(const Paths& paths, bool debug, const std::vector<std
     std::vector<std::string> args = {exe.string(), "--root", paths.root().string(), "--background"};
     if (debug) args.push_back("--debug");
     args.insert(args.end(), daemon_args.begin(), daemon_args.end());
+    auto ready_path = paths.run_dir() / ("apiserver.ready." + std::to_string(::getpid()) + ".sock");
+    sys::UniqueFd ready = ready_socket(ready_path);
     sys::SpawnOptions so;
     so.stderr_path = start_log.string();  // its one line of error, if it cannot start
     so.truncate = true;
     so.new_session = true;                // not in our session: it outlives us
-    pid_t pid = CTR_TRY(sys::spawn(args, so));
-
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
-    bool ours_running = true;
+    if (ready.valid()) so.env.push_back("NOTIFY_SOCKET=" + ready_path.string());
     auto remove_log = [&] {
         std::error_code ec;
         std::filesystem::remove(start_log, ec);
+        if (ready.valid()) std::filesystem::remove(ready_path, ec);
     };
+    auto spawned = sys::spawn(args, so);
+    if (!spawned) {
+        remove_log();
+        return spawned.error();
+    }
+    pid_t pid = *spawned;
+
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+    bool ours_running = true;
     while (std::chrono::steady_clock::now() < deadline) {
         if (client.ping()) {
             remove_log();
@@ -213,7 +252,10 @@ Result<bool> ensure_daemon(const Paths& paths, bool debug, const std::vector<std
                 ours_running = true;
             }
         }
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        if (said_ready(ready.get(), 10) && ours_running) {
+            remove_log();
+            return true;
+        }
     }
     remove_log();
     return make_error(CTR_E_DEADLINE_EXCEEDED, "the API server did not answer within 15 s");
