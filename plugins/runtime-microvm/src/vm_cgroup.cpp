@@ -25,8 +25,9 @@ bool is_cgroup(const fs::path& p, long magic) {
     return ::statfs(p.c_str(), &s) == 0 && static_cast<long>(s.f_type) == magic;
 }
 
-// The directories of `path` in each hierarchy stats reads.
-std::vector<fs::path> dirs_of(const std::string& cgroups_path) {
+// The directories of `path` in each hierarchy stats reads, under `root`
+// (the cgroup file systems' mount point).
+std::vector<fs::path> dirs_of(const std::string& cgroups_path, const fs::path& root) {
     std::vector<fs::path> dirs;
     // systemd's form (a daemon whose runtimes ask systemd for scopes): the
     // VM's processes go where runc's would, made as a directory (QEMU is
@@ -34,7 +35,6 @@ std::vector<fs::path> dirs_of(const std::string& cgroups_path) {
     const std::string systemd = ctr::sys::systemd_cgroup_dir(cgroups_path);
     const std::string& path = systemd.empty() ? cgroups_path : systemd;
     if (path.empty()) return dirs;
-    const fs::path root = "/sys/fs/cgroup";
     std::vector<fs::path> bases;
     if (is_cgroup(root, CGROUP2_SUPER_MAGIC)) bases.push_back(root);
     else
@@ -46,17 +46,17 @@ std::vector<fs::path> dirs_of(const std::string& cgroups_path) {
 
 }  // namespace
 
-VmCgroup VmCgroup::existing(const std::string& path) {
+VmCgroup VmCgroup::existing(const std::string& path, const fs::path& root) {
     VmCgroup cg;
     std::error_code ec;
-    for (const auto& dir : dirs_of(path))
+    for (const auto& dir : dirs_of(path, root))
         if (fs::is_directory(dir, ec)) cg.dirs_.push_back(dir);
     return cg;
 }
 
-ctr::Result<VmCgroup> VmCgroup::create(const std::string& path) {
+ctr::Result<VmCgroup> VmCgroup::create(const std::string& path, const fs::path& root) {
     VmCgroup cg;
-    for (const auto& dir : dirs_of(path)) {
+    for (const auto& dir : dirs_of(path, root)) {
         std::error_code ec;
         fs::create_directories(dir, ec);
         if (ec) return ctr::make_error(CTR_E_INTERNAL, "cgroup " + dir.string() + ": " + ec.message());

@@ -17,10 +17,12 @@ namespace microvm {
 class VmCgroup {
 public:
     VmCgroup() = default;
-    // Makes the cgroup at `path` (e.g. "/container-123/ID") in each hierarchy.
-    static ctr::Result<VmCgroup> create(const std::string& path);
+    // Makes the cgroup at `path` (e.g. "/container-123/ID", or systemd's
+    // "SLICE:PREFIX:NAME") in each hierarchy mounted under `root`: the one
+    // tree when `root` is a cgroup2 mount, else the v1 controllers' trees.
+    static ctr::Result<VmCgroup> create(const std::string& path, const std::filesystem::path& root = "/sys/fs/cgroup");
     // The cgroup at `path` as it is (for a delete by another process); makes nothing.
-    static VmCgroup existing(const std::string& path);
+    static VmCgroup existing(const std::string& path, const std::filesystem::path& root = "/sys/fs/cgroup");
     ~VmCgroup();
     VmCgroup(VmCgroup&& o) noexcept : dirs_(std::move(o.dirs_)) { o.dirs_.clear(); }
     VmCgroup& operator=(VmCgroup&& o) noexcept;
@@ -28,6 +30,7 @@ public:
     VmCgroup& operator=(const VmCgroup&) = delete;
 
     ctr::Status add(pid_t pid) const;
+    const std::vector<std::filesystem::path>& dirs() const { return dirs_; }
     // Removes the directories; their processes must have ended.
     void remove();
 
