@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <tuple>
+#include <utility>
 
 namespace runtime_linux {
 
@@ -25,21 +26,27 @@ KnownFlaws known_flaws(const OciBinary& binary) {
     return f;
 }
 
-std::string mkdir_race_warning(const KnownFlaws& flaws, const OciBinary& binary, const nlohmann::json& spec) {
-    if (!flaws.mkdir_race || !spec.contains("mounts") || !spec["mounts"].is_array()) return "";
+std::pair<std::string, std::string> nested_bind_mount(const nlohmann::json& spec) {
+    if (!spec.contains("mounts") || !spec["mounts"].is_array()) return {};
     const auto& mounts = spec["mounts"];
     for (const auto& outer : mounts) {
         if (outer.value("type", "") != "bind") continue;  // the user's volumes and binds
         const std::string above = outer.value("destination", "");
         for (const auto& inner : mounts) {
             const std::string below = inner.value("destination", "");
-            if (below.size() > above.size() + 1 && below.compare(0, above.size() + 1, above + "/") == 0)
-                return binary.name() + " " + flaws.version + " can be raced into making directories on the host through the mount at " +
-                       above + ", under which " + below + " is mounted, by any container that shares it (CVE-2024-45310, " +
-                       "fixed in runc 1.1.14): use crun, the default, or a newer runc";
+            if (below.size() > above.size() + 1 && below.compare(0, above.size() + 1, above + "/") == 0) return {above, below};
         }
     }
-    return "";
+    return {};
+}
+
+std::string mkdir_race_warning(const KnownFlaws& flaws, const OciBinary& binary, const nlohmann::json& spec) {
+    if (!flaws.mkdir_race) return "";
+    const auto [above, below] = nested_bind_mount(spec);
+    if (above.empty()) return "";
+    return binary.name() + " " + flaws.version + " can be raced into making directories on the host through the mount at " + above +
+           ", under which " + below + " is mounted, by any container that shares it (CVE-2024-45310, " +
+           "fixed in runc 1.1.14): use crun, the default, or a newer runc";
 }
 
 }  // namespace runtime_linux

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include <string>
+#include <utility>
 
 namespace runtime_linux {
 
@@ -22,8 +23,13 @@ struct KnownFlaws {
     bool mkdir_race = false;     // runc older than 1.1.14
 };
 
-// Asks the binary its version (once, at the plugin's start), when it is runc.
+// Asks the binary its version, when it is runc (a process: asked only for
+// a container the flaw could reach, once per plugin instance).
 KnownFlaws known_flaws(const OciBinary& binary);
+
+// The first bind mount of the spec with another mount below it: {its
+// destination, the one below}; empty when there is none.
+std::pair<std::string, std::string> nested_bind_mount(const nlohmann::json& spec);
 
 // The warning for a container whose spec (config.json) has a mount below
 // another mount of the user's, when the binary has the race; "" otherwise.

@@ -50,7 +50,8 @@ private:
     void reap(Process& p, bool block);
 
     OciBinary binary_;
-    KnownFlaws flaws_;
+    KnownFlaws flaws_;              // asked once, the first time a container could be reached by one
+    std::once_flag flaws_asked_;
     // crun, under the daemon (CONTAINER_OWN_BUNDLES: not container-oci), and
     // the setting precompile_seccomp not false (seccomp_bpf.hpp).
     bool precompile_seccomp_ = false;
