@@ -18,6 +18,11 @@ registry_pid=""
 docker_pid=""
 piso="podman --root $work/podman/graph --runroot $work/podman/run --tmpdir $work/podman/tmp --storage-driver overlay --cgroup-manager cgroupfs --events-backend file"
 
+# podman (cgroupfs manager) makes libpod_parent in each cgroup hierarchy
+# and leaves it; removed at the end when it was not there before (empty
+# cgroups only: rmdir refuses one with processes).
+libpod_parent_before=$(ls -d /sys/fs/cgroup/*/libpod_parent 2>/dev/null | head -1 || true)
+
 need() {
   for tool in "$@"; do
     command -v "$tool" >/dev/null || { echo "bench: needs $tool (apt-get install $tool)" >&2; exit 2; }
@@ -33,6 +38,9 @@ bench_cleanup() {
   $piso rmi -af >/dev/null 2>&1 || true
   [ -n "$registry_pid" ] && kill "$registry_pid" 2>/dev/null
   stop_docker
+  if [ -z "$libpod_parent_before" ]; then
+    find /sys/fs/cgroup/*/libpod_parent -depth -type d -exec rmdir {} \; 2>/dev/null || true
+  fi
   awk -v p="$work" '$2 ~ "^"p {print $2}' /proc/mounts | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
   rm -rf "$work"
 }
