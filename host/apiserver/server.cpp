@@ -3,6 +3,8 @@
 #include "api/http_status.hpp"
 #include <ctr/sys/files.hpp>
 
+#include <sys/un.h>
+
 #include <boost/asio/signal_set.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
@@ -29,6 +31,10 @@ Status Server::listen(const std::filesystem::path& socket, const Router& router,
     e->router = &router;
     if (!dialect.error_body) dialect.error_body = [](const Error& err) { return api::error_body(err); };
     e->dialect = std::move(dialect);
+    // A socket's path has room for 107 bytes (sun_path); asio throws past it.
+    if (socket.string().size() >= sizeof(sockaddr_un::sun_path))
+        return make_error(CTR_E_INVALID_ARGUMENT, "socket path \"" + socket.string() + "\" is longer than " +
+                                                      std::to_string(sizeof(sockaddr_un::sun_path) - 1) + " bytes: use a shorter --root");
     std::error_code fec;
     std::filesystem::remove(socket, fec);  // stale: we hold the root's lock, so no live server owns it
     boost::system::error_code ec;

@@ -125,6 +125,18 @@ TEST_CASE("a daemon given NOTIFY_SOCKET says READY=1 there once it serves, and w
     CHECK(WEXITSTATUS(status) == 0);
 }
 
+TEST_CASE("a root whose socket path is too long: one line naming the path and the limit, exit 125, no crash") {
+    ctr::test::ScratchDir dir;
+    const auto root = dir.path() / std::string(100, 'x');
+    std::filesystem::create_directories(root);
+    auto ls = ctr::test::run("host/container", {"--root", root.string(), "ls"});
+    CHECK(ls.code == 125);
+    CHECK(ls.err.find("api.sock\" is longer than 107 bytes: use a shorter --root") != std::string::npos);
+    CHECK(ls.err.find("terminate") == std::string::npos);
+    CHECK(std::count(ls.err.begin(), ls.err.end(), '\n') == 1);
+    CHECK(ctr::test::run("host/container", {"--root", root.string(), "system", "status"}).code == 1);  // nothing left running
+}
+
 TEST_CASE("20 CLI calls in parallel on a root with no daemon all succeed, with one daemon") {
     DaemonRoot r;
     std::vector<std::future<ctr::test::Run>> calls;

@@ -40,6 +40,9 @@ namespace {
 // `timeout_s` > 0 bounds every read and write on the connection.
 Result<Socket> connect(asio::io_context& ioc, const std::filesystem::path& path, int timeout_s = 0) {
     Socket sock(ioc);
+    if (path.string().size() >= sizeof(sockaddr_un::sun_path))  // asio throws past it
+        return make_error(CTR_E_INVALID_ARGUMENT, "socket path \"" + path.string() + "\" is longer than " +
+                                                      std::to_string(sizeof(sockaddr_un::sun_path) - 1) + " bytes: use a shorter --root");
     boost::system::error_code ec;
     sock.connect(asio::local::stream_protocol::endpoint(path.string()), ec);
     if (ec)
@@ -231,6 +234,17 @@ Result<bool> ensure_daemon(const Paths& paths, bool debug, const std::vector<std
             ours_running = false;
             auto text = sys::read_file(start_log);
             std::string why = text && !text->empty() ? *text : "it exited without a message";
+            // Its last line that is not an info line (a failure in serving
+            // is followed by "container-apiserver stopped").
+            std::string last;
+            for (size_t at = 0; at < why.size();) {
+                size_t nl = why.find('\n', at);
+                if (nl == std::string::npos) nl = why.size();
+                std::string line = why.substr(at, nl - at);
+                if (!line.empty() && line.find(": info: ") == std::string::npos) last = line;
+                at = nl + 1;
+            }
+            if (!last.empty()) why = last;
             while (!why.empty() && why.back() == '\n') why.pop_back();
             if (auto nl = why.rfind('\n'); nl != std::string::npos) why = why.substr(nl + 1);
             if (why.find("another container-apiserver is running") == std::string::npos) {
