@@ -182,6 +182,27 @@ bool said_ready(int fd, int ms) {
     return n > 0 && std::string_view(buf, static_cast<size_t>(n)).find("READY=1") != std::string_view::npos;
 }
 
+// Why a daemon we started exited: the last line of its start log that is
+// not an info line (a failure in serving is followed by "container-apiserver
+// stopped"), else its last line.
+std::string start_failure(const std::filesystem::path& start_log) {
+    auto text = sys::read_file(start_log);
+    if (!text || text->empty()) return "it exited without a message";
+    std::string last, last_any;
+    for (size_t at = 0; at < text->size();) {
+        size_t nl = text->find('\n', at);
+        if (nl == std::string::npos) nl = text->size();
+        std::string line = text->substr(at, nl - at);
+        if (!line.empty()) {
+            last_any = line;
+            if (line.find(": info: ") == std::string::npos) last = line;
+        }
+        at = nl + 1;
+    }
+    if (last.empty()) last = last_any;
+    return last.empty() ? "it exited without a message" : last;
+}
+
 }  // namespace
 
 Result<bool> ensure_daemon(const Paths& paths, bool debug, const std::vector<std::string>& daemon_args) {
@@ -232,21 +253,7 @@ Result<bool> ensure_daemon(const Paths& paths, bool debug, const std::vector<std
         int status = 0;
         if (ours_running && waitpid(pid, &status, WNOHANG) == pid) {
             ours_running = false;
-            auto text = sys::read_file(start_log);
-            std::string why = text && !text->empty() ? *text : "it exited without a message";
-            // Its last line that is not an info line (a failure in serving
-            // is followed by "container-apiserver stopped").
-            std::string last;
-            for (size_t at = 0; at < why.size();) {
-                size_t nl = why.find('\n', at);
-                if (nl == std::string::npos) nl = why.size();
-                std::string line = why.substr(at, nl - at);
-                if (!line.empty() && line.find(": info: ") == std::string::npos) last = line;
-                at = nl + 1;
-            }
-            if (!last.empty()) why = last;
-            while (!why.empty() && why.back() == '\n') why.pop_back();
-            if (auto nl = why.rfind('\n'); nl != std::string::npos) why = why.substr(nl + 1);
+            const std::string why = start_failure(start_log);
             if (why.find("another container-apiserver is running") == std::string::npos) {
                 remove_log();
                 return make_error(CTR_E_UNAVAILABLE, "the API server did not start: " + why);
